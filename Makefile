@@ -1,0 +1,30 @@
+# streamext: PGXS build of the extension, its regression and TAP tests.
+MODULE_big = streamext
+OBJS = \
+	src/streamext.o \
+	src/shmem.o \
+	src/launcher.o \
+	src/worker.o \
+	src/decoder.o \
+	src/catalog.o \
+	src/commands.o \
+	src/view_def.o \
+	src/window.o \
+	src/agg_state.o \
+	src/state_shmem.o \
+	src/checkpoint.o \
+	src/view_read.o \
+	src/hooks.o
+
+EXTENSION = streamext
+DATA = sql/streamext--0.1.sql
+PGFILEDESC = "streamext - event streams and continuous views"
+
+REGRESS = streams views errors
+REGRESS_OPTS = --temp-config=$(top_srcdir)test/regress.conf --load-extension=streamext
+TAP_TESTS = 1
+PROVE_FLAGS = -I $(srcdir)/test
+
+PG_CONFIG ?= pg_config
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)

@@ -1,0 +1,120 @@
+/* streamext--0.1.sql: catalog, SQL functions and views of streamext */
+
+\echo Use "CREATE EXTENSION streamext" to load this file. \quit
+
+-- streams: tables whose inserts feed continuous views
+CREATE TABLE streamext.stream_def (
+    relid       regclass PRIMARY KEY,
+    time_column name,
+    created_at  timestamptz NOT NULL DEFAULT now()
+);
+
+-- continuous views; query_tree is the analysed query, like a view's rule
+CREATE TABLE streamext.view_def (
+    id           serial PRIMARY KEY,
+    name         text NOT NULL UNIQUE,
+    view_relid   regclass NOT NULL,
+    stream       regclass NOT NULL REFERENCES streamext.stream_def (relid),
+    query        text NOT NULL,
+    query_tree   text NOT NULL,
+    window_spec  text,
+    closed_relid regclass,
+    start_lsn    pg_lsn NOT NULL,
+    created_at   timestamptz NOT NULL DEFAULT now()
+);
+
+-- transition states of open windows, as of the last checkpoint
+CREATE TABLE streamext.open_state (
+    view_id      int NOT NULL REFERENCES streamext.view_def (id) ON DELETE CASCADE,
+    window_start timestamptz NOT NULL,
+    group_key    bytea NOT NULL,
+    state        bytea NOT NULL,
+    PRIMARY KEY (view_id, window_start, group_key)
+);
+
+-- per view progress, as of the last checkpoint
+CREATE TABLE streamext.view_progress (
+    view_id        int PRIMARY KEY REFERENCES streamext.view_def (id) ON DELETE CASCADE,
+    closed_upto    timestamptz NOT NULL DEFAULT '-infinity',
+    max_event_time timestamptz NOT NULL DEFAULT '-infinity',
+    events         bigint NOT NULL DEFAULT 0,
+    late_events    bigint NOT NULL DEFAULT 0
+);
+
+REVOKE ALL ON streamext.stream_def, streamext.view_def, streamext.open_state,
+              streamext.view_progress FROM PUBLIC;
+
+CREATE FUNCTION streamext.check_setup() RETURNS void
+    LANGUAGE c AS 'MODULE_PATHNAME', 'streamext_check_setup';
+SELECT streamext.check_setup();
+
+CREATE FUNCTION streamext.refuse_change() RETURNS trigger
+    LANGUAGE c AS 'MODULE_PATHNAME', 'streamext_refuse_change';
+CREATE FUNCTION streamext.note_write() RETURNS trigger
+    LANGUAGE c AS 'MODULE_PATHNAME', 'streamext_note_write';
+
+CREATE FUNCTION streamext.create_stream(stream regclass, time_column name DEFAULT NULL)
+    RETURNS void LANGUAGE c AS 'MODULE_PATHNAME', 'streamext_create_stream';
+CREATE FUNCTION streamext.drop_stream(stream regclass)
+    RETURNS void LANGUAGE c AS 'MODULE_PATHNAME', 'streamext_drop_stream';
+CREATE FUNCTION streamext.create_view(name text, query text, "window" text DEFAULT NULL)
+    RETURNS void LANGUAGE c AS 'MODULE_PATHNAME', 'streamext_create_view';
+CREATE FUNCTION streamext.drop_view(name text)
+    RETURNS void LANGUAGE c AS 'MODULE_PATHNAME', 'streamext_drop_view';
+
+-- the open windows of a view, read from shared memory
+CREATE FUNCTION streamext.read_view(view_id int)
+    RETURNS SETOF record LANGUAGE c STABLE STRICT AS 'MODULE_PATHNAME', 'streamext_read_view';
+
+-- waits until the worker has applied all WAL written before the call
+CREATE FUNCTION streamext.wait_caught_up(timeout interval DEFAULT '60 seconds')
+    RETURNS bool LANGUAGE c AS 'MODULE_PATHNAME', 'streamext_wait_caught_up';
+
+CREATE FUNCTION streamext.worker_status(
+    OUT worker_pid int, OUT slot_name text, OUT decoded_lsn pg_lsn,
+    OUT applied_lsn pg_lsn, OUT applied_commit_time timestamptz,
+    OUT checkpoint_lsn pg_lsn, OUT checkpoint_time timestamptz,
+    OUT events_decoded bigint, OUT transactions bigint)
+    RETURNS record LANGUAGE c AS 'MODULE_PATHNAME', 'streamext_worker_status';
+
+CREATE FUNCTION streamext.stream_events(stream regclass)
+    RETURNS bigint LANGUAGE c STRICT AS 'MODULE_PATHNAME', 'streamext_stream_events';
+
+CREATE FUNCTION streamext.view_stats(view_id int,
+    OUT groups bigint, OUT windows bigint, OUT memory_bytes bigint,
+    OUT events bigint, OUT late_events bigint)
+    RETURNS record LANGUAGE c STRICT AS 'MODULE_PATHNAME', 'streamext_view_stats';
+
+CREATE VIEW streamext.streams AS
+SELECT s.relid AS stream,
+       s.time_column,
+       w.worker_pid,
+       streamext.stream_events(s.relid) AS events,
+       w.applied_lsn,
+       w.applied_commit_time,
+       pg_wal_lsn_diff(pg_current_wal_flush_lsn(), w.decoded_lsn)::bigint AS lag_bytes,
+       CASE WHEN w.decoded_lsn >= pg_current_wal_flush_lsn() THEN interval '0'
+            ELSE clock_timestamp() - w.applied_commit_time END AS lag_time,
+       w.checkpoint_lsn,
+       w.checkpoint_time,
+       s.created_at
+  FROM streamext.stream_def s, streamext.worker_status() w;
+
+CREATE VIEW streamext.views AS
+SELECT v.id,
+       v.name,
+       v.view_relid AS view,
+       v.stream,
+       v.window_spec AS "window",
+       v.query,
+       st.events,
+       st.late_events,
+       st.groups,
+       st.windows AS open_windows,
+       st.memory_bytes,
+       v.start_lsn,
+       v.created_at
+  FROM streamext.view_def v, LATERAL streamext.view_stats(v.id) st;
+
+GRANT USAGE ON SCHEMA streamext TO PUBLIC;
+GRANT SELECT ON streamext.streams, streamext.views TO PUBLIC;

@@ -1,0 +1,481 @@
+/*-------------------------------------------------------------------------
+ *
+ * agg_state.c
+ *	  Aggregate transition states outside of an Agg plan node: set-up from
+ *	  pg_aggregate, advance, combine, serialise, deserialise and finalise,
+ *	  with the semantics of nodeAgg.c (strictness, NULL initial values,
+ *	  pass-by-reference states living in the window's memory context).
+ *
+ *	  Transition functions of aggregates whose state is internal check
+ *	  AggCheckCallContext() and allocate their state in the memory context
+ *	  it returns, so every call passes a stand-in AggState whose current
+ *	  aggregate context is the context of the window being advanced.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "catalog/pg_aggregate.h"
+#include "catalog/pg_proc.h"
+#include "catalog/pg_type.h"
+#include "executor/executor.h"
+#include "nodes/nodeFuncs.h"
+#include "parser/parse_agg.h"
+#include "utils/builtins.h"
+#include "utils/datum.h"
+#include "utils/expandeddatum.h"
+#include "utils/lsyscache.h"
+#include "utils/regproc.h"
+#include "utils/syscache.h"
+
+#include "streamext.h"
+
+#define STATE_VALUE 0
+#define STATE_NULL 1
+#define STATE_NOVALUE 2
+
+static Datum get_init_value(Oid transtype, Datum textInitVal);
+static void init_fcinfo(FmgrInfo *flinfo, Oid fnoid, Expr *expr,
+						FunctionCallInfo *fcinfo, int nargs, Oid collation,
+						ViewPlan *plan);
+
+/*
+ * agg_runner_init prepares one Aggref of a view.  Aggregates that cannot
+ * be combined are refused by name: open windows are combined when they are
+ * restored, corrected and read.
+ */
+void
+agg_runner_init(ViewPlan *plan, AggRunner *agg, Aggref *aggref)
+{
+	HeapTuple	tup;
+	Form_pg_aggregate aggform;
+	Oid			inputTypes[FUNC_MAX_ARGS];
+	int			numArguments;
+	Datum		textInitVal;
+	Expr	   *transfnexpr;
+	Expr	   *combinefnexpr;
+	Expr	   *expr;
+	Oid			collation = aggref->inputcollid;
+	ListCell   *lc;
+	int			i;
+	Oid			transfn_oid,
+				combinefn_oid,
+				serialfn_oid,
+				deserialfn_oid,
+				finalfn_oid;
+	bool		finalextra;
+
+	memset(agg, 0, sizeof(AggRunner));
+	agg->aggfnoid = aggref->aggfnoid;
+
+	if (aggref->aggorder != NIL || aggref->aggdistinct != NIL ||
+		aggref->aggkind != AGGKIND_NORMAL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("aggregate %s with DISTINCT, ORDER BY or WITHIN GROUP is not supported in a continuous view",
+						format_procedure(aggref->aggfnoid)),
+				 errhint("Open windows are combined from partial states, which these forms cannot be.")));
+
+	tup = SearchSysCache1(AGGFNOID, ObjectIdGetDatum(aggref->aggfnoid));
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "cache lookup failed for aggregate %u", aggref->aggfnoid);
+	aggform = (Form_pg_aggregate) GETSTRUCT(tup);
+
+	transfn_oid = aggform->aggtransfn;
+	combinefn_oid = aggform->aggcombinefn;
+	serialfn_oid = aggform->aggserialfn;
+	deserialfn_oid = aggform->aggdeserialfn;
+	finalfn_oid = aggform->aggfinalfn;
+	finalextra = aggform->aggfinalextra;
+
+	numArguments = get_aggregate_argtypes(aggref, inputTypes);
+	agg->numargs = numArguments;
+	agg->transtype = resolve_aggregate_transtype(aggref->aggfnoid,
+												 aggform->aggtranstype,
+												 inputTypes, numArguments);
+	textInitVal = SysCacheGetAttr(AGGFNOID, tup, Anum_pg_aggregate_agginitval,
+								  &agg->initvalisnull);
+	if (!agg->initvalisnull)
+		agg->initval = get_init_value(agg->transtype, textInitVal);
+	ReleaseSysCache(tup);
+
+	if (!OidIsValid(combinefn_oid))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("aggregate %s cannot be used in a continuous view",
+						format_procedure(aggref->aggfnoid)),
+				 errdetail("It has no combine function."),
+				 errhint("Use an aggregate that PostgreSQL can run in parallel, such as count, sum, avg, min, max or stddev.")));
+	if (agg->transtype == INTERNALOID &&
+		(!OidIsValid(serialfn_oid) || !OidIsValid(deserialfn_oid)))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("aggregate %s cannot be used in a continuous view",
+						format_procedure(aggref->aggfnoid)),
+				 errdetail("Its state is internal and it has no serialization functions."),
+				 errhint("Use an aggregate that PostgreSQL can run in parallel, such as count, sum, avg, min, max or stddev.")));
+
+	get_typlenbyval(agg->transtype, &agg->transtyplen, &agg->transtypbyval);
+	agg->resulttype = aggref->aggtype;
+
+	/* transition function: (state, args...) */
+	build_aggregate_transfn_expr(inputTypes, numArguments, 0,
+								 aggref->aggvariadic, agg->transtype,
+								 collation, transfn_oid, InvalidOid,
+								 &transfnexpr, NULL);
+	init_fcinfo(&agg->transfn, transfn_oid, transfnexpr, &agg->trans_fcinfo,
+				numArguments + 1, collation, plan);
+	agg->transfn_strict = agg->transfn.fn_strict;
+
+	/* combine function: (state, state) */
+	build_aggregate_transfn_expr(&agg->transtype, 1, 0, false, agg->transtype,
+								 collation, combinefn_oid, InvalidOid,
+								 &combinefnexpr, NULL);
+	init_fcinfo(&agg->combinefn, combinefn_oid, combinefnexpr,
+				&agg->combine_fcinfo, 2, collation, plan);
+	agg->combinefn_strict = agg->combinefn.fn_strict;
+
+	if (agg->transtype == INTERNALOID)
+	{
+		build_aggregate_serialfn_expr(serialfn_oid, &expr);
+		init_fcinfo(&agg->serialfn, serialfn_oid, expr, &agg->serial_fcinfo,
+					1, InvalidOid, plan);
+		build_aggregate_deserialfn_expr(deserialfn_oid, &expr);
+		init_fcinfo(&agg->deserialfn, deserialfn_oid, expr,
+					&agg->deserial_fcinfo, 2, InvalidOid, plan);
+	}
+
+	if (OidIsValid(finalfn_oid))
+	{
+		agg->has_finalfn = true;
+		agg->numfinalargs = finalextra ? numArguments + 1 : 1;
+		build_aggregate_finalfn_expr(inputTypes, agg->numfinalargs,
+									 agg->transtype, aggref->aggtype,
+									 collation, finalfn_oid, &expr);
+		init_fcinfo(&agg->finalfn, finalfn_oid, expr, &agg->final_fcinfo,
+					agg->numfinalargs, collation, plan);
+	}
+
+	/* argument expressions, evaluated against the event */
+	agg->args = palloc0(sizeof(ExprState *) * Max(numArguments, 1));
+	i = 0;
+	foreach(lc, aggref->args)
+	{
+		TargetEntry *tle = lfirst_node(TargetEntry, lc);
+
+		agg->args[i++] = ExecInitExpr(tle->expr, NULL);
+	}
+	if (aggref->aggfilter)
+		agg->filter = ExecInitQual(list_make1(aggref->aggfilter), NULL);
+}
+
+static void
+init_fcinfo(FmgrInfo *flinfo, Oid fnoid, Expr *expr, FunctionCallInfo *fcinfo,
+			int nargs, Oid collation, ViewPlan *plan)
+{
+	fmgr_info(fnoid, flinfo);
+	fmgr_info_set_expr((Node *) expr, flinfo);
+	*fcinfo = palloc0(SizeForFunctionCallInfo(nargs));
+	InitFunctionCallInfoData(**fcinfo, flinfo, nargs, collation,
+							 (Node *) plan->aggcontext_node, NULL);
+}
+
+/* get_init_value turns pg_aggregate.agginitval's text into a datum */
+static Datum
+get_init_value(Oid transtype, Datum textInitVal)
+{
+	Oid			typinput,
+				typioparam;
+	char	   *strInitVal;
+
+	getTypeInputInfo(transtype, &typinput, &typioparam);
+	strInitVal = TextDatumGetCString(textInitVal);
+	return OidInputFunctionCall(typinput, strInitVal, typioparam, -1);
+}
+
+/*
+ * agg_set_context makes cxt the aggregate context that transition functions
+ * see through AggCheckCallContext().
+ */
+void
+agg_set_context(ViewPlan *plan, MemoryContext cxt)
+{
+	plan->aggcontext_expr->ecxt_per_tuple_memory = cxt;
+}
+
+/* agg_init_value gives a new group its initial transition value */
+void
+agg_init_value(ViewPlan *plan, AggRunner *agg, AggValue *v, MemoryContext cxt)
+{
+	if (agg->initvalisnull)
+		v->value = (Datum) 0;
+	else
+	{
+		MemoryContext old = MemoryContextSwitchTo(cxt);
+
+		v->value = datumCopy(agg->initval, agg->transtypbyval, agg->transtyplen);
+		MemoryContextSwitchTo(old);
+	}
+	v->isnull = agg->initvalisnull;
+	v->noValue = agg->initvalisnull;
+}
+
+/*
+ * keep_new_state stores a pass-by-reference result of a transition or
+ * combine function in the window's context and frees the old one, as
+ * ExecAggTransReparent does.
+ */
+static void
+keep_new_state(AggRunner *agg, AggValue *v, Datum newVal, bool newIsNull,
+			   MemoryContext cxt)
+{
+	if (!agg->transtypbyval &&
+		DatumGetPointer(newVal) != DatumGetPointer(v->value))
+	{
+		if (!newIsNull)
+		{
+			if (DatumIsReadWriteExpandedObject(newVal, false, agg->transtyplen) &&
+				MemoryContextGetParent(DatumGetEOHP(newVal)->eoh_context) == cxt)
+				 /* already ours */ ;
+			else
+			{
+				MemoryContext old = MemoryContextSwitchTo(cxt);
+
+				newVal = datumCopy(newVal, agg->transtypbyval, agg->transtyplen);
+				MemoryContextSwitchTo(old);
+			}
+		}
+		if (!v->isnull && !v->noValue)
+		{
+			if (DatumIsReadWriteExpandedObject(v->value, false, agg->transtyplen))
+				DeleteExpandedObject(v->value);
+			else
+				pfree(DatumGetPointer(v->value));
+		}
+	}
+	v->value = newVal;
+	v->isnull = newIsNull;
+	v->noValue = false;
+}
+
+/*
+ * agg_advance feeds the arguments already stored in trans_fcinfo->args[1..]
+ * to the transition function.
+ */
+void
+agg_advance(ViewPlan *plan, AggRunner *agg, AggValue *v, MemoryContext cxt)
+{
+	FunctionCallInfo fcinfo = agg->trans_fcinfo;
+	Datum		newVal;
+	int			i;
+
+	if (agg->transfn_strict)
+	{
+		for (i = 1; i <= agg->numargs; i++)
+			if (fcinfo->args[i].isnull)
+				return;
+		if (v->noValue)
+		{
+			/* the first input becomes the state, as in nodeAgg.c */
+			MemoryContext old = MemoryContextSwitchTo(cxt);
+
+			v->value = datumCopy(fcinfo->args[1].value, agg->transtypbyval,
+								 agg->transtyplen);
+			MemoryContextSwitchTo(old);
+			v->isnull = false;
+			v->noValue = false;
+			return;
+		}
+		if (v->isnull)
+			return;
+	}
+
+	agg_set_context(plan, cxt);
+	fcinfo->args[0].value = v->value;
+	fcinfo->args[0].isnull = v->isnull;
+	fcinfo->isnull = false;
+	newVal = FunctionCallInvoke(fcinfo);
+	keep_new_state(agg, v, newVal, fcinfo->isnull, cxt);
+}
+
+/*
+ * agg_combine merges another partial state of the same aggregate into v,
+ * as nodeAgg.c does for partial aggregation.
+ */
+void
+agg_combine(ViewPlan *plan, AggRunner *agg, AggValue *v,
+			Datum other, bool otherisnull, MemoryContext cxt)
+{
+	FunctionCallInfo fcinfo = agg->combine_fcinfo;
+	Datum		newVal;
+
+	if (agg->combinefn_strict)
+	{
+		if (otherisnull)
+			return;
+		if (v->noValue)
+		{
+			MemoryContext old = MemoryContextSwitchTo(cxt);
+
+			v->value = datumCopy(other, agg->transtypbyval, agg->transtyplen);
+			MemoryContextSwitchTo(old);
+			v->isnull = false;
+			v->noValue = false;
+			return;
+		}
+		if (v->isnull)
+			return;
+	}
+
+	agg_set_context(plan, cxt);
+	fcinfo->args[0].value = v->value;
+	fcinfo->args[0].isnull = v->isnull;
+	fcinfo->args[1].value = other;
+	fcinfo->args[1].isnull = otherisnull;
+	fcinfo->isnull = false;
+	newVal = FunctionCallInvoke(fcinfo);
+	keep_new_state(agg, v, newVal, fcinfo->isnull, cxt);
+}
+
+/*
+ * agg_finalize computes the aggregate's result from a state.  The final
+ * function may scribble on the state, so callers finalise only states they
+ * are about to discard or copies.
+ */
+Datum
+agg_finalize(ViewPlan *plan, AggRunner *agg, AggValue *v, bool *isnull,
+			 MemoryContext cxt)
+{
+	FunctionCallInfo fcinfo;
+	int			i;
+	Datum		result;
+
+	if (!agg->has_finalfn)
+	{
+		*isnull = v->isnull || v->noValue;
+		return v->value;
+	}
+
+	fcinfo = agg->final_fcinfo;
+	agg_set_context(plan, cxt);
+	fcinfo->args[0].value = v->noValue ? (Datum) 0 : v->value;
+	fcinfo->args[0].isnull = v->isnull || v->noValue;
+	for (i = 1; i < agg->numfinalargs; i++)
+	{
+		fcinfo->args[i].value = (Datum) 0;
+		fcinfo->args[i].isnull = true;
+	}
+	if (agg->finalfn.fn_strict)
+	{
+		for (i = 0; i < agg->numfinalargs; i++)
+			if (fcinfo->args[i].isnull)
+			{
+				*isnull = true;
+				return (Datum) 0;
+			}
+	}
+	fcinfo->isnull = false;
+	result = FunctionCallInvoke(fcinfo);
+	*isnull = fcinfo->isnull;
+	return result;
+}
+
+/*
+ * agg_serialize_states appends the transition states of one group to buf:
+ * per aggregate a flag byte, then the value in datumSerialize() format,
+ * internal states first passed through their serial function.
+ */
+void
+agg_serialize_states(ViewPlan *plan, AggValue *values, StringInfo buf,
+					 MemoryContext cxt)
+{
+	int			i;
+
+	for (i = 0; i < plan->naggs; i++)
+	{
+		AggRunner  *agg = &plan->aggs[i];
+		AggValue   *v = &values[i];
+		Datum		d = v->value;
+		bool		byval = agg->transtypbyval;
+		int16		typlen = agg->transtyplen;
+		Size		sz;
+		char	   *p;
+
+		if (v->noValue)
+		{
+			appendStringInfoChar(buf, STATE_NOVALUE);
+			continue;
+		}
+		if (v->isnull)
+		{
+			appendStringInfoChar(buf, STATE_NULL);
+			continue;
+		}
+		appendStringInfoChar(buf, STATE_VALUE);
+		if (agg->transtype == INTERNALOID)
+		{
+			FunctionCallInfo fcinfo = agg->serial_fcinfo;
+
+			agg_set_context(plan, cxt);
+			fcinfo->args[0].value = d;
+			fcinfo->args[0].isnull = false;
+			fcinfo->isnull = false;
+			d = FunctionCallInvoke(fcinfo);
+			byval = false;
+			typlen = -1;
+		}
+		sz = datumEstimateSpace(d, false, byval, typlen);
+		enlargeStringInfo(buf, sz);
+		p = buf->data + buf->len;
+		datumSerialize(d, false, byval, typlen, &p);
+		buf->len += sz;
+		buf->data[buf->len] = '\0';
+	}
+}
+
+/*
+ * agg_deserialize_states restores the states written by
+ * agg_serialize_states into values, allocated in cxt.
+ */
+void
+agg_deserialize_states(ViewPlan *plan, const char *data, Size len,
+					   AggValue *values, MemoryContext cxt)
+{
+	char	   *p = (char *) data;
+	int			i;
+	MemoryContext old = MemoryContextSwitchTo(cxt);
+
+	for (i = 0; i < plan->naggs; i++)
+	{
+		AggRunner  *agg = &plan->aggs[i];
+		AggValue   *v = &values[i];
+		char		flag;
+		bool		isnull;
+		Datum		d;
+
+		if (p >= data + len)
+			elog(ERROR, "streamext: truncated aggregate state");
+		flag = *p++;
+		v->noValue = (flag == STATE_NOVALUE);
+		v->isnull = (flag != STATE_VALUE);
+		v->value = (Datum) 0;
+		if (flag != STATE_VALUE)
+			continue;
+		d = datumRestore(&p, &isnull);
+		if (agg->transtype == INTERNALOID)
+		{
+			FunctionCallInfo fcinfo = agg->deserial_fcinfo;
+
+			agg_set_context(plan, cxt);
+			fcinfo->args[0].value = d;
+			fcinfo->args[0].isnull = false;
+			fcinfo->args[1].value = (Datum) 0;
+			fcinfo->args[1].isnull = false;
+			fcinfo->isnull = false;
+			d = FunctionCallInvoke(fcinfo);
+		}
+		v->value = d;
+	}
+	MemoryContextSwitchTo(old);
+}

@@ -1,0 +1,178 @@
+/*-------------------------------------------------------------------------
+ *
+ * catalog.c
+ *	  Reading streamext's catalog tables (stream_def, view_def).  Reads go
+ *	  straight to the heap, without SQL and without privilege checks, so
+ *	  that the worker and readers of a view need no access to the catalog
+ *	  tables themselves.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/heapam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "access/tableam.h"
+#include "catalog/namespace.h"
+#include "commands/extension.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/pg_lsn.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
+
+#include "streamext.h"
+
+/* column numbers of streamext.view_def, as created by the extension script */
+#define Anum_view_def_id 1
+#define Anum_view_def_name 2
+#define Anum_view_def_view_relid 3
+#define Anum_view_def_stream 4
+#define Anum_view_def_query_tree 6
+#define Anum_view_def_window_spec 7
+#define Anum_view_def_closed_relid 8
+#define Anum_view_def_start_lsn 9
+#define Natts_view_def 10
+
+#define Anum_stream_def_relid 1
+#define Anum_stream_def_time_column 2
+
+static Oid
+catalog_table_oid(const char *relname)
+{
+	Oid			nsp = get_namespace_oid("streamext", false);
+	Oid			relid = get_relname_relid(relname, nsp);
+
+	if (!OidIsValid(relid))
+		elog(ERROR, "streamext catalog table \"%s\" is missing", relname);
+	return relid;
+}
+
+bool
+streamext_extension_exists(void)
+{
+	return OidIsValid(get_extension_oid("streamext", true));
+}
+
+Oid
+catalog_view_table_oid(void)
+{
+	return catalog_table_oid("view_def");
+}
+
+/*
+ * catalog_is_stream says whether relid is a stream, and which attribute is
+ * its event time (InvalidAttrNumber: the commit time).
+ */
+bool
+catalog_is_stream(Oid relid, AttrNumber *time_attno)
+{
+	Relation	rel = table_open(catalog_table_oid("stream_def"), AccessShareLock);
+	TableScanDesc scan = table_beginscan(rel, GetCatalogSnapshot(InvalidOid), 0, NULL);
+	HeapTuple	tup;
+	bool		found = false;
+
+	*time_attno = InvalidAttrNumber;
+	while ((tup = heap_getnext(scan, ForwardScanDirection)) != NULL)
+	{
+		bool		isnull;
+		Datum		d = heap_getattr(tup, Anum_stream_def_relid,
+									 RelationGetDescr(rel), &isnull);
+
+		if (DatumGetObjectId(d) != relid)
+			continue;
+		found = true;
+		d = heap_getattr(tup, Anum_stream_def_time_column, RelationGetDescr(rel), &isnull);
+		if (!isnull)
+			*time_attno = get_attnum(relid, NameStr(*DatumGetName(d)));
+		break;
+	}
+	table_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return found;
+}
+
+/* catalog_stream_relids lists every stream of the database */
+List *
+catalog_stream_relids(void)
+{
+	Relation	rel = table_open(catalog_table_oid("stream_def"), AccessShareLock);
+	TableScanDesc scan = table_beginscan(rel, GetCatalogSnapshot(InvalidOid), 0, NULL);
+	HeapTuple	tup;
+	List	   *result = NIL;
+
+	while ((tup = heap_getnext(scan, ForwardScanDirection)) != NULL)
+	{
+		bool		isnull;
+
+		result = lappend_oid(result,
+							 DatumGetObjectId(heap_getattr(tup, Anum_stream_def_relid,
+														   RelationGetDescr(rel), &isnull)));
+	}
+	table_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return result;
+}
+
+/*
+ * catalog_load_views returns a ViewCatalogRow for each view (or only view
+ * only_id when it is not zero), allocated in cxt.  Uses the latest snapshot:
+ * the worker reloads right after a catalog change committed.
+ */
+static List *
+load_views(MemoryContext cxt, int32 only_id, Snapshot snapshot)
+{
+	Relation	rel = table_open(catalog_view_table_oid(), AccessShareLock);
+	TableScanDesc scan = table_beginscan(rel, snapshot, 0, NULL);
+	HeapTuple	tup;
+	List	   *result = NIL;
+	TupleDesc	desc = RelationGetDescr(rel);
+
+	while ((tup = heap_getnext(scan, ForwardScanDirection)) != NULL)
+	{
+		Datum		values[Natts_view_def];
+		bool		nulls[Natts_view_def];
+		MemoryContext old;
+		ViewCatalogRow *row;
+
+		heap_deform_tuple(tup, desc, values, nulls);
+		if (only_id != 0 && DatumGetInt32(values[Anum_view_def_id - 1]) != only_id)
+			continue;
+		old = MemoryContextSwitchTo(cxt);
+		row = palloc0(sizeof(ViewCatalogRow));
+		row->id = DatumGetInt32(values[Anum_view_def_id - 1]);
+		row->name = TextDatumGetCString(values[Anum_view_def_name - 1]);
+		row->view_relid = DatumGetObjectId(values[Anum_view_def_view_relid - 1]);
+		row->stream_relid = DatumGetObjectId(values[Anum_view_def_stream - 1]);
+		row->query_tree = TextDatumGetCString(values[Anum_view_def_query_tree - 1]);
+		row->window_text = nulls[Anum_view_def_window_spec - 1] ? NULL :
+			TextDatumGetCString(values[Anum_view_def_window_spec - 1]);
+		row->closed_relid = nulls[Anum_view_def_closed_relid - 1] ? InvalidOid :
+			DatumGetObjectId(values[Anum_view_def_closed_relid - 1]);
+		row->start_lsn = DatumGetLSN(values[Anum_view_def_start_lsn - 1]);
+		result = lappend(result, row);
+		MemoryContextSwitchTo(old);
+	}
+	table_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return result;
+}
+
+List *
+catalog_load_views(MemoryContext cxt)
+{
+	return load_views(cxt, 0, GetLatestSnapshot());
+}
+
+List *
+catalog_load_views_filtered(MemoryContext cxt, int32 only_id)
+{
+	return load_views(cxt, only_id, GetLatestSnapshot());
+}
+
+List *
+catalog_load_views_snapshot(MemoryContext cxt, Snapshot snapshot)
+{
+	return load_views(cxt, 0, snapshot);
+}

@@ -1,0 +1,477 @@
+/*-------------------------------------------------------------------------
+ *
+ * commands.c
+ *	  The SQL functions that define streams and continuous views:
+ *	  create_stream, drop_stream, create_view, drop_view, check_setup.
+ *	  They validate everything before changing anything, so a wrong call
+ *	  leaves every stream and view as it was.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "access/xlog.h"
+#include "access/xloginsert.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_attribute.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "nodes/nodeFuncs.h"
+#include "storage/lmgr.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/pg_lsn.h"
+#include "utils/regproc.h"
+#include "utils/snapmgr.h"
+#include "utils/syscache.h"
+
+#include "streamext.h"
+
+PG_FUNCTION_INFO_V1(streamext_check_setup);
+PG_FUNCTION_INFO_V1(streamext_create_stream);
+PG_FUNCTION_INFO_V1(streamext_drop_stream);
+PG_FUNCTION_INFO_V1(streamext_create_view);
+PG_FUNCTION_INFO_V1(streamext_drop_view);
+
+static void check_setup(void);
+static bool attribute_is_not_null(Oid relid, AttrNumber attno);
+static void spi_exec(const char *sql, int expected);
+static void check_stream_owner(Oid relid);
+static char *column_list(Query *query, bool windowed, bool typed);
+
+/*
+ * check_setup refuses to work without the settings streamext needs, and
+ * names the one to change.
+ */
+static void
+check_setup(void)
+{
+	if (StreamextState == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("streamext is not loaded through shared_preload_libraries"),
+				 errhint("Add streamext to shared_preload_libraries in postgresql.conf and restart the server.")));
+	if (wal_level < WAL_LEVEL_LOGICAL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("streamext needs wal_level = logical"),
+				 errhint("Set wal_level = logical in postgresql.conf and restart the server.")));
+}
+
+Datum
+streamext_check_setup(PG_FUNCTION_ARGS)
+{
+	check_setup();
+	streamext_note_catalog_change();
+	PG_RETURN_VOID();
+}
+
+static void
+spi_exec(const char *sql, int expected)
+{
+	int			rc = SPI_execute(sql, false, 0);
+
+	if (rc != expected)
+		elog(ERROR, "streamext: SPI_execute failed (%d): %s", rc, sql);
+}
+
+static bool
+attribute_is_not_null(Oid relid, AttrNumber attno)
+{
+	HeapTuple	tup = SearchSysCache2(ATTNUM, ObjectIdGetDatum(relid),
+									  Int16GetDatum(attno));
+	bool		result;
+
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "cache lookup failed for attribute %d of relation %u", attno, relid);
+	result = ((Form_pg_attribute) GETSTRUCT(tup))->attnotnull;
+	ReleaseSysCache(tup);
+	return result;
+}
+
+static void
+check_stream_owner(Oid relid)
+{
+	if (!pg_class_ownercheck(relid, GetUserId()))
+		aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_TABLE, get_rel_name(relid));
+}
+
+/*
+ * streamext_create_stream makes an existing table a stream: registered in
+ * stream_def, guarded append-only, and waking the worker at commit.
+ */
+Datum
+streamext_create_stream(PG_FUNCTION_ARGS)
+{
+	Oid			relid = PG_GETARG_OID(0);
+	char	   *time_column = PG_ARGISNULL(1) ? NULL : NameStr(*PG_GETARG_NAME(1));
+	char		relkind;
+	AttrNumber	dummy;
+	char	   *qualname;
+	StringInfoData sql;
+	Oid			argtypes[2] = {REGCLASSOID, NAMEOID};
+	Datum		args[2];
+	char		nulls[2] = {' ', ' '};
+
+	check_setup();
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("stream must not be NULL")));
+
+	relkind = get_rel_relkind(relid);
+	if (relkind != RELKIND_RELATION)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("\"%s\" is not a table", get_rel_name(relid)),
+				 errhint("A stream is an ordinary table; create one with CREATE TABLE.")));
+	check_stream_owner(relid);
+	LockRelationOid(relid, ShareRowExclusiveLock);
+	if (catalog_is_stream(relid, &dummy))
+		ereport(ERROR,
+				(errcode(ERRCODE_DUPLICATE_OBJECT),
+				 errmsg("table \"%s\" is already a stream", get_rel_name(relid)),
+				 errhint("Drop it with streamext.drop_stream() first to define it again.")));
+
+	if (time_column != NULL)
+	{
+		AttrNumber	attno = get_attnum(relid, time_column);
+		Oid			atttype;
+		int32		typmod;
+		Oid			collid;
+
+		if (attno == InvalidAttrNumber)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_COLUMN),
+					 errmsg("column \"%s\" of table \"%s\" does not exist",
+							time_column, get_rel_name(relid)),
+					 errhint("time_column names the column that holds each event's time.")));
+		get_atttypetypmodcoll(relid, attno, &atttype, &typmod, &collid);
+		if (atttype != TIMESTAMPTZOID)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATATYPE_MISMATCH),
+					 errmsg("time column \"%s\" is of type %s, not timestamptz",
+							time_column, format_type_be(atttype)),
+					 errhint("Use a timestamp with time zone column for event time.")));
+		if (!attribute_is_not_null(relid, attno))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_COLUMN_DEFINITION),
+					 errmsg("time column \"%s\" must be NOT NULL", time_column),
+					 errhint("ALTER TABLE %s ALTER COLUMN %s SET NOT NULL;",
+							 get_rel_name(relid), quote_identifier(time_column))));
+	}
+
+	qualname = quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
+										  get_rel_name(relid));
+	SPI_connect();
+	args[0] = ObjectIdGetDatum(relid);
+	if (time_column)
+		args[1] = PG_GETARG_DATUM(1);
+	else
+		nulls[1] = 'n';
+	if (SPI_execute_with_args("INSERT INTO streamext.stream_def (relid, time_column) VALUES ($1, $2)",
+							  2, argtypes, args, nulls, false, 0) != SPI_OK_INSERT)
+		elog(ERROR, "streamext: could not register stream");
+
+	initStringInfo(&sql);
+	appendStringInfo(&sql,
+					 "CREATE TRIGGER streamext_append_only BEFORE UPDATE OR DELETE ON %s "
+					 "FOR EACH STATEMENT EXECUTE FUNCTION streamext.refuse_change();"
+					 "CREATE TRIGGER streamext_append_only_truncate BEFORE TRUNCATE ON %s "
+					 "FOR EACH STATEMENT EXECUTE FUNCTION streamext.refuse_change();"
+					 "CREATE TRIGGER streamext_wake AFTER INSERT ON %s "
+					 "FOR EACH STATEMENT EXECUTE FUNCTION streamext.note_write();",
+					 qualname, qualname, qualname);
+	spi_exec(sql.data, SPI_OK_UTILITY);
+	SPI_finish();
+
+	streamext_note_catalog_change();
+	PG_RETURN_VOID();
+}
+
+/*
+ * streamext_drop_stream turns a stream back into an ordinary table; its
+ * views must be dropped first.
+ */
+Datum
+streamext_drop_stream(PG_FUNCTION_ARGS)
+{
+	Oid			relid = PG_GETARG_OID(0);
+	AttrNumber	dummy;
+	char	   *qualname;
+	StringInfoData sql;
+	List	   *views;
+	ListCell   *lc;
+
+	check_setup();
+	if (!catalog_is_stream(relid, &dummy))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("\"%s\" is not a stream", get_rel_name(relid)),
+				 errhint("streamext.streams lists the streams.")));
+	check_stream_owner(relid);
+	LockRelationOid(relid, ShareRowExclusiveLock);
+
+	views = catalog_load_views(CurrentMemoryContext);
+	foreach(lc, views)
+	{
+		ViewCatalogRow *row = lfirst(lc);
+
+		if (row->stream_relid == relid)
+			ereport(ERROR,
+					(errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
+					 errmsg("stream \"%s\" has continuous view \"%s\"",
+							get_rel_name(relid), row->name),
+					 errhint("Drop its views first with streamext.drop_view().")));
+	}
+
+	qualname = quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
+										  get_rel_name(relid));
+	initStringInfo(&sql);
+	appendStringInfo(&sql,
+					 "DROP TRIGGER streamext_append_only ON %s;"
+					 "DROP TRIGGER streamext_append_only_truncate ON %s;"
+					 "DROP TRIGGER streamext_wake ON %s;"
+					 "DELETE FROM streamext.stream_def WHERE relid = %u;",
+					 qualname, qualname, qualname, relid);
+	SPI_connect();
+	spi_exec(sql.data, SPI_OK_DELETE);
+	SPI_finish();
+
+	streamext_note_catalog_change();
+	PG_RETURN_VOID();
+}
+
+/*
+ * column_list writes the typed column list of a view's rows, for the
+ * closed-window table and the column definition list of read_view().
+ */
+static char *
+column_list(Query *query, bool windowed, bool typed)
+{
+	StringInfoData buf;
+	ListCell   *lc;
+	bool		first = true;
+
+	initStringInfo(&buf);
+	if (windowed)
+	{
+		appendStringInfoString(&buf, typed ? "window_start timestamptz, window_end timestamptz" :
+							   "window_start, window_end");
+		first = false;
+	}
+	foreach(lc, query->targetList)
+	{
+		TargetEntry *tle = lfirst_node(TargetEntry, lc);
+		ListCell   *lc2;
+
+		if (tle->resjunk)
+			continue;
+		if (windowed && (strcmp(tle->resname, "window_start") == 0 ||
+						 strcmp(tle->resname, "window_end") == 0))
+			ereport(ERROR,
+					(errcode(ERRCODE_DUPLICATE_COLUMN),
+					 errmsg("column name \"%s\" is taken by the window", tle->resname),
+					 errhint("Rename the column with AS.")));
+		foreach(lc2, query->targetList)
+		{
+			TargetEntry *other = lfirst(lc2);
+
+			if (other == tle)
+				break;
+			if (!other->resjunk && strcmp(other->resname, tle->resname) == 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_DUPLICATE_COLUMN),
+						 errmsg("column \"%s\" appears twice in the view", tle->resname),
+						 errhint("Give each output column its own name with AS.")));
+		}
+		appendStringInfo(&buf, "%s%s", first ? "" : ", ", quote_identifier(tle->resname));
+		if (typed)
+			appendStringInfo(&buf, " %s",
+							 format_type_with_typemod(exprType((Node *) tle->expr),
+													  exprTypmod((Node *) tle->expr)));
+		first = false;
+	}
+	return buf.data;
+}
+
+/*
+ * streamext_create_view defines a continuous view and computes it over the
+ * events already in the stream.
+ *
+ * The stream is locked in SHARE mode until commit: producers wait, so every
+ * event is either visible to the backfill's snapshot (its commit record lies
+ * before start_lsn) or commits after this transaction (after start_lsn),
+ * where the worker takes over.  Nothing is counted twice or missed.
+ */
+Datum
+streamext_create_view(PG_FUNCTION_ARGS)
+{
+	char	   *name;
+	char	   *query_text;
+	char	   *window_text = PG_ARGISNULL(2) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(2));
+	WindowSpec	spec;
+	Query	   *query;
+	Oid			stream_relid;
+	RangeVar   *rv;
+	Oid			nsp;
+	char	   *cols;
+	char	   *qualview;
+	int32		id;
+	StringInfoData sql;
+	ViewCatalogRow row;
+	ViewPlan   *plan;
+	XLogRecPtr	start_lsn;
+	bool		windowed;
+	Oid			argtypes[9] = {INT4OID, TEXTOID, REGCLASSOID, REGCLASSOID, TEXTOID,
+	TEXTOID, TEXTOID, REGCLASSOID, PG_LSNOID};
+	Datum		args[9];
+	char		nulls[9] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
+
+	check_setup();
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("name and query of a continuous view must not be NULL")));
+	name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	query_text = text_to_cstring(PG_GETARG_TEXT_PP(1));
+
+	window_parse(window_text, &spec);
+	windowed = (spec.kind != WINDOW_NONE);
+
+	rv = makeRangeVarFromNameList(stringToQualifiedNameList(name));
+	nsp = RangeVarGetCreationNamespace(rv);
+	if (OidIsValid(get_relname_relid(rv->relname, nsp)))
+		ereport(ERROR,
+				(errcode(ERRCODE_DUPLICATE_TABLE),
+				 errmsg("relation \"%s\" already exists", name),
+				 errhint("Choose another name, or drop the existing view with streamext.drop_view().")));
+
+	query = view_def_analyze(query_text, &stream_relid);
+	check_stream_owner(stream_relid);
+	cols = column_list(query, windowed, true);
+
+	/* producers wait from here to commit; see the function comment */
+	LockRelationOid(stream_relid, ShareLock);
+	start_lsn = GetXLogInsertRecPtr();
+
+	SPI_connect();
+	spi_exec("SELECT nextval('streamext.view_def_id_seq')::int4", SPI_OK_SELECT);
+	{
+		bool		isnull;
+
+		id = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	}
+
+	qualview = quote_qualified_identifier(get_namespace_name(nsp), rv->relname);
+	initStringInfo(&sql);
+	if (windowed)
+	{
+		appendStringInfo(&sql,
+						 "CREATE TABLE streamext.closed_%d (%s, _group bytea NOT NULL, "
+						 "_state bytea NOT NULL, _having bool NOT NULL, "
+						 "PRIMARY KEY (window_start, _group));"
+						 "ALTER TABLE streamext.closed_%d ALTER COLUMN window_start SET NOT NULL;",
+						 id, cols, id);
+		appendStringInfo(&sql,
+						 "CREATE VIEW %s AS SELECT %s FROM streamext.closed_%d WHERE _having "
+						 "UNION ALL SELECT * FROM streamext.read_view(%d) AS t(%s)",
+						 qualview, column_list(query, windowed, false), id, id, cols);
+	}
+	else
+		appendStringInfo(&sql,
+						 "CREATE VIEW %s AS SELECT * FROM streamext.read_view(%d) AS t(%s)",
+						 qualview, id, cols);
+	spi_exec(sql.data, SPI_OK_UTILITY);
+
+	memset(&row, 0, sizeof(row));
+	row.id = id;
+	row.name = name;
+	row.stream_relid = stream_relid;
+	row.query_tree = nodeToString(query);
+	row.window_text = window_text;
+	row.start_lsn = start_lsn;
+	row.view_relid = get_relname_relid(rv->relname, nsp);
+	row.closed_relid = windowed ?
+		get_relname_relid(psprintf("closed_%d", id), get_namespace_oid("streamext", false)) :
+		InvalidOid;
+
+	args[0] = Int32GetDatum(id);
+	args[1] = CStringGetTextDatum(name);
+	args[2] = ObjectIdGetDatum(row.view_relid);
+	args[3] = ObjectIdGetDatum(stream_relid);
+	args[4] = CStringGetTextDatum(query_text);
+	args[5] = CStringGetTextDatum(row.query_tree);
+	if (window_text)
+		args[6] = CStringGetTextDatum(window_text);
+	else
+		nulls[6] = 'n';
+	if (windowed)
+		args[7] = ObjectIdGetDatum(row.closed_relid);
+	else
+		nulls[7] = 'n';
+	args[8] = LSNGetDatum(start_lsn);
+	if (SPI_execute_with_args("INSERT INTO streamext.view_def (id, name, view_relid, stream, query, "
+							  "query_tree, window_spec, closed_relid, start_lsn) "
+							  "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+							  9, argtypes, args, nulls, false, 0) != SPI_OK_INSERT)
+		elog(ERROR, "streamext: could not register view");
+
+	/* backfill: every event committed before start_lsn */
+	plan = view_plan_build(&row, CurrentMemoryContext);
+	view_plan_backfill(plan, GetLatestSnapshot());
+	checkpoint_write_backfill(plan);
+	view_plan_free(plan);
+	SPI_finish();
+
+	streamext_note_catalog_change();
+	PG_RETURN_VOID();
+}
+
+/*
+ * streamext_drop_view drops a continuous view, its closed windows and its
+ * state.  The worker notices the catalog change in the decoded WAL.
+ */
+Datum
+streamext_drop_view(PG_FUNCTION_ARGS)
+{
+	char	   *name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	List	   *views;
+	ListCell   *lc;
+	ViewCatalogRow *found = NULL;
+	StringInfoData sql;
+
+	check_setup();
+	views = catalog_load_views(CurrentMemoryContext);
+	foreach(lc, views)
+	{
+		ViewCatalogRow *row = lfirst(lc);
+
+		if (strcmp(row->name, name) == 0)
+			found = row;
+	}
+	if (found == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("continuous view \"%s\" does not exist", name),
+				 errhint("streamext.views lists the continuous views.")));
+	if (!pg_class_ownercheck(found->view_relid, GetUserId()))
+		aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_VIEW, name);
+
+	initStringInfo(&sql);
+	appendStringInfo(&sql, "DELETE FROM streamext.view_def WHERE id = %d;", found->id);
+	appendStringInfo(&sql, "DROP VIEW %s;",
+					 quote_qualified_identifier(get_namespace_name(get_rel_namespace(found->view_relid)),
+												get_rel_name(found->view_relid)));
+	if (OidIsValid(found->closed_relid))
+		appendStringInfo(&sql, "DROP TABLE streamext.closed_%d;", found->id);
+	SPI_connect();
+	spi_exec(sql.data, SPI_OK_UTILITY);
+	SPI_finish();
+
+	streamext_note_catalog_change();
+	PG_RETURN_VOID();
+}

@@ -1,0 +1,133 @@
+/*-------------------------------------------------------------------------
+ *
+ * decoder.c
+ *	  streamext's logical decoding output plugin.  The worker decodes WAL
+ *	  in-process through it: committed inserts into streams are handed to
+ *	  the views of their stream as tuples, in commit order, without a text
+ *	  round trip; commits that change streamext's view catalog are flagged
+ *	  so the worker reloads its views at exactly that point of the WAL.
+ *
+ *	  Used through any other interface (no DecodeTarget attached), the
+ *	  plugin produces nothing.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "replication/logical.h"
+#include "replication/output_plugin.h"
+#include "utils/hsearch.h"
+#include "utils/rel.h"
+
+#include "decoder.h"
+
+extern PGDLLEXPORT void _PG_output_plugin_init(OutputPluginCallbacks *cb);
+
+static void decoder_startup(LogicalDecodingContext *ctx, OutputPluginOptions *opt,
+							bool is_init);
+static void decoder_begin(LogicalDecodingContext *ctx, ReorderBufferTXN *txn);
+static void decoder_change(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
+						   Relation relation, ReorderBufferChange *change);
+static void decoder_commit(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
+						   XLogRecPtr commit_lsn);
+static bool decoder_filter_by_origin(LogicalDecodingContext *ctx,
+									 RepOriginId origin_id);
+
+void
+_PG_output_plugin_init(OutputPluginCallbacks *cb)
+{
+	cb->startup_cb = decoder_startup;
+	cb->begin_cb = decoder_begin;
+	cb->change_cb = decoder_change;
+	cb->commit_cb = decoder_commit;
+	cb->filter_by_origin_cb = decoder_filter_by_origin;
+}
+
+static void
+decoder_startup(LogicalDecodingContext *ctx, OutputPluginOptions *opt, bool is_init)
+{
+	opt->output_type = OUTPUT_PLUGIN_BINARY_OUTPUT;
+	opt->receive_rewrites = false;
+}
+
+static void
+decoder_begin(LogicalDecodingContext *ctx, ReorderBufferTXN *txn)
+{
+	DecodeTarget *target = ctx->output_writer_private;
+
+	if (target)
+		target->txn_changes_catalog = false;
+}
+
+/*
+ * decoder_change applies one committed change: an insert into a stream
+ * goes to each of the stream's views that started before this commit.
+ */
+static void
+decoder_change(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
+			   Relation relation, ReorderBufferChange *change)
+{
+	DecodeTarget *target = ctx->output_writer_private;
+	Oid			relid = RelationGetRelid(relation);
+	StreamTarget *st;
+	ListCell   *lc;
+
+	if (target == NULL)
+		return;
+	if (relid == target->view_catalog_relid)
+	{
+		target->txn_changes_catalog = true;
+		return;
+	}
+	if (change->action != REORDER_BUFFER_CHANGE_INSERT ||
+		change->data.tp.newtuple == NULL ||
+		txn->end_lsn <= target->applied_upto)
+		return;
+	st = hash_search(target->streams, &relid, HASH_FIND, NULL);
+	if (st == NULL)
+		return;
+
+	ExecStoreHeapTuple(&change->data.tp.newtuple->tuple, st->slot, false);
+	foreach(lc, st->plans)
+	{
+		ViewPlan   *plan = lfirst(lc);
+
+		if (txn->final_lsn > plan->start_lsn)
+			view_plan_apply_event(plan, st->slot, txn->xact_time.commit_time);
+	}
+	ExecClearTuple(st->slot);
+	st->events++;
+	target->changed = true;
+}
+
+static void
+decoder_commit(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
+			   XLogRecPtr commit_lsn)
+{
+	DecodeTarget *target = ctx->output_writer_private;
+
+	if (target == NULL)
+		return;
+	if (target->txn_changes_catalog)
+	{
+		target->catalog_changed = true;
+		target->catalog_xid = txn->xid;
+		target->txn_changes_catalog = false;
+	}
+	if (txn->end_lsn > target->applied_upto)
+	{
+		target->last_commit_end = txn->end_lsn;
+		target->last_commit_time = txn->xact_time.commit_time;
+		target->transactions++;
+	}
+}
+
+/* the worker's own writes carry its origin and are not decoded back */
+static bool
+decoder_filter_by_origin(LogicalDecodingContext *ctx, RepOriginId origin_id)
+{
+	DecodeTarget *target = ctx->output_writer_private;
+
+	return target != NULL && origin_id != InvalidRepOriginId &&
+		origin_id == target->own_origin;
+}

@@ -1,0 +1,40 @@
+/*-------------------------------------------------------------------------
+ *
+ * decoder.h
+ *	  What the worker hands the output plugin: the streams to apply, with
+ *	  their views, and what the plugin reports back about commits.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef STREAMEXT_DECODER_H
+#define STREAMEXT_DECODER_H
+
+#include "replication/origin.h"
+#include "streamext.h"
+
+typedef struct StreamTarget
+{
+	Oid			relid;			/* hash key */
+	TupleTableSlot *slot;		/* holds the decoded tuple */
+	List	   *plans;			/* ViewPlan of this stream */
+	uint64		events;
+} StreamTarget;
+
+typedef struct DecodeTarget
+{
+	HTAB	   *streams;		/* relid -> StreamTarget */
+	Oid			view_catalog_relid;
+	RepOriginId own_origin;
+	XLogRecPtr	applied_upto;	/* commits ending at or before this are applied */
+
+	/* reported by the plugin */
+	bool		txn_changes_catalog;
+	bool		catalog_changed;
+	TransactionId catalog_xid;
+	bool		changed;		/* some view changed since the last checkpoint */
+	XLogRecPtr	last_commit_end;
+	TimestampTz last_commit_time;
+	uint64		transactions;
+} DecodeTarget;
+
+#endif							/* STREAMEXT_DECODER_H */

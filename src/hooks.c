@@ -1,0 +1,187 @@
+/*-------------------------------------------------------------------------
+ *
+ * hooks.c
+ *	  What ordinary backends do for streamext outside its SQL functions:
+ *	  the append-only guard and write-notice triggers of a stream, waking
+ *	  the worker when a transaction that wrote a stream commits, and
+ *	  moving the worker out of the way of DROP DATABASE.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "commands/dbcommands.h"
+#include "commands/trigger.h"
+#include "miscadmin.h"
+#include "nodes/parsenodes.h"
+#include "tcop/utility.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+
+#include "streamext.h"
+
+PG_FUNCTION_INFO_V1(streamext_refuse_change);
+PG_FUNCTION_INFO_V1(streamext_note_write);
+
+/* set during a transaction, acted upon at commit */
+static bool stream_written = false;
+static bool catalog_changed = false;
+
+static ProcessUtility_hook_type prev_ProcessUtility = NULL;
+
+static void xact_callback(XactEvent event, void *arg);
+static void streamext_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
+									 bool readOnlyTree, ProcessUtilityContext context,
+									 ParamListInfo params, QueryEnvironment *queryEnv,
+									 DestReceiver *dest, QueryCompletion *qc);
+static void move_worker_out_of_the_way(const char *dbname);
+
+void
+streamext_install_hooks(void)
+{
+	RegisterXactCallback(xact_callback, NULL);
+	prev_ProcessUtility = ProcessUtility_hook;
+	ProcessUtility_hook = streamext_ProcessUtility;
+}
+
+/*
+ * streamext_note_catalog_change is called by the SQL functions that change
+ * streamext's catalog, so that the worker is started or woken at commit.
+ */
+void
+streamext_note_catalog_change(void)
+{
+	catalog_changed = true;
+}
+
+/*
+ * streamext_refuse_change is the statement trigger that keeps a stream
+ * append-only: UPDATE, DELETE and TRUNCATE are refused.
+ */
+Datum
+streamext_refuse_change(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	const char *what;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("streamext.refuse_change() must be called as a trigger")));
+
+	if (TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event))
+		what = "UPDATE";
+	else if (TRIGGER_FIRED_BY_DELETE(trigdata->tg_event))
+		what = "DELETE";
+	else
+		what = "TRUNCATE";
+
+	ereport(ERROR,
+			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+			 errmsg("%s is not allowed on stream \"%s\"", what,
+					RelationGetRelationName(trigdata->tg_relation)),
+			 errdetail("A stream is append-only: its continuous views have counted every event."),
+			 errhint("Use streamext.drop_stream() to turn it back into an ordinary table.")));
+	PG_RETURN_NULL();
+}
+
+/*
+ * streamext_note_write is the AFTER INSERT statement trigger of a stream:
+ * it only remembers that the worker should be woken at commit.
+ */
+Datum
+streamext_note_write(PG_FUNCTION_ARGS)
+{
+	stream_written = true;
+	PG_RETURN_POINTER(NULL);
+}
+
+/*
+ * xact_callback wakes the worker right after a commit that wrote a stream,
+ * so that a view reflects it within milliseconds rather than a poll
+ * interval; the commit record is flushed by then.
+ */
+static void
+xact_callback(XactEvent event, void *arg)
+{
+	switch (event)
+	{
+		case XACT_EVENT_COMMIT:
+		case XACT_EVENT_PARALLEL_COMMIT:
+			if (catalog_changed)
+				streamext_request_worker(MyDatabaseId);
+			else if (stream_written)
+				streamext_wake_worker(MyDatabaseId);
+			stream_written = false;
+			catalog_changed = false;
+			break;
+		case XACT_EVENT_ABORT:
+		case XACT_EVENT_PARALLEL_ABORT:
+			stream_written = false;
+			catalog_changed = false;
+			break;
+		default:
+			break;
+	}
+}
+
+/*
+ * streamext_ProcessUtility notices CREATE EXTENSION streamext (to start a
+ * worker at commit) and DROP DATABASE (whose worker must disconnect first).
+ */
+static void
+streamext_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
+						 bool readOnlyTree, ProcessUtilityContext context,
+						 ParamListInfo params, QueryEnvironment *queryEnv,
+						 DestReceiver *dest, QueryCompletion *qc)
+{
+	Node	   *parsetree = pstmt->utilityStmt;
+
+	if (IsA(parsetree, DropdbStmt))
+		move_worker_out_of_the_way(((DropdbStmt *) parsetree)->dbname);
+	else if (IsA(parsetree, CreateExtensionStmt) &&
+			 strcmp(((CreateExtensionStmt *) parsetree)->extname, "streamext") == 0)
+		catalog_changed = true;
+	else if (IsA(parsetree, DropStmt) &&
+			 ((DropStmt *) parsetree)->removeType == OBJECT_EXTENSION)
+		stream_written = true;	/* wake the worker: it leaves if its extension is gone */
+
+	if (prev_ProcessUtility)
+		prev_ProcessUtility(pstmt, queryString, readOnlyTree, context, params,
+							queryEnv, dest, qc);
+	else
+		standard_ProcessUtility(pstmt, queryString, readOnlyTree, context, params,
+								queryEnv, dest, qc);
+}
+
+/*
+ * move_worker_out_of_the_way asks the worker of a database about to be
+ * dropped to leave, and waits for it, so that DROP DATABASE does not fail on
+ * "being accessed by other users".  The worker keeps its slot, which DROP
+ * DATABASE removes; if the drop fails, the launcher starts it again.
+ */
+static void
+move_worker_out_of_the_way(const char *dbname)
+{
+	Oid			dboid = get_database_oid(dbname, true);
+	StreamextDbSlot *slot;
+	int			waited_ms = 0;
+
+	if (!OidIsValid(dboid) || StreamextState == NULL)
+		return;
+	slot = streamext_find_db_slot(dboid, false);
+	if (slot == NULL)
+		return;
+
+	slot->stop_requested = true;
+	while (slot->worker_pid != 0 && waited_ms < 10000)
+	{
+		if (slot->worker_latch)
+			SetLatch(slot->worker_latch);
+		pg_usleep(10000L);
+		waited_ms += 10;
+		CHECK_FOR_INTERRUPTS();
+	}
+}

@@ -1,0 +1,441 @@
+/*-------------------------------------------------------------------------
+ *
+ * state_shmem.c
+ *	  The open windows of a database in shared memory: a DSA area holding a
+ *	  hash table of views, each with a hash table of its groups, whose
+ *	  entries point to the serialised window, group key and transition
+ *	  states.  The worker is the only writer; readers copy under a shared
+ *	  lock, so they see the states of whole committed batches.
+ *
+ *	  When a checkpoint closes a window, its groups stay here marked with
+ *	  the checkpoint's transaction until every snapshot sees the closed rows
+ *	  that transaction wrote, so a reader never sees a group twice or not
+ *	  at all.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/transam.h"
+#include "storage/procarray.h"
+#include "utils/memutils.h"
+#include "utils/snapmgr.h"
+
+#include "streamext.h"
+
+typedef struct SharedView
+{
+	int32		id;
+	dshash_table_handle groups;
+	bool		incomplete;		/* streamext.max_memory was reached */
+	ViewStats	stats;
+} SharedView;
+
+typedef struct SharedGroup
+{
+	int64		gid;
+	dsa_pointer blob;
+	Size		len;
+	TransactionId retired_by;
+} SharedGroup;
+
+static dshash_parameters views_params = {
+	sizeof(int32), sizeof(SharedView), dshash_memcmp, dshash_memhash, 0
+};
+static dshash_parameters groups_params = {
+	sizeof(int64), sizeof(SharedGroup), dshash_memcmp, dshash_memhash, 0
+};
+
+/* this backend's attachment */
+static dsa_area *my_area = NULL;
+static dshash_table *my_views = NULL;
+static uint64 my_generation = 0;
+
+static void
+set_tranches(void)
+{
+	views_params.tranche_id = StreamextState->dsa_tranche;
+	groups_params.tranche_id = StreamextState->dsa_tranche;
+}
+
+/*
+ * state_shmem_reset gives the worker a fresh, empty area; the previous
+ * worker's area goes away when its last reader detaches.
+ */
+void
+state_shmem_reset(StreamextDbSlot *slot)
+{
+	MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+	dsa_area   *area;
+
+	set_tranches();
+	LWLockAcquire(&slot->publish_lock, LW_EXCLUSIVE);
+	if (slot->area != DSA_HANDLE_INVALID)
+	{
+		dsa_area   *prev = dsa_attach(slot->area);
+
+		dsa_unpin(prev);
+		dsa_detach(prev);
+	}
+	area = dsa_create(StreamextState->dsa_tranche);
+	dsa_pin(area);
+	dsa_pin_mapping(area);
+	dsa_set_size_limit(area, (size_t) streamext_max_memory_mb * 1024 * 1024);
+	my_views = dshash_create(area, &views_params, NULL);
+	my_area = area;
+	slot->area = dsa_get_handle(area);
+	slot->views = dshash_get_hash_table_handle(my_views);
+	slot->area_generation++;
+	my_generation = slot->area_generation;
+	LWLockRelease(&slot->publish_lock);
+	MemoryContextSwitchTo(old);
+}
+
+/*
+ * state_shmem_release frees the worker's area when it leaves for good.
+ */
+void
+state_shmem_release(StreamextDbSlot *slot)
+{
+	if (my_area == NULL || slot == NULL)
+		return;
+	LWLockAcquire(&slot->publish_lock, LW_EXCLUSIVE);
+	if (slot->area == dsa_get_handle(my_area))
+	{
+		dsa_unpin(my_area);
+		slot->area = DSA_HANDLE_INVALID;
+		slot->area_generation++;
+	}
+	LWLockRelease(&slot->publish_lock);
+}
+
+/*
+ * attach_for_read makes sure this backend is attached to the database's
+ * current area; the caller holds publish_lock.
+ */
+static bool
+attach_for_read(StreamextDbSlot *slot)
+{
+	MemoryContext old;
+
+	if (slot->area == DSA_HANDLE_INVALID)
+		return false;
+	if (my_area != NULL && my_generation == slot->area_generation)
+		return true;
+
+	set_tranches();
+	old = MemoryContextSwitchTo(TopMemoryContext);
+	if (my_area != NULL)
+	{
+		dshash_detach(my_views);
+		dsa_detach(my_area);
+	}
+	my_area = dsa_attach(slot->area);
+	dsa_pin_mapping(my_area);
+	my_views = dshash_attach(my_area, &views_params, slot->views, NULL);
+	my_generation = slot->area_generation;
+	MemoryContextSwitchTo(old);
+	return true;
+}
+
+static dshash_table *
+worker_groups(ViewPlan *plan, SharedView *sv, bool found)
+{
+	MemoryContext old;
+
+	if (plan->shm_groups != NULL)
+		return plan->shm_groups;
+	old = MemoryContextSwitchTo(plan->cxt);
+	if (found)
+		plan->shm_groups = dshash_attach(my_area, &groups_params, sv->groups, NULL);
+	else
+	{
+		plan->shm_groups = dshash_create(my_area, &groups_params, NULL);
+		sv->groups = dshash_get_hash_table_handle(plan->shm_groups);
+	}
+	MemoryContextSwitchTo(old);
+	return plan->shm_groups;
+}
+
+/*
+ * state_shmem_publish_view makes the view's changed groups (or all of them)
+ * visible to readers, at a transaction boundary of the decoded WAL.
+ */
+void
+state_shmem_publish_view(StreamextDbSlot *slot, ViewPlan *plan, bool all_groups)
+{
+	SharedView *sv;
+	bool		found;
+	dshash_table *groups;
+	HASH_SEQ_STATUS wstatus;
+	WindowGroups *wg;
+	StringInfoData buf;
+	MemoryContext tmp = AllocSetContextCreate(CurrentMemoryContext,
+											  "streamext publish",
+											  ALLOCSET_DEFAULT_SIZES);
+	MemoryContext old = MemoryContextSwitchTo(tmp);
+	int64		ngroups = 0;
+	int64		nwindows = 0;
+
+	initStringInfo(&buf);
+	LWLockAcquire(&slot->publish_lock, LW_EXCLUSIVE);
+	sv = dshash_find_or_insert(my_views, &plan->id, &found);
+	if (!found)
+	{
+		memset(((char *) sv) + sizeof(int32), 0, sizeof(SharedView) - sizeof(int32));
+		sv->groups = InvalidDsaPointer;
+	}
+	groups = worker_groups(plan, sv, found);
+
+	hash_seq_init(&wstatus, plan->windows);
+	while ((wg = hash_seq_search(&wstatus)) != NULL)
+	{
+		TupleHashIterator it;
+		TupleHashEntry entry;
+
+		if (wg->correction)
+			continue;			/* published when the checkpoint corrects the table */
+		nwindows++;
+		ngroups += wg->ngroups;
+		if (!wg->any_dirty && !all_groups)
+			continue;
+		InitTupleHashIterator(wg->groups, &it);
+		while ((entry = ScanTupleHashTable(wg->groups, &it)) != NULL)
+		{
+			ViewGroup *gs = (ViewGroup *) entry->additional;
+			SharedGroup *sg;
+			dsa_pointer dp;
+
+			if (!gs->dirty_shmem && !all_groups)
+				continue;
+			resetStringInfo(&buf);
+			state_blob_build(plan, wg->start, entry, gs, &buf);
+			dp = dsa_allocate_extended(my_area, buf.len, DSA_ALLOC_NO_OOM);
+			if (!DsaPointerIsValid(dp))
+			{
+				if (!sv->incomplete)
+					ereport(WARNING,
+							(errcode(ERRCODE_OUT_OF_MEMORY),
+							 errmsg("streamext.max_memory reached: continuous view \"%s\" cannot be read until memory is raised",
+									plan->name),
+							 errhint("Raise streamext.max_memory and reload; no event is lost, the view is kept on disk at every checkpoint.")));
+				sv->incomplete = true;
+				continue;
+			}
+			memcpy(dsa_get_address(my_area, dp), buf.data, buf.len);
+			sg = dshash_find_or_insert(groups, &gs->gid, &found);
+			if (found && DsaPointerIsValid(sg->blob))
+			{
+				dsa_free(my_area, sg->blob);
+				plan->shm_bytes -= sg->len;
+			}
+			else
+				plan->shm_bytes += sizeof(SharedGroup);
+			plan->shm_bytes += buf.len;
+			sg->blob = dp;
+			sg->len = buf.len;
+			sg->retired_by = InvalidTransactionId;
+			dshash_release_lock(groups, sg);
+			gs->dirty_shmem = false;
+		}
+		wg->any_dirty = false;
+	}
+	sv->stats.groups = ngroups;
+	sv->stats.windows = nwindows;
+	sv->stats.bytes = plan->shm_bytes;
+	sv->stats.events = plan->events;
+	sv->stats.late_events = plan->late_events;
+	dshash_release_lock(my_views, sv);
+	LWLockRelease(&slot->publish_lock);
+
+	MemoryContextSwitchTo(old);
+	MemoryContextDelete(tmp);
+}
+
+/*
+ * state_shmem_retire_window marks the published groups of a window that
+ * transaction xid writes to the closed-window table.
+ */
+void
+state_shmem_retire_window(StreamextDbSlot *slot, ViewPlan *plan,
+						  WindowGroups *wg, TransactionId xid)
+{
+	TupleHashIterator it;
+	TupleHashEntry entry;
+
+	if (plan->shm_groups == NULL)
+		return;
+	LWLockAcquire(&slot->publish_lock, LW_EXCLUSIVE);
+	InitTupleHashIterator(wg->groups, &it);
+	while ((entry = ScanTupleHashTable(wg->groups, &it)) != NULL)
+	{
+		ViewGroup *gs = (ViewGroup *) entry->additional;
+		SharedGroup *sg = dshash_find(plan->shm_groups, &gs->gid, true);
+
+		if (sg != NULL)
+		{
+			MemoryContext old = MemoryContextSwitchTo(plan->cxt);
+			RetiredGroup *rg = palloc(sizeof(RetiredGroup));
+
+			sg->retired_by = xid;
+			dshash_release_lock(plan->shm_groups, sg);
+			rg->gid = gs->gid;
+			rg->xid = xid;
+			plan->retired = lappend(plan->retired, rg);
+			MemoryContextSwitchTo(old);
+		}
+	}
+	LWLockRelease(&slot->publish_lock);
+}
+
+/*
+ * state_shmem_gc frees retired groups once no snapshot can miss the closed
+ * rows that replaced them.
+ */
+void
+state_shmem_gc(StreamextDbSlot *slot, List *plans)
+{
+	TransactionId horizon = GetOldestNonRemovableTransactionId(NULL);
+	ListCell   *lc;
+
+	foreach(lc, plans)
+	{
+		ViewPlan   *plan = lfirst(lc);
+		ListCell   *lc2;
+
+		if (plan->retired == NIL)
+			continue;
+		LWLockAcquire(&slot->publish_lock, LW_EXCLUSIVE);
+		foreach(lc2, plan->retired)
+		{
+			RetiredGroup *rg = lfirst(lc2);
+			SharedGroup *sg;
+
+			if (!TransactionIdPrecedes(rg->xid, horizon))
+				continue;
+			sg = dshash_find(plan->shm_groups, &rg->gid, true);
+			if (sg != NULL)
+			{
+				if (sg->retired_by == rg->xid)
+				{
+					plan->shm_bytes -= sg->len + sizeof(SharedGroup);
+					dsa_free(my_area, sg->blob);
+					dshash_delete_entry(plan->shm_groups, sg);
+				}
+				else
+					dshash_release_lock(plan->shm_groups, sg);
+			}
+			plan->retired = foreach_delete_current(plan->retired, lc2);
+			pfree(rg);
+		}
+		LWLockRelease(&slot->publish_lock);
+	}
+}
+
+/* state_shmem_drop_view forgets a dropped view and frees its groups */
+void
+state_shmem_drop_view(StreamextDbSlot *slot, int32 view_id)
+{
+	SharedView *sv;
+
+	LWLockAcquire(&slot->publish_lock, LW_EXCLUSIVE);
+	sv = dshash_find(my_views, &view_id, true);
+	if (sv != NULL)
+	{
+		if (sv->groups != InvalidDsaPointer)
+		{
+			dshash_table *groups = dshash_attach(my_area, &groups_params, sv->groups, NULL);
+			dshash_seq_status status;
+			SharedGroup *sg;
+
+			dshash_seq_init(&status, groups, true);
+			while ((sg = dshash_seq_next(&status)) != NULL)
+				dsa_free(my_area, sg->blob);
+			dshash_seq_term(&status);
+			dshash_destroy(groups);
+		}
+		dshash_delete_entry(my_views, sv);
+	}
+	LWLockRelease(&slot->publish_lock);
+}
+
+/*
+ * state_shmem_read_view copies the published groups of a view that the
+ * caller's snapshot should see.  found is false when the worker has not
+ * published the view (yet); incomplete when max_memory cut it short.
+ */
+List *
+state_shmem_read_view(StreamextDbSlot *slot, int32 view_id, bool *found,
+					  bool *incomplete)
+{
+	List	   *result = NIL;
+	SharedView *sv;
+	Snapshot	snapshot = GetActiveSnapshot();
+
+	*found = false;
+	*incomplete = false;
+	LWLockAcquire(&slot->publish_lock, LW_SHARED);
+	if (!attach_for_read(slot))
+	{
+		LWLockRelease(&slot->publish_lock);
+		return NIL;
+	}
+	sv = dshash_find(my_views, &view_id, false);
+	if (sv != NULL)
+	{
+		dshash_table_handle gh = sv->groups;
+
+		*found = true;
+		*incomplete = sv->incomplete;
+		dshash_release_lock(my_views, sv);
+		if (gh != InvalidDsaPointer)
+		{
+			dshash_table *groups = dshash_attach(my_area, &groups_params, gh, NULL);
+			dshash_seq_status status;
+			SharedGroup *sg;
+
+			dshash_seq_init(&status, groups, false);
+			while ((sg = dshash_seq_next(&status)) != NULL)
+			{
+				SharedGroupCopy *copy;
+
+				/* closed by a checkpoint this snapshot sees: the table has it */
+				if (TransactionIdIsValid(sg->retired_by) &&
+					!XidInMVCCSnapshot(sg->retired_by, snapshot) &&
+					TransactionIdDidCommit(sg->retired_by))
+					continue;
+				copy = palloc(sizeof(SharedGroupCopy));
+				copy->len = sg->len;
+				copy->blob = palloc(sg->len);
+				memcpy(copy->blob, dsa_get_address(my_area, sg->blob), sg->len);
+				copy->retired_by = sg->retired_by;
+				result = lappend(result, copy);
+			}
+			dshash_seq_term(&status);
+			dshash_detach(groups);
+		}
+	}
+	LWLockRelease(&slot->publish_lock);
+	return result;
+}
+
+bool
+state_shmem_get_stats(StreamextDbSlot *slot, int32 view_id, ViewStats *stats)
+{
+	SharedView *sv;
+	bool		found = false;
+
+	LWLockAcquire(&slot->publish_lock, LW_SHARED);
+	if (attach_for_read(slot))
+	{
+		sv = dshash_find(my_views, &view_id, false);
+		if (sv != NULL)
+		{
+			*stats = sv->stats;
+			found = true;
+			dshash_release_lock(my_views, sv);
+		}
+	}
+	LWLockRelease(&slot->publish_lock);
+	return found;
+}

@@ -1,0 +1,326 @@
+/*-------------------------------------------------------------------------
+ *
+ * streamext.h
+ *	  Declarations shared by the files of the streamext extension: GUCs,
+ *	  the per-database shared memory slot, and the compiled form of a
+ *	  continuous view that the worker, create_view and readers evaluate.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef STREAMEXT_H
+#define STREAMEXT_H
+
+#include "access/xlogdefs.h"
+#include "datatype/timestamp.h"
+#include "executor/tuptable.h"
+#include "fmgr.h"
+#include "lib/stringinfo.h"
+#include "nodes/execnodes.h"
+#include "storage/latch.h"
+#include "storage/lwlock.h"
+#include "storage/dsm.h"
+#include "utils/dsa.h"
+#include "lib/dshash.h"
+
+#define STREAMEXT_MAX_STREAM_STATS 64
+
+/* dsa_handle is a dsm_handle in PostgreSQL 15 */
+#define DSA_HANDLE_INVALID ((dsa_handle) DSM_HANDLE_INVALID)
+
+/* GUCs (streamext.c) */
+extern int	streamext_max_databases;
+extern int	streamext_checkpoint_interval_ms;
+extern int	streamext_max_memory_mb;
+
+/* Counters of one stream, as published by its database's worker. */
+typedef struct StreamStat
+{
+	Oid			relid;
+	uint64		events;
+} StreamStat;
+
+/*
+ * StreamextDbSlot is what one database's worker shares with the launcher
+ * and with every backend of that database.
+ */
+typedef struct StreamextDbSlot
+{
+	Oid			dboid;			/* InvalidOid: slot free */
+	pid_t		worker_pid;		/* 0 when no worker runs */
+	Latch	   *worker_latch;
+	bool		absent;			/* worker found no extension here */
+	bool		wanted;			/* a backend asked for a worker */
+	bool		stop_requested; /* DROP DATABASE asks the worker to leave */
+	dsa_handle	area;			/* open-window states, DSA_HANDLE_INVALID if none */
+	uint64		area_generation;
+	dshash_table_handle views;	/* view id -> SharedView */
+	XLogRecPtr	published_upto; /* WAL decoded and visible to readers */
+	XLogRecPtr	applied_lsn;	/* end of the last applied stream commit */
+	TimestampTz applied_commit_time;
+	XLogRecPtr	checkpoint_lsn; /* durable position */
+	TimestampTz checkpoint_time;
+	uint64		events_decoded;
+	uint64		transactions;
+	int			nstreams;
+	StreamStat	streams[STREAMEXT_MAX_STREAM_STATS];
+	LWLock		publish_lock;	/* readers shared, publishing worker exclusive */
+} StreamextDbSlot;
+
+typedef struct StreamextShared
+{
+	LWLock		lock;			/* protects slot assignment */
+	pid_t		launcher_pid;
+	Latch	   *launcher_latch;
+	int			dsa_tranche;
+	int			max_databases;
+	StreamextDbSlot slots[FLEXIBLE_ARRAY_MEMBER];
+} StreamextShared;
+
+/* shmem.c */
+extern StreamextShared *StreamextState;
+extern void streamext_shmem_request(void);
+extern void streamext_shmem_startup(void);
+extern StreamextDbSlot *streamext_find_db_slot(Oid dboid, bool create);
+extern void streamext_wake_launcher(void);
+extern void streamext_wake_worker(Oid dboid);
+extern void streamext_request_worker(Oid dboid);
+
+/* launcher.c / worker.c */
+extern PGDLLEXPORT void streamext_launcher_main(Datum main_arg);
+extern PGDLLEXPORT void streamext_worker_main(Datum main_arg);
+extern void streamext_register_launcher(void);
+
+/* window.c */
+typedef enum WindowKind
+{
+	WINDOW_NONE,				/* one running aggregate over the whole stream */
+	WINDOW_TUMBLING
+} WindowKind;
+
+typedef struct WindowSpec
+{
+	WindowKind	kind;
+	int64		size_usec;		/* width of a tumbling window */
+} WindowSpec;
+
+#define WINDOW_UNBOUNDED_START DT_NOBEGIN
+
+extern void window_parse(const char *text, WindowSpec *spec);
+extern TimestampTz window_start_for(const WindowSpec *spec, TimestampTz t);
+extern TimestampTz window_end_for(const WindowSpec *spec, TimestampTz start);
+
+/* agg_state.c: one aggregate of a view, ready to run */
+typedef struct AggRunner
+{
+	Oid			aggfnoid;
+	int			numargs;
+	ExprState **args;			/* argument expressions over the event */
+	ExprState  *filter;			/* FILTER (WHERE ...), or NULL */
+	Oid			transtype;
+	int16		transtyplen;
+	bool		transtypbyval;
+	Datum		initval;
+	bool		initvalisnull;
+	bool		transfn_strict;
+	bool		combinefn_strict;
+	bool		has_finalfn;
+	int			numfinalargs;
+	FmgrInfo	transfn;
+	FmgrInfo	combinefn;
+	FmgrInfo	serialfn;		/* valid when transtype is internal */
+	FmgrInfo	deserialfn;
+	FmgrInfo	finalfn;
+	Oid			resulttype;
+	FunctionCallInfo trans_fcinfo;
+	FunctionCallInfo combine_fcinfo;
+	FunctionCallInfo final_fcinfo;
+	FunctionCallInfo serial_fcinfo;
+	FunctionCallInfo deserial_fcinfo;
+} AggRunner;
+
+typedef struct AggValue
+{
+	Datum		value;
+	bool		isnull;
+	bool		noValue;		/* strict transfn with NULL initval, no input yet */
+} AggValue;
+
+/* one group of one window, as the worker keeps it */
+typedef struct ViewGroup
+{
+	int64		gid;			/* unique within its view, keys shared memory */
+	bool		dirty_shmem;	/* changed since last published */
+	bool		dirty_disk;		/* changed since last checkpoint */
+	AggValue	values[FLEXIBLE_ARRAY_MEMBER];
+} ViewGroup;
+
+/* the open groups of one window */
+typedef struct WindowGroups
+{
+	TimestampTz start;			/* hash key */
+	MemoryContext cxt;			/* transition states of this window */
+	TupleHashTable groups;
+	int64		ngroups;
+	bool		any_dirty;
+	bool		correction;		/* late events for a window already closed */
+} WindowGroups;
+
+/* view_def.c: a continuous view compiled for evaluation */
+typedef struct ViewPlan
+{
+	int32		id;
+	char	   *name;
+	Oid			stream_relid;
+	Oid			closed_relid;
+	AttrNumber	time_attno;		/* InvalidAttrNumber: commit time */
+	WindowSpec	window;
+	XLogRecPtr	start_lsn;		/* commits at or before this are in its backfill */
+	MemoryContext cxt;
+
+	/* per event */
+	ExprState  *where;
+	int			nkeys;
+	ExprState **keys;
+	int			naggs;
+	AggRunner  *aggs;
+	ExprContext *econtext;
+	TupleTableSlot *keyslot;	/* window_start, keys... */
+	TupleDesc	keydesc;
+	Oid		   *key_eqops;
+	Oid		   *key_collations;
+	AggState   *aggcontext_node;	/* fake Agg node for AggCheckCallContext */
+	ExprContext *aggcontext_expr;
+
+	/* per output row */
+	TupleDesc	interdesc;		/* keys..., aggregate results... */
+	TupleTableSlot *interslot;
+	int			nout;
+	ExprState **outputs;
+	ExprState  *having;
+	TupleDesc	outdesc;		/* [window_start, window_end,] outputs */
+
+	/* the worker's open windows */
+	HTAB	   *windows;		/* TimestampTz -> WindowGroups */
+	int64		next_gid;
+	TimestampTz closed_upto;	/* windows ending at or before this are closed */
+	TimestampTz max_event_time; /* the watermark, lateness being 0 */
+	bool		backfill_commit_ts; /* backfill reads commit timestamps */
+	uint64		events;
+	uint64		late_events;
+	bool		shmem_full;
+	dshash_table *shm_groups;	/* the worker's attachment to its groups */
+	int64		shm_bytes;		/* shared memory its groups use */
+	List	   *retired;		/* RetiredGroup: published groups of closed windows */
+} ViewPlan;
+
+typedef struct RetiredGroup
+{
+	int64		gid;
+	TransactionId xid;
+} RetiredGroup;
+
+typedef struct ViewCatalogRow
+{
+	int32		id;
+	char	   *name;
+	Oid			view_relid;
+	Oid			stream_relid;
+	Oid			closed_relid;
+	char	   *query_tree;
+	char	   *window_text;
+	XLogRecPtr	start_lsn;
+} ViewCatalogRow;
+
+extern Query *view_def_analyze(const char *query_text, Oid *stream_relid);
+extern ViewPlan *view_plan_build(const ViewCatalogRow *row, MemoryContext parent);
+extern void view_plan_free(ViewPlan *plan);
+extern void view_plan_apply_event(ViewPlan *plan, TupleTableSlot *event,
+								  TimestampTz commit_time);
+extern ViewGroup *view_plan_group(ViewPlan *plan, WindowGroups *wg,
+								   TupleTableSlot *keyslot, bool *isnew);
+extern WindowGroups *view_plan_window(ViewPlan *plan, TimestampTz wstart, bool create);
+extern TupleTableSlot *view_plan_event_slot(ViewPlan *plan);
+extern void view_plan_drop_window(ViewPlan *plan, WindowGroups *wg);
+extern bool view_plan_output(ViewPlan *plan, TimestampTz wstart,
+							 Datum *keys, bool *keynulls, AggValue *values,
+							 Datum *out, bool *outnulls);
+extern void view_plan_backfill(ViewPlan *plan, Snapshot snapshot);
+
+/* agg_state.c */
+extern void agg_runner_init(ViewPlan *plan, AggRunner *agg, Aggref *aggref);
+extern void agg_init_value(ViewPlan *plan, AggRunner *agg, AggValue *v,
+						   MemoryContext cxt);
+extern void agg_advance(ViewPlan *plan, AggRunner *agg, AggValue *v,
+						MemoryContext cxt);
+extern void agg_combine(ViewPlan *plan, AggRunner *agg, AggValue *v,
+						Datum other, bool otherisnull, MemoryContext cxt);
+extern Datum agg_finalize(ViewPlan *plan, AggRunner *agg, AggValue *v,
+						  bool *isnull, MemoryContext cxt);
+extern void agg_serialize_states(ViewPlan *plan, AggValue *values,
+								 StringInfo buf, MemoryContext cxt);
+extern void agg_deserialize_states(ViewPlan *plan, const char *data, Size len,
+								   AggValue *values, MemoryContext cxt);
+extern void agg_set_context(ViewPlan *plan, MemoryContext cxt);
+
+/* group key serialisation (view_def.c) */
+extern void group_key_serialize(ViewPlan *plan, TupleTableSlot *keyslot,
+								StringInfo buf);
+extern void group_key_deserialize(ViewPlan *plan, const char *data, Size len,
+								  TupleTableSlot *keyslot);
+
+/* catalog.c */
+extern Oid	catalog_view_table_oid(void);
+extern List *catalog_load_views(MemoryContext cxt);
+extern List *catalog_load_views_filtered(MemoryContext cxt, int32 only_id);
+extern List *catalog_load_views_snapshot(MemoryContext cxt, Snapshot snapshot);
+extern List *catalog_stream_relids(void);
+extern bool catalog_is_stream(Oid relid, AttrNumber *time_attno);
+extern bool streamext_extension_exists(void);
+
+/* state_shmem.c */
+extern dsa_area *state_shmem_attach(StreamextDbSlot *slot, bool create);
+extern void state_shmem_reset(StreamextDbSlot *slot);
+extern void state_shmem_release(StreamextDbSlot *slot);
+extern void state_shmem_publish_view(StreamextDbSlot *slot, ViewPlan *plan,
+									 bool all_groups);
+extern void state_shmem_retire_window(StreamextDbSlot *slot, ViewPlan *plan,
+									  WindowGroups *wg, TransactionId xid);
+extern void state_shmem_gc(StreamextDbSlot *slot, List *plans);
+extern void state_shmem_drop_view(StreamextDbSlot *slot, int32 view_id);
+typedef struct ViewStats
+{
+	int64		groups;
+	int64		windows;
+	int64		bytes;
+	int64		events;
+	int64		late_events;
+} ViewStats;
+extern bool state_shmem_get_stats(StreamextDbSlot *slot, int32 view_id, ViewStats *stats);
+
+typedef struct SharedGroupCopy
+{
+	char	   *blob;
+	Size		len;
+	TransactionId retired_by;
+} SharedGroupCopy;
+extern List *state_shmem_read_view(StreamextDbSlot *slot, int32 view_id,
+								   bool *found, bool *incomplete);
+
+/* checkpoint.c */
+extern void checkpoint_write(StreamextDbSlot *slot, List *plans,
+							 XLogRecPtr lsn, TimestampTz commit_time);
+extern void checkpoint_load_view(ViewPlan *plan);
+extern void checkpoint_write_backfill(ViewPlan *plan);
+extern void checkpoint_clear_view(int32 view_id, Oid closed_relid);
+extern void state_blob_build(ViewPlan *plan, TimestampTz wstart,
+							 TupleHashEntry entry, ViewGroup *gs, StringInfo buf);
+
+/* hooks.c */
+extern void streamext_install_hooks(void);
+extern void streamext_note_catalog_change(void);
+
+
+/* decoder.c */
+typedef struct DecoderHooks DecoderHooks;
+
+#endif							/* STREAMEXT_H */

@@ -1,0 +1,713 @@
+/*-------------------------------------------------------------------------
+ *
+ * view_def.c
+ *	  A continuous view's definition: analysis and validation of the query
+ *	  given to create_view, and its compiled form (ViewPlan) that applies an
+ *	  event to the open windows and turns a group's states into a row.
+ *
+ *	  The query is analysed by PostgreSQL itself and stored as a node tree,
+ *	  like a view's rule, so that the worker does not depend on search_path.
+ *	  Group keys, WHERE, FILTER and aggregate arguments run through the
+ *	  executor's expression machinery; output columns and HAVING are
+ *	  rewritten to read the group's keys and finalised aggregates from an
+ *	  intermediate slot.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/commit_ts.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "access/tableam.h"
+#include "access/xact.h"
+#include "catalog/pg_operator.h"
+#include "catalog/pg_type.h"
+#include "executor/executor.h"
+#include "nodes/makefuncs.h"
+#include "nodes/nodeFuncs.h"
+#include "optimizer/optimizer.h"
+#include "parser/analyze.h"
+#include "parser/parsetree.h"
+#include "tcop/tcopprot.h"
+#include "utils/builtins.h"
+#include "utils/datum.h"
+#include "utils/hsearch.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
+#include "utils/timestamp.h"
+
+#include "streamext.h"
+
+typedef struct CollectAggsContext
+{
+	List	   *aggs;
+} CollectAggsContext;
+
+typedef struct RewriteContext
+{
+	List	   *keyexprs;
+	List	   *aggs;
+	int			nkeys;
+} RewriteContext;
+
+static void refuse(const char *what, const char *hint);
+static bool collect_aggs_walker(Node *node, CollectAggsContext *ctx);
+static Node *rewrite_output_mutator(Node *node, RewriteContext *ctx);
+
+static void
+refuse(const char *what, const char *hint)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+			 errmsg("%s is not supported in a continuous view", what),
+			 errhint("%s", hint)));
+}
+
+/*
+ * view_def_analyze parses and analyses the query of create_view and checks
+ * that it is one a continuous view can maintain: one stream in FROM, an
+ * optional WHERE, GROUP BY, aggregates that can be combined, HAVING.
+ */
+Query *
+view_def_analyze(const char *query_text, Oid *stream_relid)
+{
+	List	   *raw;
+	RawStmt    *stmt;
+	Query	   *query;
+	RangeTblEntry *rte;
+	ListCell   *lc;
+	AttrNumber	time_attno;
+	const char *hint_simple = "A continuous view reads one stream: SELECT keys, aggregates FROM stream [WHERE ...] [GROUP BY ...] [HAVING ...].";
+
+	raw = pg_parse_query(query_text);
+	if (list_length(raw) != 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("the query of a continuous view must be exactly one SELECT statement"),
+				 errhint("%s", hint_simple)));
+	stmt = linitial_node(RawStmt, raw);
+	if (!IsA(stmt->stmt, SelectStmt))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("the query of a continuous view must be a SELECT statement"),
+				 errhint("%s", hint_simple)));
+
+	query = parse_analyze_fixedparams(stmt, query_text, NULL, 0, NULL);
+
+	if (query->setOperations)
+		refuse("UNION, INTERSECT or EXCEPT", hint_simple);
+	if (query->cteList)
+		refuse("WITH", hint_simple);
+	if (query->hasSubLinks)
+		refuse("a subquery", "Compute the value in the producer, or join the view with a table when you read it.");
+	if (query->hasWindowFuncs)
+		refuse("a window function", "Use the window argument of streamext.create_view for windows over time.");
+	if (query->distinctClause != NIL)
+		refuse("DISTINCT", "Aggregate with GROUP BY instead.");
+	if (query->sortClause != NIL || query->limitCount || query->limitOffset)
+		refuse("ORDER BY, LIMIT or OFFSET", "Order or limit when you read the view.");
+	if (query->hasTargetSRFs)
+		refuse("a set-returning function", hint_simple);
+	if (query->groupingSets != NIL)
+		refuse("GROUPING SETS, ROLLUP or CUBE", "Create one view per grouping.");
+	if (query->rowMarks != NIL)
+		refuse("FOR UPDATE or FOR SHARE", hint_simple);
+
+	if (list_length(query->rtable) != 1 ||
+		list_length(query->jointree->fromlist) != 1 ||
+		!IsA(linitial(query->jointree->fromlist), RangeTblRef))
+		refuse("a join or more than one relation in FROM",
+			   "Join the view with other tables when you read it.");
+	rte = rt_fetch(1, query->rtable);
+	if (rte->rtekind == RTE_SUBQUERY)
+		refuse("a subquery in FROM", hint_simple);
+	if (rte->rtekind != RTE_RELATION)
+		refuse("this kind of FROM item", hint_simple);
+	if (rte->inh == false)
+		refuse("FROM ONLY", hint_simple);
+
+	if (!catalog_is_stream(rte->relid, &time_attno))
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("\"%s\" is not a stream", get_rel_name(rte->relid)),
+				 errhint("Make it one first with SELECT streamext.create_stream('%s');",
+						 get_rel_name(rte->relid))));
+
+	if (!query->hasAggs && query->groupClause == NIL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("a continuous view needs aggregates or GROUP BY"),
+				 errhint("For every event as it comes, use a subscription; for a running total, e.g. SELECT count(*) FROM stream.")));
+
+	if (contain_volatile_functions((Node *) query->targetList) ||
+		contain_volatile_functions(query->jointree->quals) ||
+		contain_volatile_functions(query->havingQual))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("a volatile function is not allowed in a continuous view"),
+				 errhint("The view must give the same result whenever it is computed; mark the function IMMUTABLE or STABLE if it is.")));
+
+	foreach(lc, query->groupClause)
+	{
+		SortGroupClause *sgc = lfirst_node(SortGroupClause, lc);
+		TargetEntry *tle = get_sortgroupclause_tle(sgc, query->targetList);
+
+		if (!sgc->hashable)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("cannot group by type %s in a continuous view",
+							format_type_be(exprType((Node *) tle->expr))),
+					 errhint("Open windows are kept in hash tables; group by a type with a hash operator class.")));
+	}
+
+	*stream_relid = rte->relid;
+	return query;
+}
+
+static bool
+collect_aggs_walker(Node *node, CollectAggsContext *ctx)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, Aggref))
+	{
+		ListCell   *lc;
+
+		foreach(lc, ctx->aggs)
+			if (equal(lfirst(lc), node))
+				return false;
+		ctx->aggs = lappend(ctx->aggs, node);
+		return false;			/* aggregates do not nest */
+	}
+	return expression_tree_walker(node, collect_aggs_walker, (void *) ctx);
+}
+
+/*
+ * rewrite_output_mutator turns an output expression into one over the
+ * intermediate row: group expressions and aggregates become its columns.
+ */
+static Node *
+rewrite_output_mutator(Node *node, RewriteContext *ctx)
+{
+	ListCell   *lc;
+	int			i;
+
+	if (node == NULL)
+		return NULL;
+	i = 0;
+	foreach(lc, ctx->keyexprs)
+	{
+		Node	   *key = lfirst(lc);
+
+		i++;
+		if (equal(node, key))
+			return (Node *) makeVar(1, i, exprType(key), exprTypmod(key),
+									exprCollation(key), 0);
+	}
+	if (IsA(node, Aggref))
+	{
+		i = 0;
+		foreach(lc, ctx->aggs)
+		{
+			i++;
+			if (equal(node, lfirst(lc)))
+			{
+				Aggref	   *aggref = (Aggref *) node;
+
+				return (Node *) makeVar(1, ctx->nkeys + i, aggref->aggtype, -1,
+										aggref->aggcollid, 0);
+			}
+		}
+		elog(ERROR, "streamext: aggregate not found in view plan");
+	}
+	if (IsA(node, Var))
+		elog(ERROR, "streamext: ungrouped column in view output");
+	return expression_tree_mutator(node, rewrite_output_mutator, (void *) ctx);
+}
+
+/*
+ * view_plan_build compiles a view from its catalog row.  Must run in a
+ * transaction; everything it allocates lives in the plan's own context.
+ */
+ViewPlan *
+view_plan_build(const ViewCatalogRow *row, MemoryContext parent)
+{
+	MemoryContext cxt = AllocSetContextCreate(parent, "streamext view",
+											  ALLOCSET_DEFAULT_SIZES);
+	MemoryContext old = MemoryContextSwitchTo(cxt);
+	ViewPlan   *plan = palloc0(sizeof(ViewPlan));
+	Query	   *query = (Query *) stringToNode(row->query_tree);
+	CollectAggsContext collect = {NIL};
+	RewriteContext rw;
+	List	   *keyexprs = NIL;
+	Oid		   *eqops;
+	ListCell   *lc;
+	int			i;
+	int			nhashkeys;
+	Relation	rel;
+	HASHCTL		hctl;
+	int			outcol;
+
+	plan->cxt = cxt;
+	plan->id = row->id;
+	plan->name = pstrdup(row->name);
+	plan->stream_relid = row->stream_relid;
+	plan->closed_relid = row->closed_relid;
+	plan->start_lsn = row->start_lsn;
+	plan->closed_upto = DT_NOBEGIN;
+	plan->max_event_time = DT_NOBEGIN;
+	window_parse(row->window_text, &plan->window);
+	if (!catalog_is_stream(row->stream_relid, &plan->time_attno))
+		elog(ERROR, "streamext: view \"%s\" reads relation %u, which is not a stream",
+			 row->name, row->stream_relid);
+
+	/* a relation lock keeps the descriptor stable while we compile */
+	rel = table_open(row->stream_relid, AccessShareLock);
+	table_close(rel, AccessShareLock);
+
+	plan->econtext = CreateStandaloneExprContext();
+	plan->aggcontext_node = makeNode(AggState);
+	plan->aggcontext_expr = makeNode(ExprContext);
+	plan->aggcontext_node->curaggcontext = plan->aggcontext_expr;
+	plan->aggcontext_node->tmpcontext = plan->econtext;
+
+	if (query->jointree->quals)
+		plan->where = ExecInitQual(make_ands_implicit((Expr *) query->jointree->quals), NULL);
+
+	/* group keys */
+	plan->nkeys = list_length(query->groupClause);
+	nhashkeys = Max(plan->nkeys, 1);
+	plan->keys = palloc0(sizeof(ExprState *) * nhashkeys);
+	eqops = palloc0(sizeof(Oid) * nhashkeys);
+	plan->key_collations = palloc0(sizeof(Oid) * nhashkeys);
+	plan->keydesc = CreateTemplateTupleDesc(nhashkeys);
+	i = 0;
+	foreach(lc, query->groupClause)
+	{
+		SortGroupClause *sgc = lfirst_node(SortGroupClause, lc);
+		TargetEntry *tle = get_sortgroupclause_tle(sgc, query->targetList);
+		Node	   *expr = (Node *) tle->expr;
+
+		keyexprs = lappend(keyexprs, expr);
+		plan->keys[i] = ExecInitExpr((Expr *) expr, NULL);
+		eqops[i] = sgc->eqop;
+		plan->key_collations[i] = exprCollation(expr);
+		TupleDescInitEntry(plan->keydesc, i + 1, NULL, exprType(expr),
+						   exprTypmod(expr), 0);
+		TupleDescInitEntryCollation(plan->keydesc, i + 1, exprCollation(expr));
+		i++;
+	}
+	if (plan->nkeys == 0)
+	{
+		/* no GROUP BY: one group per window, keyed by a constant */
+		eqops[0] = BooleanEqualOperator;
+		plan->keys[0] = ExecInitExpr((Expr *) makeBoolConst(true, false), NULL);
+		TupleDescInitEntry(plan->keydesc, 1, NULL, BOOLOID, -1, 0);
+	}
+	plan->key_eqops = eqops;
+	plan->keyslot = MakeSingleTupleTableSlot(plan->keydesc, &TTSOpsMinimalTuple);
+
+	/* aggregates */
+	collect_aggs_walker((Node *) query->targetList, &collect);
+	collect_aggs_walker(query->havingQual, &collect);
+	plan->naggs = list_length(collect.aggs);
+	plan->aggs = palloc0(sizeof(AggRunner) * Max(plan->naggs, 1));
+	i = 0;
+	foreach(lc, collect.aggs)
+		agg_runner_init(plan, &plan->aggs[i++], lfirst_node(Aggref, lc));
+
+	/* the intermediate row: keys, then finalised aggregates */
+	plan->interdesc = CreateTemplateTupleDesc(Max(plan->nkeys + plan->naggs, 1));
+	i = 0;
+	foreach(lc, keyexprs)
+	{
+		Node	   *expr = lfirst(lc);
+
+		i++;
+		TupleDescInitEntry(plan->interdesc, i, NULL, exprType(expr), exprTypmod(expr), 0);
+		TupleDescInitEntryCollation(plan->interdesc, i, exprCollation(expr));
+	}
+	foreach(lc, collect.aggs)
+	{
+		Aggref	   *aggref = lfirst(lc);
+
+		i++;
+		TupleDescInitEntry(plan->interdesc, i, NULL, aggref->aggtype, -1, 0);
+	}
+	if (i == 0)
+		TupleDescInitEntry(plan->interdesc, 1, NULL, BOOLOID, -1, 0);
+	plan->interslot = MakeSingleTupleTableSlot(plan->interdesc, &TTSOpsVirtual);
+
+	/* outputs and HAVING over the intermediate row */
+	rw.keyexprs = keyexprs;
+	rw.aggs = collect.aggs;
+	rw.nkeys = plan->nkeys;
+	plan->nout = 0;
+	foreach(lc, query->targetList)
+		if (!((TargetEntry *) lfirst(lc))->resjunk)
+			plan->nout++;
+	plan->outputs = palloc0(sizeof(ExprState *) * Max(plan->nout, 1));
+	outcol = (plan->window.kind == WINDOW_NONE) ? 0 : 2;
+	plan->outdesc = CreateTemplateTupleDesc(outcol + plan->nout);
+	if (outcol == 2)
+	{
+		TupleDescInitEntry(plan->outdesc, 1, "window_start", TIMESTAMPTZOID, -1, 0);
+		TupleDescInitEntry(plan->outdesc, 2, "window_end", TIMESTAMPTZOID, -1, 0);
+	}
+	i = 0;
+	foreach(lc, query->targetList)
+	{
+		TargetEntry *tle = lfirst_node(TargetEntry, lc);
+		Node	   *expr;
+
+		if (tle->resjunk)
+			continue;
+		expr = rewrite_output_mutator((Node *) tle->expr, &rw);
+		plan->outputs[i] = ExecInitExpr((Expr *) expr, NULL);
+		TupleDescInitEntry(plan->outdesc, outcol + i + 1, tle->resname,
+						   exprType((Node *) tle->expr),
+						   exprTypmod((Node *) tle->expr), 0);
+		i++;
+	}
+	if (query->havingQual)
+	{
+		Node	   *having = rewrite_output_mutator(query->havingQual, &rw);
+
+		plan->having = ExecInitQual(make_ands_implicit((Expr *) having), NULL);
+	}
+
+	/* the open windows */
+	memset(&hctl, 0, sizeof(hctl));
+	hctl.keysize = sizeof(TimestampTz);
+	hctl.entrysize = sizeof(WindowGroups);
+	hctl.hcxt = cxt;
+	plan->windows = hash_create("streamext windows", 64, &hctl,
+								HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+
+	MemoryContextSwitchTo(old);
+	return plan;
+}
+
+void
+view_plan_free(ViewPlan *plan)
+{
+	HASH_SEQ_STATUS status;
+	WindowGroups *wg;
+
+	hash_seq_init(&status, plan->windows);
+	while ((wg = hash_seq_search(&status)) != NULL)
+		MemoryContextDelete(wg->cxt);
+	FreeExprContext(plan->econtext, true);
+	MemoryContextDelete(plan->cxt);
+}
+
+/*
+ * view_plan_window finds the open window starting at wstart, creating it
+ * with its own memory context (freed whole when the window closes).
+ */
+WindowGroups *
+view_plan_window(ViewPlan *plan, TimestampTz wstart, bool create)
+{
+	WindowGroups *wg;
+	bool		found;
+	Oid		   *eqfuncs;
+	FmgrInfo   *hashfns;
+	AttrNumber *keycols;
+	int			nhashkeys = Max(plan->nkeys, 1);
+	int			i;
+	MemoryContext old;
+
+	wg = hash_search(plan->windows, &wstart, create ? HASH_ENTER : HASH_FIND, &found);
+	if (!create || found)
+		return wg;
+
+	wg->cxt = AllocSetContextCreate(plan->cxt, "streamext window",
+									ALLOCSET_DEFAULT_SIZES);
+	wg->ngroups = 0;
+	wg->any_dirty = false;
+	wg->correction = (plan->window.kind != WINDOW_NONE &&
+					  window_end_for(&plan->window, wstart) <= plan->closed_upto);
+
+	old = MemoryContextSwitchTo(wg->cxt);
+	execTuplesHashPrepare(nhashkeys, plan->key_eqops, &eqfuncs, &hashfns);
+	keycols = palloc(sizeof(AttrNumber) * nhashkeys);
+	for (i = 0; i < nhashkeys; i++)
+		keycols[i] = i + 1;
+	wg->groups = BuildTupleHashTableExt(NULL, plan->keydesc, nhashkeys, keycols,
+										eqfuncs, hashfns, plan->key_collations,
+										64, 0, wg->cxt, wg->cxt,
+										plan->econtext->ecxt_per_tuple_memory,
+										false);
+	MemoryContextSwitchTo(old);
+	return wg;
+}
+
+void
+view_plan_drop_window(ViewPlan *plan, WindowGroups *wg)
+{
+	TimestampTz start = wg->start;
+
+	MemoryContextDelete(wg->cxt);
+	hash_search(plan->windows, &start, HASH_REMOVE, NULL);
+}
+
+/*
+ * view_plan_group finds or creates the group of keyslot in a window.
+ */
+ViewGroup *
+view_plan_group(ViewPlan *plan, WindowGroups *wg, TupleTableSlot *keyslot,
+				bool *isnew)
+{
+	TupleHashEntry entry;
+	ViewGroup *gs;
+	int			i;
+
+	entry = LookupTupleHashEntry(wg->groups, keyslot, isnew, NULL);
+	if (!*isnew)
+		return (ViewGroup *) entry->additional;
+
+	gs = MemoryContextAllocZero(wg->cxt,
+								offsetof(ViewGroup, values) + sizeof(AggValue) * Max(plan->naggs, 1));
+	gs->gid = plan->next_gid++;
+	for (i = 0; i < plan->naggs; i++)
+		agg_init_value(plan, &plan->aggs[i], &gs->values[i], wg->cxt);
+	entry->additional = gs;
+	wg->ngroups++;
+	return gs;
+}
+
+/*
+ * view_plan_apply_event advances the view with one event in slot.  Called
+ * for every decoded insert into the view's stream, so it does nothing per
+ * event that could be done once.
+ */
+void
+view_plan_apply_event(ViewPlan *plan, TupleTableSlot *event, TimestampTz commit_time)
+{
+	ExprContext *econtext = plan->econtext;
+	TupleTableSlot *keyslot = plan->keyslot;
+	TimestampTz t = commit_time;
+	TimestampTz wstart;
+	WindowGroups *wg;
+	ViewGroup *gs;
+	bool		isnew;
+	int			i;
+	int			nhashkeys = Max(plan->nkeys, 1);
+	MemoryContext old;
+
+	ResetExprContext(econtext);
+	econtext->ecxt_scantuple = event;
+
+	if (plan->time_attno != InvalidAttrNumber)
+	{
+		bool		isnull;
+		Datum		d = slot_getattr(event, plan->time_attno, &isnull);
+
+		if (!isnull)
+			t = DatumGetTimestampTz(d);
+	}
+	if (t > plan->max_event_time)
+		plan->max_event_time = t;
+
+	if (plan->where && !ExecQual(plan->where, econtext))
+		return;
+
+	old = MemoryContextSwitchTo(econtext->ecxt_per_tuple_memory);
+	wstart = window_start_for(&plan->window, t);
+	wg = view_plan_window(plan, wstart, true);
+	if (wg->correction)
+		plan->late_events++;
+
+	ExecClearTuple(keyslot);
+	for (i = 0; i < nhashkeys; i++)
+		keyslot->tts_values[i] = ExecEvalExpr(plan->keys[i], econtext,
+											  &keyslot->tts_isnull[i]);
+	ExecStoreVirtualTuple(keyslot);
+	gs = view_plan_group(plan, wg, keyslot, &isnew);
+
+	for (i = 0; i < plan->naggs; i++)
+	{
+		AggRunner  *agg = &plan->aggs[i];
+		FunctionCallInfo fcinfo = agg->trans_fcinfo;
+		int			a;
+
+		if (agg->filter && !ExecQual(agg->filter, econtext))
+			continue;
+		for (a = 0; a < agg->numargs; a++)
+			fcinfo->args[a + 1].value = ExecEvalExpr(agg->args[a], econtext,
+													 &fcinfo->args[a + 1].isnull);
+		agg_advance(plan, agg, &gs->values[i], wg->cxt);
+	}
+	MemoryContextSwitchTo(old);
+
+	gs->dirty_shmem = true;
+	gs->dirty_disk = true;
+	wg->any_dirty = true;
+	plan->events++;
+}
+
+/*
+ * view_plan_output computes the output row of one group from its keys and
+ * states, and returns whether HAVING accepts it.  The states are finalised,
+ * so callers pass states they may discard.
+ */
+bool
+view_plan_output(ViewPlan *plan, TimestampTz wstart, Datum *keys, bool *keynulls,
+				 AggValue *values, Datum *out, bool *outnulls)
+{
+	ExprContext *econtext = plan->econtext;
+	TupleTableSlot *slot = plan->interslot;
+	MemoryContext old;
+	int			i;
+	int			outcol = 0;
+	bool		having_ok;
+
+	ResetExprContext(econtext);
+	old = MemoryContextSwitchTo(econtext->ecxt_per_tuple_memory);
+	ExecClearTuple(slot);
+	for (i = 0; i < plan->nkeys; i++)
+	{
+		slot->tts_values[i] = keys[i];
+		slot->tts_isnull[i] = keynulls[i];
+	}
+	for (i = 0; i < plan->naggs; i++)
+		slot->tts_values[plan->nkeys + i] =
+			agg_finalize(plan, &plan->aggs[i], &values[i],
+						 &slot->tts_isnull[plan->nkeys + i],
+						 econtext->ecxt_per_tuple_memory);
+	if (plan->nkeys + plan->naggs == 0)
+	{
+		slot->tts_values[0] = BoolGetDatum(true);
+		slot->tts_isnull[0] = false;
+	}
+	ExecStoreVirtualTuple(slot);
+	econtext->ecxt_scantuple = slot;
+
+	having_ok = (plan->having == NULL || ExecQual(plan->having, econtext));
+
+	if (plan->window.kind != WINDOW_NONE)
+	{
+		out[0] = TimestampTzGetDatum(wstart);
+		outnulls[0] = false;
+		out[1] = TimestampTzGetDatum(window_end_for(&plan->window, wstart));
+		outnulls[1] = false;
+		outcol = 2;
+	}
+	for (i = 0; i < plan->nout; i++)
+		out[outcol + i] = ExecEvalExpr(plan->outputs[i], econtext,
+									   &outnulls[outcol + i]);
+	MemoryContextSwitchTo(old);
+	return having_ok;
+}
+
+/*
+ * view_plan_event_slot makes a slot for events of the view's stream.
+ */
+TupleTableSlot *
+view_plan_event_slot(ViewPlan *plan)
+{
+	Relation	rel = table_open(plan->stream_relid, AccessShareLock);
+	TupleTableSlot *slot;
+	MemoryContext old = MemoryContextSwitchTo(plan->cxt);
+
+	slot = MakeSingleTupleTableSlot(CreateTupleDescCopy(RelationGetDescr(rel)),
+									&TTSOpsHeapTuple);
+	MemoryContextSwitchTo(old);
+	table_close(rel, AccessShareLock);
+	return slot;
+}
+
+/*
+ * view_plan_backfill applies every event of the stream visible to snapshot.
+ * Events of a stream without a time column need their commit time, which
+ * only track_commit_timestamp keeps.
+ */
+void
+view_plan_backfill(ViewPlan *plan, Snapshot snapshot)
+{
+	Relation	rel = table_open(plan->stream_relid, AccessShareLock);
+	TableScanDesc scan;
+	TupleTableSlot *scanslot = table_slot_create(rel, NULL);
+	TupleTableSlot *event = view_plan_event_slot(plan);
+	bool		need_commit_time = (plan->time_attno == InvalidAttrNumber &&
+									plan->window.kind != WINDOW_NONE);
+
+	scan = table_beginscan(rel, snapshot, 0, NULL);
+	while (table_scan_getnextslot(scan, ForwardScanDirection, scanslot))
+	{
+		TimestampTz commit_time = 0;
+		bool		shouldfree;
+		HeapTuple	tup = ExecFetchSlotHeapTuple(scanslot, false, &shouldfree);
+
+		if (need_commit_time)
+		{
+			TransactionId xmin = HeapTupleHeaderGetXmin(tup->t_data);
+
+			if (!track_commit_timestamp ||
+				!TransactionIdGetCommitTsData(xmin, &commit_time, NULL))
+				ereport(ERROR,
+						(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+						 errmsg("cannot compute windows over the events already in stream \"%s\"",
+								RelationGetRelationName(rel)),
+						 errdetail("The stream has no time column, and the commit time of its existing events is not known."),
+						 errhint("Give the stream a time column (streamext.create_stream(..., time_column => ...)), or set track_commit_timestamp = on before the events are inserted.")));
+		}
+		ExecStoreHeapTuple(tup, event, false);
+		view_plan_apply_event(plan, event, commit_time);
+		if (shouldfree)
+			heap_freetuple(tup);
+	}
+	table_endscan(scan);
+	ExecDropSingleTupleTableSlot(scanslot);
+	table_close(rel, AccessShareLock);
+}
+
+/*
+ * group_key_serialize writes the group key in keyslot in datumSerialize()
+ * format: the identity of a group on disk and in shared memory.
+ */
+void
+group_key_serialize(ViewPlan *plan, TupleTableSlot *keyslot, StringInfo buf)
+{
+	int			n = Max(plan->nkeys, 1);
+	int			i;
+
+	slot_getallattrs(keyslot);
+	for (i = 0; i < n; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(plan->keydesc, i);
+		Size		sz = datumEstimateSpace(keyslot->tts_values[i], keyslot->tts_isnull[i],
+											att->attbyval, att->attlen);
+		char	   *p;
+
+		enlargeStringInfo(buf, sz);
+		p = buf->data + buf->len;
+		datumSerialize(keyslot->tts_values[i], keyslot->tts_isnull[i],
+					   att->attbyval, att->attlen, &p);
+		buf->len += sz;
+		buf->data[buf->len] = '\0';
+	}
+}
+
+/*
+ * group_key_deserialize restores a key written by group_key_serialize into
+ * keyslot, as a virtual tuple allocated in the current memory context.
+ */
+void
+group_key_deserialize(ViewPlan *plan, const char *data, Size len,
+					  TupleTableSlot *keyslot)
+{
+	int			n = Max(plan->nkeys, 1);
+	char	   *p = (char *) data;
+	int			i;
+
+	ExecClearTuple(keyslot);
+	for (i = 0; i < n; i++)
+		keyslot->tts_values[i] = datumRestore(&p, &keyslot->tts_isnull[i]);
+	if (p != data + len)
+		elog(ERROR, "streamext: malformed group key");
+	ExecStoreVirtualTuple(keyslot);
+}

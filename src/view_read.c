@@ -1,0 +1,350 @@
+/*-------------------------------------------------------------------------
+ *
+ * view_read.c
+ *	  SQL-callable functions that read: read_view (the open windows of a
+ *	  continuous view, from shared memory), the statistics behind
+ *	  streamext.streams and streamext.views, and wait_caught_up.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/heapam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "access/tableam.h"
+#include "access/xlog.h"
+#include "catalog/namespace.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "utils/builtins.h"
+#include "utils/hsearch.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/pg_lsn.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
+#include "utils/timestamp.h"
+
+#include "streamext.h"
+
+PG_FUNCTION_INFO_V1(streamext_read_view);
+PG_FUNCTION_INFO_V1(streamext_worker_status);
+PG_FUNCTION_INFO_V1(streamext_stream_events);
+PG_FUNCTION_INFO_V1(streamext_view_stats);
+PG_FUNCTION_INFO_V1(streamext_wait_caught_up);
+
+typedef struct CachedPlan
+{
+	int32		id;
+	ViewPlan   *plan;
+} CachedPlan;
+
+/* compiled views of this backend; view ids are never reused */
+static HTAB *plan_cache = NULL;
+
+static ViewPlan *reader_plan(int32 view_id);
+static List *read_open_state_table(int32 view_id);
+static void emit_group(ViewPlan *plan, Tuplestorestate *store, TupleDesc desc,
+					   const char *blob, Size len, MemoryContext rowcxt);
+
+static StreamextDbSlot *
+my_db_slot(void)
+{
+	if (StreamextState == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("streamext is not loaded through shared_preload_libraries"),
+				 errhint("Add streamext to shared_preload_libraries in postgresql.conf and restart the server.")));
+	return streamext_find_db_slot(MyDatabaseId, false);
+}
+
+static ViewPlan *
+reader_plan(int32 view_id)
+{
+	CachedPlan *entry;
+	bool		found;
+	List	   *rows;
+
+	if (plan_cache == NULL)
+	{
+		HASHCTL		hctl;
+
+		hctl.keysize = sizeof(int32);
+		hctl.entrysize = sizeof(CachedPlan);
+		hctl.hcxt = CacheMemoryContext;
+		plan_cache = hash_create("streamext view plans", 16, &hctl,
+								 HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	}
+	entry = hash_search(plan_cache, &view_id, HASH_FIND, &found);
+	if (found)
+		return entry->plan;
+
+	rows = catalog_load_views_filtered(CurrentMemoryContext, view_id);
+	if (rows == NIL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("continuous view %d does not exist", view_id),
+				 errhint("streamext.views lists the continuous views.")));
+	entry = hash_search(plan_cache, &view_id, HASH_ENTER, &found);
+	entry->plan = NULL;
+	PG_TRY();
+	{
+		entry->plan = view_plan_build(linitial(rows), CacheMemoryContext);
+	}
+	PG_CATCH();
+	{
+		hash_search(plan_cache, &view_id, HASH_REMOVE, NULL);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	return entry->plan;
+}
+
+/*
+ * emit_group turns one serialised group into an output row, if HAVING
+ * accepts it.
+ */
+static void
+emit_group(ViewPlan *plan, Tuplestorestate *store, TupleDesc desc,
+		   const char *blob, Size len, MemoryContext rowcxt)
+{
+	TimestampTz wstart;
+	uint32		keylen;
+	const char *p = blob;
+	MemoryContext old = MemoryContextSwitchTo(rowcxt);
+	AggValue   *values = palloc0(sizeof(AggValue) * Max(plan->naggs, 1));
+	Datum	   *keys = palloc(sizeof(Datum) * Max(plan->nkeys, 1));
+	bool	   *keynulls = palloc(sizeof(bool) * Max(plan->nkeys, 1));
+	Datum	   *out = palloc(sizeof(Datum) * desc->natts);
+	bool	   *outnulls = palloc(sizeof(bool) * desc->natts);
+	int			i;
+
+	memcpy(&wstart, p, sizeof(TimestampTz));
+	p += sizeof(TimestampTz);
+	memcpy(&keylen, p, sizeof(uint32));
+	p += sizeof(uint32);
+	group_key_deserialize(plan, p, keylen, plan->keyslot);
+	for (i = 0; i < plan->nkeys; i++)
+	{
+		keys[i] = plan->keyslot->tts_values[i];
+		keynulls[i] = plan->keyslot->tts_isnull[i];
+	}
+	p += keylen;
+	agg_deserialize_states(plan, p, len - (p - blob), values, rowcxt);
+	if (view_plan_output(plan, wstart, keys, keynulls, values, out, outnulls))
+		tuplestore_putvalues(store, desc, out, outnulls);
+	MemoryContextSwitchTo(old);
+	MemoryContextReset(rowcxt);
+}
+
+/*
+ * read_open_state_table reads a view's open windows from its last
+ * checkpoint, for when no worker has published it to shared memory (yet).
+ */
+static List *
+read_open_state_table(int32 view_id)
+{
+	Relation	rel = table_open(get_relname_relid("open_state", get_namespace_oid("streamext", false)),
+								 AccessShareLock);
+	TableScanDesc scan = table_beginscan(rel, GetActiveSnapshot(), 0, NULL);
+	HeapTuple	tup;
+	List	   *result = NIL;
+	TupleDesc	desc = RelationGetDescr(rel);
+
+	while ((tup = heap_getnext(scan, ForwardScanDirection)) != NULL)
+	{
+		bool		isnull;
+		TimestampTz wstart;
+		bytea	   *key;
+		bytea	   *state;
+		SharedGroupCopy *copy;
+		Size		keylen;
+		Size		statelen;
+		uint32		keylen32;
+
+		if (DatumGetInt32(heap_getattr(tup, 1, desc, &isnull)) != view_id)
+			continue;
+		wstart = DatumGetTimestampTz(heap_getattr(tup, 2, desc, &isnull));
+		key = DatumGetByteaPP(heap_getattr(tup, 3, desc, &isnull));
+		state = DatumGetByteaPP(heap_getattr(tup, 4, desc, &isnull));
+		keylen = VARSIZE_ANY_EXHDR(key);
+		statelen = VARSIZE_ANY_EXHDR(state);
+		keylen32 = keylen;
+		copy = palloc(sizeof(SharedGroupCopy));
+		copy->len = sizeof(TimestampTz) + sizeof(uint32) + keylen + statelen;
+		copy->blob = palloc(copy->len);
+		memcpy(copy->blob, &wstart, sizeof(TimestampTz));
+		memcpy(copy->blob + sizeof(TimestampTz), &keylen32, sizeof(uint32));
+		memcpy(copy->blob + sizeof(TimestampTz) + sizeof(uint32), VARDATA_ANY(key), keylen);
+		memcpy(copy->blob + sizeof(TimestampTz) + sizeof(uint32) + keylen,
+			   VARDATA_ANY(state), statelen);
+		result = lappend(result, copy);
+	}
+	table_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return result;
+}
+
+/*
+ * streamext_read_view returns the open windows of a continuous view as
+ * rows.  Each user view is the closed-window table plus this function.
+ */
+Datum
+streamext_read_view(PG_FUNCTION_ARGS)
+{
+	int32		view_id = PG_GETARG_INT32(0);
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	StreamextDbSlot *slot = my_db_slot();
+	ViewPlan   *plan = reader_plan(view_id);
+	List	   *groups = NIL;
+	bool		found = false;
+	bool		incomplete = false;
+	ListCell   *lc;
+	MemoryContext rowcxt;
+
+	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
+	if (rsinfo->setDesc->natts != plan->outdesc->natts)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("column definition list of streamext.read_view(%d) has %d columns, the view has %d",
+						view_id, rsinfo->setDesc->natts, plan->outdesc->natts)));
+
+	if (slot != NULL)
+		groups = state_shmem_read_view(slot, view_id, &found, &incomplete);
+	if (incomplete)
+		ereport(ERROR,
+				(errcode(ERRCODE_OUT_OF_MEMORY),
+				 errmsg("continuous view \"%s\" does not fit in streamext.max_memory", plan->name),
+				 errdetail("No event is lost: the worker keeps the view and writes it at every checkpoint."),
+				 errhint("Raise streamext.max_memory (now %dMB) and reload the configuration.",
+						 streamext_max_memory_mb)));
+	if (!found)
+		groups = read_open_state_table(view_id);
+
+	rowcxt = AllocSetContextCreate(CurrentMemoryContext, "streamext read row",
+								   ALLOCSET_DEFAULT_SIZES);
+	foreach(lc, groups)
+	{
+		SharedGroupCopy *copy = lfirst(lc);
+
+		emit_group(plan, rsinfo->setResult, rsinfo->setDesc, copy->blob,
+				   copy->len, rowcxt);
+	}
+	MemoryContextDelete(rowcxt);
+	return (Datum) 0;
+}
+
+Datum
+streamext_worker_status(PG_FUNCTION_ARGS)
+{
+	StreamextDbSlot *slot = my_db_slot();
+	TupleDesc	desc;
+	Datum		values[9];
+	bool		nulls[9];
+
+	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	memset(nulls, true, sizeof(nulls));
+	if (slot != NULL)
+	{
+		if (slot->worker_pid != 0)
+		{
+			values[0] = Int32GetDatum(slot->worker_pid);
+			nulls[0] = false;
+		}
+		values[1] = CStringGetTextDatum(psprintf("streamext_%u", MyDatabaseId));
+		nulls[1] = false;
+		values[2] = LSNGetDatum(slot->published_upto);
+		values[3] = LSNGetDatum(slot->applied_lsn);
+		nulls[2] = nulls[3] = false;
+		if (slot->applied_commit_time != 0)
+		{
+			values[4] = TimestampTzGetDatum(slot->applied_commit_time);
+			nulls[4] = false;
+		}
+		values[5] = LSNGetDatum(slot->checkpoint_lsn);
+		nulls[5] = false;
+		if (slot->checkpoint_time != 0)
+		{
+			values[6] = TimestampTzGetDatum(slot->checkpoint_time);
+			nulls[6] = false;
+		}
+		values[7] = Int64GetDatum((int64) slot->events_decoded);
+		values[8] = Int64GetDatum((int64) slot->transactions);
+		nulls[7] = nulls[8] = false;
+	}
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(desc, values, nulls)));
+}
+
+Datum
+streamext_stream_events(PG_FUNCTION_ARGS)
+{
+	Oid			relid = PG_GETARG_OID(0);
+	StreamextDbSlot *slot = my_db_slot();
+	int			i;
+
+	if (slot != NULL)
+		for (i = 0; i < slot->nstreams; i++)
+			if (slot->streams[i].relid == relid)
+				PG_RETURN_INT64((int64) slot->streams[i].events);
+	PG_RETURN_INT64(0);
+}
+
+Datum
+streamext_view_stats(PG_FUNCTION_ARGS)
+{
+	int32		view_id = PG_GETARG_INT32(0);
+	StreamextDbSlot *slot = my_db_slot();
+	TupleDesc	desc;
+	Datum		values[5];
+	bool		nulls[5];
+	ViewStats	stats;
+
+	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	memset(nulls, true, sizeof(nulls));
+	if (slot != NULL && state_shmem_get_stats(slot, view_id, &stats))
+	{
+		values[0] = Int64GetDatum(stats.groups);
+		values[1] = Int64GetDatum(stats.windows);
+		values[2] = Int64GetDatum(stats.bytes);
+		values[3] = Int64GetDatum(stats.events);
+		values[4] = Int64GetDatum(stats.late_events);
+		memset(nulls, false, sizeof(nulls));
+	}
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(desc, values, nulls)));
+}
+
+/*
+ * streamext_wait_caught_up waits until the worker has decoded and published
+ * all WAL written before the call; false on timeout.  Tests and scripts use
+ * it instead of sleeping.
+ */
+Datum
+streamext_wait_caught_up(PG_FUNCTION_ARGS)
+{
+	Interval   *timeout = PG_GETARG_INTERVAL_P(0);
+	int64		timeout_ms = (timeout->time + (int64) timeout->day * USECS_PER_DAY) / 1000;
+	XLogRecPtr	target = GetXLogInsertRecPtr();
+	TimestampTz start = GetCurrentTimestamp();
+	StreamextDbSlot *slot = my_db_slot();
+
+	XLogFlush(target);
+	for (;;)
+	{
+		if (slot == NULL)
+			slot = streamext_find_db_slot(MyDatabaseId, false);
+		if (slot != NULL && slot->worker_pid != 0 && slot->published_upto >= target)
+			PG_RETURN_BOOL(true);
+		if (TimestampDifferenceExceeds(start, GetCurrentTimestamp(), timeout_ms))
+			PG_RETURN_BOOL(false);
+		if (slot != NULL && slot->worker_latch)
+			SetLatch(slot->worker_latch);
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 5, PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+		CHECK_FOR_INTERRUPTS();
+	}
+}

@@ -1,0 +1,486 @@
+/*-------------------------------------------------------------------------
+ *
+ * worker.c
+ *	  The per-database streamext worker: owns the database's logical
+ *	  replication slot, decodes WAL in-process up to the flushed end, applies
+ *	  each committed batch to the views, publishes them to shared memory,
+ *	  checkpoints them with the LSN they are consistent at, and sleeps until
+ *	  a producer's commit wakes it.
+ *
+ *	  When the slot does not exist yet (first start, or after it was lost),
+ *	  the worker creates it together with a snapshot that sees exactly the
+ *	  commits before the slot's consistent point, and recomputes every view
+ *	  from the stream tables with that snapshot, so that events inserted
+ *	  before the slot existed are counted once.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "access/xlog.h"
+#include "access/xlogutils.h"
+#include "access/xlogreader.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "postmaster/bgworker.h"
+#include "postmaster/interrupt.h"
+#include "replication/decode.h"
+#include "replication/logical.h"
+#include "replication/origin.h"
+#include "replication/slot.h"
+#include "replication/snapbuild.h"
+#include "storage/ipc.h"
+#include "storage/lmgr.h"
+#include "storage/proc.h"
+#include "tcop/tcopprot.h"
+#include "utils/guc.h"
+#include "utils/memutils.h"
+#include "utils/snapmgr.h"
+#include "utils/timestamp.h"
+
+#include "decoder.h"
+
+#define PUBLISH_EVERY_RECORDS 20000
+#define IDLE_NAPTIME_MS 1000
+
+typedef struct WorkerState
+{
+	StreamextDbSlot *slot;
+	char		slot_name[NAMEDATALEN];
+	MemoryContext cxt;			/* plans */
+	List	   *plans;
+	DecodeTarget target;
+	LogicalDecodingContext *ctx;
+	TimestampTz last_checkpoint;
+} WorkerState;
+
+static WorkerState W;
+
+static void worker_shmem_exit(int code, Datum arg);
+static void leave_for_good(bool drop_slot);
+static void ensure_slot(void);
+static void reload_views(void);
+static void publish_all(bool all_groups);
+static void checkpoint_now(void);
+static void decode_available(void);
+static void prepare_write(LogicalDecodingContext *ctx, XLogRecPtr lsn,
+						  TransactionId xid, bool last_write);
+static void do_write(LogicalDecodingContext *ctx, XLogRecPtr lsn,
+					 TransactionId xid, bool last_write);
+
+/* decoding produces no output: tuples go straight to the views */
+static void
+prepare_write(LogicalDecodingContext *ctx, XLogRecPtr lsn, TransactionId xid,
+			  bool last_write)
+{
+}
+
+static void
+do_write(LogicalDecodingContext *ctx, XLogRecPtr lsn, TransactionId xid,
+		 bool last_write)
+{
+}
+
+static void
+worker_shmem_exit(int code, Datum arg)
+{
+	if (W.slot != NULL && W.slot->worker_pid == MyProcPid)
+	{
+		W.slot->worker_latch = NULL;
+		W.slot->worker_pid = 0;
+	}
+	streamext_wake_launcher();
+}
+
+void
+streamext_worker_main(Datum main_arg)
+{
+	Oid			dboid = DatumGetObjectId(main_arg);
+	RepOriginId origin;
+
+	pqsignal(SIGHUP, SignalHandlerForConfigReload);
+	pqsignal(SIGTERM, die);
+	BackgroundWorkerUnblockSignals();
+	BackgroundWorkerInitializeConnectionByOid(dboid, InvalidOid, 0);
+
+	memset(&W, 0, sizeof(W));
+	W.slot = streamext_find_db_slot(dboid, true);
+	LWLockAcquire(&StreamextState->lock, LW_EXCLUSIVE);
+	if (W.slot->worker_pid != 0)
+	{
+		LWLockRelease(&StreamextState->lock);
+		W.slot = NULL;
+		proc_exit(0);			/* another worker serves this database */
+	}
+	W.slot->worker_pid = MyProcPid;
+	W.slot->worker_latch = &MyProc->procLatch;
+	LWLockRelease(&StreamextState->lock);
+	on_shmem_exit(worker_shmem_exit, (Datum) 0);
+	snprintf(W.slot_name, NAMEDATALEN, "streamext_%u", dboid);
+
+	StartTransactionCommand();
+	if (!streamext_extension_exists())
+	{
+		CommitTransactionCommand();
+		LWLockAcquire(&StreamextState->lock, LW_EXCLUSIVE);
+		W.slot->absent = true;
+		LWLockRelease(&StreamextState->lock);
+		leave_for_good(true);
+	}
+	origin = replorigin_by_name(W.slot_name, true);
+	if (origin == InvalidRepOriginId)
+		origin = replorigin_create(W.slot_name);
+	CommitTransactionCommand();
+	replorigin_session_setup(origin);
+	replorigin_session_origin = origin;
+
+	ensure_slot();
+	ReplicationSlotAcquire(W.slot_name, true);
+
+	W.cxt = AllocSetContextCreate(TopMemoryContext, "streamext worker",
+								  ALLOCSET_DEFAULT_SIZES);
+	W.target.own_origin = origin;
+	W.target.applied_upto = replorigin_session_get_progress(false);
+	W.slot->applied_lsn = W.target.applied_upto;
+	W.slot->checkpoint_lsn = W.target.applied_upto;
+	W.last_checkpoint = GetCurrentTimestamp();
+
+	state_shmem_reset(W.slot);
+	reload_views();
+
+	W.ctx = CreateDecodingContext(InvalidXLogRecPtr, NIL, false,
+								  XL_ROUTINE(.page_read = read_local_xlog_page,
+											 .segment_open = wal_segment_open,
+											 .segment_close = wal_segment_close),
+								  prepare_write, do_write, NULL);
+	W.ctx->output_writer_private = &W.target;
+	XLogBeginRead(W.ctx->reader, MyReplicationSlot->data.restart_lsn);
+
+	ereport(LOG,
+			(errmsg("streamext worker started for database %u at %X/%X",
+					dboid, LSN_FORMAT_ARGS(W.target.applied_upto))));
+
+	for (;;)
+	{
+		long		timeout;
+
+		ResetLatch(MyLatch);
+		CHECK_FOR_INTERRUPTS();
+		if (ConfigReloadPending)
+		{
+			ConfigReloadPending = false;
+			ProcessConfigFile(PGC_SIGHUP);
+		}
+		if (W.slot->stop_requested)
+			leave_for_good(false);
+
+		decode_available();
+
+		if (TimestampDifferenceExceeds(W.last_checkpoint, GetCurrentTimestamp(),
+									   streamext_checkpoint_interval_ms))
+			checkpoint_now();
+		state_shmem_gc(W.slot, W.plans);
+
+		timeout = W.target.changed ? streamext_checkpoint_interval_ms : IDLE_NAPTIME_MS;
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 timeout, PG_WAIT_EXTENSION);
+	}
+}
+
+/*
+ * decode_available decodes everything flushed so far and publishes the
+ * result; a commit that changed the view catalog ends the batch there, so
+ * that the new views see exactly the commits after theirs.
+ */
+static void
+decode_available(void)
+{
+	XLogRecPtr	end = GetFlushRecPtr(NULL);
+	int			records = 0;
+
+	while (W.ctx->reader->EndRecPtr < end)
+	{
+		XLogRecord *record;
+		char	   *errm = NULL;
+
+		record = XLogReadRecord(W.ctx->reader, &errm);
+		if (errm)
+			elog(ERROR, "streamext: could not read WAL: %s", errm);
+		if (record != NULL)
+			LogicalDecodingProcessRecord(W.ctx, W.ctx->reader);
+
+		if (W.target.catalog_changed)
+		{
+			publish_all(false);
+			/* the catalog change is decoded; wait until it is visible */
+			StartTransactionCommand();
+			XactLockTableWait(W.target.catalog_xid, NULL, NULL, XLTW_None);
+			CommitTransactionCommand();
+			W.target.catalog_changed = false;
+			reload_views();
+		}
+		if (++records % PUBLISH_EVERY_RECORDS == 0)
+			publish_all(false);
+		CHECK_FOR_INTERRUPTS();
+	}
+	publish_all(false);
+	W.slot->published_upto = Max(end, W.ctx->reader->EndRecPtr);
+}
+
+/*
+ * publish_all makes the views' changes visible to readers and refreshes the
+ * counters of streamext.streams.
+ */
+static void
+publish_all(bool all_groups)
+{
+	ListCell   *lc;
+	HASH_SEQ_STATUS status;
+	StreamTarget *st;
+	int			n = 0;
+	uint64		events = 0;
+
+	foreach(lc, W.plans)
+		state_shmem_publish_view(W.slot, lfirst(lc), all_groups);
+
+	if (W.target.streams != NULL)
+	{
+		hash_seq_init(&status, W.target.streams);
+		while ((st = hash_seq_search(&status)) != NULL)
+		{
+			if (n < STREAMEXT_MAX_STREAM_STATS)
+			{
+				W.slot->streams[n].relid = st->relid;
+				W.slot->streams[n].events = st->events;
+				n++;
+			}
+			events += st->events;
+		}
+	}
+	W.slot->nstreams = n;
+	W.slot->events_decoded = events;
+	W.slot->transactions = W.target.transactions;
+	if (W.target.last_commit_end != InvalidXLogRecPtr)
+	{
+		W.slot->applied_lsn = W.target.last_commit_end;
+		W.slot->applied_commit_time = W.target.last_commit_time;
+	}
+}
+
+/*
+ * checkpoint_now persists the views at the current read position and then
+ * lets the slot release the WAL before it.  With nothing changed, only the
+ * slot moves on.
+ */
+static void
+checkpoint_now(void)
+{
+	XLogRecPtr	lsn = W.ctx->reader->EndRecPtr;
+
+	if (W.target.changed)
+	{
+		StartTransactionCommand();
+		PushActiveSnapshot(GetTransactionSnapshot());
+		checkpoint_write(W.slot, W.plans, lsn, W.target.last_commit_time);
+		PopActiveSnapshot();
+		CommitTransactionCommand();
+		W.target.changed = false;
+		W.target.applied_upto = lsn;
+		W.slot->checkpoint_lsn = lsn;
+		W.slot->checkpoint_time = GetCurrentTimestamp();
+		/* windows closed by the checkpoint left memory: refresh counts */
+		publish_all(false);
+	}
+	if (lsn > MyReplicationSlot->data.confirmed_flush)
+		LogicalConfirmReceivedLocation(lsn);
+	W.last_checkpoint = GetCurrentTimestamp();
+}
+
+/*
+ * reload_views brings the worker's views in line with the catalog: new
+ * views are loaded from their last checkpoint or backfill, dropped ones are
+ * forgotten.  Leaves for good when the extension was dropped.
+ */
+static void
+reload_views(void)
+{
+	List	   *rows;
+	ListCell   *lc;
+	ListCell   *lc2;
+	HASHCTL		hctl;
+	MemoryContext old;
+
+	StartTransactionCommand();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	if (!streamext_extension_exists())
+	{
+		PopActiveSnapshot();
+		CommitTransactionCommand();
+		LWLockAcquire(&StreamextState->lock, LW_EXCLUSIVE);
+		W.slot->absent = true;
+		LWLockRelease(&StreamextState->lock);
+		leave_for_good(true);
+	}
+	W.target.view_catalog_relid = catalog_view_table_oid();
+	rows = catalog_load_views(CurrentMemoryContext);
+
+	/* forget dropped views */
+	foreach(lc, W.plans)
+	{
+		ViewPlan   *plan = lfirst(lc);
+		bool		found = false;
+
+		foreach(lc2, rows)
+			if (((ViewCatalogRow *) lfirst(lc2))->id == plan->id)
+				found = true;
+		if (!found)
+		{
+			state_shmem_drop_view(W.slot, plan->id);
+			view_plan_free(plan);
+			W.plans = foreach_delete_current(W.plans, lc);
+		}
+	}
+
+	/* load new ones */
+	foreach(lc2, rows)
+	{
+		ViewCatalogRow *row = lfirst(lc2);
+		bool		found = false;
+		ViewPlan   *plan;
+
+		foreach(lc, W.plans)
+			if (((ViewPlan *) lfirst(lc))->id == row->id)
+				found = true;
+		if (found)
+			continue;
+		plan = view_plan_build(row, W.cxt);
+		checkpoint_load_view(plan);
+		state_shmem_publish_view(W.slot, plan, true);
+		old = MemoryContextSwitchTo(W.cxt);
+		W.plans = lappend(W.plans, plan);
+		MemoryContextSwitchTo(old);
+	}
+
+	/* streams -> views */
+	if (W.target.streams != NULL)
+		hash_destroy(W.target.streams);
+	memset(&hctl, 0, sizeof(hctl));
+	hctl.keysize = sizeof(Oid);
+	hctl.entrysize = sizeof(StreamTarget);
+	hctl.hcxt = W.cxt;
+	W.target.streams = hash_create("streamext streams", 16, &hctl,
+								   HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	foreach(lc, W.plans)
+	{
+		ViewPlan   *plan = lfirst(lc);
+		StreamTarget *st;
+		bool		found;
+
+		st = hash_search(W.target.streams, &plan->stream_relid, HASH_ENTER, &found);
+		if (!found)
+		{
+			st->slot = view_plan_event_slot(plan);
+			st->plans = NIL;
+			st->events = 0;
+		}
+		old = MemoryContextSwitchTo(W.cxt);
+		st->plans = lappend(st->plans, plan);
+		MemoryContextSwitchTo(old);
+	}
+	PopActiveSnapshot();
+	CommitTransactionCommand();
+}
+
+/*
+ * ensure_slot creates the database's slot if it does not exist, and with
+ * the slot's initial snapshot recomputes every view defined before it.
+ */
+static void
+ensure_slot(void)
+{
+	LogicalDecodingContext *ctx;
+	Snapshot	snap;
+	XLogRecPtr	consistent;
+	List	   *rows;
+	ListCell   *lc;
+	MemoryContext cxt;
+
+	if (SearchNamedReplicationSlot(W.slot_name, true) != NULL)
+		return;
+
+	ereport(LOG,
+			(errmsg("streamext worker creating replication slot \"%s\"", W.slot_name)));
+	CheckLogicalDecodingRequirements();
+	ReplicationSlotCreate(W.slot_name, true, RS_EPHEMERAL, false);
+
+	StartTransactionCommand();
+	XactIsoLevel = XACT_REPEATABLE_READ;
+	ctx = CreateInitDecodingContext("streamext", NIL, true, InvalidXLogRecPtr,
+									XL_ROUTINE(.page_read = read_local_xlog_page,
+											   .segment_open = wal_segment_open,
+											   .segment_close = wal_segment_close),
+									prepare_write, do_write, NULL);
+	DecodingContextFindStartpoint(ctx);
+	snap = SnapBuildInitialSnapshot(ctx->snapshot_builder);
+	RestoreTransactionSnapshot(snap, MyProc);
+	consistent = MyReplicationSlot->data.confirmed_flush;
+
+	PushActiveSnapshot(GetTransactionSnapshot());
+	cxt = AllocSetContextCreate(CurrentMemoryContext, "streamext recompute",
+								ALLOCSET_DEFAULT_SIZES);
+	rows = catalog_load_views_snapshot(CurrentMemoryContext, GetActiveSnapshot());
+	foreach(lc, rows)
+	{
+		ViewCatalogRow *row = lfirst(lc);
+		ViewPlan   *plan = view_plan_build(row, cxt);
+
+		checkpoint_clear_view(row->id, row->closed_relid);
+		view_plan_backfill(plan, GetActiveSnapshot());
+		checkpoint_write_backfill(plan);
+		view_plan_free(plan);
+	}
+	PopActiveSnapshot();
+	replorigin_session_origin_lsn = consistent;
+	replorigin_session_origin_timestamp = GetCurrentTimestamp();
+	CommitTransactionCommand();
+
+	FreeDecodingContext(ctx);
+	ReplicationSlotPersist();
+	ReplicationSlotRelease();
+	ereport(LOG,
+			(errmsg("streamext worker recomputed %d view(s) at %X/%X",
+					list_length(rows), LSN_FORMAT_ARGS(consistent))));
+}
+
+/*
+ * leave_for_good ends the worker without a restart: the extension is gone
+ * (its slot and origin are dropped, so nothing holds WAL) or the database
+ * is being dropped (which drops the slot itself).
+ */
+static void
+leave_for_good(bool drop_slot)
+{
+	if (W.ctx != NULL)
+	{
+		FreeDecodingContext(W.ctx);
+		W.ctx = NULL;
+	}
+	if (MyReplicationSlot != NULL)
+		ReplicationSlotRelease();
+	state_shmem_release(W.slot);
+	if (drop_slot)
+	{
+		replorigin_session_reset();
+		replorigin_session_origin = InvalidRepOriginId;
+		if (SearchNamedReplicationSlot(W.slot_name, true) != NULL)
+			ReplicationSlotDrop(W.slot_name, true);
+		StartTransactionCommand();
+		replorigin_drop_by_name(W.slot_name, true, false);
+		CommitTransactionCommand();
+		ereport(LOG,
+				(errmsg("streamext worker for database %u left: the extension is not installed",
+						MyDatabaseId)));
+	}
+	proc_exit(0);
+}
