@@ -28,6 +28,7 @@ PG_FUNCTION_INFO_V1(streamext_note_write);
 /* set during a transaction, acted upon at commit */
 static bool stream_written = false;
 static bool catalog_changed = false;
+static bool extension_dropped = false;
 
 static ProcessUtility_hook_type prev_ProcessUtility = NULL;
 
@@ -110,17 +111,26 @@ xact_callback(XactEvent event, void *arg)
 	{
 		case XACT_EVENT_COMMIT:
 		case XACT_EVENT_PARALLEL_COMMIT:
+			if (extension_dropped)
+			{
+				StreamextDbSlot *slot = streamext_find_db_slot(MyDatabaseId, false);
+
+				if (slot != NULL)
+					slot->recheck_extension = true;
+			}
 			if (catalog_changed)
 				streamext_request_worker(MyDatabaseId);
 			else if (stream_written)
 				streamext_wake_worker(MyDatabaseId);
 			stream_written = false;
 			catalog_changed = false;
+			extension_dropped = false;
 			break;
 		case XACT_EVENT_ABORT:
 		case XACT_EVENT_PARALLEL_ABORT:
 			stream_written = false;
 			catalog_changed = false;
+			extension_dropped = false;
 			break;
 		default:
 			break;
@@ -146,7 +156,11 @@ streamext_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 		catalog_changed = true;
 	else if (IsA(parsetree, DropStmt) &&
 			 ((DropStmt *) parsetree)->removeType == OBJECT_EXTENSION)
-		stream_written = true;	/* wake the worker: it leaves if its extension is gone */
+	{
+		/* wake the worker at commit: it leaves if its extension is gone */
+		extension_dropped = true;
+		stream_written = true;
+	}
 
 	if (prev_ProcessUtility)
 		prev_ProcessUtility(pstmt, queryString, readOnlyTree, context, params,

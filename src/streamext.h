@@ -51,6 +51,7 @@ typedef struct StreamextDbSlot
 	bool		absent;			/* worker found no extension here */
 	bool		wanted;			/* a backend asked for a worker */
 	bool		stop_requested; /* DROP DATABASE asks the worker to leave */
+	bool		recheck_extension;	/* DROP EXTENSION may have removed it */
 	dsa_handle	area;			/* open-window states, DSA_HANDLE_INVALID if none */
 	uint64		area_generation;
 	dshash_table_handle views;	/* view id -> SharedView */

