@@ -363,6 +363,7 @@ checkpoint_write(StreamextDbSlot *slot, List *plans, XLogRecPtr lsn,
 		}
 		if (plan->window.kind != WINDOW_NONE && watermark > plan->closed_upto)
 			plan->closed_upto = watermark;
+		plan->corrections_pending = false;
 		write_progress(plan);
 	}
 	SPI_finish();

@@ -208,6 +208,7 @@ typedef struct ViewPlan
 	bool		backfill_commit_ts; /* backfill reads commit timestamps */
 	uint64		events;
 	uint64		late_events;
+	bool		corrections_pending;	/* late events wait for a checkpoint */
 	bool		shmem_full;
 	dshash_table *shm_groups;	/* the worker's attachment to its groups */
 	int64		shm_bytes;		/* shared memory its groups use */

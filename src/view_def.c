@@ -519,7 +519,10 @@ view_plan_apply_event(ViewPlan *plan, TupleTableSlot *event, TimestampTz commit_
 	wstart = window_start_for(&plan->window, t);
 	wg = view_plan_window(plan, wstart, true);
 	if (wg->correction)
+	{
 		plan->late_events++;
+		plan->corrections_pending = true;
+	}
 
 	ExecClearTuple(keyslot);
 	for (i = 0; i < nhashkeys; i++)

@@ -226,6 +226,7 @@ decode_available(void)
 {
 	XLogRecPtr	end = GetFlushRecPtr(NULL);
 	int			records = 0;
+	ListCell   *lc;
 
 	while (W.ctx->reader->EndRecPtr < end)
 	{
@@ -253,6 +254,14 @@ decode_available(void)
 		CHECK_FOR_INTERRUPTS();
 	}
 	publish_all(false);
+
+	/* a closed window that late events corrected shows them after a checkpoint */
+	foreach(lc, W.plans)
+		if (((ViewPlan *) lfirst(lc))->corrections_pending)
+		{
+			checkpoint_now();
+			break;
+		}
 	W.slot->published_upto = Max(end, W.ctx->reader->EndRecPtr);
 }
 

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# scripts/test.sh: every test suite of streamext on a fresh Debian bookworm
+# machine, as root: installs what it needs, builds, installs, then runs the
+# pg_regress suite and the TAP suite as the postgres user.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/common.sh
+
+install_deps
+build_install
+
+work=$(mktemp -d /tmp/streamext-test.XXXXXX)
+cp -r sql expected test "$work/"
+chown -R postgres "$work"
+trap 'chown -R root "$work" 2>/dev/null || true' EXIT
+
+echo "== pg_regress"
+status=0
+(cd "$work" && runuser -u postgres -- "$PGXS_DIR/src/test/regress/pg_regress" \
+   --bindir="$PGBIN" --inputdir=. --outputdir="$work/regress" \
+   --temp-instance="$work/regress/instance" --temp-config=test/regress.conf \
+   --dbname=contrib_regression --port=58432 \
+   streams views errors) || status=$?
+if [ "$status" -ne 0 ]; then
+  cat "$work/regress/regression.diffs" 2>/dev/null | head -200
+fi
+
+echo "== TAP"
+tap_status=0
+(cd "$work" && runuser -u postgres -- env \
+   PATH="$PGBIN:$PATH" TESTDIR="$work" PG_REGRESS="$PGXS_DIR/src/test/regress/pg_regress" \
+   PERL5LIB="$PGXS_DIR/src/test/perl:$work/test" \
+   prove ${PROVE_FLAGS:-} test/t/) || tap_status=$?
+if [ "$tap_status" -ne 0 ]; then
+  for f in "$work"/tmp_check/log/*; do echo "---- $f"; tail -50 "$f"; done
+fi
+
+[ "$status" -eq 0 ] && [ "$tap_status" -eq 0 ]

@@ -1,0 +1,73 @@
+-- every wrong call ends in an error that names what is wrong, and changes nothing
+SET timezone = 'UTC';
+\set VERBOSITY default
+CREATE TABLE plain (id int, v int, ts timestamptz);
+CREATE TABLE other (id int, v int);
+CREATE TABLE nullable_ts (v int, ts timestamptz);
+CREATE TABLE text_ts (v int, ts text NOT NULL);
+CREATE TABLE s2 (v int, k text, ts timestamptz NOT NULL DEFAULT now());
+SELECT streamext.create_stream('s2', 'ts');
+
+-- streams
+SELECT streamext.create_stream('no_such_table');
+SELECT streamext.create_stream('clicks');
+SELECT streamext.create_stream('plain', 'nope');
+SELECT streamext.create_stream('nullable_ts', 'ts');
+SELECT streamext.create_stream('text_ts', 'ts');
+CREATE VIEW a_view AS SELECT 1 AS x;
+SELECT streamext.create_stream('a_view');
+SELECT streamext.drop_stream('plain');
+SELECT streamext.drop_stream('clicks');   -- still has click_total
+
+-- views: what the query may not be
+SELECT streamext.create_view('v1', $$ SELECT count(*) FROM plain $$);
+SELECT streamext.create_view('v1', $$ SELECT count(*) FROM clicks, s2 $$);
+SELECT streamext.create_view('v1', $$ SELECT count(*) FROM clicks JOIN s2 ON true $$);
+SELECT streamext.create_view('v1', $$ SELECT count(*) FROM (SELECT * FROM clicks) c $$);
+SELECT streamext.create_view('v1', $$ SELECT count(*) FROM clicks WHERE ms > (SELECT 1) $$);
+SELECT streamext.create_view('v1', $$ SELECT DISTINCT url FROM clicks $$);
+SELECT streamext.create_view('v1', $$ SELECT url, count(*) FROM clicks GROUP BY url ORDER BY 2 $$);
+SELECT streamext.create_view('v1', $$ SELECT url, count(*) FROM clicks GROUP BY url LIMIT 3 $$);
+SELECT streamext.create_view('v1', $$ SELECT url, rank() OVER () FROM clicks $$);
+SELECT streamext.create_view('v1', $$ SELECT count(*) FROM clicks WHERE random() > 0.5 $$);
+SELECT streamext.create_view('v1', $$ SELECT string_agg(url, ',') FROM clicks $$);
+SELECT streamext.create_view('v1', $$ SELECT array_agg(ms) FROM clicks $$);
+SELECT streamext.create_view('v1', $$ SELECT count(DISTINCT url) FROM clicks $$);
+SELECT streamext.create_view('v1', $$ SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) FROM clicks $$);
+SELECT streamext.create_view('v1', $$ SELECT url FROM clicks $$);
+SELECT streamext.create_view('v1', $$ SELECT count(*) FROM clicks UNION SELECT count(*) FROM s2 $$);
+SELECT streamext.create_view('v1', $$ WITH c AS (SELECT * FROM clicks) SELECT count(*) FROM c $$);
+SELECT streamext.create_view('v1', $$ SELECT count(*) FROM clicks GROUP BY ROLLUP (url) $$);
+SELECT streamext.create_view('v1', $$ SELECT count(*) FROM clicks; SELECT 1 $$);
+SELECT streamext.create_view('v1', $$ INSERT INTO clicks (url) VALUES ('x') $$);
+SELECT streamext.create_view('v1', $$ SELECT count(* FROM clicks $$);
+SELECT streamext.create_view('v1', $$ SELECT nosuchcol, count(*) FROM clicks GROUP BY 1 $$);
+SELECT streamext.create_view('v1', $$ SELECT count(*) AS window_start FROM clicks $$, 'tumbling 1 minute');
+SELECT streamext.create_view('v1', $$ SELECT count(*) AS a, sum(ms) AS a FROM clicks $$);
+SELECT streamext.create_view('v1', $$ SELECT ms::money, count(*) FROM clicks GROUP BY 1 $$);
+
+-- windows
+SELECT streamext.create_view('v1', $$ SELECT count(*) FROM clicks $$, 'tumbling');
+SELECT streamext.create_view('v1', $$ SELECT count(*) FROM clicks $$, 'tumbling banana');
+SELECT streamext.create_view('v1', $$ SELECT count(*) FROM clicks $$, 'tumbling 0 seconds');
+SELECT streamext.create_view('v1', $$ SELECT count(*) FROM clicks $$, 'tumbling -1 minute');
+SELECT streamext.create_view('v1', $$ SELECT count(*) FROM clicks $$, 'tumbling 1 month');
+SELECT streamext.create_view('v1', $$ SELECT count(*) FROM clicks $$, 'rolling 1 minute');
+
+-- names
+SELECT streamext.create_view('click_total', $$ SELECT count(*) FROM clicks $$);
+SELECT streamext.create_view('plain', $$ SELECT count(*) FROM clicks $$);
+SELECT streamext.drop_view('no_such_view');
+
+-- ownership
+CREATE ROLE streamext_stranger;
+SET ROLE streamext_stranger;
+SELECT streamext.create_view('v_stranger', $$ SELECT count(*) FROM s2 $$);
+SELECT streamext.create_stream('other');
+RESET ROLE;
+DROP ROLE streamext_stranger;
+
+-- nothing was created or changed by the calls above
+SELECT name FROM streamext.views ORDER BY id;
+SELECT stream FROM streamext.streams ORDER BY stream::text;
+SELECT count(*) FROM pg_class WHERE relname IN ('v1', 'v_stranger');

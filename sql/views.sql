@@ -1,0 +1,83 @@
+-- continuous views: running and tumbling, every combinable aggregate,
+-- HAVING, expressions, backfill, and the plain-SQL oracle
+SET timezone = 'UTC';
+
+-- backfill: clicks already holds three events (streams.sql)
+SELECT streamext.create_view('clicks_per_minute',
+  $$ SELECT url, count(*) AS hits, avg(ms) AS avg_ms, max(ms) AS worst FROM clicks WHERE ms >= 0 GROUP BY url $$,
+  'tumbling 1 minute');
+SELECT * FROM clicks_per_minute ORDER BY window_start, url;
+
+INSERT INTO clicks (url, ms, ts) VALUES
+  ('/home', 20, '2026-01-01 10:00:59.999999+00'),   -- last instant of the first window
+  ('/home', 30, '2026-01-01 10:01:00+00'),          -- exactly on the edge: second window
+  ('/cart', -1, '2026-01-01 10:01:30+00'),          -- filtered out by WHERE
+  ('/cart', NULL, '2026-01-01 10:01:31+00'),        -- NULL ms: WHERE is not true
+  ('/pay', 100, '2026-01-01 10:02:00+00');
+SELECT streamext.wait_caught_up();
+SELECT * FROM clicks_per_minute ORDER BY window_start, url;
+
+-- a late event for the first window (the watermark passed it) corrects it
+INSERT INTO clicks (url, ms, ts) VALUES ('/home', 1, '2026-01-01 10:00:00+00');
+SELECT streamext.wait_caught_up();   -- corrections are written before it returns
+SELECT * FROM clicks_per_minute ORDER BY window_start, url;
+
+-- running aggregates of every kind, expressions over them, HAVING
+SELECT streamext.create_view('click_stats', $$
+  SELECT url, count(*) AS n, count(ms) AS n_ms, sum(ms) AS total, avg(ms)::numeric(10,2) AS mean,
+         min(ms) AS best, max(ms) AS worst, round(stddev(ms)::numeric, 4) AS sd,
+         bool_and(ms >= 0) AS all_ok, sum(ms) FILTER (WHERE ms > 10) AS slow_total,
+         max(ts) AS last_seen, count(*) * 2 AS doubled, upper(url) AS shout
+    FROM clicks GROUP BY url HAVING count(*) > 1 $$);
+SELECT * FROM click_stats ORDER BY url;
+SELECT streamext.create_view('click_total', $$ SELECT count(*) AS n, sum(ms) AS total, avg(user_id) AS avg_user FROM clicks $$);
+SELECT * FROM click_total;
+
+INSERT INTO clicks (url, user_id, ms, ts)
+  SELECT '/p' || (i % 7), i, i % 500, '2026-01-01 11:00:00+00'::timestamptz + i * interval '1 second'
+    FROM generate_series(1, 5000) i;
+-- a rolled-back transaction never counts
+BEGIN;
+INSERT INTO clicks (url, ms, ts) VALUES ('/rolled-back', 1, '2026-01-01 11:00:00+00');
+ROLLBACK;
+SELECT streamext.wait_caught_up();
+
+-- the oracle: each view equals the same GROUP BY over the stream
+(SELECT date_bin('1 minute', ts, '2000-01-01 00:00+00') AS ws, url, count(*), avg(ms), max(ms)
+   FROM clicks WHERE ms >= 0 GROUP BY 1, 2)
+EXCEPT ALL
+(SELECT window_start, url, hits, avg_ms, worst FROM clicks_per_minute);
+(SELECT window_start, url, hits, avg_ms, worst FROM clicks_per_minute)
+EXCEPT ALL
+(SELECT date_bin('1 minute', ts, '2000-01-01 00:00+00') AS ws, url, count(*), avg(ms), max(ms)
+   FROM clicks WHERE ms >= 0 GROUP BY 1, 2);
+SELECT (SELECT count(*) FROM clicks_per_minute) AS view_rows,
+       (SELECT count(DISTINCT (date_bin('1 minute', ts, '2000-01-01 00:00+00'), url)) FROM clicks WHERE ms >= 0) AS oracle_rows;
+(SELECT url, count(*), count(ms), sum(ms), avg(ms)::numeric(10,2), min(ms), max(ms), round(stddev(ms)::numeric, 4),
+        bool_and(ms >= 0), sum(ms) FILTER (WHERE ms > 10), max(ts), count(*) * 2, upper(url)
+   FROM clicks GROUP BY url HAVING count(*) > 1)
+EXCEPT ALL SELECT * FROM click_stats;
+SELECT (SELECT count(*) FROM click_stats) =
+       (SELECT count(*) FROM (SELECT url FROM clicks GROUP BY url HAVING count(*) > 1) s) AS same_rows;
+SELECT n = (SELECT count(*) FROM clicks) AS n_ok, total = (SELECT sum(ms) FROM clicks) AS total_ok,
+       avg_user = (SELECT avg(user_id) FROM clicks) AS avg_ok
+  FROM click_total;
+
+-- ordinary views: \d, WHERE, joins, GRANT
+\d clicks_per_minute
+SELECT url, hits FROM clicks_per_minute WHERE window_start = '2026-01-01 10:00:00+00' ORDER BY url;
+CREATE ROLE streamext_reader;
+GRANT SELECT ON click_total TO streamext_reader;
+SET ROLE streamext_reader;
+SELECT n > 0 AS reader_sees_rows FROM click_total;
+RESET ROLE;
+REVOKE SELECT ON click_total FROM streamext_reader;
+DROP ROLE streamext_reader;
+
+SELECT name, stream, "window", events > 0 AS applied FROM streamext.views ORDER BY id;
+
+-- drop_view removes the view, its closed windows and its state
+SELECT streamext.drop_view('clicks_per_minute');
+SELECT streamext.drop_view('click_stats');
+SELECT name FROM streamext.views ORDER BY id;
+SELECT count(*) FROM pg_class WHERE relname LIKE 'closed_%' AND relnamespace = 'streamext'::regnamespace;
