@@ -27,10 +27,10 @@ fi
 
 echo "== TAP"
 tap_status=0
-(cd "$work" && runuser -u postgres -- env \
+(cd "$work" && timeout 1500 runuser -u postgres -- env \
    PATH="$PGBIN:$PATH" TESTDIR="$work" PG_REGRESS="$PGXS_DIR/src/test/regress/pg_regress" \
    PERL5LIB="$PGXS_DIR/src/test/perl:$work/test" \
-   prove ${PROVE_FLAGS:-} test/t/) || tap_status=$?
+   prove ${PROVE_FLAGS:-} --ext=.pl test/t/) || tap_status=$?
 if [ "$tap_status" -ne 0 ]; then
   for f in "$work"/tmp_check/log/*; do echo "---- $f"; tail -50 "$f"; done
 fi

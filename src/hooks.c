@@ -15,6 +15,7 @@
 #include "commands/trigger.h"
 #include "miscadmin.h"
 #include "nodes/parsenodes.h"
+#include "replication/origin.h"
 #include "tcop/utility.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
@@ -148,9 +149,13 @@ streamext_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 						 DestReceiver *dest, QueryCompletion *qc)
 {
 	Node	   *parsetree = pstmt->utilityStmt;
+	Oid			dropped_db = InvalidOid;
 
 	if (IsA(parsetree, DropdbStmt))
+	{
+		dropped_db = get_database_oid(((DropdbStmt *) parsetree)->dbname, true);
 		move_worker_out_of_the_way(((DropdbStmt *) parsetree)->dbname);
+	}
 	else if (IsA(parsetree, CreateExtensionStmt) &&
 			 strcmp(((CreateExtensionStmt *) parsetree)->extname, "streamext") == 0)
 		catalog_changed = true;
@@ -168,6 +173,10 @@ streamext_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 	else
 		standard_ProcessUtility(pstmt, queryString, readOnlyTree, context, params,
 								queryEnv, dest, qc);
+
+	/* DROP DATABASE dropped the slot; the origin is cluster-wide */
+	if (OidIsValid(dropped_db))
+		replorigin_drop_by_name(psprintf("streamext_%u", dropped_db), true, false);
 }
 
 /*

@@ -1,0 +1,61 @@
+# DROP EXTENSION and DROP DATABASE leave no slot, no origin and no worker;
+# a database whose stream got events before its worker's slot existed
+# counts them once.
+use strict;
+use warnings;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use StreamextTest;
+
+my $node = streamext_node('drop');
+
+# everything in one transaction: no slot exists until it commits
+$node->safe_psql('postgres', 'CREATE DATABASE d1');
+$node->safe_psql('d1', q{
+BEGIN;
+CREATE EXTENSION streamext;
+CREATE TABLE clicks (id bigserial PRIMARY KEY, url text NOT NULL, user_id bigint, ms int,
+                     ts timestamptz NOT NULL DEFAULT clock_timestamp());
+SELECT streamext.create_stream('clicks', time_column => 'ts');
+INSERT INTO clicks (url, user_id, ms) SELECT '/p' || (i % 5), i, i FROM generate_series(1, 1000) i;
+SELECT streamext.create_view('total', $$ SELECT url, count(*) AS n, sum(ms) AS s FROM clicks GROUP BY url $$);
+INSERT INTO clicks (url, user_id, ms) SELECT '/p' || (i % 5), i, i FROM generate_series(1, 1000) i;
+COMMIT;
+INSERT INTO clicks (url, user_id, ms) SELECT '/p' || (i % 5), i, i FROM generate_series(1, 1000) i;
+});
+wait_caught_up($node, 'd1');
+check_view($node, 'd1', 'total', 'SELECT url, count(*), sum(ms) FROM clicks GROUP BY url',
+	'created with the extension');
+
+ok(worker_pid($node, 'd1'), 'd1 has a worker');
+is($node->safe_psql('postgres', "SELECT count(*) FROM pg_replication_slots WHERE database = 'd1'"),
+	'1', 'd1 has a slot');
+
+# DROP DATABASE moves the worker out of the way and drops the slot
+$node->safe_psql('postgres', 'DROP DATABASE d1');
+is($node->safe_psql('postgres', 'SELECT count(*) FROM pg_replication_slots'), '0',
+	'DROP DATABASE left no slot');
+sleep 2;
+is($node->safe_psql('postgres',
+	"SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'streamext worker'"),
+	'0', 'DROP DATABASE left no worker');
+
+# DROP EXTENSION: the worker drops slot and origin and leaves
+create_click_schema($node);
+$node->safe_psql('postgres', "INSERT INTO clicks (url, ms) VALUES ('/x', 1)");
+wait_caught_up($node);
+ok(worker_pid($node), 'postgres has a worker');
+$node->safe_psql('postgres', 'DROP EXTENSION streamext CASCADE');
+$node->poll_query_until('postgres',
+	"SELECT count(*) = 0 FROM pg_stat_activity WHERE backend_type = 'streamext worker'")
+  or die 'worker did not leave';
+is($node->safe_psql('postgres', 'SELECT count(*) FROM pg_replication_slots'), '0',
+	'DROP EXTENSION left no slot');
+is($node->safe_psql('postgres', 'SELECT count(*) FROM pg_replication_origin'), '0',
+	'DROP EXTENSION left no replication origin');
+
+# the table is an ordinary table again
+$node->safe_psql('postgres', 'DELETE FROM clicks');
+pass('the former stream accepts DELETE');
+
+done_testing();
