@@ -4,10 +4,11 @@
 PGBIN=/usr/lib/postgresql/15/bin
 PGXS_DIR=/usr/lib/postgresql/15/lib/pgxs
 
-# install_deps installs, from Debian's packages, what building and testing needs
+# install_deps [package...] installs, from Debian's packages, what building and
+# testing needs, and the packages named
 install_deps() {
   local need=()
-  for pkg in postgresql-15 postgresql-server-dev-15 postgresql-contrib libipc-run-perl make gcc; do
+  for pkg in postgresql-15 postgresql-server-dev-15 postgresql-contrib libipc-run-perl make gcc "$@"; do
     dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
   done
   if [ "${#need[@]}" -gt 0 ]; then
