@@ -46,10 +46,25 @@ static dshash_parameters groups_params = {
 	sizeof(int64), sizeof(SharedGroup), dshash_memcmp, dshash_memhash, 0
 };
 
+/*
+ * The worker stops adding groups at this share of streamext.max_memory,
+ * counting each group's blob and entry plus this much for the hash table's
+ * buckets and the allocator's rounding, so that the area itself rarely has
+ * to refuse.
+ */
+#define SOFT_LIMIT_PERCENT 80
+#define GROUP_OVERHEAD 48
+
+/* shared memory used by the worker's groups, all views together */
+static int64 total_bytes = 0;
+
 /* this backend's attachment */
 static dsa_area *my_area = NULL;
 static dshash_table *my_views = NULL;
 static uint64 my_generation = 0;
+
+static bool publish_view(StreamextDbSlot *slot, ViewPlan *plan, bool all_groups);
+static void warn_memory_full(ViewPlan *plan, const char *detail);
 
 static void
 set_tranches(void)
@@ -89,6 +104,16 @@ state_shmem_reset(StreamextDbSlot *slot)
 	my_generation = slot->area_generation;
 	LWLockRelease(&slot->publish_lock);
 	MemoryContextSwitchTo(old);
+}
+
+/*
+ * state_shmem_set_limit applies a changed streamext.max_memory.
+ */
+void
+state_shmem_set_limit(void)
+{
+	if (my_area != NULL)
+		dsa_set_size_limit(my_area, (size_t) streamext_max_memory_mb * 1024 * 1024);
 }
 
 /*
@@ -159,10 +184,65 @@ worker_groups(ViewPlan *plan, SharedView *sv, bool found)
 
 /*
  * state_shmem_publish_view makes the view's changed groups (or all of them)
- * visible to readers, at a transaction boundary of the decoded WAL.
+ * visible to readers, at a transaction boundary of the decoded WAL.  If the
+ * area runs out of memory on the way (a hash table growing past
+ * streamext.max_memory), the view is marked incomplete: readers get an error
+ * saying so, and the worker, which keeps every state and checkpoints them,
+ * goes on.
  */
 void
 state_shmem_publish_view(StreamextDbSlot *slot, ViewPlan *plan, bool all_groups)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+
+	PG_TRY();
+	{
+		if (publish_view(slot, plan, all_groups))
+			plan->shmem_full = false;
+		else
+			warn_memory_full(plan, NULL);
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+		SharedView *sv;
+
+		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		LWLockReleaseAll();
+		if (edata->sqlerrcode != ERRCODE_OUT_OF_MEMORY)
+			ReThrowError(edata);
+		LWLockAcquire(&slot->publish_lock, LW_EXCLUSIVE);
+		sv = dshash_find(my_views, &plan->id, true);
+		if (sv != NULL)
+		{
+			sv->incomplete = true;
+			dshash_release_lock(my_views, sv);
+		}
+		LWLockRelease(&slot->publish_lock);
+		warn_memory_full(plan, edata->message);
+	}
+	PG_END_TRY();
+}
+
+/* warn_memory_full warns once each time a view stops fitting */
+static void
+warn_memory_full(ViewPlan *plan, const char *detail)
+{
+	if (!plan->shmem_full)
+		ereport(WARNING,
+				(errcode(ERRCODE_OUT_OF_MEMORY),
+				 errmsg("streamext.max_memory reached: continuous view \"%s\" cannot be read until memory is raised",
+						plan->name),
+				 detail ? errdetail("%s", detail) : 0,
+				 errhint("Raise streamext.max_memory and reload; no event is lost, the view is kept on disk at every checkpoint.")));
+	plan->shmem_full = true;
+}
+
+/* publish_view does the work of state_shmem_publish_view; false if cut short */
+static bool
+publish_view(StreamextDbSlot *slot, ViewPlan *plan, bool all_groups)
 {
 	SharedView *sv;
 	bool		found;
@@ -176,6 +256,9 @@ state_shmem_publish_view(StreamextDbSlot *slot, ViewPlan *plan, bool all_groups)
 	MemoryContext old = MemoryContextSwitchTo(tmp);
 	int64		ngroups = 0;
 	int64		nwindows = 0;
+	List	   *windows = NIL;
+	ListCell   *lc;
+	bool		complete;
 
 	initStringInfo(&buf);
 	LWLockAcquire(&slot->publish_lock, LW_EXCLUSIVE);
@@ -187,12 +270,23 @@ state_shmem_publish_view(StreamextDbSlot *slot, ViewPlan *plan, bool all_groups)
 	}
 	groups = worker_groups(plan, sv, found);
 
+	/* a view cut short by the memory limit is published whole again */
+	if (sv->incomplete)
+	{
+		sv->incomplete = false;
+		all_groups = true;
+	}
+
+	/* no hash_seq scan stays open across an out-of-memory error */
 	hash_seq_init(&wstatus, plan->windows);
 	while ((wg = hash_seq_search(&wstatus)) != NULL)
+		windows = lappend(windows, wg);
+	foreach(lc, windows)
 	{
 		TupleHashIterator it;
 		TupleHashEntry entry;
 
+		wg = lfirst(lc);
 		if (wg->correction)
 			continue;			/* published when the checkpoint corrects the table */
 		nwindows++;
@@ -210,15 +304,13 @@ state_shmem_publish_view(StreamextDbSlot *slot, ViewPlan *plan, bool all_groups)
 				continue;
 			resetStringInfo(&buf);
 			state_blob_build(plan, wg->start, entry, gs, &buf);
-			dp = dsa_allocate_extended(my_area, buf.len, DSA_ALLOC_NO_OOM);
+			if (total_bytes + buf.len + sizeof(SharedGroup) + GROUP_OVERHEAD >
+				(int64) streamext_max_memory_mb * 1024 * 1024 / 100 * SOFT_LIMIT_PERCENT)
+				dp = InvalidDsaPointer;
+			else
+				dp = dsa_allocate_extended(my_area, buf.len, DSA_ALLOC_NO_OOM);
 			if (!DsaPointerIsValid(dp))
 			{
-				if (!sv->incomplete)
-					ereport(WARNING,
-							(errcode(ERRCODE_OUT_OF_MEMORY),
-							 errmsg("streamext.max_memory reached: continuous view \"%s\" cannot be read until memory is raised",
-									plan->name),
-							 errhint("Raise streamext.max_memory and reload; no event is lost, the view is kept on disk at every checkpoint.")));
 				sv->incomplete = true;
 				continue;
 			}
@@ -228,10 +320,15 @@ state_shmem_publish_view(StreamextDbSlot *slot, ViewPlan *plan, bool all_groups)
 			{
 				dsa_free(my_area, sg->blob);
 				plan->shm_bytes -= sg->len;
+				total_bytes -= sg->len;
 			}
 			else
-				plan->shm_bytes += sizeof(SharedGroup);
+			{
+				plan->shm_bytes += sizeof(SharedGroup) + GROUP_OVERHEAD;
+				total_bytes += sizeof(SharedGroup) + GROUP_OVERHEAD;
+			}
 			plan->shm_bytes += buf.len;
+			total_bytes += buf.len;
 			sg->blob = dp;
 			sg->len = buf.len;
 			sg->retired_by = InvalidTransactionId;
@@ -245,11 +342,13 @@ state_shmem_publish_view(StreamextDbSlot *slot, ViewPlan *plan, bool all_groups)
 	sv->stats.bytes = plan->shm_bytes;
 	sv->stats.events = plan->events;
 	sv->stats.late_events = plan->late_events;
+	complete = !sv->incomplete;
 	dshash_release_lock(my_views, sv);
 	LWLockRelease(&slot->publish_lock);
 
 	MemoryContextSwitchTo(old);
 	MemoryContextDelete(tmp);
+	return complete;
 }
 
 /*
@@ -318,7 +417,8 @@ state_shmem_gc(StreamextDbSlot *slot, List *plans)
 			{
 				if (sg->retired_by == rg->xid)
 				{
-					plan->shm_bytes -= sg->len + sizeof(SharedGroup);
+					plan->shm_bytes -= sg->len + sizeof(SharedGroup) + GROUP_OVERHEAD;
+					total_bytes -= sg->len + sizeof(SharedGroup) + GROUP_OVERHEAD;
 					dsa_free(my_area, sg->blob);
 					dshash_delete_entry(plan->shm_groups, sg);
 				}
@@ -350,7 +450,10 @@ state_shmem_drop_view(StreamextDbSlot *slot, int32 view_id)
 
 			dshash_seq_init(&status, groups, true);
 			while ((sg = dshash_seq_next(&status)) != NULL)
+			{
+				total_bytes -= sg->len + sizeof(SharedGroup) + GROUP_OVERHEAD;
 				dsa_free(my_area, sg->blob);
+			}
 			dshash_seq_term(&status);
 			dshash_destroy(groups);
 		}

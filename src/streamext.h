@@ -283,6 +283,7 @@ extern bool streamext_extension_exists(void);
 extern dsa_area *state_shmem_attach(StreamextDbSlot *slot, bool create);
 extern void state_shmem_reset(StreamextDbSlot *slot);
 extern void state_shmem_release(StreamextDbSlot *slot);
+extern void state_shmem_set_limit(void);
 extern void state_shmem_publish_view(StreamextDbSlot *slot, ViewPlan *plan,
 									 bool all_groups);
 extern void state_shmem_retire_window(StreamextDbSlot *slot, ViewPlan *plan,

@@ -54,6 +54,9 @@ typedef struct RewriteContext
 } RewriteContext;
 
 static void refuse(const char *what, const char *hint);
+static List *parse_view_query(const char *query_text);
+static Query *analyze_view_query(RawStmt *stmt, const char *query_text);
+static void report_in_view_query(const char *query_text);
 static bool collect_aggs_walker(Node *node, CollectAggsContext *ctx);
 static Node *rewrite_output_mutator(Node *node, RewriteContext *ctx);
 
@@ -64,6 +67,64 @@ refuse(const char *what, const char *hint)
 			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 			 errmsg("%s is not supported in a continuous view", what),
 			 errhint("%s", hint)));
+}
+
+/*
+ * report_in_view_query rethrows the current error with its position moved
+ * into the view's query text, which psql then shows as the internal query,
+ * instead of pointing into the create_view call around it.
+ */
+static void
+report_in_view_query(const char *query_text)
+{
+	ErrorData  *edata = CopyErrorData();
+
+	FlushErrorState();
+	if (edata->cursorpos > 0)
+	{
+		edata->internalpos = edata->cursorpos;
+		edata->internalquery = pstrdup(query_text);
+		edata->cursorpos = 0;
+	}
+	ReThrowError(edata);
+}
+
+static List *
+parse_view_query(const char *query_text)
+{
+	List	   *raw = NIL;
+	MemoryContext cxt = CurrentMemoryContext;
+
+	PG_TRY();
+	{
+		raw = pg_parse_query(query_text);
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(cxt);
+		report_in_view_query(query_text);
+	}
+	PG_END_TRY();
+	return raw;
+}
+
+static Query *
+analyze_view_query(RawStmt *stmt, const char *query_text)
+{
+	Query	   *query = NULL;
+	MemoryContext cxt = CurrentMemoryContext;
+
+	PG_TRY();
+	{
+		query = parse_analyze_fixedparams(stmt, query_text, NULL, 0, NULL);
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(cxt);
+		report_in_view_query(query_text);
+	}
+	PG_END_TRY();
+	return query;
 }
 
 /*
@@ -82,7 +143,7 @@ view_def_analyze(const char *query_text, Oid *stream_relid)
 	AttrNumber	time_attno;
 	const char *hint_simple = "A continuous view reads one stream: SELECT keys, aggregates FROM stream [WHERE ...] [GROUP BY ...] [HAVING ...].";
 
-	raw = pg_parse_query(query_text);
+	raw = parse_view_query(query_text);
 	if (list_length(raw) != 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -95,7 +156,7 @@ view_def_analyze(const char *query_text, Oid *stream_relid)
 				 errmsg("the query of a continuous view must be a SELECT statement"),
 				 errhint("%s", hint_simple)));
 
-	query = parse_analyze_fixedparams(stmt, query_text, NULL, 0, NULL);
+	query = analyze_view_query(stmt, query_text);
 
 	if (query->setOperations)
 		refuse("UNION, INTERSECT or EXCEPT", hint_simple);

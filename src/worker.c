@@ -195,6 +195,7 @@ streamext_worker_main(Datum main_arg)
 		{
 			ConfigReloadPending = false;
 			ProcessConfigFile(PGC_SIGHUP);
+			state_shmem_set_limit();
 		}
 		if (W.slot->stop_requested)
 			leave_for_good(false);
