@@ -28,3 +28,6 @@ PROVE_FLAGS = -I $(srcdir)/test
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
+
+# every file shares the structs of these headers
+$(OBJS): src/streamext.h src/decoder.h

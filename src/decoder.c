@@ -83,9 +83,15 @@ decoder_change(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 		change->data.tp.newtuple == NULL ||
 		txn->end_lsn <= target->applied_upto)
 		return;
-	st = hash_search(target->streams, &relid, HASH_FIND, NULL);
-	if (st == NULL)
-		return;
+	if (target->last_stream != NULL && target->last_stream->relid == relid)
+		st = target->last_stream;
+	else
+	{
+		st = hash_search(target->streams, &relid, HASH_FIND, NULL);
+		if (st == NULL)
+			return;
+		target->last_stream = st;
+	}
 
 	ExecStoreHeapTuple(&change->data.tp.newtuple->tuple, st->slot, false);
 	foreach(lc, st->plans)

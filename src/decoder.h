@@ -23,6 +23,7 @@ typedef struct StreamTarget
 typedef struct DecodeTarget
 {
 	HTAB	   *streams;		/* relid -> StreamTarget */
+	StreamTarget *last_stream;	/* the stream of the last change */
 	Oid			view_catalog_relid;
 	RepOriginId own_origin;
 	XLogRecPtr	applied_upto;	/* commits ending at or before this are applied */

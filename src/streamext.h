@@ -202,6 +202,7 @@ typedef struct ViewPlan
 
 	/* the worker's open windows */
 	HTAB	   *windows;		/* TimestampTz -> WindowGroups */
+	WindowGroups *last_window;	/* the window the last event went to */
 	int64		next_gid;
 	TimestampTz closed_upto;	/* windows ending at or before this are closed */
 	TimestampTz max_event_time; /* the watermark, lateness being 0 */

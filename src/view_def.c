@@ -481,9 +481,17 @@ view_plan_window(ViewPlan *plan, TimestampTz wstart, bool create)
 	int			i;
 	MemoryContext old;
 
+	/* events mostly arrive for the window of the event before */
+	if (plan->last_window != NULL && plan->last_window->start == wstart)
+		return plan->last_window;
+
 	wg = hash_search(plan->windows, &wstart, create ? HASH_ENTER : HASH_FIND, &found);
 	if (!create || found)
+	{
+		plan->last_window = wg;
 		return wg;
+	}
+	plan->last_window = wg;
 
 	wg->cxt = AllocSetContextCreate(plan->cxt, "streamext window",
 									ALLOCSET_DEFAULT_SIZES);
@@ -511,6 +519,7 @@ view_plan_drop_window(ViewPlan *plan, WindowGroups *wg)
 {
 	TimestampTz start = wg->start;
 
+	plan->last_window = NULL;
 	MemoryContextDelete(wg->cxt);
 	hash_search(plan->windows, &start, HASH_REMOVE, NULL);
 }

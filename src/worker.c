@@ -318,6 +318,7 @@ checkpoint_now(void)
 
 	if (W.target.changed)
 	{
+		elog(LOG, "streamext checkpoint");
 		StartTransactionCommand();
 		PushActiveSnapshot(GetTransactionSnapshot());
 		checkpoint_write(W.slot, W.plans, lsn, W.target.last_commit_time);
@@ -427,6 +428,7 @@ reload_views(void)
 	/* streams -> views */
 	if (W.target.streams != NULL)
 		hash_destroy(W.target.streams);
+	W.target.last_stream = NULL;
 	memset(&hctl, 0, sizeof(hctl));
 	hctl.keysize = sizeof(Oid);
 	hctl.entrysize = sizeof(StreamTarget);
