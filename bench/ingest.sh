@@ -14,7 +14,7 @@ dir=/tmp/streamext-bench
 port=54331
 install_deps bc bsdextrautils
 build_install
-start_cluster "$dir" "$port" "max_wal_size = '4GB'" "checkpoint_timeout = '30min'"
+start_cluster "$dir" "$port" "max_wal_size = '4GB'" "checkpoint_timeout = '30min'" ${BENCH_CONF:-}
 trap 'stop_cluster "$dir"' EXIT
 psql() { command psql -X -q -At -h "$dir" -p "$port" -U postgres "$@"; }
 now() { date +%s.%N; }
