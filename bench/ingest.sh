@@ -49,9 +49,14 @@ load() {  # load TABLE: every chunk in its own transaction
 t0=$(now); load plain_events; t1=$(now)
 plain=$(echo "$t1 - $t0" | bc -l)
 
+psql -c "SELECT streamext.wait_caught_up()" >/dev/null
+wpid=$(psql -c "SELECT pid FROM pg_stat_activity WHERE backend_type = 'streamext worker'")
+ticks() { awk '{print $14 + $15}' "/proc/$wpid/stat"; }
+w0=$(ticks)
 t0=$(now); load events; t1=$(now)
 [ "$(psql -c "SELECT streamext.wait_caught_up('600s')")" = t ] || { echo "worker did not catch up"; exit 1; }
 t2=$(now)
+worker_cpu=$(echo "($(ticks) - $w0) / $(getconf CLK_TCK)" | bc -l)
 stream_copy=$(echo "$t1 - $t0" | bc -l)
 stream_total=$(echo "$t2 - $t0" | bc -l)
 
@@ -74,13 +79,14 @@ diff=$(psql -c "SELECT (SELECT count(*) FROM ((SELECT date_bin('1 minute', ts, '
 mkdir -p bench/results
 out=bench/results/ingest.csv
 {
-  echo "events,chunk,plain_s,stream_copy_s,stream_until_views_s,ratio_plain_over_stream,one_txn_plain_s,one_txn_copy_s,one_txn_decode_s,decode_events_per_s,mismatched_rows"
-  printf "%d,%d,%.3f,%.3f,%.3f,%.3f,%.3f,%.3f,%.3f,%.0f,%d\n" "$N" "$CHUNK" "$plain" "$stream_copy" "$stream_total" \
-    "$(echo "$plain / $stream_total" | bc -l)" "$plain_one" "$one_copy" "$one_decode" \
+  echo "events,chunk,plain_s,stream_copy_s,stream_until_views_s,ratio_plain_over_stream,worker_cpu_s,one_txn_plain_s,one_txn_copy_s,one_txn_decode_s,decode_events_per_s,mismatched_rows"
+  printf "%d,%d,%.3f,%.3f,%.3f,%.3f,%.2f,%.3f,%.3f,%.3f,%.0f,%d\n" "$N" "$CHUNK" "$plain" "$stream_copy" "$stream_total" \
+    "$(echo "$plain / $stream_total" | bc -l)" "$worker_cpu" "$plain_one" "$one_copy" "$one_decode" \
     "$(echo "$N / $one_decode" | bc -l)" "$diff"
 } >"$out"
 column -s, -t "$out"
 echo
 printf "ingest ratio (plain table / stream with 3 views, until queryable): %.2f\n" "$(echo "$plain / $stream_total" | bc -l)"
+printf "worker CPU for the chunked load: %.2f s (%.0f events per CPU second)\n" "$worker_cpu" "$(echo "$N / $worker_cpu" | bc -l)"
 printf "decoding + aggregation, one core, one %d-event transaction: %.0f events/s\n" "$N" "$(echo "$N / $one_decode" | bc -l)"
 printf "views equal plain SQL: %s\n" "$([ "$diff" = 0 ] && echo yes || echo "NO ($diff rows differ)")"
