@@ -76,6 +76,13 @@ diff=$(psql -c "SELECT (SELECT count(*) FROM ((SELECT date_bin('1 minute', ts, '
                      + (SELECT count(*) FROM ((SELECT user_id, count(*), sum(ms) FROM events GROUP BY 1) EXCEPT ALL (SELECT * FROM per_user)) d)
                      + (SELECT count(*) FROM ((SELECT count(*), sum(ms), max(ts) FROM events) EXCEPT ALL (SELECT * FROM total)) d)")
 
+# backfill: a new view over every event so far; producers wait this long
+t0=$(now)
+psql -c "SELECT streamext.create_view('backfilled', \$\$ SELECT url, count(*) AS n, avg(ms) AS a FROM events GROUP BY url \$\$)" >/dev/null
+t1=$(now)
+backfill=$(echo "$t1 - $t0" | bc -l)
+backfill_events=$(psql -c "SELECT count(*) FROM events")
+
 mkdir -p bench/results
 out=bench/results/ingest.csv
 {
@@ -89,4 +96,5 @@ echo
 printf "ingest ratio (plain table / stream with 3 views, until queryable): %.2f\n" "$(echo "$plain / $stream_total" | bc -l)"
 printf "worker CPU for the chunked load: %.2f s (%.0f events per CPU second)\n" "$worker_cpu" "$(echo "$N / $worker_cpu" | bc -l)"
 printf "decoding + aggregation, one core, one %d-event transaction: %.0f events/s\n" "$N" "$(echo "$N / $one_decode" | bc -l)"
+printf "create_view backfill over %d events: %.2f s (producers wait this long)\n" "$backfill_events" "$backfill"
 printf "views equal plain SQL: %s\n" "$([ "$diff" = 0 ] && echo yes || echo "NO ($diff rows differ)")"
