@@ -70,9 +70,21 @@ CREATE ROLE streamext_reader;
 GRANT SELECT ON click_total TO streamext_reader;
 SET ROLE streamext_reader;
 SELECT n > 0 AS reader_sees_rows FROM click_total;
+SELECT count(*) FROM clicks_per_minute;   -- no grant: refused
+SELECT * FROM streamext.read_view(1) AS t(window_start timestamptz, window_end timestamptz,
+  url text, hits bigint, avg_ms numeric, worst int);   -- nor around the view
 RESET ROLE;
 REVOKE SELECT ON click_total FROM streamext_reader;
 DROP ROLE streamext_reader;
+
+-- an aggregate defined by the user works like a built-in one
+CREATE AGGREGATE isum(int4) (sfunc = int4pl, stype = int4, combinefunc = int4pl, initcond = '0');
+SELECT streamext.create_view('click_isum', $$ SELECT url, isum(ms) AS s FROM clicks WHERE ms IS NOT NULL GROUP BY url $$);
+INSERT INTO clicks (url, ms, ts) VALUES ('/p1', 5, '2026-01-01 12:00:00+00');
+SELECT streamext.wait_caught_up();
+(SELECT url, sum(ms)::int4 FROM clicks WHERE ms IS NOT NULL GROUP BY url) EXCEPT ALL SELECT * FROM click_isum;
+SELECT count(*) > 0 AS has_rows FROM click_isum;
+SELECT streamext.drop_view('click_isum');
 
 SELECT name, stream, "window", events > 0 AS applied FROM streamext.views ORDER BY id;
 

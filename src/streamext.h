@@ -171,6 +171,7 @@ typedef struct ViewPlan
 {
 	int32		id;
 	char	   *name;
+	Oid			view_relid;
 	Oid			stream_relid;
 	Oid			closed_relid;
 	AttrNumber	time_attno;		/* InvalidAttrNumber: commit time */

@@ -315,6 +315,7 @@ view_plan_build(const ViewCatalogRow *row, MemoryContext parent)
 	plan->cxt = cxt;
 	plan->id = row->id;
 	plan->name = pstrdup(row->name);
+	plan->view_relid = row->view_relid;
 	plan->stream_relid = row->stream_relid;
 	plan->closed_relid = row->closed_relid;
 	plan->start_lsn = row->start_lsn;

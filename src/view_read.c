@@ -18,6 +18,7 @@
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "pgstat.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/hsearch.h"
 #include "utils/lsyscache.h"
@@ -203,6 +204,10 @@ streamext_read_view(PG_FUNCTION_ARGS)
 	bool		incomplete = false;
 	ListCell   *lc;
 	MemoryContext rowcxt;
+
+	/* the function reads what the view shows: it needs the view's grant */
+	if (pg_class_aclcheck(plan->view_relid, GetUserId(), ACL_SELECT) != ACLCHECK_OK)
+		aclcheck_error(ACLCHECK_NO_PRIV, OBJECT_VIEW, get_rel_name(plan->view_relid));
 
 	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
 	if (rsinfo->setDesc->natts != plan->outdesc->natts)
