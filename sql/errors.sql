@@ -67,6 +67,9 @@ SELECT streamext.create_stream('other');
 RESET ROLE;
 DROP ROLE streamext_stranger;
 
+-- a stream with views cannot be dropped from under them
+DROP TABLE clicks;
+
 -- nothing was created or changed by the calls above
 SELECT name FROM streamext.views ORDER BY id;
 SELECT stream FROM streamext.streams ORDER BY stream::text;

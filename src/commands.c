@@ -13,7 +13,10 @@
 #include "access/htup_details.h"
 #include "access/xlog.h"
 #include "access/xloginsert.h"
+#include "catalog/dependency.h"
 #include "catalog/namespace.h"
+#include "catalog/objectaddress.h"
+#include "catalog/pg_class.h"
 #include "catalog/pg_attribute.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
@@ -398,6 +401,16 @@ streamext_create_view(PG_FUNCTION_ARGS)
 	row.closed_relid = windowed ?
 		get_relname_relid(psprintf("closed_%d", id), get_namespace_oid("streamext", false)) :
 		InvalidOid;
+
+	/* DROP TABLE of the stream must not leave the view reading nothing */
+	{
+		ObjectAddress viewaddr;
+		ObjectAddress streamaddr;
+
+		ObjectAddressSet(viewaddr, RelationRelationId, row.view_relid);
+		ObjectAddressSet(streamaddr, RelationRelationId, stream_relid);
+		recordDependencyOn(&viewaddr, &streamaddr, DEPENDENCY_NORMAL);
+	}
 
 	args[0] = Int32GetDatum(id);
 	args[1] = CStringGetTextDatum(name);

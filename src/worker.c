@@ -65,6 +65,7 @@ static void leave_for_good(bool drop_slot);
 static void ensure_slot(void);
 static void reload_views(void);
 static void check_extension(void);
+static ViewPlan *load_view(ViewCatalogRow *row);
 static void publish_all(bool all_groups);
 static void checkpoint_now(void);
 static void decode_available(void);
@@ -361,6 +362,48 @@ check_extension(void)
 }
 
 /*
+ * load_view compiles a view and restores its state.  A view that cannot be
+ * loaded (its stream was dropped with CASCADE, say) is reported and skipped,
+ * so that one broken definition does not stop the other views.
+ */
+static ViewPlan *
+load_view(ViewCatalogRow *row)
+{
+	ViewPlan   *volatile plan = NULL;
+	MemoryContext cxt = CurrentMemoryContext;
+	ResourceOwner owner = CurrentResourceOwner;
+
+	BeginInternalSubTransaction(NULL);
+	PG_TRY();
+	{
+		plan = view_plan_build(row, W.cxt);
+		checkpoint_load_view(plan);
+		ReleaseCurrentSubTransaction();
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		if (plan != NULL)
+			view_plan_free(plan);
+		plan = NULL;
+		ereport(WARNING,
+				(errcode(edata->sqlerrcode),
+				 errmsg("streamext cannot maintain continuous view \"%s\": %s",
+						row->name, edata->message),
+				 errhint("Drop it with streamext.drop_view('%s').", row->name)));
+	}
+	PG_END_TRY();
+	MemoryContextSwitchTo(cxt);
+	CurrentResourceOwner = owner;
+	return plan;
+}
+
+/*
  * reload_views brings the worker's views in line with the catalog: new
  * views are loaded from their last checkpoint or backfill, dropped ones are
  * forgotten.  Leaves for good when the extension was dropped.
@@ -417,8 +460,9 @@ reload_views(void)
 				found = true;
 		if (found)
 			continue;
-		plan = view_plan_build(row, W.cxt);
-		checkpoint_load_view(plan);
+		plan = load_view(row);
+		if (plan == NULL)
+			continue;
 		state_shmem_publish_view(W.slot, plan, true);
 		old = MemoryContextSwitchTo(W.cxt);
 		W.plans = lappend(W.plans, plan);

@@ -45,6 +45,19 @@ create_click_schema($node);
 $node->safe_psql('postgres', "INSERT INTO clicks (url, ms) VALUES ('/x', 1)");
 wait_caught_up($node);
 ok(worker_pid($node), 'postgres has a worker');
+
+# a stream dropped with CASCADE: the worker skips its view and serves the others
+$node->safe_psql('postgres', q{
+CREATE TABLE s2 (v int, ts timestamptz NOT NULL DEFAULT now());
+SELECT streamext.create_stream('s2', 'ts');
+SELECT streamext.create_view('v2', $$ SELECT count(*) AS n, sum(v) AS s FROM s2 $$);
+DROP TABLE clicks CASCADE;
+});
+$node->restart;
+$node->safe_psql('postgres', 'INSERT INTO s2 (v) SELECT i FROM generate_series(1, 100) i');
+wait_caught_up($node);
+check_view($node, 'postgres', 'v2', 'SELECT count(*), sum(v) FROM s2', 'after a stream was dropped with CASCADE');
+ok($node->log_contains('streamext cannot maintain continuous view'), 'the worker reported the broken views');
 $node->safe_psql('postgres', 'DROP EXTENSION streamext CASCADE');
 $node->poll_query_until('postgres',
 	"SELECT count(*) = 0 FROM pg_stat_activity WHERE backend_type = 'streamext worker'")
@@ -55,7 +68,7 @@ is($node->safe_psql('postgres', 'SELECT count(*) FROM pg_replication_origin'), '
 	'DROP EXTENSION left no replication origin');
 
 # the table is an ordinary table again
-$node->safe_psql('postgres', 'DELETE FROM clicks');
+$node->safe_psql('postgres', 'DELETE FROM s2');
 pass('the former stream accepts DELETE');
 
 done_testing();
