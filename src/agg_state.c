@@ -260,6 +260,39 @@ keep_new_state(AggRunner *agg, AggValue *v, Datum newVal, bool newIsNull,
 }
 
 /*
+ * adopt_as_state makes a first non-NULL input the state of a strict
+ * function with a NULL initial value, as nodeAgg.c does.
+ */
+static void
+adopt_as_state(AggRunner *agg, AggValue *v, Datum value, MemoryContext cxt)
+{
+	MemoryContext old = MemoryContextSwitchTo(cxt);
+
+	v->value = datumCopy(value, agg->transtypbyval, agg->transtyplen);
+	MemoryContextSwitchTo(old);
+	v->isnull = false;
+	v->noValue = false;
+}
+
+/*
+ * call_and_keep calls a transition or combine function whose other
+ * arguments are set, with v as its state, and keeps the result.
+ */
+static void
+call_and_keep(ViewPlan *plan, AggRunner *agg, AggValue *v,
+			  FunctionCallInfo fcinfo, MemoryContext cxt)
+{
+	Datum		newVal;
+
+	agg_set_context(plan, cxt);
+	fcinfo->args[0].value = v->value;
+	fcinfo->args[0].isnull = v->isnull;
+	fcinfo->isnull = false;
+	newVal = FunctionCallInvoke(fcinfo);
+	keep_new_state(agg, v, newVal, fcinfo->isnull, cxt);
+}
+
+/*
  * agg_advance feeds the arguments already stored in trans_fcinfo->args[1..]
  * to the transition function.
  */
@@ -267,7 +300,6 @@ void
 agg_advance(ViewPlan *plan, AggRunner *agg, AggValue *v, MemoryContext cxt)
 {
 	FunctionCallInfo fcinfo = agg->trans_fcinfo;
-	Datum		newVal;
 	int			i;
 
 	if (agg->transfn_strict)
@@ -277,26 +309,13 @@ agg_advance(ViewPlan *plan, AggRunner *agg, AggValue *v, MemoryContext cxt)
 				return;
 		if (v->noValue)
 		{
-			/* the first input becomes the state, as in nodeAgg.c */
-			MemoryContext old = MemoryContextSwitchTo(cxt);
-
-			v->value = datumCopy(fcinfo->args[1].value, agg->transtypbyval,
-								 agg->transtyplen);
-			MemoryContextSwitchTo(old);
-			v->isnull = false;
-			v->noValue = false;
+			adopt_as_state(agg, v, fcinfo->args[1].value, cxt);
 			return;
 		}
 		if (v->isnull)
 			return;
 	}
-
-	agg_set_context(plan, cxt);
-	fcinfo->args[0].value = v->value;
-	fcinfo->args[0].isnull = v->isnull;
-	fcinfo->isnull = false;
-	newVal = FunctionCallInvoke(fcinfo);
-	keep_new_state(agg, v, newVal, fcinfo->isnull, cxt);
+	call_and_keep(plan, agg, v, fcinfo, cxt);
 }
 
 /*
@@ -308,7 +327,6 @@ agg_combine(ViewPlan *plan, AggRunner *agg, AggValue *v,
 			Datum other, bool otherisnull, MemoryContext cxt)
 {
 	FunctionCallInfo fcinfo = agg->combine_fcinfo;
-	Datum		newVal;
 
 	if (agg->combinefn_strict)
 	{
@@ -316,26 +334,15 @@ agg_combine(ViewPlan *plan, AggRunner *agg, AggValue *v,
 			return;
 		if (v->noValue)
 		{
-			MemoryContext old = MemoryContextSwitchTo(cxt);
-
-			v->value = datumCopy(other, agg->transtypbyval, agg->transtyplen);
-			MemoryContextSwitchTo(old);
-			v->isnull = false;
-			v->noValue = false;
+			adopt_as_state(agg, v, other, cxt);
 			return;
 		}
 		if (v->isnull)
 			return;
 	}
-
-	agg_set_context(plan, cxt);
-	fcinfo->args[0].value = v->value;
-	fcinfo->args[0].isnull = v->isnull;
 	fcinfo->args[1].value = other;
 	fcinfo->args[1].isnull = otherisnull;
-	fcinfo->isnull = false;
-	newVal = FunctionCallInvoke(fcinfo);
-	keep_new_state(agg, v, newVal, fcinfo->isnull, cxt);
+	call_and_keep(plan, agg, v, fcinfo, cxt);
 }
 
 /*

@@ -93,28 +93,6 @@ catalog_is_stream(Oid relid, AttrNumber *time_attno)
 	return found;
 }
 
-/* catalog_stream_relids lists every stream of the database */
-List *
-catalog_stream_relids(void)
-{
-	Relation	rel = table_open(catalog_table_oid("stream_def"), AccessShareLock);
-	TableScanDesc scan = table_beginscan(rel, GetCatalogSnapshot(InvalidOid), 0, NULL);
-	HeapTuple	tup;
-	List	   *result = NIL;
-
-	while ((tup = heap_getnext(scan, ForwardScanDirection)) != NULL)
-	{
-		bool		isnull;
-
-		result = lappend_oid(result,
-							 DatumGetObjectId(heap_getattr(tup, Anum_stream_def_relid,
-														   RelationGetDescr(rel), &isnull)));
-	}
-	table_endscan(scan);
-	table_close(rel, AccessShareLock);
-	return result;
-}
-
 /*
  * catalog_load_views returns a ViewCatalogRow for each view (or only view
  * only_id when it is not zero), allocated in cxt.  Uses the latest snapshot:

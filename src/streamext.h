@@ -277,12 +277,10 @@ extern Oid	catalog_view_table_oid(void);
 extern List *catalog_load_views(MemoryContext cxt);
 extern List *catalog_load_views_filtered(MemoryContext cxt, int32 only_id);
 extern List *catalog_load_views_snapshot(MemoryContext cxt, Snapshot snapshot);
-extern List *catalog_stream_relids(void);
 extern bool catalog_is_stream(Oid relid, AttrNumber *time_attno);
 extern bool streamext_extension_exists(void);
 
 /* state_shmem.c */
-extern dsa_area *state_shmem_attach(StreamextDbSlot *slot, bool create);
 extern void state_shmem_reset(StreamextDbSlot *slot);
 extern void state_shmem_release(StreamextDbSlot *slot);
 extern void state_shmem_set_limit(void);
@@ -325,7 +323,5 @@ extern void streamext_install_hooks(void);
 extern void streamext_note_catalog_change(void);
 
 
-/* decoder.c */
-typedef struct DecoderHooks DecoderHooks;
 
 #endif							/* STREAMEXT_H */
