@@ -22,6 +22,18 @@ INSERT INTO clicks (url, ms, ts) VALUES ('/home', 1, '2026-01-01 10:00:00+00');
 SELECT streamext.wait_caught_up();   -- corrections are written before it returns
 SELECT * FROM clicks_per_minute ORDER BY window_start, url;
 
+-- without GROUP BY and window, a view has its row before any event, as plain SQL does
+CREATE TABLE quiet (v int, ts timestamptz NOT NULL);
+SELECT streamext.create_stream('quiet', 'ts');
+SELECT streamext.create_view('quiet_total', $$ SELECT count(*) AS n, sum(v) AS s, count(*) > 0 AS any FROM quiet $$);
+SELECT * FROM quiet_total;
+SELECT count(*), sum(v), count(*) > 0 FROM quiet;
+SELECT streamext.create_view('quiet_having', $$ SELECT count(*) AS n FROM quiet HAVING count(*) > 0 $$);
+SELECT * FROM quiet_having;
+SELECT streamext.drop_view('quiet_total');
+SELECT streamext.drop_view('quiet_having');
+SELECT streamext.drop_stream('quiet');
+
 -- running aggregates of every kind, expressions over them, HAVING
 SELECT streamext.create_view('click_stats', $$
   SELECT url, count(*) AS n, count(ms) AS n_ms, sum(ms) AS total, avg(ms)::numeric(10,2) AS mean,

@@ -47,6 +47,8 @@ static HTAB *plan_cache = NULL;
 
 static ViewPlan *reader_plan(int32 view_id);
 static List *read_open_state_table(int32 view_id);
+static void emit_initial_row(ViewPlan *plan, Tuplestorestate *store,
+							 TupleDesc desc, MemoryContext rowcxt);
 static void emit_group(ViewPlan *plan, Tuplestorestate *store, TupleDesc desc,
 					   const char *blob, Size len, MemoryContext rowcxt);
 
@@ -237,8 +239,34 @@ streamext_read_view(PG_FUNCTION_ARGS)
 		emit_group(plan, rsinfo->setResult, rsinfo->setDesc, copy->blob,
 				   copy->len, rowcxt);
 	}
+
+	/*
+	 * Like SELECT count(*) FROM t on an empty t, a view without GROUP BY and
+	 * window has its one row before any event: the aggregates' initial
+	 * states.
+	 */
+	if (groups == NIL && plan->nkeys == 0 && plan->window.kind == WINDOW_NONE)
+		emit_initial_row(plan, rsinfo->setResult, rsinfo->setDesc, rowcxt);
 	MemoryContextDelete(rowcxt);
 	return (Datum) 0;
+}
+
+static void
+emit_initial_row(ViewPlan *plan, Tuplestorestate *store, TupleDesc desc,
+				 MemoryContext rowcxt)
+{
+	MemoryContext old = MemoryContextSwitchTo(rowcxt);
+	AggValue   *values = palloc0(sizeof(AggValue) * Max(plan->naggs, 1));
+	Datum	   *out = palloc(sizeof(Datum) * desc->natts);
+	bool	   *outnulls = palloc(sizeof(bool) * desc->natts);
+	int			i;
+
+	for (i = 0; i < plan->naggs; i++)
+		agg_init_value(plan, &plan->aggs[i], &values[i], rowcxt);
+	if (view_plan_output(plan, WINDOW_UNBOUNDED_START, NULL, NULL, values, out, outnulls))
+		tuplestore_putvalues(store, desc, out, outnulls);
+	MemoryContextSwitchTo(old);
+	MemoryContextReset(rowcxt);
 }
 
 Datum

@@ -49,6 +49,8 @@ SELECT streamext.create_view('per_user',
   $$ SELECT user_id % 50 AS u, count(*) AS n, min(ms) AS best, round(stddev(ms)::numeric, 6) AS sd FROM clicks WHERE ms >= 10 GROUP BY 1 $$);
 SELECT streamext.create_view('total', $$ SELECT count(*) AS n, sum(ms) AS s FROM clicks $$);
 });
+	# the worker has its slot before the test produces anything
+	wait_caught_up($node, $db);
 }
 
 my %oracle = (
