@@ -33,6 +33,19 @@ SELECT * FROM quiet_having;
 SELECT streamext.drop_view('quiet_total');
 SELECT streamext.drop_view('quiet_having');
 SELECT streamext.drop_stream('quiet');
+CREATE TABLE quiet2 (v int, ts timestamptz NOT NULL);
+SELECT streamext.create_stream('quiet2', 'ts');
+
+-- a view created in the transaction that inserts: each event counts once
+BEGIN;
+INSERT INTO quiet2 SELECT i, '2026-01-01 00:00+00' FROM generate_series(1, 10) i;
+SELECT streamext.create_view('quiet2_total', $$ SELECT count(*) AS n, sum(v) AS s FROM quiet2 $$);
+INSERT INTO quiet2 SELECT i, '2026-01-01 00:00+00' FROM generate_series(11, 15) i;
+COMMIT;
+SELECT streamext.wait_caught_up();
+SELECT * FROM quiet2_total;
+SELECT streamext.drop_view('quiet2_total');
+SELECT streamext.drop_stream('quiet2');
 
 -- running aggregates of every kind, expressions over them, HAVING
 SELECT streamext.create_view('click_stats', $$

@@ -62,6 +62,7 @@ check_setup(void)
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("streamext needs wal_level = logical"),
 				 errhint("Set wal_level = logical in postgresql.conf and restart the server.")));
+	(void) streamext_find_db_slot(MyDatabaseId, true);
 }
 
 Datum

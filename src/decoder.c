@@ -14,8 +14,11 @@
  */
 #include "postgres.h"
 
+#include "access/htup_details.h"
+
 #include "replication/logical.h"
 #include "replication/output_plugin.h"
+#include "utils/memutils.h"
 #include "utils/hsearch.h"
 #include "utils/rel.h"
 
@@ -56,7 +59,11 @@ decoder_begin(LogicalDecodingContext *ctx, ReorderBufferTXN *txn)
 	DecodeTarget *target = ctx->output_writer_private;
 
 	if (target)
+	{
 		target->txn_changes_catalog = false;
+		target->pending = NIL;
+		MemoryContextReset(target->pending_cxt);
+	}
 }
 
 /*
@@ -83,6 +90,20 @@ decoder_change(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 		change->data.tp.newtuple == NULL ||
 		txn->end_lsn <= target->applied_upto)
 		return;
+
+	if (rbtxn_has_catalog_changes(txn) &&
+		RelationGetNamespace(relation) != target->streamext_namespace)
+	{
+		MemoryContext old = MemoryContextSwitchTo(target->pending_cxt);
+		PendingInsert *pi = palloc(sizeof(PendingInsert));
+
+		pi->relid = relid;
+		pi->tuple = heap_copytuple(&change->data.tp.newtuple->tuple);
+		pi->commit_time = txn->xact_time.commit_time;
+		pi->final_lsn = txn->final_lsn;
+		target->pending = lappend(target->pending, pi);
+		MemoryContextSwitchTo(old);
+	}
 	if (target->last_stream != NULL && target->last_stream->relid == relid)
 		st = target->last_stream;
 	else

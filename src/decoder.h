@@ -20,6 +20,14 @@ typedef struct StreamTarget
 	uint64		events;
 } StreamTarget;
 
+typedef struct PendingInsert
+{
+	Oid			relid;
+	HeapTuple	tuple;
+	TimestampTz commit_time;
+	XLogRecPtr	final_lsn;
+} PendingInsert;
+
 typedef struct DecodeTarget
 {
 	HTAB	   *streams;		/* relid -> StreamTarget */
@@ -27,6 +35,15 @@ typedef struct DecodeTarget
 	Oid			view_catalog_relid;
 	RepOriginId own_origin;
 	XLogRecPtr	applied_upto;	/* commits ending at or before this are applied */
+	Oid			streamext_namespace;
+
+	/*
+	 * Inserts of the transaction being decoded, kept when it changes system
+	 * catalogs: create_view may be part of it, and the views it creates are
+	 * loaded only after its commit, yet must count its events.
+	 */
+	MemoryContext pending_cxt;
+	List	   *pending;		/* PendingInsert */
 
 	/* reported by the plugin */
 	bool		txn_changes_catalog;

@@ -120,7 +120,7 @@ xact_callback(XactEvent event, void *arg)
 					slot->recheck_extension = true;
 			}
 			if (catalog_changed)
-				streamext_request_worker(MyDatabaseId);
+				streamext_request_worker(MyDatabaseId);	/* slot claimed before */
 			else if (stream_written)
 				streamext_wake_worker(MyDatabaseId);
 			stream_written = false;

@@ -138,12 +138,18 @@ streamext_wake_worker(Oid dboid)
 
 /*
  * streamext_request_worker tells the launcher that a database needs a
- * worker, e.g. after CREATE EXTENSION or create_stream committed.
+ * worker, e.g. after CREATE EXTENSION or create_stream committed.  The
+ * database's slot was claimed by check_setup() before, where running out of
+ * slots is an ordinary error.
  */
 void
 streamext_request_worker(Oid dboid)
 {
-	StreamextDbSlot *slot = streamext_find_db_slot(dboid, true);
+	/* runs at commit, where an error would be too late: never claims */
+	StreamextDbSlot *slot = streamext_find_db_slot(dboid, false);
+
+	if (slot == NULL)
+		return;
 
 	LWLockAcquire(&StreamextState->lock, LW_EXCLUSIVE);
 	slot->wanted = true;

@@ -189,6 +189,9 @@ typedef struct ViewPlan
 	TupleTableSlot *keyslot;	/* window_start, keys... */
 	TupleDesc	keydesc;
 	Oid		   *key_eqops;
+	Oid		   *key_eqfuncs;
+	FmgrInfo   *key_hashfns;
+	AttrNumber *key_cols;
 	Oid		   *key_collations;
 	AggState   *aggcontext_node;	/* fake Agg node for AggCheckCallContext */
 	ExprContext *aggcontext_expr;

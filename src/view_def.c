@@ -371,6 +371,11 @@ view_plan_build(const ViewCatalogRow *row, MemoryContext parent)
 	}
 	plan->key_eqops = eqops;
 	plan->keyslot = MakeSingleTupleTableSlot(plan->keydesc, &TTSOpsMinimalTuple);
+	/* looked up once: windows are created while decoding, in any state */
+	execTuplesHashPrepare(nhashkeys, eqops, &plan->key_eqfuncs, &plan->key_hashfns);
+	plan->key_cols = palloc(sizeof(AttrNumber) * nhashkeys);
+	for (i = 0; i < nhashkeys; i++)
+		plan->key_cols[i] = i + 1;
 
 	/* aggregates */
 	collect_aggs_walker((Node *) query->targetList, &collect);
@@ -475,11 +480,7 @@ view_plan_window(ViewPlan *plan, TimestampTz wstart, bool create)
 {
 	WindowGroups *wg;
 	bool		found;
-	Oid		   *eqfuncs;
-	FmgrInfo   *hashfns;
-	AttrNumber *keycols;
 	int			nhashkeys = Max(plan->nkeys, 1);
-	int			i;
 	MemoryContext old;
 
 	/* events mostly arrive for the window of the event before */
@@ -502,12 +503,9 @@ view_plan_window(ViewPlan *plan, TimestampTz wstart, bool create)
 					  window_end_for(&plan->window, wstart) <= plan->closed_upto);
 
 	old = MemoryContextSwitchTo(wg->cxt);
-	execTuplesHashPrepare(nhashkeys, plan->key_eqops, &eqfuncs, &hashfns);
-	keycols = palloc(sizeof(AttrNumber) * nhashkeys);
-	for (i = 0; i < nhashkeys; i++)
-		keycols[i] = i + 1;
-	wg->groups = BuildTupleHashTableExt(NULL, plan->keydesc, nhashkeys, keycols,
-										eqfuncs, hashfns, plan->key_collations,
+	wg->groups = BuildTupleHashTableExt(NULL, plan->keydesc, nhashkeys, plan->key_cols,
+										plan->key_eqfuncs, plan->key_hashfns,
+										plan->key_collations,
 										64, 0, wg->cxt, wg->cxt,
 										plan->econtext->ecxt_per_tuple_memory,
 										false);
@@ -695,7 +693,8 @@ view_plan_event_slot(ViewPlan *plan)
 }
 
 /*
- * view_plan_backfill applies every event of the stream visible to snapshot.
+ * view_plan_backfill applies every event of the stream visible to snapshot
+ * that other transactions committed.
  * Events of a stream without a time column need their commit time, which
  * only track_commit_timestamp keeps.
  */
@@ -715,6 +714,14 @@ view_plan_backfill(ViewPlan *plan, Snapshot snapshot)
 		TimestampTz commit_time = 0;
 		bool		shouldfree;
 		HeapTuple	tup = ExecFetchSlotHeapTuple(scanslot, false, &shouldfree);
+
+		/* the worker applies this transaction's own events at its commit */
+		if (TransactionIdIsCurrentTransactionId(HeapTupleHeaderGetXmin(tup->t_data)))
+		{
+			if (shouldfree)
+				heap_freetuple(tup);
+			continue;
+		}
 
 		if (need_commit_time)
 		{

@@ -18,6 +18,7 @@
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "catalog/namespace.h"
 #include "access/xlog.h"
 #include "access/xlogutils.h"
 #include "access/xlogreader.h"
@@ -63,7 +64,8 @@ static void worker_shmem_exit(int code, Datum arg);
 static void trust_own_output_plugin(void);
 static void leave_for_good(bool drop_slot);
 static void ensure_slot(void);
-static void reload_views(void);
+static List *reload_views(void);
+static void apply_pending(List *new_plans);
 static void check_extension(void);
 static ViewPlan *load_view(ViewCatalogRow *row);
 static void publish_all(bool all_groups);
@@ -165,6 +167,9 @@ streamext_worker_main(Datum main_arg)
 
 	W.cxt = AllocSetContextCreate(TopMemoryContext, "streamext worker",
 								  ALLOCSET_DEFAULT_SIZES);
+	W.target.pending_cxt = AllocSetContextCreate(TopMemoryContext,
+												 "streamext pending inserts",
+												 ALLOCSET_DEFAULT_SIZES);
 	W.target.own_origin = origin;
 	W.target.applied_upto = replorigin_session_get_progress(false);
 	W.slot->applied_lsn = W.target.applied_upto;
@@ -249,7 +254,7 @@ decode_available(void)
 			XactLockTableWait(W.target.catalog_xid, NULL, NULL, XLTW_None);
 			CommitTransactionCommand();
 			W.target.catalog_changed = false;
-			reload_views();
+			apply_pending(reload_views());
 		}
 		if (++records % PUBLISH_EVERY_RECORDS == 0)
 			publish_all(false);
@@ -404,13 +409,52 @@ load_view(ViewCatalogRow *row)
 }
 
 /*
- * reload_views brings the worker's views in line with the catalog: new
- * views are loaded from their last checkpoint or backfill, dropped ones are
- * forgotten.  Leaves for good when the extension was dropped.
+ * apply_pending gives the views just created the events of the transaction
+ * that created them, which create_view's backfill leaves to the worker.
+ * Views created by later transactions started after it and get none.
  */
 static void
+apply_pending(List *new_plans)
+{
+	ListCell   *lc;
+	ListCell   *lc2;
+
+	if (W.target.pending == NIL)
+		return;
+	/* what decoding does for a transaction's changes, done here after it */
+	StartTransactionCommand();
+	foreach(lc, W.target.pending)
+	{
+		PendingInsert *pi = lfirst(lc);
+		StreamTarget *st = hash_search(W.target.streams, &pi->relid, HASH_FIND, NULL);
+
+		if (st == NULL)
+			continue;
+		ExecStoreHeapTuple(pi->tuple, st->slot, false);
+		foreach(lc2, new_plans)
+		{
+			ViewPlan   *plan = lfirst(lc2);
+
+			if (plan->stream_relid == pi->relid && pi->final_lsn > plan->start_lsn)
+				view_plan_apply_event(plan, st->slot, pi->commit_time);
+		}
+		ExecClearTuple(st->slot);
+	}
+	CommitTransactionCommand();
+	W.target.pending = NIL;
+	MemoryContextReset(W.target.pending_cxt);
+}
+
+/*
+ * reload_views brings the worker's views in line with the catalog: new
+ * views are loaded from their last checkpoint or backfill, dropped ones are
+ * forgotten.  Leaves for good when the extension was dropped.  Returns the
+ * views it loaded.
+ */
+static List *
 reload_views(void)
 {
+	List	   *new_plans = NIL;
 	List	   *rows;
 	ListCell   *lc;
 	ListCell   *lc2;
@@ -429,6 +473,7 @@ reload_views(void)
 		leave_for_good(true);
 	}
 	W.target.view_catalog_relid = catalog_view_table_oid();
+	W.target.streamext_namespace = get_namespace_oid("streamext", false);
 	rows = catalog_load_views(CurrentMemoryContext);
 
 	/* forget dropped views */
@@ -467,6 +512,7 @@ reload_views(void)
 		old = MemoryContextSwitchTo(W.cxt);
 		W.plans = lappend(W.plans, plan);
 		MemoryContextSwitchTo(old);
+		new_plans = lappend(new_plans, plan);
 	}
 
 	/* streams -> views */
@@ -498,6 +544,7 @@ reload_views(void)
 	}
 	PopActiveSnapshot();
 	CommitTransactionCommand();
+	return new_plans;
 }
 
 /*

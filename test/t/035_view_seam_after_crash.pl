@@ -16,12 +16,26 @@ wait_caught_up($node);
 $node->safe_psql('postgres', q{
 SELECT streamext.create_view('after', $$ SELECT url, count(*) AS n, sum(ms) AS s FROM clicks GROUP BY url $$)});
 $node->safe_psql('postgres', "INSERT INTO clicks (url, user_id, ms) VALUES ('/after', 1, 1)");
+# and one created in the transaction that also inserts before and after it
+$node->safe_psql('postgres', q{
+BEGIN;
+INSERT INTO clicks (url, user_id, ms) VALUES ('/same', 1, 1), ('/same', 2, 2);
+SELECT streamext.create_view('same_txn', $$ SELECT url, count(*) AS n, sum(ms) AS s FROM clicks GROUP BY url $$);
+INSERT INTO clicks (url, user_id, ms) VALUES ('/same', 3, 3);
+COMMIT;
+});
 wait_caught_up($node);
+
+wait_caught_up($node);
+check_view($node, 'postgres', 'same_txn', 'SELECT url, count(*), sum(ms) FROM clicks GROUP BY url',
+	'view created in the inserting transaction');
 
 kill 'KILL', worker_pid($node);
 $node->poll_query_until('postgres', 'SELECT true') or die 'server did not come back';
 check_click_views($node, 'crash before any checkpoint');
 check_view($node, 'postgres', 'after', 'SELECT url, count(*), sum(ms) FROM clicks GROUP BY url',
 	'view created before the crash');
+check_view($node, 'postgres', 'same_txn', 'SELECT url, count(*), sum(ms) FROM clicks GROUP BY url',
+	'view created in the inserting transaction, after the crash');
 
 done_testing();
