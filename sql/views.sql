@@ -47,6 +47,27 @@ SELECT * FROM quiet2_total;
 SELECT streamext.drop_view('quiet2_total');
 SELECT streamext.drop_stream('quiet2');
 
+-- large values stored out of line (TOAST) as group keys and arguments,
+-- also in the transaction that creates the view
+CREATE TABLE docs (body text NOT NULL, ts timestamptz NOT NULL);
+SELECT streamext.create_stream('docs', 'ts');
+SELECT streamext.create_view('docs_by_body', $$ SELECT md5(body) AS h, length(body) AS len, count(*) AS n, max(body) = min(body) AS same FROM docs GROUP BY body $$);
+INSERT INTO docs SELECT (SELECT string_agg(md5(i::text || j::text), '') FROM generate_series(1, 400) j), now()
+  FROM generate_series(1, 3) i, generate_series(1, 2);
+BEGIN;
+INSERT INTO docs SELECT (SELECT string_agg(md5(i::text || j::text), '') FROM generate_series(1, 400) j), now() FROM generate_series(2, 4) i;
+SELECT streamext.create_view('docs_total', $$ SELECT count(*) AS n, sum(length(body)) AS chars, max(body) IS NOT NULL AS has_max FROM docs $$);
+INSERT INTO docs SELECT (SELECT string_agg(md5(i::text || j::text), '') FROM generate_series(1, 400) j), now() FROM generate_series(4, 5) i;
+COMMIT;
+SELECT streamext.wait_caught_up();
+SELECT len, n, same FROM docs_by_body ORDER BY h;
+(SELECT md5(body), length(body), count(*), true FROM docs GROUP BY body) EXCEPT ALL SELECT * FROM docs_by_body;
+SELECT * FROM docs_total;
+SELECT count(*), sum(length(body)), true FROM docs;
+SELECT streamext.drop_view('docs_by_body');
+SELECT streamext.drop_view('docs_total');
+SELECT streamext.drop_stream('docs');
+
 -- running aggregates of every kind, expressions over them, HAVING
 SELECT streamext.create_view('click_stats', $$
   SELECT url, count(*) AS n, count(ms) AS n_ms, sum(ms) AS total, avg(ms)::numeric(10,2) AS mean,

@@ -14,6 +14,7 @@
  */
 #include "postgres.h"
 
+#include "access/heaptoast.h"
 #include "access/htup_details.h"
 
 #include "replication/logical.h"
@@ -78,6 +79,8 @@ decoder_change(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 	Oid			relid = RelationGetRelid(relation);
 	StreamTarget *st;
 	ListCell   *lc;
+	HeapTuple	tuple;
+	HeapTuple	flat = NULL;
 
 	if (target == NULL)
 		return;
@@ -98,7 +101,9 @@ decoder_change(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 		PendingInsert *pi = palloc(sizeof(PendingInsert));
 
 		pi->relid = relid;
-		pi->tuple = heap_copytuple(&change->data.tp.newtuple->tuple);
+		/* values kept out of line live only while this transaction decodes */
+		pi->tuple = toast_flatten_tuple(&change->data.tp.newtuple->tuple,
+										RelationGetDescr(relation));
 		pi->commit_time = txn->xact_time.commit_time;
 		pi->final_lsn = txn->final_lsn;
 		target->pending = lappend(target->pending, pi);
@@ -114,7 +119,14 @@ decoder_change(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 		target->last_stream = st;
 	}
 
-	ExecStoreHeapTuple(&change->data.tp.newtuple->tuple, st->slot, false);
+	/*
+	 * Values stored out of line point into the reorder buffer; group keys and
+	 * states outlive it, so such a tuple is flattened first.
+	 */
+	tuple = &change->data.tp.newtuple->tuple;
+	if (HeapTupleHasExternal(tuple))
+		tuple = flat = toast_flatten_tuple(tuple, RelationGetDescr(relation));
+	ExecStoreHeapTuple(tuple, st->slot, false);
 	foreach(lc, st->plans)
 	{
 		ViewPlan   *plan = lfirst(lc);
@@ -123,6 +135,8 @@ decoder_change(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 			view_plan_apply_event(plan, st->slot, txn->xact_time.commit_time);
 	}
 	ExecClearTuple(st->slot);
+	if (flat != NULL)
+		heap_freetuple(flat);
 	st->events++;
 	target->changed = true;
 }

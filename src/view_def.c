@@ -17,6 +17,7 @@
 #include "postgres.h"
 
 #include "access/commit_ts.h"
+#include "access/heaptoast.h"
 #include "access/htup_details.h"
 #include "access/table.h"
 #include "access/tableam.h"
@@ -735,6 +736,16 @@ view_plan_backfill(ViewPlan *plan, Snapshot snapshot)
 								RelationGetRelationName(rel)),
 						 errdetail("The stream has no time column, and the commit time of its existing events is not known."),
 						 errhint("Give the stream a time column (streamext.create_stream(..., time_column => ...)), or set track_commit_timestamp = on before the events are inserted.")));
+		}
+		/* group keys and states must not point into the table's TOAST */
+		if (HeapTupleHasExternal(tup))
+		{
+			HeapTuple	flat = toast_flatten_tuple(tup, RelationGetDescr(rel));
+
+			if (shouldfree)
+				heap_freetuple(tup);
+			tup = flat;
+			shouldfree = true;
 		}
 		ExecStoreHeapTuple(tup, event, false);
 		view_plan_apply_event(plan, event, commit_time);
