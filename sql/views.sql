@@ -68,6 +68,20 @@ SELECT streamext.drop_view('docs_by_body');
 SELECT streamext.drop_view('docs_total');
 SELECT streamext.drop_stream('docs');
 
+-- a stream without time column: the commit time is the event time
+CREATE TABLE pings (kind text NOT NULL);
+SELECT streamext.create_stream('pings');
+SELECT streamext.create_view('pings_per_hour', $$ SELECT kind, count(*) AS n FROM pings GROUP BY kind $$, 'tumbling 1 hour');
+INSERT INTO pings VALUES ('a'), ('b'), ('a');
+SELECT streamext.wait_caught_up();
+SELECT kind, n, window_end - window_start AS width,
+       now() >= window_start AND now() < window_end + interval '1 hour' AS around_now
+  FROM pings_per_hour ORDER BY kind;
+-- its past events have no known commit time without track_commit_timestamp
+SELECT streamext.create_view('pings_per_minute', $$ SELECT count(*) AS n FROM pings $$, 'tumbling 1 minute');
+SELECT streamext.drop_view('pings_per_hour');
+SELECT streamext.drop_stream('pings');
+
 -- running aggregates of every kind, expressions over them, HAVING
 SELECT streamext.create_view('click_stats', $$
   SELECT url, count(*) AS n, count(ms) AS n_ms, sum(ms) AS total, avg(ms)::numeric(10,2) AS mean,
@@ -103,6 +117,12 @@ SELECT (SELECT count(*) FROM clicks_per_minute) AS view_rows,
         bool_and(ms >= 0), sum(ms) FILTER (WHERE ms > 10), max(ts), count(*) * 2, upper(url)
    FROM clicks GROUP BY url HAVING count(*) > 1)
 EXCEPT ALL SELECT * FROM click_stats;
+-- NULL group keys form one group, as in GROUP BY
+SELECT streamext.create_view('by_user', $$ SELECT user_id, count(*) AS n FROM clicks GROUP BY user_id $$);
+(SELECT user_id, count(*) FROM clicks GROUP BY user_id) EXCEPT ALL SELECT * FROM by_user;
+SELECT (SELECT count(*) FROM by_user) AS view_rows, (SELECT count(DISTINCT user_id) + 1 FROM clicks) AS oracle_rows,
+       (SELECT n FROM by_user WHERE user_id IS NULL) = (SELECT count(*) FROM clicks WHERE user_id IS NULL) AS null_group_ok;
+SELECT streamext.drop_view('by_user');
 SELECT (SELECT count(*) FROM click_stats) =
        (SELECT count(*) FROM (SELECT url FROM clicks GROUP BY url HAVING count(*) > 1) s) AS same_rows;
 SELECT n = (SELECT count(*) FROM clicks) AS n_ok, total = (SELECT sum(ms) FROM clicks) AS total_ok,
