@@ -21,6 +21,7 @@
 #include "replication/output_plugin.h"
 #include "utils/memutils.h"
 #include "utils/hsearch.h"
+#include "utils/reltrigger.h"
 #include "utils/rel.h"
 
 #include "decoder.h"
@@ -34,6 +35,7 @@ static void decoder_change(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 						   Relation relation, ReorderBufferChange *change);
 static void decoder_commit(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 						   XLogRecPtr commit_lsn);
+static bool is_stream(Relation relation);
 static bool decoder_filter_by_origin(LogicalDecodingContext *ctx,
 									 RepOriginId origin_id);
 
@@ -94,8 +96,7 @@ decoder_change(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 		txn->end_lsn <= target->applied_upto)
 		return;
 
-	if (rbtxn_has_catalog_changes(txn) &&
-		RelationGetNamespace(relation) != target->streamext_namespace)
+	if (rbtxn_has_catalog_changes(txn) && is_stream(relation))
 	{
 		MemoryContext old = MemoryContextSwitchTo(target->pending_cxt);
 		PendingInsert *pi = palloc(sizeof(PendingInsert));
@@ -161,6 +162,25 @@ decoder_commit(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 		target->last_commit_time = txn->xact_time.commit_time;
 		target->transactions++;
 	}
+}
+
+/*
+ * is_stream says whether a relation is a stream by its write-notice trigger,
+ * which create_stream adds; the catalog as of the change is what the
+ * relation's descriptor shows while decoding.
+ */
+static bool
+is_stream(Relation relation)
+{
+	TriggerDesc *trigdesc = relation->trigdesc;
+	int			i;
+
+	if (trigdesc == NULL)
+		return false;
+	for (i = 0; i < trigdesc->numtriggers; i++)
+		if (strcmp(trigdesc->triggers[i].tgname, "streamext_wake") == 0)
+			return true;
+	return false;
 }
 
 /* the worker's own writes carry its origin and are not decoded back */

@@ -35,7 +35,6 @@ typedef struct DecodeTarget
 	Oid			view_catalog_relid;
 	RepOriginId own_origin;
 	XLogRecPtr	applied_upto;	/* commits ending at or before this are applied */
-	Oid			streamext_namespace;
 
 	/*
 	 * Inserts of the transaction being decoded, kept when it changes system

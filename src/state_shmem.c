@@ -55,6 +55,9 @@ static dshash_parameters groups_params = {
 #define SOFT_LIMIT_PERCENT 80
 #define GROUP_OVERHEAD 48
 
+/* a blob allocated but not yet linked from its group, freed on error */
+static dsa_pointer unlinked_blob = InvalidDsaPointer;
+
 /* shared memory used by the worker's groups, all views together */
 static int64 total_bytes = 0;
 
@@ -63,7 +66,8 @@ static dsa_area *my_area = NULL;
 static dshash_table *my_views = NULL;
 static uint64 my_generation = 0;
 
-static bool publish_view(StreamextDbSlot *slot, ViewPlan *plan, bool all_groups);
+static bool publish_view(StreamextDbSlot *slot, ViewPlan *plan, bool all_groups,
+						 MemoryContext tmp);
 static void warn_memory_full(ViewPlan *plan, const char *detail);
 
 static void
@@ -102,6 +106,8 @@ state_shmem_reset(StreamextDbSlot *slot)
 	slot->views = dshash_get_hash_table_handle(my_views);
 	slot->area_generation++;
 	my_generation = slot->area_generation;
+	/* nothing is published yet: wait_caught_up() must wait for this worker */
+	slot->published_upto = InvalidXLogRecPtr;
 	LWLockRelease(&slot->publish_lock);
 	MemoryContextSwitchTo(old);
 }
@@ -152,8 +158,14 @@ attach_for_read(StreamextDbSlot *slot)
 	old = MemoryContextSwitchTo(TopMemoryContext);
 	if (my_area != NULL)
 	{
-		dshash_detach(my_views);
-		dsa_detach(my_area);
+		dshash_table *views = my_views;
+		dsa_area   *area = my_area;
+
+		/* forgotten first: an error below must not detach them twice */
+		my_views = NULL;
+		my_area = NULL;
+		dshash_detach(views);
+		dsa_detach(area);
 	}
 	my_area = dsa_attach(slot->area);
 	dsa_pin_mapping(my_area);
@@ -171,7 +183,7 @@ worker_groups(ViewPlan *plan, SharedView *sv, bool found)
 	if (plan->shm_groups != NULL)
 		return plan->shm_groups;
 	old = MemoryContextSwitchTo(plan->cxt);
-	if (found)
+	if (found && sv->groups != InvalidDsaPointer)
 		plan->shm_groups = dshash_attach(my_area, &groups_params, sv->groups, NULL);
 	else
 	{
@@ -194,10 +206,12 @@ void
 state_shmem_publish_view(StreamextDbSlot *slot, ViewPlan *plan, bool all_groups)
 {
 	MemoryContext cxt = CurrentMemoryContext;
+	MemoryContext publish_cxt = AllocSetContextCreate(cxt, "streamext publish",
+													  ALLOCSET_DEFAULT_SIZES);
 
 	PG_TRY();
 	{
-		if (publish_view(slot, plan, all_groups))
+		if (publish_view(slot, plan, all_groups, publish_cxt))
 			plan->shmem_full = false;
 		else
 			warn_memory_full(plan, NULL);
@@ -211,6 +225,9 @@ state_shmem_publish_view(StreamextDbSlot *slot, ViewPlan *plan, bool all_groups)
 		edata = CopyErrorData();
 		FlushErrorState();
 		LWLockReleaseAll();
+		if (DsaPointerIsValid(unlinked_blob))
+			dsa_free(my_area, unlinked_blob);
+		unlinked_blob = InvalidDsaPointer;
 		if (edata->sqlerrcode != ERRCODE_OUT_OF_MEMORY)
 			ReThrowError(edata);
 		LWLockAcquire(&slot->publish_lock, LW_EXCLUSIVE);
@@ -224,6 +241,7 @@ state_shmem_publish_view(StreamextDbSlot *slot, ViewPlan *plan, bool all_groups)
 		warn_memory_full(plan, edata->message);
 	}
 	PG_END_TRY();
+	MemoryContextDelete(publish_cxt);
 }
 
 /* warn_memory_full warns once each time a view stops fitting */
@@ -242,7 +260,8 @@ warn_memory_full(ViewPlan *plan, const char *detail)
 
 /* publish_view does the work of state_shmem_publish_view; false if cut short */
 static bool
-publish_view(StreamextDbSlot *slot, ViewPlan *plan, bool all_groups)
+publish_view(StreamextDbSlot *slot, ViewPlan *plan, bool all_groups,
+			 MemoryContext tmp)
 {
 	SharedView *sv;
 	bool		found;
@@ -250,9 +269,6 @@ publish_view(StreamextDbSlot *slot, ViewPlan *plan, bool all_groups)
 	HASH_SEQ_STATUS wstatus;
 	WindowGroups *wg;
 	StringInfoData buf;
-	MemoryContext tmp = AllocSetContextCreate(CurrentMemoryContext,
-											  "streamext publish",
-											  ALLOCSET_DEFAULT_SIZES);
 	MemoryContext old = MemoryContextSwitchTo(tmp);
 	int64		ngroups = 0;
 	int64		nwindows = 0;
@@ -315,7 +331,9 @@ publish_view(StreamextDbSlot *slot, ViewPlan *plan, bool all_groups)
 				continue;
 			}
 			memcpy(dsa_get_address(my_area, dp), buf.data, buf.len);
+			unlinked_blob = dp;
 			sg = dshash_find_or_insert(groups, &gs->gid, &found);
+			unlinked_blob = InvalidDsaPointer;
 			if (found && DsaPointerIsValid(sg->blob))
 			{
 				dsa_free(my_area, sg->blob);
@@ -347,7 +365,6 @@ publish_view(StreamextDbSlot *slot, ViewPlan *plan, bool all_groups)
 	LWLockRelease(&slot->publish_lock);
 
 	MemoryContextSwitchTo(old);
-	MemoryContextDelete(tmp);
 	return complete;
 }
 

@@ -313,6 +313,22 @@ view_plan_build(const ViewCatalogRow *row, MemoryContext parent)
 	HASHCTL		hctl;
 	int			outcol;
 
+	/*
+	 * What the planner would do before execution: insert default arguments,
+	 * fold constants, set function OIDs.  Grouping expressions and the target
+	 * list go through it alike, so they still match each other.
+	 */
+	foreach(lc, query->targetList)
+	{
+		TargetEntry *tle = lfirst_node(TargetEntry, lc);
+
+		tle->expr = expression_planner(tle->expr);
+	}
+	if (query->jointree->quals)
+		query->jointree->quals = (Node *) expression_planner((Expr *) query->jointree->quals);
+	if (query->havingQual)
+		query->havingQual = (Node *) expression_planner((Expr *) query->havingQual);
+
 	plan->cxt = cxt;
 	plan->id = row->id;
 	plan->name = pstrdup(row->name);
@@ -596,8 +612,15 @@ view_plan_apply_event(ViewPlan *plan, TupleTableSlot *event, TimestampTz commit_
 
 	ExecClearTuple(keyslot);
 	for (i = 0; i < nhashkeys; i++)
-		keyslot->tts_values[i] = ExecEvalExpr(plan->keys[i], econtext,
-											  &keyslot->tts_isnull[i]);
+	{
+		Datum		d = ExecEvalExpr(plan->keys[i], econtext, &keyslot->tts_isnull[i]);
+
+		/* a group's identity on disk is its key's bytes: never compressed */
+		if (!keyslot->tts_isnull[i] && TupleDescAttr(plan->keydesc, i)->attlen == -1 &&
+			VARATT_IS_EXTENDED(DatumGetPointer(d)))
+			d = PointerGetDatum(PG_DETOAST_DATUM_PACKED(d));
+		keyslot->tts_values[i] = d;
+	}
 	ExecStoreVirtualTuple(keyslot);
 	gs = view_plan_group(plan, wg, keyslot, &isnew);
 

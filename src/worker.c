@@ -177,7 +177,8 @@ streamext_worker_main(Datum main_arg)
 	W.last_checkpoint = GetCurrentTimestamp();
 
 	state_shmem_reset(W.slot);
-	reload_views();
+	list_free(reload_views());
+	publish_all(false);
 
 	W.ctx = CreateDecodingContext(InvalidXLogRecPtr, NIL, false,
 								  XL_ROUTINE(.page_read = read_local_xlog_page,
@@ -255,6 +256,8 @@ decode_available(void)
 			CommitTransactionCommand();
 			W.target.catalog_changed = false;
 			apply_pending(reload_views());
+			/* new views appear with their creating transaction's events */
+			publish_all(false);
 		}
 		if (++records % PUBLISH_EVERY_RECORDS == 0)
 			publish_all(false);
@@ -420,7 +423,10 @@ apply_pending(List *new_plans)
 	ListCell   *lc2;
 
 	if (W.target.pending == NIL)
+	{
+		list_free(new_plans);
 		return;
+	}
 	/* what decoding does for a transaction's changes, done here after it */
 	StartTransactionCommand();
 	foreach(lc, W.target.pending)
@@ -439,17 +445,19 @@ apply_pending(List *new_plans)
 				view_plan_apply_event(plan, st->slot, pi->commit_time);
 		}
 		ExecClearTuple(st->slot);
+		W.target.changed = true;
 	}
 	CommitTransactionCommand();
 	W.target.pending = NIL;
 	MemoryContextReset(W.target.pending_cxt);
+	list_free(new_plans);
 }
 
 /*
  * reload_views brings the worker's views in line with the catalog: new
  * views are loaded from their last checkpoint or backfill, dropped ones are
  * forgotten.  Leaves for good when the extension was dropped.  Returns the
- * views it loaded.
+ * views it loaded, which the caller publishes.
  */
 static List *
 reload_views(void)
@@ -473,7 +481,6 @@ reload_views(void)
 		leave_for_good(true);
 	}
 	W.target.view_catalog_relid = catalog_view_table_oid();
-	W.target.streamext_namespace = get_namespace_oid("streamext", false);
 	rows = catalog_load_views(CurrentMemoryContext);
 
 	/* forget dropped views */
@@ -508,11 +515,11 @@ reload_views(void)
 		plan = load_view(row);
 		if (plan == NULL)
 			continue;
-		state_shmem_publish_view(W.slot, plan, true);
+		/* both lists outlive this transaction */
 		old = MemoryContextSwitchTo(W.cxt);
 		W.plans = lappend(W.plans, plan);
-		MemoryContextSwitchTo(old);
 		new_plans = lappend(new_plans, plan);
+		MemoryContextSwitchTo(old);
 	}
 
 	/* streams -> views */
