@@ -123,6 +123,13 @@ SELECT streamext.create_view('by_user', $$ SELECT user_id, count(*) AS n FROM cl
 SELECT (SELECT count(*) FROM by_user) AS view_rows, (SELECT count(DISTINCT user_id) + 1 FROM clicks) AS oracle_rows,
        (SELECT n FROM by_user WHERE user_id IS NULL) = (SELECT count(*) FROM clicks WHERE user_id IS NULL) AS null_group_ok;
 SELECT streamext.drop_view('by_user');
+
+-- functions called with default arguments (make_interval has seven)
+SELECT streamext.create_view('recent_ok', $$ SELECT url, count(*) FILTER (WHERE ts + make_interval(secs => 1) > ts) AS n FROM clicks GROUP BY url $$);
+INSERT INTO clicks (url, ms, ts) VALUES ('/p1', 7, '2026-01-01 12:00:01+00');
+SELECT streamext.wait_caught_up();
+(SELECT url, count(*) FROM clicks GROUP BY url) EXCEPT ALL SELECT * FROM recent_ok;
+SELECT streamext.drop_view('recent_ok');
 SELECT (SELECT count(*) FROM click_stats) =
        (SELECT count(*) FROM (SELECT url FROM clicks GROUP BY url HAVING count(*) > 1) s) AS same_rows;
 SELECT n = (SELECT count(*) FROM clicks) AS n_ok, total = (SELECT sum(ms) FROM clicks) AS total_ok,
