@@ -186,7 +186,8 @@ typedef struct ViewPlan
 	int			naggs;
 	AggRunner  *aggs;
 	ExprContext *econtext;
-	TupleTableSlot *keyslot;	/* window_start, keys... */
+	TupleTableSlot *keyslot;	/* group keys */
+	TupleTableSlot *event_slot;	/* an event of the stream */
 	TupleDesc	keydesc;
 	Oid		   *key_eqops;
 	Oid		   *key_eqfuncs;

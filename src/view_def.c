@@ -700,20 +700,24 @@ view_plan_output(ViewPlan *plan, TimestampTz wstart, Datum *keys, bool *keynulls
 }
 
 /*
- * view_plan_event_slot makes a slot for events of the view's stream.
+ * view_plan_event_slot gives the view's slot for events of its stream, made
+ * once.
  */
 TupleTableSlot *
 view_plan_event_slot(ViewPlan *plan)
 {
-	Relation	rel = table_open(plan->stream_relid, AccessShareLock);
-	TupleTableSlot *slot;
-	MemoryContext old = MemoryContextSwitchTo(plan->cxt);
+	Relation	rel;
+	MemoryContext old;
 
-	slot = MakeSingleTupleTableSlot(CreateTupleDescCopy(RelationGetDescr(rel)),
-									&TTSOpsHeapTuple);
+	if (plan->event_slot != NULL)
+		return plan->event_slot;
+	rel = table_open(plan->stream_relid, AccessShareLock);
+	old = MemoryContextSwitchTo(plan->cxt);
+	plan->event_slot = MakeSingleTupleTableSlot(CreateTupleDescCopy(RelationGetDescr(rel)),
+												&TTSOpsHeapTuple);
 	MemoryContextSwitchTo(old);
 	table_close(rel, AccessShareLock);
-	return slot;
+	return plan->event_slot;
 }
 
 /*
