@@ -41,6 +41,17 @@ CREATE TABLE streamext.view_progress (
     late_events    bigint NOT NULL DEFAULT 0
 );
 
+-- events a view could not apply (its expressions failed on them), set aside
+CREATE TABLE streamext.dead_letters (
+    id         bigserial PRIMARY KEY,
+    view_id    int NOT NULL REFERENCES streamext.view_def (id) ON DELETE CASCADE,
+    commit_lsn pg_lsn NOT NULL,
+    sqlstate   text NOT NULL,
+    message    text NOT NULL,
+    noted_at   timestamptz NOT NULL DEFAULT now()
+);
+
+REVOKE ALL ON streamext.dead_letters FROM PUBLIC;
 REVOKE ALL ON streamext.stream_def, streamext.view_def, streamext.open_state,
               streamext.view_progress FROM PUBLIC;
 
@@ -74,7 +85,8 @@ CREATE FUNCTION streamext.worker_status(
     OUT worker_pid int, OUT slot_name text, OUT decoded_lsn pg_lsn,
     OUT applied_lsn pg_lsn, OUT applied_commit_time timestamptz,
     OUT checkpoint_lsn pg_lsn, OUT checkpoint_time timestamptz,
-    OUT events_decoded bigint, OUT transactions bigint)
+    OUT events_decoded bigint, OUT transactions bigint,
+    OUT restarts int, OUT last_error text, OUT last_error_time timestamptz)
     RETURNS record LANGUAGE c AS 'MODULE_PATHNAME', 'streamext_worker_status';
 
 CREATE FUNCTION streamext.stream_events(stream regclass)
@@ -82,7 +94,7 @@ CREATE FUNCTION streamext.stream_events(stream regclass)
 
 CREATE FUNCTION streamext.view_stats(view_id int,
     OUT groups bigint, OUT windows bigint, OUT memory_bytes bigint,
-    OUT events bigint, OUT late_events bigint)
+    OUT events bigint, OUT late_events bigint, OUT dead_letters bigint)
     RETURNS record LANGUAGE c STRICT AS 'MODULE_PATHNAME', 'streamext_view_stats';
 
 CREATE VIEW streamext.streams AS
@@ -97,6 +109,9 @@ SELECT s.relid AS stream,
             ELSE clock_timestamp() - w.applied_commit_time END AS lag_time,
        w.checkpoint_lsn,
        w.checkpoint_time,
+       w.restarts AS worker_restarts,
+       w.last_error,
+       w.last_error_time,
        s.created_at
   FROM streamext.stream_def s, streamext.worker_status() w;
 
@@ -109,6 +124,7 @@ SELECT v.id,
        v.query,
        st.events,
        st.late_events,
+       (SELECT count(*) FROM streamext.dead_letters d WHERE d.view_id = v.id) AS dead_letters,
        st.groups,
        st.windows AS open_windows,
        st.memory_bytes,

@@ -22,6 +22,7 @@
 #include "replication/origin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/pg_lsn.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 
@@ -46,6 +47,7 @@ static void close_window(ViewPlan *plan, WindowGroups *wg, SPIPlanPtr insert,
 static SPIPlanPtr prepare_closed_insert(ViewPlan *plan);
 static void write_progress(ViewPlan *plan);
 static bool lock_view_row(int32 view_id);
+static void write_dead_letters(ViewPlan *plan);
 
 /*
  * state_blob_build serialises one group: window start, key length, key,
@@ -271,6 +273,36 @@ write_progress(ViewPlan *plan)
 }
 
 /*
+ * write_dead_letters records the events set aside since the last checkpoint,
+ * in the checkpoint's transaction: once, like the states.
+ */
+static void
+write_dead_letters(ViewPlan *plan)
+{
+	ListCell   *lc;
+	Oid			argtypes[4] = {INT4OID, PG_LSNOID, TEXTOID, TEXTOID};
+
+	foreach(lc, plan->new_dead_letters)
+	{
+		DeadLetter *dl = lfirst(lc);
+		Datum		args[4];
+
+		args[0] = Int32GetDatum(plan->id);
+		args[1] = LSNGetDatum(dl->commit_lsn);
+		args[2] = CStringGetTextDatum(unpack_sql_state(dl->sqlerrcode));
+		args[3] = CStringGetTextDatum(dl->message);
+		if (SPI_execute_with_args("INSERT INTO streamext.dead_letters (view_id, commit_lsn, sqlstate, message) "
+								  "VALUES ($1, $2, $3, $4)",
+								  4, argtypes, args, NULL, false, 0) != SPI_OK_INSERT)
+			elog(ERROR, "streamext: could not write dead letter");
+	}
+	foreach(lc, plan->new_dead_letters)
+		pfree(((DeadLetter *) lfirst(lc))->message);
+	list_free_deep(plan->new_dead_letters);
+	plan->new_dead_letters = NIL;
+}
+
+/*
  * lock_view_row keeps a view from being dropped while its state is being
  * written; false when it was dropped already.
  */
@@ -361,6 +393,7 @@ checkpoint_write(StreamextDbSlot *slot, List *plans, XLogRecPtr lsn,
 				view_plan_drop_window(plan, wg);
 			}
 		}
+		write_dead_letters(plan);
 		if (plan->window.kind != WINDOW_NONE && watermark > plan->closed_upto)
 			plan->closed_upto = watermark;
 		plan->corrections_pending = false;

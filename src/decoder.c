@@ -17,9 +17,11 @@
 #include "access/heaptoast.h"
 #include "access/htup_details.h"
 
+#include "access/xact.h"
 #include "replication/logical.h"
 #include "replication/output_plugin.h"
 #include "utils/memutils.h"
+#include "utils/resowner.h"
 #include "utils/hsearch.h"
 #include "utils/reltrigger.h"
 #include "utils/rel.h"
@@ -36,6 +38,7 @@ static void decoder_change(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 static void decoder_commit(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 						   XLogRecPtr commit_lsn);
 static bool is_stream(Relation relation);
+static void apply_isolated(ViewPlan *plan, TupleTableSlot *slot, ReorderBufferTXN *txn);
 static bool decoder_filter_by_origin(LogicalDecodingContext *ctx,
 									 RepOriginId origin_id);
 
@@ -128,11 +131,16 @@ decoder_change(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 	if (HeapTupleHasExternal(tuple))
 		tuple = flat = toast_flatten_tuple(tuple, RelationGetDescr(relation));
 	ExecStoreHeapTuple(tuple, st->slot, false);
+	target->current_txn_end = txn->end_lsn;
 	foreach(lc, st->plans)
 	{
 		ViewPlan   *plan = lfirst(lc);
 
-		if (txn->final_lsn > plan->start_lsn)
+		if (txn->final_lsn <= plan->start_lsn)
+			continue;
+		if (txn->end_lsn == target->isolate_txn_end)
+			apply_isolated(plan, st->slot, txn);
+		else
 			view_plan_apply_event(plan, st->slot, txn->xact_time.commit_time);
 	}
 	ExecClearTuple(st->slot);
@@ -162,6 +170,51 @@ decoder_commit(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 		target->last_commit_time = txn->xact_time.commit_time;
 		target->transactions++;
 	}
+}
+
+/*
+ * apply_isolated applies one event in a subtransaction.  The worker decodes
+ * a transaction this way after an event of it made the worker fail: an event
+ * that fails again is set aside as a dead letter for this view, and every
+ * other event counts as usual.
+ */
+static void
+apply_isolated(ViewPlan *plan, TupleTableSlot *slot, ReorderBufferTXN *txn)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	ResourceOwner owner = CurrentResourceOwner;
+
+	BeginInternalSubTransaction(NULL);
+	PG_TRY();
+	{
+		view_plan_apply_event(plan, slot, txn->xact_time.commit_time);
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(cxt);
+		CurrentResourceOwner = owner;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+		DeadLetter *dl;
+
+		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(cxt);
+		CurrentResourceOwner = owner;
+
+		MemoryContextSwitchTo(plan->cxt);
+		dl = palloc(sizeof(DeadLetter));
+		dl->commit_lsn = txn->final_lsn;
+		dl->sqlerrcode = edata->sqlerrcode;
+		dl->message = pstrdup(edata->message);
+		plan->new_dead_letters = lappend(plan->new_dead_letters, dl);
+		plan->dead_letters++;
+		MemoryContextSwitchTo(cxt);
+		FreeErrorData(edata);
+	}
+	PG_END_TRY();
 }
 
 /*

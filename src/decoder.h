@@ -44,6 +44,9 @@ typedef struct DecodeTarget
 	MemoryContext pending_cxt;
 	List	   *pending;		/* PendingInsert */
 
+	XLogRecPtr	isolate_txn_end;	/* apply this transaction event by event */
+	XLogRecPtr	current_txn_end;	/* the transaction being applied */
+
 	/* reported by the plugin */
 	bool		txn_changes_catalog;
 	bool		catalog_changed;

@@ -360,6 +360,7 @@ publish_view(StreamextDbSlot *slot, ViewPlan *plan, bool all_groups,
 	sv->stats.bytes = plan->shm_bytes;
 	sv->stats.events = plan->events;
 	sv->stats.late_events = plan->late_events;
+	sv->stats.dead_letters = plan->dead_letters;
 	complete = !sv->incomplete;
 	dshash_release_lock(my_views, sv);
 	LWLockRelease(&slot->publish_lock);

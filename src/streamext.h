@@ -62,6 +62,10 @@ typedef struct StreamextDbSlot
 	TimestampTz checkpoint_time;
 	uint64		events_decoded;
 	uint64		transactions;
+	int			restarts;		/* workers that ended in an error */
+	char		last_error[256];
+	TimestampTz last_error_time;
+	XLogRecPtr	poison_txn_end; /* a transaction whose events failed: isolate */
 	int			nstreams;
 	StreamStat	streams[STREAMEXT_MAX_STREAM_STATS];
 	LWLock		publish_lock;	/* readers shared, publishing worker exclusive */
@@ -185,6 +189,7 @@ typedef struct ViewPlan
 	ExprState **keys;
 	int			naggs;
 	AggRunner  *aggs;
+	bool	   *agg_skip;		/* per event: FILTER rejected it */
 	ExprContext *econtext;
 	TupleTableSlot *keyslot;	/* group keys */
 	TupleTableSlot *event_slot;	/* an event of the stream */
@@ -214,12 +219,21 @@ typedef struct ViewPlan
 	bool		backfill_commit_ts; /* backfill reads commit timestamps */
 	uint64		events;
 	uint64		late_events;
+	uint64		dead_letters;	/* events set aside since the worker started */
+	List	   *new_dead_letters;	/* DeadLetter, written at the next checkpoint */
 	bool		corrections_pending;	/* late events wait for a checkpoint */
 	bool		shmem_full;
 	dshash_table *shm_groups;	/* the worker's attachment to its groups */
 	int64		shm_bytes;		/* shared memory its groups use */
 	List	   *retired;		/* RetiredGroup: published groups of closed windows */
 } ViewPlan;
+
+typedef struct DeadLetter
+{
+	XLogRecPtr	commit_lsn;
+	int			sqlerrcode;
+	char	   *message;
+} DeadLetter;
 
 typedef struct RetiredGroup
 {
@@ -301,6 +315,7 @@ typedef struct ViewStats
 	int64		bytes;
 	int64		events;
 	int64		late_events;
+	int64		dead_letters;
 } ViewStats;
 extern bool state_shmem_get_stats(StreamextDbSlot *slot, int32 view_id, ViewStats *stats);
 

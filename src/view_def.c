@@ -399,6 +399,7 @@ view_plan_build(const ViewCatalogRow *row, MemoryContext parent)
 	collect_aggs_walker(query->havingQual, &collect);
 	plan->naggs = list_length(collect.aggs);
 	plan->aggs = palloc0(sizeof(AggRunner) * Max(plan->naggs, 1));
+	plan->agg_skip = palloc0(sizeof(bool) * Max(plan->naggs, 1));
 	i = 0;
 	foreach(lc, collect.aggs)
 		agg_runner_init(plan, &plan->aggs[i++], lfirst_node(Aggref, lc));
@@ -602,14 +603,12 @@ view_plan_apply_event(ViewPlan *plan, TupleTableSlot *event, TimestampTz commit_
 		return;
 
 	old = MemoryContextSwitchTo(econtext->ecxt_per_tuple_memory);
-	wstart = window_start_for(&plan->window, t);
-	wg = view_plan_window(plan, wstart, true);
-	if (wg->correction)
-	{
-		plan->late_events++;
-		plan->corrections_pending = true;
-	}
 
+	/*
+	 * Every expression first, then the group and its transitions: an
+	 * expression failing on this event leaves windows, groups and states
+	 * untouched, so the event can be set aside as a whole.
+	 */
 	ExecClearTuple(keyslot);
 	for (i = 0; i < nhashkeys; i++)
 	{
@@ -622,21 +621,31 @@ view_plan_apply_event(ViewPlan *plan, TupleTableSlot *event, TimestampTz commit_
 		keyslot->tts_values[i] = d;
 	}
 	ExecStoreVirtualTuple(keyslot);
-	gs = view_plan_group(plan, wg, keyslot, &isnew);
-
 	for (i = 0; i < plan->naggs; i++)
 	{
 		AggRunner  *agg = &plan->aggs[i];
 		FunctionCallInfo fcinfo = agg->trans_fcinfo;
 		int			a;
 
-		if (agg->filter && !ExecQual(agg->filter, econtext))
+		plan->agg_skip[i] = (agg->filter && !ExecQual(agg->filter, econtext));
+		if (plan->agg_skip[i])
 			continue;
 		for (a = 0; a < agg->numargs; a++)
 			fcinfo->args[a + 1].value = ExecEvalExpr(agg->args[a], econtext,
 													 &fcinfo->args[a + 1].isnull);
-		agg_advance(plan, agg, &gs->values[i], wg->cxt);
 	}
+
+	wstart = window_start_for(&plan->window, t);
+	wg = view_plan_window(plan, wstart, true);
+	if (wg->correction)
+	{
+		plan->late_events++;
+		plan->corrections_pending = true;
+	}
+	gs = view_plan_group(plan, wg, keyslot, &isnew);
+	for (i = 0; i < plan->naggs; i++)
+		if (!plan->agg_skip[i])
+			agg_advance(plan, &plan->aggs[i], &gs->values[i], wg->cxt);
 	MemoryContextSwitchTo(old);
 
 	gs->dirty_shmem = true;

@@ -274,8 +274,8 @@ streamext_worker_status(PG_FUNCTION_ARGS)
 {
 	StreamextDbSlot *slot = my_db_slot();
 	TupleDesc	desc;
-	Datum		values[9];
-	bool		nulls[9];
+	Datum		values[12];
+	bool		nulls[12];
 
 	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
@@ -307,6 +307,14 @@ streamext_worker_status(PG_FUNCTION_ARGS)
 		values[7] = Int64GetDatum((int64) slot->events_decoded);
 		values[8] = Int64GetDatum((int64) slot->transactions);
 		nulls[7] = nulls[8] = false;
+		values[9] = Int32GetDatum(slot->restarts);
+		nulls[9] = false;
+		if (slot->last_error_time != 0)
+		{
+			values[10] = CStringGetTextDatum(slot->last_error);
+			values[11] = TimestampTzGetDatum(slot->last_error_time);
+			nulls[10] = nulls[11] = false;
+		}
 	}
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(desc, values, nulls)));
 }
@@ -331,8 +339,8 @@ streamext_view_stats(PG_FUNCTION_ARGS)
 	int32		view_id = PG_GETARG_INT32(0);
 	StreamextDbSlot *slot = my_db_slot();
 	TupleDesc	desc;
-	Datum		values[5];
-	bool		nulls[5];
+	Datum		values[6];
+	bool		nulls[6];
 	ViewStats	stats;
 
 	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
@@ -345,6 +353,7 @@ streamext_view_stats(PG_FUNCTION_ARGS)
 		values[2] = Int64GetDatum(stats.bytes);
 		values[3] = Int64GetDatum(stats.events);
 		values[4] = Int64GetDatum(stats.late_events);
+		values[5] = Int64GetDatum(stats.dead_letters);
 		memset(nulls, false, sizeof(nulls));
 	}
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(desc, values, nulls)));

@@ -71,6 +71,7 @@ static ViewPlan *load_view(ViewCatalogRow *row);
 static void publish_all(bool all_groups);
 static void checkpoint_now(void);
 static void decode_available(void);
+static void decode_with_isolation(void);
 static void prepare_write(LogicalDecodingContext *ctx, XLogRecPtr lsn,
 						  TransactionId xid, bool last_write);
 static void do_write(LogicalDecodingContext *ctx, XLogRecPtr lsn,
@@ -171,6 +172,7 @@ streamext_worker_main(Datum main_arg)
 												 "streamext pending inserts",
 												 ALLOCSET_DEFAULT_SIZES);
 	W.target.own_origin = origin;
+	W.target.isolate_txn_end = W.slot->poison_txn_end;
 	W.target.applied_upto = replorigin_session_get_progress(false);
 	W.slot->applied_lsn = W.target.applied_upto;
 	W.slot->checkpoint_lsn = W.target.applied_upto;
@@ -211,7 +213,7 @@ streamext_worker_main(Datum main_arg)
 									   EXTENSION_CHECK_MS))
 			check_extension();
 
-		decode_available();
+		decode_with_isolation();
 
 		if (TimestampDifferenceExceeds(W.last_checkpoint, GetCurrentTimestamp(),
 									   streamext_checkpoint_interval_ms))
@@ -222,6 +224,39 @@ streamext_worker_main(Datum main_arg)
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
 						 timeout, PG_WAIT_EXTENSION);
 	}
+}
+
+/*
+ * decode_with_isolation decodes, and when that fails, remembers the error and
+ * the transaction being applied in shared memory before the worker exits:
+ * the next worker applies that transaction event by event, setting aside
+ * the events that fail (dead letters) instead of failing on them forever.
+ */
+static void
+decode_with_isolation(void)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+
+	W.target.current_txn_end = InvalidXLogRecPtr;
+	PG_TRY();
+	{
+		decode_available();
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
+		strlcpy(W.slot->last_error, edata->message, sizeof(W.slot->last_error));
+		W.slot->last_error_time = GetCurrentTimestamp();
+		W.slot->restarts++;
+		if (W.target.current_txn_end != InvalidXLogRecPtr &&
+			W.target.current_txn_end != W.target.isolate_txn_end)
+			W.slot->poison_txn_end = W.target.current_txn_end;
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
 }
 
 /*
