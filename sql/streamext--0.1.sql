@@ -48,6 +48,7 @@ CREATE TABLE streamext.dead_letters (
     commit_lsn pg_lsn NOT NULL,
     sqlstate   text NOT NULL,
     message    text NOT NULL,
+    event      jsonb NOT NULL,
     noted_at   timestamptz NOT NULL DEFAULT now()
 );
 

@@ -280,24 +280,28 @@ static void
 write_dead_letters(ViewPlan *plan)
 {
 	ListCell   *lc;
-	Oid			argtypes[4] = {INT4OID, PG_LSNOID, TEXTOID, TEXTOID};
+	Oid			argtypes[5] = {INT4OID, PG_LSNOID, TEXTOID, TEXTOID, TEXTOID};
 
 	foreach(lc, plan->new_dead_letters)
 	{
 		DeadLetter *dl = lfirst(lc);
-		Datum		args[4];
+		Datum		args[5];
 
 		args[0] = Int32GetDatum(plan->id);
 		args[1] = LSNGetDatum(dl->commit_lsn);
 		args[2] = CStringGetTextDatum(unpack_sql_state(dl->sqlerrcode));
 		args[3] = CStringGetTextDatum(dl->message);
-		if (SPI_execute_with_args("INSERT INTO streamext.dead_letters (view_id, commit_lsn, sqlstate, message) "
-								  "VALUES ($1, $2, $3, $4)",
-								  4, argtypes, args, NULL, false, 0) != SPI_OK_INSERT)
+		args[4] = CStringGetTextDatum(dl->event);
+		if (SPI_execute_with_args("INSERT INTO streamext.dead_letters (view_id, commit_lsn, sqlstate, message, event) "
+								  "VALUES ($1, $2, $3, $4, $5::jsonb)",
+								  5, argtypes, args, NULL, false, 0) != SPI_OK_INSERT)
 			elog(ERROR, "streamext: could not write dead letter");
 	}
 	foreach(lc, plan->new_dead_letters)
+	{
 		pfree(((DeadLetter *) lfirst(lc))->message);
+		pfree(((DeadLetter *) lfirst(lc))->event);
+	}
 	list_free_deep(plan->new_dead_letters);
 	plan->new_dead_letters = NIL;
 }

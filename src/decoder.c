@@ -22,6 +22,8 @@
 #include "replication/output_plugin.h"
 #include "utils/memutils.h"
 #include "utils/resowner.h"
+#include "utils/builtins.h"
+#include "utils/fmgrprotos.h"
 #include "utils/hsearch.h"
 #include "utils/reltrigger.h"
 #include "utils/rel.h"
@@ -196,6 +198,7 @@ apply_isolated(ViewPlan *plan, TupleTableSlot *slot, ReorderBufferTXN *txn)
 	{
 		ErrorData  *edata;
 		DeadLetter *dl;
+		char	   *event;
 
 		MemoryContextSwitchTo(cxt);
 		edata = CopyErrorData();
@@ -204,8 +207,12 @@ apply_isolated(ViewPlan *plan, TupleTableSlot *slot, ReorderBufferTXN *txn)
 		MemoryContextSwitchTo(cxt);
 		CurrentResourceOwner = owner;
 
+		/* the event itself, as JSON, for whoever fixes the cause */
+		event = TextDatumGetCString(DirectFunctionCall1(row_to_json,
+														ExecFetchSlotHeapTupleDatum(slot)));
 		MemoryContextSwitchTo(plan->cxt);
 		dl = palloc(sizeof(DeadLetter));
+		dl->event = pstrdup(event);
 		dl->commit_lsn = txn->final_lsn;
 		dl->sqlerrcode = edata->sqlerrcode;
 		dl->message = pstrdup(edata->message);

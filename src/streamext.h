@@ -233,6 +233,7 @@ typedef struct DeadLetter
 	XLogRecPtr	commit_lsn;
 	int			sqlerrcode;
 	char	   *message;
+	char	   *event;			/* the event as JSON */
 } DeadLetter;
 
 typedef struct RetiredGroup

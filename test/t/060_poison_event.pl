@@ -33,8 +33,8 @@ check_view($node, 'postgres', 'plain_total', 'SELECT count(*), sum(v) FROM readi
 $node->poll_query_until('postgres', "SELECT count(*) = 1 FROM streamext.dead_letters")
   or die 'no dead letter';
 is($node->safe_psql('postgres',
-	"SELECT v.name, d.sqlstate, d.message FROM streamext.dead_letters d JOIN streamext.view_def v ON v.id = d.view_id"),
-	'ratios|22012|division by zero', 'the dead letter names the view and the error');
+	"SELECT v.name, d.sqlstate, d.message, d.event->>'device', d.event->>'v' FROM streamext.dead_letters d JOIN streamext.view_def v ON v.id = d.view_id"),
+	'ratios|22012|division by zero|7|0', 'the dead letter names the view, the error and the event');
 is($node->safe_psql('postgres', "SELECT dead_letters FROM streamext.views WHERE name = 'ratios'"),
 	'1', 'streamext.views counts it');
 my $status = $node->safe_psql('postgres', 'SELECT worker_restarts >= 1, last_error FROM streamext.streams');
