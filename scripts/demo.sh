@@ -30,6 +30,7 @@ SELECT streamext.create_view('slowest_pages',
   $$ SELECT url, count(*) AS hits, max(ms) AS worst FROM clicks GROUP BY url HAVING max(ms) > 900 $$);
 SQL
 
+psql -c "SELECT streamext.wait_caught_up()" >/dev/null   # the worker is up
 echo "== producers insert for 20 seconds; the views follow"
 (
   for i in $(seq 1 40); do

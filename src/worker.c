@@ -557,16 +557,30 @@ reload_views(void)
 		MemoryContextSwitchTo(old);
 	}
 
-	/* streams -> views */
-	if (W.target.streams != NULL)
-		hash_destroy(W.target.streams);
+	/* streams -> views; a stream's event count survives the reload */
 	W.target.last_stream = NULL;
-	memset(&hctl, 0, sizeof(hctl));
-	hctl.keysize = sizeof(Oid);
-	hctl.entrysize = sizeof(StreamTarget);
-	hctl.hcxt = W.cxt;
-	W.target.streams = hash_create("streamext streams", 16, &hctl,
-								   HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	if (W.target.streams == NULL)
+	{
+		memset(&hctl, 0, sizeof(hctl));
+		hctl.keysize = sizeof(Oid);
+		hctl.entrysize = sizeof(StreamTarget);
+		hctl.hcxt = W.cxt;
+		W.target.streams = hash_create("streamext streams", 16, &hctl,
+									   HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	}
+	else
+	{
+		HASH_SEQ_STATUS status;
+		StreamTarget *st;
+
+		hash_seq_init(&status, W.target.streams);
+		while ((st = hash_seq_search(&status)) != NULL)
+		{
+			list_free(st->plans);
+			st->plans = NIL;
+			st->slot = NULL;	/* its plan may be gone */
+		}
+	}
 	foreach(lc, W.plans)
 	{
 		ViewPlan   *plan = lfirst(lc);
@@ -576,13 +590,24 @@ reload_views(void)
 		st = hash_search(W.target.streams, &plan->stream_relid, HASH_ENTER, &found);
 		if (!found)
 		{
-			st->slot = view_plan_event_slot(plan);
 			st->plans = NIL;
 			st->events = 0;
 		}
+		if (st->slot == NULL)
+			st->slot = view_plan_event_slot(plan);
 		old = MemoryContextSwitchTo(W.cxt);
 		st->plans = lappend(st->plans, plan);
 		MemoryContextSwitchTo(old);
+	}
+	{
+		/* streams left without views are forgotten */
+		HASH_SEQ_STATUS status;
+		StreamTarget *st;
+
+		hash_seq_init(&status, W.target.streams);
+		while ((st = hash_seq_search(&status)) != NULL)
+			if (st->plans == NIL)
+				hash_search(W.target.streams, &st->relid, HASH_REMOVE, NULL);
 	}
 	PopActiveSnapshot();
 	CommitTransactionCommand();
