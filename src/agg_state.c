@@ -170,6 +170,10 @@ agg_runner_init(ViewPlan *plan, AggRunner *agg, Aggref *aggref)
 		agg->filter = ExecInitQual(list_make1(aggref->aggfilter), NULL);
 }
 
+/*
+ * init_fcinfo looks up a support function and prepares its call, with the
+ * stand-in AggState as context.
+ */
 static void
 init_fcinfo(FmgrInfo *flinfo, Oid fnoid, Expr *expr, FunctionCallInfo *fcinfo,
 			int nargs, Oid collation, ViewPlan *plan)

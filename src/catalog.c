@@ -38,6 +38,9 @@
 #define Anum_stream_def_relid 1
 #define Anum_stream_def_time_column 2
 
+/*
+ * catalog_table_oid finds one of streamext's catalog tables.
+ */
 static Oid
 catalog_table_oid(const char *relname)
 {
@@ -49,12 +52,20 @@ catalog_table_oid(const char *relname)
 	return relid;
 }
 
+/*
+ * streamext_extension_exists says whether the current database has the
+ * extension installed.
+ */
 bool
 streamext_extension_exists(void)
 {
 	return OidIsValid(get_extension_oid("streamext", true));
 }
 
+/*
+ * catalog_view_table_oid is the OID of streamext.view_def, whose changes the
+ * worker watches for in the decoded WAL.
+ */
 Oid
 catalog_view_table_oid(void)
 {
@@ -137,18 +148,28 @@ load_views(MemoryContext cxt, int32 only_id, Snapshot snapshot)
 	return result;
 }
 
+/*
+ * catalog_load_views returns every view, as the latest snapshot sees it.
+ */
 List *
 catalog_load_views(MemoryContext cxt)
 {
 	return load_views(cxt, 0, GetLatestSnapshot());
 }
 
+/*
+ * catalog_load_views_filtered returns view only_id, if it exists.
+ */
 List *
 catalog_load_views_filtered(MemoryContext cxt, int32 only_id)
 {
 	return load_views(cxt, only_id, GetLatestSnapshot());
 }
 
+/*
+ * catalog_load_views_snapshot returns the views snapshot sees: the worker
+ * recomputes those that existed at its slot's consistent point.
+ */
 List *
 catalog_load_views_snapshot(MemoryContext cxt, Snapshot snapshot)
 {

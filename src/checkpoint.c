@@ -71,6 +71,9 @@ state_blob_build(ViewPlan *plan, TimestampTz wstart, TupleHashEntry entry,
 	agg_serialize_states(plan, gs->values, buf, CurrentMemoryContext);
 }
 
+/*
+ * bytes_to_bytea wraps serialised bytes as a bytea datum.
+ */
 static bytea *
 bytes_to_bytea(const char *data, Size len)
 {
@@ -81,6 +84,10 @@ bytes_to_bytea(const char *data, Size len)
 	return result;
 }
 
+/*
+ * flush_open_states upserts a batch of open-window states with one statement
+ * of arrays.
+ */
 static void
 flush_open_states(OpenStateBatch *batch)
 {
@@ -142,6 +149,10 @@ write_open_window(ViewPlan *plan, WindowGroups *wg, bool all, OpenStateBatch *ba
 	pfree(buf.data);
 }
 
+/*
+ * prepare_closed_insert prepares the INSERT of a closed window's row into
+ * the view's closed table.
+ */
 static SPIPlanPtr
 prepare_closed_insert(ViewPlan *plan)
 {
@@ -253,6 +264,9 @@ close_window(ViewPlan *plan, WindowGroups *wg, SPIPlanPtr insert,
 	}
 }
 
+/*
+ * write_progress records a view's watermark, closed horizon and counters.
+ */
 static void
 write_progress(ViewPlan *plan)
 {

@@ -65,6 +65,10 @@ check_setup(void)
 	(void) streamext_find_db_slot(MyDatabaseId, true);
 }
 
+/*
+ * streamext_check_setup is called by the extension script: CREATE EXTENSION
+ * fails without the settings streamext needs.
+ */
 Datum
 streamext_check_setup(PG_FUNCTION_ARGS)
 {
@@ -73,6 +77,9 @@ streamext_check_setup(PG_FUNCTION_ARGS)
 	PG_RETURN_VOID();
 }
 
+/*
+ * spi_exec runs SQL that must succeed with the expected result code.
+ */
 static void
 spi_exec(const char *sql, int expected)
 {
@@ -82,6 +89,9 @@ spi_exec(const char *sql, int expected)
 		elog(ERROR, "streamext: SPI_execute failed (%d): %s", rc, sql);
 }
 
+/*
+ * attribute_is_not_null says whether a column is declared NOT NULL.
+ */
 static bool
 attribute_is_not_null(Oid relid, AttrNumber attno)
 {
@@ -96,6 +106,9 @@ attribute_is_not_null(Oid relid, AttrNumber attno)
 	return result;
 }
 
+/*
+ * check_stream_owner refuses callers that do not own the table.
+ */
 static void
 check_stream_owner(Oid relid)
 {

@@ -44,6 +44,9 @@ static void apply_isolated(ViewPlan *plan, TupleTableSlot *slot, ReorderBufferTX
 static bool decoder_filter_by_origin(LogicalDecodingContext *ctx,
 									 RepOriginId origin_id);
 
+/*
+ * _PG_output_plugin_init registers the output plugin callbacks.
+ */
 void
 _PG_output_plugin_init(OutputPluginCallbacks *cb)
 {
@@ -54,6 +57,9 @@ _PG_output_plugin_init(OutputPluginCallbacks *cb)
 	cb->filter_by_origin_cb = decoder_filter_by_origin;
 }
 
+/*
+ * decoder_startup declares binary output, which is never written.
+ */
 static void
 decoder_startup(LogicalDecodingContext *ctx, OutputPluginOptions *opt, bool is_init)
 {
@@ -61,6 +67,9 @@ decoder_startup(LogicalDecodingContext *ctx, OutputPluginOptions *opt, bool is_i
 	opt->receive_rewrites = false;
 }
 
+/*
+ * decoder_begin resets what the plugin tracks per transaction.
+ */
 static void
 decoder_begin(LogicalDecodingContext *ctx, ReorderBufferTXN *txn)
 {
@@ -152,6 +161,10 @@ decoder_change(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 	target->changed = true;
 }
 
+/*
+ * decoder_commit reports the commit: its position and time, and whether it
+ * changed the view catalog.
+ */
 static void
 decoder_commit(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 			   XLogRecPtr commit_lsn)

@@ -40,6 +40,10 @@ static void streamext_ProcessUtility(PlannedStmt *pstmt, const char *queryString
 									 DestReceiver *dest, QueryCompletion *qc);
 static void move_worker_out_of_the_way(const char *dbname);
 
+/*
+ * streamext_install_hooks installs the transaction callback and the utility
+ * hook, in every process.
+ */
 void
 streamext_install_hooks(void)
 {

@@ -77,6 +77,9 @@ streamext_register_launcher(void)
 	RegisterBackgroundWorker(&bgw);
 }
 
+/*
+ * streamext_launcher_main is the launcher's main loop.
+ */
 void
 streamext_launcher_main(Datum main_arg)
 {
@@ -214,6 +217,10 @@ launcher_round(void)
 	list_free(oids);
 }
 
+/*
+ * start_worker registers a dynamic worker for a database; the launcher, not
+ * the postmaster, restarts it.
+ */
 static bool
 start_worker(LauncherDb *db)
 {

@@ -17,6 +17,9 @@
 
 StreamextShared *StreamextState = NULL;
 
+/*
+ * streamext_shmem_size is the size of the slot array.
+ */
 static Size
 streamext_shmem_size(void)
 {
@@ -118,6 +121,9 @@ streamext_find_db_slot(Oid dboid, bool create)
 	return result;
 }
 
+/*
+ * streamext_wake_launcher sets the launcher's latch.
+ */
 void
 streamext_wake_launcher(void)
 {
@@ -127,6 +133,9 @@ streamext_wake_launcher(void)
 		SetLatch(latch);
 }
 
+/*
+ * streamext_wake_worker sets the latch of a database's worker, if it runs.
+ */
 void
 streamext_wake_worker(Oid dboid)
 {

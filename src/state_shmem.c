@@ -70,6 +70,9 @@ static bool publish_view(StreamextDbSlot *slot, ViewPlan *plan, bool all_groups,
 						 MemoryContext tmp);
 static void warn_memory_full(ViewPlan *plan, const char *detail);
 
+/*
+ * set_tranches gives the hash tables the LWLock tranche of the area.
+ */
 static void
 set_tranches(void)
 {
@@ -175,6 +178,10 @@ attach_for_read(StreamextDbSlot *slot)
 	return true;
 }
 
+/*
+ * worker_groups attaches the worker to a view's groups table, creating it
+ * the first time.
+ */
 static dshash_table *
 worker_groups(ViewPlan *plan, SharedView *sv, bool found)
 {
@@ -540,6 +547,9 @@ state_shmem_read_view(StreamextDbSlot *slot, int32 view_id, bool *found,
 	return result;
 }
 
+/*
+ * state_shmem_get_stats copies a view's counters as last published.
+ */
 bool
 state_shmem_get_stats(StreamextDbSlot *slot, int32 view_id, ViewStats *stats)
 {

@@ -76,6 +76,10 @@ _PG_init(void)
 	streamext_register_launcher();
 }
 
+/*
+ * streamext_shmem_request_hook chains to the previous hook and asks for
+ * streamext's shared memory.
+ */
 static void
 streamext_shmem_request_hook(void)
 {
@@ -84,6 +88,10 @@ streamext_shmem_request_hook(void)
 	streamext_shmem_request();
 }
 
+/*
+ * streamext_shmem_startup_hook chains to the previous hook and creates or
+ * attaches streamext's shared memory.
+ */
 static void
 streamext_shmem_startup_hook(void)
 {

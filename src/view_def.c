@@ -61,6 +61,9 @@ static void report_in_view_query(const char *query_text);
 static bool collect_aggs_walker(Node *node, CollectAggsContext *ctx);
 static Node *rewrite_output_mutator(Node *node, RewriteContext *ctx);
 
+/*
+ * refuse reports a construct a continuous view cannot maintain.
+ */
 static void
 refuse(const char *what, const char *hint)
 {
@@ -90,6 +93,9 @@ report_in_view_query(const char *query_text)
 	ReThrowError(edata);
 }
 
+/*
+ * parse_view_query parses create_view's query, errors pointing into it.
+ */
 static List *
 parse_view_query(const char *query_text)
 {
@@ -109,6 +115,9 @@ parse_view_query(const char *query_text)
 	return raw;
 }
 
+/*
+ * analyze_view_query analyses create_view's query, errors pointing into it.
+ */
 static Query *
 analyze_view_query(RawStmt *stmt, const char *query_text)
 {
@@ -229,6 +238,9 @@ view_def_analyze(const char *query_text, Oid *stream_relid)
 	return query;
 }
 
+/*
+ * collect_aggs_walker lists the distinct aggregates of the output and HAVING.
+ */
 static bool
 collect_aggs_walker(Node *node, CollectAggsContext *ctx)
 {
@@ -476,6 +488,9 @@ view_plan_build(const ViewCatalogRow *row, MemoryContext parent)
 	return plan;
 }
 
+/*
+ * view_plan_free releases a view's windows and its compiled form.
+ */
 void
 view_plan_free(ViewPlan *plan)
 {
@@ -531,6 +546,9 @@ view_plan_window(ViewPlan *plan, TimestampTz wstart, bool create)
 	return wg;
 }
 
+/*
+ * view_plan_drop_window forgets a closed window and frees its states.
+ */
 void
 view_plan_drop_window(ViewPlan *plan, WindowGroups *wg)
 {

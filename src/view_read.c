@@ -52,6 +52,9 @@ static void emit_initial_row(ViewPlan *plan, Tuplestorestate *store,
 static void emit_group(ViewPlan *plan, Tuplestorestate *store, TupleDesc desc,
 					   const char *blob, Size len, MemoryContext rowcxt);
 
+/*
+ * my_db_slot is the shared slot of the current database, or NULL.
+ */
 static StreamextDbSlot *
 my_db_slot(void)
 {
@@ -63,6 +66,9 @@ my_db_slot(void)
 	return streamext_find_db_slot(MyDatabaseId, false);
 }
 
+/*
+ * reader_plan compiles a view for this backend once and keeps it.
+ */
 static ViewPlan *
 reader_plan(int32 view_id)
 {
@@ -251,6 +257,9 @@ streamext_read_view(PG_FUNCTION_ARGS)
 	return (Datum) 0;
 }
 
+/*
+ * emit_initial_row emits the row of the aggregates' initial states.
+ */
 static void
 emit_initial_row(ViewPlan *plan, Tuplestorestate *store, TupleDesc desc,
 				 MemoryContext rowcxt)
@@ -269,6 +278,9 @@ emit_initial_row(ViewPlan *plan, Tuplestorestate *store, TupleDesc desc,
 	MemoryContextReset(rowcxt);
 }
 
+/*
+ * streamext_worker_status reports the database's worker from its slot.
+ */
 Datum
 streamext_worker_status(PG_FUNCTION_ARGS)
 {
@@ -319,6 +331,9 @@ streamext_worker_status(PG_FUNCTION_ARGS)
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(desc, values, nulls)));
 }
 
+/*
+ * streamext_stream_events reports the events the worker decoded for a stream.
+ */
 Datum
 streamext_stream_events(PG_FUNCTION_ARGS)
 {
@@ -333,6 +348,9 @@ streamext_stream_events(PG_FUNCTION_ARGS)
 	PG_RETURN_INT64(0);
 }
 
+/*
+ * streamext_view_stats reports a view's counters as last published.
+ */
 Datum
 streamext_view_stats(PG_FUNCTION_ARGS)
 {

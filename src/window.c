@@ -63,6 +63,9 @@ window_parse(const char *text, WindowSpec *spec)
 	spec->kind = WINDOW_TUMBLING;
 }
 
+/*
+ * window_error reports a window argument that cannot be parsed.
+ */
 static void
 window_error(const char *text, const char *detail)
 {
@@ -96,6 +99,9 @@ window_start_for(const WindowSpec *spec, TimestampTz t)
 	return t - r;
 }
 
+/*
+ * window_end_for returns the end of the window starting at start.
+ */
 TimestampTz
 window_end_for(const WindowSpec *spec, TimestampTz start)
 {

@@ -90,6 +90,10 @@ do_write(LogicalDecodingContext *ctx, XLogRecPtr lsn, TransactionId xid,
 {
 }
 
+/*
+ * worker_shmem_exit frees the database's slot for the next worker and wakes
+ * the launcher.
+ */
 static void
 worker_shmem_exit(int code, Datum arg)
 {
@@ -120,6 +124,10 @@ trust_own_output_plugin(void)
 					PGC_SUSET, PGC_S_OVERRIDE);
 }
 
+/*
+ * streamext_worker_main is the worker: set-up, then decode, checkpoint and
+ * sleep until woken.
+ */
 void
 streamext_worker_main(Datum main_arg)
 {
