@@ -536,7 +536,6 @@ state_shmem_read_view(StreamextDbSlot *slot, int32 view_id, bool *found,
 				copy->len = sg->len;
 				copy->blob = palloc(sg->len);
 				memcpy(copy->blob, dsa_get_address(my_area, sg->blob), sg->len);
-				copy->retired_by = sg->retired_by;
 				result = lappend(result, copy);
 			}
 			dshash_seq_term(&status);

@@ -194,7 +194,6 @@ typedef struct ViewPlan
 	TupleTableSlot *keyslot;	/* group keys */
 	TupleTableSlot *event_slot;	/* an event of the stream */
 	TupleDesc	keydesc;
-	Oid		   *key_eqops;
 	Oid		   *key_eqfuncs;
 	FmgrInfo   *key_hashfns;
 	AttrNumber *key_cols;
@@ -216,7 +215,6 @@ typedef struct ViewPlan
 	int64		next_gid;
 	TimestampTz closed_upto;	/* windows ending at or before this are closed */
 	TimestampTz max_event_time; /* the watermark, lateness being 0 */
-	bool		backfill_commit_ts; /* backfill reads commit timestamps */
 	uint64		events;
 	uint64		late_events;
 	uint64		dead_letters;	/* events set aside since the worker started */
@@ -324,7 +322,6 @@ typedef struct SharedGroupCopy
 {
 	char	   *blob;
 	Size		len;
-	TransactionId retired_by;
 } SharedGroupCopy;
 extern List *state_shmem_read_view(StreamextDbSlot *slot, int32 view_id,
 								   bool *found, bool *incomplete);

@@ -398,7 +398,6 @@ view_plan_build(const ViewCatalogRow *row, MemoryContext parent)
 		plan->keys[0] = ExecInitExpr((Expr *) makeBoolConst(true, false), NULL);
 		TupleDescInitEntry(plan->keydesc, 1, NULL, BOOLOID, -1, 0);
 	}
-	plan->key_eqops = eqops;
 	plan->keyslot = MakeSingleTupleTableSlot(plan->keydesc, &TTSOpsMinimalTuple);
 	/* looked up once: windows are created while decoding, in any state */
 	execTuplesHashPrepare(nhashkeys, eqops, &plan->key_eqfuncs, &plan->key_hashfns);
