@@ -14,13 +14,16 @@ OBJS = \
 	src/state_shmem.o \
 	src/checkpoint.o \
 	src/view_read.o \
+	src/subscription_def.o \
+	src/subscription.o \
+	src/subscription_read.o \
 	src/hooks.o
 
 EXTENSION = streamext
 DATA = sql/streamext--0.1.sql
 PGFILEDESC = "streamext - event streams and continuous views"
 
-REGRESS = streams views errors
+REGRESS = streams views errors subscriptions
 REGRESS_OPTS = --temp-config=$(top_srcdir)test/regress.conf --load-extension=streamext
 TAP_TESTS = 1
 PROVE_FLAGS = -I $(srcdir)/test

@@ -41,20 +41,68 @@ CREATE TABLE streamext.view_progress (
     late_events    bigint NOT NULL DEFAULT 0
 );
 
--- events a view could not apply (its expressions failed on them), set aside
+-- subscriptions: events of a stream, or rows of a continuous view, delivered
+-- in commit order with gap-free positions; filter_tree is the analysed filter
+CREATE TABLE streamext.subscription_def (
+    id          serial PRIMARY KEY,
+    name        text NOT NULL UNIQUE,
+    owner       regrole NOT NULL,
+    source      regclass NOT NULL,
+    view_id     int REFERENCES streamext.view_def (id),
+    filter      text,
+    filter_tree text,
+    channel     text NOT NULL,
+    notify      text NOT NULL CHECK (notify IN ('event', 'batch', 'none')),
+    emit        text NOT NULL CHECK (emit IN ('final', 'changes')),
+    start_lsn   pg_lsn NOT NULL,
+    created_at  timestamptz NOT NULL DEFAULT now()
+);
+
+-- what the worker has delivered: written by the worker only
+CREATE TABLE streamext.subscription_progress (
+    subscription_id int PRIMARY KEY REFERENCES streamext.subscription_def (id) ON DELETE CASCADE,
+    delivered_lsn   pg_lsn NOT NULL,
+    newest_position bigint NOT NULL DEFAULT 0,
+    last_notify     timestamptz
+);
+
+-- what consumers have acknowledged: written by ack() only, so that a
+-- consumer's open transaction never blocks the worker
+CREATE TABLE streamext.subscription_ack (
+    subscription_id int PRIMARY KEY REFERENCES streamext.subscription_def (id) ON DELETE CASCADE,
+    acked_position  bigint NOT NULL DEFAULT 0,
+    acked_at        timestamptz
+);
+
+-- delivered entries not acknowledged yet (no foreign key: one check per
+-- event would cost more than the insert; drop_subscription deletes them)
+CREATE TABLE streamext.subscription_queue (
+    subscription_id int NOT NULL,
+    position        bigint NOT NULL,
+    kind            text NOT NULL,
+    event           jsonb NOT NULL,
+    committed_at    timestamptz NOT NULL,
+    PRIMARY KEY (subscription_id, position)
+);
+
+-- events a view or subscription could not evaluate, set aside
 CREATE TABLE streamext.dead_letters (
     id         bigserial PRIMARY KEY,
-    view_id    int NOT NULL REFERENCES streamext.view_def (id) ON DELETE CASCADE,
+    view_id    int REFERENCES streamext.view_def (id) ON DELETE CASCADE,
+    subscription_id int REFERENCES streamext.subscription_def (id) ON DELETE CASCADE,
     commit_lsn pg_lsn NOT NULL,
     sqlstate   text NOT NULL,
     message    text NOT NULL,
     event      jsonb NOT NULL,
-    noted_at   timestamptz NOT NULL DEFAULT now()
+    noted_at   timestamptz NOT NULL DEFAULT now(),
+    CHECK ((view_id IS NULL) <> (subscription_id IS NULL))
 );
 
 REVOKE ALL ON streamext.dead_letters FROM PUBLIC;
 REVOKE ALL ON streamext.stream_def, streamext.view_def, streamext.open_state,
-              streamext.view_progress FROM PUBLIC;
+              streamext.view_progress, streamext.subscription_def,
+              streamext.subscription_progress, streamext.subscription_ack,
+              streamext.subscription_queue FROM PUBLIC;
 
 CREATE FUNCTION streamext.check_setup() RETURNS void
     LANGUAGE c AS 'MODULE_PATHNAME', 'streamext_check_setup';
@@ -73,6 +121,20 @@ CREATE FUNCTION streamext.create_view(name text, query text, "window" text DEFAU
     RETURNS void LANGUAGE c AS 'MODULE_PATHNAME', 'streamext_create_view';
 CREATE FUNCTION streamext.drop_view(name text)
     RETURNS void LANGUAGE c AS 'MODULE_PATHNAME', 'streamext_drop_view';
+
+CREATE FUNCTION streamext.create_subscription(name text, source text,
+        filter text DEFAULT NULL, channel text DEFAULT NULL,
+        notify text DEFAULT 'event', emit text DEFAULT 'final')
+    RETURNS void LANGUAGE c AS 'MODULE_PATHNAME', 'streamext_create_subscription';
+CREATE FUNCTION streamext.drop_subscription(name text)
+    RETURNS void LANGUAGE c STRICT AS 'MODULE_PATHNAME', 'streamext_drop_subscription';
+-- entries after the acknowledged position, oldest first; idempotent until ack
+CREATE FUNCTION streamext.poll(subscription text, max_events int DEFAULT 100)
+    RETURNS TABLE ("position" bigint, event jsonb, committed_at timestamptz, kind text)
+    LANGUAGE c STRICT AS 'MODULE_PATHNAME', 'streamext_poll';
+-- acknowledges every entry up to position; returns how many were newly acknowledged
+CREATE FUNCTION streamext.ack(subscription text, "position" bigint)
+    RETURNS bigint LANGUAGE c STRICT AS 'MODULE_PATHNAME', 'streamext_ack';
 
 -- the open windows of a view, read from shared memory
 CREATE FUNCTION streamext.read_view(view_id int)
@@ -133,5 +195,27 @@ SELECT v.id,
        v.created_at
   FROM streamext.view_def v, LATERAL streamext.view_stats(v.id) st;
 
+-- the subscriptions the current role may use
+CREATE VIEW streamext.subscriptions AS
+SELECT s.name,
+       s.source,
+       CASE WHEN s.view_id IS NULL THEN 'stream' ELSE 'view' END AS source_kind,
+       s.filter,
+       s.channel,
+       s.notify,
+       s.emit,
+       s.owner,
+       a.acked_position,
+       GREATEST(p.newest_position, a.acked_position) AS newest_position,
+       GREATEST(p.newest_position - a.acked_position, 0) AS backlog,
+       p.delivered_lsn,
+       p.last_notify,
+       a.acked_at,
+       s.created_at
+  FROM streamext.subscription_def s
+  JOIN streamext.subscription_progress p ON p.subscription_id = s.id
+  JOIN streamext.subscription_ack a ON a.subscription_id = s.id
+ WHERE pg_has_role(s.owner, 'USAGE');
+
 GRANT USAGE ON SCHEMA streamext TO PUBLIC;
-GRANT SELECT ON streamext.streams, streamext.views TO PUBLIC;
+GRANT SELECT ON streamext.streams, streamext.views, streamext.subscriptions TO PUBLIC;

@@ -1,10 +1,12 @@
 /*-------------------------------------------------------------------------
  *
  * catalog.c
- *	  Reading streamext's catalog tables (stream_def, view_def).  Reads go
- *	  straight to the heap, without SQL and without privilege checks, so
- *	  that the worker and readers of a view need no access to the catalog
- *	  tables themselves.
+ *	  Reading streamext's catalog tables (stream_def, view_def,
+ *	  subscription_def).  Reads go straight to the heap, without SQL and
+ *	  without privilege checks, so that the worker and readers of a view need
+ *	  no access to the catalog tables themselves; SQL functions that let
+ *	  ordinary roles change them act as the catalog's owner after checking
+ *	  the caller's rights.
  *
  *-------------------------------------------------------------------------
  */
@@ -14,8 +16,12 @@
 #include "access/htup_details.h"
 #include "access/table.h"
 #include "access/tableam.h"
+#include "catalog/pg_class.h"
 #include "catalog/namespace.h"
 #include "commands/extension.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "utils/syscache.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/pg_lsn.h"
@@ -174,4 +180,88 @@ List *
 catalog_load_views_snapshot(MemoryContext cxt, Snapshot snapshot)
 {
 	return load_views(cxt, 0, snapshot);
+}
+
+/*
+ * catalog_subscription_table_oid is the OID of streamext.subscription_def,
+ * whose changes the worker watches for like those of view_def.
+ */
+Oid
+catalog_subscription_table_oid(void)
+{
+	return catalog_table_oid("subscription_def");
+}
+
+/*
+ * catalog_load_subscriptions returns every subscription with its delivery
+ * progress, as the latest snapshot sees them, allocated in cxt.
+ */
+List *
+catalog_load_subscriptions(MemoryContext cxt)
+{
+	List	   *result = NIL;
+	uint64		i;
+
+	SPI_connect();
+	if (SPI_execute("SELECT s.id, s.name, s.owner, s.source, coalesce(s.view_id, 0), "
+					"s.filter_tree, s.channel, s.notify, s.emit, s.start_lsn, "
+					"p.delivered_lsn, p.newest_position "
+					"FROM streamext.subscription_def s "
+					"JOIN streamext.subscription_progress p ON p.subscription_id = s.id "
+					"ORDER BY s.id", true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "streamext: could not read subscriptions");
+	for (i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		MemoryContext old = MemoryContextSwitchTo(cxt);
+		SubscriptionCatalogRow *row = palloc0(sizeof(SubscriptionCatalogRow));
+		bool		isnull;
+		Datum		d;
+
+		row->id = DatumGetInt32(SPI_getbinval(tup, desc, 1, &isnull));
+		row->name = SPI_getvalue(tup, desc, 2);
+		row->owner = DatumGetObjectId(SPI_getbinval(tup, desc, 3, &isnull));
+		row->source_relid = DatumGetObjectId(SPI_getbinval(tup, desc, 4, &isnull));
+		row->view_id = DatumGetInt32(SPI_getbinval(tup, desc, 5, &isnull));
+		d = SPI_getbinval(tup, desc, 6, &isnull);
+		row->filter_tree = isnull ? NULL : TextDatumGetCString(d);
+		row->channel = SPI_getvalue(tup, desc, 7);
+		row->notify = SPI_getvalue(tup, desc, 8);
+		row->emit = SPI_getvalue(tup, desc, 9);
+		row->start_lsn = DatumGetLSN(SPI_getbinval(tup, desc, 10, &isnull));
+		row->delivered_lsn = DatumGetLSN(SPI_getbinval(tup, desc, 11, &isnull));
+		row->newest_position = DatumGetInt64(SPI_getbinval(tup, desc, 12, &isnull));
+		result = lappend(result, row);
+		MemoryContextSwitchTo(old);
+	}
+	SPI_finish();
+	return result;
+}
+
+/*
+ * catalog_owner_enter makes the current user the owner of streamext's
+ * catalog tables, as foreign-key checks act as the referenced table's owner:
+ * the caller has checked the rights of the role that called it, and the
+ * tables stay closed to everybody else.  catalog_owner_leave undoes it.
+ */
+void
+catalog_owner_enter(Oid *saved_userid, int *saved_sec_context)
+{
+	HeapTuple	tup;
+	Oid			owner;
+
+	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(catalog_table_oid("subscription_def")));
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "cache lookup failed for streamext.subscription_def");
+	owner = ((Form_pg_class) GETSTRUCT(tup))->relowner;
+	ReleaseSysCache(tup);
+	GetUserIdAndSecContext(saved_userid, saved_sec_context);
+	SetUserIdAndSecContext(owner, *saved_sec_context | SECURITY_LOCAL_USERID_CHANGE);
+}
+
+void
+catalog_owner_leave(Oid saved_userid, int saved_sec_context)
+{
+	SetUserIdAndSecContext(saved_userid, saved_sec_context);
 }

@@ -253,6 +253,8 @@ close_window(ViewPlan *plan, WindowGroups *wg, SPIPlanPtr insert,
 		}
 		having = view_plan_output(plan, wg->start, keys, keynulls, gs->values,
 								  values, outnulls);
+		if (having)
+			subscriptions_emit_row(plan, values, outnulls, wg->correction);
 		for (i = 0; i < natts; i++)
 			nulls[i] = outnulls[i] ? 'n' : ' ';
 		values[natts] = PointerGetDatum(group);

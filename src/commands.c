@@ -39,7 +39,6 @@ PG_FUNCTION_INFO_V1(streamext_drop_stream);
 PG_FUNCTION_INFO_V1(streamext_create_view);
 PG_FUNCTION_INFO_V1(streamext_drop_view);
 
-static void check_setup(void);
 static bool attribute_is_not_null(Oid relid, AttrNumber attno);
 static void spi_exec(const char *sql, int expected);
 static void check_stream_owner(Oid relid);
@@ -49,7 +48,7 @@ static char *column_list(Query *query, bool windowed, bool typed);
  * check_setup refuses to work without the settings streamext needs, and
  * names the one to change.
  */
-static void
+void
 check_setup(void)
 {
 	if (StreamextState == NULL)
@@ -222,6 +221,7 @@ streamext_drop_stream(PG_FUNCTION_ARGS)
 	StringInfoData sql;
 	List	   *views;
 	ListCell   *lc;
+	char	   *subname;
 
 	check_setup();
 	if (!catalog_is_stream(relid, &dummy))
@@ -244,6 +244,11 @@ streamext_drop_stream(PG_FUNCTION_ARGS)
 							get_rel_name(relid), row->name),
 					 errhint("Drop its views first with streamext.drop_view().")));
 	}
+	if ((subname = subscription_on_source(relid)) != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
+				 errmsg("stream \"%s\" has subscription \"%s\"", get_rel_name(relid), subname),
+				 errhint("Drop its subscriptions first with streamext.drop_subscription().")));
 
 	qualname = quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
 										  get_rel_name(relid));
@@ -470,6 +475,7 @@ streamext_drop_view(PG_FUNCTION_ARGS)
 	ListCell   *lc;
 	ViewCatalogRow *found = NULL;
 	StringInfoData sql;
+	char	   *subname;
 
 	check_setup();
 	views = catalog_load_views(CurrentMemoryContext);
@@ -487,6 +493,11 @@ streamext_drop_view(PG_FUNCTION_ARGS)
 				 errhint("streamext.views lists the continuous views.")));
 	if (!pg_class_ownercheck(found->view_relid, GetUserId()))
 		aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_VIEW, name);
+	if ((subname = subscription_on_source(found->view_relid)) != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
+				 errmsg("continuous view \"%s\" has subscription \"%s\"", name, subname),
+				 errhint("Drop its subscriptions first with streamext.drop_subscription().")));
 
 	initStringInfo(&sql);
 	appendStringInfo(&sql, "DELETE FROM streamext.view_def WHERE id = %d;", found->id);

@@ -3,9 +3,10 @@
  * decoder.c
  *	  streamext's logical decoding output plugin.  The worker decodes WAL
  *	  in-process through it: committed inserts into streams are handed to
- *	  the views of their stream as tuples, in commit order, without a text
- *	  round trip; commits that change streamext's view catalog are flagged
- *	  so the worker reloads its views at exactly that point of the WAL.
+ *	  the views and subscriptions of their stream as tuples, in commit
+ *	  order, without a text round trip; commits that change streamext's view
+ *	  or subscription catalog are flagged so the worker reloads them at
+ *	  exactly that point of the WAL.
  *
  *	  Used through any other interface (no DecodeTarget attached), the
  *	  plugin produces nothing.
@@ -100,7 +101,7 @@ decoder_change(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 
 	if (target == NULL)
 		return;
-	if (relid == target->view_catalog_relid)
+	if (relid == target->view_catalog_relid || relid == target->sub_catalog_relid)
 	{
 		target->txn_changes_catalog = true;
 		return;
@@ -121,6 +122,7 @@ decoder_change(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 										RelationGetDescr(relation));
 		pi->commit_time = txn->xact_time.commit_time;
 		pi->final_lsn = txn->final_lsn;
+		pi->end_lsn = txn->end_lsn;
 		target->pending = lappend(target->pending, pi);
 		MemoryContextSwitchTo(old);
 	}
@@ -149,10 +151,20 @@ decoder_change(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 
 		if (txn->final_lsn <= plan->start_lsn)
 			continue;
+		plan->txn_end = txn->end_lsn;
 		if (txn->end_lsn == target->isolate_txn_end)
 			apply_isolated(plan, st->slot, txn);
 		else
 			view_plan_apply_event(plan, st->slot, txn->xact_time.commit_time);
+	}
+	foreach(lc, st->subs)
+	{
+		SubscriptionPlan *sub = lfirst(lc);
+
+		if (txn->final_lsn <= sub->start_lsn || txn->end_lsn <= sub->delivered_lsn)
+			continue;
+		subscription_apply_event(sub, st->slot, txn->xact_time.commit_time,
+								 txn->final_lsn, txn->end_lsn == target->isolate_txn_end);
 	}
 	ExecClearTuple(st->slot);
 	if (flat != NULL)

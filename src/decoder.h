@@ -17,6 +17,7 @@ typedef struct StreamTarget
 	Oid			relid;			/* hash key */
 	TupleTableSlot *slot;		/* holds the decoded tuple */
 	List	   *plans;			/* ViewPlan of this stream */
+	List	   *subs;			/* SubscriptionPlan of this stream */
 	uint64		events;
 } StreamTarget;
 
@@ -26,6 +27,7 @@ typedef struct PendingInsert
 	HeapTuple	tuple;
 	TimestampTz commit_time;
 	XLogRecPtr	final_lsn;
+	XLogRecPtr	end_lsn;
 } PendingInsert;
 
 typedef struct DecodeTarget
@@ -33,6 +35,7 @@ typedef struct DecodeTarget
 	HTAB	   *streams;		/* relid -> StreamTarget */
 	StreamTarget *last_stream;	/* the stream of the last change */
 	Oid			view_catalog_relid;
+	Oid			sub_catalog_relid;
 	RepOriginId own_origin;
 	XLogRecPtr	applied_upto;	/* commits ending at or before this are applied */
 

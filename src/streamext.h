@@ -156,6 +156,7 @@ typedef struct ViewGroup
 	int64		gid;			/* unique within its view, keys shared memory */
 	bool		dirty_shmem;	/* changed since last published */
 	bool		dirty_disk;		/* changed since last checkpoint */
+	XLogRecPtr	changed_lsn;	/* end of the last commit that changed it */
 	AggValue	values[FLEXIBLE_ARRAY_MEMBER];
 } ViewGroup;
 
@@ -168,6 +169,7 @@ typedef struct WindowGroups
 	int64		ngroups;
 	bool		any_dirty;
 	bool		correction;		/* late events for a window already closed */
+	XLogRecPtr	changed_lsn;	/* greatest changed_lsn of its groups */
 } WindowGroups;
 
 /* view_def.c: a continuous view compiled for evaluation */
@@ -181,7 +183,9 @@ typedef struct ViewPlan
 	AttrNumber	time_attno;		/* InvalidAttrNumber: commit time */
 	WindowSpec	window;
 	XLogRecPtr	start_lsn;		/* commits at or before this are in its backfill */
+	XLogRecPtr	txn_end;		/* end of the commit whose events are applied */
 	MemoryContext cxt;
+	List	   *subscriptions;	/* SubscriptionPlan reading this view */
 
 	/* per event */
 	ExprState  *where;
@@ -252,6 +256,7 @@ typedef struct ViewCatalogRow
 	XLogRecPtr	start_lsn;
 } ViewCatalogRow;
 
+extern void report_in_query(const char *query_text);
 extern Query *view_def_analyze(const char *query_text, Oid *stream_relid);
 extern ViewPlan *view_plan_build(const ViewCatalogRow *row, MemoryContext parent);
 extern void view_plan_free(ViewPlan *plan);
@@ -295,6 +300,10 @@ extern List *catalog_load_views(MemoryContext cxt);
 extern List *catalog_load_views_filtered(MemoryContext cxt, int32 only_id);
 extern List *catalog_load_views_snapshot(MemoryContext cxt, Snapshot snapshot);
 extern bool catalog_is_stream(Oid relid, AttrNumber *time_attno);
+extern Oid	catalog_subscription_table_oid(void);
+extern List *catalog_load_subscriptions(MemoryContext cxt);
+extern void catalog_owner_enter(Oid *saved_userid, int *saved_sec_context);
+extern void catalog_owner_leave(Oid saved_userid, int saved_sec_context);
 extern bool streamext_extension_exists(void);
 
 /* state_shmem.c */
@@ -326,6 +335,86 @@ typedef struct SharedGroupCopy
 extern List *state_shmem_read_view(StreamextDbSlot *slot, int32 view_id,
 								   bool *found, bool *incomplete);
 
+/* subscriptions, as the worker runs them */
+typedef enum SubNotify
+{
+	SUB_NOTIFY_EVENT,			/* one NOTIFY per entry */
+	SUB_NOTIFY_BATCH,			/* one NOTIFY per written batch */
+	SUB_NOTIFY_NONE				/* poll only */
+} SubNotify;
+
+typedef struct SubEntry
+{
+	int64		position;
+	const char *kind;			/* event, window, correction, change */
+	TimestampTz committed_at;
+	char	   *json;
+} SubEntry;
+
+typedef struct SubscriptionPlan
+{
+	int32		id;
+	char	   *name;
+	Oid			owner;			/* filters run with its rights */
+	Oid			source_relid;	/* a stream, or a continuous view's relation */
+	int32		view_id;		/* 0: the source is a stream */
+	bool		emit_changes;	/* view sources: every update, not final rows */
+	char	   *channel;
+	SubNotify	notify;
+	XLogRecPtr	start_lsn;		/* commits at or before this are not its */
+	XLogRecPtr	delivered_lsn;	/* commits ending at or before this are queued */
+	XLogRecPtr	persisted_lsn;	/* delivered_lsn as last written */
+	int64		newest_position;
+	struct ViewPlan *view;		/* view sources: the view's plan */
+	MemoryContext cxt;
+	MemoryContext pending_cxt;	/* entries and dead letters not written yet */
+	ExprState  *filter;			/* NULL: every event */
+	char	   *broken;			/* why the filter cannot run, or NULL */
+	int			broken_code;
+	ExprContext *econtext;
+	TupleDesc	rowdesc;		/* view sources: the view's row, blessed */
+	TupleTableSlot *rowslot;
+	List	   *pending;		/* SubEntry, in position order */
+	List	   *new_dead_letters;	/* DeadLetter */
+} SubscriptionPlan;
+
+typedef struct SubscriptionCatalogRow
+{
+	int32		id;
+	char	   *name;
+	Oid			owner;
+	Oid			source_relid;
+	int32		view_id;
+	char	   *filter_tree;
+	char	   *channel;
+	char	   *notify;
+	char	   *emit;
+	XLogRecPtr	start_lsn;
+	XLogRecPtr	delivered_lsn;
+	int64		newest_position;
+} SubscriptionCatalogRow;
+
+/* subscription_def.c: filters, shared by create_subscription and the worker */
+extern Node *subscription_filter_analyze(const char *filter, Oid source_relid);
+extern ExprState *subscription_filter_compile(const char *filter_tree, Oid owner);
+extern bool subscription_filter_eval(SubscriptionPlan *sub, TupleTableSlot *row);
+extern void subscription_lookup(const char *name, Oid caller, int32 *id, Oid *owner,
+								Oid *source_relid);
+extern char *subscription_on_source(Oid relid);
+
+/* subscription.c: the worker's side */
+extern List *subscriptions_load(List *plans, MemoryContext cxt);
+extern void subscriptions_free(List *subs);
+extern void subscription_apply_event(SubscriptionPlan *sub, TupleTableSlot *event,
+									 TimestampTz commit_time, XLogRecPtr final_lsn,
+									 bool isolated);
+extern void subscriptions_emit_row(ViewPlan *plan, Datum *values, bool *nulls,
+								   bool correction);
+extern void subscriptions_collect(List *subs, XLogRecPtr upto);
+extern bool subscriptions_have_pending(List *subs);
+extern void subscriptions_write(List *subs);
+extern TupleTableSlot *subscription_event_slot(SubscriptionPlan *sub);
+
 /* checkpoint.c */
 extern void checkpoint_write(StreamextDbSlot *slot, List *plans,
 							 XLogRecPtr lsn, TimestampTz commit_time);
@@ -334,6 +423,9 @@ extern void checkpoint_write_backfill(ViewPlan *plan);
 extern void checkpoint_clear_view(int32 view_id, Oid closed_relid);
 extern void state_blob_build(ViewPlan *plan, TimestampTz wstart,
 							 TupleHashEntry entry, ViewGroup *gs, StringInfo buf);
+
+/* commands.c */
+extern void check_setup(void);
 
 /* hooks.c */
 extern void streamext_install_hooks(void);

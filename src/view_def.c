@@ -57,7 +57,6 @@ typedef struct RewriteContext
 static void refuse(const char *what, const char *hint);
 static List *parse_view_query(const char *query_text);
 static Query *analyze_view_query(RawStmt *stmt, const char *query_text);
-static void report_in_view_query(const char *query_text);
 static bool collect_aggs_walker(Node *node, CollectAggsContext *ctx);
 static Node *rewrite_output_mutator(Node *node, RewriteContext *ctx);
 
@@ -74,12 +73,12 @@ refuse(const char *what, const char *hint)
 }
 
 /*
- * report_in_view_query rethrows the current error with its position moved
- * into the view's query text, which psql then shows as the internal query,
- * instead of pointing into the create_view call around it.
+ * report_in_query rethrows the current error with its position moved into
+ * query_text (a view's query, a subscription's filter), which psql then
+ * shows as the internal query, instead of pointing into the call around it.
  */
-static void
-report_in_view_query(const char *query_text)
+void
+report_in_query(const char *query_text)
 {
 	ErrorData  *edata = CopyErrorData();
 
@@ -109,7 +108,7 @@ parse_view_query(const char *query_text)
 	PG_CATCH();
 	{
 		MemoryContextSwitchTo(cxt);
-		report_in_view_query(query_text);
+		report_in_query(query_text);
 	}
 	PG_END_TRY();
 	return raw;
@@ -131,7 +130,7 @@ analyze_view_query(RawStmt *stmt, const char *query_text)
 	PG_CATCH();
 	{
 		MemoryContextSwitchTo(cxt);
-		report_in_view_query(query_text);
+		report_in_query(query_text);
 	}
 	PG_END_TRY();
 	return query;
@@ -531,6 +530,7 @@ view_plan_window(ViewPlan *plan, TimestampTz wstart, bool create)
 									ALLOCSET_DEFAULT_SIZES);
 	wg->ngroups = 0;
 	wg->any_dirty = false;
+	wg->changed_lsn = InvalidXLogRecPtr;
 	wg->correction = (plan->window.kind != WINDOW_NONE &&
 					  window_end_for(&plan->window, wstart) <= plan->closed_upto);
 
@@ -667,7 +667,9 @@ view_plan_apply_event(ViewPlan *plan, TupleTableSlot *event, TimestampTz commit_
 
 	gs->dirty_shmem = true;
 	gs->dirty_disk = true;
+	gs->changed_lsn = plan->txn_end;
 	wg->any_dirty = true;
+	wg->changed_lsn = Max(wg->changed_lsn, plan->txn_end);
 	plan->events++;
 }
 

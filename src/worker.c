@@ -52,6 +52,8 @@ typedef struct WorkerState
 	char		slot_name[NAMEDATALEN];
 	MemoryContext cxt;			/* plans */
 	List	   *plans;
+	List	   *subs;			/* SubscriptionPlan */
+	List	   *new_subs;		/* loaded by the last reload */
 	DecodeTarget target;
 	LogicalDecodingContext *ctx;
 	TimestampTz last_checkpoint;
@@ -65,10 +67,11 @@ static void trust_own_output_plugin(void);
 static void leave_for_good(bool drop_slot);
 static void ensure_slot(void);
 static List *reload_views(void);
-static void apply_pending(List *new_plans);
+static void apply_pending(List *new_plans, List *new_subs);
 static void check_extension(void);
 static ViewPlan *load_view(ViewCatalogRow *row);
 static void publish_all(bool all_groups);
+static void flush_subscriptions(void);
 static void checkpoint_now(void);
 static void decode_available(void);
 static void decode_with_isolation(void);
@@ -171,6 +174,8 @@ streamext_worker_main(Datum main_arg)
 	replorigin_session_origin = origin;
 
 	trust_own_output_plugin();
+	/* analysed trees need no search_path; functions they call get a safe one */
+	SetConfigOption("search_path", "pg_catalog, pg_temp", PGC_SUSET, PGC_S_OVERRIDE);
 	ensure_slot();
 	ReplicationSlotAcquire(W.slot_name, true);
 
@@ -188,6 +193,8 @@ streamext_worker_main(Datum main_arg)
 
 	state_shmem_reset(W.slot);
 	list_free(reload_views());
+	list_free(W.new_subs);
+	W.new_subs = NIL;
 	publish_all(false);
 
 	W.ctx = CreateDecodingContext(InvalidXLogRecPtr, NIL, false,
@@ -293,20 +300,27 @@ decode_available(void)
 		if (W.target.catalog_changed)
 		{
 			publish_all(false);
+			/* subscriptions are loaded afresh: write what they found so far */
+			flush_subscriptions();
 			/* the catalog change is decoded; wait until it is visible */
 			StartTransactionCommand();
 			XactLockTableWait(W.target.catalog_xid, NULL, NULL, XLTW_None);
 			CommitTransactionCommand();
 			W.target.catalog_changed = false;
-			apply_pending(reload_views());
+			apply_pending(reload_views(), W.new_subs);
+			W.new_subs = NIL;
 			/* new views appear with their creating transaction's events */
 			publish_all(false);
 		}
 		if (++records % PUBLISH_EVERY_RECORDS == 0)
+		{
 			publish_all(false);
+			flush_subscriptions();
+		}
 		CHECK_FOR_INTERRUPTS();
 	}
 	publish_all(false);
+	flush_subscriptions();
 
 	/* a closed window that late events corrected shows them after a checkpoint */
 	foreach(lc, W.plans)
@@ -359,9 +373,36 @@ publish_all(bool all_groups)
 }
 
 /*
+ * flush_subscriptions queues what the subscriptions found in the WAL decoded
+ * so far, in a transaction of its own whose commit notifies the listeners.
+ * It does not move the worker's origin: the views' durable position is the
+ * checkpoint's.
+ */
+static void
+flush_subscriptions(void)
+{
+	XLogRecPtr	upto = W.ctx->reader->EndRecPtr;
+
+	if (W.subs == NIL)
+		return;
+	SetCurrentStatementStartTimestamp();	/* now() of what it writes */
+	StartTransactionCommand();
+	subscriptions_collect(W.subs, upto);
+	if (subscriptions_have_pending(W.subs))
+	{
+		PushActiveSnapshot(GetTransactionSnapshot());
+		replorigin_session_origin_lsn = InvalidXLogRecPtr;
+		subscriptions_write(W.subs);
+		PopActiveSnapshot();
+	}
+	CommitTransactionCommand();
+}
+
+/*
  * checkpoint_now persists the views at the current read position and then
  * lets the slot release the WAL before it.  With nothing changed, only the
- * slot moves on.
+ * slot moves on.  Subscriptions are written in the same transaction: those
+ * of views get the windows it closes.
  */
 static void
 checkpoint_now(void)
@@ -370,10 +411,13 @@ checkpoint_now(void)
 
 	if (W.target.changed)
 	{
-		elog(LOG, "streamext checkpoint");
+		elog(DEBUG1, "streamext checkpoint");
+		SetCurrentStatementStartTimestamp();
 		StartTransactionCommand();
 		PushActiveSnapshot(GetTransactionSnapshot());
+		subscriptions_collect(W.subs, lsn);
 		checkpoint_write(W.slot, W.plans, lsn, W.target.last_commit_time);
+		subscriptions_write(W.subs);
 		PopActiveSnapshot();
 		CommitTransactionCommand();
 		W.target.changed = false;
@@ -455,12 +499,13 @@ load_view(ViewCatalogRow *row)
 }
 
 /*
- * apply_pending gives the views just created the events of the transaction
- * that created them, which create_view's backfill leaves to the worker.
- * Views created by later transactions started after it and get none.
+ * apply_pending gives the views and subscriptions just created the events of
+ * the transaction that created them, which create_view's backfill leaves to
+ * the worker.  Those created by later transactions started after it and get
+ * none.
  */
 static void
-apply_pending(List *new_plans)
+apply_pending(List *new_plans, List *new_subs)
 {
 	ListCell   *lc;
 	ListCell   *lc2;
@@ -468,6 +513,7 @@ apply_pending(List *new_plans)
 	if (W.target.pending == NIL)
 	{
 		list_free(new_plans);
+		list_free(new_subs);
 		return;
 	}
 	/* what decoding does for a transaction's changes, done here after it */
@@ -485,7 +531,18 @@ apply_pending(List *new_plans)
 			ViewPlan   *plan = lfirst(lc2);
 
 			if (plan->stream_relid == pi->relid && pi->final_lsn > plan->start_lsn)
+			{
+				plan->txn_end = pi->end_lsn;
 				view_plan_apply_event(plan, st->slot, pi->commit_time);
+			}
+		}
+		foreach(lc2, new_subs)
+		{
+			SubscriptionPlan *sub = lfirst(lc2);
+
+			if (sub->source_relid == pi->relid && pi->final_lsn > sub->start_lsn &&
+				pi->end_lsn > sub->delivered_lsn)
+				subscription_apply_event(sub, st->slot, pi->commit_time, pi->final_lsn, false);
 		}
 		ExecClearTuple(st->slot);
 		W.target.changed = true;
@@ -494,6 +551,7 @@ apply_pending(List *new_plans)
 	W.target.pending = NIL;
 	MemoryContextReset(W.target.pending_cxt);
 	list_free(new_plans);
+	list_free(new_subs);
 }
 
 /*
@@ -524,6 +582,7 @@ reload_views(void)
 		leave_for_good(true);
 	}
 	W.target.view_catalog_relid = catalog_view_table_oid();
+	W.target.sub_catalog_relid = catalog_subscription_table_oid();
 	rows = catalog_load_views(CurrentMemoryContext);
 
 	/* forget dropped views */
@@ -565,6 +624,30 @@ reload_views(void)
 		MemoryContextSwitchTo(old);
 	}
 
+	/* subscriptions, whose entries were written before the reload */
+	{
+		List	   *old_subs = W.subs;
+
+		W.subs = subscriptions_load(W.plans, W.cxt);
+		W.new_subs = NIL;
+		foreach(lc, W.subs)
+		{
+			SubscriptionPlan *sub = lfirst(lc);
+			bool		known = false;
+
+			foreach(lc2, old_subs)
+				if (((SubscriptionPlan *) lfirst(lc2))->id == sub->id)
+					known = true;
+			if (!known)
+			{
+				old = MemoryContextSwitchTo(W.cxt);
+				W.new_subs = lappend(W.new_subs, sub);
+				MemoryContextSwitchTo(old);
+			}
+		}
+		subscriptions_free(old_subs);
+	}
+
 	/* streams -> views; a stream's event count survives the reload */
 	W.target.last_stream = NULL;
 	if (W.target.streams == NULL)
@@ -585,7 +668,9 @@ reload_views(void)
 		while ((st = hash_seq_search(&status)) != NULL)
 		{
 			list_free(st->plans);
+			list_free(st->subs);
 			st->plans = NIL;
+			st->subs = NIL;
 			st->slot = NULL;	/* its plan may be gone */
 		}
 	}
@@ -599,6 +684,7 @@ reload_views(void)
 		if (!found)
 		{
 			st->plans = NIL;
+			st->subs = NIL;
 			st->events = 0;
 		}
 		if (st->slot == NULL)
@@ -607,14 +693,36 @@ reload_views(void)
 		st->plans = lappend(st->plans, plan);
 		MemoryContextSwitchTo(old);
 	}
+	foreach(lc, W.subs)
 	{
-		/* streams left without views are forgotten */
+		SubscriptionPlan *sub = lfirst(lc);
+		StreamTarget *st;
+		bool		found;
+
+		if (sub->view_id != 0)
+			continue;
+		st = hash_search(W.target.streams, &sub->source_relid, HASH_ENTER, &found);
+		if (!found)
+		{
+			st->plans = NIL;
+			st->subs = NIL;
+			st->events = 0;
+			st->slot = NULL;
+		}
+		if (st->slot == NULL)
+			st->slot = subscription_event_slot(sub);
+		old = MemoryContextSwitchTo(W.cxt);
+		st->subs = lappend(st->subs, sub);
+		MemoryContextSwitchTo(old);
+	}
+	{
+		/* streams left without views or subscriptions are forgotten */
 		HASH_SEQ_STATUS status;
 		StreamTarget *st;
 
 		hash_seq_init(&status, W.target.streams);
 		while ((st = hash_seq_search(&status)) != NULL)
-			if (st->plans == NIL)
+			if (st->plans == NIL && st->subs == NIL)
 				hash_search(W.target.streams, &st->relid, HASH_REMOVE, NULL);
 	}
 	PopActiveSnapshot();

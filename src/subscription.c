@@ -1,0 +1,676 @@
+/*-------------------------------------------------------------------------
+ *
+ * subscription.c
+ *	  Subscriptions as the worker runs them: positions, the queue, NOTIFY.
+ *
+ *	  The worker decodes commits in commit order, so numbering the entries
+ *	  of a subscription as they are found gives gap-free positions in commit
+ *	  order.  Entries wait in memory until the end of the decoded batch, then
+ *	  go to streamext.subscription_queue together with the subscription's
+ *	  progress (the WAL position up to which everything is queued) in one
+ *	  transaction, whose commit delivers the NOTIFYs.  After a crash the
+ *	  worker decodes again from its last checkpoint and skips, for each
+ *	  subscription, the commits at or below its progress: every entry is
+ *	  queued exactly once and gets the same position.
+ *
+ *	  A continuous view's subscribers get its rows instead of events: each
+ *	  closed window once (and again when late events correct it), from the
+ *	  checkpoint that closes it, or every change of a group, once per batch.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "commands/async.h"
+#include "executor/executor.h"
+#include "executor/spi.h"
+#include "funcapi.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/json.h"
+#include "utils/memutils.h"
+#include "utils/pg_lsn.h"
+#include "utils/rel.h"
+#include "utils/resowner.h"
+#include "utils/timestamp.h"
+
+#include "streamext.h"
+
+/* async.c refuses payloads of this length or more */
+#define NOTIFY_PAYLOAD_LIMIT (BLCKSZ - NAMEDATALEN - 128)
+
+#define QUEUE_BATCH 5000
+
+static SubscriptionPlan *subscription_build(SubscriptionCatalogRow *row, List *plans,
+											MemoryContext parent);
+static void add_entry(SubscriptionPlan *sub, const char *kind, TimestampTz at,
+					  const char *json);
+static void add_dead_letter(SubscriptionPlan *sub, XLogRecPtr lsn, int sqlerrcode,
+							const char *message, const char *event);
+static void emit_view_row(SubscriptionPlan *sub, Datum *values, bool *nulls,
+						  const char *kind);
+static void collect_changes(SubscriptionPlan *sub, XLogRecPtr upto);
+static bool lock_subscription(int32 id);
+static void write_entries(SubscriptionPlan *sub, List *entries);
+static void write_dead_letters(SubscriptionPlan *sub);
+static void notify_entries(SubscriptionPlan *sub);
+
+/*
+ * subscription_build prepares a subscription for the worker.  A filter that
+ * cannot be compiled (its owner lost a privilege, say) leaves the
+ * subscription broken: its events become dead letters, none is lost.
+ */
+static SubscriptionPlan *
+subscription_build(SubscriptionCatalogRow *row, List *plans, MemoryContext parent)
+{
+	MemoryContext cxt = AllocSetContextCreate(parent, "streamext subscription",
+											  ALLOCSET_SMALL_SIZES);
+	MemoryContext old = MemoryContextSwitchTo(cxt);
+	SubscriptionPlan *sub = palloc0(sizeof(SubscriptionPlan));
+	ResourceOwner owner = CurrentResourceOwner;
+	ListCell   *lc;
+
+	sub->cxt = cxt;
+	sub->pending_cxt = AllocSetContextCreate(cxt, "streamext subscription entries",
+											 ALLOCSET_DEFAULT_SIZES);
+	sub->id = row->id;
+	sub->name = pstrdup(row->name);
+	sub->owner = row->owner;
+	sub->source_relid = row->source_relid;
+	sub->view_id = row->view_id;
+	sub->emit_changes = (strcmp(row->emit, "changes") == 0);
+	sub->channel = pstrdup(row->channel);
+	sub->notify = strcmp(row->notify, "event") == 0 ? SUB_NOTIFY_EVENT :
+		strcmp(row->notify, "batch") == 0 ? SUB_NOTIFY_BATCH : SUB_NOTIFY_NONE;
+	sub->start_lsn = row->start_lsn;
+	sub->delivered_lsn = row->delivered_lsn;
+	sub->persisted_lsn = row->delivered_lsn;
+	sub->newest_position = row->newest_position;
+	sub->econtext = CreateStandaloneExprContext();
+
+	if (sub->view_id != 0)
+	{
+		foreach(lc, plans)
+			if (((ViewPlan *) lfirst(lc))->id == sub->view_id)
+				sub->view = lfirst(lc);
+		if (sub->view == NULL)
+		{
+			MemoryContextSwitchTo(old);
+			MemoryContextDelete(cxt);
+			ereport(WARNING,
+					(errmsg("streamext cannot deliver subscription \"%s\": its continuous view is not maintained",
+							row->name)));
+			return NULL;
+		}
+		sub->rowdesc = BlessTupleDesc(CreateTupleDescCopy(sub->view->outdesc));
+		sub->rowslot = MakeSingleTupleTableSlot(sub->rowdesc, &TTSOpsVirtual);
+	}
+
+	if (row->filter_tree != NULL)
+	{
+		BeginInternalSubTransaction(NULL);
+		/* the compiled filter lives as long as the subscription */
+		MemoryContextSwitchTo(cxt);
+		PG_TRY();
+		{
+			sub->filter = subscription_filter_compile(row->filter_tree, row->owner);
+			ReleaseCurrentSubTransaction();
+		}
+		PG_CATCH();
+		{
+			ErrorData  *edata;
+
+			MemoryContextSwitchTo(cxt);
+			edata = CopyErrorData();
+			FlushErrorState();
+			RollbackAndReleaseCurrentSubTransaction();
+			sub->broken = pstrdup(edata->message);
+			sub->broken_code = edata->sqlerrcode;
+			ereport(WARNING,
+					(errcode(edata->sqlerrcode),
+					 errmsg("streamext cannot evaluate the filter of subscription \"%s\": %s",
+							row->name, edata->message),
+					 errdetail("Its events become dead letters until the subscription is defined again.")));
+		}
+		PG_END_TRY();
+		CurrentResourceOwner = owner;
+	}
+	MemoryContextSwitchTo(old);
+	return sub;
+}
+
+/*
+ * subscriptions_load builds every subscription of the catalog, linking
+ * those of continuous views to the view's plan.  Runs in a transaction.
+ */
+List *
+subscriptions_load(List *plans, MemoryContext cxt)
+{
+	List	   *result = NIL;
+	ListCell   *lc;
+
+	foreach(lc, plans)
+		((ViewPlan *) lfirst(lc))->subscriptions = NIL;
+	foreach(lc, catalog_load_subscriptions(CurrentMemoryContext))
+	{
+		SubscriptionPlan *sub = subscription_build(lfirst(lc), plans, cxt);
+		MemoryContext old;
+
+		if (sub == NULL)
+			continue;
+		old = MemoryContextSwitchTo(cxt);
+		result = lappend(result, sub);
+		if (sub->view != NULL)
+			sub->view->subscriptions = lappend(sub->view->subscriptions, sub);
+		MemoryContextSwitchTo(old);
+	}
+	return result;
+}
+
+/*
+ * subscriptions_free forgets subscriptions whose entries have been written.
+ */
+void
+subscriptions_free(List *subs)
+{
+	ListCell   *lc;
+
+	foreach(lc, subs)
+	{
+		SubscriptionPlan *sub = lfirst(lc);
+
+		FreeExprContext(sub->econtext, true);
+		MemoryContextDelete(sub->cxt);
+	}
+	list_free(subs);
+}
+
+/*
+ * subscription_event_slot makes a slot for events of a stream that only
+ * subscriptions read.
+ */
+TupleTableSlot *
+subscription_event_slot(SubscriptionPlan *sub)
+{
+	Relation	rel = table_open(sub->source_relid, AccessShareLock);
+	MemoryContext old = MemoryContextSwitchTo(sub->cxt);
+	TupleTableSlot *slot;
+
+	slot = MakeSingleTupleTableSlot(CreateTupleDescCopy(RelationGetDescr(rel)),
+									&TTSOpsHeapTuple);
+	MemoryContextSwitchTo(old);
+	table_close(rel, AccessShareLock);
+	return slot;
+}
+
+/*
+ * add_entry gives the next position to an entry and keeps it until the
+ * batch is written.
+ */
+static void
+add_entry(SubscriptionPlan *sub, const char *kind, TimestampTz at, const char *json)
+{
+	MemoryContext old = MemoryContextSwitchTo(sub->pending_cxt);
+	SubEntry   *e = palloc(sizeof(SubEntry));
+
+	e->position = ++sub->newest_position;
+	e->kind = kind;
+	e->committed_at = at;
+	e->json = pstrdup(json);
+	sub->pending = lappend(sub->pending, e);
+	MemoryContextSwitchTo(old);
+}
+
+/*
+ * add_dead_letter sets aside an event or row the subscription could not
+ * evaluate.
+ */
+static void
+add_dead_letter(SubscriptionPlan *sub, XLogRecPtr lsn, int sqlerrcode,
+				const char *message, const char *event)
+{
+	MemoryContext old = MemoryContextSwitchTo(sub->pending_cxt);
+	DeadLetter *dl = palloc(sizeof(DeadLetter));
+
+	dl->commit_lsn = lsn;
+	dl->sqlerrcode = sqlerrcode;
+	dl->message = pstrdup(message);
+	dl->event = pstrdup(event);
+	sub->new_dead_letters = lappend(sub->new_dead_letters, dl);
+	MemoryContextSwitchTo(old);
+}
+
+/*
+ * row_json is a row as JSON text, by PostgreSQL's own row_to_json.
+ */
+static char *
+row_json(Datum row)
+{
+	return TextDatumGetCString(DirectFunctionCall1(row_to_json, row));
+}
+
+/*
+ * subscription_apply_event queues an event of a committed transaction when
+ * it passes the filter.  isolated: the transaction made a worker fail
+ * before, so a filter failing on this event sets it aside.
+ */
+void
+subscription_apply_event(SubscriptionPlan *sub, TupleTableSlot *event,
+						 TimestampTz commit_time, XLogRecPtr final_lsn, bool isolated)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	bool		pass = false;
+
+	if (sub->broken != NULL)
+	{
+		MemoryContextSwitchTo(sub->econtext->ecxt_per_tuple_memory);
+		add_dead_letter(sub, final_lsn, sub->broken_code, sub->broken,
+						row_json(ExecFetchSlotHeapTupleDatum(event)));
+		MemoryContextSwitchTo(cxt);
+		ResetExprContext(sub->econtext);
+		return;
+	}
+	if (!isolated)
+		pass = subscription_filter_eval(sub, event);
+	else
+	{
+		ResourceOwner owner = CurrentResourceOwner;
+
+		BeginInternalSubTransaction(NULL);
+		PG_TRY();
+		{
+			pass = subscription_filter_eval(sub, event);
+			ReleaseCurrentSubTransaction();
+		}
+		PG_CATCH();
+		{
+			ErrorData  *edata;
+
+			MemoryContextSwitchTo(cxt);
+			edata = CopyErrorData();
+			FlushErrorState();
+			RollbackAndReleaseCurrentSubTransaction();
+			MemoryContextSwitchTo(cxt);
+			CurrentResourceOwner = owner;
+			add_dead_letter(sub, final_lsn, edata->sqlerrcode, edata->message,
+							row_json(ExecFetchSlotHeapTupleDatum(event)));
+			FreeErrorData(edata);
+			return;
+		}
+		PG_END_TRY();
+		MemoryContextSwitchTo(cxt);
+		CurrentResourceOwner = owner;
+	}
+	if (!pass)
+		return;
+	MemoryContextSwitchTo(sub->econtext->ecxt_per_tuple_memory);
+	add_entry(sub, "event", commit_time, row_json(ExecFetchSlotHeapTupleDatum(event)));
+	MemoryContextSwitchTo(cxt);
+	ResetExprContext(sub->econtext);
+}
+
+/*
+ * emit_view_row queues a row of a continuous view when it passes the
+ * filter.  Rows come from checkpoints and batch ends, not from one event,
+ * so a filter failing on a row always sets that row aside.
+ */
+static void
+emit_view_row(SubscriptionPlan *sub, Datum *values, bool *nulls, const char *kind)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	ResourceOwner owner = CurrentResourceOwner;
+	TupleTableSlot *slot = sub->rowslot;
+	HeapTuple	tuple;
+	char	   *json;
+	bool		pass = true;
+	int			i;
+
+	ExecClearTuple(slot);
+	for (i = 0; i < sub->rowdesc->natts; i++)
+	{
+		slot->tts_values[i] = values[i];
+		slot->tts_isnull[i] = nulls[i];
+	}
+	ExecStoreVirtualTuple(slot);
+	tuple = heap_form_tuple(sub->rowdesc, values, nulls);
+	json = row_json(HeapTupleGetDatum(tuple));
+
+	if (sub->broken != NULL)
+	{
+		add_dead_letter(sub, sub->delivered_lsn, sub->broken_code, sub->broken, json);
+		pass = false;
+	}
+	else if (sub->filter != NULL)
+	{
+		BeginInternalSubTransaction(NULL);
+		PG_TRY();
+		{
+			pass = subscription_filter_eval(sub, slot);
+			ReleaseCurrentSubTransaction();
+		}
+		PG_CATCH();
+		{
+			ErrorData  *edata;
+
+			MemoryContextSwitchTo(cxt);
+			edata = CopyErrorData();
+			FlushErrorState();
+			RollbackAndReleaseCurrentSubTransaction();
+			pass = false;
+			add_dead_letter(sub, sub->delivered_lsn, edata->sqlerrcode, edata->message, json);
+			FreeErrorData(edata);
+		}
+		PG_END_TRY();
+		MemoryContextSwitchTo(cxt);
+		CurrentResourceOwner = owner;
+	}
+	if (pass)
+		add_entry(sub, kind, GetCurrentTimestamp(), json);
+	pfree(json);
+	heap_freetuple(tuple);
+}
+
+/*
+ * subscriptions_emit_row hands the row of a window being closed to the
+ * view's subscriptions: final rows to 'final' ones, corrections to all.
+ */
+void
+subscriptions_emit_row(ViewPlan *plan, Datum *values, bool *nulls, bool correction)
+{
+	ListCell   *lc;
+
+	foreach(lc, plan->subscriptions)
+	{
+		SubscriptionPlan *sub = lfirst(lc);
+
+		if (sub->emit_changes && !correction)
+			continue;
+		emit_view_row(sub, values, nulls, correction ? "correction" : "window");
+	}
+}
+
+/*
+ * collect_changes queues the current row of every group of the view that
+ * a commit after the subscription's progress changed.  Windows holding late
+ * events are left to the checkpoint, which combines them with the closed
+ * row first.
+ */
+static void
+collect_changes(SubscriptionPlan *sub, XLogRecPtr upto)
+{
+	ViewPlan   *plan = sub->view;
+	MemoryContext tmp = AllocSetContextCreate(CurrentMemoryContext, "streamext changes",
+											  ALLOCSET_DEFAULT_SIZES);
+	MemoryContext old = MemoryContextSwitchTo(tmp);
+	int			natts = plan->outdesc->natts;
+	Datum	   *out = palloc(sizeof(Datum) * natts);
+	bool	   *outnulls = palloc(sizeof(bool) * natts);
+	Datum	   *keys = palloc(sizeof(Datum) * Max(plan->nkeys, 1));
+	bool	   *keynulls = palloc(sizeof(bool) * Max(plan->nkeys, 1));
+	AggValue   *copy = palloc0(sizeof(AggValue) * Max(plan->naggs, 1));
+	MemoryContext groupcxt = AllocSetContextCreate(tmp, "streamext change",
+												   ALLOCSET_DEFAULT_SIZES);
+	HASH_SEQ_STATUS status;
+	WindowGroups *wg;
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	hash_seq_init(&status, plan->windows);
+	while ((wg = hash_seq_search(&status)) != NULL)
+	{
+		TupleHashIterator it;
+		TupleHashEntry entry;
+
+		if (wg->correction || wg->changed_lsn <= sub->delivered_lsn)
+			continue;
+		InitTupleHashIterator(wg->groups, &it);
+		while ((entry = ScanTupleHashTable(wg->groups, &it)) != NULL)
+		{
+			ViewGroup  *gs = (ViewGroup *) entry->additional;
+			int			i;
+
+			if (gs->changed_lsn <= sub->delivered_lsn)
+				continue;
+			/* finalising may change states: finalise a copy */
+			MemoryContextReset(groupcxt);
+			resetStringInfo(&buf);
+			agg_serialize_states(plan, gs->values, &buf, groupcxt);
+			agg_deserialize_states(plan, buf.data, buf.len, copy, groupcxt);
+			ExecStoreMinimalTuple(entry->firstTuple, plan->keyslot, false);
+			slot_getallattrs(plan->keyslot);
+			for (i = 0; i < plan->nkeys; i++)
+			{
+				keys[i] = plan->keyslot->tts_values[i];
+				keynulls[i] = plan->keyslot->tts_isnull[i];
+			}
+			if (view_plan_output(plan, wg->start, keys, keynulls, copy, out, outnulls))
+				emit_view_row(sub, out, outnulls, "change");
+		}
+	}
+	MemoryContextSwitchTo(old);
+	MemoryContextDelete(tmp);
+}
+
+/*
+ * subscriptions_collect marks everything decoded up to upto as delivered,
+ * queueing first the changes of views that 'changes' subscriptions want.
+ * Must run before a checkpoint closes windows.
+ */
+void
+subscriptions_collect(List *subs, XLogRecPtr upto)
+{
+	ListCell   *lc;
+
+	foreach(lc, subs)
+	{
+		SubscriptionPlan *sub = lfirst(lc);
+
+		if (sub->emit_changes && sub->view != NULL && upto > sub->delivered_lsn)
+			collect_changes(sub, upto);
+		sub->delivered_lsn = Max(sub->delivered_lsn, upto);
+	}
+}
+
+/*
+ * subscriptions_have_pending says whether a batch has something to write.
+ */
+bool
+subscriptions_have_pending(List *subs)
+{
+	ListCell   *lc;
+
+	foreach(lc, subs)
+	{
+		SubscriptionPlan *sub = lfirst(lc);
+
+		if (sub->pending != NIL || sub->new_dead_letters != NIL)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * lock_subscription keeps a subscription from being dropped while its
+ * entries are written; false when it was dropped already.
+ */
+static bool
+lock_subscription(int32 id)
+{
+	Oid			argtypes[1] = {INT4OID};
+	Datum		args[1];
+
+	args[0] = Int32GetDatum(id);
+	if (SPI_execute_with_args("SELECT 1 FROM streamext.subscription_def WHERE id = $1 FOR KEY SHARE",
+							  1, argtypes, args, NULL, false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "streamext: could not lock subscription");
+	return SPI_processed == 1;
+}
+
+/*
+ * write_entries inserts entries with one statement of arrays.
+ */
+static void
+write_entries(SubscriptionPlan *sub, List *entries)
+{
+	int			n = list_length(entries);
+	Datum	   *positions = palloc(sizeof(Datum) * n);
+	Datum	   *kinds = palloc(sizeof(Datum) * n);
+	Datum	   *events = palloc(sizeof(Datum) * n);
+	Datum	   *times = palloc(sizeof(Datum) * n);
+	Oid			argtypes[5] = {INT4OID, INT8ARRAYOID, TEXTARRAYOID, TEXTARRAYOID,
+	TIMESTAMPTZARRAYOID};
+	Datum		args[5];
+	ListCell   *lc;
+	int			i = 0;
+
+	foreach(lc, entries)
+	{
+		SubEntry   *e = lfirst(lc);
+
+		positions[i] = Int64GetDatum(e->position);
+		kinds[i] = CStringGetTextDatum(e->kind);
+		events[i] = CStringGetTextDatum(e->json);
+		times[i] = TimestampTzGetDatum(e->committed_at);
+		i++;
+	}
+	args[0] = Int32GetDatum(sub->id);
+	args[1] = PointerGetDatum(construct_array(positions, n, INT8OID, sizeof(int64),
+											  FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	args[2] = PointerGetDatum(construct_array(kinds, n, TEXTOID, -1, false, TYPALIGN_INT));
+	args[3] = PointerGetDatum(construct_array(events, n, TEXTOID, -1, false, TYPALIGN_INT));
+	args[4] = PointerGetDatum(construct_array(times, n, TIMESTAMPTZOID, sizeof(TimestampTz),
+											  FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	if (SPI_execute_with_args("INSERT INTO streamext.subscription_queue "
+							  "(subscription_id, position, kind, event, committed_at) "
+							  "SELECT $1, p, k, e::jsonb, t FROM unnest($2, $3, $4, $5) AS u(p, k, e, t)",
+							  5, argtypes, args, NULL, false, 0) != SPI_OK_INSERT)
+		elog(ERROR, "streamext: could not queue subscription entries");
+}
+
+/*
+ * write_dead_letters records what the subscription set aside.
+ */
+static void
+write_dead_letters(SubscriptionPlan *sub)
+{
+	ListCell   *lc;
+	Oid			argtypes[5] = {INT4OID, PG_LSNOID, TEXTOID, TEXTOID, TEXTOID};
+
+	foreach(lc, sub->new_dead_letters)
+	{
+		DeadLetter *dl = lfirst(lc);
+		Datum		args[5];
+
+		args[0] = Int32GetDatum(sub->id);
+		args[1] = LSNGetDatum(dl->commit_lsn);
+		args[2] = CStringGetTextDatum(unpack_sql_state(dl->sqlerrcode));
+		args[3] = CStringGetTextDatum(dl->message);
+		args[4] = CStringGetTextDatum(dl->event);
+		if (SPI_execute_with_args("INSERT INTO streamext.dead_letters "
+								  "(subscription_id, commit_lsn, sqlstate, message, event) "
+								  "VALUES ($1, $2, $3, $4, $5::jsonb)",
+								  5, argtypes, args, NULL, false, 0) != SPI_OK_INSERT)
+			elog(ERROR, "streamext: could not write dead letter");
+	}
+}
+
+/*
+ * notify_entries sends the subscription's NOTIFYs, delivered when the
+ * transaction that queues the entries commits.  A payload is the entry as
+ * JSON, or, where that would pass NOTIFY's limit, its position alone.
+ */
+static void
+notify_entries(SubscriptionPlan *sub)
+{
+	StringInfoData payload;
+	ListCell   *lc;
+
+	if (sub->notify == SUB_NOTIFY_NONE || sub->pending == NIL)
+		return;
+	initStringInfo(&payload);
+	if (sub->notify == SUB_NOTIFY_BATCH)
+	{
+		appendStringInfoString(&payload, "{\"subscription\": ");
+		escape_json(&payload, sub->name);
+		appendStringInfo(&payload, ", \"first\": " INT64_FORMAT ", \"last\": " INT64_FORMAT
+						 ", \"count\": %d}",
+						 ((SubEntry *) linitial(sub->pending))->position,
+						 ((SubEntry *) llast(sub->pending))->position,
+						 list_length(sub->pending));
+		Async_Notify(sub->channel, payload.data);
+		return;
+	}
+	foreach(lc, sub->pending)
+	{
+		SubEntry   *e = lfirst(lc);
+		int			head;
+
+		resetStringInfo(&payload);
+		appendStringInfoString(&payload, "{\"subscription\": ");
+		escape_json(&payload, sub->name);
+		appendStringInfo(&payload, ", \"position\": " INT64_FORMAT ", \"kind\": \"%s\"",
+						 e->position, e->kind);
+		head = payload.len;
+		appendStringInfo(&payload, ", \"event\": %s}", e->json);
+		if (payload.len >= NOTIFY_PAYLOAD_LIMIT)
+		{
+			payload.len = head;
+			payload.data[head] = '\0';
+			appendStringInfoString(&payload, ", \"truncated\": true}");
+		}
+		Async_Notify(sub->channel, payload.data);
+	}
+	pfree(payload.data);
+}
+
+/*
+ * subscriptions_write queues the entries found since the last write, with
+ * each subscription's progress, in the caller's transaction; its commit
+ * sends the NOTIFYs.
+ */
+void
+subscriptions_write(List *subs)
+{
+	ListCell   *lc;
+	Oid			argtypes[4] = {INT4OID, PG_LSNOID, INT8OID, BOOLOID};
+
+	SPI_connect();
+	foreach(lc, subs)
+	{
+		SubscriptionPlan *sub = lfirst(lc);
+		Datum		args[4];
+
+		if (sub->pending == NIL && sub->new_dead_letters == NIL &&
+			sub->delivered_lsn == sub->persisted_lsn)
+			continue;
+		if (lock_subscription(sub->id))
+		{
+			int			n = list_length(sub->pending);
+			int			i;
+
+			for (i = 0; i < n; i += QUEUE_BATCH)
+				write_entries(sub, list_truncate(list_copy_tail(sub->pending, i), QUEUE_BATCH));
+			write_dead_letters(sub);
+			args[0] = Int32GetDatum(sub->id);
+			args[1] = LSNGetDatum(sub->delivered_lsn);
+			args[2] = Int64GetDatum(sub->newest_position);
+			args[3] = BoolGetDatum(sub->notify != SUB_NOTIFY_NONE && sub->pending != NIL);
+			if (SPI_execute_with_args("UPDATE streamext.subscription_progress SET "
+									  "delivered_lsn = $2, newest_position = $3, "
+									  "last_notify = CASE WHEN $4 THEN now() ELSE last_notify END "
+									  "WHERE subscription_id = $1",
+									  4, argtypes, args, NULL, false, 0) != SPI_OK_UPDATE)
+				elog(ERROR, "streamext: could not record subscription progress");
+			notify_entries(sub);
+		}
+		sub->persisted_lsn = sub->delivered_lsn;
+		sub->pending = NIL;
+		sub->new_dead_letters = NIL;
+		MemoryContextReset(sub->pending_cxt);
+	}
+	SPI_finish();
+}
