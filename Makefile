@@ -17,6 +17,7 @@ OBJS = \
 	src/subscription_def.o \
 	src/subscription.o \
 	src/subscription_read.o \
+	src/subxact.o \
 	src/hooks.o
 
 EXTENSION = streamext

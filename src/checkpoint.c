@@ -289,30 +289,43 @@ write_progress(ViewPlan *plan)
 }
 
 /*
- * write_dead_letters records the events set aside since the last checkpoint,
- * in the checkpoint's transaction: once, like the states.
+ * dead_letters_write records events a view or subscription (owner_column
+ * names which, id which one) set aside, in the caller's transaction and SPI
+ * connection: once, like the states.
+ */
+void
+dead_letters_write(const char *owner_column, int32 id, List *letters)
+{
+	ListCell   *lc;
+	Oid			argtypes[5] = {INT4OID, PG_LSNOID, TEXTOID, TEXTOID, TEXTOID};
+	char	   *sql = psprintf("INSERT INTO streamext.dead_letters (%s, commit_lsn, sqlstate, message, event) "
+							   "VALUES ($1, $2, $3, $4, $5::jsonb)", owner_column);
+
+	foreach(lc, letters)
+	{
+		DeadLetter *dl = lfirst(lc);
+		Datum		args[5];
+
+		args[0] = Int32GetDatum(id);
+		args[1] = LSNGetDatum(dl->commit_lsn);
+		args[2] = CStringGetTextDatum(unpack_sql_state(dl->sqlerrcode));
+		args[3] = CStringGetTextDatum(dl->message);
+		args[4] = CStringGetTextDatum(dl->event);
+		if (SPI_execute_with_args(sql, 5, argtypes, args, NULL, false, 0) != SPI_OK_INSERT)
+			elog(ERROR, "streamext: could not write dead letter");
+	}
+}
+
+/*
+ * write_dead_letters records the events the view set aside since the last
+ * checkpoint.
  */
 static void
 write_dead_letters(ViewPlan *plan)
 {
 	ListCell   *lc;
-	Oid			argtypes[5] = {INT4OID, PG_LSNOID, TEXTOID, TEXTOID, TEXTOID};
 
-	foreach(lc, plan->new_dead_letters)
-	{
-		DeadLetter *dl = lfirst(lc);
-		Datum		args[5];
-
-		args[0] = Int32GetDatum(plan->id);
-		args[1] = LSNGetDatum(dl->commit_lsn);
-		args[2] = CStringGetTextDatum(unpack_sql_state(dl->sqlerrcode));
-		args[3] = CStringGetTextDatum(dl->message);
-		args[4] = CStringGetTextDatum(dl->event);
-		if (SPI_execute_with_args("INSERT INTO streamext.dead_letters (view_id, commit_lsn, sqlstate, message, event) "
-								  "VALUES ($1, $2, $3, $4, $5::jsonb)",
-								  5, argtypes, args, NULL, false, 0) != SPI_OK_INSERT)
-			elog(ERROR, "streamext: could not write dead letter");
-	}
+	dead_letters_write("view_id", plan->id, plan->new_dead_letters);
 	foreach(lc, plan->new_dead_letters)
 	{
 		pfree(((DeadLetter *) lfirst(lc))->message);

@@ -40,6 +40,13 @@ static void decoder_change(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 						   Relation relation, ReorderBufferChange *change);
 static void decoder_commit(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 						   XLogRecPtr commit_lsn);
+typedef struct IsolatedEvent
+{
+	ViewPlan   *plan;
+	TupleTableSlot *slot;
+	TimestampTz commit_time;
+} IsolatedEvent;
+
 static bool is_stream(Relation relation);
 static void apply_isolated(ViewPlan *plan, TupleTableSlot *slot, ReorderBufferTXN *txn);
 static bool decoder_filter_by_origin(LogicalDecodingContext *ctx,
@@ -200,6 +207,17 @@ decoder_commit(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 }
 
 /*
+ * apply_one applies one event to one view, for run_isolated.
+ */
+static void
+apply_one(void *arg)
+{
+	IsolatedEvent *ie = arg;
+
+	view_plan_apply_event(ie->plan, ie->slot, ie->commit_time);
+}
+
+/*
  * apply_isolated applies one event in a subtransaction.  The worker decodes
  * a transaction this way after an event of it made the worker fail: an event
  * that fails again is set aside as a dead letter for this view, and every
@@ -208,45 +226,27 @@ decoder_commit(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 static void
 apply_isolated(ViewPlan *plan, TupleTableSlot *slot, ReorderBufferTXN *txn)
 {
-	MemoryContext cxt = CurrentMemoryContext;
-	ResourceOwner owner = CurrentResourceOwner;
+	IsolatedEvent ie = {plan, slot, txn->xact_time.commit_time};
+	ErrorData  *edata = run_isolated(apply_one, &ie);
+	MemoryContext old;
+	DeadLetter *dl;
+	char	   *event;
 
-	BeginInternalSubTransaction(NULL);
-	PG_TRY();
-	{
-		view_plan_apply_event(plan, slot, txn->xact_time.commit_time);
-		ReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(cxt);
-		CurrentResourceOwner = owner;
-	}
-	PG_CATCH();
-	{
-		ErrorData  *edata;
-		DeadLetter *dl;
-		char	   *event;
-
-		MemoryContextSwitchTo(cxt);
-		edata = CopyErrorData();
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(cxt);
-		CurrentResourceOwner = owner;
-
-		/* the event itself, as JSON, for whoever fixes the cause */
-		event = TextDatumGetCString(DirectFunctionCall1(row_to_json,
-														ExecFetchSlotHeapTupleDatum(slot)));
-		MemoryContextSwitchTo(plan->cxt);
-		dl = palloc(sizeof(DeadLetter));
-		dl->event = pstrdup(event);
-		dl->commit_lsn = txn->final_lsn;
-		dl->sqlerrcode = edata->sqlerrcode;
-		dl->message = pstrdup(edata->message);
-		plan->new_dead_letters = lappend(plan->new_dead_letters, dl);
-		plan->dead_letters++;
-		MemoryContextSwitchTo(cxt);
-		FreeErrorData(edata);
-	}
-	PG_END_TRY();
+	if (edata == NULL)
+		return;
+	/* the event itself, as JSON, for whoever fixes the cause */
+	event = TextDatumGetCString(DirectFunctionCall1(row_to_json,
+													ExecFetchSlotHeapTupleDatum(slot)));
+	old = MemoryContextSwitchTo(plan->cxt);
+	dl = palloc(sizeof(DeadLetter));
+	dl->event = pstrdup(event);
+	dl->commit_lsn = txn->final_lsn;
+	dl->sqlerrcode = edata->sqlerrcode;
+	dl->message = pstrdup(edata->message);
+	plan->new_dead_letters = lappend(plan->new_dead_letters, dl);
+	plan->dead_letters++;
+	MemoryContextSwitchTo(old);
+	FreeErrorData(edata);
 }
 
 /*

@@ -421,11 +421,15 @@ extern void checkpoint_write(StreamextDbSlot *slot, List *plans,
 extern void checkpoint_load_view(ViewPlan *plan);
 extern void checkpoint_write_backfill(ViewPlan *plan);
 extern void checkpoint_clear_view(int32 view_id, Oid closed_relid);
+extern void dead_letters_write(const char *owner_column, int32 id, List *letters);
 extern void state_blob_build(ViewPlan *plan, TimestampTz wstart,
 							 TupleHashEntry entry, ViewGroup *gs, StringInfo buf);
 
 /* commands.c */
 extern void check_setup(void);
+
+/* subxact.c */
+extern ErrorData *run_isolated(void (*work) (void *arg), void *arg);
 
 /* hooks.c */
 extern void streamext_install_hooks(void);

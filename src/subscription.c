@@ -45,6 +45,22 @@
 
 #define QUEUE_BATCH 5000
 
+typedef struct CompiledFilter
+{
+	const char *filter_tree;
+	Oid			owner;
+	ExprState  *filter;
+} CompiledFilter;
+
+typedef struct FilterCall
+{
+	SubscriptionPlan *sub;
+	TupleTableSlot *row;
+	bool		pass;
+} FilterCall;
+
+static void compile_filter(void *arg);
+static void eval_filter(void *arg);
 static SubscriptionPlan *subscription_build(SubscriptionCatalogRow *row, List *plans,
 											MemoryContext parent);
 static void add_entry(SubscriptionPlan *sub, const char *kind, TimestampTz at,
@@ -56,7 +72,6 @@ static void emit_view_row(SubscriptionPlan *sub, Datum *values, bool *nulls,
 static void collect_changes(SubscriptionPlan *sub, XLogRecPtr upto);
 static bool lock_subscription(int32 id);
 static void write_entries(SubscriptionPlan *sub, List *entries);
-static void write_dead_letters(SubscriptionPlan *sub);
 static void notify_entries(SubscriptionPlan *sub);
 
 /*
@@ -71,7 +86,6 @@ subscription_build(SubscriptionCatalogRow *row, List *plans, MemoryContext paren
 											  ALLOCSET_SMALL_SIZES);
 	MemoryContext old = MemoryContextSwitchTo(cxt);
 	SubscriptionPlan *sub = palloc0(sizeof(SubscriptionPlan));
-	ResourceOwner owner = CurrentResourceOwner;
 	ListCell   *lc;
 
 	sub->cxt = cxt;
@@ -112,23 +126,14 @@ subscription_build(SubscriptionCatalogRow *row, List *plans, MemoryContext paren
 
 	if (row->filter_tree != NULL)
 	{
-		BeginInternalSubTransaction(NULL);
-		/* the compiled filter lives as long as the subscription */
-		MemoryContextSwitchTo(cxt);
-		PG_TRY();
-		{
-			sub->filter = subscription_filter_compile(row->filter_tree, row->owner);
-			ReleaseCurrentSubTransaction();
-		}
-		PG_CATCH();
-		{
-			ErrorData  *edata;
+		/* the compiled filter lives as long as the subscription, in cxt */
+		CompiledFilter cf = {row->filter_tree, row->owner, NULL};
+		ErrorData  *edata = run_isolated(compile_filter, &cf);
 
-			MemoryContextSwitchTo(cxt);
-			edata = CopyErrorData();
-			FlushErrorState();
-			RollbackAndReleaseCurrentSubTransaction();
-			sub->broken = pstrdup(edata->message);
+		sub->filter = cf.filter;
+		if (edata != NULL)
+		{
+			sub->broken = edata->message;
 			sub->broken_code = edata->sqlerrcode;
 			ereport(WARNING,
 					(errcode(edata->sqlerrcode),
@@ -136,11 +141,31 @@ subscription_build(SubscriptionCatalogRow *row, List *plans, MemoryContext paren
 							row->name, edata->message),
 					 errdetail("Its events become dead letters until the subscription is defined again.")));
 		}
-		PG_END_TRY();
-		CurrentResourceOwner = owner;
 	}
 	MemoryContextSwitchTo(old);
 	return sub;
+}
+
+/*
+ * compile_filter compiles a subscription's filter, for run_isolated.
+ */
+static void
+compile_filter(void *arg)
+{
+	CompiledFilter *cf = arg;
+
+	cf->filter = subscription_filter_compile(cf->filter_tree, cf->owner);
+}
+
+/*
+ * eval_filter evaluates a subscription's filter, for run_isolated.
+ */
+static void
+eval_filter(void *arg)
+{
+	FilterCall *fc = arg;
+
+	fc->pass = subscription_filter_eval(fc->sub, fc->row);
 }
 
 /*
@@ -263,54 +288,27 @@ subscription_apply_event(SubscriptionPlan *sub, TupleTableSlot *event,
 						 TimestampTz commit_time, XLogRecPtr final_lsn, bool isolated)
 {
 	MemoryContext cxt = CurrentMemoryContext;
-	bool		pass = false;
+	FilterCall	fc = {sub, event, false};
+	ErrorData  *edata = NULL;
 
+	if (sub->broken == NULL && !isolated)
+		fc.pass = subscription_filter_eval(sub, event);
+	else if (sub->broken == NULL)
+		edata = run_isolated(eval_filter, &fc);
+
+	MemoryContextSwitchTo(sub->econtext->ecxt_per_tuple_memory);
 	if (sub->broken != NULL)
-	{
-		MemoryContextSwitchTo(sub->econtext->ecxt_per_tuple_memory);
 		add_dead_letter(sub, final_lsn, sub->broken_code, sub->broken,
 						row_json(ExecFetchSlotHeapTupleDatum(event)));
-		MemoryContextSwitchTo(cxt);
-		ResetExprContext(sub->econtext);
-		return;
-	}
-	if (!isolated)
-		pass = subscription_filter_eval(sub, event);
-	else
-	{
-		ResourceOwner owner = CurrentResourceOwner;
-
-		BeginInternalSubTransaction(NULL);
-		PG_TRY();
-		{
-			pass = subscription_filter_eval(sub, event);
-			ReleaseCurrentSubTransaction();
-		}
-		PG_CATCH();
-		{
-			ErrorData  *edata;
-
-			MemoryContextSwitchTo(cxt);
-			edata = CopyErrorData();
-			FlushErrorState();
-			RollbackAndReleaseCurrentSubTransaction();
-			MemoryContextSwitchTo(cxt);
-			CurrentResourceOwner = owner;
-			add_dead_letter(sub, final_lsn, edata->sqlerrcode, edata->message,
-							row_json(ExecFetchSlotHeapTupleDatum(event)));
-			FreeErrorData(edata);
-			return;
-		}
-		PG_END_TRY();
-		MemoryContextSwitchTo(cxt);
-		CurrentResourceOwner = owner;
-	}
-	if (!pass)
-		return;
-	MemoryContextSwitchTo(sub->econtext->ecxt_per_tuple_memory);
-	add_entry(sub, "event", commit_time, row_json(ExecFetchSlotHeapTupleDatum(event)));
+	else if (edata != NULL)
+		add_dead_letter(sub, final_lsn, edata->sqlerrcode, edata->message,
+						row_json(ExecFetchSlotHeapTupleDatum(event)));
+	else if (fc.pass)
+		add_entry(sub, "event", commit_time, row_json(ExecFetchSlotHeapTupleDatum(event)));
 	MemoryContextSwitchTo(cxt);
 	ResetExprContext(sub->econtext);
+	if (edata != NULL)
+		FreeErrorData(edata);
 }
 
 /*
@@ -321,12 +319,10 @@ subscription_apply_event(SubscriptionPlan *sub, TupleTableSlot *event,
 static void
 emit_view_row(SubscriptionPlan *sub, Datum *values, bool *nulls, const char *kind)
 {
-	MemoryContext cxt = CurrentMemoryContext;
-	ResourceOwner owner = CurrentResourceOwner;
 	TupleTableSlot *slot = sub->rowslot;
+	FilterCall	fc = {sub, slot, true};
 	HeapTuple	tuple;
 	char	   *json;
-	bool		pass = true;
 	int			i;
 
 	ExecClearTuple(slot);
@@ -340,36 +336,19 @@ emit_view_row(SubscriptionPlan *sub, Datum *values, bool *nulls, const char *kin
 	json = row_json(HeapTupleGetDatum(tuple));
 
 	if (sub->broken != NULL)
-	{
 		add_dead_letter(sub, sub->delivered_lsn, sub->broken_code, sub->broken, json);
-		pass = false;
-	}
-	else if (sub->filter != NULL)
+	else
 	{
-		BeginInternalSubTransaction(NULL);
-		PG_TRY();
-		{
-			pass = subscription_filter_eval(sub, slot);
-			ReleaseCurrentSubTransaction();
-		}
-		PG_CATCH();
-		{
-			ErrorData  *edata;
+		ErrorData  *edata = (sub->filter != NULL) ? run_isolated(eval_filter, &fc) : NULL;
 
-			MemoryContextSwitchTo(cxt);
-			edata = CopyErrorData();
-			FlushErrorState();
-			RollbackAndReleaseCurrentSubTransaction();
-			pass = false;
+		if (edata != NULL)
+		{
 			add_dead_letter(sub, sub->delivered_lsn, edata->sqlerrcode, edata->message, json);
 			FreeErrorData(edata);
 		}
-		PG_END_TRY();
-		MemoryContextSwitchTo(cxt);
-		CurrentResourceOwner = owner;
+		else if (fc.pass)
+			add_entry(sub, kind, GetCurrentTimestamp(), json);
 	}
-	if (pass)
-		add_entry(sub, kind, GetCurrentTimestamp(), json);
 	pfree(json);
 	heap_freetuple(tuple);
 }
@@ -552,33 +531,6 @@ write_entries(SubscriptionPlan *sub, List *entries)
 }
 
 /*
- * write_dead_letters records what the subscription set aside.
- */
-static void
-write_dead_letters(SubscriptionPlan *sub)
-{
-	ListCell   *lc;
-	Oid			argtypes[5] = {INT4OID, PG_LSNOID, TEXTOID, TEXTOID, TEXTOID};
-
-	foreach(lc, sub->new_dead_letters)
-	{
-		DeadLetter *dl = lfirst(lc);
-		Datum		args[5];
-
-		args[0] = Int32GetDatum(sub->id);
-		args[1] = LSNGetDatum(dl->commit_lsn);
-		args[2] = CStringGetTextDatum(unpack_sql_state(dl->sqlerrcode));
-		args[3] = CStringGetTextDatum(dl->message);
-		args[4] = CStringGetTextDatum(dl->event);
-		if (SPI_execute_with_args("INSERT INTO streamext.dead_letters "
-								  "(subscription_id, commit_lsn, sqlstate, message, event) "
-								  "VALUES ($1, $2, $3, $4, $5::jsonb)",
-								  5, argtypes, args, NULL, false, 0) != SPI_OK_INSERT)
-			elog(ERROR, "streamext: could not write dead letter");
-	}
-}
-
-/*
  * notify_entries sends the subscription's NOTIFYs, delivered when the
  * transaction that queues the entries commits.  A payload is the entry as
  * JSON, or, where that would pass NOTIFY's limit, its position alone.
@@ -654,7 +606,7 @@ subscriptions_write(List *subs)
 
 			for (i = 0; i < n; i += QUEUE_BATCH)
 				write_entries(sub, list_truncate(list_copy_tail(sub->pending, i), QUEUE_BATCH));
-			write_dead_letters(sub);
+			dead_letters_write("subscription_id", sub->id, sub->new_dead_letters);
 			args[0] = Int32GetDatum(sub->id);
 			args[1] = LSNGetDatum(sub->delivered_lsn);
 			args[2] = Int64GetDatum(sub->newest_position);

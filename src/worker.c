@@ -62,6 +62,12 @@ typedef struct WorkerState
 
 static WorkerState W;
 
+typedef struct LoadedView
+{
+	ViewCatalogRow *row;
+	ViewPlan   *plan;
+} LoadedView;
+
 static void worker_shmem_exit(int code, Datum arg);
 static void trust_own_output_plugin(void);
 static void leave_for_good(bool drop_slot);
@@ -70,11 +76,13 @@ static List *reload_views(void);
 static void apply_pending(List *new_plans, List *new_subs);
 static void check_extension(void);
 static ViewPlan *load_view(ViewCatalogRow *row);
+static void load_one(void *arg);
 static void publish_all(bool all_groups);
 static void flush_subscriptions(void);
 static void checkpoint_now(void);
 static void decode_available(void);
 static void decode_with_isolation(void);
+static void show_own_transactions(void);
 static void prepare_write(LogicalDecodingContext *ctx, XLogRecPtr lsn,
 						  TransactionId xid, bool last_write);
 static void do_write(LogicalDecodingContext *ctx, XLogRecPtr lsn,
@@ -203,6 +211,7 @@ streamext_worker_main(Datum main_arg)
 											 .segment_close = wal_segment_close),
 								  prepare_write, do_write, NULL);
 	W.ctx->output_writer_private = &W.target;
+	show_own_transactions();
 	XLogBeginRead(W.ctx->reader, MyReplicationSlot->data.restart_lsn);
 
 	ereport(LOG,
@@ -239,6 +248,24 @@ streamext_worker_main(Datum main_arg)
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
 						 timeout, PG_WAIT_EXTENSION);
 	}
+}
+
+/*
+ * show_own_transactions undoes what CreateDecodingContext does for a process
+ * that decodes outside a transaction, as a walsender does: it hides the
+ * process from other backends' snapshots (PROC_IN_LOGICAL_DECODING), which
+ * is right for a process that never writes.  This worker writes; hidden, its
+ * running transactions would look aborted to others, whose page pruning
+ * would then remove the rows being written.  Decoding through the SQL
+ * functions, inside a transaction, runs without the flag too.
+ */
+static void
+show_own_transactions(void)
+{
+	LWLockAcquire(ProcArrayLock, LW_EXCLUSIVE);
+	MyProc->statusFlags &= ~PROC_IN_LOGICAL_DECODING;
+	ProcGlobal->statusFlags[MyProc->pgxactoff] = MyProc->statusFlags;
+	LWLockRelease(ProcArrayLock);
 }
 
 /*
@@ -464,38 +491,31 @@ check_extension(void)
 static ViewPlan *
 load_view(ViewCatalogRow *row)
 {
-	ViewPlan   *volatile plan = NULL;
-	MemoryContext cxt = CurrentMemoryContext;
-	ResourceOwner owner = CurrentResourceOwner;
+	LoadedView	lv = {row, NULL};
+	ErrorData  *edata = run_isolated(load_one, &lv);
 
-	BeginInternalSubTransaction(NULL);
-	PG_TRY();
-	{
-		plan = view_plan_build(row, W.cxt);
-		checkpoint_load_view(plan);
-		ReleaseCurrentSubTransaction();
-	}
-	PG_CATCH();
-	{
-		ErrorData  *edata;
+	if (edata == NULL)
+		return lv.plan;
+	if (lv.plan != NULL)
+		view_plan_free(lv.plan);
+	ereport(WARNING,
+			(errcode(edata->sqlerrcode),
+			 errmsg("streamext cannot maintain continuous view \"%s\": %s",
+					row->name, edata->message),
+			 errhint("Drop it with streamext.drop_view('%s').", row->name)));
+	return NULL;
+}
 
-		MemoryContextSwitchTo(cxt);
-		edata = CopyErrorData();
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		if (plan != NULL)
-			view_plan_free(plan);
-		plan = NULL;
-		ereport(WARNING,
-				(errcode(edata->sqlerrcode),
-				 errmsg("streamext cannot maintain continuous view \"%s\": %s",
-						row->name, edata->message),
-				 errhint("Drop it with streamext.drop_view('%s').", row->name)));
-	}
-	PG_END_TRY();
-	MemoryContextSwitchTo(cxt);
-	CurrentResourceOwner = owner;
-	return plan;
+/*
+ * load_one compiles a view and restores its state, for run_isolated.
+ */
+static void
+load_one(void *arg)
+{
+	LoadedView *lv = arg;
+
+	lv->plan = view_plan_build(lv->row, W.cxt);
+	checkpoint_load_view(lv->plan);
 }
 
 /*

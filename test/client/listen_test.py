@@ -17,10 +17,15 @@ one database do not clash), LISTENs on one connection, produces from another
   - a notify => 'batch' subscription sends {subscription, first, last, count}
     payloads that cover 1..N contiguously;
   - examples/subscriber.py --max-events K, run twice, prints the entries of a
-    third subscription as JSON lines, the second run resuming from the ack.
+    third subscription as JSON lines, the second run resuming from the ack;
+  - under load (unless --no-stress): two producers commit single-row
+    transactions while a consumer polls without acknowledging; afterwards poll
+    returns every committed event once, positions gap-free, and a listener got
+    one notification per position.  (Rows the worker writes must not vanish
+    for readers that looked at them while its transaction was in progress.)
 Exit status 0 when everything holds; otherwise 1 with a message on stderr.
 """
-import argparse, json, os, select, subprocess, sys, time, uuid
+import argparse, json, os, select, subprocess, sys, threading, time, uuid
 
 import psycopg2
 
@@ -70,11 +75,76 @@ pending = {}  # notifications read while waiting for another channel
 spawned = []  # example processes, killed if the test fails early
 
 
+def stress(args, table, tag):
+    """Concurrent producers and a polling consumer; then nothing may be missing."""
+    sub, per_producer = f"lt_load_{tag}", args.stress_events
+    admin = psycopg2.connect(args.dsn)
+    admin.autocommit = True
+    q(admin, "SELECT streamext.create_subscription(%s, %s)", (sub, table))
+    listener = psycopg2.connect(args.dsn)
+    listener.autocommit = True
+    q(listener, f"LISTEN {sub}")
+    done, errors, produced = threading.Event(), [], [[], []]
+
+    def produce(k):
+        try:
+            c = psycopg2.connect(args.dsn)
+            c.autocommit = True  # one transaction per row
+            for _ in range(per_producer):
+                produced[k] += q(c, f"INSERT INTO {table} (url, ms) VALUES ('load', 1) RETURNING id", one=True)
+            c.close()
+        except Exception as e:
+            errors.append(e)
+
+    def consume():  # polls (reads the queue) while the worker writes it, never acks
+        try:
+            c = psycopg2.connect(args.dsn)
+            c.autocommit = True
+            while not done.is_set():
+                q(c, "SELECT count(*) FROM streamext.poll(%s, 1000000)", (sub,))
+            c.close()
+        except Exception as e:
+            errors.append(e)
+
+    threads = [threading.Thread(target=produce, args=(k,)) for k in (0, 1)]
+    consumer = threading.Thread(target=consume)
+    consumer.start()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    check(q(admin, "SELECT streamext.wait_caught_up()", one=True)[0], "load: the worker caught up")
+    done.set()
+    consumer.join()
+    check(not errors, "load: producers and consumer ran without errors", str(errors))
+    n = 2 * per_producer
+    newest = q(admin, "SELECT newest_position FROM streamext.subscriptions WHERE name = %s", (sub,), one=True)[0]
+    check(newest == n, f"load: {n} committed events, newest position {n}", str(newest))
+    rows = q(admin, "SELECT position, event->>'id' FROM streamext.poll(%s, %s)", (sub, 2 * n))
+    positions = [r[0] for r in rows]
+    missing = sorted(set(range(1, n + 1)) - set(positions))
+    check(positions == list(range(1, n + 1)),
+          f"load: poll after concurrent polling returns positions 1..{n}",
+          f"{len(rows)} entries, {len(missing)} positions missing, e.g. {missing[:10]}")
+    check(sorted(int(r[1]) for r in rows) == sorted(produced[0] + produced[1]),
+          "load: the entries are the committed events, once each")
+    got = wait_notifications(listener, sub, WAKE_TIMEOUT, until=lambda got: len(got) >= n)
+    npos = sorted(json.loads(p)["position"] for p in got)
+    nmissing = sorted(set(range(1, n + 1)) - set(npos))
+    check(npos == list(range(1, n + 1)), f"load: one notification per position 1..{n}",
+          f"{len(npos)} notifications, {len(nmissing)} positions missing, e.g. {nmissing[:10]}")
+    q(admin, "SELECT streamext.drop_subscription(%s)", (sub,))
+    listener.close()
+    admin.close()
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--dsn", required=True)
     ap.add_argument("--example", default=os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                                       "..", "..", "examples", "subscriber.py"))
+    ap.add_argument("--no-stress", action="store_true", help="skip the check under load")
+    ap.add_argument("--stress-events", type=int, default=3000, help="per producer, under load")
     args = ap.parse_args()
     tag = uuid.uuid4().hex[:8]
     table, sub, bsub, esub = f"lt_clicks_{tag}", f"lt_slow_{tag}", f"lt_batch_{tag}", f"lt_all_{tag}"
@@ -248,6 +318,9 @@ def main():
           str(lines))
     row = q(admin, "SELECT backlog FROM streamext.subscriptions WHERE name = %s", (esub,), one=True)
     check(row == (0,), "the example left no backlog", str(row))
+
+    if not args.no_stress:
+        stress(args, table, tag)
 
     for s in (sub, bsub, esub):
         q(admin, "SELECT streamext.drop_subscription(%s)", (s,))
