@@ -121,16 +121,17 @@ def stress(args, table, tag):
     newest = q(admin, "SELECT newest_position FROM streamext.subscriptions WHERE name = %s", (sub,), one=True)[0]
     check(newest == n, f"load: {n} committed events, newest position {n}", str(newest))
     rows = q(admin, "SELECT position, event->>'id' FROM streamext.poll(%s, %s)", (sub, 2 * n))
+    got = wait_notifications(listener, sub, WAKE_TIMEOUT, until=lambda got: len(got) >= n)
     positions = [r[0] for r in rows]
+    npos = sorted(json.loads(p)["position"] for p in got)
     missing = sorted(set(range(1, n + 1)) - set(positions))
+    nmissing = sorted(set(range(1, n + 1)) - set(npos))
     check(positions == list(range(1, n + 1)),
           f"load: poll after concurrent polling returns positions 1..{n}",
-          f"{len(rows)} entries, {len(missing)} positions missing, e.g. {missing[:10]}")
+          f"{len(rows)} entries, {len(missing)} positions missing, e.g. {missing[:10]}; "
+          f"the listener missed {len(nmissing)} notifications, e.g. {nmissing[:10]}")
     check(sorted(int(r[1]) for r in rows) == sorted(produced[0] + produced[1]),
           "load: the entries are the committed events, once each")
-    got = wait_notifications(listener, sub, WAKE_TIMEOUT, until=lambda got: len(got) >= n)
-    npos = sorted(json.loads(p)["position"] for p in got)
-    nmissing = sorted(set(range(1, n + 1)) - set(npos))
     check(npos == list(range(1, n + 1)), f"load: one notification per position 1..{n}",
           f"{len(npos)} notifications, {len(nmissing)} positions missing, e.g. {nmissing[:10]}")
     q(admin, "SELECT streamext.drop_subscription(%s)", (sub,))
@@ -237,6 +238,11 @@ def main():
         prod.commit()
         committed_all += all_ids
         expected += match_ids
+    # an event too large for a NOTIFY payload (8000 bytes)
+    big = q(prod, f"INSERT INTO {table} (url, ms) VALUES (repeat('x', 9000), 2000) RETURNING id", one=True)[0]
+    prod.commit()
+    committed_all.append(big)
+    expected.append(big)
     # only non-matching rows
     all_ids, _ = insert([1, 2, 3])
     prod.commit()
@@ -244,7 +250,7 @@ def main():
     n = len(expected)
 
     # poll/ack in small batches, waiting for notifications when poll is empty
-    received, positions, kinds, deadline = [], [], set(), time.monotonic() + 60
+    received, positions, kinds, big_url, deadline = [], [], set(), "", time.monotonic() + 60
     while len(received) < n and time.monotonic() < deadline:
         rows = q(listener, "SELECT position, event, kind FROM streamext.poll(%s, 3)", (sub,))
         if not rows:
@@ -254,10 +260,12 @@ def main():
         check(again == rows, f"poll is idempotent until ack (positions {rows[0][0]}..{rows[-1][0]})")
         positions += [r[0] for r in rows]
         received += [r[1]["id"] for r in rows]
+        big_url += "".join(r[1]["url"] for r in rows if r[1]["id"] == big)
         kinds.update(r[2] for r in rows)
         newly = q(listener, "SELECT streamext.ack(%s, %s)", (sub, rows[-1][0]), one=True)[0]
         check(newly == len(rows), f"ack({rows[-1][0]}) acknowledges {len(rows)} entries", str(newly))
     check(q(admin, "SELECT streamext.wait_caught_up()", one=True)[0], "the worker caught up")
+    check(len(big_url) == 9000, "poll returns the event too large for NOTIFY in full", str(len(big_url)))
     check(received == expected, f"poll/ack delivered exactly the {n} matching committed events in commit order",
           f"expected ids {expected}, got {received}")
     check(kinds == {"event"}, "every entry is of kind event", str(kinds))
@@ -276,8 +284,16 @@ def main():
     # one notification per entry, none for rolled-back rows
     notified += wait_notifications(listener, chan[sub], 2, until=lambda got: len(got) + len(notified) >= n)
     notified += wait_notifications(listener, chan[sub], 0.5, until=lambda got: False)  # any extra ones
-    npos = sorted(json.loads(p)["position"] for p in notified)
+    payloads = [json.loads(p) for p in notified]
+    npos = sorted(p["position"] for p in payloads)
     check(npos == list(range(1, n + 1)), f"one notification per entry: positions 1..{n}", str(npos))
+    big_pos = expected.index(big) + 1
+    big_note = [p for p in payloads if p["position"] == big_pos]
+    check(big_note and big_note[0].get("truncated") is True and "event" not in big_note[0]
+          and big_note[0].get("subscription") == sub,
+          "the notification of the large event says truncated, without the event", str(big_note)[:300])
+    check(all("event" in p and "truncated" not in p for p in payloads if p["position"] != big_pos),
+          "every other notification carries its event")
 
     # the batch subscription: contiguous ranges covering 1..n
     batches = pending.pop(chan[bsub], [])
