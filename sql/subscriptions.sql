@@ -156,6 +156,18 @@ DROP FUNCTION secret_rule(numeric);
 DROP ROLE sub_owner;
 DROP ROLE sub_other;
 
+-- a stream dropped under its subscription: the worker goes on, the
+-- subscription says what happened and can be dropped
+CREATE TABLE doomed (v int);
+SELECT streamext.create_stream('doomed');
+SELECT streamext.create_subscription('doomed_feed', 'doomed');
+DROP TABLE doomed;
+INSERT INTO orders (customer, amount, ts) VALUES ('gus', 1, '2026-01-01 10:04:00+00');
+SELECT streamext.wait_caught_up();
+SELECT * FROM streamext.poll('doomed_feed');
+SELECT streamext.drop_subscription('doomed_feed');
+SELECT position, event->>'customer' AS customer FROM streamext.poll('all_orders') WHERE event->>'customer' = 'gus';
+
 -- dropping a subscription drops what it queued
 SELECT streamext.drop_subscription('all_orders');
 SELECT streamext.drop_subscription('big_orders');

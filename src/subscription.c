@@ -36,6 +36,7 @@
 #include "utils/pg_lsn.h"
 #include "utils/rel.h"
 #include "utils/resowner.h"
+#include "utils/syscache.h"
 #include "utils/timestamp.h"
 
 #include "streamext.h"
@@ -106,6 +107,16 @@ subscription_build(SubscriptionCatalogRow *row, List *plans, MemoryContext paren
 	sub->newest_position = row->newest_position;
 	sub->econtext = CreateStandaloneExprContext();
 
+	if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(row->source_relid)))
+	{
+		MemoryContextSwitchTo(old);
+		MemoryContextDelete(cxt);
+		ereport(WARNING,
+				(errmsg("streamext cannot deliver subscription \"%s\": its source was dropped",
+						row->name),
+				 errhint("Drop it with streamext.drop_subscription('%s').", row->name)));
+		return NULL;
+	}
 	if (sub->view_id != 0)
 	{
 		foreach(lc, plans)

@@ -20,6 +20,7 @@
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
+#include "utils/syscache.h"
 #include "utils/tuplestore.h"
 
 #include "streamext.h"
@@ -44,6 +45,11 @@ open_subscription(const char *name, Oid *save_userid, int *save_sec_context)
 	check_setup();
 	catalog_owner_enter(save_userid, save_sec_context);
 	subscription_lookup(name, caller, &id, &owner, &source_relid);
+	if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(source_relid)))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("the source of subscription \"%s\" was dropped", name),
+				 errhint("Drop the subscription with streamext.drop_subscription('%s').", name)));
 	if (pg_class_aclcheck(source_relid, owner, ACL_SELECT) != ACLCHECK_OK)
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
