@@ -16,6 +16,9 @@ $node->safe_psql('postgres', q{
 SELECT streamext.create_subscription('slow', 'clicks', filter => 'ms % 3 <> 0');
 SELECT streamext.create_subscription('everything', 'clicks', notify => 'batch');
 });
+# the oracle of commit order: PostgreSQL's own test_decoding, from here on
+$node->safe_psql('postgres',
+	"SELECT pg_create_logical_replication_slot('commit_order', 'test_decoding')");
 
 # 1. commit order is not id order: an early id commits last, and comes last
 my $early = $node->background_psql('postgres');
@@ -92,7 +95,22 @@ for my $sub (qw(slow everything))
 	1 while consume($sub);
 }
 
-# 3. every matching committed event exactly once, positions gap-free
+# 3. every matching committed event exactly once, positions gap-free, in
+# the order test_decoding saw the commits
+my $decoded = $node->safe_psql('postgres', q{
+SELECT substring(data from 'id\[bigint\]:(\d+)'), substring(data from 'ms\[integer\]:(-?\d+)')
+  FROM pg_logical_slot_get_changes('commit_order', NULL, NULL) WITH ORDINALITY AS c(lsn, xid, data, n)
+ WHERE data LIKE 'table public.clicks: INSERT:%' ORDER BY n});
+my %in_commit_order = (slow => [], everything => []);
+for my $line (split /\n/, $decoded)
+{
+	my ($id, $ms) = split /\|/, $line;
+	push @{ $in_commit_order{everything} }, $id;
+	push @{ $in_commit_order{slow} }, $id if $ms % 3 != 0;
+}
+my @everything = @{ $in_commit_order{everything} };
+my $out_of_id_order = grep { $everything[$_] < $everything[ $_ - 1 ] } 1 .. $#everything;
+ok($out_of_id_order > 0, "the load committed out of id order $out_of_id_order times");
 my %oracle = (
 	slow => 'SELECT id FROM clicks WHERE ms % 3 <> 0 ORDER BY id',
 	everything => 'SELECT id FROM clicks ORDER BY id');
@@ -108,6 +126,8 @@ for my $sub (qw(slow everything))
 	is(scalar(keys %distinct), scalar(@ids), "$sub: no event twice");
 	is(join(',', @ids), join(',', split /\n/, $expected),
 		"$sub: exactly the matching committed events");
+	ok(join(',', map { $seen{$sub}{$_} } @positions) eq join(',', @{ $in_commit_order{$sub} }),
+		"$sub: positions follow commit order");
 }
 is($node->safe_psql('postgres', 'SELECT name, backlog FROM streamext.subscriptions ORDER BY name'),
 	"everything|0\nslow|0", 'nothing left unacknowledged');
