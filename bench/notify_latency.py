@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""bench/notify_latency.py: commit-to-notification latency at a steady event rate.
+"""bench/notify_latency.py: commit-to-notification latency at a steady event rate,
+and events notified per second with notify => 'event' versus 'batch'.
 
     python3 bench/notify_latency.py --dsn "host=/tmp/x port=5432 user=postgres dbname=postgres" \
         [--rates 1000,5000] [--seconds 10] [--csv bench/results/notify_latency.csv]
@@ -141,12 +142,48 @@ def run_phase(dsn, mode, rate, seconds, first_id):
             "mean_ms": statistics.fmean(lat) if lat else float("nan"), "commit_median_ms": pct(commit, 0.5)}
 
 
+def run_throughput(dsn, notify, n, first_id):
+    """Events notified per second: n events committed in transactions of
+    1000 rows as fast as possible, into a stream with one subscription of the
+    given notify mode; the clock stops when a notification names position n."""
+    name = f"nt_{notify}"
+    c = connect(dsn)
+    cur = c.cursor()
+    cur.execute("SELECT streamext.create_subscription(%s, 'nl_events', notify => %s)", (name, notify))
+    listener = connect(dsn)
+    listener.cursor().execute(f"LISTEN {name}")
+    newest, notes = 0, 0
+    t0 = time.perf_counter()
+    for start in range(first_id, first_id + n, 1000):
+        cur.execute("INSERT INTO nl_events (id) SELECT g FROM generate_series(%s, %s) g",
+                    (start, min(start + 999, first_id + n - 1)))
+    committed = time.perf_counter() - t0
+    deadline = time.perf_counter() + 120
+    while newest < n and time.perf_counter() < deadline:
+        if select.select([listener], [], [], 0.5)[0]:
+            listener.poll()
+            for note in listener.notifies:
+                p = json.loads(note.payload)
+                newest = max(newest, p.get("last", p.get("position", 0)))
+                notes += 1
+            listener.notifies.clear()
+    elapsed = time.perf_counter() - t0
+    cur.execute("SELECT streamext.drop_subscription(%s)", (name,))
+    listener.close()
+    c.close()
+    return {"notify": notify, "events": n, "notified": newest, "notifications": notes,
+            "commit_s": committed, "elapsed_s": elapsed, "events_per_s": newest / elapsed,
+            "notifications_per_s": notes / elapsed}
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--dsn", required=True)
     ap.add_argument("--rates", default="1000,5000", help="events per second, comma-separated")
     ap.add_argument("--seconds", type=float, default=10.0, help="per rate and phase")
     ap.add_argument("--csv", default="bench/results/notify_latency.csv")
+    ap.add_argument("--throughput-events", type=int, default=200000,
+                    help="events for the 'event' versus 'batch' throughput phase")
     args = ap.parse_args()
     rates = [int(r) for r in args.rates.replace(" ", ",").split(",") if r]
     setup(args.dsn)
@@ -189,6 +226,24 @@ def main():
               f"max {ratio('max_ms')}")
     lost = sum(res[m]["lost"] + res[m]["duplicates"] for _, res in rows for m in MODES)
     print("events lost or duplicated: " + ("none" if lost == 0 else f"{lost} -- see the table"))
+
+    # notify => 'event' versus 'batch', the same load one after the other
+    tp = []
+    for notify in ("event", "batch"):
+        tp.append(run_throughput(args.dsn, notify, args.throughput_events, next_id))
+        next_id += args.throughput_events
+    tp_csv = os.path.join(os.path.dirname(os.path.abspath(args.csv)), "notify_throughput.csv")
+    keys = list(tp[0].keys())
+    with open(tp_csv, "w") as f:
+        f.write(",".join(keys) + "\n")
+        for r in tp:
+            f.write(",".join(f"{r[k]:.4f}" if isinstance(r[k], float) else str(r[k]) for k in keys) + "\n")
+    print(f"\nnotify => 'event' versus 'batch': {args.throughput_events} events in transactions of 1000 (csv: {tp_csv})")
+    print(f"{'notify':<7} {'notified':>9} {'notifications':>13} {'commit s':>9} {'total s':>8} {'events/s':>9} {'notifications/s':>16}")
+    for r in tp:
+        print(f"{r['notify']:<7} {r['notified']:>9} {r['notifications']:>13} {r['commit_s']:>9.2f} "
+              f"{r['elapsed_s']:>8.2f} {r['events_per_s']:>9.0f} {r['notifications_per_s']:>16.0f}")
+    print(f"events notified per second, batch / event: {tp[1]['events_per_s'] / tp[0]['events_per_s']:.1f}x")
 
 
 if __name__ == "__main__":

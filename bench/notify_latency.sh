@@ -8,13 +8,16 @@
 # Rates default to 1000 and 5000 events/s for 10 s each (--quick: 3 s);
 # override with NOTIFY_RATES="1000 5000 10000" and NOTIFY_SECONDS=20.
 # Writes bench/results/notify_latency.csv and prints median, p99, max, the
-# ratio streamext / baseline and the events lost.
+# ratio streamext / baseline and the events lost.  Then the throughput of
+# notify => 'event' versus 'batch' (NOTIFY_THROUGHPUT_EVENTS, default 200000;
+# --quick 50000) into bench/results/notify_throughput.csv.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/common.sh
 
 SECS=10
-[ "${1:-}" = --quick ] && SECS=3
+TP=200000
+[ "${1:-}" = --quick ] && SECS=3 && TP=50000
 SECS=${NOTIFY_SECONDS:-$SECS}
 RATES=${NOTIFY_RATES:-"1000 5000"}
 dir=${NOTIFY_BENCH_DIR:-/tmp/streamext-notify}
@@ -28,4 +31,5 @@ mkdir -p bench/results
 # Debian's python3-psycopg2 is for /usr/bin/python3
 PYTHONDONTWRITEBYTECODE=1 /usr/bin/python3 bench/notify_latency.py \
   --dsn "host=$dir port=$port user=postgres dbname=postgres" \
-  --rates "${RATES// /,}" --seconds "$SECS" --csv bench/results/notify_latency.csv
+  --rates "${RATES// /,}" --seconds "$SECS" --csv bench/results/notify_latency.csv \
+  --throughput-events "${NOTIFY_THROUGHPUT_EVENTS:-$TP}"

@@ -6,11 +6,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/common.sh
 
-install_deps
+install_deps python3-psycopg2
 build_install
 
 work=$(mktemp -d /tmp/streamext-test.XXXXXX)
-cp -r sql expected test "$work/"
+cp -r sql expected test examples "$work/"
 chown -R postgres "$work"
 trap 'chown -R root "$work" 2>/dev/null || true' EXIT
 
