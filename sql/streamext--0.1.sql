@@ -121,6 +121,9 @@ CREATE FUNCTION streamext.create_view(name text, query text, "window" text DEFAU
     RETURNS void LANGUAGE c AS 'MODULE_PATHNAME', 'streamext_create_view';
 CREATE FUNCTION streamext.drop_view(name text)
     RETURNS void LANGUAGE c AS 'MODULE_PATHNAME', 'streamext_drop_view';
+-- recomputes a continuous view from its stream table
+CREATE FUNCTION streamext.rebuild_view(name text)
+    RETURNS void LANGUAGE c STRICT AS 'MODULE_PATHNAME', 'streamext_rebuild_view';
 
 CREATE FUNCTION streamext.create_subscription(name text, source text,
         filter text DEFAULT NULL, channel text DEFAULT NULL,

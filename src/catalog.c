@@ -173,6 +173,18 @@ catalog_load_views_filtered(MemoryContext cxt, int32 only_id)
 }
 
 /*
+ * catalog_view_start_lsn is a view's start_lsn as snapshot sees it (it
+ * changes with rebuild_view), or InvalidXLogRecPtr when it does not exist.
+ */
+XLogRecPtr
+catalog_view_start_lsn(int32 view_id, Snapshot snapshot)
+{
+	List	   *rows = load_views(CurrentMemoryContext, view_id, snapshot);
+
+	return rows == NIL ? InvalidXLogRecPtr : ((ViewCatalogRow *) linitial(rows))->start_lsn;
+}
+
+/*
  * catalog_load_views_snapshot returns the views snapshot sees: the worker
  * recomputes those that existed at its slot's consistent point.
  */

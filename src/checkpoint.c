@@ -46,7 +46,7 @@ static void close_window(ViewPlan *plan, WindowGroups *wg, SPIPlanPtr insert,
 						 SPIPlanPtr fetch, SPIPlanPtr remove);
 static SPIPlanPtr prepare_closed_insert(ViewPlan *plan);
 static void write_progress(ViewPlan *plan);
-static bool lock_view_row(int32 view_id);
+static bool lock_view_row(ViewPlan *plan);
 static void write_dead_letters(ViewPlan *plan);
 
 /*
@@ -336,20 +336,24 @@ write_dead_letters(ViewPlan *plan)
 }
 
 /*
- * lock_view_row keeps a view from being dropped while its state is being
- * written; false when it was dropped already.
+ * lock_view_row keeps a view from being dropped or rebuilt while its state
+ * is being written; false when it was dropped already, or rebuilt since
+ * the plan was loaded (the worker loads it again when it decodes that).
  */
 static bool
-lock_view_row(int32 view_id)
+lock_view_row(ViewPlan *plan)
 {
 	Oid			argtypes[1] = {INT4OID};
 	Datum		args[1];
+	bool		isnull;
 
-	args[0] = Int32GetDatum(view_id);
-	if (SPI_execute_with_args("SELECT 1 FROM streamext.view_def WHERE id = $1 FOR KEY SHARE",
+	args[0] = Int32GetDatum(plan->id);
+	if (SPI_execute_with_args("SELECT start_lsn FROM streamext.view_def WHERE id = $1 FOR KEY SHARE",
 							  1, argtypes, args, NULL, false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "streamext: could not lock view");
-	return SPI_processed == 1;
+	return SPI_processed == 1 &&
+		DatumGetLSN(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)) ==
+		plan->start_lsn;
 }
 
 /*
@@ -374,7 +378,7 @@ checkpoint_write(StreamextDbSlot *slot, List *plans, XLogRecPtr lsn,
 		ListCell   *lc2;
 		TimestampTz watermark = plan->max_event_time;
 
-		if (!lock_view_row(plan->id))
+		if (!lock_view_row(plan))
 			continue;
 
 		batch->view_id = plan->id;

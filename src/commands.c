@@ -2,7 +2,8 @@
  *
  * commands.c
  *	  The SQL functions that define streams and continuous views:
- *	  create_stream, drop_stream, create_view, drop_view, check_setup.
+ *	  create_stream, drop_stream, create_view, drop_view, rebuild_view,
+ *	  check_setup.
  *	  They validate everything before changing anything, so a wrong call
  *	  leaves every stream and view as it was.
  *
@@ -38,6 +39,7 @@ PG_FUNCTION_INFO_V1(streamext_create_stream);
 PG_FUNCTION_INFO_V1(streamext_drop_stream);
 PG_FUNCTION_INFO_V1(streamext_create_view);
 PG_FUNCTION_INFO_V1(streamext_drop_view);
+PG_FUNCTION_INFO_V1(streamext_rebuild_view);
 
 static bool attribute_is_not_null(Oid relid, AttrNumber attno);
 static void spi_exec(const char *sql, int expected);
@@ -508,6 +510,61 @@ streamext_drop_view(PG_FUNCTION_ARGS)
 		appendStringInfo(&sql, "DROP TABLE streamext.closed_%d;", found->id);
 	SPI_connect();
 	spi_exec(sql.data, SPI_OK_UTILITY);
+	SPI_finish();
+
+	streamext_note_catalog_change();
+	PG_RETURN_VOID();
+}
+
+/*
+ * streamext_rebuild_view recomputes a continuous view from its stream table,
+ * as create_view computes a new one: after a lost replication slot, or when
+ * its state is in doubt.  Producers wait for the length of the scan (SHARE
+ * lock, see streamext_create_view); readers see the view as it was until
+ * this commits, then as recomputed.  Windows the watermark has passed are
+ * closed here; subscriptions to the view are not sent them again.
+ */
+Datum
+streamext_rebuild_view(PG_FUNCTION_ARGS)
+{
+	char	   *name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	ViewCatalogRow *found = NULL;
+	ListCell   *lc;
+	ViewPlan   *plan;
+	char	   *sql;
+
+	check_setup();
+	foreach(lc, catalog_load_views(CurrentMemoryContext))
+	{
+		ViewCatalogRow *row = lfirst(lc);
+
+		if (strcmp(row->name, name) == 0)
+			found = row;
+	}
+	if (found == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("continuous view \"%s\" does not exist", name),
+				 errhint("streamext.views lists the continuous views.")));
+	if (!pg_class_ownercheck(found->view_relid, GetUserId()))
+		aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_VIEW, name);
+
+	/* the worker's checkpoints of the old state wait for this, then skip it */
+	LockRelationOid(found->stream_relid, ShareLock);
+	found->start_lsn = GetXLogInsertRecPtr();
+	SPI_connect();
+	sql = psprintf("SELECT 1 FROM streamext.view_def WHERE id = %d FOR UPDATE;"
+				   "UPDATE streamext.view_def SET start_lsn = '%X/%X' WHERE id = %d;"
+				   "DELETE FROM streamext.view_progress WHERE view_id = %d;"
+				   "DELETE FROM streamext.dead_letters WHERE view_id = %d",
+				   found->id, LSN_FORMAT_ARGS(found->start_lsn), found->id, found->id, found->id);
+	spi_exec(sql, SPI_OK_DELETE);
+	checkpoint_clear_view(found->id, found->closed_relid);
+
+	plan = view_plan_build(found, CurrentMemoryContext);
+	view_plan_backfill(plan, GetLatestSnapshot());
+	checkpoint_write(NULL, list_make1(plan), found->start_lsn, 0);
+	view_plan_free(plan);
 	SPI_finish();
 
 	streamext_note_catalog_change();

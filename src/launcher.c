@@ -20,6 +20,7 @@
 #include "access/table.h"
 #include "access/tableam.h"
 #include "access/xact.h"
+#include "access/xlog.h"
 #include "catalog/pg_database.h"
 #include "miscadmin.h"
 #include "pgstat.h"
@@ -39,6 +40,7 @@
 #define RESTART_BACKOFF_MIN_MS 500
 #define RESTART_BACKOFF_MAX_MS 30000
 #define DROP_DATABASE_GRACE_MS 10000
+#define LAG_WARNING_EVERY_MS 60000
 
 /* what the launcher remembers of one database between rounds */
 typedef struct LauncherDb
@@ -49,6 +51,8 @@ typedef struct LauncherDb
 	int			backoff_ms;
 	bool		probed;
 	bool		seen;			/* still in pg_database this round */
+	int			restarts_seen;	/* failures already logged */
+	TimestampTz last_lag_warning;
 } LauncherDb;
 
 static List *launcher_dbs = NIL;
@@ -56,6 +60,7 @@ static List *launcher_dbs = NIL;
 static List *get_database_oids(void);
 static void launcher_round(void);
 static bool start_worker(LauncherDb *db);
+static void warn_if_lagging(LauncherDb *db, TimestampTz now);
 
 /*
  * streamext_register_launcher registers the launcher with the postmaster;
@@ -155,7 +160,10 @@ launcher_round(void)
 
 		if (db->handle != NULL &&
 			GetBackgroundWorkerPid(db->handle, &pid) != BGWH_STOPPED)
+		{
+			warn_if_lagging(db, now);
 			continue;			/* running or about to */
+		}
 		if (db->handle != NULL)
 		{
 			pfree(db->handle);
@@ -187,6 +195,15 @@ launcher_round(void)
 			db->backoff_ms = RESTART_BACKOFF_MIN_MS;
 		else if (db->probed)
 			db->backoff_ms = Min(db->backoff_ms * 2, RESTART_BACKOFF_MAX_MS);
+		if (slot != NULL && slot->restarts > db->restarts_seen)
+		{
+			db->restarts_seen = slot->restarts;
+			ereport(LOG,
+					(errmsg("streamext launcher restarts the worker for database %u, which failed: %s",
+							dboid, slot->last_error),
+					 errdetail("Failures so far: %d; after another one the launcher waits %d ms.",
+							   slot->restarts, Min(db->backoff_ms * 2, RESTART_BACKOFF_MAX_MS))));
+		}
 
 		if (slot != NULL)
 			slot->wanted = false;
@@ -215,6 +232,33 @@ launcher_round(void)
 		}
 	}
 	list_free(oids);
+}
+
+/*
+ * warn_if_lagging warns, at most once a minute, when a database's worker has
+ * more WAL left to decode than streamext.max_lag_warning: the slot holds
+ * that WAL, and views and subscriptions are that far behind.
+ */
+static void
+warn_if_lagging(LauncherDb *db, TimestampTz now)
+{
+	StreamextDbSlot *slot = streamext_find_db_slot(db->dboid, false);
+	XLogRecPtr	flushed = GetFlushRecPtr(NULL);
+	uint64		lag_kb;
+
+	if (slot == NULL || streamext_max_lag_warning_kb == 0 ||
+		slot->published_upto == InvalidXLogRecPtr || slot->published_upto >= flushed)
+		return;
+	lag_kb = (flushed - slot->published_upto) / 1024;
+	if (lag_kb <= (uint64) streamext_max_lag_warning_kb ||
+		!TimestampDifferenceExceeds(db->last_lag_warning, now, LAG_WARNING_EVERY_MS))
+		return;
+	db->last_lag_warning = now;
+	ereport(WARNING,
+			(errmsg("streamext worker for database %u is " UINT64_FORMAT " kB of WAL behind",
+					db->dboid, lag_kb),
+			 errdetail("Its views and subscriptions lag by as much, and its replication slot keeps that WAL."),
+			 errhint("See lag_bytes and last_error in streamext.streams; max_slot_wal_keep_size bounds the WAL a slot may keep.")));
 }
 
 /*

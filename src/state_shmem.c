@@ -28,6 +28,7 @@ typedef struct SharedView
 	int32		id;
 	dshash_table_handle groups;
 	bool		incomplete;		/* streamext.max_memory was reached */
+	XLogRecPtr	start_lsn;		/* of the definition published: see rebuild_view */
 	ViewStats	stats;
 } SharedView;
 
@@ -292,6 +293,7 @@ publish_view(StreamextDbSlot *slot, ViewPlan *plan, bool all_groups,
 		sv->groups = InvalidDsaPointer;
 	}
 	groups = worker_groups(plan, sv, found);
+	sv->start_lsn = plan->start_lsn;
 
 	/* a view cut short by the memory limit is published whole again */
 	if (sv->incomplete)
@@ -493,8 +495,8 @@ state_shmem_drop_view(StreamextDbSlot *slot, int32 view_id)
  * published the view (yet); incomplete when max_memory cut it short.
  */
 List *
-state_shmem_read_view(StreamextDbSlot *slot, int32 view_id, bool *found,
-					  bool *incomplete)
+state_shmem_read_view(StreamextDbSlot *slot, int32 view_id, XLogRecPtr start_lsn,
+					  bool *found, bool *incomplete)
 {
 	List	   *result = NIL;
 	SharedView *sv;
@@ -509,6 +511,12 @@ state_shmem_read_view(StreamextDbSlot *slot, int32 view_id, bool *found,
 		return NIL;
 	}
 	sv = dshash_find(my_views, &view_id, false);
+	if (sv != NULL && sv->start_lsn != start_lsn)
+	{
+		/* published for the view as it was before rebuild_view, or after */
+		dshash_release_lock(my_views, sv);
+		sv = NULL;
+	}
 	if (sv != NULL)
 	{
 		dshash_table_handle gh = sv->groups;

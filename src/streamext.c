@@ -22,6 +22,7 @@ void		_PG_init(void);
 int			streamext_max_databases = 16;
 int			streamext_checkpoint_interval_ms = 1000;
 int			streamext_max_memory_mb = 256;
+int			streamext_max_lag_warning_kb = 1024 * 1024;
 
 static shmem_request_hook_type prev_shmem_request_hook = NULL;
 static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
@@ -56,6 +57,14 @@ _PG_init(void)
 							PGC_SIGHUP, GUC_UNIT_MS,
 							NULL, NULL, NULL);
 
+	DefineCustomIntVariable("streamext.max_lag_warning",
+							"WAL a worker may have left to decode before the launcher warns.",
+							"0 disables the warning.",
+							&streamext_max_lag_warning_kb,
+							1024 * 1024, 0, INT_MAX,
+							PGC_SIGHUP,
+							GUC_UNIT_KB,
+							NULL, NULL, NULL);
 	DefineCustomIntVariable("streamext.max_memory",
 							"Shared memory the open windows of one database may use.",
 							NULL,

@@ -31,6 +31,7 @@
 extern int	streamext_max_databases;
 extern int	streamext_checkpoint_interval_ms;
 extern int	streamext_max_memory_mb;
+extern int	streamext_max_lag_warning_kb;
 
 /* Counters of one stream, as published by its database's worker. */
 typedef struct StreamStat
@@ -299,6 +300,7 @@ extern Oid	catalog_view_table_oid(void);
 extern List *catalog_load_views(MemoryContext cxt);
 extern List *catalog_load_views_filtered(MemoryContext cxt, int32 only_id);
 extern List *catalog_load_views_snapshot(MemoryContext cxt, Snapshot snapshot);
+extern XLogRecPtr catalog_view_start_lsn(int32 view_id, Snapshot snapshot);
 extern bool catalog_is_stream(Oid relid, AttrNumber *time_attno);
 extern Oid	catalog_subscription_table_oid(void);
 extern List *catalog_load_subscriptions(MemoryContext cxt);
@@ -333,7 +335,7 @@ typedef struct SharedGroupCopy
 	Size		len;
 } SharedGroupCopy;
 extern List *state_shmem_read_view(StreamextDbSlot *slot, int32 view_id,
-								   bool *found, bool *incomplete);
+								   XLogRecPtr start_lsn, bool *found, bool *incomplete);
 
 /* subscriptions, as the worker runs them */
 typedef enum SubNotify

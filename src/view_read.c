@@ -225,7 +225,9 @@ streamext_read_view(PG_FUNCTION_ARGS)
 						view_id, rsinfo->setDesc->natts, plan->outdesc->natts)));
 
 	if (slot != NULL)
-		groups = state_shmem_read_view(slot, view_id, &found, &incomplete);
+		groups = state_shmem_read_view(slot, view_id,
+									   catalog_view_start_lsn(view_id, GetActiveSnapshot()),
+									   &found, &incomplete);
 	if (incomplete)
 		ereport(ERROR,
 				(errcode(ERRCODE_OUT_OF_MEMORY),

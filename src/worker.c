@@ -82,6 +82,8 @@ static void flush_subscriptions(void);
 static void checkpoint_now(void);
 static void decode_available(void);
 static void decode_with_isolation(void);
+static void note_failure(void);
+static void worker_run(void);
 static void show_own_transactions(void);
 static void prepare_write(LogicalDecodingContext *ctx, XLogRecPtr lsn,
 						  TransactionId xid, bool last_write);
@@ -143,7 +145,6 @@ void
 streamext_worker_main(Datum main_arg)
 {
 	Oid			dboid = DatumGetObjectId(main_arg);
-	RepOriginId origin;
 
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
 	pqsignal(SIGTERM, die);
@@ -164,6 +165,27 @@ streamext_worker_main(Datum main_arg)
 	LWLockRelease(&StreamextState->lock);
 	on_shmem_exit(worker_shmem_exit, (Datum) 0);
 	snprintf(W.slot_name, NAMEDATALEN, "streamext_%u", dboid);
+
+	PG_TRY();
+	{
+		worker_run();
+	}
+	PG_CATCH();
+	{
+		note_failure();
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+}
+
+/*
+ * worker_run is the worker once it owns its database's slot: set-up, then
+ * decode, checkpoint and sleep until woken.
+ */
+static void
+worker_run(void)
+{
+	RepOriginId origin;
 
 	StartTransactionCommand();
 	if (!streamext_extension_exists())
@@ -216,7 +238,7 @@ streamext_worker_main(Datum main_arg)
 
 	ereport(LOG,
 			(errmsg("streamext worker started for database %u at %X/%X",
-					dboid, LSN_FORMAT_ARGS(W.target.applied_upto))));
+					MyDatabaseId, LSN_FORMAT_ARGS(W.target.applied_upto))));
 
 	for (;;)
 	{
@@ -269,8 +291,8 @@ show_own_transactions(void)
 }
 
 /*
- * decode_with_isolation decodes, and when that fails, remembers the error and
- * the transaction being applied in shared memory before the worker exits:
+ * decode_with_isolation decodes, and when that fails, remembers the
+ * transaction being applied in shared memory before the worker exits:
  * the next worker applies that transaction event by event, setting aside
  * the events that fail (dead letters) instead of failing on them forever.
  */
@@ -286,19 +308,30 @@ decode_with_isolation(void)
 	}
 	PG_CATCH();
 	{
-		ErrorData  *edata;
-
 		MemoryContextSwitchTo(cxt);
-		edata = CopyErrorData();
-		strlcpy(W.slot->last_error, edata->message, sizeof(W.slot->last_error));
-		W.slot->last_error_time = GetCurrentTimestamp();
-		W.slot->restarts++;
 		if (W.target.current_txn_end != InvalidXLogRecPtr &&
 			W.target.current_txn_end != W.target.isolate_txn_end)
 			W.slot->poison_txn_end = W.target.current_txn_end;
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
+}
+
+/*
+ * note_failure records in the database's shared slot why this worker ends
+ * in an error, for streamext.streams and the launcher's log line.
+ */
+static void
+note_failure(void)
+{
+	ErrorData  *edata;
+
+	MemoryContextSwitchTo(TopMemoryContext);
+	edata = CopyErrorData();
+	strlcpy(W.slot->last_error, edata->message, sizeof(W.slot->last_error));
+	W.slot->last_error_time = GetCurrentTimestamp();
+	W.slot->restarts++;
+	FreeErrorData(edata);
 }
 
 /*
@@ -611,8 +644,10 @@ reload_views(void)
 		ViewPlan   *plan = lfirst(lc);
 		bool		found = false;
 
+		/* a view rebuild_view recomputed is loaded again, too */
 		foreach(lc2, rows)
-			if (((ViewCatalogRow *) lfirst(lc2))->id == plan->id)
+			if (((ViewCatalogRow *) lfirst(lc2))->id == plan->id &&
+				((ViewCatalogRow *) lfirst(lc2))->start_lsn == plan->start_lsn)
 				found = true;
 		if (!found)
 		{
@@ -763,9 +798,22 @@ ensure_slot(void)
 	List	   *rows;
 	ListCell   *lc;
 	MemoryContext cxt;
+	ReplicationSlot *existing = SearchNamedReplicationSlot(W.slot_name, true);
+	XLogRecPtr	lost_at = InvalidXLogRecPtr;
 
-	if (SearchNamedReplicationSlot(W.slot_name, true) != NULL)
+	if (existing != NULL && existing->data.invalidated_at == InvalidXLogRecPtr)
 		return;
+	if (existing != NULL)
+	{
+		/* max_slot_wal_keep_size removed WAL it had not decoded yet */
+		lost_at = existing->data.invalidated_at;
+		ereport(WARNING,
+				(errmsg("streamext replication slot \"%s\" was invalidated at %X/%X: recomputing every view from the stream tables",
+						W.slot_name, LSN_FORMAT_ARGS(lost_at)),
+				 errdetail("Subscriptions miss the events committed between their last delivered position and the new slot."),
+				 errhint("Raise max_slot_wal_keep_size, or streamext.max_lag_warning to be warned earlier.")));
+		ReplicationSlotDrop(W.slot_name, true);
+	}
 
 	ereport(LOG,
 			(errmsg("streamext worker creating replication slot \"%s\"", W.slot_name)));
@@ -812,6 +860,13 @@ ensure_slot(void)
 	ereport(LOG,
 			(errmsg("streamext worker recomputed %d view(s) at %X/%X",
 					list_length(rows), LSN_FORMAT_ARGS(consistent))));
+	if (lost_at != InvalidXLogRecPtr)
+	{
+		snprintf(W.slot->last_error, sizeof(W.slot->last_error),
+				 "replication slot invalidated at %X/%X; views recomputed at %X/%X, subscriptions missed the commits between",
+				 LSN_FORMAT_ARGS(lost_at), LSN_FORMAT_ARGS(consistent));
+		W.slot->last_error_time = GetCurrentTimestamp();
+	}
 }
 
 /*
