@@ -18,6 +18,7 @@ OBJS = \
 	src/subscription.o \
 	src/subscription_read.o \
 	src/subxact.o \
+	src/stream_ddl.o \
 	src/hooks.o
 
 EXTENSION = streamext

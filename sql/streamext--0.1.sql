@@ -220,5 +220,39 @@ SELECT s.name,
   JOIN streamext.subscription_ack a ON a.subscription_id = s.id
  WHERE pg_has_role(s.owner, 'USAGE');
 
+-- forgets the streams, continuous views and subscriptions whose relations a
+-- DROP removed (DROP TABLE ... CASCADE, DROP VIEW, DROP SCHEMA ... CASCADE,
+-- DROP OWNED); the worker sees the catalog change and lets them go
+CREATE FUNCTION streamext.forget_dropped() RETURNS event_trigger
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    gone record;
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_event_trigger_dropped_objects()
+                    WHERE object_type IN ('table', 'view')) THEN
+        RETURN;
+    END IF;
+    DELETE FROM streamext.subscription_queue q
+     USING streamext.subscription_def s
+     WHERE q.subscription_id = s.id
+       AND NOT EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = s.source);
+    DELETE FROM streamext.subscription_def s
+     WHERE NOT EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = s.source);
+    FOR gone IN
+        DELETE FROM streamext.view_def d
+         WHERE NOT EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = d.view_relid)
+            OR NOT EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = d.stream)
+        RETURNING d.id, d.closed_relid
+    LOOP
+        IF gone.closed_relid IS NOT NULL THEN
+            EXECUTE format('DROP TABLE IF EXISTS streamext.closed_%s', gone.id);
+        END IF;
+    END LOOP;
+    DELETE FROM streamext.stream_def s
+     WHERE NOT EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = s.relid);
+END $$;
+CREATE EVENT TRIGGER streamext_forget_dropped ON sql_drop
+    EXECUTE FUNCTION streamext.forget_dropped();
+
 GRANT USAGE ON SCHEMA streamext TO PUBLIC;
 GRANT SELECT ON streamext.streams, streamext.views, streamext.subscriptions TO PUBLIC;

@@ -170,6 +170,8 @@ streamext_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 		extension_dropped = true;
 		stream_written = true;
 	}
+	else
+		stream_ddl_check(parsetree);
 
 	if (prev_ProcessUtility)
 		prev_ProcessUtility(pstmt, queryString, readOnlyTree, context, params,

@@ -430,6 +430,9 @@ extern void state_blob_build(ViewPlan *plan, TimestampTz wstart,
 /* commands.c */
 extern void check_setup(void);
 
+/* stream_ddl.c */
+extern void stream_ddl_check(Node *parsetree);
+
 /* subxact.c */
 extern ErrorData *run_isolated(void (*work) (void *arg), void *arg);
 
