@@ -19,6 +19,7 @@ OBJS = \
 	src/subscription_read.o \
 	src/subxact.o \
 	src/stream_ddl.o \
+	src/replay.o \
 	src/hooks.o
 
 EXTENSION = streamext

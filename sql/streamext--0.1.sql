@@ -94,6 +94,7 @@ CREATE TABLE streamext.dead_letters (
     sqlstate   text NOT NULL,
     message    text NOT NULL,
     event      jsonb NOT NULL,
+    committed_at timestamptz,
     noted_at   timestamptz NOT NULL DEFAULT now(),
     CHECK ((view_id IS NULL) <> (subscription_id IS NULL))
 );
@@ -121,6 +122,10 @@ CREATE FUNCTION streamext.create_view(name text, query text, "window" text DEFAU
     RETURNS void LANGUAGE c AS 'MODULE_PATHNAME', 'streamext_create_view';
 CREATE FUNCTION streamext.drop_view(name text)
     RETURNS void LANGUAGE c AS 'MODULE_PATHNAME', 'streamext_drop_view';
+-- applies again the dead letters of a view or subscription
+CREATE FUNCTION streamext.replay_dead_letters(name text, OUT replayed bigint, OUT failed bigint)
+    RETURNS record LANGUAGE c STRICT AS 'MODULE_PATHNAME', 'streamext_replay_dead_letters';
+
 -- recomputes a continuous view from its stream table
 CREATE FUNCTION streamext.rebuild_view(name text)
     RETURNS void LANGUAGE c STRICT AS 'MODULE_PATHNAME', 'streamext_rebuild_view';

@@ -294,25 +294,40 @@ write_progress(ViewPlan *plan)
  * connection: once, like the states.
  */
 void
-dead_letters_write(const char *owner_column, int32 id, List *letters)
+dead_letters_write(const char *owner_column, int32 id, List *letters, List *replayed)
 {
 	ListCell   *lc;
-	Oid			argtypes[5] = {INT4OID, PG_LSNOID, TEXTOID, TEXTOID, TEXTOID};
-	char	   *sql = psprintf("INSERT INTO streamext.dead_letters (%s, commit_lsn, sqlstate, message, event) "
-							   "VALUES ($1, $2, $3, $4, $5::jsonb)", owner_column);
+	Oid			argtypes[6] = {INT4OID, PG_LSNOID, TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID};
+	char	   *sql = psprintf("INSERT INTO streamext.dead_letters (%s, commit_lsn, sqlstate, message, event, committed_at) "
+							   "VALUES ($1, $2, $3, $4, $5::jsonb, $6)", owner_column);
 
 	foreach(lc, letters)
 	{
 		DeadLetter *dl = lfirst(lc);
-		Datum		args[5];
+		Datum		args[6];
+		char		nulls[6] = {' ', ' ', ' ', ' ', ' ', ' '};
 
 		args[0] = Int32GetDatum(id);
 		args[1] = LSNGetDatum(dl->commit_lsn);
 		args[2] = CStringGetTextDatum(unpack_sql_state(dl->sqlerrcode));
 		args[3] = CStringGetTextDatum(dl->message);
 		args[4] = CStringGetTextDatum(dl->event);
-		if (SPI_execute_with_args(sql, 5, argtypes, args, NULL, false, 0) != SPI_OK_INSERT)
+		args[5] = TimestampTzGetDatum(dl->committed_at);
+		if (dl->committed_at == 0)
+			nulls[5] = 'n';
+		if (SPI_execute_with_args(sql, 6, argtypes, args, nulls, false, 0) != SPI_OK_INSERT)
 			elog(ERROR, "streamext: could not write dead letter");
+	}
+	/* dead letters a replay applied leave with the state that counts them */
+	foreach(lc, replayed)
+	{
+		Oid			idtype[1] = {INT8OID};
+		Datum		idarg[1];
+
+		idarg[0] = Int64GetDatum(*(int64 *) lfirst(lc));
+		if (SPI_execute_with_args("DELETE FROM streamext.dead_letters WHERE id = $1",
+								  1, idtype, idarg, NULL, false, 0) != SPI_OK_DELETE)
+			elog(ERROR, "streamext: could not remove a replayed dead letter");
 	}
 }
 
@@ -325,7 +340,9 @@ write_dead_letters(ViewPlan *plan)
 {
 	ListCell   *lc;
 
-	dead_letters_write("view_id", plan->id, plan->new_dead_letters);
+	dead_letters_write("view_id", plan->id, plan->new_dead_letters, plan->replayed);
+	list_free_deep(plan->replayed);
+	plan->replayed = NIL;
 	foreach(lc, plan->new_dead_letters)
 	{
 		pfree(((DeadLetter *) lfirst(lc))->message);

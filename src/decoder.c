@@ -28,6 +28,7 @@
 #include "utils/hsearch.h"
 #include "utils/reltrigger.h"
 #include "utils/rel.h"
+#include "utils/snapmgr.h"
 
 #include "decoder.h"
 
@@ -76,7 +77,10 @@ decoder_startup(LogicalDecodingContext *ctx, OutputPluginOptions *opt, bool is_i
 }
 
 /*
- * decoder_begin resets what the plugin tracks per transaction.
+ * decoder_begin resets what the plugin tracks per transaction, and gives
+ * the functions that views and filters call (plpgsql, SQL) the snapshot
+ * they need to run queries: the decoding's historic one, so they read the
+ * catalogs as of this commit.
  */
 static void
 decoder_begin(LogicalDecodingContext *ctx, ReorderBufferTXN *txn)
@@ -88,6 +92,7 @@ decoder_begin(LogicalDecodingContext *ctx, ReorderBufferTXN *txn)
 		target->txn_changes_catalog = false;
 		target->pending = NIL;
 		MemoryContextReset(target->pending_cxt);
+		PushActiveSnapshot(GetTransactionSnapshot());
 	}
 }
 
@@ -192,6 +197,7 @@ decoder_commit(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 
 	if (target == NULL)
 		return;
+	PopActiveSnapshot();
 	if (target->txn_changes_catalog)
 	{
 		target->catalog_changed = true;
@@ -241,6 +247,7 @@ apply_isolated(ViewPlan *plan, TupleTableSlot *slot, ReorderBufferTXN *txn)
 	dl = palloc(sizeof(DeadLetter));
 	dl->event = pstrdup(event);
 	dl->commit_lsn = txn->final_lsn;
+	dl->committed_at = txn->xact_time.commit_time;
 	dl->sqlerrcode = edata->sqlerrcode;
 	dl->message = pstrdup(edata->message);
 	plan->new_dead_letters = lappend(plan->new_dead_letters, dl);

@@ -67,6 +67,12 @@ typedef struct StreamextDbSlot
 	char		last_error[256];
 	TimestampTz last_error_time;
 	XLogRecPtr	poison_txn_end; /* a transaction whose events failed: isolate */
+	uint64		replay_requested;	/* replay_dead_letters calls, numbered */
+	uint64		replay_done;	/* the last one the worker answered */
+	int32		replay_view_id; /* what it replays: a view ... */
+	int32		replay_sub_id;	/* ... or a subscription */
+	int64		replay_ok;		/* its answer: dead letters applied ... */
+	int64		replay_failed;	/* ... and still failing */
 	int			nstreams;
 	StreamStat	streams[STREAMEXT_MAX_STREAM_STATS];
 	LWLock		publish_lock;	/* readers shared, publishing worker exclusive */
@@ -224,6 +230,7 @@ typedef struct ViewPlan
 	uint64		late_events;
 	uint64		dead_letters;	/* events set aside since the worker started */
 	List	   *new_dead_letters;	/* DeadLetter, written at the next checkpoint */
+	List	   *replayed;		/* ids of dead letters replay applied (int64 *) */
 	bool		corrections_pending;	/* late events wait for a checkpoint */
 	bool		shmem_full;
 	dshash_table *shm_groups;	/* the worker's attachment to its groups */
@@ -234,6 +241,7 @@ typedef struct ViewPlan
 typedef struct DeadLetter
 {
 	XLogRecPtr	commit_lsn;
+	TimestampTz committed_at;	/* the event time of streams without one */
 	int			sqlerrcode;
 	char	   *message;
 	char	   *event;			/* the event as JSON */
@@ -378,6 +386,7 @@ typedef struct SubscriptionPlan
 	TupleTableSlot *rowslot;
 	List	   *pending;		/* SubEntry, in position order */
 	List	   *new_dead_letters;	/* DeadLetter */
+	List	   *replayed;		/* ids of dead letters replay delivered (int64 *) */
 } SubscriptionPlan;
 
 typedef struct SubscriptionCatalogRow
@@ -412,6 +421,12 @@ extern void subscription_apply_event(SubscriptionPlan *sub, TupleTableSlot *even
 									 bool isolated);
 extern void subscriptions_emit_row(ViewPlan *plan, Datum *values, bool *nulls,
 								   bool correction);
+extern bool subscription_replay_event(SubscriptionPlan *sub, TupleTableSlot *event,
+									  TimestampTz commit_time);
+
+/* replay.c */
+extern void replay_dead_letters_now(StreamextDbSlot *slot, List *plans, List *subs,
+									HTAB *streams);
 extern void subscriptions_collect(List *subs, XLogRecPtr upto);
 extern bool subscriptions_have_pending(List *subs);
 extern void subscriptions_write(List *subs);
@@ -423,7 +438,8 @@ extern void checkpoint_write(StreamextDbSlot *slot, List *plans,
 extern void checkpoint_load_view(ViewPlan *plan);
 extern void checkpoint_write_backfill(ViewPlan *plan);
 extern void checkpoint_clear_view(int32 view_id, Oid closed_relid);
-extern void dead_letters_write(const char *owner_column, int32 id, List *letters);
+extern void dead_letters_write(const char *owner_column, int32 id, List *letters,
+							   List *replayed);
 extern void state_blob_build(ViewPlan *plan, TimestampTz wstart,
 							 TupleHashEntry entry, ViewGroup *gs, StringInfo buf);
 

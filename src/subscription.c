@@ -66,8 +66,8 @@ static SubscriptionPlan *subscription_build(SubscriptionCatalogRow *row, List *p
 											MemoryContext parent);
 static void add_entry(SubscriptionPlan *sub, const char *kind, TimestampTz at,
 					  const char *json);
-static void add_dead_letter(SubscriptionPlan *sub, XLogRecPtr lsn, int sqlerrcode,
-							const char *message, const char *event);
+static void add_dead_letter(SubscriptionPlan *sub, XLogRecPtr lsn, TimestampTz at,
+							int sqlerrcode, const char *message, const char *event);
 static void emit_view_row(SubscriptionPlan *sub, Datum *values, bool *nulls,
 						  const char *kind);
 static void collect_changes(SubscriptionPlan *sub, XLogRecPtr upto);
@@ -266,13 +266,14 @@ add_entry(SubscriptionPlan *sub, const char *kind, TimestampTz at, const char *j
  * evaluate.
  */
 static void
-add_dead_letter(SubscriptionPlan *sub, XLogRecPtr lsn, int sqlerrcode,
-				const char *message, const char *event)
+add_dead_letter(SubscriptionPlan *sub, XLogRecPtr lsn, TimestampTz at,
+				int sqlerrcode, const char *message, const char *event)
 {
 	MemoryContext old = MemoryContextSwitchTo(sub->pending_cxt);
-	DeadLetter *dl = palloc(sizeof(DeadLetter));
+	DeadLetter *dl = palloc0(sizeof(DeadLetter));
 
 	dl->commit_lsn = lsn;
+	dl->committed_at = at;
 	dl->sqlerrcode = sqlerrcode;
 	dl->message = pstrdup(message);
 	dl->event = pstrdup(event);
@@ -309,10 +310,10 @@ subscription_apply_event(SubscriptionPlan *sub, TupleTableSlot *event,
 
 	MemoryContextSwitchTo(sub->econtext->ecxt_per_tuple_memory);
 	if (sub->broken != NULL)
-		add_dead_letter(sub, final_lsn, sub->broken_code, sub->broken,
+		add_dead_letter(sub, final_lsn, commit_time, sub->broken_code, sub->broken,
 						row_json(ExecFetchSlotHeapTupleDatum(event)));
 	else if (edata != NULL)
-		add_dead_letter(sub, final_lsn, edata->sqlerrcode, edata->message,
+		add_dead_letter(sub, final_lsn, commit_time, edata->sqlerrcode, edata->message,
 						row_json(ExecFetchSlotHeapTupleDatum(event)));
 	else if (fc.pass)
 		add_entry(sub, "event", commit_time, row_json(ExecFetchSlotHeapTupleDatum(event)));
@@ -320,6 +321,37 @@ subscription_apply_event(SubscriptionPlan *sub, TupleTableSlot *event,
 	ResetExprContext(sub->econtext);
 	if (edata != NULL)
 		FreeErrorData(edata);
+}
+
+/*
+ * subscription_replay_event evaluates again an event the subscription set
+ * aside, and queues it when it passes.  False when the filter still fails:
+ * the dead letter stays.
+ */
+bool
+subscription_replay_event(SubscriptionPlan *sub, TupleTableSlot *event,
+						  TimestampTz commit_time)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	FilterCall	fc = {sub, event, false};
+	ErrorData  *edata;
+
+	if (sub->broken != NULL)
+		return false;
+	edata = run_isolated(eval_filter, &fc);
+	if (edata != NULL)
+	{
+		FreeErrorData(edata);
+		return false;
+	}
+	if (fc.pass)
+	{
+		MemoryContextSwitchTo(sub->econtext->ecxt_per_tuple_memory);
+		add_entry(sub, "event", commit_time, row_json(ExecFetchSlotHeapTupleDatum(event)));
+		MemoryContextSwitchTo(cxt);
+	}
+	ResetExprContext(sub->econtext);
+	return true;
 }
 
 /*
@@ -347,14 +379,14 @@ emit_view_row(SubscriptionPlan *sub, Datum *values, bool *nulls, const char *kin
 	json = row_json(HeapTupleGetDatum(tuple));
 
 	if (sub->broken != NULL)
-		add_dead_letter(sub, sub->delivered_lsn, sub->broken_code, sub->broken, json);
+		add_dead_letter(sub, sub->delivered_lsn, 0, sub->broken_code, sub->broken, json);
 	else
 	{
 		ErrorData  *edata = (sub->filter != NULL) ? run_isolated(eval_filter, &fc) : NULL;
 
 		if (edata != NULL)
 		{
-			add_dead_letter(sub, sub->delivered_lsn, edata->sqlerrcode, edata->message, json);
+			add_dead_letter(sub, sub->delivered_lsn, 0, edata->sqlerrcode, edata->message, json);
 			FreeErrorData(edata);
 		}
 		else if (fc.pass)
@@ -477,7 +509,7 @@ subscriptions_have_pending(List *subs)
 	{
 		SubscriptionPlan *sub = lfirst(lc);
 
-		if (sub->pending != NIL || sub->new_dead_letters != NIL)
+		if (sub->pending != NIL || sub->new_dead_letters != NIL || sub->replayed != NIL)
 			return true;
 	}
 	return false;
@@ -607,7 +639,7 @@ subscriptions_write(List *subs)
 		SubscriptionPlan *sub = lfirst(lc);
 		Datum		args[4];
 
-		if (sub->pending == NIL && sub->new_dead_letters == NIL &&
+		if (sub->pending == NIL && sub->new_dead_letters == NIL && sub->replayed == NIL &&
 			sub->delivered_lsn == sub->persisted_lsn)
 			continue;
 		if (lock_subscription(sub->id))
@@ -617,7 +649,7 @@ subscriptions_write(List *subs)
 
 			for (i = 0; i < n; i += QUEUE_BATCH)
 				write_entries(sub, list_truncate(list_copy_tail(sub->pending, i), QUEUE_BATCH));
-			dead_letters_write("subscription_id", sub->id, sub->new_dead_letters);
+			dead_letters_write("subscription_id", sub->id, sub->new_dead_letters, sub->replayed);
 			args[0] = Int32GetDatum(sub->id);
 			args[1] = LSNGetDatum(sub->delivered_lsn);
 			args[2] = Int64GetDatum(sub->newest_position);
@@ -633,6 +665,7 @@ subscriptions_write(List *subs)
 		sub->persisted_lsn = sub->delivered_lsn;
 		sub->pending = NIL;
 		sub->new_dead_letters = NIL;
+		sub->replayed = NIL;
 		MemoryContextReset(sub->pending_cxt);
 	}
 	SPI_finish();

@@ -83,6 +83,7 @@ static void checkpoint_now(void);
 static void decode_available(void);
 static void decode_with_isolation(void);
 static void note_failure(void);
+static void replay_requested(void);
 static void worker_run(void);
 static void show_own_transactions(void);
 static void prepare_write(LogicalDecodingContext *ctx, XLogRecPtr lsn,
@@ -260,6 +261,8 @@ worker_run(void)
 			check_extension();
 
 		decode_with_isolation();
+		if (W.slot->replay_requested > W.slot->replay_done)
+			replay_requested();
 
 		if (TimestampDifferenceExceeds(W.last_checkpoint, GetCurrentTimestamp(),
 									   streamext_checkpoint_interval_ms))
@@ -315,6 +318,25 @@ decode_with_isolation(void)
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
+}
+
+/*
+ * replay_requested serves replay_dead_letters: what was set aside is written
+ * first, then applied again, then checkpointed with the dead letters that
+ * succeeded removed, and the caller told.
+ */
+static void
+replay_requested(void)
+{
+	uint64		request = W.slot->replay_requested;
+
+	W.target.changed = true;
+	checkpoint_now();
+	replay_dead_letters_now(W.slot, W.plans, W.subs, W.target.streams);
+	publish_all(false);
+	W.target.changed = true;
+	checkpoint_now();
+	W.slot->replay_done = request;
 }
 
 /*
@@ -571,6 +593,7 @@ apply_pending(List *new_plans, List *new_subs)
 	}
 	/* what decoding does for a transaction's changes, done here after it */
 	StartTransactionCommand();
+	PushActiveSnapshot(GetTransactionSnapshot());
 	foreach(lc, W.target.pending)
 	{
 		PendingInsert *pi = lfirst(lc);
@@ -600,6 +623,7 @@ apply_pending(List *new_plans, List *new_subs)
 		ExecClearTuple(st->slot);
 		W.target.changed = true;
 	}
+	PopActiveSnapshot();
 	CommitTransactionCommand();
 	W.target.pending = NIL;
 	MemoryContextReset(W.target.pending_cxt);

@@ -1,0 +1,273 @@
+/*-------------------------------------------------------------------------
+ *
+ * replay.c
+ *	  Replaying dead letters.  streamext.replay_dead_letters asks the worker
+ *	  to apply the events a view or subscription set aside once more, now
+ *	  that their cause may be fixed (a function corrected, a privilege
+ *	  granted).  The worker rebuilds each event from its JSON, applies it in
+ *	  a subtransaction, and removes the dead letters that succeed in the
+ *	  checkpoint that writes their effect: a crash before it loses neither.
+ *	  Those that fail again stay.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "access/xact.h"
+#include "catalog/namespace.h"
+#include "executor/spi.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "storage/latch.h"
+#include "storage/lmgr.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/snapmgr.h"
+#include "utils/timestamp.h"
+
+#include "decoder.h"
+
+PG_FUNCTION_INFO_V1(streamext_replay_dead_letters);
+
+#define REPLAY_WAIT_MS 60000
+
+typedef struct ReplayedEvent
+{
+	ViewPlan   *plan;
+	TupleTableSlot *slot;
+	TimestampTz at;
+} ReplayedEvent;
+
+static void apply_one(void *arg);
+static void remember_id(List **ids, int64 id, MemoryContext cxt);
+static void store_row(TupleTableSlot *slot, Datum row, Oid relid);
+
+/*
+ * apply_one applies a replayed event to its view, for run_isolated.
+ */
+static void
+apply_one(void *arg)
+{
+	ReplayedEvent *re = arg;
+
+	view_plan_apply_event(re->plan, re->slot, re->at);
+}
+
+/*
+ * remember_id notes a dead letter to delete with the next checkpoint.
+ */
+static void
+remember_id(List **ids, int64 id, MemoryContext cxt)
+{
+	MemoryContext old = MemoryContextSwitchTo(cxt);
+	int64	   *p = palloc(sizeof(int64));
+
+	*p = id;
+	*ids = lappend(*ids, p);
+	MemoryContextSwitchTo(old);
+}
+
+/*
+ * store_row puts a row of a stream's type, as jsonb_populate_record made it,
+ * into an event slot.
+ */
+static void
+store_row(TupleTableSlot *slot, Datum row, Oid relid)
+{
+	HeapTupleHeader td = DatumGetHeapTupleHeader(row);
+	HeapTupleData tuple;
+
+	tuple.t_len = HeapTupleHeaderGetDatumLength(td);
+	ItemPointerSetInvalid(&tuple.t_self);
+	tuple.t_tableOid = relid;
+	tuple.t_data = td;
+	ExecStoreHeapTuple(heap_copytuple(&tuple), slot, true);
+}
+
+/*
+ * replay_dead_letters_now serves the replay the database's slot asks for:
+ * in a transaction of its own, every dead letter of that view or
+ * subscription is applied again.  The caller checkpoints next, which
+ * removes those that succeeded.
+ */
+void
+replay_dead_letters_now(StreamextDbSlot *slot, List *plans, List *subs, HTAB *streams)
+{
+	int32		view_id = slot->replay_view_id;
+	int32		sub_id = slot->replay_sub_id;
+	ViewPlan   *plan = NULL;
+	SubscriptionPlan *sub = NULL;
+	StreamTarget *st = NULL;
+	Oid			relid = InvalidOid;
+	ListCell   *lc;
+	int64		ok = 0;
+	int64		failed = 0;
+	uint64		i;
+
+	foreach(lc, plans)
+		if (view_id != 0 && ((ViewPlan *) lfirst(lc))->id == view_id)
+			plan = lfirst(lc);
+	foreach(lc, subs)
+		if (sub_id != 0 && ((SubscriptionPlan *) lfirst(lc))->id == sub_id)
+			sub = lfirst(lc);
+	if (plan != NULL)
+		relid = plan->stream_relid;
+	else if (sub != NULL && sub->view_id == 0)
+		relid = sub->source_relid;
+	if (OidIsValid(relid) && streams != NULL)
+		st = hash_search(streams, &relid, HASH_FIND, NULL);
+
+	StartTransactionCommand();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	SPI_connect();
+	if (st != NULL)
+	{
+		char	   *sql = psprintf("SELECT id, jsonb_populate_record(NULL::%s, event), "
+								   "coalesce(committed_at, noted_at) FROM streamext.dead_letters "
+								   "WHERE %s = %d ORDER BY id",
+								   quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
+															  get_rel_name(relid)),
+								   plan ? "view_id" : "subscription_id", plan ? view_id : sub_id);
+
+		if (SPI_execute(sql, true, 0) != SPI_OK_SELECT)
+			elog(ERROR, "streamext: could not read dead letters");
+		for (i = 0; i < SPI_processed; i++)
+		{
+			HeapTuple	row = SPI_tuptable->vals[i];
+			TupleDesc	desc = SPI_tuptable->tupdesc;
+			bool		isnull;
+			int64		id = DatumGetInt64(SPI_getbinval(row, desc, 1, &isnull));
+			Datum		event = SPI_getbinval(row, desc, 2, &isnull);
+			TimestampTz at = DatumGetTimestampTz(SPI_getbinval(row, desc, 3, &isnull));
+			bool		applied;
+
+			store_row(st->slot, event, relid);
+			if (plan != NULL)
+			{
+				ReplayedEvent re = {plan, st->slot, at};
+				ErrorData  *edata;
+
+				plan->txn_end = InvalidXLogRecPtr;
+				edata = run_isolated(apply_one, &re);
+				applied = (edata == NULL);
+				if (applied)
+					remember_id(&plan->replayed, id, plan->cxt);
+			}
+			else
+			{
+				applied = subscription_replay_event(sub, st->slot, at);
+				if (applied)
+					remember_id(&sub->replayed, id, sub->pending_cxt);
+			}
+			ExecClearTuple(st->slot);
+			if (applied)
+				ok++;
+			else
+				failed++;
+		}
+	}
+	else if (sub != NULL)
+	{
+		bool		isnull;
+
+		/* rows of a view are not events: they come again with the view */
+		if (SPI_execute(psprintf("SELECT count(*) FROM streamext.dead_letters WHERE subscription_id = %d",
+								 sub_id), true, 0) != SPI_OK_SELECT)
+			elog(ERROR, "streamext: could not read dead letters");
+		failed = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1,
+											 &isnull));
+	}
+	SPI_finish();
+	PopActiveSnapshot();
+	CommitTransactionCommand();
+	if (plan != NULL)
+		plan->dead_letters = (plan->dead_letters > (uint64) ok) ? plan->dead_letters - ok : 0;
+	slot->replay_ok = ok;
+	slot->replay_failed = failed;
+}
+
+/*
+ * streamext_replay_dead_letters applies again the dead letters of a view
+ * or subscription, through the worker, and returns how many were applied
+ * and how many still fail.  One replay runs at a time.
+ */
+Datum
+streamext_replay_dead_letters(PG_FUNCTION_ARGS)
+{
+	char	   *name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	StreamextDbSlot *slot;
+	int32		view_id = 0;
+	int32		sub_id = 0;
+	uint64		request;
+	int			waited = 0;
+	ListCell   *lc;
+	TupleDesc	desc;
+	Datum		values[2];
+	bool		nulls[2] = {false, false};
+
+	check_setup();
+	foreach(lc, catalog_load_views(CurrentMemoryContext))
+	{
+		ViewCatalogRow *row = lfirst(lc);
+
+		if (strcmp(row->name, name) == 0)
+		{
+			if (!pg_class_ownercheck(row->view_relid, GetUserId()))
+				aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_VIEW, name);
+			view_id = row->id;
+		}
+	}
+	if (view_id == 0)
+	{
+		Oid			save_userid;
+		int			save_sec_context;
+		Oid			owner;
+		Oid			source;
+		Oid			caller = GetUserId();
+
+		catalog_owner_enter(&save_userid, &save_sec_context);
+		subscription_lookup(name, caller, &sub_id, &owner, &source);
+		catalog_owner_leave(save_userid, save_sec_context);
+	}
+
+	slot = streamext_find_db_slot(MyDatabaseId, false);
+	if (slot == NULL || slot->worker_pid == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("no streamext worker runs in this database"),
+				 errhint("See last_error in streamext.streams; the launcher restarts the worker.")));
+
+	/* one replay at a time; the worker's checkpoints are not held up */
+	LockRelationOid(get_relname_relid("dead_letters", get_namespace_oid("streamext", false)),
+					ShareUpdateExclusiveLock);
+	LWLockAcquire(&StreamextState->lock, LW_EXCLUSIVE);
+	request = ++slot->replay_requested;
+	slot->replay_view_id = view_id;
+	slot->replay_sub_id = sub_id;
+	LWLockRelease(&StreamextState->lock);
+	streamext_wake_worker(MyDatabaseId);
+
+	while (slot->replay_done < request)
+	{
+		if (waited >= REPLAY_WAIT_MS)
+			ereport(ERROR,
+					(errcode(ERRCODE_QUERY_CANCELED),
+					 errmsg("the streamext worker did not replay the dead letters within %d s",
+							REPLAY_WAIT_MS / 1000),
+					 errhint("It replays them when it gets to it; check streamext.dead_letters later.")));
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 10, PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+		CHECK_FOR_INTERRUPTS();
+		waited += 10;
+	}
+
+	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	values[0] = Int64GetDatum(slot->replay_ok);
+	values[1] = Int64GetDatum(slot->replay_failed);
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(desc), values, nulls)));
+}
