@@ -21,6 +21,7 @@
 #include "commands/extension.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
+#include "utils/guc.h"
 #include "utils/syscache.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
@@ -252,28 +253,44 @@ catalog_load_subscriptions(MemoryContext cxt)
 }
 
 /*
+ * catalog_relation_owner is the owner of a relation.
+ */
+Oid
+catalog_relation_owner(Oid relid)
+{
+	HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	Oid			owner;
+
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "cache lookup failed for relation %u", relid);
+	owner = ((Form_pg_class) GETSTRUCT(tup))->relowner;
+	ReleaseSysCache(tup);
+	return owner;
+}
+
+/*
  * catalog_owner_enter makes the current user the owner of streamext's
  * catalog tables, as foreign-key checks act as the referenced table's owner:
  * the caller has checked the rights of the role that called it, and the
- * tables stay closed to everybody else.  catalog_owner_leave undoes it.
+ * tables stay closed to everybody else.  search_path is pinned meanwhile, so
+ * that the caller's schemas cannot put functions under the SQL run with the
+ * owner's rights.  catalog_owner_leave undoes both.
  */
 void
-catalog_owner_enter(Oid *saved_userid, int *saved_sec_context)
+catalog_owner_enter(CatalogAccess *ca)
 {
-	HeapTuple	tup;
-	Oid			owner;
+	Oid			owner = catalog_relation_owner(catalog_table_oid("stream_def"));
 
-	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(catalog_table_oid("subscription_def")));
-	if (!HeapTupleIsValid(tup))
-		elog(ERROR, "cache lookup failed for streamext.subscription_def");
-	owner = ((Form_pg_class) GETSTRUCT(tup))->relowner;
-	ReleaseSysCache(tup);
-	GetUserIdAndSecContext(saved_userid, saved_sec_context);
-	SetUserIdAndSecContext(owner, *saved_sec_context | SECURITY_LOCAL_USERID_CHANGE);
+	GetUserIdAndSecContext(&ca->saved_userid, &ca->saved_sec_context);
+	ca->guc_nestlevel = NewGUCNestLevel();
+	(void) set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET,
+							 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+	SetUserIdAndSecContext(owner, ca->saved_sec_context | SECURITY_LOCAL_USERID_CHANGE);
 }
 
 void
-catalog_owner_leave(Oid saved_userid, int saved_sec_context)
+catalog_owner_leave(CatalogAccess *ca)
 {
-	SetUserIdAndSecContext(saved_userid, saved_sec_context);
+	SetUserIdAndSecContext(ca->saved_userid, ca->saved_sec_context);
+	AtEOXact_GUC(true, ca->guc_nestlevel);
 }

@@ -133,6 +133,7 @@ streamext_create_stream(PG_FUNCTION_ARGS)
 	Oid			argtypes[2] = {REGCLASSOID, NAMEOID};
 	Datum		args[2];
 	char		nulls[2] = {' ', ' '};
+	CatalogAccess ca;
 
 	check_setup();
 	if (PG_ARGISNULL(0))
@@ -190,9 +191,11 @@ streamext_create_stream(PG_FUNCTION_ARGS)
 		args[1] = PG_GETARG_DATUM(1);
 	else
 		nulls[1] = 'n';
+	catalog_owner_enter(&ca);
 	if (SPI_execute_with_args("INSERT INTO streamext.stream_def (relid, time_column) VALUES ($1, $2)",
 							  2, argtypes, args, nulls, false, 0) != SPI_OK_INSERT)
 		elog(ERROR, "streamext: could not register stream");
+	catalog_owner_leave(&ca);
 
 	initStringInfo(&sql);
 	appendStringInfo(&sql,
@@ -224,6 +227,7 @@ streamext_drop_stream(PG_FUNCTION_ARGS)
 	List	   *views;
 	ListCell   *lc;
 	char	   *subname;
+	CatalogAccess ca;
 
 	check_setup();
 	if (!catalog_is_stream(relid, &dummy))
@@ -258,11 +262,13 @@ streamext_drop_stream(PG_FUNCTION_ARGS)
 	appendStringInfo(&sql,
 					 "DROP TRIGGER streamext_append_only ON %s;"
 					 "DROP TRIGGER streamext_append_only_truncate ON %s;"
-					 "DROP TRIGGER streamext_wake ON %s;"
-					 "DELETE FROM streamext.stream_def WHERE relid = %u;",
-					 qualname, qualname, qualname, relid);
+					 "DROP TRIGGER streamext_wake ON %s;",
+					 qualname, qualname, qualname);
 	SPI_connect();
-	spi_exec(sql.data, SPI_OK_DELETE);
+	spi_exec(sql.data, SPI_OK_UTILITY);
+	catalog_owner_enter(&ca);
+	spi_exec(psprintf("DELETE FROM streamext.stream_def WHERE relid = %u", relid), SPI_OK_DELETE);
+	catalog_owner_leave(&ca);
 	SPI_finish();
 
 	streamext_note_catalog_change();
@@ -350,6 +356,7 @@ streamext_create_view(PG_FUNCTION_ARGS)
 	ViewPlan   *plan;
 	XLogRecPtr	start_lsn;
 	bool		windowed;
+	CatalogAccess ca;
 	Oid			argtypes[9] = {INT4OID, TEXTOID, REGCLASSOID, REGCLASSOID, TEXTOID,
 	TEXTOID, TEXTOID, REGCLASSOID, PG_LSNOID};
 	Datum		args[9];
@@ -383,28 +390,32 @@ streamext_create_view(PG_FUNCTION_ARGS)
 	start_lsn = GetXLogInsertRecPtr();
 
 	SPI_connect();
+	catalog_owner_enter(&ca);
 	spi_exec("SELECT nextval('streamext.view_def_id_seq')::int4", SPI_OK_SELECT);
 	{
 		bool		isnull;
 
 		id = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 	}
+	/* closed windows live in streamext; the view's owner may read them */
+	if (windowed)
+		spi_exec(psprintf("CREATE TABLE streamext.closed_%d (%s, _group bytea NOT NULL, "
+						  "_state bytea NOT NULL, _having bool NOT NULL, "
+						  "PRIMARY KEY (window_start, _group));"
+						  "ALTER TABLE streamext.closed_%d ALTER COLUMN window_start SET NOT NULL;"
+						  "GRANT SELECT ON streamext.closed_%d TO %s",
+						  id, cols, id, id,
+						  quote_identifier(GetUserNameFromId(ca.saved_userid, false))),
+				 SPI_OK_UTILITY);
+	catalog_owner_leave(&ca);
 
 	qualview = quote_qualified_identifier(get_namespace_name(nsp), rv->relname);
 	initStringInfo(&sql);
 	if (windowed)
-	{
-		appendStringInfo(&sql,
-						 "CREATE TABLE streamext.closed_%d (%s, _group bytea NOT NULL, "
-						 "_state bytea NOT NULL, _having bool NOT NULL, "
-						 "PRIMARY KEY (window_start, _group));"
-						 "ALTER TABLE streamext.closed_%d ALTER COLUMN window_start SET NOT NULL;",
-						 id, cols, id);
 		appendStringInfo(&sql,
 						 "CREATE VIEW %s AS SELECT %s FROM streamext.closed_%d WHERE _having "
 						 "UNION ALL SELECT * FROM streamext.read_view(%d) AS t(%s)",
 						 qualview, column_list(query, windowed, false), id, id, cols);
-	}
 	else
 		appendStringInfo(&sql,
 						 "CREATE VIEW %s AS SELECT * FROM streamext.read_view(%d) AS t(%s)",
@@ -448,17 +459,19 @@ streamext_create_view(PG_FUNCTION_ARGS)
 	else
 		nulls[7] = 'n';
 	args[8] = LSNGetDatum(start_lsn);
+	catalog_owner_enter(&ca);
 	if (SPI_execute_with_args("INSERT INTO streamext.view_def (id, name, view_relid, stream, query, "
 							  "query_tree, window_spec, closed_relid, start_lsn) "
 							  "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
 							  9, argtypes, args, nulls, false, 0) != SPI_OK_INSERT)
 		elog(ERROR, "streamext: could not register view");
 
-	/* backfill: every event committed before start_lsn */
+	/* backfill: every event committed before start_lsn, evaluated as the owner */
 	plan = view_plan_build(&row, CurrentMemoryContext);
 	view_plan_backfill(plan, GetLatestSnapshot());
 	checkpoint_write_backfill(plan);
 	view_plan_free(plan);
+	catalog_owner_leave(&ca);
 	SPI_finish();
 
 	streamext_note_catalog_change();
@@ -476,8 +489,8 @@ streamext_drop_view(PG_FUNCTION_ARGS)
 	List	   *views;
 	ListCell   *lc;
 	ViewCatalogRow *found = NULL;
-	StringInfoData sql;
 	char	   *subname;
+	CatalogAccess ca;
 
 	check_setup();
 	views = catalog_load_views(CurrentMemoryContext);
@@ -501,15 +514,19 @@ streamext_drop_view(PG_FUNCTION_ARGS)
 				 errmsg("continuous view \"%s\" has subscription \"%s\"", name, subname),
 				 errhint("Drop its subscriptions first with streamext.drop_subscription().")));
 
-	initStringInfo(&sql);
-	appendStringInfo(&sql, "DELETE FROM streamext.view_def WHERE id = %d;", found->id);
-	appendStringInfo(&sql, "DROP VIEW %s;",
-					 quote_qualified_identifier(get_namespace_name(get_rel_namespace(found->view_relid)),
-												get_rel_name(found->view_relid)));
-	if (OidIsValid(found->closed_relid))
-		appendStringInfo(&sql, "DROP TABLE streamext.closed_%d;", found->id);
+	/* the view is the caller's; it reads the closed windows, so it goes first */
 	SPI_connect();
-	spi_exec(sql.data, SPI_OK_UTILITY);
+	spi_exec(psprintf("DROP VIEW %s",
+					  quote_qualified_identifier(get_namespace_name(get_rel_namespace(found->view_relid)),
+												 get_rel_name(found->view_relid))),
+			 SPI_OK_UTILITY);
+	/* the event trigger may have forgotten the rest already */
+	catalog_owner_enter(&ca);
+	spi_exec(psprintf("DELETE FROM streamext.view_def WHERE id = %d", found->id), SPI_OK_DELETE);
+	if (OidIsValid(get_relname_relid(psprintf("closed_%d", found->id),
+									 get_namespace_oid("streamext", false))))
+		spi_exec(psprintf("DROP TABLE streamext.closed_%d", found->id), SPI_OK_UTILITY);
+	catalog_owner_leave(&ca);
 	SPI_finish();
 
 	streamext_note_catalog_change();
@@ -532,6 +549,7 @@ streamext_rebuild_view(PG_FUNCTION_ARGS)
 	ListCell   *lc;
 	ViewPlan   *plan;
 	char	   *sql;
+	CatalogAccess ca;
 
 	check_setup();
 	foreach(lc, catalog_load_views(CurrentMemoryContext))
@@ -553,6 +571,7 @@ streamext_rebuild_view(PG_FUNCTION_ARGS)
 	LockRelationOid(found->stream_relid, ShareLock);
 	found->start_lsn = GetXLogInsertRecPtr();
 	SPI_connect();
+	catalog_owner_enter(&ca);
 	sql = psprintf("SELECT 1 FROM streamext.view_def WHERE id = %d FOR UPDATE;"
 				   "UPDATE streamext.view_def SET start_lsn = '%X/%X' WHERE id = %d;"
 				   "DELETE FROM streamext.view_progress WHERE view_id = %d;"
@@ -565,6 +584,7 @@ streamext_rebuild_view(PG_FUNCTION_ARGS)
 	view_plan_backfill(plan, GetLatestSnapshot());
 	checkpoint_write(NULL, list_make1(plan), found->start_lsn, 0);
 	view_plan_free(plan);
+	catalog_owner_leave(&ca);
 	SPI_finish();
 
 	streamext_note_catalog_change();

@@ -222,15 +222,14 @@ streamext_replay_dead_letters(PG_FUNCTION_ARGS)
 	}
 	if (view_id == 0)
 	{
-		Oid			save_userid;
-		int			save_sec_context;
+		CatalogAccess ca;
 		Oid			owner;
 		Oid			source;
 		Oid			caller = GetUserId();
 
-		catalog_owner_enter(&save_userid, &save_sec_context);
+		catalog_owner_enter(&ca);
 		subscription_lookup(name, caller, &sub_id, &owner, &source);
-		catalog_owner_leave(save_userid, save_sec_context);
+		catalog_owner_leave(&ca);
 	}
 
 	slot = streamext_find_db_slot(MyDatabaseId, false);

@@ -24,8 +24,8 @@
 
 static char *column_user(Oid relid, AttrNumber attno, AttrNumber time_attno);
 static bool uses_column(Node *expr, AttrNumber attno);
-static void check_alter_stream(AlterTableStmt *stmt);
-static void check_drop_streams(DropStmt *stmt);
+static void check_alter_stream(AlterTableStmt *stmt, Oid relid);
+static void check_drop_streams(List *relids);
 
 /*
  * uses_column says whether an expression over a stream reads column attno
@@ -80,9 +80,8 @@ column_user(Oid relid, AttrNumber attno, AttrNumber time_attno)
  * take a column from under a view or subscription of the stream.
  */
 static void
-check_alter_stream(AlterTableStmt *stmt)
+check_alter_stream(AlterTableStmt *stmt, Oid relid)
 {
-	Oid			relid = RangeVarGetRelid(stmt->relation, NoLock, true);
 	AttrNumber	time_attno;
 	ListCell   *lc;
 
@@ -122,19 +121,16 @@ check_alter_stream(AlterTableStmt *stmt)
  * check_drop_streams refuses DROP TABLE of a stream without CASCADE.
  */
 static void
-check_drop_streams(DropStmt *stmt)
+check_drop_streams(List *relids)
 {
 	ListCell   *lc;
 
-	if (stmt->removeType != OBJECT_TABLE || stmt->behavior == DROP_CASCADE)
-		return;
-	foreach(lc, stmt->objects)
+	foreach(lc, relids)
 	{
-		RangeVar   *rv = makeRangeVarFromNameList(lfirst(lc));
-		Oid			relid = RangeVarGetRelid(rv, NoLock, true);
+		Oid			relid = lfirst_oid(lc);
 		AttrNumber	time_attno;
 
-		if (OidIsValid(relid) && catalog_is_stream(relid, &time_attno))
+		if (catalog_is_stream(relid, &time_attno))
 			ereport(ERROR,
 					(errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
 					 errmsg("table \"%s\" is a stream", get_rel_name(relid)),
@@ -150,8 +146,9 @@ check_drop_streams(DropStmt *stmt)
 void
 stream_ddl_check(Node *parsetree)
 {
-	Oid			save_userid;
-	int			save_sec_context;
+	CatalogAccess ca;
+	Oid			relid = InvalidOid;
+	List	   *relids = NIL;
 
 	if (!IsA(parsetree, AlterTableStmt) && !IsA(parsetree, DropStmt))
 		return;
@@ -160,11 +157,30 @@ stream_ddl_check(Node *parsetree)
 		return;
 	if (creating_extension || !streamext_extension_exists())
 		return;
-	/* the catalog is closed to the table owners who run these */
-	catalog_owner_enter(&save_userid, &save_sec_context);
+	/* names resolve with the caller's search_path, before it is pinned */
 	if (IsA(parsetree, AlterTableStmt))
-		check_alter_stream((AlterTableStmt *) parsetree);
+		relid = RangeVarGetRelid(((AlterTableStmt *) parsetree)->relation, NoLock, true);
 	else
-		check_drop_streams((DropStmt *) parsetree);
-	catalog_owner_leave(save_userid, save_sec_context);
+	{
+		DropStmt   *stmt = (DropStmt *) parsetree;
+		ListCell   *lc;
+
+		if (stmt->removeType != OBJECT_TABLE || stmt->behavior == DROP_CASCADE)
+			return;
+		foreach(lc, stmt->objects)
+		{
+			Oid			dropped = RangeVarGetRelid(makeRangeVarFromNameList(lfirst(lc)),
+												   NoLock, true);
+
+			if (OidIsValid(dropped))
+				relids = lappend_oid(relids, dropped);
+		}
+	}
+	/* the catalog is closed to the table owners who run these */
+	catalog_owner_enter(&ca);
+	if (IsA(parsetree, AlterTableStmt))
+		check_alter_stream((AlterTableStmt *) parsetree, relid);
+	else
+		check_drop_streams(relids);
+	catalog_owner_leave(&ca);
 }

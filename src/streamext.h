@@ -185,6 +185,7 @@ typedef struct ViewPlan
 	int32		id;
 	char	   *name;
 	Oid			view_relid;
+	Oid			owner;			/* its expressions run with this role's rights */
 	Oid			stream_relid;
 	Oid			closed_relid;
 	AttrNumber	time_attno;		/* InvalidAttrNumber: commit time */
@@ -309,11 +310,19 @@ extern List *catalog_load_views(MemoryContext cxt);
 extern List *catalog_load_views_filtered(MemoryContext cxt, int32 only_id);
 extern List *catalog_load_views_snapshot(MemoryContext cxt, Snapshot snapshot);
 extern XLogRecPtr catalog_view_start_lsn(int32 view_id, Snapshot snapshot);
+extern Oid	catalog_relation_owner(Oid relid);
 extern bool catalog_is_stream(Oid relid, AttrNumber *time_attno);
 extern Oid	catalog_subscription_table_oid(void);
 extern List *catalog_load_subscriptions(MemoryContext cxt);
-extern void catalog_owner_enter(Oid *saved_userid, int *saved_sec_context);
-extern void catalog_owner_leave(Oid saved_userid, int saved_sec_context);
+/* what catalog_owner_enter changed, for catalog_owner_leave to restore */
+typedef struct CatalogAccess
+{
+	Oid			saved_userid;
+	int			saved_sec_context;
+	int			guc_nestlevel;
+} CatalogAccess;
+extern void catalog_owner_enter(CatalogAccess *ca);
+extern void catalog_owner_leave(CatalogAccess *ca);
 extern bool streamext_extension_exists(void);
 
 /* state_shmem.c */

@@ -22,6 +22,7 @@
 #include "postgres.h"
 
 #include "access/htup_details.h"
+#include "access/relation.h"
 #include "access/table.h"
 #include "access/xact.h"
 #include "catalog/pg_type.h"
@@ -227,19 +228,22 @@ subscriptions_free(List *subs)
 
 /*
  * subscription_event_slot makes a slot for events of a stream that only
- * subscriptions read.
+ * subscriptions read, or returns NULL when the stream was just dropped.
  */
 TupleTableSlot *
 subscription_event_slot(SubscriptionPlan *sub)
 {
-	Relation	rel = table_open(sub->source_relid, AccessShareLock);
-	MemoryContext old = MemoryContextSwitchTo(sub->cxt);
+	Relation	rel = try_relation_open(sub->source_relid, AccessShareLock);
+	MemoryContext old;
 	TupleTableSlot *slot;
 
+	if (rel == NULL)
+		return NULL;			/* dropped meanwhile: forgotten at its commit */
+	old = MemoryContextSwitchTo(sub->cxt);
 	slot = MakeSingleTupleTableSlot(CreateTupleDescCopy(RelationGetDescr(rel)),
 									&TTSOpsHeapTuple);
 	MemoryContextSwitchTo(old);
-	table_close(rel, AccessShareLock);
+	relation_close(rel, AccessShareLock);
 	return slot;
 }
 

@@ -287,14 +287,13 @@ subscription_lookup(const char *name, Oid caller, int32 *id, Oid *owner,
 char *
 subscription_on_source(Oid relid)
 {
-	Oid			save_userid;
-	int			save_sec_context;
+	CatalogAccess ca;
 	Oid			argtypes[1] = {OIDOID};
 	Datum		args[1];
 	char	   *result = NULL;
 
 	args[0] = ObjectIdGetDatum(relid);
-	catalog_owner_enter(&save_userid, &save_sec_context);
+	catalog_owner_enter(&ca);
 	SPI_connect();
 	if (SPI_execute_with_args("SELECT name FROM streamext.subscription_def WHERE source = $1 ORDER BY id",
 							  1, argtypes, args, NULL, false, 1) != SPI_OK_SELECT)
@@ -302,7 +301,7 @@ subscription_on_source(Oid relid)
 	if (SPI_processed > 0)
 		result = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
 	SPI_finish();
-	catalog_owner_leave(save_userid, save_sec_context);
+	catalog_owner_leave(&ca);
 	return result;
 }
 
@@ -327,8 +326,7 @@ streamext_create_subscription(PG_FUNCTION_ARGS)
 	int32		view_id;
 	char	   *filter_tree = NULL;
 	XLogRecPtr	start_lsn;
-	Oid			save_userid;
-	int			save_sec_context;
+	CatalogAccess ca;
 	Oid			argtypes[10] = {TEXTOID, OIDOID, REGCLASSOID, INT4OID, TEXTOID, TEXTOID,
 	TEXTOID, TEXTOID, TEXTOID, PG_LSNOID};
 	Datum		args[10];
@@ -402,7 +400,7 @@ streamext_create_subscription(PG_FUNCTION_ARGS)
 	args[8] = CStringGetTextDatum(emit);
 	args[9] = LSNGetDatum(start_lsn);
 
-	catalog_owner_enter(&save_userid, &save_sec_context);
+	catalog_owner_enter(&ca);
 	SPI_connect();
 	if (SPI_execute_with_args("SELECT 1 FROM streamext.subscription_def WHERE name = $1",
 							  1, argtypes, args, NULL, false, 0) != SPI_OK_SELECT)
@@ -421,7 +419,7 @@ streamext_create_subscription(PG_FUNCTION_ARGS)
 							  10, argtypes, args, nulls, false, 0) != SPI_OK_INSERT)
 		elog(ERROR, "streamext: could not register subscription");
 	SPI_finish();
-	catalog_owner_leave(save_userid, save_sec_context);
+	catalog_owner_leave(&ca);
 
 	streamext_note_catalog_change();
 	PG_RETURN_VOID();
@@ -439,12 +437,11 @@ streamext_drop_subscription(PG_FUNCTION_ARGS)
 	int32		id;
 	Oid			owner;
 	Oid			source_relid;
-	Oid			save_userid;
-	int			save_sec_context;
+	CatalogAccess ca;
 	char	   *sql;
 
 	check_setup();
-	catalog_owner_enter(&save_userid, &save_sec_context);
+	catalog_owner_enter(&ca);
 	subscription_lookup(name, caller, &id, &owner, &source_relid);
 	sql = psprintf("DELETE FROM streamext.subscription_queue WHERE subscription_id = %d;"
 				   "DELETE FROM streamext.subscription_def WHERE id = %d;", id, id);
@@ -452,7 +449,7 @@ streamext_drop_subscription(PG_FUNCTION_ARGS)
 	if (SPI_execute(sql, false, 0) != SPI_OK_DELETE)
 		elog(ERROR, "streamext: could not drop subscription");
 	SPI_finish();
-	catalog_owner_leave(save_userid, save_sec_context);
+	catalog_owner_leave(&ca);
 
 	streamext_note_catalog_change();
 	PG_RETURN_VOID();

@@ -28,14 +28,14 @@
 PG_FUNCTION_INFO_V1(streamext_poll);
 PG_FUNCTION_INFO_V1(streamext_ack);
 
-static int32 open_subscription(const char *name, Oid *save_userid, int *save_sec_context);
+static int32 open_subscription(const char *name, CatalogAccess *ca);
 
 /*
  * open_subscription checks the caller's right to consume a subscription
  * and becomes the catalog's owner; returns the subscription's id.
  */
 static int32
-open_subscription(const char *name, Oid *save_userid, int *save_sec_context)
+open_subscription(const char *name, CatalogAccess *ca)
 {
 	Oid			caller = GetUserId();
 	int32		id;
@@ -43,7 +43,7 @@ open_subscription(const char *name, Oid *save_userid, int *save_sec_context)
 	Oid			source_relid;
 
 	check_setup();
-	catalog_owner_enter(save_userid, save_sec_context);
+	catalog_owner_enter(ca);
 	subscription_lookup(name, caller, &id, &owner, &source_relid);
 	if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(source_relid)))
 		ereport(ERROR,
@@ -72,8 +72,7 @@ streamext_poll(PG_FUNCTION_ARGS)
 	char	   *name = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	int32		max_events = PG_GETARG_INT32(1);
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	Oid			save_userid;
-	int			save_sec_context;
+	CatalogAccess ca;
 	Oid			argtypes[2] = {INT4OID, INT4OID};
 	Datum		args[2];
 	uint64		i;
@@ -84,7 +83,7 @@ streamext_poll(PG_FUNCTION_ARGS)
 				 errmsg("max_events must be positive"),
 				 errhint("Ask for the number of entries to handle before the next ack.")));
 	InitMaterializedSRF(fcinfo, 0);
-	args[0] = Int32GetDatum(open_subscription(name, &save_userid, &save_sec_context));
+	args[0] = Int32GetDatum(open_subscription(name, &ca));
 	args[1] = Int32GetDatum(max_events);
 	SPI_connect();
 	if (SPI_execute_with_args("SELECT q.position, q.event, q.committed_at, q.kind "
@@ -103,7 +102,7 @@ streamext_poll(PG_FUNCTION_ARGS)
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	SPI_finish();
-	catalog_owner_leave(save_userid, save_sec_context);
+	catalog_owner_leave(&ca);
 	return (Datum) 0;
 }
 
@@ -117,15 +116,14 @@ streamext_ack(PG_FUNCTION_ARGS)
 {
 	char	   *name = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	int64		position = PG_GETARG_INT64(1);
-	Oid			save_userid;
-	int			save_sec_context;
+	CatalogAccess ca;
 	Oid			argtypes[2] = {INT4OID, INT8OID};
 	Datum		args[2];
 	bool		isnull;
 	int64		newest;
 	int64		acked;
 
-	args[0] = Int32GetDatum(open_subscription(name, &save_userid, &save_sec_context));
+	args[0] = Int32GetDatum(open_subscription(name, &ca));
 	args[1] = Int64GetDatum(position);
 	SPI_connect();
 	if (SPI_execute_with_args("SELECT p.newest_position, a.acked_position "
@@ -156,6 +154,6 @@ streamext_ack(PG_FUNCTION_ARGS)
 			elog(ERROR, "streamext: could not acknowledge");
 	}
 	SPI_finish();
-	catalog_owner_leave(save_userid, save_sec_context);
+	catalog_owner_leave(&ca);
 	PG_RETURN_INT64(position > acked ? position - acked : 0);
 }

@@ -25,6 +25,7 @@
 #include "catalog/pg_operator.h"
 #include "catalog/pg_type.h"
 #include "executor/executor.h"
+#include "miscadmin.h"
 #include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
 #include "optimizer/optimizer.h"
@@ -58,6 +59,11 @@ static void refuse(const char *what, const char *hint);
 static List *parse_view_query(const char *query_text);
 static Query *analyze_view_query(RawStmt *stmt, const char *query_text);
 static bool collect_aggs_walker(Node *node, CollectAggsContext *ctx);
+static ViewPlan *build_plan(const ViewCatalogRow *row, MemoryContext parent);
+static void apply_event(ViewPlan *plan, TupleTableSlot *event, TimestampTz commit_time);
+static bool output_row(ViewPlan *plan, TimestampTz wstart, Datum *keys, bool *keynulls,
+					   AggValue *values, Datum *out, bool *outnulls);
+static void become_owner(Oid owner, Oid *save_userid, int *save_sec_context);
 static Node *rewrite_output_mutator(Node *node, RewriteContext *ctx);
 
 /*
@@ -302,11 +308,10 @@ rewrite_output_mutator(Node *node, RewriteContext *ctx)
 }
 
 /*
- * view_plan_build compiles a view from its catalog row.  Must run in a
- * transaction; everything it allocates lives in the plan's own context.
+ * build_plan does the work of view_plan_build.
  */
-ViewPlan *
-view_plan_build(const ViewCatalogRow *row, MemoryContext parent)
+static ViewPlan *
+build_plan(const ViewCatalogRow *row, MemoryContext parent)
 {
 	MemoryContext cxt = AllocSetContextCreate(parent, "streamext view",
 											  ALLOCSET_DEFAULT_SIZES);
@@ -584,12 +589,12 @@ view_plan_group(ViewPlan *plan, WindowGroups *wg, TupleTableSlot *keyslot,
 }
 
 /*
- * view_plan_apply_event advances the view with one event in slot.  Called
+ * apply_event advances the view with one event in slot.  Called
  * for every decoded insert into the view's stream, so it does nothing per
  * event that could be done once.
  */
-void
-view_plan_apply_event(ViewPlan *plan, TupleTableSlot *event, TimestampTz commit_time)
+static void
+apply_event(ViewPlan *plan, TupleTableSlot *event, TimestampTz commit_time)
 {
 	ExprContext *econtext = plan->econtext;
 	TupleTableSlot *keyslot = plan->keyslot;
@@ -674,13 +679,13 @@ view_plan_apply_event(ViewPlan *plan, TupleTableSlot *event, TimestampTz commit_
 }
 
 /*
- * view_plan_output computes the output row of one group from its keys and
+ * output_row computes the output row of one group from its keys and
  * states, and returns whether HAVING accepts it.  The states are finalised,
  * so callers pass states they may discard.
  */
-bool
-view_plan_output(ViewPlan *plan, TimestampTz wstart, Datum *keys, bool *keynulls,
-				 AggValue *values, Datum *out, bool *outnulls)
+static bool
+output_row(ViewPlan *plan, TimestampTz wstart, Datum *keys, bool *keynulls,
+		   AggValue *values, Datum *out, bool *outnulls)
 {
 	ExprContext *econtext = plan->econtext;
 	TupleTableSlot *slot = plan->interslot;
@@ -857,4 +862,71 @@ group_key_deserialize(ViewPlan *plan, const char *data, Size len,
 	if (p != data + len)
 		elog(ERROR, "streamext: malformed group key");
 	ExecStoreVirtualTuple(keyslot);
+}
+
+/*
+ * become_owner makes the view's owner the current user: its expressions
+ * call functions with the owner's rights, and the owner's EXECUTE privilege
+ * is what compiling them checks, wherever they run (the worker is a
+ * superuser).
+ */
+static void
+become_owner(Oid owner, Oid *save_userid, int *save_sec_context)
+{
+	GetUserIdAndSecContext(save_userid, save_sec_context);
+	SetUserIdAndSecContext(owner, *save_sec_context | SECURITY_LOCAL_USERID_CHANGE |
+						   SECURITY_RESTRICTED_OPERATION);
+}
+
+/*
+ * view_plan_build compiles a view from its catalog row, as the view's
+ * owner.  Must run in a transaction; everything it allocates lives in the
+ * plan's own context.
+ */
+ViewPlan *
+view_plan_build(const ViewCatalogRow *row, MemoryContext parent)
+{
+	Oid			owner = catalog_relation_owner(row->view_relid);
+	Oid			save_userid;
+	int			save_sec_context;
+	ViewPlan   *plan;
+
+	become_owner(owner, &save_userid, &save_sec_context);
+	plan = build_plan(row, parent);
+	plan->owner = owner;
+	SetUserIdAndSecContext(save_userid, save_sec_context);
+	return plan;
+}
+
+/*
+ * view_plan_apply_event advances the view with one event in slot, as the
+ * view's owner.
+ */
+void
+view_plan_apply_event(ViewPlan *plan, TupleTableSlot *event, TimestampTz commit_time)
+{
+	Oid			save_userid;
+	int			save_sec_context;
+
+	become_owner(plan->owner, &save_userid, &save_sec_context);
+	apply_event(plan, event, commit_time);
+	SetUserIdAndSecContext(save_userid, save_sec_context);
+}
+
+/*
+ * view_plan_output computes the output row of one group, as the view's
+ * owner; see output_row.
+ */
+bool
+view_plan_output(ViewPlan *plan, TimestampTz wstart, Datum *keys, bool *keynulls,
+				 AggValue *values, Datum *out, bool *outnulls)
+{
+	Oid			save_userid;
+	int			save_sec_context;
+	bool		result;
+
+	become_owner(plan->owner, &save_userid, &save_sec_context);
+	result = output_row(plan, wstart, keys, keynulls, values, out, outnulls);
+	SetUserIdAndSecContext(save_userid, save_sec_context);
+	return result;
 }

@@ -762,9 +762,11 @@ reload_views(void)
 		st = hash_search(W.target.streams, &plan->stream_relid, HASH_ENTER, &found);
 		if (!found)
 		{
+			/* the entry may reuse the memory of a stream forgotten before */
 			st->plans = NIL;
 			st->subs = NIL;
 			st->events = 0;
+			st->slot = NULL;
 		}
 		if (st->slot == NULL)
 			st->slot = view_plan_event_slot(plan);
@@ -790,6 +792,8 @@ reload_views(void)
 		}
 		if (st->slot == NULL)
 			st->slot = subscription_event_slot(sub);
+		if (st->slot == NULL)
+			continue;
 		old = MemoryContextSwitchTo(W.cxt);
 		st->subs = lappend(st->subs, sub);
 		MemoryContextSwitchTo(old);
