@@ -479,6 +479,33 @@ streamext_create_view(PG_FUNCTION_ARGS)
 }
 
 /*
+ * find_owned_view finds a continuous view by name, refusing callers that do
+ * not own it; NULL when there is none and missing_ok.
+ */
+ViewCatalogRow *
+find_owned_view(const char *name, bool missing_ok)
+{
+	ViewCatalogRow *found = NULL;
+	ListCell   *lc;
+
+	foreach(lc, catalog_load_views(CurrentMemoryContext))
+	{
+		ViewCatalogRow *row = lfirst(lc);
+
+		if (strcmp(row->name, name) == 0)
+			found = row;
+	}
+	if (found == NULL && !missing_ok)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("continuous view \"%s\" does not exist", name),
+				 errhint("streamext.views lists the continuous views.")));
+	if (found != NULL && !pg_class_ownercheck(found->view_relid, GetUserId()))
+		aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_VIEW, name);
+	return found;
+}
+
+/*
  * streamext_drop_view drops a continuous view, its closed windows and its
  * state.  The worker notices the catalog change in the decoded WAL.
  */
@@ -486,28 +513,12 @@ Datum
 streamext_drop_view(PG_FUNCTION_ARGS)
 {
 	char	   *name = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	List	   *views;
-	ListCell   *lc;
-	ViewCatalogRow *found = NULL;
+	ViewCatalogRow *found;
 	char	   *subname;
 	CatalogAccess ca;
 
 	check_setup();
-	views = catalog_load_views(CurrentMemoryContext);
-	foreach(lc, views)
-	{
-		ViewCatalogRow *row = lfirst(lc);
-
-		if (strcmp(row->name, name) == 0)
-			found = row;
-	}
-	if (found == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("continuous view \"%s\" does not exist", name),
-				 errhint("streamext.views lists the continuous views.")));
-	if (!pg_class_ownercheck(found->view_relid, GetUserId()))
-		aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_VIEW, name);
+	found = find_owned_view(name, false);
 	if ((subname = subscription_on_source(found->view_relid)) != NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
@@ -545,27 +556,13 @@ Datum
 streamext_rebuild_view(PG_FUNCTION_ARGS)
 {
 	char	   *name = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	ViewCatalogRow *found = NULL;
-	ListCell   *lc;
+	ViewCatalogRow *found;
 	ViewPlan   *plan;
 	char	   *sql;
 	CatalogAccess ca;
 
 	check_setup();
-	foreach(lc, catalog_load_views(CurrentMemoryContext))
-	{
-		ViewCatalogRow *row = lfirst(lc);
-
-		if (strcmp(row->name, name) == 0)
-			found = row;
-	}
-	if (found == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("continuous view \"%s\" does not exist", name),
-				 errhint("streamext.views lists the continuous views.")));
-	if (!pg_class_ownercheck(found->view_relid, GetUserId()))
-		aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_VIEW, name);
+	found = find_owned_view(name, false);
 
 	/* the worker's checkpoints of the old state wait for this, then skip it */
 	LockRelationOid(found->stream_relid, ShareLock);

@@ -203,24 +203,16 @@ streamext_replay_dead_letters(PG_FUNCTION_ARGS)
 	int32		sub_id = 0;
 	uint64		request;
 	int			waited = 0;
-	ListCell   *lc;
+	ViewCatalogRow *view;
 	TupleDesc	desc;
 	Datum		values[2];
 	bool		nulls[2] = {false, false};
 
 	check_setup();
-	foreach(lc, catalog_load_views(CurrentMemoryContext))
-	{
-		ViewCatalogRow *row = lfirst(lc);
-
-		if (strcmp(row->name, name) == 0)
-		{
-			if (!pg_class_ownercheck(row->view_relid, GetUserId()))
-				aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_VIEW, name);
-			view_id = row->id;
-		}
-	}
-	if (view_id == 0)
+	view = find_owned_view(name, true);
+	if (view != NULL)
+		view_id = view->id;
+	else
 	{
 		CatalogAccess ca;
 		Oid			owner;

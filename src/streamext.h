@@ -454,6 +454,7 @@ extern void state_blob_build(ViewPlan *plan, TimestampTz wstart,
 
 /* commands.c */
 extern void check_setup(void);
+extern ViewCatalogRow *find_owned_view(const char *name, bool missing_ok);
 
 /* stream_ddl.c */
 extern void stream_ddl_check(Node *parsetree);

@@ -74,6 +74,7 @@ static void leave_for_good(bool drop_slot);
 static void ensure_slot(void);
 static List *reload_views(void);
 static void apply_pending(List *new_plans, List *new_subs);
+static StreamTarget *stream_target(Oid relid);
 static void check_extension(void);
 static ViewPlan *load_view(ViewCatalogRow *row);
 static void load_one(void *arg);
@@ -632,6 +633,26 @@ apply_pending(List *new_plans, List *new_subs)
 }
 
 /*
+ * stream_target finds or adds the decoding target of a stream.
+ */
+static StreamTarget *
+stream_target(Oid relid)
+{
+	bool		found;
+	StreamTarget *st = hash_search(W.target.streams, &relid, HASH_ENTER, &found);
+
+	if (!found)
+	{
+		/* the entry may reuse the memory of a stream forgotten before */
+		st->plans = NIL;
+		st->subs = NIL;
+		st->events = 0;
+		st->slot = NULL;
+	}
+	return st;
+}
+
+/*
  * reload_views brings the worker's views in line with the catalog: new
  * views are loaded from their last checkpoint or backfill, dropped ones are
  * forgotten.  Leaves for good when the extension was dropped.  Returns the
@@ -756,18 +777,8 @@ reload_views(void)
 	foreach(lc, W.plans)
 	{
 		ViewPlan   *plan = lfirst(lc);
-		StreamTarget *st;
-		bool		found;
+		StreamTarget *st = stream_target(plan->stream_relid);
 
-		st = hash_search(W.target.streams, &plan->stream_relid, HASH_ENTER, &found);
-		if (!found)
-		{
-			/* the entry may reuse the memory of a stream forgotten before */
-			st->plans = NIL;
-			st->subs = NIL;
-			st->events = 0;
-			st->slot = NULL;
-		}
 		if (st->slot == NULL)
 			st->slot = view_plan_event_slot(plan);
 		old = MemoryContextSwitchTo(W.cxt);
@@ -778,18 +789,10 @@ reload_views(void)
 	{
 		SubscriptionPlan *sub = lfirst(lc);
 		StreamTarget *st;
-		bool		found;
 
 		if (sub->view_id != 0)
 			continue;
-		st = hash_search(W.target.streams, &sub->source_relid, HASH_ENTER, &found);
-		if (!found)
-		{
-			st->plans = NIL;
-			st->subs = NIL;
-			st->events = 0;
-			st->slot = NULL;
-		}
+		st = stream_target(sub->source_relid);
 		if (st->slot == NULL)
 			st->slot = subscription_event_slot(sub);
 		if (st->slot == NULL)
