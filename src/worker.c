@@ -830,7 +830,7 @@ ensure_slot(void)
 	ListCell   *lc;
 	MemoryContext cxt;
 	ReplicationSlot *existing = SearchNamedReplicationSlot(W.slot_name, true);
-	XLogRecPtr	lost_at = InvalidXLogRecPtr;
+	XLogRecPtr	lost_at;
 
 	if (existing != NULL && existing->data.invalidated_at == InvalidXLogRecPtr)
 		return;
@@ -843,6 +843,11 @@ ensure_slot(void)
 						W.slot_name, LSN_FORMAT_ARGS(lost_at)),
 				 errdetail("Subscriptions miss the events committed between their last delivered position and the new slot."),
 				 errhint("Raise max_slot_wal_keep_size, or streamext.max_lag_warning to be warned earlier.")));
+		/* said before the slot goes: this worker may be stopped meanwhile */
+		snprintf(W.slot->last_error, sizeof(W.slot->last_error),
+				 "replication slot invalidated at %X/%X; views recomputed from the stream tables, subscriptions missed the commits until the new slot",
+				 LSN_FORMAT_ARGS(lost_at));
+		W.slot->last_error_time = GetCurrentTimestamp();
 		ReplicationSlotDrop(W.slot_name, true);
 	}
 
@@ -891,13 +896,6 @@ ensure_slot(void)
 	ereport(LOG,
 			(errmsg("streamext worker recomputed %d view(s) at %X/%X",
 					list_length(rows), LSN_FORMAT_ARGS(consistent))));
-	if (lost_at != InvalidXLogRecPtr)
-	{
-		snprintf(W.slot->last_error, sizeof(W.slot->last_error),
-				 "replication slot invalidated at %X/%X; views recomputed at %X/%X, subscriptions missed the commits between",
-				 LSN_FORMAT_ARGS(lost_at), LSN_FORMAT_ARGS(consistent));
-		W.slot->last_error_time = GetCurrentTimestamp();
-	}
 }
 
 /*
