@@ -20,7 +20,10 @@ CREATE TABLE streamext.view_def (
     window_spec  text,
     closed_relid regclass,
     start_lsn    pg_lsn NOT NULL,
-    created_at   timestamptz NOT NULL DEFAULT now()
+    created_at   timestamptz NOT NULL DEFAULT now(),
+    -- the query with every name outside pg_catalog schema-qualified, as
+    -- pg_dump writes a view: what a restored database analyses again
+    definition   text
 );
 
 -- transition states of open windows, as of the last checkpoint
@@ -55,7 +58,8 @@ CREATE TABLE streamext.subscription_def (
     notify      text NOT NULL CHECK (notify IN ('event', 'batch', 'none')),
     emit        text NOT NULL CHECK (emit IN ('final', 'changes')),
     start_lsn   pg_lsn NOT NULL,
-    created_at  timestamptz NOT NULL DEFAULT now()
+    created_at  timestamptz NOT NULL DEFAULT now(),
+    filter_definition text      -- filter, schema-qualified (see view_def.definition)
 );
 
 -- what the worker has delivered: written by the worker only
@@ -129,6 +133,12 @@ CREATE FUNCTION streamext.replay_dead_letters(name text, OUT replayed bigint, OU
 -- recomputes a continuous view from its stream table
 CREATE FUNCTION streamext.rebuild_view(name text)
     RETURNS void LANGUAGE c STRICT AS 'MODULE_PATHNAME', 'streamext_rebuild_view';
+-- make a view or subscription restored by pg_restore work (see adopt_restored)
+CREATE FUNCTION streamext.adopt_view(view_id int)
+    RETURNS void LANGUAGE c STRICT AS 'MODULE_PATHNAME', 'streamext_adopt_view';
+CREATE FUNCTION streamext.adopt_subscription(subscription_id int)
+    RETURNS void LANGUAGE c STRICT AS 'MODULE_PATHNAME', 'streamext_adopt_subscription';
+REVOKE ALL ON FUNCTION streamext.adopt_view(int), streamext.adopt_subscription(int) FROM PUBLIC;
 
 CREATE FUNCTION streamext.create_subscription(name text, source text,
         filter text DEFAULT NULL, channel text DEFAULT NULL,
@@ -261,3 +271,91 @@ CREATE EVENT TRIGGER streamext_forget_dropped ON sql_drop
 
 GRANT USAGE ON SCHEMA streamext TO PUBLIC;
 GRANT SELECT ON streamext.streams, streamext.views, streamext.subscriptions TO PUBLIC;
+
+-- pg_dump and pg_restore.  pg_dump dumps the definitions of streams,
+-- continuous views and subscriptions (the tables and sequences below; the
+-- views, their closed-window tables and the streams' triggers are ordinary
+-- objects it dumps anyway) and what consumers have not acknowledged yet.
+-- It does not dump what the worker derives from the stream tables
+-- (open_state, view_progress, subscription_progress): a view or subscription
+-- without it was restored, its analysed query or filter still holds the
+-- dumped database's OIDs and its WAL positions are another server's.
+-- adopt_restored() analyses them again and computes the views from the
+-- restored stream tables; pg_restore calls it through the event trigger
+-- below once it creates a stream's triggers, after every table's data.
+SELECT pg_catalog.pg_extension_config_dump('streamext.stream_def', '');
+SELECT pg_catalog.pg_extension_config_dump('streamext.view_def', '');
+SELECT pg_catalog.pg_extension_config_dump('streamext.view_def_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('streamext.subscription_def', '');
+SELECT pg_catalog.pg_extension_config_dump('streamext.subscription_def_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('streamext.subscription_ack', '');
+SELECT pg_catalog.pg_extension_config_dump('streamext.subscription_queue', '');
+SELECT pg_catalog.pg_extension_config_dump('streamext.dead_letters', '');
+SELECT pg_catalog.pg_extension_config_dump('streamext.dead_letters_id_seq', '');
+
+-- adopts the restored views of a stream (of every stream: NULL), then their
+-- subscriptions; one that fails is reported (a WARNING and its error) and
+-- left for another call
+CREATE FUNCTION streamext.adopt_restored(stream regclass DEFAULT NULL,
+        OUT kind text, OUT name text, OUT error text)
+    RETURNS SETOF record LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    r record;
+BEGIN
+    FOR r IN
+        SELECT 'view' AS what, d.id, d.name AS label FROM streamext.view_def d
+         WHERE (adopt_restored.stream IS NULL OR d.stream = adopt_restored.stream)
+           AND NOT EXISTS (SELECT 1 FROM streamext.view_progress p WHERE p.view_id = d.id)
+        UNION ALL
+        SELECT 'subscription', s.id, s.name FROM streamext.subscription_def s
+         WHERE (adopt_restored.stream IS NULL OR s.source = adopt_restored.stream
+                OR s.view_id IN (SELECT v.id FROM streamext.view_def v
+                                  WHERE v.stream = adopt_restored.stream))
+           AND NOT EXISTS (SELECT 1 FROM streamext.subscription_progress p
+                            WHERE p.subscription_id = s.id)
+        ORDER BY what DESC, id          -- views first: a view's subscriptions need it
+    LOOP
+        kind := r.what;
+        name := r.label;
+        error := NULL;
+        BEGIN
+            IF r.what = 'view' THEN
+                PERFORM streamext.adopt_view(r.id);
+            ELSE
+                PERFORM streamext.adopt_subscription(r.id);
+            END IF;
+        EXCEPTION WHEN OTHERS THEN
+            error := SQLERRM;
+            RAISE WARNING 'streamext cannot adopt restored % "%": %', r.what, r.label, SQLERRM
+                USING HINT = 'Remove the cause and call SELECT * FROM streamext.adopt_restored(); again, or drop it.';
+        END;
+        RETURN NEXT;
+    END LOOP;
+END $$;
+REVOKE ALL ON FUNCTION streamext.adopt_restored(regclass) FROM PUBLIC;
+
+-- pg_restore creates a stream's triggers in its post-data section, after
+-- the data of every table: then the stream's restored views and
+-- subscriptions can be adopted (only that stream's, which the creating
+-- transaction has locked already: parallel jobs do not deadlock).  Only the
+-- catalog's owner restores the catalog: others' CREATE TRIGGER has nothing
+-- to adopt.
+CREATE FUNCTION streamext.adopt_after_restore() RETURNS event_trigger
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    s regclass;
+BEGIN
+    IF NOT has_table_privilege('streamext.view_def', 'UPDATE') THEN
+        RETURN;
+    END IF;
+    FOR s IN SELECT t.tgrelid FROM pg_event_trigger_ddl_commands() c
+               JOIN pg_trigger t ON t.oid = c.objid
+              WHERE c.classid = 'pg_trigger'::regclass AND t.tgname = 'streamext_wake'
+                AND EXISTS (SELECT 1 FROM streamext.stream_def d WHERE d.relid = t.tgrelid)
+    LOOP
+        PERFORM streamext.adopt_restored(s);
+    END LOOP;
+END $$;
+CREATE EVENT TRIGGER streamext_adopt_restored ON ddl_command_end
+    WHEN TAG IN ('CREATE TRIGGER') EXECUTE FUNCTION streamext.adopt_after_restore();

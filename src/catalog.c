@@ -36,11 +36,15 @@
 #define Anum_view_def_name 2
 #define Anum_view_def_view_relid 3
 #define Anum_view_def_stream 4
+#define Anum_view_def_query 5
 #define Anum_view_def_query_tree 6
 #define Anum_view_def_window_spec 7
 #define Anum_view_def_closed_relid 8
 #define Anum_view_def_start_lsn 9
-#define Natts_view_def 10
+#define Anum_view_def_definition 11
+#define Natts_view_def 11
+
+#define Anum_view_progress_view_id 1
 
 #define Anum_stream_def_relid 1
 #define Anum_stream_def_time_column 2
@@ -124,6 +128,8 @@ load_views(MemoryContext cxt, int32 only_id, Snapshot snapshot)
 	HeapTuple	tup;
 	List	   *result = NIL;
 	TupleDesc	desc = RelationGetDescr(rel);
+	Bitmapset  *persisted = NULL;
+	ListCell   *lc;
 
 	while ((tup = heap_getnext(scan, ForwardScanDirection)) != NULL)
 	{
@@ -141,17 +147,48 @@ load_views(MemoryContext cxt, int32 only_id, Snapshot snapshot)
 		row->name = TextDatumGetCString(values[Anum_view_def_name - 1]);
 		row->view_relid = DatumGetObjectId(values[Anum_view_def_view_relid - 1]);
 		row->stream_relid = DatumGetObjectId(values[Anum_view_def_stream - 1]);
+		row->query = TextDatumGetCString(values[Anum_view_def_query - 1]);
 		row->query_tree = TextDatumGetCString(values[Anum_view_def_query_tree - 1]);
 		row->window_text = nulls[Anum_view_def_window_spec - 1] ? NULL :
 			TextDatumGetCString(values[Anum_view_def_window_spec - 1]);
 		row->closed_relid = nulls[Anum_view_def_closed_relid - 1] ? InvalidOid :
 			DatumGetObjectId(values[Anum_view_def_closed_relid - 1]);
 		row->start_lsn = DatumGetLSN(values[Anum_view_def_start_lsn - 1]);
+		row->definition = nulls[Anum_view_def_definition - 1] ? NULL :
+			TextDatumGetCString(values[Anum_view_def_definition - 1]);
 		result = lappend(result, row);
 		MemoryContextSwitchTo(old);
 	}
 	table_endscan(scan);
 	table_close(rel, AccessShareLock);
+
+	/*
+	 * A view's state is written with its definition (create_view,
+	 * rebuild_view, the worker's recomputation), and pg_dump dumps the
+	 * definition only: a view without state was restored, and its analysed
+	 * query still holds the OIDs of the dumped database until adopt_view.
+	 */
+	if (result == NIL)
+		return result;
+	rel = table_open(catalog_table_oid("view_progress"), AccessShareLock);
+	scan = table_beginscan(rel, snapshot, 0, NULL);
+	while ((tup = heap_getnext(scan, ForwardScanDirection)) != NULL)
+	{
+		bool		isnull;
+		Datum		d = heap_getattr(tup, Anum_view_progress_view_id,
+									 RelationGetDescr(rel), &isnull);
+
+		persisted = bms_add_member(persisted, DatumGetInt32(d));
+	}
+	table_endscan(scan);
+	table_close(rel, AccessShareLock);
+	foreach(lc, result)
+	{
+		ViewCatalogRow *row = lfirst(lc);
+
+		row->restored = !bms_is_member(row->id, persisted);
+	}
+	bms_free(persisted);
 	return result;
 }
 

@@ -12,6 +12,7 @@
 #include "postgres.h"
 
 #include "access/htup_details.h"
+#include "access/relation.h"
 #include "access/xlog.h"
 #include "access/xloginsert.h"
 #include "catalog/dependency.h"
@@ -26,9 +27,11 @@
 #include "storage/lmgr.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/pg_lsn.h"
 #include "utils/regproc.h"
+#include "utils/rel.h"
 #include "utils/snapmgr.h"
 #include "utils/syscache.h"
 
@@ -40,6 +43,7 @@ PG_FUNCTION_INFO_V1(streamext_drop_stream);
 PG_FUNCTION_INFO_V1(streamext_create_view);
 PG_FUNCTION_INFO_V1(streamext_drop_view);
 PG_FUNCTION_INFO_V1(streamext_rebuild_view);
+PG_FUNCTION_INFO_V1(streamext_adopt_view);
 
 static bool attribute_is_not_null(Oid relid, AttrNumber attno);
 static void spi_exec(const char *sql, int expected);
@@ -357,10 +361,10 @@ streamext_create_view(PG_FUNCTION_ARGS)
 	XLogRecPtr	start_lsn;
 	bool		windowed;
 	CatalogAccess ca;
-	Oid			argtypes[9] = {INT4OID, TEXTOID, REGCLASSOID, REGCLASSOID, TEXTOID,
-	TEXTOID, TEXTOID, REGCLASSOID, PG_LSNOID};
-	Datum		args[9];
-	char		nulls[9] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
+	Oid			argtypes[10] = {INT4OID, TEXTOID, REGCLASSOID, REGCLASSOID, TEXTOID,
+	TEXTOID, TEXTOID, REGCLASSOID, PG_LSNOID, TEXTOID};
+	Datum		args[10];
+	char		nulls[10] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
 
 	check_setup();
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
@@ -459,11 +463,13 @@ streamext_create_view(PG_FUNCTION_ARGS)
 	else
 		nulls[7] = 'n';
 	args[8] = LSNGetDatum(start_lsn);
+	/* what a restored database analyses again (adopt_view) */
+	args[9] = CStringGetTextDatum(deparse_qualified_query(query));
 	catalog_owner_enter(&ca);
 	if (SPI_execute_with_args("INSERT INTO streamext.view_def (id, name, view_relid, stream, query, "
-							  "query_tree, window_spec, closed_relid, start_lsn) "
-							  "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-							  9, argtypes, args, nulls, false, 0) != SPI_OK_INSERT)
+							  "query_tree, window_spec, closed_relid, start_lsn, definition) "
+							  "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+							  10, argtypes, args, nulls, false, 0) != SPI_OK_INSERT)
 		elog(ERROR, "streamext: could not register view");
 
 	/* backfill: every event committed before start_lsn, evaluated as the owner */
@@ -583,6 +589,146 @@ streamext_rebuild_view(PG_FUNCTION_ARGS)
 	view_plan_free(plan);
 	catalog_owner_leave(&ca);
 	SPI_finish();
+
+	streamext_note_catalog_change();
+	PG_RETURN_VOID();
+}
+
+/*
+ * check_restored_columns refuses a restored view whose query, analysed again,
+ * no longer gives the columns of the view pg_restore created from the dump.
+ */
+static void
+check_restored_columns(const ViewCatalogRow *row, Query *query)
+{
+	Relation	rel = relation_open(row->view_relid, AccessShareLock);
+	TupleDesc	desc = RelationGetDescr(rel);
+	bool		windowed = (row->window_text != NULL);
+	int			attno = windowed ? 2 : 0;
+	ListCell   *lc;
+	bool		ok = true;
+
+	foreach(lc, query->targetList)
+	{
+		TargetEntry *tle = lfirst_node(TargetEntry, lc);
+		Form_pg_attribute att;
+
+		if (tle->resjunk)
+			continue;
+		if (attno >= desc->natts)
+		{
+			ok = false;
+			break;
+		}
+		att = TupleDescAttr(desc, attno);
+		if (strcmp(NameStr(att->attname), tle->resname) != 0 ||
+			att->atttypid != exprType((Node *) tle->expr))
+			ok = false;
+		attno++;
+	}
+	if (attno != desc->natts)
+		ok = false;
+	relation_close(rel, AccessShareLock);
+	if (!ok)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("the query of restored continuous view \"%s\" no longer gives the columns of its view",
+						row->name),
+				 errhint("Drop it with streamext.drop_view('%s') and create it again.", row->name)));
+}
+
+/*
+ * streamext_adopt_view makes a continuous view that pg_restore restored a
+ * working one.  pg_dump dumps a view's definition (view_def, with its
+ * relations by name, and the view and closed-window table themselves) but
+ * not the state derived from the stream table: the analysed query holds
+ * OIDs and attribute numbers of the dumped database, and start_lsn a WAL
+ * position of another server.  The schema-qualified definition is analysed
+ * again, and the view is computed from the restored stream table as
+ * rebuild_view does, from a new start_lsn.  Called after the stream table's
+ * data is restored: the streamext_adopt_restored event trigger calls it when
+ * pg_restore creates the stream's triggers, in its post-data section.
+ */
+Datum
+streamext_adopt_view(PG_FUNCTION_ARGS)
+{
+	int32		id = PG_GETARG_INT32(0);
+	List	   *rows;
+	ViewCatalogRow *row;
+	Query	   *query;
+	Oid			stream_relid;
+	ViewPlan   *plan;
+	CatalogAccess ca;
+	int			nestlevel;
+	Oid			argtypes[3] = {TEXTOID, PG_LSNOID, INT4OID};
+	Datum		args[3];
+	char	   *sql;
+
+	check_setup();
+	rows = catalog_load_views_filtered(CurrentMemoryContext, id);
+	if (rows == NIL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("continuous view %d does not exist", id),
+				 errhint("streamext.views lists the continuous views.")));
+	row = linitial(rows);
+	if (!row->restored)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("continuous view \"%s\" was not restored from a dump", row->name),
+				 errhint("streamext.rebuild_view('%s') computes it again.", row->name)));
+	if (!pg_class_ownercheck(row->view_relid, GetUserId()))
+		aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_VIEW, row->name);
+
+	/* the definition names its schemas; older rows have only the query */
+	nestlevel = row->definition ? pin_empty_search_path() : -1;
+	query = view_def_analyze(row->definition ? row->definition : row->query, &stream_relid);
+	if (nestlevel >= 0)
+		AtEOXact_GUC(true, nestlevel);
+	if (stream_relid != row->stream_relid)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("the query of restored continuous view \"%s\" reads \"%s\", not its stream \"%s\"",
+						row->name, get_rel_name(stream_relid), get_rel_name(row->stream_relid)),
+				 errhint("Drop it with streamext.drop_view('%s') and create it again.", row->name)));
+	check_restored_columns(row, query);
+
+	/* as rebuild_view: producers wait, the events before start_lsn are computed here */
+	LockRelationOid(stream_relid, ShareLock);
+	row->start_lsn = GetXLogInsertRecPtr();
+	row->query_tree = nodeToString(query);
+
+	SPI_connect();
+	catalog_owner_enter(&ca);
+	args[0] = CStringGetTextDatum(row->query_tree);
+	args[1] = LSNGetDatum(row->start_lsn);
+	args[2] = Int32GetDatum(id);
+	if (SPI_execute_with_args("UPDATE streamext.view_def SET query_tree = $1, start_lsn = $2 "
+							  "WHERE id = $3",
+							  3, argtypes, args, NULL, false, 0) != SPI_OK_UPDATE)
+		elog(ERROR, "streamext: could not adopt view");
+	/* the dumped dead letters were events of the stream, computed below */
+	sql = psprintf("DELETE FROM streamext.dead_letters WHERE view_id = %d", id);
+	spi_exec(sql, SPI_OK_DELETE);
+	/* the dumped closed windows were as of the dumped database's checkpoint */
+	checkpoint_clear_view(id, row->closed_relid);
+
+	plan = view_plan_build(row, CurrentMemoryContext);
+	view_plan_backfill(plan, GetLatestSnapshot());
+	checkpoint_write(NULL, list_make1(plan), row->start_lsn, 0);
+	view_plan_free(plan);
+	catalog_owner_leave(&ca);
+	SPI_finish();
+
+	/* create_view's dependency is not dumped: DROP TABLE must cascade again */
+	{
+		ObjectAddress viewaddr;
+		ObjectAddress streamaddr;
+
+		ObjectAddressSet(viewaddr, RelationRelationId, row->view_relid);
+		ObjectAddressSet(streamaddr, RelationRelationId, stream_relid);
+		recordDependencyOn(&viewaddr, &streamaddr, DEPENDENCY_NORMAL);
+	}
 
 	streamext_note_catalog_change();
 	PG_RETURN_VOID();

@@ -56,7 +56,8 @@ column_user(Oid relid, AttrNumber attno, AttrNumber time_attno)
 		ViewCatalogRow *row = lfirst(lc);
 		Query	   *query;
 
-		if (row->stream_relid != relid)
+		/* a restored view's tree holds the dumped database's attnos */
+		if (row->stream_relid != relid || row->restored)
 			continue;
 		query = (Query *) stringToNode(row->query_tree);
 		if (uses_column((Node *) query->targetList, attno) ||

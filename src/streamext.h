@@ -264,10 +264,16 @@ typedef struct ViewCatalogRow
 	char	   *query_tree;
 	char	   *window_text;
 	XLogRecPtr	start_lsn;
+	char	   *query;			/* as the user wrote it */
+	char	   *definition;		/* schema-qualified, or NULL (older rows) */
+	bool		restored;		/* no persisted state: restored by pg_restore */
 } ViewCatalogRow;
 
 extern void report_in_query(const char *query_text);
 extern Query *view_def_analyze(const char *query_text, Oid *stream_relid);
+extern char *deparse_qualified_query(Query *query);
+extern char *deparse_qualified_expr(Node *expr, Oid relid);
+extern int	pin_empty_search_path(void);
 extern ViewPlan *view_plan_build(const ViewCatalogRow *row, MemoryContext parent);
 extern void view_plan_free(ViewPlan *plan);
 extern void view_plan_apply_event(ViewPlan *plan, TupleTableSlot *event,

@@ -27,6 +27,7 @@
 #include "tcop/tcopprot.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/pg_lsn.h"
 #include "utils/regproc.h"
@@ -36,6 +37,7 @@
 
 PG_FUNCTION_INFO_V1(streamext_create_subscription);
 PG_FUNCTION_INFO_V1(streamext_drop_subscription);
+PG_FUNCTION_INFO_V1(streamext_adopt_subscription);
 
 static void check_listen_name(const char *value, const char *what);
 static Query *analyze_filter(const char *sql);
@@ -325,12 +327,13 @@ streamext_create_subscription(PG_FUNCTION_ARGS)
 	Oid			stream_relid;
 	int32		view_id;
 	char	   *filter_tree = NULL;
+	char	   *filter_definition = NULL;
 	XLogRecPtr	start_lsn;
 	CatalogAccess ca;
-	Oid			argtypes[10] = {TEXTOID, OIDOID, REGCLASSOID, INT4OID, TEXTOID, TEXTOID,
-	TEXTOID, TEXTOID, TEXTOID, PG_LSNOID};
-	Datum		args[10];
-	char		nulls[10] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
+	Oid			argtypes[11] = {TEXTOID, OIDOID, REGCLASSOID, INT4OID, TEXTOID, TEXTOID,
+	TEXTOID, TEXTOID, TEXTOID, PG_LSNOID, TEXTOID};
+	Datum		args[11];
+	char		nulls[11] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
 
 	check_setup();
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
@@ -376,7 +379,11 @@ streamext_create_subscription(PG_FUNCTION_ARGS)
 
 	if (filter != NULL)
 	{
-		filter_tree = nodeToString(subscription_filter_analyze(filter, relid));
+		Node	   *tree = subscription_filter_analyze(filter, relid);
+
+		filter_tree = nodeToString(tree);
+		/* what a restored database analyses again (adopt_subscription) */
+		filter_definition = deparse_qualified_expr(tree, relid);
 		/* the owner may call every function of it, or this fails now */
 		(void) subscription_filter_compile(filter_tree, owner);
 	}
@@ -399,6 +406,8 @@ streamext_create_subscription(PG_FUNCTION_ARGS)
 	args[7] = CStringGetTextDatum(notify);
 	args[8] = CStringGetTextDatum(emit);
 	args[9] = LSNGetDatum(start_lsn);
+	args[10] = filter ? CStringGetTextDatum(filter_definition) : (Datum) 0;
+	nulls[10] = filter ? ' ' : 'n';
 
 	catalog_owner_enter(&ca);
 	SPI_connect();
@@ -411,12 +420,13 @@ streamext_create_subscription(PG_FUNCTION_ARGS)
 				 errmsg("subscription \"%s\" already exists", name),
 				 errhint("Choose another name, or drop it with streamext.drop_subscription('%s').", name)));
 	if (SPI_execute_with_args("WITH s AS (INSERT INTO streamext.subscription_def "
-							  "(name, owner, source, view_id, filter, filter_tree, channel, notify, emit, start_lsn) "
-							  "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id), "
+							  "(name, owner, source, view_id, filter, filter_tree, channel, notify, emit, start_lsn, "
+							  "filter_definition) "
+							  "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id), "
 							  "p AS (INSERT INTO streamext.subscription_progress (subscription_id, delivered_lsn) "
 							  "SELECT id, $10 FROM s) "
 							  "INSERT INTO streamext.subscription_ack (subscription_id) SELECT id FROM s",
-							  10, argtypes, args, nulls, false, 0) != SPI_OK_INSERT)
+							  11, argtypes, args, nulls, false, 0) != SPI_OK_INSERT)
 		elog(ERROR, "streamext: could not register subscription");
 	SPI_finish();
 	catalog_owner_leave(&ca);
@@ -448,6 +458,129 @@ streamext_drop_subscription(PG_FUNCTION_ARGS)
 	SPI_connect();
 	if (SPI_execute(sql, false, 0) != SPI_OK_DELETE)
 		elog(ERROR, "streamext: could not drop subscription");
+	SPI_finish();
+	catalog_owner_leave(&ca);
+
+	streamext_note_catalog_change();
+	PG_RETURN_VOID();
+}
+
+/*
+ * streamext_adopt_subscription makes a subscription that pg_restore
+ * restored a working one (see streamext_adopt_view).  Its entries and
+ * acknowledged position are restored as dumped; its analysed filter holds
+ * the OIDs of the dumped database and its WAL positions are another
+ * server's.  The schema-qualified filter is analysed again, and the
+ * subscription delivers the commits after this call, numbered after the
+ * newest restored position.  Events committed in the dumped database but
+ * not yet queued when the dump was taken are not delivered.
+ */
+Datum
+streamext_adopt_subscription(PG_FUNCTION_ARGS)
+{
+	int32		id = PG_GETARG_INT32(0);
+	Oid			argtypes[3] = {INT4OID, TEXTOID, PG_LSNOID};
+	Datum		args[3];
+	char		nulls[3] = {' ', ' ', ' '};
+	CatalogAccess ca;
+	char	   *name;
+	Oid			owner;
+	Oid			relid;
+	int32		view_id;
+	char	   *filter = NULL;
+	char	   *filter_definition = NULL;
+	char	   *filter_tree = NULL;
+	bool		isnull;
+	bool		has_progress;
+	bool		view_restored = false;
+	XLogRecPtr	start_lsn;
+	HeapTuple	tup;
+	TupleDesc	desc;
+	Datum		d;
+	MemoryContext outer = CurrentMemoryContext;
+
+	check_setup();
+	args[0] = Int32GetDatum(id);
+	catalog_owner_enter(&ca);
+	SPI_connect();
+	if (SPI_execute_with_args("SELECT s.name, s.owner, s.source, coalesce(s.view_id, 0), s.filter, "
+							  "s.filter_definition, "
+							  "EXISTS (SELECT 1 FROM streamext.subscription_progress p WHERE p.subscription_id = s.id), "
+							  "s.view_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM streamext.view_progress v WHERE v.view_id = s.view_id) "
+							  "FROM streamext.subscription_def s WHERE s.id = $1",
+							  1, argtypes, args, NULL, false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "streamext: could not read subscriptions");
+	if (SPI_processed != 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("subscription %d does not exist", id)));
+	tup = SPI_tuptable->vals[0];
+	desc = SPI_tuptable->tupdesc;
+	name = MemoryContextStrdup(outer, SPI_getvalue(tup, desc, 1));
+	owner = DatumGetObjectId(SPI_getbinval(tup, desc, 2, &isnull));
+	relid = DatumGetObjectId(SPI_getbinval(tup, desc, 3, &isnull));
+	view_id = DatumGetInt32(SPI_getbinval(tup, desc, 4, &isnull));
+	d = SPI_getbinval(tup, desc, 5, &isnull);
+	if (!isnull)
+		filter = MemoryContextStrdup(outer, TextDatumGetCString(d));
+	d = SPI_getbinval(tup, desc, 6, &isnull);
+	if (!isnull)
+		filter_definition = MemoryContextStrdup(outer, TextDatumGetCString(d));
+	has_progress = DatumGetBool(SPI_getbinval(tup, desc, 7, &isnull));
+	view_restored = DatumGetBool(SPI_getbinval(tup, desc, 8, &isnull));
+	SPI_finish();
+	catalog_owner_leave(&ca);
+
+	if (has_progress)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("subscription \"%s\" was not restored from a dump", name)));
+	if (!has_privs_of_role(GetUserId(), owner))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied for subscription \"%s\"", name)));
+	if (view_restored)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("the continuous view of subscription \"%s\" is not adopted yet", name),
+				 errhint("Adopt the view first: SELECT * FROM streamext.adopt_restored();")));
+
+	if (filter != NULL)
+	{
+		/* the definition names its schemas; older rows have only the filter */
+		int			nestlevel = filter_definition ? pin_empty_search_path() : -1;
+
+		filter_tree = nodeToString(subscription_filter_analyze(filter_definition ? filter_definition : filter,
+															   relid));
+		if (nestlevel >= 0)
+			AtEOXact_GUC(true, nestlevel);
+		(void) subscription_filter_compile(filter_tree, owner);
+	}
+
+	/* as create_subscription: every later commit is delivered */
+	if (view_id == 0)
+		LockRelationOid(relid, ShareLock);
+	start_lsn = GetXLogInsertRecPtr();
+
+	args[1] = filter_tree ? CStringGetTextDatum(filter_tree) : (Datum) 0;
+	nulls[1] = filter_tree ? ' ' : 'n';
+	args[2] = LSNGetDatum(start_lsn);
+	catalog_owner_enter(&ca);
+	SPI_connect();
+	if (SPI_execute_with_args("UPDATE streamext.subscription_def SET filter_tree = $2, start_lsn = $3 "
+							  "WHERE id = $1",
+							  3, argtypes, args, nulls, false, 0) != SPI_OK_UPDATE ||
+		SPI_execute_with_args("INSERT INTO streamext.subscription_ack (subscription_id) VALUES ($1) "
+							  "ON CONFLICT DO NOTHING",
+							  1, argtypes, args, NULL, false, 0) != SPI_OK_INSERT ||
+		SPI_execute_with_args("INSERT INTO streamext.subscription_progress "
+							  "(subscription_id, delivered_lsn, newest_position) "
+							  "SELECT $1, $3, greatest(a.acked_position, "
+							  "(SELECT coalesce(max(q.position), 0) FROM streamext.subscription_queue q "
+							  "WHERE q.subscription_id = $1)) "
+							  "FROM streamext.subscription_ack a WHERE a.subscription_id = $1",
+							  3, argtypes, args, nulls, false, 0) != SPI_OK_INSERT)
+		elog(ERROR, "streamext: could not adopt subscription");
 	SPI_finish();
 	catalog_owner_leave(&ca);
 

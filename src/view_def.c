@@ -36,8 +36,10 @@
 #include "utils/datum.h"
 #include "utils/hsearch.h"
 #include "utils/lsyscache.h"
+#include "utils/guc.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
+#include "utils/ruleutils.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
@@ -140,6 +142,53 @@ analyze_view_query(RawStmt *stmt, const char *query_text)
 	}
 	PG_END_TRY();
 	return query;
+}
+
+/*
+ * pin_empty_search_path makes search_path empty (pg_catalog is still
+ * searched first) until AtEOXact_GUC(true, the returned level): SQL written
+ * meanwhile names every other schema, and SQL analysed meanwhile must.
+ */
+int
+pin_empty_search_path(void)
+{
+	int			nestlevel = NewGUCNestLevel();
+
+	(void) set_config_option("search_path", "", PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+	return nestlevel;
+}
+
+/*
+ * deparse_qualified_query writes an analysed query back as SQL that names
+ * every object outside pg_catalog with its schema, as pg_dump writes a
+ * view: the definition a restored database analyses again, whatever its
+ * OIDs and search_path.
+ */
+char *
+deparse_qualified_query(Query *query)
+{
+	int			nestlevel = pin_empty_search_path();
+	char	   *result = pg_get_querydef(copyObject(query), false);
+
+	AtEOXact_GUC(true, nestlevel);
+	return result;
+}
+
+/*
+ * deparse_qualified_expr does the same for an expression over the columns
+ * of relation relid (a subscription's filter).
+ */
+char *
+deparse_qualified_expr(Node *expr, Oid relid)
+{
+	int			nestlevel = pin_empty_search_path();
+	char	   *result = deparse_expression(expr,
+											deparse_context_for(get_rel_name(relid), relid),
+											false, false);
+
+	AtEOXact_GUC(true, nestlevel);
+	return result;
 }
 
 /*

@@ -96,6 +96,12 @@ reader_plan(int32 view_id)
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("continuous view %d does not exist", view_id),
 				 errhint("streamext.views lists the continuous views.")));
+	if (((ViewCatalogRow *) linitial(rows))->restored)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("continuous view \"%s\" was restored from a dump and is not computed yet",
+						((ViewCatalogRow *) linitial(rows))->name),
+				 errhint("SELECT * FROM streamext.adopt_restored(); computes it from its stream.")));
 	entry = hash_search(plan_cache, &view_id, HASH_ENTER, &found);
 	entry->plan = NULL;
 	PG_TRY();

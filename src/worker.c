@@ -712,7 +712,8 @@ reload_views(void)
 		foreach(lc, W.plans)
 			if (((ViewPlan *) lfirst(lc))->id == row->id)
 				found = true;
-		if (found)
+		/* restored by pg_restore, its query not analysed here yet: adopt_view */
+		if (found || row->restored)
 			continue;
 		plan = load_view(row);
 		if (plan == NULL)
@@ -878,11 +879,15 @@ ensure_slot(void)
 	foreach(lc, rows)
 	{
 		ViewCatalogRow *row = lfirst(lc);
-		ViewPlan   *plan = view_plan_build(row, cxt);
+		ViewPlan   *plan;
 
+		if (row->restored)
+			continue;			/* adopt_view computes it */
+		plan = view_plan_build(row, cxt);
 		checkpoint_clear_view(row->id, row->closed_relid);
 		view_plan_backfill(plan, GetActiveSnapshot());
-		checkpoint_write_backfill(plan);
+		/* as rebuild_view: windows the watermark passed close here, unsent */
+		checkpoint_write(NULL, list_make1(plan), consistent, 0);
 		view_plan_free(plan);
 	}
 	PopActiveSnapshot();
