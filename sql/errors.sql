@@ -67,6 +67,17 @@ SELECT streamext.create_stream('other');
 RESET ROLE;
 DROP ROLE streamext_stranger;
 
+-- lateness: zero or positive, on windows, over event time
+SELECT streamext.create_view('v1', $$ SELECT count(*) FROM clicks $$, 'tumbling 1 minute', lateness => '-1 second');
+SELECT streamext.create_view('v1', $$ SELECT count(*) FROM clicks $$, 'tumbling 1 minute', lateness => '1 month');
+SELECT streamext.create_view('v1', $$ SELECT count(*) FROM clicks $$, lateness => '5 seconds');
+SELECT streamext.create_view('v1', $$ SELECT count(*) FROM clicks $$, 'tumbling 1 minute', lateness => NULL);
+CREATE TABLE untimed (v int);
+SELECT streamext.create_stream('untimed');
+SELECT streamext.create_view('v1', $$ SELECT count(*) FROM untimed $$, 'tumbling 1 minute', lateness => '5 seconds');
+SELECT streamext.drop_stream('untimed');
+DROP TABLE untimed;
+
 -- a stream with views cannot be dropped from under them
 DROP TABLE clicks;
 

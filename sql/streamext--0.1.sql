@@ -23,7 +23,9 @@ CREATE TABLE streamext.view_def (
     created_at   timestamptz NOT NULL DEFAULT now(),
     -- the query with every name outside pg_catalog schema-qualified, as
     -- pg_dump writes a view: what a restored database analyses again
-    definition   text
+    definition   text,
+    -- how far behind the greatest event time the watermark stays
+    lateness     interval NOT NULL DEFAULT '0'
 );
 
 -- transition states of open windows, as of the last checkpoint
@@ -122,7 +124,8 @@ CREATE FUNCTION streamext.create_stream(stream regclass, time_column name DEFAUL
     RETURNS void LANGUAGE c AS 'MODULE_PATHNAME', 'streamext_create_stream';
 CREATE FUNCTION streamext.drop_stream(stream regclass)
     RETURNS void LANGUAGE c AS 'MODULE_PATHNAME', 'streamext_drop_stream';
-CREATE FUNCTION streamext.create_view(name text, query text, "window" text DEFAULT NULL)
+CREATE FUNCTION streamext.create_view(name text, query text, "window" text DEFAULT NULL,
+                                      lateness interval DEFAULT '0')
     RETURNS void LANGUAGE c AS 'MODULE_PATHNAME', 'streamext_create_view';
 CREATE FUNCTION streamext.drop_view(name text)
     RETURNS void LANGUAGE c AS 'MODULE_PATHNAME', 'streamext_drop_view';
@@ -202,6 +205,7 @@ SELECT v.id,
        v.view_relid AS view,
        v.stream,
        v.window_spec AS "window",
+       v.lateness,
        v.query,
        st.events,
        st.late_events,

@@ -161,6 +161,55 @@ SELECT streamext.drop_view('click_isum');
 
 SELECT name, stream, "window", events > 0 AS applied FROM streamext.views ORDER BY id;
 
+-- lateness: a window stays open until the greatest event time is that far
+-- past its end; late events within it count normally, later ones correct
+-- the closed window and count as late
+CREATE FUNCTION wait_for_open_windows(view_name text, n bigint) RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE
+  got bigint;
+BEGIN
+  FOR i IN 1..600 LOOP
+    SELECT open_windows INTO got FROM streamext.views WHERE name = view_name;
+    EXIT WHEN got = n;
+    PERFORM pg_sleep(0.05);
+  END LOOP;
+  RETURN got;
+END $$;
+CREATE TABLE late (k text NOT NULL, ts timestamptz NOT NULL);
+SELECT streamext.create_stream('late', 'ts');
+SELECT streamext.create_view('late_minutes', $$ SELECT k, count(*) AS n FROM late GROUP BY k $$,
+                             'tumbling 1 minute', lateness => '30 seconds');
+INSERT INTO late VALUES ('a', '2026-01-01 10:00:10+00'), ('a', '2026-01-01 10:01:20+00');
+INSERT INTO late VALUES ('a', '2026-01-01 10:00:40+00');   -- 40 s behind: within lateness
+SELECT streamext.wait_caught_up();
+SELECT wait_for_open_windows('late_minutes', 2);           -- 10:00 is still open
+SELECT * FROM late_minutes ORDER BY window_start, k;
+INSERT INTO late VALUES ('b', '2026-01-01 10:01:31+00');   -- the watermark passes 10:01:00
+SELECT streamext.wait_caught_up();
+SELECT wait_for_open_windows('late_minutes', 1);           -- 10:00 closed
+INSERT INTO late VALUES ('a', '2026-01-01 10:00:59+00');   -- beyond lateness: a correction
+SELECT streamext.wait_caught_up();
+SELECT * FROM late_minutes ORDER BY window_start, k;
+SELECT "window", lateness, late_events FROM streamext.views WHERE name = 'late_minutes';
+SELECT streamext.drop_view('late_minutes');
+SELECT streamext.drop_stream('late');
+
+-- an event time far ahead of its commit moves the watermark only up to
+-- streamext.max_future (1 hour) past the commit: other windows stay open
+CREATE TABLE ahead (k text NOT NULL, ts timestamptz NOT NULL);
+SELECT streamext.create_stream('ahead', 'ts');
+SELECT streamext.create_view('ahead_hours', $$ SELECT count(*) AS n FROM ahead $$, 'tumbling 1 hour');
+INSERT INTO ahead VALUES ('soon', now() + interval '3 hours');
+INSERT INTO ahead VALUES ('wrong clock', now() + interval '100 years');
+SELECT streamext.wait_caught_up();
+SELECT pg_sleep(1.5);                                       -- a checkpoint closes what the watermark passed
+SELECT open_windows FROM streamext.views WHERE name = 'ahead_hours';
+SELECT count(*), sum(n) FROM ahead_hours;
+SELECT streamext.drop_view('ahead_hours');
+SELECT streamext.drop_stream('ahead');
+DROP TABLE late, ahead;
+DROP FUNCTION wait_for_open_windows(text, bigint);
+
 -- drop_view removes the view, its closed windows and its state
 SELECT streamext.drop_view('clicks_per_minute');
 SELECT streamext.drop_view('click_stats');

@@ -24,6 +24,7 @@
 #include "utils/guc.h"
 #include "utils/syscache.h"
 #include "utils/builtins.h"
+#include "utils/timestamp.h"
 #include "utils/lsyscache.h"
 #include "utils/pg_lsn.h"
 #include "utils/rel.h"
@@ -42,7 +43,8 @@
 #define Anum_view_def_closed_relid 8
 #define Anum_view_def_start_lsn 9
 #define Anum_view_def_definition 11
-#define Natts_view_def 11
+#define Anum_view_def_lateness 12
+#define Natts_view_def 12
 
 #define Anum_view_progress_view_id 1
 
@@ -149,6 +151,7 @@ load_views(MemoryContext cxt, int32 only_id, Snapshot snapshot)
 		row->stream_relid = DatumGetObjectId(values[Anum_view_def_stream - 1]);
 		row->query = TextDatumGetCString(values[Anum_view_def_query - 1]);
 		row->query_tree = TextDatumGetCString(values[Anum_view_def_query_tree - 1]);
+		row->lateness_usec = interval_usecs(DatumGetIntervalP(values[Anum_view_def_lateness - 1]));
 		row->window_text = nulls[Anum_view_def_window_spec - 1] ? NULL :
 			TextDatumGetCString(values[Anum_view_def_window_spec - 1]);
 		row->closed_relid = nulls[Anum_view_def_closed_relid - 1] ? InvalidOid :

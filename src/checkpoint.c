@@ -393,7 +393,7 @@ checkpoint_write(StreamextDbSlot *slot, List *plans, XLogRecPtr lsn,
 		WindowGroups *wg;
 		List	   *closing = NIL;
 		ListCell   *lc2;
-		TimestampTz watermark = plan->max_event_time;
+		TimestampTz watermark = view_plan_watermark(plan);
 
 		if (!lock_view_row(plan))
 			continue;

@@ -34,6 +34,7 @@
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
 #include "utils/syscache.h"
+#include "utils/timestamp.h"
 
 #include "streamext.h"
 
@@ -49,6 +50,8 @@ static bool attribute_is_not_null(Oid relid, AttrNumber attno);
 static void spi_exec(const char *sql, int expected);
 static void check_stream_owner(Oid relid);
 static char *column_list(Query *query, bool windowed, bool typed);
+static void check_lateness(Interval *lateness, bool windowed, AttrNumber time_attno,
+						   Oid stream_relid);
 
 /*
  * check_setup refuses to work without the settings streamext needs, and
@@ -333,6 +336,43 @@ column_list(Query *query, bool windowed, bool typed)
 }
 
 /*
+ * check_lateness refuses a lateness that means nothing or cannot be kept:
+ * negative, in months, on a view without windows, or on a stream whose
+ * event time is the commit time (which never arrives late).
+ */
+static void
+check_lateness(Interval *lateness, bool windowed, AttrNumber time_attno, Oid stream_relid)
+{
+	const char *hint = "lateness is how far behind the greatest event time windows stay open, e.g. '5 seconds'.";
+
+	if (lateness == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("lateness must not be NULL"),
+				 errhint("%s", hint)));
+	if (lateness->month != 0 || interval_usecs(lateness) < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid lateness \"%s\"",
+						DatumGetCString(DirectFunctionCall1(interval_out, IntervalPGetDatum(lateness)))),
+				 errdetail("Lateness must be zero or positive, in days or less."),
+				 errhint("%s", hint)));
+	if (interval_usecs(lateness) == 0)
+		return;
+	if (!windowed)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("lateness applies to windowed views"),
+				 errhint("Give a window, e.g. \"window\" => 'tumbling 1 minute', or leave lateness out.")));
+	if (time_attno == InvalidAttrNumber)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("lateness needs an event time, and stream \"%s\" has none", get_rel_name(stream_relid)),
+				 errdetail("Its events are timed by their commit, which is never late."),
+				 errhint("Leave lateness out, or make the stream again with a time_column.")));
+}
+
+/*
  * streamext_create_view defines a continuous view and computes it over the
  * events already in the stream.
  *
@@ -361,10 +401,12 @@ streamext_create_view(PG_FUNCTION_ARGS)
 	XLogRecPtr	start_lsn;
 	bool		windowed;
 	CatalogAccess ca;
-	Oid			argtypes[10] = {INT4OID, TEXTOID, REGCLASSOID, REGCLASSOID, TEXTOID,
-	TEXTOID, TEXTOID, REGCLASSOID, PG_LSNOID, TEXTOID};
-	Datum		args[10];
-	char		nulls[10] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
+	Interval   *lateness = PG_ARGISNULL(3) ? NULL : PG_GETARG_INTERVAL_P(3);
+	Oid			argtypes[11] = {INT4OID, TEXTOID, REGCLASSOID, REGCLASSOID, TEXTOID,
+	TEXTOID, TEXTOID, REGCLASSOID, PG_LSNOID, TEXTOID, INTERVALOID};
+	Datum		args[11];
+	char		nulls[11] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
+	AttrNumber	time_attno;
 
 	check_setup();
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
@@ -388,6 +430,8 @@ streamext_create_view(PG_FUNCTION_ARGS)
 	query = view_def_analyze(query_text, &stream_relid);
 	check_stream_owner(stream_relid);
 	cols = column_list(query, windowed, true);
+	(void) catalog_is_stream(stream_relid, &time_attno);
+	check_lateness(lateness, windowed, time_attno, stream_relid);
 
 	/* producers wait from here to commit; see the function comment */
 	LockRelationOid(stream_relid, ShareLock);
@@ -465,11 +509,13 @@ streamext_create_view(PG_FUNCTION_ARGS)
 	args[8] = LSNGetDatum(start_lsn);
 	/* what a restored database analyses again (adopt_view) */
 	args[9] = CStringGetTextDatum(deparse_qualified_query(query));
+	args[10] = IntervalPGetDatum(lateness);
+	row.lateness_usec = interval_usecs(lateness);
 	catalog_owner_enter(&ca);
 	if (SPI_execute_with_args("INSERT INTO streamext.view_def (id, name, view_relid, stream, query, "
-							  "query_tree, window_spec, closed_relid, start_lsn, definition) "
-							  "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-							  10, argtypes, args, nulls, false, 0) != SPI_OK_INSERT)
+							  "query_tree, window_spec, closed_relid, start_lsn, definition, lateness) "
+							  "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+							  11, argtypes, args, nulls, false, 0) != SPI_OK_INSERT)
 		elog(ERROR, "streamext: could not register view");
 
 	/* backfill: every event committed before start_lsn, evaluated as the owner */

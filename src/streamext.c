@@ -23,6 +23,7 @@ int			streamext_max_databases = 16;
 int			streamext_checkpoint_interval_ms = 1000;
 int			streamext_max_memory_mb = 256;
 int			streamext_max_lag_warning_kb = 1024 * 1024;
+int			streamext_max_future_s = 3600;
 
 static shmem_request_hook_type prev_shmem_request_hook = NULL;
 static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
@@ -64,6 +65,14 @@ _PG_init(void)
 							1024 * 1024, 0, INT_MAX,
 							PGC_SIGHUP,
 							GUC_UNIT_KB,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("streamext.max_future",
+							"How far past its commit time an event time may move the watermark.",
+							"Events further ahead are counted in their window, which stays open.",
+							&streamext_max_future_s,
+							3600, 0, INT_MAX,
+							PGC_SIGHUP,
+							GUC_UNIT_S,
 							NULL, NULL, NULL);
 	DefineCustomIntVariable("streamext.max_memory",
 							"Shared memory the open windows of one database may use.",

@@ -32,6 +32,7 @@ extern int	streamext_max_databases;
 extern int	streamext_checkpoint_interval_ms;
 extern int	streamext_max_memory_mb;
 extern int	streamext_max_lag_warning_kb;
+extern int	streamext_max_future_s;
 
 /* Counters of one stream, as published by its database's worker. */
 typedef struct StreamStat
@@ -120,6 +121,7 @@ typedef struct WindowSpec
 extern void window_parse(const char *text, WindowSpec *spec);
 extern TimestampTz window_start_for(const WindowSpec *spec, TimestampTz t);
 extern TimestampTz window_end_for(const WindowSpec *spec, TimestampTz start);
+extern int64 interval_usecs(const Interval *iv);
 
 /* agg_state.c: one aggregate of a view, ready to run */
 typedef struct AggRunner
@@ -190,6 +192,7 @@ typedef struct ViewPlan
 	Oid			closed_relid;
 	AttrNumber	time_attno;		/* InvalidAttrNumber: commit time */
 	WindowSpec	window;
+	int64		lateness_usec;	/* the watermark trails the greatest event time */
 	XLogRecPtr	start_lsn;		/* commits at or before this are in its backfill */
 	XLogRecPtr	txn_end;		/* end of the commit whose events are applied */
 	MemoryContext cxt;
@@ -226,7 +229,7 @@ typedef struct ViewPlan
 	WindowGroups *last_window;	/* the window the last event went to */
 	int64		next_gid;
 	TimestampTz closed_upto;	/* windows ending at or before this are closed */
-	TimestampTz max_event_time; /* the watermark, lateness being 0 */
+	TimestampTz max_event_time; /* greatest event time, capped by max_future */
 	uint64		events;
 	uint64		late_events;
 	uint64		dead_letters;	/* events set aside since the worker started */
@@ -263,6 +266,7 @@ typedef struct ViewCatalogRow
 	Oid			closed_relid;
 	char	   *query_tree;
 	char	   *window_text;
+	int64		lateness_usec;
 	XLogRecPtr	start_lsn;
 	char	   *query;			/* as the user wrote it */
 	char	   *definition;		/* schema-qualified, or NULL (older rows) */
@@ -287,6 +291,7 @@ extern bool view_plan_output(ViewPlan *plan, TimestampTz wstart,
 							 Datum *keys, bool *keynulls, AggValue *values,
 							 Datum *out, bool *outnulls);
 extern void view_plan_backfill(ViewPlan *plan, Snapshot snapshot);
+extern TimestampTz view_plan_watermark(ViewPlan *plan);
 
 /* agg_state.c */
 extern void agg_runner_init(ViewPlan *plan, AggRunner *agg, Aggref *aggref);

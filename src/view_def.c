@@ -401,6 +401,7 @@ build_plan(const ViewCatalogRow *row, MemoryContext parent)
 	plan->stream_relid = row->stream_relid;
 	plan->closed_relid = row->closed_relid;
 	plan->start_lsn = row->start_lsn;
+	plan->lateness_usec = row->lateness_usec;
 	plan->closed_upto = DT_NOBEGIN;
 	plan->max_event_time = DT_NOBEGIN;
 	window_parse(row->window_text, &plan->window);
@@ -668,7 +669,18 @@ apply_event(ViewPlan *plan, TupleTableSlot *event, TimestampTz commit_time)
 			t = DatumGetTimestampTz(d);
 	}
 	if (t > plan->max_event_time)
-		plan->max_event_time = t;
+	{
+		/*
+		 * An event time far ahead of its commit (a wrong clock) must not close
+		 * every open window: the watermark follows it only up to
+		 * streamext.max_future past the commit, which replays the same way.
+		 * Backfilled events have no commit time here: now stands in.
+		 */
+		TimestampTz limit = (commit_time != 0 ? commit_time : GetCurrentTimestamp()) +
+			(int64) streamext_max_future_s * USECS_PER_SEC;
+
+		plan->max_event_time = Max(plan->max_event_time, Min(t, limit));
+	}
 
 	if (plan->where && !ExecQual(plan->where, econtext))
 		return;
@@ -978,4 +990,16 @@ view_plan_output(ViewPlan *plan, TimestampTz wstart, Datum *keys, bool *keynulls
 	result = output_row(plan, wstart, keys, keynulls, values, out, outnulls);
 	SetUserIdAndSecContext(save_userid, save_sec_context);
 	return result;
+}
+
+/*
+ * view_plan_watermark is the event time up to which the view's windows are
+ * complete: the greatest event time applied less the view's lateness.
+ */
+TimestampTz
+view_plan_watermark(ViewPlan *plan)
+{
+	if (TIMESTAMP_NOT_FINITE(plan->max_event_time))
+		return plan->max_event_time;
+	return plan->max_event_time - plan->lateness_usec;
 }

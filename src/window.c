@@ -19,6 +19,15 @@
 static void window_error(const char *text, const char *detail);
 
 /*
+ * interval_usecs is an interval without months in microseconds.
+ */
+int64
+interval_usecs(const Interval *iv)
+{
+	return iv->time + (int64) iv->day * USECS_PER_DAY;
+}
+
+/*
  * window_parse turns NULL, 'tumbling <interval>' into a WindowSpec, or
  * raises an error that says what is accepted.
  */
@@ -57,7 +66,7 @@ window_parse(const char *text, WindowSpec *spec)
 	iv = DatumGetIntervalP(d);
 	if (iv->month != 0)
 		window_error(text, "Windows cannot be sized in months or years, whose length varies.");
-	spec->size_usec = iv->time + (int64) iv->day * USECS_PER_DAY;
+	spec->size_usec = interval_usecs(iv);
 	if (spec->size_usec <= 0)
 		window_error(text, "The size of a window must be positive.");
 	spec->kind = WINDOW_TUMBLING;
