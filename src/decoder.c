@@ -77,10 +77,7 @@ decoder_startup(LogicalDecodingContext *ctx, OutputPluginOptions *opt, bool is_i
 }
 
 /*
- * decoder_begin resets what the plugin tracks per transaction, and gives
- * the functions that views and filters call (plpgsql, SQL) the snapshot
- * they need to run queries: the decoding's historic one, so they read the
- * catalogs as of this commit.
+ * decoder_begin resets what the plugin tracks per transaction.
  */
 static void
 decoder_begin(LogicalDecodingContext *ctx, ReorderBufferTXN *txn)
@@ -92,7 +89,7 @@ decoder_begin(LogicalDecodingContext *ctx, ReorderBufferTXN *txn)
 		target->txn_changes_catalog = false;
 		target->pending = NIL;
 		MemoryContextReset(target->pending_cxt);
-		PushActiveSnapshot(GetTransactionSnapshot());
+		target->snapshot_pushed = false;
 	}
 }
 
@@ -152,6 +149,16 @@ decoder_change(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 	 * Values stored out of line point into the reorder buffer; group keys and
 	 * states outlive it, so such a tuple is flattened first.
 	 */
+	/*
+	 * The functions views and filters call (plpgsql, SQL) need a snapshot to
+	 * run queries: the decoding's historic one, so they read the catalogs as
+	 * of this commit.  Only transactions that write a stream get one.
+	 */
+	if (!target->snapshot_pushed)
+	{
+		PushActiveSnapshot(GetTransactionSnapshot());
+		target->snapshot_pushed = true;
+	}
 	tuple = &change->data.tp.newtuple->tuple;
 	if (HeapTupleHasExternal(tuple))
 		tuple = flat = toast_flatten_tuple(tuple, RelationGetDescr(relation));
@@ -197,7 +204,9 @@ decoder_commit(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 
 	if (target == NULL)
 		return;
-	PopActiveSnapshot();
+	if (target->snapshot_pushed)
+		PopActiveSnapshot();
+	target->snapshot_pushed = false;
 	if (target->txn_changes_catalog)
 	{
 		target->catalog_changed = true;

@@ -49,6 +49,7 @@ typedef struct DecodeTarget
 
 	XLogRecPtr	isolate_txn_end;	/* apply this transaction event by event */
 	XLogRecPtr	current_txn_end;	/* the transaction being applied */
+	bool		snapshot_pushed;	/* an active snapshot for its functions */
 
 	/* reported by the plugin */
 	bool		txn_changes_catalog;
