@@ -202,13 +202,24 @@ SELECT streamext.create_view('ahead_hours', $$ SELECT count(*) AS n FROM ahead $
 INSERT INTO ahead VALUES ('soon', now() + interval '3 hours');
 INSERT INTO ahead VALUES ('wrong clock', now() + interval '100 years');
 SELECT streamext.wait_caught_up();
-SELECT pg_sleep(1.5);                                       -- a checkpoint closes what the watermark passed
+-- a checkpoint closes what the watermark passed: wait for one that covers the events
+CREATE FUNCTION wait_for_checkpoint() RETURNS bool LANGUAGE plpgsql AS $$
+BEGIN
+  FOR i IN 1..600 LOOP
+    IF (SELECT bool_and(checkpoint_lsn >= applied_lsn) FROM streamext.streams) THEN
+      RETURN true;
+    END IF;
+    PERFORM pg_sleep(0.05);
+  END LOOP;
+  RETURN false;
+END $$;
+SELECT wait_for_checkpoint();
 SELECT open_windows FROM streamext.views WHERE name = 'ahead_hours';
 SELECT count(*), sum(n) FROM ahead_hours;
 SELECT streamext.drop_view('ahead_hours');
 SELECT streamext.drop_stream('ahead');
 DROP TABLE late, ahead;
-DROP FUNCTION wait_for_open_windows(text, bigint);
+DROP FUNCTION wait_for_open_windows(text, bigint), wait_for_checkpoint();
 
 -- drop_view removes the view, its closed windows and its state
 SELECT streamext.drop_view('clicks_per_minute');
