@@ -10,6 +10,8 @@ OBJS = \
 	src/commands.o \
 	src/view_def.o \
 	src/window.o \
+	src/window_panes.o \
+	src/window_session.o \
 	src/agg_state.o \
 	src/state_shmem.o \
 	src/checkpoint.o \
@@ -26,7 +28,7 @@ EXTENSION = streamext
 DATA = sql/streamext--0.1.sql
 PGFILEDESC = "streamext - event streams and continuous views"
 
-REGRESS = streams views errors subscriptions privileges
+REGRESS = streams views windows errors subscriptions privileges
 REGRESS_OPTS = --temp-config=$(top_srcdir)test/regress.conf --load-extension=streamext
 TAP_TESTS = 1
 PROVE_FLAGS = -I $(srcdir)/test

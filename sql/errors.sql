@@ -53,6 +53,24 @@ SELECT streamext.create_view('v1', $$ SELECT count(*) FROM clicks $$, 'tumbling 
 SELECT streamext.create_view('v1', $$ SELECT count(*) FROM clicks $$, 'tumbling -1 minute');
 SELECT streamext.create_view('v1', $$ SELECT count(*) FROM clicks $$, 'tumbling 1 month');
 SELECT streamext.create_view('v1', $$ SELECT count(*) FROM clicks $$, 'rolling 1 minute');
+SELECT streamext.create_view('v1', $$ SELECT count(*) FROM clicks $$, 'hopping 10 minutes');
+SELECT streamext.create_view('v1', $$ SELECT count(*) FROM clicks $$, 'hopping 10 minutes every 3 minutes');
+SELECT streamext.create_view('v1', $$ SELECT count(*) FROM clicks $$, 'hopping 10 minutes every 0 minutes');
+SELECT streamext.create_view('v1', $$ SELECT count(*) FROM clicks $$, 'hopping 10 minutes every -1 minute');
+SELECT streamext.create_view('v1', $$ SELECT count(*) FROM clicks $$, 'hopping 1 minute every 2 minutes');
+SELECT streamext.create_view('v1', $$ SELECT count(*) FROM clicks $$, 'cumulate 1 day every 7 hours');
+SELECT streamext.create_view('v1', $$ SELECT count(*) FROM clicks $$, 'cumulate 1 month every 1 day');
+SELECT streamext.create_view('v1', $$ SELECT count(*) FROM clicks $$, 'sliding 7 microseconds');
+SELECT streamext.create_view('v1', $$ SELECT count(*) FROM clicks $$, 'sliding 1 minute step 7 seconds');
+SELECT streamext.create_view('v1', $$ SELECT count(*) FROM clicks $$, 'session');
+SELECT streamext.create_view('v1', $$ SELECT count(*) FROM clicks $$, 'session NULL');
+SELECT streamext.create_view('v1', $$ SELECT count(*) FROM clicks $$, 'session 0 seconds');
+-- retention
+SELECT streamext.create_view('v1', $$ SELECT count(*) FROM clicks $$, 'tumbling 1 minute', retention => '-1 day');
+SELECT streamext.create_view('v1', $$ SELECT count(*) FROM clicks $$, 'tumbling 1 minute', retention => '1 month');
+SELECT streamext.create_view('v1', $$ SELECT count(*) FROM clicks $$, retention => '1 day');
+SELECT streamext.create_view('v1', $$ SELECT count(*) FROM clicks $$, 'sliding 1 minute', retention => '1 day');
+SELECT streamext.set_view_retention('no_such_view', '1 day');
 
 -- names
 SELECT streamext.create_view('click_total', $$ SELECT count(*) FROM clicks $$);

@@ -25,7 +25,9 @@ CREATE TABLE streamext.view_def (
     -- pg_dump writes a view: what a restored database analyses again
     definition   text,
     -- how far behind the greatest event time the watermark stays
-    lateness     interval NOT NULL DEFAULT '0'
+    lateness     interval NOT NULL DEFAULT '0',
+    -- closed windows ending this long before the watermark are removed
+    retention    interval
 );
 
 -- transition states of open windows, as of the last checkpoint
@@ -34,6 +36,7 @@ CREATE TABLE streamext.open_state (
     window_start timestamptz NOT NULL,
     group_key    bytea NOT NULL,
     state        bytea NOT NULL,
+    window_end   timestamptz,    -- of a session; panes end where the view says
     PRIMARY KEY (view_id, window_start, group_key)
 );
 
@@ -125,8 +128,12 @@ CREATE FUNCTION streamext.create_stream(stream regclass, time_column name DEFAUL
 CREATE FUNCTION streamext.drop_stream(stream regclass)
     RETURNS void LANGUAGE c AS 'MODULE_PATHNAME', 'streamext_drop_stream';
 CREATE FUNCTION streamext.create_view(name text, query text, "window" text DEFAULT NULL,
-                                      lateness interval DEFAULT '0')
+                                      lateness interval DEFAULT '0',
+                                      retention interval DEFAULT NULL)
     RETURNS void LANGUAGE c AS 'MODULE_PATHNAME', 'streamext_create_view';
+-- changes how long a view keeps closed windows (NULL: for ever)
+CREATE FUNCTION streamext.set_view_retention(name text, retention interval)
+    RETURNS void LANGUAGE c AS 'MODULE_PATHNAME', 'streamext_set_view_retention';
 CREATE FUNCTION streamext.drop_view(name text)
     RETURNS void LANGUAGE c AS 'MODULE_PATHNAME', 'streamext_drop_view';
 -- applies again the dead letters of a view or subscription
@@ -206,6 +213,7 @@ SELECT v.id,
        v.stream,
        v.window_spec AS "window",
        v.lateness,
+       v.retention,
        v.query,
        st.events,
        st.late_events,

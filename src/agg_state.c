@@ -336,13 +336,17 @@ agg_combine(ViewPlan *plan, AggRunner *agg, AggValue *v,
 	{
 		if (otherisnull)
 			return;
-		if (v->noValue)
+
+		/*
+		 * A NULL state (sum's after only NULL inputs) contributes nothing to
+		 * a strict combine, as in nodeAgg.c's combining, which starts from no
+		 * value and skips NULL partial states.
+		 */
+		if (v->noValue || v->isnull)
 		{
 			adopt_as_state(agg, v, other, cxt);
 			return;
 		}
-		if (v->isnull)
-			return;
 	}
 	fcinfo->args[1].value = other;
 	fcinfo->args[1].isnull = otherisnull;

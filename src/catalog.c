@@ -44,7 +44,8 @@
 #define Anum_view_def_start_lsn 9
 #define Anum_view_def_definition 11
 #define Anum_view_def_lateness 12
-#define Natts_view_def 12
+#define Anum_view_def_retention 13
+#define Natts_view_def 13
 
 #define Anum_view_progress_view_id 1
 
@@ -152,6 +153,8 @@ load_views(MemoryContext cxt, int32 only_id, Snapshot snapshot)
 		row->query = TextDatumGetCString(values[Anum_view_def_query - 1]);
 		row->query_tree = TextDatumGetCString(values[Anum_view_def_query_tree - 1]);
 		row->lateness_usec = interval_usecs(DatumGetIntervalP(values[Anum_view_def_lateness - 1]));
+		row->retention_usec = nulls[Anum_view_def_retention - 1] ? 0 :
+			interval_usecs(DatumGetIntervalP(values[Anum_view_def_retention - 1]));
 		row->window_text = nulls[Anum_view_def_window_spec - 1] ? NULL :
 			TextDatumGetCString(values[Anum_view_def_window_spec - 1]);
 		row->closed_relid = nulls[Anum_view_def_closed_relid - 1] ? InvalidOid :

@@ -37,31 +37,30 @@ typedef struct OpenStateBatch
 	Datum		starts[OPEN_STATE_BATCH];
 	Datum		keys[OPEN_STATE_BATCH];
 	Datum		states[OPEN_STATE_BATCH];
+	Datum		ends[OPEN_STATE_BATCH];
 } OpenStateBatch;
 
 static void flush_open_states(OpenStateBatch *batch);
 static void write_open_window(ViewPlan *plan, WindowGroups *wg, bool all,
 							  OpenStateBatch *batch);
-static void close_window(ViewPlan *plan, WindowGroups *wg, SPIPlanPtr insert,
-						 SPIPlanPtr fetch, SPIPlanPtr remove);
-static SPIPlanPtr prepare_closed_insert(ViewPlan *plan);
 static void write_progress(ViewPlan *plan);
 static bool lock_view_row(ViewPlan *plan);
 static void write_dead_letters(ViewPlan *plan);
 
 /*
- * state_blob_build serialises one group: window start, key length, key,
- * states.  The same bytes go to shared memory; open_state stores the key
- * and states parts in their own columns.
+ * state_blob_build serialises one group: window start and end, key length,
+ * key, states.  The same bytes go to shared memory; open_state stores the
+ * key and states parts in their own columns.
  */
 void
-state_blob_build(ViewPlan *plan, TimestampTz wstart, TupleHashEntry entry,
-				 ViewGroup *gs, StringInfo buf)
+state_blob_build(ViewPlan *plan, TimestampTz wstart, TimestampTz wend,
+				 TupleHashEntry entry, ViewGroup *gs, StringInfo buf)
 {
 	uint32		keylen;
 	int			keypos;
 
 	appendBinaryStringInfo(buf, (char *) &wstart, sizeof(TimestampTz));
+	appendBinaryStringInfo(buf, (char *) &wend, sizeof(TimestampTz));
 	keypos = buf->len;
 	appendBinaryStringInfo(buf, (char *) &keypos, sizeof(uint32));
 	ExecStoreMinimalTuple(entry->firstTuple, plan->keyslot, false);
@@ -72,9 +71,29 @@ state_blob_build(ViewPlan *plan, TimestampTz wstart, TupleHashEntry entry,
 }
 
 /*
+ * group_bounds gives the window of a group of wg: a session's own, or the
+ * pane's.
+ */
+void
+group_bounds(ViewPlan *plan, WindowGroups *wg, ViewGroup *gs,
+			 TimestampTz *start, TimestampTz *end)
+{
+	if (plan->window.kind == WINDOW_SESSION)
+	{
+		*start = gs->session_start;
+		*end = gs->session_last + plan->window.size_usec;
+	}
+	else
+	{
+		*start = wg->start;
+		*end = (plan->window.kind == WINDOW_NONE) ? DT_NOEND : wg->start + plan->window.pane_usec;
+	}
+}
+
+/*
  * bytes_to_bytea wraps serialised bytes as a bytea datum.
  */
-static bytea *
+bytea *
 bytes_to_bytea(const char *data, Size len)
 {
 	bytea	   *result = palloc(VARHDRSZ + len);
@@ -91,8 +110,9 @@ bytes_to_bytea(const char *data, Size len)
 static void
 flush_open_states(OpenStateBatch *batch)
 {
-	Oid			argtypes[4] = {INT4OID, TIMESTAMPTZARRAYOID, BYTEAARRAYOID, BYTEAARRAYOID};
-	Datum		args[4];
+	Oid			argtypes[5] = {INT4OID, TIMESTAMPTZARRAYOID, BYTEAARRAYOID, BYTEAARRAYOID,
+	TIMESTAMPTZARRAYOID};
+	Datum		args[5];
 
 	if (batch->n == 0)
 		return;
@@ -104,11 +124,14 @@ flush_open_states(OpenStateBatch *batch)
 											  -1, false, TYPALIGN_INT));
 	args[3] = PointerGetDatum(construct_array(batch->states, batch->n, BYTEAOID,
 											  -1, false, TYPALIGN_INT));
-	if (SPI_execute_with_args("INSERT INTO streamext.open_state (view_id, window_start, group_key, state) "
-							  "SELECT $1, w, k, s FROM unnest($2, $3, $4) AS u(w, k, s) "
+	args[4] = PointerGetDatum(construct_array(batch->ends, batch->n, TIMESTAMPTZOID,
+											  sizeof(TimestampTz), FLOAT8PASSBYVAL,
+											  TYPALIGN_DOUBLE));
+	if (SPI_execute_with_args("INSERT INTO streamext.open_state (view_id, window_start, group_key, state, window_end) "
+							  "SELECT $1, w, k, s, e FROM unnest($2, $3, $4, $5) AS u(w, k, s, e) "
 							  "ON CONFLICT (view_id, window_start, group_key) "
-							  "DO UPDATE SET state = excluded.state",
-							  4, argtypes, args, NULL, false, 0) != SPI_OK_INSERT)
+							  "DO UPDATE SET state = excluded.state, window_end = excluded.window_end",
+							  5, argtypes, args, NULL, false, 0) != SPI_OK_INSERT)
 		elog(ERROR, "streamext: could not write open window states");
 	batch->n = 0;
 }
@@ -128,39 +151,48 @@ write_open_window(ViewPlan *plan, WindowGroups *wg, bool all, OpenStateBatch *ba
 	InitTupleHashIterator(wg->groups, &it);
 	while ((entry = ScanTupleHashTable(wg->groups, &it)) != NULL)
 	{
-		ViewGroup *gs = (ViewGroup *) entry->additional;
-		int			keypos = sizeof(TimestampTz) + sizeof(uint32);
-		uint32		keylen;
+		ViewGroup  *gs;
 
-		if (!gs->dirty_disk && !all)
-			continue;
-		resetStringInfo(&buf);
-		state_blob_build(plan, wg->start, entry, gs, &buf);
-		memcpy(&keylen, buf.data + sizeof(TimestampTz), sizeof(uint32));
-		batch->starts[batch->n] = TimestampTzGetDatum(wg->start);
-		batch->keys[batch->n] = PointerGetDatum(bytes_to_bytea(buf.data + keypos, keylen));
-		batch->states[batch->n] = PointerGetDatum(bytes_to_bytea(buf.data + keypos + keylen,
-																 buf.len - keypos - keylen));
-		batch->n++;
-		gs->dirty_disk = false;
-		if (batch->n == OPEN_STATE_BATCH)
-			flush_open_states(batch);
+		for (gs = entry->additional; gs != NULL; gs = gs->next_session)
+		{
+			int			keypos = 2 * sizeof(TimestampTz) + sizeof(uint32);
+			uint32		keylen;
+			TimestampTz start;
+			TimestampTz end;
+
+			if (!gs->dirty_disk && !all)
+				continue;
+			group_bounds(plan, wg, gs, &start, &end);
+			resetStringInfo(&buf);
+			state_blob_build(plan, start, end, entry, gs, &buf);
+			memcpy(&keylen, buf.data + 2 * sizeof(TimestampTz), sizeof(uint32));
+			batch->starts[batch->n] = TimestampTzGetDatum(start);
+			batch->ends[batch->n] = TimestampTzGetDatum(end);
+			batch->keys[batch->n] = PointerGetDatum(bytes_to_bytea(buf.data + keypos, keylen));
+			batch->states[batch->n] = PointerGetDatum(bytes_to_bytea(buf.data + keypos + keylen,
+																	 buf.len - keypos - keylen));
+			batch->n++;
+			gs->dirty_disk = false;
+			if (batch->n == OPEN_STATE_BATCH)
+				flush_open_states(batch);
+		}
 	}
 	pfree(buf.data);
 }
 
 /*
- * prepare_closed_insert prepares the INSERT of a closed window's row into
- * the view's closed table.
+ * closed_writer_init prepares the statements that write a view's closed
+ * windows: the INSERT of a row, and the DELETE that takes out the row a
+ * correction replaces.
  */
-static SPIPlanPtr
-prepare_closed_insert(ViewPlan *plan)
+void
+closed_writer_init(ViewPlan *plan, ClosedWriter *cw)
 {
 	int			natts = plan->outdesc->natts;
 	int			nargs = natts + 3;
 	Oid		   *argtypes = palloc(sizeof(Oid) * nargs);
+	Oid			keytypes[3] = {TIMESTAMPTZOID, TIMESTAMPTZOID, BYTEAOID};
 	StringInfoData sql;
-	SPIPlanPtr	result;
 	int			i;
 
 	initStringInfo(&sql);
@@ -174,96 +206,338 @@ prepare_closed_insert(ViewPlan *plan)
 	argtypes[natts + 1] = BYTEAOID;
 	argtypes[natts + 2] = BOOLOID;
 	appendStringInfo(&sql, "$%d, $%d, $%d)", natts + 1, natts + 2, natts + 3);
-	result = SPI_prepare(sql.data, nargs, argtypes);
-	if (result == NULL)
+	cw->insert = SPI_prepare(sql.data, nargs, argtypes);
+	if (cw->insert == NULL)
 		elog(ERROR, "streamext: could not prepare \"%s\"", sql.data);
-	return result;
+	cw->take = SPI_prepare(psprintf("DELETE FROM streamext.closed_%d WHERE window_start = $1 "
+									"AND window_end = $2 AND _group = $3 RETURNING _state",
+									plan->id), 3, keytypes);
+	if (cw->take == NULL)
+		elog(ERROR, "streamext: could not prepare the correction of closed windows");
+	cw->xid = GetTopTransactionId();
+	cw->cxt = AllocSetContextCreate(CurrentMemoryContext, "streamext closed row",
+									ALLOCSET_DEFAULT_SIZES);
 }
 
 /*
- * close_window writes the rows of a window whose end the watermark has
- * passed.  A correction window (late events for a window closed before)
- * is first combined with the row already written.
+ * write_closed_row writes the row of one group of a window the watermark
+ * has passed.  With combine, late events are being added to a window closed
+ * before: its row is taken out and combined with them (values are copied
+ * first: a pane's corrections go to every window holding the pane).
+ * Otherwise values are finalised in place, so callers pass states they are
+ * done with.  as_correction says how subscriptions get the row.
  */
-static void
-close_window(ViewPlan *plan, WindowGroups *wg, SPIPlanPtr insert,
-			 SPIPlanPtr fetch, SPIPlanPtr remove)
+void
+write_closed_row(ViewPlan *plan, ClosedWriter *cw, TimestampTz start, TimestampTz end,
+				 MinimalTuple key, AggValue *values, bool combine, bool as_correction)
 {
 	int			natts = plan->outdesc->natts;
-	Datum	   *values = palloc(sizeof(Datum) * (natts + 3));
+	MemoryContext old = MemoryContextSwitchTo(cw->cxt);
+	Datum	   *row = palloc(sizeof(Datum) * (natts + 3));
 	char	   *nulls = palloc(natts + 3);
 	bool	   *outnulls = palloc(sizeof(bool) * natts);
 	Datum	   *keys = palloc(sizeof(Datum) * Max(plan->nkeys, 1));
 	bool	   *keynulls = palloc(sizeof(bool) * Max(plan->nkeys, 1));
-	TupleHashIterator it;
-	TupleHashEntry entry;
-	StringInfoData keybuf;
-	StringInfoData statebuf;
-	AggValue   *prior = palloc0(sizeof(AggValue) * Max(plan->naggs, 1));
+	StringInfoData buf;
+	bytea	   *group;
+	bool		having;
 	int			i;
 
-	initStringInfo(&keybuf);
-	initStringInfo(&statebuf);
+	initStringInfo(&buf);
+	ExecStoreMinimalTuple(key, plan->keyslot, false);
+	group_key_serialize(plan, plan->keyslot, &buf);
+	group = bytes_to_bytea(buf.data, buf.len);
+
+	if (combine)
+	{
+		Datum		fargs[3];
+		AggValue   *copy = palloc0(sizeof(AggValue) * Max(plan->naggs, 1));
+
+		resetStringInfo(&buf);
+		agg_serialize_states(plan, values, &buf, cw->cxt);
+		agg_deserialize_states(plan, buf.data, buf.len, copy, cw->cxt);
+		values = copy;
+		fargs[0] = TimestampTzGetDatum(start);
+		fargs[1] = TimestampTzGetDatum(end);
+		fargs[2] = PointerGetDatum(group);
+		if (SPI_execute_plan(cw->take, fargs, NULL, false, 0) != SPI_OK_DELETE_RETURNING)
+			elog(ERROR, "streamext: could not correct closed window");
+		if (SPI_processed == 1)
+		{
+			bool		isnull;
+			bytea	   *prior_state = DatumGetByteaPP(SPI_getbinval(SPI_tuptable->vals[0],
+																	SPI_tuptable->tupdesc, 1, &isnull));
+			AggValue   *prior = palloc0(sizeof(AggValue) * Max(plan->naggs, 1));
+
+			agg_deserialize_states(plan, VARDATA_ANY(prior_state), VARSIZE_ANY_EXHDR(prior_state),
+								   prior, cw->cxt);
+			for (i = 0; i < plan->naggs; i++)
+				agg_combine(plan, &plan->aggs[i], &values[i],
+							prior[i].value, prior[i].isnull || prior[i].noValue, cw->cxt);
+		}
+	}
+
+	/* states before finalising: final functions may modify them */
+	resetStringInfo(&buf);
+	agg_serialize_states(plan, values, &buf, cw->cxt);
+
+	ExecStoreMinimalTuple(key, plan->keyslot, false);
+	slot_getallattrs(plan->keyslot);
+	for (i = 0; i < plan->nkeys; i++)
+	{
+		keys[i] = plan->keyslot->tts_values[i];
+		keynulls[i] = plan->keyslot->tts_isnull[i];
+	}
+	having = view_plan_output(plan, start, end, keys, keynulls, values, row, outnulls);
+	if (having)
+		subscriptions_emit_row(plan, row, outnulls, as_correction);
+	for (i = 0; i < natts; i++)
+		nulls[i] = outnulls[i] ? 'n' : ' ';
+	row[natts] = PointerGetDatum(group);
+	row[natts + 1] = PointerGetDatum(bytes_to_bytea(buf.data, buf.len));
+	row[natts + 2] = BoolGetDatum(having);
+	nulls[natts] = nulls[natts + 1] = nulls[natts + 2] = ' ';
+	if (SPI_execute_plan(cw->insert, row, nulls, false, 0) != SPI_OK_INSERT)
+		elog(ERROR, "streamext: could not write closed window");
+	MemoryContextSwitchTo(old);
+	MemoryContextReset(cw->cxt);
+}
+
+/*
+ * write_window_rows writes a row for every group of a window.
+ */
+static void
+write_window_rows(ViewPlan *plan, ClosedWriter *cw, WindowGroups *wg,
+				  TimestampTz start, TimestampTz end, bool combine)
+{
+	TupleHashIterator it;
+	TupleHashEntry entry;
+
 	InitTupleHashIterator(wg->groups, &it);
 	while ((entry = ScanTupleHashTable(wg->groups, &it)) != NULL)
+		write_closed_row(plan, cw, start, end, entry->firstTuple,
+						 ((ViewGroup *) entry->additional)->values, combine, combine);
+}
+
+/*
+ * delete_open_rows removes what open_state holds of a window (a pane) that
+ * left memory.
+ */
+static void
+delete_open_rows(ViewPlan *plan, TimestampTz start)
+{
+	Oid			dtypes[2] = {INT4OID, TIMESTAMPTZOID};
+	Datum		dargs[2];
+
+	dargs[0] = Int32GetDatum(plan->id);
+	dargs[1] = TimestampTzGetDatum(start);
+	if (SPI_execute_with_args("DELETE FROM streamext.open_state WHERE view_id = $1 AND window_start = $2",
+							  2, dtypes, dargs, NULL, false, 0) != SPI_OK_DELETE)
+		elog(ERROR, "streamext: could not remove open window state");
+}
+
+/*
+ * delete_open_row removes the open_state row of one group of a session view
+ * (a session closed, merged away, or moved to an earlier start).
+ */
+void
+delete_open_row(ViewPlan *plan, TimestampTz start, bytea *key)
+{
+	Oid			dtypes[3] = {INT4OID, TIMESTAMPTZOID, BYTEAOID};
+	Datum		dargs[3];
+
+	dargs[0] = Int32GetDatum(plan->id);
+	dargs[1] = TimestampTzGetDatum(start);
+	dargs[2] = PointerGetDatum(key);
+	if (SPI_execute_with_args("DELETE FROM streamext.open_state WHERE view_id = $1 "
+							  "AND window_start = $2 AND group_key = $3",
+							  3, dtypes, dargs, NULL, false, 0) != SPI_OK_DELETE)
+		elog(ERROR, "streamext: could not remove open window state");
+}
+
+/*
+ * apply_corrections combines the late events of each pane into the rows of
+ * the closed windows holding the pane.  Windows closing in this checkpoint
+ * have them already: they are combined from the panes.
+ */
+static void
+apply_corrections(ViewPlan *plan, ClosedWriter *cw)
+{
+	HASH_SEQ_STATUS status;
+	WindowGroups *wg;
+	List	   *done = NIL;
+	ListCell   *lc;
+
+	hash_seq_init(&status, plan->corrections);
+	while ((wg = hash_seq_search(&status)) != NULL)
 	{
-		ViewGroup *gs = (ViewGroup *) entry->additional;
-		bytea	   *group;
-		bool		having;
+		int			n = window_count_of_pane(&plan->window, wg->start);
+		int			i;
 
-		ExecStoreMinimalTuple(entry->firstTuple, plan->keyslot, false);
-		resetStringInfo(&keybuf);
-		group_key_serialize(plan, plan->keyslot, &keybuf);
-		group = bytes_to_bytea(keybuf.data, keybuf.len);
-
-		if (wg->correction)
+		for (i = 0; i < n; i++)
 		{
-			Datum		fargs[2];
+			TimestampTz start;
+			TimestampTz end;
 
-			fargs[0] = TimestampTzGetDatum(wg->start);
-			fargs[1] = PointerGetDatum(group);
-			if (SPI_execute_plan(fetch, fargs, NULL, false, 1) != SPI_OK_SELECT)
-				elog(ERROR, "streamext: could not read closed window");
-			if (SPI_processed == 1)
+			window_of_pane(&plan->window, wg->start, i, &start, &end);
+			if (end <= plan->closed_upto && end > view_plan_retained_from(plan))
+				write_window_rows(plan, cw, wg, start, end, true);
+		}
+		done = lappend(done, wg);
+	}
+	foreach(lc, done)
+		view_plan_drop_window(plan, lfirst(lc));
+	list_free(done);
+}
+
+/* window_bounds_cmp orders windows by end, then start */
+static int
+window_bounds_cmp(const void *a, const void *b)
+{
+	const TimestampTz *x = a;
+	const TimestampTz *y = b;
+
+	if (x[1] != y[1])
+		return x[1] < y[1] ? -1 : 1;
+	if (x[0] != y[0])
+		return x[0] < y[0] ? -1 : 1;
+	return 0;
+}
+
+/*
+ * close_windows writes the windows whose end the watermark has passed since
+ * the last checkpoint, each combined from its panes, and lets go of the
+ * panes that no window still open holds.
+ */
+static void
+close_windows(StreamextDbSlot *slot, ViewPlan *plan, ClosedWriter *cw,
+			  TimestampTz watermark)
+{
+	HASH_SEQ_STATUS status;
+	WindowGroups *wg;
+	HTAB	   *closing;
+	HASHCTL		hctl;
+	TimestampTz *bounds;
+	int			nclosing = 0;
+	int			i;
+	List	   *retiring = NIL;
+	ListCell   *lc;
+
+	memset(&hctl, 0, sizeof(hctl));
+	hctl.keysize = 2 * sizeof(TimestampTz);
+	hctl.entrysize = 2 * sizeof(TimestampTz);
+	hctl.hcxt = CurrentMemoryContext;
+	closing = hash_create("streamext closing windows", 64, &hctl,
+						  HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	hash_seq_init(&status, plan->windows);
+	while ((wg = hash_seq_search(&status)) != NULL)
+	{
+		int			n = window_count_of_pane(&plan->window, wg->start);
+
+		for (i = 0; i < n; i++)
+		{
+			TimestampTz b[2];
+			bool		found;
+
+			window_of_pane(&plan->window, wg->start, i, &b[0], &b[1]);
+			if (b[1] > plan->closed_upto && b[1] <= watermark)
 			{
-				bool		isnull;
-				bytea	   *old = DatumGetByteaPP(SPI_getbinval(SPI_tuptable->vals[0],
-																SPI_tuptable->tupdesc, 1, &isnull));
-
-				agg_deserialize_states(plan, VARDATA_ANY(old), VARSIZE_ANY_EXHDR(old),
-									   prior, wg->cxt);
-				for (i = 0; i < plan->naggs; i++)
-					agg_combine(plan, &plan->aggs[i], &gs->values[i],
-								prior[i].value, prior[i].isnull || prior[i].noValue,
-								wg->cxt);
-				if (SPI_execute_plan(remove, fargs, NULL, false, 0) != SPI_OK_DELETE)
-					elog(ERROR, "streamext: could not correct closed window");
+				hash_search(closing, b, HASH_ENTER, &found);
+				if (!found)
+					nclosing++;
 			}
 		}
-
-		/* states before finalising: final functions may modify them */
-		resetStringInfo(&statebuf);
-		agg_serialize_states(plan, gs->values, &statebuf, wg->cxt);
-
-		slot_getallattrs(plan->keyslot);
-		for (i = 0; i < plan->nkeys; i++)
-		{
-			keys[i] = plan->keyslot->tts_values[i];
-			keynulls[i] = plan->keyslot->tts_isnull[i];
-		}
-		having = view_plan_output(plan, wg->start, keys, keynulls, gs->values,
-								  values, outnulls);
-		if (having)
-			subscriptions_emit_row(plan, values, outnulls, wg->correction);
-		for (i = 0; i < natts; i++)
-			nulls[i] = outnulls[i] ? 'n' : ' ';
-		values[natts] = PointerGetDatum(group);
-		values[natts + 1] = PointerGetDatum(bytes_to_bytea(statebuf.data, statebuf.len));
-		values[natts + 2] = BoolGetDatum(having);
-		nulls[natts] = nulls[natts + 1] = nulls[natts + 2] = ' ';
-		if (SPI_execute_plan(insert, values, nulls, false, 0) != SPI_OK_INSERT)
-			elog(ERROR, "streamext: could not write closed window");
+		if (window_pane_last_end(&plan->window, wg->start) <= watermark)
+			retiring = lappend(retiring, wg);
 	}
+
+	/* in order of end, so that subscriptions get windows as they close */
+	bounds = palloc(sizeof(TimestampTz) * 2 * Max(nclosing, 1));
+	i = 0;
+	hash_seq_init(&status, closing);
+	while ((wg = hash_seq_search(&status)) != NULL)
+	{
+		memcpy(&bounds[2 * i], wg, 2 * sizeof(TimestampTz));
+		i++;
+	}
+	qsort(bounds, nclosing, 2 * sizeof(TimestampTz), window_bounds_cmp);
+	for (i = 0; i < nclosing; i++)
+	{
+		TimestampTz start = bounds[2 * i];
+		TimestampTz end = bounds[2 * i + 1];
+
+		if (plan->window.kind == WINDOW_TUMBLING)
+		{
+			/* the pane is the window */
+			wg = view_plan_window(plan, start, false);
+			write_window_rows(plan, cw, wg, start, end, false);
+		}
+		else
+		{
+			WindowGroups *combined = window_combine_panes(plan, start, end);
+
+			write_window_rows(plan, cw, combined, start, end, false);
+			MemoryContextDelete(combined->cxt);
+			pfree(combined);
+		}
+	}
+	hash_destroy(closing);
+	pfree(bounds);
+
+	foreach(lc, retiring)
+	{
+		wg = lfirst(lc);
+		delete_open_rows(plan, wg->start);
+		if (slot != NULL)
+			state_shmem_retire_window(slot, plan, wg, cw->xid);
+		view_plan_drop_window(plan, wg);
+	}
+	list_free(retiring);
+}
+
+/*
+ * forget_old_windows removes the closed windows the view's retention has
+ * passed.
+ */
+static void
+forget_old_windows(ViewPlan *plan)
+{
+	Oid			argtypes[1] = {TIMESTAMPTZOID};
+	Datum		args[1];
+
+	args[0] = TimestampTzGetDatum(view_plan_retained_from(plan));
+	if (SPI_execute_with_args(psprintf("DELETE FROM streamext.closed_%d WHERE window_start < $1 AND window_end <= $1",
+									   plan->id),
+							  1, argtypes, args, NULL, false, 0) != SPI_OK_DELETE)
+		elog(ERROR, "streamext: could not remove closed windows past retention");
+}
+
+/*
+ * forget_old_panes lets go of the panes of a sliding window that the
+ * window has passed.
+ */
+static void
+forget_old_panes(StreamextDbSlot *slot, ViewPlan *plan, TimestampTz watermark)
+{
+	HASH_SEQ_STATUS status;
+	WindowGroups *wg;
+	List	   *old = NIL;
+	ListCell   *lc;
+	TimestampTz cutoff = window_sliding_cutoff(&plan->window, watermark);
+
+	hash_seq_init(&status, plan->windows);
+	while ((wg = hash_seq_search(&status)) != NULL)
+		if (wg->start < cutoff)
+			old = lappend(old, wg);
+	foreach(lc, old)
+	{
+		wg = lfirst(lc);
+		delete_open_rows(plan, wg->start);
+		if (slot != NULL)
+			state_shmem_retire_window(slot, plan, wg, GetTopTransactionId());
+		view_plan_drop_window(plan, wg);
+	}
+	list_free(old);
 }
 
 /*
@@ -391,65 +665,36 @@ checkpoint_write(StreamextDbSlot *slot, List *plans, XLogRecPtr lsn,
 		ViewPlan   *plan = lfirst(lc);
 		HASH_SEQ_STATUS status;
 		WindowGroups *wg;
-		List	   *closing = NIL;
-		ListCell   *lc2;
 		TimestampTz watermark = view_plan_watermark(plan);
+		ClosedWriter cw;
 
 		if (!lock_view_row(plan))
 			continue;
+
+		if (window_closes(&plan->window))
+			closed_writer_init(plan, &cw);
+		if (plan->window.kind == WINDOW_SESSION)
+			session_checkpoint(slot, plan, &cw, watermark);
+		else if (window_closes(&plan->window))
+		{
+			apply_corrections(plan, &cw);
+			close_windows(slot, plan, &cw, watermark);
+		}
+		else if (plan->window.kind == WINDOW_SLIDING)
+			forget_old_panes(slot, plan, watermark);
 
 		batch->view_id = plan->id;
 		batch->n = 0;
 		hash_seq_init(&status, plan->windows);
 		while ((wg = hash_seq_search(&status)) != NULL)
-		{
-			if (plan->window.kind != WINDOW_NONE &&
-				(wg->correction || window_end_for(&plan->window, wg->start) <= watermark))
-				closing = lappend(closing, wg);
-			else
-				write_open_window(plan, wg, false, batch);
-		}
+			write_open_window(plan, wg, false, batch);
 		flush_open_states(batch);
 
-		if (closing != NIL)
-		{
-			SPIPlanPtr	insert = prepare_closed_insert(plan);
-			SPIPlanPtr	fetch;
-			SPIPlanPtr	remove;
-			Oid			argtypes[2] = {TIMESTAMPTZOID, BYTEAOID};
-			char	   *sql;
-			TransactionId xid = GetTopTransactionId();
-
-			sql = psprintf("SELECT _state FROM streamext.closed_%d WHERE window_start = $1 AND _group = $2",
-						   plan->id);
-			fetch = SPI_prepare(sql, 2, argtypes);
-			sql = psprintf("DELETE FROM streamext.closed_%d WHERE window_start = $1 AND _group = $2",
-						   plan->id);
-			remove = SPI_prepare(sql, 2, argtypes);
-
-			foreach(lc2, closing)
-			{
-				Oid			dtypes[2] = {INT4OID, TIMESTAMPTZOID};
-				Datum		dargs[2];
-
-				wg = lfirst(lc2);
-				close_window(plan, wg, insert, fetch, remove);
-				dargs[0] = Int32GetDatum(plan->id);
-				dargs[1] = TimestampTzGetDatum(wg->start);
-				if (SPI_execute_with_args("DELETE FROM streamext.open_state WHERE view_id = $1 AND window_start = $2",
-										  2, dtypes, dargs, NULL, false, 0) != SPI_OK_DELETE)
-					elog(ERROR, "streamext: could not remove open window state");
-				if (slot != NULL)
-					state_shmem_retire_window(slot, plan, wg, xid);
-				if (!wg->correction &&
-					window_end_for(&plan->window, wg->start) > plan->closed_upto)
-					plan->closed_upto = window_end_for(&plan->window, wg->start);
-				view_plan_drop_window(plan, wg);
-			}
-		}
 		write_dead_letters(plan);
 		if (plan->window.kind != WINDOW_NONE && watermark > plan->closed_upto)
 			plan->closed_upto = watermark;
+		if (window_closes(&plan->window) && plan->retention_usec != 0)
+			forget_old_windows(plan);
 		plan->corrections_pending = false;
 		write_progress(plan);
 	}
@@ -535,7 +780,7 @@ checkpoint_load_view(ViewPlan *plan)
 		plan->late_events = DatumGetInt64(SPI_getbinval(tup, desc, 4, &isnull));
 	}
 
-	if (SPI_execute_with_args("SELECT window_start, group_key, state FROM streamext.open_state "
+	if (SPI_execute_with_args("SELECT window_start, group_key, state, window_end FROM streamext.open_state "
 							  "WHERE view_id = $1",
 							  1, argtypes, args, NULL, true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "streamext: could not read open window states");
@@ -552,10 +797,20 @@ checkpoint_load_view(ViewPlan *plan)
 		bool		isnew;
 		MemoryContext old;
 
-		wg = view_plan_window(plan, wstart, true);
 		old = MemoryContextSwitchTo(plan->econtext->ecxt_per_tuple_memory);
 		group_key_deserialize(plan, VARDATA_ANY(key), VARSIZE_ANY_EXHDR(key), plan->keyslot);
-		gs = view_plan_group(plan, wg, plan->keyslot, &isnew);
+		if (plan->window.kind == WINDOW_SESSION)
+		{
+			TimestampTz wend = DatumGetTimestampTz(SPI_getbinval(tup, desc, 4, &isnull));
+
+			wg = view_plan_window(plan, WINDOW_UNBOUNDED_START, true);
+			gs = session_restore(plan, wg, wstart, wend - plan->window.size_usec);
+		}
+		else
+		{
+			wg = view_plan_window(plan, wstart, true);
+			gs = view_plan_group(plan, wg, plan->keyslot, &isnew);
+		}
 		MemoryContextSwitchTo(old);
 		agg_deserialize_states(plan, VARDATA_ANY(state), VARSIZE_ANY_EXHDR(state),
 							   gs->values, wg->cxt);

@@ -43,6 +43,7 @@ PG_FUNCTION_INFO_V1(streamext_create_stream);
 PG_FUNCTION_INFO_V1(streamext_drop_stream);
 PG_FUNCTION_INFO_V1(streamext_create_view);
 PG_FUNCTION_INFO_V1(streamext_drop_view);
+PG_FUNCTION_INFO_V1(streamext_set_view_retention);
 PG_FUNCTION_INFO_V1(streamext_rebuild_view);
 PG_FUNCTION_INFO_V1(streamext_adopt_view);
 
@@ -50,6 +51,7 @@ static bool attribute_is_not_null(Oid relid, AttrNumber attno);
 static void spi_exec(const char *sql, int expected);
 static void check_stream_owner(Oid relid);
 static char *column_list(Query *query, bool windowed, bool typed);
+static void check_retention(Interval *retention, bool closes);
 static void check_lateness(Interval *lateness, bool windowed, AttrNumber time_attno,
 						   Oid stream_relid);
 
@@ -373,6 +375,29 @@ check_lateness(Interval *lateness, bool windowed, AttrNumber time_attno, Oid str
 }
 
 /*
+ * check_retention refuses a retention that is not a positive length, or
+ * one on a view that keeps no closed windows.
+ */
+static void
+check_retention(Interval *retention, bool closes)
+{
+	if (retention == NULL)
+		return;
+	if (retention->month != 0 || interval_usecs(retention) <= 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid retention \"%s\"",
+						DatumGetCString(DirectFunctionCall1(interval_out, IntervalPGetDatum(retention)))),
+				 errdetail("Retention must be positive, in days or less."),
+				 errhint("Retention is how long after the watermark passes a window's end the window is kept, e.g. '7 days'; NULL keeps windows for ever.")));
+	if (!closes)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("retention applies to views whose windows close"),
+				 errhint("A view without a window or with a sliding window keeps no closed windows; leave retention out.")));
+}
+
+/*
  * streamext_create_view defines a continuous view and computes it over the
  * events already in the stream.
  *
@@ -402,10 +427,12 @@ streamext_create_view(PG_FUNCTION_ARGS)
 	bool		windowed;
 	CatalogAccess ca;
 	Interval   *lateness = PG_ARGISNULL(3) ? NULL : PG_GETARG_INTERVAL_P(3);
-	Oid			argtypes[11] = {INT4OID, TEXTOID, REGCLASSOID, REGCLASSOID, TEXTOID,
-	TEXTOID, TEXTOID, REGCLASSOID, PG_LSNOID, TEXTOID, INTERVALOID};
-	Datum		args[11];
-	char		nulls[11] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
+	Interval   *retention = PG_ARGISNULL(4) ? NULL : PG_GETARG_INTERVAL_P(4);
+	Oid			argtypes[12] = {INT4OID, TEXTOID, REGCLASSOID, REGCLASSOID, TEXTOID,
+	TEXTOID, TEXTOID, REGCLASSOID, PG_LSNOID, TEXTOID, INTERVALOID, INTERVALOID};
+	Datum		args[12];
+	char		nulls[12] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
+	bool		closes;
 	AttrNumber	time_attno;
 
 	check_setup();
@@ -418,6 +445,8 @@ streamext_create_view(PG_FUNCTION_ARGS)
 
 	window_parse(window_text, &spec);
 	windowed = (spec.kind != WINDOW_NONE);
+	closes = window_closes(&spec);
+	check_retention(retention, closes);
 
 	rv = makeRangeVarFromNameList(stringToQualifiedNameList(name));
 	nsp = RangeVarGetCreationNamespace(rv);
@@ -429,7 +458,7 @@ streamext_create_view(PG_FUNCTION_ARGS)
 
 	query = view_def_analyze(query_text, &stream_relid);
 	check_stream_owner(stream_relid);
-	cols = column_list(query, windowed, true);
+	cols = column_list(query, closes, true);
 	(void) catalog_is_stream(stream_relid, &time_attno);
 	check_lateness(lateness, windowed, time_attno, stream_relid);
 
@@ -446,24 +475,27 @@ streamext_create_view(PG_FUNCTION_ARGS)
 		id = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 	}
 	/* closed windows live in streamext; the view's owner may read them */
-	if (windowed)
+	if (closes)
 		spi_exec(psprintf("CREATE TABLE streamext.closed_%d (%s, _group bytea NOT NULL, "
 						  "_state bytea NOT NULL, _having bool NOT NULL, "
-						  "PRIMARY KEY (window_start, _group));"
-						  "ALTER TABLE streamext.closed_%d ALTER COLUMN window_start SET NOT NULL;"
+						  "PRIMARY KEY (window_start, window_end, _group));"
 						  "GRANT SELECT ON streamext.closed_%d TO %s",
-						  id, cols, id, id,
+						  id, cols, id,
 						  quote_identifier(GetUserNameFromId(ca.saved_userid, false))),
+				 SPI_OK_UTILITY);
+	/* a late event looks up the sessions of its group */
+	if (spec.kind == WINDOW_SESSION)
+		spi_exec(psprintf("CREATE INDEX ON streamext.closed_%d (_group, window_start)", id),
 				 SPI_OK_UTILITY);
 	catalog_owner_leave(&ca);
 
 	qualview = quote_qualified_identifier(get_namespace_name(nsp), rv->relname);
 	initStringInfo(&sql);
-	if (windowed)
+	if (closes)
 		appendStringInfo(&sql,
 						 "CREATE VIEW %s AS SELECT %s FROM streamext.closed_%d WHERE _having "
 						 "UNION ALL SELECT * FROM streamext.read_view(%d) AS t(%s)",
-						 qualview, column_list(query, windowed, false), id, id, cols);
+						 qualview, column_list(query, closes, false), id, id, cols);
 	else
 		appendStringInfo(&sql,
 						 "CREATE VIEW %s AS SELECT * FROM streamext.read_view(%d) AS t(%s)",
@@ -478,7 +510,7 @@ streamext_create_view(PG_FUNCTION_ARGS)
 	row.window_text = window_text;
 	row.start_lsn = start_lsn;
 	row.view_relid = get_relname_relid(rv->relname, nsp);
-	row.closed_relid = windowed ?
+	row.closed_relid = closes ?
 		get_relname_relid(psprintf("closed_%d", id), get_namespace_oid("streamext", false)) :
 		InvalidOid;
 
@@ -502,7 +534,7 @@ streamext_create_view(PG_FUNCTION_ARGS)
 		args[6] = CStringGetTextDatum(window_text);
 	else
 		nulls[6] = 'n';
-	if (windowed)
+	if (closes)
 		args[7] = ObjectIdGetDatum(row.closed_relid);
 	else
 		nulls[7] = 'n';
@@ -511,11 +543,18 @@ streamext_create_view(PG_FUNCTION_ARGS)
 	args[9] = CStringGetTextDatum(deparse_qualified_query(query));
 	args[10] = IntervalPGetDatum(lateness);
 	row.lateness_usec = interval_usecs(lateness);
+	if (retention != NULL)
+	{
+		args[11] = IntervalPGetDatum(retention);
+		row.retention_usec = interval_usecs(retention);
+	}
+	else
+		nulls[11] = 'n';
 	catalog_owner_enter(&ca);
 	if (SPI_execute_with_args("INSERT INTO streamext.view_def (id, name, view_relid, stream, query, "
-							  "query_tree, window_spec, closed_relid, start_lsn, definition, lateness) "
-							  "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-							  11, argtypes, args, nulls, false, 0) != SPI_OK_INSERT)
+							  "query_tree, window_spec, closed_relid, start_lsn, definition, lateness, "
+							  "retention) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+							  12, argtypes, args, nulls, false, 0) != SPI_OK_INSERT)
 		elog(ERROR, "streamext: could not register view");
 
 	/* backfill: every event committed before start_lsn, evaluated as the owner */
@@ -555,6 +594,45 @@ find_owned_view(const char *name, bool missing_ok)
 	if (found != NULL && !pg_class_ownercheck(found->view_relid, GetUserId()))
 		aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_VIEW, name);
 	return found;
+}
+
+/*
+ * streamext_set_view_retention changes how long a view keeps its closed
+ * windows; the worker removes those past it at its next checkpoint.
+ */
+Datum
+streamext_set_view_retention(PG_FUNCTION_ARGS)
+{
+	ViewCatalogRow *found;
+	Interval   *retention = PG_ARGISNULL(1) ? NULL : PG_GETARG_INTERVAL_P(1);
+	WindowSpec	spec;
+	CatalogAccess ca;
+	Oid			argtypes[2] = {INT4OID, INTERVALOID};
+	Datum		args[2];
+	char		nulls[2] = {' ', ' '};
+
+	check_setup();
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("the name of a continuous view must not be NULL")));
+	found = find_owned_view(text_to_cstring(PG_GETARG_TEXT_PP(0)), false);
+	window_parse(found->window_text, &spec);
+	check_retention(retention, window_closes(&spec));
+
+	args[0] = Int32GetDatum(found->id);
+	args[1] = IntervalPGetDatum(retention);
+	if (retention == NULL)
+		nulls[1] = 'n';
+	SPI_connect();
+	catalog_owner_enter(&ca);
+	if (SPI_execute_with_args("UPDATE streamext.view_def SET retention = $2 WHERE id = $1",
+							  2, argtypes, args, nulls, false, 0) != SPI_OK_UPDATE)
+		elog(ERROR, "streamext: could not change retention");
+	catalog_owner_leave(&ca);
+	SPI_finish();
+	streamext_note_catalog_change();
+	PG_RETURN_VOID();
 }
 
 /*
@@ -649,10 +727,13 @@ check_restored_columns(const ViewCatalogRow *row, Query *query)
 {
 	Relation	rel = relation_open(row->view_relid, AccessShareLock);
 	TupleDesc	desc = RelationGetDescr(rel);
-	bool		windowed = (row->window_text != NULL);
-	int			attno = windowed ? 2 : 0;
+	WindowSpec	spec;
+	int			attno;
 	ListCell   *lc;
 	bool		ok = true;
+
+	window_parse(row->window_text, &spec);
+	attno = window_has_columns(&spec) ? 2 : 0;
 
 	foreach(lc, query->targetList)
 	{

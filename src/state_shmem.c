@@ -10,7 +10,8 @@
  *	  When a checkpoint closes a window, its groups stay here marked with
  *	  the checkpoint's transaction until every snapshot sees the closed rows
  *	  that transaction wrote, so a reader never sees a group twice or not
- *	  at all.
+ *	  at all.  A session a checkpoint makes from closed ones is born with
+ *	  that transaction: readers see it once they see the rows gone.
  *
  *-------------------------------------------------------------------------
  */
@@ -29,6 +30,7 @@ typedef struct SharedView
 	dshash_table_handle groups;
 	bool		incomplete;		/* streamext.max_memory was reached */
 	XLogRecPtr	start_lsn;		/* of the definition published: see rebuild_view */
+	TimestampTz watermark;		/* as of the groups published */
 	ViewStats	stats;
 } SharedView;
 
@@ -38,6 +40,7 @@ typedef struct SharedGroup
 	dsa_pointer blob;
 	Size		len;
 	TransactionId retired_by;
+	TransactionId born_by;
 } SharedGroup;
 
 static dshash_parameters views_params = {
@@ -67,6 +70,8 @@ static dsa_area *my_area = NULL;
 static dshash_table *my_views = NULL;
 static uint64 my_generation = 0;
 
+static void retire_gid(ViewPlan *plan, int64 gid, TransactionId xid);
+static void forget_gid(ViewPlan *plan, int64 gid);
 static bool publish_view(StreamextDbSlot *slot, ViewPlan *plan, bool all_groups,
 						 MemoryContext tmp);
 static void warn_memory_full(ViewPlan *plan, const char *detail);
@@ -294,6 +299,13 @@ publish_view(StreamextDbSlot *slot, ViewPlan *plan, bool all_groups,
 	}
 	groups = worker_groups(plan, sv, found);
 	sv->start_lsn = plan->start_lsn;
+	sv->watermark = view_plan_watermark(plan);
+
+	/* sessions merged into others leave with the others' new states */
+	foreach(lc, plan->dropped_gids)
+		forget_gid(plan, *(int64 *) lfirst(lc));
+	list_free_deep(plan->dropped_gids);
+	plan->dropped_gids = NIL;
 
 	/* a view cut short by the memory limit is published whole again */
 	if (sv->incomplete)
@@ -321,14 +333,20 @@ publish_view(StreamextDbSlot *slot, ViewPlan *plan, bool all_groups,
 		InitTupleHashIterator(wg->groups, &it);
 		while ((entry = ScanTupleHashTable(wg->groups, &it)) != NULL)
 		{
-			ViewGroup *gs = (ViewGroup *) entry->additional;
+			ViewGroup  *gs;
+
+			for (gs = entry->additional; gs != NULL; gs = gs->next_session)
+			{
 			SharedGroup *sg;
 			dsa_pointer dp;
+			TimestampTz start;
+			TimestampTz end;
 
 			if (!gs->dirty_shmem && !all_groups)
 				continue;
+			group_bounds(plan, wg, gs, &start, &end);
 			resetStringInfo(&buf);
-			state_blob_build(plan, wg->start, entry, gs, &buf);
+			state_blob_build(plan, start, end, entry, gs, &buf);
 			if (total_bytes + buf.len + sizeof(SharedGroup) + GROUP_OVERHEAD >
 				(int64) streamext_max_memory_mb * 1024 * 1024 / 100 * SOFT_LIMIT_PERCENT)
 				dp = InvalidDsaPointer;
@@ -359,8 +377,10 @@ publish_view(StreamextDbSlot *slot, ViewPlan *plan, bool all_groups,
 			sg->blob = dp;
 			sg->len = buf.len;
 			sg->retired_by = InvalidTransactionId;
+			sg->born_by = gs->born_xid;
 			dshash_release_lock(groups, sg);
 			gs->dirty_shmem = false;
+			}
 		}
 		wg->any_dirty = false;
 	}
@@ -394,24 +414,58 @@ state_shmem_retire_window(StreamextDbSlot *slot, ViewPlan *plan,
 	LWLockAcquire(&slot->publish_lock, LW_EXCLUSIVE);
 	InitTupleHashIterator(wg->groups, &it);
 	while ((entry = ScanTupleHashTable(wg->groups, &it)) != NULL)
-	{
-		ViewGroup *gs = (ViewGroup *) entry->additional;
-		SharedGroup *sg = dshash_find(plan->shm_groups, &gs->gid, true);
-
-		if (sg != NULL)
-		{
-			MemoryContext old = MemoryContextSwitchTo(plan->cxt);
-			RetiredGroup *rg = palloc(sizeof(RetiredGroup));
-
-			sg->retired_by = xid;
-			dshash_release_lock(plan->shm_groups, sg);
-			rg->gid = gs->gid;
-			rg->xid = xid;
-			plan->retired = lappend(plan->retired, rg);
-			MemoryContextSwitchTo(old);
-		}
-	}
+		retire_gid(plan, ((ViewGroup *) entry->additional)->gid, xid);
 	LWLockRelease(&slot->publish_lock);
+}
+
+/*
+ * state_shmem_retire_gid marks one published group (a session) that
+ * transaction xid replaces.
+ */
+void
+state_shmem_retire_gid(StreamextDbSlot *slot, ViewPlan *plan, int64 gid,
+					   TransactionId xid)
+{
+	if (plan->shm_groups == NULL)
+		return;
+	LWLockAcquire(&slot->publish_lock, LW_EXCLUSIVE);
+	retire_gid(plan, gid, xid);
+	LWLockRelease(&slot->publish_lock);
+}
+
+/* retire_gid does the work of both, under the publish lock */
+static void
+retire_gid(ViewPlan *plan, int64 gid, TransactionId xid)
+{
+	SharedGroup *sg = dshash_find(plan->shm_groups, &gid, true);
+
+	if (sg != NULL)
+	{
+		MemoryContext old = MemoryContextSwitchTo(plan->cxt);
+		RetiredGroup *rg = palloc(sizeof(RetiredGroup));
+
+		sg->retired_by = xid;
+		dshash_release_lock(plan->shm_groups, sg);
+		rg->gid = gid;
+		rg->xid = xid;
+		plan->retired = lappend(plan->retired, rg);
+		MemoryContextSwitchTo(old);
+	}
+}
+
+/* forget_gid frees a published group at once, under the publish lock */
+static void
+forget_gid(ViewPlan *plan, int64 gid)
+{
+	SharedGroup *sg = dshash_find(plan->shm_groups, &gid, true);
+
+	if (sg != NULL)
+	{
+		plan->shm_bytes -= sg->len + sizeof(SharedGroup) + GROUP_OVERHEAD;
+		total_bytes -= sg->len + sizeof(SharedGroup) + GROUP_OVERHEAD;
+		dsa_free(my_area, sg->blob);
+		dshash_delete_entry(plan->shm_groups, sg);
+	}
 }
 
 /*
@@ -496,7 +550,7 @@ state_shmem_drop_view(StreamextDbSlot *slot, int32 view_id)
  */
 List *
 state_shmem_read_view(StreamextDbSlot *slot, int32 view_id, XLogRecPtr start_lsn,
-					  bool *found, bool *incomplete)
+					  bool *found, bool *incomplete, TimestampTz *watermark)
 {
 	List	   *result = NIL;
 	SharedView *sv;
@@ -523,6 +577,7 @@ state_shmem_read_view(StreamextDbSlot *slot, int32 view_id, XLogRecPtr start_lsn
 
 		*found = true;
 		*incomplete = sv->incomplete;
+		*watermark = sv->watermark;
 		dshash_release_lock(my_views, sv);
 		if (gh != InvalidDsaPointer)
 		{
@@ -539,6 +594,11 @@ state_shmem_read_view(StreamextDbSlot *slot, int32 view_id, XLogRecPtr start_lsn
 				if (TransactionIdIsValid(sg->retired_by) &&
 					!XidInMVCCSnapshot(sg->retired_by, snapshot) &&
 					TransactionIdDidCommit(sg->retired_by))
+					continue;
+				/* made by a checkpoint this snapshot does not see */
+				if (TransactionIdIsValid(sg->born_by) &&
+					(XidInMVCCSnapshot(sg->born_by, snapshot) ||
+					 !TransactionIdDidCommit(sg->born_by)))
 					continue;
 				copy = palloc(sizeof(SharedGroupCopy));
 				copy->len = sg->len;

@@ -12,6 +12,7 @@
 
 #include "access/xlogdefs.h"
 #include "datatype/timestamp.h"
+#include "executor/spi.h"
 #include "executor/tuptable.h"
 #include "fmgr.h"
 #include "lib/stringinfo.h"
@@ -107,20 +108,32 @@ extern void streamext_register_launcher(void);
 typedef enum WindowKind
 {
 	WINDOW_NONE,				/* one running aggregate over the whole stream */
-	WINDOW_TUMBLING
+	WINDOW_TUMBLING,
+	WINDOW_HOPPING,
+	WINDOW_SLIDING,
+	WINDOW_SESSION,
+	WINDOW_CUMULATE
 } WindowKind;
 
 typedef struct WindowSpec
 {
 	WindowKind	kind;
-	int64		size_usec;		/* width of a tumbling window */
+	int64		size_usec;		/* width of a window; a session's gap */
+	int64		pane_usec;		/* states are kept per pane this wide */
 } WindowSpec;
 
 #define WINDOW_UNBOUNDED_START DT_NOBEGIN
 
 extern void window_parse(const char *text, WindowSpec *spec);
-extern TimestampTz window_start_for(const WindowSpec *spec, TimestampTz t);
-extern TimestampTz window_end_for(const WindowSpec *spec, TimestampTz start);
+extern bool window_has_columns(const WindowSpec *spec);
+extern bool window_closes(const WindowSpec *spec);
+extern TimestampTz window_pane_for(const WindowSpec *spec, TimestampTz t);
+extern int	window_count_of_pane(const WindowSpec *spec, TimestampTz pane);
+extern void window_of_pane(const WindowSpec *spec, TimestampTz pane, int i,
+						   TimestampTz *start, TimestampTz *end);
+extern TimestampTz window_pane_last_end(const WindowSpec *spec, TimestampTz pane);
+extern TimestampTz window_pane_first_end(const WindowSpec *spec, TimestampTz pane);
+extern TimestampTz window_sliding_cutoff(const WindowSpec *spec, TimestampTz watermark);
 extern int64 interval_usecs(const Interval *iv);
 
 /* agg_state.c: one aggregate of a view, ready to run */
@@ -166,6 +179,10 @@ typedef struct ViewGroup
 	bool		dirty_shmem;	/* changed since last published */
 	bool		dirty_disk;		/* changed since last checkpoint */
 	XLogRecPtr	changed_lsn;	/* end of the last commit that changed it */
+	TransactionId born_xid;		/* readers see it once this commits (sessions) */
+	TimestampTz session_start;	/* session windows: first event time ... */
+	TimestampTz session_last;	/* ... and last one */
+	struct ViewGroup *next_session; /* the group's other open sessions */
 	AggValue	values[FLEXIBLE_ARRAY_MEMBER];
 } ViewGroup;
 
@@ -177,7 +194,7 @@ typedef struct WindowGroups
 	TupleHashTable groups;
 	int64		ngroups;
 	bool		any_dirty;
-	bool		correction;		/* late events for a window already closed */
+	bool		correction;		/* late events for windows already closed */
 	XLogRecPtr	changed_lsn;	/* greatest changed_lsn of its groups */
 } WindowGroups;
 
@@ -193,6 +210,7 @@ typedef struct ViewPlan
 	AttrNumber	time_attno;		/* InvalidAttrNumber: commit time */
 	WindowSpec	window;
 	int64		lateness_usec;	/* the watermark trails the greatest event time */
+	int64		retention_usec; /* closed windows kept this long; 0: for ever */
 	XLogRecPtr	start_lsn;		/* commits at or before this are in its backfill */
 	XLogRecPtr	txn_end;		/* end of the commit whose events are applied */
 	MemoryContext cxt;
@@ -225,8 +243,13 @@ typedef struct ViewPlan
 	TupleDesc	outdesc;		/* [window_start, window_end,] outputs */
 
 	/* the worker's open windows */
-	HTAB	   *windows;		/* TimestampTz -> WindowGroups */
+	HTAB	   *windows;		/* pane start -> WindowGroups (sessions: one) */
+	HTAB	   *corrections;	/* pane start (sessions: event time) -> late
+								 * events for windows already closed */
 	WindowGroups *last_window;	/* the window the last event went to */
+	List	   *dropped_gids;	/* sessions merged away, to leave shared memory */
+	List	   *stale_open_rows;	/* StaleOpenRow: sessions moved or merged */
+	int64		sessions_freed; /* closed since the session memory was compacted */
 	int64		next_gid;
 	TimestampTz closed_upto;	/* windows ending at or before this are closed */
 	TimestampTz max_event_time; /* greatest event time, capped by max_future */
@@ -251,6 +274,12 @@ typedef struct DeadLetter
 	char	   *event;			/* the event as JSON */
 } DeadLetter;
 
+typedef struct StaleOpenRow
+{
+	TimestampTz start;
+	bytea	   *key;
+} StaleOpenRow;
+
 typedef struct RetiredGroup
 {
 	int64		gid;
@@ -267,6 +296,7 @@ typedef struct ViewCatalogRow
 	char	   *query_tree;
 	char	   *window_text;
 	int64		lateness_usec;
+	int64		retention_usec; /* 0: closed windows are kept */
 	XLogRecPtr	start_lsn;
 	char	   *query;			/* as the user wrote it */
 	char	   *definition;		/* schema-qualified, or NULL (older rows) */
@@ -285,13 +315,17 @@ extern void view_plan_apply_event(ViewPlan *plan, TupleTableSlot *event,
 extern ViewGroup *view_plan_group(ViewPlan *plan, WindowGroups *wg,
 								   TupleTableSlot *keyslot, bool *isnew);
 extern WindowGroups *view_plan_window(ViewPlan *plan, TimestampTz wstart, bool create);
+extern WindowGroups *view_plan_correction(ViewPlan *plan, TimestampTz start);
+extern void window_groups_init(ViewPlan *plan, WindowGroups *wg, bool correction);
+extern ViewGroup *advance_group(ViewPlan *plan, WindowGroups *wg, ViewGroup *gs);
 extern TupleTableSlot *view_plan_event_slot(ViewPlan *plan);
 extern void view_plan_drop_window(ViewPlan *plan, WindowGroups *wg);
-extern bool view_plan_output(ViewPlan *plan, TimestampTz wstart,
+extern bool view_plan_output(ViewPlan *plan, TimestampTz wstart, TimestampTz wend,
 							 Datum *keys, bool *keynulls, AggValue *values,
 							 Datum *out, bool *outnulls);
 extern void view_plan_backfill(ViewPlan *plan, Snapshot snapshot);
 extern TimestampTz view_plan_watermark(ViewPlan *plan);
+extern TimestampTz view_plan_retained_from(ViewPlan *plan);
 
 /* agg_state.c */
 extern void agg_runner_init(ViewPlan *plan, AggRunner *agg, Aggref *aggref);
@@ -363,7 +397,10 @@ typedef struct SharedGroupCopy
 	Size		len;
 } SharedGroupCopy;
 extern List *state_shmem_read_view(StreamextDbSlot *slot, int32 view_id,
-								   XLogRecPtr start_lsn, bool *found, bool *incomplete);
+								   XLogRecPtr start_lsn, bool *found, bool *incomplete,
+								   TimestampTz *watermark);
+extern void state_shmem_retire_gid(StreamextDbSlot *slot, ViewPlan *plan, int64 gid,
+								   TransactionId xid);
 
 /* subscriptions, as the worker runs them */
 typedef enum SubNotify
@@ -460,8 +497,36 @@ extern void checkpoint_write_backfill(ViewPlan *plan);
 extern void checkpoint_clear_view(int32 view_id, Oid closed_relid);
 extern void dead_letters_write(const char *owner_column, int32 id, List *letters,
 							   List *replayed);
-extern void state_blob_build(ViewPlan *plan, TimestampTz wstart,
+extern void state_blob_build(ViewPlan *plan, TimestampTz wstart, TimestampTz wend,
 							 TupleHashEntry entry, ViewGroup *gs, StringInfo buf);
+extern void group_bounds(ViewPlan *plan, WindowGroups *wg, ViewGroup *gs,
+						 TimestampTz *start, TimestampTz *end);
+extern bytea *bytes_to_bytea(const char *data, Size len);
+
+/* what writes the rows of closed windows in a checkpoint */
+typedef struct ClosedWriter
+{
+	SPIPlanPtr	insert;			/* a row */
+	SPIPlanPtr	take;			/* DELETE ... RETURNING of a row corrected */
+	TransactionId xid;			/* the checkpoint's */
+	MemoryContext cxt;			/* per row */
+} ClosedWriter;
+extern void closed_writer_init(ViewPlan *plan, ClosedWriter *cw);
+extern void write_closed_row(ViewPlan *plan, ClosedWriter *cw, TimestampTz start,
+							 TimestampTz end, MinimalTuple key, AggValue *values,
+							 bool combine, bool as_correction);
+extern void delete_open_row(ViewPlan *plan, TimestampTz start, bytea *key);
+
+/* window_panes.c */
+extern WindowGroups *window_combine_panes(ViewPlan *plan, TimestampTz start,
+										  TimestampTz end);
+
+/* window_session.c */
+extern void session_apply_event(ViewPlan *plan, TimestampTz t);
+extern ViewGroup *session_restore(ViewPlan *plan, WindowGroups *wg,
+								  TimestampTz start, TimestampTz last);
+extern void session_checkpoint(StreamextDbSlot *slot, ViewPlan *plan,
+							   ClosedWriter *cw, TimestampTz watermark);
 
 /* commands.c */
 extern void check_setup(void);

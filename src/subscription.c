@@ -456,8 +456,13 @@ collect_changes(SubscriptionPlan *sub, XLogRecPtr upto)
 		InitTupleHashIterator(wg->groups, &it);
 		while ((entry = ScanTupleHashTable(wg->groups, &it)) != NULL)
 		{
-			ViewGroup  *gs = (ViewGroup *) entry->additional;
+			ViewGroup  *gs;
+
+			for (gs = entry->additional; gs != NULL; gs = gs->next_session)
+			{
 			int			i;
+			TimestampTz start;
+			TimestampTz end;
 
 			if (gs->changed_lsn <= sub->delivered_lsn)
 				continue;
@@ -473,8 +478,10 @@ collect_changes(SubscriptionPlan *sub, XLogRecPtr upto)
 				keys[i] = plan->keyslot->tts_values[i];
 				keynulls[i] = plan->keyslot->tts_isnull[i];
 			}
-			if (view_plan_output(plan, wg->start, keys, keynulls, copy, out, outnulls))
+			group_bounds(plan, wg, gs, &start, &end);
+			if (view_plan_output(plan, start, end, keys, keynulls, copy, out, outnulls))
 				emit_view_row(sub, out, outnulls, "change");
+			}
 		}
 	}
 	MemoryContextSwitchTo(old);

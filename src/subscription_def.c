@@ -39,6 +39,7 @@ PG_FUNCTION_INFO_V1(streamext_create_subscription);
 PG_FUNCTION_INFO_V1(streamext_drop_subscription);
 PG_FUNCTION_INFO_V1(streamext_adopt_subscription);
 
+static void check_view_emit(int32 view_id, const char *source, const char *emit);
 static void check_listen_name(const char *value, const char *what);
 static Query *analyze_filter(const char *sql);
 static Oid	resolve_source(const char *source, int32 *view_id, Oid *stream_relid);
@@ -308,6 +309,36 @@ subscription_on_source(Oid relid)
 }
 
 /*
+ * check_view_emit refuses what a view's windows cannot give: final rows of
+ * windows that never close, and changes of windows kept as panes (a change
+ * of a pane is a change of several windows).
+ */
+static void
+check_view_emit(int32 view_id, const char *source, const char *emit)
+{
+	List	   *rows = catalog_load_views_filtered(CurrentMemoryContext, view_id);
+	WindowSpec	spec;
+
+	if (rows == NIL)
+		return;
+	window_parse(((ViewCatalogRow *) linitial(rows))->window_text, &spec);
+	if (strcmp(emit, "final") == 0 && !window_closes(&spec))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("continuous view \"%s\" has no windows that close", source),
+				 errdetail("emit => 'final' delivers each window as it closes."),
+				 errhint("Use emit => 'changes' to get every update of the view.")));
+	if (strcmp(emit, "changes") == 0 &&
+		(spec.kind == WINDOW_HOPPING || spec.kind == WINDOW_CUMULATE ||
+		 spec.kind == WINDOW_SLIDING))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("emit => 'changes' is not available for hopping, cumulating or sliding windows"),
+				 errdetail("Their states are kept per pane, and one event changes several windows."),
+				 errhint("Subscribe with emit => 'final' to get each window as it closes, or read the view with SELECT.")));
+}
+
+/*
  * streamext_create_subscription defines a subscription: validated first,
  * then registered with the position it starts from.  A stream is locked in
  * SHARE mode until commit, as create_view does, so that every event either
@@ -364,6 +395,8 @@ streamext_create_subscription(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("emit => '%s' applies to continuous views, and \"%s\" is a stream", emit, source),
 				 errhint("A subscription to a stream delivers every event; leave emit out.")));
+	if (view_id != 0)
+		check_view_emit(view_id, source, emit);
 	if (pg_class_aclcheck(relid, owner, ACL_SELECT) != ACLCHECK_OK)
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),

@@ -63,7 +63,8 @@ static Query *analyze_view_query(RawStmt *stmt, const char *query_text);
 static bool collect_aggs_walker(Node *node, CollectAggsContext *ctx);
 static ViewPlan *build_plan(const ViewCatalogRow *row, MemoryContext parent);
 static void apply_event(ViewPlan *plan, TupleTableSlot *event, TimestampTz commit_time);
-static bool output_row(ViewPlan *plan, TimestampTz wstart, Datum *keys, bool *keynulls,
+static bool output_row(ViewPlan *plan, TimestampTz wstart, TimestampTz wend,
+					   Datum *keys, bool *keynulls,
 					   AggValue *values, Datum *out, bool *outnulls);
 static void become_owner(Oid owner, Oid *save_userid, int *save_sec_context);
 static Node *rewrite_output_mutator(Node *node, RewriteContext *ctx);
@@ -402,6 +403,7 @@ build_plan(const ViewCatalogRow *row, MemoryContext parent)
 	plan->closed_relid = row->closed_relid;
 	plan->start_lsn = row->start_lsn;
 	plan->lateness_usec = row->lateness_usec;
+	plan->retention_usec = row->retention_usec;
 	plan->closed_upto = DT_NOBEGIN;
 	plan->max_event_time = DT_NOBEGIN;
 	window_parse(row->window_text, &plan->window);
@@ -500,7 +502,7 @@ build_plan(const ViewCatalogRow *row, MemoryContext parent)
 		if (!((TargetEntry *) lfirst(lc))->resjunk)
 			plan->nout++;
 	plan->outputs = palloc0(sizeof(ExprState *) * Max(plan->nout, 1));
-	outcol = (plan->window.kind == WINDOW_NONE) ? 0 : 2;
+	outcol = window_has_columns(&plan->window) ? 2 : 0;
 	plan->outdesc = CreateTemplateTupleDesc(outcol + plan->nout);
 	if (outcol == 2)
 	{
@@ -536,6 +538,8 @@ build_plan(const ViewCatalogRow *row, MemoryContext parent)
 	hctl.hcxt = cxt;
 	plan->windows = hash_create("streamext windows", 64, &hctl,
 								HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	plan->corrections = hash_create("streamext corrections", 16, &hctl,
+									HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 
 	MemoryContextSwitchTo(old);
 	return plan;
@@ -553,41 +557,66 @@ view_plan_free(ViewPlan *plan)
 	hash_seq_init(&status, plan->windows);
 	while ((wg = hash_seq_search(&status)) != NULL)
 		MemoryContextDelete(wg->cxt);
+	hash_seq_init(&status, plan->corrections);
+	while ((wg = hash_seq_search(&status)) != NULL)
+		MemoryContextDelete(wg->cxt);
 	FreeExprContext(plan->econtext, true);
 	MemoryContextDelete(plan->cxt);
 }
 
 /*
- * view_plan_window finds the open window starting at wstart, creating it
- * with its own memory context (freed whole when the window closes).
+ * view_plan_window finds the open window (pane) starting at wstart,
+ * creating it with its own memory context (freed whole when it closes).
  */
 WindowGroups *
 view_plan_window(ViewPlan *plan, TimestampTz wstart, bool create)
 {
 	WindowGroups *wg;
 	bool		found;
-	int			nhashkeys = Max(plan->nkeys, 1);
-	MemoryContext old;
 
 	/* events mostly arrive for the window of the event before */
 	if (plan->last_window != NULL && plan->last_window->start == wstart)
 		return plan->last_window;
 
 	wg = hash_search(plan->windows, &wstart, create ? HASH_ENTER : HASH_FIND, &found);
-	if (!create || found)
-	{
-		plan->last_window = wg;
-		return wg;
-	}
+	if (create && !found)
+		window_groups_init(plan, wg, false);
 	plan->last_window = wg;
+	return wg;
+}
+
+/*
+ * view_plan_correction finds or creates the late events of a pane (of a
+ * session view: of an event time) for windows that are closed already.
+ */
+WindowGroups *
+view_plan_correction(ViewPlan *plan, TimestampTz start)
+{
+	WindowGroups *wg;
+	bool		found;
+
+	wg = hash_search(plan->corrections, &start, HASH_ENTER, &found);
+	if (!found)
+		window_groups_init(plan, wg, true);
+	return wg;
+}
+
+/*
+ * window_groups_init makes an empty window in a new hash entry, or
+ * standalone (for combined panes) when cxt is given.
+ */
+void
+window_groups_init(ViewPlan *plan, WindowGroups *wg, bool correction)
+{
+	int			nhashkeys = Max(plan->nkeys, 1);
+	MemoryContext old;
 
 	wg->cxt = AllocSetContextCreate(plan->cxt, "streamext window",
 									ALLOCSET_DEFAULT_SIZES);
 	wg->ngroups = 0;
 	wg->any_dirty = false;
 	wg->changed_lsn = InvalidXLogRecPtr;
-	wg->correction = (plan->window.kind != WINDOW_NONE &&
-					  window_end_for(&plan->window, wstart) <= plan->closed_upto);
+	wg->correction = correction;
 
 	old = MemoryContextSwitchTo(wg->cxt);
 	wg->groups = BuildTupleHashTableExt(NULL, plan->keydesc, nhashkeys, plan->key_cols,
@@ -597,11 +626,11 @@ view_plan_window(ViewPlan *plan, TimestampTz wstart, bool create)
 										plan->econtext->ecxt_per_tuple_memory,
 										false);
 	MemoryContextSwitchTo(old);
-	return wg;
 }
 
 /*
- * view_plan_drop_window forgets a closed window and frees its states.
+ * view_plan_drop_window forgets a closed window, or corrections applied,
+ * and frees its states.
  */
 void
 view_plan_drop_window(ViewPlan *plan, WindowGroups *wg)
@@ -610,7 +639,8 @@ view_plan_drop_window(ViewPlan *plan, WindowGroups *wg)
 
 	plan->last_window = NULL;
 	MemoryContextDelete(wg->cxt);
-	hash_search(plan->windows, &start, HASH_REMOVE, NULL);
+	hash_search(wg->correction ? plan->corrections : plan->windows, &start,
+				HASH_REMOVE, NULL);
 }
 
 /*
@@ -649,10 +679,9 @@ apply_event(ViewPlan *plan, TupleTableSlot *event, TimestampTz commit_time)
 	ExprContext *econtext = plan->econtext;
 	TupleTableSlot *keyslot = plan->keyslot;
 	TimestampTz t = commit_time;
-	TimestampTz wstart;
-	WindowGroups *wg;
-	ViewGroup *gs;
-	bool		isnew;
+	TimestampTz pane;
+	bool		live;
+	bool		late;
 	int			i;
 	int			nhashkeys = Max(plan->nkeys, 1);
 	MemoryContext old;
@@ -718,25 +747,73 @@ apply_event(ViewPlan *plan, TupleTableSlot *event, TimestampTz commit_time)
 													 &fcinfo->args[a + 1].isnull);
 	}
 
-	wstart = window_start_for(&plan->window, t);
-	wg = view_plan_window(plan, wstart, true);
-	if (wg->correction)
+	plan->events++;
+	if (plan->window.kind == WINDOW_SESSION)
 	{
-		plan->late_events++;
+		/* an event older than the watermark may join closed sessions */
+		if (t < plan->closed_upto)
+		{
+			/* sessions past the retention are gone: a new one would be partial */
+			if (t + plan->window.size_usec > view_plan_retained_from(plan))
+				advance_group(plan, view_plan_correction(plan, t), NULL);
+			plan->late_events++;
+			plan->corrections_pending = true;
+		}
+		else
+			session_apply_event(plan, t);
+		MemoryContextSwitchTo(old);
+		return;
+	}
+
+	/*
+	 * The event updates the state of its pane, which open windows combine,
+	 * and, when windows holding the pane are closed already, the pane's
+	 * corrections, which the next checkpoint combines into their rows.
+	 */
+	pane = window_pane_for(&plan->window, t);
+	if (plan->window.kind == WINDOW_SLIDING)
+		live = (pane >= window_sliding_cutoff(&plan->window, plan->closed_upto));
+	else
+		live = (window_pane_last_end(&plan->window, pane) > plan->closed_upto);
+	late = (window_pane_first_end(&plan->window, pane) <= plan->closed_upto &&
+			window_pane_last_end(&plan->window, pane) > view_plan_retained_from(plan));
+	if (live)
+		advance_group(plan, view_plan_window(plan, pane, true), NULL);
+	if (late)
+	{
+		advance_group(plan, view_plan_correction(plan, pane), NULL);
 		plan->corrections_pending = true;
 	}
-	gs = view_plan_group(plan, wg, keyslot, &isnew);
+	/*
+	 * An event older than a sliding window is in no window ever again, one
+	 * older than the retention in no window kept.
+	 */
+	if (late || !live)
+		plan->late_events++;
+	MemoryContextSwitchTo(old);
+}
+
+/*
+ * advance_group applies the event whose keys and arguments are evaluated to
+ * its group in wg (or to the group gs given), and marks what changed.
+ */
+ViewGroup *
+advance_group(ViewPlan *plan, WindowGroups *wg, ViewGroup *gs)
+{
+	bool		isnew;
+	int			i;
+
+	if (gs == NULL)
+		gs = view_plan_group(plan, wg, plan->keyslot, &isnew);
 	for (i = 0; i < plan->naggs; i++)
 		if (!plan->agg_skip[i])
 			agg_advance(plan, &plan->aggs[i], &gs->values[i], wg->cxt);
-	MemoryContextSwitchTo(old);
-
 	gs->dirty_shmem = true;
 	gs->dirty_disk = true;
 	gs->changed_lsn = plan->txn_end;
 	wg->any_dirty = true;
 	wg->changed_lsn = Max(wg->changed_lsn, plan->txn_end);
-	plan->events++;
+	return gs;
 }
 
 /*
@@ -745,8 +822,8 @@ apply_event(ViewPlan *plan, TupleTableSlot *event, TimestampTz commit_time)
  * so callers pass states they may discard.
  */
 static bool
-output_row(ViewPlan *plan, TimestampTz wstart, Datum *keys, bool *keynulls,
-		   AggValue *values, Datum *out, bool *outnulls)
+output_row(ViewPlan *plan, TimestampTz wstart, TimestampTz wend,
+		   Datum *keys, bool *keynulls, AggValue *values, Datum *out, bool *outnulls)
 {
 	ExprContext *econtext = plan->econtext;
 	TupleTableSlot *slot = plan->interslot;
@@ -778,11 +855,11 @@ output_row(ViewPlan *plan, TimestampTz wstart, Datum *keys, bool *keynulls,
 
 	having_ok = (plan->having == NULL || ExecQual(plan->having, econtext));
 
-	if (plan->window.kind != WINDOW_NONE)
+	if (window_has_columns(&plan->window))
 	{
 		out[0] = TimestampTzGetDatum(wstart);
 		outnulls[0] = false;
-		out[1] = TimestampTzGetDatum(window_end_for(&plan->window, wstart));
+		out[1] = TimestampTzGetDatum(wend);
 		outnulls[1] = false;
 		outcol = 2;
 	}
@@ -979,15 +1056,15 @@ view_plan_apply_event(ViewPlan *plan, TupleTableSlot *event, TimestampTz commit_
  * owner; see output_row.
  */
 bool
-view_plan_output(ViewPlan *plan, TimestampTz wstart, Datum *keys, bool *keynulls,
-				 AggValue *values, Datum *out, bool *outnulls)
+view_plan_output(ViewPlan *plan, TimestampTz wstart, TimestampTz wend,
+				 Datum *keys, bool *keynulls, AggValue *values, Datum *out, bool *outnulls)
 {
 	Oid			save_userid;
 	int			save_sec_context;
 	bool		result;
 
 	become_owner(plan->owner, &save_userid, &save_sec_context);
-	result = output_row(plan, wstart, keys, keynulls, values, out, outnulls);
+	result = output_row(plan, wstart, wend, keys, keynulls, values, out, outnulls);
 	SetUserIdAndSecContext(save_userid, save_sec_context);
 	return result;
 }
@@ -1002,4 +1079,17 @@ view_plan_watermark(ViewPlan *plan)
 	if (TIMESTAMP_NOT_FINITE(plan->max_event_time))
 		return plan->max_event_time;
 	return plan->max_event_time - plan->lateness_usec;
+}
+
+/*
+ * view_plan_retained_from is the end before which closed windows are
+ * removed (and late events for them no longer count): the view's retention
+ * before its closed horizon.
+ */
+TimestampTz
+view_plan_retained_from(ViewPlan *plan)
+{
+	if (plan->retention_usec == 0 || TIMESTAMP_NOT_FINITE(plan->closed_upto))
+		return DT_NOBEGIN;
+	return plan->closed_upto - plan->retention_usec;
 }

@@ -2,7 +2,8 @@
  *
  * view_read.c
  *	  SQL-callable functions that read: read_view (the open windows of a
- *	  continuous view, from shared memory), the statistics behind
+ *	  continuous view, from shared memory, combining panes into windows for
+ *	  hopping, cumulating and sliding views), the statistics behind
  *	  streamext.streams and streamext.views, and wait_caught_up.
  *
  *-------------------------------------------------------------------------
@@ -36,11 +37,11 @@ PG_FUNCTION_INFO_V1(streamext_stream_events);
 PG_FUNCTION_INFO_V1(streamext_view_stats);
 PG_FUNCTION_INFO_V1(streamext_wait_caught_up);
 
-typedef struct CachedPlan
+typedef struct CachedViewPlan
 {
 	int32		id;
 	ViewPlan   *plan;
-} CachedPlan;
+} CachedViewPlan;
 
 /* compiled views of this backend; view ids are never reused */
 static HTAB *plan_cache = NULL;
@@ -51,6 +52,49 @@ static void emit_initial_row(ViewPlan *plan, Tuplestorestate *store,
 							 TupleDesc desc, MemoryContext rowcxt);
 static void emit_group(ViewPlan *plan, Tuplestorestate *store, TupleDesc desc,
 					   const char *blob, Size len, MemoryContext rowcxt);
+static bool emit_combined(ViewPlan *plan, Tuplestorestate *store, TupleDesc desc,
+						  List *groups, TimestampTz closed_upto, TimestampTz cutoff);
+static void read_progress(int32 view_id, TimestampTz *closed_upto,
+						  TimestampTz *max_event_time);
+
+/* a pane's states as part of one window, for combining */
+typedef struct PaneItem
+{
+	TimestampTz start;			/* of the window */
+	TimestampTz end;
+	const char *key;
+	uint32		keylen;
+	AggValue   *values;			/* the pane's, shared by its windows */
+} PaneItem;
+
+/* the serialised form of a group, as state_blob_build writes it */
+typedef struct BlobParts
+{
+	TimestampTz start;
+	TimestampTz end;
+	const char *key;
+	uint32		keylen;
+	const char *states;
+	Size		stateslen;
+} BlobParts;
+
+/* blob_parts splits a serialised group */
+static void
+blob_parts(const char *blob, Size len, BlobParts *parts)
+{
+	const char *p = blob;
+
+	memcpy(&parts->start, p, sizeof(TimestampTz));
+	p += sizeof(TimestampTz);
+	memcpy(&parts->end, p, sizeof(TimestampTz));
+	p += sizeof(TimestampTz);
+	memcpy(&parts->keylen, p, sizeof(uint32));
+	p += sizeof(uint32);
+	parts->key = p;
+	p += parts->keylen;
+	parts->states = p;
+	parts->stateslen = len - (p - blob);
+}
 
 /*
  * my_db_slot is the shared slot of the current database, or NULL.
@@ -72,7 +116,7 @@ my_db_slot(void)
 static ViewPlan *
 reader_plan(int32 view_id)
 {
-	CachedPlan *entry;
+	CachedViewPlan *entry;
 	bool		found;
 	List	   *rows;
 
@@ -81,7 +125,7 @@ reader_plan(int32 view_id)
 		HASHCTL		hctl;
 
 		hctl.keysize = sizeof(int32);
-		hctl.entrysize = sizeof(CachedPlan);
+		hctl.entrysize = sizeof(CachedViewPlan);
 		hctl.hcxt = CacheMemoryContext;
 		plan_cache = hash_create("streamext view plans", 16, &hctl,
 								 HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
@@ -125,9 +169,9 @@ static void
 emit_group(ViewPlan *plan, Tuplestorestate *store, TupleDesc desc,
 		   const char *blob, Size len, MemoryContext rowcxt)
 {
-	TimestampTz wstart;
-	uint32		keylen;
-	const char *p = blob;
+	BlobParts	parts;
+	TimestampTz wend;
+	TimestampTz ignored;
 	MemoryContext old = MemoryContextSwitchTo(rowcxt);
 	AggValue   *values = palloc0(sizeof(AggValue) * Max(plan->naggs, 1));
 	Datum	   *keys = palloc(sizeof(Datum) * Max(plan->nkeys, 1));
@@ -136,19 +180,19 @@ emit_group(ViewPlan *plan, Tuplestorestate *store, TupleDesc desc,
 	bool	   *outnulls = palloc(sizeof(bool) * desc->natts);
 	int			i;
 
-	memcpy(&wstart, p, sizeof(TimestampTz));
-	p += sizeof(TimestampTz);
-	memcpy(&keylen, p, sizeof(uint32));
-	p += sizeof(uint32);
-	group_key_deserialize(plan, p, keylen, plan->keyslot);
+	blob_parts(blob, len, &parts);
+	group_key_deserialize(plan, parts.key, parts.keylen, plan->keyslot);
 	for (i = 0; i < plan->nkeys; i++)
 	{
 		keys[i] = plan->keyslot->tts_values[i];
 		keynulls[i] = plan->keyslot->tts_isnull[i];
 	}
-	p += keylen;
-	agg_deserialize_states(plan, p, len - (p - blob), values, rowcxt);
-	if (view_plan_output(plan, wstart, keys, keynulls, values, out, outnulls))
+	agg_deserialize_states(plan, parts.states, parts.stateslen, values, rowcxt);
+	if (plan->window.kind == WINDOW_SESSION)
+		wend = parts.end;
+	else
+		window_of_pane(&plan->window, parts.start, 0, &ignored, &wend);
+	if (view_plan_output(plan, parts.start, wend, keys, keynulls, values, out, outnulls))
 		tuplestore_putvalues(store, desc, out, outnulls);
 	MemoryContextSwitchTo(old);
 	MemoryContextReset(rowcxt);
@@ -172,6 +216,7 @@ read_open_state_table(int32 view_id)
 	{
 		bool		isnull;
 		TimestampTz wstart;
+		TimestampTz wend;
 		bytea	   *key;
 		bytea	   *state;
 		SharedGroupCopy *copy;
@@ -184,16 +229,20 @@ read_open_state_table(int32 view_id)
 		wstart = DatumGetTimestampTz(heap_getattr(tup, 2, desc, &isnull));
 		key = DatumGetByteaPP(heap_getattr(tup, 3, desc, &isnull));
 		state = DatumGetByteaPP(heap_getattr(tup, 4, desc, &isnull));
+		wend = DatumGetTimestampTz(heap_getattr(tup, 5, desc, &isnull));
+		if (isnull)
+			wend = DT_NOEND;
 		keylen = VARSIZE_ANY_EXHDR(key);
 		statelen = VARSIZE_ANY_EXHDR(state);
 		keylen32 = keylen;
 		copy = palloc(sizeof(SharedGroupCopy));
-		copy->len = sizeof(TimestampTz) + sizeof(uint32) + keylen + statelen;
+		copy->len = 2 * sizeof(TimestampTz) + sizeof(uint32) + keylen + statelen;
 		copy->blob = palloc(copy->len);
 		memcpy(copy->blob, &wstart, sizeof(TimestampTz));
-		memcpy(copy->blob + sizeof(TimestampTz), &keylen32, sizeof(uint32));
-		memcpy(copy->blob + sizeof(TimestampTz) + sizeof(uint32), VARDATA_ANY(key), keylen);
-		memcpy(copy->blob + sizeof(TimestampTz) + sizeof(uint32) + keylen,
+		memcpy(copy->blob + sizeof(TimestampTz), &wend, sizeof(TimestampTz));
+		memcpy(copy->blob + 2 * sizeof(TimestampTz), &keylen32, sizeof(uint32));
+		memcpy(copy->blob + 2 * sizeof(TimestampTz) + sizeof(uint32), VARDATA_ANY(key), keylen);
+		memcpy(copy->blob + 2 * sizeof(TimestampTz) + sizeof(uint32) + keylen,
 			   VARDATA_ANY(state), statelen);
 		result = lappend(result, copy);
 	}
@@ -216,8 +265,10 @@ streamext_read_view(PG_FUNCTION_ARGS)
 	List	   *groups = NIL;
 	bool		found = false;
 	bool		incomplete = false;
+	TimestampTz watermark = DT_NOBEGIN;
 	ListCell   *lc;
 	MemoryContext rowcxt;
+	bool		any_row;
 
 	/* the function reads what the view shows: it needs the view's grant */
 	if (pg_class_aclcheck(plan->view_relid, GetUserId(), ACL_SELECT) != ACLCHECK_OK)
@@ -233,7 +284,7 @@ streamext_read_view(PG_FUNCTION_ARGS)
 	if (slot != NULL)
 		groups = state_shmem_read_view(slot, view_id,
 									   catalog_view_start_lsn(view_id, GetActiveSnapshot()),
-									   &found, &incomplete);
+									   &found, &incomplete, &watermark);
 	if (incomplete)
 		ereport(ERROR,
 				(errcode(ERRCODE_OUT_OF_MEMORY),
@@ -246,20 +297,48 @@ streamext_read_view(PG_FUNCTION_ARGS)
 
 	rowcxt = AllocSetContextCreate(CurrentMemoryContext, "streamext read row",
 								   ALLOCSET_DEFAULT_SIZES);
-	foreach(lc, groups)
+	any_row = (groups != NIL);
+	if (plan->window.kind == WINDOW_HOPPING || plan->window.kind == WINDOW_CUMULATE ||
+		plan->window.kind == WINDOW_SLIDING)
 	{
-		SharedGroupCopy *copy = lfirst(lc);
+		TimestampTz closed_upto;
+		TimestampTz max_event_time;
+		TimestampTz cutoff = DT_NOBEGIN;
 
-		emit_group(plan, rsinfo->setResult, rsinfo->setDesc, copy->blob,
-				   copy->len, rowcxt);
+		/* windows the snapshot sees closed are in the closed-window table */
+		read_progress(view_id, &closed_upto, &max_event_time);
+		if (plan->window.kind == WINDOW_SLIDING)
+		{
+			if (!found && !TIMESTAMP_NOT_FINITE(max_event_time))
+				watermark = max_event_time - plan->lateness_usec;
+
+			/*
+			 * Commit time is a clock: the window of a stream without a time
+			 * column slides on while no event comes.
+			 */
+			if (plan->time_attno == InvalidAttrNumber)
+				watermark = Max(watermark,
+								GetCurrentTransactionStartTimestamp() - plan->lateness_usec);
+			cutoff = window_sliding_cutoff(&plan->window, watermark);
+		}
+		any_row = emit_combined(plan, rsinfo->setResult, rsinfo->setDesc, groups,
+								closed_upto, cutoff);
 	}
+	else
+		foreach(lc, groups)
+		{
+			SharedGroupCopy *copy = lfirst(lc);
+
+			emit_group(plan, rsinfo->setResult, rsinfo->setDesc, copy->blob,
+					   copy->len, rowcxt);
+		}
 
 	/*
 	 * Like SELECT count(*) FROM t on an empty t, a view without GROUP BY and
 	 * window has its one row before any event: the aggregates' initial
 	 * states.
 	 */
-	if (groups == NIL && plan->nkeys == 0 && plan->window.kind == WINDOW_NONE)
+	if (!any_row && plan->nkeys == 0 && !window_has_columns(&plan->window))
 		emit_initial_row(plan, rsinfo->setResult, rsinfo->setDesc, rowcxt);
 	MemoryContextDelete(rowcxt);
 	return (Datum) 0;
@@ -280,10 +359,150 @@ emit_initial_row(ViewPlan *plan, Tuplestorestate *store, TupleDesc desc,
 
 	for (i = 0; i < plan->naggs; i++)
 		agg_init_value(plan, &plan->aggs[i], &values[i], rowcxt);
-	if (view_plan_output(plan, WINDOW_UNBOUNDED_START, NULL, NULL, values, out, outnulls))
+	if (view_plan_output(plan, WINDOW_UNBOUNDED_START, DT_NOEND, NULL, NULL, values, out, outnulls))
 		tuplestore_putvalues(store, desc, out, outnulls);
 	MemoryContextSwitchTo(old);
 	MemoryContextReset(rowcxt);
+}
+
+/* pane_item_cmp orders pane items by window, then group key */
+static int
+pane_item_cmp(const void *a, const void *b)
+{
+	const PaneItem *x = a;
+	const PaneItem *y = b;
+
+	if (x->start != y->start)
+		return x->start < y->start ? -1 : 1;
+	if (x->end != y->end)
+		return x->end < y->end ? -1 : 1;
+	if (x->keylen != y->keylen)
+		return x->keylen < y->keylen ? -1 : 1;
+	return memcmp(x->key, y->key, x->keylen);
+}
+
+/*
+ * emit_combined combines published panes into the rows of the windows open
+ * for the caller's snapshot (ending after closed_upto), or, for a sliding
+ * view, into one row per group of the panes from cutoff on.  Returns
+ * whether any row came out of panes.
+ */
+static bool
+emit_combined(ViewPlan *plan, Tuplestorestate *store, TupleDesc desc,
+			  List *groups, TimestampTz closed_upto, TimestampTz cutoff)
+{
+	MemoryContext readcxt = AllocSetContextCreate(CurrentMemoryContext, "streamext combine",
+												  ALLOCSET_DEFAULT_SIZES);
+	MemoryContext old = MemoryContextSwitchTo(readcxt);
+	int			nitems = 0;
+	int			maxitems = 64;
+	PaneItem   *items = palloc(sizeof(PaneItem) * maxitems);
+	Datum	   *keys = palloc(sizeof(Datum) * Max(plan->nkeys, 1));
+	bool	   *keynulls = palloc(sizeof(bool) * Max(plan->nkeys, 1));
+	Datum	   *out = palloc(sizeof(Datum) * desc->natts);
+	bool	   *outnulls = palloc(sizeof(bool) * desc->natts);
+	AggValue   *acc = palloc0(sizeof(AggValue) * Max(plan->naggs, 1));
+	bool		sliding = (plan->window.kind == WINDOW_SLIDING);
+	ListCell   *lc;
+	int			i;
+	int			j;
+
+	foreach(lc, groups)
+	{
+		SharedGroupCopy *copy = lfirst(lc);
+		BlobParts	parts;
+		AggValue   *values = NULL;
+		int			n;
+
+		blob_parts(copy->blob, copy->len, &parts);
+		n = sliding ? (parts.start >= cutoff ? 1 : 0) :
+			window_count_of_pane(&plan->window, parts.start);
+		for (i = 0; i < n; i++)
+		{
+			PaneItem   *item;
+			TimestampTz start = 0;
+			TimestampTz end = 0;
+
+			if (!sliding)
+			{
+				window_of_pane(&plan->window, parts.start, i, &start, &end);
+				if (end <= closed_upto)
+					continue;
+			}
+			if (values == NULL)
+			{
+				values = palloc0(sizeof(AggValue) * Max(plan->naggs, 1));
+				agg_deserialize_states(plan, parts.states, parts.stateslen, values, readcxt);
+			}
+			if (nitems == maxitems)
+			{
+				maxitems *= 2;
+				items = repalloc(items, sizeof(PaneItem) * maxitems);
+			}
+			item = &items[nitems++];
+			item->start = start;
+			item->end = end;
+			item->key = parts.key;
+			item->keylen = parts.keylen;
+			item->values = values;
+		}
+	}
+	qsort(items, nitems, sizeof(PaneItem), pane_item_cmp);
+
+	for (i = 0; i < nitems; i = j)
+	{
+		int			a;
+
+		for (a = 0; a < plan->naggs; a++)
+			agg_init_value(plan, &plan->aggs[a], &acc[a], readcxt);
+		for (j = i; j < nitems && pane_item_cmp(&items[i], &items[j]) == 0; j++)
+			for (a = 0; a < plan->naggs; a++)
+				agg_combine(plan, &plan->aggs[a], &acc[a], items[j].values[a].value,
+							items[j].values[a].isnull || items[j].values[a].noValue,
+							readcxt);
+		group_key_deserialize(plan, items[i].key, items[i].keylen, plan->keyslot);
+		for (a = 0; a < plan->nkeys; a++)
+		{
+			keys[a] = plan->keyslot->tts_values[a];
+			keynulls[a] = plan->keyslot->tts_isnull[a];
+		}
+		if (view_plan_output(plan, items[i].start, items[i].end, keys, keynulls, acc,
+							 out, outnulls))
+			tuplestore_putvalues(store, desc, out, outnulls);
+	}
+	MemoryContextSwitchTo(old);
+	MemoryContextDelete(readcxt);
+	return nitems > 0;
+}
+
+/*
+ * read_progress reads a view's closed horizon and greatest event time as
+ * the caller's snapshot sees them: they commit with the closed rows.
+ */
+static void
+read_progress(int32 view_id, TimestampTz *closed_upto, TimestampTz *max_event_time)
+{
+	Relation	rel = table_open(get_relname_relid("view_progress",
+												   get_namespace_oid("streamext", false)),
+								 AccessShareLock);
+	TableScanDesc scan = table_beginscan(rel, GetActiveSnapshot(), 0, NULL);
+	TupleDesc	desc = RelationGetDescr(rel);
+	HeapTuple	tup;
+
+	*closed_upto = DT_NOBEGIN;
+	*max_event_time = DT_NOBEGIN;
+	while ((tup = heap_getnext(scan, ForwardScanDirection)) != NULL)
+	{
+		bool		isnull;
+
+		if (DatumGetInt32(heap_getattr(tup, 1, desc, &isnull)) != view_id)
+			continue;
+		*closed_upto = DatumGetTimestampTz(heap_getattr(tup, 2, desc, &isnull));
+		*max_event_time = DatumGetTimestampTz(heap_getattr(tup, 3, desc, &isnull));
+		break;
+	}
+	table_endscan(scan);
+	table_close(rel, AccessShareLock);
 }
 
 /*

@@ -502,13 +502,19 @@ checkpoint_now(void)
 		checkpoint_write(W.slot, W.plans, lsn, W.target.last_commit_time);
 		subscriptions_write(W.subs);
 		PopActiveSnapshot();
+
+		/*
+		 * Before the commit: what the checkpoint changed in memory is
+		 * published marked with its transaction (sessions it made and
+		 * groups it retired), so readers see it exactly when they see the
+		 * rows it wrote.
+		 */
+		publish_all(false);
 		CommitTransactionCommand();
 		W.target.changed = false;
 		W.target.applied_upto = lsn;
 		W.slot->checkpoint_lsn = lsn;
 		W.slot->checkpoint_time = GetCurrentTimestamp();
-		/* windows closed by the checkpoint left memory: refresh counts */
-		publish_all(false);
 	}
 	if (lsn > MyReplicationSlot->data.confirmed_flush)
 		LogicalConfirmReceivedLocation(lsn);
@@ -693,7 +699,11 @@ reload_views(void)
 		foreach(lc2, rows)
 			if (((ViewCatalogRow *) lfirst(lc2))->id == plan->id &&
 				((ViewCatalogRow *) lfirst(lc2))->start_lsn == plan->start_lsn)
+			{
 				found = true;
+				/* set_view_retention */
+				plan->retention_usec = ((ViewCatalogRow *) lfirst(lc2))->retention_usec;
+			}
 		if (!found)
 		{
 			state_shmem_drop_view(W.slot, plan->id);

@@ -1,0 +1,127 @@
+-- window kinds: hopping, cumulate, session and sliding windows on fixed
+-- timestamps (edges, equal timestamps, out-of-order and bridging events),
+-- late events correcting closed windows, view retention
+SET timezone = 'UTC';
+CREATE FUNCTION wait_for_checkpoint() RETURNS bool LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM streamext.wait_caught_up();
+  FOR i IN 1..600 LOOP
+    IF (SELECT bool_and(checkpoint_lsn >= applied_lsn) FROM streamext.streams) THEN
+      RETURN true;
+    END IF;
+    PERFORM pg_sleep(0.05);
+  END LOOP;
+  RETURN false;
+END $$;
+
+CREATE TABLE ev (k text NOT NULL, v int, ts timestamptz NOT NULL);
+SELECT streamext.create_stream('ev', 'ts');
+SELECT streamext.create_view('ev_hop', $$ SELECT k, count(*) AS n, sum(v) AS s FROM ev GROUP BY k $$,
+                             'hopping 10 seconds every 5 seconds');
+SELECT streamext.create_view('ev_cum', $$ SELECT count(*) AS n, max(v) AS top FROM ev $$,
+                             'cumulate 20 seconds every 5 seconds');
+SELECT streamext.create_view('ev_ses', $$ SELECT k, count(*) AS n, min(v) AS lo FROM ev GROUP BY k $$,
+                             'session 10 seconds');
+SELECT streamext.create_view('ev_sl', $$ SELECT k, count(*) AS n, sum(v) AS s FROM ev GROUP BY k $$,
+                             'sliding 20 seconds step 5 seconds');
+SELECT name, "window" FROM streamext.views WHERE name LIKE 'ev%' ORDER BY id;
+\d ev_sl
+
+INSERT INTO ev VALUES
+  ('a', 1, '2026-01-01 10:00:00+00'),
+  ('a', 2, '2026-01-01 10:00:04.999999+00'),  -- last instant of the pane
+  ('a', 3, '2026-01-01 10:00:05+00'),         -- on the edge: the next pane
+  ('b', 10, '2026-01-01 10:00:05+00'),
+  ('a', 4, '2026-01-01 10:00:12+00'),         -- equal timestamps, two groups
+  ('b', 20, '2026-01-01 10:00:12+00'),
+  ('a', 5, '2026-01-01 10:00:30+00');         -- the watermark: 10:00:30
+SELECT wait_for_checkpoint();
+
+-- hopping: every event is in two windows; [09:59:55, 10:00:05) holds a's first two
+SELECT * FROM ev_hop ORDER BY k, window_start;
+-- cumulate: the 20-second period to date at every 5 seconds; [10:00:20, 10:00:25)
+-- and [10:00:20, 10:00:30) hold no event and have no row
+SELECT * FROM ev_cum ORDER BY window_start, window_end;
+-- session: a's events 10:00:00 .. 10:00:12 are less than 10 s apart; 10:00:30 is
+-- 18 s after the last one: a new session
+SELECT * FROM ev_ses ORDER BY k, window_start;
+-- sliding: the panes 10:00:15 .. 10:00:30 (the watermark's), so only a's last event
+SELECT * FROM ev_sl ORDER BY k;
+-- closed windows are in the closed-window table; the others open
+SELECT name, open_windows, late_events FROM streamext.views WHERE name LIKE 'ev%' ORDER BY id;
+
+-- a late event at 10:00:21: hopping windows [10:00:15, 10:00:25) and
+-- [10:00:20, 10:00:30) are closed: corrected (a has no row in them yet);
+-- it bridges a's closed session (ending 10:00:22) and its open one (starting
+-- 10:00:30): one session 10:00:00 .. 10:00:30, open again
+INSERT INTO ev VALUES ('a', 6, '2026-01-01 10:00:21+00');
+SELECT wait_for_checkpoint();
+SELECT * FROM ev_hop WHERE k = 'a' AND window_start >= '2026-01-01 10:00:15+00' ORDER BY window_start;
+SELECT * FROM ev_cum WHERE window_start = '2026-01-01 10:00:20+00' ORDER BY window_end;
+SELECT * FROM ev_ses ORDER BY k, window_start;
+SELECT * FROM ev_sl ORDER BY k;
+SELECT name, late_events FROM streamext.views WHERE name LIKE 'ev%' ORDER BY id;
+
+-- out of order, not late: b at 10:00:40 moves the watermark; then b at
+-- 10:00:33 joins b's new session from before its start, and a late event
+-- for a's session from the start of the hour is less than 10 s before it
+INSERT INTO ev VALUES ('b', 30, '2026-01-01 10:00:40+00');
+INSERT INTO ev VALUES ('b', 40, '2026-01-01 10:00:33+00');
+INSERT INTO ev VALUES ('a', 7, '2026-01-01 09:59:51+00');
+SELECT wait_for_checkpoint();
+SELECT * FROM ev_ses ORDER BY k, window_start;
+SELECT * FROM ev_sl ORDER BY k;
+SELECT * FROM ev_cum ORDER BY window_start, window_end;
+
+-- every view equals plain SQL over the stream
+SELECT count(*) AS hop_missing_or_extra FROM (
+  (SELECT * FROM ev_hop EXCEPT ALL
+   SELECT w, w + interval '10 seconds', k, count(*), sum(v)
+     FROM ev, LATERAL (SELECT date_bin('5 seconds', ts, '2000-01-01') - interval '5 seconds' * s AS w
+                         FROM generate_series(0, 1) s) ws GROUP BY 1, 2, 3)
+  UNION ALL
+  (SELECT w, w + interval '10 seconds', k, count(*), sum(v)
+     FROM ev, LATERAL (SELECT date_bin('5 seconds', ts, '2000-01-01') - interval '5 seconds' * s AS w
+                         FROM generate_series(0, 1) s) ws GROUP BY 1, 2, 3
+   EXCEPT ALL SELECT * FROM ev_hop)) d;
+SELECT count(*) AS cum_missing_or_extra FROM (
+  (SELECT * FROM ev_cum EXCEPT ALL
+   SELECT d, d + interval '5 seconds' * e, count(*), max(v)
+     FROM ev, LATERAL (SELECT date_bin('20 seconds', ts, '2000-01-01') AS d) dd,
+          generate_series(1, 4) e
+    WHERE ts < d + interval '5 seconds' * e GROUP BY 1, 2)
+  UNION ALL
+  (SELECT d, d + interval '5 seconds' * e, count(*), max(v)
+     FROM ev, LATERAL (SELECT date_bin('20 seconds', ts, '2000-01-01') AS d) dd,
+          generate_series(1, 4) e
+    WHERE ts < d + interval '5 seconds' * e GROUP BY 1, 2
+   EXCEPT ALL SELECT * FROM ev_cum)) d;
+WITH marked AS (
+  SELECT *, CASE WHEN ts - lag(ts) OVER (PARTITION BY k ORDER BY ts) < interval '10 seconds'
+                 THEN 0 ELSE 1 END AS starts FROM ev),
+numbered AS (SELECT *, sum(starts) OVER (PARTITION BY k ORDER BY ts, v) AS session FROM marked),
+oracle AS (SELECT min(ts) AS window_start, max(ts) + interval '10 seconds' AS window_end,
+                  k, count(*) AS n, min(v) AS lo FROM numbered GROUP BY k, session)
+SELECT (SELECT count(*) FROM (SELECT * FROM ev_ses EXCEPT ALL SELECT * FROM oracle) a) AS ses_extra,
+       (SELECT count(*) FROM (SELECT * FROM oracle EXCEPT ALL SELECT * FROM ev_ses) b) AS ses_missing;
+
+-- retention: closed windows ending 10 s or more before the watermark go
+SELECT streamext.set_view_retention('ev_hop', '10 seconds');
+SELECT retention FROM streamext.views WHERE name = 'ev_hop';
+INSERT INTO ev VALUES ('c', 1, '2026-01-01 10:00:41+00');  -- a new checkpoint
+SELECT wait_for_checkpoint();
+SELECT min(window_end) FROM ev_hop;
+-- a late event for a window past retention counts as late and changes nothing
+INSERT INTO ev VALUES ('a', 8, '2026-01-01 10:00:01+00');
+SELECT wait_for_checkpoint();
+SELECT min(window_end), count(*) FROM ev_hop;
+SELECT streamext.set_view_retention('ev_hop', NULL);
+
+-- subscriptions get a session view's closed sessions; panes give no changes
+SELECT streamext.create_subscription('ev_hop_changes', 'ev_hop', emit => 'changes');
+SELECT streamext.create_subscription('ev_sl_final', 'ev_sl');
+
+SELECT streamext.drop_view(name) FROM streamext.views WHERE name LIKE 'ev%';
+SELECT streamext.drop_stream('ev');
+DROP TABLE ev;
+DROP FUNCTION wait_for_checkpoint();

@@ -1,0 +1,432 @@
+/*-------------------------------------------------------------------------
+ *
+ * window_session.c
+ *	  Session windows: per group, a window that stays open while its events
+ *	  arrive less than the gap apart, from the first event's time to the
+ *	  last one's plus the gap.
+ *
+ *	  The open sessions of a view live in one window keyed by group; each
+ *	  group chains its sessions through next_session (usually one, more when
+ *	  events are out of order).  An event joins every session it is less than
+ *	  the gap from, merging them.  A session closes when the watermark passes
+ *	  its end.  An event older than the watermark may bridge sessions that
+ *	  are closed already: it waits for the checkpoint, which merges it with
+ *	  them (and with open ones) in the closed-window table.
+ *
+ *	  Sessions that close or merge leave their states in the window's memory
+ *	  until enough have left to make compacting it worthwhile.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "executor/executor.h"
+#include "executor/spi.h"
+#include "utils/memutils.h"
+#include "utils/timestamp.h"
+
+#include "streamext.h"
+
+/* compact once this many sessions left memory, and more than remain */
+#define SESSION_COMPACT_MIN 1024
+
+static bool session_joins(ViewPlan *plan, ViewGroup *gs, TimestampTz t);
+static ViewGroup *session_new(ViewPlan *plan, WindowGroups *wg, TimestampTz start,
+							  TimestampTz last);
+static void session_absorb(ViewPlan *plan, WindowGroups *wg, ViewGroup *into,
+						   AggValue *values, TimestampTz start, TimestampTz last);
+static void note_stale(ViewPlan *plan, TimestampTz start, MinimalTuple key);
+static void resolve_late(StreamextDbSlot *slot, ViewPlan *plan, ClosedWriter *cw,
+						 TimestampTz t, TupleHashEntry late, TimestampTz watermark);
+static void close_sessions(StreamextDbSlot *slot, ViewPlan *plan, ClosedWriter *cw,
+						   TimestampTz watermark);
+static void compact_sessions(ViewPlan *plan);
+
+/* session_joins: is t less than the gap from the session? */
+static bool
+session_joins(ViewPlan *plan, ViewGroup *gs, TimestampTz t)
+{
+	int64		gap = plan->window.size_usec;
+
+	return gs->session_start - gap < t && t < gs->session_last + gap;
+}
+
+/*
+ * session_new chains a new empty session to the group in plan->keyslot.
+ */
+static ViewGroup *
+session_new(ViewPlan *plan, WindowGroups *wg, TimestampTz start, TimestampTz last)
+{
+	TupleHashEntry entry;
+	bool		isnew;
+	ViewGroup  *gs;
+	int			i;
+
+	entry = LookupTupleHashEntry(wg->groups, plan->keyslot, &isnew, NULL);
+	if (isnew)
+		entry->additional = NULL;
+	gs = MemoryContextAllocZero(wg->cxt,
+								offsetof(ViewGroup, values) + sizeof(AggValue) * Max(plan->naggs, 1));
+	gs->gid = plan->next_gid++;
+	for (i = 0; i < plan->naggs; i++)
+		agg_init_value(plan, &plan->aggs[i], &gs->values[i], wg->cxt);
+	gs->session_start = start;
+	gs->session_last = last;
+	gs->next_session = entry->additional;
+	entry->additional = gs;
+	wg->ngroups++;
+	return gs;
+}
+
+/*
+ * session_restore recreates a session from open_state, its key in
+ * plan->keyslot.
+ */
+ViewGroup *
+session_restore(ViewPlan *plan, WindowGroups *wg, TimestampTz start, TimestampTz last)
+{
+	return session_new(plan, wg, start, last);
+}
+
+/*
+ * session_absorb combines states into a session, and widens it.
+ */
+static void
+session_absorb(ViewPlan *plan, WindowGroups *wg, ViewGroup *into, AggValue *values,
+			   TimestampTz start, TimestampTz last)
+{
+	int			i;
+
+	for (i = 0; i < plan->naggs; i++)
+		agg_combine(plan, &plan->aggs[i], &into->values[i], values[i].value,
+					values[i].isnull || values[i].noValue, wg->cxt);
+	into->session_start = Min(into->session_start, start);
+	into->session_last = Max(into->session_last, last);
+	into->dirty_disk = true;
+	into->dirty_shmem = true;
+	wg->any_dirty = true;
+}
+
+/*
+ * note_stale remembers an open_state row that no session has any more,
+ * for the next checkpoint to delete.
+ */
+static void
+note_stale(ViewPlan *plan, TimestampTz start, MinimalTuple key)
+{
+	MemoryContext old = MemoryContextSwitchTo(plan->cxt);
+	StaleOpenRow *row = palloc(sizeof(StaleOpenRow));
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	if (key != NULL)
+		ExecStoreMinimalTuple(key, plan->keyslot, false);
+	group_key_serialize(plan, plan->keyslot, &buf);
+	row->start = start;
+	row->key = bytes_to_bytea(buf.data, buf.len);
+	pfree(buf.data);
+	plan->stale_open_rows = lappend(plan->stale_open_rows, row);
+	MemoryContextSwitchTo(old);
+}
+
+/*
+ * session_apply_event applies the event whose keys and arguments are
+ * evaluated (keys in plan->keyslot) at event time t, not older than the
+ * watermark.
+ */
+void
+session_apply_event(ViewPlan *plan, TimestampTz t)
+{
+	WindowGroups *wg = view_plan_window(plan, WINDOW_UNBOUNDED_START, true);
+	TupleHashEntry entry;
+	bool		isnew;
+	ViewGroup  *into = NULL;
+	ViewGroup  *gs;
+	ViewGroup **link;
+	TimestampTz into_start = 0;
+
+	entry = LookupTupleHashEntry(wg->groups, plan->keyslot, &isnew, NULL);
+	if (isnew)
+		entry->additional = NULL;
+	link = (ViewGroup **) &entry->additional;
+	while ((gs = *link) != NULL)
+	{
+		if (session_joins(plan, gs, t))
+		{
+			if (into == NULL)
+			{
+				into = gs;
+				into_start = gs->session_start;
+			}
+			else
+			{
+				/* the event bridges two sessions: one takes the other in */
+				session_absorb(plan, wg, into, gs->values, gs->session_start,
+							   gs->session_last);
+				note_stale(plan, gs->session_start, NULL);
+				plan->dropped_gids = lappend(plan->dropped_gids,
+											 memcpy(MemoryContextAlloc(plan->cxt, sizeof(int64)),
+													&gs->gid, sizeof(int64)));
+				*link = gs->next_session;
+				wg->ngroups--;
+				plan->sessions_freed++;
+				continue;
+			}
+		}
+		link = &gs->next_session;
+	}
+	if (into == NULL)
+		into = session_new(plan, wg, t, t);
+	else
+	{
+		into->session_start = Min(into->session_start, t);
+		into->session_last = Max(into->session_last, t);
+		if (into->session_start != into_start)
+			note_stale(plan, into_start, NULL);
+	}
+	advance_group(plan, wg, into);
+}
+
+/*
+ * resolve_late merges the late events of one group at time t (the group
+ * late in plan->corrections) with the closed sessions and the open ones
+ * they are less than the gap from.  The result is a closed row again if the
+ * watermark has passed its end, else an open session.  Readers see the
+ * change when the checkpoint commits: the sessions it replaces are retired
+ * with its transaction and the one it makes is born with it.
+ */
+static void
+resolve_late(StreamextDbSlot *slot, ViewPlan *plan, ClosedWriter *cw,
+			 TimestampTz t, TupleHashEntry late, TimestampTz watermark)
+{
+	int64		gap = plan->window.size_usec;
+	ViewGroup  *lg = late->additional;
+	WindowGroups *wg = view_plan_window(plan, WINDOW_UNBOUNDED_START, true);
+	TimestampTz start = t;
+	TimestampTz last = t;
+	StringInfoData buf;
+	Oid			argtypes[3] = {BYTEAOID, TIMESTAMPTZOID, TIMESTAMPTZOID};
+	Datum		args[3];
+	bool		closed_found;
+	uint64		i;
+	TupleHashEntry entry;
+	ViewGroup  *into = NULL;
+	ViewGroup  *gs;
+	ViewGroup **link;
+	MemoryContext old = MemoryContextSwitchTo(cw->cxt);
+	AggValue   *prior = palloc0(sizeof(AggValue) * Max(plan->naggs, 1));
+
+	/* the closed sessions it joins leave the table, their states combined */
+	initStringInfo(&buf);
+	ExecStoreMinimalTuple(late->firstTuple, plan->keyslot, false);
+	group_key_serialize(plan, plan->keyslot, &buf);
+	args[0] = PointerGetDatum(bytes_to_bytea(buf.data, buf.len));
+	args[1] = TimestampTzGetDatum(t + gap);
+	args[2] = TimestampTzGetDatum(t);
+	if (SPI_execute_with_args(psprintf("DELETE FROM streamext.closed_%d WHERE _group = $1 "
+									   "AND window_start < $2 AND window_end > $3 "
+									   "RETURNING window_start, window_end, _state", plan->id),
+							  3, argtypes, args, NULL, false, 0) != SPI_OK_DELETE_RETURNING)
+		elog(ERROR, "streamext: could not read closed sessions");
+	closed_found = (SPI_processed > 0);
+	for (i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		bool		isnull;
+		bytea	   *state = DatumGetByteaPP(SPI_getbinval(tup, desc, 3, &isnull));
+		int			a;
+
+		start = Min(start, DatumGetTimestampTz(SPI_getbinval(tup, desc, 1, &isnull)));
+		last = Max(last, DatumGetTimestampTz(SPI_getbinval(tup, desc, 2, &isnull)) - gap);
+		agg_deserialize_states(plan, VARDATA_ANY(state), VARSIZE_ANY_EXHDR(state),
+							   prior, cw->cxt);
+		for (a = 0; a < plan->naggs; a++)
+			agg_combine(plan, &plan->aggs[a], &lg->values[a], prior[a].value,
+						prior[a].isnull || prior[a].noValue, cw->cxt);
+	}
+	MemoryContextSwitchTo(old);
+
+	/* the open sessions it joins */
+	ExecStoreMinimalTuple(late->firstTuple, plan->keyslot, false);
+	entry = LookupTupleHashEntry(wg->groups, plan->keyslot, NULL, NULL);
+	if (entry != NULL)
+	{
+		link = (ViewGroup **) &entry->additional;
+		while ((gs = *link) != NULL)
+		{
+			if (!session_joins(plan, gs, t))
+			{
+				link = &gs->next_session;
+				continue;
+			}
+			note_stale(plan, gs->session_start, late->firstTuple);
+			if (slot != NULL)
+				state_shmem_retire_gid(slot, plan, gs->gid, cw->xid);
+			if (into == NULL)
+			{
+				/* a new identity: snapshots before the checkpoint see the old */
+				into = gs;
+				into->gid = plan->next_gid++;
+				into->born_xid = cw->xid;
+				link = &gs->next_session;
+			}
+			else
+			{
+				session_absorb(plan, wg, into, gs->values, gs->session_start,
+							   gs->session_last);
+				*link = gs->next_session;
+				wg->ngroups--;
+				plan->sessions_freed++;
+			}
+		}
+	}
+
+	if (into == NULL && last + gap <= watermark)
+	{
+		ExecStoreMinimalTuple(late->firstTuple, plan->keyslot, false);
+		write_closed_row(plan, cw, start, last + gap, late->firstTuple, lg->values,
+						 false, closed_found);
+		MemoryContextReset(cw->cxt);
+		return;
+	}
+	if (into == NULL)
+	{
+		ExecStoreMinimalTuple(late->firstTuple, plan->keyslot, false);
+		into = session_new(plan, wg, start, last);
+		into->born_xid = cw->xid;
+	}
+	session_absorb(plan, wg, into, lg->values, start, last);
+	into->changed_lsn = plan->txn_end;
+	MemoryContextReset(cw->cxt);
+}
+
+/*
+ * close_sessions writes the sessions whose end the watermark has passed.
+ */
+static void
+close_sessions(StreamextDbSlot *slot, ViewPlan *plan, ClosedWriter *cw,
+			   TimestampTz watermark)
+{
+	WindowGroups *wg = view_plan_window(plan, WINDOW_UNBOUNDED_START, false);
+	TupleHashIterator it;
+	TupleHashEntry entry;
+	int64		gap = plan->window.size_usec;
+
+	if (wg == NULL)
+		return;
+	InitTupleHashIterator(wg->groups, &it);
+	while ((entry = ScanTupleHashTable(wg->groups, &it)) != NULL)
+	{
+		ViewGroup **link = (ViewGroup **) &entry->additional;
+		ViewGroup  *gs;
+
+		while ((gs = *link) != NULL)
+		{
+			if (gs->session_last + gap > watermark)
+			{
+				link = &gs->next_session;
+				continue;
+			}
+			note_stale(plan, gs->session_start, entry->firstTuple);
+			if (slot != NULL)
+				state_shmem_retire_gid(slot, plan, gs->gid, cw->xid);
+			*link = gs->next_session;
+			write_closed_row(plan, cw, gs->session_start, gs->session_last + gap,
+							 entry->firstTuple, gs->values, false, false);
+			wg->ngroups--;
+			plan->sessions_freed++;
+		}
+	}
+}
+
+/*
+ * compact_sessions copies the open sessions into fresh memory, leaving
+ * behind the states of those that closed or merged.
+ */
+static void
+compact_sessions(ViewPlan *plan)
+{
+	WindowGroups *wg = view_plan_window(plan, WINDOW_UNBOUNDED_START, false);
+	WindowGroups fresh;
+	TupleHashIterator it;
+	TupleHashEntry entry;
+
+	if (wg == NULL)
+		return;
+	memset(&fresh, 0, sizeof(fresh));
+	window_groups_init(plan, &fresh, false);
+	InitTupleHashIterator(wg->groups, &it);
+	while ((entry = ScanTupleHashTable(wg->groups, &it)) != NULL)
+	{
+		ViewGroup  *gs;
+
+		for (gs = entry->additional; gs != NULL; gs = gs->next_session)
+		{
+			ViewGroup  *copy;
+			ViewGroup  *next;
+
+			ExecStoreMinimalTuple(entry->firstTuple, plan->keyslot, false);
+			copy = session_new(plan, &fresh, gs->session_start, gs->session_last);
+			next = copy->next_session;
+			memcpy(copy, gs, offsetof(ViewGroup, values));
+			copy->next_session = next;
+			session_absorb(plan, &fresh, copy, gs->values, gs->session_start,
+						   gs->session_last);
+			copy->dirty_disk = gs->dirty_disk;
+			copy->dirty_shmem = gs->dirty_shmem;
+		}
+	}
+	MemoryContextDelete(wg->cxt);
+	wg->cxt = fresh.cxt;
+	wg->groups = fresh.groups;
+	wg->ngroups = fresh.ngroups;
+	plan->sessions_freed = 0;
+}
+
+/*
+ * session_checkpoint merges late events, closes the sessions the watermark
+ * has passed and deletes the open_state rows of sessions that moved.
+ */
+void
+session_checkpoint(StreamextDbSlot *slot, ViewPlan *plan, ClosedWriter *cw,
+				   TimestampTz watermark)
+{
+	HASH_SEQ_STATUS status;
+	WindowGroups *late;
+	List	   *done = NIL;
+	ListCell   *lc;
+	WindowGroups *wg;
+
+	hash_seq_init(&status, plan->corrections);
+	while ((late = hash_seq_search(&status)) != NULL)
+	{
+		TupleHashIterator it;
+		TupleHashEntry entry;
+
+		InitTupleHashIterator(late->groups, &it);
+		while ((entry = ScanTupleHashTable(late->groups, &it)) != NULL)
+			resolve_late(slot, plan, cw, late->start, entry, watermark);
+		done = lappend(done, late);
+	}
+	foreach(lc, done)
+		view_plan_drop_window(plan, lfirst(lc));
+	list_free(done);
+
+	close_sessions(slot, plan, cw, watermark);
+
+	foreach(lc, plan->stale_open_rows)
+	{
+		StaleOpenRow *row = lfirst(lc);
+
+		delete_open_row(plan, row->start, row->key);
+		pfree(row->key);
+	}
+	list_free_deep(plan->stale_open_rows);
+	plan->stale_open_rows = NIL;
+
+	wg = view_plan_window(plan, WINDOW_UNBOUNDED_START, false);
+	if (wg != NULL && plan->sessions_freed > SESSION_COMPACT_MIN &&
+		plan->sessions_freed > wg->ngroups)
+		compact_sessions(plan);
+}
