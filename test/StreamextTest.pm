@@ -12,7 +12,9 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 
 our @EXPORT = qw(streamext_node create_click_schema start_producers
-  finish_producers wait_caught_up check_click_views check_view worker_pid);
+  finish_producers wait_caught_up check_click_views check_view worker_pid
+  wait_checkpointed create_event_stream start_event_producers
+  create_window_view window_oracle);
 
 # streamext_node starts a node with what streamext needs
 sub streamext_node
@@ -113,7 +115,11 @@ SELECT (SELECT count(*) FROM (($oracle_sql) EXCEPT ALL (SELECT * FROM $view)) a)
        (SELECT count(*) FROM ((SELECT * FROM $view) EXCEPT ALL ($oracle_sql)) b),
        (SELECT count(*) FROM $view)});
 	my ($missing, $extra, $rows) = split /\|/, $res;
-	is("$missing|$extra", '0|0', "$label: $view equals plain SQL ($rows rows)");
+	is("$missing|$extra", '0|0', "$label: $view equals plain SQL ($rows rows)")
+	  or diag("only in plain SQL:\n", $node->safe_psql($db,
+			"(($oracle_sql) EXCEPT ALL (SELECT * FROM $view)) ORDER BY 1, 2, 3 LIMIT 10"),
+		"\nonly in $view:\n", $node->safe_psql($db,
+			"((SELECT * FROM $view) EXCEPT ALL ($oracle_sql)) ORDER BY 1, 2, 3 LIMIT 10"));
 	return $rows;
 }
 
@@ -123,6 +129,207 @@ sub check_click_views
 	$db //= 'postgres';
 	wait_caught_up($node, $db);
 	check_view($node, $db, $_, $oracle{$_}, $label) for qw(per_second per_user total);
+}
+
+# wait_checkpointed waits until a checkpoint of the worker covers every
+# event committed before $lsn (default: the WAL position now), so that
+# closed windows are written and late events have corrected them.  The
+# worker's checkpoint_lsn moves only when a checkpoint writes events applied
+# since the last one (worker.c, checkpoint_now): once the stream is quiet no
+# checkpoint comes, and a position taken after the last checkpoint (its own
+# commit, autovacuum, ... wrote WAL) would never be reached.  So a heartbeat
+# event, committed after $lsn into a stream of its own with one view, makes
+# sure that a checkpoint passes $lsn.
+sub wait_checkpointed
+{
+	my ($node, $db, $lsn) = @_;
+	$db //= 'postgres';
+	$lsn //= $node->safe_psql($db, 'SELECT pg_current_wal_lsn()');
+	$node->safe_psql($db, q{
+DO $$
+BEGIN
+  IF to_regclass('public.streamext_heartbeat') IS NULL THEN
+    CREATE TABLE public.streamext_heartbeat (n int);
+    PERFORM streamext.create_stream('public.streamext_heartbeat');
+    PERFORM streamext.create_view('streamext_heartbeat_count',
+      'SELECT count(*) AS n FROM public.streamext_heartbeat');
+  END IF;
+END $$;
+INSERT INTO public.streamext_heartbeat VALUES (1);});
+	my $ok = $node->poll_query_until($db,
+		"SELECT checkpoint_lsn >= '$lsn' FROM streamext.worker_status()");
+	ok($ok, "a checkpoint covers $lsn");
+}
+
+# create_event_stream: the stream ev of the window tests, with what makes
+# random events: group keys g (6 groups and NULL, dense) and k (150,
+# sparse, for sessions), a value v (negative and NULL at times), and an
+# event time ts from gen_ts(): t0 plus $speed seconds of event time per
+# second of load, less a random lateness (out of order: most a little,
+# some up to late_max), one in five on a 1-second and one in ten on a
+# 10-second window edge.  t0 is an hour ago: event times stay in the past,
+# below streamext.max_future past their commit.
+sub create_event_stream
+{
+	my ($node, $db, $speed) = @_;
+	$speed //= 30;
+	$node->safe_psql($db // 'postgres', qq{
+CREATE EXTENSION IF NOT EXISTS streamext;
+CREATE TABLE ev (id bigserial PRIMARY KEY, g int, k int, v int, ts timestamptz NOT NULL);
+SELECT streamext.create_stream('ev', time_column => 'ts');
+CREATE TABLE gen (t0 timestamptz, started timestamptz, speed float8);
+INSERT INTO gen VALUES (date_bin('1 minute', now() - interval '1 hour', '2000-01-01 00:00+00'),
+                        clock_timestamp(), $speed);
+CREATE FUNCTION gen_ts(late_max float8 DEFAULT NULL) RETURNS timestamptz LANGUAGE sql VOLATILE AS \$\$
+  SELECT CASE WHEN r < 0.1 THEN date_bin('10 seconds', t, '2000-01-01 00:00+00')
+              WHEN r < 0.3 THEN date_bin('1 second', t, '2000-01-01 00:00+00')
+              ELSE t END
+    FROM (SELECT t0 + (clock_timestamp() - started) * speed
+                 - CASE WHEN late_max IS NULL THEN random() ^ 3 * interval '90 seconds'
+                        ELSE random() * late_max * interval '1 second' END AS t,
+                 random() AS r
+            FROM gen) x
+\$\$;
+CREATE FUNCTION gen_g() RETURNS int LANGUAGE sql VOLATILE AS
+  \$\$ SELECT CASE WHEN random() < 0.03 THEN NULL ELSE 1 + (random() * 5)::int END \$\$;
+CREATE FUNCTION gen_k() RETURNS int LANGUAGE sql VOLATILE AS
+  \$\$ SELECT 1 + (random() * 149)::int \$\$;
+CREATE FUNCTION gen_v() RETURNS int LANGUAGE sql VOLATILE AS
+  \$\$ SELECT CASE WHEN random() < 0.03 THEN NULL ELSE (random() * 120)::int - 20 END \$\$;
+});
+}
+
+# start_event_producers runs pgbench into ev in the background: single
+# rows, five rows with one event time (equal timestamps) in one
+# transaction, three rows up to two minutes late, and rolled-back rows,
+# from three clients at about $rate transactions a second in all
+sub start_event_producers
+{
+	my ($node, %opts) = @_;
+	my $dir = PostgreSQL::Test::Utils::tempdir();
+	PostgreSQL::Test::Utils::append_to_file("$dir/single.sql",
+		"INSERT INTO ev (g, k, v, ts) VALUES (gen_g(), gen_k(), gen_v(), gen_ts());\n");
+	PostgreSQL::Test::Utils::append_to_file("$dir/equal.sql",
+		"WITH t AS MATERIALIZED (SELECT gen_ts() AS ts) INSERT INTO ev (g, k, v, ts) "
+		  . "SELECT gen_g(), gen_k(), gen_v(), t.ts FROM t, generate_series(1, 5);\n");
+	PostgreSQL::Test::Utils::append_to_file("$dir/late.sql",
+		"INSERT INTO ev (g, k, v, ts) SELECT gen_g(), gen_k(), gen_v(), gen_ts(120) FROM generate_series(1, 3);\n");
+	PostgreSQL::Test::Utils::append_to_file("$dir/rollback.sql",
+		"BEGIN;\nINSERT INTO ev (g, k, v, ts) SELECT gen_g(), gen_k(), gen_v(), gen_ts() FROM generate_series(1, 5);\nROLLBACK;\n");
+	my @cmd = ('pgbench', '-n', '-c', 3, '-j', 2, '-T', $opts{seconds} // 5,
+		'-R', $opts{rate} // 400,
+		'-f', "$dir/single.sql\@5", '-f', "$dir/equal.sql\@3",
+		'-f', "$dir/late.sql\@1", '-f', "$dir/rollback.sql\@1",
+		'-h', $node->host, '-p', $node->port, $opts{db} // 'postgres');
+	my ($out, $err) = ('', '');
+	my $h = IPC::Run::start(\@cmd, '>', \$out, '2>', \$err);
+	return { handle => $h, out => \$out, err => \$err };
+}
+
+# view_query is the query of a window view spec: keys, aggregates, WHERE,
+# GROUP BY the keys, HAVING, over the stream ev
+sub view_query
+{
+	my ($spec, $from) = @_;
+	my @keys = @{ $spec->{keys} // [] };
+	my $i = 0;
+	my $q = 'SELECT ' . join(', ', (map { $i++; "$_ AS k$i" } @keys), @{ $spec->{aggs} })
+	  . " FROM " . ($from // 'ev');
+	$q .= " WHERE $spec->{where}" if $spec->{where} && !$from;
+	$q .= ' GROUP BY ' . join(', ', 1 .. @keys) if @keys;
+	$q .= " HAVING $spec->{having}" if $spec->{having};
+	return $q;
+}
+
+# create_window_view creates the continuous view of a spec (name, window,
+# lateness, keys, aggs, where, having); it says whether that worked, so that
+# a window kind the build does not know fails its tests, not the file
+sub create_window_view
+{
+	my ($node, $db, $spec) = @_;
+	my $q = view_query($spec);
+	my $w = defined $spec->{window} ? "'$spec->{window}'" : 'NULL';
+	my $late = $spec->{lateness} // '0';
+	my ($rc, $out, $err) = $node->psql($db // 'postgres',
+		"SELECT streamext.create_view('$spec->{name}', \$q\$ $q \$q\$, \"window\" => $w, lateness => '$late')");
+	return ok($rc == 0, "view $spec->{name} ($w, lateness $late) created") || diag($err);
+}
+
+# window_oracle is the plain SQL a window view must equal, from the
+# semantics of each kind (windows aligned to 2000-01-01 00:00+00):
+#   tumbling S: [date_bin(S, t), +S)
+#   hopping S every H: every [w, w+S) with w a multiple of H, w <= t < w+S
+#   cumulate S every H: [d, d+k*H) for d = date_bin(S, t), k = 1..S/H,
+#     d+k*H > t
+#   session G: per group, runs of events (passing WHERE) less than G apart;
+#     [first, last + G)
+#   sliding S step P (P = S/60 by default): one row per group, no window
+#     columns, over the events whose pane date_bin(P, t) is after
+#     date_bin(P, W) - S, W = greatest event time - lateness
+sub window_oracle
+{
+	my ($spec) = @_;
+	my $o = q{'2000-01-01 00:00+00'};
+	my $w = $spec->{window};
+	my $late = "interval '" . ($spec->{lateness} // '0') . "'";
+	my @keys = @{ $spec->{keys} // [] };
+	my $where = $spec->{where} ? "($spec->{where})" : 'true';
+	my $iv = qr/(\d+\s+[a-z]+)/;
+	my ($ws, $from);
+
+	if (!defined $w)
+	{
+		return view_query($spec);
+	}
+	elsif ($w =~ /^tumbling $iv$/)
+	{
+		my $s = "interval '$1'";
+		$from = "(SELECT ev.*, date_bin($s, ts, $o) AS ws, date_bin($s, ts, $o) + $s AS we FROM ev WHERE $where) ev";
+	}
+	elsif ($w =~ /^hopping $iv every $iv$/)
+	{
+		my ($s, $h) = ("interval '$1'", "interval '$2'");
+		$from = "(SELECT ev.*, w AS ws, w + $s AS we FROM ev,
+		           generate_series(date_bin($h, ts, $o) - $s + $h, date_bin($h, ts, $o), $h) w
+		          WHERE $where) ev";
+	}
+	elsif ($w =~ /^cumulate $iv every $iv$/)
+	{
+		my ($s, $h) = ("interval '$1'", "interval '$2'");
+		$from = "(SELECT ev.*, date_bin($s, ts, $o) AS ws, e AS we FROM ev,
+		           generate_series(date_bin($h, ts, $o) + $h, date_bin($s, ts, $o) + $s, $h) e
+		          WHERE $where) ev";
+	}
+	elsif ($w =~ /^session $iv$/)
+	{
+		my $g = "interval '$1'";
+		my $part = @keys ? 'PARTITION BY ' . join(', ', @keys) : '';
+		my $part2 = @keys ? "$part, sid" : 'PARTITION BY sid';
+		# a gap of G or more starts a session; RANGE frames make equal
+		# times one peer group, whatever order they come in
+		$from = "(SELECT s.*, min(ts) OVER ($part2) AS ws, max(ts) OVER ($part2) + $g AS we
+		            FROM (SELECT f.*, sum(new) OVER ($part ORDER BY ts) AS sid
+		                    FROM (SELECT ev.*, CASE WHEN ts - lag(ts) OVER ($part ORDER BY ts) < $g
+		                                            THEN 0 ELSE 1 END AS new
+		                            FROM ev WHERE $where) f) s) ev";
+	}
+	elsif ($w =~ /^sliding $iv(?: step $iv)?$/)
+	{
+		my $s = "interval '$1'";
+		my $p = defined $2 ? "interval '$2'" : "($s / 60)";
+		return view_query($spec,
+			"(SELECT * FROM ev WHERE $where AND date_bin($p, ts, $o) >
+			   date_bin($p, (SELECT max(ts) FROM ev) - $late, $o) - $s) ev");
+	}
+	else
+	{
+		die "no oracle for window $w";
+	}
+	my $i = 0;
+	my $q = 'SELECT ws, we, ' . join(', ', (map { $i++; "$_ AS k$i" } @keys), @{ $spec->{aggs} })
+	  . " FROM $from GROUP BY ws, we" . join('', map { ", $_" } @keys);
+	$q .= " HAVING $spec->{having}" if $spec->{having};
+	return $q;
 }
 
 sub worker_pid
