@@ -20,6 +20,7 @@ OBJS = \
 	src/subxact.o \
 	src/stream_ddl.o \
 	src/replay.o \
+	src/retention.o \
 	src/hooks.o
 
 EXTENSION = streamext

@@ -58,6 +58,7 @@ typedef struct WorkerState
 	LogicalDecodingContext *ctx;
 	TimestampTz last_checkpoint;
 	TimestampTz last_extension_check;
+	TimestampTz last_maintenance;	/* partitions of streams with a retention */
 } WorkerState;
 
 static WorkerState W;
@@ -264,6 +265,18 @@ worker_run(void)
 		decode_with_isolation();
 		if (W.slot->replay_requested > W.slot->replay_done)
 			replay_requested();
+
+		/*
+		 * After decoding everything flushed: partitions dropped now hold no
+		 * event the worker has not applied, bar commits since, which are
+		 * decoded from the WAL with the historic catalog all the same.
+		 */
+		if (TimestampDifferenceExceeds(W.last_maintenance, GetCurrentTimestamp(),
+									   streamext_maintenance_interval_ms))
+		{
+			retention_maintain();
+			W.last_maintenance = GetCurrentTimestamp();
+		}
 
 		if (TimestampDifferenceExceeds(W.last_checkpoint, GetCurrentTimestamp(),
 									   streamext_checkpoint_interval_ms))
