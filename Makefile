@@ -27,7 +27,7 @@ EXTENSION = streamext
 DATA = sql/streamext--0.1.sql
 PGFILEDESC = "streamext - event streams and continuous views"
 
-REGRESS = streams views errors subscriptions privileges
+REGRESS = streams views errors subscriptions privileges retention
 REGRESS_OPTS = --temp-config=$(top_srcdir)test/regress.conf --load-extension=streamext
 TAP_TESTS = 1
 PROVE_FLAGS = -I $(srcdir)/test

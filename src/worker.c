@@ -267,9 +267,10 @@ worker_run(void)
 			replay_requested();
 
 		/*
-		 * After decoding everything flushed: partitions dropped now hold no
-		 * event the worker has not applied, bar commits since, which are
-		 * decoded from the WAL with the historic catalog all the same.
+		 * Retention's partitions.  A dropped partition's inserts that are
+		 * not checkpointed yet (or committed since the decoding above) are
+		 * decoded from the WAL with the historic catalog all the same, also
+		 * by the next worker after a crash (TAP 100 shows it).
 		 */
 		if (TimestampDifferenceExceeds(W.last_maintenance, GetCurrentTimestamp(),
 									   streamext_maintenance_interval_ms))
