@@ -285,6 +285,7 @@ worker_run(void)
 		state_shmem_gc(W.slot, W.plans);
 
 		timeout = W.target.changed ? streamext_checkpoint_interval_ms : IDLE_NAPTIME_MS;
+		timeout = Min(timeout, streamext_maintenance_interval_ms);
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
 						 timeout, PG_WAIT_EXTENSION);
 	}
