@@ -22,13 +22,14 @@ OBJS = \
 	src/subxact.o \
 	src/stream_ddl.o \
 	src/replay.o \
+	src/retention.o \
 	src/hooks.o
 
 EXTENSION = streamext
 DATA = sql/streamext--0.1.sql
 PGFILEDESC = "streamext - event streams and continuous views"
 
-REGRESS = streams views windows errors subscriptions privileges
+REGRESS = streams views windows errors subscriptions privileges retention
 REGRESS_OPTS = --temp-config=$(top_srcdir)test/regress.conf --load-extension=streamext
 TAP_TESTS = 1
 PROVE_FLAGS = -I $(srcdir)/test

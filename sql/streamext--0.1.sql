@@ -6,7 +6,10 @@
 CREATE TABLE streamext.stream_def (
     relid       regclass PRIMARY KEY,
     time_column name,
-    created_at  timestamptz NOT NULL DEFAULT now()
+    created_at  timestamptz NOT NULL DEFAULT now(),
+    -- events older than this leave the stream (whole partitions are
+    -- dropped by the worker); NULL: kept forever
+    retention   interval
 );
 
 -- continuous views; query_tree is the analysed query, like a view's rule
@@ -123,8 +126,12 @@ CREATE FUNCTION streamext.refuse_change() RETURNS trigger
 CREATE FUNCTION streamext.note_write() RETURNS trigger
     LANGUAGE c AS 'MODULE_PATHNAME', 'streamext_note_write';
 
-CREATE FUNCTION streamext.create_stream(stream regclass, time_column name DEFAULT NULL)
+CREATE FUNCTION streamext.create_stream(stream regclass, time_column name DEFAULT NULL,
+                                        retention interval DEFAULT NULL)
     RETURNS void LANGUAGE c AS 'MODULE_PATHNAME', 'streamext_create_stream';
+-- changes how long a stream keeps its events (NULL: forever)
+CREATE FUNCTION streamext.set_stream_retention(stream regclass, retention interval)
+    RETURNS void LANGUAGE c AS 'MODULE_PATHNAME', 'streamext_set_stream_retention';
 CREATE FUNCTION streamext.drop_stream(stream regclass)
     RETURNS void LANGUAGE c AS 'MODULE_PATHNAME', 'streamext_drop_stream';
 CREATE FUNCTION streamext.create_view(name text, query text, "window" text DEFAULT NULL,
@@ -191,6 +198,7 @@ CREATE FUNCTION streamext.view_stats(view_id int,
 CREATE VIEW streamext.streams AS
 SELECT s.relid AS stream,
        s.time_column,
+       s.retention,
        w.worker_pid,
        streamext.stream_events(s.relid) AS events,
        w.applied_lsn,

@@ -18,6 +18,7 @@
 #include "catalog/dependency.h"
 #include "catalog/namespace.h"
 #include "catalog/objectaddress.h"
+#include "catalog/partition.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_attribute.h"
 #include "catalog/pg_type.h"
@@ -135,13 +136,16 @@ streamext_create_stream(PG_FUNCTION_ARGS)
 {
 	Oid			relid = PG_GETARG_OID(0);
 	char	   *time_column = PG_ARGISNULL(1) ? NULL : NameStr(*PG_GETARG_NAME(1));
+	Interval   *retention = PG_ARGISNULL(2) ? NULL : PG_GETARG_INTERVAL_P(2);
+	int64		retention_usec = 0;
 	char		relkind;
 	AttrNumber	dummy;
+	AttrNumber	time_attno = InvalidAttrNumber;
 	char	   *qualname;
 	StringInfoData sql;
-	Oid			argtypes[2] = {REGCLASSOID, NAMEOID};
-	Datum		args[2];
-	char		nulls[2] = {' ', ' '};
+	Oid			argtypes[3] = {REGCLASSOID, NAMEOID, INTERVALOID};
+	Datum		args[3];
+	char		nulls[3] = {' ', ' ', ' '};
 	CatalogAccess ca;
 
 	check_setup();
@@ -151,11 +155,18 @@ streamext_create_stream(PG_FUNCTION_ARGS)
 				 errmsg("stream must not be NULL")));
 
 	relkind = get_rel_relkind(relid);
-	if (relkind != RELKIND_RELATION)
+	if (relkind != RELKIND_RELATION && relkind != RELKIND_PARTITIONED_TABLE)
 		ereport(ERROR,
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
 				 errmsg("\"%s\" is not a table", get_rel_name(relid)),
-				 errhint("A stream is an ordinary table; create one with CREATE TABLE.")));
+				 errhint("A stream is an ordinary or partitioned table; create one with CREATE TABLE.")));
+	/* the decoder maps a partition's inserts to its topmost partitioned table */
+	if (get_rel_relispartition(relid))
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("\"%s\" is a partition", get_rel_name(relid)),
+				 errhint("Make its partitioned table \"%s\" the stream.",
+						 get_rel_name(llast_oid(get_partition_ancestors(relid))))));
 	check_stream_owner(relid);
 	LockRelationOid(relid, ShareRowExclusiveLock);
 	if (catalog_is_stream(relid, &dummy))
@@ -190,6 +201,12 @@ streamext_create_stream(PG_FUNCTION_ARGS)
 					 errmsg("time column \"%s\" must be NOT NULL", time_column),
 					 errhint("ALTER TABLE %s ALTER COLUMN %s SET NOT NULL;",
 							 get_rel_name(relid), quote_identifier(time_column))));
+		time_attno = attno;
+	}
+	if (retention != NULL)
+	{
+		retention_usec = retention_usecs(retention);
+		retention_check_partitioning(relid, time_attno);
 	}
 
 	qualname = quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
@@ -200,9 +217,13 @@ streamext_create_stream(PG_FUNCTION_ARGS)
 		args[1] = PG_GETARG_DATUM(1);
 	else
 		nulls[1] = 'n';
+	if (retention)
+		args[2] = IntervalPGetDatum(retention);
+	else
+		nulls[2] = 'n';
 	catalog_owner_enter(&ca);
-	if (SPI_execute_with_args("INSERT INTO streamext.stream_def (relid, time_column) VALUES ($1, $2)",
-							  2, argtypes, args, nulls, false, 0) != SPI_OK_INSERT)
+	if (SPI_execute_with_args("INSERT INTO streamext.stream_def (relid, time_column, retention) VALUES ($1, $2, $3)",
+							  3, argtypes, args, nulls, false, 0) != SPI_OK_INSERT)
 		elog(ERROR, "streamext: could not register stream");
 	catalog_owner_leave(&ca);
 
@@ -215,7 +236,22 @@ streamext_create_stream(PG_FUNCTION_ARGS)
 					 "CREATE TRIGGER streamext_wake AFTER INSERT ON %s "
 					 "FOR EACH STATEMENT EXECUTE FUNCTION streamext.note_write();",
 					 qualname, qualname, qualname);
+	/*
+	 * Statement triggers of a partitioned table do not fire for statements
+	 * on its partitions; a row trigger is cloned to every partition, also
+	 * those created or attached later.  TRUNCATE of a partition is refused
+	 * by stream_ddl_check.
+	 */
+	if (relkind == RELKIND_PARTITIONED_TABLE)
+		appendStringInfo(&sql,
+						 "CREATE TRIGGER streamext_append_only_rows BEFORE UPDATE OR DELETE ON %s "
+						 "FOR EACH ROW EXECUTE FUNCTION streamext.refuse_change();",
+						 qualname);
 	spi_exec(sql.data, SPI_OK_UTILITY);
+	/* producers can insert at once: the partitions they need exist */
+	if (retention != NULL)
+		retention_ensure_partitions(relid, time_attno, retention_usec,
+									GetCurrentTimestamp(), false);
 	SPI_finish();
 
 	streamext_note_catalog_change();
@@ -273,6 +309,8 @@ streamext_drop_stream(PG_FUNCTION_ARGS)
 					 "DROP TRIGGER streamext_append_only_truncate ON %s;"
 					 "DROP TRIGGER streamext_wake ON %s;",
 					 qualname, qualname, qualname);
+	if (get_rel_relkind(relid) == RELKIND_PARTITIONED_TABLE)
+		appendStringInfo(&sql, "DROP TRIGGER streamext_append_only_rows ON %s;", qualname);
 	SPI_connect();
 	spi_exec(sql.data, SPI_OK_UTILITY);
 	catalog_owner_enter(&ca);

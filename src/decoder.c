@@ -8,6 +8,10 @@
  *	  or subscription catalog are flagged so the worker reloads them at
  *	  exactly that point of the WAL.
  *
+ *	  Inserts into a partition of a partitioned stream are decoded as the
+ *	  partition's; they are handed over as the stream's, converted to its
+ *	  row layout where the partition's differs (a dropped column).
+ *
  *	  Used through any other interface (no DecodeTarget attached), the
  *	  plugin produces nothing.
  *
@@ -18,7 +22,9 @@
 #include "access/heaptoast.h"
 #include "access/htup_details.h"
 
+#include "access/tupconvert.h"
 #include "access/xact.h"
+#include "catalog/partition.h"
 #include "replication/logical.h"
 #include "replication/output_plugin.h"
 #include "utils/memutils.h"
@@ -26,6 +32,7 @@
 #include "utils/builtins.h"
 #include "utils/fmgrprotos.h"
 #include "utils/hsearch.h"
+#include "utils/inval.h"
 #include "utils/reltrigger.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
@@ -49,6 +56,28 @@ typedef struct IsolatedEvent
 } IsolatedEvent;
 
 static bool is_stream(Relation relation);
+
+/*
+ * What a partition's inserts become: the stream at the top of its
+ * partition tree, and the conversion to that stream's row layout (NULL when
+ * they are alike).  Built with the historic catalog of the change decoded,
+ * forgotten on every relcache invalidation, which decoding replays.
+ */
+typedef struct PartitionRoot
+{
+	Oid			leaf;			/* hash key */
+	Oid			root;
+	bool		root_is_stream;
+	TupleDesc	rootdesc;
+	TupleConversionMap *map;
+} PartitionRoot;
+
+static HTAB *partition_roots = NULL;
+static MemoryContext partition_roots_cxt = NULL;
+static bool partition_roots_stale = false;
+
+static PartitionRoot *partition_root(Relation leaf);
+static void partition_roots_invalidate(Datum arg, Oid relid);
 static void apply_isolated(ViewPlan *plan, TupleTableSlot *slot, ReorderBufferTXN *txn);
 static bool decoder_filter_by_origin(LogicalDecodingContext *ctx,
 									 RepOriginId origin_id);
@@ -107,6 +136,9 @@ decoder_change(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 	ListCell   *lc;
 	HeapTuple	tuple;
 	HeapTuple	flat = NULL;
+	HeapTuple	converted = NULL;
+	TupleDesc	desc;
+	bool		leaf_of_stream = false;
 
 	if (target == NULL)
 		return;
@@ -120,15 +152,29 @@ decoder_change(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 		txn->end_lsn <= target->applied_upto)
 		return;
 
-	if (rbtxn_has_catalog_changes(txn) && is_stream(relation))
+	tuple = &change->data.tp.newtuple->tuple;
+	desc = RelationGetDescr(relation);
+	if (relation->rd_rel->relispartition)
+	{
+		PartitionRoot *pr = partition_root(relation);
+
+		if (!pr->root_is_stream)
+			return;
+		relid = pr->root;
+		desc = pr->rootdesc;
+		if (pr->map != NULL)
+			tuple = converted = execute_attr_map_tuple(tuple, pr->map);
+		leaf_of_stream = true;
+	}
+
+	if (rbtxn_has_catalog_changes(txn) && (leaf_of_stream || is_stream(relation)))
 	{
 		MemoryContext old = MemoryContextSwitchTo(target->pending_cxt);
 		PendingInsert *pi = palloc(sizeof(PendingInsert));
 
 		pi->relid = relid;
 		/* values kept out of line live only while this transaction decodes */
-		pi->tuple = toast_flatten_tuple(&change->data.tp.newtuple->tuple,
-										RelationGetDescr(relation));
+		pi->tuple = toast_flatten_tuple(tuple, desc);
 		pi->commit_time = txn->xact_time.commit_time;
 		pi->final_lsn = txn->final_lsn;
 		pi->end_lsn = txn->end_lsn;
@@ -141,7 +187,11 @@ decoder_change(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 	{
 		st = hash_search(target->streams, &relid, HASH_FIND, NULL);
 		if (st == NULL)
+		{
+			if (converted != NULL)
+				heap_freetuple(converted);
 			return;
+		}
 		target->last_stream = st;
 	}
 
@@ -159,9 +209,8 @@ decoder_change(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 		PushActiveSnapshot(GetTransactionSnapshot());
 		target->snapshot_pushed = true;
 	}
-	tuple = &change->data.tp.newtuple->tuple;
 	if (HeapTupleHasExternal(tuple))
-		tuple = flat = toast_flatten_tuple(tuple, RelationGetDescr(relation));
+		tuple = flat = toast_flatten_tuple(tuple, desc);
 	ExecStoreHeapTuple(tuple, st->slot, false);
 	target->current_txn_end = txn->end_lsn;
 	foreach(lc, st->plans)
@@ -188,6 +237,8 @@ decoder_change(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 	ExecClearTuple(st->slot);
 	if (flat != NULL)
 		heap_freetuple(flat);
+	if (converted != NULL)
+		heap_freetuple(converted);
 	st->events++;
 	target->changed = true;
 }
@@ -292,4 +343,68 @@ decoder_filter_by_origin(LogicalDecodingContext *ctx, RepOriginId origin_id)
 
 	return target != NULL && origin_id != InvalidRepOriginId &&
 		origin_id == target->own_origin;
+}
+
+/*
+ * partition_roots_invalidate forgets what partition_root found, at the next
+ * lookup: a partition may have been attached, detached or altered.
+ */
+static void
+partition_roots_invalidate(Datum arg, Oid relid)
+{
+	partition_roots_stale = true;
+}
+
+/*
+ * partition_root finds the stream a partition's inserts belong to: the
+ * topmost ancestor of its partition tree, as of the change decoded (the
+ * historic catalog, so a partition dropped since is still found), and how
+ * to convert its rows to that stream's layout.
+ */
+static PartitionRoot *
+partition_root(Relation leaf)
+{
+	Oid			relid = RelationGetRelid(leaf);
+	PartitionRoot *pr;
+	bool		found;
+
+	if (partition_roots == NULL || partition_roots_stale)
+	{
+		HASHCTL		hctl;
+
+		if (partition_roots_cxt == NULL)
+		{
+			partition_roots_cxt = AllocSetContextCreate(TopMemoryContext,
+														"streamext partition roots",
+														ALLOCSET_SMALL_SIZES);
+			CacheRegisterRelcacheCallback(partition_roots_invalidate, (Datum) 0);
+		}
+		MemoryContextReset(partition_roots_cxt);
+		memset(&hctl, 0, sizeof(hctl));
+		hctl.keysize = sizeof(Oid);
+		hctl.entrysize = sizeof(PartitionRoot);
+		hctl.hcxt = partition_roots_cxt;
+		partition_roots = hash_create("streamext partition roots", 16, &hctl,
+									  HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+		partition_roots_stale = false;
+	}
+	pr = hash_search(partition_roots, &relid, HASH_ENTER, &found);
+	if (!found)
+	{
+		MemoryContext old = MemoryContextSwitchTo(partition_roots_cxt);
+		Relation	root;
+
+		pr->root = llast_oid(get_partition_ancestors(relid));
+		root = RelationIdGetRelation(pr->root);
+		if (!RelationIsValid(root))
+			elog(ERROR, "streamext: could not open relation %u, the partitioned table of %u",
+				 pr->root, relid);
+		pr->root_is_stream = is_stream(root);
+		pr->rootdesc = CreateTupleDescCopy(RelationGetDescr(root));
+		pr->map = convert_tuples_by_name(CreateTupleDescCopy(RelationGetDescr(leaf)),
+										 pr->rootdesc);
+		RelationClose(root);
+		MemoryContextSwitchTo(old);
+	}
+	return pr;
 }

@@ -9,12 +9,25 @@
  *	  with DROP TABLE ... CASCADE, which drops its views and subscriptions
  *	  too (the extension's sql_drop event trigger forgets them).
  *
+ *	  The partitions of a partitioned stream hold its events: DROP TABLE,
+ *	  DETACH PARTITION and TRUNCATE of one are refused (events leave a
+ *	  stream through its retention, whose maintenance is let through), and
+ *	  ATTACH PARTITION only takes an empty table, since rows already in it
+ *	  were never inserted into the stream and no view counted them.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
 #include "access/sysattr.h"
+#include "access/table.h"
+#include "access/tableam.h"
 #include "catalog/namespace.h"
+#include "catalog/partition.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_inherits.h"
+#include "storage/lmgr.h"
+#include "utils/snapmgr.h"
 #include "commands/extension.h"
 #include "nodes/parsenodes.h"
 #include "optimizer/optimizer.h"
@@ -24,8 +37,102 @@
 
 static char *column_user(Oid relid, AttrNumber attno, AttrNumber time_attno);
 static bool uses_column(Node *expr, AttrNumber attno);
-static void check_alter_stream(AlterTableStmt *stmt, Oid relid);
+static void check_alter_stream(AlterTableStmt *stmt, Oid relid, List *partitions);
 static void check_drop_streams(List *relids);
+static void check_partition_change(Oid partition, const char *what);
+static void check_attach_empty(Oid root, Oid part);
+
+/* retention's own DROP, DETACH and ATTACH of partitions are let through */
+static bool maintenance_allowed = false;
+
+/*
+ * stream_ddl_allow_maintenance lets the retention code change a stream's
+ * partitions, or stops letting it.
+ */
+void
+stream_ddl_allow_maintenance(bool allow)
+{
+	maintenance_allowed = allow;
+}
+
+/*
+ * stream_of_partition returns the stream a relation is a partition of (at
+ * any depth), or InvalidOid.
+ */
+Oid
+stream_of_partition(Oid relid)
+{
+	ListCell   *lc;
+	AttrNumber	time_attno;
+
+	if (!get_rel_relispartition(relid))
+		return InvalidOid;
+	foreach(lc, get_partition_ancestors(relid))
+		if (catalog_is_stream(lfirst_oid(lc), &time_attno))
+			return lfirst_oid(lc);
+	return InvalidOid;
+}
+
+/*
+ * check_partition_change refuses to take a partition, and its events, from
+ * a stream.
+ */
+static void
+check_partition_change(Oid partition, const char *what)
+{
+	Oid			stream;
+
+	if (maintenance_allowed || !OidIsValid(partition))
+		return;
+	stream = stream_of_partition(partition);
+	if (OidIsValid(stream))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot %s \"%s\": it is a partition of stream \"%s\"",
+						what, get_rel_name(partition), get_rel_name(stream)),
+				 errdetail("A stream is append-only; its events leave through its retention."),
+				 errhint("Use streamext.set_stream_retention('%s', ...), or streamext.drop_stream('%s') first.",
+						 get_rel_name(stream), get_rel_name(stream))));
+}
+
+/*
+ * check_attach_empty refuses to attach a table that holds rows to a stream:
+ * they were never inserted into the stream, so no view counted them.
+ */
+static void
+check_attach_empty(Oid root, Oid part)
+{
+	ListCell   *lc;
+
+	if (maintenance_allowed || !OidIsValid(part))
+		return;					/* ALTER TABLE reports a missing one */
+	foreach(lc, find_all_inheritors(part, AccessExclusiveLock, NULL))
+	{
+		Relation	rel = table_open(lfirst_oid(lc), AccessShareLock);
+		bool		empty = true;
+
+		if (rel->rd_rel->relkind == RELKIND_RELATION)
+		{
+			Snapshot	snap = RegisterSnapshot(GetLatestSnapshot());
+			TableScanDesc scan = table_beginscan(rel, snap, 0, NULL);
+			TupleTableSlot *slot = table_slot_create(rel, NULL);
+
+			empty = !table_scan_getnextslot(scan, ForwardScanDirection, slot);
+			ExecDropSingleTupleTableSlot(slot);
+			table_endscan(scan);
+			UnregisterSnapshot(snap);
+		}
+		table_close(rel, AccessShareLock);
+		if (!empty)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("cannot attach \"%s\" to stream \"%s\": it holds rows",
+							get_rel_name(part), get_rel_name(root)),
+					 errdetail("Its rows were never inserted into the stream, so no continuous view counted them."),
+					 errhint("Attach an empty table, then INSERT INTO %s SELECT ... the rows.",
+							 get_rel_name(root))));
+	}
+}
 
 /*
  * uses_column says whether an expression over a stream reads column attno
@@ -78,16 +185,18 @@ column_user(Oid relid, AttrNumber attno, AttrNumber time_attno)
 
 /*
  * check_alter_stream refuses the subcommands of an ALTER TABLE that would
- * take a column from under a view or subscription of the stream.
+ * take a column from under a view or subscription of the stream, detach
+ * one of its partitions, or attach a table that holds rows.  partitions
+ * has the OID of the table each ATTACH or DETACH names, in order.
  */
 static void
-check_alter_stream(AlterTableStmt *stmt, Oid relid)
+check_alter_stream(AlterTableStmt *stmt, Oid relid, List *partitions)
 {
 	AttrNumber	time_attno;
 	ListCell   *lc;
+	ListCell   *part = list_head(partitions);
+	bool		is_stream = OidIsValid(relid) && catalog_is_stream(relid, &time_attno);
 
-	if (!OidIsValid(relid) || !catalog_is_stream(relid, &time_attno))
-		return;
 	foreach(lc, stmt->cmds)
 	{
 		AlterTableCmd *cmd = lfirst_node(AlterTableCmd, lc);
@@ -95,6 +204,25 @@ check_alter_stream(AlterTableStmt *stmt, Oid relid)
 		AttrNumber	attno;
 		char	   *user;
 
+		if (cmd->subtype == AT_DetachPartition ||
+			cmd->subtype == AT_DetachPartitionFinalize)
+		{
+			/* also a partition of a sub-partitioned stream's partition */
+			check_partition_change(lfirst_oid(part), "detach");
+			part = lnext(partitions, part);
+			continue;
+		}
+		if (cmd->subtype == AT_AttachPartition)
+		{
+			Oid			attached = lfirst_oid(part);
+
+			part = lnext(partitions, part);
+			if (is_stream || OidIsValid(stream_of_partition(relid)))
+				check_attach_empty(is_stream ? relid : stream_of_partition(relid), attached);
+			continue;
+		}
+		if (!is_stream)
+			continue;
 		if (cmd->subtype == AT_DropColumn)
 			what = "drop";
 		else if (cmd->subtype == AT_AlterColumnType)
@@ -150,24 +278,60 @@ stream_ddl_check(Node *parsetree)
 	CatalogAccess ca;
 	Oid			relid = InvalidOid;
 	List	   *relids = NIL;
+	List	   *partitions = NIL;
+	bool		cascade = false;
 
-	if (!IsA(parsetree, AlterTableStmt) && !IsA(parsetree, DropStmt))
+	if (!IsA(parsetree, AlterTableStmt) && !IsA(parsetree, DropStmt) &&
+		!IsA(parsetree, TruncateStmt))
 		return;
 	if (IsA(parsetree, AlterTableStmt) &&
 		((AlterTableStmt *) parsetree)->objtype != OBJECT_TABLE)
+		return;
+	if (IsA(parsetree, DropStmt) &&
+		((DropStmt *) parsetree)->removeType != OBJECT_TABLE)
 		return;
 	if (creating_extension || !streamext_extension_exists())
 		return;
 	/* names resolve with the caller's search_path, before it is pinned */
 	if (IsA(parsetree, AlterTableStmt))
+	{
+		ListCell   *lc;
+
 		relid = RangeVarGetRelid(((AlterTableStmt *) parsetree)->relation, NoLock, true);
+		foreach(lc, ((AlterTableStmt *) parsetree)->cmds)
+		{
+			AlterTableCmd *cmd = lfirst_node(AlterTableCmd, lc);
+
+			/* ATTACH takes this lock too: nobody adds rows until it commits */
+			if (cmd->subtype == AT_AttachPartition)
+				partitions = lappend_oid(partitions,
+										 RangeVarGetRelid(((PartitionCmd *) cmd->def)->name,
+														  AccessExclusiveLock, true));
+			else if (cmd->subtype == AT_DetachPartition ||
+					 cmd->subtype == AT_DetachPartitionFinalize)
+				partitions = lappend_oid(partitions,
+										 RangeVarGetRelid(((PartitionCmd *) cmd->def)->name,
+														  NoLock, true));
+		}
+	}
+	else if (IsA(parsetree, TruncateStmt))
+	{
+		ListCell   *lc;
+
+		foreach(lc, ((TruncateStmt *) parsetree)->relations)
+		{
+			Oid			truncated = RangeVarGetRelid(lfirst_node(RangeVar, lc), NoLock, true);
+
+			if (OidIsValid(truncated))
+				relids = lappend_oid(relids, truncated);
+		}
+	}
 	else
 	{
 		DropStmt   *stmt = (DropStmt *) parsetree;
 		ListCell   *lc;
 
-		if (stmt->removeType != OBJECT_TABLE || stmt->behavior == DROP_CASCADE)
-			return;
+		cascade = (stmt->behavior == DROP_CASCADE);
 		foreach(lc, stmt->objects)
 		{
 			Oid			dropped = RangeVarGetRelid(makeRangeVarFromNameList(lfirst(lc)),
@@ -180,8 +344,23 @@ stream_ddl_check(Node *parsetree)
 	/* the catalog is closed to the table owners who run these */
 	catalog_owner_enter(&ca);
 	if (IsA(parsetree, AlterTableStmt))
-		check_alter_stream((AlterTableStmt *) parsetree, relid);
+		check_alter_stream((AlterTableStmt *) parsetree, relid, partitions);
 	else
-		check_drop_streams(relids);
+	{
+		ListCell   *lc;
+
+		if (IsA(parsetree, DropStmt) && !cascade)
+			check_drop_streams(relids);
+		/* a partition goes with its stream, if that is dropped too */
+		foreach(lc, relids)
+		{
+			Oid			stream = stream_of_partition(lfirst_oid(lc));
+
+			if (OidIsValid(stream) &&
+				!(IsA(parsetree, DropStmt) && list_member_oid(relids, stream)))
+				check_partition_change(lfirst_oid(lc),
+									   IsA(parsetree, DropStmt) ? "drop" : "truncate");
+		}
+	}
 	catalog_owner_leave(&ca);
 }

@@ -24,6 +24,7 @@ int			streamext_checkpoint_interval_ms = 1000;
 int			streamext_max_memory_mb = 256;
 int			streamext_max_lag_warning_kb = 1024 * 1024;
 int			streamext_max_future_s = 3600;
+int			streamext_maintenance_interval_ms = 10000;
 
 static shmem_request_hook_type prev_shmem_request_hook = NULL;
 static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
@@ -73,6 +74,13 @@ _PG_init(void)
 							3600, 0, INT_MAX,
 							PGC_SIGHUP,
 							GUC_UNIT_S,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("streamext.maintenance_interval",
+							"How often a worker creates and drops the partitions of streams with a retention.",
+							NULL,
+							&streamext_maintenance_interval_ms,
+							10000, 100, 3600 * 1000,
+							PGC_SIGHUP, GUC_UNIT_MS,
 							NULL, NULL, NULL);
 	DefineCustomIntVariable("streamext.max_memory",
 							"Shared memory the open windows of one database may use.",

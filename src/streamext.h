@@ -34,6 +34,7 @@ extern int	streamext_checkpoint_interval_ms;
 extern int	streamext_max_memory_mb;
 extern int	streamext_max_lag_warning_kb;
 extern int	streamext_max_future_s;
+extern int	streamext_maintenance_interval_ms;
 
 /* Counters of one stream, as published by its database's worker. */
 typedef struct StreamStat
@@ -534,6 +535,19 @@ extern ViewCatalogRow *find_owned_view(const char *name, bool missing_ok);
 
 /* stream_ddl.c */
 extern void stream_ddl_check(Node *parsetree);
+extern void stream_ddl_allow_maintenance(bool allow);
+extern Oid	stream_of_partition(Oid relid);
+
+/* retention.c */
+extern int64 retention_usecs(Interval *retention);
+extern int64 retention_partition_width(int64 retention_usec);
+extern void retention_check_partitioning(Oid relid, AttrNumber time_attno);
+extern void retention_ensure_partitions(Oid root, AttrNumber time_attno,
+										int64 retention_usec, TimestampTz now,
+										bool may_move);
+extern int	retention_drop_expired(Oid root, AttrNumber time_attno,
+								   int64 retention_usec, TimestampTz now);
+extern void retention_maintain(void);
 
 /* subxact.c */
 extern ErrorData *run_isolated(void (*work) (void *arg), void *arg);

@@ -21,7 +21,10 @@
 #include "access/htup_details.h"
 #include "access/table.h"
 #include "access/tableam.h"
+#include "access/tupconvert.h"
 #include "access/xact.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_inherits.h"
 #include "catalog/pg_operator.h"
 #include "catalog/pg_type.h"
 #include "executor/executor.h"
@@ -58,6 +61,7 @@ typedef struct RewriteContext
 } RewriteContext;
 
 static void refuse(const char *what, const char *hint);
+static void backfill_relation(ViewPlan *plan, Oid relid, Snapshot snapshot);
 static List *parse_view_query(const char *query_text);
 static Query *analyze_view_query(RawStmt *stmt, const char *query_text);
 static bool collect_aggs_walker(Node *node, CollectAggsContext *ctx);
@@ -893,20 +897,47 @@ view_plan_event_slot(ViewPlan *plan)
 
 /*
  * view_plan_backfill applies every event of the stream visible to snapshot
- * that other transactions committed.
+ * that other transactions committed: the stream's table, or each partition
+ * of a partitioned stream.
  * Events of a stream without a time column need their commit time, which
  * only track_commit_timestamp keeps.
  */
 void
 view_plan_backfill(ViewPlan *plan, Snapshot snapshot)
 {
-	Relation	rel = table_open(plan->stream_relid, AccessShareLock);
+	ListCell   *lc;
+
+	foreach(lc, find_all_inheritors(plan->stream_relid, AccessShareLock, NULL))
+		if (get_rel_relkind(lfirst_oid(lc)) == RELKIND_RELATION)
+			backfill_relation(plan, lfirst_oid(lc), snapshot);
+}
+
+/*
+ * backfill_relation applies the events of one table of the stream: the
+ * stream itself or one of its partitions, whose rows are converted to the
+ * stream's layout where it differs (a column dropped before the partition
+ * was created).
+ */
+static void
+backfill_relation(ViewPlan *plan, Oid relid, Snapshot snapshot)
+{
+	Relation	rel = table_open(relid, AccessShareLock);
 	TableScanDesc scan;
 	TupleTableSlot *scanslot = table_slot_create(rel, NULL);
 	TupleTableSlot *event = view_plan_event_slot(plan);
+	TupleDesc	streamdesc = event->tts_tupleDescriptor;
+	TupleConversionMap *map = NULL;
+	Datum	   *values = NULL;
+	bool	   *nulls = NULL;
 	bool		need_commit_time = (plan->time_attno == InvalidAttrNumber &&
 									plan->window.kind != WINDOW_NONE);
 
+	if (relid != plan->stream_relid)
+	{
+		map = convert_tuples_by_name(RelationGetDescr(rel), streamdesc);
+		values = palloc(sizeof(Datum) * streamdesc->natts);
+		nulls = palloc(sizeof(bool) * streamdesc->natts);
+	}
 	scan = table_beginscan(rel, snapshot, 0, NULL);
 	while (table_scan_getnextslot(scan, ForwardScanDirection, scanslot))
 	{
@@ -935,10 +966,28 @@ view_plan_backfill(ViewPlan *plan, Snapshot snapshot)
 						 errdetail("The stream has no time column, and the commit time of its existing events is not known."),
 						 errhint("Give the stream a time column (streamext.create_stream(..., time_column => ...)), or set track_commit_timestamp = on before the events are inserted.")));
 		}
+		if (map != NULL)
+		{
+			/* through the slot, which fills in columns added since with defaults */
+			int			i;
+
+			slot_getallattrs(scanslot);
+			for (i = 0; i < streamdesc->natts; i++)
+			{
+				AttrNumber	from = map->attrMap->attnums[i];
+
+				values[i] = from > 0 ? scanslot->tts_values[from - 1] : (Datum) 0;
+				nulls[i] = from > 0 ? scanslot->tts_isnull[from - 1] : true;
+			}
+			if (shouldfree)
+				heap_freetuple(tup);
+			tup = heap_form_tuple(streamdesc, values, nulls);
+			shouldfree = true;
+		}
 		/* group keys and states must not point into the table's TOAST */
 		if (HeapTupleHasExternal(tup))
 		{
-			HeapTuple	flat = toast_flatten_tuple(tup, RelationGetDescr(rel));
+			HeapTuple	flat = toast_flatten_tuple(tup, map ? streamdesc : RelationGetDescr(rel));
 
 			if (shouldfree)
 				heap_freetuple(tup);
