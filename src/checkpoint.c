@@ -71,6 +71,26 @@ state_blob_build(ViewPlan *plan, TimestampTz wstart, TimestampTz wend,
 }
 
 /*
+ * state_blob_parts splits what state_blob_build wrote.
+ */
+void
+state_blob_parts(const char *blob, Size len, BlobParts *parts)
+{
+	const char *p = blob;
+
+	memcpy(&parts->start, p, sizeof(TimestampTz));
+	p += sizeof(TimestampTz);
+	memcpy(&parts->end, p, sizeof(TimestampTz));
+	p += sizeof(TimestampTz);
+	memcpy(&parts->keylen, p, sizeof(uint32));
+	p += sizeof(uint32);
+	parts->key = p;
+	p += parts->keylen;
+	parts->states = p;
+	parts->stateslen = len - (p - blob);
+}
+
+/*
  * group_bounds gives the window of a group of wg: a session's own, or the
  * pane's.
  */

@@ -326,7 +326,8 @@ publish_view(StreamextDbSlot *slot, ViewPlan *plan, bool all_groups,
 		wg = lfirst(lc);
 		if (wg->correction)
 			continue;			/* published when the checkpoint corrects the table */
-		nwindows++;
+		/* a session view keeps its sessions in one window: count them */
+		nwindows += (plan->window.kind == WINDOW_SESSION) ? wg->ngroups : 1;
 		ngroups += wg->ngroups;
 		if (!wg->any_dirty && !all_groups)
 			continue;
@@ -337,49 +338,49 @@ publish_view(StreamextDbSlot *slot, ViewPlan *plan, bool all_groups,
 
 			for (gs = entry->additional; gs != NULL; gs = gs->next_session)
 			{
-			SharedGroup *sg;
-			dsa_pointer dp;
-			TimestampTz start;
-			TimestampTz end;
+				SharedGroup *sg;
+				dsa_pointer dp;
+				TimestampTz start;
+				TimestampTz end;
 
-			if (!gs->dirty_shmem && !all_groups)
-				continue;
-			group_bounds(plan, wg, gs, &start, &end);
-			resetStringInfo(&buf);
-			state_blob_build(plan, start, end, entry, gs, &buf);
-			if (total_bytes + buf.len + sizeof(SharedGroup) + GROUP_OVERHEAD >
-				(int64) streamext_max_memory_mb * 1024 * 1024 / 100 * SOFT_LIMIT_PERCENT)
-				dp = InvalidDsaPointer;
-			else
-				dp = dsa_allocate_extended(my_area, buf.len, DSA_ALLOC_NO_OOM);
-			if (!DsaPointerIsValid(dp))
-			{
-				sv->incomplete = true;
-				continue;
-			}
-			memcpy(dsa_get_address(my_area, dp), buf.data, buf.len);
-			unlinked_blob = dp;
-			sg = dshash_find_or_insert(groups, &gs->gid, &found);
-			unlinked_blob = InvalidDsaPointer;
-			if (found && DsaPointerIsValid(sg->blob))
-			{
-				dsa_free(my_area, sg->blob);
-				plan->shm_bytes -= sg->len;
-				total_bytes -= sg->len;
-			}
-			else
-			{
-				plan->shm_bytes += sizeof(SharedGroup) + GROUP_OVERHEAD;
-				total_bytes += sizeof(SharedGroup) + GROUP_OVERHEAD;
-			}
-			plan->shm_bytes += buf.len;
-			total_bytes += buf.len;
-			sg->blob = dp;
-			sg->len = buf.len;
-			sg->retired_by = InvalidTransactionId;
-			sg->born_by = gs->born_xid;
-			dshash_release_lock(groups, sg);
-			gs->dirty_shmem = false;
+				if (!gs->dirty_shmem && !all_groups)
+					continue;
+				group_bounds(plan, wg, gs, &start, &end);
+				resetStringInfo(&buf);
+				state_blob_build(plan, start, end, entry, gs, &buf);
+				if (total_bytes + buf.len + sizeof(SharedGroup) + GROUP_OVERHEAD >
+					(int64) streamext_max_memory_mb * 1024 * 1024 / 100 * SOFT_LIMIT_PERCENT)
+					dp = InvalidDsaPointer;
+				else
+					dp = dsa_allocate_extended(my_area, buf.len, DSA_ALLOC_NO_OOM);
+				if (!DsaPointerIsValid(dp))
+				{
+					sv->incomplete = true;
+					continue;
+				}
+				memcpy(dsa_get_address(my_area, dp), buf.data, buf.len);
+				unlinked_blob = dp;
+				sg = dshash_find_or_insert(groups, &gs->gid, &found);
+				unlinked_blob = InvalidDsaPointer;
+				if (found && DsaPointerIsValid(sg->blob))
+				{
+					dsa_free(my_area, sg->blob);
+					plan->shm_bytes -= sg->len;
+					total_bytes -= sg->len;
+				}
+				else
+				{
+					plan->shm_bytes += sizeof(SharedGroup) + GROUP_OVERHEAD;
+					total_bytes += sizeof(SharedGroup) + GROUP_OVERHEAD;
+				}
+				plan->shm_bytes += buf.len;
+				total_bytes += buf.len;
+				sg->blob = dp;
+				sg->len = buf.len;
+				sg->retired_by = InvalidTransactionId;
+				sg->born_by = gs->born_xid;
+				dshash_release_lock(groups, sg);
+				gs->dirty_shmem = false;
 			}
 		}
 		wg->any_dirty = false;

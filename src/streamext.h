@@ -500,6 +500,17 @@ extern void dead_letters_write(const char *owner_column, int32 id, List *letters
 							   List *replayed);
 extern void state_blob_build(ViewPlan *plan, TimestampTz wstart, TimestampTz wend,
 							 TupleHashEntry entry, ViewGroup *gs, StringInfo buf);
+/* a serialised group, as state_blob_build writes it */
+typedef struct BlobParts
+{
+	TimestampTz start;
+	TimestampTz end;
+	const char *key;
+	uint32		keylen;
+	const char *states;
+	Size		stateslen;
+} BlobParts;
+extern void state_blob_parts(const char *blob, Size len, BlobParts *parts);
 extern void group_bounds(ViewPlan *plan, WindowGroups *wg, ViewGroup *gs,
 						 TimestampTz *start, TimestampTz *end);
 extern bytea *bytes_to_bytea(const char *data, Size len);
@@ -521,6 +532,8 @@ extern void delete_open_row(ViewPlan *plan, TimestampTz start, bytea *key);
 /* window_panes.c */
 extern WindowGroups *window_combine_panes(ViewPlan *plan, TimestampTz start,
 										  TimestampTz end);
+extern bool window_panes_emit(ViewPlan *plan, Tuplestorestate *store, TupleDesc desc,
+							  List *groups, TimestampTz closed_upto, TimestampTz cutoff);
 
 /* window_session.c */
 extern void session_apply_event(ViewPlan *plan, TimestampTz t);

@@ -460,27 +460,27 @@ collect_changes(SubscriptionPlan *sub, XLogRecPtr upto)
 
 			for (gs = entry->additional; gs != NULL; gs = gs->next_session)
 			{
-			int			i;
-			TimestampTz start;
-			TimestampTz end;
+				int			i;
+				TimestampTz start;
+				TimestampTz end;
 
-			if (gs->changed_lsn <= sub->delivered_lsn)
-				continue;
-			/* finalising may change states: finalise a copy */
-			MemoryContextReset(groupcxt);
-			resetStringInfo(&buf);
-			agg_serialize_states(plan, gs->values, &buf, groupcxt);
-			agg_deserialize_states(plan, buf.data, buf.len, copy, groupcxt);
-			ExecStoreMinimalTuple(entry->firstTuple, plan->keyslot, false);
-			slot_getallattrs(plan->keyslot);
-			for (i = 0; i < plan->nkeys; i++)
-			{
-				keys[i] = plan->keyslot->tts_values[i];
-				keynulls[i] = plan->keyslot->tts_isnull[i];
-			}
-			group_bounds(plan, wg, gs, &start, &end);
-			if (view_plan_output(plan, start, end, keys, keynulls, copy, out, outnulls))
-				emit_view_row(sub, out, outnulls, "change");
+				if (gs->changed_lsn <= sub->delivered_lsn)
+					continue;
+				/* finalising may change states: finalise a copy */
+				MemoryContextReset(groupcxt);
+				resetStringInfo(&buf);
+				agg_serialize_states(plan, gs->values, &buf, groupcxt);
+				agg_deserialize_states(plan, buf.data, buf.len, copy, groupcxt);
+				ExecStoreMinimalTuple(entry->firstTuple, plan->keyslot, false);
+				slot_getallattrs(plan->keyslot);
+				for (i = 0; i < plan->nkeys; i++)
+				{
+					keys[i] = plan->keyslot->tts_values[i];
+					keynulls[i] = plan->keyslot->tts_isnull[i];
+				}
+				group_bounds(plan, wg, gs, &start, &end);
+				if (view_plan_output(plan, start, end, keys, keynulls, copy, out, outnulls))
+					emit_view_row(sub, out, outnulls, "change");
 			}
 		}
 	}

@@ -47,55 +47,13 @@ typedef struct CachedViewPlan
 static HTAB *plan_cache = NULL;
 
 static ViewPlan *reader_plan(int32 view_id);
+static void read_progress(int32 view_id, TimestampTz *closed_upto,
+						  TimestampTz *max_event_time);
 static List *read_open_state_table(int32 view_id);
 static void emit_initial_row(ViewPlan *plan, Tuplestorestate *store,
 							 TupleDesc desc, MemoryContext rowcxt);
 static void emit_group(ViewPlan *plan, Tuplestorestate *store, TupleDesc desc,
 					   const char *blob, Size len, MemoryContext rowcxt);
-static bool emit_combined(ViewPlan *plan, Tuplestorestate *store, TupleDesc desc,
-						  List *groups, TimestampTz closed_upto, TimestampTz cutoff);
-static void read_progress(int32 view_id, TimestampTz *closed_upto,
-						  TimestampTz *max_event_time);
-
-/* a pane's states as part of one window, for combining */
-typedef struct PaneItem
-{
-	TimestampTz start;			/* of the window */
-	TimestampTz end;
-	const char *key;
-	uint32		keylen;
-	AggValue   *values;			/* the pane's, shared by its windows */
-} PaneItem;
-
-/* the serialised form of a group, as state_blob_build writes it */
-typedef struct BlobParts
-{
-	TimestampTz start;
-	TimestampTz end;
-	const char *key;
-	uint32		keylen;
-	const char *states;
-	Size		stateslen;
-} BlobParts;
-
-/* blob_parts splits a serialised group */
-static void
-blob_parts(const char *blob, Size len, BlobParts *parts)
-{
-	const char *p = blob;
-
-	memcpy(&parts->start, p, sizeof(TimestampTz));
-	p += sizeof(TimestampTz);
-	memcpy(&parts->end, p, sizeof(TimestampTz));
-	p += sizeof(TimestampTz);
-	memcpy(&parts->keylen, p, sizeof(uint32));
-	p += sizeof(uint32);
-	parts->key = p;
-	p += parts->keylen;
-	parts->states = p;
-	parts->stateslen = len - (p - blob);
-}
-
 /*
  * my_db_slot is the shared slot of the current database, or NULL.
  */
@@ -180,7 +138,7 @@ emit_group(ViewPlan *plan, Tuplestorestate *store, TupleDesc desc,
 	bool	   *outnulls = palloc(sizeof(bool) * desc->natts);
 	int			i;
 
-	blob_parts(blob, len, &parts);
+	state_blob_parts(blob, len, &parts);
 	group_key_deserialize(plan, parts.key, parts.keylen, plan->keyslot);
 	for (i = 0; i < plan->nkeys; i++)
 	{
@@ -321,8 +279,8 @@ streamext_read_view(PG_FUNCTION_ARGS)
 								GetCurrentTransactionStartTimestamp() - plan->lateness_usec);
 			cutoff = window_sliding_cutoff(&plan->window, watermark);
 		}
-		any_row = emit_combined(plan, rsinfo->setResult, rsinfo->setDesc, groups,
-								closed_upto, cutoff);
+		any_row = window_panes_emit(plan, rsinfo->setResult, rsinfo->setDesc, groups,
+									closed_upto, cutoff);
 	}
 	else
 		foreach(lc, groups)
@@ -363,116 +321,6 @@ emit_initial_row(ViewPlan *plan, Tuplestorestate *store, TupleDesc desc,
 		tuplestore_putvalues(store, desc, out, outnulls);
 	MemoryContextSwitchTo(old);
 	MemoryContextReset(rowcxt);
-}
-
-/* pane_item_cmp orders pane items by window, then group key */
-static int
-pane_item_cmp(const void *a, const void *b)
-{
-	const PaneItem *x = a;
-	const PaneItem *y = b;
-
-	if (x->start != y->start)
-		return x->start < y->start ? -1 : 1;
-	if (x->end != y->end)
-		return x->end < y->end ? -1 : 1;
-	if (x->keylen != y->keylen)
-		return x->keylen < y->keylen ? -1 : 1;
-	return memcmp(x->key, y->key, x->keylen);
-}
-
-/*
- * emit_combined combines published panes into the rows of the windows open
- * for the caller's snapshot (ending after closed_upto), or, for a sliding
- * view, into one row per group of the panes from cutoff on.  Returns
- * whether any row came out of panes.
- */
-static bool
-emit_combined(ViewPlan *plan, Tuplestorestate *store, TupleDesc desc,
-			  List *groups, TimestampTz closed_upto, TimestampTz cutoff)
-{
-	MemoryContext readcxt = AllocSetContextCreate(CurrentMemoryContext, "streamext combine",
-												  ALLOCSET_DEFAULT_SIZES);
-	MemoryContext old = MemoryContextSwitchTo(readcxt);
-	int			nitems = 0;
-	int			maxitems = 64;
-	PaneItem   *items = palloc(sizeof(PaneItem) * maxitems);
-	Datum	   *keys = palloc(sizeof(Datum) * Max(plan->nkeys, 1));
-	bool	   *keynulls = palloc(sizeof(bool) * Max(plan->nkeys, 1));
-	Datum	   *out = palloc(sizeof(Datum) * desc->natts);
-	bool	   *outnulls = palloc(sizeof(bool) * desc->natts);
-	AggValue   *acc = palloc0(sizeof(AggValue) * Max(plan->naggs, 1));
-	bool		sliding = (plan->window.kind == WINDOW_SLIDING);
-	ListCell   *lc;
-	int			i;
-	int			j;
-
-	foreach(lc, groups)
-	{
-		SharedGroupCopy *copy = lfirst(lc);
-		BlobParts	parts;
-		AggValue   *values = NULL;
-		int			n;
-
-		blob_parts(copy->blob, copy->len, &parts);
-		n = sliding ? (parts.start >= cutoff ? 1 : 0) :
-			window_count_of_pane(&plan->window, parts.start);
-		for (i = 0; i < n; i++)
-		{
-			PaneItem   *item;
-			TimestampTz start = 0;
-			TimestampTz end = 0;
-
-			if (!sliding)
-			{
-				window_of_pane(&plan->window, parts.start, i, &start, &end);
-				if (end <= closed_upto)
-					continue;
-			}
-			if (values == NULL)
-			{
-				values = palloc0(sizeof(AggValue) * Max(plan->naggs, 1));
-				agg_deserialize_states(plan, parts.states, parts.stateslen, values, readcxt);
-			}
-			if (nitems == maxitems)
-			{
-				maxitems *= 2;
-				items = repalloc(items, sizeof(PaneItem) * maxitems);
-			}
-			item = &items[nitems++];
-			item->start = start;
-			item->end = end;
-			item->key = parts.key;
-			item->keylen = parts.keylen;
-			item->values = values;
-		}
-	}
-	qsort(items, nitems, sizeof(PaneItem), pane_item_cmp);
-
-	for (i = 0; i < nitems; i = j)
-	{
-		int			a;
-
-		for (a = 0; a < plan->naggs; a++)
-			agg_init_value(plan, &plan->aggs[a], &acc[a], readcxt);
-		for (j = i; j < nitems && pane_item_cmp(&items[i], &items[j]) == 0; j++)
-			for (a = 0; a < plan->naggs; a++)
-				agg_combine(plan, &plan->aggs[a], &acc[a], items[j].values[a].value,
-							items[j].values[a].isnull || items[j].values[a].noValue,
-							readcxt);
-		group_key_deserialize(plan, items[i].key, items[i].keylen, plan->keyslot);
-		for (a = 0; a < plan->nkeys; a++)
-		{
-			keys[a] = plan->keyslot->tts_values[a];
-			keynulls[a] = plan->keyslot->tts_isnull[a];
-		}
-		if (view_plan_output(plan, items[i].start, items[i].end, keys, keynulls, acc,
-							 out, outnulls))
-			tuplestore_putvalues(store, desc, out, outnulls);
-	}
-	MemoryContextSwitchTo(old);
-	MemoryContextDelete(readcxt);
-	return nitems > 0;
 }
 
 /*

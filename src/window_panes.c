@@ -8,11 +8,20 @@
  *	  This is why an event costs one transition however many windows hold
  *	  it, and why memory grows with panes, not with size/slide.
  *
+ *	  Readers go group by group through the group's panes in time order.  A
+ *	  hopping window slides over them as a queue: the "two stacks" queue
+ *	  keeps, for panes leaving first, their suffix combinations, and for
+ *	  panes arriving, one running combination, so each window costs a
+ *	  couple of combines however many panes it spans.  Cumulating windows
+ *	  grow one pane at a time; a sliding window is one combination.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
 #include "executor/executor.h"
+#include "utils/memutils.h"
+#include "utils/timestamp.h"
 
 #include "streamext.h"
 
@@ -53,4 +62,293 @@ window_combine_panes(ViewPlan *plan, TimestampTz start, TimestampTz end)
 		}
 	}
 	return result;
+}
+
+/* one published pane of one group, for readers */
+typedef struct PaneRef
+{
+	const char *key;
+	uint32		keylen;
+	TimestampTz start;
+	const char *states;
+	Size		stateslen;
+	AggValue   *values;			/* deserialised when first needed */
+} PaneRef;
+
+/* what a reader carries through one group's panes */
+typedef struct PaneReader
+{
+	ViewPlan   *plan;
+	Tuplestorestate *store;
+	TupleDesc	desc;
+	MemoryContext cxt;			/* reset for each group */
+	Datum	   *keys;
+	bool	   *keynulls;
+	Datum	   *out;
+	bool	   *outnulls;
+	bool		any_row;
+} PaneReader;
+
+/* pane_ref_cmp orders panes by group key, then time */
+static int
+pane_ref_cmp(const void *a, const void *b)
+{
+	const PaneRef *x = a;
+	const PaneRef *y = b;
+
+	if (x->keylen != y->keylen)
+		return x->keylen < y->keylen ? -1 : 1;
+	if (x->keylen > 0)
+	{
+		int			c = memcmp(x->key, y->key, x->keylen);
+
+		if (c != 0)
+			return c;
+	}
+	if (x->start != y->start)
+		return x->start < y->start ? -1 : 1;
+	return 0;
+}
+
+/* fresh_values is an empty state of every aggregate */
+static AggValue *
+fresh_values(ViewPlan *plan, MemoryContext cxt)
+{
+	AggValue   *v = MemoryContextAllocZero(cxt, sizeof(AggValue) * Max(plan->naggs, 1));
+	int			i;
+
+	for (i = 0; i < plan->naggs; i++)
+		agg_init_value(plan, &plan->aggs[i], &v[i], cxt);
+	return v;
+}
+
+/* combine_values combines the states from into into */
+static void
+combine_values(ViewPlan *plan, AggValue *into, AggValue *from, MemoryContext cxt)
+{
+	int			i;
+
+	for (i = 0; i < plan->naggs; i++)
+		agg_combine(plan, &plan->aggs[i], &into[i], from[i].value,
+					from[i].isnull || from[i].noValue, cxt);
+}
+
+/* pane_values deserialises a pane's states once */
+static AggValue *
+pane_values(PaneReader *r, PaneRef *pane)
+{
+	if (pane->values == NULL)
+	{
+		pane->values = MemoryContextAllocZero(r->cxt,
+											  sizeof(AggValue) * Max(r->plan->naggs, 1));
+		agg_deserialize_states(r->plan, pane->states, pane->stateslen, pane->values, r->cxt);
+	}
+	return pane->values;
+}
+
+/*
+ * emit_window outputs the row of one window of the group whose keys are in
+ * r->keys; finalising consumes the states.
+ */
+static void
+emit_window(PaneReader *r, TimestampTz start, TimestampTz end, AggValue *states)
+{
+	ViewPlan   *plan = r->plan;
+
+	if (view_plan_output(plan, start, end, r->keys, r->keynulls, states, r->out, r->outnulls))
+		tuplestore_putvalues(r->store, r->desc, r->out, r->outnulls);
+	r->any_row = true;
+}
+
+/*
+ * emit_hopping outputs the open windows of one group's panes (sorted by
+ * time), sliding a two-stacks queue over them.
+ */
+static void
+emit_hopping(PaneReader *r, PaneRef *panes, int n, TimestampTz closed_upto)
+{
+	ViewPlan   *plan = r->plan;
+	int64		size = plan->window.size_usec;
+	int64		slide = plan->window.pane_usec;
+	AggValue  **front = palloc(sizeof(AggValue *) * n);	/* suffix combinations */
+	int			front_top = 0;	/* oldest pane still in the queue */
+	int			front_end = 0;
+	AggValue   *back = fresh_values(plan, r->cxt);	/* panes [front_end, tail) */
+	int			head = 0;
+	int			tail = 0;
+	TimestampTz w = panes[0].start - size + slide;
+
+	/* only the windows the reader sees open: those ending after closed_upto */
+	if (w + size <= closed_upto)
+		w = closed_upto - size + slide - (closed_upto - size + slide - w) % slide;
+	while (head < n)
+	{
+		AggValue   *result;
+
+		/* panes entering the window, and leaving it */
+		while (tail < n && panes[tail].start < w + size)
+		{
+			combine_values(plan, back, pane_values(r, &panes[tail]), r->cxt);
+			tail++;
+		}
+		while (head < tail && panes[head].start < w)
+		{
+			if (front_top == front_end)
+			{
+				int			k;
+
+				/* the queue's front is empty: flip the back over */
+				front_top = head;
+				front_end = tail;
+				for (k = tail - 1; k >= head; k--)
+				{
+					front[k] = fresh_values(plan, r->cxt);
+					combine_values(plan, front[k], pane_values(r, &panes[k]), r->cxt);
+					if (k + 1 < tail)
+						combine_values(plan, front[k], front[k + 1], r->cxt);
+				}
+				back = fresh_values(plan, r->cxt);
+			}
+			front_top++;
+			head++;
+		}
+		if (head == tail)
+		{
+			/* no pane in this window: go to the next one that has some */
+			if (tail == n)
+				break;
+			w = Max(w + slide, panes[tail].start - size + slide);
+			continue;
+		}
+		result = fresh_values(plan, r->cxt);
+		if (front_top < front_end)
+			combine_values(plan, result, front[front_top], r->cxt);
+		combine_values(plan, result, back, r->cxt);
+		emit_window(r, w, w + size, result);
+		w += slide;
+	}
+}
+
+/*
+ * emit_cumulating outputs the open windows of one group's panes (sorted by
+ * time): each period's combination, grown pane by pane.
+ */
+static void
+emit_cumulating(PaneReader *r, PaneRef *panes, int n, TimestampTz closed_upto)
+{
+	ViewPlan   *plan = r->plan;
+	int64		size = plan->window.size_usec;
+	int64		step = plan->window.pane_usec;
+	int			i = 0;
+
+	while (i < n)
+	{
+		TimestampTz period = panes[i].start - ((panes[i].start % size) + size) % size;
+		AggValue   *acc = fresh_values(plan, r->cxt);
+		TimestampTz end;
+
+		/* windows [period, end) from the first one holding a pane */
+		for (end = panes[i].start + step; end <= period + size; end += step)
+		{
+			while (i < n && panes[i].start < end)
+				combine_values(plan, acc, pane_values(r, &panes[i++]), r->cxt);
+			if (end > closed_upto)
+			{
+				AggValue   *copy = fresh_values(plan, r->cxt);
+
+				combine_values(plan, copy, acc, r->cxt);
+				emit_window(r, period, end, copy);
+			}
+		}
+	}
+}
+
+/*
+ * window_panes_emit puts in store the rows that published panes (groups, as
+ * SharedGroupCopy) give a reader: of hopping and cumulating windows, those
+ * ending after closed_upto (the others are in the closed-window table as
+ * the reader's snapshot sees it); of a sliding window, one per group from
+ * the panes at or after cutoff.  Returns whether any row came from panes.
+ */
+bool
+window_panes_emit(ViewPlan *plan, Tuplestorestate *store, TupleDesc desc,
+				  List *groups, TimestampTz closed_upto, TimestampTz cutoff)
+{
+	PaneReader	r;
+	MemoryContext readcxt = AllocSetContextCreate(CurrentMemoryContext, "streamext panes",
+												  ALLOCSET_DEFAULT_SIZES);
+	MemoryContext old = MemoryContextSwitchTo(readcxt);
+	int			n = 0;
+	PaneRef    *panes = palloc(sizeof(PaneRef) * Max(list_length(groups), 1));
+	ListCell   *lc;
+	int			i;
+	int			j;
+
+	r.plan = plan;
+	r.store = store;
+	r.desc = desc;
+	r.cxt = AllocSetContextCreate(readcxt, "streamext group panes", ALLOCSET_DEFAULT_SIZES);
+	r.keys = palloc(sizeof(Datum) * Max(plan->nkeys, 1));
+	r.keynulls = palloc(sizeof(bool) * Max(plan->nkeys, 1));
+	r.out = palloc(sizeof(Datum) * desc->natts);
+	r.outnulls = palloc(sizeof(bool) * desc->natts);
+	r.any_row = false;
+
+	foreach(lc, groups)
+	{
+		SharedGroupCopy *copy = lfirst(lc);
+		BlobParts	parts;
+
+		state_blob_parts(copy->blob, copy->len, &parts);
+		if (plan->window.kind == WINDOW_SLIDING && parts.start < cutoff)
+			continue;
+		panes[n].key = parts.key;
+		panes[n].keylen = parts.keylen;
+		panes[n].start = parts.start;
+		panes[n].states = parts.states;
+		panes[n].stateslen = parts.stateslen;
+		panes[n].values = NULL;
+		n++;
+	}
+	qsort(panes, n, sizeof(PaneRef), pane_ref_cmp);
+
+	for (i = 0; i < n; i = j)
+	{
+		int			k;
+
+		for (j = i + 1; j < n && panes[j].keylen == panes[i].keylen &&
+			 (panes[i].keylen == 0 || memcmp(panes[j].key, panes[i].key, panes[i].keylen) == 0);
+			 j++)
+			;
+		MemoryContextReset(r.cxt);
+		MemoryContextSwitchTo(r.cxt);
+		group_key_deserialize(plan, panes[i].key, panes[i].keylen, plan->keyslot);
+		for (k = 0; k < plan->nkeys; k++)
+		{
+			r.keys[k] = plan->keyslot->tts_values[k];
+			r.keynulls[k] = plan->keyslot->tts_isnull[k];
+		}
+		switch (plan->window.kind)
+		{
+			case WINDOW_HOPPING:
+				emit_hopping(&r, &panes[i], j - i, closed_upto);
+				break;
+			case WINDOW_CUMULATE:
+				emit_cumulating(&r, &panes[i], j - i, closed_upto);
+				break;
+			default:
+				{
+					AggValue   *acc = fresh_values(plan, r.cxt);
+
+					for (k = i; k < j; k++)
+						combine_values(plan, acc, pane_values(&r, &panes[k]), r.cxt);
+					emit_window(&r, DT_NOBEGIN, DT_NOEND, acc);
+				}
+				break;
+		}
+		MemoryContextSwitchTo(readcxt);
+	}
+	MemoryContextSwitchTo(old);
+	MemoryContextDelete(readcxt);
+	return r.any_row;
 }

@@ -36,6 +36,7 @@ static ViewGroup *session_new(ViewPlan *plan, WindowGroups *wg, TimestampTz star
 static void session_absorb(ViewPlan *plan, WindowGroups *wg, ViewGroup *into,
 						   AggValue *values, TimestampTz start, TimestampTz last);
 static void note_stale(ViewPlan *plan, TimestampTz start, MinimalTuple key);
+static void note_dropped(ViewPlan *plan, int64 gid);
 static void resolve_late(StreamextDbSlot *slot, ViewPlan *plan, ClosedWriter *cw,
 						 TimestampTz t, TupleHashEntry late, TimestampTz watermark);
 static void close_sessions(StreamextDbSlot *slot, ViewPlan *plan, ClosedWriter *cw,
@@ -130,6 +131,22 @@ note_stale(ViewPlan *plan, TimestampTz start, MinimalTuple key)
 }
 
 /*
+ * note_dropped remembers a session merged into another, to leave shared
+ * memory when the other's new state is published.  Events are applied in
+ * short-lived memory: the list lives in the plan's.
+ */
+static void
+note_dropped(ViewPlan *plan, int64 gid)
+{
+	MemoryContext old = MemoryContextSwitchTo(plan->cxt);
+	int64	   *copy = palloc(sizeof(int64));
+
+	*copy = gid;
+	plan->dropped_gids = lappend(plan->dropped_gids, copy);
+	MemoryContextSwitchTo(old);
+}
+
+/*
  * session_apply_event applies the event whose keys and arguments are
  * evaluated (keys in plan->keyslot) at event time t, not older than the
  * watermark.
@@ -164,9 +181,7 @@ session_apply_event(ViewPlan *plan, TimestampTz t)
 				session_absorb(plan, wg, into, gs->values, gs->session_start,
 							   gs->session_last);
 				note_stale(plan, gs->session_start, NULL);
-				plan->dropped_gids = lappend(plan->dropped_gids,
-											 memcpy(MemoryContextAlloc(plan->cxt, sizeof(int64)),
-													&gs->gid, sizeof(int64)));
+				note_dropped(plan, gs->gid);
 				*link = gs->next_session;
 				wg->ngroups--;
 				plan->sessions_freed++;
@@ -377,6 +392,9 @@ compact_sessions(ViewPlan *plan)
 			copy->dirty_shmem = gs->dirty_shmem;
 		}
 	}
+	elog(DEBUG1, "streamext: view \"%s\" compacted %lld open sessions after %lld left",
+		 plan->name, (long long) fresh.ngroups, (long long) plan->sessions_freed);
+	ExecClearTuple(plan->keyslot);	/* it may point into the old memory */
 	MemoryContextDelete(wg->cxt);
 	wg->cxt = fresh.cxt;
 	wg->groups = fresh.groups;
