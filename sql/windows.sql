@@ -121,6 +121,22 @@ SELECT streamext.set_view_retention('ev_hop', NULL);
 SELECT streamext.create_subscription('ev_hop_changes', 'ev_hop', emit => 'changes');
 SELECT streamext.create_subscription('ev_sl_final', 'ev_sl');
 
+-- a session view's subscription gets each session as it closes, and a late
+-- event that merges closed sessions as a correction
+SELECT streamext.create_view('ev_ses2', $$ SELECT k, count(*) AS n FROM ev GROUP BY k $$,
+                             'session 10 seconds');
+SELECT streamext.create_subscription('ev_ses2_final', 'ev_ses2', notify => 'none');
+INSERT INTO ev VALUES ('d', 1, '2026-01-01 11:00:00+00'), ('d', 1, '2026-01-01 11:00:18+00');
+INSERT INTO ev VALUES ('e', 1, '2026-01-01 11:01:00+00');  -- closes both of d's
+SELECT wait_for_checkpoint();
+INSERT INTO ev VALUES ('d', 1, '2026-01-01 11:00:09+00');  -- bridges them
+SELECT wait_for_checkpoint();
+SELECT kind, event->>'window_start' AS window_start, event->>'window_end' AS window_end,
+       event->>'n' AS n
+  FROM streamext.poll('ev_ses2_final', 1000) WHERE event->>'k' = 'd' ORDER BY "position";
+SELECT * FROM ev_ses2 WHERE k = 'd';
+SELECT streamext.drop_subscription('ev_ses2_final');
+
 SELECT streamext.drop_view(name) FROM streamext.views WHERE name LIKE 'ev%';
 SELECT streamext.drop_stream('ev');
 DROP TABLE ev;
