@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # bench/window_memory.sh [keys]: shared memory per group of each window kind,
-# on the same events, as bytes per group and as a ratio to the tumbling view.
+# on the same events, as bytes per group and as a ratio to the tumbling view;
+# and the time to read each view (SELECT count(*), best of 3), per row read
+# and as a ratio to the tumbling view's time per row.
 # Two loads: sparse (each key one event per minute) and dense (each key one
 # event per second), both inside one minute of event time, with a lateness
 # that keeps every window open so that all state is in memory.
@@ -44,19 +46,33 @@ SQL
                                   + (i * 60 / $per_key + k % (60 / $per_key)) * interval '1 second'
              FROM generate_series(1, $KEYS) k, generate_series(0, $per_key - 1) i" >/dev/null
   psql -c "SELECT streamext.wait_caught_up('300s')" >/dev/null
-  local tb
+  local tb tread
   tb=$(psql -c "SELECT memory_bytes FROM streamext.views WHERE name = 'm_tumbling'")
+  tread=$(read_ms m_tumbling)
+  tread=$(echo "$tread / $(psql -c 'SELECT count(*) FROM m_tumbling')" | bc -l)
   for kind in $KINDS; do
+    local ms rows
+    ms=$(read_ms "m_$kind")
+    rows=$(psql -c "SELECT count(*) FROM m_$kind")
     psql -F ' ' -c "SELECT '$load', '$kind', groups, memory_bytes,
                            round(memory_bytes::numeric / greatest(groups, 1)),
                            round(memory_bytes::numeric / $KEYS),
-                           round(memory_bytes::numeric / $tb, 2)
+                           round(memory_bytes::numeric / $tb, 2),
+                           $rows, $ms, round(1000 * $ms / $rows, 2),
+                           round($ms / $rows / $tread, 2)
                       FROM streamext.views WHERE name = 'm_$kind'"
   done
 }
 
+read_ms() {  # read_ms VIEW: milliseconds of the fastest of 3 full reads
+  for i in 1 2 3; do
+    psql -c '\timing on' -c "SELECT count(*) FROM $1" | sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p'
+  done | sort -n | head -1
+}
+
 echo "keys=$KEYS; views: count, sum, avg per key; lateness 1 hour (nothing closes)"
-printf '%-7s %-9s %8s %12s %10s %10s %9s\n' load kind groups memory_bytes per_group per_key vs_tumbling
-{ run sparse 1; run dense 60; } | while read -r l k g m pg pk r; do
-  printf '%-7s %-9s %8s %12s %10s %10s %9s\n' "$l" "$k" "$g" "$m" "$pg" "$pk" "$r"
+fmt='%-7s %-9s %8s %12s %10s %9s %8s %8s %9s %10s %10s\n'
+printf "$fmt" load kind groups memory_bytes per_group per_key mem_x rows read_ms us_per_row row_x
+{ run sparse 1; run dense 60; } | while read -r l k g m pg pk r n ms upr rx; do
+  printf "$fmt" "$l" "$k" "$g" "$m" "$pg" "$pk" "$r" "$n" "$ms" "$upr" "$rx"
 done
