@@ -490,16 +490,22 @@ def scenario_ingest():
         med[(kind, nv)] = (statistics.median(r[6] for r in rs), statistics.median(r[8] for r in rs),
                            [r[6] for r in rs], sum(r[9] for r in rs))
     plain = med[("plain", 0)][0]
+    # the ratio to the plain table of the same round, a few seconds apart:
+    # the load of other users drifts over minutes
+    plain_of = {r[0]: r[6] for r in rows if r[1] == "plain"}
     agg = []
     for (kind, nv), (t, cpu, ts, bad) in med.items():
         label = f"stream, {nv} views" if kind == "stream" else LABELS[kind]
-        agg.append([kind, nv, label, n, len(ts), t, n / t, cpu, plain / t, " ".join(f"{x:.3f}" for x in ts), bad])
+        ratios = [plain_of[r[0]] / r[6] for r in rows if (r[1], r[2]) == (kind, nv)]
+        agg.append([kind, nv, label, n, len(ts), t, n / t, cpu, statistics.median(ratios),
+                    " ".join(f"{x:.3f}" for x in ts), " ".join(f"{x:.2f}" for x in ratios), bad])
     write_csv("ingest.csv", ["kind", "views", "label", "events", "runs", "median_until_queryable_s",
                              "events_per_s", "median_worker_cpu_s", "ratio_vs_plain", "each_run_s",
-                             "mismatched_rows"], agg)
+                             "each_ratio", "mismatched_rows"], agg)
     by = {(r[0], r[1]): r for r in agg}
     s3, trig, mv = by[("stream", 3)], by[("trigger", 0)], by[("matview", 0)]
     runs = lambda r: ", ".join(f"{x:.2f}" for x in med[(r[0], r[1])][2])
+    ratios = lambda r: r[10].replace(" ", ", ")
     summary("1 ingest", f"plain table: {n:,} events, COPY in 10k-event transactions, median of {rounds} runs",
             f"{n / plain:,.0f} events/s (runs: {runs(by[('plain', 0)])} s)", "baseline", "")
     for nv in (0, 1, 3, 10):
@@ -508,15 +514,17 @@ def scenario_ingest():
         if nv == 3:
             target = ">= 0.90 of plain"
             verdict = "met" if r[8] >= 0.9 else "NOT met"
-        summary("1 ingest", f"stream with {nv} views until wait_caught_up(): events/s relative to plain",
-                f"{r[8]:.2f} ({r[6]:,.0f} events/s; runs {runs(r)} s; worker CPU {r[7]:.2f} s)", target, verdict)
+        summary("1 ingest", f"stream with {nv} view{'' if nv == 1 else 's'} until wait_caught_up(): "
+                            f"plain table's time / this one's, "
+                            f"median over rounds",
+                f"{r[8]:.2f} (rounds: {ratios(r)}; {r[6]:,.0f} events/s; worker CPU {r[7]:.2f} s)", target, verdict)
     summary("1 ingest", "plpgsql summary trigger keeping the same 3 aggregates: relative to plain (one run)",
             f"{trig[8]:.3f} ({trig[6]:,.0f} events/s)", "", "")
-    summary("1 ingest", "stream with 3 views / summary trigger", f"{trig[5] / s3[5]:.0f}x", ">= 10x",
+    summary("1 ingest", "stream with 3 views / summary trigger (events/s)", f"{trig[5] / s3[5]:.0f}x", ">= 10x",
             "met" if trig[5] / s3[5] >= 10 else "NOT met")
     summary("1 ingest", "plain table + REFRESH MATERIALIZED VIEW of the 3 aggregates: relative to plain",
-            f"{mv[8]:.2f} ({mv[6]:,.0f} events/s)", "", "")
-    bad = sum(r[10] for r in agg)
+            f"{mv[8]:.2f} (rounds: {ratios(mv)}; {mv[6]:,.0f} events/s)", "", "")
+    bad = sum(r[11] for r in agg)
     summary("1 ingest", "views and trigger tables equal plain SQL (EXCEPT ALL both ways, every run)",
             "yes" if bad == 0 else f"NO ({bad} rows differ)", "exact", "met" if bad == 0 else "NOT met")
 
@@ -540,9 +548,11 @@ def scenario_ingest():
         p = [r[4] for r in prow if r[1] == "plain" and r[2] == rows_per_txn]
         st = [r[4] for r in prow if r[1] == "stream" and r[2] == rows_per_txn]
         catch = max(r[6] for r in prow if r[1] == "stream" and r[2] == rows_per_txn)
+        each = [a / b for a, b in zip(st, p)]
         summary("1 ingest", f"pgbench {rows_per_txn}-row transactions, 4 clients: tps into a stream with 3 views "
-                            f"/ into a plain table (medians of {prounds} runs each)",
-                f"{statistics.median(st) / statistics.median(p):.2f} (stream {', '.join(f'{x:,.0f}' for x in st)}; "
+                            f"/ into a plain table, median over {prounds} rounds",
+                f"{statistics.median(each):.2f} (rounds: {', '.join(f'{x:.2f}' for x in each)}; "
+                f"stream {', '.join(f'{x:,.0f}' for x in st)}; "
                 f"plain {', '.join(f'{x:,.0f}' for x in p)} tps; worker caught up within {catch:.2f} s)", "", "")
 
 
@@ -740,7 +750,7 @@ def scenario_reads():
         q(conn, f"VACUUM ANALYZE {s}")
         bad = mismatches(conn, v, f"SELECT g, count(*), sum(v) FROM {t} GROUP BY g")
         keys = list(range(g))
-        budget = 3.0 if A.quick else 8.0
+        budget = 1.5 if A.quick else 8.0
         res = {}
         for what, rel in (("view", v), ("summary", s)):
             full = read_latencies(cur, f"SELECT * FROM {rel}", budget_s=budget, max_reps=50)
@@ -818,7 +828,7 @@ def scenario_memory(extra):
     for r in rows:
         if r[6] == "run":
             summary("4 memory", f"shared memory per group key: {r[0]}",
-                    f"{r[5]:,.0f} bytes ({r[2]:,} groups in {r[3]} windows)", "", "")
+                    f"{r[5]:,.0f} bytes ({r[2]:,} groups in {r[3]} window{'' if r[3] == 1 else 's'})", "", "")
         elif r[6] == "baseline":
             summary("4 memory", f"for comparison: {r[0]}, bytes per row", f"{r[5]:,.0f} bytes", "", "")
         else:
@@ -871,7 +881,7 @@ NEXMARK_QUERIES = [
 
 
 def scenario_nexmark():
-    rates = [5000, 20000] if A.quick else [10000, 25000, 50000, 100000, 200000]
+    rates = [5000, 20000] if A.quick else [10000, 25000, 50000, 100000, 200000, 400000]
     secs = 5 if A.quick else 15
     db = "bench_nexmark"
     conn = fresh_db(db)
@@ -959,15 +969,17 @@ def scenario_nexmark():
         achieved = total / elapsed
         half = len(lags) // 2
         lag1, lag2 = max(lags[:half] or [0]), max(lags[half:] or [0])
-        sustained = achieved >= 0.95 * rate and catch <= 1.0
+        # sustained: the producers reached the rate and the worker kept up;
+        # producer-bound: the worker kept up with what the producers managed
+        verdict = ("no: lag grew" if catch > 1.0 else "yes" if achieved >= 0.95 * rate else "producer-bound")
         rows.append([rate, per_commit, secs, total, achieved, max(lags or [0]), lag1, lag2, catch,
-                     cpu / elapsed, "yes" if sustained else "no"])
+                     cpu / elapsed, verdict])
         log(f"nexmark {rate} bids/s: achieved {achieved:.0f}, max lag {max(lags or [0]) / 1e6:.1f} MB, "
             f"catch-up {catch:.2f} s, worker CPU {cpu / elapsed:.2f} of a core, sustained {rows[-1][-1]}")
     # let the last windows close: the watermark moves with events, so send a few after the window length
     time.sleep(1)
     prod = connect(db)
-    for _ in range(12):
+    for _ in range(11):
         q(prod, NEXMARK_INSERT, (10,))
         time.sleep(1)
     wait_caught_up(prod)
@@ -992,11 +1004,12 @@ def scenario_nexmark():
                       lat[-1] if lat else "", checks.get(name, "")])
     write_csv("nexmark_windows.csv", ["query", "window", "status", "windows_closed", "median_ms", "p99_ms",
                                       "max_ms", "mismatched_rows"], wrows)
-    best = max([r[4] for r in rows if r[10] == "yes"] or [0])
-    summary("5 Nexmark", "bids/s sustained with lag bounded (q2 + every view that runs; producer achieved >= 95% "
-            "of the target rate and the worker caught up within 1 s of it stopping)",
-            f"{best:,.0f} (targets tried: {', '.join(f'{r[0]:,}' for r in rows)}; sustained: "
-            f"{', '.join(r[10] for r in rows)})", "", "")
+    ok = [r for r in rows if r[10] != "no: lag grew"]
+    best = max(ok, key=lambda r: r[4]) if ok else None
+    summary("5 Nexmark", "bids/s with the lag bounded (q2 and every view that runs, at once; the worker caught up "
+            "within 1 s of the producer stopping)",
+            (f"{best[4]:,.0f} bids/s, worker {best[9]:.2f} of a core, greatest lag {best[5] / 1e6:.1f} MB of WAL"
+             if best else "none") + f" (targets: {'; '.join(f'{r[0]:,} {r[10]}' for r in rows)})", "", "")
     summary("5 Nexmark", "q2 filtered subscription (auction % 123 = 0): entries queued = matching bids",
             f"{'yes' if q2_pos == q2_expect else 'NO'} ({q2_pos:,} of {q2_expect:,})", "exact",
             "met" if q2_pos == q2_expect else "NOT met")
@@ -1117,7 +1130,8 @@ def report_profiles():
 def write_summary(env, wall):
     lines = [f"streamext benchmark suite, {'--quick' if A.quick else 'full'} run, {env}; wall time {wall:.0f} s", "",
              "| scenario | figure | result | target | verdict |", "| --- | --- | --- | --- | --- |"]
-    for r in SUMMARY:
+    order = ["1 ingest", "2 freshness", "3 reads", "4 memory", "5 Nexmark", "profile"]
+    for r in sorted(SUMMARY, key=lambda r: order.index(r[0])):
         lines.append("| " + " | ".join(str(x).replace("|", "/") for x in r) + " |")
     if NOTES:
         lines.append("")
