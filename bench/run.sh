@@ -11,7 +11,8 @@
 #              (bench/results/perf_worker.txt)
 #   --publish  copies the charts and summary to docs/bench/ and puts the
 #              summary table into README.md's Performance section
-#   --only     e.g. --only ingest,freshness (default: every scenario)
+#   --only     e.g. --only ingest,pgbench (ingest, pgbench, freshness, reads,
+#              memory, nexmark; default: all)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/common.sh
@@ -54,7 +55,7 @@ if [ "$publish" = 1 ]; then
   for f in ingest pgbench freshness reads memory worker_rss nexmark nexmark_windows; do
     [ -f "bench/results/$f.csv" ] && cp "bench/results/$f.csv" docs/bench/
   done
-  [ -f bench/results/perf_worker.txt ] && cp bench/results/perf_worker.txt docs/bench/
+  cp bench/results/perf_*.txt docs/bench/ 2>/dev/null || true
   # the table between the markers in README.md becomes this run's summary
   /usr/bin/python3 - <<'PY'
 import re

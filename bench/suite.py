@@ -229,10 +229,15 @@ def perf_stop(h, what, worker):
     mine = lambda rep, k: [l for l in top(rep, 100000) if f" {worker}:" in l][:k]
     syms = mine(perf_report(data, "--sort", "pid,dso,symbol"), 40)
     dsos = mine(perf_report(data, "--sort", "pid,dso"), 10)
+    whole = top(perf_report(data, "--sort", "comm,dso,symbol"), 40)
+    ours = [l for l in top(perf_report(data, "--sort", "pid,dso,symbol"), 100000)
+            if "streamext.so" in l and f" {worker}:" not in l][:15]
     with open(os.path.join(RESULTS, f"perf_{name}.txt"), "w") as f:
         f.write(f"perf record -g during {what}; worker pid {worker}\n\nsamples per process:\n")
         f.write("\n".join(pids) + "\n\nthe worker's samples per shared object:\n" + "\n".join(dsos)
-                + "\n\nthe worker's hottest symbols:\n" + "\n".join(syms) + "\n")
+                + "\n\nthe worker's hottest symbols:\n" + "\n".join(syms)
+                + "\n\nall processes' hottest symbols:\n" + "\n".join(whole)
+                + "\n\nstreamext.so in other processes (the producers' backends):\n" + "\n".join(ours) + "\n")
     os.unlink(data)
     PROFILES.append((what, wshare, dsos[:5], syms[:12]))
 
@@ -471,12 +476,16 @@ def scenario_ingest():
     chunks = ingest_chunks(n, 10_000)
     # a warm-up load, not reported: WAL segments are created once, then recycled
     ingest_variant("plain", 0, chunks, n)
-    # every round runs each variant once, so that the machine's noise falls on
-    # all of them alike; the trigger, some 50 times slower, runs once
+    # every round runs each variant once, in an order of its own, so that the
+    # machine's noise falls on all of them alike; the trigger, some 50 times
+    # slower, runs once
     order = [("plain", 0), ("stream", 0), ("stream", 1), ("stream", 3), ("stream", 10), ("matview", 0)]
     rows = []
+    shuffle = random.Random(5)
     for rnd in range(1, rounds + 1):
-        for kind, nv in order + ([("trigger", 0)] if rnd == 1 else []):
+        this = order[:]
+        shuffle.shuffle(this)
+        for kind, nv in this + ([("trigger", 0)] if rnd == 1 else []):
             label = f"stream, {nv} views" if kind == "stream" else LABELS[kind]
             total, copy_s, bad, cpu = ingest_variant(kind, nv, chunks, n)
             log(f"ingest round {rnd}: {label}: {total:.2f} s until queryable ({n / total:.0f} events/s), "
@@ -530,6 +539,8 @@ def scenario_ingest():
 
     one_transaction(chunks, n)
 
+
+def scenario_pgbench():
     secs = 3 if A.quick else 10
     prounds = 2 if A.quick else 3
     log(f"ingest: pgbench, 4 clients, {secs} s per run, {prounds} rounds of plain then stream")
@@ -1151,7 +1162,7 @@ def main():
     ap.add_argument("--profile", action="store_true", help="perf record the worker during the 3-view ingest")
     ap.add_argument("--events", type=int, default=0, help="events for the ingest scenario")
     ap.add_argument("--results", default="bench/results")
-    ap.add_argument("--only", default="ingest,freshness,reads,memory,nexmark")
+    ap.add_argument("--only", default="ingest,pgbench,freshness,reads,memory,nexmark")
     ap.add_argument("--env", default="")
     A = ap.parse_args()
     RESULTS = os.path.abspath(A.results)
@@ -1161,6 +1172,8 @@ def main():
     extra = []
     if "ingest" in only:
         scenario_ingest()
+    if "pgbench" in only:
+        scenario_pgbench()
     if "freshness" in only:
         scenario_freshness()
     if "reads" in only:
