@@ -603,7 +603,7 @@ def delays(committed, seen):
 
 
 def scenario_freshness():
-    rates = [1000, 5000] if A.quick else [1000, 10000, 50000]
+    rates = [1000, 10000] if A.quick else [1000, 10000, 50000]
     secs = 3 if A.quick else 10
     db = "bench_fresh"
     conn = fresh_db(db)
