@@ -50,3 +50,18 @@ stop_cluster() {
   local dir=$1
   runuser -u postgres -- "$PGBIN/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null 2>&1 || true
 }
+
+# install_private ROOT builds the extension and installs it into a private
+# copy of PostgreSQL 15 under ROOT (the server finds its files relative to
+# its binary), then points PGBIN there: another worktree's `make install`
+# cannot swap the extension under a long benchmark
+install_private() {
+  local root=$1
+  make -s PG_CONFIG=/usr/bin/pg_config >/dev/null
+  rm -rf "$root"
+  mkdir -p "$root/usr/lib/postgresql" "$root/usr/share/postgresql"
+  cp -a /usr/lib/postgresql/15 "$root/usr/lib/postgresql/"
+  cp -a /usr/share/postgresql/15 "$root/usr/share/postgresql/"
+  make -s PG_CONFIG=/usr/bin/pg_config install DESTDIR="$root" >/dev/null
+  PGBIN=$root/usr/lib/postgresql/15/bin
+}
