@@ -18,6 +18,7 @@
 #include "replication/origin.h"
 #include "tcop/utility.h"
 #include "utils/builtins.h"
+#include "utils/timestamp.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 
@@ -204,6 +205,7 @@ move_worker_out_of_the_way(const char *dbname)
 	if (slot == NULL)
 		return;
 
+	slot->stop_requested_at = GetCurrentTimestamp();
 	slot->stop_requested = true;
 	while (slot->worker_pid != 0 && waited_ms < 10000)
 	{

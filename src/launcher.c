@@ -179,7 +179,8 @@ launcher_round(void)
 				continue;		/* a worker is still leaving */
 			if (slot->stop_requested)
 			{
-				if (!TimestampDifferenceExceeds(db->last_start, now, DROP_DATABASE_GRACE_MS))
+				/* from the request: a worker that ran long must not come back at once */
+				if (!TimestampDifferenceExceeds(slot->stop_requested_at, now, DROP_DATABASE_GRACE_MS))
 					continue;
 				slot->stop_requested = false;	/* DROP DATABASE failed */
 			}

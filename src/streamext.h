@@ -55,6 +55,7 @@ typedef struct StreamextDbSlot
 	bool		absent;			/* worker found no extension here */
 	bool		wanted;			/* a backend asked for a worker */
 	bool		stop_requested; /* DROP DATABASE asks the worker to leave */
+	TimestampTz stop_requested_at;
 	bool		recheck_extension;	/* DROP EXTENSION may have removed it */
 	dsa_handle	area;			/* open-window states, DSA_HANDLE_INVALID if none */
 	uint64		area_generation;

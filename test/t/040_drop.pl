@@ -76,4 +76,27 @@ is($node->safe_psql('postgres', 'SELECT count(*) FROM pg_replication_origin'), '
 $node->safe_psql('postgres', 'DELETE FROM s2');
 pass('the former stream accepts DELETE');
 
+# A DROP DATABASE that fails (another session is connected) after moving
+# the worker out of the way: the launcher starts the worker again only after
+# its grace period (10 s) from the request.  It used to count from the
+# worker's start, so a worker that had run long came back at once and took
+# its slot back, racing the drop.
+$node->safe_psql('postgres', 'CREATE DATABASE d2');
+$node->safe_psql('d2', 'CREATE EXTENSION streamext');
+wait_caught_up($node, 'd2');
+sleep(1) while $node->safe_psql('postgres',
+	"SELECT now() - backend_start < interval '11 seconds' FROM pg_stat_activity
+      WHERE backend_type = 'streamext worker' AND datname = 'd2'") eq 't';
+my $visitor = $node->background_psql('d2');
+$visitor->query_safe('SELECT 1');
+my ($ret, $out, $err) = $node->psql('postgres', 'DROP DATABASE d2');
+like($err, qr/being accessed by other users/, 'DROP DATABASE failed on the other session');
+is($node->safe_psql('postgres',
+	"SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'streamext worker' AND datname = 'd2'"),
+	'0', 'the worker stays away within the grace period, though it had run long');
+$visitor->quit;
+$node->safe_psql('postgres', 'DROP DATABASE d2');
+is($node->safe_psql('postgres', "SELECT count(*) FROM pg_replication_slots"), '0',
+	'then DROP DATABASE works and takes the slot');
+
 done_testing();
