@@ -54,7 +54,7 @@ static void write_dead_letters(ViewPlan *plan);
  */
 void
 state_blob_build(ViewPlan *plan, TimestampTz wstart, TimestampTz wend,
-				 TupleHashEntry entry, ViewGroup *gs, StringInfo buf)
+				 ViewGroup *gs, StringInfo buf)
 {
 	uint32		keylen;
 	int			keypos;
@@ -63,7 +63,7 @@ state_blob_build(ViewPlan *plan, TimestampTz wstart, TimestampTz wend,
 	appendBinaryStringInfo(buf, (char *) &wend, sizeof(TimestampTz));
 	keypos = buf->len;
 	appendBinaryStringInfo(buf, (char *) &keypos, sizeof(uint32));
-	ExecStoreMinimalTuple(entry->firstTuple, plan->keyslot, false);
+	ExecStoreMinimalTuple(gs->key, plan->keyslot, false);
 	group_key_serialize(plan, plan->keyslot, buf);
 	keylen = buf->len - keypos - sizeof(uint32);
 	memcpy(buf->data + keypos, &keylen, sizeof(uint32));
@@ -184,7 +184,7 @@ write_open_window(ViewPlan *plan, WindowGroups *wg, bool all, OpenStateBatch *ba
 				continue;
 			group_bounds(plan, wg, gs, &start, &end);
 			resetStringInfo(&buf);
-			state_blob_build(plan, start, end, entry, gs, &buf);
+			state_blob_build(plan, start, end, gs, &buf);
 			memcpy(&keylen, buf.data + 2 * sizeof(TimestampTz), sizeof(uint32));
 			batch->starts[batch->n] = TimestampTzGetDatum(start);
 			batch->ends[batch->n] = TimestampTzGetDatum(end);
@@ -835,8 +835,7 @@ checkpoint_load_view(ViewPlan *plan)
 		agg_deserialize_states(plan, VARDATA_ANY(state), VARSIZE_ANY_EXHDR(state),
 							   gs->values, wg->cxt);
 		gs->dirty_disk = false;
-		gs->dirty_shmem = true;
-		wg->any_dirty = true;
+		view_group_changed(wg, gs);
 		ResetExprContext(plan->econtext);
 	}
 	SPI_finish();

@@ -70,6 +70,7 @@ static dsa_area *my_area = NULL;
 static dshash_table *my_views = NULL;
 static uint64 my_generation = 0;
 
+static List *window_all_groups(WindowGroups *wg);
 static void retire_gid(ViewPlan *plan, int64 gid, TransactionId xid);
 static void forget_gid(ViewPlan *plan, int64 gid);
 static bool publish_view(StreamextDbSlot *slot, ViewPlan *plan, bool all_groups,
@@ -320,8 +321,7 @@ publish_view(StreamextDbSlot *slot, ViewPlan *plan, bool all_groups,
 		windows = lappend(windows, wg);
 	foreach(lc, windows)
 	{
-		TupleHashIterator it;
-		TupleHashEntry entry;
+		ListCell   *lc2;
 
 		wg = lfirst(lc);
 		if (wg->correction)
@@ -331,58 +331,60 @@ publish_view(StreamextDbSlot *slot, ViewPlan *plan, bool all_groups,
 		ngroups += wg->ngroups;
 		if (!wg->any_dirty && !all_groups)
 			continue;
-		InitTupleHashIterator(wg->groups, &it);
-		while ((entry = ScanTupleHashTable(wg->groups, &it)) != NULL)
+		foreach(lc2, all_groups ? window_all_groups(wg) : wg->changed)
 		{
-			ViewGroup  *gs;
+			ViewGroup  *gs = lfirst(lc2);
+			SharedGroup *sg;
+			dsa_pointer dp;
+			TimestampTz start;
+			TimestampTz end;
 
-			for (gs = entry->additional; gs != NULL; gs = gs->next_session)
+			if (!gs->dirty_shmem && !all_groups)
+				continue;		/* published already, or left the window */
+			group_bounds(plan, wg, gs, &start, &end);
+			resetStringInfo(&buf);
+			state_blob_build(plan, start, end, gs, &buf);
+			if (total_bytes + buf.len + sizeof(SharedGroup) + GROUP_OVERHEAD >
+				(int64) streamext_max_memory_mb * 1024 * 1024 / 100 * SOFT_LIMIT_PERCENT)
+				dp = InvalidDsaPointer;
+			else
+				dp = dsa_allocate_extended(my_area, buf.len, DSA_ALLOC_NO_OOM);
+			if (!DsaPointerIsValid(dp))
 			{
-				SharedGroup *sg;
-				dsa_pointer dp;
-				TimestampTz start;
-				TimestampTz end;
-
-				if (!gs->dirty_shmem && !all_groups)
-					continue;
-				group_bounds(plan, wg, gs, &start, &end);
-				resetStringInfo(&buf);
-				state_blob_build(plan, start, end, entry, gs, &buf);
-				if (total_bytes + buf.len + sizeof(SharedGroup) + GROUP_OVERHEAD >
-					(int64) streamext_max_memory_mb * 1024 * 1024 / 100 * SOFT_LIMIT_PERCENT)
-					dp = InvalidDsaPointer;
-				else
-					dp = dsa_allocate_extended(my_area, buf.len, DSA_ALLOC_NO_OOM);
-				if (!DsaPointerIsValid(dp))
-				{
-					sv->incomplete = true;
-					continue;
-				}
-				memcpy(dsa_get_address(my_area, dp), buf.data, buf.len);
-				unlinked_blob = dp;
-				sg = dshash_find_or_insert(groups, &gs->gid, &found);
-				unlinked_blob = InvalidDsaPointer;
-				if (found && DsaPointerIsValid(sg->blob))
-				{
-					dsa_free(my_area, sg->blob);
-					plan->shm_bytes -= sg->len;
-					total_bytes -= sg->len;
-				}
-				else
-				{
-					plan->shm_bytes += sizeof(SharedGroup) + GROUP_OVERHEAD;
-					total_bytes += sizeof(SharedGroup) + GROUP_OVERHEAD;
-				}
-				plan->shm_bytes += buf.len;
-				total_bytes += buf.len;
-				sg->blob = dp;
-				sg->len = buf.len;
-				sg->retired_by = InvalidTransactionId;
-				sg->born_by = gs->born_xid;
-				dshash_release_lock(groups, sg);
-				gs->dirty_shmem = false;
+				sv->incomplete = true;
+				continue;
 			}
+			memcpy(dsa_get_address(my_area, dp), buf.data, buf.len);
+			unlinked_blob = dp;
+			sg = dshash_find_or_insert(groups, &gs->gid, &found);
+			unlinked_blob = InvalidDsaPointer;
+			if (found && DsaPointerIsValid(sg->blob))
+			{
+				dsa_free(my_area, sg->blob);
+				plan->shm_bytes -= sg->len;
+				total_bytes -= sg->len;
+			}
+			else
+			{
+				plan->shm_bytes += sizeof(SharedGroup) + GROUP_OVERHEAD;
+				total_bytes += sizeof(SharedGroup) + GROUP_OVERHEAD;
+			}
+			plan->shm_bytes += buf.len;
+			total_bytes += buf.len;
+			sg->blob = dp;
+			sg->len = buf.len;
+			sg->retired_by = InvalidTransactionId;
+			sg->born_by = gs->born_xid;
+			dshash_release_lock(groups, sg);
+			gs->dirty_shmem = false;
 		}
+
+		/*
+		 * Groups cut short by the memory limit stay dirty: the next publish
+		 * walks the whole view.
+		 */
+		list_free(wg->changed);
+		wg->changed = NIL;
 		wg->any_dirty = false;
 	}
 	sv->stats.groups = ngroups;
@@ -397,6 +399,28 @@ publish_view(StreamextDbSlot *slot, ViewPlan *plan, bool all_groups,
 
 	MemoryContextSwitchTo(old);
 	return complete;
+}
+
+/*
+ * window_all_groups lists the groups of a window (a session view's: every
+ * open session), in the current memory context.
+ */
+static List *
+window_all_groups(WindowGroups *wg)
+{
+	TupleHashIterator it;
+	TupleHashEntry entry;
+	List	   *result = NIL;
+
+	InitTupleHashIterator(wg->groups, &it);
+	while ((entry = ScanTupleHashTable(wg->groups, &it)) != NULL)
+	{
+		ViewGroup  *gs;
+
+		for (gs = entry->additional; gs != NULL; gs = gs->next_session)
+			result = lappend(result, gs);
+	}
+	return result;
 }
 
 /*

@@ -185,6 +185,7 @@ typedef struct ViewGroup
 	TimestampTz session_start;	/* session windows: first event time ... */
 	TimestampTz session_last;	/* ... and last one */
 	struct ViewGroup *next_session; /* the group's other open sessions */
+	MinimalTuple key;			/* its key, as its window's table keeps it */
 	AggValue	values[FLEXIBLE_ARRAY_MEMBER];
 } ViewGroup;
 
@@ -196,6 +197,7 @@ typedef struct WindowGroups
 	TupleHashTable groups;
 	int64		ngroups;
 	bool		any_dirty;
+	List	   *changed;		/* groups changed since published, in cxt */
 	bool		correction;		/* late events for windows already closed */
 	XLogRecPtr	changed_lsn;	/* greatest changed_lsn of its groups */
 } WindowGroups;
@@ -320,6 +322,7 @@ extern WindowGroups *view_plan_window(ViewPlan *plan, TimestampTz wstart, bool c
 extern WindowGroups *view_plan_correction(ViewPlan *plan, TimestampTz start);
 extern void window_groups_init(ViewPlan *plan, WindowGroups *wg, bool correction);
 extern ViewGroup *advance_group(ViewPlan *plan, WindowGroups *wg, ViewGroup *gs);
+extern void view_group_changed(WindowGroups *wg, ViewGroup *gs);
 extern TupleTableSlot *view_plan_event_slot(ViewPlan *plan);
 extern void view_plan_drop_window(ViewPlan *plan, WindowGroups *wg);
 extern bool view_plan_output(ViewPlan *plan, TimestampTz wstart, TimestampTz wend,
@@ -500,7 +503,7 @@ extern void checkpoint_clear_view(int32 view_id, Oid closed_relid);
 extern void dead_letters_write(const char *owner_column, int32 id, List *letters,
 							   List *replayed);
 extern void state_blob_build(ViewPlan *plan, TimestampTz wstart, TimestampTz wend,
-							 TupleHashEntry entry, ViewGroup *gs, StringInfo buf);
+							 ViewGroup *gs, StringInfo buf);
 /* a serialised group, as state_blob_build writes it */
 typedef struct BlobParts
 {

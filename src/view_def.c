@@ -619,6 +619,7 @@ window_groups_init(ViewPlan *plan, WindowGroups *wg, bool correction)
 									ALLOCSET_DEFAULT_SIZES);
 	wg->ngroups = 0;
 	wg->any_dirty = false;
+	wg->changed = NIL;
 	wg->changed_lsn = InvalidXLogRecPtr;
 	wg->correction = correction;
 
@@ -665,6 +666,7 @@ view_plan_group(ViewPlan *plan, WindowGroups *wg, TupleTableSlot *keyslot,
 	gs = MemoryContextAllocZero(wg->cxt,
 								offsetof(ViewGroup, values) + sizeof(AggValue) * Max(plan->naggs, 1));
 	gs->gid = plan->next_gid++;
+	gs->key = entry->firstTuple;
 	for (i = 0; i < plan->naggs; i++)
 		agg_init_value(plan, &plan->aggs[i], &gs->values[i], wg->cxt);
 	entry->additional = gs;
@@ -812,12 +814,30 @@ advance_group(ViewPlan *plan, WindowGroups *wg, ViewGroup *gs)
 	for (i = 0; i < plan->naggs; i++)
 		if (!plan->agg_skip[i])
 			agg_advance(plan, &plan->aggs[i], &gs->values[i], wg->cxt);
-	gs->dirty_shmem = true;
+	view_group_changed(wg, gs);
 	gs->dirty_disk = true;
 	gs->changed_lsn = plan->txn_end;
-	wg->any_dirty = true;
 	wg->changed_lsn = Max(wg->changed_lsn, plan->txn_end);
 	return gs;
+}
+
+/*
+ * view_group_changed notes a group to publish: publishing walks the groups
+ * changed, not the window's.  The list lives in the window's memory, not in
+ * the per-event memory this runs in.
+ */
+void
+view_group_changed(WindowGroups *wg, ViewGroup *gs)
+{
+	if (!gs->dirty_shmem)
+	{
+		MemoryContext old = MemoryContextSwitchTo(wg->cxt);
+
+		wg->changed = lappend(wg->changed, gs);
+		MemoryContextSwitchTo(old);
+		gs->dirty_shmem = true;
+	}
+	wg->any_dirty = true;
 }
 
 /*

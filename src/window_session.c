@@ -69,6 +69,7 @@ session_new(ViewPlan *plan, WindowGroups *wg, TimestampTz start, TimestampTz las
 	gs = MemoryContextAllocZero(wg->cxt,
 								offsetof(ViewGroup, values) + sizeof(AggValue) * Max(plan->naggs, 1));
 	gs->gid = plan->next_gid++;
+	gs->key = entry->firstTuple;
 	for (i = 0; i < plan->naggs; i++)
 		agg_init_value(plan, &plan->aggs[i], &gs->values[i], wg->cxt);
 	gs->session_start = start;
@@ -104,8 +105,19 @@ session_absorb(ViewPlan *plan, WindowGroups *wg, ViewGroup *into, AggValue *valu
 	into->session_start = Min(into->session_start, start);
 	into->session_last = Max(into->session_last, last);
 	into->dirty_disk = true;
-	into->dirty_shmem = true;
-	wg->any_dirty = true;
+	view_group_changed(wg, into);
+}
+
+/*
+ * session_unlinked: a session that left its group's chain (closed, or merged
+ * into another) must not be published from the window's changed list.
+ */
+static void
+session_unlinked(ViewPlan *plan, WindowGroups *wg, ViewGroup *gs)
+{
+	gs->dirty_shmem = false;
+	wg->ngroups--;
+	plan->sessions_freed++;
 }
 
 /*
@@ -183,8 +195,7 @@ session_apply_event(ViewPlan *plan, TimestampTz t)
 				note_stale(plan, gs->session_start, NULL);
 				note_dropped(plan, gs->gid);
 				*link = gs->next_session;
-				wg->ngroups--;
-				plan->sessions_freed++;
+				session_unlinked(plan, wg, gs);
 				continue;
 			}
 		}
@@ -291,8 +302,7 @@ resolve_late(StreamextDbSlot *slot, ViewPlan *plan, ClosedWriter *cw,
 				session_absorb(plan, wg, into, gs->values, gs->session_start,
 							   gs->session_last);
 				*link = gs->next_session;
-				wg->ngroups--;
-				plan->sessions_freed++;
+				session_unlinked(plan, wg, gs);
 			}
 		}
 	}
@@ -349,8 +359,7 @@ close_sessions(StreamextDbSlot *slot, ViewPlan *plan, ClosedWriter *cw,
 			*link = gs->next_session;
 			write_closed_row(plan, cw, gs->session_start, gs->session_last + gap,
 							 entry->firstTuple, gs->values, false, false);
-			wg->ngroups--;
-			plan->sessions_freed++;
+			session_unlinked(plan, wg, gs);
 		}
 	}
 }
@@ -380,16 +389,20 @@ compact_sessions(ViewPlan *plan)
 		{
 			ViewGroup  *copy;
 			ViewGroup  *next;
+			MinimalTuple key;
 
 			ExecStoreMinimalTuple(entry->firstTuple, plan->keyslot, false);
 			copy = session_new(plan, &fresh, gs->session_start, gs->session_last);
 			next = copy->next_session;
+			key = copy->key;
 			memcpy(copy, gs, offsetof(ViewGroup, values));
 			copy->next_session = next;
+			copy->key = key;
+			copy->dirty_shmem = false;
 			session_absorb(plan, &fresh, copy, gs->values, gs->session_start,
 						   gs->session_last);
 			copy->dirty_disk = gs->dirty_disk;
-			copy->dirty_shmem = gs->dirty_shmem;
+			copy->dirty_shmem = gs->dirty_shmem;	/* stays listed, skipped if clean */
 		}
 	}
 	elog(DEBUG1, "streamext: view \"%s\" compacted %lld open sessions after %lld left",
@@ -399,6 +412,7 @@ compact_sessions(ViewPlan *plan)
 	wg->cxt = fresh.cxt;
 	wg->groups = fresh.groups;
 	wg->ngroups = fresh.ngroups;
+	wg->changed = fresh.changed;
 	plan->sessions_freed = 0;
 }
 
