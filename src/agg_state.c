@@ -354,6 +354,34 @@ agg_combine(ViewPlan *plan, AggRunner *agg, AggValue *v,
 }
 
 /*
+ * agg_init_values sets every aggregate's state of a group to its initial
+ * value.
+ */
+void
+agg_init_values(ViewPlan *plan, AggValue *values, MemoryContext cxt)
+{
+	int			i;
+
+	for (i = 0; i < plan->naggs; i++)
+		agg_init_value(plan, &plan->aggs[i], &values[i], cxt);
+}
+
+/*
+ * agg_combine_values merges every state of from into into: a group's
+ * states from another pane, session or partial result.
+ */
+void
+agg_combine_values(ViewPlan *plan, AggValue *into, const AggValue *from,
+				   MemoryContext cxt)
+{
+	int			i;
+
+	for (i = 0; i < plan->naggs; i++)
+		agg_combine(plan, &plan->aggs[i], &into[i], from[i].value,
+					from[i].isnull || from[i].noValue, cxt);
+}
+
+/*
  * agg_finalize computes the aggregate's result from a state.  The final
  * function may scribble on the state, so callers finalise only states they
  * are about to discard or copies.

@@ -291,9 +291,7 @@ write_closed_row(ViewPlan *plan, ClosedWriter *cw, TimestampTz start, TimestampT
 
 			agg_deserialize_states(plan, VARDATA_ANY(prior_state), VARSIZE_ANY_EXHDR(prior_state),
 								   prior, cw->cxt);
-			for (i = 0; i < plan->naggs; i++)
-				agg_combine(plan, &plan->aggs[i], &values[i],
-							prior[i].value, prior[i].isnull || prior[i].noValue, cw->cxt);
+			agg_combine_values(plan, values, prior, cw->cxt);
 		}
 	}
 
@@ -824,7 +822,7 @@ checkpoint_load_view(ViewPlan *plan)
 			TimestampTz wend = DatumGetTimestampTz(SPI_getbinval(tup, desc, 4, &isnull));
 
 			wg = view_plan_window(plan, WINDOW_UNBOUNDED_START, true);
-			gs = session_restore(plan, wg, wstart, wend - plan->window.size_usec);
+			gs = session_new(plan, wg, NULL, wstart, wend - plan->window.size_usec);
 		}
 		else
 		{

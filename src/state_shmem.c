@@ -324,8 +324,6 @@ publish_view(StreamextDbSlot *slot, ViewPlan *plan, bool all_groups,
 		ListCell   *lc2;
 
 		wg = lfirst(lc);
-		if (wg->correction)
-			continue;			/* published when the checkpoint corrects the table */
 		/* a session view keeps its sessions in one window: count them */
 		nwindows += (plan->window.kind == WINDOW_SESSION) ? wg->ngroups : 1;
 		ngroups += wg->ngroups;

@@ -318,6 +318,7 @@ extern void view_plan_apply_event(ViewPlan *plan, TupleTableSlot *event,
 								  TimestampTz commit_time);
 extern ViewGroup *view_plan_group(ViewPlan *plan, WindowGroups *wg,
 								   TupleTableSlot *keyslot, bool *isnew);
+extern ViewGroup *view_group_new(ViewPlan *plan, WindowGroups *wg, TupleHashEntry entry);
 extern WindowGroups *view_plan_window(ViewPlan *plan, TimestampTz wstart, bool create);
 extern WindowGroups *view_plan_correction(ViewPlan *plan, TimestampTz start);
 extern void window_groups_init(ViewPlan *plan, WindowGroups *wg, bool correction);
@@ -340,6 +341,9 @@ extern void agg_advance(ViewPlan *plan, AggRunner *agg, AggValue *v,
 						MemoryContext cxt);
 extern void agg_combine(ViewPlan *plan, AggRunner *agg, AggValue *v,
 						Datum other, bool otherisnull, MemoryContext cxt);
+extern void agg_init_values(ViewPlan *plan, AggValue *values, MemoryContext cxt);
+extern void agg_combine_values(ViewPlan *plan, AggValue *into, const AggValue *from,
+							   MemoryContext cxt);
 extern Datum agg_finalize(ViewPlan *plan, AggRunner *agg, AggValue *v,
 						  bool *isnull, MemoryContext cxt);
 extern void agg_serialize_states(ViewPlan *plan, AggValue *values,
@@ -541,8 +545,8 @@ extern bool window_panes_emit(ViewPlan *plan, Tuplestorestate *store, TupleDesc 
 
 /* window_session.c */
 extern void session_apply_event(ViewPlan *plan, TimestampTz t);
-extern ViewGroup *session_restore(ViewPlan *plan, WindowGroups *wg,
-								  TimestampTz start, TimestampTz last);
+extern ViewGroup *session_new(ViewPlan *plan, WindowGroups *wg, TupleHashEntry entry,
+							  TimestampTz start, TimestampTz last);
 extern void session_checkpoint(StreamextDbSlot *slot, ViewPlan *plan,
 							   ClosedWriter *cw, TimestampTz watermark);
 

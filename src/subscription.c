@@ -451,7 +451,7 @@ collect_changes(SubscriptionPlan *sub, XLogRecPtr upto)
 		TupleHashIterator it;
 		TupleHashEntry entry;
 
-		if (wg->correction || wg->changed_lsn <= sub->delivered_lsn)
+		if (wg->changed_lsn <= sub->delivered_lsn)
 			continue;
 		InitTupleHashIterator(wg->groups, &it);
 		while ((entry = ScanTupleHashTable(wg->groups, &it)) != NULL)

@@ -656,20 +656,27 @@ view_plan_group(ViewPlan *plan, WindowGroups *wg, TupleTableSlot *keyslot,
 				bool *isnew)
 {
 	TupleHashEntry entry;
-	ViewGroup *gs;
-	int			i;
 
 	entry = LookupTupleHashEntry(wg->groups, keyslot, isnew, NULL);
-	if (!*isnew)
-		return (ViewGroup *) entry->additional;
+	if (*isnew)
+		entry->additional = view_group_new(plan, wg, entry);
+	return (ViewGroup *) entry->additional;
+}
+
+/*
+ * view_group_new makes a group with initial states for the key of a hash
+ * entry of wg; the caller links it to the entry.
+ */
+ViewGroup *
+view_group_new(ViewPlan *plan, WindowGroups *wg, TupleHashEntry entry)
+{
+	ViewGroup  *gs;
 
 	gs = MemoryContextAllocZero(wg->cxt,
 								offsetof(ViewGroup, values) + sizeof(AggValue) * Max(plan->naggs, 1));
 	gs->gid = plan->next_gid++;
 	gs->key = entry->firstTuple;
-	for (i = 0; i < plan->naggs; i++)
-		agg_init_value(plan, &plan->aggs[i], &gs->values[i], wg->cxt);
-	entry->additional = gs;
+	agg_init_values(plan, gs->values, wg->cxt);
 	wg->ngroups++;
 	return gs;
 }

@@ -313,10 +313,8 @@ emit_initial_row(ViewPlan *plan, Tuplestorestate *store, TupleDesc desc,
 	AggValue   *values = palloc0(sizeof(AggValue) * Max(plan->naggs, 1));
 	Datum	   *out = palloc(sizeof(Datum) * desc->natts);
 	bool	   *outnulls = palloc(sizeof(bool) * desc->natts);
-	int			i;
 
-	for (i = 0; i < plan->naggs; i++)
-		agg_init_value(plan, &plan->aggs[i], &values[i], rowcxt);
+	agg_init_values(plan, values, rowcxt);
 	if (view_plan_output(plan, WINDOW_UNBOUNDED_START, DT_NOEND, NULL, NULL, values, out, outnulls))
 		tuplestore_putvalues(store, desc, out, outnulls);
 	MemoryContextSwitchTo(old);

@@ -52,13 +52,10 @@ window_combine_panes(ViewPlan *plan, TimestampTz start, TimestampTz end)
 			ViewGroup  *from = entry->additional;
 			ViewGroup  *into;
 			bool		isnew;
-			int			i;
 
 			ExecStoreMinimalTuple(entry->firstTuple, plan->keyslot, false);
 			into = view_plan_group(plan, result, plan->keyslot, &isnew);
-			for (i = 0; i < plan->naggs; i++)
-				agg_combine(plan, &plan->aggs[i], &into->values[i], from->values[i].value,
-							from->values[i].isnull || from->values[i].noValue, result->cxt);
+			agg_combine_values(plan, into->values, from->values, result->cxt);
 		}
 	}
 	return result;
@@ -115,22 +112,9 @@ static AggValue *
 fresh_values(ViewPlan *plan, MemoryContext cxt)
 {
 	AggValue   *v = MemoryContextAllocZero(cxt, sizeof(AggValue) * Max(plan->naggs, 1));
-	int			i;
 
-	for (i = 0; i < plan->naggs; i++)
-		agg_init_value(plan, &plan->aggs[i], &v[i], cxt);
+	agg_init_values(plan, v, cxt);
 	return v;
-}
-
-/* combine_values combines the states from into into */
-static void
-combine_values(ViewPlan *plan, AggValue *into, AggValue *from, MemoryContext cxt)
-{
-	int			i;
-
-	for (i = 0; i < plan->naggs; i++)
-		agg_combine(plan, &plan->aggs[i], &into[i], from[i].value,
-					from[i].isnull || from[i].noValue, cxt);
 }
 
 /* pane_values deserialises a pane's states once */
@@ -188,7 +172,7 @@ emit_hopping(PaneReader *r, PaneRef *panes, int n, TimestampTz closed_upto)
 		/* panes entering the window, and leaving it */
 		while (tail < n && panes[tail].start < w + size)
 		{
-			combine_values(plan, back, pane_values(r, &panes[tail]), r->cxt);
+			agg_combine_values(plan, back, pane_values(r, &panes[tail]), r->cxt);
 			tail++;
 		}
 		while (head < tail && panes[head].start < w)
@@ -203,9 +187,9 @@ emit_hopping(PaneReader *r, PaneRef *panes, int n, TimestampTz closed_upto)
 				for (k = tail - 1; k >= head; k--)
 				{
 					front[k] = fresh_values(plan, r->cxt);
-					combine_values(plan, front[k], pane_values(r, &panes[k]), r->cxt);
+					agg_combine_values(plan, front[k], pane_values(r, &panes[k]), r->cxt);
 					if (k + 1 < tail)
-						combine_values(plan, front[k], front[k + 1], r->cxt);
+						agg_combine_values(plan, front[k], front[k + 1], r->cxt);
 				}
 				back = fresh_values(plan, r->cxt);
 			}
@@ -222,8 +206,8 @@ emit_hopping(PaneReader *r, PaneRef *panes, int n, TimestampTz closed_upto)
 		}
 		result = fresh_values(plan, r->cxt);
 		if (front_top < front_end)
-			combine_values(plan, result, front[front_top], r->cxt);
-		combine_values(plan, result, back, r->cxt);
+			agg_combine_values(plan, result, front[front_top], r->cxt);
+		agg_combine_values(plan, result, back, r->cxt);
 		emit_window(r, w, w + size, result);
 		w += slide;
 	}
@@ -251,12 +235,12 @@ emit_cumulating(PaneReader *r, PaneRef *panes, int n, TimestampTz closed_upto)
 		for (end = panes[i].start + step; end <= period + size; end += step)
 		{
 			while (i < n && panes[i].start < end)
-				combine_values(plan, acc, pane_values(r, &panes[i++]), r->cxt);
+				agg_combine_values(plan, acc, pane_values(r, &panes[i++]), r->cxt);
 			if (end > closed_upto)
 			{
 				AggValue   *copy = fresh_values(plan, r->cxt);
 
-				combine_values(plan, copy, acc, r->cxt);
+				agg_combine_values(plan, copy, acc, r->cxt);
 				emit_window(r, period, end, copy);
 			}
 		}
@@ -341,7 +325,7 @@ window_panes_emit(ViewPlan *plan, Tuplestorestate *store, TupleDesc desc,
 					AggValue   *acc = fresh_values(plan, r.cxt);
 
 					for (k = i; k < j; k++)
-						combine_values(plan, acc, pane_values(&r, &panes[k]), r.cxt);
+						agg_combine_values(plan, acc, pane_values(&r, &panes[k]), r.cxt);
 					emit_window(&r, DT_NOBEGIN, DT_NOEND, acc);
 				}
 				break;

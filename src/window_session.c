@@ -31,8 +31,6 @@
 #define SESSION_COMPACT_MIN 1024
 
 static bool session_joins(ViewPlan *plan, ViewGroup *gs, TimestampTz t);
-static ViewGroup *session_new(ViewPlan *plan, WindowGroups *wg, TimestampTz start,
-							  TimestampTz last);
 static void session_absorb(ViewPlan *plan, WindowGroups *wg, ViewGroup *into,
 						   AggValue *values, TimestampTz start, TimestampTz last);
 static void note_stale(ViewPlan *plan, TimestampTz start, MinimalTuple key);
@@ -53,41 +51,29 @@ session_joins(ViewPlan *plan, ViewGroup *gs, TimestampTz t)
 }
 
 /*
- * session_new chains a new empty session to the group in plan->keyslot.
+ * session_new chains a new empty session to a group: to entry, or when it
+ * is NULL to the group in plan->keyslot (made if new).
  */
-static ViewGroup *
-session_new(ViewPlan *plan, WindowGroups *wg, TimestampTz start, TimestampTz last)
+ViewGroup *
+session_new(ViewPlan *plan, WindowGroups *wg, TupleHashEntry entry,
+			TimestampTz start, TimestampTz last)
 {
-	TupleHashEntry entry;
-	bool		isnew;
 	ViewGroup  *gs;
-	int			i;
 
-	entry = LookupTupleHashEntry(wg->groups, plan->keyslot, &isnew, NULL);
-	if (isnew)
-		entry->additional = NULL;
-	gs = MemoryContextAllocZero(wg->cxt,
-								offsetof(ViewGroup, values) + sizeof(AggValue) * Max(plan->naggs, 1));
-	gs->gid = plan->next_gid++;
-	gs->key = entry->firstTuple;
-	for (i = 0; i < plan->naggs; i++)
-		agg_init_value(plan, &plan->aggs[i], &gs->values[i], wg->cxt);
+	if (entry == NULL)
+	{
+		bool		isnew;
+
+		entry = LookupTupleHashEntry(wg->groups, plan->keyslot, &isnew, NULL);
+		if (isnew)
+			entry->additional = NULL;
+	}
+	gs = view_group_new(plan, wg, entry);
 	gs->session_start = start;
 	gs->session_last = last;
 	gs->next_session = entry->additional;
 	entry->additional = gs;
-	wg->ngroups++;
 	return gs;
-}
-
-/*
- * session_restore recreates a session from open_state, its key in
- * plan->keyslot.
- */
-ViewGroup *
-session_restore(ViewPlan *plan, WindowGroups *wg, TimestampTz start, TimestampTz last)
-{
-	return session_new(plan, wg, start, last);
 }
 
 /*
@@ -97,11 +83,7 @@ static void
 session_absorb(ViewPlan *plan, WindowGroups *wg, ViewGroup *into, AggValue *values,
 			   TimestampTz start, TimestampTz last)
 {
-	int			i;
-
-	for (i = 0; i < plan->naggs; i++)
-		agg_combine(plan, &plan->aggs[i], &into->values[i], values[i].value,
-					values[i].isnull || values[i].noValue, wg->cxt);
+	agg_combine_values(plan, into->values, values, wg->cxt);
 	into->session_start = Min(into->session_start, start);
 	into->session_last = Max(into->session_last, last);
 	into->dirty_disk = true;
@@ -202,7 +184,7 @@ session_apply_event(ViewPlan *plan, TimestampTz t)
 		link = &gs->next_session;
 	}
 	if (into == NULL)
-		into = session_new(plan, wg, t, t);
+		into = session_new(plan, wg, entry, t, t);
 	else
 	{
 		into->session_start = Min(into->session_start, t);
@@ -261,15 +243,12 @@ resolve_late(StreamextDbSlot *slot, ViewPlan *plan, ClosedWriter *cw,
 		TupleDesc	desc = SPI_tuptable->tupdesc;
 		bool		isnull;
 		bytea	   *state = DatumGetByteaPP(SPI_getbinval(tup, desc, 3, &isnull));
-		int			a;
 
 		start = Min(start, DatumGetTimestampTz(SPI_getbinval(tup, desc, 1, &isnull)));
 		last = Max(last, DatumGetTimestampTz(SPI_getbinval(tup, desc, 2, &isnull)) - gap);
 		agg_deserialize_states(plan, VARDATA_ANY(state), VARSIZE_ANY_EXHDR(state),
 							   prior, cw->cxt);
-		for (a = 0; a < plan->naggs; a++)
-			agg_combine(plan, &plan->aggs[a], &lg->values[a], prior[a].value,
-						prior[a].isnull || prior[a].noValue, cw->cxt);
+		agg_combine_values(plan, lg->values, prior, cw->cxt);
 	}
 	MemoryContextSwitchTo(old);
 
@@ -318,7 +297,7 @@ resolve_late(StreamextDbSlot *slot, ViewPlan *plan, ClosedWriter *cw,
 	if (into == NULL)
 	{
 		ExecStoreMinimalTuple(late->firstTuple, plan->keyslot, false);
-		into = session_new(plan, wg, start, last);
+		into = session_new(plan, wg, entry, start, last);
 		into->born_xid = cw->xid;
 	}
 	session_absorb(plan, wg, into, lg->values, start, last);
@@ -388,17 +367,12 @@ compact_sessions(ViewPlan *plan)
 		for (gs = entry->additional; gs != NULL; gs = gs->next_session)
 		{
 			ViewGroup  *copy;
-			ViewGroup  *next;
-			MinimalTuple key;
 
 			ExecStoreMinimalTuple(entry->firstTuple, plan->keyslot, false);
-			copy = session_new(plan, &fresh, gs->session_start, gs->session_last);
-			next = copy->next_session;
-			key = copy->key;
-			memcpy(copy, gs, offsetof(ViewGroup, values));
-			copy->next_session = next;
-			copy->key = key;
-			copy->dirty_shmem = false;
+			copy = session_new(plan, &fresh, NULL, gs->session_start, gs->session_last);
+			copy->gid = gs->gid;
+			copy->born_xid = gs->born_xid;
+			copy->changed_lsn = gs->changed_lsn;
 			session_absorb(plan, &fresh, copy, gs->values, gs->session_start,
 						   gs->session_last);
 			copy->dirty_disk = gs->dirty_disk;
