@@ -43,6 +43,7 @@
 #include "utils/timestamp.h"
 
 #include "streamext.h"
+#include "usercode.h"
 
 PG_FUNCTION_INFO_V1(streamext_set_stream_retention);
 
@@ -73,10 +74,11 @@ static char *ts_literal(TimestampTz t);
 static char *qualified_name(Oid relid);
 static char *partition_name(Oid root, TimestampTz lower, bool is_default);
 static void spi_run(const char *sql, int expected);
-static bool default_has_rows(Oid def, const char *timecol, TimestampTz lo, TimestampTz hi);
+static bool default_has_rows(Oid root, Oid def, const char *timecol, TimestampTz lo,
+							 TimestampTz hi);
 static bool create_partition(Oid root, const char *timecol, TimestampTz lo, TimestampTz hi,
 							 bool may_move);
-static void set_owner_like_root(Oid root, const char *qualpart);
+static void run_as_owner(Oid root, const char *sql, int expected);
 static void maintain_one(void *arg);
 
 /*
@@ -309,9 +311,9 @@ spi_run(const char *sql, int expected)
  * [lo, hi), which keep a partition for that range from being created.
  */
 static bool
-default_has_rows(Oid def, const char *timecol, TimestampTz lo, TimestampTz hi)
+default_has_rows(Oid root, Oid def, const char *timecol, TimestampTz lo, TimestampTz hi)
 {
-	spi_run(psprintf("SELECT 1 FROM %s WHERE %s >= %s AND %s < %s LIMIT 1",
+	run_as_owner(root, psprintf("SELECT 1 FROM %s WHERE %s >= %s AND %s < %s LIMIT 1",
 					 qualified_name(def), quote_identifier(timecol), ts_literal(lo),
 					 quote_identifier(timecol), ts_literal(hi)),
 			SPI_OK_SELECT);
@@ -319,18 +321,20 @@ default_has_rows(Oid def, const char *timecol, TimestampTz lo, TimestampTz hi)
 }
 
 /*
- * set_owner_like_root gives a partition the stream's owner, so that the
- * owner's ALTER TABLE on the stream reaches it.
+ * run_as_owner runs SQL on a stream's tables as the stream's owner, behind
+ * the gate (usercode.c): what it fires (triggers, defaults, CHECK
+ * constraints, index expressions) runs with the owner's rights, restricted,
+ * and the partitions it creates belong to the owner from the moment they
+ * exist.  The worker is a superuser; the stream's owner may not be.
  */
 static void
-set_owner_like_root(Oid root, const char *qualpart)
+run_as_owner(Oid root, const char *sql, int expected)
 {
-	Oid			owner = catalog_relation_owner(root);
+	UserCodeGate gate;
 
-	if (owner != GetUserId())
-		spi_run(psprintf("ALTER TABLE %s OWNER TO %s", qualpart,
-						 quote_identifier(GetUserNameFromId(owner, false))),
-				SPI_OK_UTILITY);
+	usercode_enter(&gate, catalog_relation_owner(root), USERCODE_MAY_WRITE);
+	spi_run(sql, expected);
+	usercode_leave(&gate);
 }
 
 /*
@@ -349,7 +353,7 @@ create_partition(Oid root, const char *timecol, TimestampTz lo, TimestampTz hi,
 	char	   *qualroot = qualified_name(root);
 	char	   *part = partition_name(root, lo, false);
 
-	if (OidIsValid(def) && default_has_rows(def, timecol, lo, hi))
+	if (OidIsValid(def) && default_has_rows(root, def, timecol, lo, hi))
 	{
 		StringInfoData cols;
 		Relation	rel;
@@ -367,12 +371,18 @@ create_partition(Oid root, const char *timecol, TimestampTz lo, TimestampTz hi,
 								 quote_identifier(NameStr(TupleDescAttr(desc, i)->attname)));
 		table_close(rel, AccessShareLock);
 
-		spi_run(psprintf("CREATE TABLE %s (LIKE %s INCLUDING DEFAULTS INCLUDING CONSTRAINTS "
-						 "INCLUDING STORAGE INCLUDING COMPRESSION)", part, qualroot),
-				SPI_OK_UTILITY);
-		/* the append-only guard is for producers; these events are not new */
+		run_as_owner(root, psprintf("CREATE TABLE %s (LIKE %s INCLUDING DEFAULTS INCLUDING CONSTRAINTS "
+									"INCLUDING STORAGE INCLUDING COMPRESSION)", part, qualroot),
+					 SPI_OK_UTILITY);
+
+		/*
+		 * The append-only guard is for producers; these events are not new.
+		 * Only a superuser may set the role, so the worker does, outside the
+		 * owner's gate: the owner's ENABLE ALWAYS triggers still fire, as
+		 * the owner.
+		 */
 		spi_run("SELECT set_config('session_replication_role', 'replica', true)", SPI_OK_SELECT);
-		spi_run(psprintf("WITH moved AS (DELETE FROM %s WHERE %s >= %s AND %s < %s RETURNING %s) "
+		run_as_owner(root, psprintf("WITH moved AS (DELETE FROM %s WHERE %s >= %s AND %s < %s RETURNING %s) "
 						 "INSERT INTO %s (%s) SELECT %s FROM moved",
 						 qualified_name(def), quote_identifier(timecol), ts_literal(lo),
 						 quote_identifier(timecol), ts_literal(hi), cols.data,
@@ -382,9 +392,9 @@ create_partition(Oid root, const char *timecol, TimestampTz lo, TimestampTz hi,
 		stream_ddl_allow_maintenance(true);
 		PG_TRY();
 		{
-			spi_run(psprintf("ALTER TABLE %s ATTACH PARTITION %s FOR VALUES FROM (%s) TO (%s)",
-							 qualroot, part, ts_literal(lo), ts_literal(hi)),
-					SPI_OK_UTILITY);
+			run_as_owner(root, psprintf("ALTER TABLE %s ATTACH PARTITION %s FOR VALUES FROM (%s) TO (%s)",
+										qualroot, part, ts_literal(lo), ts_literal(hi)),
+						 SPI_OK_UTILITY);
 		}
 		PG_FINALLY();
 		{
@@ -393,10 +403,9 @@ create_partition(Oid root, const char *timecol, TimestampTz lo, TimestampTz hi,
 		PG_END_TRY();
 	}
 	else
-		spi_run(psprintf("CREATE TABLE %s PARTITION OF %s FOR VALUES FROM (%s) TO (%s)",
-						 part, qualroot, ts_literal(lo), ts_literal(hi)),
-				SPI_OK_UTILITY);
-	set_owner_like_root(root, part);
+		run_as_owner(root, psprintf("CREATE TABLE %s PARTITION OF %s FOR VALUES FROM (%s) TO (%s)",
+									part, qualroot, ts_literal(lo), ts_literal(hi)),
+					 SPI_OK_UTILITY);
 	return true;
 }
 
@@ -422,9 +431,9 @@ retention_ensure_partitions(Oid root, AttrNumber time_attno, int64 retention_use
 	{
 		char	   *def = partition_name(root, 0, true);
 
-		spi_run(psprintf("CREATE TABLE %s PARTITION OF %s DEFAULT", def, qualified_name(root)),
-				SPI_OK_UTILITY);
-		set_owner_like_root(root, def);
+		run_as_owner(root, psprintf("CREATE TABLE %s PARTITION OF %s DEFAULT", def,
+									qualified_name(root)),
+					 SPI_OK_UTILITY);
 	}
 
 	from = now - retention_usec;
@@ -490,10 +499,10 @@ retention_drop_expired(Oid root, AttrNumber time_attno, int64 retention_usec,
 		if (pr->is_default)
 		{
 			spi_run("SELECT set_config('session_replication_role', 'replica', true)", SPI_OK_SELECT);
-			spi_run(psprintf("DELETE FROM %s WHERE %s < %s", qualified_name(pr->relid),
-							 quote_identifier(get_attname(root, time_attno, false)),
-							 ts_literal(kept_from)),
-					SPI_OK_DELETE);
+			run_as_owner(root, psprintf("DELETE FROM %s WHERE %s < %s", qualified_name(pr->relid),
+										quote_identifier(get_attname(root, time_attno, false)),
+										ts_literal(kept_from)),
+						 SPI_OK_DELETE);
 			spi_run("SELECT set_config('session_replication_role', 'origin', true)", SPI_OK_SELECT);
 			continue;
 		}
@@ -503,7 +512,8 @@ retention_drop_expired(Oid root, AttrNumber time_attno, int64 retention_usec,
 		stream_ddl_allow_maintenance(true);
 		PG_TRY();
 		{
-			spi_run(psprintf("DROP TABLE %s", qualified_name(pr->relid)), SPI_OK_UTILITY);
+			run_as_owner(root, psprintf("DROP TABLE %s", qualified_name(pr->relid)),
+						 SPI_OK_UTILITY);
 		}
 		PG_FINALLY();
 		{
@@ -516,7 +526,7 @@ retention_drop_expired(Oid root, AttrNumber time_attno, int64 retention_usec,
 }
 
 /*
- * maintain_one is the maintenance of one stream, for run_isolated: drop
+ * maintain_one is the maintenance of one stream, for usercode_isolated: drop
  * what expired, then create what is missing.
  */
 static void
@@ -535,6 +545,13 @@ maintain_one(void *arg)
 	/* producers and readers wait for these locks: never for long */
 	spi_run("SELECT set_config('lock_timeout', '" MAINTENANCE_LOCK_TIMEOUT "', true)",
 			SPI_OK_SELECT);
+
+	/*
+	 * A deferred constraint trigger of the owner's would fire at the commit,
+	 * outside the owner's gate: PostgreSQL refuses to queue one inside a
+	 * security-restricted operation, so every constraint is checked at once.
+	 */
+	spi_run("SET CONSTRAINTS ALL IMMEDIATE", SPI_OK_UTILITY);
 	(void) retention_drop_expired(rs->relid, time_attno, rs->retention_usec, now);
 	retention_ensure_partitions(rs->relid, time_attno, rs->retention_usec, now, true);
 	SPI_finish();
@@ -578,14 +595,14 @@ retention_maintain(void)
 	foreach(lc, streams)
 	{
 		RetainedStream *rs = lfirst(lc);
-		ErrorData  *edata = run_isolated(maintain_one, rs);
+		UserCodeFailure failure;
 
-		if (edata != NULL)
+		if (!usercode_isolated(InvalidOid, USERCODE_MAY_WRITE, maintain_one, rs, &failure))
 		{
 			ereport(LOG,
 					(errmsg("streamext could not maintain the partitions of stream %u, tries again: %s",
-							rs->relid, edata->message)));
-			FreeErrorData(edata);
+							rs->relid, failure.error->message)));
+			FreeErrorData(failure.error);
 		}
 	}
 	PopActiveSnapshot();
