@@ -34,6 +34,14 @@ typedef struct SharedView
 	ViewStats	stats;
 } SharedView;
 
+/* a group's bytes, built before publish_view takes the lock */
+typedef struct PublishedBlob
+{
+	ViewGroup  *group;
+	char	   *bytes;
+	Size		len;
+} PublishedBlob;
+
 typedef struct SharedGroup
 {
 	int64		gid;
@@ -99,6 +107,23 @@ state_shmem_reset(StreamextDbSlot *slot)
 
 	set_tranches();
 	LWLockAcquire(&slot->publish_lock, LW_EXCLUSIVE);
+	if (my_area != NULL)
+	{
+		/* the worker starts over from its checkpoint: its own area goes */
+		dshash_table *views = my_views;
+		dsa_area   *own = my_area;
+
+		my_views = NULL;
+		my_area = NULL;
+		if (slot->area == dsa_get_handle(own))
+		{
+			dsa_unpin(own);
+			slot->area = DSA_HANDLE_INVALID;
+		}
+		dshash_detach(views);
+		dsa_detach(own);
+	}
+	total_bytes = 0;
 	if (slot->area != DSA_HANDLE_INVALID)
 	{
 		dsa_area   *prev = dsa_attach(slot->area);
@@ -287,10 +312,62 @@ publish_view(StreamextDbSlot *slot, ViewPlan *plan, bool all_groups,
 	int64		ngroups = 0;
 	int64		nwindows = 0;
 	List	   *windows = NIL;
+	List	   *blobs = NIL;
 	ListCell   *lc;
 	bool		complete;
 
+	/*
+	 * The groups' bytes first, without the lock: serialising calls the
+	 * aggregates' serial functions, user code, which must never run under
+	 * an LWLock (it could not be interrupted, and an error would leave the
+	 * lock to the error path).  Then only copying under the lock.
+	 */
+	LWLockAcquire(&slot->publish_lock, LW_SHARED);
+	sv = dshash_find(my_views, &plan->id, false);
+	if (sv != NULL)
+	{
+		/* a view cut short by the memory limit is published whole again */
+		if (sv->incomplete)
+			all_groups = true;
+		dshash_release_lock(my_views, sv);
+	}
+	LWLockRelease(&slot->publish_lock);
+
 	initStringInfo(&buf);
+	hash_seq_init(&wstatus, plan->windows);
+	while ((wg = hash_seq_search(&wstatus)) != NULL)
+		windows = lappend(windows, wg);
+	foreach(lc, windows)
+	{
+		ListCell   *lc2;
+
+		wg = lfirst(lc);
+		/* a session view keeps its sessions in one window: count them */
+		nwindows += (plan->window.kind == WINDOW_SESSION) ? wg->ngroups : 1;
+		ngroups += wg->ngroups;
+		if (!wg->any_dirty && !all_groups)
+			continue;
+		foreach(lc2, all_groups ? window_all_groups(wg) : wg->changed)
+		{
+			ViewGroup  *gs = lfirst(lc2);
+			PublishedBlob *pb;
+			TimestampTz start;
+			TimestampTz end;
+
+			if (!gs->dirty_shmem && !all_groups)
+				continue;		/* published already, or left the window */
+			group_bounds(plan, wg, gs, &start, &end);
+			resetStringInfo(&buf);
+			state_blob_build(plan, start, end, gs, &buf);
+			pb = palloc(sizeof(PublishedBlob));
+			pb->group = gs;
+			pb->len = buf.len;
+			pb->bytes = palloc(buf.len);
+			memcpy(pb->bytes, buf.data, buf.len);
+			blobs = lappend(blobs, pb);
+		}
+	}
+
 	LWLockAcquire(&slot->publish_lock, LW_EXCLUSIVE);
 	sv = dshash_find_or_insert(my_views, &plan->id, &found);
 	if (!found)
@@ -308,79 +385,60 @@ publish_view(StreamextDbSlot *slot, ViewPlan *plan, bool all_groups,
 	list_free_deep(plan->dropped_gids);
 	plan->dropped_gids = NIL;
 
-	/* a view cut short by the memory limit is published whole again */
-	if (sv->incomplete)
+	/* all_groups is set: every group is published again below */
+	sv->incomplete = false;
+
+	foreach(lc, blobs)
 	{
-		sv->incomplete = false;
-		all_groups = true;
+		PublishedBlob *pb = lfirst(lc);
+		ViewGroup  *gs = pb->group;
+		SharedGroup *sg;
+		dsa_pointer dp;
+
+		if (total_bytes + pb->len + sizeof(SharedGroup) + GROUP_OVERHEAD >
+			(int64) streamext_max_memory_mb * 1024 * 1024 / 100 * SOFT_LIMIT_PERCENT)
+			dp = InvalidDsaPointer;
+		else
+			dp = dsa_allocate_extended(my_area, pb->len, DSA_ALLOC_NO_OOM);
+		if (!DsaPointerIsValid(dp))
+		{
+			sv->incomplete = true;
+			continue;
+		}
+		memcpy(dsa_get_address(my_area, dp), pb->bytes, pb->len);
+		unlinked_blob = dp;
+		sg = dshash_find_or_insert(groups, &gs->gid, &found);
+		unlinked_blob = InvalidDsaPointer;
+		if (found && DsaPointerIsValid(sg->blob))
+		{
+			dsa_free(my_area, sg->blob);
+			plan->shm_bytes -= sg->len;
+			total_bytes -= sg->len;
+		}
+		else
+		{
+			plan->shm_bytes += sizeof(SharedGroup) + GROUP_OVERHEAD;
+			total_bytes += sizeof(SharedGroup) + GROUP_OVERHEAD;
+		}
+		plan->shm_bytes += pb->len;
+		total_bytes += pb->len;
+		sg->blob = dp;
+		sg->len = pb->len;
+		sg->retired_by = InvalidTransactionId;
+		sg->born_by = gs->born_xid;
+		dshash_release_lock(groups, sg);
+		gs->dirty_shmem = false;
 	}
 
-	/* no hash_seq scan stays open across an out-of-memory error */
-	hash_seq_init(&wstatus, plan->windows);
-	while ((wg = hash_seq_search(&wstatus)) != NULL)
-		windows = lappend(windows, wg);
+	/*
+	 * Groups cut short by the memory limit stay dirty: the next publish
+	 * walks the whole view.
+	 */
 	foreach(lc, windows)
 	{
-		ListCell   *lc2;
-
 		wg = lfirst(lc);
-		/* a session view keeps its sessions in one window: count them */
-		nwindows += (plan->window.kind == WINDOW_SESSION) ? wg->ngroups : 1;
-		ngroups += wg->ngroups;
 		if (!wg->any_dirty && !all_groups)
 			continue;
-		foreach(lc2, all_groups ? window_all_groups(wg) : wg->changed)
-		{
-			ViewGroup  *gs = lfirst(lc2);
-			SharedGroup *sg;
-			dsa_pointer dp;
-			TimestampTz start;
-			TimestampTz end;
-
-			if (!gs->dirty_shmem && !all_groups)
-				continue;		/* published already, or left the window */
-			group_bounds(plan, wg, gs, &start, &end);
-			resetStringInfo(&buf);
-			state_blob_build(plan, start, end, gs, &buf);
-			if (total_bytes + buf.len + sizeof(SharedGroup) + GROUP_OVERHEAD >
-				(int64) streamext_max_memory_mb * 1024 * 1024 / 100 * SOFT_LIMIT_PERCENT)
-				dp = InvalidDsaPointer;
-			else
-				dp = dsa_allocate_extended(my_area, buf.len, DSA_ALLOC_NO_OOM);
-			if (!DsaPointerIsValid(dp))
-			{
-				sv->incomplete = true;
-				continue;
-			}
-			memcpy(dsa_get_address(my_area, dp), buf.data, buf.len);
-			unlinked_blob = dp;
-			sg = dshash_find_or_insert(groups, &gs->gid, &found);
-			unlinked_blob = InvalidDsaPointer;
-			if (found && DsaPointerIsValid(sg->blob))
-			{
-				dsa_free(my_area, sg->blob);
-				plan->shm_bytes -= sg->len;
-				total_bytes -= sg->len;
-			}
-			else
-			{
-				plan->shm_bytes += sizeof(SharedGroup) + GROUP_OVERHEAD;
-				total_bytes += sizeof(SharedGroup) + GROUP_OVERHEAD;
-			}
-			plan->shm_bytes += buf.len;
-			total_bytes += buf.len;
-			sg->blob = dp;
-			sg->len = buf.len;
-			sg->retired_by = InvalidTransactionId;
-			sg->born_by = gs->born_xid;
-			dshash_release_lock(groups, sg);
-			gs->dirty_shmem = false;
-		}
-
-		/*
-		 * Groups cut short by the memory limit stay dirty: the next publish
-		 * walks the whole view.
-		 */
 		list_free(wg->changed);
 		wg->changed = NIL;
 		wg->any_dirty = false;
