@@ -19,7 +19,7 @@ OBJS = \
 	src/subscription_def.o \
 	src/subscription.o \
 	src/subscription_read.o \
-	src/subxact.o \
+	src/usercode.o \
 	src/stream_ddl.o \
 	src/replay.o \
 	src/retention.o \
@@ -39,4 +39,4 @@ PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
 # every file shares the structs of these headers
-$(OBJS): src/streamext.h src/decoder.h
+$(OBJS): src/streamext.h src/decoder.h src/usercode.h

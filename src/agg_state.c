@@ -30,12 +30,16 @@
 #include "utils/syscache.h"
 
 #include "streamext.h"
+#include "usercode.h"
 
 #define STATE_VALUE 0
 #define STATE_NULL 1
 #define STATE_NOVALUE 2
 
 static Datum get_init_value(Oid transtype, Datum textInitVal);
+static void check_aggregate_privileges(Oid view_owner, Oid aggfnoid, Oid transfn,
+									   Oid combinefn, Oid serialfn, Oid deserialfn,
+									   Oid finalfn);
 static void init_fcinfo(FmgrInfo *flinfo, Oid fnoid, Expr *expr,
 						FunctionCallInfo *fcinfo, int nargs, Oid collation,
 						ViewPlan *plan);
@@ -88,6 +92,10 @@ agg_runner_init(ViewPlan *plan, AggRunner *agg, Aggref *aggref)
 	deserialfn_oid = aggform->aggdeserialfn;
 	finalfn_oid = aggform->aggfinalfn;
 	finalextra = aggform->aggfinalextra;
+
+	check_aggregate_privileges(plan->owner, aggref->aggfnoid, transfn_oid,
+							   combinefn_oid, serialfn_oid, deserialfn_oid,
+							   finalfn_oid);
 
 	numArguments = get_aggregate_argtypes(aggref, inputTypes);
 	agg->numargs = numArguments;
@@ -168,6 +176,32 @@ agg_runner_init(ViewPlan *plan, AggRunner *agg, Aggref *aggref)
 	}
 	if (aggref->aggfilter)
 		agg->filter = ExecInitQual(list_make1(aggref->aggfilter), NULL);
+}
+
+/*
+ * check_aggregate_privileges checks what ExecInitAgg checks: the view's
+ * owner may execute the aggregate, and the aggregate's owner each of its
+ * support functions.  They run as the view's owner; the check keeps an
+ * aggregate from lending its owner's rights to functions nobody granted.
+ */
+static void
+check_aggregate_privileges(Oid view_owner, Oid aggfnoid, Oid transfn, Oid combinefn,
+						   Oid serialfn, Oid deserialfn, Oid finalfn)
+{
+	Oid			support[] = {transfn, combinefn, serialfn, deserialfn, finalfn};
+	HeapTuple	proctup = SearchSysCache1(PROCOID, ObjectIdGetDatum(aggfnoid));
+	Oid			agg_owner;
+	int			i;
+
+	if (!HeapTupleIsValid(proctup))
+		elog(ERROR, "cache lookup failed for function %u", aggfnoid);
+	agg_owner = ((Form_pg_proc) GETSTRUCT(proctup))->proowner;
+	ReleaseSysCache(proctup);
+
+	usercode_check_execute(view_owner, aggfnoid, "the owner of the continuous view");
+	for (i = 0; i < lengthof(support); i++)
+		if (OidIsValid(support[i]))
+			usercode_check_execute(agg_owner, support[i], "the owner of aggregate");
 }
 
 /*
@@ -292,7 +326,7 @@ call_and_keep(ViewPlan *plan, AggRunner *agg, AggValue *v,
 	fcinfo->args[0].value = v->value;
 	fcinfo->args[0].isnull = v->isnull;
 	fcinfo->isnull = false;
-	newVal = FunctionCallInvoke(fcinfo);
+	newVal = usercode_call(plan->owner, fcinfo);
 	keep_new_state(agg, v, newVal, fcinfo->isnull, cxt);
 }
 
@@ -419,7 +453,7 @@ agg_finalize(ViewPlan *plan, AggRunner *agg, AggValue *v, bool *isnull,
 			}
 	}
 	fcinfo->isnull = false;
-	result = FunctionCallInvoke(fcinfo);
+	result = usercode_call(plan->owner, fcinfo);
 	*isnull = fcinfo->isnull;
 	return result;
 }
@@ -464,7 +498,7 @@ agg_serialize_states(ViewPlan *plan, AggValue *values, StringInfo buf,
 			fcinfo->args[0].value = d;
 			fcinfo->args[0].isnull = false;
 			fcinfo->isnull = false;
-			d = FunctionCallInvoke(fcinfo);
+			d = usercode_call(plan->owner, fcinfo);
 			byval = false;
 			typlen = -1;
 		}
@@ -516,7 +550,7 @@ agg_deserialize_states(ViewPlan *plan, const char *data, Size len,
 			fcinfo->args[1].value = (Datum) 0;
 			fcinfo->args[1].isnull = false;
 			fcinfo->isnull = false;
-			d = FunctionCallInvoke(fcinfo);
+			d = usercode_call(plan->owner, fcinfo);
 		}
 		v->value = d;
 	}

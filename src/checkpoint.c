@@ -22,6 +22,8 @@
 #include "replication/origin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/json.h"
+#include "utils/lsyscache.h"
 #include "utils/pg_lsn.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
@@ -46,6 +48,9 @@ static void write_open_window(ViewPlan *plan, WindowGroups *wg, bool all,
 static void write_progress(ViewPlan *plan);
 static bool lock_view_row(ViewPlan *plan);
 static void write_dead_letters(ViewPlan *plan);
+static void write_row_isolated(void *arg);
+static void set_aside_group(ViewPlan *plan, TimestampTz start, TimestampTz end,
+							MinimalTuple key, ErrorData *error, bool combine);
 
 /*
  * state_blob_build serialises one group: window start and end, key length,
@@ -239,6 +244,19 @@ closed_writer_init(ViewPlan *plan, ClosedWriter *cw)
 									ALLOCSET_DEFAULT_SIZES);
 }
 
+/* a closed row to write, for write_row_isolated */
+typedef struct ClosedRow
+{
+	ViewPlan   *plan;
+	ClosedWriter *cw;
+	TimestampTz start;
+	TimestampTz end;
+	MinimalTuple key;
+	AggValue   *values;
+	bool		combine;
+	bool		as_correction;
+} ClosedRow;
+
 /*
  * write_closed_row writes the row of one group of a window the watermark
  * has passed.  With combine, late events are being added to a window closed
@@ -246,11 +264,40 @@ closed_writer_init(ViewPlan *plan, ClosedWriter *cw)
  * first: a pane's corrections go to every window holding the pane).
  * Otherwise values are finalised in place, so callers pass states they are
  * done with.  as_correction says how subscriptions get the row.
+ *
+ * The row is written in a subtransaction: when the view's functions fail
+ * on this group (a final function, HAVING, an output expression, a
+ * combine), the group's row is left as it was, the failure is set aside as
+ * a dead letter of the view, and the other groups and views close as usual.
  */
 void
 write_closed_row(ViewPlan *plan, ClosedWriter *cw, TimestampTz start, TimestampTz end,
 				 MinimalTuple key, AggValue *values, bool combine, bool as_correction)
 {
+	ClosedRow	row = {plan, cw, start, end, key, values, combine, as_correction};
+	UserCodeFailure failure;
+
+	if (!usercode_isolated(InvalidOid, USERCODE_MAY_WRITE, write_row_isolated, &row,
+						   &failure))
+	{
+		set_aside_group(plan, start, end, key, failure.error, combine);
+		FreeErrorData(failure.error);
+	}
+	MemoryContextReset(cw->cxt);
+}
+
+/*
+ * write_row_isolated does the work of write_closed_row, for
+ * usercode_isolated.  The view's functions run behind its owner's gate
+ * (agg_state.c, view_plan_output); the rows are streamext's own.
+ */
+static void
+write_row_isolated(void *arg)
+{
+	ClosedRow  *r = arg;
+	ViewPlan   *plan = r->plan;
+	ClosedWriter *cw = r->cw;
+	AggValue   *values = r->values;
 	int			natts = plan->outdesc->natts;
 	MemoryContext old = MemoryContextSwitchTo(cw->cxt);
 	Datum	   *row = palloc(sizeof(Datum) * (natts + 3));
@@ -264,11 +311,11 @@ write_closed_row(ViewPlan *plan, ClosedWriter *cw, TimestampTz start, TimestampT
 	int			i;
 
 	initStringInfo(&buf);
-	ExecStoreMinimalTuple(key, plan->keyslot, false);
+	ExecStoreMinimalTuple(r->key, plan->keyslot, false);
 	group_key_serialize(plan, plan->keyslot, &buf);
 	group = bytes_to_bytea(buf.data, buf.len);
 
-	if (combine)
+	if (r->combine)
 	{
 		Datum		fargs[3];
 		AggValue   *copy = palloc0(sizeof(AggValue) * Max(plan->naggs, 1));
@@ -277,8 +324,8 @@ write_closed_row(ViewPlan *plan, ClosedWriter *cw, TimestampTz start, TimestampT
 		agg_serialize_states(plan, values, &buf, cw->cxt);
 		agg_deserialize_states(plan, buf.data, buf.len, copy, cw->cxt);
 		values = copy;
-		fargs[0] = TimestampTzGetDatum(start);
-		fargs[1] = TimestampTzGetDatum(end);
+		fargs[0] = TimestampTzGetDatum(r->start);
+		fargs[1] = TimestampTzGetDatum(r->end);
 		fargs[2] = PointerGetDatum(group);
 		if (SPI_execute_plan(cw->take, fargs, NULL, false, 0) != SPI_OK_DELETE_RETURNING)
 			elog(ERROR, "streamext: could not correct closed window");
@@ -299,16 +346,14 @@ write_closed_row(ViewPlan *plan, ClosedWriter *cw, TimestampTz start, TimestampT
 	resetStringInfo(&buf);
 	agg_serialize_states(plan, values, &buf, cw->cxt);
 
-	ExecStoreMinimalTuple(key, plan->keyslot, false);
+	ExecStoreMinimalTuple(r->key, plan->keyslot, false);
 	slot_getallattrs(plan->keyslot);
 	for (i = 0; i < plan->nkeys; i++)
 	{
 		keys[i] = plan->keyslot->tts_values[i];
 		keynulls[i] = plan->keyslot->tts_isnull[i];
 	}
-	having = view_plan_output(plan, start, end, keys, keynulls, values, row, outnulls);
-	if (having)
-		subscriptions_emit_row(plan, row, outnulls, as_correction);
+	having = view_plan_output(plan, r->start, r->end, keys, keynulls, values, row, outnulls);
 	for (i = 0; i < natts; i++)
 		nulls[i] = outnulls[i] ? 'n' : ' ';
 	row[natts] = PointerGetDatum(group);
@@ -317,8 +362,56 @@ write_closed_row(ViewPlan *plan, ClosedWriter *cw, TimestampTz start, TimestampT
 	nulls[natts] = nulls[natts + 1] = nulls[natts + 2] = ' ';
 	if (SPI_execute_plan(cw->insert, row, nulls, false, 0) != SPI_OK_INSERT)
 		elog(ERROR, "streamext: could not write closed window");
+	/* subscriptions get the row once it is written */
+	if (having)
+		subscriptions_emit_row(plan, row, outnulls, r->as_correction);
 	MemoryContextSwitchTo(old);
-	MemoryContextReset(cw->cxt);
+}
+
+/*
+ * set_aside_group keeps a group whose closed row could not be computed as a
+ * dead letter of the view: its window and key (not an event, so
+ * replay_dead_letters leaves it), and why.
+ */
+static void
+set_aside_group(ViewPlan *plan, TimestampTz start, TimestampTz end, MinimalTuple key,
+				ErrorData *error, bool combine)
+{
+	MemoryContext old = MemoryContextSwitchTo(plan->cxt);
+	DeadLetter *dl = palloc(sizeof(DeadLetter));
+	StringInfoData json;
+	int			i;
+
+	initStringInfo(&json);
+	appendStringInfo(&json, "{\"streamext_window\": {\"window_start\": \"%s\", \"window_end\": \"%s\", \"late_events\": %s}, \"group\": [",
+					 timestamptz_to_str(start), timestamptz_to_str(end),
+					 combine ? "true" : "false");
+	ExecStoreMinimalTuple(key, plan->keyslot, false);
+	slot_getallattrs(plan->keyslot);
+	for (i = 0; i < plan->nkeys; i++)
+	{
+		Oid			typoutput;
+		bool		isvarlena;
+
+		if (i > 0)
+			appendStringInfoString(&json, ", ");
+		if (plan->keyslot->tts_isnull[i])
+		{
+			appendStringInfoString(&json, "null");
+			continue;
+		}
+		getTypeOutputInfo(TupleDescAttr(plan->keydesc, i)->atttypid, &typoutput, &isvarlena);
+		escape_json(&json, OidOutputFunctionCall(typoutput, plan->keyslot->tts_values[i]));
+	}
+	appendStringInfoString(&json, "]}");
+	dl->event = json.data;
+	dl->commit_lsn = plan->txn_end;
+	dl->committed_at = 0;
+	dl->sqlerrcode = error->sqlerrcode;
+	dl->message = pstrdup(error->message);
+	plan->new_dead_letters = lappend(plan->new_dead_letters, dl);
+	plan->dead_letters++;
+	MemoryContextSwitchTo(old);
 }
 
 /*
@@ -741,6 +834,7 @@ checkpoint_write_backfill(ViewPlan *plan)
 	while ((wg = hash_seq_search(&status)) != NULL)
 		write_open_window(plan, wg, true, batch);
 	flush_open_states(batch);
+	write_dead_letters(plan);
 	write_progress(plan);
 	SPI_finish();
 	pfree(batch);

@@ -27,6 +27,7 @@
 #include "catalog/partition.h"
 #include "replication/logical.h"
 #include "replication/output_plugin.h"
+#include "storage/lock.h"
 #include "utils/memutils.h"
 #include "utils/resowner.h"
 #include "utils/builtins.h"
@@ -48,13 +49,6 @@ static void decoder_change(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 						   Relation relation, ReorderBufferChange *change);
 static void decoder_commit(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 						   XLogRecPtr commit_lsn);
-typedef struct IsolatedEvent
-{
-	ViewPlan   *plan;
-	TupleTableSlot *slot;
-	TimestampTz commit_time;
-} IsolatedEvent;
-
 static bool is_stream(Relation relation);
 
 /*
@@ -78,7 +72,11 @@ static bool partition_roots_stale = false;
 
 static PartitionRoot *partition_root(Relation leaf);
 static void partition_roots_invalidate(Datum arg, Oid relid);
-static void apply_isolated(ViewPlan *plan, TupleTableSlot *slot, ReorderBufferTXN *txn);
+static SetAside *find_set_aside(DecodeTarget *target, XLogRecPtr txn_end,
+								uint32 event_no, int32 view_id, int32 sub_id);
+static void decode_again_without(DecodeTarget *target, XLogRecPtr txn_end,
+								 uint32 event_no, int32 view_id, int32 sub_id,
+								 const char *what, UserCodeFailure *failure);
 static bool decoder_filter_by_origin(LogicalDecodingContext *ctx,
 									 RepOriginId origin_id);
 
@@ -116,6 +114,7 @@ decoder_begin(LogicalDecodingContext *ctx, ReorderBufferTXN *txn)
 	if (target)
 	{
 		target->txn_changes_catalog = false;
+		target->txn_event = 0;
 		target->pending = NIL;
 		MemoryContextReset(target->pending_cxt);
 		target->snapshot_pushed = false;
@@ -152,6 +151,8 @@ decoder_change(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 		txn->end_lsn <= target->applied_upto)
 		return;
 
+	/* every insert is numbered, whatever reads it: see SetAside */
+	target->txn_event++;
 	tuple = &change->data.tp.newtuple->tuple;
 	desc = RelationGetDescr(relation);
 	if (relation->rd_rel->relispartition)
@@ -178,6 +179,7 @@ decoder_change(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 		pi->commit_time = txn->xact_time.commit_time;
 		pi->final_lsn = txn->final_lsn;
 		pi->end_lsn = txn->end_lsn;
+		pi->event_no = target->txn_event;
 		target->pending = lappend(target->pending, pi);
 		MemoryContextSwitchTo(old);
 	}
@@ -212,18 +214,14 @@ decoder_change(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 	if (HeapTupleHasExternal(tuple))
 		tuple = flat = toast_flatten_tuple(tuple, desc);
 	ExecStoreHeapTuple(tuple, st->slot, false);
-	target->current_txn_end = txn->end_lsn;
 	foreach(lc, st->plans)
 	{
 		ViewPlan   *plan = lfirst(lc);
 
 		if (txn->final_lsn <= plan->start_lsn)
 			continue;
-		plan->txn_end = txn->end_lsn;
-		if (txn->end_lsn == target->isolate_txn_end)
-			apply_isolated(plan, st->slot, txn);
-		else
-			view_plan_apply_event(plan, st->slot, txn->xact_time.commit_time);
+		decoder_apply_to_view(target, plan, st->slot, txn->final_lsn, txn->end_lsn,
+							  target->txn_event, txn->xact_time.commit_time);
 	}
 	foreach(lc, st->subs)
 	{
@@ -231,8 +229,8 @@ decoder_change(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 
 		if (txn->final_lsn <= sub->start_lsn || txn->end_lsn <= sub->delivered_lsn)
 			continue;
-		subscription_apply_event(sub, st->slot, txn->xact_time.commit_time,
-								 txn->final_lsn, txn->end_lsn == target->isolate_txn_end);
+		decoder_apply_to_subscription(target, sub, st->slot, txn->final_lsn, txn->end_lsn,
+									  target->txn_event, txn->xact_time.commit_time);
 	}
 	ExecClearTuple(st->slot);
 	if (flat != NULL)
@@ -258,6 +256,8 @@ decoder_commit(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 	if (target->snapshot_pushed)
 		PopActiveSnapshot();
 	target->snapshot_pushed = false;
+	/* a view's function may not keep a session advisory lock in the worker */
+	LockReleaseSession(USER_LOCKMETHOD);
 	if (target->txn_changes_catalog)
 	{
 		target->catalog_changed = true;
@@ -273,47 +273,135 @@ decoder_commit(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 }
 
 /*
- * apply_one applies one event to one view, for run_isolated.
+ * decoder_apply_to_view applies a committed event to one of its stream's
+ * views.  Each event runs in a subtransaction of its own behind the gate
+ * for the view's owner, so an event that fails costs that event of that
+ * view (a dead letter) and nothing else waits.  One that cannot be set
+ * aside where it failed is set aside when the WAL is decoded again.
  */
-static void
-apply_one(void *arg)
+void
+decoder_apply_to_view(DecodeTarget *target, ViewPlan *plan, TupleTableSlot *event,
+					  XLogRecPtr final_lsn, XLogRecPtr end_lsn, uint32 event_no,
+					  TimestampTz commit_time)
 {
-	IsolatedEvent *ie = arg;
+	SetAside   *sa = find_set_aside(target, end_lsn, event_no, plan->id, 0);
+	UserCodeFailure failure;
 
-	view_plan_apply_event(ie->plan, ie->slot, ie->commit_time);
+	plan->txn_end = end_lsn;
+	if (sa != NULL)
+	{
+		(void) view_plan_note_event_time(plan, event, commit_time);
+		view_plan_set_aside(plan, event, commit_time, final_lsn, sa->sqlerrcode, sa->message);
+	}
+	else
+		switch (view_plan_apply_isolated(plan, event, commit_time, final_lsn, &failure))
+		{
+			case APPLY_DONE:
+				break;
+			case APPLY_FAILED:
+				view_plan_set_aside(plan, event, commit_time, final_lsn,
+									failure.error->sqlerrcode, failure.error->message);
+				FreeErrorData(failure.error);
+				break;
+			case APPLY_REWIND:
+				decode_again_without(target, end_lsn, event_no, plan->id, 0, plan->name,
+									 &failure);
+				break;
+		}
 }
 
 /*
- * apply_isolated applies one event in a subtransaction.  The worker decodes
- * a transaction this way after an event of it made the worker fail: an event
- * that fails again is set aside as a dead letter for this view, and every
- * other event counts as usual.
+ * decoder_apply_to_subscription gives a committed event to a subscription
+ * of its stream, which queues it when it passes the filter, or sets it
+ * aside when the filter fails on it.
+ */
+void
+decoder_apply_to_subscription(DecodeTarget *target, SubscriptionPlan *sub,
+							  TupleTableSlot *event, XLogRecPtr final_lsn,
+							  XLogRecPtr end_lsn, uint32 event_no,
+							  TimestampTz commit_time)
+{
+	SetAside   *sa = find_set_aside(target, end_lsn, event_no, 0, sub->id);
+	UserCodeFailure failure;
+
+	if (sa != NULL)
+		subscription_set_aside(sub, event, commit_time, final_lsn, sa->sqlerrcode,
+							   sa->message);
+	else if (!subscription_apply_event(sub, event, commit_time, final_lsn, &failure))
+		decode_again_without(target, end_lsn, event_no, 0, sub->id, sub->name, &failure);
+}
+
+/*
+ * find_set_aside finds an event among those to set aside.  The list is
+ * empty but after a failure that made the worker decode again.
+ */
+static SetAside *
+find_set_aside(DecodeTarget *target, XLogRecPtr txn_end, uint32 event_no,
+			   int32 view_id, int32 sub_id)
+{
+	ListCell   *lc;
+
+	foreach(lc, target->set_aside)
+	{
+		SetAside   *sa = lfirst(lc);
+
+		if (sa->txn_end == txn_end && sa->event_no == event_no &&
+			sa->view_id == view_id && sa->sub_id == sub_id)
+			return sa;
+	}
+	return NULL;
+}
+
+/*
+ * decode_again_without remembers an event to set aside and ends the
+ * decoding with an error that tells the worker to start over from its
+ * checkpoint (worker.c, rewind_to_checkpoint): the view's states are half
+ * changed, or the transaction took an XID that decoding cannot give back.
  */
 static void
-apply_isolated(ViewPlan *plan, TupleTableSlot *slot, ReorderBufferTXN *txn)
+decode_again_without(DecodeTarget *target, XLogRecPtr txn_end, uint32 event_no,
+					 int32 view_id, int32 sub_id, const char *what,
+					 UserCodeFailure *failure)
 {
-	IsolatedEvent ie = {plan, slot, txn->xact_time.commit_time};
-	ErrorData  *edata = run_isolated(apply_one, &ie);
-	MemoryContext old;
-	DeadLetter *dl;
-	char	   *event;
+	MemoryContext old = MemoryContextSwitchTo(target->set_aside_cxt);
+	SetAside   *sa = palloc(sizeof(SetAside));
 
-	if (edata == NULL)
-		return;
-	/* the event itself, as JSON, for whoever fixes the cause */
-	event = TextDatumGetCString(DirectFunctionCall1(row_to_json,
-													ExecFetchSlotHeapTupleDatum(slot)));
-	old = MemoryContextSwitchTo(plan->cxt);
-	dl = palloc(sizeof(DeadLetter));
-	dl->event = pstrdup(event);
-	dl->commit_lsn = txn->final_lsn;
-	dl->committed_at = txn->xact_time.commit_time;
-	dl->sqlerrcode = edata->sqlerrcode;
-	dl->message = pstrdup(edata->message);
-	plan->new_dead_letters = lappend(plan->new_dead_letters, dl);
-	plan->dead_letters++;
+	sa->txn_end = txn_end;
+	sa->event_no = event_no;
+	sa->view_id = view_id;
+	sa->sub_id = sub_id;
+	sa->sqlerrcode = failure->error ? failure->error->sqlerrcode : ERRCODE_INTERNAL_ERROR;
+	sa->message = pstrdup(failure->error ? failure->error->message : "unknown error");
+	target->set_aside = lappend(target->set_aside, sa);
+	target->rewind = true;
 	MemoryContextSwitchTo(old);
-	FreeErrorData(edata);
+	ereport(ERROR,
+			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+			 errmsg("streamext sets aside event %u of the transaction ending at %X/%X for \"%s\": %s",
+					event_no, LSN_FORMAT_ARGS(txn_end), what, sa->message),
+			 errdetail("The event failed after it began to change the view's states, or made the transaction take an XID; the worker decodes again from its checkpoint without it.")));
+}
+
+/*
+ * decoder_forget_set_aside forgets the events to set aside of transactions
+ * that a checkpoint has made durable: they are never decoded again.
+ */
+void
+decoder_forget_set_aside(DecodeTarget *target, XLogRecPtr upto)
+{
+	ListCell   *lc;
+
+	foreach(lc, target->set_aside)
+	{
+		SetAside   *sa = lfirst(lc);
+
+		if (sa->txn_end <= upto)
+		{
+			pfree(sa->message);
+			pfree(sa);
+			target->set_aside = foreach_delete_current(target->set_aside, lc);
+		}
+	}
 }
 
 /*

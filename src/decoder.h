@@ -19,6 +19,7 @@ typedef struct StreamTarget
 	List	   *plans;			/* ViewPlan of this stream */
 	List	   *subs;			/* SubscriptionPlan of this stream */
 	uint64		events;
+	uint64		events_checkpointed;	/* events as of the last checkpoint */
 } StreamTarget;
 
 typedef struct PendingInsert
@@ -28,7 +29,26 @@ typedef struct PendingInsert
 	TimestampTz commit_time;
 	XLogRecPtr	final_lsn;
 	XLogRecPtr	end_lsn;
+	uint32		event_no;		/* its place among its transaction's inserts */
 } PendingInsert;
+
+/*
+ * An event that must not be applied again to one view or subscription: it
+ * failed there in a way that left nothing to go on from (states half
+ * changed, an XID taken), so the worker decodes again from its checkpoint
+ * and, this time, sets the event aside as a dead letter with this error.
+ * An event is named by its transaction and its place among the inserts of
+ * that transaction, which decoding the same WAL again gives again.
+ */
+typedef struct SetAside
+{
+	XLogRecPtr	txn_end;
+	uint32		event_no;
+	int32		view_id;		/* the view it failed in, or 0 ... */
+	int32		sub_id;			/* ... the subscription */
+	int			sqlerrcode;
+	char	   *message;
+} SetAside;
 
 typedef struct DecodeTarget
 {
@@ -47,9 +67,16 @@ typedef struct DecodeTarget
 	MemoryContext pending_cxt;
 	List	   *pending;		/* PendingInsert */
 
-	XLogRecPtr	isolate_txn_end;	/* apply this transaction event by event */
-	XLogRecPtr	current_txn_end;	/* the transaction being applied */
+	uint32		txn_event;		/* inserts of the transaction decoded so far */
 	bool		snapshot_pushed;	/* an active snapshot for its functions */
+
+	/*
+	 * Events to set aside when they are decoded again, and whether the
+	 * worker must decode again from its checkpoint (decoder_rewind).
+	 */
+	MemoryContext set_aside_cxt;
+	List	   *set_aside;		/* SetAside */
+	bool		rewind;
 
 	/* reported by the plugin */
 	bool		txn_changes_catalog;
@@ -60,5 +87,15 @@ typedef struct DecodeTarget
 	TimestampTz last_commit_time;
 	uint64		transactions;
 } DecodeTarget;
+
+extern void decoder_apply_to_view(DecodeTarget *target, ViewPlan *plan,
+								  TupleTableSlot *event, XLogRecPtr final_lsn,
+								  XLogRecPtr end_lsn, uint32 event_no,
+								  TimestampTz commit_time);
+extern void decoder_apply_to_subscription(DecodeTarget *target, SubscriptionPlan *sub,
+										  TupleTableSlot *event, XLogRecPtr final_lsn,
+										  XLogRecPtr end_lsn, uint32 event_no,
+										  TimestampTz commit_time);
+extern void decoder_forget_set_aside(DecodeTarget *target, XLogRecPtr upto);
 
 #endif							/* STREAMEXT_DECODER_H */

@@ -34,27 +34,9 @@ PG_FUNCTION_INFO_V1(streamext_replay_dead_letters);
 
 #define REPLAY_WAIT_MS 60000
 
-typedef struct ReplayedEvent
-{
-	ViewPlan   *plan;
-	TupleTableSlot *slot;
-	TimestampTz at;
-} ReplayedEvent;
 
-static void apply_one(void *arg);
 static void remember_id(List **ids, int64 id, MemoryContext cxt);
 static void store_row(TupleTableSlot *slot, Datum row, Oid relid);
-
-/*
- * apply_one applies a replayed event to its view, for run_isolated.
- */
-static void
-apply_one(void *arg)
-{
-	ReplayedEvent *re = arg;
-
-	view_plan_apply_event(re->plan, re->slot, re->at);
-}
 
 /*
  * remember_id notes a dead letter to delete with the next checkpoint.
@@ -91,9 +73,11 @@ store_row(TupleTableSlot *slot, Datum row, Oid relid)
  * replay_dead_letters_now serves the replay the database's slot asks for:
  * in a transaction of its own, every dead letter of that view or
  * subscription is applied again.  The caller checkpoints next, which
- * removes those that succeeded.
+ * removes those that succeeded.  Returns false when an event failed with
+ * the view's states half changed: nothing of the replay is kept, every
+ * dead letter stays, and the caller starts over from its checkpoint.
  */
-void
+bool
 replay_dead_letters_now(StreamextDbSlot *slot, List *plans, List *subs, HTAB *streams)
 {
 	int32		view_id = slot->replay_view_id;
@@ -106,6 +90,8 @@ replay_dead_letters_now(StreamextDbSlot *slot, List *plans, List *subs, HTAB *st
 	int64		ok = 0;
 	int64		failed = 0;
 	uint64		i;
+	bool		contaminated = false;
+	uint64		total = 0;
 
 	foreach(lc, plans)
 		if (view_id != 0 && ((ViewPlan *) lfirst(lc))->id == view_id)
@@ -125,8 +111,10 @@ replay_dead_letters_now(StreamextDbSlot *slot, List *plans, List *subs, HTAB *st
 	SPI_connect();
 	if (st != NULL)
 	{
+		/* a group whose closed row failed is no event: it stays, as failing */
 		char	   *sql = psprintf("SELECT id, jsonb_populate_record(NULL::%s, event), "
-								   "coalesce(committed_at, noted_at) FROM streamext.dead_letters "
+								   "coalesce(committed_at, noted_at), event ? 'streamext_window' "
+								   "FROM streamext.dead_letters "
 								   "WHERE %s = %d ORDER BY id",
 								   quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
 															  get_rel_name(relid)),
@@ -134,7 +122,8 @@ replay_dead_letters_now(StreamextDbSlot *slot, List *plans, List *subs, HTAB *st
 
 		if (SPI_execute(sql, true, 0) != SPI_OK_SELECT)
 			elog(ERROR, "streamext: could not read dead letters");
-		for (i = 0; i < SPI_processed; i++)
+		total = SPI_processed;
+		for (i = 0; i < total; i++)
 		{
 			HeapTuple	row = SPI_tuptable->vals[i];
 			TupleDesc	desc = SPI_tuptable->tupdesc;
@@ -144,17 +133,39 @@ replay_dead_letters_now(StreamextDbSlot *slot, List *plans, List *subs, HTAB *st
 			TimestampTz at = DatumGetTimestampTz(SPI_getbinval(row, desc, 3, &isnull));
 			bool		applied;
 
+			if (DatumGetBool(SPI_getbinval(row, desc, 4, &isnull)))
+			{
+				failed++;
+				continue;
+			}
 			store_row(st->slot, event, relid);
 			if (plan != NULL)
 			{
-				ReplayedEvent re = {plan, st->slot, at};
-				ErrorData  *edata;
+				UserCodeFailure failure;
+				ApplyResult result;
 
 				plan->txn_end = InvalidXLogRecPtr;
-				edata = run_isolated(apply_one, &re);
-				applied = (edata == NULL);
+				result = view_plan_apply_isolated(plan, st->slot, at, InvalidXLogRecPtr,
+												  &failure);
+				applied = (result == APPLY_DONE);
 				if (applied)
 					remember_id(&plan->replayed, id, plan->cxt);
+				else if (result == APPLY_FAILED)
+				{
+					/* it fails again: the dead letter it is stays */
+					FreeErrorData(failure.error);
+				}
+				else
+				{
+					/*
+					 * The view's states are half changed: nothing of this
+					 * replay may be kept, the caller starts over from the
+					 * checkpoint it made before.
+					 */
+					contaminated = true;
+					ExecClearTuple(st->slot);
+					break;
+				}
 			}
 			else
 			{
@@ -183,10 +194,17 @@ replay_dead_letters_now(StreamextDbSlot *slot, List *plans, List *subs, HTAB *st
 	SPI_finish();
 	PopActiveSnapshot();
 	CommitTransactionCommand();
+	if (contaminated)
+	{
+		slot->replay_ok = 0;
+		slot->replay_failed = total;
+		return false;
+	}
 	if (plan != NULL)
 		plan->dead_letters = (plan->dead_letters > (uint64) ok) ? plan->dead_letters - ok : 0;
 	slot->replay_ok = ok;
 	slot->replay_failed = failed;
+	return true;
 }
 
 /*

@@ -23,6 +23,8 @@
 #include "utils/dsa.h"
 #include "lib/dshash.h"
 
+#include "usercode.h"
+
 #define STREAMEXT_MAX_STREAM_STATS 64
 
 /* dsa_handle is a dsm_handle in PostgreSQL 15 */
@@ -70,7 +72,6 @@ typedef struct StreamextDbSlot
 	int			restarts;		/* workers that ended in an error */
 	char		last_error[256];
 	TimestampTz last_error_time;
-	XLogRecPtr	poison_txn_end; /* a transaction whose events failed: isolate */
 	uint64		replay_requested;	/* replay_dead_letters calls, numbered */
 	uint64		replay_done;	/* the last one the worker answered */
 	int32		replay_view_id; /* what it replays: a view ... */
@@ -263,6 +264,8 @@ typedef struct ViewPlan
 	List	   *new_dead_letters;	/* DeadLetter, written at the next checkpoint */
 	List	   *replayed;		/* ids of dead letters replay applied (int64 *) */
 	bool		corrections_pending;	/* late events wait for a checkpoint */
+	bool		mutating;		/* an event is changing states: see
+								 * view_plan_apply_isolated */
 	bool		shmem_full;
 	dshash_table *shm_groups;	/* the worker's attachment to its groups */
 	int64		shm_bytes;		/* shared memory its groups use */
@@ -316,6 +319,23 @@ extern ViewPlan *view_plan_build(const ViewCatalogRow *row, MemoryContext parent
 extern void view_plan_free(ViewPlan *plan);
 extern void view_plan_apply_event(ViewPlan *plan, TupleTableSlot *event,
 								  TimestampTz commit_time);
+
+/* what became of an event applied in isolation */
+typedef enum ApplyResult
+{
+	APPLY_DONE,					/* it counts */
+	APPLY_FAILED,				/* it failed before it changed anything */
+	APPLY_REWIND				/* it failed with the view's states half-changed */
+} ApplyResult;
+
+extern ApplyResult view_plan_apply_isolated(ViewPlan *plan, TupleTableSlot *event,
+											TimestampTz commit_time, XLogRecPtr commit_lsn,
+											UserCodeFailure *failure);
+extern void view_plan_set_aside(ViewPlan *plan, TupleTableSlot *event,
+								TimestampTz commit_time, XLogRecPtr commit_lsn,
+								int sqlerrcode, const char *message);
+extern TimestampTz view_plan_note_event_time(ViewPlan *plan, TupleTableSlot *event,
+											 TimestampTz commit_time);
 extern ViewGroup *view_plan_group(ViewPlan *plan, WindowGroups *wg,
 								   TupleTableSlot *keyslot, bool *isnew);
 extern ViewGroup *view_group_new(ViewPlan *plan, WindowGroups *wg, TupleHashEntry entry);
@@ -482,16 +502,19 @@ extern char *subscription_on_source(Oid relid);
 /* subscription.c: the worker's side */
 extern List *subscriptions_load(List *plans, MemoryContext cxt);
 extern void subscriptions_free(List *subs);
-extern void subscription_apply_event(SubscriptionPlan *sub, TupleTableSlot *event,
+extern bool subscription_apply_event(SubscriptionPlan *sub, TupleTableSlot *event,
 									 TimestampTz commit_time, XLogRecPtr final_lsn,
-									 bool isolated);
+									 UserCodeFailure *failure);
+extern void subscription_set_aside(SubscriptionPlan *sub, TupleTableSlot *event,
+								   TimestampTz commit_time, XLogRecPtr final_lsn,
+								   int sqlerrcode, const char *message);
 extern void subscriptions_emit_row(ViewPlan *plan, Datum *values, bool *nulls,
 								   bool correction);
 extern bool subscription_replay_event(SubscriptionPlan *sub, TupleTableSlot *event,
 									  TimestampTz commit_time);
 
 /* replay.c */
-extern void replay_dead_letters_now(StreamextDbSlot *slot, List *plans, List *subs,
+extern bool replay_dead_letters_now(StreamextDbSlot *slot, List *plans, List *subs,
 									HTAB *streams);
 extern void subscriptions_collect(List *subs, XLogRecPtr upto);
 extern bool subscriptions_have_pending(List *subs);
@@ -570,8 +593,6 @@ extern int	retention_drop_expired(Oid root, AttrNumber time_attno,
 								   int64 retention_usec, TimestampTz now);
 extern void retention_maintain(void);
 
-/* subxact.c */
-extern ErrorData *run_isolated(void (*work) (void *arg), void *arg);
 
 /* hooks.c */
 extern void streamext_install_hooks(void);

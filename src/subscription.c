@@ -140,8 +140,11 @@ subscription_build(SubscriptionCatalogRow *row, List *plans, MemoryContext paren
 	{
 		/* the compiled filter lives as long as the subscription, in cxt */
 		CompiledFilter cf = {row->filter_tree, row->owner, NULL};
-		ErrorData  *edata = run_isolated(compile_filter, &cf);
+		UserCodeFailure failure;
+		ErrorData  *edata = NULL;
 
+		if (!usercode_isolated(InvalidOid, USERCODE_READ_ONLY, compile_filter, &cf, &failure))
+			edata = failure.error;
 		sub->filter = cf.filter;
 		if (edata != NULL)
 		{
@@ -159,7 +162,7 @@ subscription_build(SubscriptionCatalogRow *row, List *plans, MemoryContext paren
 }
 
 /*
- * compile_filter compiles a subscription's filter, for run_isolated.
+ * compile_filter compiles a subscription's filter, for usercode_isolated.
  */
 static void
 compile_filter(void *arg)
@@ -170,7 +173,7 @@ compile_filter(void *arg)
 }
 
 /*
- * eval_filter evaluates a subscription's filter, for run_isolated.
+ * eval_filter evaluates a subscription's filter, for usercode_isolated.
  */
 static void
 eval_filter(void *arg)
@@ -296,35 +299,63 @@ row_json(Datum row)
 
 /*
  * subscription_apply_event queues an event of a committed transaction when
- * it passes the filter.  isolated: the transaction made a worker fail
- * before, so a filter failing on this event sets it aside.
+ * it passes the filter, evaluated in a subtransaction of its own: an event
+ * the filter fails on is set aside as a dead letter.  False when the filter
+ * made the transaction take an XID, which decoding cannot give back:
+ * failure says why, and the caller decodes again without the event.
  */
-void
+bool
 subscription_apply_event(SubscriptionPlan *sub, TupleTableSlot *event,
-						 TimestampTz commit_time, XLogRecPtr final_lsn, bool isolated)
+						 TimestampTz commit_time, XLogRecPtr final_lsn,
+						 UserCodeFailure *failure)
 {
 	MemoryContext cxt = CurrentMemoryContext;
-	FilterCall	fc = {sub, event, false};
-	ErrorData  *edata = NULL;
+	FilterCall	fc = {sub, event, true};
 
-	if (sub->broken == NULL && !isolated)
-		fc.pass = subscription_filter_eval(sub, event);
-	else if (sub->broken == NULL)
-		edata = run_isolated(eval_filter, &fc);
-
-	MemoryContextSwitchTo(sub->econtext->ecxt_per_tuple_memory);
+	failure->error = NULL;
+	failure->assigned_xid = false;
 	if (sub->broken != NULL)
-		add_dead_letter(sub, final_lsn, commit_time, sub->broken_code, sub->broken,
-						row_json(ExecFetchSlotHeapTupleDatum(event)));
-	else if (edata != NULL)
-		add_dead_letter(sub, final_lsn, commit_time, edata->sqlerrcode, edata->message,
-						row_json(ExecFetchSlotHeapTupleDatum(event)));
-	else if (fc.pass)
+	{
+		subscription_set_aside(sub, event, commit_time, final_lsn, sub->broken_code,
+							   sub->broken);
+		return true;
+	}
+	if (sub->filter != NULL &&
+		!usercode_isolated(sub->owner, USERCODE_READ_ONLY, eval_filter, &fc, failure))
+	{
+		if (failure->assigned_xid)
+			return false;
+		subscription_set_aside(sub, event, commit_time, final_lsn,
+							   failure->error->sqlerrcode, failure->error->message);
+		FreeErrorData(failure->error);
+		failure->error = NULL;
+		return true;
+	}
+	if (fc.pass)
+	{
+		MemoryContextSwitchTo(sub->econtext->ecxt_per_tuple_memory);
 		add_entry(sub, "event", commit_time, row_json(ExecFetchSlotHeapTupleDatum(event)));
+		MemoryContextSwitchTo(cxt);
+	}
+	ResetExprContext(sub->econtext);
+	return true;
+}
+
+/*
+ * subscription_set_aside keeps an event of the subscription's stream as a
+ * dead letter of the subscription.
+ */
+void
+subscription_set_aside(SubscriptionPlan *sub, TupleTableSlot *event,
+					   TimestampTz commit_time, XLogRecPtr final_lsn,
+					   int sqlerrcode, const char *message)
+{
+	MemoryContext cxt = MemoryContextSwitchTo(sub->econtext->ecxt_per_tuple_memory);
+
+	add_dead_letter(sub, final_lsn, commit_time, sqlerrcode, message,
+					row_json(ExecFetchSlotHeapTupleDatum(event)));
 	MemoryContextSwitchTo(cxt);
 	ResetExprContext(sub->econtext);
-	if (edata != NULL)
-		FreeErrorData(edata);
 }
 
 /*
@@ -337,15 +368,16 @@ subscription_replay_event(SubscriptionPlan *sub, TupleTableSlot *event,
 						  TimestampTz commit_time)
 {
 	MemoryContext cxt = CurrentMemoryContext;
-	FilterCall	fc = {sub, event, false};
-	ErrorData  *edata;
+	FilterCall	fc = {sub, event, true};
+	UserCodeFailure failure;
 
 	if (sub->broken != NULL)
 		return false;
-	edata = run_isolated(eval_filter, &fc);
-	if (edata != NULL)
+	if (sub->filter != NULL &&
+		!usercode_isolated(sub->owner, USERCODE_READ_ONLY, eval_filter, &fc, &failure))
 	{
-		FreeErrorData(edata);
+		if (failure.error != NULL)
+			FreeErrorData(failure.error);
 		return false;
 	}
 	if (fc.pass)
@@ -386,12 +418,16 @@ emit_view_row(SubscriptionPlan *sub, Datum *values, bool *nulls, const char *kin
 		add_dead_letter(sub, sub->delivered_lsn, 0, sub->broken_code, sub->broken, json);
 	else
 	{
-		ErrorData  *edata = (sub->filter != NULL) ? run_isolated(eval_filter, &fc) : NULL;
+		UserCodeFailure failure;
 
-		if (edata != NULL)
+		if (sub->filter != NULL &&
+			!usercode_isolated(sub->owner, USERCODE_READ_ONLY, eval_filter, &fc, &failure))
 		{
-			add_dead_letter(sub, sub->delivered_lsn, 0, edata->sqlerrcode, edata->message, json);
-			FreeErrorData(edata);
+			add_dead_letter(sub, sub->delivered_lsn, 0,
+							failure.error ? failure.error->sqlerrcode : ERRCODE_INTERNAL_ERROR,
+							failure.error ? failure.error->message : "unknown error", json);
+			if (failure.error != NULL)
+				FreeErrorData(failure.error);
 		}
 		else if (fc.pass)
 			add_entry(sub, kind, GetCurrentTimestamp(), json);

@@ -34,6 +34,7 @@
 #include "utils/rls.h"
 
 #include "streamext.h"
+#include "usercode.h"
 
 PG_FUNCTION_INFO_V1(streamext_create_subscription);
 PG_FUNCTION_INFO_V1(streamext_drop_subscription);
@@ -140,16 +141,14 @@ subscription_filter_analyze(const char *filter, Oid source_relid)
 ExprState *
 subscription_filter_compile(const char *filter_tree, Oid owner)
 {
-	Expr	   *expr = expression_planner((Expr *) stringToNode(filter_tree));
-	Oid			save_userid;
-	int			save_sec_context;
+	UserCodeGate gate;
 	ExprState  *result;
 
-	GetUserIdAndSecContext(&save_userid, &save_sec_context);
-	SetUserIdAndSecContext(owner, save_sec_context | SECURITY_LOCAL_USERID_CHANGE |
-						   SECURITY_RESTRICTED_OPERATION);
-	result = ExecInitQual(make_ands_implicit(expr), NULL);
-	SetUserIdAndSecContext(save_userid, save_sec_context);
+	/* constant folding may call the owner's functions: behind the gate too */
+	usercode_enter(&gate, owner, USERCODE_READ_ONLY);
+	result = ExecInitQual(make_ands_implicit(expression_planner((Expr *) stringToNode(filter_tree))),
+						  NULL);
+	usercode_leave(&gate);
 	return result;
 }
 
@@ -160,20 +159,11 @@ subscription_filter_compile(const char *filter_tree, Oid owner)
 bool
 subscription_filter_eval(SubscriptionPlan *sub, TupleTableSlot *row)
 {
-	Oid			save_userid;
-	int			save_sec_context;
-	bool		result;
-
 	if (sub->filter == NULL)
 		return true;
-	GetUserIdAndSecContext(&save_userid, &save_sec_context);
-	SetUserIdAndSecContext(sub->owner, save_sec_context | SECURITY_LOCAL_USERID_CHANGE |
-						   SECURITY_RESTRICTED_OPERATION);
 	ResetExprContext(sub->econtext);
 	sub->econtext->ecxt_scantuple = row;
-	result = ExecQual(sub->filter, sub->econtext);
-	SetUserIdAndSecContext(save_userid, save_sec_context);
-	return result;
+	return usercode_qual(sub->owner, sub->filter, sub->econtext);
 }
 
 /*

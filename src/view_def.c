@@ -47,6 +47,7 @@
 #include "utils/timestamp.h"
 
 #include "streamext.h"
+#include "usercode.h"
 
 typedef struct CollectAggsContext
 {
@@ -60,17 +61,25 @@ typedef struct RewriteContext
 	int			nkeys;
 } RewriteContext;
 
+/* an event to apply in a subtransaction */
+typedef struct IsolatedEvent
+{
+	ViewPlan   *plan;
+	TupleTableSlot *event;
+	TimestampTz commit_time;
+} IsolatedEvent;
+
 static void refuse(const char *what, const char *hint);
+static void apply_one(void *arg);
 static void backfill_relation(ViewPlan *plan, Oid relid, Snapshot snapshot);
 static List *parse_view_query(const char *query_text);
 static Query *analyze_view_query(RawStmt *stmt, const char *query_text);
 static bool collect_aggs_walker(Node *node, CollectAggsContext *ctx);
-static ViewPlan *build_plan(const ViewCatalogRow *row, MemoryContext parent);
+static ViewPlan *build_plan(const ViewCatalogRow *row, Oid owner, MemoryContext parent);
 static void apply_event(ViewPlan *plan, TupleTableSlot *event, TimestampTz commit_time);
 static bool output_row(ViewPlan *plan, TimestampTz wstart, TimestampTz wend,
 					   Datum *keys, bool *keynulls,
 					   AggValue *values, Datum *out, bool *outnulls);
-static void become_owner(Oid owner, Oid *save_userid, int *save_sec_context);
 static Node *rewrite_output_mutator(Node *node, RewriteContext *ctx);
 
 /*
@@ -365,7 +374,7 @@ rewrite_output_mutator(Node *node, RewriteContext *ctx)
  * build_plan does the work of view_plan_build.
  */
 static ViewPlan *
-build_plan(const ViewCatalogRow *row, MemoryContext parent)
+build_plan(const ViewCatalogRow *row, Oid owner, MemoryContext parent)
 {
 	MemoryContext cxt = AllocSetContextCreate(parent, "streamext view",
 											  ALLOCSET_DEFAULT_SIZES);
@@ -400,6 +409,7 @@ build_plan(const ViewCatalogRow *row, MemoryContext parent)
 		query->havingQual = (Node *) expression_planner((Expr *) query->havingQual);
 
 	plan->cxt = cxt;
+	plan->owner = owner;
 	plan->id = row->id;
 	plan->name = pstrdup(row->name);
 	plan->view_relid = row->view_relid;
@@ -691,7 +701,7 @@ apply_event(ViewPlan *plan, TupleTableSlot *event, TimestampTz commit_time)
 {
 	ExprContext *econtext = plan->econtext;
 	TupleTableSlot *keyslot = plan->keyslot;
-	TimestampTz t = commit_time;
+	TimestampTz t;
 	TimestampTz pane;
 	bool		live;
 	bool		late;
@@ -701,30 +711,9 @@ apply_event(ViewPlan *plan, TupleTableSlot *event, TimestampTz commit_time)
 
 	ResetExprContext(econtext);
 	econtext->ecxt_scantuple = event;
+	t = view_plan_note_event_time(plan, event, commit_time);
 
-	if (plan->time_attno != InvalidAttrNumber)
-	{
-		bool		isnull;
-		Datum		d = slot_getattr(event, plan->time_attno, &isnull);
-
-		if (!isnull)
-			t = DatumGetTimestampTz(d);
-	}
-	if (t > plan->max_event_time)
-	{
-		/*
-		 * An event time far ahead of its commit (a wrong clock) must not close
-		 * every open window: the watermark follows it only up to
-		 * streamext.max_future past the commit, which replays the same way.
-		 * Backfilled events have no commit time here: now stands in.
-		 */
-		TimestampTz limit = (commit_time != 0 ? commit_time : GetCurrentTimestamp()) +
-			(int64) streamext_max_future_s * USECS_PER_SEC;
-
-		plan->max_event_time = Max(plan->max_event_time, Min(t, limit));
-	}
-
-	if (plan->where && !ExecQual(plan->where, econtext))
+	if (plan->where && !usercode_qual(plan->owner, plan->where, econtext))
 		return;
 
 	old = MemoryContextSwitchTo(econtext->ecxt_per_tuple_memory);
@@ -737,7 +726,8 @@ apply_event(ViewPlan *plan, TupleTableSlot *event, TimestampTz commit_time)
 	ExecClearTuple(keyslot);
 	for (i = 0; i < nhashkeys; i++)
 	{
-		Datum		d = ExecEvalExpr(plan->keys[i], econtext, &keyslot->tts_isnull[i]);
+		Datum		d = usercode_eval(plan->owner, plan->keys[i], econtext,
+										  &keyslot->tts_isnull[i]);
 
 		/* a group's identity on disk is its key's bytes: never compressed */
 		if (!keyslot->tts_isnull[i] && TupleDescAttr(plan->keydesc, i)->attlen == -1 &&
@@ -752,14 +742,17 @@ apply_event(ViewPlan *plan, TupleTableSlot *event, TimestampTz commit_time)
 		FunctionCallInfo fcinfo = agg->trans_fcinfo;
 		int			a;
 
-		plan->agg_skip[i] = (agg->filter && !ExecQual(agg->filter, econtext));
+		plan->agg_skip[i] = (agg->filter &&
+							 !usercode_qual(plan->owner, agg->filter, econtext));
 		if (plan->agg_skip[i])
 			continue;
 		for (a = 0; a < agg->numargs; a++)
-			fcinfo->args[a + 1].value = ExecEvalExpr(agg->args[a], econtext,
-													 &fcinfo->args[a + 1].isnull);
+			fcinfo->args[a + 1].value = usercode_eval(plan->owner, agg->args[a], econtext,
+													  &fcinfo->args[a + 1].isnull);
 	}
 
+	/* from here on a failure leaves the view's state half-changed */
+	plan->mutating = true;
 	plan->events++;
 	if (plan->window.kind == WINDOW_SESSION)
 	{
@@ -774,6 +767,7 @@ apply_event(ViewPlan *plan, TupleTableSlot *event, TimestampTz commit_time)
 		}
 		else
 			session_apply_event(plan, t);
+		plan->mutating = false;
 		MemoryContextSwitchTo(old);
 		return;
 	}
@@ -803,6 +797,106 @@ apply_event(ViewPlan *plan, TupleTableSlot *event, TimestampTz commit_time)
 	 */
 	if (late || !live)
 		plan->late_events++;
+	plan->mutating = false;
+	MemoryContextSwitchTo(old);
+}
+
+/*
+ * view_plan_note_event_time moves the view's greatest event time with an
+ * event, whether or not the event counts: one set aside as a dead letter
+ * moves it too, so that the view closes the same windows whether the event
+ * failed live or is skipped when the WAL is decoded again.  Returns the
+ * event's time.
+ */
+TimestampTz
+view_plan_note_event_time(ViewPlan *plan, TupleTableSlot *event, TimestampTz commit_time)
+{
+	TimestampTz t = commit_time;
+
+	if (plan->time_attno != InvalidAttrNumber)
+	{
+		bool		isnull;
+		Datum		d = slot_getattr(event, plan->time_attno, &isnull);
+
+		if (!isnull)
+			t = DatumGetTimestampTz(d);
+	}
+	if (t > plan->max_event_time)
+	{
+		/*
+		 * An event time far ahead of its commit (a wrong clock) must not close
+		 * every open window: the watermark follows it only up to
+		 * streamext.max_future past the commit, which replays the same way.
+		 * Backfilled events have no commit time here: now stands in.
+		 */
+		TimestampTz limit = (commit_time != 0 ? commit_time : GetCurrentTimestamp()) +
+			(int64) streamext_max_future_s * USECS_PER_SEC;
+
+		plan->max_event_time = Max(plan->max_event_time, Min(t, limit));
+	}
+	return t;
+}
+
+/*
+ * apply_one applies one event to one view, for usercode_isolated, which
+ * has put it behind the view owner's gate.
+ */
+static void
+apply_one(void *arg)
+{
+	IsolatedEvent *ie = arg;
+
+	apply_event(ie->plan, ie->event, ie->commit_time);
+}
+
+/*
+ * view_plan_apply_isolated applies one event in a subtransaction behind
+ * the gate, so that an event failing in this view costs this event of this
+ * view.  An event that fails in its expressions, before it changed
+ * anything, has changed nothing (APPLY_FAILED): the caller sets it aside as
+ * a dead letter, or keeps the one it replays.  One that
+ * failed after it began to change the view's states (in a transition or
+ * combine function), or that made the transaction take an XID, leaves
+ * nothing the caller can continue from (APPLY_REWIND): the caller starts
+ * over from the view's last durable state with the event set aside.  Either
+ * way failure holds the error.
+ */
+ApplyResult
+view_plan_apply_isolated(ViewPlan *plan, TupleTableSlot *event, TimestampTz commit_time,
+						 XLogRecPtr commit_lsn, UserCodeFailure *failure)
+{
+	IsolatedEvent ie = {plan, event, commit_time};
+
+	if (usercode_isolated(plan->owner, USERCODE_READ_ONLY, apply_one, &ie, failure))
+		return APPLY_DONE;
+	if (failure->assigned_xid || plan->mutating)
+	{
+		plan->mutating = false;
+		return APPLY_REWIND;
+	}
+	return APPLY_FAILED;
+}
+
+/*
+ * view_plan_set_aside keeps an event that failed in this view as a dead
+ * letter, written at the next checkpoint.
+ */
+void
+view_plan_set_aside(ViewPlan *plan, TupleTableSlot *event, TimestampTz commit_time,
+					XLogRecPtr commit_lsn, int sqlerrcode, const char *message)
+{
+	MemoryContext old = MemoryContextSwitchTo(plan->cxt);
+	DeadLetter *dl = palloc(sizeof(DeadLetter));
+
+	/* the event itself, as JSON, for whoever fixes the cause */
+	dl->event = TextDatumGetCString(DirectFunctionCall1(row_to_json,
+														ExecFetchSlotHeapTupleDatum(event)));
+	dl->commit_lsn = commit_lsn;
+	dl->committed_at = commit_time;
+	dl->sqlerrcode = sqlerrcode;
+	dl->message = pstrdup(message);
+	plan->new_dead_letters = lappend(plan->new_dead_letters, dl);
+	plan->dead_letters++;
 	MemoryContextSwitchTo(old);
 }
 
@@ -884,7 +978,8 @@ output_row(ViewPlan *plan, TimestampTz wstart, TimestampTz wend,
 	ExecStoreVirtualTuple(slot);
 	econtext->ecxt_scantuple = slot;
 
-	having_ok = (plan->having == NULL || ExecQual(plan->having, econtext));
+	having_ok = (plan->having == NULL ||
+				 usercode_qual(plan->owner, plan->having, econtext));
 
 	if (window_has_columns(&plan->window))
 	{
@@ -895,8 +990,8 @@ output_row(ViewPlan *plan, TimestampTz wstart, TimestampTz wend,
 		outcol = 2;
 	}
 	for (i = 0; i < plan->nout; i++)
-		out[outcol + i] = ExecEvalExpr(plan->outputs[i], econtext,
-									   &outnulls[outcol + i]);
+		out[outcol + i] = usercode_eval(plan->owner, plan->outputs[i], econtext,
+										&outnulls[outcol + i]);
 	MemoryContextSwitchTo(old);
 	return having_ok;
 }
@@ -933,10 +1028,23 @@ void
 view_plan_backfill(ViewPlan *plan, Snapshot snapshot)
 {
 	ListCell   *lc;
+	uint64		set_aside = plan->dead_letters;
 
 	foreach(lc, find_all_inheritors(plan->stream_relid, AccessShareLock, NULL))
 		if (get_rel_relkind(lfirst_oid(lc)) == RELKIND_RELATION)
 			backfill_relation(plan, lfirst_oid(lc), snapshot);
+
+	set_aside = plan->dead_letters - set_aside;
+	if (set_aside > 0)
+		ereport(WARNING,
+				(errcode(((DeadLetter *) linitial(plan->new_dead_letters))->sqlerrcode),
+				 errmsg("%llu event(s) of \"%s\" failed in continuous view \"%s\" and were set aside",
+						(unsigned long long) set_aside, get_rel_name(plan->stream_relid),
+						plan->name),
+				 errdetail("The first failed with: %s",
+						   ((DeadLetter *) linitial(plan->new_dead_letters))->message),
+				 errhint("They are in streamext.dead_letters; fix the cause, then call streamext.replay_dead_letters('%s').",
+						 plan->name)));
 }
 
 /*
@@ -958,6 +1066,8 @@ backfill_relation(ViewPlan *plan, Oid relid, Snapshot snapshot)
 	bool	   *nulls = NULL;
 	bool		need_commit_time = (plan->time_attno == InvalidAttrNumber &&
 									plan->window.kind != WINDOW_NONE);
+	UserCodeFailure failure;
+	ApplyResult result;
 
 	if (relid != plan->stream_relid)
 	{
@@ -1022,7 +1132,21 @@ backfill_relation(ViewPlan *plan, Oid relid, Snapshot snapshot)
 			shouldfree = true;
 		}
 		ExecStoreHeapTuple(tup, event, false);
-		view_plan_apply_event(plan, event, commit_time);
+		result = view_plan_apply_isolated(plan, event, commit_time, plan->start_lsn, &failure);
+		if (result == APPLY_FAILED)
+		{
+			view_plan_set_aside(plan, event, commit_time, plan->start_lsn,
+								failure.error->sqlerrcode, failure.error->message);
+			FreeErrorData(failure.error);
+		}
+		else if (result == APPLY_REWIND)
+			ereport(ERROR,
+					(errcode(failure.error ? failure.error->sqlerrcode : ERRCODE_INTERNAL_ERROR),
+					 errmsg("continuous view \"%s\" cannot be computed from the events of \"%s\"",
+							plan->name, RelationGetRelationName(rel)),
+					 errdetail("An event failed inside the states of its aggregates: %s",
+							   failure.error ? failure.error->message : "unknown error"),
+					 errhint("Fix the aggregate or the event; events that fail in the view's expressions become dead letters instead.")));
 		if (shouldfree)
 			heap_freetuple(tup);
 	}
@@ -1079,20 +1203,6 @@ group_key_deserialize(ViewPlan *plan, const char *data, Size len,
 }
 
 /*
- * become_owner makes the view's owner the current user: its expressions
- * call functions with the owner's rights, and the owner's EXECUTE privilege
- * is what compiling them checks, wherever they run (the worker is a
- * superuser).
- */
-static void
-become_owner(Oid owner, Oid *save_userid, int *save_sec_context)
-{
-	GetUserIdAndSecContext(save_userid, save_sec_context);
-	SetUserIdAndSecContext(owner, *save_sec_context | SECURITY_LOCAL_USERID_CHANGE |
-						   SECURITY_RESTRICTED_OPERATION);
-}
-
-/*
  * view_plan_build compiles a view from its catalog row, as the view's
  * owner.  Must run in a transaction; everything it allocates lives in the
  * plan's own context.
@@ -1101,47 +1211,44 @@ ViewPlan *
 view_plan_build(const ViewCatalogRow *row, MemoryContext parent)
 {
 	Oid			owner = catalog_relation_owner(row->view_relid);
-	Oid			save_userid;
-	int			save_sec_context;
+	UserCodeGate gate;
 	ViewPlan   *plan;
 
-	become_owner(owner, &save_userid, &save_sec_context);
-	plan = build_plan(row, parent);
-	plan->owner = owner;
-	SetUserIdAndSecContext(save_userid, save_sec_context);
+	usercode_enter(&gate, owner, USERCODE_READ_ONLY);
+	plan = build_plan(row, owner, parent);
+	usercode_leave(&gate);
 	return plan;
 }
 
 /*
- * view_plan_apply_event advances the view with one event in slot, as the
- * view's owner.
+ * view_plan_apply_event advances the view with one event in slot, behind
+ * one gate for the view's owner: the expressions and aggregates of the
+ * event run with the owner's rights (usercode.c).
  */
 void
 view_plan_apply_event(ViewPlan *plan, TupleTableSlot *event, TimestampTz commit_time)
 {
-	Oid			save_userid;
-	int			save_sec_context;
+	UserCodeGate gate;
 
-	become_owner(plan->owner, &save_userid, &save_sec_context);
+	usercode_enter(&gate, plan->owner, USERCODE_READ_ONLY);
 	apply_event(plan, event, commit_time);
-	SetUserIdAndSecContext(save_userid, save_sec_context);
+	usercode_leave(&gate);
 }
 
 /*
- * view_plan_output computes the output row of one group, as the view's
- * owner; see output_row.
+ * view_plan_output computes the output row of one group, behind the gate
+ * for the view's owner; see output_row.
  */
 bool
 view_plan_output(ViewPlan *plan, TimestampTz wstart, TimestampTz wend,
 				 Datum *keys, bool *keynulls, AggValue *values, Datum *out, bool *outnulls)
 {
-	Oid			save_userid;
-	int			save_sec_context;
+	UserCodeGate gate;
 	bool		result;
 
-	become_owner(plan->owner, &save_userid, &save_sec_context);
+	usercode_enter(&gate, plan->owner, USERCODE_READ_ONLY);
 	result = output_row(plan, wstart, wend, keys, keynulls, values, out, outnulls);
-	SetUserIdAndSecContext(save_userid, save_sec_context);
+	usercode_leave(&gate);
 	return result;
 }
 

@@ -227,6 +227,7 @@ streamext_read_view(PG_FUNCTION_ARGS)
 	ListCell   *lc;
 	MemoryContext rowcxt;
 	bool		any_row;
+	UserCodeGate gate;
 
 	/* the function reads what the view shows: it needs the view's grant */
 	if (pg_class_aclcheck(plan->view_relid, GetUserId(), ACL_SELECT) != ACLCHECK_OK)
@@ -255,6 +256,12 @@ streamext_read_view(PG_FUNCTION_ARGS)
 
 	rowcxt = AllocSetContextCreate(CurrentMemoryContext, "streamext read row",
 								   ALLOCSET_DEFAULT_SIZES);
+
+	/*
+	 * The view's functions (combine, final, HAVING, outputs) run as its
+	 * owner, as a view's query does: behind one gate for the whole read.
+	 */
+	usercode_enter(&gate, plan->owner, USERCODE_READ_ONLY);
 	any_row = (groups != NIL);
 	if (plan->window.kind == WINDOW_HOPPING || plan->window.kind == WINDOW_CUMULATE ||
 		plan->window.kind == WINDOW_SLIDING)
@@ -298,6 +305,7 @@ streamext_read_view(PG_FUNCTION_ARGS)
 	 */
 	if (!any_row && plan->nkeys == 0 && !window_has_columns(&plan->window))
 		emit_initial_row(plan, rsinfo->setResult, rsinfo->setDesc, rowcxt);
+	usercode_leave(&gate);
 	MemoryContextDelete(rowcxt);
 	return (Datum) 0;
 }

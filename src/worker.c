@@ -69,6 +69,15 @@ typedef struct LoadedView
 	ViewPlan   *plan;
 } LoadedView;
 
+/* a view to compute afresh with a new slot's snapshot */
+typedef struct RecomputedView
+{
+	ViewCatalogRow *row;
+	MemoryContext cxt;
+	XLogRecPtr	consistent;
+} RecomputedView;
+
+static void recompute_one(void *arg);
 static void worker_shmem_exit(int code, Datum arg);
 static void trust_own_output_plugin(void);
 static void leave_for_good(bool drop_slot);
@@ -83,7 +92,9 @@ static void publish_all(bool all_groups);
 static void flush_subscriptions(void);
 static void checkpoint_now(void);
 static void decode_available(void);
-static void decode_with_isolation(void);
+static void decode_or_rewind(void);
+static void start_from_checkpoint(void);
+static void rewind_to_checkpoint(void);
 static void note_failure(void);
 static void replay_requested(void);
 static void worker_run(void);
@@ -217,27 +228,11 @@ worker_run(void)
 	W.target.pending_cxt = AllocSetContextCreate(TopMemoryContext,
 												 "streamext pending inserts",
 												 ALLOCSET_DEFAULT_SIZES);
+	W.target.set_aside_cxt = AllocSetContextCreate(TopMemoryContext,
+												   "streamext events set aside",
+												   ALLOCSET_SMALL_SIZES);
 	W.target.own_origin = origin;
-	W.target.isolate_txn_end = W.slot->poison_txn_end;
-	W.target.applied_upto = replorigin_session_get_progress(false);
-	W.slot->applied_lsn = W.target.applied_upto;
-	W.slot->checkpoint_lsn = W.target.applied_upto;
-	W.last_checkpoint = GetCurrentTimestamp();
-
-	state_shmem_reset(W.slot);
-	list_free(reload_views());
-	list_free(W.new_subs);
-	W.new_subs = NIL;
-	publish_all(false);
-
-	W.ctx = CreateDecodingContext(InvalidXLogRecPtr, NIL, false,
-								  XL_ROUTINE(.page_read = read_local_xlog_page,
-											 .segment_open = wal_segment_open,
-											 .segment_close = wal_segment_close),
-								  prepare_write, do_write, NULL);
-	W.ctx->output_writer_private = &W.target;
-	show_own_transactions();
-	XLogBeginRead(W.ctx->reader, MyReplicationSlot->data.restart_lsn);
+	start_from_checkpoint();
 
 	ereport(LOG,
 			(errmsg("streamext worker started for database %u at %X/%X",
@@ -262,7 +257,7 @@ worker_run(void)
 									   EXTENSION_CHECK_MS))
 			check_extension();
 
-		decode_with_isolation();
+		decode_or_rewind();
 		if (W.slot->replay_requested > W.slot->replay_done)
 			replay_requested();
 
@@ -283,6 +278,8 @@ worker_run(void)
 									   streamext_checkpoint_interval_ms))
 			checkpoint_now();
 		state_shmem_gc(W.slot, W.plans);
+		/* the worker takes none: a user's function may have */
+		LockReleaseSession(USER_LOCKMETHOD);
 
 		timeout = W.target.changed ? streamext_checkpoint_interval_ms : IDLE_NAPTIME_MS;
 		timeout = Min(timeout, streamext_maintenance_interval_ms);
@@ -310,30 +307,116 @@ show_own_transactions(void)
 }
 
 /*
- * decode_with_isolation decodes, and when that fails, remembers the
- * transaction being applied in shared memory before the worker exits:
- * the next worker applies that transaction event by event, setting aside
- * the events that fail (dead letters) instead of failing on them forever.
+ * start_from_checkpoint loads every view and subscription as of the last
+ * checkpoint and decodes from the slot's restart point, applying the
+ * commits after the checkpoint: at the worker's start, and again when an
+ * event left a view half changed (rewind_to_checkpoint).
  */
 static void
-decode_with_isolation(void)
+start_from_checkpoint(void)
+{
+	W.target.applied_upto = replorigin_session_get_progress(false);
+	W.slot->applied_lsn = W.target.applied_upto;
+	W.slot->checkpoint_lsn = W.target.applied_upto;
+	W.last_checkpoint = GetCurrentTimestamp();
+
+	state_shmem_reset(W.slot);
+	list_free(reload_views());
+	list_free(W.new_subs);
+	W.new_subs = NIL;
+	publish_all(false);
+
+	W.ctx = CreateDecodingContext(InvalidXLogRecPtr, NIL, false,
+								  XL_ROUTINE(.page_read = read_local_xlog_page,
+											 .segment_open = wal_segment_open,
+											 .segment_close = wal_segment_close),
+								  prepare_write, do_write, NULL);
+	W.ctx->output_writer_private = &W.target;
+	show_own_transactions();
+	XLogBeginRead(W.ctx->reader, MyReplicationSlot->data.restart_lsn);
+}
+
+/*
+ * decode_or_rewind decodes what is available.  An event that failed with a
+ * view's states half changed, or that made the decoding take an XID, has
+ * been noted to be set aside (decoder.c) and ends the decoding with an
+ * error: the worker then starts over from its checkpoint, as a restart
+ * would, but without leaving, without the launcher's backoff and without
+ * counting a failure.  Any other error is the machinery's: the worker ends
+ * and the launcher restarts it.
+ */
+static void
+decode_or_rewind(void)
 {
 	MemoryContext cxt = CurrentMemoryContext;
+	ErrorData  *edata = NULL;
 
-	W.target.current_txn_end = InvalidXLogRecPtr;
 	PG_TRY();
 	{
 		decode_available();
 	}
 	PG_CATCH();
 	{
+		if (!W.target.rewind)
+			PG_RE_THROW();
 		MemoryContextSwitchTo(cxt);
-		if (W.target.current_txn_end != InvalidXLogRecPtr &&
-			W.target.current_txn_end != W.target.isolate_txn_end)
-			W.slot->poison_txn_end = W.target.current_txn_end;
-		PG_RE_THROW();
+		edata = CopyErrorData();
+		FlushErrorState();
 	}
 	PG_END_TRY();
+	if (edata != NULL)
+	{
+		ereport(LOG,
+				(errmsg("%s", edata->message),
+				 edata->detail ? errdetail("%s", edata->detail) : 0));
+		FreeErrorData(edata);
+		rewind_to_checkpoint();
+	}
+}
+
+/*
+ * rewind_to_checkpoint forgets everything decoded since the checkpoint (the
+ * views' and subscriptions' memory, the decoding context and its reorder
+ * buffer) and starts from the checkpoint again, keeping the events to set
+ * aside.
+ */
+static void
+rewind_to_checkpoint(void)
+{
+	ListCell   *lc;
+	HASH_SEQ_STATUS status;
+	StreamTarget *st;
+
+	/* as PostgresMain recovers from an error */
+	AbortOutOfAnyTransaction();
+	LWLockReleaseAll();
+	ConditionVariableCancelSleep();
+	pgstat_report_wait_end();
+
+	FreeDecodingContext(W.ctx);
+	W.ctx = NULL;
+	foreach(lc, W.plans)
+		view_plan_free(lfirst(lc));
+	W.plans = NIL;
+	subscriptions_free(W.subs);
+	W.subs = NIL;
+	list_free(W.new_subs);
+	W.new_subs = NIL;
+	if (W.target.streams != NULL)
+	{
+		/* the counters go back to the checkpoint, like the events */
+		hash_seq_init(&status, W.target.streams);
+		while ((st = hash_seq_search(&status)) != NULL)
+			st->events = st->events_checkpointed;
+	}
+	W.target.pending = NIL;
+	MemoryContextReset(W.target.pending_cxt);
+	W.target.snapshot_pushed = false;
+	W.target.txn_changes_catalog = false;
+	W.target.catalog_changed = false;
+	W.target.changed = false;
+	W.target.rewind = false;
+	start_from_checkpoint();
 }
 
 /*
@@ -348,7 +431,13 @@ replay_requested(void)
 
 	W.target.changed = true;
 	checkpoint_now();
-	replay_dead_letters_now(W.slot, W.plans, W.subs, W.target.streams);
+	if (!replay_dead_letters_now(W.slot, W.plans, W.subs, W.target.streams))
+	{
+		/* a view is half changed: back to the checkpoint just made */
+		W.slot->replay_done = request;
+		rewind_to_checkpoint();
+		return;
+	}
 	publish_all(false);
 	W.target.changed = true;
 	checkpoint_now();
@@ -420,9 +509,14 @@ decode_available(void)
 	publish_all(false);
 	flush_subscriptions();
 
-	/* a closed window that late events corrected shows them after a checkpoint */
+	/*
+	 * A closed window that late events corrected shows them after a
+	 * checkpoint, and dead letters are written by one: both are visible by
+	 * the time wait_caught_up() returns.
+	 */
 	foreach(lc, W.plans)
-		if (((ViewPlan *) lfirst(lc))->corrections_pending)
+		if (((ViewPlan *) lfirst(lc))->corrections_pending ||
+			((ViewPlan *) lfirst(lc))->new_dead_letters != NIL)
 		{
 			checkpoint_now();
 			break;
@@ -530,6 +624,16 @@ checkpoint_now(void)
 		W.target.applied_upto = lsn;
 		W.slot->checkpoint_lsn = lsn;
 		W.slot->checkpoint_time = GetCurrentTimestamp();
+		decoder_forget_set_aside(&W.target, lsn);
+		if (W.target.streams != NULL)
+		{
+			HASH_SEQ_STATUS status;
+			StreamTarget *st;
+
+			hash_seq_init(&status, W.target.streams);
+			while ((st = hash_seq_search(&status)) != NULL)
+				st->events_checkpointed = st->events;
+		}
 	}
 	if (lsn > MyReplicationSlot->data.confirmed_flush)
 		LogicalConfirmReceivedLocation(lsn);
@@ -569,10 +673,12 @@ static ViewPlan *
 load_view(ViewCatalogRow *row)
 {
 	LoadedView	lv = {row, NULL};
-	ErrorData  *edata = run_isolated(load_one, &lv);
+	UserCodeFailure failure;
+	ErrorData  *edata;
 
-	if (edata == NULL)
+	if (usercode_isolated(InvalidOid, USERCODE_READ_ONLY, load_one, &lv, &failure))
 		return lv.plan;
+	edata = failure.error;
 	if (lv.plan != NULL)
 		view_plan_free(lv.plan);
 	ereport(WARNING,
@@ -584,7 +690,7 @@ load_view(ViewCatalogRow *row)
 }
 
 /*
- * load_one compiles a view and restores its state, for run_isolated.
+ * load_one compiles a view and restores its state, for usercode_isolated.
  */
 static void
 load_one(void *arg)
@@ -629,10 +735,8 @@ apply_pending(List *new_plans, List *new_subs)
 			ViewPlan   *plan = lfirst(lc2);
 
 			if (plan->stream_relid == pi->relid && pi->final_lsn > plan->start_lsn)
-			{
-				plan->txn_end = pi->end_lsn;
-				view_plan_apply_event(plan, st->slot, pi->commit_time);
-			}
+				decoder_apply_to_view(&W.target, plan, st->slot, pi->final_lsn, pi->end_lsn,
+									  pi->event_no, pi->commit_time);
 		}
 		foreach(lc2, new_subs)
 		{
@@ -640,7 +744,8 @@ apply_pending(List *new_plans, List *new_subs)
 
 			if (sub->source_relid == pi->relid && pi->final_lsn > sub->start_lsn &&
 				pi->end_lsn > sub->delivered_lsn)
-				subscription_apply_event(sub, st->slot, pi->commit_time, pi->final_lsn, false);
+				decoder_apply_to_subscription(&W.target, sub, st->slot, pi->final_lsn,
+											  pi->end_lsn, pi->event_no, pi->commit_time);
 		}
 		ExecClearTuple(st->slot);
 		W.target.changed = true;
@@ -668,6 +773,7 @@ stream_target(Oid relid)
 		st->plans = NIL;
 		st->subs = NIL;
 		st->events = 0;
+		st->events_checkpointed = 0;
 		st->slot = NULL;
 	}
 	return st;
@@ -904,16 +1010,22 @@ ensure_slot(void)
 	foreach(lc, rows)
 	{
 		ViewCatalogRow *row = lfirst(lc);
-		ViewPlan   *plan;
+		RecomputedView rv = {row, cxt, consistent};
+		UserCodeFailure failure;
 
 		if (row->restored)
 			continue;			/* adopt_view computes it */
-		plan = view_plan_build(row, cxt);
-		checkpoint_clear_view(row->id, row->closed_relid);
-		view_plan_backfill(plan, GetActiveSnapshot());
-		/* as rebuild_view: windows the watermark passed close here, unsent */
-		checkpoint_write(NULL, list_make1(plan), consistent, 0);
-		view_plan_free(plan);
+		/* a view that cannot be computed must not keep the slot from being made */
+		if (!usercode_isolated(InvalidOid, USERCODE_MAY_WRITE, recompute_one, &rv, &failure))
+		{
+			ereport(WARNING,
+					(errcode(failure.error->sqlerrcode),
+					 errmsg("streamext could not recompute continuous view \"%s\": %s",
+							row->name, failure.error->message),
+					 errdetail("It keeps the state it had, which misses the events committed while the slot was missing."),
+					 errhint("Fix the cause, then call streamext.rebuild_view('%s').", row->name)));
+			FreeErrorData(failure.error);
+		}
 	}
 	PopActiveSnapshot();
 	replorigin_session_origin_lsn = consistent;
@@ -926,6 +1038,23 @@ ensure_slot(void)
 	ereport(LOG,
 			(errmsg("streamext worker recomputed %d view(s) at %X/%X",
 					list_length(rows), LSN_FORMAT_ARGS(consistent))));
+}
+
+/*
+ * recompute_one computes a view from the stream tables with the new slot's
+ * snapshot, for usercode_isolated in ensure_slot.
+ */
+static void
+recompute_one(void *arg)
+{
+	RecomputedView *rv = arg;
+	ViewPlan   *plan = view_plan_build(rv->row, rv->cxt);
+
+	checkpoint_clear_view(rv->row->id, rv->row->closed_relid);
+	view_plan_backfill(plan, GetActiveSnapshot());
+	/* as rebuild_view: windows the watermark passed close here, unsent */
+	checkpoint_write(NULL, list_make1(plan), rv->consistent, 0);
+	view_plan_free(plan);
 }
 
 /*

@@ -1,0 +1,54 @@
+/*-------------------------------------------------------------------------
+ *
+ * usercode.h
+ *	  The gate through which streamext runs code that a user can define:
+ *	  aggregate support functions, view and filter expressions, and the
+ *	  worker's DML on a user's table.  See usercode.c.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef STREAMEXT_USERCODE_H
+#define STREAMEXT_USERCODE_H
+
+#include "fmgr.h"
+#include "nodes/execnodes.h"
+#include "utils/elog.h"
+
+/* what the code behind the gate may do */
+typedef enum UserCodeAccess
+{
+	USERCODE_READ_ONLY,			/* functions and expressions: no writes, no XID */
+	USERCODE_MAY_WRITE			/* the worker's DML on the owner's own table */
+} UserCodeAccess;
+
+/* what usercode_enter changed, for usercode_leave to restore */
+typedef struct UserCodeGate
+{
+	bool		entered;		/* false: already behind a gate for the owner */
+	UserCodeAccess access;
+	Oid			save_userid;
+	int			save_sec_context;
+	int			nestlevel;
+	bool		save_read_only;
+	bool		had_xid;		/* the transaction had an XID at entry */
+} UserCodeGate;
+
+/* why an isolated call failed */
+typedef struct UserCodeFailure
+{
+	ErrorData  *error;			/* in the caller's memory context */
+	bool		assigned_xid;	/* the code made the transaction take an XID */
+} UserCodeFailure;
+
+extern void usercode_enter(UserCodeGate *gate, Oid owner, UserCodeAccess access);
+extern void usercode_leave(UserCodeGate *gate);
+extern Datum usercode_call(Oid owner, FunctionCallInfo fcinfo);
+extern bool usercode_qual(Oid owner, ExprState *qual, ExprContext *econtext);
+extern Datum usercode_eval(Oid owner, ExprState *expr, ExprContext *econtext,
+						   bool *isnull);
+extern bool usercode_isolated(Oid owner, UserCodeAccess access,
+							  void (*work) (void *arg), void *arg,
+							  UserCodeFailure *failure);
+extern void usercode_check_execute(Oid owner, Oid funcid, const char *what);
+
+#endif							/* STREAMEXT_USERCODE_H */
