@@ -26,7 +26,7 @@ OBJS = \
 	src/hooks.o
 
 EXTENSION = streamext
-DATA = sql/streamext--0.1.sql
+DATA = sql/streamext--0.1.sql sql/streamext--0.1--0.2.sql
 PGFILEDESC = "streamext - event streams and continuous views"
 
 REGRESS = streams views windows errors subscriptions privileges retention
