@@ -77,6 +77,25 @@ check_setup(void)
 }
 
 /*
+ * check_arg_not_null refuses a NULL in argument argno, one that NULL means
+ * nothing for.  Since 0.2 the functions whose every argument is such are
+ * STRICT and never get here with a NULL; the check serves the functions
+ * that take NULL in other arguments (create_view's "window"), and a
+ * database still at 0.1, where those functions are not STRICT: a NULL must
+ * end in an error that names the argument, never in a crash.
+ */
+void
+check_arg_not_null(FunctionCallInfo fcinfo, int argno, const char *what,
+				   const char *hint)
+{
+	if (PG_ARGISNULL(argno))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("%s must not be NULL", what),
+				 errhint("%s", hint)));
+}
+
+/*
  * streamext_check_setup is called by the extension script: CREATE EXTENSION
  * fails without the settings streamext needs.
  */
@@ -134,7 +153,7 @@ check_stream_owner(Oid relid)
 Datum
 streamext_create_stream(PG_FUNCTION_ARGS)
 {
-	Oid			relid = PG_GETARG_OID(0);
+	Oid			relid;
 	char	   *time_column = PG_ARGISNULL(1) ? NULL : NameStr(*PG_GETARG_NAME(1));
 	Interval   *retention = PG_ARGISNULL(2) ? NULL : PG_GETARG_INTERVAL_P(2);
 	int64		retention_usec = 0;
@@ -149,10 +168,9 @@ streamext_create_stream(PG_FUNCTION_ARGS)
 	CatalogAccess ca;
 
 	check_setup();
-	if (PG_ARGISNULL(0))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("stream must not be NULL")));
+	check_arg_not_null(fcinfo, 0, "stream",
+					   "Pass the table to make a stream, e.g. streamext.create_stream('clicks').");
+	relid = PG_GETARG_OID(0);
 
 	relkind = get_rel_relkind(relid);
 	if (relkind != RELKIND_RELATION && relkind != RELKIND_PARTITIONED_TABLE)
@@ -265,7 +283,7 @@ streamext_create_stream(PG_FUNCTION_ARGS)
 Datum
 streamext_drop_stream(PG_FUNCTION_ARGS)
 {
-	Oid			relid = PG_GETARG_OID(0);
+	Oid			relid;
 	AttrNumber	dummy;
 	char	   *qualname;
 	StringInfoData sql;
@@ -275,6 +293,9 @@ streamext_drop_stream(PG_FUNCTION_ARGS)
 	CatalogAccess ca;
 
 	check_setup();
+	check_arg_not_null(fcinfo, 0, "stream",
+					   "Pass the stream to drop; streamext.streams lists the streams.");
+	relid = PG_GETARG_OID(0);
 	if (!catalog_is_stream(relid, &dummy))
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
@@ -474,10 +495,10 @@ streamext_create_view(PG_FUNCTION_ARGS)
 	AttrNumber	time_attno;
 
 	check_setup();
-	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("name and query of a continuous view must not be NULL")));
+	check_arg_not_null(fcinfo, 0, "the name of a continuous view",
+					   "Pass the name of the view to create, e.g. 'clicks_per_minute'.");
+	check_arg_not_null(fcinfo, 1, "the query of a continuous view",
+					   "Pass the query the view computes, e.g. $$ SELECT url, count(*) AS hits FROM clicks GROUP BY url $$.");
 	name = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	query_text = text_to_cstring(PG_GETARG_TEXT_PP(1));
 
@@ -650,10 +671,8 @@ streamext_set_view_retention(PG_FUNCTION_ARGS)
 	char		nulls[2] = {' ', ' '};
 
 	check_setup();
-	if (PG_ARGISNULL(0))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("the name of a continuous view must not be NULL")));
+	check_arg_not_null(fcinfo, 0, "the name of a continuous view",
+					   "Pass the name of a view that streamext.views lists; a NULL retention keeps its closed windows for ever.");
 	found = find_owned_view(text_to_cstring(PG_GETARG_TEXT_PP(0)), false);
 	window_parse(found->window_text, &spec);
 	check_retention(retention, window_closes(&spec));
@@ -680,12 +699,15 @@ streamext_set_view_retention(PG_FUNCTION_ARGS)
 Datum
 streamext_drop_view(PG_FUNCTION_ARGS)
 {
-	char	   *name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	char	   *name;
 	ViewCatalogRow *found;
 	char	   *subname;
 	CatalogAccess ca;
 
 	check_setup();
+	check_arg_not_null(fcinfo, 0, "the name of a continuous view",
+					   "Pass the name of the view to drop; streamext.views lists the continuous views.");
+	name = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	found = find_owned_view(name, false);
 	if ((subname = subscription_on_source(found->view_relid)) != NULL)
 		ereport(ERROR,

@@ -629,10 +629,8 @@ streamext_set_stream_retention(PG_FUNCTION_ARGS)
 	char		nulls[2] = {' ', ' '};
 
 	check_setup();
-	if (PG_ARGISNULL(0))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("stream must not be NULL")));
+	check_arg_not_null(fcinfo, 0, "stream",
+					   "Pass the stream whose retention to change; a NULL retention keeps its events forever.");
 	relid = PG_GETARG_OID(0);
 	if (!catalog_is_stream(relid, &time_attno))
 		ereport(ERROR,

@@ -575,6 +575,8 @@ extern void session_checkpoint(StreamextDbSlot *slot, ViewPlan *plan,
 
 /* commands.c */
 extern void check_setup(void);
+extern void check_arg_not_null(FunctionCallInfo fcinfo, int argno,
+							   const char *what, const char *hint);
 extern ViewCatalogRow *find_owned_view(const char *name, bool missing_ok);
 
 /* stream_ddl.c */

@@ -357,10 +357,10 @@ streamext_create_subscription(PG_FUNCTION_ARGS)
 	char		nulls[11] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
 
 	check_setup();
-	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("name and source of a subscription must not be NULL")));
+	check_arg_not_null(fcinfo, 0, "the name of a subscription",
+					   "Pass the name to LISTEN on and poll by, e.g. 'slow_clicks'.");
+	check_arg_not_null(fcinfo, 1, "the source of a subscription",
+					   "Pass the stream or continuous view whose events it delivers, e.g. 'clicks'.");
 	name = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	source = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	channel = PG_ARGISNULL(3) ? name : text_to_cstring(PG_GETARG_TEXT_PP(3));

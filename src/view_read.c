@@ -466,12 +466,16 @@ streamext_view_stats(PG_FUNCTION_ARGS)
 Datum
 streamext_wait_caught_up(PG_FUNCTION_ARGS)
 {
-	Interval   *timeout = PG_GETARG_INTERVAL_P(0);
-	int64		timeout_ms = (timeout->time + (int64) timeout->day * USECS_PER_DAY) / 1000;
+	Interval   *timeout;
+	int64		timeout_ms;
 	XLogRecPtr	target = GetXLogInsertRecPtr();
 	TimestampTz start = GetCurrentTimestamp();
 	StreamextDbSlot *slot = my_db_slot();
 
+	check_arg_not_null(fcinfo, 0, "timeout",
+					   "Pass how long to wait, e.g. '60 seconds', or leave it out for that default.");
+	timeout = PG_GETARG_INTERVAL_P(0);
+	timeout_ms = (timeout->time + (int64) timeout->day * USECS_PER_DAY) / 1000;
 	XLogFlush(target);
 	for (;;)
 	{
