@@ -61,6 +61,8 @@ typedef struct StreamextDbSlot
 	uint64		area_generation;
 	dshash_table_handle views;	/* view id -> SharedView */
 	XLogRecPtr	published_upto; /* WAL decoded and visible to readers */
+	bool		views_unpublished;	/* max_memory left a view out of the area;
+									 * publish_lock */
 	XLogRecPtr	applied_lsn;	/* end of the last applied stream commit */
 	TimestampTz applied_commit_time;
 	XLogRecPtr	checkpoint_lsn; /* durable position */
@@ -383,8 +385,8 @@ extern bool streamext_extension_exists(void);
 extern void state_shmem_reset(StreamextDbSlot *slot);
 extern void state_shmem_release(StreamextDbSlot *slot);
 extern void state_shmem_set_limit(void);
-extern void state_shmem_publish_view(StreamextDbSlot *slot, ViewPlan *plan,
-									 bool all_groups);
+extern void state_shmem_publish_views(StreamextDbSlot *slot, List *plans,
+									  bool all_groups);
 extern void state_shmem_retire_window(StreamextDbSlot *slot, ViewPlan *plan,
 									  WindowGroups *wg, TransactionId xid);
 extern void state_shmem_gc(StreamextDbSlot *slot, List *plans);
