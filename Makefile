@@ -30,7 +30,7 @@ EXTENSION = streamext
 DATA = sql/streamext--0.1.sql
 PGFILEDESC = "streamext - event streams and continuous views"
 
-REGRESS = streams views windows errors subscriptions privileges retention determinism
+REGRESS = streams views windows errors subscriptions privileges retention stream_kinds determinism
 REGRESS_OPTS = --temp-config=$(top_srcdir)test/regress.conf --load-extension=streamext
 TAP_TESTS = 1
 PROVE_FLAGS = -I $(srcdir)/test

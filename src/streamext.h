@@ -18,6 +18,7 @@
 #include "lib/stringinfo.h"
 #include "nodes/execnodes.h"
 #include "storage/latch.h"
+#include "storage/lockdefs.h"
 #include "storage/lwlock.h"
 #include "storage/dsm.h"
 #include "utils/dsa.h"
@@ -560,6 +561,8 @@ extern ViewCatalogRow *find_owned_view(const char *name, bool missing_ok);
 extern void stream_ddl_check(Node *parsetree);
 extern void stream_ddl_allow_maintenance(bool allow);
 extern Oid	stream_of_partition(Oid relid);
+extern void stream_check_decodable(Oid relid, Oid stream, LOCKMODE lockmode,
+								   bool creating);
 
 /* retention.c */
 extern int64 retention_usecs(Interval *retention);
