@@ -273,6 +273,7 @@ publish_view_guarded(StreamextDbSlot *slot, ViewPlan *plan, bool all_groups)
 		if (sv != NULL)
 		{
 			sv->incomplete = true;
+			sv->stats.bytes = plan->shm_bytes;
 			dshash_release_lock(my_views, sv);
 		}
 		else

@@ -26,6 +26,9 @@ isnt($ret, 0, 'reading a view over the memory limit fails');
 like($err, qr/does not fit in streamext.max_memory/, '... and says why');
 like($err, qr/Raise streamext.max_memory/, '... and what to do');
 ok($node->log_contains('streamext.max_memory reached'), 'the worker warned in the log');
+is($node->safe_psql('postgres',
+		q{SELECT events, groups, memory_bytes > 0 FROM streamext.views WHERE name = 'per_device'}),
+	'80000|40000|t', 'streamext.views counts the events and groups meanwhile');
 
 # While the view does not fit, every round of the worker publishes it whole
 # again and runs out of memory half-way (with these small states, when the
