@@ -51,10 +51,10 @@ END $$;});
 my $dir = PostgreSQL::Test::Utils::tempdir();
 PostgreSQL::Test::Utils::append_to_file("$dir/read.sql", "SELECT try_read();\n");
 my ($bench_out, $bench_err) = ('', '');
-my $bench_ok = IPC::Run::run(['pgbench', '-n', '-c', 4, '-j', 4, '-t', 2000, '-f', "$dir/read.sql",
+my $bench_ok = IPC::Run::run(['pgbench', '-n', '-c', 4, '-j', 4, '-t', 5000, '-f', "$dir/read.sql",
 		'-h', $node->host, '-p', $node->port, 'postgres'],
 	'>', \$bench_out, '2>', \$bench_err);
-ok($bench_ok, '8000 reads racing the worker ran') or diag($bench_err);
+ok($bench_ok, '20000 reads racing the worker ran') or diag($bench_err);
 is($node->safe_psql('postgres',
 		q{SELECT count(*) || ' reads returned rows' || coalesce(', e.g. ' || min(events) || ' events in ' || min(groups) || ' groups', '')
 		  FROM partial_reads}),
