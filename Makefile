@@ -9,6 +9,7 @@ OBJS = \
 	src/catalog.o \
 	src/commands.o \
 	src/view_def.o \
+	src/determinism.o \
 	src/window.o \
 	src/window_panes.o \
 	src/window_session.o \
@@ -29,7 +30,7 @@ EXTENSION = streamext
 DATA = sql/streamext--0.1.sql sql/streamext--0.1--0.2.sql
 PGFILEDESC = "streamext - event streams and continuous views"
 
-REGRESS = streams views windows errors subscriptions privileges retention nulls
+REGRESS = streams views windows errors subscriptions privileges retention nulls stream_kinds determinism
 REGRESS_OPTS = --temp-config=$(top_srcdir)test/regress.conf --load-extension=streamext
 TAP_TESTS = 1
 PROVE_FLAGS = -I $(srcdir)/test
@@ -40,3 +41,4 @@ include $(PGXS)
 
 # every file shares the structs of these headers
 $(OBJS): src/streamext.h src/decoder.h src/usercode.h
+src/determinism.o src/view_def.o src/subscription_def.o: src/determinism.h

@@ -20,7 +20,9 @@ GRANT CREATE ON SCHEMA public TO alice, mallory;
 CREATE SCHEMA mallory AUTHORIZATION mallory;
 CREATE TABLE secrets (v int);
 INSERT INTO secrets VALUES (42);
-CREATE FUNCTION peek(int) RETURNS int LANGUAGE plpgsql STABLE AS 'BEGIN RETURN $1 + (SELECT max(v) FROM public.secrets); END';
+-- peek reads a table: it is not immutable, but says so, to show that it
+-- still runs as the view's owner
+CREATE FUNCTION peek(int) RETURNS int LANGUAGE plpgsql IMMUTABLE AS 'BEGIN RETURN $1 + (SELECT max(v) FROM public.secrets); END';
 CREATE FUNCTION guarded(int) RETURNS int LANGUAGE sql IMMUTABLE AS 'SELECT $1';
 REVOKE EXECUTE ON FUNCTION guarded(int) FROM PUBLIC;
 

@@ -125,7 +125,7 @@ SELECT (SELECT count(*) FROM by_user) AS view_rows, (SELECT count(DISTINCT user_
 SELECT streamext.drop_view('by_user');
 
 -- functions called with default arguments (make_interval has seven)
-SELECT streamext.create_view('recent_ok', $$ SELECT url, count(*) FILTER (WHERE ts + make_interval(secs => 1) > ts) AS n FROM clicks GROUP BY url $$);
+SELECT streamext.create_view('recent_ok', $$ SELECT url, count(*) FILTER (WHERE (ts AT TIME ZONE 'UTC') + make_interval(secs => 1) > (ts AT TIME ZONE 'UTC')) AS n FROM clicks GROUP BY url $$);
 INSERT INTO clicks (url, ms, ts) VALUES ('/p1', 7, '2026-01-01 12:00:01+00');
 SELECT streamext.wait_caught_up();
 (SELECT url, count(*) FROM clicks GROUP BY url) EXCEPT ALL SELECT * FROM recent_ok;

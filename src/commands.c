@@ -187,6 +187,8 @@ streamext_create_stream(PG_FUNCTION_ARGS)
 						 get_rel_name(llast_oid(get_partition_ancestors(relid))))));
 	check_stream_owner(relid);
 	LockRelationOid(relid, ShareRowExclusiveLock);
+	/* unlogged, temporary and foreign tables write nothing decoding sees */
+	stream_check_decodable(relid, relid, AccessShareLock, true);
 	if (catalog_is_stream(relid, &dummy))
 		ereport(ERROR,
 				(errcode(ERRCODE_DUPLICATE_OBJECT),

@@ -81,6 +81,8 @@ static uint64 my_generation = 0;
 static List *window_all_groups(WindowGroups *wg);
 static void retire_gid(ViewPlan *plan, int64 gid, TransactionId xid);
 static void forget_gid(ViewPlan *plan, int64 gid);
+static bool publish_view_guarded(StreamextDbSlot *slot, ViewPlan *plan,
+								 bool all_groups);
 static bool publish_view(StreamextDbSlot *slot, ViewPlan *plan, bool all_groups,
 						 MemoryContext tmp);
 static void warn_memory_full(ViewPlan *plan, const char *detail);
@@ -143,6 +145,7 @@ state_shmem_reset(StreamextDbSlot *slot)
 	my_generation = slot->area_generation;
 	/* nothing is published yet: wait_caught_up() must wait for this worker */
 	slot->published_upto = InvalidXLogRecPtr;
+	slot->views_unpublished = false;
 	LWLockRelease(&slot->publish_lock);
 	MemoryContextSwitchTo(old);
 }
@@ -234,16 +237,37 @@ worker_groups(ViewPlan *plan, SharedView *sv, bool found)
 }
 
 /*
- * state_shmem_publish_view makes the view's changed groups (or all of them)
- * visible to readers, at a transaction boundary of the decoded WAL.  If the
- * area runs out of memory on the way (a hash table growing past
- * streamext.max_memory), the view is marked incomplete: readers get an error
- * saying so, and the worker, which keeps every state and checkpoints them,
- * goes on.
+ * state_shmem_publish_views makes the views' changed groups (or all of them)
+ * visible to readers, at a transaction boundary of the decoded WAL.  A view
+ * the area had no room to hold at all keeps slot->views_unpublished set,
+ * so that readers do not take its last checkpoint for the view.
  */
 void
-state_shmem_publish_view(StreamextDbSlot *slot, ViewPlan *plan, bool all_groups)
+state_shmem_publish_views(StreamextDbSlot *slot, List *plans, bool all_groups)
 {
+	ListCell   *lc;
+	bool		unpublished = false;
+
+	foreach(lc, plans)
+		if (!publish_view_guarded(slot, lfirst(lc), all_groups))
+			unpublished = true;
+	LWLockAcquire(&slot->publish_lock, LW_EXCLUSIVE);
+	slot->views_unpublished = unpublished;
+	LWLockRelease(&slot->publish_lock);
+}
+
+/*
+ * publish_view_guarded publishes one view.  If the area runs out of memory
+ * on the way (a hash table growing past streamext.max_memory), the view is
+ * marked incomplete: readers get an error saying so, and the worker, which
+ * keeps every state and checkpoints them, goes on.  Returns false if the
+ * view has no entry in the area at all.
+ */
+static bool
+publish_view_guarded(StreamextDbSlot *slot, ViewPlan *plan, bool all_groups)
+{
+	bool		has_entry = true;
+
 	MemoryContext cxt = CurrentMemoryContext;
 	MemoryContext publish_cxt = AllocSetContextCreate(cxt, "streamext publish",
 													  ALLOCSET_DEFAULT_SIZES);
@@ -274,13 +298,21 @@ state_shmem_publish_view(StreamextDbSlot *slot, ViewPlan *plan, bool all_groups)
 		if (sv != NULL)
 		{
 			sv->incomplete = true;
+			sv->stats.bytes = plan->shm_bytes;
 			dshash_release_lock(my_views, sv);
+		}
+		else
+		{
+			/* readers must not fall back to the last checkpoint */
+			slot->views_unpublished = true;
+			has_entry = false;
 		}
 		LWLockRelease(&slot->publish_lock);
 		warn_memory_full(plan, edata->message);
 	}
 	PG_END_TRY();
 	MemoryContextDelete(publish_cxt);
+	return has_entry;
 }
 
 /* warn_memory_full warns once each time a view stops fitting */
@@ -297,7 +329,7 @@ warn_memory_full(ViewPlan *plan, const char *detail)
 	plan->shmem_full = true;
 }
 
-/* publish_view does the work of state_shmem_publish_view; false if cut short */
+/* publish_view does the work of publish_view_guarded; false if cut short */
 static bool
 publish_view(StreamextDbSlot *slot, ViewPlan *plan, bool all_groups,
 			 MemoryContext tmp)
@@ -314,7 +346,7 @@ publish_view(StreamextDbSlot *slot, ViewPlan *plan, bool all_groups,
 	List	   *windows = NIL;
 	List	   *blobs = NIL;
 	ListCell   *lc;
-	bool		complete;
+	bool		cut_short = false;
 
 	/*
 	 * The groups' bytes first, without the lock: serialising calls the
@@ -375,9 +407,18 @@ publish_view(StreamextDbSlot *slot, ViewPlan *plan, bool all_groups,
 		memset(((char *) sv) + sizeof(int32), 0, sizeof(SharedView) - sizeof(int32));
 		sv->groups = InvalidDsaPointer;
 	}
-	groups = worker_groups(plan, sv, found);
+
+	/*
+	 * A view cut short by the memory limit is published whole again (seen
+	 * above: only this worker marks it).  It stays marked incomplete until
+	 * every group is in: an error half-way releases the lock before the
+	 * catch marks it (LWLockReleaseAll), and a reader must never take the
+	 * groups copied so far for the view.
+	 */
+	sv->incomplete = true;
 	sv->start_lsn = plan->start_lsn;
 	sv->watermark = view_plan_watermark(plan);
+	groups = worker_groups(plan, sv, found);
 
 	/* sessions merged into others leave with the others' new states */
 	foreach(lc, plan->dropped_gids)
@@ -385,8 +426,12 @@ publish_view(StreamextDbSlot *slot, ViewPlan *plan, bool all_groups,
 	list_free_deep(plan->dropped_gids);
 	plan->dropped_gids = NIL;
 
-	/* all_groups is set: every group is published again below */
-	sv->incomplete = false;
+	/* the counters are right even if the memory limit cuts this short */
+	sv->stats.groups = ngroups;
+	sv->stats.windows = nwindows;
+	sv->stats.events = plan->events;
+	sv->stats.late_events = plan->late_events;
+	sv->stats.dead_letters = plan->dead_letters;
 
 	foreach(lc, blobs)
 	{
@@ -402,7 +447,7 @@ publish_view(StreamextDbSlot *slot, ViewPlan *plan, bool all_groups,
 			dp = dsa_allocate_extended(my_area, pb->len, DSA_ALLOC_NO_OOM);
 		if (!DsaPointerIsValid(dp))
 		{
-			sv->incomplete = true;
+			cut_short = true;
 			continue;
 		}
 		memcpy(dsa_get_address(my_area, dp), pb->bytes, pb->len);
@@ -443,18 +488,13 @@ publish_view(StreamextDbSlot *slot, ViewPlan *plan, bool all_groups,
 		wg->changed = NIL;
 		wg->any_dirty = false;
 	}
-	sv->stats.groups = ngroups;
-	sv->stats.windows = nwindows;
 	sv->stats.bytes = plan->shm_bytes;
-	sv->stats.events = plan->events;
-	sv->stats.late_events = plan->late_events;
-	sv->stats.dead_letters = plan->dead_letters;
-	complete = !sv->incomplete;
+	sv->incomplete = cut_short;
 	dshash_release_lock(my_views, sv);
 	LWLockRelease(&slot->publish_lock);
 
 	MemoryContextSwitchTo(old);
-	return complete;
+	return !cut_short;
 }
 
 /*
@@ -627,7 +667,9 @@ state_shmem_drop_view(StreamextDbSlot *slot, int32 view_id)
 /*
  * state_shmem_read_view copies the published groups of a view that the
  * caller's snapshot should see.  found is false when the worker has not
- * published the view (yet); incomplete when max_memory cut it short.
+ * published the view (yet); incomplete when max_memory cut it short, or
+ * when the area had no room for a view at all: the caller must not read
+ * the groups, nor the last checkpoint instead.
  */
 List *
 state_shmem_read_view(StreamextDbSlot *slot, int32 view_id, XLogRecPtr start_lsn,
@@ -652,6 +694,13 @@ state_shmem_read_view(StreamextDbSlot *slot, int32 view_id, XLogRecPtr start_lsn
 		dshash_release_lock(my_views, sv);
 		sv = NULL;
 	}
+
+	/*
+	 * Not published: the worker has not come to the view yet, and the
+	 * caller reads its last checkpoint; unless the area had no room for it.
+	 */
+	if (sv == NULL)
+		*incomplete = slot->views_unpublished;
 	if (sv != NULL)
 	{
 		dshash_table_handle gh = sv->groups;

@@ -15,6 +15,13 @@
  *	  ATTACH PARTITION only takes an empty table, since rows already in it
  *	  were never inserted into the stream and no view counted them.
  *
+ *	  Logical decoding sees only rows written to the WAL of this database:
+ *	  a stream, and each of its partitions at any depth, is a logged table,
+ *	  never an unlogged, temporary or foreign one.  create_stream checks the
+ *	  table and its partitions; CREATE UNLOGGED TABLE or CREATE FOREIGN
+ *	  TABLE ... PARTITION OF, ATTACH PARTITION and SET UNLOGGED are refused
+ *	  here for a stream or any of its partitions.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -41,6 +48,15 @@ static void check_alter_stream(AlterTableStmt *stmt, Oid relid, List *partitions
 static void check_drop_streams(List *relids);
 static void check_partition_change(Oid partition, const char *what);
 static void check_attach_empty(Oid root, Oid part);
+static void check_new_partition(CreateStmt *stmt, Oid parent, bool foreign);
+static void check_set_unlogged(Oid relid, bool is_stream);
+static void refuse_partition(const char *part, Oid stream, char kind,
+							 const char *hint);
+
+#define UNLOGGED_DETAIL \
+	"Logical decoding does not see the rows inserted into an unlogged or temporary table, so no continuous view or subscription would count them."
+#define FOREIGN_DETAIL \
+	"A foreign table's rows are stored by another server: logical decoding does not see them, so no continuous view or subscription would count them."
 
 /* retention's own DROP, DETACH and ATTACH of partitions are let through */
 static bool maintenance_allowed = false;
@@ -71,6 +87,123 @@ stream_of_partition(Oid relid)
 		if (catalog_is_stream(lfirst_oid(lc), &time_attno))
 			return lfirst_oid(lc);
 	return InvalidOid;
+}
+
+/*
+ * stream_check_decodable refuses a table as a stream, or as a partition of
+ * stream, if logical decoding would not see the rows inserted into it or
+ * into one of its partitions at any depth.  creating says create_stream
+ * asks (relid is to become the stream); the partitions are locked in
+ * lockmode, so that none turns unlogged before the caller commits.
+ */
+void
+stream_check_decodable(Oid relid, Oid stream, LOCKMODE lockmode, bool creating)
+{
+	List	   *rels = list_make1_oid(relid);
+	ListCell   *lc;
+
+	/* a table is attached as a partition with its own partitions */
+	if (get_rel_relkind(relid) == RELKIND_PARTITIONED_TABLE)
+		rels = find_all_inheritors(relid, lockmode, NULL);
+	foreach(lc, rels)
+	{
+		Oid			part = lfirst_oid(lc);
+		char		persistence = get_rel_persistence(part);
+
+		if (part == stream && persistence == RELPERSISTENCE_TEMP)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("temporary table \"%s\" cannot be a stream", get_rel_name(part)),
+					 errdetail(UNLOGGED_DETAIL),
+					 errhint("A stream is an ordinary table: create it without TEMPORARY.")));
+		if (part == stream && persistence == RELPERSISTENCE_UNLOGGED)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("unlogged table \"%s\" cannot be a stream", get_rel_name(part)),
+					 errdetail(UNLOGGED_DETAIL),
+					 errhint("Make it logged first: ALTER TABLE %s SET LOGGED;",
+							 get_rel_name(part))));
+		if (get_rel_relkind(part) == RELKIND_FOREIGN_TABLE)
+			refuse_partition(get_rel_name(part), stream, RELKIND_FOREIGN_TABLE,
+							 creating ?
+							 psprintf("Detach it first: ALTER TABLE %s DETACH PARTITION %s;",
+									  get_rel_name(get_partition_parent(part, false)),
+									  get_rel_name(part)) :
+							 "The partitions of a stream are tables of this database.");
+		if (persistence != RELPERSISTENCE_PERMANENT)
+			refuse_partition(get_rel_name(part), stream, persistence,
+							 psprintf("Make it logged first: ALTER TABLE %s SET LOGGED;",
+									  get_rel_name(part)));
+	}
+}
+
+/*
+ * refuse_partition reports a table (named part: it may not exist yet) that
+ * decoding does not see as a partition of stream: kind is
+ * RELKIND_FOREIGN_TABLE, or the table's (non-permanent) persistence.
+ */
+static void
+refuse_partition(const char *part, Oid stream, char kind, const char *hint)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+			 errmsg("%s table \"%s\" cannot be a partition of stream \"%s\"",
+					kind == RELKIND_FOREIGN_TABLE ? "foreign" :
+					kind == RELPERSISTENCE_TEMP ? "temporary" : "unlogged",
+					part, get_rel_name(stream)),
+			 errdetail("%s", kind == RELKIND_FOREIGN_TABLE ? FOREIGN_DETAIL : UNLOGGED_DETAIL),
+			 errhint("%s", hint)));
+}
+
+/*
+ * check_new_partition refuses CREATE UNLOGGED TABLE or CREATE FOREIGN TABLE
+ * ... PARTITION OF a stream or of one of its partitions.
+ */
+static void
+check_new_partition(CreateStmt *stmt, Oid parent, bool foreign)
+{
+	AttrNumber	time_attno;
+	Oid			stream;
+
+	if (!OidIsValid(parent))
+		return;					/* CREATE TABLE reports a missing one */
+	stream = catalog_is_stream(parent, &time_attno) ? parent : stream_of_partition(parent);
+	if (OidIsValid(stream))
+		refuse_partition(stmt->relation->relname, stream,
+						 foreign ? RELKIND_FOREIGN_TABLE : RELPERSISTENCE_UNLOGGED,
+						 foreign ? "The partitions of a stream are tables of this database." :
+						 "Create it without UNLOGGED.");
+}
+
+/*
+ * check_set_unlogged refuses ALTER TABLE ... SET UNLOGGED of a stream or of
+ * one of its partitions (a no-op on a partitioned table in PostgreSQL 15,
+ * refused all the same).
+ */
+static void
+check_set_unlogged(Oid relid, bool is_stream)
+{
+	Oid			stream;
+
+	if (!OidIsValid(relid))
+		return;
+	stream = is_stream ? relid : stream_of_partition(relid);
+	if (!OidIsValid(stream))
+		return;
+	if (is_stream)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("stream \"%s\" cannot be made unlogged", get_rel_name(relid)),
+				 errdetail(UNLOGGED_DETAIL),
+				 errhint("Turn it back into an ordinary table with streamext.drop_stream('%s') first.",
+						 get_rel_name(relid))));
+	ereport(ERROR,
+			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+			 errmsg("partition \"%s\" of stream \"%s\" cannot be made unlogged",
+					get_rel_name(relid), get_rel_name(stream)),
+			 errdetail(UNLOGGED_DETAIL),
+			 errhint("Turn the stream back into an ordinary table with streamext.drop_stream('%s') first.",
+					 get_rel_name(stream))));
 }
 
 /*
@@ -186,7 +319,8 @@ column_user(Oid relid, AttrNumber attno, AttrNumber time_attno)
 /*
  * check_alter_stream refuses the subcommands of an ALTER TABLE that would
  * take a column from under a view or subscription of the stream, detach
- * one of its partitions, or attach a table that holds rows.  partitions
+ * one of its partitions, attach a table that holds rows or that decoding
+ * does not see, or make the stream or a partition unlogged.  partitions
  * has the OID of the table each ATTACH or DETACH names, in order.
  */
 static void
@@ -215,10 +349,19 @@ check_alter_stream(AlterTableStmt *stmt, Oid relid, List *partitions)
 		if (cmd->subtype == AT_AttachPartition)
 		{
 			Oid			attached = lfirst_oid(part);
+			Oid			stream = is_stream ? relid : stream_of_partition(relid);
 
 			part = lnext(partitions, part);
-			if (is_stream || OidIsValid(stream_of_partition(relid)))
-				check_attach_empty(is_stream ? relid : stream_of_partition(relid), attached);
+			if (OidIsValid(stream) && OidIsValid(attached))
+			{
+				stream_check_decodable(attached, stream, AccessExclusiveLock, false);
+				check_attach_empty(stream, attached);
+			}
+			continue;
+		}
+		if (cmd->subtype == AT_SetUnLogged)
+		{
+			check_set_unlogged(relid, is_stream);
 			continue;
 		}
 		if (!is_stream)
@@ -280,9 +423,10 @@ stream_ddl_check(Node *parsetree)
 	List	   *relids = NIL;
 	List	   *partitions = NIL;
 	bool		cascade = false;
+	bool		create = IsA(parsetree, CreateStmt) || IsA(parsetree, CreateForeignTableStmt);
 
 	if (!IsA(parsetree, AlterTableStmt) && !IsA(parsetree, DropStmt) &&
-		!IsA(parsetree, TruncateStmt))
+		!IsA(parsetree, TruncateStmt) && !create)
 		return;
 	if (IsA(parsetree, AlterTableStmt) &&
 		((AlterTableStmt *) parsetree)->objtype != OBJECT_TABLE)
@@ -290,10 +434,20 @@ stream_ddl_check(Node *parsetree)
 	if (IsA(parsetree, DropStmt) &&
 		((DropStmt *) parsetree)->removeType != OBJECT_TABLE)
 		return;
+	/* of new tables, only partitions that decoding would not see matter */
+	if (create &&
+		(((CreateStmt *) parsetree)->partbound == NULL ||
+		 list_length(((CreateStmt *) parsetree)->inhRelations) != 1 ||
+		 (IsA(parsetree, CreateStmt) &&
+		  ((CreateStmt *) parsetree)->relation->relpersistence != RELPERSISTENCE_UNLOGGED)))
+		return;
 	if (creating_extension || !streamext_extension_exists())
 		return;
 	/* names resolve with the caller's search_path, before it is pinned */
-	if (IsA(parsetree, AlterTableStmt))
+	if (create)
+		relid = RangeVarGetRelid(linitial_node(RangeVar, ((CreateStmt *) parsetree)->inhRelations),
+								 NoLock, true);
+	else if (IsA(parsetree, AlterTableStmt))
 	{
 		ListCell   *lc;
 
@@ -343,7 +497,10 @@ stream_ddl_check(Node *parsetree)
 	}
 	/* the catalog is closed to the table owners who run these */
 	catalog_owner_enter(&ca);
-	if (IsA(parsetree, AlterTableStmt))
+	if (create)
+		check_new_partition((CreateStmt *) parsetree, relid,
+							IsA(parsetree, CreateForeignTableStmt));
+	else if (IsA(parsetree, AlterTableStmt))
 		check_alter_stream((AlterTableStmt *) parsetree, relid, partitions);
 	else
 	{

@@ -18,6 +18,7 @@
 #include "lib/stringinfo.h"
 #include "nodes/execnodes.h"
 #include "storage/latch.h"
+#include "storage/lockdefs.h"
 #include "storage/lwlock.h"
 #include "storage/dsm.h"
 #include "utils/dsa.h"
@@ -63,6 +64,8 @@ typedef struct StreamextDbSlot
 	uint64		area_generation;
 	dshash_table_handle views;	/* view id -> SharedView */
 	XLogRecPtr	published_upto; /* WAL decoded and visible to readers */
+	bool		views_unpublished;	/* max_memory left a view out of the area;
+									 * publish_lock */
 	XLogRecPtr	applied_lsn;	/* end of the last applied stream commit */
 	TimestampTz applied_commit_time;
 	XLogRecPtr	checkpoint_lsn; /* durable position */
@@ -403,8 +406,8 @@ extern bool streamext_extension_exists(void);
 extern void state_shmem_reset(StreamextDbSlot *slot);
 extern void state_shmem_release(StreamextDbSlot *slot);
 extern void state_shmem_set_limit(void);
-extern void state_shmem_publish_view(StreamextDbSlot *slot, ViewPlan *plan,
-									 bool all_groups);
+extern void state_shmem_publish_views(StreamextDbSlot *slot, List *plans,
+									  bool all_groups);
 extern void state_shmem_retire_window(StreamextDbSlot *slot, ViewPlan *plan,
 									  WindowGroups *wg, TransactionId xid);
 extern void state_shmem_gc(StreamextDbSlot *slot, List *plans);
@@ -583,6 +586,8 @@ extern ViewCatalogRow *find_owned_view(const char *name, bool missing_ok);
 extern void stream_ddl_check(Node *parsetree);
 extern void stream_ddl_allow_maintenance(bool allow);
 extern Oid	stream_of_partition(Oid relid);
+extern void stream_check_decodable(Oid relid, Oid stream, LOCKMODE lockmode,
+								   bool creating);
 
 /* retention.c */
 extern int64 retention_usecs(Interval *retention);

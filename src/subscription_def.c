@@ -33,6 +33,7 @@
 #include "utils/regproc.h"
 #include "utils/rls.h"
 
+#include "determinism.h"
 #include "streamext.h"
 #include "usercode.h"
 
@@ -103,14 +104,16 @@ analyze_filter(const char *sql)
 /*
  * subscription_filter_analyze analyses a filter over the rows of its source
  * (a stream's events or a continuous view's rows) and returns it as a
- * boolean expression, refusing what the worker cannot evaluate per event.
+ * boolean expression, refusing what the worker cannot evaluate per event,
+ * or could evaluate differently when it does again (determinism.c).
  */
 Node *
 subscription_filter_analyze(const char *filter, Oid source_relid)
 {
 	char	   *relname = quote_qualified_identifier(get_namespace_name(get_rel_namespace(source_relid)),
 													 get_rel_name(source_relid));
-	Query	   *query = analyze_filter(psprintf("SELECT FROM ONLY %s WHERE %s", relname, filter));
+	char	   *sql = psprintf("SELECT FROM ONLY %s WHERE %s", relname, filter);
+	Query	   *query = analyze_filter(sql);
 
 	if (query->setOperations || query->cteList || query->groupClause ||
 		query->havingQual || query->sortClause || query->limitCount ||
@@ -126,11 +129,7 @@ subscription_filter_analyze(const char *filter, Oid source_relid)
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("a subquery is not supported in a subscription filter"),
 				 errhint("%s", FILTER_HINT)));
-	if (contain_volatile_functions(query->jointree->quals))
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("a volatile function is not allowed in a subscription filter"),
-				 errhint("An event must match or not whenever it is evaluated again, after a crash too; mark the function IMMUTABLE or STABLE if it is.")));
+	determinism_check(query->jointree->quals, DETERMINISM_FILTER, sql);
 	return query->jointree->quals;
 }
 

@@ -46,6 +46,7 @@
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
+#include "determinism.h"
 #include "streamext.h"
 #include "usercode.h"
 
@@ -208,7 +209,8 @@ deparse_qualified_expr(Node *expr, Oid relid)
 /*
  * view_def_analyze parses and analyses the query of create_view and checks
  * that it is one a continuous view can maintain: one stream in FROM, an
- * optional WHERE, GROUP BY, aggregates that can be combined, HAVING.
+ * optional WHERE, GROUP BY, aggregates that can be combined, HAVING, and
+ * nothing but immutable calls (determinism.c).
  */
 Query *
 view_def_analyze(const char *query_text, Oid *stream_relid)
@@ -281,14 +283,6 @@ view_def_analyze(const char *query_text, Oid *stream_relid)
 				 errmsg("a continuous view needs aggregates or GROUP BY"),
 				 errhint("For every event as it comes, use a subscription; for a running total, e.g. SELECT count(*) FROM stream.")));
 
-	if (contain_volatile_functions((Node *) query->targetList) ||
-		contain_volatile_functions(query->jointree->quals) ||
-		contain_volatile_functions(query->havingQual))
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("a volatile function is not allowed in a continuous view"),
-				 errhint("The view must give the same result whenever it is computed; mark the function IMMUTABLE or STABLE if it is.")));
-
 	foreach(lc, query->groupClause)
 	{
 		SortGroupClause *sgc = lfirst_node(SortGroupClause, lc);
@@ -301,6 +295,14 @@ view_def_analyze(const char *query_text, Oid *stream_relid)
 							format_type_be(exprType((Node *) tle->expr))),
 					 errhint("Open windows are kept in hash tables; group by a type with a hash operator class.")));
 	}
+
+	/*
+	 * Group keys are in the target list, aggregate arguments and FILTER in
+	 * its and HAVING's aggregates.
+	 */
+	determinism_check((Node *) list_make3(query->targetList, query->jointree->quals,
+										  query->havingQual),
+					  DETERMINISM_VIEW, query_text);
 
 	*stream_relid = rte->relid;
 	return query;

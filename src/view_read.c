@@ -249,7 +249,7 @@ streamext_read_view(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_OUT_OF_MEMORY),
 				 errmsg("continuous view \"%s\" does not fit in streamext.max_memory", plan->name),
 				 errdetail("No event is lost: the worker keeps the view and writes it at every checkpoint."),
-				 errhint("Raise streamext.max_memory (now %dMB) and reload the configuration.",
+				 errhint("Raise streamext.max_memory (now %dMB) and reload the configuration, or give the view a window: closed windows leave memory for the closed-window table.",
 						 streamext_max_memory_mb)));
 	if (!found)
 		groups = read_open_state_table(view_id);

@@ -531,14 +531,12 @@ decode_available(void)
 static void
 publish_all(bool all_groups)
 {
-	ListCell   *lc;
 	HASH_SEQ_STATUS status;
 	StreamTarget *st;
 	int			n = 0;
 	uint64		events = 0;
 
-	foreach(lc, W.plans)
-		state_shmem_publish_view(W.slot, lfirst(lc), all_groups);
+	state_shmem_publish_views(W.slot, W.plans, all_groups);
 
 	if (W.target.streams != NULL)
 	{
