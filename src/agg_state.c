@@ -37,9 +37,9 @@
 #define STATE_NOVALUE 2
 
 static Datum get_init_value(Oid transtype, Datum textInitVal);
-static void check_aggregate_privileges(Oid view_owner, Oid aggfnoid, Oid transfn,
-									   Oid combinefn, Oid serialfn, Oid deserialfn,
-									   Oid finalfn);
+static void check_aggregate_privileges(UserCodeAcl *acl, Oid view_owner, Oid aggfnoid,
+									   Oid transfn, Oid combinefn, Oid serialfn,
+									   Oid deserialfn, Oid finalfn);
 static void init_fcinfo(FmgrInfo *flinfo, Oid fnoid, Expr *expr,
 						FunctionCallInfo *fcinfo, int nargs, Oid collation,
 						ViewPlan *plan);
@@ -93,7 +93,7 @@ agg_runner_init(ViewPlan *plan, AggRunner *agg, Aggref *aggref)
 	finalfn_oid = aggform->aggfinalfn;
 	finalextra = aggform->aggfinalextra;
 
-	check_aggregate_privileges(plan->owner, aggref->aggfnoid, transfn_oid,
+	check_aggregate_privileges(&plan->acl, plan->owner, aggref->aggfnoid, transfn_oid,
 							   combinefn_oid, serialfn_oid, deserialfn_oid,
 							   finalfn_oid);
 
@@ -183,10 +183,12 @@ agg_runner_init(ViewPlan *plan, AggRunner *agg, Aggref *aggref)
  * owner may execute the aggregate, and the aggregate's owner each of its
  * support functions.  They run as the view's owner; the check keeps an
  * aggregate from lending its owner's rights to functions nobody granted.
+ * The support functions are recorded in acl, to be checked again when a
+ * GRANT or REVOKE changes them.
  */
 static void
-check_aggregate_privileges(Oid view_owner, Oid aggfnoid, Oid transfn, Oid combinefn,
-						   Oid serialfn, Oid deserialfn, Oid finalfn)
+check_aggregate_privileges(UserCodeAcl *acl, Oid view_owner, Oid aggfnoid, Oid transfn,
+						   Oid combinefn, Oid serialfn, Oid deserialfn, Oid finalfn)
 {
 	Oid			support[] = {transfn, combinefn, serialfn, deserialfn, finalfn};
 	HeapTuple	proctup = SearchSysCache1(PROCOID, ObjectIdGetDatum(aggfnoid));
@@ -201,7 +203,10 @@ check_aggregate_privileges(Oid view_owner, Oid aggfnoid, Oid transfn, Oid combin
 	usercode_check_execute(view_owner, aggfnoid, "the owner of the continuous view");
 	for (i = 0; i < lengthof(support); i++)
 		if (OidIsValid(support[i]))
+		{
 			usercode_check_execute(agg_owner, support[i], "the owner of aggregate");
+			usercode_acl_add(acl, support[i], agg_owner, "the owner of aggregate");
+		}
 }
 
 /*

@@ -379,32 +379,8 @@ set_aside_group(ViewPlan *plan, TimestampTz start, TimestampTz end, MinimalTuple
 {
 	MemoryContext old = MemoryContextSwitchTo(plan->cxt);
 	DeadLetter *dl = palloc(sizeof(DeadLetter));
-	StringInfoData json;
-	int			i;
 
-	initStringInfo(&json);
-	appendStringInfo(&json, "{\"streamext_window\": {\"window_start\": \"%s\", \"window_end\": \"%s\", \"late_events\": %s}, \"group\": [",
-					 timestamptz_to_str(start), timestamptz_to_str(end),
-					 combine ? "true" : "false");
-	ExecStoreMinimalTuple(key, plan->keyslot, false);
-	slot_getallattrs(plan->keyslot);
-	for (i = 0; i < plan->nkeys; i++)
-	{
-		Oid			typoutput;
-		bool		isvarlena;
-
-		if (i > 0)
-			appendStringInfoString(&json, ", ");
-		if (plan->keyslot->tts_isnull[i])
-		{
-			appendStringInfoString(&json, "null");
-			continue;
-		}
-		getTypeOutputInfo(TupleDescAttr(plan->keydesc, i)->atttypid, &typoutput, &isvarlena);
-		escape_json(&json, OidOutputFunctionCall(typoutput, plan->keyslot->tts_values[i]));
-	}
-	appendStringInfoString(&json, "]}");
-	dl->event = json.data;
+	dl->event = view_plan_group_json(plan, start, end, key, combine);
 	dl->commit_lsn = plan->txn_end;
 	dl->committed_at = 0;
 	dl->sqlerrcode = error->sqlerrcode;

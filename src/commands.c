@@ -50,6 +50,7 @@ PG_FUNCTION_INFO_V1(streamext_adopt_view);
 
 static bool attribute_is_not_null(Oid relid, AttrNumber attno);
 static void spi_exec(const char *sql, int expected);
+static bool type_is_temporary(Oid type);
 static void check_stream_owner(Oid relid);
 static char *column_list(Query *query, bool windowed, bool typed);
 static void check_retention(Interval *retention, bool closes);
@@ -105,6 +106,22 @@ streamext_check_setup(PG_FUNCTION_ARGS)
 	check_setup();
 	streamext_note_catalog_change();
 	PG_RETURN_VOID();
+}
+
+/*
+ * type_is_temporary says whether a type lives in a temporary schema.
+ */
+static bool
+type_is_temporary(Oid type)
+{
+	HeapTuple	tup = SearchSysCache1(TYPEOID, ObjectIdGetDatum(type));
+	bool		result;
+
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "cache lookup failed for type %u", type);
+	result = isAnyTempNamespace(((Form_pg_type) GETSTRUCT(tup))->typnamespace);
+	ReleaseSysCache(tup);
+	return result;
 }
 
 /*
@@ -390,9 +407,25 @@ column_list(Query *query, bool windowed, bool typed)
 		}
 		appendStringInfo(&buf, "%s%s", first ? "" : ", ", quote_identifier(tle->resname));
 		if (typed)
+		{
+			Oid			type = exprType((Node *) tle->expr);
+
+			/*
+			 * The closed windows' table outlives the session: a temporary
+			 * type would take its column with it.  The type is named with
+			 * its schema: the table is created with search_path pinned.
+			 */
+			if (type_is_temporary(type))
+				ereport(ERROR,
+						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+						 errmsg("column \"%s\" of a continuous view cannot be of the temporary type %s",
+								tle->resname, format_type_be(type)),
+						 errhint("Use a type that outlives the session.")));
 			appendStringInfo(&buf, " %s",
-							 format_type_with_typemod(exprType((Node *) tle->expr),
-													  exprTypmod((Node *) tle->expr)));
+							 format_type_extended(type, exprTypmod((Node *) tle->expr),
+												  FORMAT_TYPE_TYPEMOD_GIVEN |
+												  FORMAT_TYPE_FORCE_QUALIFY));
+		}
 		first = false;
 	}
 	return buf.data;

@@ -293,6 +293,13 @@ decoder_apply_to_view(DecodeTarget *target, ViewPlan *plan, TupleTableSlot *even
 		(void) view_plan_note_event_time(plan, event, commit_time);
 		view_plan_set_aside(plan, event, commit_time, final_lsn, sa->sqlerrcode, sa->message);
 	}
+	else if (!usercode_acl_ok(&plan->acl))
+	{
+		/* a REVOKE committed before this event */
+		(void) view_plan_note_event_time(plan, event, commit_time);
+		view_plan_set_aside(plan, event, commit_time, final_lsn, plan->acl.denied_code,
+							plan->acl.denied);
+	}
 	else
 		switch (view_plan_apply_isolated(plan, event, commit_time, final_lsn, &failure))
 		{
@@ -327,6 +334,9 @@ decoder_apply_to_subscription(DecodeTarget *target, SubscriptionPlan *sub,
 	if (sa != NULL)
 		subscription_set_aside(sub, event, commit_time, final_lsn, sa->sqlerrcode,
 							   sa->message);
+	else if (!usercode_acl_ok(&sub->acl))
+		subscription_set_aside(sub, event, commit_time, final_lsn, sub->acl.denied_code,
+							   sub->acl.denied);
 	else if (!subscription_apply_event(sub, event, commit_time, final_lsn, &failure))
 		decode_again_without(target, end_lsn, event_no, 0, sub->id, sub->name, &failure);
 }

@@ -16,6 +16,7 @@
 #include "access/htup_details.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "funcapi.h"
 #include "miscadmin.h"
@@ -24,6 +25,8 @@
 #include "storage/lmgr.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
+#include "utils/datum.h"
+#include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
@@ -35,8 +38,52 @@ PG_FUNCTION_INFO_V1(streamext_replay_dead_letters);
 #define REPLAY_WAIT_MS 60000
 
 
+/* a dead letter to replay */
+typedef struct ReplayedLetter
+{
+	int64		id;
+	Jsonb	   *event;
+	TimestampTz at;
+	bool		is_group;		/* a closed row that failed, not an event */
+} ReplayedLetter;
+
+/* a dead letter's event to turn into a row of the stream, for row_from_json */
+typedef struct RowFromJson
+{
+	const char *sql;
+	Jsonb	   *event;
+	Datum		row;			/* the row, in the caller's memory */
+} RowFromJson;
+
+static void row_from_json(void *arg);
 static void remember_id(List **ids, int64 id, MemoryContext cxt);
 static void store_row(TupleTableSlot *slot, Datum row, Oid relid);
+
+/*
+ * row_from_json makes a row of the stream from a dead letter's event, for
+ * usercode_isolated behind the view's or subscription's owner's gate.
+ */
+static void
+row_from_json(void *arg)
+{
+	RowFromJson *rfj = arg;
+	Oid			argtypes[1] = {JSONBOID};
+	Datum		args[1];
+	bool		isnull;
+	MemoryContext cxt = CurrentMemoryContext;
+	Datum		row;
+
+	args[0] = JsonbPGetDatum(rfj->event);
+	if (SPI_execute_with_args(rfj->sql, 1, argtypes, args, NULL, true, 1) != SPI_OK_SELECT ||
+		SPI_processed != 1)
+		elog(ERROR, "streamext: could not make a row of a dead letter");
+	row = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	if (isnull)
+		elog(ERROR, "streamext: a dead letter's event is not a row");
+	MemoryContextSwitchTo(cxt);
+	/* a composite datum is one varlena: copied out of SPI's memory whole */
+	rfj->row = datumCopy(row, false, -1);
+}
 
 /*
  * remember_id notes a dead letter to delete with the next checkpoint.
@@ -112,33 +159,62 @@ replay_dead_letters_now(StreamextDbSlot *slot, List *plans, List *subs, HTAB *st
 	if (st != NULL)
 	{
 		/* a group whose closed row failed is no event: it stays, as failing */
-		char	   *sql = psprintf("SELECT id, jsonb_populate_record(NULL::%s, event), "
-								   "coalesce(committed_at, noted_at), event ? 'streamext_window' "
-								   "FROM streamext.dead_letters "
+		char	   *sql = psprintf("SELECT id, event, coalesce(committed_at, noted_at), "
+								   "event ? 'streamext_window' FROM streamext.dead_letters "
 								   "WHERE %s = %d ORDER BY id",
-								   quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
-															  get_rel_name(relid)),
 								   plan ? "view_id" : "subscription_id", plan ? view_id : sub_id);
+		List	   *letters = NIL;
+		ListCell   *lc2;
+		Oid			owner = plan ? plan->owner : sub->owner;
+		RowFromJson rfj;
 
 		if (SPI_execute(sql, true, 0) != SPI_OK_SELECT)
 			elog(ERROR, "streamext: could not read dead letters");
 		total = SPI_processed;
+		/* copied out: turning each into a row runs statements of its own */
 		for (i = 0; i < total; i++)
 		{
 			HeapTuple	row = SPI_tuptable->vals[i];
 			TupleDesc	desc = SPI_tuptable->tupdesc;
+			ReplayedLetter *rl = palloc(sizeof(ReplayedLetter));
 			bool		isnull;
-			int64		id = DatumGetInt64(SPI_getbinval(row, desc, 1, &isnull));
-			Datum		event = SPI_getbinval(row, desc, 2, &isnull);
-			TimestampTz at = DatumGetTimestampTz(SPI_getbinval(row, desc, 3, &isnull));
+
+			rl->id = DatumGetInt64(SPI_getbinval(row, desc, 1, &isnull));
+			rl->event = DatumGetJsonbPCopy(SPI_getbinval(row, desc, 2, &isnull));
+			rl->at = DatumGetTimestampTz(SPI_getbinval(row, desc, 3, &isnull));
+			rl->is_group = DatumGetBool(SPI_getbinval(row, desc, 4, &isnull));
+			letters = lappend(letters, rl);
+		}
+		rfj.sql = psprintf("SELECT jsonb_populate_record(NULL::%s, $1)",
+						   quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
+													  get_rel_name(relid)));
+		foreach(lc2, letters)
+		{
+			ReplayedLetter *rl = lfirst(lc2);
+			int64		id = rl->id;
+			TimestampTz at = rl->at;
+			UserCodeFailure failure;
 			bool		applied;
 
-			if (DatumGetBool(SPI_getbinval(row, desc, 4, &isnull)))
+			if (rl->is_group)
 			{
 				failed++;
 				continue;
 			}
-			store_row(st->slot, event, relid);
+
+			/*
+			 * The stream's row from the JSON, as the owner: a domain's CHECK
+			 * constraint or a type's input function is its owner's code.
+			 */
+			rfj.event = rl->event;
+			if (!usercode_isolated(owner, USERCODE_READ_ONLY, row_from_json, &rfj, &failure))
+			{
+				FreeErrorData(failure.error);
+				failed++;
+				continue;
+			}
+			store_row(st->slot, rfj.row, relid);
+			pfree(DatumGetPointer(rfj.row));
 			if (plan != NULL)
 			{
 				UserCodeFailure failure;

@@ -213,6 +213,7 @@ typedef struct ViewPlan
 	char	   *name;
 	Oid			view_relid;
 	Oid			owner;			/* its expressions run with this role's rights */
+	UserCodeAcl acl;			/* the functions it may execute */
 	Oid			stream_relid;
 	Oid			closed_relid;
 	AttrNumber	time_attno;		/* InvalidAttrNumber: commit time */
@@ -337,6 +338,8 @@ extern ApplyResult view_plan_apply_isolated(ViewPlan *plan, TupleTableSlot *even
 extern void view_plan_set_aside(ViewPlan *plan, TupleTableSlot *event,
 								TimestampTz commit_time, XLogRecPtr commit_lsn,
 								int sqlerrcode, const char *message);
+extern char *view_plan_group_json(ViewPlan *plan, TimestampTz start, TimestampTz end,
+								  MinimalTuple key, bool late);
 extern TimestampTz view_plan_note_event_time(ViewPlan *plan, TupleTableSlot *event,
 											 TimestampTz commit_time);
 extern ViewGroup *view_plan_group(ViewPlan *plan, WindowGroups *wg,
@@ -455,6 +458,7 @@ typedef struct SubscriptionPlan
 	int32		id;
 	char	   *name;
 	Oid			owner;			/* filters run with its rights */
+	UserCodeAcl acl;			/* the functions its filter may execute */
 	Oid			source_relid;	/* a stream, or a continuous view's relation */
 	int32		view_id;		/* 0: the source is a stream */
 	bool		emit_changes;	/* view sources: every update, not final rows */

@@ -52,6 +52,7 @@ typedef struct CompiledFilter
 	const char *filter_tree;
 	Oid			owner;
 	ExprState  *filter;
+	UserCodeAcl *acl;			/* the functions it calls, recorded */
 } CompiledFilter;
 
 typedef struct FilterCall
@@ -59,6 +60,8 @@ typedef struct FilterCall
 	SubscriptionPlan *sub;
 	TupleTableSlot *row;
 	bool		pass;
+	Datum		json_of;		/* the row to write as JSON when it passes */
+	char	   *json;
 } FilterCall;
 
 static void compile_filter(void *arg);
@@ -71,7 +74,24 @@ static void add_dead_letter(SubscriptionPlan *sub, XLogRecPtr lsn, TimestampTz a
 							int sqlerrcode, const char *message, const char *event);
 static void emit_view_row(SubscriptionPlan *sub, Datum *values, bool *nulls,
 						  const char *kind);
+/* one changed group of a view, for group_change */
+typedef struct GroupChange
+{
+	SubscriptionPlan *sub;
+	ViewGroup  *group;
+	MinimalTuple key;
+	TimestampTz start;
+	TimestampTz end;
+	MemoryContext cxt;			/* per group */
+	Datum	   *out;
+	bool	   *outnulls;
+	Datum	   *keys;
+	bool	   *keynulls;
+	AggValue   *copy;
+} GroupChange;
+
 static void collect_changes(SubscriptionPlan *sub, XLogRecPtr upto);
+static void group_change(void *arg);
 static bool lock_subscription(int32 id);
 static void write_entries(SubscriptionPlan *sub, List *entries);
 static void notify_entries(SubscriptionPlan *sub);
@@ -139,7 +159,7 @@ subscription_build(SubscriptionCatalogRow *row, List *plans, MemoryContext paren
 	if (row->filter_tree != NULL)
 	{
 		/* the compiled filter lives as long as the subscription, in cxt */
-		CompiledFilter cf = {row->filter_tree, row->owner, NULL};
+		CompiledFilter cf = {row->filter_tree, row->owner, NULL, &sub->acl};
 		UserCodeFailure failure;
 		ErrorData  *edata = NULL;
 
@@ -170,10 +190,12 @@ compile_filter(void *arg)
 	CompiledFilter *cf = arg;
 
 	cf->filter = subscription_filter_compile(cf->filter_tree, cf->owner);
+	usercode_acl_add_expr(cf->acl, stringToNode(cf->filter_tree), cf->owner);
 }
 
 /*
- * eval_filter evaluates a subscription's filter, for usercode_isolated.
+ * eval_filter evaluates a subscription's filter and writes the row that
+ * passes as JSON, for usercode_isolated.
  */
 static void
 eval_filter(void *arg)
@@ -181,6 +203,9 @@ eval_filter(void *arg)
 	FilterCall *fc = arg;
 
 	fc->pass = subscription_filter_eval(fc->sub, fc->row);
+	/* behind the same gate: a cast to json is its type owner's code */
+	if (fc->pass)
+		fc->json = TextDatumGetCString(DirectFunctionCall1(row_to_json, fc->json_of));
 }
 
 /*
@@ -288,14 +313,6 @@ add_dead_letter(SubscriptionPlan *sub, XLogRecPtr lsn, TimestampTz at,
 	MemoryContextSwitchTo(old);
 }
 
-/*
- * row_json is a row as JSON text, by PostgreSQL's own row_to_json.
- */
-static char *
-row_json(Datum row)
-{
-	return TextDatumGetCString(DirectFunctionCall1(row_to_json, row));
-}
 
 /*
  * subscription_apply_event queues an event of a committed transaction when
@@ -309,8 +326,9 @@ subscription_apply_event(SubscriptionPlan *sub, TupleTableSlot *event,
 						 TimestampTz commit_time, XLogRecPtr final_lsn,
 						 UserCodeFailure *failure)
 {
-	MemoryContext cxt = CurrentMemoryContext;
-	FilterCall	fc = {sub, event, true};
+	MemoryContext cxt;
+	FilterCall	fc = {sub, event, true, (Datum) 0, NULL};
+	bool		ok;
 
 	failure->error = NULL;
 	failure->assigned_xid = false;
@@ -320,8 +338,13 @@ subscription_apply_event(SubscriptionPlan *sub, TupleTableSlot *event,
 							   sub->broken);
 		return true;
 	}
-	if (sub->filter != NULL &&
-		!usercode_isolated(sub->owner, USERCODE_READ_ONLY, eval_filter, &fc, failure))
+	/* the filter resets the per-event memory: the row lives outside it */
+	fc.json_of = ExecFetchSlotHeapTupleDatum(event);
+	cxt = MemoryContextSwitchTo(sub->econtext->ecxt_per_tuple_memory);
+	ok = usercode_isolated(sub->owner, USERCODE_READ_ONLY, eval_filter, &fc, failure);
+	MemoryContextSwitchTo(cxt);
+	pfree(DatumGetPointer(fc.json_of));
+	if (!ok)
 	{
 		if (failure->assigned_xid)
 			return false;
@@ -332,11 +355,7 @@ subscription_apply_event(SubscriptionPlan *sub, TupleTableSlot *event,
 		return true;
 	}
 	if (fc.pass)
-	{
-		MemoryContextSwitchTo(sub->econtext->ecxt_per_tuple_memory);
-		add_entry(sub, "event", commit_time, row_json(ExecFetchSlotHeapTupleDatum(event)));
-		MemoryContextSwitchTo(cxt);
-	}
+		add_entry(sub, "event", commit_time, fc.json);
 	ResetExprContext(sub->econtext);
 	return true;
 }
@@ -353,7 +372,7 @@ subscription_set_aside(SubscriptionPlan *sub, TupleTableSlot *event,
 	MemoryContext cxt = MemoryContextSwitchTo(sub->econtext->ecxt_per_tuple_memory);
 
 	add_dead_letter(sub, final_lsn, commit_time, sqlerrcode, message,
-					row_json(ExecFetchSlotHeapTupleDatum(event)));
+					usercode_row_json(sub->owner, ExecFetchSlotHeapTupleDatum(event)));
 	MemoryContextSwitchTo(cxt);
 	ResetExprContext(sub->econtext);
 }
@@ -367,25 +386,27 @@ bool
 subscription_replay_event(SubscriptionPlan *sub, TupleTableSlot *event,
 						  TimestampTz commit_time)
 {
-	MemoryContext cxt = CurrentMemoryContext;
-	FilterCall	fc = {sub, event, true};
+	MemoryContext cxt;
+	FilterCall	fc = {sub, event, true, (Datum) 0, NULL};
 	UserCodeFailure failure;
+	bool		ok;
 
 	if (sub->broken != NULL)
 		return false;
-	if (sub->filter != NULL &&
-		!usercode_isolated(sub->owner, USERCODE_READ_ONLY, eval_filter, &fc, &failure))
+	fc.json_of = ExecFetchSlotHeapTupleDatum(event);
+	cxt = MemoryContextSwitchTo(sub->econtext->ecxt_per_tuple_memory);
+	ok = usercode_isolated(sub->owner, USERCODE_READ_ONLY, eval_filter, &fc, &failure);
+	MemoryContextSwitchTo(cxt);
+	pfree(DatumGetPointer(fc.json_of));
+	if (!ok)
 	{
 		if (failure.error != NULL)
 			FreeErrorData(failure.error);
+		ResetExprContext(sub->econtext);
 		return false;
 	}
 	if (fc.pass)
-	{
-		MemoryContextSwitchTo(sub->econtext->ecxt_per_tuple_memory);
-		add_entry(sub, "event", commit_time, row_json(ExecFetchSlotHeapTupleDatum(event)));
-		MemoryContextSwitchTo(cxt);
-	}
+		add_entry(sub, "event", commit_time, fc.json);
 	ResetExprContext(sub->econtext);
 	return true;
 }
@@ -399,9 +420,9 @@ static void
 emit_view_row(SubscriptionPlan *sub, Datum *values, bool *nulls, const char *kind)
 {
 	TupleTableSlot *slot = sub->rowslot;
-	FilterCall	fc = {sub, slot, true};
-	HeapTuple	tuple;
-	char	   *json;
+	HeapTuple	tuple = heap_form_tuple(sub->rowdesc, values, nulls);
+	FilterCall	fc = {sub, slot, true, HeapTupleGetDatum(tuple), NULL};
+	UserCodeFailure failure;
 	int			i;
 
 	ExecClearTuple(slot);
@@ -411,28 +432,23 @@ emit_view_row(SubscriptionPlan *sub, Datum *values, bool *nulls, const char *kin
 		slot->tts_isnull[i] = nulls[i];
 	}
 	ExecStoreVirtualTuple(slot);
-	tuple = heap_form_tuple(sub->rowdesc, values, nulls);
-	json = row_json(HeapTupleGetDatum(tuple));
 
 	if (sub->broken != NULL)
-		add_dead_letter(sub, sub->delivered_lsn, 0, sub->broken_code, sub->broken, json);
-	else
+		add_dead_letter(sub, sub->delivered_lsn, 0, sub->broken_code, sub->broken,
+						usercode_row_json(sub->owner, fc.json_of));
+	else if (!usercode_isolated(sub->owner, USERCODE_READ_ONLY, eval_filter, &fc, &failure))
 	{
-		UserCodeFailure failure;
-
-		if (sub->filter != NULL &&
-			!usercode_isolated(sub->owner, USERCODE_READ_ONLY, eval_filter, &fc, &failure))
-		{
-			add_dead_letter(sub, sub->delivered_lsn, 0,
-							failure.error ? failure.error->sqlerrcode : ERRCODE_INTERNAL_ERROR,
-							failure.error ? failure.error->message : "unknown error", json);
-			if (failure.error != NULL)
-				FreeErrorData(failure.error);
-		}
-		else if (fc.pass)
-			add_entry(sub, kind, GetCurrentTimestamp(), json);
+		add_dead_letter(sub, sub->delivered_lsn, 0,
+						failure.error ? failure.error->sqlerrcode : ERRCODE_INTERNAL_ERROR,
+						failure.error ? failure.error->message : "unknown error",
+						usercode_row_json(sub->owner, fc.json_of));
+		if (failure.error != NULL)
+			FreeErrorData(failure.error);
 	}
-	pfree(json);
+	else if (fc.pass)
+		add_entry(sub, kind, GetCurrentTimestamp(), fc.json);
+	if (fc.json != NULL)
+		pfree(fc.json);
 	heap_freetuple(tuple);
 }
 
@@ -468,19 +484,18 @@ collect_changes(SubscriptionPlan *sub, XLogRecPtr upto)
 	MemoryContext tmp = AllocSetContextCreate(CurrentMemoryContext, "streamext changes",
 											  ALLOCSET_DEFAULT_SIZES);
 	MemoryContext old = MemoryContextSwitchTo(tmp);
-	int			natts = plan->outdesc->natts;
-	Datum	   *out = palloc(sizeof(Datum) * natts);
-	bool	   *outnulls = palloc(sizeof(bool) * natts);
-	Datum	   *keys = palloc(sizeof(Datum) * Max(plan->nkeys, 1));
-	bool	   *keynulls = palloc(sizeof(bool) * Max(plan->nkeys, 1));
-	AggValue   *copy = palloc0(sizeof(AggValue) * Max(plan->naggs, 1));
-	MemoryContext groupcxt = AllocSetContextCreate(tmp, "streamext change",
-												   ALLOCSET_DEFAULT_SIZES);
+	GroupChange gc;
 	HASH_SEQ_STATUS status;
 	WindowGroups *wg;
-	StringInfoData buf;
+	UserCodeFailure failure;
 
-	initStringInfo(&buf);
+	gc.sub = sub;
+	gc.out = palloc(sizeof(Datum) * plan->outdesc->natts);
+	gc.outnulls = palloc(sizeof(bool) * plan->outdesc->natts);
+	gc.keys = palloc(sizeof(Datum) * Max(plan->nkeys, 1));
+	gc.keynulls = palloc(sizeof(bool) * Max(plan->nkeys, 1));
+	gc.copy = palloc0(sizeof(AggValue) * Max(plan->naggs, 1));
+	gc.cxt = AllocSetContextCreate(tmp, "streamext change", ALLOCSET_DEFAULT_SIZES);
 	hash_seq_init(&status, plan->windows);
 	while ((wg = hash_seq_search(&status)) != NULL)
 	{
@@ -496,32 +511,66 @@ collect_changes(SubscriptionPlan *sub, XLogRecPtr upto)
 
 			for (gs = entry->additional; gs != NULL; gs = gs->next_session)
 			{
-				int			i;
 				TimestampTz start;
 				TimestampTz end;
 
 				if (gs->changed_lsn <= sub->delivered_lsn)
 					continue;
-				/* finalising may change states: finalise a copy */
-				MemoryContextReset(groupcxt);
-				resetStringInfo(&buf);
-				agg_serialize_states(plan, gs->values, &buf, groupcxt);
-				agg_deserialize_states(plan, buf.data, buf.len, copy, groupcxt);
-				ExecStoreMinimalTuple(entry->firstTuple, plan->keyslot, false);
-				slot_getallattrs(plan->keyslot);
-				for (i = 0; i < plan->nkeys; i++)
-				{
-					keys[i] = plan->keyslot->tts_values[i];
-					keynulls[i] = plan->keyslot->tts_isnull[i];
-				}
+				MemoryContextReset(gc.cxt);
 				group_bounds(plan, wg, gs, &start, &end);
-				if (view_plan_output(plan, start, end, keys, keynulls, copy, out, outnulls))
-					emit_view_row(sub, out, outnulls, "change");
+				gc.group = gs;
+				gc.key = entry->firstTuple;
+				gc.start = start;
+				gc.end = end;
+
+				/*
+				 * The view's functions fail on this group: its change is a
+				 * dead letter of the subscription, the other groups go on.
+				 */
+				if (!usercode_isolated(InvalidOid, USERCODE_READ_ONLY, group_change, &gc,
+									   &failure))
+				{
+					add_dead_letter(sub, sub->delivered_lsn, 0,
+									failure.error ? failure.error->sqlerrcode : ERRCODE_INTERNAL_ERROR,
+									failure.error ? failure.error->message : "unknown error",
+									view_plan_group_json(plan, start, end, entry->firstTuple, false));
+					if (failure.error != NULL)
+						FreeErrorData(failure.error);
+				}
 			}
 		}
 	}
 	MemoryContextSwitchTo(old);
 	MemoryContextDelete(tmp);
+}
+
+/*
+ * group_change computes the current row of one changed group of a view and
+ * queues it, for usercode_isolated: the view's functions run behind its
+ * owner's gate (agg_state.c, view_plan_output).
+ */
+static void
+group_change(void *arg)
+{
+	GroupChange *gc = arg;
+	ViewPlan   *plan = gc->sub->view;
+	StringInfoData buf;
+	int			i;
+
+	/* finalising may change states: finalise a copy */
+	initStringInfo(&buf);
+	agg_serialize_states(plan, gc->group->values, &buf, gc->cxt);
+	agg_deserialize_states(plan, buf.data, buf.len, gc->copy, gc->cxt);
+	ExecStoreMinimalTuple(gc->key, plan->keyslot, false);
+	slot_getallattrs(plan->keyslot);
+	for (i = 0; i < plan->nkeys; i++)
+	{
+		gc->keys[i] = plan->keyslot->tts_values[i];
+		gc->keynulls[i] = plan->keyslot->tts_isnull[i];
+	}
+	if (view_plan_output(plan, gc->start, gc->end, gc->keys, gc->keynulls, gc->copy,
+						 gc->out, gc->outnulls))
+		emit_view_row(gc->sub, gc->out, gc->outnulls, "change");
 }
 
 /*

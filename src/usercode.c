@@ -33,18 +33,49 @@
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_proc.h"
 #include "executor/executor.h"
 #include "miscadmin.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
+#include "utils/json.h"
+#include "utils/typcache.h"
+#include "access/htup_details.h"
+#include "nodes/nodeFuncs.h"
 #include "utils/guc.h"
+#include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/regproc.h"
 #include "utils/resowner.h"
+#include "utils/syscache.h"
 
 #include "usercode.h"
+
+/* one privilege a view or filter needs */
+typedef struct UserCodeAclCheck
+{
+	Oid			funcid;
+	Oid			role;
+	const char *what;
+} UserCodeAclCheck;
+
+/* counts changes of pg_proc seen by this process, as invalidations */
+static uint64 proc_generation = 1;
+static bool proc_callback_registered = false;
+
+/* a row to write as JSON, for usercode_row_json */
+typedef struct RowJson
+{
+	Datum		row;
+	char	   *json;
+} RowJson;
+
+static void proc_changed(Datum arg, int cacheid, uint32 hashvalue);
+static void row_json_work(void *arg);
+static char *row_json_plain(Datum row);
+static bool collect_functions_walker(Node *node, void *context);
 
 /*
  * usercode_enter puts the current process behind the gate for owner: the
@@ -63,6 +94,16 @@ usercode_enter(UserCodeGate *gate, Oid owner, UserCodeAccess access)
 		return;
 	GetUserIdAndSecContext(&gate->save_userid, &gate->save_sec_context);
 	gate->nestlevel = NewGUCNestLevel();
+
+	/*
+	 * The caller's search_path must not choose the functions and operators
+	 * the owner's code finds (a reader's schema first, say): the worker's
+	 * own, which names no user's schema, as PostgreSQL 17's maintenance
+	 * commands do.  The worker has it already: no GUC is touched per event.
+	 */
+	if (strcmp(namespace_search_path, USERCODE_SEARCH_PATH) != 0)
+		(void) set_config_option("search_path", USERCODE_SEARCH_PATH, PGC_USERSET,
+								 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
 	gate->save_read_only = XactReadOnly;
 	gate->had_xid = TransactionIdIsValid(GetTopTransactionIdIfAny());
 	SetUserIdAndSecContext(owner, gate->save_sec_context |
@@ -214,4 +255,221 @@ usercode_check_execute(Oid owner, Oid funcid, const char *what)
 				 errhint("GRANT EXECUTE ON FUNCTION %s TO %s;",
 						 format_procedure_qualified(funcid),
 						 quote_identifier(GetUserNameFromId(owner, false)))));
+}
+
+/*
+ * proc_changed notes that pg_proc changed.  While the worker decodes, the
+ * invalidations of each decoded transaction are replayed at its place in
+ * the WAL, so the change is seen by the events committed after it.
+ */
+static void
+proc_changed(Datum arg, int cacheid, uint32 hashvalue)
+{
+	proc_generation++;
+}
+
+/*
+ * usercode_acl_add records that role must be able to execute funcid; what
+ * names the role's part, for the message.
+ */
+void
+usercode_acl_add(UserCodeAcl *acl, Oid funcid, Oid role, const char *what)
+{
+	MemoryContext old;
+	UserCodeAclCheck *check;
+
+	if (acl->cxt == NULL)
+		acl->cxt = CurrentMemoryContext;
+	old = MemoryContextSwitchTo(acl->cxt);
+	check = palloc(sizeof(UserCodeAclCheck));
+	if (!proc_callback_registered)
+	{
+		CacheRegisterSyscacheCallback(PROCOID, proc_changed, (Datum) 0);
+		proc_callback_registered = true;
+	}
+	check->funcid = funcid;
+	check->role = role;
+	check->what = what;
+	acl->checks = lappend(acl->checks, check);
+	acl->generation = proc_generation;
+	MemoryContextSwitchTo(old);
+}
+
+/* what collect_functions_walker records into */
+typedef struct CollectContext
+{
+	UserCodeAcl *acl;
+	Oid			role;
+} CollectContext;
+
+/*
+ * collect_functions_walker records the functions whose EXECUTE privilege
+ * the executor checks when it initialises an expression (ExecInitFunc,
+ * ExecInitAgg): functions, operators and aggregates.
+ */
+static bool
+collect_functions_walker(Node *node, void *context)
+{
+	CollectContext *cc = context;
+	Oid			funcid = InvalidOid;
+
+	if (node == NULL)
+		return false;
+	switch (nodeTag(node))
+	{
+		case T_FuncExpr:
+			funcid = ((FuncExpr *) node)->funcid;
+			break;
+		case T_OpExpr:
+		case T_DistinctExpr:
+		case T_NullIfExpr:
+			set_opfuncid((OpExpr *) node);
+			funcid = ((OpExpr *) node)->opfuncid;
+			break;
+		case T_ScalarArrayOpExpr:
+			set_sa_opfuncid((ScalarArrayOpExpr *) node);
+			funcid = ((ScalarArrayOpExpr *) node)->opfuncid;
+			break;
+		case T_Aggref:
+			funcid = ((Aggref *) node)->aggfnoid;
+			break;
+		default:
+			break;
+	}
+	if (OidIsValid(funcid))
+		usercode_acl_add(cc->acl, funcid, cc->role, "the owner");
+	return expression_tree_walker(node, collect_functions_walker, context);
+}
+
+/*
+ * usercode_acl_add_expr records every function an expression (or a list
+ * of them, or a target list) calls, to be executed by role.
+ */
+void
+usercode_acl_add_expr(UserCodeAcl *acl, Node *expr, Oid role)
+{
+	CollectContext cc = {acl, role};
+
+	(void) collect_functions_walker(expr, &cc);
+}
+
+/*
+ * usercode_acl_ok says whether every privilege recorded still holds,
+ * checking again only when pg_proc changed since the last check.  In the
+ * worker the check reads the catalog as of the event being decoded, so a
+ * REVOKE applies to the events committed after it; acl->denied says why
+ * not.
+ */
+bool
+usercode_acl_ok(UserCodeAcl *acl)
+{
+	ListCell   *lc;
+
+	if (acl->generation == proc_generation)
+		return acl->denied == NULL;
+	acl->generation = proc_generation;
+	acl->denied = NULL;
+	foreach(lc, acl->checks)
+	{
+		UserCodeAclCheck *check = lfirst(lc);
+
+		if (!SearchSysCacheExists1(PROCOID, ObjectIdGetDatum(check->funcid)))
+		{
+			acl->denied_code = ERRCODE_UNDEFINED_FUNCTION;
+			acl->denied = MemoryContextStrdup(acl->cxt,
+											  psprintf("function %u of the view or filter does not exist any more",
+													   check->funcid));
+			break;
+		}
+		if (pg_proc_aclcheck(check->funcid, check->role, ACL_EXECUTE) != ACLCHECK_OK)
+		{
+			acl->denied_code = ERRCODE_INSUFFICIENT_PRIVILEGE;
+			acl->denied = MemoryContextStrdup(acl->cxt,
+											  psprintf("permission denied for function %s",
+													   format_procedure(check->funcid)));
+			break;
+		}
+	}
+	return acl->denied == NULL;
+}
+
+/*
+ * usercode_row_json is a row as JSON text, by PostgreSQL's row_to_json,
+ * behind the gate for owner: a column of a type with a cast to json calls
+ * that cast, which the type's owner defined, and it must not run as the
+ * worker.  When the cast fails the row is written without casts (every
+ * column as its type's text), so that a dead letter still shows the event.
+ * Allocated in the current memory context.
+ */
+char *
+usercode_row_json(Oid owner, Datum row)
+{
+	RowJson		rj = {row, NULL};
+	UserCodeFailure failure;
+
+	if (usercode_isolated(owner, USERCODE_READ_ONLY, row_json_work, &rj, &failure))
+		return rj.json;
+	if (failure.error != NULL)
+		FreeErrorData(failure.error);
+	return row_json_plain(row);
+}
+
+/* row_json_work does the work of usercode_row_json, for usercode_isolated */
+static void
+row_json_work(void *arg)
+{
+	RowJson    *rj = arg;
+
+	rj->json = TextDatumGetCString(DirectFunctionCall1(row_to_json, rj->row));
+}
+
+/*
+ * row_json_plain writes a row as a JSON object of its columns' text, by
+ * their types' output functions only: no user-defined cast is looked up.
+ */
+static char *
+row_json_plain(Datum row)
+{
+	HeapTupleHeader td = DatumGetHeapTupleHeader(row);
+	TupleDesc	desc = lookup_rowtype_tupdesc(HeapTupleHeaderGetTypeId(td),
+											  HeapTupleHeaderGetTypMod(td));
+	HeapTupleData tuple;
+	StringInfoData buf;
+	int			i;
+	bool		first = true;
+
+	tuple.t_len = HeapTupleHeaderGetDatumLength(td);
+	ItemPointerSetInvalid(&tuple.t_self);
+	tuple.t_tableOid = InvalidOid;
+	tuple.t_data = td;
+	initStringInfo(&buf);
+	appendStringInfoChar(&buf, '{');
+	for (i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+		bool		isnull;
+		Datum		value;
+
+		if (att->attisdropped)
+			continue;
+		if (!first)
+			appendStringInfoString(&buf, ", ");
+		first = false;
+		escape_json(&buf, NameStr(att->attname));
+		appendStringInfoString(&buf, ": ");
+		value = heap_getattr(&tuple, i + 1, desc, &isnull);
+		if (isnull)
+			appendStringInfoString(&buf, "null");
+		else
+		{
+			Oid			typoutput;
+			bool		isvarlena;
+
+			getTypeOutputInfo(att->atttypid, &typoutput, &isvarlena);
+			escape_json(&buf, OidOutputFunctionCall(typoutput, value));
+		}
+	}
+	appendStringInfoChar(&buf, '}');
+	ReleaseTupleDesc(desc);
+	return buf.data;
 }

@@ -14,6 +14,9 @@
 #include "nodes/execnodes.h"
 #include "utils/elog.h"
 
+/* the search_path user code runs with, the worker's own */
+#define USERCODE_SEARCH_PATH "pg_catalog, pg_temp"
+
 /* what the code behind the gate may do */
 typedef enum UserCodeAccess
 {
@@ -50,5 +53,24 @@ extern bool usercode_isolated(Oid owner, UserCodeAccess access,
 							  void (*work) (void *arg), void *arg,
 							  UserCodeFailure *failure);
 extern void usercode_check_execute(Oid owner, Oid funcid, const char *what);
+extern char *usercode_row_json(Oid owner, Datum row);
+
+/*
+ * The EXECUTE privileges a compiled view or filter depends on, checked
+ * when it is compiled and again, for the events decoded after, whenever
+ * pg_proc changes (a GRANT or REVOKE): see usercode_acl_ok.
+ */
+typedef struct UserCodeAcl
+{
+	MemoryContext cxt;			/* the plan's, where the checks live */
+	List	   *checks;			/* UserCodeAclCheck */
+	uint64		generation;		/* of pg_proc when last checked */
+	int			denied_code;
+	char	   *denied;			/* why the last check failed, or NULL */
+} UserCodeAcl;
+
+extern void usercode_acl_add(UserCodeAcl *acl, Oid funcid, Oid role, const char *what);
+extern void usercode_acl_add_expr(UserCodeAcl *acl, Node *expr, Oid role);
+extern bool usercode_acl_ok(UserCodeAcl *acl);
 
 #endif							/* STREAMEXT_USERCODE_H */

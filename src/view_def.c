@@ -38,6 +38,7 @@
 #include "utils/builtins.h"
 #include "utils/datum.h"
 #include "utils/hsearch.h"
+#include "utils/json.h"
 #include "utils/lsyscache.h"
 #include "utils/guc.h"
 #include "utils/memutils.h"
@@ -394,6 +395,12 @@ build_plan(const ViewCatalogRow *row, Oid owner, MemoryContext parent)
 	HASHCTL		hctl;
 	int			outcol;
 
+	/* before the planner inlines SQL functions: their privileges count too */
+	plan->acl.cxt = cxt;
+	usercode_acl_add_expr(&plan->acl, (Node *) query->targetList, owner);
+	usercode_acl_add_expr(&plan->acl, query->jointree->quals, owner);
+	usercode_acl_add_expr(&plan->acl, query->havingQual, owner);
+
 	/*
 	 * What the planner would do before execution: insert default arguments,
 	 * fold constants, set function OIDs.  Grouping expressions and the target
@@ -412,6 +419,7 @@ build_plan(const ViewCatalogRow *row, Oid owner, MemoryContext parent)
 
 	plan->cxt = cxt;
 	plan->owner = owner;
+
 	plan->id = row->id;
 	plan->name = pstrdup(row->name);
 	plan->view_relid = row->view_relid;
@@ -880,6 +888,46 @@ view_plan_apply_isolated(ViewPlan *plan, TupleTableSlot *event, TimestampTz comm
 }
 
 /*
+ * view_plan_group_json names a group of a window as JSON, for a dead letter
+ * that is not an event (replay_dead_letters leaves those alone): its window,
+ * whether late events were being added, and its key as text.  Only the key
+ * types' output functions run, no user-defined cast.
+ */
+char *
+view_plan_group_json(ViewPlan *plan, TimestampTz start, TimestampTz end, MinimalTuple key,
+					 bool late)
+{
+	StringInfoData json;
+	int			i;
+
+	initStringInfo(&json);
+	/* timestamptz_to_str returns a static buffer: one call at a time */
+	appendStringInfo(&json, "{\"streamext_window\": {\"window_start\": \"%s\", ",
+					 timestamptz_to_str(start));
+	appendStringInfo(&json, "\"window_end\": \"%s\", \"late_events\": %s}, \"group\": [",
+					 timestamptz_to_str(end), late ? "true" : "false");
+	ExecStoreMinimalTuple(key, plan->keyslot, false);
+	slot_getallattrs(plan->keyslot);
+	for (i = 0; i < plan->nkeys; i++)
+	{
+		Oid			typoutput;
+		bool		isvarlena;
+
+		if (i > 0)
+			appendStringInfoString(&json, ", ");
+		if (plan->keyslot->tts_isnull[i])
+		{
+			appendStringInfoString(&json, "null");
+			continue;
+		}
+		getTypeOutputInfo(TupleDescAttr(plan->keydesc, i)->atttypid, &typoutput, &isvarlena);
+		escape_json(&json, OidOutputFunctionCall(typoutput, plan->keyslot->tts_values[i]));
+	}
+	appendStringInfoString(&json, "]}");
+	return json.data;
+}
+
+/*
  * view_plan_set_aside keeps an event that failed in this view as a dead
  * letter, written at the next checkpoint.
  */
@@ -891,8 +939,7 @@ view_plan_set_aside(ViewPlan *plan, TupleTableSlot *event, TimestampTz commit_ti
 	DeadLetter *dl = palloc(sizeof(DeadLetter));
 
 	/* the event itself, as JSON, for whoever fixes the cause */
-	dl->event = TextDatumGetCString(DirectFunctionCall1(row_to_json,
-														ExecFetchSlotHeapTupleDatum(event)));
+	dl->event = usercode_row_json(plan->owner, ExecFetchSlotHeapTupleDatum(event));
 	dl->commit_lsn = commit_lsn;
 	dl->committed_at = commit_time;
 	dl->sqlerrcode = sqlerrcode;

@@ -10,6 +10,8 @@
  */
 #include "postgres.h"
 
+#include "access/xlog_internal.h"
+
 #include "access/heapam.h"
 #include "access/htup_details.h"
 #include "access/table.h"
@@ -228,10 +230,17 @@ streamext_read_view(PG_FUNCTION_ARGS)
 	MemoryContext rowcxt;
 	bool		any_row;
 	UserCodeGate gate;
+	int			i;
 
 	/* the function reads what the view shows: it needs the view's grant */
 	if (pg_class_aclcheck(plan->view_relid, GetUserId(), ACL_SELECT) != ACLCHECK_OK)
 		aclcheck_error(ACLCHECK_NO_PRIV, OBJECT_VIEW, get_rel_name(plan->view_relid));
+	/* and its owner, the functions it calls: the plan is cached, a REVOKE is not */
+	if (!usercode_acl_ok(&plan->acl))
+		ereport(ERROR,
+				(errcode(plan->acl.denied_code),
+				 errmsg("continuous view \"%s\" cannot be read: %s", plan->name, plan->acl.denied),
+				 errhint("The owner of the view needs EXECUTE on the functions it calls.")));
 
 	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
 	if (rsinfo->setDesc->natts != plan->outdesc->natts)
@@ -239,6 +248,20 @@ streamext_read_view(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_DATATYPE_MISMATCH),
 				 errmsg("column definition list of streamext.read_view(%d) has %d columns, the view has %d",
 						view_id, rsinfo->setDesc->natts, plan->outdesc->natts)));
+	/* the rows are built for the view's types: any other would be misread */
+	for (i = 0; i < plan->outdesc->natts; i++)
+	{
+		Form_pg_attribute want = TupleDescAttr(plan->outdesc, i);
+		Form_pg_attribute given = TupleDescAttr(rsinfo->setDesc, i);
+
+		if (given->atttypid != want->atttypid)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATATYPE_MISMATCH),
+					 errmsg("column %d of the column definition list of streamext.read_view(%d) is of type %s, the view's is %s",
+							i + 1, view_id, format_type_be(given->atttypid),
+							format_type_be(want->atttypid)),
+					 errhint("Read the view itself, or give read_view the view's column types.")));
+	}
 
 	if (slot != NULL)
 		groups = state_shmem_read_view(slot, view_id,
@@ -459,6 +482,25 @@ streamext_view_stats(PG_FUNCTION_ARGS)
 }
 
 /*
+ * wal_written_upto is the end of the WAL inserted so far.  The insert
+ * position points past the header of a page nothing was written on yet
+ * when the last record filled the page before: that header is neither
+ * flushed nor decoded until a later record comes, so waiting for it (or
+ * XLogFlush to it) would fail.
+ */
+static XLogRecPtr
+wal_written_upto(void)
+{
+	XLogRecPtr	pos = GetXLogInsertRecPtr();
+
+	if (XLogSegmentOffset(pos, wal_segment_size) == SizeOfXLogLongPHD)
+		return pos - SizeOfXLogLongPHD;
+	if (pos % XLOG_BLCKSZ == SizeOfXLogShortPHD)
+		return pos - SizeOfXLogShortPHD;
+	return pos;
+}
+
+/*
  * streamext_wait_caught_up waits until the worker has decoded and published
  * all WAL written before the call; false on timeout.  Tests and scripts use
  * it instead of sleeping.
@@ -468,7 +510,7 @@ streamext_wait_caught_up(PG_FUNCTION_ARGS)
 {
 	Interval   *timeout;
 	int64		timeout_ms;
-	XLogRecPtr	target = GetXLogInsertRecPtr();
+	XLogRecPtr	target = wal_written_upto();
 	TimestampTz start = GetCurrentTimestamp();
 	StreamextDbSlot *slot = my_db_slot();
 

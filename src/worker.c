@@ -219,7 +219,7 @@ worker_run(void)
 
 	trust_own_output_plugin();
 	/* analysed trees need no search_path; functions they call get a safe one */
-	SetConfigOption("search_path", "pg_catalog, pg_temp", PGC_SUSET, PGC_S_OVERRIDE);
+	SetConfigOption("search_path", USERCODE_SEARCH_PATH, PGC_SUSET, PGC_S_OVERRIDE);
 	ensure_slot();
 	ReplicationSlotAcquire(W.slot_name, true);
 

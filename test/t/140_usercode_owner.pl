@@ -34,9 +34,9 @@ BEGIN
   END;
   RETURN CASE WHEN current_user = 'mallory' THEN 0 ELSE 1000000 END;
 END $$;
-CREATE FUNCTION m_trans(int8, int) RETURNS int8 LANGUAGE plpgsql AS 'BEGIN RETURN $1 + $2 + public.grab(); END';
-CREATE FUNCTION m_combine(int8, int8) RETURNS int8 LANGUAGE plpgsql AS 'BEGIN RETURN $1 + $2 + public.grab(); END';
-CREATE FUNCTION m_final(int8) RETURNS int8 LANGUAGE plpgsql AS 'BEGIN RETURN $1 + public.grab(); END';
+CREATE FUNCTION m_trans(int8, int) RETURNS int8 LANGUAGE plpgsql IMMUTABLE AS 'BEGIN RETURN $1 + $2 + public.grab(); END';
+CREATE FUNCTION m_combine(int8, int8) RETURNS int8 LANGUAGE plpgsql IMMUTABLE AS 'BEGIN RETURN $1 + $2 + public.grab(); END';
+CREATE FUNCTION m_final(int8) RETURNS int8 LANGUAGE plpgsql IMMUTABLE AS 'BEGIN RETURN $1 + public.grab(); END';
 CREATE AGGREGATE m_sum(int) (sfunc = m_trans, stype = int8, combinefunc = m_combine,
                              finalfunc = m_final, initcond = '0');
 CREATE FUNCTION m_key(int) RETURNS int LANGUAGE plpgsql IMMUTABLE AS 'BEGIN RETURN $1 + public.grab(); END';
@@ -87,7 +87,7 @@ is($node->safe_psql('postgres', 'SELECT count(*) FROM streamext.dead_letters'), 
 # a revoked EXECUTE on the aggregate's support function is checked when the
 # view is created, as the executor checks it (ExecInitAgg)
 $node->safe_psql('postgres', q{
-CREATE FUNCTION su_trans(int8, int) RETURNS int8 LANGUAGE sql AS 'SELECT $1 + $2';
+CREATE FUNCTION su_trans(int8, int) RETURNS int8 LANGUAGE sql IMMUTABLE AS 'SELECT $1 + $2';
 REVOKE EXECUTE ON FUNCTION su_trans(int8, int) FROM PUBLIC;
 CREATE AGGREGATE public.su_sum(int) (sfunc = su_trans, stype = int8, combinefunc = int8pl, initcond = '0');
 ALTER AGGREGATE public.su_sum(int) OWNER TO mallory;
@@ -132,6 +132,33 @@ is($node->safe_psql('postgres', 'SELECT pg_try_advisory_lock(4242)'), 't',
 	"the session advisory lock alice's function took did not stay with the worker");
 is($node->safe_psql('postgres', 'SELECT restarts FROM streamext.worker_status()'), '0',
 	'the worker did not restart');
+
+# EXECUTE is checked as of each event: a REVOKE applies to the events
+# committed after it, a GRANT again to those after that
+$node->safe_psql('postgres', q{
+CREATE FUNCTION public.doubled(int) RETURNS int LANGUAGE sql IMMUTABLE AS 'SELECT $1 * 2';
+REVOKE EXECUTE ON FUNCTION public.doubled(int) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION public.doubled(int) TO mallory;
+SET ROLE mallory;
+CREATE TABLE public.m_grants (v int NOT NULL);
+SELECT streamext.create_stream('public.m_grants');
+SELECT streamext.create_view('m_doubled', $$ SELECT count(*) AS n, sum(public.doubled(v)) AS s FROM public.m_grants $$);
+});
+wait_caught_up($node);
+$node->safe_psql('postgres', q{
+INSERT INTO m_grants VALUES (1), (2);
+REVOKE EXECUTE ON FUNCTION public.doubled(int) FROM mallory;
+INSERT INTO m_grants VALUES (100);
+GRANT EXECUTE ON FUNCTION public.doubled(int) TO mallory;
+INSERT INTO m_grants VALUES (3);
+});
+wait_caught_up($node);
+is($node->safe_psql('postgres', 'SELECT n, s FROM m_doubled'), '3|12',
+	'the event committed while EXECUTE was revoked does not count');
+is($node->safe_psql('postgres', q{
+SELECT d.message, d.event->>'v' FROM streamext.dead_letters d JOIN streamext.view_def v ON v.id = d.view_id
+ WHERE v.name = 'm_doubled'}), 'permission denied for function public.doubled(integer)|100',
+	'it is a dead letter, with the reason');
 
 ok(!$node->log_contains('terminated by signal'), 'no process crashed');
 done_testing();
