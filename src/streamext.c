@@ -24,6 +24,7 @@ int			streamext_checkpoint_interval_ms = 1000;
 int			streamext_max_memory_mb = 256;
 int			streamext_max_lag_warning_kb = 1024 * 1024;
 int			streamext_max_future_s = 3600;
+int			streamext_usercode_timeout_ms = 5000;
 int			streamext_maintenance_interval_ms = 10000;
 
 static shmem_request_hook_type prev_shmem_request_hook = NULL;
@@ -67,6 +68,14 @@ _PG_init(void)
 							PGC_SIGHUP,
 							GUC_UNIT_KB,
 							NULL, NULL, NULL);
+	DefineCustomIntVariable("streamext.usercode_timeout",
+							"How long one call of a view's or filter's functions may run in the worker.",
+							"A call that runs longer is canceled and its event set aside as a dead letter; 0 never cancels.",
+							&streamext_usercode_timeout_ms,
+							5000, 0, INT_MAX,
+							PGC_SIGHUP, GUC_UNIT_MS,
+							NULL, NULL, NULL);
+
 	DefineCustomIntVariable("streamext.max_future",
 							"How far past its commit time an event time may move the watermark.",
 							"Events further ahead are counted in their window, which stays open.",

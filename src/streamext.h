@@ -37,6 +37,7 @@ extern int	streamext_checkpoint_interval_ms;
 extern int	streamext_max_memory_mb;
 extern int	streamext_max_lag_warning_kb;
 extern int	streamext_max_future_s;
+extern int	streamext_usercode_timeout_ms;
 extern int	streamext_maintenance_interval_ms;
 
 /* Counters of one stream, as published by its database's worker. */
@@ -459,6 +460,9 @@ typedef struct SubscriptionPlan
 	char	   *name;
 	Oid			owner;			/* filters run with its rights */
 	UserCodeAcl acl;			/* the functions its filter may execute */
+	uint64		read_generation;	/* of the relations, when last checked */
+	int			read_denied_code;
+	char	   *read_denied;	/* why its owner may not read the source now */
 	Oid			source_relid;	/* a stream, or a continuous view's relation */
 	int32		view_id;		/* 0: the source is a stream */
 	bool		emit_changes;	/* view sources: every update, not final rows */

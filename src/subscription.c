@@ -32,6 +32,9 @@
 #include "funcapi.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/inval.h"
+#include "utils/rls.h"
+#include "utils/acl.h"
 #include "utils/json.h"
 #include "utils/memutils.h"
 #include "utils/pg_lsn.h"
@@ -90,6 +93,12 @@ typedef struct GroupChange
 	AggValue   *copy;
 } GroupChange;
 
+/* counts changes of relations seen by this process, as invalidations */
+static uint64 rel_generation = 1;
+static bool rel_callback_registered = false;
+
+static void relations_changed(Datum arg, Oid relid);
+static bool subscription_may_deliver(SubscriptionPlan *sub);
 static void collect_changes(SubscriptionPlan *sub, XLogRecPtr upto);
 static void group_change(void *arg);
 static bool lock_subscription(int32 id);
@@ -315,6 +324,53 @@ add_dead_letter(SubscriptionPlan *sub, XLogRecPtr lsn, TimestampTz at,
 
 
 /*
+ * relations_changed notes that some relation's definition or grants
+ * changed; decoding replays such invalidations at their place in the WAL.
+ */
+static void
+relations_changed(Datum arg, Oid relid)
+{
+	rel_generation++;
+}
+
+/*
+ * subscription_may_deliver says whether the subscription's owner may still
+ * read its source as create_subscription checked: SELECT granted, no
+ * row-level security.  Checked again only when some relation changed, in
+ * the worker with the catalog as of the event, so a REVOKE or ENABLE ROW
+ * LEVEL SECURITY applies to the events committed after it: those become
+ * dead letters, never deliveries.
+ */
+static bool
+subscription_may_deliver(SubscriptionPlan *sub)
+{
+	if (!rel_callback_registered)
+	{
+		CacheRegisterRelcacheCallback(relations_changed, (Datum) 0);
+		rel_callback_registered = true;
+	}
+	if (sub->read_generation == rel_generation)
+		return sub->read_denied == NULL;
+	sub->read_generation = rel_generation;
+	sub->read_denied = NULL;
+	if (pg_class_aclcheck(sub->source_relid, sub->owner, ACL_SELECT) != ACLCHECK_OK)
+	{
+		sub->read_denied_code = ERRCODE_INSUFFICIENT_PRIVILEGE;
+		sub->read_denied = MemoryContextStrdup(sub->cxt,
+											   psprintf("permission denied for relation %u: a subscription delivers only what its owner may SELECT",
+														sub->source_relid));
+	}
+	else if (check_enable_rls(sub->source_relid, sub->owner, true) == RLS_ENABLED)
+	{
+		sub->read_denied_code = ERRCODE_FEATURE_NOT_SUPPORTED;
+		sub->read_denied = MemoryContextStrdup(sub->cxt,
+											   psprintf("relation %u has row-level security, which subscriptions do not apply",
+														sub->source_relid));
+	}
+	return sub->read_denied == NULL;
+}
+
+/*
  * subscription_apply_event queues an event of a committed transaction when
  * it passes the filter, evaluated in a subtransaction of its own: an event
  * the filter fails on is set aside as a dead letter.  False when the filter
@@ -336,6 +392,12 @@ subscription_apply_event(SubscriptionPlan *sub, TupleTableSlot *event,
 	{
 		subscription_set_aside(sub, event, commit_time, final_lsn, sub->broken_code,
 							   sub->broken);
+		return true;
+	}
+	if (!subscription_may_deliver(sub))
+	{
+		subscription_set_aside(sub, event, commit_time, final_lsn, sub->read_denied_code,
+							   sub->read_denied);
 		return true;
 	}
 	/* the filter resets the per-event memory: the row lives outside it */
@@ -435,6 +497,9 @@ emit_view_row(SubscriptionPlan *sub, Datum *values, bool *nulls, const char *kin
 
 	if (sub->broken != NULL)
 		add_dead_letter(sub, sub->delivered_lsn, 0, sub->broken_code, sub->broken,
+						usercode_row_json(sub->owner, fc.json_of));
+	else if (!subscription_may_deliver(sub))
+		add_dead_letter(sub, sub->delivered_lsn, 0, sub->read_denied_code, sub->read_denied,
 						usercode_row_json(sub->owner, fc.json_of));
 	else if (!usercode_isolated(sub->owner, USERCODE_READ_ONLY, eval_filter, &fc, &failure))
 	{

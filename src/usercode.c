@@ -50,7 +50,9 @@
 #include "utils/regproc.h"
 #include "utils/resowner.h"
 #include "utils/syscache.h"
+#include "utils/timeout.h"
 
+#include "streamext.h"
 #include "usercode.h"
 
 /* one privilege a view or filter needs */
@@ -72,6 +74,12 @@ typedef struct RowJson
 	char	   *json;
 } RowJson;
 
+/* does this process cancel user code that runs too long (the worker) */
+static bool timeout_in_this_process = false;
+static TimestampTz armed_at;	/* when the outermost call's clock started */
+
+static bool arm_timeout(void);
+static bool disarm_timeout(bool armed);
 static void proc_changed(Datum arg, int cacheid, uint32 hashvalue);
 static void row_json_work(void *arg);
 static char *row_json_plain(Datum row);
@@ -187,6 +195,52 @@ usercode_eval(Oid owner, ExprState *expr, ExprContext *econtext, bool *isnull)
 }
 
 /*
+ * usercode_timeout_in_worker makes usercode_isolated cancel a call that
+ * runs longer than streamext.usercode_timeout: in the worker, whose one
+ * slow call would hold up every view of the database.  A backend's own
+ * statement_timeout governs what it runs.
+ */
+void
+usercode_timeout_in_worker(void)
+{
+	timeout_in_this_process = true;
+}
+
+/*
+ * arm_timeout starts the clock of an outermost isolated call, with the
+ * statement timeout the worker has no other use for.  Arming and disarming
+ * it for every event costs no system call (timeout.c keeps one alarm for
+ * many); true when armed.
+ */
+static bool
+arm_timeout(void)
+{
+	if (!timeout_in_this_process || streamext_usercode_timeout_ms <= 0 ||
+		get_timeout_active(STATEMENT_TIMEOUT))
+		return false;
+	enable_timeout_after(STATEMENT_TIMEOUT, streamext_usercode_timeout_ms);
+	armed_at = get_timeout_start_time(STATEMENT_TIMEOUT);
+	return true;
+}
+
+/*
+ * disarm_timeout stops what arm_timeout started, and says whether the call
+ * ran out of its time.  A timeout that went off just after the work was
+ * done must not cancel whatever the worker does next.
+ */
+static bool
+disarm_timeout(bool armed)
+{
+	if (!armed)
+		return false;
+	disable_timeout(STATEMENT_TIMEOUT, true);
+	if (get_timeout_indicator(STATEMENT_TIMEOUT, true))
+		QueryCancelPending = false;
+	return TimestampDifferenceExceeds(armed_at, GetCurrentTimestamp(),
+									  streamext_usercode_timeout_ms);
+}
+
+/*
  * usercode_isolated runs work(arg) behind the gate for owner, in a
  * subtransaction and in the caller's memory context, so that what it builds
  * outlives the subtransaction.  Returns true when it succeeded; otherwise
@@ -202,11 +256,13 @@ usercode_isolated(Oid owner, UserCodeAccess access, void (*work) (void *arg),
 	ResourceOwner resowner = CurrentResourceOwner;
 	bool		had_xid = TransactionIdIsValid(GetTopTransactionIdIfAny());
 	volatile bool ok = true;
+	bool		timed;
 
 	failure->error = NULL;
 	failure->assigned_xid = false;
 	BeginInternalSubTransaction(NULL);
 	MemoryContextSwitchTo(cxt);
+	timed = arm_timeout();
 	PG_TRY();
 	{
 		if (OidIsValid(owner))
@@ -219,14 +275,25 @@ usercode_isolated(Oid owner, UserCodeAccess access, void (*work) (void *arg),
 		}
 		else
 			work(arg);
+		(void) disarm_timeout(timed);
 		ReleaseCurrentSubTransaction();
 	}
 	PG_CATCH();
 	{
+		bool		fired;
+
 		MemoryContextSwitchTo(cxt);
+		fired = disarm_timeout(timed);
 		failure->error = CopyErrorData();
 		FlushErrorState();
 		RollbackAndReleaseCurrentSubTransaction();
+		if (fired && failure->error->sqlerrcode == ERRCODE_QUERY_CANCELED)
+		{
+			pfree(failure->error->message);
+			failure->error->message =
+				psprintf("a function of a continuous view or subscription ran longer than streamext.usercode_timeout (%d ms)",
+						 streamext_usercode_timeout_ms);
+		}
 		ok = false;
 	}
 	PG_END_TRY();

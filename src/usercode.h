@@ -53,6 +53,7 @@ extern bool usercode_isolated(Oid owner, UserCodeAccess access,
 							  void (*work) (void *arg), void *arg,
 							  UserCodeFailure *failure);
 extern void usercode_check_execute(Oid owner, Oid funcid, const char *what);
+extern void usercode_timeout_in_worker(void);
 extern char *usercode_row_json(Oid owner, Datum row);
 
 /*

@@ -218,6 +218,7 @@ worker_run(void)
 	replorigin_session_origin = origin;
 
 	trust_own_output_plugin();
+	usercode_timeout_in_worker();
 	/* analysed trees need no search_path; functions they call get a safe one */
 	SetConfigOption("search_path", USERCODE_SEARCH_PATH, PGC_SUSET, PGC_S_OVERRIDE);
 	ensure_slot();
