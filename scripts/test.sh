@@ -14,6 +14,9 @@ cp -r sql expected test examples "$work/"
 chown -R postgres "$work"
 trap 'chown -R root "$work" 2>/dev/null || true' EXIT
 
+echo "== user-code gate"
+bash scripts/check_usercode_gate.sh
+
 echo "== pg_regress"
 status=0
 (cd "$work" && runuser -u postgres -- "$PGXS_DIR/src/test/regress/pg_regress" \

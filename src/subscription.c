@@ -214,7 +214,7 @@ eval_filter(void *arg)
 	fc->pass = subscription_filter_eval(fc->sub, fc->row);
 	/* behind the same gate: a cast to json is its type owner's code */
 	if (fc->pass)
-		fc->json = TextDatumGetCString(DirectFunctionCall1(row_to_json, fc->json_of));
+		fc->json = usercode_row_json_gated(fc->json_of);
 }
 
 /*

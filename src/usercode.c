@@ -487,7 +487,19 @@ row_json_work(void *arg)
 {
 	RowJson    *rj = arg;
 
-	rj->json = TextDatumGetCString(DirectFunctionCall1(row_to_json, rj->row));
+	rj->json = usercode_row_json_gated(rj->row);
+}
+
+/*
+ * usercode_row_json_gated is row_to_json for a caller already behind the
+ * gate of the row's owner, and in a subtransaction of its own (a
+ * subscription's filter and the JSON of the row it passes, in one).
+ */
+char *
+usercode_row_json_gated(Datum row)
+{
+	Assert(InSecurityRestrictedOperation());
+	return TextDatumGetCString(DirectFunctionCall1(row_to_json, row));
 }
 
 /*

@@ -55,6 +55,7 @@ extern bool usercode_isolated(Oid owner, UserCodeAccess access,
 extern void usercode_check_execute(Oid owner, Oid funcid, const char *what);
 extern void usercode_timeout_in_worker(void);
 extern char *usercode_row_json(Oid owner, Datum row);
+extern char *usercode_row_json_gated(Datum row);
 
 /*
  * The EXECUTE privileges a compiled view or filter depends on, checked
