@@ -573,22 +573,29 @@ retention_maintain(void)
 	ListCell   *lc;
 	uint64		i;
 
+	MemoryContext cxt;
+
 	SetCurrentStatementStartTimestamp();
 	StartTransactionCommand();
 	PushActiveSnapshot(GetTransactionSnapshot());
+	cxt = CurrentMemoryContext;
 	SPI_connect();
 	spi_run("SELECT relid::oid, extract(epoch FROM retention)::float8 * 1000000 "
 			"FROM streamext.stream_def WHERE retention IS NOT NULL", SPI_OK_SELECT);
 	for (i = 0; i < SPI_processed; i++)
 	{
-		RetainedStream *rs = palloc(sizeof(RetainedStream));
+		/* the list outlives SPI_finish: in the transaction's memory */
+		RetainedStream *rs = MemoryContextAlloc(cxt, sizeof(RetainedStream));
+		MemoryContext spi_cxt;
 		bool		isnull;
 
 		rs->relid = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i],
 												   SPI_tuptable->tupdesc, 1, &isnull));
 		rs->retention_usec = (int64) DatumGetFloat8(SPI_getbinval(SPI_tuptable->vals[i],
 																  SPI_tuptable->tupdesc, 2, &isnull));
+		spi_cxt = MemoryContextSwitchTo(cxt);
 		streams = lappend(streams, rs);
+		MemoryContextSwitchTo(spi_cxt);
 	}
 	SPI_finish();
 
