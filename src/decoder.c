@@ -117,7 +117,6 @@ decoder_begin(LogicalDecodingContext *ctx, ReorderBufferTXN *txn)
 		target->txn_event = 0;
 		target->pending = NIL;
 		MemoryContextReset(target->pending_cxt);
-		target->snapshot_pushed = false;
 	}
 }
 
@@ -204,13 +203,15 @@ decoder_change(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 	/*
 	 * The functions views and filters call (plpgsql, SQL) need a snapshot to
 	 * run queries: the decoding's historic one, so they read the catalogs as
-	 * of this commit.  Only transactions that write a stream get one.
+	 * of this change.  It is a copy of our own, pushed for this change only.
+	 * The historic snapshot belongs to the reorder buffer, which changes and
+	 * frees it between changes (a new command ID, a catalog-changing commit
+	 * distributing a new snapshot: ReorderBufferProcessTXN); pushed itself
+	 * across changes, it stayed on the active stack freed, and popping it at
+	 * the commit freed the reorder buffer's next snapshot, which took its
+	 * place in memory, so the reorder buffer freed it a second time.
 	 */
-	if (!target->snapshot_pushed)
-	{
-		PushActiveSnapshot(GetTransactionSnapshot());
-		target->snapshot_pushed = true;
-	}
+	PushCopiedSnapshot(GetTransactionSnapshot());
 	if (HeapTupleHasExternal(tuple))
 		tuple = flat = toast_flatten_tuple(tuple, desc);
 	ExecStoreHeapTuple(tuple, st->slot, false);
@@ -233,6 +234,7 @@ decoder_change(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 									  target->txn_event, txn->xact_time.commit_time);
 	}
 	ExecClearTuple(st->slot);
+	PopActiveSnapshot();
 	if (flat != NULL)
 		heap_freetuple(flat);
 	if (converted != NULL)
@@ -253,9 +255,6 @@ decoder_commit(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 
 	if (target == NULL)
 		return;
-	if (target->snapshot_pushed)
-		PopActiveSnapshot();
-	target->snapshot_pushed = false;
 	/* a view's function may not keep a session advisory lock in the worker */
 	LockReleaseSession(USER_LOCKMETHOD);
 	if (target->txn_changes_catalog)

@@ -68,7 +68,6 @@ typedef struct DecodeTarget
 	List	   *pending;		/* PendingInsert */
 
 	uint32		txn_event;		/* inserts of the transaction decoded so far */
-	bool		snapshot_pushed;	/* an active snapshot for its functions */
 
 	/*
 	 * Events to set aside when they are decoded again, and whether the

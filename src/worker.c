@@ -412,7 +412,6 @@ rewind_to_checkpoint(void)
 	}
 	W.target.pending = NIL;
 	MemoryContextReset(W.target.pending_cxt);
-	W.target.snapshot_pushed = false;
 	W.target.txn_changes_catalog = false;
 	W.target.catalog_changed = false;
 	W.target.changed = false;
