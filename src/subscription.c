@@ -382,7 +382,6 @@ subscription_apply_event(SubscriptionPlan *sub, TupleTableSlot *event,
 						 TimestampTz commit_time, XLogRecPtr final_lsn,
 						 UserCodeFailure *failure)
 {
-	MemoryContext cxt;
 	FilterCall	fc = {sub, event, true, (Datum) 0, NULL};
 	bool		ok;
 
@@ -400,11 +399,12 @@ subscription_apply_event(SubscriptionPlan *sub, TupleTableSlot *event,
 							   sub->read_denied);
 		return true;
 	}
-	/* the filter resets the per-event memory: the row lives outside it */
+	/*
+	 * In the caller's memory, which the filter's per-event memory is not:
+	 * the filter resets that, and the error and the JSON must outlive it.
+	 */
 	fc.json_of = ExecFetchSlotHeapTupleDatum(event);
-	cxt = MemoryContextSwitchTo(sub->econtext->ecxt_per_tuple_memory);
 	ok = usercode_isolated(sub->owner, USERCODE_READ_ONLY, eval_filter, &fc, failure);
-	MemoryContextSwitchTo(cxt);
 	pfree(DatumGetPointer(fc.json_of));
 	if (!ok)
 	{
@@ -417,7 +417,10 @@ subscription_apply_event(SubscriptionPlan *sub, TupleTableSlot *event,
 		return true;
 	}
 	if (fc.pass)
+	{
 		add_entry(sub, "event", commit_time, fc.json);
+		pfree(fc.json);
+	}
 	ResetExprContext(sub->econtext);
 	return true;
 }
@@ -448,7 +451,6 @@ bool
 subscription_replay_event(SubscriptionPlan *sub, TupleTableSlot *event,
 						  TimestampTz commit_time)
 {
-	MemoryContext cxt;
 	FilterCall	fc = {sub, event, true, (Datum) 0, NULL};
 	UserCodeFailure failure;
 	bool		ok;
@@ -456,9 +458,7 @@ subscription_replay_event(SubscriptionPlan *sub, TupleTableSlot *event,
 	if (sub->broken != NULL)
 		return false;
 	fc.json_of = ExecFetchSlotHeapTupleDatum(event);
-	cxt = MemoryContextSwitchTo(sub->econtext->ecxt_per_tuple_memory);
 	ok = usercode_isolated(sub->owner, USERCODE_READ_ONLY, eval_filter, &fc, &failure);
-	MemoryContextSwitchTo(cxt);
 	pfree(DatumGetPointer(fc.json_of));
 	if (!ok)
 	{
@@ -468,7 +468,10 @@ subscription_replay_event(SubscriptionPlan *sub, TupleTableSlot *event,
 		return false;
 	}
 	if (fc.pass)
+	{
 		add_entry(sub, "event", commit_time, fc.json);
+		pfree(fc.json);
+	}
 	ResetExprContext(sub->econtext);
 	return true;
 }

@@ -283,6 +283,7 @@ subscription_on_source(Oid relid)
 	Oid			argtypes[1] = {OIDOID};
 	Datum		args[1];
 	char	   *result = NULL;
+	MemoryContext cxt = CurrentMemoryContext;
 
 	args[0] = ObjectIdGetDatum(relid);
 	catalog_owner_enter(&ca);
@@ -290,8 +291,10 @@ subscription_on_source(Oid relid)
 	if (SPI_execute_with_args("SELECT name FROM streamext.subscription_def WHERE source = $1 ORDER BY id",
 							  1, argtypes, args, NULL, false, 1) != SPI_OK_SELECT)
 		elog(ERROR, "streamext: could not read subscriptions");
+	/* SPI_finish frees what SPI_getvalue returns: the caller's copy */
 	if (SPI_processed > 0)
-		result = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+		result = MemoryContextStrdup(cxt, SPI_getvalue(SPI_tuptable->vals[0],
+													   SPI_tuptable->tupdesc, 1));
 	SPI_finish();
 	catalog_owner_leave(&ca);
 	return result;
