@@ -38,4 +38,12 @@ if [ "$tap_status" -ne 0 ]; then
   for f in "$work"/tmp_check/log/*; do echo "---- $f"; tail -50 "$f"; done
 fi
 
-[ "$status" -eq 0 ] && [ "$tap_status" -eq 0 ]
+# a server process that died of a signal other than the tests' own kill -9
+# is a crash, whatever the tests asserted
+crash_status=0
+if grep -lE "terminated by signal (4|6|7|8|11)[^0-9]" "$work"/regress/log/*.log "$work"/tmp_check/log/*.log 2>/dev/null; then
+  echo "== a server process crashed (see the logs above)"
+  crash_status=1
+fi
+
+[ "$status" -eq 0 ] && [ "$tap_status" -eq 0 ] && [ "$crash_status" -eq 0 ]

@@ -652,8 +652,13 @@ streamext_create_view(PG_FUNCTION_ARGS)
 		elog(ERROR, "streamext: could not register view");
 
 	/* backfill: every event committed before start_lsn, evaluated as the owner */
-	plan = view_plan_build(&row, CurrentMemoryContext);
-	view_plan_backfill(plan, GetLatestSnapshot());
+	{
+		/* one snapshot for every attempt of the backfill */
+		Snapshot	snapshot = RegisterSnapshot(GetLatestSnapshot());
+
+		plan = view_plan_compute(&row, CurrentMemoryContext, snapshot);
+		UnregisterSnapshot(snapshot);
+	}
 	checkpoint_write_backfill(plan);
 	view_plan_free(plan);
 	catalog_owner_leave(&ca);
@@ -802,8 +807,13 @@ streamext_rebuild_view(PG_FUNCTION_ARGS)
 	spi_exec(sql, SPI_OK_DELETE);
 	checkpoint_clear_view(found->id, found->closed_relid);
 
-	plan = view_plan_build(found, CurrentMemoryContext);
-	view_plan_backfill(plan, GetLatestSnapshot());
+	{
+		/* one snapshot for every attempt of the backfill */
+		Snapshot	snapshot = RegisterSnapshot(GetLatestSnapshot());
+
+		plan = view_plan_compute(found, CurrentMemoryContext, snapshot);
+		UnregisterSnapshot(snapshot);
+	}
 	checkpoint_write(NULL, list_make1(plan), found->start_lsn, 0);
 	view_plan_free(plan);
 	catalog_owner_leave(&ca);
@@ -935,8 +945,13 @@ streamext_adopt_view(PG_FUNCTION_ARGS)
 	/* the dumped closed windows were as of the dumped database's checkpoint */
 	checkpoint_clear_view(id, row->closed_relid);
 
-	plan = view_plan_build(row, CurrentMemoryContext);
-	view_plan_backfill(plan, GetLatestSnapshot());
+	{
+		/* one snapshot for every attempt of the backfill */
+		Snapshot	snapshot = RegisterSnapshot(GetLatestSnapshot());
+
+		plan = view_plan_compute(row, CurrentMemoryContext, snapshot);
+		UnregisterSnapshot(snapshot);
+	}
 	checkpoint_write(NULL, list_make1(plan), row->start_lsn, 0);
 	view_plan_free(plan);
 	catalog_owner_leave(&ca);

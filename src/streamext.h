@@ -356,7 +356,8 @@ extern void view_plan_drop_window(ViewPlan *plan, WindowGroups *wg);
 extern bool view_plan_output(ViewPlan *plan, TimestampTz wstart, TimestampTz wend,
 							 Datum *keys, bool *keynulls, AggValue *values,
 							 Datum *out, bool *outnulls);
-extern void view_plan_backfill(ViewPlan *plan, Snapshot snapshot);
+extern ViewPlan *view_plan_compute(const ViewCatalogRow *row, MemoryContext parent,
+								   Snapshot snapshot);
 extern TimestampTz view_plan_watermark(ViewPlan *plan);
 extern TimestampTz view_plan_retained_from(ViewPlan *plan);
 

@@ -73,7 +73,17 @@ typedef struct IsolatedEvent
 
 static void refuse(const char *what, const char *hint);
 static void apply_one(void *arg);
-static void backfill_relation(ViewPlan *plan, Oid relid, Snapshot snapshot);
+/* an event of a backfill to set aside: it left the view half changed */
+typedef struct BackfillSkip
+{
+	Oid			relid;
+	ItemPointerData tid;
+	int			sqlerrcode;
+	char	   *message;
+} BackfillSkip;
+
+static bool backfill_relation(ViewPlan *plan, Oid relid, Snapshot snapshot, List **skip);
+static BackfillSkip *find_skipped(List *skip, Oid relid, ItemPointer tid);
 static List *parse_view_query(const char *query_text);
 static Query *analyze_view_query(RawStmt *stmt, const char *query_text);
 static bool collect_aggs_walker(Node *node, CollectAggsContext *ctx);
@@ -1067,33 +1077,71 @@ view_plan_event_slot(ViewPlan *plan)
 }
 
 /*
- * view_plan_backfill applies every event of the stream visible to snapshot
- * that other transactions committed: the stream's table, or each partition
- * of a partitioned stream.
+ * view_plan_compute builds a view from its catalog row and applies every
+ * event of the stream visible to snapshot that other transactions
+ * committed: the stream's table, or each partition of a partitioned stream.
  * Events of a stream without a time column need their commit time, which
- * only track_commit_timestamp keeps.
+ * only track_commit_timestamp keeps.  An event that fails is set aside as
+ * a dead letter (a WARNING says how many); one that failed with the view's
+ * states half changed makes the view be computed again without it.
  */
-void
-view_plan_backfill(ViewPlan *plan, Snapshot snapshot)
+ViewPlan *
+view_plan_compute(const ViewCatalogRow *row, MemoryContext parent, Snapshot snapshot)
+{
+	List	   *skip = NIL;
+
+	for (;;)
+	{
+		ViewPlan   *plan = view_plan_build(row, parent);
+		ListCell   *lc;
+		uint64		set_aside = 0;
+		bool		done = true;
+
+		foreach(lc, find_all_inheritors(plan->stream_relid, AccessShareLock, NULL))
+			if (get_rel_relkind(lfirst_oid(lc)) == RELKIND_RELATION &&
+				!backfill_relation(plan, lfirst_oid(lc), snapshot, &skip))
+			{
+				done = false;
+				break;
+			}
+		if (!done)
+		{
+			/* half changed: computed again, with that event set aside */
+			view_plan_free(plan);
+			continue;
+		}
+
+		set_aside = plan->dead_letters;
+		if (set_aside > 0)
+			ereport(WARNING,
+					(errcode(((DeadLetter *) linitial(plan->new_dead_letters))->sqlerrcode),
+					 errmsg("%llu event(s) of \"%s\" failed in continuous view \"%s\" and were set aside",
+							(unsigned long long) set_aside, get_rel_name(plan->stream_relid),
+							plan->name),
+					 errdetail("The first failed with: %s",
+							   ((DeadLetter *) linitial(plan->new_dead_letters))->message),
+					 errhint("They are in streamext.dead_letters; fix the cause, then call streamext.replay_dead_letters('%s').",
+							 plan->name)));
+		return plan;
+	}
+}
+
+/*
+ * find_skipped finds an event of a backfill among those to set aside.
+ */
+static BackfillSkip *
+find_skipped(List *skip, Oid relid, ItemPointer tid)
 {
 	ListCell   *lc;
-	uint64		set_aside = plan->dead_letters;
 
-	foreach(lc, find_all_inheritors(plan->stream_relid, AccessShareLock, NULL))
-		if (get_rel_relkind(lfirst_oid(lc)) == RELKIND_RELATION)
-			backfill_relation(plan, lfirst_oid(lc), snapshot);
+	foreach(lc, skip)
+	{
+		BackfillSkip *bs = lfirst(lc);
 
-	set_aside = plan->dead_letters - set_aside;
-	if (set_aside > 0)
-		ereport(WARNING,
-				(errcode(((DeadLetter *) linitial(plan->new_dead_letters))->sqlerrcode),
-				 errmsg("%llu event(s) of \"%s\" failed in continuous view \"%s\" and were set aside",
-						(unsigned long long) set_aside, get_rel_name(plan->stream_relid),
-						plan->name),
-				 errdetail("The first failed with: %s",
-						   ((DeadLetter *) linitial(plan->new_dead_letters))->message),
-				 errhint("They are in streamext.dead_letters; fix the cause, then call streamext.replay_dead_letters('%s').",
-						 plan->name)));
+		if (bs->relid == relid && ItemPointerEquals(&bs->tid, tid))
+			return bs;
+	}
+	return NULL;
 }
 
 /*
@@ -1102,8 +1150,8 @@ view_plan_backfill(ViewPlan *plan, Snapshot snapshot)
  * stream's layout where it differs (a column dropped before the partition
  * was created).
  */
-static void
-backfill_relation(ViewPlan *plan, Oid relid, Snapshot snapshot)
+static bool
+backfill_relation(ViewPlan *plan, Oid relid, Snapshot snapshot, List **skip)
 {
 	Relation	rel = table_open(relid, AccessShareLock);
 	TableScanDesc scan;
@@ -1117,6 +1165,9 @@ backfill_relation(ViewPlan *plan, Oid relid, Snapshot snapshot)
 									plan->window.kind != WINDOW_NONE);
 	UserCodeFailure failure;
 	ApplyResult result;
+	BackfillSkip *skipped;
+	/* the events to set aside outlive the plan, which may be built again */
+	MemoryContext skip_cxt = MemoryContextGetParent(plan->cxt);
 
 	if (relid != plan->stream_relid)
 	{
@@ -1181,7 +1232,17 @@ backfill_relation(ViewPlan *plan, Oid relid, Snapshot snapshot)
 			shouldfree = true;
 		}
 		ExecStoreHeapTuple(tup, event, false);
-		result = view_plan_apply_isolated(plan, event, commit_time, plan->start_lsn, &failure);
+		skipped = find_skipped(*skip, relid, &scanslot->tts_tid);
+		if (skipped != NULL)
+		{
+			(void) view_plan_note_event_time(plan, event, commit_time);
+			view_plan_set_aside(plan, event, commit_time, plan->start_lsn,
+								skipped->sqlerrcode, skipped->message);
+			result = APPLY_DONE;
+		}
+		else
+			result = view_plan_apply_isolated(plan, event, commit_time, plan->start_lsn,
+											  &failure);
 		if (result == APPLY_FAILED)
 		{
 			view_plan_set_aside(plan, event, commit_time, plan->start_lsn,
@@ -1189,19 +1250,31 @@ backfill_relation(ViewPlan *plan, Oid relid, Snapshot snapshot)
 			FreeErrorData(failure.error);
 		}
 		else if (result == APPLY_REWIND)
-			ereport(ERROR,
-					(errcode(failure.error ? failure.error->sqlerrcode : ERRCODE_INTERNAL_ERROR),
-					 errmsg("continuous view \"%s\" cannot be computed from the events of \"%s\"",
-							plan->name, RelationGetRelationName(rel)),
-					 errdetail("An event failed inside the states of its aggregates: %s",
-							   failure.error ? failure.error->message : "unknown error"),
-					 errhint("Fix the aggregate or the event; events that fail in the view's expressions become dead letters instead.")));
+		{
+			/* the caller computes the view again without this event */
+			MemoryContext old = MemoryContextSwitchTo(skip_cxt);
+			BackfillSkip *bs = palloc(sizeof(BackfillSkip));
+
+			bs->relid = relid;
+			bs->tid = scanslot->tts_tid;
+			bs->sqlerrcode = failure.error ? failure.error->sqlerrcode : ERRCODE_INTERNAL_ERROR;
+			bs->message = pstrdup(failure.error ? failure.error->message : "unknown error");
+			*skip = lappend(*skip, bs);
+			MemoryContextSwitchTo(old);
+			if (shouldfree)
+				heap_freetuple(tup);
+			table_endscan(scan);
+			ExecDropSingleTupleTableSlot(scanslot);
+			table_close(rel, AccessShareLock);
+			return false;
+		}
 		if (shouldfree)
 			heap_freetuple(tup);
 	}
 	table_endscan(scan);
 	ExecDropSingleTupleTableSlot(scanslot);
 	table_close(rel, AccessShareLock);
+	return true;
 }
 
 /*

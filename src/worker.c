@@ -1046,10 +1046,10 @@ static void
 recompute_one(void *arg)
 {
 	RecomputedView *rv = arg;
-	ViewPlan   *plan = view_plan_build(rv->row, rv->cxt);
+	ViewPlan   *plan;
 
 	checkpoint_clear_view(rv->row->id, rv->row->closed_relid);
-	view_plan_backfill(plan, GetActiveSnapshot());
+	plan = view_plan_compute(rv->row, rv->cxt, GetActiveSnapshot());
 	/* as rebuild_view: windows the watermark passed close here, unsent */
 	checkpoint_write(NULL, list_make1(plan), rv->consistent, 0);
 	view_plan_free(plan);

@@ -20,15 +20,32 @@ CREATE EXTENSION streamext;
 CREATE TABLE early (x int NOT NULL);
 SELECT streamext.create_stream('early');
 SELECT streamext.create_view('early_view', $$ SELECT count(*) AS n, sum(1000 / x) AS s FROM early $$);
+-- a transition function that fails after count(*) counted the event
+CREATE FUNCTION early_trans(int8, int) RETURNS int8 LANGUAGE plpgsql IMMUTABLE AS
+  'BEGIN IF $2 = 0 THEN RAISE EXCEPTION ''zero''; END IF; RETURN $1 + $2; END';
+CREATE AGGREGATE early_sum(int) (sfunc = early_trans, stype = int8, combinefunc = int8pl, initcond = '0');
+SELECT streamext.create_view('early_agg', $$ SELECT count(*) AS n, early_sum(x) AS s FROM early $$);
 INSERT INTO early SELECT CASE WHEN i % 10 = 0 THEN 0 ELSE i END FROM generate_series(1, 100) i;
 });
 wait_caught_up($node);
 $node->safe_psql('postgres', 'INSERT INTO early VALUES (5), (0), (10)');
+# created with bad events in the stream: its backfill sets them aside
+my ($rc, $out, $err) = $node->psql('postgres',
+	q{SELECT streamext.create_view('late_agg', $$ SELECT count(*) AS n, early_sum(x) AS s FROM early $$)});
+is($rc, 0, 'create_view over bad events succeeds');
+like($err, qr/11 event\(s\) of "early" failed in continuous view "late_agg" and were set aside/,
+	'and warns how many it set aside');
+$node->safe_psql('postgres', 'INSERT INTO early VALUES (7), (0)');
 wait_caught_up($node);
 check_view($node, 'postgres', 'early_view', 'SELECT count(*), sum(1000 / x) FROM early WHERE x <> 0',
 	'bad events before the first start');
-is($node->safe_psql('postgres', q{SELECT count(*), min(sqlstate) FROM streamext.dead_letters}), '11|22012',
-	'each bad event of the stream is a dead letter, the early ones too');
+check_view($node, 'postgres', $_, 'SELECT count(*), sum(x) FROM early WHERE x <> 0',
+	'a transition failing on events before the first start, and in a backfill') for qw(early_agg late_agg);
+is($node->safe_psql('postgres', q{
+SELECT string_agg(v.name || ':' || n || ':' || sqlstate, ',' ORDER BY v.name)
+  FROM (SELECT view_id, count(*) AS n, min(sqlstate) AS sqlstate FROM streamext.dead_letters GROUP BY 1) d
+  JOIN streamext.view_def v ON v.id = d.view_id}), 'early_agg:12:P0001,early_view:12:22012,late_agg:12:P0001',
+	'each bad event of the stream is a dead letter of each view, the early ones too');
 
 $node->safe_psql('postgres', q{
 CREATE ROLE alice LOGIN;
@@ -90,7 +107,7 @@ SELECT coalesce(v.name, s.name), count(*), min(d.sqlstate), min(d.message)
   FROM streamext.dead_letters d
   LEFT JOIN streamext.view_def v ON v.id = d.view_id
   LEFT JOIN streamext.subscription_def s ON s.id = d.subscription_id
- WHERE coalesce(v.name, s.name) <> 'early_view' GROUP BY 1 ORDER BY 1});
+ WHERE coalesce(v.name, s.name) NOT IN ('early_view', 'early_agg', 'late_agg') GROUP BY 1 ORDER BY 1});
 my $n13 = $node->safe_psql('postgres', 'SELECT count(*) FROM readings WHERE v = 13');
 like($letters, qr/^picky_view\|$n13\|P0001\|no thirteens$/m, 'the failing transition: one dead letter per event');
 like($letters, qr/^writer_feed\|$n13\|25006\|cannot execute INSERT in a read-only transaction$/m,
