@@ -87,14 +87,10 @@ typedef struct DecodeTarget
 	uint64		transactions;
 } DecodeTarget;
 
-extern void decoder_apply_to_view(DecodeTarget *target, ViewPlan *plan,
-								  TupleTableSlot *event, XLogRecPtr final_lsn,
-								  XLogRecPtr end_lsn, uint32 event_no,
-								  TimestampTz commit_time);
-extern void decoder_apply_to_subscription(DecodeTarget *target, SubscriptionPlan *sub,
-										  TupleTableSlot *event, XLogRecPtr final_lsn,
-										  XLogRecPtr end_lsn, uint32 event_no,
-										  TimestampTz commit_time);
+extern void decoder_apply_event(DecodeTarget *target, List *plans, List *subs,
+								TupleTableSlot *event, XLogRecPtr final_lsn,
+								XLogRecPtr end_lsn, uint32 event_no,
+								TimestampTz commit_time);
 extern void decoder_forget_set_aside(DecodeTarget *target, XLogRecPtr upto);
 
 #endif							/* STREAMEXT_DECODER_H */

@@ -514,9 +514,8 @@ extern char *subscription_on_source(Oid relid);
 /* subscription.c: the worker's side */
 extern List *subscriptions_load(List *plans, MemoryContext cxt);
 extern void subscriptions_free(List *subs);
-extern bool subscription_apply_event(SubscriptionPlan *sub, TupleTableSlot *event,
-									 TimestampTz commit_time, XLogRecPtr final_lsn,
-									 UserCodeFailure *failure);
+extern void subscription_deliver(SubscriptionPlan *sub, TupleTableSlot *event,
+								 TimestampTz commit_time, XLogRecPtr final_lsn);
 extern void subscription_set_aside(SubscriptionPlan *sub, TupleTableSlot *event,
 								   TimestampTz commit_time, XLogRecPtr final_lsn,
 								   int sqlerrcode, const char *message);

@@ -371,58 +371,44 @@ subscription_may_deliver(SubscriptionPlan *sub)
 }
 
 /*
- * subscription_apply_event queues an event of a committed transaction when
- * it passes the filter, evaluated in a subtransaction of its own: an event
- * the filter fails on is set aside as a dead letter.  False when the filter
- * made the transaction take an XID, which decoding cannot give back:
- * failure says why, and the caller decodes again without the event.
+ * subscription_deliver queues an event of a committed transaction when it
+ * passes the filter: the filter and the event's JSON run behind the gate of
+ * the subscription's owner.  An error is the caller's to catch: the caller
+ * (decoder_apply_event) runs it in a subtransaction and sets the event
+ * aside.  An event of a subscription whose filter cannot be compiled, or
+ * whose owner may no longer read the source, is set aside at once.
  */
-bool
-subscription_apply_event(SubscriptionPlan *sub, TupleTableSlot *event,
-						 TimestampTz commit_time, XLogRecPtr final_lsn,
-						 UserCodeFailure *failure)
+void
+subscription_deliver(SubscriptionPlan *sub, TupleTableSlot *event,
+					 TimestampTz commit_time, XLogRecPtr final_lsn)
 {
 	FilterCall	fc = {sub, event, true, (Datum) 0, NULL};
-	bool		ok;
+	UserCodeGate gate;
 
-	failure->error = NULL;
-	failure->assigned_xid = false;
 	if (sub->broken != NULL)
 	{
 		subscription_set_aside(sub, event, commit_time, final_lsn, sub->broken_code,
 							   sub->broken);
-		return true;
+		return;
 	}
 	if (!subscription_may_deliver(sub))
 	{
 		subscription_set_aside(sub, event, commit_time, final_lsn, sub->read_denied_code,
 							   sub->read_denied);
-		return true;
+		return;
 	}
-	/*
-	 * In the caller's memory, which the filter's per-event memory is not:
-	 * the filter resets that, and the error and the JSON must outlive it.
-	 */
+	/* outside the per-event memory, which the filter resets */
 	fc.json_of = ExecFetchSlotHeapTupleDatum(event);
-	ok = usercode_isolated(sub->owner, USERCODE_READ_ONLY, eval_filter, &fc, failure);
+	usercode_enter(&gate, sub->owner, USERCODE_READ_ONLY);
+	eval_filter(&fc);
+	usercode_leave(&gate);
 	pfree(DatumGetPointer(fc.json_of));
-	if (!ok)
-	{
-		if (failure->assigned_xid)
-			return false;
-		subscription_set_aside(sub, event, commit_time, final_lsn,
-							   failure->error->sqlerrcode, failure->error->message);
-		FreeErrorData(failure->error);
-		failure->error = NULL;
-		return true;
-	}
 	if (fc.pass)
 	{
 		add_entry(sub, "event", commit_time, fc.json);
 		pfree(fc.json);
 	}
 	ResetExprContext(sub->econtext);
-	return true;
 }
 
 /*

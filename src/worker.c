@@ -710,6 +710,8 @@ apply_pending(List *new_plans, List *new_subs)
 {
 	ListCell   *lc;
 	ListCell   *lc2;
+	List	   *plans;
+	List	   *subs;
 
 	if (W.target.pending == NIL)
 	{
@@ -728,23 +730,18 @@ apply_pending(List *new_plans, List *new_subs)
 		if (st == NULL)
 			continue;
 		ExecStoreHeapTuple(pi->tuple, st->slot, false);
+		plans = NIL;
+		subs = NIL;
 		foreach(lc2, new_plans)
-		{
-			ViewPlan   *plan = lfirst(lc2);
-
-			if (plan->stream_relid == pi->relid && pi->final_lsn > plan->start_lsn)
-				decoder_apply_to_view(&W.target, plan, st->slot, pi->final_lsn, pi->end_lsn,
-									  pi->event_no, pi->commit_time);
-		}
+			if (((ViewPlan *) lfirst(lc2))->stream_relid == pi->relid)
+				plans = lappend(plans, lfirst(lc2));
 		foreach(lc2, new_subs)
-		{
-			SubscriptionPlan *sub = lfirst(lc2);
-
-			if (sub->source_relid == pi->relid && pi->final_lsn > sub->start_lsn &&
-				pi->end_lsn > sub->delivered_lsn)
-				decoder_apply_to_subscription(&W.target, sub, st->slot, pi->final_lsn,
-											  pi->end_lsn, pi->event_no, pi->commit_time);
-		}
+			if (((SubscriptionPlan *) lfirst(lc2))->source_relid == pi->relid)
+				subs = lappend(subs, lfirst(lc2));
+		decoder_apply_event(&W.target, plans, subs, st->slot, pi->final_lsn, pi->end_lsn,
+							pi->event_no, pi->commit_time);
+		list_free(plans);
+		list_free(subs);
 		ExecClearTuple(st->slot);
 		W.target.changed = true;
 	}
