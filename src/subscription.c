@@ -63,7 +63,8 @@ typedef struct FilterCall
 	SubscriptionPlan *sub;
 	TupleTableSlot *row;
 	bool		pass;
-	Datum		json_of;		/* the row to write as JSON when it passes */
+	Datum		json_of;		/* the row to write as JSON when it passes, or 0:
+								 * the slot's */
 	char	   *json;
 } FilterCall;
 
@@ -213,8 +214,16 @@ eval_filter(void *arg)
 
 	fc->pass = subscription_filter_eval(fc->sub, fc->row);
 	/* behind the same gate: a cast to json is its type owner's code */
-	if (fc->pass)
+	if (fc->pass && fc->json_of != (Datum) 0)
 		fc->json = usercode_row_json_gated(fc->json_of);
+	else if (fc->pass)
+	{
+		/* the event's row, made only for events that pass */
+		Datum		row = ExecFetchSlotHeapTupleDatum(fc->row);
+
+		fc->json = usercode_row_json_gated(row);
+		pfree(DatumGetPointer(row));
+	}
 }
 
 /*
@@ -397,12 +406,9 @@ subscription_deliver(SubscriptionPlan *sub, TupleTableSlot *event,
 							   sub->read_denied);
 		return;
 	}
-	/* outside the per-event memory, which the filter resets */
-	fc.json_of = ExecFetchSlotHeapTupleDatum(event);
 	usercode_enter(&gate, sub->owner, USERCODE_READ_ONLY);
 	eval_filter(&fc);
 	usercode_leave(&gate);
-	pfree(DatumGetPointer(fc.json_of));
 	if (fc.pass)
 	{
 		add_entry(sub, "event", commit_time, fc.json);
@@ -443,9 +449,7 @@ subscription_replay_event(SubscriptionPlan *sub, TupleTableSlot *event,
 
 	if (sub->broken != NULL)
 		return false;
-	fc.json_of = ExecFetchSlotHeapTupleDatum(event);
 	ok = usercode_isolated(sub->owner, USERCODE_READ_ONLY, eval_filter, &fc, &failure);
-	pfree(DatumGetPointer(fc.json_of));
 	if (!ok)
 	{
 		if (failure.error != NULL)
