@@ -829,6 +829,10 @@ checkpoint_clear_view(int32 view_id, Oid closed_relid)
 	sql = psprintf("DELETE FROM streamext.open_state WHERE view_id = %d", view_id);
 	if (SPI_execute(sql, false, 0) != SPI_OK_DELETE)
 		elog(ERROR, "streamext: could not clear view state");
+	/* the events set aside are set aside again by the computation to come */
+	sql = psprintf("DELETE FROM streamext.dead_letters WHERE view_id = %d", view_id);
+	if (SPI_execute(sql, false, 0) != SPI_OK_DELETE)
+		elog(ERROR, "streamext: could not clear dead letters");
 	if (OidIsValid(closed_relid))
 	{
 		sql = psprintf("DELETE FROM streamext.closed_%d", view_id);

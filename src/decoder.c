@@ -299,6 +299,10 @@ decoder_apply_event(DecodeTarget *target, List *plans, List *subs, TupleTableSlo
 
 		if (usercode_isolated(InvalidOid, USERCODE_READ_ONLY, apply_from, &ea, &failure))
 			break;
+		if (ea.next >= n)
+			ereport(ERROR,
+					(errcode(ERRCODE_INTERNAL_ERROR),
+					 errmsg("streamext: the transaction took a transaction ID after the views and subscriptions of an event were done")));
 		if (ea.next < nplans)
 		{
 			ViewPlan   *plan = list_nth(plans, ea.next);
@@ -341,6 +345,7 @@ apply_from(void *arg)
 
 	for (; ea->next < n; ea->next++)
 	{
+		usercode_timeout_restart();
 		if (ea->next < nplans)
 			apply_to_view(ea, list_nth(ea->plans, ea->next));
 		else

@@ -604,7 +604,7 @@ retention_maintain(void)
 		RetainedStream *rs = lfirst(lc);
 		UserCodeFailure failure;
 
-		if (!usercode_isolated(InvalidOid, USERCODE_MAY_WRITE, maintain_one, rs, &failure))
+		if (!usercode_isolated_untimed(InvalidOid, USERCODE_MAY_WRITE, maintain_one, rs, &failure))
 		{
 			ereport(LOG,
 					(errmsg("streamext could not maintain the partitions of stream %u, tries again: %s",

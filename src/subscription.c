@@ -99,6 +99,7 @@ static uint64 rel_generation = 1;
 static bool rel_callback_registered = false;
 
 static void relations_changed(Datum arg, Oid relid);
+static void roles_changed(Datum arg, int cacheid, uint32 hashvalue);
 static bool subscription_may_deliver(SubscriptionPlan *sub);
 static void collect_changes(SubscriptionPlan *sub, XLogRecPtr upto);
 static void group_change(void *arg);
@@ -173,7 +174,7 @@ subscription_build(SubscriptionCatalogRow *row, List *plans, MemoryContext paren
 		UserCodeFailure failure;
 		ErrorData  *edata = NULL;
 
-		if (!usercode_isolated(InvalidOid, USERCODE_READ_ONLY, compile_filter, &cf, &failure))
+		if (!usercode_isolated_untimed(InvalidOid, USERCODE_READ_ONLY, compile_filter, &cf, &failure))
 			edata = failure.error;
 		sub->filter = cf.filter;
 		if (edata != NULL)
@@ -342,6 +343,13 @@ relations_changed(Datum arg, Oid relid)
 	rel_generation++;
 }
 
+/* roles_changed notes a change of roles or memberships, as relations_changed */
+static void
+roles_changed(Datum arg, int cacheid, uint32 hashvalue)
+{
+	rel_generation++;
+}
+
 /*
  * subscription_may_deliver says whether the subscription's owner may still
  * read its source as create_subscription checked: SELECT granted, no
@@ -355,7 +363,10 @@ subscription_may_deliver(SubscriptionPlan *sub)
 {
 	if (!rel_callback_registered)
 	{
+		/* SELECT can change with the relation or with a role's memberships */
 		CacheRegisterRelcacheCallback(relations_changed, (Datum) 0);
+		CacheRegisterSyscacheCallback(AUTHMEMROLEMEM, roles_changed, (Datum) 0);
+		CacheRegisterSyscacheCallback(AUTHOID, roles_changed, (Datum) 0);
 		rel_callback_registered = true;
 	}
 	if (sub->read_generation == rel_generation)

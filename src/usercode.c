@@ -35,6 +35,7 @@
 #include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_proc.h"
+#include "catalog/pg_type.h"
 #include "executor/executor.h"
 #include "miscadmin.h"
 #include "utils/acl.h"
@@ -77,7 +78,10 @@ typedef struct RowJson
 /* does this process cancel user code that runs too long (the worker) */
 static bool timeout_in_this_process = false;
 static TimestampTz armed_at;	/* when the outermost call's clock started */
+static int	timer_depth = 0;	/* 1 while an armed call runs */
 
+static bool run_isolated(Oid owner, UserCodeAccess access, bool timeout,
+						 void (*work) (void *arg), void *arg, UserCodeFailure *failure);
 static bool arm_timeout(void);
 static bool disarm_timeout(bool armed);
 static void proc_changed(Datum arg, int cacheid, uint32 hashvalue);
@@ -220,7 +224,22 @@ arm_timeout(void)
 		return false;
 	enable_timeout_after(STATEMENT_TIMEOUT, streamext_usercode_timeout_ms);
 	armed_at = get_timeout_start_time(STATEMENT_TIMEOUT);
+	timer_depth++;
 	return true;
+}
+
+/*
+ * usercode_timeout_restart gives the next piece of an armed call a time of
+ * its own: the views and subscriptions of one event share a subtransaction,
+ * not a clock, so that one owner's slow code cannot use up another's.
+ */
+void
+usercode_timeout_restart(void)
+{
+	if (timer_depth == 0 || !get_timeout_active(STATEMENT_TIMEOUT))
+		return;
+	enable_timeout_after(STATEMENT_TIMEOUT, streamext_usercode_timeout_ms);
+	armed_at = get_timeout_start_time(STATEMENT_TIMEOUT);
 }
 
 /*
@@ -233,6 +252,7 @@ disarm_timeout(bool armed)
 {
 	if (!armed)
 		return false;
+	timer_depth--;
 	disable_timeout(STATEMENT_TIMEOUT, true);
 	if (get_timeout_indicator(STATEMENT_TIMEOUT, true))
 		QueryCancelPending = false;
@@ -252,6 +272,27 @@ bool
 usercode_isolated(Oid owner, UserCodeAccess access, void (*work) (void *arg),
 				  void *arg, UserCodeFailure *failure)
 {
+	return run_isolated(owner, access, true, work, arg, failure);
+}
+
+/*
+ * usercode_isolated_untimed is usercode_isolated for work whose length is
+ * the data's, not one event's (loading or recomputing a view, retention,
+ * compiling): streamext.usercode_timeout does not apply to it as a whole,
+ * only to the calls for one event it makes.
+ */
+bool
+usercode_isolated_untimed(Oid owner, UserCodeAccess access, void (*work) (void *arg),
+						  void *arg, UserCodeFailure *failure)
+{
+	return run_isolated(owner, access, false, work, arg, failure);
+}
+
+/* run_isolated does the work of usercode_isolated and its untimed sibling */
+static bool
+run_isolated(Oid owner, UserCodeAccess access, bool timeout, void (*work) (void *arg),
+			 void *arg, UserCodeFailure *failure)
+{
 	MemoryContext cxt = CurrentMemoryContext;
 	ResourceOwner resowner = CurrentResourceOwner;
 	bool		had_xid = TransactionIdIsValid(GetTopTransactionIdIfAny());
@@ -262,7 +303,7 @@ usercode_isolated(Oid owner, UserCodeAccess access, void (*work) (void *arg),
 	failure->assigned_xid = false;
 	BeginInternalSubTransaction(NULL);
 	MemoryContextSwitchTo(cxt);
-	timed = arm_timeout();
+	timed = timeout && arm_timeout();
 	PG_TRY();
 	{
 		if (OidIsValid(owner))
@@ -287,6 +328,13 @@ usercode_isolated(Oid owner, UserCodeAccess access, void (*work) (void *arg),
 		failure->error = CopyErrorData();
 		FlushErrorState();
 		RollbackAndReleaseCurrentSubTransaction();
+		if (!timed && timer_depth > 0 && failure->error->sqlerrcode == ERRCODE_QUERY_CANCELED)
+		{
+			/* an outer call's time ran out: its cancel is not this call's to keep */
+			MemoryContextSwitchTo(cxt);
+			CurrentResourceOwner = resowner;
+			ReThrowError(failure->error);
+		}
 		if (fired && failure->error->sqlerrcode == ERRCODE_QUERY_CANCELED)
 		{
 			pfree(failure->error->message);
@@ -302,6 +350,14 @@ usercode_isolated(Oid owner, UserCodeAccess access, void (*work) (void *arg),
 	/* a write of the worker's own is no failure; an XID taken by read-only code is */
 	failure->assigned_xid = (access == USERCODE_READ_ONLY && !had_xid &&
 							 TransactionIdIsValid(GetTopTransactionIdIfAny()));
+	if (ok && failure->assigned_xid)
+	{
+		/* taken by code that caught its own error: the failure is the work's */
+		failure->error = palloc0(sizeof(ErrorData));
+		failure->error->elevel = ERROR;
+		failure->error->sqlerrcode = ERRCODE_READ_ONLY_SQL_TRANSACTION;
+		failure->error->message = pstrdup("a function of a continuous view or subscription made the transaction take a transaction ID");
+	}
 	return ok && !failure->assigned_xid;
 }
 
@@ -351,7 +407,10 @@ usercode_acl_add(UserCodeAcl *acl, Oid funcid, Oid role, const char *what)
 	check = palloc(sizeof(UserCodeAclCheck));
 	if (!proc_callback_registered)
 	{
+		/* a privilege can change with the function or with a role's memberships */
 		CacheRegisterSyscacheCallback(PROCOID, proc_changed, (Datum) 0);
+		CacheRegisterSyscacheCallback(AUTHMEMROLEMEM, proc_changed, (Datum) 0);
+		CacheRegisterSyscacheCallback(AUTHOID, proc_changed, (Datum) 0);
 		proc_callback_registered = true;
 	}
 	check->funcid = funcid;
@@ -474,6 +533,13 @@ usercode_row_json(Oid owner, Datum row)
 	RowJson		rj = {row, NULL};
 	UserCodeFailure failure;
 
+	/*
+	 * Without an XID the transaction may be the worker's decoding, which
+	 * must never take one: a cast that does could not be given back.  Dead
+	 * letters are written without casts there.
+	 */
+	if (!TransactionIdIsValid(GetTopTransactionIdIfAny()))
+		return row_json_plain(row);
 	if (usercode_isolated(owner, USERCODE_READ_ONLY, row_json_work, &rj, &failure))
 		return rj.json;
 	if (failure.error != NULL)
@@ -543,9 +609,35 @@ row_json_plain(Datum row)
 		{
 			Oid			typoutput;
 			bool		isvarlena;
+			char	   *text;
 
 			getTypeOutputInfo(att->atttypid, &typoutput, &isvarlena);
-			escape_json(&buf, OidOutputFunctionCall(typoutput, value));
+			text = OidOutputFunctionCall(typoutput, value);
+			/* as row_to_json writes the built-in types it knows */
+			switch (getBaseType(att->atttypid))
+			{
+				case BOOLOID:
+					appendStringInfoString(&buf, DatumGetBool(value) ? "true" : "false");
+					break;
+				case INT2OID:
+				case INT4OID:
+				case INT8OID:
+				case FLOAT4OID:
+				case FLOAT8OID:
+				case NUMERICOID:
+					if (strpbrk(text, "NIni") == NULL)
+						appendStringInfoString(&buf, text);
+					else
+						escape_json(&buf, text);	/* NaN, Infinity */
+					break;
+				case JSONOID:
+				case JSONBOID:
+					appendStringInfoString(&buf, text);
+					break;
+				default:
+					escape_json(&buf, text);
+					break;
+			}
 		}
 	}
 	appendStringInfoChar(&buf, '}');

@@ -52,8 +52,12 @@ extern Datum usercode_eval(Oid owner, ExprState *expr, ExprContext *econtext,
 extern bool usercode_isolated(Oid owner, UserCodeAccess access,
 							  void (*work) (void *arg), void *arg,
 							  UserCodeFailure *failure);
+extern bool usercode_isolated_untimed(Oid owner, UserCodeAccess access,
+									  void (*work) (void *arg), void *arg,
+									  UserCodeFailure *failure);
 extern void usercode_check_execute(Oid owner, Oid funcid, const char *what);
 extern void usercode_timeout_in_worker(void);
+extern void usercode_timeout_restart(void);
 extern char *usercode_row_json(Oid owner, Datum row);
 extern char *usercode_row_json_gated(Datum row);
 

@@ -674,7 +674,7 @@ load_view(ViewCatalogRow *row)
 	UserCodeFailure failure;
 	ErrorData  *edata;
 
-	if (usercode_isolated(InvalidOid, USERCODE_READ_ONLY, load_one, &lv, &failure))
+	if (usercode_isolated_untimed(InvalidOid, USERCODE_READ_ONLY, load_one, &lv, &failure))
 		return lv.plan;
 	edata = failure.error;
 	if (lv.plan != NULL)
@@ -1011,7 +1011,7 @@ ensure_slot(void)
 		if (row->restored)
 			continue;			/* adopt_view computes it */
 		/* a view that cannot be computed must not keep the slot from being made */
-		if (!usercode_isolated(InvalidOid, USERCODE_MAY_WRITE, recompute_one, &rv, &failure))
+		if (!usercode_isolated_untimed(InvalidOid, USERCODE_MAY_WRITE, recompute_one, &rv, &failure))
 		{
 			ereport(WARNING,
 					(errcode(failure.error->sqlerrcode),
