@@ -17,10 +17,12 @@
 #include "access/table.h"
 #include "access/tableam.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_extension.h"
 #include "catalog/namespace.h"
 #include "commands/extension.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
+#include "storage/lmgr.h"
 #include "utils/guc.h"
 #include "utils/syscache.h"
 #include "utils/builtins.h"
@@ -74,6 +76,23 @@ bool
 streamext_extension_exists(void)
 {
 	return OidIsValid(get_extension_oid("streamext", true));
+}
+
+/*
+ * catalog_lock_extension holds off DROP EXTENSION streamext until the end of
+ * the current transaction (the drop locks the extension exclusively first)
+ * and says whether the extension is still installed.
+ */
+bool
+catalog_lock_extension(void)
+{
+	Oid			extoid = get_extension_oid("streamext", true);
+
+	if (!OidIsValid(extoid))
+		return false;
+	LockDatabaseObject(ExtensionRelationId, extoid, 0, AccessShareLock);
+	/* taking the lock read the invalidations of a drop that committed */
+	return get_extension_oid("streamext", true) == extoid;
 }
 
 /*

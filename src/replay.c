@@ -154,6 +154,13 @@ replay_dead_letters_now(StreamextDbSlot *slot, List *plans, List *subs, HTAB *st
 		st = hash_search(streams, &relid, HASH_FIND, NULL);
 
 	StartTransactionCommand();
+	if (!catalog_lock_extension())
+	{
+		/* dropped: the worker leaves at its next look */
+		CommitTransactionCommand();
+		slot->replay_ok = slot->replay_failed = 0;
+		return true;
+	}
 	PushActiveSnapshot(GetTransactionSnapshot());
 	SPI_connect();
 	if (st != NULL)

@@ -577,6 +577,12 @@ retention_maintain(void)
 
 	SetCurrentStatementStartTimestamp();
 	StartTransactionCommand();
+	if (!catalog_lock_extension())
+	{
+		/* dropped: the worker leaves at its next look */
+		CommitTransactionCommand();
+		return;
+	}
 	PushActiveSnapshot(GetTransactionSnapshot());
 	cxt = CurrentMemoryContext;
 	SPI_connect();

@@ -406,6 +406,7 @@ typedef struct CatalogAccess
 extern void catalog_owner_enter(CatalogAccess *ca);
 extern void catalog_owner_leave(CatalogAccess *ca);
 extern bool streamext_extension_exists(void);
+extern bool catalog_lock_extension(void);
 
 /* state_shmem.c */
 extern void state_shmem_reset(StreamextDbSlot *slot);

@@ -86,6 +86,7 @@ static List *reload_views(void);
 static void apply_pending(List *new_plans, List *new_subs);
 static StreamTarget *stream_target(Oid relid);
 static void check_extension(void);
+static void begin_transaction(void);
 static ViewPlan *load_view(ViewCatalogRow *row);
 static void load_one(void *arg);
 static void publish_all(bool all_groups);
@@ -201,15 +202,7 @@ worker_run(void)
 {
 	RepOriginId origin;
 
-	StartTransactionCommand();
-	if (!streamext_extension_exists())
-	{
-		CommitTransactionCommand();
-		LWLockAcquire(&StreamextState->lock, LW_EXCLUSIVE);
-		W.slot->absent = true;
-		LWLockRelease(&StreamextState->lock);
-		leave_for_good(true);
-	}
+	begin_transaction();
 	origin = replorigin_by_name(W.slot_name, true);
 	if (origin == InvalidRepOriginId)
 		origin = replorigin_create(W.slot_name);
@@ -576,7 +569,7 @@ flush_subscriptions(void)
 	if (W.subs == NIL)
 		return;
 	SetCurrentStatementStartTimestamp();	/* now() of what it writes */
-	StartTransactionCommand();
+	begin_transaction();
 	subscriptions_collect(W.subs, upto);
 	if (subscriptions_have_pending(W.subs))
 	{
@@ -603,7 +596,7 @@ checkpoint_now(void)
 	{
 		elog(DEBUG1, "streamext checkpoint");
 		SetCurrentStatementStartTimestamp();
-		StartTransactionCommand();
+		begin_transaction();
 		PushActiveSnapshot(GetTransactionSnapshot());
 		subscriptions_collect(W.subs, lsn);
 		checkpoint_write(W.slot, W.plans, lsn, W.target.last_commit_time);
@@ -646,15 +639,25 @@ checkpoint_now(void)
 static void
 check_extension(void)
 {
-	bool		exists;
-
 	W.slot->recheck_extension = false;
 	W.last_extension_check = GetCurrentTimestamp();
-	StartTransactionCommand();
-	exists = streamext_extension_exists();
+	begin_transaction();
 	CommitTransactionCommand();
-	if (!exists)
+}
+
+/*
+ * begin_transaction starts a transaction of the worker's own and holds off
+ * DROP EXTENSION until it ends.  A drop committed half-way through a
+ * checkpoint would make the worker fail on its missing tables (and the
+ * launcher restart it) instead of leaving for good.
+ */
+static void
+begin_transaction(void)
+{
+	StartTransactionCommand();
+	if (!catalog_lock_extension())
 	{
+		AbortCurrentTransaction();
 		LWLockAcquire(&StreamextState->lock, LW_EXCLUSIVE);
 		W.slot->absent = true;
 		LWLockRelease(&StreamextState->lock);
@@ -720,7 +723,7 @@ apply_pending(List *new_plans, List *new_subs)
 		return;
 	}
 	/* what decoding does for a transaction's changes, done here after it */
-	StartTransactionCommand();
+	begin_transaction();
 	PushActiveSnapshot(GetTransactionSnapshot());
 	foreach(lc, W.target.pending)
 	{
@@ -790,17 +793,8 @@ reload_views(void)
 	HASHCTL		hctl;
 	MemoryContext old;
 
-	StartTransactionCommand();
+	begin_transaction();
 	PushActiveSnapshot(GetTransactionSnapshot());
-	if (!streamext_extension_exists())
-	{
-		PopActiveSnapshot();
-		CommitTransactionCommand();
-		LWLockAcquire(&StreamextState->lock, LW_EXCLUSIVE);
-		W.slot->absent = true;
-		LWLockRelease(&StreamextState->lock);
-		leave_for_good(true);
-	}
 	W.target.view_catalog_relid = catalog_view_table_oid();
 	W.target.sub_catalog_relid = catalog_subscription_table_oid();
 	rows = catalog_load_views(CurrentMemoryContext);
