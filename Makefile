@@ -35,10 +35,14 @@ REGRESS_OPTS = --temp-config=$(top_srcdir)test/regress.conf --load-extension=str
 TAP_TESTS = 1
 PROVE_FLAGS = -I $(srcdir)/test
 
+# only what the server looks up by name leaves the library
+SHLIB_LINK += -Wl,--version-script=$(srcdir)/src/exports.map
+
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
 # every file shares the structs of these headers
 $(OBJS): src/streamext.h src/decoder.h src/usercode.h
+streamext.so: src/exports.map
 src/determinism.o src/view_def.o src/subscription_def.o: src/determinism.h
