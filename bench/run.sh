@@ -10,7 +10,7 @@
 #   --profile  perf record of the worker during the 3-view ingest
 #              (bench/results/perf_worker.txt)
 #   --publish  copies the charts and summary to docs/bench/ and puts the
-#              summary table into README.md's Performance section
+#              summary table into docs/benchmarks.md ("Latest run")
 #   --only     e.g. --only ingest,pgbench (ingest, pgbench, freshness, reads,
 #              memory, nexmark; default: all)
 set -euo pipefail
@@ -56,19 +56,19 @@ if [ "$publish" = 1 ]; then
     [ -f "bench/results/$f.csv" ] && cp "bench/results/$f.csv" docs/bench/
   done
   cp bench/results/perf_*.txt docs/bench/ 2>/dev/null || true
-  # the table between the markers in README.md becomes this run's summary
+  # the table between the markers in docs/benchmarks.md becomes this run's summary
   /usr/bin/python3 - <<'PY'
 import re
-readme = open("README.md").read()
+page = open("docs/benchmarks.md").read()
 table = open("docs/bench/summary.md").read()
 begin, end = "<!-- bench summary: begin -->", "<!-- bench summary: end -->"
-if begin in readme:
-    readme = re.sub(re.escape(begin) + ".*?" + re.escape(end), lambda m: begin + "\n" + table + end,
-                    readme, flags=re.S)
-    open("README.md", "w").write(readme)
-    print("README.md: summary table replaced")
+if begin in page:
+    page = re.sub(re.escape(begin) + ".*?" + re.escape(end), lambda m: begin + "\n" + table + end,
+                  page, flags=re.S)
+    open("docs/benchmarks.md", "w").write(page)
+    print("docs/benchmarks.md: summary table replaced")
 else:
-    print("README.md has no bench summary markers; docs/bench/summary.md written")
+    print("docs/benchmarks.md has no bench summary markers; docs/bench/summary.md written")
 PY
 fi
 echo "wall time: $(( $(date +%s) - start )) s"
