@@ -2,18 +2,25 @@
 MODULE_big = streamext
 OBJS = \
 	src/streamext.o \
+	src/settings.o \
 	src/shmem.o \
 	src/launcher.o \
 	src/worker.o \
 	src/decoder.o \
 	src/catalog.o \
+	src/sqlfunc.o \
 	src/commands.o \
-	src/view_def.o \
+	src/view_query.o \
+	src/view_plan.o \
+	src/view_state.o \
+	src/view_apply.o \
 	src/determinism.o \
 	src/window.o \
+	src/window_close.o \
 	src/window_panes.o \
 	src/window_session.o \
 	src/agg_state.o \
+	src/state_format.o \
 	src/state_shmem.o \
 	src/checkpoint.o \
 	src/view_read.o \
@@ -42,7 +49,8 @@ PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
-# every file shares the structs of these headers
-$(OBJS): src/streamext.h src/decoder.h src/usercode.h
+# each object depends on the headers it includes (gcc writes them down)
+override CPPFLAGS += -MMD -MP
+-include $(OBJS:.o=.d)
+EXTRA_CLEAN = $(OBJS:.o=.d)
 streamext.so: src/exports.map
-src/determinism.o src/view_def.o src/subscription_def.o: src/determinism.h

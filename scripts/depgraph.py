@@ -7,6 +7,7 @@ macros and inlined helpers all count), or when A includes B's header.
 
   python3 scripts/depgraph.py            the graph, one line per module
   python3 scripts/depgraph.py --check    also exit 1 if modules form a cycle
+                                         or a module calls a layer above
   python3 scripts/depgraph.py --dot      the graph for Graphviz
   python3 scripts/depgraph.py --exports  exit 1 if streamext.so exports a
                                          symbol without a streamext prefix
@@ -19,6 +20,19 @@ import subprocess
 import sys
 
 SRC = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "src")
+# The layers of src/, lowest first.  A module may call its own layer and
+# the layers below it, never one above (--check fails on such an edge).
+LAYERS = [
+    ("foundations", ["settings", "usercode", "determinism", "window", "shmem"]),
+    ("catalog", ["catalog", "sqlfunc", "stream_ddl", "hooks"]),
+    ("plan", ["agg_state", "view_query", "view_plan"]),
+    ("state", ["view_state", "state_format", "state_shmem"]),
+    ("windows", ["view_apply", "window_panes", "window_session", "window_close"]),
+    ("persistence and delivery", ["checkpoint", "subscription_def", "subscription"]),
+    ("worker", ["decoder", "replay", "retention", "worker", "launcher"]),
+    ("SQL", ["commands", "view_read", "subscription_read", "streamext"]),
+]
+
 # what PostgreSQL itself looks up by name in the library
 ALLOWED_EXPORTS = {"_PG_init", "Pg_magic_func", "_PG_output_plugin_init"}
 
@@ -149,7 +163,19 @@ def main():
     cycles = [c for c in sccs(edges) if len(c) > 1]
     for c in cycles:
         print("cycle: %s" % " ".join(c))
-    if "--check" in args and cycles:
+    layer = {m: i for i, (_, ms) in enumerate(LAYERS) for m in ms}
+    upward = []
+    for m in sorted(edges):
+        if m not in layer:
+            upward.append("%s is in no layer: add it to LAYERS" % m)
+            continue
+        for d in sorted(edges[m]):
+            if layer.get(d, -1) > layer[m]:
+                upward.append("%s (%s) calls %s (%s), a layer above" %
+                              (m, LAYERS[layer[m]][0], d, LAYERS[layer[d]][0]))
+    for u in upward:
+        print(u)
+    if "--check" in args and (cycles or upward):
         status = 1
     return status
 

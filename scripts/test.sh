@@ -17,6 +17,11 @@ trap 'chown -R root "$work" 2>/dev/null || true' EXIT
 echo "== user-code gate"
 bash scripts/check_usercode_gate.sh
 
+echo "== module graph: no cycle, no call to a layer above, no unprefixed export"
+python3 scripts/depgraph.py --check | grep -E "^cycle|layer" || true
+python3 scripts/depgraph.py --check >/dev/null
+python3 scripts/depgraph.py --exports
+
 echo "== pg_regress"
 status=0
 (cd "$work" && runuser -u postgres -- "$PGXS_DIR/src/test/regress/pg_regress" \

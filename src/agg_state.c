@@ -29,20 +29,25 @@
 #include "utils/regproc.h"
 #include "utils/syscache.h"
 
-#include "streamext.h"
+#include "agg_state.h"
 #include "usercode.h"
 
 #define STATE_VALUE 0
 #define STATE_NULL 1
 #define STATE_NOVALUE 2
 
+static void agg_set_context(AggSet *set, MemoryContext cxt);
+static void agg_init_value(AggSet *set, AggRunner *agg, AggValue *v,
+						   MemoryContext cxt);
+static void agg_combine(AggSet *set, AggRunner *agg, AggValue *v,
+						Datum other, bool otherisnull, MemoryContext cxt);
 static Datum get_init_value(Oid transtype, Datum textInitVal);
 static void check_aggregate_privileges(UserCodeAcl *acl, Oid view_owner, Oid aggfnoid,
 									   Oid transfn, Oid combinefn, Oid serialfn,
 									   Oid deserialfn, Oid finalfn);
 static void init_fcinfo(FmgrInfo *flinfo, Oid fnoid, Expr *expr,
 						FunctionCallInfo *fcinfo, int nargs, Oid collation,
-						ViewPlan *plan);
+						AggSet *set);
 
 /*
  * agg_runner_init prepares one Aggref of a view.  Aggregates that cannot
@@ -50,7 +55,7 @@ static void init_fcinfo(FmgrInfo *flinfo, Oid fnoid, Expr *expr,
  * restored, corrected and read.
  */
 void
-agg_runner_init(ViewPlan *plan, AggRunner *agg, Aggref *aggref)
+agg_runner_init(AggSet *set, AggRunner *agg, Aggref *aggref)
 {
 	HeapTuple	tup;
 	Form_pg_aggregate aggform;
@@ -93,7 +98,7 @@ agg_runner_init(ViewPlan *plan, AggRunner *agg, Aggref *aggref)
 	finalfn_oid = aggform->aggfinalfn;
 	finalextra = aggform->aggfinalextra;
 
-	check_aggregate_privileges(&plan->acl, plan->owner, aggref->aggfnoid, transfn_oid,
+	check_aggregate_privileges(set->acl, set->owner, aggref->aggfnoid, transfn_oid,
 							   combinefn_oid, serialfn_oid, deserialfn_oid,
 							   finalfn_oid);
 
@@ -133,7 +138,7 @@ agg_runner_init(ViewPlan *plan, AggRunner *agg, Aggref *aggref)
 								 collation, transfn_oid, InvalidOid,
 								 &transfnexpr, NULL);
 	init_fcinfo(&agg->transfn, transfn_oid, transfnexpr, &agg->trans_fcinfo,
-				numArguments + 1, collation, plan);
+				numArguments + 1, collation, set);
 	agg->transfn_strict = agg->transfn.fn_strict;
 
 	/* combine function: (state, state) */
@@ -141,17 +146,17 @@ agg_runner_init(ViewPlan *plan, AggRunner *agg, Aggref *aggref)
 								 collation, combinefn_oid, InvalidOid,
 								 &combinefnexpr, NULL);
 	init_fcinfo(&agg->combinefn, combinefn_oid, combinefnexpr,
-				&agg->combine_fcinfo, 2, collation, plan);
+				&agg->combine_fcinfo, 2, collation, set);
 	agg->combinefn_strict = agg->combinefn.fn_strict;
 
 	if (agg->transtype == INTERNALOID)
 	{
 		build_aggregate_serialfn_expr(serialfn_oid, &expr);
 		init_fcinfo(&agg->serialfn, serialfn_oid, expr, &agg->serial_fcinfo,
-					1, InvalidOid, plan);
+					1, InvalidOid, set);
 		build_aggregate_deserialfn_expr(deserialfn_oid, &expr);
 		init_fcinfo(&agg->deserialfn, deserialfn_oid, expr,
-					&agg->deserial_fcinfo, 2, InvalidOid, plan);
+					&agg->deserial_fcinfo, 2, InvalidOid, set);
 	}
 
 	if (OidIsValid(finalfn_oid))
@@ -162,7 +167,7 @@ agg_runner_init(ViewPlan *plan, AggRunner *agg, Aggref *aggref)
 									 agg->transtype, aggref->aggtype,
 									 collation, finalfn_oid, &expr);
 		init_fcinfo(&agg->finalfn, finalfn_oid, expr, &agg->final_fcinfo,
-					agg->numfinalargs, collation, plan);
+					agg->numfinalargs, collation, set);
 	}
 
 	/* argument expressions, evaluated against the event */
@@ -215,13 +220,13 @@ check_aggregate_privileges(UserCodeAcl *acl, Oid view_owner, Oid aggfnoid, Oid t
  */
 static void
 init_fcinfo(FmgrInfo *flinfo, Oid fnoid, Expr *expr, FunctionCallInfo *fcinfo,
-			int nargs, Oid collation, ViewPlan *plan)
+			int nargs, Oid collation, AggSet *set)
 {
 	fmgr_info(fnoid, flinfo);
 	fmgr_info_set_expr((Node *) expr, flinfo);
 	*fcinfo = palloc0(SizeForFunctionCallInfo(nargs));
 	InitFunctionCallInfoData(**fcinfo, flinfo, nargs, collation,
-							 (Node *) plan->aggcontext_node, NULL);
+							 (Node *) set->aggcontext_node, NULL);
 }
 
 /* get_init_value turns pg_aggregate.agginitval's text into a datum */
@@ -241,15 +246,15 @@ get_init_value(Oid transtype, Datum textInitVal)
  * agg_set_context makes cxt the aggregate context that transition functions
  * see through AggCheckCallContext().
  */
-void
-agg_set_context(ViewPlan *plan, MemoryContext cxt)
+static void
+agg_set_context(AggSet *set, MemoryContext cxt)
 {
-	plan->aggcontext_expr->ecxt_per_tuple_memory = cxt;
+	set->aggcontext_expr->ecxt_per_tuple_memory = cxt;
 }
 
 /* agg_init_value gives a new group its initial transition value */
-void
-agg_init_value(ViewPlan *plan, AggRunner *agg, AggValue *v, MemoryContext cxt)
+static void
+agg_init_value(AggSet *set, AggRunner *agg, AggValue *v, MemoryContext cxt)
 {
 	if (agg->initvalisnull)
 		v->value = (Datum) 0;
@@ -322,16 +327,16 @@ adopt_as_state(AggRunner *agg, AggValue *v, Datum value, MemoryContext cxt)
  * arguments are set, with v as its state, and keeps the result.
  */
 static void
-call_and_keep(ViewPlan *plan, AggRunner *agg, AggValue *v,
+call_and_keep(AggSet *set, AggRunner *agg, AggValue *v,
 			  FunctionCallInfo fcinfo, MemoryContext cxt)
 {
 	Datum		newVal;
 
-	agg_set_context(plan, cxt);
+	agg_set_context(set, cxt);
 	fcinfo->args[0].value = v->value;
 	fcinfo->args[0].isnull = v->isnull;
 	fcinfo->isnull = false;
-	newVal = usercode_call(plan->owner, fcinfo);
+	newVal = usercode_call(set->owner, fcinfo);
 	keep_new_state(agg, v, newVal, fcinfo->isnull, cxt);
 }
 
@@ -340,7 +345,7 @@ call_and_keep(ViewPlan *plan, AggRunner *agg, AggValue *v,
  * to the transition function.
  */
 void
-agg_advance(ViewPlan *plan, AggRunner *agg, AggValue *v, MemoryContext cxt)
+agg_advance(AggSet *set, AggRunner *agg, AggValue *v, MemoryContext cxt)
 {
 	FunctionCallInfo fcinfo = agg->trans_fcinfo;
 	int			i;
@@ -358,15 +363,15 @@ agg_advance(ViewPlan *plan, AggRunner *agg, AggValue *v, MemoryContext cxt)
 		if (v->isnull)
 			return;
 	}
-	call_and_keep(plan, agg, v, fcinfo, cxt);
+	call_and_keep(set, agg, v, fcinfo, cxt);
 }
 
 /*
  * agg_combine merges another partial state of the same aggregate into v,
  * as nodeAgg.c does for partial aggregation.
  */
-void
-agg_combine(ViewPlan *plan, AggRunner *agg, AggValue *v,
+static void
+agg_combine(AggSet *set, AggRunner *agg, AggValue *v,
 			Datum other, bool otherisnull, MemoryContext cxt)
 {
 	FunctionCallInfo fcinfo = agg->combine_fcinfo;
@@ -389,7 +394,7 @@ agg_combine(ViewPlan *plan, AggRunner *agg, AggValue *v,
 	}
 	fcinfo->args[1].value = other;
 	fcinfo->args[1].isnull = otherisnull;
-	call_and_keep(plan, agg, v, fcinfo, cxt);
+	call_and_keep(set, agg, v, fcinfo, cxt);
 }
 
 /*
@@ -397,12 +402,12 @@ agg_combine(ViewPlan *plan, AggRunner *agg, AggValue *v,
  * value.
  */
 void
-agg_init_values(ViewPlan *plan, AggValue *values, MemoryContext cxt)
+agg_init_values(AggSet *set, AggValue *values, MemoryContext cxt)
 {
 	int			i;
 
-	for (i = 0; i < plan->naggs; i++)
-		agg_init_value(plan, &plan->aggs[i], &values[i], cxt);
+	for (i = 0; i < set->naggs; i++)
+		agg_init_value(set, &set->runners[i], &values[i], cxt);
 }
 
 /*
@@ -410,13 +415,13 @@ agg_init_values(ViewPlan *plan, AggValue *values, MemoryContext cxt)
  * states from another pane, session or partial result.
  */
 void
-agg_combine_values(ViewPlan *plan, AggValue *into, const AggValue *from,
+agg_combine_values(AggSet *set, AggValue *into, const AggValue *from,
 				   MemoryContext cxt)
 {
 	int			i;
 
-	for (i = 0; i < plan->naggs; i++)
-		agg_combine(plan, &plan->aggs[i], &into[i], from[i].value,
+	for (i = 0; i < set->naggs; i++)
+		agg_combine(set, &set->runners[i], &into[i], from[i].value,
 					from[i].isnull || from[i].noValue, cxt);
 }
 
@@ -426,7 +431,7 @@ agg_combine_values(ViewPlan *plan, AggValue *into, const AggValue *from,
  * are about to discard or copies.
  */
 Datum
-agg_finalize(ViewPlan *plan, AggRunner *agg, AggValue *v, bool *isnull,
+agg_finalize(AggSet *set, AggRunner *agg, AggValue *v, bool *isnull,
 			 MemoryContext cxt)
 {
 	FunctionCallInfo fcinfo;
@@ -440,7 +445,7 @@ agg_finalize(ViewPlan *plan, AggRunner *agg, AggValue *v, bool *isnull,
 	}
 
 	fcinfo = agg->final_fcinfo;
-	agg_set_context(plan, cxt);
+	agg_set_context(set, cxt);
 	fcinfo->args[0].value = v->noValue ? (Datum) 0 : v->value;
 	fcinfo->args[0].isnull = v->isnull || v->noValue;
 	for (i = 1; i < agg->numfinalargs; i++)
@@ -458,7 +463,7 @@ agg_finalize(ViewPlan *plan, AggRunner *agg, AggValue *v, bool *isnull,
 			}
 	}
 	fcinfo->isnull = false;
-	result = usercode_call(plan->owner, fcinfo);
+	result = usercode_call(set->owner, fcinfo);
 	*isnull = fcinfo->isnull;
 	return result;
 }
@@ -469,14 +474,14 @@ agg_finalize(ViewPlan *plan, AggRunner *agg, AggValue *v, bool *isnull,
  * internal states first passed through their serial function.
  */
 void
-agg_serialize_states(ViewPlan *plan, AggValue *values, StringInfo buf,
+agg_serialize_states(AggSet *set, AggValue *values, StringInfo buf,
 					 MemoryContext cxt)
 {
 	int			i;
 
-	for (i = 0; i < plan->naggs; i++)
+	for (i = 0; i < set->naggs; i++)
 	{
-		AggRunner  *agg = &plan->aggs[i];
+		AggRunner  *agg = &set->runners[i];
 		AggValue   *v = &values[i];
 		Datum		d = v->value;
 		bool		byval = agg->transtypbyval;
@@ -499,11 +504,11 @@ agg_serialize_states(ViewPlan *plan, AggValue *values, StringInfo buf,
 		{
 			FunctionCallInfo fcinfo = agg->serial_fcinfo;
 
-			agg_set_context(plan, cxt);
+			agg_set_context(set, cxt);
 			fcinfo->args[0].value = d;
 			fcinfo->args[0].isnull = false;
 			fcinfo->isnull = false;
-			d = usercode_call(plan->owner, fcinfo);
+			d = usercode_call(set->owner, fcinfo);
 			byval = false;
 			typlen = -1;
 		}
@@ -521,16 +526,16 @@ agg_serialize_states(ViewPlan *plan, AggValue *values, StringInfo buf,
  * agg_serialize_states into values, allocated in cxt.
  */
 void
-agg_deserialize_states(ViewPlan *plan, const char *data, Size len,
+agg_deserialize_states(AggSet *set, const char *data, Size len,
 					   AggValue *values, MemoryContext cxt)
 {
 	char	   *p = (char *) data;
 	int			i;
 	MemoryContext old = MemoryContextSwitchTo(cxt);
 
-	for (i = 0; i < plan->naggs; i++)
+	for (i = 0; i < set->naggs; i++)
 	{
-		AggRunner  *agg = &plan->aggs[i];
+		AggRunner  *agg = &set->runners[i];
 		AggValue   *v = &values[i];
 		char		flag;
 		bool		isnull;
@@ -549,13 +554,13 @@ agg_deserialize_states(ViewPlan *plan, const char *data, Size len,
 		{
 			FunctionCallInfo fcinfo = agg->deserial_fcinfo;
 
-			agg_set_context(plan, cxt);
+			agg_set_context(set, cxt);
 			fcinfo->args[0].value = d;
 			fcinfo->args[0].isnull = false;
 			fcinfo->args[1].value = (Datum) 0;
 			fcinfo->args[1].isnull = false;
 			fcinfo->isnull = false;
-			d = usercode_call(plan->owner, fcinfo);
+			d = usercode_call(set->owner, fcinfo);
 		}
 		v->value = d;
 	}

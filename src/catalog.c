@@ -21,7 +21,6 @@
 #include "catalog/namespace.h"
 #include "commands/extension.h"
 #include "executor/spi.h"
-#include "miscadmin.h"
 #include "storage/lmgr.h"
 #include "utils/guc.h"
 #include "utils/syscache.h"
@@ -31,8 +30,11 @@
 #include "utils/pg_lsn.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
 
-#include "streamext.h"
+#include "catalog.h"
+#include "window.h"
 
 /* column numbers of streamext.view_def, as created by the extension script */
 #define Anum_view_def_id 1
@@ -355,4 +357,74 @@ catalog_owner_leave(CatalogAccess *ca)
 {
 	SetUserIdAndSecContext(ca->saved_userid, ca->saved_sec_context);
 	AtEOXact_GUC(true, ca->guc_nestlevel);
+}
+
+/*
+ * catalog_write_dead_letters records events a view or subscription
+ * (owner_column names which, id which one) set aside, in the caller's
+ * transaction and SPI connection: once, like the states.
+ */
+void
+catalog_write_dead_letters(const char *owner_column, int32 id, List *letters, List *replayed)
+{
+	ListCell   *lc;
+	Oid			argtypes[6] = {INT4OID, PG_LSNOID, TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID};
+	char	   *sql = psprintf("INSERT INTO streamext.dead_letters (%s, commit_lsn, sqlstate, message, event, committed_at) "
+							   "VALUES ($1, $2, $3, $4, $5::jsonb, $6)", owner_column);
+
+	foreach(lc, letters)
+	{
+		DeadLetter *dl = lfirst(lc);
+		Datum		args[6];
+		char		nulls[6] = {' ', ' ', ' ', ' ', ' ', ' '};
+
+		args[0] = Int32GetDatum(id);
+		args[1] = LSNGetDatum(dl->commit_lsn);
+		args[2] = CStringGetTextDatum(unpack_sql_state(dl->sqlerrcode));
+		args[3] = CStringGetTextDatum(dl->message);
+		args[4] = CStringGetTextDatum(dl->event);
+		args[5] = TimestampTzGetDatum(dl->committed_at);
+		if (dl->committed_at == 0)
+			nulls[5] = 'n';
+		if (SPI_execute_with_args(sql, 6, argtypes, args, nulls, false, 0) != SPI_OK_INSERT)
+			elog(ERROR, "streamext: could not write dead letter");
+	}
+	/* dead letters a replay applied leave with the state that counts them */
+	foreach(lc, replayed)
+	{
+		Oid			idtype[1] = {INT8OID};
+		Datum		idarg[1];
+
+		idarg[0] = Int64GetDatum(*(int64 *) lfirst(lc));
+		if (SPI_execute_with_args("DELETE FROM streamext.dead_letters WHERE id = $1",
+								  1, idtype, idarg, NULL, false, 0) != SPI_OK_DELETE)
+			elog(ERROR, "streamext: could not remove a replayed dead letter");
+	}
+}
+
+/*
+ * catalog_find_owned_view finds a continuous view by name, refusing callers
+ * that do not own it; NULL when there is none and missing_ok.
+ */
+ViewCatalogRow *
+catalog_find_owned_view(const char *name, bool missing_ok)
+{
+	ViewCatalogRow *found = NULL;
+	ListCell   *lc;
+
+	foreach(lc, catalog_load_views(CurrentMemoryContext))
+	{
+		ViewCatalogRow *row = lfirst(lc);
+
+		if (strcmp(row->name, name) == 0)
+			found = row;
+	}
+	if (found == NULL && !missing_ok)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("continuous view \"%s\" does not exist", name),
+				 errhint("streamext.views lists the continuous views.")));
+	if (found != NULL && !pg_class_ownercheck(found->view_relid, GetUserId()))
+		aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_VIEW, name);
+	return found;
 }

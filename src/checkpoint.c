@@ -8,8 +8,9 @@
  *	  they are consistent at.  After a crash the worker reloads them and
  *	  skips every commit at or below that LSN: exactly once.
  *
- *	  Windows close here, when the watermark has passed their end; late
- *	  events for a closed window are combined into its row here too.
+ *	  Windows close in a checkpoint, when the watermark has passed their
+ *	  end: the window layer (window_close.c) decides what closes and writes
+ *	  it to the checkpoint's WindowSink, implemented here.
  *
  *-------------------------------------------------------------------------
  */
@@ -28,7 +29,19 @@
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 
-#include "streamext.h"
+#include "agg_state.h"
+#include "catalog.h"
+#include "checkpoint.h"
+#include "shmem.h"
+#include "state_format.h"
+#include "state_shmem.h"
+#include "usercode.h"
+#include "view_plan.h"
+#include "view_state.h"
+#include "window.h"
+#include "window_close.h"
+#include "window_session.h"
+#include "window_sink.h"
 
 #define OPEN_STATE_BATCH 5000
 
@@ -42,7 +55,31 @@ typedef struct OpenStateBatch
 	Datum		ends[OPEN_STATE_BATCH];
 } OpenStateBatch;
 
+/*
+ * The checkpoint's side of closing windows: the statements that write a
+ * view's closed rows, and where the window layer's sink writes.
+ */
+typedef struct CheckpointSink
+{
+	WindowSink	sink;			/* first: the window layer sees only this */
+	StreamextDbSlot *slot;		/* whose readers see groups leave */
+	ClosedRowListener listener; /* told of every row written, or NULL */
+	SPIPlanPtr	insert;			/* a row */
+	SPIPlanPtr	take;			/* DELETE ... RETURNING of a row corrected */
+} CheckpointSink;
+
 static void flush_open_states(OpenStateBatch *batch);
+static void sink_init(CheckpointSink *cs, StreamextDbSlot *slot, ViewPlan *plan,
+					  ClosedRowListener listener);
+static void sink_closed_row(WindowSink *sink, ViewPlan *plan, TimestampTz start,
+							TimestampTz end, MinimalTuple key, AggValue *values,
+							bool combine, bool as_correction);
+static List *sink_take_closed_rows(WindowSink *sink, ViewPlan *plan, MinimalTuple key,
+								   TimestampTz from, TimestampTz to);
+static void sink_open_rows_gone(WindowSink *sink, ViewPlan *plan, TimestampTz start,
+								bytea *key);
+static void sink_window_retired(WindowSink *sink, ViewPlan *plan, WindowGroups *wg);
+static void sink_group_retired(WindowSink *sink, ViewPlan *plan, int64 gid);
 static void write_open_window(ViewPlan *plan, WindowGroups *wg, bool all,
 							  OpenStateBatch *batch);
 static void write_progress(ViewPlan *plan);
@@ -51,82 +88,6 @@ static void write_dead_letters(ViewPlan *plan);
 static void write_row_isolated(void *arg);
 static void set_aside_group(ViewPlan *plan, TimestampTz start, TimestampTz end,
 							MinimalTuple key, ErrorData *error, bool combine);
-
-/*
- * state_blob_build serialises one group: window start and end, key length,
- * key, states.  The same bytes go to shared memory; open_state stores the
- * key and states parts in their own columns.
- */
-void
-state_blob_build(ViewPlan *plan, TimestampTz wstart, TimestampTz wend,
-				 ViewGroup *gs, StringInfo buf)
-{
-	uint32		keylen;
-	int			keypos;
-
-	appendBinaryStringInfo(buf, (char *) &wstart, sizeof(TimestampTz));
-	appendBinaryStringInfo(buf, (char *) &wend, sizeof(TimestampTz));
-	keypos = buf->len;
-	appendBinaryStringInfo(buf, (char *) &keypos, sizeof(uint32));
-	ExecStoreMinimalTuple(gs->key, plan->keyslot, false);
-	group_key_serialize(plan, plan->keyslot, buf);
-	keylen = buf->len - keypos - sizeof(uint32);
-	memcpy(buf->data + keypos, &keylen, sizeof(uint32));
-	agg_serialize_states(plan, gs->values, buf, CurrentMemoryContext);
-}
-
-/*
- * state_blob_parts splits what state_blob_build wrote.
- */
-void
-state_blob_parts(const char *blob, Size len, BlobParts *parts)
-{
-	const char *p = blob;
-
-	memcpy(&parts->start, p, sizeof(TimestampTz));
-	p += sizeof(TimestampTz);
-	memcpy(&parts->end, p, sizeof(TimestampTz));
-	p += sizeof(TimestampTz);
-	memcpy(&parts->keylen, p, sizeof(uint32));
-	p += sizeof(uint32);
-	parts->key = p;
-	p += parts->keylen;
-	parts->states = p;
-	parts->stateslen = len - (p - blob);
-}
-
-/*
- * group_bounds gives the window of a group of wg: a session's own, or the
- * pane's.
- */
-void
-group_bounds(ViewPlan *plan, WindowGroups *wg, ViewGroup *gs,
-			 TimestampTz *start, TimestampTz *end)
-{
-	if (plan->window.kind == WINDOW_SESSION)
-	{
-		*start = gs->session_start;
-		*end = gs->session_last + plan->window.size_usec;
-	}
-	else
-	{
-		*start = wg->start;
-		*end = (plan->window.kind == WINDOW_NONE) ? DT_NOEND : wg->start + plan->window.pane_usec;
-	}
-}
-
-/*
- * bytes_to_bytea wraps serialised bytes as a bytea datum.
- */
-bytea *
-bytes_to_bytea(const char *data, Size len)
-{
-	bytea	   *result = palloc(VARHDRSZ + len);
-
-	SET_VARSIZE(result, VARHDRSZ + len);
-	memcpy(VARDATA(result), data, len);
-	return result;
-}
 
 /*
  * flush_open_states upserts a batch of open-window states with one statement
@@ -206,12 +167,13 @@ write_open_window(ViewPlan *plan, WindowGroups *wg, bool all, OpenStateBatch *ba
 }
 
 /*
- * closed_writer_init prepares the statements that write a view's closed
- * windows: the INSERT of a row, and the DELETE that takes out the row a
- * correction replaces.
+ * sink_init prepares the sink the window layer closes a view's windows
+ * into, with the statements that write its closed rows: the INSERT of a
+ * row, and the DELETE that takes out the row a correction replaces.
  */
-void
-closed_writer_init(ViewPlan *plan, ClosedWriter *cw)
+static void
+sink_init(CheckpointSink *cs, StreamextDbSlot *slot, ViewPlan *plan,
+		  ClosedRowListener listener)
 {
 	int			natts = plan->outdesc->natts;
 	int			nargs = natts + 3;
@@ -219,6 +181,20 @@ closed_writer_init(ViewPlan *plan, ClosedWriter *cw)
 	Oid			keytypes[3] = {TIMESTAMPTZOID, TIMESTAMPTZOID, BYTEAOID};
 	StringInfoData sql;
 	int			i;
+
+	memset(cs, 0, sizeof(CheckpointSink));
+	cs->slot = slot;
+	cs->listener = listener;
+	cs->sink.xid = GetTopTransactionId();
+	cs->sink.cxt = AllocSetContextCreate(CurrentMemoryContext, "streamext closed row",
+										 ALLOCSET_DEFAULT_SIZES);
+	cs->sink.closed_row = sink_closed_row;
+	cs->sink.take_closed_rows = sink_take_closed_rows;
+	cs->sink.open_rows_gone = sink_open_rows_gone;
+	cs->sink.window_retired = sink_window_retired;
+	cs->sink.group_retired = sink_group_retired;
+	if (!window_closes(&plan->window))
+		return;					/* no closed table */
 
 	initStringInfo(&sql);
 	appendStringInfo(&sql, "INSERT INTO streamext.closed_%d VALUES (", plan->id);
@@ -231,24 +207,21 @@ closed_writer_init(ViewPlan *plan, ClosedWriter *cw)
 	argtypes[natts + 1] = BYTEAOID;
 	argtypes[natts + 2] = BOOLOID;
 	appendStringInfo(&sql, "$%d, $%d, $%d)", natts + 1, natts + 2, natts + 3);
-	cw->insert = SPI_prepare(sql.data, nargs, argtypes);
-	if (cw->insert == NULL)
+	cs->insert = SPI_prepare(sql.data, nargs, argtypes);
+	if (cs->insert == NULL)
 		elog(ERROR, "streamext: could not prepare \"%s\"", sql.data);
-	cw->take = SPI_prepare(psprintf("DELETE FROM streamext.closed_%d WHERE window_start = $1 "
+	cs->take = SPI_prepare(psprintf("DELETE FROM streamext.closed_%d WHERE window_start = $1 "
 									"AND window_end = $2 AND _group = $3 RETURNING _state",
 									plan->id), 3, keytypes);
-	if (cw->take == NULL)
+	if (cs->take == NULL)
 		elog(ERROR, "streamext: could not prepare the correction of closed windows");
-	cw->xid = GetTopTransactionId();
-	cw->cxt = AllocSetContextCreate(CurrentMemoryContext, "streamext closed row",
-									ALLOCSET_DEFAULT_SIZES);
 }
 
 /* a closed row to write, for write_row_isolated */
 typedef struct ClosedRow
 {
 	ViewPlan   *plan;
-	ClosedWriter *cw;
+	CheckpointSink *cs;
 	TimestampTz start;
 	TimestampTz end;
 	MinimalTuple key;
@@ -258,7 +231,7 @@ typedef struct ClosedRow
 } ClosedRow;
 
 /*
- * write_closed_row writes the row of one group of a window the watermark
+ * sink_closed_row writes the row of one group of a window the watermark
  * has passed.  With combine, late events are being added to a window closed
  * before: its row is taken out and combined with them (values are copied
  * first: a pane's corrections go to every window holding the pane).
@@ -270,11 +243,12 @@ typedef struct ClosedRow
  * combine), the group's row is left as it was, the failure is set aside as
  * a dead letter of the view, and the other groups and views close as usual.
  */
-void
-write_closed_row(ViewPlan *plan, ClosedWriter *cw, TimestampTz start, TimestampTz end,
-				 MinimalTuple key, AggValue *values, bool combine, bool as_correction)
+static void
+sink_closed_row(WindowSink *sink, ViewPlan *plan, TimestampTz start, TimestampTz end,
+				MinimalTuple key, AggValue *values, bool combine, bool as_correction)
 {
-	ClosedRow	row = {plan, cw, start, end, key, values, combine, as_correction};
+	CheckpointSink *cs = (CheckpointSink *) sink;
+	ClosedRow	row = {plan, cs, start, end, key, values, combine, as_correction};
 	UserCodeFailure failure;
 
 	if (!usercode_isolated(InvalidOid, USERCODE_MAY_WRITE, write_row_isolated, &row,
@@ -283,11 +257,11 @@ write_closed_row(ViewPlan *plan, ClosedWriter *cw, TimestampTz start, TimestampT
 		set_aside_group(plan, start, end, key, failure.error, combine);
 		FreeErrorData(failure.error);
 	}
-	MemoryContextReset(cw->cxt);
+	MemoryContextReset(sink->cxt);
 }
 
 /*
- * write_row_isolated does the work of write_closed_row, for
+ * write_row_isolated does the work of sink_closed_row, for
  * usercode_isolated.  The view's functions run behind its owner's gate
  * (agg_state.c, view_plan_output); the rows are streamext's own.
  */
@@ -296,10 +270,11 @@ write_row_isolated(void *arg)
 {
 	ClosedRow  *r = arg;
 	ViewPlan   *plan = r->plan;
-	ClosedWriter *cw = r->cw;
+	CheckpointSink *cs = r->cs;
+	MemoryContext cxt = cs->sink.cxt;
 	AggValue   *values = r->values;
 	int			natts = plan->outdesc->natts;
-	MemoryContext old = MemoryContextSwitchTo(cw->cxt);
+	MemoryContext old = MemoryContextSwitchTo(cxt);
 	Datum	   *row = palloc(sizeof(Datum) * (natts + 3));
 	char	   *nulls = palloc(natts + 3);
 	bool	   *outnulls = palloc(sizeof(bool) * natts);
@@ -318,33 +293,33 @@ write_row_isolated(void *arg)
 	if (r->combine)
 	{
 		Datum		fargs[3];
-		AggValue   *copy = palloc0(sizeof(AggValue) * Max(plan->naggs, 1));
+		AggValue   *copy = palloc0(sizeof(AggValue) * Max(plan->aggs.naggs, 1));
 
 		resetStringInfo(&buf);
-		agg_serialize_states(plan, values, &buf, cw->cxt);
-		agg_deserialize_states(plan, buf.data, buf.len, copy, cw->cxt);
+		states_write(plan, values, &buf, cxt);
+		states_read(plan, buf.data, buf.len, copy, cxt);
 		values = copy;
 		fargs[0] = TimestampTzGetDatum(r->start);
 		fargs[1] = TimestampTzGetDatum(r->end);
 		fargs[2] = PointerGetDatum(group);
-		if (SPI_execute_plan(cw->take, fargs, NULL, false, 0) != SPI_OK_DELETE_RETURNING)
+		if (SPI_execute_plan(cs->take, fargs, NULL, false, 0) != SPI_OK_DELETE_RETURNING)
 			elog(ERROR, "streamext: could not correct closed window");
 		if (SPI_processed == 1)
 		{
 			bool		isnull;
 			bytea	   *prior_state = DatumGetByteaPP(SPI_getbinval(SPI_tuptable->vals[0],
 																	SPI_tuptable->tupdesc, 1, &isnull));
-			AggValue   *prior = palloc0(sizeof(AggValue) * Max(plan->naggs, 1));
+			AggValue   *prior = palloc0(sizeof(AggValue) * Max(plan->aggs.naggs, 1));
 
-			agg_deserialize_states(plan, VARDATA_ANY(prior_state), VARSIZE_ANY_EXHDR(prior_state),
-								   prior, cw->cxt);
-			agg_combine_values(plan, values, prior, cw->cxt);
+			states_read(plan, VARDATA_ANY(prior_state), VARSIZE_ANY_EXHDR(prior_state),
+								   prior, cxt);
+			agg_combine_values(&plan->aggs, values, prior, cxt);
 		}
 	}
 
 	/* states before finalising: final functions may modify them */
 	resetStringInfo(&buf);
-	agg_serialize_states(plan, values, &buf, cw->cxt);
+	states_write(plan, values, &buf, cxt);
 
 	ExecStoreMinimalTuple(r->key, plan->keyslot, false);
 	slot_getallattrs(plan->keyslot);
@@ -360,11 +335,11 @@ write_row_isolated(void *arg)
 	row[natts + 1] = PointerGetDatum(bytes_to_bytea(buf.data, buf.len));
 	row[natts + 2] = BoolGetDatum(having);
 	nulls[natts] = nulls[natts + 1] = nulls[natts + 2] = ' ';
-	if (SPI_execute_plan(cw->insert, row, nulls, false, 0) != SPI_OK_INSERT)
+	if (SPI_execute_plan(cs->insert, row, nulls, false, 0) != SPI_OK_INSERT)
 		elog(ERROR, "streamext: could not write closed window");
 	/* subscriptions get the row once it is written */
-	if (having)
-		subscriptions_emit_row(plan, row, outnulls, r->as_correction);
+	if (having && cs->listener != NULL)
+		cs->listener(plan, row, outnulls, r->as_correction);
 	MemoryContextSwitchTo(old);
 }
 
@@ -381,54 +356,22 @@ set_aside_group(ViewPlan *plan, TimestampTz start, TimestampTz end, MinimalTuple
 	DeadLetter *dl = palloc(sizeof(DeadLetter));
 
 	dl->event = view_plan_group_json(plan, start, end, key, combine);
-	dl->commit_lsn = plan->txn_end;
+	dl->commit_lsn = plan->state->txn_end;
 	dl->committed_at = 0;
 	dl->sqlerrcode = error->sqlerrcode;
 	dl->message = pstrdup(error->message);
-	plan->new_dead_letters = lappend(plan->new_dead_letters, dl);
-	plan->dead_letters++;
+	plan->state->new_dead_letters = lappend(plan->state->new_dead_letters, dl);
+	plan->state->dead_letters++;
 	MemoryContextSwitchTo(old);
 }
 
 /*
- * write_window_rows writes a row for every group of a window.
+ * sink_open_rows_gone removes what open_state holds of a window (a pane)
+ * that left memory, or, given a key, of one group of a session view (a
+ * session closed, merged away, or moved to an earlier start).
  */
 static void
-write_window_rows(ViewPlan *plan, ClosedWriter *cw, WindowGroups *wg,
-				  TimestampTz start, TimestampTz end, bool combine)
-{
-	TupleHashIterator it;
-	TupleHashEntry entry;
-
-	InitTupleHashIterator(wg->groups, &it);
-	while ((entry = ScanTupleHashTable(wg->groups, &it)) != NULL)
-		write_closed_row(plan, cw, start, end, entry->firstTuple,
-						 ((ViewGroup *) entry->additional)->values, combine, combine);
-}
-
-/*
- * delete_open_rows removes what open_state holds of a window (a pane) that
- * left memory.
- */
-static void
-delete_open_rows(ViewPlan *plan, TimestampTz start)
-{
-	Oid			dtypes[2] = {INT4OID, TIMESTAMPTZOID};
-	Datum		dargs[2];
-
-	dargs[0] = Int32GetDatum(plan->id);
-	dargs[1] = TimestampTzGetDatum(start);
-	if (SPI_execute_with_args("DELETE FROM streamext.open_state WHERE view_id = $1 AND window_start = $2",
-							  2, dtypes, dargs, NULL, false, 0) != SPI_OK_DELETE)
-		elog(ERROR, "streamext: could not remove open window state");
-}
-
-/*
- * delete_open_row removes the open_state row of one group of a session view
- * (a session closed, merged away, or moved to an earlier start).
- */
-void
-delete_open_row(ViewPlan *plan, TimestampTz start, bytea *key)
+sink_open_rows_gone(WindowSink *sink, ViewPlan *plan, TimestampTz start, bytea *key)
 {
 	Oid			dtypes[3] = {INT4OID, TIMESTAMPTZOID, BYTEAOID};
 	Datum		dargs[3];
@@ -436,150 +379,80 @@ delete_open_row(ViewPlan *plan, TimestampTz start, bytea *key)
 	dargs[0] = Int32GetDatum(plan->id);
 	dargs[1] = TimestampTzGetDatum(start);
 	dargs[2] = PointerGetDatum(key);
-	if (SPI_execute_with_args("DELETE FROM streamext.open_state WHERE view_id = $1 "
+	if (SPI_execute_with_args(key == NULL ?
+							  "DELETE FROM streamext.open_state WHERE view_id = $1 "
+							  "AND window_start = $2" :
+							  "DELETE FROM streamext.open_state WHERE view_id = $1 "
 							  "AND window_start = $2 AND group_key = $3",
-							  3, dtypes, dargs, NULL, false, 0) != SPI_OK_DELETE)
+							  key == NULL ? 2 : 3, dtypes, dargs, NULL, false, 0) != SPI_OK_DELETE)
 		elog(ERROR, "streamext: could not remove open window state");
 }
 
 /*
- * apply_corrections combines the late events of each pane into the rows of
- * the closed windows holding the pane.  Windows closing in this checkpoint
- * have them already: they are combined from the panes.
+ * sink_take_closed_rows takes out of the closed table the rows of key's
+ * group whose window overlaps (to, from): closed sessions a late event
+ * joins.  They are returned in the sink's per-row memory.
  */
-static void
-apply_corrections(ViewPlan *plan, ClosedWriter *cw)
+static List *
+sink_take_closed_rows(WindowSink *sink, ViewPlan *plan, MinimalTuple key,
+					  TimestampTz from, TimestampTz to)
 {
-	HASH_SEQ_STATUS status;
-	WindowGroups *wg;
-	List	   *done = NIL;
-	ListCell   *lc;
+	Oid			argtypes[3] = {BYTEAOID, TIMESTAMPTZOID, TIMESTAMPTZOID};
+	Datum		args[3];
+	StringInfoData buf;
+	List	   *rows = NIL;
+	uint64		i;
+	MemoryContext old = MemoryContextSwitchTo(sink->cxt);
 
-	hash_seq_init(&status, plan->corrections);
-	while ((wg = hash_seq_search(&status)) != NULL)
+	initStringInfo(&buf);
+	ExecStoreMinimalTuple(key, plan->keyslot, false);
+	group_key_serialize(plan, plan->keyslot, &buf);
+	args[0] = PointerGetDatum(bytes_to_bytea(buf.data, buf.len));
+	args[1] = TimestampTzGetDatum(from);
+	args[2] = TimestampTzGetDatum(to);
+	if (SPI_execute_with_args(psprintf("DELETE FROM streamext.closed_%d WHERE _group = $1 "
+									   "AND window_start < $2 AND window_end > $3 "
+									   "RETURNING window_start, window_end, _state", plan->id),
+							  3, argtypes, args, NULL, false, 0) != SPI_OK_DELETE_RETURNING)
+		elog(ERROR, "streamext: could not read closed sessions");
+	MemoryContextSwitchTo(sink->cxt);
+	for (i = 0; i < SPI_processed; i++)
 	{
-		int			n = window_count_of_pane(&plan->window, wg->start);
-		int			i;
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		TakenRow   *row = palloc(sizeof(TakenRow));
+		bool		isnull;
 
-		for (i = 0; i < n; i++)
-		{
-			TimestampTz start;
-			TimestampTz end;
-
-			window_of_pane(&plan->window, wg->start, i, &start, &end);
-			if (end <= plan->closed_upto && end > view_plan_retained_from(plan))
-				write_window_rows(plan, cw, wg, start, end, true);
-		}
-		done = lappend(done, wg);
+		row->start = DatumGetTimestampTz(SPI_getbinval(tup, desc, 1, &isnull));
+		row->end = DatumGetTimestampTz(SPI_getbinval(tup, desc, 2, &isnull));
+		row->states = DatumGetByteaPCopy(SPI_getbinval(tup, desc, 3, &isnull));
+		rows = lappend(rows, row);
 	}
-	foreach(lc, done)
-		view_plan_drop_window(plan, lfirst(lc));
-	list_free(done);
-}
-
-/* window_bounds_cmp orders windows by end, then start */
-static int
-window_bounds_cmp(const void *a, const void *b)
-{
-	const TimestampTz *x = a;
-	const TimestampTz *y = b;
-
-	if (x[1] != y[1])
-		return x[1] < y[1] ? -1 : 1;
-	if (x[0] != y[0])
-		return x[0] < y[0] ? -1 : 1;
-	return 0;
+	MemoryContextSwitchTo(old);
+	return rows;
 }
 
 /*
- * close_windows writes the windows whose end the watermark has passed since
- * the last checkpoint, each combined from its panes, and lets go of the
- * panes that no window still open holds.
+ * sink_window_retired and sink_group_retired let readers see published
+ * groups leave when the checkpoint commits.  Nothing is published for a
+ * view that create_view computes.
  */
 static void
-close_windows(StreamextDbSlot *slot, ViewPlan *plan, ClosedWriter *cw,
-			  TimestampTz watermark)
+sink_window_retired(WindowSink *sink, ViewPlan *plan, WindowGroups *wg)
 {
-	HASH_SEQ_STATUS status;
-	WindowGroups *wg;
-	HTAB	   *closing;
-	HASHCTL		hctl;
-	TimestampTz *bounds;
-	int			nclosing = 0;
-	int			i;
-	List	   *retiring = NIL;
-	ListCell   *lc;
+	CheckpointSink *cs = (CheckpointSink *) sink;
 
-	memset(&hctl, 0, sizeof(hctl));
-	hctl.keysize = 2 * sizeof(TimestampTz);
-	hctl.entrysize = 2 * sizeof(TimestampTz);
-	hctl.hcxt = CurrentMemoryContext;
-	closing = hash_create("streamext closing windows", 64, &hctl,
-						  HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
-	hash_seq_init(&status, plan->windows);
-	while ((wg = hash_seq_search(&status)) != NULL)
-	{
-		int			n = window_count_of_pane(&plan->window, wg->start);
+	if (cs->slot != NULL)
+		state_shmem_retire_window(cs->slot, plan, wg, sink->xid);
+}
 
-		for (i = 0; i < n; i++)
-		{
-			TimestampTz b[2];
-			bool		found;
+static void
+sink_group_retired(WindowSink *sink, ViewPlan *plan, int64 gid)
+{
+	CheckpointSink *cs = (CheckpointSink *) sink;
 
-			window_of_pane(&plan->window, wg->start, i, &b[0], &b[1]);
-			if (b[1] > plan->closed_upto && b[1] <= watermark)
-			{
-				hash_search(closing, b, HASH_ENTER, &found);
-				if (!found)
-					nclosing++;
-			}
-		}
-		if (window_pane_last_end(&plan->window, wg->start) <= watermark)
-			retiring = lappend(retiring, wg);
-	}
-
-	/* in order of end, so that subscriptions get windows as they close */
-	bounds = palloc(sizeof(TimestampTz) * 2 * Max(nclosing, 1));
-	i = 0;
-	hash_seq_init(&status, closing);
-	while ((wg = hash_seq_search(&status)) != NULL)
-	{
-		memcpy(&bounds[2 * i], wg, 2 * sizeof(TimestampTz));
-		i++;
-	}
-	qsort(bounds, nclosing, 2 * sizeof(TimestampTz), window_bounds_cmp);
-	for (i = 0; i < nclosing; i++)
-	{
-		TimestampTz start = bounds[2 * i];
-		TimestampTz end = bounds[2 * i + 1];
-
-		if (plan->window.kind == WINDOW_TUMBLING)
-		{
-			/* the pane is the window */
-			wg = view_plan_window(plan, start, false);
-			write_window_rows(plan, cw, wg, start, end, false);
-		}
-		else
-		{
-			WindowGroups *combined = window_combine_panes(plan, start, end);
-
-			write_window_rows(plan, cw, combined, start, end, false);
-			MemoryContextDelete(combined->cxt);
-			pfree(combined);
-		}
-	}
-	hash_destroy(closing);
-	pfree(bounds);
-
-	foreach(lc, retiring)
-	{
-		wg = lfirst(lc);
-		delete_open_rows(plan, wg->start);
-		if (slot != NULL)
-			state_shmem_retire_window(slot, plan, wg, cw->xid);
-		view_plan_drop_window(plan, wg);
-	}
-	list_free(retiring);
+	if (cs->slot != NULL)
+		state_shmem_retire_gid(cs->slot, plan, gid, sink->xid);
 }
 
 /*
@@ -600,34 +473,6 @@ forget_old_windows(ViewPlan *plan)
 }
 
 /*
- * forget_old_panes lets go of the panes of a sliding window that the
- * window has passed.
- */
-static void
-forget_old_panes(StreamextDbSlot *slot, ViewPlan *plan, TimestampTz watermark)
-{
-	HASH_SEQ_STATUS status;
-	WindowGroups *wg;
-	List	   *old = NIL;
-	ListCell   *lc;
-	TimestampTz cutoff = window_sliding_cutoff(&plan->window, watermark);
-
-	hash_seq_init(&status, plan->windows);
-	while ((wg = hash_seq_search(&status)) != NULL)
-		if (wg->start < cutoff)
-			old = lappend(old, wg);
-	foreach(lc, old)
-	{
-		wg = lfirst(lc);
-		delete_open_rows(plan, wg->start);
-		if (slot != NULL)
-			state_shmem_retire_window(slot, plan, wg, GetTopTransactionId());
-		view_plan_drop_window(plan, wg);
-	}
-	list_free(old);
-}
-
-/*
  * write_progress records a view's watermark, closed horizon and counters.
  */
 static void
@@ -637,59 +482,16 @@ write_progress(ViewPlan *plan)
 	Datum		args[5];
 
 	args[0] = Int32GetDatum(plan->id);
-	args[1] = TimestampTzGetDatum(plan->closed_upto);
-	args[2] = TimestampTzGetDatum(plan->max_event_time);
-	args[3] = Int64GetDatum((int64) plan->events);
-	args[4] = Int64GetDatum((int64) plan->late_events);
+	args[1] = TimestampTzGetDatum(plan->state->closed_upto);
+	args[2] = TimestampTzGetDatum(plan->state->max_event_time);
+	args[3] = Int64GetDatum((int64) plan->state->events);
+	args[4] = Int64GetDatum((int64) plan->state->late_events);
 	if (SPI_execute_with_args("INSERT INTO streamext.view_progress AS p "
 							  "(view_id, closed_upto, max_event_time, events, late_events) "
 							  "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (view_id) DO UPDATE SET "
 							  "closed_upto = $2, max_event_time = $3, events = $4, late_events = $5",
 							  5, argtypes, args, NULL, false, 0) != SPI_OK_INSERT)
 		elog(ERROR, "streamext: could not write view progress");
-}
-
-/*
- * dead_letters_write records events a view or subscription (owner_column
- * names which, id which one) set aside, in the caller's transaction and SPI
- * connection: once, like the states.
- */
-void
-dead_letters_write(const char *owner_column, int32 id, List *letters, List *replayed)
-{
-	ListCell   *lc;
-	Oid			argtypes[6] = {INT4OID, PG_LSNOID, TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID};
-	char	   *sql = psprintf("INSERT INTO streamext.dead_letters (%s, commit_lsn, sqlstate, message, event, committed_at) "
-							   "VALUES ($1, $2, $3, $4, $5::jsonb, $6)", owner_column);
-
-	foreach(lc, letters)
-	{
-		DeadLetter *dl = lfirst(lc);
-		Datum		args[6];
-		char		nulls[6] = {' ', ' ', ' ', ' ', ' ', ' '};
-
-		args[0] = Int32GetDatum(id);
-		args[1] = LSNGetDatum(dl->commit_lsn);
-		args[2] = CStringGetTextDatum(unpack_sql_state(dl->sqlerrcode));
-		args[3] = CStringGetTextDatum(dl->message);
-		args[4] = CStringGetTextDatum(dl->event);
-		args[5] = TimestampTzGetDatum(dl->committed_at);
-		if (dl->committed_at == 0)
-			nulls[5] = 'n';
-		if (SPI_execute_with_args(sql, 6, argtypes, args, nulls, false, 0) != SPI_OK_INSERT)
-			elog(ERROR, "streamext: could not write dead letter");
-	}
-	/* dead letters a replay applied leave with the state that counts them */
-	foreach(lc, replayed)
-	{
-		Oid			idtype[1] = {INT8OID};
-		Datum		idarg[1];
-
-		idarg[0] = Int64GetDatum(*(int64 *) lfirst(lc));
-		if (SPI_execute_with_args("DELETE FROM streamext.dead_letters WHERE id = $1",
-								  1, idtype, idarg, NULL, false, 0) != SPI_OK_DELETE)
-			elog(ERROR, "streamext: could not remove a replayed dead letter");
-	}
 }
 
 /*
@@ -701,16 +503,17 @@ write_dead_letters(ViewPlan *plan)
 {
 	ListCell   *lc;
 
-	dead_letters_write("view_id", plan->id, plan->new_dead_letters, plan->replayed);
-	list_free_deep(plan->replayed);
-	plan->replayed = NIL;
-	foreach(lc, plan->new_dead_letters)
+	catalog_write_dead_letters("view_id", plan->id, plan->state->new_dead_letters,
+							   plan->state->replayed);
+	list_free_deep(plan->state->replayed);
+	plan->state->replayed = NIL;
+	foreach(lc, plan->state->new_dead_letters)
 	{
 		pfree(((DeadLetter *) lfirst(lc))->message);
 		pfree(((DeadLetter *) lfirst(lc))->event);
 	}
-	list_free_deep(plan->new_dead_letters);
-	plan->new_dead_letters = NIL;
+	list_free_deep(plan->state->new_dead_letters);
+	plan->state->new_dead_letters = NIL;
 }
 
 /*
@@ -741,7 +544,7 @@ lock_view_row(ViewPlan *plan)
  */
 void
 checkpoint_write(StreamextDbSlot *slot, List *plans, XLogRecPtr lsn,
-				 TimestampTz commit_time)
+				 TimestampTz commit_time, ClosedRowListener listener)
 {
 	ListCell   *lc;
 	OpenStateBatch *batch = palloc(sizeof(OpenStateBatch));
@@ -753,36 +556,28 @@ checkpoint_write(StreamextDbSlot *slot, List *plans, XLogRecPtr lsn,
 		HASH_SEQ_STATUS status;
 		WindowGroups *wg;
 		TimestampTz watermark = view_plan_watermark(plan);
-		ClosedWriter cw;
+		CheckpointSink cs;
 
 		if (!lock_view_row(plan))
 			continue;
 
-		if (window_closes(&plan->window))
-			closed_writer_init(plan, &cw);
-		if (plan->window.kind == WINDOW_SESSION)
-			session_checkpoint(slot, plan, &cw, watermark);
-		else if (window_closes(&plan->window))
-		{
-			apply_corrections(plan, &cw);
-			close_windows(slot, plan, &cw, watermark);
-		}
-		else if (plan->window.kind == WINDOW_SLIDING)
-			forget_old_panes(slot, plan, watermark);
+		sink_init(&cs, slot, plan, listener);
+		window_close_due(plan, watermark, &cs.sink);
+		MemoryContextDelete(cs.sink.cxt);
 
 		batch->view_id = plan->id;
 		batch->n = 0;
-		hash_seq_init(&status, plan->windows);
+		hash_seq_init(&status, plan->state->windows);
 		while ((wg = hash_seq_search(&status)) != NULL)
 			write_open_window(plan, wg, false, batch);
 		flush_open_states(batch);
 
 		write_dead_letters(plan);
-		if (plan->window.kind != WINDOW_NONE && watermark > plan->closed_upto)
-			plan->closed_upto = watermark;
+		if (plan->window.kind != WINDOW_NONE && watermark > plan->state->closed_upto)
+			plan->state->closed_upto = watermark;
 		if (window_closes(&plan->window) && plan->retention_usec != 0)
 			forget_old_windows(plan);
-		plan->corrections_pending = false;
+		plan->state->corrections_pending = false;
 		write_progress(plan);
 	}
 	SPI_finish();
@@ -806,7 +601,7 @@ checkpoint_write_backfill(ViewPlan *plan)
 	SPI_connect();
 	batch->view_id = plan->id;
 	batch->n = 0;
-	hash_seq_init(&status, plan->windows);
+	hash_seq_init(&status, plan->state->windows);
 	while ((wg = hash_seq_search(&status)) != NULL)
 		write_open_window(plan, wg, true, batch);
 	flush_open_states(batch);
@@ -866,10 +661,10 @@ checkpoint_load_view(ViewPlan *plan)
 		TupleDesc	desc = SPI_tuptable->tupdesc;
 		bool		isnull;
 
-		plan->closed_upto = DatumGetTimestampTz(SPI_getbinval(tup, desc, 1, &isnull));
-		plan->max_event_time = DatumGetTimestampTz(SPI_getbinval(tup, desc, 2, &isnull));
-		plan->events = DatumGetInt64(SPI_getbinval(tup, desc, 3, &isnull));
-		plan->late_events = DatumGetInt64(SPI_getbinval(tup, desc, 4, &isnull));
+		plan->state->closed_upto = DatumGetTimestampTz(SPI_getbinval(tup, desc, 1, &isnull));
+		plan->state->max_event_time = DatumGetTimestampTz(SPI_getbinval(tup, desc, 2, &isnull));
+		plan->state->events = DatumGetInt64(SPI_getbinval(tup, desc, 3, &isnull));
+		plan->state->late_events = DatumGetInt64(SPI_getbinval(tup, desc, 4, &isnull));
 	}
 
 	if (SPI_execute_with_args("SELECT window_start, group_key, state, window_end FROM streamext.open_state "
@@ -904,7 +699,7 @@ checkpoint_load_view(ViewPlan *plan)
 			gs = view_plan_group(plan, wg, plan->keyslot, &isnew);
 		}
 		MemoryContextSwitchTo(old);
-		agg_deserialize_states(plan, VARDATA_ANY(state), VARSIZE_ANY_EXHDR(state),
+		states_read(plan, VARDATA_ANY(state), VARSIZE_ANY_EXHDR(state),
 							   gs->values, wg->cxt);
 		gs->dirty_disk = false;
 		view_group_changed(wg, gs);

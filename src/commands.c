@@ -11,6 +11,7 @@
  */
 #include "postgres.h"
 
+#include "miscadmin.h"
 #include "access/htup_details.h"
 #include "access/relation.h"
 #include "access/xlog.h"
@@ -23,7 +24,6 @@
 #include "catalog/pg_attribute.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
-#include "miscadmin.h"
 #include "nodes/nodeFuncs.h"
 #include "storage/lmgr.h"
 #include "utils/acl.h"
@@ -37,7 +37,17 @@
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
 
-#include "streamext.h"
+#include "catalog.h"
+#include "checkpoint.h"
+#include "hooks.h"
+#include "retention.h"
+#include "sqlfunc.h"
+#include "stream_ddl.h"
+#include "subscription_def.h"
+#include "view_apply.h"
+#include "view_plan.h"
+#include "view_query.h"
+#include "window.h"
 
 PG_FUNCTION_INFO_V1(streamext_check_setup);
 PG_FUNCTION_INFO_V1(streamext_create_stream);
@@ -49,52 +59,13 @@ PG_FUNCTION_INFO_V1(streamext_rebuild_view);
 PG_FUNCTION_INFO_V1(streamext_adopt_view);
 
 static bool attribute_is_not_null(Oid relid, AttrNumber attno);
-static void spi_exec(const char *sql, int expected);
 static bool type_is_temporary(Oid type);
 static void check_stream_owner(Oid relid);
 static char *column_list(Query *query, bool windowed, bool typed);
 static void check_retention(Interval *retention, bool closes);
+static void compute_and_persist(const ViewCatalogRow *row);
 static void check_lateness(Interval *lateness, bool windowed, AttrNumber time_attno,
 						   Oid stream_relid);
-
-/*
- * check_setup refuses to work without the settings streamext needs, and
- * names the one to change.
- */
-void
-check_setup(void)
-{
-	if (StreamextState == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("streamext is not loaded through shared_preload_libraries"),
-				 errhint("Add streamext to shared_preload_libraries in postgresql.conf and restart the server.")));
-	if (wal_level < WAL_LEVEL_LOGICAL)
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("streamext needs wal_level = logical"),
-				 errhint("Set wal_level = logical in postgresql.conf and restart the server.")));
-	(void) streamext_find_db_slot(MyDatabaseId, true);
-}
-
-/*
- * check_arg_not_null refuses a NULL in argument argno, one that NULL means
- * nothing for.  Since 0.2 the functions whose every argument is such are
- * STRICT and never get here with a NULL; the check serves the functions
- * that take NULL in other arguments (create_view's "window"), and a
- * database still at 0.1, where those functions are not STRICT: a NULL must
- * end in an error that names the argument, never in a crash.
- */
-void
-check_arg_not_null(FunctionCallInfo fcinfo, int argno, const char *what,
-				   const char *hint)
-{
-	if (PG_ARGISNULL(argno))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("%s must not be NULL", what),
-				 errhint("%s", hint)));
-}
 
 /*
  * streamext_check_setup is called by the extension script: CREATE EXTENSION
@@ -103,7 +74,7 @@ check_arg_not_null(FunctionCallInfo fcinfo, int argno, const char *what,
 Datum
 streamext_check_setup(PG_FUNCTION_ARGS)
 {
-	check_setup();
+	sqlfunc_check_setup();
 	streamext_note_catalog_change();
 	PG_RETURN_VOID();
 }
@@ -122,18 +93,6 @@ type_is_temporary(Oid type)
 	result = isAnyTempNamespace(((Form_pg_type) GETSTRUCT(tup))->typnamespace);
 	ReleaseSysCache(tup);
 	return result;
-}
-
-/*
- * spi_exec runs SQL that must succeed with the expected result code.
- */
-static void
-spi_exec(const char *sql, int expected)
-{
-	int			rc = SPI_execute(sql, false, 0);
-
-	if (rc != expected)
-		elog(ERROR, "streamext: SPI_execute failed (%d): %s", rc, sql);
 }
 
 /*
@@ -184,8 +143,8 @@ streamext_create_stream(PG_FUNCTION_ARGS)
 	char		nulls[3] = {' ', ' ', ' '};
 	CatalogAccess ca;
 
-	check_setup();
-	check_arg_not_null(fcinfo, 0, "stream",
+	sqlfunc_check_setup();
+	sqlfunc_check_arg_not_null(fcinfo, 0, "stream",
 					   "Pass the table to make a stream, e.g. streamext.create_stream('clicks').");
 	relid = PG_GETARG_OID(0);
 
@@ -284,7 +243,7 @@ streamext_create_stream(PG_FUNCTION_ARGS)
 						 "CREATE TRIGGER streamext_append_only_rows BEFORE UPDATE OR DELETE ON %s "
 						 "FOR EACH ROW EXECUTE FUNCTION streamext.refuse_change();",
 						 qualname);
-	spi_exec(sql.data, SPI_OK_UTILITY);
+	sqlfunc_spi_exec(sql.data, SPI_OK_UTILITY);
 	/* producers can insert at once: the partitions they need exist */
 	if (retention != NULL)
 		retention_ensure_partitions(relid, time_attno, retention_usec,
@@ -311,8 +270,8 @@ streamext_drop_stream(PG_FUNCTION_ARGS)
 	char	   *subname;
 	CatalogAccess ca;
 
-	check_setup();
-	check_arg_not_null(fcinfo, 0, "stream",
+	sqlfunc_check_setup();
+	sqlfunc_check_arg_not_null(fcinfo, 0, "stream",
 					   "Pass the stream to drop; streamext.streams lists the streams.");
 	relid = PG_GETARG_OID(0);
 	if (!catalog_is_stream(relid, &dummy))
@@ -352,9 +311,10 @@ streamext_drop_stream(PG_FUNCTION_ARGS)
 	if (get_rel_relkind(relid) == RELKIND_PARTITIONED_TABLE)
 		appendStringInfo(&sql, "DROP TRIGGER streamext_append_only_rows ON %s;", qualname);
 	SPI_connect();
-	spi_exec(sql.data, SPI_OK_UTILITY);
+	sqlfunc_spi_exec(sql.data, SPI_OK_UTILITY);
 	catalog_owner_enter(&ca);
-	spi_exec(psprintf("DELETE FROM streamext.stream_def WHERE relid = %u", relid), SPI_OK_DELETE);
+	sqlfunc_spi_exec(psprintf("DELETE FROM streamext.stream_def WHERE relid = %u", relid),
+					 SPI_OK_DELETE);
 	catalog_owner_leave(&ca);
 	SPI_finish();
 
@@ -529,10 +489,10 @@ streamext_create_view(PG_FUNCTION_ARGS)
 	bool		closes;
 	AttrNumber	time_attno;
 
-	check_setup();
-	check_arg_not_null(fcinfo, 0, "the name of a continuous view",
+	sqlfunc_check_setup();
+	sqlfunc_check_arg_not_null(fcinfo, 0, "the name of a continuous view",
 					   "Pass the name of the view to create, e.g. 'clicks_per_minute'.");
-	check_arg_not_null(fcinfo, 1, "the query of a continuous view",
+	sqlfunc_check_arg_not_null(fcinfo, 1, "the query of a continuous view",
 					   "Pass the query the view computes, e.g. $$ SELECT url, count(*) AS hits FROM clicks GROUP BY url $$.");
 	name = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	query_text = text_to_cstring(PG_GETARG_TEXT_PP(1));
@@ -562,7 +522,7 @@ streamext_create_view(PG_FUNCTION_ARGS)
 
 	SPI_connect();
 	catalog_owner_enter(&ca);
-	spi_exec("SELECT nextval('streamext.view_def_id_seq')::int4", SPI_OK_SELECT);
+	sqlfunc_spi_exec("SELECT nextval('streamext.view_def_id_seq')::int4", SPI_OK_SELECT);
 	{
 		bool		isnull;
 
@@ -570,7 +530,7 @@ streamext_create_view(PG_FUNCTION_ARGS)
 	}
 	/* closed windows live in streamext; the view's owner may read them */
 	if (closes)
-		spi_exec(psprintf("CREATE TABLE streamext.closed_%d (%s, _group bytea NOT NULL, "
+		sqlfunc_spi_exec(psprintf("CREATE TABLE streamext.closed_%d (%s, _group bytea NOT NULL, "
 						  "_state bytea NOT NULL, _having bool NOT NULL, "
 						  "PRIMARY KEY (window_start, window_end, _group));"
 						  "GRANT SELECT ON streamext.closed_%d TO %s",
@@ -579,7 +539,7 @@ streamext_create_view(PG_FUNCTION_ARGS)
 				 SPI_OK_UTILITY);
 	/* a late event looks up the sessions of its group */
 	if (spec.kind == WINDOW_SESSION)
-		spi_exec(psprintf("CREATE INDEX ON streamext.closed_%d (_group, window_start)", id),
+		sqlfunc_spi_exec(psprintf("CREATE INDEX ON streamext.closed_%d (_group, window_start)", id),
 				 SPI_OK_UTILITY);
 	catalog_owner_leave(&ca);
 
@@ -594,7 +554,7 @@ streamext_create_view(PG_FUNCTION_ARGS)
 		appendStringInfo(&sql,
 						 "CREATE VIEW %s AS SELECT * FROM streamext.read_view(%d) AS t(%s)",
 						 qualview, id, cols);
-	spi_exec(sql.data, SPI_OK_UTILITY);
+	sqlfunc_spi_exec(sql.data, SPI_OK_UTILITY);
 
 	memset(&row, 0, sizeof(row));
 	row.id = id;
@@ -669,33 +629,6 @@ streamext_create_view(PG_FUNCTION_ARGS)
 }
 
 /*
- * find_owned_view finds a continuous view by name, refusing callers that do
- * not own it; NULL when there is none and missing_ok.
- */
-ViewCatalogRow *
-find_owned_view(const char *name, bool missing_ok)
-{
-	ViewCatalogRow *found = NULL;
-	ListCell   *lc;
-
-	foreach(lc, catalog_load_views(CurrentMemoryContext))
-	{
-		ViewCatalogRow *row = lfirst(lc);
-
-		if (strcmp(row->name, name) == 0)
-			found = row;
-	}
-	if (found == NULL && !missing_ok)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("continuous view \"%s\" does not exist", name),
-				 errhint("streamext.views lists the continuous views.")));
-	if (found != NULL && !pg_class_ownercheck(found->view_relid, GetUserId()))
-		aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_VIEW, name);
-	return found;
-}
-
-/*
  * streamext_set_view_retention changes how long a view keeps its closed
  * windows; the worker removes those past it at its next checkpoint.
  */
@@ -710,10 +643,10 @@ streamext_set_view_retention(PG_FUNCTION_ARGS)
 	Datum		args[2];
 	char		nulls[2] = {' ', ' '};
 
-	check_setup();
-	check_arg_not_null(fcinfo, 0, "the name of a continuous view",
+	sqlfunc_check_setup();
+	sqlfunc_check_arg_not_null(fcinfo, 0, "the name of a continuous view",
 					   "Pass the name of a view that streamext.views lists; a NULL retention keeps its closed windows for ever.");
-	found = find_owned_view(text_to_cstring(PG_GETARG_TEXT_PP(0)), false);
+	found = catalog_find_owned_view(text_to_cstring(PG_GETARG_TEXT_PP(0)), false);
 	window_parse(found->window_text, &spec);
 	check_retention(retention, window_closes(&spec));
 
@@ -744,11 +677,11 @@ streamext_drop_view(PG_FUNCTION_ARGS)
 	char	   *subname;
 	CatalogAccess ca;
 
-	check_setup();
-	check_arg_not_null(fcinfo, 0, "the name of a continuous view",
+	sqlfunc_check_setup();
+	sqlfunc_check_arg_not_null(fcinfo, 0, "the name of a continuous view",
 					   "Pass the name of the view to drop; streamext.views lists the continuous views.");
 	name = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	found = find_owned_view(name, false);
+	found = catalog_find_owned_view(name, false);
 	if ((subname = subscription_on_source(found->view_relid)) != NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
@@ -757,21 +690,38 @@ streamext_drop_view(PG_FUNCTION_ARGS)
 
 	/* the view is the caller's; it reads the closed windows, so it goes first */
 	SPI_connect();
-	spi_exec(psprintf("DROP VIEW %s",
+	sqlfunc_spi_exec(psprintf("DROP VIEW %s",
 					  quote_qualified_identifier(get_namespace_name(get_rel_namespace(found->view_relid)),
 												 get_rel_name(found->view_relid))),
 			 SPI_OK_UTILITY);
 	/* the event trigger may have forgotten the rest already */
 	catalog_owner_enter(&ca);
-	spi_exec(psprintf("DELETE FROM streamext.view_def WHERE id = %d", found->id), SPI_OK_DELETE);
+	sqlfunc_spi_exec(psprintf("DELETE FROM streamext.view_def WHERE id = %d", found->id),
+					 SPI_OK_DELETE);
 	if (OidIsValid(get_relname_relid(psprintf("closed_%d", found->id),
 									 get_namespace_oid("streamext", false))))
-		spi_exec(psprintf("DROP TABLE streamext.closed_%d", found->id), SPI_OK_UTILITY);
+		sqlfunc_spi_exec(psprintf("DROP TABLE streamext.closed_%d", found->id), SPI_OK_UTILITY);
 	catalog_owner_leave(&ca);
 	SPI_finish();
 
 	streamext_note_catalog_change();
 	PG_RETURN_VOID();
+}
+
+/*
+ * compute_and_persist computes a view from its stream, in one snapshot for
+ * every attempt of the backfill, and persists what it computed; windows the
+ * watermark has passed close, unsent to subscriptions.
+ */
+static void
+compute_and_persist(const ViewCatalogRow *row)
+{
+	Snapshot	snapshot = RegisterSnapshot(GetLatestSnapshot());
+	ViewPlan   *plan = view_plan_compute(row, CurrentMemoryContext, snapshot);
+
+	UnregisterSnapshot(snapshot);
+	checkpoint_write(NULL, list_make1(plan), row->start_lsn, 0, NULL);
+	view_plan_free(plan);
 }
 
 /*
@@ -787,12 +737,11 @@ streamext_rebuild_view(PG_FUNCTION_ARGS)
 {
 	char	   *name = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	ViewCatalogRow *found;
-	ViewPlan   *plan;
 	char	   *sql;
 	CatalogAccess ca;
 
-	check_setup();
-	found = find_owned_view(name, false);
+	sqlfunc_check_setup();
+	found = catalog_find_owned_view(name, false);
 
 	/* the worker's checkpoints of the old state wait for this, then skip it */
 	LockRelationOid(found->stream_relid, ShareLock);
@@ -804,18 +753,10 @@ streamext_rebuild_view(PG_FUNCTION_ARGS)
 				   "DELETE FROM streamext.view_progress WHERE view_id = %d;"
 				   "DELETE FROM streamext.dead_letters WHERE view_id = %d",
 				   found->id, LSN_FORMAT_ARGS(found->start_lsn), found->id, found->id, found->id);
-	spi_exec(sql, SPI_OK_DELETE);
+	sqlfunc_spi_exec(sql, SPI_OK_DELETE);
 	checkpoint_clear_view(found->id, found->closed_relid);
 
-	{
-		/* one snapshot for every attempt of the backfill */
-		Snapshot	snapshot = RegisterSnapshot(GetLatestSnapshot());
-
-		plan = view_plan_compute(found, CurrentMemoryContext, snapshot);
-		UnregisterSnapshot(snapshot);
-	}
-	checkpoint_write(NULL, list_make1(plan), found->start_lsn, 0);
-	view_plan_free(plan);
+	compute_and_persist(found);
 	catalog_owner_leave(&ca);
 	SPI_finish();
 
@@ -889,14 +830,13 @@ streamext_adopt_view(PG_FUNCTION_ARGS)
 	ViewCatalogRow *row;
 	Query	   *query;
 	Oid			stream_relid;
-	ViewPlan   *plan;
 	CatalogAccess ca;
 	int			nestlevel;
 	Oid			argtypes[3] = {TEXTOID, PG_LSNOID, INT4OID};
 	Datum		args[3];
 	char	   *sql;
 
-	check_setup();
+	sqlfunc_check_setup();
 	rows = catalog_load_views_filtered(CurrentMemoryContext, id);
 	if (rows == NIL)
 		ereport(ERROR,
@@ -941,19 +881,11 @@ streamext_adopt_view(PG_FUNCTION_ARGS)
 		elog(ERROR, "streamext: could not adopt view");
 	/* the dumped dead letters were events of the stream, computed below */
 	sql = psprintf("DELETE FROM streamext.dead_letters WHERE view_id = %d", id);
-	spi_exec(sql, SPI_OK_DELETE);
+	sqlfunc_spi_exec(sql, SPI_OK_DELETE);
 	/* the dumped closed windows were as of the dumped database's checkpoint */
 	checkpoint_clear_view(id, row->closed_relid);
 
-	{
-		/* one snapshot for every attempt of the backfill */
-		Snapshot	snapshot = RegisterSnapshot(GetLatestSnapshot());
-
-		plan = view_plan_compute(row, CurrentMemoryContext, snapshot);
-		UnregisterSnapshot(snapshot);
-	}
-	checkpoint_write(NULL, list_make1(plan), row->start_lsn, 0);
-	view_plan_free(plan);
+	compute_and_persist(row);
 	catalog_owner_leave(&ca);
 	SPI_finish();
 

@@ -39,6 +39,10 @@
 #include "utils/snapmgr.h"
 
 #include "decoder.h"
+#include "subscription.h"
+#include "usercode.h"
+#include "view_apply.h"
+#include "view_plan.h"
 
 extern PGDLLEXPORT void _PG_output_plugin_init(OutputPluginCallbacks *cb);
 
@@ -307,9 +311,9 @@ decoder_apply_event(DecodeTarget *target, List *plans, List *subs, TupleTableSlo
 		{
 			ViewPlan   *plan = list_nth(plans, ea.next);
 
-			if (failure.assigned_xid || plan->mutating)
+			if (failure.assigned_xid || plan->state->mutating)
 			{
-				plan->mutating = false;
+				plan->state->mutating = false;
 				decode_again_without(target, end_lsn, event_no, plan->id, 0, plan->name,
 									 &failure);
 			}
@@ -365,7 +369,7 @@ apply_to_view(EventApply *ea, ViewPlan *plan)
 
 	if (ea->final_lsn <= plan->start_lsn)
 		return;					/* in the view's backfill */
-	plan->txn_end = ea->end_lsn;
+	plan->state->txn_end = ea->end_lsn;
 	sa = find_set_aside(ea->target, ea->end_lsn, ea->event_no, plan->id, 0);
 	if (sa == NULL && usercode_acl_ok(&plan->acl))
 	{

@@ -10,7 +10,9 @@
 #define STREAMEXT_DECODER_H
 
 #include "replication/origin.h"
-#include "streamext.h"
+#include "access/xlogdefs.h"
+#include "executor/tuptable.h"
+#include "utils/hsearch.h"
 
 typedef struct StreamTarget
 {

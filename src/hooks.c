@@ -10,10 +10,10 @@
  */
 #include "postgres.h"
 
+#include "miscadmin.h"
 #include "access/xact.h"
 #include "commands/dbcommands.h"
 #include "commands/trigger.h"
-#include "miscadmin.h"
 #include "nodes/parsenodes.h"
 #include "replication/origin.h"
 #include "tcop/utility.h"
@@ -22,7 +22,9 @@
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 
-#include "streamext.h"
+#include "hooks.h"
+#include "shmem.h"
+#include "stream_ddl.h"
 
 PG_FUNCTION_INFO_V1(streamext_refuse_change);
 PG_FUNCTION_INFO_V1(streamext_note_write);

@@ -22,8 +22,6 @@
 #include "access/xact.h"
 #include "access/xlog.h"
 #include "catalog/pg_database.h"
-#include "miscadmin.h"
-#include "pgstat.h"
 #include "postmaster/bgworker.h"
 #include "postmaster/interrupt.h"
 #include "storage/ipc.h"
@@ -33,8 +31,12 @@
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
+#include "miscadmin.h"
+#include "utils/wait_event.h"
 
-#include "streamext.h"
+#include "launcher.h"
+#include "settings.h"
+#include "shmem.h"
 
 #define LAUNCHER_NAPTIME_MS 1000
 #define RESTART_BACKOFF_MIN_MS 500

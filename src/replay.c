@@ -13,14 +13,14 @@
  */
 #include "postgres.h"
 
+#include "utils/wait_event.h"
+#include "miscadmin.h"
+#include "funcapi.h"
 #include "access/htup_details.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
-#include "funcapi.h"
-#include "miscadmin.h"
-#include "pgstat.h"
 #include "storage/latch.h"
 #include "storage/lmgr.h"
 #include "utils/acl.h"
@@ -31,12 +31,20 @@
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
+#include "catalog.h"
 #include "decoder.h"
+#include "replay.h"
+#include "shmem.h"
+#include "sqlfunc.h"
+#include "subscription.h"
+#include "subscription_def.h"
+#include "usercode.h"
+#include "view_apply.h"
+#include "view_plan.h"
 
 PG_FUNCTION_INFO_V1(streamext_replay_dead_letters);
 
 #define REPLAY_WAIT_MS 60000
-
 
 /* a dead letter to replay */
 typedef struct ReplayedLetter
@@ -227,12 +235,12 @@ replay_dead_letters_now(StreamextDbSlot *slot, List *plans, List *subs, HTAB *st
 				UserCodeFailure failure;
 				ApplyResult result;
 
-				plan->txn_end = InvalidXLogRecPtr;
+				plan->state->txn_end = InvalidXLogRecPtr;
 				result = view_plan_apply_isolated(plan, st->slot, at, InvalidXLogRecPtr,
 												  &failure);
 				applied = (result == APPLY_DONE);
 				if (applied)
-					remember_id(&plan->replayed, id, plan->cxt);
+					remember_id(&plan->state->replayed, id, plan->cxt);
 				else if (result == APPLY_FAILED)
 				{
 					/* it fails again: the dead letter it is stays */
@@ -284,7 +292,8 @@ replay_dead_letters_now(StreamextDbSlot *slot, List *plans, List *subs, HTAB *st
 		return false;
 	}
 	if (plan != NULL)
-		plan->dead_letters = (plan->dead_letters > (uint64) ok) ? plan->dead_letters - ok : 0;
+		plan->state->dead_letters = (plan->state->dead_letters > (uint64) ok) ?
+			plan->state->dead_letters - ok : 0;
 	slot->replay_ok = ok;
 	slot->replay_failed = failed;
 	return true;
@@ -309,8 +318,8 @@ streamext_replay_dead_letters(PG_FUNCTION_ARGS)
 	Datum		values[2];
 	bool		nulls[2] = {false, false};
 
-	check_setup();
-	view = find_owned_view(name, true);
+	sqlfunc_check_setup();
+	view = catalog_find_owned_view(name, true);
 	if (view != NULL)
 		view_id = view->id;
 	else

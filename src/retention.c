@@ -21,6 +21,7 @@
  */
 #include "postgres.h"
 
+#include "miscadmin.h"
 #include "access/table.h"
 #include "access/xact.h"
 #include "catalog/partition.h"
@@ -28,9 +29,7 @@
 #include "catalog/pg_inherits.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
-#include "miscadmin.h"
 #include "nodes/parsenodes.h"
-#include "pgtime.h"
 #include "replication/origin.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
@@ -42,8 +41,13 @@
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
 
-#include "streamext.h"
+#include "catalog.h"
+#include "hooks.h"
+#include "retention.h"
+#include "sqlfunc.h"
+#include "stream_ddl.h"
 #include "usercode.h"
+#include "window.h"
 
 PG_FUNCTION_INFO_V1(streamext_set_stream_retention);
 
@@ -68,12 +72,14 @@ typedef struct RetainedStream
 	int64		retention_usec;
 } RetainedStream;
 
+static int64 retention_partition_width(int64 retention_usec);
+static int	retention_drop_expired(Oid root, AttrNumber time_attno,
+								   int64 retention_usec, TimestampTz now);
 static List *stream_partitions(Oid root);
 static TimestampTz bound_value(List *datums, TimestampTz unbounded);
 static char *ts_literal(TimestampTz t);
 static char *qualified_name(Oid relid);
 static char *partition_name(Oid root, TimestampTz lower, bool is_default);
-static void spi_run(const char *sql, int expected);
 static bool default_has_rows(Oid root, Oid def, const char *timecol, TimestampTz lo,
 							 TimestampTz hi);
 static bool create_partition(Oid root, const char *timecol, TimestampTz lo, TimestampTz hi,
@@ -116,7 +122,7 @@ retention_usecs(Interval *retention)
  * stream has four to five partitions behind the clock), at least a second.
  * Partitions are aligned to 2000-01-01 00:00 UTC, as windows are.
  */
-int64
+static int64
 retention_partition_width(int64 retention_usec)
 {
 	static const int64 ladder[] = {
@@ -295,18 +301,6 @@ partition_name(Oid root, TimestampTz lower, bool is_default)
 }
 
 /*
- * spi_run runs SQL that must succeed with the expected result code.
- */
-static void
-spi_run(const char *sql, int expected)
-{
-	int			rc = SPI_execute(sql, false, 0);
-
-	if (rc != expected)
-		elog(ERROR, "streamext: SPI_execute failed (%d): %s", rc, sql);
-}
-
-/*
  * default_has_rows says whether the default partition holds events of
  * [lo, hi), which keep a partition for that range from being created.
  */
@@ -333,7 +327,7 @@ run_as_owner(Oid root, const char *sql, int expected)
 	UserCodeGate gate;
 
 	usercode_enter(&gate, catalog_relation_owner(root), USERCODE_MAY_WRITE);
-	spi_run(sql, expected);
+	sqlfunc_spi_exec(sql, expected);
 	usercode_leave(&gate);
 }
 
@@ -381,14 +375,14 @@ create_partition(Oid root, const char *timecol, TimestampTz lo, TimestampTz hi,
 		 * owner's gate: the owner's ENABLE ALWAYS triggers still fire, as
 		 * the owner.
 		 */
-		spi_run("SELECT set_config('session_replication_role', 'replica', true)", SPI_OK_SELECT);
+		sqlfunc_spi_exec("SELECT set_config('session_replication_role', 'replica', true)", SPI_OK_SELECT);
 		run_as_owner(root, psprintf("WITH moved AS (DELETE FROM %s WHERE %s >= %s AND %s < %s RETURNING %s) "
 						 "INSERT INTO %s (%s) SELECT %s FROM moved",
 						 qualified_name(def), quote_identifier(timecol), ts_literal(lo),
 						 quote_identifier(timecol), ts_literal(hi), cols.data,
 						 part, cols.data, cols.data),
 				SPI_OK_INSERT);
-		spi_run("SELECT set_config('session_replication_role', 'origin', true)", SPI_OK_SELECT);
+		sqlfunc_spi_exec("SELECT set_config('session_replication_role', 'origin', true)", SPI_OK_SELECT);
 		stream_ddl_allow_maintenance(true);
 		PG_TRY();
 		{
@@ -482,7 +476,7 @@ retention_ensure_partitions(Oid root, AttrNumber time_attno, int64 retention_use
  * Called in SPI, by the worker only: its writes are not decoded.
  * Returns the number of partitions dropped.
  */
-int
+static int
 retention_drop_expired(Oid root, AttrNumber time_attno, int64 retention_usec,
 					   TimestampTz now)
 {
@@ -498,12 +492,13 @@ retention_drop_expired(Oid root, AttrNumber time_attno, int64 retention_usec,
 
 		if (pr->is_default)
 		{
-			spi_run("SELECT set_config('session_replication_role', 'replica', true)", SPI_OK_SELECT);
+			sqlfunc_spi_exec("SELECT set_config('session_replication_role', 'replica', true)",
+							 SPI_OK_SELECT);
 			run_as_owner(root, psprintf("DELETE FROM %s WHERE %s < %s", qualified_name(pr->relid),
 										quote_identifier(get_attname(root, time_attno, false)),
 										ts_literal(kept_from)),
 						 SPI_OK_DELETE);
-			spi_run("SELECT set_config('session_replication_role', 'origin', true)", SPI_OK_SELECT);
+			sqlfunc_spi_exec("SELECT set_config('session_replication_role', 'origin', true)", SPI_OK_SELECT);
 			continue;
 		}
 		if (pr->upper == DT_NOEND || pr->upper > cutoff)
@@ -543,7 +538,7 @@ maintain_one(void *arg)
 	retention_check_partitioning(rs->relid, time_attno);
 	SPI_connect();
 	/* producers and readers wait for these locks: never for long */
-	spi_run("SELECT set_config('lock_timeout', '" MAINTENANCE_LOCK_TIMEOUT "', true)",
+	sqlfunc_spi_exec("SELECT set_config('lock_timeout', '" MAINTENANCE_LOCK_TIMEOUT "', true)",
 			SPI_OK_SELECT);
 
 	/*
@@ -551,7 +546,7 @@ maintain_one(void *arg)
 	 * outside the owner's gate: PostgreSQL refuses to queue one inside a
 	 * security-restricted operation, so every constraint is checked at once.
 	 */
-	spi_run("SET CONSTRAINTS ALL IMMEDIATE", SPI_OK_UTILITY);
+	sqlfunc_spi_exec("SET CONSTRAINTS ALL IMMEDIATE", SPI_OK_UTILITY);
 	(void) retention_drop_expired(rs->relid, time_attno, rs->retention_usec, now);
 	retention_ensure_partitions(rs->relid, time_attno, rs->retention_usec, now, true);
 	SPI_finish();
@@ -586,7 +581,7 @@ retention_maintain(void)
 	PushActiveSnapshot(GetTransactionSnapshot());
 	cxt = CurrentMemoryContext;
 	SPI_connect();
-	spi_run("SELECT relid::oid, extract(epoch FROM retention)::float8 * 1000000 "
+	sqlfunc_spi_exec("SELECT relid::oid, extract(epoch FROM retention)::float8 * 1000000 "
 			"FROM streamext.stream_def WHERE retention IS NOT NULL", SPI_OK_SELECT);
 	for (i = 0; i < SPI_processed; i++)
 	{
@@ -641,8 +636,8 @@ streamext_set_stream_retention(PG_FUNCTION_ARGS)
 	Datum		args[2];
 	char		nulls[2] = {' ', ' '};
 
-	check_setup();
-	check_arg_not_null(fcinfo, 0, "stream",
+	sqlfunc_check_setup();
+	sqlfunc_check_arg_not_null(fcinfo, 0, "stream",
 					   "Pass the stream whose retention to change; a NULL retention keeps its events forever.");
 	relid = PG_GETARG_OID(0);
 	if (!catalog_is_stream(relid, &time_attno))

@@ -9,11 +9,11 @@
  */
 #include "postgres.h"
 
-#include "miscadmin.h"
 #include "storage/ipc.h"
 #include "storage/shmem.h"
 
-#include "streamext.h"
+#include "settings.h"
+#include "shmem.h"
 
 StreamextShared *StreamextState = NULL;
 
@@ -148,7 +148,7 @@ streamext_wake_worker(Oid dboid)
 /*
  * streamext_request_worker tells the launcher that a database needs a
  * worker, e.g. after CREATE EXTENSION or create_stream committed.  The
- * database's slot was claimed by check_setup() before, where running out of
+ * database's slot was claimed by sqlfunc_check_setup() before, where running out of
  * slots is an ordinary error.
  */
 void

@@ -22,7 +22,13 @@
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
 
-#include "streamext.h"
+#include "settings.h"
+#include "shmem.h"
+#include "state_format.h"
+#include "state_shmem.h"
+#include "view_plan.h"
+#include "view_state.h"
+#include "window.h"
 
 typedef struct SharedView
 {
@@ -222,18 +228,18 @@ worker_groups(ViewPlan *plan, SharedView *sv, bool found)
 {
 	MemoryContext old;
 
-	if (plan->shm_groups != NULL)
-		return plan->shm_groups;
+	if (plan->state->shm_groups != NULL)
+		return plan->state->shm_groups;
 	old = MemoryContextSwitchTo(plan->cxt);
 	if (found && sv->groups != InvalidDsaPointer)
-		plan->shm_groups = dshash_attach(my_area, &groups_params, sv->groups, NULL);
+		plan->state->shm_groups = dshash_attach(my_area, &groups_params, sv->groups, NULL);
 	else
 	{
-		plan->shm_groups = dshash_create(my_area, &groups_params, NULL);
-		sv->groups = dshash_get_hash_table_handle(plan->shm_groups);
+		plan->state->shm_groups = dshash_create(my_area, &groups_params, NULL);
+		sv->groups = dshash_get_hash_table_handle(plan->state->shm_groups);
 	}
 	MemoryContextSwitchTo(old);
-	return plan->shm_groups;
+	return plan->state->shm_groups;
 }
 
 /*
@@ -275,7 +281,7 @@ publish_view_guarded(StreamextDbSlot *slot, ViewPlan *plan, bool all_groups)
 	PG_TRY();
 	{
 		if (publish_view(slot, plan, all_groups, publish_cxt))
-			plan->shmem_full = false;
+			plan->state->shmem_full = false;
 		else
 			warn_memory_full(plan, NULL);
 	}
@@ -298,7 +304,7 @@ publish_view_guarded(StreamextDbSlot *slot, ViewPlan *plan, bool all_groups)
 		if (sv != NULL)
 		{
 			sv->incomplete = true;
-			sv->stats.bytes = plan->shm_bytes;
+			sv->stats.bytes = plan->state->shm_bytes;
 			dshash_release_lock(my_views, sv);
 		}
 		else
@@ -319,14 +325,14 @@ publish_view_guarded(StreamextDbSlot *slot, ViewPlan *plan, bool all_groups)
 static void
 warn_memory_full(ViewPlan *plan, const char *detail)
 {
-	if (!plan->shmem_full)
+	if (!plan->state->shmem_full)
 		ereport(WARNING,
 				(errcode(ERRCODE_OUT_OF_MEMORY),
 				 errmsg("streamext.max_memory reached: continuous view \"%s\" cannot be read until memory is raised",
 						plan->name),
 				 detail ? errdetail("%s", detail) : 0,
 				 errhint("Raise streamext.max_memory and reload; no event is lost, the view is kept on disk at every checkpoint.")));
-	plan->shmem_full = true;
+	plan->state->shmem_full = true;
 }
 
 /* publish_view does the work of publish_view_guarded; false if cut short */
@@ -366,7 +372,7 @@ publish_view(StreamextDbSlot *slot, ViewPlan *plan, bool all_groups,
 	LWLockRelease(&slot->publish_lock);
 
 	initStringInfo(&buf);
-	hash_seq_init(&wstatus, plan->windows);
+	hash_seq_init(&wstatus, plan->state->windows);
 	while ((wg = hash_seq_search(&wstatus)) != NULL)
 		windows = lappend(windows, wg);
 	foreach(lc, windows)
@@ -421,17 +427,17 @@ publish_view(StreamextDbSlot *slot, ViewPlan *plan, bool all_groups,
 	groups = worker_groups(plan, sv, found);
 
 	/* sessions merged into others leave with the others' new states */
-	foreach(lc, plan->dropped_gids)
+	foreach(lc, plan->state->dropped_gids)
 		forget_gid(plan, *(int64 *) lfirst(lc));
-	list_free_deep(plan->dropped_gids);
-	plan->dropped_gids = NIL;
+	list_free_deep(plan->state->dropped_gids);
+	plan->state->dropped_gids = NIL;
 
 	/* the counters are right even if the memory limit cuts this short */
 	sv->stats.groups = ngroups;
 	sv->stats.windows = nwindows;
-	sv->stats.events = plan->events;
-	sv->stats.late_events = plan->late_events;
-	sv->stats.dead_letters = plan->dead_letters;
+	sv->stats.events = plan->state->events;
+	sv->stats.late_events = plan->state->late_events;
+	sv->stats.dead_letters = plan->state->dead_letters;
 
 	foreach(lc, blobs)
 	{
@@ -457,15 +463,15 @@ publish_view(StreamextDbSlot *slot, ViewPlan *plan, bool all_groups,
 		if (found && DsaPointerIsValid(sg->blob))
 		{
 			dsa_free(my_area, sg->blob);
-			plan->shm_bytes -= sg->len;
+			plan->state->shm_bytes -= sg->len;
 			total_bytes -= sg->len;
 		}
 		else
 		{
-			plan->shm_bytes += sizeof(SharedGroup) + GROUP_OVERHEAD;
+			plan->state->shm_bytes += sizeof(SharedGroup) + GROUP_OVERHEAD;
 			total_bytes += sizeof(SharedGroup) + GROUP_OVERHEAD;
 		}
-		plan->shm_bytes += pb->len;
+		plan->state->shm_bytes += pb->len;
 		total_bytes += pb->len;
 		sg->blob = dp;
 		sg->len = pb->len;
@@ -488,7 +494,7 @@ publish_view(StreamextDbSlot *slot, ViewPlan *plan, bool all_groups,
 		wg->changed = NIL;
 		wg->any_dirty = false;
 	}
-	sv->stats.bytes = plan->shm_bytes;
+	sv->stats.bytes = plan->state->shm_bytes;
 	sv->incomplete = cut_short;
 	dshash_release_lock(my_views, sv);
 	LWLockRelease(&slot->publish_lock);
@@ -530,7 +536,7 @@ state_shmem_retire_window(StreamextDbSlot *slot, ViewPlan *plan,
 	TupleHashIterator it;
 	TupleHashEntry entry;
 
-	if (plan->shm_groups == NULL)
+	if (plan->state->shm_groups == NULL)
 		return;
 	LWLockAcquire(&slot->publish_lock, LW_EXCLUSIVE);
 	InitTupleHashIterator(wg->groups, &it);
@@ -547,7 +553,7 @@ void
 state_shmem_retire_gid(StreamextDbSlot *slot, ViewPlan *plan, int64 gid,
 					   TransactionId xid)
 {
-	if (plan->shm_groups == NULL)
+	if (plan->state->shm_groups == NULL)
 		return;
 	LWLockAcquire(&slot->publish_lock, LW_EXCLUSIVE);
 	retire_gid(plan, gid, xid);
@@ -558,7 +564,7 @@ state_shmem_retire_gid(StreamextDbSlot *slot, ViewPlan *plan, int64 gid,
 static void
 retire_gid(ViewPlan *plan, int64 gid, TransactionId xid)
 {
-	SharedGroup *sg = dshash_find(plan->shm_groups, &gid, true);
+	SharedGroup *sg = dshash_find(plan->state->shm_groups, &gid, true);
 
 	if (sg != NULL)
 	{
@@ -566,10 +572,10 @@ retire_gid(ViewPlan *plan, int64 gid, TransactionId xid)
 		RetiredGroup *rg = palloc(sizeof(RetiredGroup));
 
 		sg->retired_by = xid;
-		dshash_release_lock(plan->shm_groups, sg);
+		dshash_release_lock(plan->state->shm_groups, sg);
 		rg->gid = gid;
 		rg->xid = xid;
-		plan->retired = lappend(plan->retired, rg);
+		plan->state->retired = lappend(plan->state->retired, rg);
 		MemoryContextSwitchTo(old);
 	}
 }
@@ -578,14 +584,14 @@ retire_gid(ViewPlan *plan, int64 gid, TransactionId xid)
 static void
 forget_gid(ViewPlan *plan, int64 gid)
 {
-	SharedGroup *sg = dshash_find(plan->shm_groups, &gid, true);
+	SharedGroup *sg = dshash_find(plan->state->shm_groups, &gid, true);
 
 	if (sg != NULL)
 	{
-		plan->shm_bytes -= sg->len + sizeof(SharedGroup) + GROUP_OVERHEAD;
+		plan->state->shm_bytes -= sg->len + sizeof(SharedGroup) + GROUP_OVERHEAD;
 		total_bytes -= sg->len + sizeof(SharedGroup) + GROUP_OVERHEAD;
 		dsa_free(my_area, sg->blob);
-		dshash_delete_entry(plan->shm_groups, sg);
+		dshash_delete_entry(plan->state->shm_groups, sg);
 	}
 }
 
@@ -604,30 +610,30 @@ state_shmem_gc(StreamextDbSlot *slot, List *plans)
 		ViewPlan   *plan = lfirst(lc);
 		ListCell   *lc2;
 
-		if (plan->retired == NIL)
+		if (plan->state->retired == NIL)
 			continue;
 		LWLockAcquire(&slot->publish_lock, LW_EXCLUSIVE);
-		foreach(lc2, plan->retired)
+		foreach(lc2, plan->state->retired)
 		{
 			RetiredGroup *rg = lfirst(lc2);
 			SharedGroup *sg;
 
 			if (!TransactionIdPrecedes(rg->xid, horizon))
 				continue;
-			sg = dshash_find(plan->shm_groups, &rg->gid, true);
+			sg = dshash_find(plan->state->shm_groups, &rg->gid, true);
 			if (sg != NULL)
 			{
 				if (sg->retired_by == rg->xid)
 				{
-					plan->shm_bytes -= sg->len + sizeof(SharedGroup) + GROUP_OVERHEAD;
+					plan->state->shm_bytes -= sg->len + sizeof(SharedGroup) + GROUP_OVERHEAD;
 					total_bytes -= sg->len + sizeof(SharedGroup) + GROUP_OVERHEAD;
 					dsa_free(my_area, sg->blob);
-					dshash_delete_entry(plan->shm_groups, sg);
+					dshash_delete_entry(plan->state->shm_groups, sg);
 				}
 				else
-					dshash_release_lock(plan->shm_groups, sg);
+					dshash_release_lock(plan->state->shm_groups, sg);
 			}
-			plan->retired = foreach_delete_current(plan->retired, lc2);
+			plan->state->retired = foreach_delete_current(plan->state->retired, lc2);
 			pfree(rg);
 		}
 		LWLockRelease(&slot->publish_lock);

@@ -40,8 +40,10 @@
 #include "optimizer/optimizer.h"
 #include "utils/lsyscache.h"
 
-#include "streamext.h"
+#include "catalog.h"
+#include "stream_ddl.h"
 
+static Oid stream_of_partition(Oid relid);
 static char *column_user(Oid relid, AttrNumber attno, AttrNumber time_attno);
 static bool uses_column(Node *expr, AttrNumber attno);
 static void check_alter_stream(AlterTableStmt *stmt, Oid relid, List *partitions);
@@ -75,7 +77,7 @@ stream_ddl_allow_maintenance(bool allow)
  * stream_of_partition returns the stream a relation is a partition of (at
  * any depth), or InvalidOid.
  */
-Oid
+static Oid
 stream_of_partition(Oid relid)
 {
 	ListCell   *lc;

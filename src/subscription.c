@@ -21,6 +21,7 @@
  */
 #include "postgres.h"
 
+#include "funcapi.h"
 #include "access/htup_details.h"
 #include "access/relation.h"
 #include "access/table.h"
@@ -29,7 +30,6 @@
 #include "commands/async.h"
 #include "executor/executor.h"
 #include "executor/spi.h"
-#include "funcapi.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/inval.h"
@@ -43,7 +43,14 @@
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
 
-#include "streamext.h"
+#include "agg_state.h"
+#include "catalog.h"
+#include "subscription.h"
+#include "state_format.h"
+#include "subscription_def.h"
+#include "usercode.h"
+#include "view_plan.h"
+#include "view_state.h"
 
 /* async.c refuses payloads of this length or more */
 #define NOTIFY_PAYLOAD_LIMIT (BLCKSZ - NAMEDATALEN - 128)
@@ -70,6 +77,16 @@ typedef struct FilterCall
 
 static void compile_filter(void *arg);
 static void eval_filter(void *arg);
+/* an entry of a subscription's queue, not written yet */
+typedef struct SubEntry
+{
+	int64		position;
+	const char *kind;			/* event, window, correction, change */
+	TimestampTz committed_at;
+	char	   *json;
+} SubEntry;
+
+static bool filter_eval(SubscriptionPlan *sub, TupleTableSlot *row);
 static SubscriptionPlan *subscription_build(SubscriptionCatalogRow *row, List *plans,
 											MemoryContext parent);
 static void add_entry(SubscriptionPlan *sub, const char *kind, TimestampTz at,
@@ -213,7 +230,7 @@ eval_filter(void *arg)
 {
 	FilterCall *fc = arg;
 
-	fc->pass = subscription_filter_eval(fc->sub, fc->row);
+	fc->pass = filter_eval(fc->sub, fc->row);
 	/* behind the same gate: a cast to json is its type owner's code */
 	if (fc->pass && fc->json_of != (Datum) 0)
 		fc->json = usercode_row_json_gated(fc->json_of);
@@ -228,6 +245,20 @@ eval_filter(void *arg)
 }
 
 /*
+ * filter_eval says whether a row (an event, or a view's row)
+ * passes the subscription's filter, evaluated as the subscription's owner.
+ */
+static bool
+filter_eval(SubscriptionPlan *sub, TupleTableSlot *row)
+{
+	if (sub->filter == NULL)
+		return true;
+	ResetExprContext(sub->econtext);
+	sub->econtext->ecxt_scantuple = row;
+	return usercode_qual(sub->owner, sub->filter, sub->econtext);
+}
+
+/*
  * subscriptions_load builds every subscription of the catalog, linking
  * those of continuous views to the view's plan.  Runs in a transaction.
  */
@@ -238,7 +269,7 @@ subscriptions_load(List *plans, MemoryContext cxt)
 	ListCell   *lc;
 
 	foreach(lc, plans)
-		((ViewPlan *) lfirst(lc))->subscriptions = NIL;
+		((ViewPlan *) lfirst(lc))->state->subscriptions = NIL;
 	foreach(lc, catalog_load_subscriptions(CurrentMemoryContext))
 	{
 		SubscriptionPlan *sub = subscription_build(lfirst(lc), plans, cxt);
@@ -249,7 +280,7 @@ subscriptions_load(List *plans, MemoryContext cxt)
 		old = MemoryContextSwitchTo(cxt);
 		result = lappend(result, sub);
 		if (sub->view != NULL)
-			sub->view->subscriptions = lappend(sub->view->subscriptions, sub);
+			sub->view->state->subscriptions = lappend(sub->view->state->subscriptions, sub);
 		MemoryContextSwitchTo(old);
 	}
 	return result;
@@ -331,7 +362,6 @@ add_dead_letter(SubscriptionPlan *sub, XLogRecPtr lsn, TimestampTz at,
 	sub->new_dead_letters = lappend(sub->new_dead_letters, dl);
 	MemoryContextSwitchTo(old);
 }
-
 
 /*
  * relations_changed notes that some relation's definition or grants
@@ -530,7 +560,7 @@ subscriptions_emit_row(ViewPlan *plan, Datum *values, bool *nulls, bool correcti
 {
 	ListCell   *lc;
 
-	foreach(lc, plan->subscriptions)
+	foreach(lc, plan->state->subscriptions)
 	{
 		SubscriptionPlan *sub = lfirst(lc);
 
@@ -563,9 +593,9 @@ collect_changes(SubscriptionPlan *sub, XLogRecPtr upto)
 	gc.outnulls = palloc(sizeof(bool) * plan->outdesc->natts);
 	gc.keys = palloc(sizeof(Datum) * Max(plan->nkeys, 1));
 	gc.keynulls = palloc(sizeof(bool) * Max(plan->nkeys, 1));
-	gc.copy = palloc0(sizeof(AggValue) * Max(plan->naggs, 1));
+	gc.copy = palloc0(sizeof(AggValue) * Max(plan->aggs.naggs, 1));
 	gc.cxt = AllocSetContextCreate(tmp, "streamext change", ALLOCSET_DEFAULT_SIZES);
-	hash_seq_init(&status, plan->windows);
+	hash_seq_init(&status, plan->state->windows);
 	while ((wg = hash_seq_search(&status)) != NULL)
 	{
 		TupleHashIterator it;
@@ -628,8 +658,8 @@ group_change(void *arg)
 
 	/* finalising may change states: finalise a copy */
 	initStringInfo(&buf);
-	agg_serialize_states(plan, gc->group->values, &buf, gc->cxt);
-	agg_deserialize_states(plan, buf.data, buf.len, gc->copy, gc->cxt);
+	states_write(plan, gc->group->values, &buf, gc->cxt);
+	states_read(plan, buf.data, buf.len, gc->copy, gc->cxt);
 	ExecStoreMinimalTuple(gc->key, plan->keyslot, false);
 	slot_getallattrs(plan->keyslot);
 	for (i = 0; i < plan->nkeys; i++)
@@ -814,7 +844,8 @@ subscriptions_write(List *subs)
 
 			for (i = 0; i < n; i += QUEUE_BATCH)
 				write_entries(sub, list_truncate(list_copy_tail(sub->pending, i), QUEUE_BATCH));
-			dead_letters_write("subscription_id", sub->id, sub->new_dead_letters, sub->replayed);
+			catalog_write_dead_letters("subscription_id", sub->id, sub->new_dead_letters,
+									   sub->replayed);
 			args[0] = Int32GetDatum(sub->id);
 			args[1] = LSNGetDatum(sub->delivered_lsn);
 			args[2] = Int64GetDatum(sub->newest_position);

@@ -15,8 +15,6 @@
 #include "catalog/pg_type.h"
 #include "executor/executor.h"
 #include "executor/spi.h"
-#include "miscadmin.h"
-#include "pgstat.h"
 #include "replication/slot.h"
 #include "storage/latch.h"
 #include "access/xact.h"
@@ -32,15 +30,23 @@
 #include "utils/pg_lsn.h"
 #include "utils/regproc.h"
 #include "utils/rls.h"
+#include "miscadmin.h"
+#include "utils/wait_event.h"
 
+#include "catalog.h"
 #include "determinism.h"
-#include "streamext.h"
+#include "hooks.h"
+#include "sqlfunc.h"
+#include "subscription_def.h"
 #include "usercode.h"
+#include "view_query.h"
+#include "window.h"
 
 PG_FUNCTION_INFO_V1(streamext_create_subscription);
 PG_FUNCTION_INFO_V1(streamext_drop_subscription);
 PG_FUNCTION_INFO_V1(streamext_adopt_subscription);
 
+static Node *subscription_filter_analyze(const char *filter, Oid source_relid);
 static void check_view_emit(int32 view_id, const char *source, const char *emit);
 static void check_listen_name(const char *value, const char *what);
 static Query *analyze_filter(const char *sql);
@@ -107,7 +113,7 @@ analyze_filter(const char *sql)
  * boolean expression, refusing what the worker cannot evaluate per event,
  * or could evaluate differently when it does again (determinism.c).
  */
-Node *
+static Node *
 subscription_filter_analyze(const char *filter, Oid source_relid)
 {
 	char	   *relname = quote_qualified_identifier(get_namespace_name(get_rel_namespace(source_relid)),
@@ -149,20 +155,6 @@ subscription_filter_compile(const char *filter_tree, Oid owner)
 						  NULL);
 	usercode_leave(&gate);
 	return result;
-}
-
-/*
- * subscription_filter_eval says whether a row (an event, or a view's row)
- * passes the subscription's filter, evaluated as the subscription's owner.
- */
-bool
-subscription_filter_eval(SubscriptionPlan *sub, TupleTableSlot *row)
-{
-	if (sub->filter == NULL)
-		return true;
-	ResetExprContext(sub->econtext);
-	sub->econtext->ecxt_scantuple = row;
-	return usercode_qual(sub->owner, sub->filter, sub->econtext);
 }
 
 /*
@@ -358,10 +350,10 @@ streamext_create_subscription(PG_FUNCTION_ARGS)
 	Datum		args[11];
 	char		nulls[11] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
 
-	check_setup();
-	check_arg_not_null(fcinfo, 0, "the name of a subscription",
+	sqlfunc_check_setup();
+	sqlfunc_check_arg_not_null(fcinfo, 0, "the name of a subscription",
 					   "Pass the name to LISTEN on and poll by, e.g. 'slow_clicks'.");
-	check_arg_not_null(fcinfo, 1, "the source of a subscription",
+	sqlfunc_check_arg_not_null(fcinfo, 1, "the source of a subscription",
 					   "Pass the stream or continuous view whose events it delivers, e.g. 'clicks'.");
 	name = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	source = text_to_cstring(PG_GETARG_TEXT_PP(1));
@@ -475,7 +467,7 @@ streamext_drop_subscription(PG_FUNCTION_ARGS)
 	CatalogAccess ca;
 	char	   *sql;
 
-	check_setup();
+	sqlfunc_check_setup();
 	catalog_owner_enter(&ca);
 	subscription_lookup(name, caller, &id, &owner, &source_relid);
 	sql = psprintf("DELETE FROM streamext.subscription_queue WHERE subscription_id = %d;"
@@ -524,7 +516,7 @@ streamext_adopt_subscription(PG_FUNCTION_ARGS)
 	Datum		d;
 	MemoryContext outer = CurrentMemoryContext;
 
-	check_setup();
+	sqlfunc_check_setup();
 	args[0] = Int32GetDatum(id);
 	catalog_owner_enter(&ca);
 	SPI_connect();

@@ -13,17 +13,19 @@
  */
 #include "postgres.h"
 
+#include "miscadmin.h"
+#include "funcapi.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
-#include "funcapi.h"
-#include "miscadmin.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/syscache.h"
 #include "utils/tuplestore.h"
 
-#include "streamext.h"
+#include "catalog.h"
+#include "sqlfunc.h"
+#include "subscription_def.h"
 
 PG_FUNCTION_INFO_V1(streamext_poll);
 PG_FUNCTION_INFO_V1(streamext_ack);
@@ -42,7 +44,7 @@ open_subscription(const char *name, CatalogAccess *ca)
 	Oid			owner;
 	Oid			source_relid;
 
-	check_setup();
+	sqlfunc_check_setup();
 	catalog_owner_enter(ca);
 	subscription_lookup(name, caller, &id, &owner, &source_relid);
 	if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(source_relid)))

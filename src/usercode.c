@@ -37,7 +37,6 @@
 #include "catalog/pg_proc.h"
 #include "catalog/pg_type.h"
 #include "executor/executor.h"
-#include "miscadmin.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/json.h"
@@ -52,8 +51,9 @@
 #include "utils/resowner.h"
 #include "utils/syscache.h"
 #include "utils/timeout.h"
+#include "miscadmin.h"
 
-#include "streamext.h"
+#include "settings.h"
 #include "usercode.h"
 
 /* one privilege a view or filter needs */

@@ -18,9 +18,6 @@
 #include "access/tableam.h"
 #include "access/xlog.h"
 #include "catalog/namespace.h"
-#include "funcapi.h"
-#include "miscadmin.h"
-#include "pgstat.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/hsearch.h"
@@ -30,8 +27,21 @@
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
+#include "miscadmin.h"
+#include "funcapi.h"
+#include "utils/wait_event.h"
 
-#include "streamext.h"
+#include "agg_state.h"
+#include "catalog.h"
+#include "settings.h"
+#include "shmem.h"
+#include "sqlfunc.h"
+#include "state_format.h"
+#include "state_shmem.h"
+#include "usercode.h"
+#include "view_plan.h"
+#include "window.h"
+#include "window_panes.h"
 
 PG_FUNCTION_INFO_V1(streamext_read_view);
 PG_FUNCTION_INFO_V1(streamext_worker_status);
@@ -133,7 +143,7 @@ emit_group(ViewPlan *plan, Tuplestorestate *store, TupleDesc desc,
 	TimestampTz wend;
 	TimestampTz ignored;
 	MemoryContext old = MemoryContextSwitchTo(rowcxt);
-	AggValue   *values = palloc0(sizeof(AggValue) * Max(plan->naggs, 1));
+	AggValue   *values = palloc0(sizeof(AggValue) * Max(plan->aggs.naggs, 1));
 	Datum	   *keys = palloc(sizeof(Datum) * Max(plan->nkeys, 1));
 	bool	   *keynulls = palloc(sizeof(bool) * Max(plan->nkeys, 1));
 	Datum	   *out = palloc(sizeof(Datum) * desc->natts);
@@ -147,7 +157,7 @@ emit_group(ViewPlan *plan, Tuplestorestate *store, TupleDesc desc,
 		keys[i] = plan->keyslot->tts_values[i];
 		keynulls[i] = plan->keyslot->tts_isnull[i];
 	}
-	agg_deserialize_states(plan, parts.states, parts.stateslen, values, rowcxt);
+	states_read(plan, parts.states, parts.stateslen, values, rowcxt);
 	if (plan->window.kind == WINDOW_SESSION)
 		wend = parts.end;
 	else
@@ -341,11 +351,11 @@ emit_initial_row(ViewPlan *plan, Tuplestorestate *store, TupleDesc desc,
 				 MemoryContext rowcxt)
 {
 	MemoryContext old = MemoryContextSwitchTo(rowcxt);
-	AggValue   *values = palloc0(sizeof(AggValue) * Max(plan->naggs, 1));
+	AggValue   *values = palloc0(sizeof(AggValue) * Max(plan->aggs.naggs, 1));
 	Datum	   *out = palloc(sizeof(Datum) * desc->natts);
 	bool	   *outnulls = palloc(sizeof(bool) * desc->natts);
 
-	agg_init_values(plan, values, rowcxt);
+	agg_init_values(&plan->aggs, values, rowcxt);
 	if (view_plan_output(plan, WINDOW_UNBOUNDED_START, DT_NOEND, NULL, NULL, values, out, outnulls))
 		tuplestore_putvalues(store, desc, out, outnulls);
 	MemoryContextSwitchTo(old);
@@ -514,7 +524,7 @@ streamext_wait_caught_up(PG_FUNCTION_ARGS)
 	TimestampTz start = GetCurrentTimestamp();
 	StreamextDbSlot *slot = my_db_slot();
 
-	check_arg_not_null(fcinfo, 0, "timeout",
+	sqlfunc_check_arg_not_null(fcinfo, 0, "timeout",
 					   "Pass how long to wait, e.g. '60 seconds', or leave it out for that default.");
 	timeout = PG_GETARG_INTERVAL_P(0);
 	timeout_ms = (timeout->time + (int64) timeout->day * USECS_PER_DAY) / 1000;

@@ -20,7 +20,7 @@
 #include "utils/datetime.h"
 #include "utils/timestamp.h"
 
-#include "streamext.h"
+#include "window.h"
 
 #define WINDOW_EXAMPLES "Examples: 'tumbling 1 minute', 'hopping 10 minutes every 1 minute', " \
 	"'sliding 5 minutes step 5 seconds', 'session 30 seconds', 'cumulate 1 day every 1 hour'."

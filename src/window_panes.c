@@ -23,7 +23,13 @@
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 
-#include "streamext.h"
+#include "agg_state.h"
+#include "state_format.h"
+#include "state_shmem.h"
+#include "view_plan.h"
+#include "view_state.h"
+#include "window.h"
+#include "window_panes.h"
 
 /*
  * window_combine_panes returns a standalone window holding, for every
@@ -40,7 +46,7 @@ window_combine_panes(ViewPlan *plan, TimestampTz start, TimestampTz end)
 	result->start = start;
 	for (pane = start; pane < end; pane += plan->window.pane_usec)
 	{
-		WindowGroups *wg = hash_search(plan->windows, &pane, HASH_FIND, NULL);
+		WindowGroups *wg = hash_search(plan->state->windows, &pane, HASH_FIND, NULL);
 		TupleHashIterator it;
 		TupleHashEntry entry;
 
@@ -55,7 +61,7 @@ window_combine_panes(ViewPlan *plan, TimestampTz start, TimestampTz end)
 
 			ExecStoreMinimalTuple(entry->firstTuple, plan->keyslot, false);
 			into = view_plan_group(plan, result, plan->keyslot, &isnew);
-			agg_combine_values(plan, into->values, from->values, result->cxt);
+			agg_combine_values(&plan->aggs, into->values, from->values, result->cxt);
 		}
 	}
 	return result;
@@ -111,9 +117,9 @@ pane_ref_cmp(const void *a, const void *b)
 static AggValue *
 fresh_values(ViewPlan *plan, MemoryContext cxt)
 {
-	AggValue   *v = MemoryContextAllocZero(cxt, sizeof(AggValue) * Max(plan->naggs, 1));
+	AggValue   *v = MemoryContextAllocZero(cxt, sizeof(AggValue) * Max(plan->aggs.naggs, 1));
 
-	agg_init_values(plan, v, cxt);
+	agg_init_values(&plan->aggs, v, cxt);
 	return v;
 }
 
@@ -124,8 +130,8 @@ pane_values(PaneReader *r, PaneRef *pane)
 	if (pane->values == NULL)
 	{
 		pane->values = MemoryContextAllocZero(r->cxt,
-											  sizeof(AggValue) * Max(r->plan->naggs, 1));
-		agg_deserialize_states(r->plan, pane->states, pane->stateslen, pane->values, r->cxt);
+											  sizeof(AggValue) * Max(r->plan->aggs.naggs, 1));
+		states_read(r->plan, pane->states, pane->stateslen, pane->values, r->cxt);
 	}
 	return pane->values;
 }
@@ -172,7 +178,7 @@ emit_hopping(PaneReader *r, PaneRef *panes, int n, TimestampTz closed_upto)
 		/* panes entering the window, and leaving it */
 		while (tail < n && panes[tail].start < w + size)
 		{
-			agg_combine_values(plan, back, pane_values(r, &panes[tail]), r->cxt);
+			agg_combine_values(&plan->aggs, back, pane_values(r, &panes[tail]), r->cxt);
 			tail++;
 		}
 		while (head < tail && panes[head].start < w)
@@ -187,9 +193,9 @@ emit_hopping(PaneReader *r, PaneRef *panes, int n, TimestampTz closed_upto)
 				for (k = tail - 1; k >= head; k--)
 				{
 					front[k] = fresh_values(plan, r->cxt);
-					agg_combine_values(plan, front[k], pane_values(r, &panes[k]), r->cxt);
+					agg_combine_values(&plan->aggs, front[k], pane_values(r, &panes[k]), r->cxt);
 					if (k + 1 < tail)
-						agg_combine_values(plan, front[k], front[k + 1], r->cxt);
+						agg_combine_values(&plan->aggs, front[k], front[k + 1], r->cxt);
 				}
 				back = fresh_values(plan, r->cxt);
 			}
@@ -206,8 +212,8 @@ emit_hopping(PaneReader *r, PaneRef *panes, int n, TimestampTz closed_upto)
 		}
 		result = fresh_values(plan, r->cxt);
 		if (front_top < front_end)
-			agg_combine_values(plan, result, front[front_top], r->cxt);
-		agg_combine_values(plan, result, back, r->cxt);
+			agg_combine_values(&plan->aggs, result, front[front_top], r->cxt);
+		agg_combine_values(&plan->aggs, result, back, r->cxt);
 		emit_window(r, w, w + size, result);
 		w += slide;
 	}
@@ -235,12 +241,12 @@ emit_cumulating(PaneReader *r, PaneRef *panes, int n, TimestampTz closed_upto)
 		for (end = panes[i].start + step; end <= period + size; end += step)
 		{
 			while (i < n && panes[i].start < end)
-				agg_combine_values(plan, acc, pane_values(r, &panes[i++]), r->cxt);
+				agg_combine_values(&plan->aggs, acc, pane_values(r, &panes[i++]), r->cxt);
 			if (end > closed_upto)
 			{
 				AggValue   *copy = fresh_values(plan, r->cxt);
 
-				agg_combine_values(plan, copy, acc, r->cxt);
+				agg_combine_values(&plan->aggs, copy, acc, r->cxt);
 				emit_window(r, period, end, copy);
 			}
 		}
@@ -325,7 +331,7 @@ window_panes_emit(ViewPlan *plan, Tuplestorestate *store, TupleDesc desc,
 					AggValue   *acc = fresh_values(plan, r.cxt);
 
 					for (k = i; k < j; k++)
-						agg_combine_values(plan, acc, pane_values(&r, &panes[k]), r.cxt);
+						agg_combine_values(&plan->aggs, acc, pane_values(&r, &panes[k]), r.cxt);
 					emit_window(&r, DT_NOBEGIN, DT_NOEND, acc);
 				}
 				break;

@@ -21,11 +21,16 @@
 #include "postgres.h"
 
 #include "executor/executor.h"
-#include "executor/spi.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 
-#include "streamext.h"
+#include "agg_state.h"
+#include "state_format.h"
+#include "view_plan.h"
+#include "view_state.h"
+#include "window.h"
+#include "window_session.h"
+#include "window_sink.h"
 
 /* compact once this many sessions left memory, and more than remain */
 #define SESSION_COMPACT_MIN 1024
@@ -35,9 +40,9 @@ static void session_absorb(ViewPlan *plan, WindowGroups *wg, ViewGroup *into,
 						   AggValue *values, TimestampTz start, TimestampTz last);
 static void note_stale(ViewPlan *plan, TimestampTz start, MinimalTuple key);
 static void note_dropped(ViewPlan *plan, int64 gid);
-static void resolve_late(StreamextDbSlot *slot, ViewPlan *plan, ClosedWriter *cw,
+static void resolve_late(ViewPlan *plan, WindowSink *sink,
 						 TimestampTz t, TupleHashEntry late, TimestampTz watermark);
-static void close_sessions(StreamextDbSlot *slot, ViewPlan *plan, ClosedWriter *cw,
+static void close_sessions(ViewPlan *plan, WindowSink *sink,
 						   TimestampTz watermark);
 static void compact_sessions(ViewPlan *plan);
 
@@ -83,7 +88,7 @@ static void
 session_absorb(ViewPlan *plan, WindowGroups *wg, ViewGroup *into, AggValue *values,
 			   TimestampTz start, TimestampTz last)
 {
-	agg_combine_values(plan, into->values, values, wg->cxt);
+	agg_combine_values(&plan->aggs, into->values, values, wg->cxt);
 	into->session_start = Min(into->session_start, start);
 	into->session_last = Max(into->session_last, last);
 	into->dirty_disk = true;
@@ -99,7 +104,7 @@ session_unlinked(ViewPlan *plan, WindowGroups *wg, ViewGroup *gs)
 {
 	gs->dirty_shmem = false;
 	wg->ngroups--;
-	plan->sessions_freed++;
+	plan->state->sessions_freed++;
 }
 
 /*
@@ -120,7 +125,7 @@ note_stale(ViewPlan *plan, TimestampTz start, MinimalTuple key)
 	row->start = start;
 	row->key = bytes_to_bytea(buf.data, buf.len);
 	pfree(buf.data);
-	plan->stale_open_rows = lappend(plan->stale_open_rows, row);
+	plan->state->stale_open_rows = lappend(plan->state->stale_open_rows, row);
 	MemoryContextSwitchTo(old);
 }
 
@@ -136,7 +141,7 @@ note_dropped(ViewPlan *plan, int64 gid)
 	int64	   *copy = palloc(sizeof(int64));
 
 	*copy = gid;
-	plan->dropped_gids = lappend(plan->dropped_gids, copy);
+	plan->state->dropped_gids = lappend(plan->state->dropped_gids, copy);
 	MemoryContextSwitchTo(old);
 }
 
@@ -197,58 +202,43 @@ session_apply_event(ViewPlan *plan, TimestampTz t)
 
 /*
  * resolve_late merges the late events of one group at time t (the group
- * late in plan->corrections) with the closed sessions and the open ones
+ * late in plan->state->corrections) with the closed sessions and the open ones
  * they are less than the gap from.  The result is a closed row again if the
  * watermark has passed its end, else an open session.  Readers see the
  * change when the checkpoint commits: the sessions it replaces are retired
  * with its transaction and the one it makes is born with it.
  */
 static void
-resolve_late(StreamextDbSlot *slot, ViewPlan *plan, ClosedWriter *cw,
-			 TimestampTz t, TupleHashEntry late, TimestampTz watermark)
+resolve_late(ViewPlan *plan, WindowSink *sink, TimestampTz t, TupleHashEntry late,
+			 TimestampTz watermark)
 {
 	int64		gap = plan->window.size_usec;
 	ViewGroup  *lg = late->additional;
 	WindowGroups *wg = view_plan_window(plan, WINDOW_UNBOUNDED_START, true);
 	TimestampTz start = t;
 	TimestampTz last = t;
-	StringInfoData buf;
-	Oid			argtypes[3] = {BYTEAOID, TIMESTAMPTZOID, TIMESTAMPTZOID};
-	Datum		args[3];
+	List	   *taken;
+	ListCell   *lc;
 	bool		closed_found;
-	uint64		i;
 	TupleHashEntry entry;
 	ViewGroup  *into = NULL;
 	ViewGroup  *gs;
 	ViewGroup **link;
-	MemoryContext old = MemoryContextSwitchTo(cw->cxt);
-	AggValue   *prior = palloc0(sizeof(AggValue) * Max(plan->naggs, 1));
+	MemoryContext old = MemoryContextSwitchTo(sink->cxt);
+	AggValue   *prior = palloc0(sizeof(AggValue) * Max(plan->aggs.naggs, 1));
 
 	/* the closed sessions it joins leave the table, their states combined */
-	initStringInfo(&buf);
-	ExecStoreMinimalTuple(late->firstTuple, plan->keyslot, false);
-	group_key_serialize(plan, plan->keyslot, &buf);
-	args[0] = PointerGetDatum(bytes_to_bytea(buf.data, buf.len));
-	args[1] = TimestampTzGetDatum(t + gap);
-	args[2] = TimestampTzGetDatum(t);
-	if (SPI_execute_with_args(psprintf("DELETE FROM streamext.closed_%d WHERE _group = $1 "
-									   "AND window_start < $2 AND window_end > $3 "
-									   "RETURNING window_start, window_end, _state", plan->id),
-							  3, argtypes, args, NULL, false, 0) != SPI_OK_DELETE_RETURNING)
-		elog(ERROR, "streamext: could not read closed sessions");
-	closed_found = (SPI_processed > 0);
-	for (i = 0; i < SPI_processed; i++)
+	taken = sink->take_closed_rows(sink, plan, late->firstTuple, t + gap, t);
+	closed_found = (taken != NIL);
+	foreach(lc, taken)
 	{
-		HeapTuple	tup = SPI_tuptable->vals[i];
-		TupleDesc	desc = SPI_tuptable->tupdesc;
-		bool		isnull;
-		bytea	   *state = DatumGetByteaPP(SPI_getbinval(tup, desc, 3, &isnull));
+		TakenRow   *row = lfirst(lc);
 
-		start = Min(start, DatumGetTimestampTz(SPI_getbinval(tup, desc, 1, &isnull)));
-		last = Max(last, DatumGetTimestampTz(SPI_getbinval(tup, desc, 2, &isnull)) - gap);
-		agg_deserialize_states(plan, VARDATA_ANY(state), VARSIZE_ANY_EXHDR(state),
-							   prior, cw->cxt);
-		agg_combine_values(plan, lg->values, prior, cw->cxt);
+		start = Min(start, row->start);
+		last = Max(last, row->end - gap);
+		states_read(plan, VARDATA_ANY(row->states),
+							   VARSIZE_ANY_EXHDR(row->states), prior, sink->cxt);
+		agg_combine_values(&plan->aggs, lg->values, prior, sink->cxt);
 	}
 	MemoryContextSwitchTo(old);
 
@@ -266,14 +256,13 @@ resolve_late(StreamextDbSlot *slot, ViewPlan *plan, ClosedWriter *cw,
 				continue;
 			}
 			note_stale(plan, gs->session_start, late->firstTuple);
-			if (slot != NULL)
-				state_shmem_retire_gid(slot, plan, gs->gid, cw->xid);
+			sink->group_retired(sink, plan, gs->gid);
 			if (into == NULL)
 			{
 				/* a new identity: snapshots before the checkpoint see the old */
 				into = gs;
-				into->gid = plan->next_gid++;
-				into->born_xid = cw->xid;
+				into->gid = plan->state->next_gid++;
+				into->born_xid = sink->xid;
 				link = &gs->next_session;
 			}
 			else
@@ -289,28 +278,27 @@ resolve_late(StreamextDbSlot *slot, ViewPlan *plan, ClosedWriter *cw,
 	if (into == NULL && last + gap <= watermark)
 	{
 		ExecStoreMinimalTuple(late->firstTuple, plan->keyslot, false);
-		write_closed_row(plan, cw, start, last + gap, late->firstTuple, lg->values,
+		sink->closed_row(sink, plan, start, last + gap, late->firstTuple, lg->values,
 						 false, closed_found);
-		MemoryContextReset(cw->cxt);
+		MemoryContextReset(sink->cxt);
 		return;
 	}
 	if (into == NULL)
 	{
 		ExecStoreMinimalTuple(late->firstTuple, plan->keyslot, false);
 		into = session_new(plan, wg, entry, start, last);
-		into->born_xid = cw->xid;
+		into->born_xid = sink->xid;
 	}
 	session_absorb(plan, wg, into, lg->values, start, last);
-	into->changed_lsn = plan->txn_end;
-	MemoryContextReset(cw->cxt);
+	into->changed_lsn = plan->state->txn_end;
+	MemoryContextReset(sink->cxt);
 }
 
 /*
  * close_sessions writes the sessions whose end the watermark has passed.
  */
 static void
-close_sessions(StreamextDbSlot *slot, ViewPlan *plan, ClosedWriter *cw,
-			   TimestampTz watermark)
+close_sessions(ViewPlan *plan, WindowSink *sink, TimestampTz watermark)
 {
 	WindowGroups *wg = view_plan_window(plan, WINDOW_UNBOUNDED_START, false);
 	TupleHashIterator it;
@@ -333,10 +321,9 @@ close_sessions(StreamextDbSlot *slot, ViewPlan *plan, ClosedWriter *cw,
 				continue;
 			}
 			note_stale(plan, gs->session_start, entry->firstTuple);
-			if (slot != NULL)
-				state_shmem_retire_gid(slot, plan, gs->gid, cw->xid);
+			sink->group_retired(sink, plan, gs->gid);
 			*link = gs->next_session;
-			write_closed_row(plan, cw, gs->session_start, gs->session_last + gap,
+			sink->closed_row(sink, plan, gs->session_start, gs->session_last + gap,
 							 entry->firstTuple, gs->values, false, false);
 			session_unlinked(plan, wg, gs);
 		}
@@ -380,23 +367,22 @@ compact_sessions(ViewPlan *plan)
 		}
 	}
 	elog(DEBUG1, "streamext: view \"%s\" compacted %lld open sessions after %lld left",
-		 plan->name, (long long) fresh.ngroups, (long long) plan->sessions_freed);
+		 plan->name, (long long) fresh.ngroups, (long long) plan->state->sessions_freed);
 	ExecClearTuple(plan->keyslot);	/* it may point into the old memory */
 	MemoryContextDelete(wg->cxt);
 	wg->cxt = fresh.cxt;
 	wg->groups = fresh.groups;
 	wg->ngroups = fresh.ngroups;
 	wg->changed = fresh.changed;
-	plan->sessions_freed = 0;
+	plan->state->sessions_freed = 0;
 }
 
 /*
- * session_checkpoint merges late events, closes the sessions the watermark
+ * session_close_due merges late events, closes the sessions the watermark
  * has passed and deletes the open_state rows of sessions that moved.
  */
 void
-session_checkpoint(StreamextDbSlot *slot, ViewPlan *plan, ClosedWriter *cw,
-				   TimestampTz watermark)
+session_close_due(ViewPlan *plan, TimestampTz watermark, WindowSink *sink)
 {
 	HASH_SEQ_STATUS status;
 	WindowGroups *late;
@@ -404,7 +390,7 @@ session_checkpoint(StreamextDbSlot *slot, ViewPlan *plan, ClosedWriter *cw,
 	ListCell   *lc;
 	WindowGroups *wg;
 
-	hash_seq_init(&status, plan->corrections);
+	hash_seq_init(&status, plan->state->corrections);
 	while ((late = hash_seq_search(&status)) != NULL)
 	{
 		TupleHashIterator it;
@@ -412,27 +398,27 @@ session_checkpoint(StreamextDbSlot *slot, ViewPlan *plan, ClosedWriter *cw,
 
 		InitTupleHashIterator(late->groups, &it);
 		while ((entry = ScanTupleHashTable(late->groups, &it)) != NULL)
-			resolve_late(slot, plan, cw, late->start, entry, watermark);
+			resolve_late(plan, sink, late->start, entry, watermark);
 		done = lappend(done, late);
 	}
 	foreach(lc, done)
 		view_plan_drop_window(plan, lfirst(lc));
 	list_free(done);
 
-	close_sessions(slot, plan, cw, watermark);
+	close_sessions(plan, sink, watermark);
 
-	foreach(lc, plan->stale_open_rows)
+	foreach(lc, plan->state->stale_open_rows)
 	{
 		StaleOpenRow *row = lfirst(lc);
 
-		delete_open_row(plan, row->start, row->key);
+		sink->open_rows_gone(sink, plan, row->start, row->key);
 		pfree(row->key);
 	}
-	list_free_deep(plan->stale_open_rows);
-	plan->stale_open_rows = NIL;
+	list_free_deep(plan->state->stale_open_rows);
+	plan->state->stale_open_rows = NIL;
 
 	wg = view_plan_window(plan, WINDOW_UNBOUNDED_START, false);
-	if (wg != NULL && plan->sessions_freed > SESSION_COMPACT_MIN &&
-		plan->sessions_freed > wg->ngroups)
+	if (wg != NULL && plan->state->sessions_freed > SESSION_COMPACT_MIN &&
+		plan->state->sessions_freed > wg->ngroups)
 		compact_sessions(plan);
 }

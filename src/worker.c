@@ -22,8 +22,6 @@
 #include "access/xlog.h"
 #include "access/xlogutils.h"
 #include "access/xlogreader.h"
-#include "miscadmin.h"
-#include "pgstat.h"
 #include "postmaster/bgworker.h"
 #include "postmaster/interrupt.h"
 #include "replication/decode.h"
@@ -39,8 +37,23 @@
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
+#include "miscadmin.h"
+#include "utils/wait_event.h"
 
+#include "catalog.h"
+#include "checkpoint.h"
 #include "decoder.h"
+#include "replay.h"
+#include "retention.h"
+#include "settings.h"
+#include "shmem.h"
+#include "state_shmem.h"
+#include "subscription.h"
+#include "usercode.h"
+#include "view_apply.h"
+#include "view_plan.h"
+#include "view_state.h"
+#include "worker.h"
 
 #define PUBLISH_EVERY_RECORDS 20000
 #define IDLE_NAPTIME_MS 1000
@@ -508,8 +521,8 @@ decode_available(void)
 	 * the time wait_caught_up() returns.
 	 */
 	foreach(lc, W.plans)
-		if (((ViewPlan *) lfirst(lc))->corrections_pending ||
-			((ViewPlan *) lfirst(lc))->new_dead_letters != NIL)
+		if (((ViewPlan *) lfirst(lc))->state->corrections_pending ||
+			((ViewPlan *) lfirst(lc))->state->new_dead_letters != NIL)
 		{
 			checkpoint_now();
 			break;
@@ -599,7 +612,8 @@ checkpoint_now(void)
 		begin_transaction();
 		PushActiveSnapshot(GetTransactionSnapshot());
 		subscriptions_collect(W.subs, lsn);
-		checkpoint_write(W.slot, W.plans, lsn, W.target.last_commit_time);
+		checkpoint_write(W.slot, W.plans, lsn, W.target.last_commit_time,
+						 subscriptions_emit_row);
 		subscriptions_write(W.subs);
 		PopActiveSnapshot();
 
@@ -699,6 +713,7 @@ load_one(void *arg)
 	LoadedView *lv = arg;
 
 	lv->plan = view_plan_build(lv->row, W.cxt);
+	view_state_create(lv->plan);
 	checkpoint_load_view(lv->plan);
 }
 
@@ -1042,7 +1057,7 @@ recompute_one(void *arg)
 	checkpoint_clear_view(rv->row->id, rv->row->closed_relid);
 	plan = view_plan_compute(rv->row, rv->cxt, GetActiveSnapshot());
 	/* as rebuild_view: windows the watermark passed close here, unsent */
-	checkpoint_write(NULL, list_make1(plan), rv->consistent, 0);
+	checkpoint_write(NULL, list_make1(plan), rv->consistent, 0, NULL);
 	view_plan_free(plan);
 }
 

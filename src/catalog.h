@@ -1,0 +1,88 @@
+/*-------------------------------------------------------------------------
+ *
+ * catalog.h
+ *	  streamext's own tables, as rows: the definitions of streams, views and
+ *	  subscriptions, and the dead letters.  Every other file reads and writes
+ *	  them through here.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef STREAMEXT_CATALOG_H
+#define STREAMEXT_CATALOG_H
+
+#include "access/xlogdefs.h"
+#include "datatype/timestamp.h"
+#include "nodes/pg_list.h"
+#include "utils/snapshot.h"
+
+/* a row of streamext.view_def */
+typedef struct ViewCatalogRow
+{
+	int32		id;
+	char	   *name;
+	Oid			view_relid;
+	Oid			stream_relid;
+	Oid			closed_relid;
+	char	   *query_tree;
+	char	   *window_text;
+	int64		lateness_usec;
+	int64		retention_usec; /* 0: closed windows are kept */
+	XLogRecPtr	start_lsn;
+	char	   *query;			/* as the user wrote it */
+	char	   *definition;		/* schema-qualified, or NULL (older rows) */
+	bool		restored;		/* no persisted state: restored by pg_restore */
+} ViewCatalogRow;
+
+/* a row of streamext.subscription_def */
+typedef struct SubscriptionCatalogRow
+{
+	int32		id;
+	char	   *name;
+	Oid			owner;
+	Oid			source_relid;
+	int32		view_id;
+	char	   *filter_tree;
+	char	   *channel;
+	char	   *notify;
+	char	   *emit;
+	XLogRecPtr	start_lsn;
+	XLogRecPtr	delivered_lsn;
+	int64		newest_position;
+} SubscriptionCatalogRow;
+
+/* an event (or a closed window's row) set aside, to write as a dead letter */
+typedef struct DeadLetter
+{
+	XLogRecPtr	commit_lsn;
+	TimestampTz committed_at;	/* the event time of streams without one */
+	int			sqlerrcode;
+	char	   *message;
+	char	   *event;			/* the event as JSON */
+} DeadLetter;
+
+/* what catalog_owner_enter changed, for catalog_owner_leave to restore */
+typedef struct CatalogAccess
+{
+	Oid			saved_userid;
+	int			saved_sec_context;
+	int			guc_nestlevel;
+} CatalogAccess;
+
+extern bool streamext_extension_exists(void);
+extern bool catalog_lock_extension(void);
+extern void catalog_owner_enter(CatalogAccess *ca);
+extern void catalog_owner_leave(CatalogAccess *ca);
+extern Oid	catalog_view_table_oid(void);
+extern Oid	catalog_subscription_table_oid(void);
+extern List *catalog_load_views(MemoryContext cxt);
+extern List *catalog_load_views_filtered(MemoryContext cxt, int32 only_id);
+extern List *catalog_load_views_snapshot(MemoryContext cxt, Snapshot snapshot);
+extern ViewCatalogRow *catalog_find_owned_view(const char *name, bool missing_ok);
+extern XLogRecPtr catalog_view_start_lsn(int32 view_id, Snapshot snapshot);
+extern List *catalog_load_subscriptions(MemoryContext cxt);
+extern Oid	catalog_relation_owner(Oid relid);
+extern bool catalog_is_stream(Oid relid, AttrNumber *time_attno);
+extern void catalog_write_dead_letters(const char *owner_column, int32 id,
+									   List *letters, List *replayed);
+
+#endif							/* STREAMEXT_CATALOG_H */

@@ -1,0 +1,27 @@
+/*-------------------------------------------------------------------------
+ *
+ * checkpoint.h
+ *	  Persisting the worker's state in one transaction with the replication
+ *	  origin's position: open states, closed windows' rows, dead letters and
+ *	  progress; and restoring them when a worker starts.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef STREAMEXT_CHECKPOINT_H
+#define STREAMEXT_CHECKPOINT_H
+
+#include "access/xlogdefs.h"
+#include "shmem.h"
+#include "view_state.h"
+
+/* told of each closed window's row written, in the checkpoint's transaction */
+typedef void (*ClosedRowListener) (ViewPlan *plan, Datum *values, bool *nulls,
+								   bool correction);
+
+extern void checkpoint_write(StreamextDbSlot *slot, List *plans, XLogRecPtr lsn,
+							 TimestampTz commit_time, ClosedRowListener listener);
+extern void checkpoint_load_view(ViewPlan *plan);
+extern void checkpoint_write_backfill(ViewPlan *plan);
+extern void checkpoint_clear_view(int32 view_id, Oid closed_relid);
+
+#endif							/* STREAMEXT_CHECKPOINT_H */

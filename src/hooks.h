@@ -1,0 +1,17 @@
+/*-------------------------------------------------------------------------
+ *
+ * hooks.h
+ *	  The hooks streamext installs in every backend: utility statements on
+ *	  streams, DROP DATABASE and DROP EXTENSION, catalog changes.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef STREAMEXT_HOOKS_H
+#define STREAMEXT_HOOKS_H
+
+
+
+extern void streamext_install_hooks(void);
+extern void streamext_note_catalog_change(void);
+
+#endif							/* STREAMEXT_HOOKS_H */

@@ -1,0 +1,92 @@
+/*-------------------------------------------------------------------------
+ *
+ * shmem.h
+ *	  The shared memory every process of the server sees: one slot per
+ *	  database with a worker, shared by the launcher, that worker and the
+ *	  database's backends.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef STREAMEXT_SHMEM_H
+#define STREAMEXT_SHMEM_H
+
+#include "access/xlogdefs.h"
+#include "datatype/timestamp.h"
+#include "lib/dshash.h"
+#include "storage/dsm.h"
+#include "storage/latch.h"
+#include "storage/lwlock.h"
+#include "utils/dsa.h"
+
+#define STREAMEXT_MAX_STREAM_STATS 64
+
+/* dsa_handle is a dsm_handle in PostgreSQL 15 */
+#define DSA_HANDLE_INVALID ((dsa_handle) DSM_HANDLE_INVALID)
+
+/* Counters of one stream, as published by its database's worker. */
+typedef struct StreamStat
+{
+	Oid			relid;
+	uint64		events;
+} StreamStat;
+
+/*
+ * StreamextDbSlot is what one database's worker shares with the launcher
+ * and with every backend of that database.
+ */
+typedef struct StreamextDbSlot
+{
+	Oid			dboid;			/* InvalidOid: slot free */
+	pid_t		worker_pid;		/* 0 when no worker runs */
+	Latch	   *worker_latch;
+	bool		absent;			/* worker found no extension here */
+	bool		wanted;			/* a backend asked for a worker */
+	bool		stop_requested; /* DROP DATABASE asks the worker to leave */
+	TimestampTz stop_requested_at;
+	bool		recheck_extension;	/* DROP EXTENSION may have removed it */
+	dsa_handle	area;			/* open-window states, DSA_HANDLE_INVALID if none */
+	uint64		area_generation;
+	dshash_table_handle views;	/* view id -> SharedView */
+	XLogRecPtr	published_upto; /* WAL decoded and visible to readers */
+	bool		views_unpublished;	/* max_memory left a view out of the area;
+									 * publish_lock */
+	XLogRecPtr	applied_lsn;	/* end of the last applied stream commit */
+	TimestampTz applied_commit_time;
+	XLogRecPtr	checkpoint_lsn; /* durable position */
+	TimestampTz checkpoint_time;
+	uint64		events_decoded;
+	uint64		transactions;
+	int			restarts;		/* workers that ended in an error */
+	char		last_error[256];
+	TimestampTz last_error_time;
+	uint64		replay_requested;	/* replay_dead_letters calls, numbered */
+	uint64		replay_done;	/* the last one the worker answered */
+	int32		replay_view_id; /* what it replays: a view ... */
+	int32		replay_sub_id;	/* ... or a subscription */
+	int64		replay_ok;		/* its answer: dead letters applied ... */
+	int64		replay_failed;	/* ... and still failing */
+	int			nstreams;
+	StreamStat	streams[STREAMEXT_MAX_STREAM_STATS];
+	LWLock		publish_lock;	/* readers shared, publishing worker exclusive */
+} StreamextDbSlot;
+
+typedef struct StreamextShared
+{
+	LWLock		lock;			/* protects slot assignment */
+	pid_t		launcher_pid;
+	Latch	   *launcher_latch;
+	int			dsa_tranche;
+	int			max_databases;
+	StreamextDbSlot slots[FLEXIBLE_ARRAY_MEMBER];
+} StreamextShared;
+
+/* shmem.c */
+extern StreamextShared *StreamextState;
+extern void streamext_shmem_request(void);
+extern void streamext_shmem_startup(void);
+extern StreamextDbSlot *streamext_find_db_slot(Oid dboid, bool create);
+extern void streamext_wake_launcher(void);
+extern void streamext_wake_worker(Oid dboid);
+extern void streamext_request_worker(Oid dboid);
+
+#endif							/* STREAMEXT_SHMEM_H */

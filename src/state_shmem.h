@@ -1,0 +1,47 @@
+/*-------------------------------------------------------------------------
+ *
+ * state_shmem.h
+ *	  The open windows' states in shared memory: the worker publishes its
+ *	  groups there, readers copy them out.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef STREAMEXT_STATE_SHMEM_H
+#define STREAMEXT_STATE_SHMEM_H
+
+#include "shmem.h"
+#include "view_state.h"
+
+typedef struct ViewStats
+{
+	int64		groups;
+	int64		windows;
+	int64		bytes;
+	int64		events;
+	int64		late_events;
+	int64		dead_letters;
+} ViewStats;
+
+typedef struct SharedGroupCopy
+{
+	char	   *blob;
+	Size		len;
+} SharedGroupCopy;
+
+extern void state_shmem_reset(StreamextDbSlot *slot);
+extern void state_shmem_release(StreamextDbSlot *slot);
+extern void state_shmem_set_limit(void);
+extern void state_shmem_publish_views(StreamextDbSlot *slot, List *plans,
+									  bool all_groups);
+extern void state_shmem_retire_window(StreamextDbSlot *slot, ViewPlan *plan,
+									  WindowGroups *wg, TransactionId xid);
+extern void state_shmem_retire_gid(StreamextDbSlot *slot, ViewPlan *plan, int64 gid,
+								   TransactionId xid);
+extern void state_shmem_gc(StreamextDbSlot *slot, List *plans);
+extern void state_shmem_drop_view(StreamextDbSlot *slot, int32 view_id);
+extern bool state_shmem_get_stats(StreamextDbSlot *slot, int32 view_id, ViewStats *stats);
+extern List *state_shmem_read_view(StreamextDbSlot *slot, int32 view_id,
+								   XLogRecPtr start_lsn, bool *found, bool *incomplete,
+								   TimestampTz *watermark);
+
+#endif							/* STREAMEXT_STATE_SHMEM_H */

@@ -1,0 +1,19 @@
+/*-------------------------------------------------------------------------
+ *
+ * subscription_def.h
+ *	  Defining subscriptions: create_subscription and its filters, shared by
+ *	  the SQL functions and the worker.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef STREAMEXT_SUBSCRIPTION_DEF_H
+#define STREAMEXT_SUBSCRIPTION_DEF_H
+
+#include "nodes/execnodes.h"
+
+extern ExprState *subscription_filter_compile(const char *filter_tree, Oid owner);
+extern void subscription_lookup(const char *name, Oid caller, int32 *id, Oid *owner,
+								Oid *source_relid);
+extern char *subscription_on_source(Oid relid);
+
+#endif							/* STREAMEXT_SUBSCRIPTION_DEF_H */

@@ -1,0 +1,478 @@
+/*-------------------------------------------------------------------------
+ *
+ * view_plan.c
+ *	  A continuous view compiled for evaluation (ViewPlan), as its owner.
+ *	  Group keys, WHERE, FILTER and aggregate arguments run through the
+ *	  executor's expression machinery; output columns and HAVING are
+ *	  rewritten to read the group's keys and finalised aggregates from an
+ *	  intermediate slot.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/commit_ts.h"
+#include "access/heaptoast.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "access/tableam.h"
+#include "access/tupconvert.h"
+#include "access/xact.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_inherits.h"
+#include "catalog/pg_operator.h"
+#include "catalog/pg_type.h"
+#include "executor/executor.h"
+#include "nodes/makefuncs.h"
+#include "nodes/nodeFuncs.h"
+#include "optimizer/optimizer.h"
+#include "parser/analyze.h"
+#include "parser/parsetree.h"
+#include "tcop/tcopprot.h"
+#include "utils/builtins.h"
+#include "utils/datum.h"
+#include "utils/hsearch.h"
+#include "utils/json.h"
+#include "utils/lsyscache.h"
+#include "utils/guc.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/ruleutils.h"
+#include "utils/snapmgr.h"
+#include "utils/timestamp.h"
+
+#include "agg_state.h"
+#include "catalog.h"
+#include "usercode.h"
+#include "view_plan.h"
+#include "window.h"
+
+typedef struct CollectAggsContext
+{
+	List	   *aggs;
+} CollectAggsContext;
+
+typedef struct RewriteContext
+{
+	List	   *keyexprs;
+	List	   *aggs;
+	int			nkeys;
+} RewriteContext;
+
+static bool collect_aggs_walker(Node *node, CollectAggsContext *ctx);
+static Node *rewrite_output_mutator(Node *node, RewriteContext *ctx);
+static ViewPlan *build_plan(const ViewCatalogRow *row, Oid owner, MemoryContext parent);
+static bool output_row(ViewPlan *plan, TimestampTz wstart, TimestampTz wend,
+					   Datum *keys, bool *keynulls,
+					   AggValue *values, Datum *out, bool *outnulls);
+
+/*
+ * collect_aggs_walker lists the distinct aggregates of the output and HAVING.
+ */
+static bool
+collect_aggs_walker(Node *node, CollectAggsContext *ctx)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, Aggref))
+	{
+		ListCell   *lc;
+
+		foreach(lc, ctx->aggs)
+			if (equal(lfirst(lc), node))
+				return false;
+		ctx->aggs = lappend(ctx->aggs, node);
+		return false;			/* aggregates do not nest */
+	}
+	return expression_tree_walker(node, collect_aggs_walker, (void *) ctx);
+}
+
+/*
+ * rewrite_output_mutator turns an output expression into one over the
+ * intermediate row: group expressions and aggregates become its columns.
+ */
+static Node *
+rewrite_output_mutator(Node *node, RewriteContext *ctx)
+{
+	ListCell   *lc;
+	int			i;
+
+	if (node == NULL)
+		return NULL;
+	i = 0;
+	foreach(lc, ctx->keyexprs)
+	{
+		Node	   *key = lfirst(lc);
+
+		i++;
+		if (equal(node, key))
+			return (Node *) makeVar(1, i, exprType(key), exprTypmod(key),
+									exprCollation(key), 0);
+	}
+	if (IsA(node, Aggref))
+	{
+		i = 0;
+		foreach(lc, ctx->aggs)
+		{
+			i++;
+			if (equal(node, lfirst(lc)))
+			{
+				Aggref	   *aggref = (Aggref *) node;
+
+				return (Node *) makeVar(1, ctx->nkeys + i, aggref->aggtype, -1,
+										aggref->aggcollid, 0);
+			}
+		}
+		elog(ERROR, "streamext: aggregate not found in view plan");
+	}
+	if (IsA(node, Var))
+		elog(ERROR, "streamext: ungrouped column in view output");
+	return expression_tree_mutator(node, rewrite_output_mutator, (void *) ctx);
+}
+
+/*
+ * build_plan does the work of view_plan_build.
+ */
+static ViewPlan *
+build_plan(const ViewCatalogRow *row, Oid owner, MemoryContext parent)
+{
+	MemoryContext cxt = AllocSetContextCreate(parent, "streamext view",
+											  ALLOCSET_DEFAULT_SIZES);
+	MemoryContext old = MemoryContextSwitchTo(cxt);
+	ViewPlan   *plan = palloc0(sizeof(ViewPlan));
+	Query	   *query = (Query *) stringToNode(row->query_tree);
+	CollectAggsContext collect = {NIL};
+	RewriteContext rw;
+	List	   *keyexprs = NIL;
+	Oid		   *eqops;
+	ListCell   *lc;
+	int			i;
+	int			nhashkeys;
+	Relation	rel;
+	int			outcol;
+
+	/* before the planner inlines SQL functions: their privileges count too */
+	plan->acl.cxt = cxt;
+	usercode_acl_add_expr(&plan->acl, (Node *) query->targetList, owner);
+	usercode_acl_add_expr(&plan->acl, query->jointree->quals, owner);
+	usercode_acl_add_expr(&plan->acl, query->havingQual, owner);
+
+	/*
+	 * What the planner would do before execution: insert default arguments,
+	 * fold constants, set function OIDs.  Grouping expressions and the target
+	 * list go through it alike, so they still match each other.
+	 */
+	foreach(lc, query->targetList)
+	{
+		TargetEntry *tle = lfirst_node(TargetEntry, lc);
+
+		tle->expr = expression_planner(tle->expr);
+	}
+	if (query->jointree->quals)
+		query->jointree->quals = (Node *) expression_planner((Expr *) query->jointree->quals);
+	if (query->havingQual)
+		query->havingQual = (Node *) expression_planner((Expr *) query->havingQual);
+
+	plan->cxt = cxt;
+	plan->owner = owner;
+
+	plan->id = row->id;
+	plan->name = pstrdup(row->name);
+	plan->view_relid = row->view_relid;
+	plan->stream_relid = row->stream_relid;
+	plan->closed_relid = row->closed_relid;
+	plan->start_lsn = row->start_lsn;
+	plan->lateness_usec = row->lateness_usec;
+	plan->retention_usec = row->retention_usec;
+	window_parse(row->window_text, &plan->window);
+	if (!catalog_is_stream(row->stream_relid, &plan->time_attno))
+		elog(ERROR, "streamext: view \"%s\" reads relation %u, which is not a stream",
+			 row->name, row->stream_relid);
+
+	/* a relation lock keeps the descriptor stable while we compile */
+	rel = table_open(row->stream_relid, AccessShareLock);
+	table_close(rel, AccessShareLock);
+
+	plan->econtext = CreateStandaloneExprContext();
+	plan->aggs.owner = owner;
+	plan->aggs.acl = &plan->acl;
+	plan->aggs.aggcontext_node = makeNode(AggState);
+	plan->aggs.aggcontext_expr = makeNode(ExprContext);
+	plan->aggs.aggcontext_node->curaggcontext = plan->aggs.aggcontext_expr;
+	plan->aggs.aggcontext_node->tmpcontext = plan->econtext;
+
+	if (query->jointree->quals)
+		plan->where = ExecInitQual(make_ands_implicit((Expr *) query->jointree->quals), NULL);
+
+	/* group keys */
+	plan->nkeys = list_length(query->groupClause);
+	nhashkeys = Max(plan->nkeys, 1);
+	plan->keys = palloc0(sizeof(ExprState *) * nhashkeys);
+	eqops = palloc0(sizeof(Oid) * nhashkeys);
+	plan->key_collations = palloc0(sizeof(Oid) * nhashkeys);
+	plan->keydesc = CreateTemplateTupleDesc(nhashkeys);
+	i = 0;
+	foreach(lc, query->groupClause)
+	{
+		SortGroupClause *sgc = lfirst_node(SortGroupClause, lc);
+		TargetEntry *tle = get_sortgroupclause_tle(sgc, query->targetList);
+		Node	   *expr = (Node *) tle->expr;
+
+		keyexprs = lappend(keyexprs, expr);
+		plan->keys[i] = ExecInitExpr((Expr *) expr, NULL);
+		eqops[i] = sgc->eqop;
+		plan->key_collations[i] = exprCollation(expr);
+		TupleDescInitEntry(plan->keydesc, i + 1, NULL, exprType(expr),
+						   exprTypmod(expr), 0);
+		TupleDescInitEntryCollation(plan->keydesc, i + 1, exprCollation(expr));
+		i++;
+	}
+	if (plan->nkeys == 0)
+	{
+		/* no GROUP BY: one group per window, keyed by a constant */
+		eqops[0] = BooleanEqualOperator;
+		plan->keys[0] = ExecInitExpr((Expr *) makeBoolConst(true, false), NULL);
+		TupleDescInitEntry(plan->keydesc, 1, NULL, BOOLOID, -1, 0);
+	}
+	plan->keyslot = MakeSingleTupleTableSlot(plan->keydesc, &TTSOpsMinimalTuple);
+	/* looked up once: windows are created while decoding, in any state */
+	execTuplesHashPrepare(nhashkeys, eqops, &plan->key_eqfuncs, &plan->key_hashfns);
+	plan->key_cols = palloc(sizeof(AttrNumber) * nhashkeys);
+	for (i = 0; i < nhashkeys; i++)
+		plan->key_cols[i] = i + 1;
+
+	/* aggregates */
+	collect_aggs_walker((Node *) query->targetList, &collect);
+	collect_aggs_walker(query->havingQual, &collect);
+	plan->aggs.naggs = list_length(collect.aggs);
+	plan->aggs.runners = palloc0(sizeof(AggRunner) * Max(plan->aggs.naggs, 1));
+	plan->agg_skip = palloc0(sizeof(bool) * Max(plan->aggs.naggs, 1));
+	i = 0;
+	foreach(lc, collect.aggs)
+		agg_runner_init(&plan->aggs, &plan->aggs.runners[i++], lfirst_node(Aggref, lc));
+
+	/* the intermediate row: keys, then finalised aggregates */
+	plan->interdesc = CreateTemplateTupleDesc(Max(plan->nkeys + plan->aggs.naggs, 1));
+	i = 0;
+	foreach(lc, keyexprs)
+	{
+		Node	   *expr = lfirst(lc);
+
+		i++;
+		TupleDescInitEntry(plan->interdesc, i, NULL, exprType(expr), exprTypmod(expr), 0);
+		TupleDescInitEntryCollation(plan->interdesc, i, exprCollation(expr));
+	}
+	foreach(lc, collect.aggs)
+	{
+		Aggref	   *aggref = lfirst(lc);
+
+		i++;
+		TupleDescInitEntry(plan->interdesc, i, NULL, aggref->aggtype, -1, 0);
+	}
+	if (i == 0)
+		TupleDescInitEntry(plan->interdesc, 1, NULL, BOOLOID, -1, 0);
+	plan->interslot = MakeSingleTupleTableSlot(plan->interdesc, &TTSOpsVirtual);
+
+	/* outputs and HAVING over the intermediate row */
+	rw.keyexprs = keyexprs;
+	rw.aggs = collect.aggs;
+	rw.nkeys = plan->nkeys;
+	plan->nout = 0;
+	foreach(lc, query->targetList)
+		if (!((TargetEntry *) lfirst(lc))->resjunk)
+			plan->nout++;
+	plan->outputs = palloc0(sizeof(ExprState *) * Max(plan->nout, 1));
+	outcol = window_has_columns(&plan->window) ? 2 : 0;
+	plan->outdesc = CreateTemplateTupleDesc(outcol + plan->nout);
+	if (outcol == 2)
+	{
+		TupleDescInitEntry(plan->outdesc, 1, "window_start", TIMESTAMPTZOID, -1, 0);
+		TupleDescInitEntry(plan->outdesc, 2, "window_end", TIMESTAMPTZOID, -1, 0);
+	}
+	i = 0;
+	foreach(lc, query->targetList)
+	{
+		TargetEntry *tle = lfirst_node(TargetEntry, lc);
+		Node	   *expr;
+
+		if (tle->resjunk)
+			continue;
+		expr = rewrite_output_mutator((Node *) tle->expr, &rw);
+		plan->outputs[i] = ExecInitExpr((Expr *) expr, NULL);
+		TupleDescInitEntry(plan->outdesc, outcol + i + 1, tle->resname,
+						   exprType((Node *) tle->expr),
+						   exprTypmod((Node *) tle->expr), 0);
+		i++;
+	}
+	if (query->havingQual)
+	{
+		Node	   *having = rewrite_output_mutator(query->havingQual, &rw);
+
+		plan->having = ExecInitQual(make_ands_implicit((Expr *) having), NULL);
+	}
+
+	MemoryContextSwitchTo(old);
+	return plan;
+}
+
+/*
+ * view_plan_build compiles a view from its catalog row, as the view's
+ * owner.  Must run in a transaction; everything it allocates lives in the
+ * plan's own context.
+ */
+ViewPlan *
+view_plan_build(const ViewCatalogRow *row, MemoryContext parent)
+{
+	Oid			owner = catalog_relation_owner(row->view_relid);
+	UserCodeGate gate;
+	ViewPlan   *plan;
+
+	usercode_enter(&gate, owner, USERCODE_READ_ONLY);
+	plan = build_plan(row, owner, parent);
+	usercode_leave(&gate);
+	return plan;
+}
+
+/*
+ * view_plan_free releases a view's compiled form, and its state with it:
+ * the state and its windows live in the plan's memory.
+ */
+void
+view_plan_free(ViewPlan *plan)
+{
+	FreeExprContext(plan->econtext, true);
+	MemoryContextDelete(plan->cxt);
+}
+
+/*
+ * output_row computes the output row of one group from its keys and
+ * states, and returns whether HAVING accepts it.  The states are finalised,
+ * so callers pass states they may discard.
+ */
+static bool
+output_row(ViewPlan *plan, TimestampTz wstart, TimestampTz wend,
+		   Datum *keys, bool *keynulls, AggValue *values, Datum *out, bool *outnulls)
+{
+	ExprContext *econtext = plan->econtext;
+	TupleTableSlot *slot = plan->interslot;
+	MemoryContext old;
+	int			i;
+	int			outcol = 0;
+	bool		having_ok;
+
+	ResetExprContext(econtext);
+	old = MemoryContextSwitchTo(econtext->ecxt_per_tuple_memory);
+	ExecClearTuple(slot);
+	for (i = 0; i < plan->nkeys; i++)
+	{
+		slot->tts_values[i] = keys[i];
+		slot->tts_isnull[i] = keynulls[i];
+	}
+	for (i = 0; i < plan->aggs.naggs; i++)
+		slot->tts_values[plan->nkeys + i] =
+			agg_finalize(&plan->aggs, &plan->aggs.runners[i], &values[i],
+						 &slot->tts_isnull[plan->nkeys + i],
+						 econtext->ecxt_per_tuple_memory);
+	if (plan->nkeys + plan->aggs.naggs == 0)
+	{
+		slot->tts_values[0] = BoolGetDatum(true);
+		slot->tts_isnull[0] = false;
+	}
+	ExecStoreVirtualTuple(slot);
+	econtext->ecxt_scantuple = slot;
+
+	having_ok = (plan->having == NULL ||
+				 usercode_qual(plan->owner, plan->having, econtext));
+
+	if (window_has_columns(&plan->window))
+	{
+		out[0] = TimestampTzGetDatum(wstart);
+		outnulls[0] = false;
+		out[1] = TimestampTzGetDatum(wend);
+		outnulls[1] = false;
+		outcol = 2;
+	}
+	for (i = 0; i < plan->nout; i++)
+		out[outcol + i] = usercode_eval(plan->owner, plan->outputs[i], econtext,
+										&outnulls[outcol + i]);
+	MemoryContextSwitchTo(old);
+	return having_ok;
+}
+
+/*
+ * view_plan_output computes the output row of one group, behind the gate
+ * for the view's owner; see output_row.
+ */
+bool
+view_plan_output(ViewPlan *plan, TimestampTz wstart, TimestampTz wend,
+				 Datum *keys, bool *keynulls, AggValue *values, Datum *out, bool *outnulls)
+{
+	UserCodeGate gate;
+	bool		result;
+
+	usercode_enter(&gate, plan->owner, USERCODE_READ_ONLY);
+	result = output_row(plan, wstart, wend, keys, keynulls, values, out, outnulls);
+	usercode_leave(&gate);
+	return result;
+}
+
+/*
+ * view_plan_event_slot gives the view's slot for events of its stream, made
+ * once.
+ */
+TupleTableSlot *
+view_plan_event_slot(ViewPlan *plan)
+{
+	Relation	rel;
+	MemoryContext old;
+
+	if (plan->event_slot != NULL)
+		return plan->event_slot;
+	rel = table_open(plan->stream_relid, AccessShareLock);
+	old = MemoryContextSwitchTo(plan->cxt);
+	plan->event_slot = MakeSingleTupleTableSlot(CreateTupleDescCopy(RelationGetDescr(rel)),
+												&TTSOpsHeapTuple);
+	MemoryContextSwitchTo(old);
+	table_close(rel, AccessShareLock);
+	return plan->event_slot;
+}
+
+/*
+ * view_plan_group_json names a group of a window as JSON, for a dead letter
+ * that is not an event (replay_dead_letters leaves those alone): its window,
+ * whether late events were being added, and its key as text.  Only the key
+ * types' output functions run, no user-defined cast.
+ */
+char *
+view_plan_group_json(ViewPlan *plan, TimestampTz start, TimestampTz end, MinimalTuple key,
+					 bool late)
+{
+	StringInfoData json;
+	int			i;
+
+	initStringInfo(&json);
+	/* timestamptz_to_str returns a static buffer: one call at a time */
+	appendStringInfo(&json, "{\"streamext_window\": {\"window_start\": \"%s\", ",
+					 timestamptz_to_str(start));
+	appendStringInfo(&json, "\"window_end\": \"%s\", \"late_events\": %s}, \"group\": [",
+					 timestamptz_to_str(end), late ? "true" : "false");
+	ExecStoreMinimalTuple(key, plan->keyslot, false);
+	slot_getallattrs(plan->keyslot);
+	for (i = 0; i < plan->nkeys; i++)
+	{
+		Oid			typoutput;
+		bool		isvarlena;
+
+		if (i > 0)
+			appendStringInfoString(&json, ", ");
+		if (plan->keyslot->tts_isnull[i])
+		{
+			appendStringInfoString(&json, "null");
+			continue;
+		}
+		getTypeOutputInfo(TupleDescAttr(plan->keydesc, i)->atttypid, &typoutput, &isvarlena);
+		escape_json(&json, OidOutputFunctionCall(typoutput, plan->keyslot->tts_values[i]));
+	}
+	appendStringInfoString(&json, "]}");
+	return json.data;
+}

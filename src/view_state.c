@@ -1,0 +1,269 @@
+/*-------------------------------------------------------------------------
+ *
+ * view_state.c
+ *	  The worker's state of a continuous view (ViewState): the hash of its
+ *	  open windows (panes; one for sessions), each a hash of groups with
+ *	  their transition states in the window's own memory context, freed
+ *	  whole when the window closes; late events for closed windows; the
+ *	  watermark.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/commit_ts.h"
+#include "access/heaptoast.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "access/tableam.h"
+#include "access/tupconvert.h"
+#include "access/xact.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_inherits.h"
+#include "catalog/pg_operator.h"
+#include "catalog/pg_type.h"
+#include "executor/executor.h"
+#include "nodes/makefuncs.h"
+#include "nodes/nodeFuncs.h"
+#include "optimizer/optimizer.h"
+#include "parser/analyze.h"
+#include "parser/parsetree.h"
+#include "tcop/tcopprot.h"
+#include "utils/builtins.h"
+#include "utils/datum.h"
+#include "utils/hsearch.h"
+#include "utils/json.h"
+#include "utils/lsyscache.h"
+#include "utils/guc.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/ruleutils.h"
+#include "utils/snapmgr.h"
+#include "utils/timestamp.h"
+
+#include "agg_state.h"
+#include "view_plan.h"
+#include "view_state.h"
+#include "window.h"
+
+/*
+ * view_state_create gives a plan the state the worker keeps, with no window
+ * open yet, in the plan's memory.
+ */
+void
+view_state_create(ViewPlan *plan)
+{
+	ViewState  *state = MemoryContextAllocZero(plan->cxt, sizeof(ViewState));
+	HASHCTL		hctl;
+
+	memset(&hctl, 0, sizeof(hctl));
+	hctl.keysize = sizeof(TimestampTz);
+	hctl.entrysize = sizeof(WindowGroups);
+	hctl.hcxt = plan->cxt;
+	state->windows = hash_create("streamext windows", 64, &hctl,
+								 HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	state->corrections = hash_create("streamext corrections", 16, &hctl,
+									 HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	state->closed_upto = DT_NOBEGIN;
+	state->max_event_time = DT_NOBEGIN;
+	plan->state = state;
+}
+
+/*
+ * view_plan_window finds the open window (pane) starting at wstart,
+ * creating it with its own memory context (freed whole when it closes).
+ */
+WindowGroups *
+view_plan_window(ViewPlan *plan, TimestampTz wstart, bool create)
+{
+	WindowGroups *wg;
+	bool		found;
+
+	/* events mostly arrive for the window of the event before */
+	if (plan->state->last_window != NULL && plan->state->last_window->start == wstart)
+		return plan->state->last_window;
+
+	wg = hash_search(plan->state->windows, &wstart, create ? HASH_ENTER : HASH_FIND, &found);
+	if (create && !found)
+		window_groups_init(plan, wg, false);
+	plan->state->last_window = wg;
+	return wg;
+}
+
+/*
+ * view_plan_correction finds or creates the late events of a pane (of a
+ * session view: of an event time) for windows that are closed already.
+ */
+WindowGroups *
+view_plan_correction(ViewPlan *plan, TimestampTz start)
+{
+	WindowGroups *wg;
+	bool		found;
+
+	wg = hash_search(plan->state->corrections, &start, HASH_ENTER, &found);
+	if (!found)
+		window_groups_init(plan, wg, true);
+	return wg;
+}
+
+/*
+ * window_groups_init makes an empty window in a new hash entry, or
+ * standalone (for combined panes) when cxt is given.
+ */
+void
+window_groups_init(ViewPlan *plan, WindowGroups *wg, bool correction)
+{
+	int			nhashkeys = Max(plan->nkeys, 1);
+	MemoryContext old;
+
+	wg->cxt = AllocSetContextCreate(plan->cxt, "streamext window",
+									ALLOCSET_DEFAULT_SIZES);
+	wg->ngroups = 0;
+	wg->any_dirty = false;
+	wg->changed = NIL;
+	wg->changed_lsn = InvalidXLogRecPtr;
+	wg->correction = correction;
+
+	old = MemoryContextSwitchTo(wg->cxt);
+	wg->groups = BuildTupleHashTableExt(NULL, plan->keydesc, nhashkeys, plan->key_cols,
+										plan->key_eqfuncs, plan->key_hashfns,
+										plan->key_collations,
+										64, 0, wg->cxt, wg->cxt,
+										plan->econtext->ecxt_per_tuple_memory,
+										false);
+	MemoryContextSwitchTo(old);
+}
+
+/*
+ * view_plan_drop_window forgets a closed window, or corrections applied,
+ * and frees its states.
+ */
+void
+view_plan_drop_window(ViewPlan *plan, WindowGroups *wg)
+{
+	TimestampTz start = wg->start;
+
+	plan->state->last_window = NULL;
+	MemoryContextDelete(wg->cxt);
+	hash_search(wg->correction ? plan->state->corrections : plan->state->windows, &start,
+				HASH_REMOVE, NULL);
+}
+
+/*
+ * view_plan_group finds or creates the group of keyslot in a window.
+ */
+ViewGroup *
+view_plan_group(ViewPlan *plan, WindowGroups *wg, TupleTableSlot *keyslot,
+				bool *isnew)
+{
+	TupleHashEntry entry;
+
+	entry = LookupTupleHashEntry(wg->groups, keyslot, isnew, NULL);
+	if (*isnew)
+		entry->additional = view_group_new(plan, wg, entry);
+	return (ViewGroup *) entry->additional;
+}
+
+/*
+ * view_group_new makes a group with initial states for the key of a hash
+ * entry of wg; the caller links it to the entry.
+ */
+ViewGroup *
+view_group_new(ViewPlan *plan, WindowGroups *wg, TupleHashEntry entry)
+{
+	ViewGroup  *gs;
+
+	gs = MemoryContextAllocZero(wg->cxt,
+								offsetof(ViewGroup, values) + sizeof(AggValue) * Max(plan->aggs.naggs, 1));
+	gs->gid = plan->state->next_gid++;
+	gs->key = entry->firstTuple;
+	agg_init_values(&plan->aggs, gs->values, wg->cxt);
+	wg->ngroups++;
+	return gs;
+}
+
+/*
+ * advance_group applies the event whose keys and arguments are evaluated to
+ * its group in wg (or to the group gs given), and marks what changed.
+ */
+ViewGroup *
+advance_group(ViewPlan *plan, WindowGroups *wg, ViewGroup *gs)
+{
+	bool		isnew;
+	int			i;
+
+	if (gs == NULL)
+		gs = view_plan_group(plan, wg, plan->keyslot, &isnew);
+	for (i = 0; i < plan->aggs.naggs; i++)
+		if (!plan->agg_skip[i])
+			agg_advance(&plan->aggs, &plan->aggs.runners[i], &gs->values[i], wg->cxt);
+	view_group_changed(wg, gs);
+	gs->dirty_disk = true;
+	gs->changed_lsn = plan->state->txn_end;
+	wg->changed_lsn = Max(wg->changed_lsn, plan->state->txn_end);
+	return gs;
+}
+
+/*
+ * view_group_changed notes a group to publish: publishing walks the groups
+ * changed, not the window's.  The list lives in the window's memory, not in
+ * the per-event memory this runs in.
+ */
+void
+view_group_changed(WindowGroups *wg, ViewGroup *gs)
+{
+	if (!gs->dirty_shmem)
+	{
+		MemoryContext old = MemoryContextSwitchTo(wg->cxt);
+
+		wg->changed = lappend(wg->changed, gs);
+		MemoryContextSwitchTo(old);
+		gs->dirty_shmem = true;
+	}
+	wg->any_dirty = true;
+}
+
+/*
+ * view_plan_watermark is the event time up to which the view's windows are
+ * complete: the greatest event time applied less the view's lateness.
+ */
+TimestampTz
+view_plan_watermark(ViewPlan *plan)
+{
+	if (TIMESTAMP_NOT_FINITE(plan->state->max_event_time))
+		return plan->state->max_event_time;
+	return plan->state->max_event_time - plan->lateness_usec;
+}
+
+/*
+ * view_plan_retained_from is the end before which closed windows are
+ * removed (and late events for them no longer count): the view's retention
+ * before its closed horizon.
+ */
+TimestampTz
+view_plan_retained_from(ViewPlan *plan)
+{
+	if (plan->retention_usec == 0 || TIMESTAMP_NOT_FINITE(plan->state->closed_upto))
+		return DT_NOBEGIN;
+	return plan->state->closed_upto - plan->retention_usec;
+}
+
+/*
+ * group_bounds gives the window of a group of wg: a session's own, or the
+ * pane's.
+ */
+void
+group_bounds(ViewPlan *plan, WindowGroups *wg, ViewGroup *gs,
+			 TimestampTz *start, TimestampTz *end)
+{
+	if (plan->window.kind == WINDOW_SESSION)
+	{
+		*start = gs->session_start;
+		*end = gs->session_last + plan->window.size_usec;
+	}
+	else
+	{
+		*start = wg->start;
+		*end = (plan->window.kind == WINDOW_NONE) ? DT_NOEND : wg->start + plan->window.pane_usec;
+	}
+}

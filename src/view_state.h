@@ -1,0 +1,104 @@
+/*-------------------------------------------------------------------------
+ *
+ * view_state.h
+ *	  The worker's state of a continuous view (ViewState): its open windows
+ *	  and their groups, the late events waiting for closed windows, its
+ *	  watermark, counters and dead letters.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef STREAMEXT_VIEW_STATE_H
+#define STREAMEXT_VIEW_STATE_H
+
+#include "access/transam.h"
+#include "executor/executor.h"
+#include "lib/dshash.h"
+#include "utils/hsearch.h"
+#include "view_plan.h"
+
+/* one group of one window, as the worker keeps it */
+typedef struct ViewGroup
+{
+	int64		gid;			/* unique within its view, keys shared memory */
+	bool		dirty_shmem;	/* changed since last published */
+	bool		dirty_disk;		/* changed since last checkpoint */
+	XLogRecPtr	changed_lsn;	/* end of the last commit that changed it */
+	TransactionId born_xid;		/* readers see it once this commits (sessions) */
+	TimestampTz session_start;	/* session windows: first event time ... */
+	TimestampTz session_last;	/* ... and last one */
+	struct ViewGroup *next_session; /* the group's other open sessions */
+	MinimalTuple key;			/* its key, as its window's table keeps it */
+	AggValue	values[FLEXIBLE_ARRAY_MEMBER];
+} ViewGroup;
+
+/* the open groups of one window */
+typedef struct WindowGroups
+{
+	TimestampTz start;			/* hash key */
+	MemoryContext cxt;			/* transition states of this window */
+	TupleHashTable groups;
+	int64		ngroups;
+	bool		any_dirty;
+	List	   *changed;		/* groups changed since published, in cxt */
+	bool		correction;		/* late events for windows already closed */
+	XLogRecPtr	changed_lsn;	/* greatest changed_lsn of its groups */
+} WindowGroups;
+
+/* a row of streamext.open_state to delete: a session moved or merged */
+typedef struct StaleOpenRow
+{
+	TimestampTz start;
+	bytea	   *key;
+} StaleOpenRow;
+
+/* a published group of a closed window, gone once its xid commits */
+typedef struct RetiredGroup
+{
+	int64		gid;
+	TransactionId xid;
+} RetiredGroup;
+
+typedef struct ViewState
+{
+	XLogRecPtr	txn_end;		/* end of the commit whose events are applied */
+	List	   *subscriptions;	/* SubscriptionPlan reading this view */
+	HTAB	   *windows;		/* pane start -> WindowGroups (sessions: one) */
+	HTAB	   *corrections;	/* pane start (sessions: event time) -> late
+								 * events for windows already closed */
+	WindowGroups *last_window;	/* the window the last event went to */
+	List	   *dropped_gids;	/* sessions merged away, to leave shared memory */
+	List	   *stale_open_rows;	/* StaleOpenRow: sessions moved or merged */
+	int64		sessions_freed; /* closed since the session memory was compacted */
+	int64		next_gid;
+	TimestampTz closed_upto;	/* windows ending at or before this are closed */
+	TimestampTz max_event_time; /* greatest event time, capped by max_future */
+	uint64		events;
+	uint64		late_events;
+	uint64		dead_letters;	/* events set aside since the worker started */
+	List	   *new_dead_letters;	/* DeadLetter, written at the next checkpoint */
+	List	   *replayed;		/* ids of dead letters replay applied (int64 *) */
+	bool		corrections_pending;	/* late events wait for a checkpoint */
+	bool		mutating;		/* an event is changing states: see
+								 * view_plan_apply_isolated */
+	bool		shmem_full;
+	dshash_table *shm_groups;	/* the worker's attachment to its groups */
+	int64		shm_bytes;		/* shared memory its groups use */
+	List	   *retired;		/* RetiredGroup: published groups of closed windows */
+} ViewState;
+
+extern void view_state_create(ViewPlan *plan);
+extern WindowGroups *view_plan_window(ViewPlan *plan, TimestampTz wstart, bool create);
+extern WindowGroups *view_plan_correction(ViewPlan *plan, TimestampTz start);
+extern void window_groups_init(ViewPlan *plan, WindowGroups *wg, bool correction);
+extern void view_plan_drop_window(ViewPlan *plan, WindowGroups *wg);
+extern ViewGroup *view_plan_group(ViewPlan *plan, WindowGroups *wg,
+								   TupleTableSlot *keyslot, bool *isnew);
+extern ViewGroup *view_group_new(ViewPlan *plan, WindowGroups *wg, TupleHashEntry entry);
+extern ViewGroup *advance_group(ViewPlan *plan, WindowGroups *wg, ViewGroup *gs);
+extern void view_group_changed(WindowGroups *wg, ViewGroup *gs);
+extern void group_bounds(ViewPlan *plan, WindowGroups *wg, ViewGroup *gs,
+						 TimestampTz *start, TimestampTz *end);
+extern TimestampTz view_plan_watermark(ViewPlan *plan);
+extern TimestampTz view_plan_retained_from(ViewPlan *plan);
+
+#endif							/* STREAMEXT_VIEW_STATE_H */

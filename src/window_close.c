@@ -1,0 +1,230 @@
+/*-------------------------------------------------------------------------
+ *
+ * window_close.c
+ *	  Closing windows, when a checkpoint passes the watermark: each window
+ *	  whose end it has passed becomes one row per group, combined from its
+ *	  panes; the late events of panes whose windows closed before correct
+ *	  those rows; panes no open window holds leave memory.  Session windows
+ *	  close in window_session.c.  Rows and what leaves memory go to a
+ *	  WindowSink: the window layer decides, the checkpoint writes.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "executor/executor.h"
+#include "utils/hsearch.h"
+#include "utils/memutils.h"
+
+#include "view_plan.h"
+#include "view_state.h"
+#include "window.h"
+#include "window_close.h"
+#include "window_panes.h"
+#include "window_session.h"
+
+static void apply_corrections(ViewPlan *plan, WindowSink *sink);
+static void close_windows(ViewPlan *plan, WindowSink *sink, TimestampTz watermark);
+static void forget_old_panes(ViewPlan *plan, WindowSink *sink, TimestampTz watermark);
+static void let_go(ViewPlan *plan, WindowSink *sink, WindowGroups *wg);
+
+/*
+ * window_close_due closes what the watermark has passed since the last
+ * checkpoint, for every kind of window.
+ */
+void
+window_close_due(ViewPlan *plan, TimestampTz watermark, WindowSink *sink)
+{
+	if (plan->window.kind == WINDOW_SESSION)
+		session_close_due(plan, watermark, sink);
+	else if (window_closes(&plan->window))
+	{
+		apply_corrections(plan, sink);
+		close_windows(plan, sink, watermark);
+	}
+	else if (plan->window.kind == WINDOW_SLIDING)
+		forget_old_panes(plan, sink, watermark);
+}
+
+/*
+ * window_write_rows writes a row for every group of a window.
+ */
+void
+window_write_rows(ViewPlan *plan, WindowSink *sink, WindowGroups *wg,
+				  TimestampTz start, TimestampTz end, bool combine)
+{
+	TupleHashIterator it;
+	TupleHashEntry entry;
+
+	InitTupleHashIterator(wg->groups, &it);
+	while ((entry = ScanTupleHashTable(wg->groups, &it)) != NULL)
+		sink->closed_row(sink, plan, start, end, entry->firstTuple,
+						 ((ViewGroup *) entry->additional)->values, combine, combine);
+}
+
+/*
+ * apply_corrections combines the late events of each pane into the rows of
+ * the closed windows holding the pane.  Windows closing in this checkpoint
+ * have them already: they are combined from the panes.
+ */
+static void
+apply_corrections(ViewPlan *plan, WindowSink *sink)
+{
+	HASH_SEQ_STATUS status;
+	WindowGroups *wg;
+	List	   *done = NIL;
+	ListCell   *lc;
+
+	hash_seq_init(&status, plan->state->corrections);
+	while ((wg = hash_seq_search(&status)) != NULL)
+	{
+		int			n = window_count_of_pane(&plan->window, wg->start);
+		int			i;
+
+		for (i = 0; i < n; i++)
+		{
+			TimestampTz start;
+			TimestampTz end;
+
+			window_of_pane(&plan->window, wg->start, i, &start, &end);
+			if (end <= plan->state->closed_upto && end > view_plan_retained_from(plan))
+				window_write_rows(plan, sink, wg, start, end, true);
+		}
+		done = lappend(done, wg);
+	}
+	foreach(lc, done)
+		view_plan_drop_window(plan, lfirst(lc));
+	list_free(done);
+}
+
+/* window_bounds_cmp orders windows by end, then start */
+static int
+window_bounds_cmp(const void *a, const void *b)
+{
+	const TimestampTz *x = a;
+	const TimestampTz *y = b;
+
+	if (x[1] != y[1])
+		return x[1] < y[1] ? -1 : 1;
+	if (x[0] != y[0])
+		return x[0] < y[0] ? -1 : 1;
+	return 0;
+}
+
+/*
+ * close_windows writes the windows whose end the watermark has passed since
+ * the last checkpoint, each combined from its panes, and lets go of the
+ * panes that no window still open holds.
+ */
+static void
+close_windows(ViewPlan *plan, WindowSink *sink, TimestampTz watermark)
+{
+	HASH_SEQ_STATUS status;
+	WindowGroups *wg;
+	HTAB	   *closing;
+	HASHCTL		hctl;
+	TimestampTz *bounds;
+	int			nclosing = 0;
+	int			i;
+	List	   *retiring = NIL;
+	ListCell   *lc;
+
+	memset(&hctl, 0, sizeof(hctl));
+	hctl.keysize = 2 * sizeof(TimestampTz);
+	hctl.entrysize = 2 * sizeof(TimestampTz);
+	hctl.hcxt = CurrentMemoryContext;
+	closing = hash_create("streamext closing windows", 64, &hctl,
+						  HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	hash_seq_init(&status, plan->state->windows);
+	while ((wg = hash_seq_search(&status)) != NULL)
+	{
+		int			n = window_count_of_pane(&plan->window, wg->start);
+
+		for (i = 0; i < n; i++)
+		{
+			TimestampTz b[2];
+			bool		found;
+
+			window_of_pane(&plan->window, wg->start, i, &b[0], &b[1]);
+			if (b[1] > plan->state->closed_upto && b[1] <= watermark)
+			{
+				hash_search(closing, b, HASH_ENTER, &found);
+				if (!found)
+					nclosing++;
+			}
+		}
+		if (window_pane_last_end(&plan->window, wg->start) <= watermark)
+			retiring = lappend(retiring, wg);
+	}
+
+	/* in order of end, so that subscriptions get windows as they close */
+	bounds = palloc(sizeof(TimestampTz) * 2 * Max(nclosing, 1));
+	i = 0;
+	hash_seq_init(&status, closing);
+	while ((wg = hash_seq_search(&status)) != NULL)
+	{
+		memcpy(&bounds[2 * i], wg, 2 * sizeof(TimestampTz));
+		i++;
+	}
+	qsort(bounds, nclosing, 2 * sizeof(TimestampTz), window_bounds_cmp);
+	for (i = 0; i < nclosing; i++)
+	{
+		TimestampTz start = bounds[2 * i];
+		TimestampTz end = bounds[2 * i + 1];
+
+		if (plan->window.kind == WINDOW_TUMBLING)
+		{
+			/* the pane is the window */
+			wg = view_plan_window(plan, start, false);
+			window_write_rows(plan, sink, wg, start, end, false);
+		}
+		else
+		{
+			WindowGroups *combined = window_combine_panes(plan, start, end);
+
+			window_write_rows(plan, sink, combined, start, end, false);
+			MemoryContextDelete(combined->cxt);
+			pfree(combined);
+		}
+	}
+	hash_destroy(closing);
+	pfree(bounds);
+
+	foreach(lc, retiring)
+		let_go(plan, sink, lfirst(lc));
+	list_free(retiring);
+}
+
+/*
+ * forget_old_panes lets go of the panes of a sliding window that the
+ * window has passed.
+ */
+static void
+forget_old_panes(ViewPlan *plan, WindowSink *sink, TimestampTz watermark)
+{
+	HASH_SEQ_STATUS status;
+	WindowGroups *wg;
+	List	   *old = NIL;
+	ListCell   *lc;
+	TimestampTz cutoff = window_sliding_cutoff(&plan->window, watermark);
+
+	hash_seq_init(&status, plan->state->windows);
+	while ((wg = hash_seq_search(&status)) != NULL)
+		if (wg->start < cutoff)
+			old = lappend(old, wg);
+	foreach(lc, old)
+		let_go(plan, sink, lfirst(lc));
+	list_free(old);
+}
+
+/*
+ * let_go drops a pane no open window holds any more: from open_state, from
+ * what readers see once the checkpoint commits, and from memory.
+ */
+static void
+let_go(ViewPlan *plan, WindowSink *sink, WindowGroups *wg)
+{
+	sink->open_rows_gone(sink, plan, wg->start, NULL);
+	sink->window_retired(sink, plan, wg);
+	view_plan_drop_window(plan, wg);
+}

@@ -1,0 +1,20 @@
+/*-------------------------------------------------------------------------
+ *
+ * window_panes.h
+ *	  Windows made of panes (hopping, sliding, cumulating): a window's groups
+ *	  combined from the states of its panes.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef STREAMEXT_WINDOW_PANES_H
+#define STREAMEXT_WINDOW_PANES_H
+
+#include "utils/tuplestore.h"
+#include "view_state.h"
+
+extern WindowGroups *window_combine_panes(ViewPlan *plan, TimestampTz start,
+										  TimestampTz end);
+extern bool window_panes_emit(ViewPlan *plan, Tuplestorestate *store, TupleDesc desc,
+							  List *groups, TimestampTz closed_upto, TimestampTz cutoff);
+
+#endif							/* STREAMEXT_WINDOW_PANES_H */
