@@ -365,7 +365,8 @@ catalog_owner_leave(CatalogAccess *ca)
  * transaction and SPI connection: once, like the states.
  */
 void
-catalog_write_dead_letters(const char *owner_column, int32 id, List *letters, List *replayed)
+catalog_write_dead_letters(const char *owner_column, int32 id, List *letters,
+						   List *replayed)
 {
 	ListCell   *lc;
 	Oid			argtypes[6] = {INT4OID, PG_LSNOID, TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID};

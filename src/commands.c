@@ -145,7 +145,7 @@ streamext_create_stream(PG_FUNCTION_ARGS)
 
 	sqlfunc_check_setup();
 	sqlfunc_check_arg_not_null(fcinfo, 0, "stream",
-					   "Pass the table to make a stream, e.g. streamext.create_stream('clicks').");
+							   "Pass the table to make a stream, e.g. streamext.create_stream('clicks').");
 	relid = PG_GETARG_OID(0);
 
 	relkind = get_rel_relkind(relid);
@@ -272,7 +272,7 @@ streamext_drop_stream(PG_FUNCTION_ARGS)
 
 	sqlfunc_check_setup();
 	sqlfunc_check_arg_not_null(fcinfo, 0, "stream",
-					   "Pass the stream to drop; streamext.streams lists the streams.");
+							   "Pass the stream to drop; streamext.streams lists the streams.");
 	relid = PG_GETARG_OID(0);
 	if (!catalog_is_stream(relid, &dummy))
 		ereport(ERROR,
@@ -491,9 +491,9 @@ streamext_create_view(PG_FUNCTION_ARGS)
 
 	sqlfunc_check_setup();
 	sqlfunc_check_arg_not_null(fcinfo, 0, "the name of a continuous view",
-					   "Pass the name of the view to create, e.g. 'clicks_per_minute'.");
+							   "Pass the name of the view to create, e.g. 'clicks_per_minute'.");
 	sqlfunc_check_arg_not_null(fcinfo, 1, "the query of a continuous view",
-					   "Pass the query the view computes, e.g. $$ SELECT url, count(*) AS hits FROM clicks GROUP BY url $$.");
+							   "Pass the query the view computes, e.g. $$ SELECT url, count(*) AS hits FROM clicks GROUP BY url $$.");
 	name = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	query_text = text_to_cstring(PG_GETARG_TEXT_PP(1));
 
@@ -531,16 +531,16 @@ streamext_create_view(PG_FUNCTION_ARGS)
 	/* closed windows live in streamext; the view's owner may read them */
 	if (closes)
 		sqlfunc_spi_exec(psprintf("CREATE TABLE streamext.closed_%d (%s, _group bytea NOT NULL, "
-						  "_state bytea NOT NULL, _having bool NOT NULL, "
-						  "PRIMARY KEY (window_start, window_end, _group));"
-						  "GRANT SELECT ON streamext.closed_%d TO %s",
-						  id, cols, id,
-						  quote_identifier(GetUserNameFromId(ca.saved_userid, false))),
-				 SPI_OK_UTILITY);
+								  "_state bytea NOT NULL, _having bool NOT NULL, "
+								  "PRIMARY KEY (window_start, window_end, _group));"
+								  "GRANT SELECT ON streamext.closed_%d TO %s",
+								  id, cols, id,
+								  quote_identifier(GetUserNameFromId(ca.saved_userid, false))),
+						 SPI_OK_UTILITY);
 	/* a late event looks up the sessions of its group */
 	if (spec.kind == WINDOW_SESSION)
 		sqlfunc_spi_exec(psprintf("CREATE INDEX ON streamext.closed_%d (_group, window_start)", id),
-				 SPI_OK_UTILITY);
+						 SPI_OK_UTILITY);
 	catalog_owner_leave(&ca);
 
 	qualview = quote_qualified_identifier(get_namespace_name(nsp), rv->relname);
@@ -645,7 +645,7 @@ streamext_set_view_retention(PG_FUNCTION_ARGS)
 
 	sqlfunc_check_setup();
 	sqlfunc_check_arg_not_null(fcinfo, 0, "the name of a continuous view",
-					   "Pass the name of a view that streamext.views lists; a NULL retention keeps its closed windows for ever.");
+							   "Pass the name of a view that streamext.views lists; a NULL retention keeps its closed windows for ever.");
 	found = catalog_find_owned_view(text_to_cstring(PG_GETARG_TEXT_PP(0)), false);
 	window_parse(found->window_text, &spec);
 	check_retention(retention, window_closes(&spec));
@@ -679,7 +679,7 @@ streamext_drop_view(PG_FUNCTION_ARGS)
 
 	sqlfunc_check_setup();
 	sqlfunc_check_arg_not_null(fcinfo, 0, "the name of a continuous view",
-					   "Pass the name of the view to drop; streamext.views lists the continuous views.");
+							   "Pass the name of the view to drop; streamext.views lists the continuous views.");
 	name = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	found = catalog_find_owned_view(name, false);
 	if ((subname = subscription_on_source(found->view_relid)) != NULL)
@@ -691,9 +691,9 @@ streamext_drop_view(PG_FUNCTION_ARGS)
 	/* the view is the caller's; it reads the closed windows, so it goes first */
 	SPI_connect();
 	sqlfunc_spi_exec(psprintf("DROP VIEW %s",
-					  quote_qualified_identifier(get_namespace_name(get_rel_namespace(found->view_relid)),
-												 get_rel_name(found->view_relid))),
-			 SPI_OK_UTILITY);
+							  quote_qualified_identifier(get_namespace_name(get_rel_namespace(found->view_relid)),
+														 get_rel_name(found->view_relid))),
+					 SPI_OK_UTILITY);
 	/* the event trigger may have forgotten the rest already */
 	catalog_owner_enter(&ca);
 	sqlfunc_spi_exec(psprintf("DELETE FROM streamext.view_def WHERE id = %d", found->id),

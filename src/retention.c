@@ -539,7 +539,7 @@ maintain_one(void *arg)
 	SPI_connect();
 	/* producers and readers wait for these locks: never for long */
 	sqlfunc_spi_exec("SELECT set_config('lock_timeout', '" MAINTENANCE_LOCK_TIMEOUT "', true)",
-			SPI_OK_SELECT);
+					SPI_OK_SELECT);
 
 	/*
 	 * A deferred constraint trigger of the owner's would fire at the commit,
@@ -582,7 +582,7 @@ retention_maintain(void)
 	cxt = CurrentMemoryContext;
 	SPI_connect();
 	sqlfunc_spi_exec("SELECT relid::oid, extract(epoch FROM retention)::float8 * 1000000 "
-			"FROM streamext.stream_def WHERE retention IS NOT NULL", SPI_OK_SELECT);
+					"FROM streamext.stream_def WHERE retention IS NOT NULL", SPI_OK_SELECT);
 	for (i = 0; i < SPI_processed; i++)
 	{
 		/* the list outlives SPI_finish: in the transaction's memory */
@@ -638,7 +638,7 @@ streamext_set_stream_retention(PG_FUNCTION_ARGS)
 
 	sqlfunc_check_setup();
 	sqlfunc_check_arg_not_null(fcinfo, 0, "stream",
-					   "Pass the stream whose retention to change; a NULL retention keeps its events forever.");
+							   "Pass the stream whose retention to change; a NULL retention keeps its events forever.");
 	relid = PG_GETARG_OID(0);
 	if (!catalog_is_stream(relid, &time_attno))
 		ereport(ERROR,

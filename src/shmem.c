@@ -148,8 +148,8 @@ streamext_wake_worker(Oid dboid)
 /*
  * streamext_request_worker tells the launcher that a database needs a
  * worker, e.g. after CREATE EXTENSION or create_stream committed.  The
- * database's slot was claimed by sqlfunc_check_setup() before, where running out of
- * slots is an ordinary error.
+ * database's slot was claimed by sqlfunc_check_setup() before, where running
+ * out of slots is an ordinary error.
  */
 void
 streamext_request_worker(Oid dboid)

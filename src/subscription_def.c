@@ -352,9 +352,9 @@ streamext_create_subscription(PG_FUNCTION_ARGS)
 
 	sqlfunc_check_setup();
 	sqlfunc_check_arg_not_null(fcinfo, 0, "the name of a subscription",
-					   "Pass the name to LISTEN on and poll by, e.g. 'slow_clicks'.");
+							   "Pass the name to LISTEN on and poll by, e.g. 'slow_clicks'.");
 	sqlfunc_check_arg_not_null(fcinfo, 1, "the source of a subscription",
-					   "Pass the stream or continuous view whose events it delivers, e.g. 'clicks'.");
+							   "Pass the stream or continuous view whose events it delivers, e.g. 'clicks'.");
 	name = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	source = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	channel = PG_ARGISNULL(3) ? name : text_to_cstring(PG_GETARG_TEXT_PP(3));

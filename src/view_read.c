@@ -525,7 +525,7 @@ streamext_wait_caught_up(PG_FUNCTION_ARGS)
 	StreamextDbSlot *slot = my_db_slot();
 
 	sqlfunc_check_arg_not_null(fcinfo, 0, "timeout",
-					   "Pass how long to wait, e.g. '60 seconds', or leave it out for that default.");
+							   "Pass how long to wait, e.g. '60 seconds', or leave it out for that default.");
 	timeout = PG_GETARG_INTERVAL_P(0);
 	timeout_ms = (timeout->time + (int64) timeout->day * USECS_PER_DAY) / 1000;
 	XLogFlush(target);
