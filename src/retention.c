@@ -582,7 +582,7 @@ retention_maintain(void)
 	cxt = CurrentMemoryContext;
 	SPI_connect();
 	sqlfunc_spi_exec("SELECT relid::oid, extract(epoch FROM retention)::float8 * 1000000 "
-					"FROM streamext.stream_def WHERE retention IS NOT NULL", SPI_OK_SELECT);
+					 "FROM streamext.stream_def WHERE retention IS NOT NULL", SPI_OK_SELECT);
 	for (i = 0; i < SPI_processed; i++)
 	{
 		/* the list outlives SPI_finish: in the transaction's memory */
