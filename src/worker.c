@@ -38,6 +38,7 @@
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 #include "miscadmin.h"
+#include "pgstat.h"
 #include "utils/wait_event.h"
 
 #include "catalog.h"
@@ -58,6 +59,8 @@
 #define PUBLISH_EVERY_RECORDS 20000
 #define IDLE_NAPTIME_MS 1000
 #define EXTENSION_CHECK_MS 10000
+/* pending table statistics are flushed by force after this long */
+#define STATS_FLUSH_MS 1000
 
 typedef struct WorkerState
 {
@@ -72,6 +75,7 @@ typedef struct WorkerState
 	TimestampTz last_checkpoint;
 	TimestampTz last_extension_check;
 	TimestampTz last_maintenance;	/* partitions of streams with a retention */
+	TimestampTz stats_pending_since;	/* 0: no table statistics pending */
 } WorkerState;
 
 static WorkerState W;
@@ -113,6 +117,8 @@ static void note_failure(void);
 static void replay_requested(void);
 static void worker_run(void);
 static void show_own_transactions(void);
+static void report_step(const char *what);
+static void report_stats(void);
 static void prepare_write(LogicalDecodingContext *ctx, XLogRecPtr lsn,
 						  TransactionId xid, bool last_write);
 static void do_write(LogicalDecodingContext *ctx, XLogRecPtr lsn,
@@ -225,6 +231,7 @@ worker_run(void)
 
 	trust_own_output_plugin();
 	usercode_timeout_in_worker();
+	report_step("starting: replication slot, views and subscriptions");
 	/* analysed trees need no search_path; functions they call get a safe one */
 	SetConfigOption("search_path", USERCODE_SEARCH_PATH, PGC_SUSET, PGC_S_OVERRIDE);
 	ensure_slot();
@@ -264,9 +271,15 @@ worker_run(void)
 									   EXTENSION_CHECK_MS))
 			check_extension();
 
+		report_step("decoding WAL and applying events");
 		decode_or_rewind();
+		report_stats();
 		if (W.slot->replay_requested > W.slot->replay_done)
+		{
+			report_step("replaying dead letters");
 			replay_requested();
+			report_stats();
+		}
 
 		/*
 		 * Retention's partitions.  A dropped partition's inserts that are
@@ -277,21 +290,74 @@ worker_run(void)
 		if (TimestampDifferenceExceeds(W.last_maintenance, GetCurrentTimestamp(),
 									   streamext_maintenance_interval_ms))
 		{
+			report_step("retention: dropping expired partitions, creating new ones");
 			retention_maintain();
 			W.last_maintenance = GetCurrentTimestamp();
+			report_stats();
 		}
 
 		if (TimestampDifferenceExceeds(W.last_checkpoint, GetCurrentTimestamp(),
 									   streamext_checkpoint_interval_ms))
+		{
+			report_step("checkpoint of views and subscriptions");
 			checkpoint_now();
+			report_stats();
+		}
 		state_shmem_gc(W.slot, W.plans);
 		/* the worker takes none: a user's function may have */
 		LockReleaseSession(USER_LOCKMETHOD);
 
 		timeout = W.target.changed ? streamext_checkpoint_interval_ms : IDLE_NAPTIME_MS;
 		timeout = Min(timeout, streamext_maintenance_interval_ms);
+		if (W.stats_pending_since != 0)
+			timeout = Min(timeout, STATS_FLUSH_MS);
+		pgstat_report_activity(STATE_IDLE, NULL);
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
 						 timeout, PG_WAIT_EXTENSION);
+	}
+}
+
+/*
+ * report_step shows in pg_stat_activity what the worker does now, as
+ * "active" since now; the loop reports "idle" before it waits.  Called once
+ * per step of the loop, never per event.
+ */
+static void
+report_step(const char *what)
+{
+	SetCurrentStatementStartTimestamp();	/* query_start */
+	pgstat_report_activity(STATE_RUNNING, what);
+}
+
+/*
+ * report_stats hands the counts of the worker's writes (rows inserted,
+ * updated, deleted, dead) to the cumulative statistics that
+ * pg_stat_all_tables shows and autovacuum reads.  A backend does it after
+ * each statement; a background worker only when it asks, and without it
+ * autovacuum never sees the tables the worker rewrites every second.
+ * PostgreSQL flushes at most once a second (PGSTAT_MIN_INTERVAL) and keeps
+ * the rest pending; since it measures that second with the last commit's
+ * time, a worker with no transaction after it would keep them pending for
+ * good, so what stayed pending STATS_FLUSH_MS is flushed by force, as a
+ * backend does when idle.
+ */
+static void
+report_stats(void)
+{
+	TimestampTz now;
+
+	if (pgstat_report_stat(false) == 0)
+	{
+		W.stats_pending_since = 0;
+		return;
+	}
+	now = GetCurrentTimestamp();
+	if (W.stats_pending_since == 0)
+		W.stats_pending_since = now;
+	else if (TimestampDifferenceExceeds(W.stats_pending_since, now, STATS_FLUSH_MS))
+	{
+		pgstat_report_stat(true);
+		W.stats_pending_since = 0;
 	}
 }
 
@@ -509,6 +575,7 @@ decode_available(void)
 		{
 			publish_all(false);
 			flush_subscriptions();
+			report_stats();		/* a long catch-up */
 		}
 		CHECK_FOR_INTERRUPTS();
 	}
