@@ -18,8 +18,10 @@
 #include "postgres.h"
 
 #include "access/transam.h"
+#include "access/xact.h"
 #include "storage/procarray.h"
 #include "utils/memutils.h"
+#include "utils/resowner.h"
 #include "utils/snapmgr.h"
 
 #include "settings.h"
@@ -268,22 +270,42 @@ state_shmem_publish_views(StreamextDbSlot *slot, List *plans, bool all_groups)
  * marked incomplete: readers get an error saying so, and the worker, which
  * keeps every state and checkpoints them, goes on.  Returns false if the
  * view has no entry in the area at all.
+ *
+ * Such an error comes with publish_lock and a hash table's partition lock
+ * held.  In a transaction (a checkpoint publishes before it commits), the
+ * view is published in a subtransaction whose abort releases them, as any
+ * error's would; any other error goes on up.  Outside one (publishing
+ * between decoded commits), the worker is at its top level, where nothing
+ * but this publishing holds an LWLock: it recovers as its own error path
+ * does (rewind_to_checkpoint), and any other error goes on up untouched.
  */
 static bool
 publish_view_guarded(StreamextDbSlot *slot, ViewPlan *plan, bool all_groups)
 {
 	bool		has_entry = true;
-
+	bool		in_xact = IsTransactionState();
+	ResourceOwner owner = CurrentResourceOwner;
 	MemoryContext cxt = CurrentMemoryContext;
 	MemoryContext publish_cxt = AllocSetContextCreate(cxt, "streamext publish",
 													  ALLOCSET_DEFAULT_SIZES);
 
+	if (in_xact)
+	{
+		BeginInternalSubTransaction(NULL);
+		MemoryContextSwitchTo(cxt);
+	}
 	PG_TRY();
 	{
 		if (publish_view(slot, plan, all_groups, publish_cxt))
 			plan->state->shmem_full = false;
 		else
 			warn_memory_full(plan, NULL);
+		if (in_xact)
+		{
+			ReleaseCurrentSubTransaction();
+			MemoryContextSwitchTo(cxt);
+			CurrentResourceOwner = owner;
+		}
 	}
 	PG_CATCH();
 	{
@@ -292,8 +314,17 @@ publish_view_guarded(StreamextDbSlot *slot, ViewPlan *plan, bool all_groups)
 
 		MemoryContextSwitchTo(cxt);
 		edata = CopyErrorData();
+		if (!in_xact && edata->sqlerrcode != ERRCODE_OUT_OF_MEMORY)
+			PG_RE_THROW();
 		FlushErrorState();
-		LWLockReleaseAll();
+		if (in_xact)
+		{
+			RollbackAndReleaseCurrentSubTransaction();
+			MemoryContextSwitchTo(cxt);
+			CurrentResourceOwner = owner;
+		}
+		else
+			LWLockReleaseAll();
 		if (DsaPointerIsValid(unlinked_blob))
 			dsa_free(my_area, unlinked_blob);
 		unlinked_blob = InvalidDsaPointer;
@@ -417,8 +448,8 @@ publish_view(StreamextDbSlot *slot, ViewPlan *plan, bool all_groups,
 	/*
 	 * A view cut short by the memory limit is published whole again (seen
 	 * above: only this worker marks it).  It stays marked incomplete until
-	 * every group is in: an error half-way releases the lock before the
-	 * catch marks it (LWLockReleaseAll), and a reader must never take the
+	 * every group is in: an error half-way releases the lock before
+	 * publish_view_guarded marks it, and a reader must never take the
 	 * groups copied so far for the view.
 	 */
 	sv->incomplete = true;
@@ -560,23 +591,33 @@ state_shmem_retire_gid(StreamextDbSlot *slot, ViewPlan *plan, int64 gid,
 	LWLockRelease(&slot->publish_lock);
 }
 
-/* retire_gid does the work of both, under the publish lock */
+/*
+ * retire_gid does the work of both, under the publish lock.  The group is
+ * listed for state_shmem_gc before it is marked: an allocation that fails
+ * leaves nothing half done.
+ */
 static void
 retire_gid(ViewPlan *plan, int64 gid, TransactionId xid)
 {
-	SharedGroup *sg = dshash_find(plan->state->shm_groups, &gid, true);
+	MemoryContext old = MemoryContextSwitchTo(plan->cxt);
+	RetiredGroup *rg = palloc(sizeof(RetiredGroup));
+	SharedGroup *sg;
 
+	rg->gid = gid;
+	rg->xid = xid;
+	plan->state->retired = lappend(plan->state->retired, rg);
+	MemoryContextSwitchTo(old);
+
+	sg = dshash_find(plan->state->shm_groups, &gid, true);
 	if (sg != NULL)
 	{
-		MemoryContext old = MemoryContextSwitchTo(plan->cxt);
-		RetiredGroup *rg = palloc(sizeof(RetiredGroup));
-
 		sg->retired_by = xid;
 		dshash_release_lock(plan->state->shm_groups, sg);
-		rg->gid = gid;
-		rg->xid = xid;
-		plan->state->retired = lappend(plan->state->retired, rg);
-		MemoryContextSwitchTo(old);
+	}
+	else
+	{
+		plan->state->retired = list_delete_last(plan->state->retired);
+		pfree(rg);
 	}
 }
 
