@@ -26,6 +26,9 @@
 #include "shmem.h"
 #include "stream_ddl.h"
 
+/* how long DROP DATABASE waits for the worker to leave */
+#define DROP_DATABASE_WAIT_MS 10000
+
 PG_FUNCTION_INFO_V1(streamext_refuse_change);
 PG_FUNCTION_INFO_V1(streamext_note_write);
 
@@ -124,7 +127,11 @@ xact_callback(XactEvent event, void *arg)
 				StreamextDbSlot *slot = streamext_find_db_slot(MyDatabaseId, false);
 
 				if (slot != NULL)
+				{
+					LWLockAcquire(&StreamextState->lock, LW_EXCLUSIVE);
 					slot->recheck_extension = true;
+					LWLockRelease(&StreamextState->lock);
+				}
 			}
 			if (catalog_changed)
 				streamext_request_worker(MyDatabaseId);	/* slot claimed before */
@@ -199,7 +206,7 @@ move_worker_out_of_the_way(const char *dbname)
 {
 	Oid			dboid = get_database_oid(dbname, true);
 	StreamextDbSlot *slot;
-	int			waited_ms = 0;
+	TimestampTz start = GetCurrentTimestamp();
 
 	if (!OidIsValid(dboid) || StreamextState == NULL)
 		return;
@@ -207,14 +214,23 @@ move_worker_out_of_the_way(const char *dbname)
 	if (slot == NULL)
 		return;
 
-	slot->stop_requested_at = GetCurrentTimestamp();
+	LWLockAcquire(&StreamextState->lock, LW_EXCLUSIVE);
+	slot->stop_requested_at = start;
 	slot->stop_requested = true;
-	while (slot->worker_pid != 0 && waited_ms < 10000)
+	LWLockRelease(&StreamextState->lock);
+
+	for (;;)
 	{
-		if (slot->worker_latch)
-			SetLatch(slot->worker_latch);
+		bool		running;
+
+		LWLockAcquire(&StreamextState->lock, LW_SHARED);
+		running = (slot->worker_pid != 0);
+		LWLockRelease(&StreamextState->lock);
+		if (!running ||
+			TimestampDifferenceExceeds(start, GetCurrentTimestamp(), DROP_DATABASE_WAIT_MS))
+			break;
+		streamext_wake_worker(dboid);
 		pg_usleep(10000L);
-		waited_ms += 10;
 		CHECK_FOR_INTERRUPTS();
 	}
 }

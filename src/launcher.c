@@ -27,6 +27,7 @@
 #include "storage/ipc.h"
 #include "storage/latch.h"
 #include "storage/proc.h"
+#include "storage/spin.h"
 #include "tcop/tcopprot.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
@@ -97,8 +98,10 @@ streamext_launcher_main(Datum main_arg)
 	/* no database: only shared catalogs (pg_database) are read */
 	BackgroundWorkerInitializeConnection(NULL, NULL, 0);
 
+	LWLockAcquire(&StreamextState->lock, LW_EXCLUSIVE);
 	StreamextState->launcher_pid = MyProcPid;
 	StreamextState->launcher_latch = &MyProc->procLatch;
+	LWLockRelease(&StreamextState->lock);
 
 	while (!ShutdownRequestPending)
 	{
@@ -117,7 +120,10 @@ streamext_launcher_main(Datum main_arg)
 						 PG_WAIT_EXTENSION);
 	}
 
+	LWLockAcquire(&StreamextState->lock, LW_EXCLUSIVE);
+	StreamextState->launcher_pid = 0;
 	StreamextState->launcher_latch = NULL;
+	LWLockRelease(&StreamextState->lock);
 	proc_exit(0);
 }
 
@@ -177,16 +183,23 @@ launcher_round(void)
 			continue;			/* no extension, nobody asked */
 		if (slot != NULL)
 		{
+			bool		skip = false;
+
+			LWLockAcquire(&StreamextState->lock, LW_EXCLUSIVE);
 			if (slot->worker_pid != 0)
-				continue;		/* a worker is still leaving */
-			if (slot->stop_requested)
+				skip = true;	/* a worker is still leaving */
+			else if (slot->stop_requested)
 			{
 				/* from the request: a worker that ran long must not come back at once */
 				if (!TimestampDifferenceExceeds(slot->stop_requested_at, now, DROP_DATABASE_GRACE_MS))
-					continue;
-				slot->stop_requested = false;	/* DROP DATABASE failed */
+					skip = true;
+				else
+					slot->stop_requested = false;	/* DROP DATABASE failed */
 			}
 			else if (slot->absent && !slot->wanted)
+				skip = true;
+			LWLockRelease(&StreamextState->lock);
+			if (skip)
 				continue;
 		}
 		if (db->probed &&
@@ -198,18 +211,29 @@ launcher_round(void)
 			db->backoff_ms = RESTART_BACKOFF_MIN_MS;
 		else if (db->probed)
 			db->backoff_ms = Min(db->backoff_ms * 2, RESTART_BACKOFF_MAX_MS);
-		if (slot != NULL && slot->restarts > db->restarts_seen)
-		{
-			db->restarts_seen = slot->restarts;
-			ereport(LOG,
-					(errmsg("streamext launcher restarts the worker for database %u, which failed: %s",
-							dboid, slot->last_error),
-					 errdetail("Failures so far: %d; after another one the launcher waits %d ms.",
-							   slot->restarts, Min(db->backoff_ms * 2, RESTART_BACKOFF_MAX_MS))));
-		}
-
 		if (slot != NULL)
+		{
+			int			restarts;
+			char		last_error[sizeof(slot->last_error)];
+
+			SpinLockAcquire(&slot->mutex);
+			restarts = slot->restarts;
+			memcpy(last_error, slot->last_error, sizeof(last_error));
+			SpinLockRelease(&slot->mutex);
+			last_error[sizeof(last_error) - 1] = '\0';
+			if (restarts > db->restarts_seen)
+			{
+				db->restarts_seen = restarts;
+				ereport(LOG,
+						(errmsg("streamext launcher restarts the worker for database %u, which failed: %s",
+								dboid, last_error),
+						 errdetail("Failures so far: %d; after another one the launcher waits %d ms.",
+								   restarts, Min(db->backoff_ms * 2, RESTART_BACKOFF_MAX_MS))));
+			}
+			LWLockAcquire(&StreamextState->lock, LW_EXCLUSIVE);
 			slot->wanted = false;
+			LWLockRelease(&StreamextState->lock);
+		}
 		db->probed = true;
 		db->last_start = now;
 		if (!start_worker(db))
@@ -225,10 +249,11 @@ launcher_round(void)
 		{
 			StreamextDbSlot *slot = streamext_find_db_slot(db->dboid, false);
 
-			if (slot != NULL && slot->worker_pid == 0)
+			if (slot != NULL)
 			{
 				LWLockAcquire(&StreamextState->lock, LW_EXCLUSIVE);
-				slot->dboid = InvalidOid;
+				if (slot->worker_pid == 0)
+					slot->dboid = InvalidOid;
 				LWLockRelease(&StreamextState->lock);
 			}
 			launcher_dbs = foreach_delete_current(launcher_dbs, lc);
@@ -247,12 +272,17 @@ warn_if_lagging(LauncherDb *db, TimestampTz now)
 {
 	StreamextDbSlot *slot = streamext_find_db_slot(db->dboid, false);
 	XLogRecPtr	flushed = GetFlushRecPtr(NULL);
+	XLogRecPtr	published_upto;
 	uint64		lag_kb;
 
-	if (slot == NULL || streamext_max_lag_warning_kb == 0 ||
-		slot->published_upto == InvalidXLogRecPtr || slot->published_upto >= flushed)
+	if (slot == NULL || streamext_max_lag_warning_kb == 0)
 		return;
-	lag_kb = (flushed - slot->published_upto) / 1024;
+	SpinLockAcquire(&slot->mutex);
+	published_upto = slot->published_upto;
+	SpinLockRelease(&slot->mutex);
+	if (published_upto == InvalidXLogRecPtr || published_upto >= flushed)
+		return;
+	lag_kb = (flushed - published_upto) / 1024;
 	if (lag_kb <= (uint64) streamext_max_lag_warning_kb ||
 		!TimestampDifferenceExceeds(db->last_lag_warning, now, LAG_WARNING_EVERY_MS))
 		return;

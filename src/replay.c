@@ -23,6 +23,7 @@
 #include "executor/spi.h"
 #include "storage/latch.h"
 #include "storage/lmgr.h"
+#include "storage/spin.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
@@ -127,16 +128,16 @@ store_row(TupleTableSlot *slot, Datum row, Oid relid)
 /*
  * replay_dead_letters_now serves the replay the database's slot asks for:
  * in a transaction of its own, every dead letter of that view or
- * subscription is applied again.  The caller checkpoints next, which
- * removes those that succeeded.  Returns false when an event failed with
- * the view's states half changed: nothing of the replay is kept, every
- * dead letter stays, and the caller starts over from its checkpoint.
+ * subscription is applied again, and *ok_out and *failed_out count them.
+ * The caller checkpoints next, which removes those that succeeded, and
+ * answers the request.  Returns false when an event failed with the view's states
+ * half changed: nothing of the replay is kept, every dead letter stays,
+ * and the caller starts over from its checkpoint.
  */
 bool
-replay_dead_letters_now(StreamextDbSlot *slot, List *plans, List *subs, HTAB *streams)
+replay_dead_letters_now(int32 view_id, int32 sub_id, List *plans, List *subs,
+						HTAB *streams, int64 *ok_out, int64 *failed_out)
 {
-	int32		view_id = slot->replay_view_id;
-	int32		sub_id = slot->replay_sub_id;
 	ViewPlan   *plan = NULL;
 	SubscriptionPlan *sub = NULL;
 	StreamTarget *st = NULL;
@@ -166,7 +167,7 @@ replay_dead_letters_now(StreamextDbSlot *slot, List *plans, List *subs, HTAB *st
 	{
 		/* dropped: the worker leaves at its next look */
 		CommitTransactionCommand();
-		slot->replay_ok = slot->replay_failed = 0;
+		*ok_out = *failed_out = 0;
 		return true;
 	}
 	PushActiveSnapshot(GetTransactionSnapshot());
@@ -287,15 +288,15 @@ replay_dead_letters_now(StreamextDbSlot *slot, List *plans, List *subs, HTAB *st
 	CommitTransactionCommand();
 	if (contaminated)
 	{
-		slot->replay_ok = 0;
-		slot->replay_failed = total;
+		*ok_out = 0;
+		*failed_out = total;
 		return false;
 	}
 	if (plan != NULL)
 		plan->state->dead_letters = (plan->state->dead_letters > (uint64) ok) ?
 			plan->state->dead_letters - ok : 0;
-	slot->replay_ok = ok;
-	slot->replay_failed = failed;
+	*ok_out = ok;
+	*failed_out = failed;
 	return true;
 }
 
@@ -312,6 +313,9 @@ streamext_replay_dead_letters(PG_FUNCTION_ARGS)
 	int32		view_id = 0;
 	int32		sub_id = 0;
 	uint64		request;
+	bool		running;
+	int64		ok;
+	int64		failed;
 	int			waited = 0;
 	ViewCatalogRow *view;
 	TupleDesc	desc;
@@ -335,7 +339,14 @@ streamext_replay_dead_letters(PG_FUNCTION_ARGS)
 	}
 
 	slot = streamext_find_db_slot(MyDatabaseId, false);
-	if (slot == NULL || slot->worker_pid == 0)
+	running = false;
+	if (slot != NULL)
+	{
+		LWLockAcquire(&StreamextState->lock, LW_SHARED);
+		running = (slot->worker_pid != 0);
+		LWLockRelease(&StreamextState->lock);
+	}
+	if (!running)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("no streamext worker runs in this database"),
@@ -344,15 +355,25 @@ streamext_replay_dead_letters(PG_FUNCTION_ARGS)
 	/* one replay at a time; the worker's checkpoints are not held up */
 	LockRelationOid(get_relname_relid("dead_letters", get_namespace_oid("streamext", false)),
 					ShareUpdateExclusiveLock);
-	LWLockAcquire(&StreamextState->lock, LW_EXCLUSIVE);
+	SpinLockAcquire(&slot->mutex);
 	request = ++slot->replay_requested;
 	slot->replay_view_id = view_id;
 	slot->replay_sub_id = sub_id;
-	LWLockRelease(&StreamextState->lock);
+	SpinLockRelease(&slot->mutex);
 	streamext_wake_worker(MyDatabaseId);
 
-	while (slot->replay_done < request)
+	for (;;)
 	{
+		bool		done;
+
+		/* the answer and the request it answers, as one */
+		SpinLockAcquire(&slot->mutex);
+		done = (slot->replay_done >= request);
+		ok = slot->replay_ok;
+		failed = slot->replay_failed;
+		SpinLockRelease(&slot->mutex);
+		if (done)
+			break;
 		if (waited >= REPLAY_WAIT_MS)
 			ereport(ERROR,
 					(errcode(ERRCODE_QUERY_CANCELED),
@@ -368,7 +389,7 @@ streamext_replay_dead_letters(PG_FUNCTION_ARGS)
 
 	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
-	values[0] = Int64GetDatum(slot->replay_ok);
-	values[1] = Int64GetDatum(slot->replay_failed);
+	values[0] = Int64GetDatum(ok);
+	values[1] = Int64GetDatum(failed);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(desc), values, nulls)));
 }

@@ -12,7 +12,8 @@
 #include "shmem.h"
 #include "utils/hsearch.h"
 
-extern bool replay_dead_letters_now(StreamextDbSlot *slot, List *plans, List *subs,
-									HTAB *streams);
+extern bool replay_dead_letters_now(int32 view_id, int32 sub_id, List *plans,
+									List *subs, HTAB *streams, int64 *ok_out,
+									int64 *failed_out);
 
 #endif							/* STREAMEXT_REPLAY_H */

@@ -5,12 +5,40 @@
  *	  worker, through which the launcher, the workers and the backends find
  *	  and wake each other and the backends find the open-window states.
  *
+ *	  The protocol, part by part of a slot (StreamextDbSlot):
+ *
+ *	  - Assignment and lifecycle, under StreamextState->lock: a slot is
+ *	    claimed for a database by its first worker or create_stream and
+ *	    freed by the launcher once the database is gone.  The worker sets
+ *	    worker_pid and worker_latch when it starts and clears them when it
+ *	    exits.  Backends set wanted, recheck_extension and stop_requested;
+ *	    the worker and the launcher read and clear them.  Whoever sets the worker's latch reads it
+ *	    under the lock (streamext_wake_worker).
+ *	  - Progress and counters, under the slot's spinlock mutex: only the
+ *	    worker writes them; streamext.streams, wait_caught_up() and the
+ *	    launcher's lag warning copy them in one critical section.
+ *	    published_upto moves only after what it covers is published under
+ *	    publish_lock.
+ *	  - The replay handshake, under mutex: replay_dead_letters() numbers a
+ *	    request and names its view or subscription; the worker copies the
+ *	    request, serves it, and sets replay_ok, replay_failed and
+ *	    replay_done together.  A lock on dead_letters lets one replay run
+ *	    at a time.
+ *	  - The published area, under publish_lock (state_shmem.c): the worker
+ *	    changes it exclusively, copying only bytes it serialised before; no
+ *	    user code (a serial function, say) runs under the lock.  Readers
+ *	    attach and copy under a shared lock and deserialise after it.
+ *
+ *	  The spinlock is the innermost lock: nothing else is taken while it is
+ *	  held.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
 #include "storage/ipc.h"
 #include "storage/shmem.h"
+#include "storage/spin.h"
 
 #include "settings.h"
 #include "shmem.h"
@@ -58,8 +86,11 @@ streamext_shmem_startup(void)
 		StreamextState->max_databases = streamext_max_databases;
 		for (i = 0; i < streamext_max_databases; i++)
 		{
-			StreamextState->slots[i].area = DSA_HANDLE_INVALID;
-			LWLockInitialize(&StreamextState->slots[i].publish_lock, tranche);
+			StreamextDbSlot *slot = &StreamextState->slots[i];
+
+			slot->area = DSA_HANDLE_INVALID;
+			SpinLockInit(&slot->mutex);
+			LWLockInitialize(&slot->publish_lock, tranche);
 		}
 	}
 	LWLockRelease(AddinShmemInitLock);
@@ -99,10 +130,8 @@ streamext_find_db_slot(Oid dboid, bool create)
 
 			if (slot->dboid == InvalidOid)
 			{
-				LWLock		keep = slot->publish_lock;
-
-				memset(slot, 0, sizeof(StreamextDbSlot));
-				slot->publish_lock = keep;
+				/* a free slot: nobody looks at it, its locks are kept */
+				memset(slot, 0, STREAMEXT_SLOT_RESET_SIZE);
 				slot->dboid = dboid;
 				slot->area = DSA_HANDLE_INVALID;
 				result = slot;
@@ -127,22 +156,42 @@ streamext_find_db_slot(Oid dboid, bool create)
 void
 streamext_wake_launcher(void)
 {
-	Latch	   *latch = StreamextState ? StreamextState->launcher_latch : NULL;
+	Latch	   *latch;
 
+	if (StreamextState == NULL)
+		return;
+	LWLockAcquire(&StreamextState->lock, LW_SHARED);
+	latch = StreamextState->launcher_latch;
+	LWLockRelease(&StreamextState->lock);
+	/* a latch whose process left is still shared memory: setting it is harmless */
 	if (latch)
 		SetLatch(latch);
 }
 
 /*
  * streamext_wake_worker sets the latch of a database's worker, if it runs.
+ * It runs at every commit that wrote a stream: one shared lock, no more.
  */
 void
 streamext_wake_worker(Oid dboid)
 {
-	StreamextDbSlot *slot = streamext_find_db_slot(dboid, false);
+	Latch	   *latch = NULL;
+	int			i;
 
-	if (slot && slot->worker_latch)
-		SetLatch(slot->worker_latch);
+	if (StreamextState == NULL)
+		return;
+	LWLockAcquire(&StreamextState->lock, LW_SHARED);
+	for (i = 0; i < StreamextState->max_databases; i++)
+	{
+		if (StreamextState->slots[i].dboid == dboid)
+		{
+			latch = StreamextState->slots[i].worker_latch;
+			break;
+		}
+	}
+	LWLockRelease(&StreamextState->lock);
+	if (latch)
+		SetLatch(latch);
 }
 
 /*
@@ -156,6 +205,7 @@ streamext_request_worker(Oid dboid)
 {
 	/* runs at commit, where an error would be too late: never claims */
 	StreamextDbSlot *slot = streamext_find_db_slot(dboid, false);
+	Latch	   *latch;
 
 	if (slot == NULL)
 		return;
@@ -163,8 +213,9 @@ streamext_request_worker(Oid dboid)
 	LWLockAcquire(&StreamextState->lock, LW_EXCLUSIVE);
 	slot->wanted = true;
 	slot->absent = false;
+	latch = slot->worker_latch;
 	LWLockRelease(&StreamextState->lock);
-	if (slot->worker_latch)
-		SetLatch(slot->worker_latch);
+	if (latch)
+		SetLatch(latch);
 	streamext_wake_launcher();
 }

@@ -16,6 +16,7 @@
 #include "storage/dsm.h"
 #include "storage/latch.h"
 #include "storage/lwlock.h"
+#include "storage/spin.h"
 #include "utils/dsa.h"
 
 #define STREAMEXT_MAX_STREAM_STATS 64
@@ -32,24 +33,30 @@ typedef struct StreamStat
 
 /*
  * StreamextDbSlot is what one database's worker shares with the launcher
- * and with every backend of that database.
+ * and with every backend of that database.  It is cut into parts, each
+ * under one lock; shmem.c states the protocol (who writes, who reads).
  */
 typedef struct StreamextDbSlot
 {
+	/*
+	 * Assignment and lifecycle: StreamextShared->lock, shared to read,
+	 * exclusive to write.
+	 */
 	Oid			dboid;			/* InvalidOid: slot free */
 	pid_t		worker_pid;		/* 0 when no worker runs */
-	Latch	   *worker_latch;
+	Latch	   *worker_latch;	/* NULL when no worker runs */
 	bool		absent;			/* worker found no extension here */
 	bool		wanted;			/* a backend asked for a worker */
 	bool		stop_requested; /* DROP DATABASE asks the worker to leave */
 	TimestampTz stop_requested_at;
 	bool		recheck_extension;	/* DROP EXTENSION may have removed it */
-	dsa_handle	area;			/* open-window states, DSA_HANDLE_INVALID if none */
-	uint64		area_generation;
-	dshash_table_handle views;	/* view id -> SharedView */
+
+	/*
+	 * Progress and counters: mutex.  Only the worker writes them; readers
+	 * copy what they need in one critical section, so that they see one
+	 * moment of the worker.
+	 */
 	XLogRecPtr	published_upto; /* WAL decoded and visible to readers */
-	bool		views_unpublished;	/* max_memory left a view out of the area;
-									 * publish_lock */
 	XLogRecPtr	applied_lsn;	/* end of the last applied stream commit */
 	TimestampTz applied_commit_time;
 	XLogRecPtr	checkpoint_lsn; /* durable position */
@@ -59,24 +66,52 @@ typedef struct StreamextDbSlot
 	int			restarts;		/* workers that ended in an error */
 	char		last_error[256];
 	TimestampTz last_error_time;
-	uint64		replay_requested;	/* replay_dead_letters calls, numbered */
-	uint64		replay_done;	/* the last one the worker answered */
-	int32		replay_view_id; /* what it replays: a view ... */
-	int32		replay_sub_id;	/* ... or a subscription */
-	int64		replay_ok;		/* its answer: dead letters applied ... */
-	int64		replay_failed;	/* ... and still failing */
 	int			nstreams;
 	StreamStat	streams[STREAMEXT_MAX_STREAM_STATS];
-	LWLock		publish_lock;	/* readers shared, publishing worker exclusive */
+
+	/*
+	 * The replay handshake: mutex.  replay_dead_letters() numbers its
+	 * request and names what to replay in one critical section; the worker
+	 * answers with the counts and replay_done in another.
+	 */
+	uint64		replay_requested;	/* replay_dead_letters calls, numbered */
+	int32		replay_view_id; /* what it replays: a view ... */
+	int32		replay_sub_id;	/* ... or a subscription */
+	uint64		replay_done;	/* the last one the worker answered */
+	int64		replay_ok;		/* its answer: dead letters applied ... */
+	int64		replay_failed;	/* ... and still failing */
+
+	/*
+	 * The published area: publish_lock, shared to attach and copy,
+	 * exclusive (the worker) to change.
+	 */
+	dsa_handle	area;			/* open-window states, DSA_HANDLE_INVALID if none */
+	uint64		area_generation;
+	dshash_table_handle views;	/* view id -> SharedView */
+	bool		views_unpublished;	/* max_memory left a view out of the area */
+
+	/*
+	 * The locks, set up at server start and kept when the slot is claimed
+	 * again (everything above is reset then).
+	 */
+	slock_t		mutex;			/* progress, counters, replay */
+	LWLock		publish_lock;	/* the published area */
 } StreamextDbSlot;
 
+/* the part of a slot that claiming it resets */
+#define STREAMEXT_SLOT_RESET_SIZE offsetof(StreamextDbSlot, mutex)
+
+/*
+ * StreamextShared is the fixed shared memory of streamext: the slots, and
+ * what finds them.
+ */
 typedef struct StreamextShared
 {
-	LWLock		lock;			/* protects slot assignment */
-	pid_t		launcher_pid;
-	Latch	   *launcher_latch;
-	int			dsa_tranche;
-	int			max_databases;
+	LWLock		lock;			/* slot assignment and lifecycle, launcher_* */
+	pid_t		launcher_pid;	/* lock */
+	Latch	   *launcher_latch; /* lock; NULL when no launcher runs */
+	int			dsa_tranche;	/* set at server start */
+	int			max_databases;	/* set at server start */
 	StreamextDbSlot slots[FLEXIBLE_ARRAY_MEMBER];
 } StreamextShared;
 

@@ -20,6 +20,7 @@
 #include "access/transam.h"
 #include "access/xact.h"
 #include "storage/procarray.h"
+#include "storage/spin.h"
 #include "utils/memutils.h"
 #include "utils/resowner.h"
 #include "utils/snapmgr.h"
@@ -152,7 +153,9 @@ state_shmem_reset(StreamextDbSlot *slot)
 	slot->area_generation++;
 	my_generation = slot->area_generation;
 	/* nothing is published yet: wait_caught_up() must wait for this worker */
+	SpinLockAcquire(&slot->mutex);
 	slot->published_upto = InvalidXLogRecPtr;
+	SpinLockRelease(&slot->mutex);
 	slot->views_unpublished = false;
 	LWLockRelease(&slot->publish_lock);
 	MemoryContextSwitchTo(old);

@@ -18,6 +18,7 @@
 #include "access/tableam.h"
 #include "access/xlog.h"
 #include "catalog/namespace.h"
+#include "storage/spin.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/hsearch.h"
@@ -408,37 +409,67 @@ streamext_worker_status(PG_FUNCTION_ARGS)
 	memset(nulls, true, sizeof(nulls));
 	if (slot != NULL)
 	{
-		if (slot->worker_pid != 0)
+		pid_t		pid;
+		XLogRecPtr	published_upto;
+		XLogRecPtr	applied_lsn;
+		TimestampTz applied_commit_time;
+		XLogRecPtr	checkpoint_lsn;
+		TimestampTz checkpoint_time;
+		uint64		events_decoded;
+		uint64		transactions;
+		int			restarts;
+		char		last_error[sizeof(slot->last_error)];
+		TimestampTz last_error_time;
+
+		LWLockAcquire(&StreamextState->lock, LW_SHARED);
+		pid = slot->worker_pid;
+		LWLockRelease(&StreamextState->lock);
+		/* one moment of the worker: copied together, converted after */
+		SpinLockAcquire(&slot->mutex);
+		published_upto = slot->published_upto;
+		applied_lsn = slot->applied_lsn;
+		applied_commit_time = slot->applied_commit_time;
+		checkpoint_lsn = slot->checkpoint_lsn;
+		checkpoint_time = slot->checkpoint_time;
+		events_decoded = slot->events_decoded;
+		transactions = slot->transactions;
+		restarts = slot->restarts;
+		memcpy(last_error, slot->last_error, sizeof(last_error));
+		last_error_time = slot->last_error_time;
+		SpinLockRelease(&slot->mutex);
+
+		if (pid != 0)
 		{
-			values[0] = Int32GetDatum(slot->worker_pid);
+			values[0] = Int32GetDatum(pid);
 			nulls[0] = false;
 		}
 		values[1] = CStringGetTextDatum(psprintf("streamext_%u", MyDatabaseId));
 		nulls[1] = false;
-		values[2] = LSNGetDatum(slot->published_upto);
-		values[3] = LSNGetDatum(slot->applied_lsn);
+		values[2] = LSNGetDatum(published_upto);
+		values[3] = LSNGetDatum(applied_lsn);
 		nulls[2] = nulls[3] = false;
-		if (slot->applied_commit_time != 0)
+		if (applied_commit_time != 0)
 		{
-			values[4] = TimestampTzGetDatum(slot->applied_commit_time);
+			values[4] = TimestampTzGetDatum(applied_commit_time);
 			nulls[4] = false;
 		}
-		values[5] = LSNGetDatum(slot->checkpoint_lsn);
+		values[5] = LSNGetDatum(checkpoint_lsn);
 		nulls[5] = false;
-		if (slot->checkpoint_time != 0)
+		if (checkpoint_time != 0)
 		{
-			values[6] = TimestampTzGetDatum(slot->checkpoint_time);
+			values[6] = TimestampTzGetDatum(checkpoint_time);
 			nulls[6] = false;
 		}
-		values[7] = Int64GetDatum((int64) slot->events_decoded);
-		values[8] = Int64GetDatum((int64) slot->transactions);
+		values[7] = Int64GetDatum((int64) events_decoded);
+		values[8] = Int64GetDatum((int64) transactions);
 		nulls[7] = nulls[8] = false;
-		values[9] = Int32GetDatum(slot->restarts);
+		values[9] = Int32GetDatum(restarts);
 		nulls[9] = false;
-		if (slot->last_error_time != 0)
+		if (last_error_time != 0)
 		{
-			values[10] = CStringGetTextDatum(slot->last_error);
-			values[11] = TimestampTzGetDatum(slot->last_error_time);
+			last_error[sizeof(last_error) - 1] = '\0';
+			values[10] = CStringGetTextDatum(last_error);
+			values[11] = TimestampTzGetDatum(last_error_time);
 			nulls[10] = nulls[11] = false;
 		}
 	}
@@ -453,13 +484,21 @@ streamext_stream_events(PG_FUNCTION_ARGS)
 {
 	Oid			relid = PG_GETARG_OID(0);
 	StreamextDbSlot *slot = my_db_slot();
+	uint64		events = 0;
 	int			i;
 
 	if (slot != NULL)
+	{
+		SpinLockAcquire(&slot->mutex);
 		for (i = 0; i < slot->nstreams; i++)
 			if (slot->streams[i].relid == relid)
-				PG_RETURN_INT64((int64) slot->streams[i].events);
-	PG_RETURN_INT64(0);
+			{
+				events = slot->streams[i].events;
+				break;
+			}
+		SpinLockRelease(&slot->mutex);
+	}
+	PG_RETURN_INT64((int64) events);
 }
 
 /*
@@ -533,12 +572,24 @@ streamext_wait_caught_up(PG_FUNCTION_ARGS)
 	{
 		if (slot == NULL)
 			slot = streamext_find_db_slot(MyDatabaseId, false);
-		if (slot != NULL && slot->worker_pid != 0 && slot->published_upto >= target)
-			PG_RETURN_BOOL(true);
+		if (slot != NULL)
+		{
+			bool		running;
+			XLogRecPtr	published_upto;
+
+			LWLockAcquire(&StreamextState->lock, LW_SHARED);
+			running = (slot->worker_pid != 0);
+			LWLockRelease(&StreamextState->lock);
+			SpinLockAcquire(&slot->mutex);
+			published_upto = slot->published_upto;
+			SpinLockRelease(&slot->mutex);
+			if (running && published_upto >= target)
+				PG_RETURN_BOOL(true);
+		}
 		if (TimestampDifferenceExceeds(start, GetCurrentTimestamp(), timeout_ms))
 			PG_RETURN_BOOL(false);
-		if (slot != NULL && slot->worker_latch)
-			SetLatch(slot->worker_latch);
+		if (slot != NULL)
+			streamext_wake_worker(MyDatabaseId);
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
 						 5, PG_WAIT_EXTENSION);
 		ResetLatch(MyLatch);

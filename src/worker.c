@@ -32,6 +32,7 @@
 #include "storage/ipc.h"
 #include "storage/lmgr.h"
 #include "storage/proc.h"
+#include "storage/spin.h"
 #include "tcop/tcopprot.h"
 #include "utils/guc.h"
 #include "utils/memutils.h"
@@ -115,6 +116,7 @@ static void start_from_checkpoint(void);
 static void rewind_to_checkpoint(void);
 static void note_failure(void);
 static void replay_requested(void);
+static void answer_replay(uint64 request, int64 ok, int64 failed);
 static void worker_run(void);
 static void show_own_transactions(void);
 static void report_step(const char *what);
@@ -144,10 +146,17 @@ do_write(LogicalDecodingContext *ctx, XLogRecPtr lsn, TransactionId xid,
 static void
 worker_shmem_exit(int code, Datum arg)
 {
-	if (W.slot != NULL && W.slot->worker_pid == MyProcPid)
+	/* an error may have left locks held; ProcKill, which runs later, would too */
+	LWLockReleaseAll();
+	if (W.slot != NULL)
 	{
-		W.slot->worker_latch = NULL;
-		W.slot->worker_pid = 0;
+		LWLockAcquire(&StreamextState->lock, LW_EXCLUSIVE);
+		if (W.slot->worker_pid == MyProcPid)
+		{
+			W.slot->worker_latch = NULL;
+			W.slot->worker_pid = 0;
+		}
+		LWLockRelease(&StreamextState->lock);
 	}
 	streamext_wake_launcher();
 }
@@ -255,6 +264,9 @@ worker_run(void)
 	for (;;)
 	{
 		long		timeout;
+		bool		stop_requested;
+		bool		recheck_extension;
+		bool		replay_pending;
 
 		ResetLatch(MyLatch);
 		CHECK_FOR_INTERRUPTS();
@@ -264,9 +276,13 @@ worker_run(void)
 			ProcessConfigFile(PGC_SIGHUP);
 			state_shmem_set_limit();
 		}
-		if (W.slot->stop_requested)
+		LWLockAcquire(&StreamextState->lock, LW_SHARED);
+		stop_requested = W.slot->stop_requested;
+		recheck_extension = W.slot->recheck_extension;
+		LWLockRelease(&StreamextState->lock);
+		if (stop_requested)
 			leave_for_good(false);
-		if (W.slot->recheck_extension ||
+		if (recheck_extension ||
 			TimestampDifferenceExceeds(W.last_extension_check, GetCurrentTimestamp(),
 									   EXTENSION_CHECK_MS))
 			check_extension();
@@ -274,7 +290,10 @@ worker_run(void)
 		report_step("decoding WAL and applying events");
 		decode_or_rewind();
 		report_stats();
-		if (W.slot->replay_requested > W.slot->replay_done)
+		SpinLockAcquire(&W.slot->mutex);
+		replay_pending = W.slot->replay_requested > W.slot->replay_done;
+		SpinLockRelease(&W.slot->mutex);
+		if (replay_pending)
 		{
 			report_step("replaying dead letters");
 			replay_requested();
@@ -389,8 +408,10 @@ static void
 start_from_checkpoint(void)
 {
 	W.target.applied_upto = replorigin_session_get_progress(false);
+	SpinLockAcquire(&W.slot->mutex);
 	W.slot->applied_lsn = W.target.applied_upto;
 	W.slot->checkpoint_lsn = W.target.applied_upto;
+	SpinLockRelease(&W.slot->mutex);
 	W.last_checkpoint = GetCurrentTimestamp();
 
 	state_shmem_reset(W.slot);
@@ -499,21 +520,47 @@ rewind_to_checkpoint(void)
 static void
 replay_requested(void)
 {
-	uint64		request = W.slot->replay_requested;
+	uint64		request;
+	int32		view_id;
+	int32		sub_id;
+	int64		ok = 0;
+	int64		failed = 0;
+
+	/* the request as one: a later one may come while this one is served */
+	SpinLockAcquire(&W.slot->mutex);
+	request = W.slot->replay_requested;
+	view_id = W.slot->replay_view_id;
+	sub_id = W.slot->replay_sub_id;
+	SpinLockRelease(&W.slot->mutex);
 
 	W.target.changed = true;
 	checkpoint_now();
-	if (!replay_dead_letters_now(W.slot, W.plans, W.subs, W.target.streams))
+	if (!replay_dead_letters_now(view_id, sub_id, W.plans, W.subs, W.target.streams,
+								 &ok, &failed))
 	{
 		/* a view is half changed: back to the checkpoint just made */
-		W.slot->replay_done = request;
+		answer_replay(request, ok, failed);
 		rewind_to_checkpoint();
 		return;
 	}
 	publish_all(false);
 	W.target.changed = true;
 	checkpoint_now();
+	answer_replay(request, ok, failed);
+}
+
+/*
+ * answer_replay gives replay_dead_letters() its answer: the counts and the
+ * request they answer change together.
+ */
+static void
+answer_replay(uint64 request, int64 ok, int64 failed)
+{
+	SpinLockAcquire(&W.slot->mutex);
+	W.slot->replay_ok = ok;
+	W.slot->replay_failed = failed;
 	W.slot->replay_done = request;
+	SpinLockRelease(&W.slot->mutex);
 }
 
 /*
@@ -524,12 +571,15 @@ static void
 note_failure(void)
 {
 	ErrorData  *edata;
+	TimestampTz now = GetCurrentTimestamp();
 
 	MemoryContextSwitchTo(TopMemoryContext);
 	edata = CopyErrorData();
+	SpinLockAcquire(&W.slot->mutex);
 	strlcpy(W.slot->last_error, edata->message, sizeof(W.slot->last_error));
-	W.slot->last_error_time = GetCurrentTimestamp();
+	W.slot->last_error_time = now;
 	W.slot->restarts++;
+	SpinLockRelease(&W.slot->mutex);
 	FreeErrorData(edata);
 }
 
@@ -594,7 +644,12 @@ decode_available(void)
 			checkpoint_now();
 			break;
 		}
-	W.slot->published_upto = Max(end, W.ctx->reader->EndRecPtr);
+
+	/* after the groups it covers were published, under publish_lock */
+	end = Max(end, W.ctx->reader->EndRecPtr);
+	SpinLockAcquire(&W.slot->mutex);
+	W.slot->published_upto = end;
+	SpinLockRelease(&W.slot->mutex);
 }
 
 /*
@@ -608,6 +663,7 @@ publish_all(bool all_groups)
 	StreamTarget *st;
 	int			n = 0;
 	uint64		events = 0;
+	StreamStat	streams[STREAMEXT_MAX_STREAM_STATS];
 
 	state_shmem_publish_views(W.slot, W.plans, all_groups);
 
@@ -618,13 +674,16 @@ publish_all(bool all_groups)
 		{
 			if (n < STREAMEXT_MAX_STREAM_STATS)
 			{
-				W.slot->streams[n].relid = st->relid;
-				W.slot->streams[n].events = st->events;
+				streams[n].relid = st->relid;
+				streams[n].events = st->events;
 				n++;
 			}
 			events += st->events;
 		}
 	}
+	/* only copying under the spinlock */
+	SpinLockAcquire(&W.slot->mutex);
+	memcpy(W.slot->streams, streams, n * sizeof(StreamStat));
 	W.slot->nstreams = n;
 	W.slot->events_decoded = events;
 	W.slot->transactions = W.target.transactions;
@@ -633,6 +692,7 @@ publish_all(bool all_groups)
 		W.slot->applied_lsn = W.target.last_commit_end;
 		W.slot->applied_commit_time = W.target.last_commit_time;
 	}
+	SpinLockRelease(&W.slot->mutex);
 }
 
 /*
@@ -671,6 +731,7 @@ static void
 checkpoint_now(void)
 {
 	XLogRecPtr	lsn = W.ctx->reader->EndRecPtr;
+	TimestampTz now;
 
 	if (W.target.changed)
 	{
@@ -694,8 +755,11 @@ checkpoint_now(void)
 		CommitTransactionCommand();
 		W.target.changed = false;
 		W.target.applied_upto = lsn;
+		now = GetCurrentTimestamp();
+		SpinLockAcquire(&W.slot->mutex);
 		W.slot->checkpoint_lsn = lsn;
-		W.slot->checkpoint_time = GetCurrentTimestamp();
+		W.slot->checkpoint_time = now;
+		SpinLockRelease(&W.slot->mutex);
 		decoder_forget_set_aside(&W.target, lsn);
 		if (W.target.streams != NULL)
 		{
@@ -720,7 +784,10 @@ checkpoint_now(void)
 static void
 check_extension(void)
 {
+	/* cleared before the look: a drop committed after it asks again */
+	LWLockAcquire(&StreamextState->lock, LW_EXCLUSIVE);
 	W.slot->recheck_extension = false;
+	LWLockRelease(&StreamextState->lock);
 	W.last_extension_check = GetCurrentTimestamp();
 	begin_transaction();
 	CommitTransactionCommand();
@@ -1034,6 +1101,8 @@ ensure_slot(void)
 	MemoryContext cxt;
 	ReplicationSlot *existing = SearchNamedReplicationSlot(W.slot_name, true);
 	XLogRecPtr	lost_at;
+	char		last_error[sizeof(W.slot->last_error)];
+	TimestampTz now;
 
 	if (existing != NULL && existing->data.invalidated_at == InvalidXLogRecPtr)
 		return;
@@ -1047,10 +1116,14 @@ ensure_slot(void)
 				 errdetail("Subscriptions miss the events committed between their last delivered position and the new slot."),
 				 errhint("Raise max_slot_wal_keep_size, or streamext.max_lag_warning to be warned earlier.")));
 		/* said before the slot goes: this worker may be stopped meanwhile */
-		snprintf(W.slot->last_error, sizeof(W.slot->last_error),
+		snprintf(last_error, sizeof(last_error),
 				 "replication slot invalidated at %X/%X; views recomputed from the stream tables, subscriptions missed the commits until the new slot",
 				 LSN_FORMAT_ARGS(lost_at));
-		W.slot->last_error_time = GetCurrentTimestamp();
+		now = GetCurrentTimestamp();
+		SpinLockAcquire(&W.slot->mutex);
+		strlcpy(W.slot->last_error, last_error, sizeof(W.slot->last_error));
+		W.slot->last_error_time = now;
+		SpinLockRelease(&W.slot->mutex);
 		ReplicationSlotDrop(W.slot_name, true);
 	}
 
