@@ -15,7 +15,9 @@
 #include "commands/dbcommands.h"
 #include "commands/trigger.h"
 #include "nodes/parsenodes.h"
+#include "pgstat.h"
 #include "replication/origin.h"
+#include "storage/condition_variable.h"
 #include "tcop/utility.h"
 #include "utils/builtins.h"
 #include "utils/timestamp.h"
@@ -219,18 +221,24 @@ move_worker_out_of_the_way(const char *dbname)
 	slot->stop_requested = true;
 	LWLockRelease(&StreamextState->lock);
 
+	/*
+	 * The worker broadcasts progress_cv when it leaves.  The sleep checks
+	 * for interrupts; an error ends it in AbortTransaction.
+	 */
 	for (;;)
 	{
 		bool		running;
+		long		remaining;
 
 		LWLockAcquire(&StreamextState->lock, LW_SHARED);
 		running = (slot->worker_pid != 0);
 		LWLockRelease(&StreamextState->lock);
-		if (!running ||
-			TimestampDifferenceExceeds(start, GetCurrentTimestamp(), DROP_DATABASE_WAIT_MS))
+		remaining = DROP_DATABASE_WAIT_MS -
+			TimestampDifferenceMilliseconds(start, GetCurrentTimestamp());
+		if (!running || remaining <= 0)
 			break;
 		streamext_wake_worker(dboid);
-		pg_usleep(10000L);
-		CHECK_FOR_INTERRUPTS();
+		(void) ConditionVariableTimedSleep(&slot->progress_cv, remaining, PG_WAIT_EXTENSION);
 	}
+	ConditionVariableCancelSleep();
 }

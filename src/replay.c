@@ -21,7 +21,7 @@
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
-#include "storage/latch.h"
+#include "storage/condition_variable.h"
 #include "storage/lmgr.h"
 #include "storage/spin.h"
 #include "utils/acl.h"
@@ -316,7 +316,7 @@ streamext_replay_dead_letters(PG_FUNCTION_ARGS)
 	bool		running;
 	int64		ok;
 	int64		failed;
-	int			waited = 0;
+	TimestampTz start;
 	ViewCatalogRow *view;
 	TupleDesc	desc;
 	Datum		values[2];
@@ -362,11 +362,18 @@ streamext_replay_dead_letters(PG_FUNCTION_ARGS)
 	SpinLockRelease(&slot->mutex);
 	streamext_wake_worker(MyDatabaseId);
 
+	/*
+	 * The worker broadcasts replay_cv with its answer.  The sleep checks for
+	 * interrupts; an error (a cancel, statement_timeout) ends it in
+	 * AbortTransaction.
+	 */
+	start = GetCurrentTimestamp();
+	ConditionVariablePrepareToSleep(&slot->replay_cv);
 	for (;;)
 	{
 		bool		done;
+		long		remaining;
 
-		/* the answer and the request it answers, as one */
 		SpinLockAcquire(&slot->mutex);
 		done = (slot->replay_done >= request);
 		ok = slot->replay_ok;
@@ -374,18 +381,20 @@ streamext_replay_dead_letters(PG_FUNCTION_ARGS)
 		SpinLockRelease(&slot->mutex);
 		if (done)
 			break;
-		if (waited >= REPLAY_WAIT_MS)
+		remaining = REPLAY_WAIT_MS -
+			TimestampDifferenceMilliseconds(start, GetCurrentTimestamp());
+		if (remaining <= 0)
+		{
+			ConditionVariableCancelSleep();
 			ereport(ERROR,
 					(errcode(ERRCODE_QUERY_CANCELED),
 					 errmsg("the streamext worker did not replay the dead letters within %d s",
 							REPLAY_WAIT_MS / 1000),
 					 errhint("It replays them when it gets to it; check streamext.dead_letters later.")));
-		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-						 10, PG_WAIT_EXTENSION);
-		ResetLatch(MyLatch);
-		CHECK_FOR_INTERRUPTS();
-		waited += 10;
+		}
+		(void) ConditionVariableTimedSleep(&slot->replay_cv, remaining, PG_WAIT_EXTENSION);
 	}
+	ConditionVariableCancelSleep();
 
 	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");

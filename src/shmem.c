@@ -11,31 +11,36 @@
  *	    claimed for a database by its first worker or create_stream and
  *	    freed by the launcher once the database is gone.  The worker sets
  *	    worker_pid and worker_latch when it starts and clears them when it
- *	    exits.  Backends set wanted, recheck_extension and stop_requested;
- *	    the worker and the launcher read and clear them.  Whoever sets the worker's latch reads it
+ *	    exits, then broadcasts progress_cv.  Backends set wanted,
+ *	    recheck_extension and stop_requested; the worker and the launcher
+ *	    read and clear them.  Whoever sets the worker's latch reads it
  *	    under the lock (streamext_wake_worker).
  *	  - Progress and counters, under the slot's spinlock mutex: only the
  *	    worker writes them; streamext.streams, wait_caught_up() and the
  *	    launcher's lag warning copy them in one critical section.
  *	    published_upto moves only after what it covers is published under
- *	    publish_lock.
+ *	    publish_lock; each move is broadcast on progress_cv.
  *	  - The replay handshake, under mutex: replay_dead_letters() numbers a
  *	    request and names its view or subscription; the worker copies the
- *	    request, serves it, and sets replay_ok, replay_failed and
- *	    replay_done together.  A lock on dead_letters lets one replay run
- *	    at a time.
+ *	    request, serves it, sets replay_ok, replay_failed and replay_done
+ *	    together, and broadcasts replay_cv.  A lock on dead_letters lets one
+ *	    replay run at a time.
  *	  - The published area, under publish_lock (state_shmem.c): the worker
  *	    changes it exclusively, copying only bytes it serialised before; no
  *	    user code (a serial function, say) runs under the lock.  Readers
  *	    attach and copy under a shared lock and deserialise after it.
  *
- *	  The spinlock is the innermost lock: nothing else is taken while it is
- *	  held.
+ *	  A backend that waits for the worker sleeps on a condition variable
+ *	  (progress_cv, replay_cv, or slot_claimed_cv while its database has no
+ *	  slot yet), with a timeout where the wait has one; the sleep checks for
+ *	  interrupts, and an error ends it in AbortTransaction.  The spinlock is
+ *	  the innermost lock: nothing else is taken while it is held.
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
+#include "storage/condition_variable.h"
 #include "storage/ipc.h"
 #include "storage/shmem.h"
 #include "storage/spin.h"
@@ -82,6 +87,7 @@ streamext_shmem_startup(void)
 
 		memset(StreamextState, 0, streamext_shmem_size());
 		LWLockInitialize(&StreamextState->lock, tranche);
+		ConditionVariableInit(&StreamextState->slot_claimed_cv);
 		StreamextState->dsa_tranche = LWLockNewTrancheId();
 		StreamextState->max_databases = streamext_max_databases;
 		for (i = 0; i < streamext_max_databases; i++)
@@ -90,6 +96,8 @@ streamext_shmem_startup(void)
 
 			slot->area = DSA_HANDLE_INVALID;
 			SpinLockInit(&slot->mutex);
+			ConditionVariableInit(&slot->progress_cv);
+			ConditionVariableInit(&slot->replay_cv);
 			LWLockInitialize(&slot->publish_lock, tranche);
 		}
 	}
@@ -108,6 +116,7 @@ StreamextDbSlot *
 streamext_find_db_slot(Oid dboid, bool create)
 {
 	StreamextDbSlot *result = NULL;
+	bool		claimed = false;
 	int			i;
 
 	if (StreamextState == NULL)
@@ -138,8 +147,12 @@ streamext_find_db_slot(Oid dboid, bool create)
 				break;
 			}
 		}
+		if (result != NULL)
+			claimed = true;
 	}
 	LWLockRelease(&StreamextState->lock);
+	if (claimed)
+		ConditionVariableBroadcast(&StreamextState->slot_claimed_cv);
 
 	if (result == NULL && create)
 		ereport(ERROR,

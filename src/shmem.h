@@ -13,6 +13,7 @@
 #include "access/xlogdefs.h"
 #include "datatype/timestamp.h"
 #include "lib/dshash.h"
+#include "storage/condition_variable.h"
 #include "storage/dsm.h"
 #include "storage/latch.h"
 #include "storage/lwlock.h"
@@ -72,7 +73,8 @@ typedef struct StreamextDbSlot
 	/*
 	 * The replay handshake: mutex.  replay_dead_letters() numbers its
 	 * request and names what to replay in one critical section; the worker
-	 * answers with the counts and replay_done in another.
+	 * answers with the counts and replay_done in another, then broadcasts
+	 * replay_cv.
 	 */
 	uint64		replay_requested;	/* replay_dead_letters calls, numbered */
 	int32		replay_view_id; /* what it replays: a view ... */
@@ -91,10 +93,13 @@ typedef struct StreamextDbSlot
 	bool		views_unpublished;	/* max_memory left a view out of the area */
 
 	/*
-	 * The locks, set up at server start and kept when the slot is claimed
-	 * again (everything above is reset then).
+	 * The locks and condition variables, set up at server start and kept
+	 * when the slot is claimed again (everything above is reset then).
 	 */
 	slock_t		mutex;			/* progress, counters, replay */
+	ConditionVariable progress_cv;	/* published_upto moved, the worker left,
+									 * or it created its replication slot */
+	ConditionVariable replay_cv;	/* replay_done moved */
 	LWLock		publish_lock;	/* the published area */
 } StreamextDbSlot;
 
@@ -110,6 +115,7 @@ typedef struct StreamextShared
 	LWLock		lock;			/* slot assignment and lifecycle, launcher_* */
 	pid_t		launcher_pid;	/* lock */
 	Latch	   *launcher_latch; /* lock; NULL when no launcher runs */
+	ConditionVariable slot_claimed_cv;	/* a slot got its database */
 	int			dsa_tranche;	/* set at server start */
 	int			max_databases;	/* set at server start */
 	StreamextDbSlot slots[FLEXIBLE_ARRAY_MEMBER];

@@ -16,7 +16,7 @@
 #include "executor/executor.h"
 #include "executor/spi.h"
 #include "replication/slot.h"
-#include "storage/latch.h"
+#include "storage/condition_variable.h"
 #include "access/xact.h"
 #include "nodes/makefuncs.h"
 #include "optimizer/optimizer.h"
@@ -31,11 +31,13 @@
 #include "utils/regproc.h"
 #include "utils/rls.h"
 #include "miscadmin.h"
+#include "utils/timestamp.h"
 #include "utils/wait_event.h"
 
 #include "catalog.h"
 #include "determinism.h"
 #include "hooks.h"
+#include "shmem.h"
 #include "sqlfunc.h"
 #include "subscription_def.h"
 #include "usercode.h"
@@ -207,24 +209,37 @@ static void
 wait_for_decoding(void)
 {
 	char		slot_name[NAMEDATALEN];
-	int			waited = 0;
+	TimestampTz start = GetCurrentTimestamp();
+	StreamextDbSlot *slot = NULL;
 
+	/*
+	 * The worker broadcasts its progress_cv once it created the slot, and
+	 * a database's first shared slot is announced on slot_claimed_cv.  The
+	 * sleep checks for interrupts; an error ends it in AbortTransaction.
+	 */
 	snprintf(slot_name, NAMEDATALEN, "streamext_%u", MyDatabaseId);
 	while (SearchNamedReplicationSlot(slot_name, true) == NULL)
 	{
-		if (TransactionIdIsValid(GetTopTransactionIdIfAny()) || waited >= SLOT_WAIT_MS)
+		long		remaining = SLOT_WAIT_MS -
+			TimestampDifferenceMilliseconds(start, GetCurrentTimestamp());
+
+		if (TransactionIdIsValid(GetTopTransactionIdIfAny()) || remaining <= 0)
+		{
+			ConditionVariableCancelSleep();
 			ereport(ERROR,
 					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 					 errmsg("streamext does not decode this database yet"),
 					 errdetail("Its worker creates replication slot \"%s\" once the transaction that created the first stream has committed.",
 							   slot_name),
 					 errhint("Create subscriptions in a transaction of their own after that; if this persists, see last_error in streamext.streams.")));
-		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-						 100, PG_WAIT_EXTENSION);
-		ResetLatch(MyLatch);
-		CHECK_FOR_INTERRUPTS();
-		waited += 100;
+		}
+		if (slot == NULL)
+			slot = streamext_find_db_slot(MyDatabaseId, false);
+		(void) ConditionVariableTimedSleep(slot != NULL ? &slot->progress_cv :
+										   &StreamextState->slot_claimed_cv,
+										   remaining, PG_WAIT_EXTENSION);
 	}
+	ConditionVariableCancelSleep();
 }
 
 /*

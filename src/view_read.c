@@ -18,6 +18,7 @@
 #include "access/tableam.h"
 #include "access/xlog.h"
 #include "catalog/namespace.h"
+#include "storage/condition_variable.h"
 #include "storage/spin.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
@@ -562,14 +563,24 @@ streamext_wait_caught_up(PG_FUNCTION_ARGS)
 	XLogRecPtr	target = wal_written_upto();
 	TimestampTz start = GetCurrentTimestamp();
 	StreamextDbSlot *slot = my_db_slot();
+	bool		caught_up = false;
 
 	sqlfunc_check_arg_not_null(fcinfo, 0, "timeout",
 							   "Pass how long to wait, e.g. '60 seconds', or leave it out for that default.");
 	timeout = PG_GETARG_INTERVAL_P(0);
 	timeout_ms = (timeout->time + (int64) timeout->day * USECS_PER_DAY) / 1000;
 	XLogFlush(target);
+
+	/*
+	 * The worker broadcasts progress_cv when published_upto moves, and a
+	 * database's first slot is announced on slot_claimed_cv.  The sleep
+	 * checks for interrupts; an error (a cancel, statement_timeout) ends it
+	 * in AbortTransaction.
+	 */
 	for (;;)
 	{
+		int64		remaining;
+
 		if (slot == NULL)
 			slot = streamext_find_db_slot(MyDatabaseId, false);
 		if (slot != NULL)
@@ -584,15 +595,22 @@ streamext_wait_caught_up(PG_FUNCTION_ARGS)
 			published_upto = slot->published_upto;
 			SpinLockRelease(&slot->mutex);
 			if (running && published_upto >= target)
-				PG_RETURN_BOOL(true);
+			{
+				caught_up = true;
+				break;
+			}
 		}
-		if (TimestampDifferenceExceeds(start, GetCurrentTimestamp(), timeout_ms))
-			PG_RETURN_BOOL(false);
+		remaining = timeout_ms - TimestampDifferenceMilliseconds(start, GetCurrentTimestamp());
+		if (remaining <= 0)
+			break;
+		/* the worker may nap: tell it there is WAL to decode */
 		if (slot != NULL)
 			streamext_wake_worker(MyDatabaseId);
-		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-						 5, PG_WAIT_EXTENSION);
-		ResetLatch(MyLatch);
-		CHECK_FOR_INTERRUPTS();
+		(void) ConditionVariableTimedSleep(slot != NULL ? &slot->progress_cv :
+										   &StreamextState->slot_claimed_cv,
+										   (long) Min(remaining, INT_MAX),
+										   PG_WAIT_EXTENSION);
 	}
+	ConditionVariableCancelSleep();
+	PG_RETURN_BOOL(caught_up);
 }

@@ -140,8 +140,8 @@ do_write(LogicalDecodingContext *ctx, XLogRecPtr lsn, TransactionId xid,
 }
 
 /*
- * worker_shmem_exit frees the database's slot for the next worker and wakes
- * the launcher.
+ * worker_shmem_exit frees the database's slot for the next worker, wakes
+ * those who wait for it to leave, and wakes the launcher.
  */
 static void
 worker_shmem_exit(int code, Datum arg)
@@ -157,6 +157,7 @@ worker_shmem_exit(int code, Datum arg)
 			W.slot->worker_pid = 0;
 		}
 		LWLockRelease(&StreamextState->lock);
+		ConditionVariableBroadcast(&W.slot->progress_cv);
 	}
 	streamext_wake_launcher();
 }
@@ -551,7 +552,7 @@ replay_requested(void)
 
 /*
  * answer_replay gives replay_dead_letters() its answer: the counts and the
- * request they answer change together.
+ * request they answer change together, then the caller is woken.
  */
 static void
 answer_replay(uint64 request, int64 ok, int64 failed)
@@ -561,6 +562,7 @@ answer_replay(uint64 request, int64 ok, int64 failed)
 	W.slot->replay_failed = failed;
 	W.slot->replay_done = request;
 	SpinLockRelease(&W.slot->mutex);
+	ConditionVariableBroadcast(&W.slot->replay_cv);
 }
 
 /*
@@ -594,6 +596,7 @@ decode_available(void)
 	XLogRecPtr	end = GetFlushRecPtr(NULL);
 	int			records = 0;
 	ListCell   *lc;
+	bool		moved;
 
 	while (W.ctx->reader->EndRecPtr < end)
 	{
@@ -648,8 +651,11 @@ decode_available(void)
 	/* after the groups it covers were published, under publish_lock */
 	end = Max(end, W.ctx->reader->EndRecPtr);
 	SpinLockAcquire(&W.slot->mutex);
+	moved = (W.slot->published_upto != end);
 	W.slot->published_upto = end;
 	SpinLockRelease(&W.slot->mutex);
+	if (moved)
+		ConditionVariableBroadcast(&W.slot->progress_cv);
 }
 
 /*
@@ -1131,6 +1137,8 @@ ensure_slot(void)
 			(errmsg("streamext worker creating replication slot \"%s\"", W.slot_name)));
 	CheckLogicalDecodingRequirements();
 	ReplicationSlotCreate(W.slot_name, true, RS_EPHEMERAL, false);
+	/* create_subscription waits for the slot to exist (wait_for_decoding) */
+	ConditionVariableBroadcast(&W.slot->progress_cv);
 
 	StartTransactionCommand();
 	XactIsoLevel = XACT_REPEATABLE_READ;
