@@ -33,6 +33,11 @@
 #include "view_state.h"
 #include "window.h"
 
+/*
+ * A view's entry in the area, keyed by its id.  The worker writes entries
+ * holding publish_lock exclusively; readers copy them holding it shared
+ * (and the entry's partition lock, as dshash does).
+ */
 typedef struct SharedView
 {
 	int32		id;
@@ -51,6 +56,7 @@ typedef struct PublishedBlob
 	Size		len;
 } PublishedBlob;
 
+/* a group's entry in its view's table, locked as SharedView is */
 typedef struct SharedGroup
 {
 	int64		gid;
