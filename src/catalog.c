@@ -1,23 +1,27 @@
 /*-------------------------------------------------------------------------
  *
  * catalog.c
- *	  Reading streamext's catalog tables (stream_def, view_def,
- *	  subscription_def).  Reads go straight to the heap, without SQL and
- *	  without privilege checks, so that the worker and readers of a view need
- *	  no access to the catalog tables themselves; SQL functions that let
- *	  ordinary roles change them act as the catalog's owner after checking
- *	  the caller's rights.
+ *	  streamext's own tables (catalog_tables.h).  Reads go straight to the
+ *	  heap, through the tables' unique indexes where they look up a key,
+ *	  without SQL and without privilege checks, so that the worker and
+ *	  readers of a view need no access to the catalog tables themselves; SQL
+ *	  functions that let ordinary roles change them act as the catalog's
+ *	  owner after checking the caller's rights.
+ *
+ *	  Tables and indexes are found by name once and then by OID, until a
+ *	  relcache invalidation says they changed (catalog_invalidate).
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
-#include "access/heapam.h"
+#include "access/genam.h"
 #include "access/htup_details.h"
+#include "access/stratnum.h"
 #include "access/table.h"
-#include "access/tableam.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_extension.h"
+#include "catalog/pg_type.h"
 #include "catalog/namespace.h"
 #include "commands/extension.h"
 #include "executor/spi.h"
@@ -25,6 +29,9 @@
 #include "utils/guc.h"
 #include "utils/syscache.h"
 #include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/inval.h"
+#include "utils/memutils.h"
 #include "utils/timestamp.h"
 #include "utils/lsyscache.h"
 #include "utils/pg_lsn.h"
@@ -36,38 +43,290 @@
 #include "catalog.h"
 #include "window.h"
 
-/* column numbers of streamext.view_def, as created by the extension script */
-#define Anum_view_def_id 1
-#define Anum_view_def_name 2
-#define Anum_view_def_view_relid 3
-#define Anum_view_def_stream 4
-#define Anum_view_def_query 5
-#define Anum_view_def_query_tree 6
-#define Anum_view_def_window_spec 7
-#define Anum_view_def_closed_relid 8
-#define Anum_view_def_start_lsn 9
-#define Anum_view_def_definition 11
-#define Anum_view_def_lateness 12
-#define Anum_view_def_retention 13
-#define Natts_view_def 13
+/*
+ * The columns of each table, in order, as the extension script makes them:
+ * checked against the table when it is first opened.
+ */
+static const char *const stream_def_columns[] = {
+	"relid", "time_column", "created_at", "retention"
+};
+static const char *const view_def_columns[] = {
+	"id", "name", "view_relid", "stream", "query", "query_tree", "window_spec",
+	"closed_relid", "start_lsn", "created_at", "definition", "lateness", "retention"
+};
+static const char *const open_state_columns[] = {
+	"view_id", "window_start", "group_key", "state", "window_end"
+};
+static const char *const view_progress_columns[] = {
+	"view_id", "closed_upto", "max_event_time", "events", "late_events"
+};
+static const char *const subscription_def_columns[] = {
+	"id", "name", "owner", "source", "view_id", "filter", "filter_tree", "channel",
+	"notify", "emit", "start_lsn", "created_at", "filter_definition"
+};
+static const char *const subscription_progress_columns[] = {
+	"subscription_id", "delivered_lsn", "newest_position", "last_notify"
+};
+static const char *const subscription_ack_columns[] = {
+	"subscription_id", "acked_position", "acked_at"
+};
+static const char *const subscription_queue_columns[] = {
+	"subscription_id", "position", "kind", "event", "committed_at"
+};
+static const char *const dead_letters_columns[] = {
+	"id", "view_id", "subscription_id", "commit_lsn", "sqlstate", "message",
+	"event", "committed_at", "noted_at"
+};
 
-#define Anum_view_progress_view_id 1
+StaticAssertDecl(lengthof(stream_def_columns) == Natts_stream_def, "stream_def");
+StaticAssertDecl(lengthof(view_def_columns) == Natts_view_def, "view_def");
+StaticAssertDecl(lengthof(open_state_columns) == Natts_open_state, "open_state");
+StaticAssertDecl(lengthof(view_progress_columns) == Natts_view_progress, "view_progress");
+StaticAssertDecl(lengthof(subscription_def_columns) == Natts_subscription_def,
+				 "subscription_def");
+StaticAssertDecl(lengthof(subscription_progress_columns) == Natts_subscription_progress,
+				 "subscription_progress");
+StaticAssertDecl(lengthof(subscription_ack_columns) == Natts_subscription_ack,
+				 "subscription_ack");
+StaticAssertDecl(lengthof(subscription_queue_columns) == Natts_subscription_queue,
+				 "subscription_queue");
+StaticAssertDecl(lengthof(dead_letters_columns) == Natts_dead_letters, "dead_letters");
 
-#define Anum_stream_def_relid 1
-#define Anum_stream_def_time_column 2
+typedef struct CatalogTableInfo
+{
+	const char *relname;
+	const char *const *columns;
+	int			natts;
+} CatalogTableInfo;
+
+static const CatalogTableInfo catalog_tables[CATALOG_NTABLES] = {
+	[CATALOG_STREAM_DEF] = {"stream_def", stream_def_columns, Natts_stream_def},
+	[CATALOG_VIEW_DEF] = {"view_def", view_def_columns, Natts_view_def},
+	[CATALOG_OPEN_STATE] = {"open_state", open_state_columns, Natts_open_state},
+	[CATALOG_VIEW_PROGRESS] = {"view_progress", view_progress_columns, Natts_view_progress},
+	[CATALOG_SUBSCRIPTION_DEF] = {"subscription_def", subscription_def_columns,
+	Natts_subscription_def},
+	[CATALOG_SUBSCRIPTION_PROGRESS] = {"subscription_progress", subscription_progress_columns,
+	Natts_subscription_progress},
+	[CATALOG_SUBSCRIPTION_ACK] = {"subscription_ack", subscription_ack_columns,
+	Natts_subscription_ack},
+	[CATALOG_SUBSCRIPTION_QUEUE] = {"subscription_queue", subscription_queue_columns,
+	Natts_subscription_queue},
+	[CATALOG_DEAD_LETTERS] = {"dead_letters", dead_letters_columns, Natts_dead_letters},
+};
+
+/* the unique indexes of the extension script, by the names PostgreSQL gave them */
+static const char *const catalog_indexes[CATALOG_NINDEXES] = {
+	[CATALOG_STREAM_DEF_PKEY] = "stream_def_pkey",
+	[CATALOG_VIEW_DEF_PKEY] = "view_def_pkey",
+	[CATALOG_VIEW_DEF_NAME_KEY] = "view_def_name_key",
+	[CATALOG_OPEN_STATE_PKEY] = "open_state_pkey",
+	[CATALOG_VIEW_PROGRESS_PKEY] = "view_progress_pkey",
+	[CATALOG_SUBSCRIPTION_DEF_PKEY] = "subscription_def_pkey",
+	[CATALOG_SUBSCRIPTION_DEF_NAME_KEY] = "subscription_def_name_key",
+	[CATALOG_SUBSCRIPTION_PROGRESS_PKEY] = "subscription_progress_pkey",
+};
 
 /*
- * catalog_table_oid finds one of streamext's catalog tables.
+ * The OIDs of streamext's tables and indexes in this process, InvalidOid
+ * until looked up.  A relcache invalidation of any of them, or of every
+ * relation, forgets them all: DROP EXTENSION sends one for each table, so a
+ * dropped and recreated extension is looked up again (catalog_open also
+ * checks after locking, when a drop committed meanwhile is read).
+ */
+static Oid	table_oids[CATALOG_NTABLES];
+static bool table_checked[CATALOG_NTABLES];
+static Oid	index_oids[CATALOG_NINDEXES];
+static bool index_known[CATALOG_NINDEXES];	/* looked up: InvalidOid, missing */
+static bool callback_registered = false;
+
+static void catalog_invalidate(Datum arg, Oid relid);
+static void register_callback(void);
+static Relation catalog_open(CatalogTable table, LOCKMODE lockmode);
+static void check_columns(Relation rel, CatalogTable table);
+static Oid	catalog_index(CatalogIndex index);
+static SysScanDesc catalog_beginscan(Relation rel, CatalogIndex index, Snapshot snapshot,
+									 int nkeys, ScanKey keys);
+static void key_init(ScanKey key, Relation rel, AttrNumber attno, RegProcedure eqproc,
+					 Datum value);
+static void deform_row(HeapTuple tup, TupleDesc desc, int natts, Datum *values,
+					   bool *nulls);
+static char *nullable_text(Datum *values, bool *nulls, AttrNumber attno);
+static ViewCatalogRow *view_row(HeapTuple tup, TupleDesc desc, MemoryContext cxt);
+static void mark_restored(List *rows, Snapshot snapshot);
+static List *load_views(MemoryContext cxt, Snapshot snapshot, CatalogIndex index,
+						AttrNumber attno, RegProcedure eqproc, Datum value);
+static int	subscription_cmp(const ListCell *a, const ListCell *b);
+static bool read_subscription_progress(Relation rel, SubscriptionCatalogRow *row,
+									   Snapshot snapshot);
+static SubscriptionCatalogRow *subscription_row(HeapTuple tup, TupleDesc desc,
+												MemoryContext cxt);
+
+/*
+ * catalog_invalidate is the relcache callback: it forgets the OIDs when one
+ * of streamext's tables or indexes changed.
+ */
+static void
+catalog_invalidate(Datum arg, Oid relid)
+{
+	bool		ours = !OidIsValid(relid);
+	int			i;
+
+	for (i = 0; !ours && i < CATALOG_NTABLES; i++)
+		ours = (table_oids[i] == relid);
+	for (i = 0; !ours && i < CATALOG_NINDEXES; i++)
+		ours = (index_oids[i] == relid);
+	if (ours)
+	{
+		memset(table_oids, 0, sizeof(table_oids));
+		memset(table_checked, 0, sizeof(table_checked));
+		memset(index_oids, 0, sizeof(index_oids));
+		memset(index_known, 0, sizeof(index_known));
+	}
+}
+
+/*
+ * register_callback has catalog_invalidate called, once per process.
+ */
+static void
+register_callback(void)
+{
+	if (callback_registered)
+		return;
+	CacheRegisterRelcacheCallback(catalog_invalidate, (Datum) 0);
+	callback_registered = true;
+}
+
+/*
+ * catalog_relid is the OID of one of streamext's tables, looked up once.
+ */
+Oid
+catalog_relid(CatalogTable table)
+{
+	register_callback();
+	if (!OidIsValid(table_oids[table]))
+	{
+		Oid			nsp = get_namespace_oid("streamext", false);
+		Oid			relid = get_relname_relid(catalog_tables[table].relname, nsp);
+
+		if (!OidIsValid(relid))
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_TABLE),
+					 errmsg("streamext catalog table \"%s\" is missing",
+							catalog_tables[table].relname),
+					 errhint("Drop the extension and create it again.")));
+		table_oids[table] = relid;
+		table_checked[table] = false;
+	}
+	return table_oids[table];
+}
+
+/*
+ * catalog_open opens one of streamext's tables.  The lock is taken on the
+ * cached OID; taking it reads the invalidations of a DROP EXTENSION that
+ * committed meanwhile, and then the OID is looked up again.  The first
+ * open after a lookup checks the table's columns.
+ */
+static Relation
+catalog_open(CatalogTable table, LOCKMODE lockmode)
+{
+	Oid			relid;
+	Relation	rel;
+
+	for (;;)
+	{
+		relid = catalog_relid(table);
+		LockRelationOid(relid, lockmode);
+		if (table_oids[table] == relid)
+			break;
+		UnlockRelationOid(relid, lockmode);
+	}
+	rel = table_open(relid, NoLock);
+	if (!table_checked[table])
+	{
+		check_columns(rel, table);
+		table_checked[table] = true;
+	}
+	return rel;
+}
+
+/*
+ * check_columns refuses a table whose first columns are not those this
+ * library reads by number: a schema the library does not know would be
+ * misread.  Columns after those (a later version's) are left alone.
+ */
+static void
+check_columns(Relation rel, CatalogTable table)
+{
+	const CatalogTableInfo *info = &catalog_tables[table];
+	TupleDesc	desc = RelationGetDescr(rel);
+	int			i;
+
+	for (i = 0; i < info->natts; i++)
+	{
+		Form_pg_attribute att = i < desc->natts ? TupleDescAttr(desc, i) : NULL;
+		char	   *detail;
+
+		if (att != NULL && !att->attisdropped &&
+			strcmp(NameStr(att->attname), info->columns[i]) == 0)
+			continue;
+		if (att == NULL)
+			detail = psprintf("It has no column %d \"%s\".", i + 1, info->columns[i]);
+		else if (att->attisdropped)
+			detail = psprintf("Its column %d was dropped; the library reads \"%s\" there.",
+							  i + 1, info->columns[i]);
+		else
+			detail = psprintf("Its column %d is \"%s\"; the library reads \"%s\" there.",
+							  i + 1, NameStr(att->attname), info->columns[i]);
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("streamext catalog table \"%s\" does not have the columns this library reads",
+						info->relname),
+				 errdetail("%s", detail),
+				 errhint("Install the library of the extension's version, or update the extension with ALTER EXTENSION streamext UPDATE.")));
+	}
+}
+
+/*
+ * catalog_index is the OID of one of the indexes key lookups scan, or
+ * InvalidOid when the database has not got it.  Called with its table open.
  */
 static Oid
-catalog_table_oid(const char *relname)
+catalog_index(CatalogIndex index)
 {
-	Oid			nsp = get_namespace_oid("streamext", false);
-	Oid			relid = get_relname_relid(relname, nsp);
+	if (!index_known[index])
+	{
+		index_oids[index] = get_relname_relid(catalog_indexes[index],
+											  get_namespace_oid("streamext", false));
+		index_known[index] = true;
+	}
+	return index_oids[index];
+}
 
-	if (!OidIsValid(relid))
-		elog(ERROR, "streamext catalog table \"%s\" is missing", relname);
-	return relid;
+/*
+ * catalog_beginscan scans an open table for the rows matching keys
+ * (attribute numbers of the table): through index if there are keys and
+ * the index exists, else the whole table.  A NULL snapshot is a fresh
+ * catalog snapshot.
+ */
+static SysScanDesc
+catalog_beginscan(Relation rel, CatalogIndex index, Snapshot snapshot, int nkeys,
+				  ScanKey keys)
+{
+	Oid			indexid = nkeys > 0 ? catalog_index(index) : InvalidOid;
+
+	return systable_beginscan(rel, indexid, OidIsValid(indexid), snapshot, nkeys, keys);
+}
+
+/*
+ * key_init makes the key "column attno equals value", in the column's
+ * collation: a text column's index is ordered by it.
+ */
+static void
+key_init(ScanKey key, Relation rel, AttrNumber attno, RegProcedure eqproc, Datum value)
+{
+	ScanKeyInit(key, attno, BTEqualStrategyNumber, eqproc, value);
+	key->sk_collation = TupleDescAttr(RelationGetDescr(rel), attno - 1)->attcollation;
 }
 
 /*
@@ -104,7 +363,7 @@ catalog_lock_extension(void)
 Oid
 catalog_view_table_oid(void)
 {
-	return catalog_table_oid("view_def");
+	return catalog_relid(CATALOG_VIEW_DEF);
 }
 
 /*
@@ -114,92 +373,113 @@ catalog_view_table_oid(void)
 bool
 catalog_is_stream(Oid relid, AttrNumber *time_attno)
 {
-	Relation	rel = table_open(catalog_table_oid("stream_def"), AccessShareLock);
-	TableScanDesc scan = table_beginscan(rel, GetCatalogSnapshot(InvalidOid), 0, NULL);
+	Relation	rel = catalog_open(CATALOG_STREAM_DEF, AccessShareLock);
+	ScanKeyData key;
+	SysScanDesc scan;
 	HeapTuple	tup;
 	bool		found = false;
 
 	*time_attno = InvalidAttrNumber;
-	while ((tup = heap_getnext(scan, ForwardScanDirection)) != NULL)
+	key_init(&key, rel, Anum_stream_def_relid, F_OIDEQ, ObjectIdGetDatum(relid));
+	scan = catalog_beginscan(rel, CATALOG_STREAM_DEF_PKEY, NULL, 1, &key);
+	if ((tup = systable_getnext(scan)) != NULL)
 	{
 		bool		isnull;
-		Datum		d = heap_getattr(tup, Anum_stream_def_relid,
+		Datum		d = heap_getattr(tup, Anum_stream_def_time_column,
 									 RelationGetDescr(rel), &isnull);
 
-		if (DatumGetObjectId(d) != relid)
-			continue;
 		found = true;
-		d = heap_getattr(tup, Anum_stream_def_time_column, RelationGetDescr(rel), &isnull);
 		if (!isnull)
 			*time_attno = get_attnum(relid, NameStr(*DatumGetName(d)));
-		break;
 	}
-	table_endscan(scan);
+	systable_endscan(scan);
 	table_close(rel, AccessShareLock);
 	return found;
 }
 
 /*
- * catalog_load_views returns a ViewCatalogRow for each view (or only view
- * only_id when it is not zero), allocated in cxt.  Uses the latest snapshot:
- * the worker reloads right after a catalog change committed.
+ * deform_row reads the first natts columns of a tuple of one of streamext's
+ * tables, those the library knows (check_columns).
  */
-static List *
-load_views(MemoryContext cxt, int32 only_id, Snapshot snapshot)
+static void
+deform_row(HeapTuple tup, TupleDesc desc, int natts, Datum *values, bool *nulls)
 {
-	Relation	rel = table_open(catalog_view_table_oid(), AccessShareLock);
-	TableScanDesc scan = table_beginscan(rel, snapshot, 0, NULL);
+	int			i;
+
+	for (i = 0; i < natts; i++)
+		values[i] = heap_getattr(tup, i + 1, desc, &nulls[i]);
+}
+
+/*
+ * nullable_text is column attno of a deformed row as a string, or NULL.
+ */
+static char *
+nullable_text(Datum *values, bool *nulls, AttrNumber attno)
+{
+	return nulls[attno - 1] ? NULL : TextDatumGetCString(values[attno - 1]);
+}
+
+/*
+ * view_row makes a ViewCatalogRow of a view_def tuple, in cxt.
+ */
+static ViewCatalogRow *
+view_row(HeapTuple tup, TupleDesc desc, MemoryContext cxt)
+{
+	Datum		values[Natts_view_def];
+	bool		nulls[Natts_view_def];
+	MemoryContext old = MemoryContextSwitchTo(cxt);
+	ViewCatalogRow *row = palloc0(sizeof(ViewCatalogRow));
+
+	deform_row(tup, desc, lengthof(values), values, nulls);
+	row->id = DatumGetInt32(values[Anum_view_def_id - 1]);
+	row->name = TextDatumGetCString(values[Anum_view_def_name - 1]);
+	row->view_relid = DatumGetObjectId(values[Anum_view_def_view_relid - 1]);
+	row->stream_relid = DatumGetObjectId(values[Anum_view_def_stream - 1]);
+	row->query = TextDatumGetCString(values[Anum_view_def_query - 1]);
+	row->query_tree = TextDatumGetCString(values[Anum_view_def_query_tree - 1]);
+	row->lateness_usec = interval_usecs(DatumGetIntervalP(values[Anum_view_def_lateness - 1]));
+	row->retention_usec = nulls[Anum_view_def_retention - 1] ? 0 :
+		interval_usecs(DatumGetIntervalP(values[Anum_view_def_retention - 1]));
+	row->window_text = nullable_text(values, nulls, Anum_view_def_window_spec);
+	row->closed_relid = nulls[Anum_view_def_closed_relid - 1] ? InvalidOid :
+		DatumGetObjectId(values[Anum_view_def_closed_relid - 1]);
+	row->start_lsn = DatumGetLSN(values[Anum_view_def_start_lsn - 1]);
+	row->definition = nullable_text(values, nulls, Anum_view_def_definition);
+	MemoryContextSwitchTo(old);
+	return row;
+}
+
+/*
+ * mark_restored marks the views of rows without a row in view_progress.
+ *
+ * A view's state is written with its definition (create_view,
+ * rebuild_view, the worker's recomputation), and pg_dump dumps the
+ * definition only: a view without state was restored, and its analysed
+ * query still holds the OIDs of the dumped database until adopt_view.
+ */
+static void
+mark_restored(List *rows, Snapshot snapshot)
+{
+	Relation	rel;
+	ScanKeyData key;
+	SysScanDesc scan;
 	HeapTuple	tup;
-	List	   *result = NIL;
-	TupleDesc	desc = RelationGetDescr(rel);
 	Bitmapset  *persisted = NULL;
 	ListCell   *lc;
+	int			nkeys = 0;
 
-	while ((tup = heap_getnext(scan, ForwardScanDirection)) != NULL)
+	if (rows == NIL)
+		return;
+	rel = catalog_open(CATALOG_VIEW_PROGRESS, AccessShareLock);
+	/* one view: looked up by key */
+	if (list_length(rows) == 1)
 	{
-		Datum		values[Natts_view_def];
-		bool		nulls[Natts_view_def];
-		MemoryContext old;
-		ViewCatalogRow *row;
-
-		heap_deform_tuple(tup, desc, values, nulls);
-		if (only_id != 0 && DatumGetInt32(values[Anum_view_def_id - 1]) != only_id)
-			continue;
-		old = MemoryContextSwitchTo(cxt);
-		row = palloc0(sizeof(ViewCatalogRow));
-		row->id = DatumGetInt32(values[Anum_view_def_id - 1]);
-		row->name = TextDatumGetCString(values[Anum_view_def_name - 1]);
-		row->view_relid = DatumGetObjectId(values[Anum_view_def_view_relid - 1]);
-		row->stream_relid = DatumGetObjectId(values[Anum_view_def_stream - 1]);
-		row->query = TextDatumGetCString(values[Anum_view_def_query - 1]);
-		row->query_tree = TextDatumGetCString(values[Anum_view_def_query_tree - 1]);
-		row->lateness_usec = interval_usecs(DatumGetIntervalP(values[Anum_view_def_lateness - 1]));
-		row->retention_usec = nulls[Anum_view_def_retention - 1] ? 0 :
-			interval_usecs(DatumGetIntervalP(values[Anum_view_def_retention - 1]));
-		row->window_text = nulls[Anum_view_def_window_spec - 1] ? NULL :
-			TextDatumGetCString(values[Anum_view_def_window_spec - 1]);
-		row->closed_relid = nulls[Anum_view_def_closed_relid - 1] ? InvalidOid :
-			DatumGetObjectId(values[Anum_view_def_closed_relid - 1]);
-		row->start_lsn = DatumGetLSN(values[Anum_view_def_start_lsn - 1]);
-		row->definition = nulls[Anum_view_def_definition - 1] ? NULL :
-			TextDatumGetCString(values[Anum_view_def_definition - 1]);
-		result = lappend(result, row);
-		MemoryContextSwitchTo(old);
+		key_init(&key, rel, Anum_view_progress_view_id, F_INT4EQ,
+				 Int32GetDatum(((ViewCatalogRow *) linitial(rows))->id));
+		nkeys = 1;
 	}
-	table_endscan(scan);
-	table_close(rel, AccessShareLock);
-
-	/*
-	 * A view's state is written with its definition (create_view,
-	 * rebuild_view, the worker's recomputation), and pg_dump dumps the
-	 * definition only: a view without state was restored, and its analysed
-	 * query still holds the OIDs of the dumped database until adopt_view.
-	 */
-	if (result == NIL)
-		return result;
-	rel = table_open(catalog_table_oid("view_progress"), AccessShareLock);
-	scan = table_beginscan(rel, snapshot, 0, NULL);
-	while ((tup = heap_getnext(scan, ForwardScanDirection)) != NULL)
+	scan = catalog_beginscan(rel, CATALOG_VIEW_PROGRESS_PKEY, snapshot, nkeys, &key);
+	while ((tup = systable_getnext(scan)) != NULL)
 	{
 		bool		isnull;
 		Datum		d = heap_getattr(tup, Anum_view_progress_view_id,
@@ -207,25 +487,58 @@ load_views(MemoryContext cxt, int32 only_id, Snapshot snapshot)
 
 		persisted = bms_add_member(persisted, DatumGetInt32(d));
 	}
-	table_endscan(scan);
+	systable_endscan(scan);
 	table_close(rel, AccessShareLock);
-	foreach(lc, result)
+	foreach(lc, rows)
 	{
 		ViewCatalogRow *row = lfirst(lc);
 
 		row->restored = !bms_is_member(row->id, persisted);
 	}
 	bms_free(persisted);
+}
+
+/*
+ * load_views returns a ViewCatalogRow, allocated in cxt, for each view
+ * snapshot sees: every view (attno InvalidAttrNumber), or those whose
+ * column attno equals value, looked up through index.
+ */
+static List *
+load_views(MemoryContext cxt, Snapshot snapshot, CatalogIndex index, AttrNumber attno,
+		   RegProcedure eqproc, Datum value)
+{
+	Relation	rel = catalog_open(CATALOG_VIEW_DEF, AccessShareLock);
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	List	   *result = NIL;
+
+	if (attno != InvalidAttrNumber)
+		key_init(&key, rel, attno, eqproc, value);
+	scan = catalog_beginscan(rel, index, snapshot, attno != InvalidAttrNumber ? 1 : 0, &key);
+	while ((tup = systable_getnext(scan)) != NULL)
+	{
+		ViewCatalogRow *row = view_row(tup, RelationGetDescr(rel), cxt);
+		MemoryContext old = MemoryContextSwitchTo(cxt);
+
+		result = lappend(result, row);
+		MemoryContextSwitchTo(old);
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	mark_restored(result, snapshot);
 	return result;
 }
 
 /*
- * catalog_load_views returns every view, as the latest snapshot sees it.
+ * catalog_load_views returns every view, as the latest snapshot sees it:
+ * the worker reloads right after a catalog change committed.
  */
 List *
 catalog_load_views(MemoryContext cxt)
 {
-	return load_views(cxt, 0, GetLatestSnapshot());
+	return load_views(cxt, GetLatestSnapshot(), CATALOG_VIEW_DEF_PKEY,
+					  InvalidAttrNumber, InvalidOid, (Datum) 0);
 }
 
 /*
@@ -234,7 +547,8 @@ catalog_load_views(MemoryContext cxt)
 List *
 catalog_load_views_filtered(MemoryContext cxt, int32 only_id)
 {
-	return load_views(cxt, only_id, GetLatestSnapshot());
+	return load_views(cxt, GetLatestSnapshot(), CATALOG_VIEW_DEF_PKEY,
+					  Anum_view_def_id, F_INT4EQ, Int32GetDatum(only_id));
 }
 
 /*
@@ -244,7 +558,8 @@ catalog_load_views_filtered(MemoryContext cxt, int32 only_id)
 XLogRecPtr
 catalog_view_start_lsn(int32 view_id, Snapshot snapshot)
 {
-	List	   *rows = load_views(CurrentMemoryContext, view_id, snapshot);
+	List	   *rows = load_views(CurrentMemoryContext, snapshot, CATALOG_VIEW_DEF_PKEY,
+								  Anum_view_def_id, F_INT4EQ, Int32GetDatum(view_id));
 
 	return rows == NIL ? InvalidXLogRecPtr : ((ViewCatalogRow *) linitial(rows))->start_lsn;
 }
@@ -256,7 +571,77 @@ catalog_view_start_lsn(int32 view_id, Snapshot snapshot)
 List *
 catalog_load_views_snapshot(MemoryContext cxt, Snapshot snapshot)
 {
-	return load_views(cxt, 0, snapshot);
+	return load_views(cxt, snapshot, CATALOG_VIEW_DEF_PKEY, InvalidAttrNumber,
+					  InvalidOid, (Datum) 0);
+}
+
+/*
+ * catalog_read_view_progress reads a view's progress as snapshot (NULL: a
+ * new catalog snapshot) sees it; false when the view has none (no
+ * checkpoint yet, or restored).
+ */
+bool
+catalog_read_view_progress(int32 view_id, Snapshot snapshot, ViewProgressRow *progress)
+{
+	Relation	rel = catalog_open(CATALOG_VIEW_PROGRESS, AccessShareLock);
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	bool		found = false;
+
+	key_init(&key, rel, Anum_view_progress_view_id, F_INT4EQ, Int32GetDatum(view_id));
+	scan = catalog_beginscan(rel, CATALOG_VIEW_PROGRESS_PKEY, snapshot, 1, &key);
+	if ((tup = systable_getnext(scan)) != NULL)
+	{
+		Datum		values[Natts_view_progress];
+		bool		nulls[Natts_view_progress];
+
+		deform_row(tup, RelationGetDescr(rel), lengthof(values), values, nulls);
+		progress->closed_upto = DatumGetTimestampTz(values[Anum_view_progress_closed_upto - 1]);
+		progress->max_event_time =
+			DatumGetTimestampTz(values[Anum_view_progress_max_event_time - 1]);
+		progress->events = DatumGetInt64(values[Anum_view_progress_events - 1]);
+		progress->late_events = DatumGetInt64(values[Anum_view_progress_late_events - 1]);
+		found = true;
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return found;
+}
+
+/*
+ * catalog_scan_open_states calls callback for each group of an open window
+ * of the view that its last checkpoint wrote, as snapshot sees them, in
+ * the order of the primary key.
+ */
+void
+catalog_scan_open_states(int32 view_id, Snapshot snapshot, OpenStateCallback callback,
+						 void *arg)
+{
+	Relation	rel = catalog_open(CATALOG_OPEN_STATE, AccessShareLock);
+	TupleDesc	desc = RelationGetDescr(rel);
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tup;
+
+	key_init(&key, rel, Anum_open_state_view_id, F_INT4EQ, Int32GetDatum(view_id));
+	scan = catalog_beginscan(rel, CATALOG_OPEN_STATE_PKEY, snapshot, 1, &key);
+	while ((tup = systable_getnext(scan)) != NULL)
+	{
+		Datum		values[Natts_open_state];
+		bool		nulls[Natts_open_state];
+		OpenStateRow row;
+
+		deform_row(tup, desc, lengthof(values), values, nulls);
+		row.window_start = DatumGetTimestampTz(values[Anum_open_state_window_start - 1]);
+		row.window_end = nulls[Anum_open_state_window_end - 1] ? DT_NOEND :
+			DatumGetTimestampTz(values[Anum_open_state_window_end - 1]);
+		row.group_key = DatumGetByteaPP(values[Anum_open_state_group_key - 1]);
+		row.state = DatumGetByteaPP(values[Anum_open_state_state - 1]);
+		callback(&row, arg);
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
 }
 
 /*
@@ -266,54 +651,115 @@ catalog_load_views_snapshot(MemoryContext cxt, Snapshot snapshot)
 Oid
 catalog_subscription_table_oid(void)
 {
-	return catalog_table_oid("subscription_def");
+	return catalog_relid(CATALOG_SUBSCRIPTION_DEF);
+}
+
+/*
+ * subscription_cmp orders subscriptions by id, for list_sort.
+ */
+static int
+subscription_cmp(const ListCell *a, const ListCell *b)
+{
+	int32		ia = ((SubscriptionCatalogRow *) lfirst(a))->id;
+	int32		ib = ((SubscriptionCatalogRow *) lfirst(b))->id;
+
+	return (ia > ib) - (ia < ib);
+}
+
+/*
+ * read_subscription_progress fills in a subscription's delivery progress as
+ * snapshot sees it; false when it has none (it was restored).
+ */
+static bool
+read_subscription_progress(Relation rel, SubscriptionCatalogRow *row, Snapshot snapshot)
+{
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	bool		found = false;
+
+	key_init(&key, rel, Anum_subscription_progress_subscription_id, F_INT4EQ,
+			 Int32GetDatum(row->id));
+	scan = catalog_beginscan(rel, CATALOG_SUBSCRIPTION_PROGRESS_PKEY, snapshot, 1, &key);
+	if ((tup = systable_getnext(scan)) != NULL)
+	{
+		Datum		values[Natts_subscription_progress];
+		bool		nulls[Natts_subscription_progress];
+
+		deform_row(tup, RelationGetDescr(rel), lengthof(values), values, nulls);
+		row->delivered_lsn = DatumGetLSN(values[Anum_subscription_progress_delivered_lsn - 1]);
+		row->newest_position =
+			DatumGetInt64(values[Anum_subscription_progress_newest_position - 1]);
+		found = true;
+	}
+	systable_endscan(scan);
+	return found;
 }
 
 /*
  * catalog_load_subscriptions returns every subscription with its delivery
- * progress, as the latest snapshot sees them, allocated in cxt.
+ * progress (restored ones, which have none yet, are left out) as the active
+ * snapshot sees them, in the order of their ids, allocated in cxt.
  */
 List *
 catalog_load_subscriptions(MemoryContext cxt)
 {
+	Snapshot	snapshot = GetActiveSnapshot();
+	Relation	rel = catalog_open(CATALOG_SUBSCRIPTION_DEF, AccessShareLock);
+	Relation	progress = catalog_open(CATALOG_SUBSCRIPTION_PROGRESS, AccessShareLock);
+	TupleDesc	desc = RelationGetDescr(rel);
+	SysScanDesc scan;
+	HeapTuple	tup;
 	List	   *result = NIL;
-	uint64		i;
 
-	SPI_connect();
-	if (SPI_execute("SELECT s.id, s.name, s.owner, s.source, coalesce(s.view_id, 0), "
-					"s.filter_tree, s.channel, s.notify, s.emit, s.start_lsn, "
-					"p.delivered_lsn, p.newest_position "
-					"FROM streamext.subscription_def s "
-					"JOIN streamext.subscription_progress p ON p.subscription_id = s.id "
-					"ORDER BY s.id", true, 0) != SPI_OK_SELECT)
-		elog(ERROR, "streamext: could not read subscriptions");
-	for (i = 0; i < SPI_processed; i++)
+	scan = catalog_beginscan(rel, CATALOG_SUBSCRIPTION_DEF_PKEY, snapshot, 0, NULL);
+	while ((tup = systable_getnext(scan)) != NULL)
 	{
-		HeapTuple	tup = SPI_tuptable->vals[i];
-		TupleDesc	desc = SPI_tuptable->tupdesc;
-		MemoryContext old = MemoryContextSwitchTo(cxt);
-		SubscriptionCatalogRow *row = palloc0(sizeof(SubscriptionCatalogRow));
-		bool		isnull;
-		Datum		d;
+		SubscriptionCatalogRow *row = subscription_row(tup, desc, cxt);
+		MemoryContext old;
 
-		row->id = DatumGetInt32(SPI_getbinval(tup, desc, 1, &isnull));
-		row->name = SPI_getvalue(tup, desc, 2);
-		row->owner = DatumGetObjectId(SPI_getbinval(tup, desc, 3, &isnull));
-		row->source_relid = DatumGetObjectId(SPI_getbinval(tup, desc, 4, &isnull));
-		row->view_id = DatumGetInt32(SPI_getbinval(tup, desc, 5, &isnull));
-		d = SPI_getbinval(tup, desc, 6, &isnull);
-		row->filter_tree = isnull ? NULL : TextDatumGetCString(d);
-		row->channel = SPI_getvalue(tup, desc, 7);
-		row->notify = SPI_getvalue(tup, desc, 8);
-		row->emit = SPI_getvalue(tup, desc, 9);
-		row->start_lsn = DatumGetLSN(SPI_getbinval(tup, desc, 10, &isnull));
-		row->delivered_lsn = DatumGetLSN(SPI_getbinval(tup, desc, 11, &isnull));
-		row->newest_position = DatumGetInt64(SPI_getbinval(tup, desc, 12, &isnull));
+		if (!read_subscription_progress(progress, row, snapshot))
+			continue;			/* restored, not adopted yet */
+		old = MemoryContextSwitchTo(cxt);
 		result = lappend(result, row);
 		MemoryContextSwitchTo(old);
 	}
-	SPI_finish();
+	systable_endscan(scan);
+	table_close(progress, AccessShareLock);
+	table_close(rel, AccessShareLock);
+	list_sort(result, subscription_cmp);
 	return result;
+}
+
+/*
+ * subscription_row makes a SubscriptionCatalogRow of a subscription_def
+ * tuple, in cxt, without its progress.
+ */
+static SubscriptionCatalogRow *
+subscription_row(HeapTuple tup, TupleDesc desc, MemoryContext cxt)
+{
+	Datum		values[Natts_subscription_def];
+	bool		nulls[Natts_subscription_def];
+	MemoryContext old = MemoryContextSwitchTo(cxt);
+	SubscriptionCatalogRow *row = palloc0(sizeof(SubscriptionCatalogRow));
+
+	deform_row(tup, desc, lengthof(values), values, nulls);
+	row->id = DatumGetInt32(values[Anum_subscription_def_id - 1]);
+	row->name = TextDatumGetCString(values[Anum_subscription_def_name - 1]);
+	row->owner = DatumGetObjectId(values[Anum_subscription_def_owner - 1]);
+	row->source_relid = DatumGetObjectId(values[Anum_subscription_def_source - 1]);
+	row->view_id = nulls[Anum_subscription_def_view_id - 1] ? 0 :
+		DatumGetInt32(values[Anum_subscription_def_view_id - 1]);
+	row->filter = nullable_text(values, nulls, Anum_subscription_def_filter);
+	row->filter_tree = nullable_text(values, nulls, Anum_subscription_def_filter_tree);
+	row->channel = TextDatumGetCString(values[Anum_subscription_def_channel - 1]);
+	row->notify = TextDatumGetCString(values[Anum_subscription_def_notify - 1]);
+	row->emit = TextDatumGetCString(values[Anum_subscription_def_emit - 1]);
+	row->start_lsn = DatumGetLSN(values[Anum_subscription_def_start_lsn - 1]);
+	row->filter_definition = nullable_text(values, nulls,
+										   Anum_subscription_def_filter_definition);
+	MemoryContextSwitchTo(old);
+	return row;
 }
 
 /*
@@ -343,7 +789,7 @@ catalog_relation_owner(Oid relid)
 void
 catalog_owner_enter(CatalogAccess *ca)
 {
-	Oid			owner = catalog_relation_owner(catalog_table_oid("stream_def"));
+	Oid			owner = catalog_relation_owner(catalog_relid(CATALOG_STREAM_DEF));
 
 	GetUserIdAndSecContext(&ca->saved_userid, &ca->saved_sec_context);
 	ca->guc_nestlevel = NewGUCNestLevel();
@@ -410,16 +856,11 @@ catalog_write_dead_letters(const char *owner_column, int32 id, List *letters,
 ViewCatalogRow *
 catalog_find_owned_view(const char *name, bool missing_ok)
 {
-	ViewCatalogRow *found = NULL;
-	ListCell   *lc;
+	List	   *rows = load_views(CurrentMemoryContext, GetLatestSnapshot(),
+								  CATALOG_VIEW_DEF_NAME_KEY, Anum_view_def_name, F_TEXTEQ,
+								  CStringGetTextDatum(name));
+	ViewCatalogRow *found = rows != NIL ? linitial(rows) : NULL;
 
-	foreach(lc, catalog_load_views(CurrentMemoryContext))
-	{
-		ViewCatalogRow *row = lfirst(lc);
-
-		if (strcmp(row->name, name) == 0)
-			found = row;
-	}
 	if (found == NULL && !missing_ok)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),

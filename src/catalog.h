@@ -2,8 +2,9 @@
  *
  * catalog.h
  *	  streamext's own tables, as rows: the definitions of streams, views and
- *	  subscriptions, and the dead letters.  Every other file reads and writes
- *	  them through here.
+ *	  subscriptions, the state the worker checkpoints, and the dead letters.
+ *	  Every other file reads and writes them through here: the tables by
+ *	  cached OID, key lookups through their indexes.
  *
  *-------------------------------------------------------------------------
  */
@@ -14,6 +15,8 @@
 #include "datatype/timestamp.h"
 #include "nodes/pg_list.h"
 #include "utils/snapshot.h"
+
+#include "catalog_tables.h"
 
 /* a row of streamext.view_def */
 typedef struct ViewCatalogRow
@@ -46,9 +49,33 @@ typedef struct SubscriptionCatalogRow
 	char	   *notify;
 	char	   *emit;
 	XLogRecPtr	start_lsn;
+	char	   *filter;			/* as the user wrote it, or NULL */
+	char	   *filter_definition;	/* schema-qualified, or NULL */
+	bool		restored;		/* no delivery progress: restored by pg_restore */
 	XLogRecPtr	delivered_lsn;
 	int64		newest_position;
 } SubscriptionCatalogRow;
+
+/* a group of an open window as the last checkpoint wrote it (open_state) */
+typedef struct OpenStateRow
+{
+	TimestampTz window_start;
+	TimestampTz window_end;		/* DT_NOEND when NULL */
+	bytea	   *group_key;
+	bytea	   *state;
+} OpenStateRow;
+
+/* called for each OpenStateRow; the row lasts for the call only */
+typedef void (*OpenStateCallback) (const OpenStateRow *row, void *arg);
+
+/* a view's progress as the last checkpoint wrote it (view_progress) */
+typedef struct ViewProgressRow
+{
+	TimestampTz closed_upto;
+	TimestampTz max_event_time;
+	int64		events;
+	int64		late_events;
+} ViewProgressRow;
 
 /* an event (or a closed window's row) set aside, to write as a dead letter */
 typedef struct DeadLetter
@@ -68,20 +95,36 @@ typedef struct CatalogAccess
 	int			guc_nestlevel;
 } CatalogAccess;
 
+/* the tables */
+extern Oid	catalog_relid(CatalogTable table);
+
+/* the extension, and acting as the owner of its tables */
 extern bool streamext_extension_exists(void);
 extern bool catalog_lock_extension(void);
 extern void catalog_owner_enter(CatalogAccess *ca);
 extern void catalog_owner_leave(CatalogAccess *ca);
+extern Oid	catalog_relation_owner(Oid relid);
+
+/* streams */
+extern bool catalog_is_stream(Oid relid, AttrNumber *time_attno);
+
+/* views */
 extern Oid	catalog_view_table_oid(void);
-extern Oid	catalog_subscription_table_oid(void);
 extern List *catalog_load_views(MemoryContext cxt);
 extern List *catalog_load_views_filtered(MemoryContext cxt, int32 only_id);
 extern List *catalog_load_views_snapshot(MemoryContext cxt, Snapshot snapshot);
 extern ViewCatalogRow *catalog_find_owned_view(const char *name, bool missing_ok);
 extern XLogRecPtr catalog_view_start_lsn(int32 view_id, Snapshot snapshot);
+extern bool catalog_read_view_progress(int32 view_id, Snapshot snapshot,
+									   ViewProgressRow *progress);
+extern void catalog_scan_open_states(int32 view_id, Snapshot snapshot,
+									 OpenStateCallback callback, void *arg);
+
+/* subscriptions */
+extern Oid	catalog_subscription_table_oid(void);
 extern List *catalog_load_subscriptions(MemoryContext cxt);
-extern Oid	catalog_relation_owner(Oid relid);
-extern bool catalog_is_stream(Oid relid, AttrNumber *time_attno);
+
+/* dead letters */
 extern void catalog_write_dead_letters(const char *owner_column, int32 id,
 									   List *letters, List *replayed);
 

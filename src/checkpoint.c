@@ -27,6 +27,7 @@
 #include "utils/lsyscache.h"
 #include "utils/pg_lsn.h"
 #include "utils/memutils.h"
+#include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
 #include "agg_state.h"
@@ -69,6 +70,7 @@ typedef struct CheckpointSink
 } CheckpointSink;
 
 static void flush_open_states(OpenStateBatch *batch);
+static void load_open_state(const OpenStateRow *row, void *arg);
 static void sink_init(CheckpointSink *cs, StreamextDbSlot *slot, ViewPlan *plan,
 					  ClosedRowListener listener);
 static void sink_closed_row(WindowSink *sink, ViewPlan *plan, TimestampTz start,
@@ -644,67 +646,49 @@ checkpoint_clear_view(int32 view_id, Oid closed_relid)
 void
 checkpoint_load_view(ViewPlan *plan)
 {
-	Oid			argtypes[1] = {INT4OID};
-	Datum		args[1];
-	uint64		i;
-	MemoryContext outer = CurrentMemoryContext;
+	ViewProgressRow progress;
 
-	args[0] = Int32GetDatum(plan->id);
-	SPI_connect();
-	if (SPI_execute_with_args("SELECT closed_upto, max_event_time, events, late_events "
-							  "FROM streamext.view_progress WHERE view_id = $1",
-							  1, argtypes, args, NULL, true, 0) != SPI_OK_SELECT)
-		elog(ERROR, "streamext: could not read view progress");
-	if (SPI_processed == 1)
+	if (catalog_read_view_progress(plan->id, GetActiveSnapshot(), &progress))
 	{
-		HeapTuple	tup = SPI_tuptable->vals[0];
-		TupleDesc	desc = SPI_tuptable->tupdesc;
-		bool		isnull;
-
-		plan->state->closed_upto = DatumGetTimestampTz(SPI_getbinval(tup, desc, 1, &isnull));
-		plan->state->max_event_time = DatumGetTimestampTz(SPI_getbinval(tup, desc, 2, &isnull));
-		plan->state->events = DatumGetInt64(SPI_getbinval(tup, desc, 3, &isnull));
-		plan->state->late_events = DatumGetInt64(SPI_getbinval(tup, desc, 4, &isnull));
+		plan->state->closed_upto = progress.closed_upto;
+		plan->state->max_event_time = progress.max_event_time;
+		plan->state->events = progress.events;
+		plan->state->late_events = progress.late_events;
 	}
+	catalog_scan_open_states(plan->id, GetActiveSnapshot(), load_open_state, plan);
+}
 
-	if (SPI_execute_with_args("SELECT window_start, group_key, state, window_end FROM streamext.open_state "
-							  "WHERE view_id = $1",
-							  1, argtypes, args, NULL, true, 0) != SPI_OK_SELECT)
-		elog(ERROR, "streamext: could not read open window states");
-	for (i = 0; i < SPI_processed; i++)
+/*
+ * load_open_state restores one group of an open window, for
+ * checkpoint_load_view.
+ */
+static void
+load_open_state(const OpenStateRow *row, void *arg)
+{
+	ViewPlan   *plan = arg;
+	WindowGroups *wg;
+	ViewGroup  *gs;
+	bool		isnew;
+	MemoryContext old;
+
+	old = MemoryContextSwitchTo(plan->econtext->ecxt_per_tuple_memory);
+	group_key_deserialize(plan, VARDATA_ANY(row->group_key), VARSIZE_ANY_EXHDR(row->group_key),
+						  plan->keyslot);
+	if (plan->window.kind == WINDOW_SESSION)
 	{
-		HeapTuple	tup = SPI_tuptable->vals[i];
-		TupleDesc	desc = SPI_tuptable->tupdesc;
-		bool		isnull;
-		TimestampTz wstart = DatumGetTimestampTz(SPI_getbinval(tup, desc, 1, &isnull));
-		bytea	   *key = DatumGetByteaPP(SPI_getbinval(tup, desc, 2, &isnull));
-		bytea	   *state = DatumGetByteaPP(SPI_getbinval(tup, desc, 3, &isnull));
-		WindowGroups *wg;
-		ViewGroup *gs;
-		bool		isnew;
-		MemoryContext old;
-
-		old = MemoryContextSwitchTo(plan->econtext->ecxt_per_tuple_memory);
-		group_key_deserialize(plan, VARDATA_ANY(key), VARSIZE_ANY_EXHDR(key), plan->keyslot);
-		if (plan->window.kind == WINDOW_SESSION)
-		{
-			TimestampTz wend = DatumGetTimestampTz(SPI_getbinval(tup, desc, 4, &isnull));
-
-			wg = view_plan_window(plan, WINDOW_UNBOUNDED_START, true);
-			gs = session_new(plan, wg, NULL, wstart, wend - plan->window.size_usec);
-		}
-		else
-		{
-			wg = view_plan_window(plan, wstart, true);
-			gs = view_plan_group(plan, wg, plan->keyslot, &isnew);
-		}
-		MemoryContextSwitchTo(old);
-		states_read(plan, VARDATA_ANY(state), VARSIZE_ANY_EXHDR(state),
-							   gs->values, wg->cxt);
-		gs->dirty_disk = false;
-		view_group_changed(wg, gs);
-		ResetExprContext(plan->econtext);
+		wg = view_plan_window(plan, WINDOW_UNBOUNDED_START, true);
+		gs = session_new(plan, wg, NULL, row->window_start,
+						 row->window_end - plan->window.size_usec);
 	}
-	SPI_finish();
-	MemoryContextSwitchTo(outer);
+	else
+	{
+		wg = view_plan_window(plan, row->window_start, true);
+		gs = view_plan_group(plan, wg, plan->keyslot, &isnew);
+	}
+	MemoryContextSwitchTo(old);
+	states_read(plan, VARDATA_ANY(row->state), VARSIZE_ANY_EXHDR(row->state), gs->values,
+				wg->cxt);
+	gs->dirty_disk = false;
+	view_group_changed(wg, gs);
+	ResetExprContext(plan->econtext);
 }

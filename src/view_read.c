@@ -63,6 +63,7 @@ static HTAB *plan_cache = NULL;
 static ViewPlan *reader_plan(int32 view_id);
 static void read_progress(int32 view_id, TimestampTz *closed_upto,
 						  TimestampTz *max_event_time);
+static void open_state_copy(const OpenStateRow *row, void *arg);
 static List *read_open_state_table(int32 view_id);
 static void emit_initial_row(ViewPlan *plan, Tuplestorestate *store,
 							 TupleDesc desc, MemoryContext rowcxt);
@@ -171,55 +172,40 @@ emit_group(ViewPlan *plan, Tuplestorestate *store, TupleDesc desc,
 }
 
 /*
+ * open_state_copy adds a group of open_state to a list of copies, as
+ * readers get them from shared memory.
+ */
+static void
+open_state_copy(const OpenStateRow *row, void *arg)
+{
+	List	  **result = arg;
+	Size		keylen = VARSIZE_ANY_EXHDR(row->group_key);
+	Size		statelen = VARSIZE_ANY_EXHDR(row->state);
+	uint32		keylen32 = keylen;
+	SharedGroupCopy *copy = palloc(sizeof(SharedGroupCopy));
+
+	copy->len = 2 * sizeof(TimestampTz) + sizeof(uint32) + keylen + statelen;
+	copy->blob = palloc(copy->len);
+	memcpy(copy->blob, &row->window_start, sizeof(TimestampTz));
+	memcpy(copy->blob + sizeof(TimestampTz), &row->window_end, sizeof(TimestampTz));
+	memcpy(copy->blob + 2 * sizeof(TimestampTz), &keylen32, sizeof(uint32));
+	memcpy(copy->blob + 2 * sizeof(TimestampTz) + sizeof(uint32),
+		   VARDATA_ANY(row->group_key), keylen);
+	memcpy(copy->blob + 2 * sizeof(TimestampTz) + sizeof(uint32) + keylen,
+		   VARDATA_ANY(row->state), statelen);
+	*result = lappend(*result, copy);
+}
+
+/*
  * read_open_state_table reads a view's open windows from its last
  * checkpoint, for when no worker has published it to shared memory (yet).
  */
 static List *
 read_open_state_table(int32 view_id)
 {
-	Relation	rel = table_open(get_relname_relid("open_state", get_namespace_oid("streamext", false)),
-								 AccessShareLock);
-	TableScanDesc scan = table_beginscan(rel, GetActiveSnapshot(), 0, NULL);
-	HeapTuple	tup;
 	List	   *result = NIL;
-	TupleDesc	desc = RelationGetDescr(rel);
 
-	while ((tup = heap_getnext(scan, ForwardScanDirection)) != NULL)
-	{
-		bool		isnull;
-		TimestampTz wstart;
-		TimestampTz wend;
-		bytea	   *key;
-		bytea	   *state;
-		SharedGroupCopy *copy;
-		Size		keylen;
-		Size		statelen;
-		uint32		keylen32;
-
-		if (DatumGetInt32(heap_getattr(tup, 1, desc, &isnull)) != view_id)
-			continue;
-		wstart = DatumGetTimestampTz(heap_getattr(tup, 2, desc, &isnull));
-		key = DatumGetByteaPP(heap_getattr(tup, 3, desc, &isnull));
-		state = DatumGetByteaPP(heap_getattr(tup, 4, desc, &isnull));
-		wend = DatumGetTimestampTz(heap_getattr(tup, 5, desc, &isnull));
-		if (isnull)
-			wend = DT_NOEND;
-		keylen = VARSIZE_ANY_EXHDR(key);
-		statelen = VARSIZE_ANY_EXHDR(state);
-		keylen32 = keylen;
-		copy = palloc(sizeof(SharedGroupCopy));
-		copy->len = 2 * sizeof(TimestampTz) + sizeof(uint32) + keylen + statelen;
-		copy->blob = palloc(copy->len);
-		memcpy(copy->blob, &wstart, sizeof(TimestampTz));
-		memcpy(copy->blob + sizeof(TimestampTz), &wend, sizeof(TimestampTz));
-		memcpy(copy->blob + 2 * sizeof(TimestampTz), &keylen32, sizeof(uint32));
-		memcpy(copy->blob + 2 * sizeof(TimestampTz) + sizeof(uint32), VARDATA_ANY(key), keylen);
-		memcpy(copy->blob + 2 * sizeof(TimestampTz) + sizeof(uint32) + keylen,
-			   VARDATA_ANY(state), statelen);
-		result = lappend(result, copy);
-	}
-	table_endscan(scan);
-	table_close(rel, AccessShareLock);
+	catalog_scan_open_states(view_id, GetActiveSnapshot(), open_state_copy, &result);
 	return result;
 }
 
@@ -371,27 +357,15 @@ emit_initial_row(ViewPlan *plan, Tuplestorestate *store, TupleDesc desc,
 static void
 read_progress(int32 view_id, TimestampTz *closed_upto, TimestampTz *max_event_time)
 {
-	Relation	rel = table_open(get_relname_relid("view_progress",
-												   get_namespace_oid("streamext", false)),
-								 AccessShareLock);
-	TableScanDesc scan = table_beginscan(rel, GetActiveSnapshot(), 0, NULL);
-	TupleDesc	desc = RelationGetDescr(rel);
-	HeapTuple	tup;
+	ViewProgressRow progress;
 
 	*closed_upto = DT_NOBEGIN;
 	*max_event_time = DT_NOBEGIN;
-	while ((tup = heap_getnext(scan, ForwardScanDirection)) != NULL)
+	if (catalog_read_view_progress(view_id, GetActiveSnapshot(), &progress))
 	{
-		bool		isnull;
-
-		if (DatumGetInt32(heap_getattr(tup, 1, desc, &isnull)) != view_id)
-			continue;
-		*closed_upto = DatumGetTimestampTz(heap_getattr(tup, 2, desc, &isnull));
-		*max_event_time = DatumGetTimestampTz(heap_getattr(tup, 3, desc, &isnull));
-		break;
+		*closed_upto = progress.closed_upto;
+		*max_event_time = progress.max_event_time;
 	}
-	table_endscan(scan);
-	table_close(rel, AccessShareLock);
 }
 
 /*
