@@ -6,10 +6,14 @@
  *	  without SQL and without privilege checks, so that the worker and
  *	  readers of a view need no access to the catalog tables themselves; SQL
  *	  functions that let ordinary roles change them act as the catalog's
- *	  owner after checking the caller's rights.
+ *	  owner after checking the caller's rights.  Writes are SQL through SPI,
+ *	  prepared once per process (catalog_execute), so that constraints,
+ *	  defaults and logical decoding see them as any other write.
  *
  *	  Tables and indexes are found by name once and then by OID, until a
- *	  relcache invalidation says they changed (catalog_invalidate).
+ *	  relcache invalidation says they changed (catalog_invalidate).  A
+ *	  view's closed table, made by create_view, is addressed by the OID its
+ *	  definition records (catalog_qualified_name, catalog_relation_plan).
  *
  *-------------------------------------------------------------------------
  */
@@ -140,6 +144,23 @@ static Oid	index_oids[CATALOG_NINDEXES];
 static bool index_known[CATALOG_NINDEXES];	/* looked up: InvalidOid, missing */
 static bool callback_registered = false;
 
+/* a kept plan of a statement on one relation (a view's closed table) */
+typedef struct RelationPlanKey
+{
+	Oid			relid;
+	int			kind;
+} RelationPlanKey;
+
+typedef struct RelationPlan
+{
+	RelationPlanKey key;
+	SPIPlanPtr	plan;
+	bool		stale;			/* the relation changed: prepare again */
+} RelationPlan;
+
+static HTAB *relation_plans = NULL;
+static bool relation_plans_stale = false;
+
 static void catalog_invalidate(Datum arg, Oid relid);
 static void register_callback(void);
 static Relation catalog_open(CatalogTable table, LOCKMODE lockmode);
@@ -149,6 +170,7 @@ static SysScanDesc catalog_beginscan(Relation rel, CatalogIndex index, Snapshot 
 									 int nkeys, ScanKey keys);
 static void key_init(ScanKey key, Relation rel, AttrNumber attno, RegProcedure eqproc,
 					 Datum value);
+static SPIPlanPtr keep_plan(const char *sql, int nargs, Oid *argtypes);
 static void deform_row(HeapTuple tup, TupleDesc desc, int natts, Datum *values,
 					   bool *nulls);
 static char *nullable_text(Datum *values, bool *nulls, AttrNumber attno);
@@ -164,7 +186,9 @@ static SubscriptionCatalogRow *subscription_row(HeapTuple tup, TupleDesc desc,
 
 /*
  * catalog_invalidate is the relcache callback: it forgets the OIDs when one
- * of streamext's tables or indexes changed.
+ * of streamext's tables or indexes changed, and the plans on a relation
+ * that changed (renamed, say: the plan names it).  Nothing is freed here;
+ * catalog_relation_plan frees stale plans when it is next called.
  */
 static void
 catalog_invalidate(Datum arg, Oid relid)
@@ -182,6 +206,19 @@ catalog_invalidate(Datum arg, Oid relid)
 		memset(table_checked, 0, sizeof(table_checked));
 		memset(index_oids, 0, sizeof(index_oids));
 		memset(index_known, 0, sizeof(index_known));
+	}
+	if (relation_plans != NULL)
+	{
+		HASH_SEQ_STATUS status;
+		RelationPlan *entry;
+
+		hash_seq_init(&status, relation_plans);
+		while ((entry = hash_seq_search(&status)) != NULL)
+			if (!OidIsValid(relid) || entry->key.relid == relid)
+			{
+				entry->stale = true;
+				relation_plans_stale = true;
+			}
 	}
 }
 
@@ -327,6 +364,124 @@ key_init(ScanKey key, Relation rel, AttrNumber attno, RegProcedure eqproc, Datum
 {
 	ScanKeyInit(key, attno, BTEqualStrategyNumber, eqproc, value);
 	key->sk_collation = TupleDescAttr(RelationGetDescr(rel), attno - 1)->attcollation;
+}
+
+/*
+ * catalog_qualified_name is the quoted, schema-qualified name of a relation
+ * (a view's closed table, which statements address by its OID).
+ */
+char *
+catalog_qualified_name(Oid relid)
+{
+	char	   *relname = get_rel_name(relid);
+
+	if (relname == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("relation with OID %u does not exist", relid),
+				 errhint("Drop the continuous view it belonged to and create it again.")));
+	return quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)), relname);
+}
+
+/*
+ * keep_plan prepares a statement and keeps its plan for the process.
+ */
+static SPIPlanPtr
+keep_plan(const char *sql, int nargs, Oid *argtypes)
+{
+	SPIPlanPtr	plan = SPI_prepare(sql, nargs, argtypes);
+
+	if (plan == NULL)
+		elog(ERROR, "streamext: could not prepare \"%s\": %s", sql,
+			 SPI_result_code_string(SPI_result));
+	if (SPI_keepplan(plan) != 0)
+		elog(ERROR, "streamext: could not keep the plan of \"%s\"", sql);
+	return plan;
+}
+
+/*
+ * catalog_execute runs one of streamext's fixed statements in the caller's
+ * SPI connection.  It is prepared the first time this process runs it and
+ * kept: the plan cache revalidates a kept plan after DDL on what it reads
+ * (a dropped and recreated extension too: the statement names its tables).
+ */
+int
+catalog_execute(CatalogStatement *stmt, Datum *args, const char *nulls, bool read_only,
+				long count)
+{
+	if (stmt->plan == NULL)
+		stmt->plan = keep_plan(stmt->sql, stmt->nargs, stmt->argtypes);
+	return SPI_execute_plan(stmt->plan, args, nulls, read_only, count);
+}
+
+/*
+ * catalog_relation_plan returns the kept plan of the statement of kind (the
+ * caller's numbering) on relation relid, or NULL when there is none: none
+ * was kept yet, or the relation changed since (a plan names its relation,
+ * which may have been renamed).  Plans that went stale are freed here, so
+ * callers look a plan up each time they run it and never hold on to it.
+ */
+SPIPlanPtr
+catalog_relation_plan(Oid relid, int kind)
+{
+	RelationPlanKey key;
+	RelationPlan *entry;
+
+	if (relation_plans == NULL)
+		return NULL;
+	if (relation_plans_stale)
+	{
+		HASH_SEQ_STATUS status;
+
+		relation_plans_stale = false;
+		hash_seq_init(&status, relation_plans);
+		while ((entry = hash_seq_search(&status)) != NULL)
+			if (entry->stale)
+			{
+				SPI_freeplan(entry->plan);
+				hash_search(relation_plans, &entry->key, HASH_REMOVE, NULL);
+			}
+	}
+	memset(&key, 0, sizeof(key));
+	key.relid = relid;
+	key.kind = kind;
+	entry = hash_search(relation_plans, &key, HASH_FIND, NULL);
+	return entry ? entry->plan : NULL;
+}
+
+/*
+ * catalog_keep_relation_plan prepares sql, a statement of kind on relation
+ * relid, and keeps it for catalog_relation_plan until the relation changes.
+ */
+SPIPlanPtr
+catalog_keep_relation_plan(Oid relid, int kind, const char *sql, int nargs, Oid *argtypes)
+{
+	RelationPlanKey key;
+	RelationPlan *entry;
+	SPIPlanPtr	plan;
+	bool		found;
+
+	if (relation_plans == NULL)
+	{
+		HASHCTL		hctl;
+
+		register_callback();
+		hctl.keysize = sizeof(RelationPlanKey);
+		hctl.entrysize = sizeof(RelationPlan);
+		hctl.hcxt = CacheMemoryContext;
+		relation_plans = hash_create("streamext relation plans", 16, &hctl,
+									 HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	}
+	plan = keep_plan(sql, nargs, argtypes);
+	memset(&key, 0, sizeof(key));
+	key.relid = relid;
+	key.kind = kind;
+	entry = hash_search(relation_plans, &key, HASH_ENTER, &found);
+	if (found)
+		SPI_freeplan(entry->plan);
+	entry->plan = plan;
+	entry->stale = false;
+	return plan;
 }
 
 /*
@@ -805,20 +960,34 @@ catalog_owner_leave(CatalogAccess *ca)
 	AtEOXact_GUC(true, ca->guc_nestlevel);
 }
 
+static CatalogStatement insert_view_dead_letter = {
+	"INSERT INTO streamext.dead_letters (view_id, commit_lsn, sqlstate, message, event, committed_at) "
+	"VALUES ($1, $2, $3, $4, $5::jsonb, $6)",
+	6, {INT4OID, PG_LSNOID, TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID}
+};
+static CatalogStatement insert_subscription_dead_letter = {
+	"INSERT INTO streamext.dead_letters (subscription_id, commit_lsn, sqlstate, message, event, committed_at) "
+	"VALUES ($1, $2, $3, $4, $5::jsonb, $6)",
+	6, {INT4OID, PG_LSNOID, TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID}
+};
+static CatalogStatement delete_dead_letter = {
+	"DELETE FROM streamext.dead_letters WHERE id = $1", 1, {INT8OID}
+};
+
 /*
- * catalog_write_dead_letters records events a view or subscription
- * (owner_column names which, id which one) set aside, in the caller's
- * transaction and SPI connection: once, like the states.
+ * catalog_write_dead_letters records events a view or subscription (owner
+ * says which: CATALOG_VIEW_DEF or CATALOG_SUBSCRIPTION_DEF, id which one)
+ * set aside, in the caller's transaction and SPI connection: once, like
+ * the states.
  */
 void
-catalog_write_dead_letters(const char *owner_column, int32 id, List *letters,
-						   List *replayed)
+catalog_write_dead_letters(CatalogTable owner, int32 id, List *letters, List *replayed)
 {
+	CatalogStatement *insert = owner == CATALOG_VIEW_DEF ? &insert_view_dead_letter :
+		&insert_subscription_dead_letter;
 	ListCell   *lc;
-	Oid			argtypes[6] = {INT4OID, PG_LSNOID, TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID};
-	char	   *sql = psprintf("INSERT INTO streamext.dead_letters (%s, commit_lsn, sqlstate, message, event, committed_at) "
-							   "VALUES ($1, $2, $3, $4, $5::jsonb, $6)", owner_column);
 
+	Assert(owner == CATALOG_VIEW_DEF || owner == CATALOG_SUBSCRIPTION_DEF);
 	foreach(lc, letters)
 	{
 		DeadLetter *dl = lfirst(lc);
@@ -833,18 +1002,16 @@ catalog_write_dead_letters(const char *owner_column, int32 id, List *letters,
 		args[5] = TimestampTzGetDatum(dl->committed_at);
 		if (dl->committed_at == 0)
 			nulls[5] = 'n';
-		if (SPI_execute_with_args(sql, 6, argtypes, args, nulls, false, 0) != SPI_OK_INSERT)
+		if (catalog_execute(insert, args, nulls, false, 0) != SPI_OK_INSERT)
 			elog(ERROR, "streamext: could not write dead letter");
 	}
 	/* dead letters a replay applied leave with the state that counts them */
 	foreach(lc, replayed)
 	{
-		Oid			idtype[1] = {INT8OID};
 		Datum		idarg[1];
 
 		idarg[0] = Int64GetDatum(*(int64 *) lfirst(lc));
-		if (SPI_execute_with_args("DELETE FROM streamext.dead_letters WHERE id = $1",
-								  1, idtype, idarg, NULL, false, 0) != SPI_OK_DELETE)
+		if (catalog_execute(&delete_dead_letter, idarg, NULL, false, 0) != SPI_OK_DELETE)
 			elog(ERROR, "streamext: could not remove a replayed dead letter");
 	}
 }

@@ -4,7 +4,8 @@
  *	  streamext's own tables, as rows: the definitions of streams, views and
  *	  subscriptions, the state the worker checkpoints, and the dead letters.
  *	  Every other file reads and writes them through here: the tables by
- *	  cached OID, key lookups through their indexes.
+ *	  cached OID, key lookups through their indexes, and statements
+ *	  prepared once per process.
  *
  *-------------------------------------------------------------------------
  */
@@ -13,6 +14,7 @@
 
 #include "access/xlogdefs.h"
 #include "datatype/timestamp.h"
+#include "executor/spi.h"
 #include "nodes/pg_list.h"
 #include "utils/snapshot.h"
 
@@ -77,6 +79,21 @@ typedef struct ViewProgressRow
 	int64		late_events;
 } ViewProgressRow;
 
+#define CATALOG_STATEMENT_MAXARGS 6
+
+/*
+ * CatalogStatement is a fixed statement on streamext's tables, prepared the
+ * first time a process runs it and kept: declare it static, with its text,
+ * the number and the types of its parameters.
+ */
+typedef struct CatalogStatement
+{
+	const char *sql;
+	int			nargs;
+	Oid			argtypes[CATALOG_STATEMENT_MAXARGS];
+	SPIPlanPtr	plan;			/* NULL until first run */
+} CatalogStatement;
+
 /* an event (or a closed window's row) set aside, to write as a dead letter */
 typedef struct DeadLetter
 {
@@ -95,8 +112,14 @@ typedef struct CatalogAccess
 	int			guc_nestlevel;
 } CatalogAccess;
 
-/* the tables */
+/* the tables, and statements on them */
 extern Oid	catalog_relid(CatalogTable table);
+extern char *catalog_qualified_name(Oid relid);
+extern int	catalog_execute(CatalogStatement *stmt, Datum *args, const char *nulls,
+							bool read_only, long count);
+extern SPIPlanPtr catalog_relation_plan(Oid relid, int kind);
+extern SPIPlanPtr catalog_keep_relation_plan(Oid relid, int kind, const char *sql,
+											 int nargs, Oid *argtypes);
 
 /* the extension, and acting as the owner of its tables */
 extern bool streamext_extension_exists(void);
@@ -125,7 +148,7 @@ extern Oid	catalog_subscription_table_oid(void);
 extern List *catalog_load_subscriptions(MemoryContext cxt);
 
 /* dead letters */
-extern void catalog_write_dead_letters(const char *owner_column, int32 id,
-									   List *letters, List *replayed);
+extern void catalog_write_dead_letters(CatalogTable owner, int32 id, List *letters,
+									   List *replayed);
 
 #endif							/* STREAMEXT_CATALOG_H */

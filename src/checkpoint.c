@@ -65,11 +65,58 @@ typedef struct CheckpointSink
 	WindowSink	sink;			/* first: the window layer sees only this */
 	StreamextDbSlot *slot;		/* whose readers see groups leave */
 	ClosedRowListener listener; /* told of every row written, or NULL */
-	SPIPlanPtr	insert;			/* a row */
-	SPIPlanPtr	take;			/* DELETE ... RETURNING of a row corrected */
 } CheckpointSink;
 
+/*
+ * The statements on a view's closed table, which the catalog keeps for the
+ * table's OID (catalog_relation_plan).
+ */
+typedef enum ClosedStatement
+{
+	CLOSED_INSERT,				/* a row */
+	CLOSED_TAKE,				/* DELETE ... RETURNING of a row corrected */
+	CLOSED_TAKE_SESSIONS,		/* DELETE ... RETURNING of sessions a late event
+								 * joins */
+	CLOSED_FORGET,				/* DELETE of the windows past retention */
+	CLOSED_CLEAR				/* DELETE of every row */
+} ClosedStatement;
+
+/* the fixed statements of a checkpoint, prepared once per process */
+static CatalogStatement upsert_open_states = {
+	"INSERT INTO streamext.open_state (view_id, window_start, group_key, state, window_end) "
+	"SELECT $1, w, k, s, e FROM unnest($2, $3, $4, $5) AS u(w, k, s, e) "
+	"ON CONFLICT (view_id, window_start, group_key) "
+	"DO UPDATE SET state = excluded.state, window_end = excluded.window_end",
+	5, {INT4OID, TIMESTAMPTZARRAYOID, BYTEAARRAYOID, BYTEAARRAYOID, TIMESTAMPTZARRAYOID}
+};
+static CatalogStatement delete_open_window = {
+	"DELETE FROM streamext.open_state WHERE view_id = $1 AND window_start = $2",
+	2, {INT4OID, TIMESTAMPTZOID}
+};
+static CatalogStatement delete_open_group = {
+	"DELETE FROM streamext.open_state WHERE view_id = $1 AND window_start = $2 "
+	"AND group_key = $3",
+	3, {INT4OID, TIMESTAMPTZOID, BYTEAOID}
+};
+static CatalogStatement delete_open_states = {
+	"DELETE FROM streamext.open_state WHERE view_id = $1", 1, {INT4OID}
+};
+static CatalogStatement delete_view_dead_letters = {
+	"DELETE FROM streamext.dead_letters WHERE view_id = $1", 1, {INT4OID}
+};
+static CatalogStatement upsert_progress = {
+	"INSERT INTO streamext.view_progress AS p "
+	"(view_id, closed_upto, max_event_time, events, late_events) "
+	"VALUES ($1, $2, $3, $4, $5) ON CONFLICT (view_id) DO UPDATE SET "
+	"closed_upto = $2, max_event_time = $3, events = $4, late_events = $5",
+	5, {INT4OID, TIMESTAMPTZOID, TIMESTAMPTZOID, INT8OID, INT8OID}
+};
+static CatalogStatement lock_view = {
+	"SELECT start_lsn FROM streamext.view_def WHERE id = $1 FOR KEY SHARE", 1, {INT4OID}
+};
+
 static void flush_open_states(OpenStateBatch *batch);
+static SPIPlanPtr closed_plan(Oid closed_relid, ViewPlan *plan, ClosedStatement kind);
 static void load_open_state(const OpenStateRow *row, void *arg);
 static void sink_init(CheckpointSink *cs, StreamextDbSlot *slot, ViewPlan *plan,
 					  ClosedRowListener listener);
@@ -98,8 +145,6 @@ static void set_aside_group(ViewPlan *plan, TimestampTz start, TimestampTz end,
 static void
 flush_open_states(OpenStateBatch *batch)
 {
-	Oid			argtypes[5] = {INT4OID, TIMESTAMPTZARRAYOID, BYTEAARRAYOID, BYTEAARRAYOID,
-	TIMESTAMPTZARRAYOID};
 	Datum		args[5];
 
 	if (batch->n == 0)
@@ -115,11 +160,7 @@ flush_open_states(OpenStateBatch *batch)
 	args[4] = PointerGetDatum(construct_array(batch->ends, batch->n, TIMESTAMPTZOID,
 											  sizeof(TimestampTz), FLOAT8PASSBYVAL,
 											  TYPALIGN_DOUBLE));
-	if (SPI_execute_with_args("INSERT INTO streamext.open_state (view_id, window_start, group_key, state, window_end) "
-							  "SELECT $1, w, k, s, e FROM unnest($2, $3, $4, $5) AS u(w, k, s, e) "
-							  "ON CONFLICT (view_id, window_start, group_key) "
-							  "DO UPDATE SET state = excluded.state, window_end = excluded.window_end",
-							  5, argtypes, args, NULL, false, 0) != SPI_OK_INSERT)
+	if (catalog_execute(&upsert_open_states, args, NULL, false, 0) != SPI_OK_INSERT)
 		elog(ERROR, "streamext: could not write open window states");
 	batch->n = 0;
 }
@@ -169,21 +210,80 @@ write_open_window(ViewPlan *plan, WindowGroups *wg, bool all, OpenStateBatch *ba
 }
 
 /*
+ * closed_plan is the kept plan of a statement on a view's closed table,
+ * prepared the first time, naming the table by its OID's current name.
+ * plan gives the types of the row CLOSED_INSERT writes.
+ */
+static SPIPlanPtr
+closed_plan(Oid closed_relid, ViewPlan *plan, ClosedStatement kind)
+{
+	SPIPlanPtr	result = catalog_relation_plan(closed_relid, kind);
+	char	   *table;
+	Oid			argtypes[3] = {TIMESTAMPTZOID, TIMESTAMPTZOID, BYTEAOID};
+
+	if (result != NULL)
+		return result;
+	table = catalog_qualified_name(closed_relid);
+	switch (kind)
+	{
+		case CLOSED_INSERT:
+			{
+				int			natts = plan->outdesc->natts;
+				Oid		   *rowtypes = palloc(sizeof(Oid) * (natts + 3));
+				StringInfoData sql;
+				int			i;
+
+				initStringInfo(&sql);
+				appendStringInfo(&sql, "INSERT INTO %s VALUES (", table);
+				for (i = 0; i < natts; i++)
+				{
+					rowtypes[i] = TupleDescAttr(plan->outdesc, i)->atttypid;
+					appendStringInfo(&sql, "$%d, ", i + 1);
+				}
+				rowtypes[natts] = BYTEAOID;
+				rowtypes[natts + 1] = BYTEAOID;
+				rowtypes[natts + 2] = BOOLOID;
+				appendStringInfo(&sql, "$%d, $%d, $%d)", natts + 1, natts + 2, natts + 3);
+				return catalog_keep_relation_plan(closed_relid, kind, sql.data, natts + 3,
+												  rowtypes);
+			}
+		case CLOSED_TAKE:
+			return catalog_keep_relation_plan(closed_relid, kind,
+											  psprintf("DELETE FROM %s WHERE window_start = $1 "
+													   "AND window_end = $2 AND _group = $3 "
+													   "RETURNING _state", table),
+											  3, argtypes);
+		case CLOSED_TAKE_SESSIONS:
+			argtypes[0] = BYTEAOID;
+			argtypes[2] = TIMESTAMPTZOID;
+			return catalog_keep_relation_plan(closed_relid, kind,
+											  psprintf("DELETE FROM %s WHERE _group = $1 "
+													   "AND window_start < $2 AND window_end > $3 "
+													   "RETURNING window_start, window_end, _state",
+													   table),
+											  3, argtypes);
+		case CLOSED_FORGET:
+			return catalog_keep_relation_plan(closed_relid, kind,
+											  psprintf("DELETE FROM %s WHERE window_start < $1 "
+													   "AND window_end <= $1", table),
+											  1, argtypes);
+		case CLOSED_CLEAR:
+			return catalog_keep_relation_plan(closed_relid, kind,
+											  psprintf("DELETE FROM %s", table), 0, NULL);
+	}
+	elog(ERROR, "streamext: unknown statement %d on a closed table", (int) kind);
+	return NULL;				/* keep compiler quiet */
+}
+
+/*
  * sink_init prepares the sink the window layer closes a view's windows
- * into, with the statements that write its closed rows: the INSERT of a
+ * into, and the statements that write its closed rows: the INSERT of a
  * row, and the DELETE that takes out the row a correction replaces.
  */
 static void
 sink_init(CheckpointSink *cs, StreamextDbSlot *slot, ViewPlan *plan,
 		  ClosedRowListener listener)
 {
-	int			natts = plan->outdesc->natts;
-	int			nargs = natts + 3;
-	Oid		   *argtypes = palloc(sizeof(Oid) * nargs);
-	Oid			keytypes[3] = {TIMESTAMPTZOID, TIMESTAMPTZOID, BYTEAOID};
-	StringInfoData sql;
-	int			i;
-
 	memset(cs, 0, sizeof(CheckpointSink));
 	cs->slot = slot;
 	cs->listener = listener;
@@ -197,26 +297,8 @@ sink_init(CheckpointSink *cs, StreamextDbSlot *slot, ViewPlan *plan,
 	cs->sink.group_retired = sink_group_retired;
 	if (!window_closes(&plan->window))
 		return;					/* no closed table */
-
-	initStringInfo(&sql);
-	appendStringInfo(&sql, "INSERT INTO streamext.closed_%d VALUES (", plan->id);
-	for (i = 0; i < natts; i++)
-	{
-		argtypes[i] = TupleDescAttr(plan->outdesc, i)->atttypid;
-		appendStringInfo(&sql, "$%d, ", i + 1);
-	}
-	argtypes[natts] = BYTEAOID;
-	argtypes[natts + 1] = BYTEAOID;
-	argtypes[natts + 2] = BOOLOID;
-	appendStringInfo(&sql, "$%d, $%d, $%d)", natts + 1, natts + 2, natts + 3);
-	cs->insert = SPI_prepare(sql.data, nargs, argtypes);
-	if (cs->insert == NULL)
-		elog(ERROR, "streamext: could not prepare \"%s\"", sql.data);
-	cs->take = SPI_prepare(psprintf("DELETE FROM streamext.closed_%d WHERE window_start = $1 "
-									"AND window_end = $2 AND _group = $3 RETURNING _state",
-									plan->id), 3, keytypes);
-	if (cs->take == NULL)
-		elog(ERROR, "streamext: could not prepare the correction of closed windows");
+	(void) closed_plan(plan->closed_relid, plan, CLOSED_INSERT);
+	(void) closed_plan(plan->closed_relid, plan, CLOSED_TAKE);
 }
 
 /* a closed row to write, for write_row_isolated */
@@ -304,7 +386,8 @@ write_row_isolated(void *arg)
 		fargs[0] = TimestampTzGetDatum(r->start);
 		fargs[1] = TimestampTzGetDatum(r->end);
 		fargs[2] = PointerGetDatum(group);
-		if (SPI_execute_plan(cs->take, fargs, NULL, false, 0) != SPI_OK_DELETE_RETURNING)
+		if (SPI_execute_plan(closed_plan(plan->closed_relid, plan, CLOSED_TAKE), fargs, NULL,
+							 false, 0) != SPI_OK_DELETE_RETURNING)
 			elog(ERROR, "streamext: could not correct closed window");
 		if (SPI_processed == 1)
 		{
@@ -337,7 +420,8 @@ write_row_isolated(void *arg)
 	row[natts + 1] = PointerGetDatum(bytes_to_bytea(buf.data, buf.len));
 	row[natts + 2] = BoolGetDatum(having);
 	nulls[natts] = nulls[natts + 1] = nulls[natts + 2] = ' ';
-	if (SPI_execute_plan(cs->insert, row, nulls, false, 0) != SPI_OK_INSERT)
+	if (SPI_execute_plan(closed_plan(plan->closed_relid, plan, CLOSED_INSERT), row, nulls,
+						 false, 0) != SPI_OK_INSERT)
 		elog(ERROR, "streamext: could not write closed window");
 	/* subscriptions get the row once it is written */
 	if (having && cs->listener != NULL)
@@ -375,18 +459,13 @@ set_aside_group(ViewPlan *plan, TimestampTz start, TimestampTz end, MinimalTuple
 static void
 sink_open_rows_gone(WindowSink *sink, ViewPlan *plan, TimestampTz start, bytea *key)
 {
-	Oid			dtypes[3] = {INT4OID, TIMESTAMPTZOID, BYTEAOID};
 	Datum		dargs[3];
 
 	dargs[0] = Int32GetDatum(plan->id);
 	dargs[1] = TimestampTzGetDatum(start);
 	dargs[2] = PointerGetDatum(key);
-	if (SPI_execute_with_args(key == NULL ?
-							  "DELETE FROM streamext.open_state WHERE view_id = $1 "
-							  "AND window_start = $2" :
-							  "DELETE FROM streamext.open_state WHERE view_id = $1 "
-							  "AND window_start = $2 AND group_key = $3",
-							  key == NULL ? 2 : 3, dtypes, dargs, NULL, false, 0) != SPI_OK_DELETE)
+	if (catalog_execute(key == NULL ? &delete_open_window : &delete_open_group, dargs, NULL,
+						false, 0) != SPI_OK_DELETE)
 		elog(ERROR, "streamext: could not remove open window state");
 }
 
@@ -399,7 +478,6 @@ static List *
 sink_take_closed_rows(WindowSink *sink, ViewPlan *plan, MinimalTuple key,
 					  TimestampTz from, TimestampTz to)
 {
-	Oid			argtypes[3] = {BYTEAOID, TIMESTAMPTZOID, TIMESTAMPTZOID};
 	Datum		args[3];
 	StringInfoData buf;
 	List	   *rows = NIL;
@@ -412,10 +490,8 @@ sink_take_closed_rows(WindowSink *sink, ViewPlan *plan, MinimalTuple key,
 	args[0] = PointerGetDatum(bytes_to_bytea(buf.data, buf.len));
 	args[1] = TimestampTzGetDatum(from);
 	args[2] = TimestampTzGetDatum(to);
-	if (SPI_execute_with_args(psprintf("DELETE FROM streamext.closed_%d WHERE _group = $1 "
-									   "AND window_start < $2 AND window_end > $3 "
-									   "RETURNING window_start, window_end, _state", plan->id),
-							  3, argtypes, args, NULL, false, 0) != SPI_OK_DELETE_RETURNING)
+	if (SPI_execute_plan(closed_plan(plan->closed_relid, plan, CLOSED_TAKE_SESSIONS), args,
+						 NULL, false, 0) != SPI_OK_DELETE_RETURNING)
 		elog(ERROR, "streamext: could not read closed sessions");
 	MemoryContextSwitchTo(sink->cxt);
 	for (i = 0; i < SPI_processed; i++)
@@ -464,13 +540,11 @@ sink_group_retired(WindowSink *sink, ViewPlan *plan, int64 gid)
 static void
 forget_old_windows(ViewPlan *plan)
 {
-	Oid			argtypes[1] = {TIMESTAMPTZOID};
 	Datum		args[1];
 
 	args[0] = TimestampTzGetDatum(view_plan_retained_from(plan));
-	if (SPI_execute_with_args(psprintf("DELETE FROM streamext.closed_%d WHERE window_start < $1 AND window_end <= $1",
-									   plan->id),
-							  1, argtypes, args, NULL, false, 0) != SPI_OK_DELETE)
+	if (SPI_execute_plan(closed_plan(plan->closed_relid, plan, CLOSED_FORGET), args, NULL,
+						 false, 0) != SPI_OK_DELETE)
 		elog(ERROR, "streamext: could not remove closed windows past retention");
 }
 
@@ -480,7 +554,6 @@ forget_old_windows(ViewPlan *plan)
 static void
 write_progress(ViewPlan *plan)
 {
-	Oid			argtypes[5] = {INT4OID, TIMESTAMPTZOID, TIMESTAMPTZOID, INT8OID, INT8OID};
 	Datum		args[5];
 
 	args[0] = Int32GetDatum(plan->id);
@@ -488,11 +561,7 @@ write_progress(ViewPlan *plan)
 	args[2] = TimestampTzGetDatum(plan->state->max_event_time);
 	args[3] = Int64GetDatum((int64) plan->state->events);
 	args[4] = Int64GetDatum((int64) plan->state->late_events);
-	if (SPI_execute_with_args("INSERT INTO streamext.view_progress AS p "
-							  "(view_id, closed_upto, max_event_time, events, late_events) "
-							  "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (view_id) DO UPDATE SET "
-							  "closed_upto = $2, max_event_time = $3, events = $4, late_events = $5",
-							  5, argtypes, args, NULL, false, 0) != SPI_OK_INSERT)
+	if (catalog_execute(&upsert_progress, args, NULL, false, 0) != SPI_OK_INSERT)
 		elog(ERROR, "streamext: could not write view progress");
 }
 
@@ -505,7 +574,7 @@ write_dead_letters(ViewPlan *plan)
 {
 	ListCell   *lc;
 
-	catalog_write_dead_letters("view_id", plan->id, plan->state->new_dead_letters,
+	catalog_write_dead_letters(CATALOG_VIEW_DEF, plan->id, plan->state->new_dead_letters,
 							   plan->state->replayed);
 	list_free_deep(plan->state->replayed);
 	plan->state->replayed = NIL;
@@ -526,13 +595,11 @@ write_dead_letters(ViewPlan *plan)
 static bool
 lock_view_row(ViewPlan *plan)
 {
-	Oid			argtypes[1] = {INT4OID};
 	Datum		args[1];
 	bool		isnull;
 
 	args[0] = Int32GetDatum(plan->id);
-	if (SPI_execute_with_args("SELECT start_lsn FROM streamext.view_def WHERE id = $1 FOR KEY SHARE",
-							  1, argtypes, args, NULL, false, 0) != SPI_OK_SELECT)
+	if (catalog_execute(&lock_view, args, NULL, false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "streamext: could not lock view");
 	return SPI_processed == 1 &&
 		DatumGetLSN(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)) ==
@@ -620,22 +687,19 @@ checkpoint_write_backfill(ViewPlan *plan)
 void
 checkpoint_clear_view(int32 view_id, Oid closed_relid)
 {
-	char	   *sql;
+	Datum		args[1];
 
+	args[0] = Int32GetDatum(view_id);
 	SPI_connect();
-	sql = psprintf("DELETE FROM streamext.open_state WHERE view_id = %d", view_id);
-	if (SPI_execute(sql, false, 0) != SPI_OK_DELETE)
+	if (catalog_execute(&delete_open_states, args, NULL, false, 0) != SPI_OK_DELETE)
 		elog(ERROR, "streamext: could not clear view state");
 	/* the events set aside are set aside again by the computation to come */
-	sql = psprintf("DELETE FROM streamext.dead_letters WHERE view_id = %d", view_id);
-	if (SPI_execute(sql, false, 0) != SPI_OK_DELETE)
+	if (catalog_execute(&delete_view_dead_letters, args, NULL, false, 0) != SPI_OK_DELETE)
 		elog(ERROR, "streamext: could not clear dead letters");
-	if (OidIsValid(closed_relid))
-	{
-		sql = psprintf("DELETE FROM streamext.closed_%d", view_id);
-		if (SPI_execute(sql, false, 0) != SPI_OK_DELETE)
-			elog(ERROR, "streamext: could not clear closed windows");
-	}
+	if (OidIsValid(closed_relid) &&
+		SPI_execute_plan(closed_plan(closed_relid, NULL, CLOSED_CLEAR), NULL, NULL, false,
+						 0) != SPI_OK_DELETE)
+		elog(ERROR, "streamext: could not clear closed windows");
 	SPI_finish();
 }
 

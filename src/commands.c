@@ -487,6 +487,7 @@ streamext_create_view(PG_FUNCTION_ARGS)
 	Datum		args[12];
 	char		nulls[12] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
 	bool		closes;
+	Oid			closed_relid = InvalidOid;
 	AttrNumber	time_attno;
 
 	sqlfunc_check_setup();
@@ -528,18 +529,28 @@ streamext_create_view(PG_FUNCTION_ARGS)
 
 		id = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 	}
-	/* closed windows live in streamext; the view's owner may read them */
+	/*
+	 * Closed windows live in streamext, the view's owner may read them.  The
+	 * table is named here only: from now on it is its OID.
+	 */
 	if (closes)
-		sqlfunc_spi_exec(psprintf("CREATE TABLE streamext.closed_%d (%s, _group bytea NOT NULL, "
+	{
+		char	   *closed = psprintf("closed_%d", id);
+
+		sqlfunc_spi_exec(psprintf("CREATE TABLE streamext.%s (%s, _group bytea NOT NULL, "
 								  "_state bytea NOT NULL, _having bool NOT NULL, "
-								  "PRIMARY KEY (window_start, window_end, _group));"
-								  "GRANT SELECT ON streamext.closed_%d TO %s",
-								  id, cols, id,
+								  "PRIMARY KEY (window_start, window_end, _group))",
+								  closed, cols),
+						 SPI_OK_UTILITY);
+		closed_relid = get_relname_relid(closed, get_namespace_oid("streamext", false));
+		sqlfunc_spi_exec(psprintf("GRANT SELECT ON %s TO %s", catalog_qualified_name(closed_relid),
 								  quote_identifier(GetUserNameFromId(ca.saved_userid, false))),
 						 SPI_OK_UTILITY);
+	}
 	/* a late event looks up the sessions of its group */
 	if (spec.kind == WINDOW_SESSION)
-		sqlfunc_spi_exec(psprintf("CREATE INDEX ON streamext.closed_%d (_group, window_start)", id),
+		sqlfunc_spi_exec(psprintf("CREATE INDEX ON %s (_group, window_start)",
+								  catalog_qualified_name(closed_relid)),
 						 SPI_OK_UTILITY);
 	catalog_owner_leave(&ca);
 
@@ -547,9 +558,10 @@ streamext_create_view(PG_FUNCTION_ARGS)
 	initStringInfo(&sql);
 	if (closes)
 		appendStringInfo(&sql,
-						 "CREATE VIEW %s AS SELECT %s FROM streamext.closed_%d WHERE _having "
+						 "CREATE VIEW %s AS SELECT %s FROM %s WHERE _having "
 						 "UNION ALL SELECT * FROM streamext.read_view(%d) AS t(%s)",
-						 qualview, column_list(query, closes, false), id, id, cols);
+						 qualview, column_list(query, closes, false),
+						 catalog_qualified_name(closed_relid), id, cols);
 	else
 		appendStringInfo(&sql,
 						 "CREATE VIEW %s AS SELECT * FROM streamext.read_view(%d) AS t(%s)",
@@ -564,9 +576,7 @@ streamext_create_view(PG_FUNCTION_ARGS)
 	row.window_text = window_text;
 	row.start_lsn = start_lsn;
 	row.view_relid = get_relname_relid(rv->relname, nsp);
-	row.closed_relid = closes ?
-		get_relname_relid(psprintf("closed_%d", id), get_namespace_oid("streamext", false)) :
-		InvalidOid;
+	row.closed_relid = closed_relid;
 
 	/* DROP TABLE of the stream must not leave the view reading nothing */
 	{
@@ -698,9 +708,10 @@ streamext_drop_view(PG_FUNCTION_ARGS)
 	catalog_owner_enter(&ca);
 	sqlfunc_spi_exec(psprintf("DELETE FROM streamext.view_def WHERE id = %d", found->id),
 					 SPI_OK_DELETE);
-	if (OidIsValid(get_relname_relid(psprintf("closed_%d", found->id),
-									 get_namespace_oid("streamext", false))))
-		sqlfunc_spi_exec(psprintf("DROP TABLE streamext.closed_%d", found->id), SPI_OK_UTILITY);
+	if (OidIsValid(found->closed_relid) &&
+		SearchSysCacheExists1(RELOID, ObjectIdGetDatum(found->closed_relid)))
+		sqlfunc_spi_exec(psprintf("DROP TABLE %s", catalog_qualified_name(found->closed_relid)),
+						 SPI_OK_UTILITY);
 	catalog_owner_leave(&ca);
 	SPI_finish();
 

@@ -75,6 +75,24 @@ typedef struct FilterCall
 	char	   *json;
 } FilterCall;
 
+/* what the worker writes of subscriptions, prepared once per process */
+static CatalogStatement lock_subscription_stmt = {
+	"SELECT 1 FROM streamext.subscription_def WHERE id = $1 FOR KEY SHARE", 1, {INT4OID}
+};
+static CatalogStatement insert_entries = {
+	"INSERT INTO streamext.subscription_queue "
+	"(subscription_id, position, kind, event, committed_at) "
+	"SELECT $1, p, k, e::jsonb, t FROM unnest($2, $3, $4, $5) AS u(p, k, e, t)",
+	5, {INT4OID, INT8ARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TIMESTAMPTZARRAYOID}
+};
+static CatalogStatement update_progress = {
+	"UPDATE streamext.subscription_progress SET "
+	"delivered_lsn = $2, newest_position = $3, "
+	"last_notify = CASE WHEN $4 THEN now() ELSE last_notify END "
+	"WHERE subscription_id = $1",
+	4, {INT4OID, PG_LSNOID, INT8OID, BOOLOID}
+};
+
 static void compile_filter(void *arg);
 static void eval_filter(void *arg);
 /* an entry of a subscription's queue, not written yet */
@@ -717,12 +735,10 @@ subscriptions_have_pending(List *subs)
 static bool
 lock_subscription(int32 id)
 {
-	Oid			argtypes[1] = {INT4OID};
 	Datum		args[1];
 
 	args[0] = Int32GetDatum(id);
-	if (SPI_execute_with_args("SELECT 1 FROM streamext.subscription_def WHERE id = $1 FOR KEY SHARE",
-							  1, argtypes, args, NULL, false, 0) != SPI_OK_SELECT)
+	if (catalog_execute(&lock_subscription_stmt, args, NULL, false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "streamext: could not lock subscription");
 	return SPI_processed == 1;
 }
@@ -738,8 +754,6 @@ write_entries(SubscriptionPlan *sub, List *entries)
 	Datum	   *kinds = palloc(sizeof(Datum) * n);
 	Datum	   *events = palloc(sizeof(Datum) * n);
 	Datum	   *times = palloc(sizeof(Datum) * n);
-	Oid			argtypes[5] = {INT4OID, INT8ARRAYOID, TEXTARRAYOID, TEXTARRAYOID,
-	TIMESTAMPTZARRAYOID};
 	Datum		args[5];
 	ListCell   *lc;
 	int			i = 0;
@@ -761,10 +775,7 @@ write_entries(SubscriptionPlan *sub, List *entries)
 	args[3] = PointerGetDatum(construct_array(events, n, TEXTOID, -1, false, TYPALIGN_INT));
 	args[4] = PointerGetDatum(construct_array(times, n, TIMESTAMPTZOID, sizeof(TimestampTz),
 											  FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
-	if (SPI_execute_with_args("INSERT INTO streamext.subscription_queue "
-							  "(subscription_id, position, kind, event, committed_at) "
-							  "SELECT $1, p, k, e::jsonb, t FROM unnest($2, $3, $4, $5) AS u(p, k, e, t)",
-							  5, argtypes, args, NULL, false, 0) != SPI_OK_INSERT)
+	if (catalog_execute(&insert_entries, args, NULL, false, 0) != SPI_OK_INSERT)
 		elog(ERROR, "streamext: could not queue subscription entries");
 }
 
@@ -826,7 +837,6 @@ void
 subscriptions_write(List *subs)
 {
 	ListCell   *lc;
-	Oid			argtypes[4] = {INT4OID, PG_LSNOID, INT8OID, BOOLOID};
 
 	SPI_connect();
 	foreach(lc, subs)
@@ -844,17 +854,13 @@ subscriptions_write(List *subs)
 
 			for (i = 0; i < n; i += QUEUE_BATCH)
 				write_entries(sub, list_truncate(list_copy_tail(sub->pending, i), QUEUE_BATCH));
-			catalog_write_dead_letters("subscription_id", sub->id, sub->new_dead_letters,
+			catalog_write_dead_letters(CATALOG_SUBSCRIPTION_DEF, sub->id, sub->new_dead_letters,
 									   sub->replayed);
 			args[0] = Int32GetDatum(sub->id);
 			args[1] = LSNGetDatum(sub->delivered_lsn);
 			args[2] = Int64GetDatum(sub->newest_position);
 			args[3] = BoolGetDatum(sub->notify != SUB_NOTIFY_NONE && sub->pending != NIL);
-			if (SPI_execute_with_args("UPDATE streamext.subscription_progress SET "
-									  "delivered_lsn = $2, newest_position = $3, "
-									  "last_notify = CASE WHEN $4 THEN now() ELSE last_notify END "
-									  "WHERE subscription_id = $1",
-									  4, argtypes, args, NULL, false, 0) != SPI_OK_UPDATE)
+			if (catalog_execute(&update_progress, args, NULL, false, 0) != SPI_OK_UPDATE)
 				elog(ERROR, "streamext: could not record subscription progress");
 			notify_entries(sub);
 		}
