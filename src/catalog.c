@@ -183,6 +183,13 @@ static bool read_subscription_progress(Relation rel, SubscriptionCatalogRow *row
 									   Snapshot snapshot);
 static SubscriptionCatalogRow *subscription_row(HeapTuple tup, TupleDesc desc,
 												MemoryContext cxt);
+static SubscriptionCatalogRow *find_subscription(CatalogIndex index, AttrNumber attno,
+												 RegProcedure eqproc, Datum value);
+static void run_statement(CatalogStatement *stmt, Datum *args, const char *nulls,
+						  int expected, const char *what);
+static void run_for_key(CatalogStatement *stmt, Datum key, int expected, const char *what);
+static void run_set_interval(CatalogStatement *stmt, Datum key, Interval *iv,
+							 const char *what);
 
 /*
  * catalog_invalidate is the relcache callback: it forgets the OIDs when one
@@ -918,6 +925,88 @@ subscription_row(HeapTuple tup, TupleDesc desc, MemoryContext cxt)
 }
 
 /*
+ * find_subscription finds the subscription whose column attno equals value
+ * through index, with its progress, as the transaction's snapshot sees it;
+ * NULL when there is none.
+ */
+static SubscriptionCatalogRow *
+find_subscription(CatalogIndex index, AttrNumber attno, RegProcedure eqproc, Datum value)
+{
+	Snapshot	snapshot = RegisterSnapshot(GetTransactionSnapshot());
+	Relation	rel = catalog_open(CATALOG_SUBSCRIPTION_DEF, AccessShareLock);
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	SubscriptionCatalogRow *row = NULL;
+
+	key_init(&key, rel, attno, eqproc, value);
+	scan = catalog_beginscan(rel, index, snapshot, 1, &key);
+	if ((tup = systable_getnext(scan)) != NULL)
+		row = subscription_row(tup, RelationGetDescr(rel), CurrentMemoryContext);
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	if (row != NULL)
+	{
+		rel = catalog_open(CATALOG_SUBSCRIPTION_PROGRESS, AccessShareLock);
+		row->restored = !read_subscription_progress(rel, row, snapshot);
+		table_close(rel, AccessShareLock);
+	}
+	UnregisterSnapshot(snapshot);
+	return row;
+}
+
+/*
+ * catalog_find_subscription finds a subscription by name, or returns NULL.
+ */
+SubscriptionCatalogRow *
+catalog_find_subscription(const char *name)
+{
+	return find_subscription(CATALOG_SUBSCRIPTION_DEF_NAME_KEY, Anum_subscription_def_name,
+							 F_TEXTEQ, CStringGetTextDatum(name));
+}
+
+/*
+ * catalog_find_subscription_id finds a subscription by id, or returns NULL.
+ */
+SubscriptionCatalogRow *
+catalog_find_subscription_id(int32 id)
+{
+	return find_subscription(CATALOG_SUBSCRIPTION_DEF_PKEY, Anum_subscription_def_id,
+							 F_INT4EQ, Int32GetDatum(id));
+}
+
+/*
+ * catalog_subscription_on_source names the first subscription (by id)
+ * reading relid, or returns NULL.
+ */
+char *
+catalog_subscription_on_source(Oid relid)
+{
+	Snapshot	snapshot = RegisterSnapshot(GetTransactionSnapshot());
+	Relation	rel = catalog_open(CATALOG_SUBSCRIPTION_DEF, AccessShareLock);
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	SubscriptionCatalogRow *first = NULL;
+
+	key_init(&key, rel, Anum_subscription_def_source, F_OIDEQ, ObjectIdGetDatum(relid));
+	/* no index on source: subscriptions are few, and this is for drops */
+	scan = systable_beginscan(rel, InvalidOid, false, snapshot, 1, &key);
+	while ((tup = systable_getnext(scan)) != NULL)
+	{
+		SubscriptionCatalogRow *row = subscription_row(tup, RelationGetDescr(rel),
+													   CurrentMemoryContext);
+
+		if (first == NULL || row->id < first->id)
+			first = row;
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	UnregisterSnapshot(snapshot);
+	return first != NULL ? first->name : NULL;
+}
+
+/*
  * catalog_relation_owner is the owner of a relation.
  */
 Oid
@@ -958,6 +1047,450 @@ catalog_owner_leave(CatalogAccess *ca)
 {
 	SetUserIdAndSecContext(ca->saved_userid, ca->saved_sec_context);
 	AtEOXact_GUC(true, ca->guc_nestlevel);
+}
+
+/*
+ * run_statement runs a catalog statement in an SPI connection of its own
+ * and checks that it did what expected says.
+ */
+static void
+run_statement(CatalogStatement *stmt, Datum *args, const char *nulls, int expected,
+			  const char *what)
+{
+	SPI_connect();
+	if (catalog_execute(stmt, args, nulls, false, 0) != expected)
+		elog(ERROR, "streamext: could not %s", what);
+	SPI_finish();
+}
+
+/*
+ * run_for_key runs a catalog statement whose one parameter is a key.
+ */
+static void
+run_for_key(CatalogStatement *stmt, Datum key, int expected, const char *what)
+{
+	run_statement(stmt, &key, NULL, expected, what);
+}
+
+/*
+ * run_set_interval runs a catalog statement that sets an interval ($2,
+ * NULL when iv is) of the row of key ($1).
+ */
+static void
+run_set_interval(CatalogStatement *stmt, Datum key, Interval *iv, const char *what)
+{
+	Datum		args[2];
+	char		nulls[2] = {' ', ' '};
+
+	args[0] = key;
+	args[1] = iv != NULL ? IntervalPGetDatum(iv) : (Datum) 0;
+	nulls[1] = iv != NULL ? ' ' : 'n';
+	run_statement(stmt, args, nulls, SPI_OK_UPDATE, what);
+}
+
+static CatalogStatement insert_stream = {
+	"INSERT INTO streamext.stream_def (relid, time_column, retention) VALUES ($1, $2, $3)",
+	3, {REGCLASSOID, NAMEOID, INTERVALOID}
+};
+static CatalogStatement delete_stream = {
+	"DELETE FROM streamext.stream_def WHERE relid = $1", 1, {REGCLASSOID}
+};
+static CatalogStatement update_stream_retention = {
+	"UPDATE streamext.stream_def SET retention = $2 WHERE relid = $1",
+	2, {REGCLASSOID, INTERVALOID}
+};
+static CatalogStatement select_stream_retentions = {
+	"SELECT relid::oid, extract(epoch FROM retention)::float8 * 1000000 "
+	"FROM streamext.stream_def WHERE retention IS NOT NULL", 0
+};
+
+/*
+ * catalog_insert_stream registers a stream, timed by time_column (NULL: by
+ * the commit) and kept for retention (NULL: for ever).
+ */
+void
+catalog_insert_stream(Oid relid, const char *time_column, Interval *retention)
+{
+	NameData	timecol;
+	Datum		args[3];
+	char		nulls[3] = {' ', ' ', ' '};
+
+	args[0] = ObjectIdGetDatum(relid);
+	if (time_column != NULL)
+	{
+		namestrcpy(&timecol, time_column);
+		args[1] = NameGetDatum(&timecol);
+	}
+	else
+		nulls[1] = 'n';
+	args[2] = retention != NULL ? IntervalPGetDatum(retention) : (Datum) 0;
+	if (retention == NULL)
+		nulls[2] = 'n';
+	run_statement(&insert_stream, args, nulls, SPI_OK_INSERT, "register stream");
+}
+
+/*
+ * catalog_delete_stream forgets a stream.
+ */
+void
+catalog_delete_stream(Oid relid)
+{
+	run_for_key(&delete_stream, ObjectIdGetDatum(relid), SPI_OK_DELETE, "forget stream");
+}
+
+/*
+ * catalog_set_stream_retention changes a stream's retention (NULL: for ever).
+ */
+void
+catalog_set_stream_retention(Oid relid, Interval *retention)
+{
+	run_set_interval(&update_stream_retention, ObjectIdGetDatum(relid), retention,
+					 "change the retention");
+}
+
+/*
+ * catalog_load_stream_retentions returns a StreamRetentionRow, allocated in
+ * cxt, for each stream with a retention.
+ */
+List *
+catalog_load_stream_retentions(MemoryContext cxt)
+{
+	List	   *result = NIL;
+	uint64		i;
+
+	SPI_connect();
+	if (catalog_execute(&select_stream_retentions, NULL, NULL, false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "streamext: could not read the retentions of streams");
+	for (i = 0; i < SPI_processed; i++)
+	{
+		/* the list outlives SPI_finish */
+		MemoryContext spi_cxt = MemoryContextSwitchTo(cxt);
+		StreamRetentionRow *rs = palloc(sizeof(StreamRetentionRow));
+		bool		isnull;
+
+		rs->relid = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i],
+												   SPI_tuptable->tupdesc, 1, &isnull));
+		rs->retention_usec = (int64) DatumGetFloat8(SPI_getbinval(SPI_tuptable->vals[i],
+																  SPI_tuptable->tupdesc, 2,
+																  &isnull));
+		result = lappend(result, rs);
+		MemoryContextSwitchTo(spi_cxt);
+	}
+	SPI_finish();
+	return result;
+}
+
+static CatalogStatement next_view_id = {
+	"SELECT nextval('streamext.view_def_id_seq')::int4", 0
+};
+static CatalogStatement insert_view = {
+	"INSERT INTO streamext.view_def (id, name, view_relid, stream, query, query_tree, "
+	"window_spec, closed_relid, start_lsn, definition, lateness, retention) "
+	"VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+	12, {INT4OID, TEXTOID, REGCLASSOID, REGCLASSOID, TEXTOID, TEXTOID, TEXTOID,
+	REGCLASSOID, PG_LSNOID, TEXTOID, INTERVALOID, INTERVALOID}
+};
+static CatalogStatement update_view_retention = {
+	"UPDATE streamext.view_def SET retention = $2 WHERE id = $1", 2, {INT4OID, INTERVALOID}
+};
+static CatalogStatement delete_view = {
+	"DELETE FROM streamext.view_def WHERE id = $1", 1, {INT4OID}
+};
+static CatalogStatement lock_view_for_update = {
+	"SELECT 1 FROM streamext.view_def WHERE id = $1 FOR UPDATE", 1, {INT4OID}
+};
+static CatalogStatement update_view_start = {
+	"UPDATE streamext.view_def SET start_lsn = $2 WHERE id = $1", 2, {INT4OID, PG_LSNOID}
+};
+static CatalogStatement delete_view_progress = {
+	"DELETE FROM streamext.view_progress WHERE view_id = $1", 1, {INT4OID}
+};
+static CatalogStatement update_view_adopted = {
+	"UPDATE streamext.view_def SET query_tree = $2, start_lsn = $3 WHERE id = $1",
+	3, {INT4OID, TEXTOID, PG_LSNOID}
+};
+
+/*
+ * catalog_next_view_id takes the id of a new view.
+ */
+int32
+catalog_next_view_id(void)
+{
+	bool		isnull;
+	int32		id;
+
+	SPI_connect();
+	if (catalog_execute(&next_view_id, NULL, NULL, false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "streamext: could not number the view");
+	id = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	SPI_finish();
+	return id;
+}
+
+/*
+ * catalog_insert_view registers a view: row (its query and definition as
+ * well), with the intervals as given (the row has them in microseconds).
+ */
+void
+catalog_insert_view(const ViewCatalogRow *row, Interval *lateness, Interval *retention)
+{
+	Datum		args[12];
+	char		nulls[12] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
+
+	args[0] = Int32GetDatum(row->id);
+	args[1] = CStringGetTextDatum(row->name);
+	args[2] = ObjectIdGetDatum(row->view_relid);
+	args[3] = ObjectIdGetDatum(row->stream_relid);
+	args[4] = CStringGetTextDatum(row->query);
+	args[5] = CStringGetTextDatum(row->query_tree);
+	args[6] = row->window_text ? CStringGetTextDatum(row->window_text) : (Datum) 0;
+	nulls[6] = row->window_text ? ' ' : 'n';
+	args[7] = ObjectIdGetDatum(row->closed_relid);
+	nulls[7] = OidIsValid(row->closed_relid) ? ' ' : 'n';
+	args[8] = LSNGetDatum(row->start_lsn);
+	args[9] = CStringGetTextDatum(row->definition);
+	args[10] = IntervalPGetDatum(lateness);
+	args[11] = retention ? IntervalPGetDatum(retention) : (Datum) 0;
+	nulls[11] = retention ? ' ' : 'n';
+	run_statement(&insert_view, args, nulls, SPI_OK_INSERT, "register view");
+}
+
+/*
+ * catalog_set_view_retention changes how long a view keeps its closed
+ * windows (NULL: for ever).
+ */
+void
+catalog_set_view_retention(int32 view_id, Interval *retention)
+{
+	run_set_interval(&update_view_retention, Int32GetDatum(view_id), retention,
+					 "change retention");
+}
+
+/*
+ * catalog_delete_view forgets a view; its state goes with it (ON DELETE
+ * CASCADE), its closed table is the caller's.
+ */
+void
+catalog_delete_view(int32 view_id)
+{
+	run_for_key(&delete_view, Int32GetDatum(view_id), SPI_OK_DELETE, "forget view");
+}
+
+/*
+ * catalog_restart_view gives a view a new start_lsn and forgets its
+ * progress, for rebuild_view; the row stays locked until commit.
+ */
+void
+catalog_restart_view(int32 view_id, XLogRecPtr start_lsn)
+{
+	Datum		args[2];
+
+	args[0] = Int32GetDatum(view_id);
+	args[1] = LSNGetDatum(start_lsn);
+	run_statement(&lock_view_for_update, args, NULL, SPI_OK_SELECT, "lock view");
+	run_statement(&update_view_start, args, NULL, SPI_OK_UPDATE, "restart view");
+	run_statement(&delete_view_progress, args, NULL, SPI_OK_DELETE, "forget view progress");
+}
+
+/*
+ * catalog_adopt_view records a restored view's query analysed again and its
+ * new start_lsn.
+ */
+void
+catalog_adopt_view(int32 view_id, const char *query_tree, XLogRecPtr start_lsn)
+{
+	Datum		args[3];
+
+	args[0] = Int32GetDatum(view_id);
+	args[1] = CStringGetTextDatum(query_tree);
+	args[2] = LSNGetDatum(start_lsn);
+	run_statement(&update_view_adopted, args, NULL, SPI_OK_UPDATE, "adopt view");
+}
+
+static CatalogStatement insert_subscription = {
+	"WITH s AS (INSERT INTO streamext.subscription_def "
+	"(name, owner, source, view_id, filter, filter_tree, channel, notify, emit, start_lsn, "
+	"filter_definition) "
+	"VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id), "
+	"p AS (INSERT INTO streamext.subscription_progress (subscription_id, delivered_lsn) "
+	"SELECT id, $10 FROM s) "
+	"INSERT INTO streamext.subscription_ack (subscription_id) SELECT id FROM s",
+	11, {TEXTOID, OIDOID, REGCLASSOID, INT4OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID,
+	TEXTOID, PG_LSNOID, TEXTOID}
+};
+static CatalogStatement delete_subscription_queue = {
+	"DELETE FROM streamext.subscription_queue WHERE subscription_id = $1", 1, {INT4OID}
+};
+static CatalogStatement delete_subscription = {
+	"DELETE FROM streamext.subscription_def WHERE id = $1", 1, {INT4OID}
+};
+static CatalogStatement update_subscription_adopted = {
+	"UPDATE streamext.subscription_def SET filter_tree = $2, start_lsn = $3 WHERE id = $1",
+	3, {INT4OID, TEXTOID, PG_LSNOID}
+};
+static CatalogStatement insert_adopted_ack = {
+	"INSERT INTO streamext.subscription_ack (subscription_id) VALUES ($1) "
+	"ON CONFLICT DO NOTHING", 1, {INT4OID}
+};
+static CatalogStatement insert_adopted_progress = {
+	"INSERT INTO streamext.subscription_progress "
+	"(subscription_id, delivered_lsn, newest_position) "
+	"SELECT $1, $2, greatest(a.acked_position, "
+	"(SELECT coalesce(max(q.position), 0) FROM streamext.subscription_queue q "
+	"WHERE q.subscription_id = $1)) "
+	"FROM streamext.subscription_ack a WHERE a.subscription_id = $1",
+	2, {INT4OID, PG_LSNOID}
+};
+static CatalogStatement select_queue = {
+	"SELECT q.position, q.event, q.committed_at, q.kind "
+	"FROM streamext.subscription_queue q "
+	"JOIN streamext.subscription_ack a USING (subscription_id) "
+	"WHERE q.subscription_id = $1 AND q.position > a.acked_position "
+	"ORDER BY q.position LIMIT $2",
+	2, {INT4OID, INT4OID}
+};
+static CatalogStatement lock_ack = {
+	"SELECT p.newest_position, a.acked_position "
+	"FROM streamext.subscription_progress p "
+	"JOIN streamext.subscription_ack a USING (subscription_id) "
+	"WHERE subscription_id = $1 FOR UPDATE OF a",
+	1, {INT4OID}
+};
+static CatalogStatement update_ack = {
+	"UPDATE streamext.subscription_ack SET acked_position = $2, acked_at = now() "
+	"WHERE subscription_id = $1",
+	2, {INT4OID, INT8OID}
+};
+static CatalogStatement trim_queue = {
+	"DELETE FROM streamext.subscription_queue WHERE subscription_id = $1 AND position <= $2",
+	2, {INT4OID, INT8OID}
+};
+
+/*
+ * catalog_insert_subscription registers a subscription (row: its name,
+ * owner, source, view_id, filter, filter_tree, filter_definition, channel,
+ * notify, emit and start_lsn), delivered from start_lsn on and
+ * acknowledged up to position 0.
+ */
+void
+catalog_insert_subscription(const SubscriptionCatalogRow *row)
+{
+	Datum		args[11];
+	char		nulls[11] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
+
+	args[0] = CStringGetTextDatum(row->name);
+	args[1] = ObjectIdGetDatum(row->owner);
+	args[2] = ObjectIdGetDatum(row->source_relid);
+	args[3] = Int32GetDatum(row->view_id);
+	nulls[3] = row->view_id ? ' ' : 'n';
+	args[4] = row->filter ? CStringGetTextDatum(row->filter) : (Datum) 0;
+	nulls[4] = row->filter ? ' ' : 'n';
+	args[5] = row->filter ? CStringGetTextDatum(row->filter_tree) : (Datum) 0;
+	nulls[5] = row->filter ? ' ' : 'n';
+	args[6] = CStringGetTextDatum(row->channel);
+	args[7] = CStringGetTextDatum(row->notify);
+	args[8] = CStringGetTextDatum(row->emit);
+	args[9] = LSNGetDatum(row->start_lsn);
+	args[10] = row->filter ? CStringGetTextDatum(row->filter_definition) : (Datum) 0;
+	nulls[10] = row->filter ? ' ' : 'n';
+	run_statement(&insert_subscription, args, nulls, SPI_OK_INSERT, "register subscription");
+}
+
+/*
+ * catalog_delete_subscription forgets a subscription with everything queued
+ * for it (its progress and acknowledgement go by ON DELETE CASCADE).
+ */
+void
+catalog_delete_subscription(int32 id)
+{
+	run_for_key(&delete_subscription_queue, Int32GetDatum(id), SPI_OK_DELETE,
+				"drop subscription");
+	run_for_key(&delete_subscription, Int32GetDatum(id), SPI_OK_DELETE, "drop subscription");
+}
+
+/*
+ * catalog_adopt_subscription records a restored subscription's filter
+ * analysed again (NULL: none) and its start_lsn, and gives it progress:
+ * its entries are numbered after the newest restored or acknowledged one.
+ */
+void
+catalog_adopt_subscription(int32 id, const char *filter_tree, XLogRecPtr start_lsn)
+{
+	Datum		args[3];
+	char		nulls[3] = {' ', ' ', ' '};
+
+	args[0] = Int32GetDatum(id);
+	args[1] = filter_tree ? CStringGetTextDatum(filter_tree) : (Datum) 0;
+	nulls[1] = filter_tree ? ' ' : 'n';
+	args[2] = LSNGetDatum(start_lsn);
+	run_statement(&update_subscription_adopted, args, nulls, SPI_OK_UPDATE,
+				  "adopt subscription");
+	run_statement(&insert_adopted_ack, args, NULL, SPI_OK_INSERT, "adopt subscription");
+	args[1] = args[2];
+	run_statement(&insert_adopted_progress, args, NULL, SPI_OK_INSERT, "adopt subscription");
+}
+
+/*
+ * catalog_read_queue puts into store up to max_events entries of a
+ * subscription after its acknowledged position, oldest first.
+ */
+void
+catalog_read_queue(int32 id, int32 max_events, Tuplestorestate *store, TupleDesc desc)
+{
+	Datum		args[2];
+	uint64		i;
+
+	args[0] = Int32GetDatum(id);
+	args[1] = Int32GetDatum(max_events);
+	SPI_connect();
+	if (catalog_execute(&select_queue, args, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "streamext: could not read subscription entries");
+	for (i = 0; i < SPI_processed; i++)
+	{
+		Datum		values[4];
+		bool		nulls[4];
+
+		heap_deform_tuple(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, values, nulls);
+		tuplestore_putvalues(store, desc, values, nulls);
+	}
+	SPI_finish();
+}
+
+/*
+ * catalog_lock_ack locks a subscription's acknowledged position until the
+ * end of the transaction and reads it, with its newest position.
+ */
+void
+catalog_lock_ack(int32 id, int64 *newest, int64 *acked)
+{
+	Datum		args[1];
+	bool		isnull;
+
+	args[0] = Int32GetDatum(id);
+	SPI_connect();
+	if (catalog_execute(&lock_ack, args, NULL, false, 0) != SPI_OK_SELECT ||
+		SPI_processed != 1)
+		elog(ERROR, "streamext: could not read subscription progress");
+	*newest = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1,
+										  &isnull));
+	*acked = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2,
+										 &isnull));
+	SPI_finish();
+}
+
+/*
+ * catalog_ack moves a subscription's acknowledged position to position and
+ * trims the entries it covers.
+ */
+void
+catalog_ack(int32 id, int64 position)
+{
+	Datum		args[2];
+
+	args[0] = Int32GetDatum(id);
+	args[1] = Int64GetDatum(position);
+	run_statement(&update_ack, args, NULL, SPI_OK_UPDATE, "acknowledge");
+	run_statement(&trim_queue, args, NULL, SPI_OK_DELETE, "acknowledge");
 }
 
 static CatalogStatement insert_view_dead_letter = {
@@ -1014,6 +1547,68 @@ catalog_write_dead_letters(CatalogTable owner, int32 id, List *letters, List *re
 		if (catalog_execute(&delete_dead_letter, idarg, NULL, false, 0) != SPI_OK_DELETE)
 			elog(ERROR, "streamext: could not remove a replayed dead letter");
 	}
+}
+
+static CatalogStatement select_view_dead_letters = {
+	"SELECT id, event, coalesce(committed_at, noted_at), event ? 'streamext_window' "
+	"FROM streamext.dead_letters WHERE view_id = $1 ORDER BY id", 1, {INT4OID}
+};
+static CatalogStatement select_subscription_dead_letters = {
+	"SELECT id, event, coalesce(committed_at, noted_at), event ? 'streamext_window' "
+	"FROM streamext.dead_letters WHERE subscription_id = $1 ORDER BY id", 1, {INT4OID}
+};
+static CatalogStatement count_subscription_dead_letters = {
+	"SELECT count(*) FROM streamext.dead_letters WHERE subscription_id = $1", 1, {INT4OID}
+};
+
+/*
+ * catalog_read_dead_letters returns the dead letters of a view or
+ * subscription (owner, id: as for catalog_write_dead_letters), oldest
+ * first, as DeadLetterRows copied out of SPI, in the caller's SPI
+ * connection.
+ */
+List *
+catalog_read_dead_letters(CatalogTable owner, int32 id)
+{
+	Datum		args[1];
+	List	   *result = NIL;
+	uint64		i;
+
+	Assert(owner == CATALOG_VIEW_DEF || owner == CATALOG_SUBSCRIPTION_DEF);
+	args[0] = Int32GetDatum(id);
+	if (catalog_execute(owner == CATALOG_VIEW_DEF ? &select_view_dead_letters :
+						&select_subscription_dead_letters, args, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "streamext: could not read dead letters");
+	for (i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		DeadLetterRow *row = palloc(sizeof(DeadLetterRow));
+		bool		isnull;
+
+		row->id = DatumGetInt64(SPI_getbinval(tup, desc, 1, &isnull));
+		row->event = DatumGetJsonbPCopy(SPI_getbinval(tup, desc, 2, &isnull));
+		row->at = DatumGetTimestampTz(SPI_getbinval(tup, desc, 3, &isnull));
+		row->is_group = DatumGetBool(SPI_getbinval(tup, desc, 4, &isnull));
+		result = lappend(result, row);
+	}
+	return result;
+}
+
+/*
+ * catalog_count_subscription_dead_letters counts the dead letters of a
+ * subscription, in the caller's SPI connection.
+ */
+int64
+catalog_count_subscription_dead_letters(int32 id)
+{
+	Datum		args[1];
+	bool		isnull;
+
+	args[0] = Int32GetDatum(id);
+	if (catalog_execute(&count_subscription_dead_letters, args, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "streamext: could not read dead letters");
+	return DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 }
 
 /*

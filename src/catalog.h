@@ -16,6 +16,8 @@
 #include "datatype/timestamp.h"
 #include "executor/spi.h"
 #include "nodes/pg_list.h"
+#include "utils/jsonb.h"
+#include "utils/tuplestore.h"
 #include "utils/snapshot.h"
 
 #include "catalog_tables.h"
@@ -58,6 +60,22 @@ typedef struct SubscriptionCatalogRow
 	int64		newest_position;
 } SubscriptionCatalogRow;
 
+/* a stream with a retention (stream_def) */
+typedef struct StreamRetentionRow
+{
+	Oid			relid;
+	int64		retention_usec;
+} StreamRetentionRow;
+
+/* a dead letter as replay_dead_letters reads it */
+typedef struct DeadLetterRow
+{
+	int64		id;
+	Jsonb	   *event;
+	TimestampTz at;				/* committed_at, or when it was set aside */
+	bool		is_group;		/* a group whose closed row failed: no event */
+} DeadLetterRow;
+
 /* a group of an open window as the last checkpoint wrote it (open_state) */
 typedef struct OpenStateRow
 {
@@ -79,7 +97,7 @@ typedef struct ViewProgressRow
 	int64		late_events;
 } ViewProgressRow;
 
-#define CATALOG_STATEMENT_MAXARGS 6
+#define CATALOG_STATEMENT_MAXARGS 12
 
 /*
  * CatalogStatement is a fixed statement on streamext's tables, prepared the
@@ -130,6 +148,10 @@ extern Oid	catalog_relation_owner(Oid relid);
 
 /* streams */
 extern bool catalog_is_stream(Oid relid, AttrNumber *time_attno);
+extern void catalog_insert_stream(Oid relid, const char *time_column, Interval *retention);
+extern void catalog_delete_stream(Oid relid);
+extern void catalog_set_stream_retention(Oid relid, Interval *retention);
+extern List *catalog_load_stream_retentions(MemoryContext cxt);
 
 /* views */
 extern Oid	catalog_view_table_oid(void);
@@ -142,13 +164,32 @@ extern bool catalog_read_view_progress(int32 view_id, Snapshot snapshot,
 									   ViewProgressRow *progress);
 extern void catalog_scan_open_states(int32 view_id, Snapshot snapshot,
 									 OpenStateCallback callback, void *arg);
+extern int32 catalog_next_view_id(void);
+extern void catalog_insert_view(const ViewCatalogRow *row, Interval *lateness,
+								Interval *retention);
+extern void catalog_set_view_retention(int32 view_id, Interval *retention);
+extern void catalog_delete_view(int32 view_id);
+extern void catalog_restart_view(int32 view_id, XLogRecPtr start_lsn);
+extern void catalog_adopt_view(int32 view_id, const char *query_tree, XLogRecPtr start_lsn);
 
 /* subscriptions */
 extern Oid	catalog_subscription_table_oid(void);
 extern List *catalog_load_subscriptions(MemoryContext cxt);
+extern SubscriptionCatalogRow *catalog_find_subscription(const char *name);
+extern SubscriptionCatalogRow *catalog_find_subscription_id(int32 id);
+extern char *catalog_subscription_on_source(Oid relid);
+extern void catalog_insert_subscription(const SubscriptionCatalogRow *row);
+extern void catalog_delete_subscription(int32 id);
+extern void catalog_adopt_subscription(int32 id, const char *filter_tree, XLogRecPtr start_lsn);
+extern void catalog_read_queue(int32 id, int32 max_events, Tuplestorestate *store,
+							   TupleDesc desc);
+extern void catalog_lock_ack(int32 id, int64 *newest, int64 *acked);
+extern void catalog_ack(int32 id, int64 position);
 
 /* dead letters */
 extern void catalog_write_dead_letters(CatalogTable owner, int32 id, List *letters,
 									   List *replayed);
+extern List *catalog_read_dead_letters(CatalogTable owner, int32 id);
+extern int64 catalog_count_subscription_dead_letters(int32 id);
 
 #endif							/* STREAMEXT_CATALOG_H */

@@ -43,7 +43,6 @@
 #include "retention.h"
 #include "sqlfunc.h"
 #include "stream_ddl.h"
-#include "subscription_def.h"
 #include "view_apply.h"
 #include "view_plan.h"
 #include "view_query.h"
@@ -138,9 +137,6 @@ streamext_create_stream(PG_FUNCTION_ARGS)
 	AttrNumber	time_attno = InvalidAttrNumber;
 	char	   *qualname;
 	StringInfoData sql;
-	Oid			argtypes[3] = {REGCLASSOID, NAMEOID, INTERVALOID};
-	Datum		args[3];
-	char		nulls[3] = {' ', ' ', ' '};
 	CatalogAccess ca;
 
 	sqlfunc_check_setup();
@@ -208,19 +204,8 @@ streamext_create_stream(PG_FUNCTION_ARGS)
 	qualname = quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
 										  get_rel_name(relid));
 	SPI_connect();
-	args[0] = ObjectIdGetDatum(relid);
-	if (time_column)
-		args[1] = PG_GETARG_DATUM(1);
-	else
-		nulls[1] = 'n';
-	if (retention)
-		args[2] = IntervalPGetDatum(retention);
-	else
-		nulls[2] = 'n';
 	catalog_owner_enter(&ca);
-	if (SPI_execute_with_args("INSERT INTO streamext.stream_def (relid, time_column, retention) VALUES ($1, $2, $3)",
-							  3, argtypes, args, nulls, false, 0) != SPI_OK_INSERT)
-		elog(ERROR, "streamext: could not register stream");
+	catalog_insert_stream(relid, time_column, retention);
 	catalog_owner_leave(&ca);
 
 	initStringInfo(&sql);
@@ -294,7 +279,7 @@ streamext_drop_stream(PG_FUNCTION_ARGS)
 							get_rel_name(relid), row->name),
 					 errhint("Drop its views first with streamext.drop_view().")));
 	}
-	if ((subname = subscription_on_source(relid)) != NULL)
+	if ((subname = catalog_subscription_on_source(relid)) != NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
 				 errmsg("stream \"%s\" has subscription \"%s\"", get_rel_name(relid), subname),
@@ -313,8 +298,7 @@ streamext_drop_stream(PG_FUNCTION_ARGS)
 	SPI_connect();
 	sqlfunc_spi_exec(sql.data, SPI_OK_UTILITY);
 	catalog_owner_enter(&ca);
-	sqlfunc_spi_exec(psprintf("DELETE FROM streamext.stream_def WHERE relid = %u", relid),
-					 SPI_OK_DELETE);
+	catalog_delete_stream(relid);
 	catalog_owner_leave(&ca);
 	SPI_finish();
 
@@ -482,10 +466,6 @@ streamext_create_view(PG_FUNCTION_ARGS)
 	CatalogAccess ca;
 	Interval   *lateness = PG_ARGISNULL(3) ? NULL : PG_GETARG_INTERVAL_P(3);
 	Interval   *retention = PG_ARGISNULL(4) ? NULL : PG_GETARG_INTERVAL_P(4);
-	Oid			argtypes[12] = {INT4OID, TEXTOID, REGCLASSOID, REGCLASSOID, TEXTOID,
-	TEXTOID, TEXTOID, REGCLASSOID, PG_LSNOID, TEXTOID, INTERVALOID, INTERVALOID};
-	Datum		args[12];
-	char		nulls[12] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
 	bool		closes;
 	Oid			closed_relid = InvalidOid;
 	AttrNumber	time_attno;
@@ -523,12 +503,7 @@ streamext_create_view(PG_FUNCTION_ARGS)
 
 	SPI_connect();
 	catalog_owner_enter(&ca);
-	sqlfunc_spi_exec("SELECT nextval('streamext.view_def_id_seq')::int4", SPI_OK_SELECT);
-	{
-		bool		isnull;
-
-		id = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-	}
+	id = catalog_next_view_id();
 	/*
 	 * Closed windows live in streamext, the view's owner may read them.  The
 	 * table is named here only: from now on it is its OID.
@@ -572,7 +547,10 @@ streamext_create_view(PG_FUNCTION_ARGS)
 	row.id = id;
 	row.name = name;
 	row.stream_relid = stream_relid;
+	row.query = query_text;
 	row.query_tree = nodeToString(query);
+	/* what a restored database analyses again (adopt_view) */
+	row.definition = deparse_qualified_query(query);
 	row.window_text = window_text;
 	row.start_lsn = start_lsn;
 	row.view_relid = get_relname_relid(rv->relname, nsp);
@@ -588,38 +566,11 @@ streamext_create_view(PG_FUNCTION_ARGS)
 		recordDependencyOn(&viewaddr, &streamaddr, DEPENDENCY_NORMAL);
 	}
 
-	args[0] = Int32GetDatum(id);
-	args[1] = CStringGetTextDatum(name);
-	args[2] = ObjectIdGetDatum(row.view_relid);
-	args[3] = ObjectIdGetDatum(stream_relid);
-	args[4] = CStringGetTextDatum(query_text);
-	args[5] = CStringGetTextDatum(row.query_tree);
-	if (window_text)
-		args[6] = CStringGetTextDatum(window_text);
-	else
-		nulls[6] = 'n';
-	if (closes)
-		args[7] = ObjectIdGetDatum(row.closed_relid);
-	else
-		nulls[7] = 'n';
-	args[8] = LSNGetDatum(start_lsn);
-	/* what a restored database analyses again (adopt_view) */
-	args[9] = CStringGetTextDatum(deparse_qualified_query(query));
-	args[10] = IntervalPGetDatum(lateness);
 	row.lateness_usec = interval_usecs(lateness);
 	if (retention != NULL)
-	{
-		args[11] = IntervalPGetDatum(retention);
 		row.retention_usec = interval_usecs(retention);
-	}
-	else
-		nulls[11] = 'n';
 	catalog_owner_enter(&ca);
-	if (SPI_execute_with_args("INSERT INTO streamext.view_def (id, name, view_relid, stream, query, "
-							  "query_tree, window_spec, closed_relid, start_lsn, definition, lateness, "
-							  "retention) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-							  12, argtypes, args, nulls, false, 0) != SPI_OK_INSERT)
-		elog(ERROR, "streamext: could not register view");
+	catalog_insert_view(&row, lateness, retention);
 
 	/* backfill: every event committed before start_lsn, evaluated as the owner */
 	{
@@ -649,9 +600,6 @@ streamext_set_view_retention(PG_FUNCTION_ARGS)
 	Interval   *retention = PG_ARGISNULL(1) ? NULL : PG_GETARG_INTERVAL_P(1);
 	WindowSpec	spec;
 	CatalogAccess ca;
-	Oid			argtypes[2] = {INT4OID, INTERVALOID};
-	Datum		args[2];
-	char		nulls[2] = {' ', ' '};
 
 	sqlfunc_check_setup();
 	sqlfunc_check_arg_not_null(fcinfo, 0, "the name of a continuous view",
@@ -660,17 +608,9 @@ streamext_set_view_retention(PG_FUNCTION_ARGS)
 	window_parse(found->window_text, &spec);
 	check_retention(retention, window_closes(&spec));
 
-	args[0] = Int32GetDatum(found->id);
-	args[1] = IntervalPGetDatum(retention);
-	if (retention == NULL)
-		nulls[1] = 'n';
-	SPI_connect();
 	catalog_owner_enter(&ca);
-	if (SPI_execute_with_args("UPDATE streamext.view_def SET retention = $2 WHERE id = $1",
-							  2, argtypes, args, nulls, false, 0) != SPI_OK_UPDATE)
-		elog(ERROR, "streamext: could not change retention");
+	catalog_set_view_retention(found->id, retention);
 	catalog_owner_leave(&ca);
-	SPI_finish();
 	streamext_note_catalog_change();
 	PG_RETURN_VOID();
 }
@@ -692,7 +632,7 @@ streamext_drop_view(PG_FUNCTION_ARGS)
 							   "Pass the name of the view to drop; streamext.views lists the continuous views.");
 	name = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	found = catalog_find_owned_view(name, false);
-	if ((subname = subscription_on_source(found->view_relid)) != NULL)
+	if ((subname = catalog_subscription_on_source(found->view_relid)) != NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
 				 errmsg("continuous view \"%s\" has subscription \"%s\"", name, subname),
@@ -706,8 +646,7 @@ streamext_drop_view(PG_FUNCTION_ARGS)
 					 SPI_OK_UTILITY);
 	/* the event trigger may have forgotten the rest already */
 	catalog_owner_enter(&ca);
-	sqlfunc_spi_exec(psprintf("DELETE FROM streamext.view_def WHERE id = %d", found->id),
-					 SPI_OK_DELETE);
+	catalog_delete_view(found->id);
 	if (OidIsValid(found->closed_relid) &&
 		SearchSysCacheExists1(RELOID, ObjectIdGetDatum(found->closed_relid)))
 		sqlfunc_spi_exec(psprintf("DROP TABLE %s", catalog_qualified_name(found->closed_relid)),
@@ -748,7 +687,6 @@ streamext_rebuild_view(PG_FUNCTION_ARGS)
 {
 	char	   *name = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	ViewCatalogRow *found;
-	char	   *sql;
 	CatalogAccess ca;
 
 	sqlfunc_check_setup();
@@ -759,12 +697,8 @@ streamext_rebuild_view(PG_FUNCTION_ARGS)
 	found->start_lsn = GetXLogInsertRecPtr();
 	SPI_connect();
 	catalog_owner_enter(&ca);
-	sql = psprintf("SELECT 1 FROM streamext.view_def WHERE id = %d FOR UPDATE;"
-				   "UPDATE streamext.view_def SET start_lsn = '%X/%X' WHERE id = %d;"
-				   "DELETE FROM streamext.view_progress WHERE view_id = %d;"
-				   "DELETE FROM streamext.dead_letters WHERE view_id = %d",
-				   found->id, LSN_FORMAT_ARGS(found->start_lsn), found->id, found->id, found->id);
-	sqlfunc_spi_exec(sql, SPI_OK_DELETE);
+	catalog_restart_view(found->id, found->start_lsn);
+	/* the state, closed windows and dead letters are computed again */
 	checkpoint_clear_view(found->id, found->closed_relid);
 
 	compute_and_persist(found);
@@ -843,9 +777,6 @@ streamext_adopt_view(PG_FUNCTION_ARGS)
 	Oid			stream_relid;
 	CatalogAccess ca;
 	int			nestlevel;
-	Oid			argtypes[3] = {TEXTOID, PG_LSNOID, INT4OID};
-	Datum		args[3];
-	char	   *sql;
 
 	sqlfunc_check_setup();
 	rows = catalog_load_views_filtered(CurrentMemoryContext, id);
@@ -883,17 +814,13 @@ streamext_adopt_view(PG_FUNCTION_ARGS)
 
 	SPI_connect();
 	catalog_owner_enter(&ca);
-	args[0] = CStringGetTextDatum(row->query_tree);
-	args[1] = LSNGetDatum(row->start_lsn);
-	args[2] = Int32GetDatum(id);
-	if (SPI_execute_with_args("UPDATE streamext.view_def SET query_tree = $1, start_lsn = $2 "
-							  "WHERE id = $3",
-							  3, argtypes, args, NULL, false, 0) != SPI_OK_UPDATE)
-		elog(ERROR, "streamext: could not adopt view");
-	/* the dumped dead letters were events of the stream, computed below */
-	sql = psprintf("DELETE FROM streamext.dead_letters WHERE view_id = %d", id);
-	sqlfunc_spi_exec(sql, SPI_OK_DELETE);
-	/* the dumped closed windows were as of the dumped database's checkpoint */
+	catalog_adopt_view(id, row->query_tree, row->start_lsn);
+
+	/*
+	 * The dumped dead letters were events of the stream, and the dumped
+	 * closed windows were as of the dumped database's checkpoint: both are
+	 * computed below.
+	 */
 	checkpoint_clear_view(id, row->closed_relid);
 
 	compute_and_persist(row);

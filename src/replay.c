@@ -47,15 +47,6 @@ PG_FUNCTION_INFO_V1(streamext_replay_dead_letters);
 
 #define REPLAY_WAIT_MS 60000
 
-/* a dead letter to replay */
-typedef struct ReplayedLetter
-{
-	int64		id;
-	Jsonb	   *event;
-	TimestampTz at;
-	bool		is_group;		/* a closed row that failed, not an event */
-} ReplayedLetter;
-
 /* a dead letter's event to turn into a row of the stream, for row_from_json */
 typedef struct RowFromJson
 {
@@ -145,7 +136,6 @@ replay_dead_letters_now(int32 view_id, int32 sub_id, List *plans, List *subs,
 	ListCell   *lc;
 	int64		ok = 0;
 	int64		failed = 0;
-	uint64		i;
 	bool		contaminated = false;
 	uint64		total = 0;
 
@@ -174,44 +164,27 @@ replay_dead_letters_now(int32 view_id, int32 sub_id, List *plans, List *subs,
 	SPI_connect();
 	if (st != NULL)
 	{
-		/* a group whose closed row failed is no event: it stays, as failing */
-		char	   *sql = psprintf("SELECT id, event, coalesce(committed_at, noted_at), "
-								   "event ? 'streamext_window' FROM streamext.dead_letters "
-								   "WHERE %s = %d ORDER BY id",
-								   plan ? "view_id" : "subscription_id", plan ? view_id : sub_id);
-		List	   *letters = NIL;
+		/* copied out: turning each into a row runs statements of its own */
+		List	   *letters = catalog_read_dead_letters(plan ? CATALOG_VIEW_DEF :
+														CATALOG_SUBSCRIPTION_DEF,
+														plan ? view_id : sub_id);
 		ListCell   *lc2;
 		Oid			owner = plan ? plan->owner : sub->owner;
 		RowFromJson rfj;
 
-		if (SPI_execute(sql, true, 0) != SPI_OK_SELECT)
-			elog(ERROR, "streamext: could not read dead letters");
-		total = SPI_processed;
-		/* copied out: turning each into a row runs statements of its own */
-		for (i = 0; i < total; i++)
-		{
-			HeapTuple	row = SPI_tuptable->vals[i];
-			TupleDesc	desc = SPI_tuptable->tupdesc;
-			ReplayedLetter *rl = palloc(sizeof(ReplayedLetter));
-			bool		isnull;
-
-			rl->id = DatumGetInt64(SPI_getbinval(row, desc, 1, &isnull));
-			rl->event = DatumGetJsonbPCopy(SPI_getbinval(row, desc, 2, &isnull));
-			rl->at = DatumGetTimestampTz(SPI_getbinval(row, desc, 3, &isnull));
-			rl->is_group = DatumGetBool(SPI_getbinval(row, desc, 4, &isnull));
-			letters = lappend(letters, rl);
-		}
+		total = list_length(letters);
 		rfj.sql = psprintf("SELECT jsonb_populate_record(NULL::%s, $1)",
 						   quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
 													  get_rel_name(relid)));
 		foreach(lc2, letters)
 		{
-			ReplayedLetter *rl = lfirst(lc2);
+			DeadLetterRow *rl = lfirst(lc2);
 			int64		id = rl->id;
 			TimestampTz at = rl->at;
 			UserCodeFailure failure;
 			bool		applied;
 
+			/* a group whose closed row failed is no event: it stays, as failing */
 			if (rl->is_group)
 			{
 				failed++;
@@ -274,14 +247,8 @@ replay_dead_letters_now(int32 view_id, int32 sub_id, List *plans, List *subs,
 	}
 	else if (sub != NULL)
 	{
-		bool		isnull;
-
 		/* rows of a view are not events: they come again with the view */
-		if (SPI_execute(psprintf("SELECT count(*) FROM streamext.dead_letters WHERE subscription_id = %d",
-								 sub_id), true, 0) != SPI_OK_SELECT)
-			elog(ERROR, "streamext: could not read dead letters");
-		failed = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1,
-											 &isnull));
+		failed = catalog_count_subscription_dead_letters(sub_id);
 	}
 	SPI_finish();
 	PopActiveSnapshot();
@@ -353,8 +320,7 @@ streamext_replay_dead_letters(PG_FUNCTION_ARGS)
 				 errhint("See last_error in streamext.streams; the launcher restarts the worker.")));
 
 	/* one replay at a time; the worker's checkpoints are not held up */
-	LockRelationOid(get_relname_relid("dead_letters", get_namespace_oid("streamext", false)),
-					ShareUpdateExclusiveLock);
+	LockRelationOid(catalog_relid(CATALOG_DEAD_LETTERS), ShareUpdateExclusiveLock);
 	SpinLockAcquire(&slot->mutex);
 	request = ++slot->replay_requested;
 	slot->replay_view_id = view_id;

@@ -66,12 +66,6 @@ typedef struct PartRange
 } PartRange;
 
 /* a stream the maintenance round works on */
-typedef struct RetainedStream
-{
-	Oid			relid;
-	int64		retention_usec;
-} RetainedStream;
-
 static int64 retention_partition_width(int64 retention_usec);
 static int	retention_drop_expired(Oid root, AttrNumber time_attno,
 								   int64 retention_usec, TimestampTz now);
@@ -527,7 +521,7 @@ retention_drop_expired(Oid root, AttrNumber time_attno, int64 retention_usec,
 static void
 maintain_one(void *arg)
 {
-	RetainedStream *rs = arg;
+	StreamRetentionRow *rs = arg;
 	AttrNumber	time_attno;
 	TimestampTz now = GetCurrentTimestamp();
 
@@ -564,11 +558,8 @@ maintain_one(void *arg)
 void
 retention_maintain(void)
 {
-	List	   *streams = NIL;
+	List	   *streams;
 	ListCell   *lc;
-	uint64		i;
-
-	MemoryContext cxt;
 
 	SetCurrentStatementStartTimestamp();
 	StartTransactionCommand();
@@ -579,30 +570,11 @@ retention_maintain(void)
 		return;
 	}
 	PushActiveSnapshot(GetTransactionSnapshot());
-	cxt = CurrentMemoryContext;
-	SPI_connect();
-	sqlfunc_spi_exec("SELECT relid::oid, extract(epoch FROM retention)::float8 * 1000000 "
-					 "FROM streamext.stream_def WHERE retention IS NOT NULL", SPI_OK_SELECT);
-	for (i = 0; i < SPI_processed; i++)
-	{
-		/* the list outlives SPI_finish: in the transaction's memory */
-		RetainedStream *rs = MemoryContextAlloc(cxt, sizeof(RetainedStream));
-		MemoryContext spi_cxt;
-		bool		isnull;
-
-		rs->relid = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i],
-												   SPI_tuptable->tupdesc, 1, &isnull));
-		rs->retention_usec = (int64) DatumGetFloat8(SPI_getbinval(SPI_tuptable->vals[i],
-																  SPI_tuptable->tupdesc, 2, &isnull));
-		spi_cxt = MemoryContextSwitchTo(cxt);
-		streams = lappend(streams, rs);
-		MemoryContextSwitchTo(spi_cxt);
-	}
-	SPI_finish();
+	streams = catalog_load_stream_retentions(CurrentMemoryContext);
 
 	foreach(lc, streams)
 	{
-		RetainedStream *rs = lfirst(lc);
+		StreamRetentionRow *rs = lfirst(lc);
 		UserCodeFailure failure;
 
 		if (!usercode_isolated_untimed(InvalidOid, USERCODE_MAY_WRITE, maintain_one, rs, &failure))
@@ -632,9 +604,6 @@ streamext_set_stream_retention(PG_FUNCTION_ARGS)
 	AttrNumber	time_attno;
 	int64		usec = 0;
 	CatalogAccess ca;
-	Oid			argtypes[2] = {INTERVALOID, REGCLASSOID};
-	Datum		args[2];
-	char		nulls[2] = {' ', ' '};
 
 	sqlfunc_check_setup();
 	sqlfunc_check_arg_not_null(fcinfo, 0, "stream",
@@ -654,15 +623,8 @@ streamext_set_stream_retention(PG_FUNCTION_ARGS)
 	}
 
 	SPI_connect();
-	if (retention != NULL)
-		args[0] = IntervalPGetDatum(retention);
-	else
-		nulls[0] = 'n';
-	args[1] = ObjectIdGetDatum(relid);
 	catalog_owner_enter(&ca);
-	if (SPI_execute_with_args("UPDATE streamext.stream_def SET retention = $1 WHERE relid = $2",
-							  2, argtypes, args, nulls, false, 0) != SPI_OK_UPDATE)
-		elog(ERROR, "streamext: could not change the retention");
+	catalog_set_stream_retention(relid, retention);
 	catalog_owner_leave(&ca);
 	if (retention != NULL)
 		retention_ensure_partitions(relid, time_attno, usec, GetCurrentTimestamp(), false);

@@ -245,30 +245,22 @@ wait_for_decoding(void)
 /*
  * subscription_lookup finds a subscription by name for poll, ack and
  * drop_subscription, and refuses callers that do not have the privileges
- * of its owner.  Must be called as the catalog's owner.
+ * of its owner.
  */
 void
 subscription_lookup(const char *name, Oid caller, int32 *id, Oid *owner,
 					Oid *source_relid)
 {
-	Oid			argtypes[1] = {TEXTOID};
-	Datum		args[1];
-	bool		isnull;
+	SubscriptionCatalogRow *row = catalog_find_subscription(name);
 
-	args[0] = CStringGetTextDatum(name);
-	SPI_connect();
-	if (SPI_execute_with_args("SELECT id, owner, source FROM streamext.subscription_def WHERE name = $1",
-							  1, argtypes, args, NULL, false, 1) != SPI_OK_SELECT)
-		elog(ERROR, "streamext: could not read subscriptions");
-	if (SPI_processed == 0)
+	if (row == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("subscription \"%s\" does not exist", name),
 				 errhint("streamext.subscriptions lists the subscriptions you may use.")));
-	*id = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-	*owner = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
-	*source_relid = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, &isnull));
-	SPI_finish();
+	*id = row->id;
+	*owner = row->owner;
+	*source_relid = row->source_relid;
 	if (!has_privs_of_role(caller, *owner))
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
@@ -277,34 +269,6 @@ subscription_lookup(const char *name, Oid caller, int32 *id, Oid *owner,
 						   GetUserNameFromId(*owner, false)),
 				 errhint("GRANT %s TO %s;", quote_identifier(GetUserNameFromId(*owner, false)),
 						 quote_identifier(GetUserNameFromId(caller, false)))));
-}
-
-/*
- * subscription_on_source names a subscription reading relid, or returns
- * NULL: drop_stream and drop_view refuse to leave it without a source.
- */
-char *
-subscription_on_source(Oid relid)
-{
-	CatalogAccess ca;
-	Oid			argtypes[1] = {OIDOID};
-	Datum		args[1];
-	char	   *result = NULL;
-	MemoryContext cxt = CurrentMemoryContext;
-
-	args[0] = ObjectIdGetDatum(relid);
-	catalog_owner_enter(&ca);
-	SPI_connect();
-	if (SPI_execute_with_args("SELECT name FROM streamext.subscription_def WHERE source = $1 ORDER BY id",
-							  1, argtypes, args, NULL, false, 1) != SPI_OK_SELECT)
-		elog(ERROR, "streamext: could not read subscriptions");
-	/* SPI_finish frees what SPI_getvalue returns: the caller's copy */
-	if (SPI_processed > 0)
-		result = MemoryContextStrdup(cxt, SPI_getvalue(SPI_tuptable->vals[0],
-													   SPI_tuptable->tupdesc, 1));
-	SPI_finish();
-	catalog_owner_leave(&ca);
-	return result;
 }
 
 /*
@@ -360,10 +324,7 @@ streamext_create_subscription(PG_FUNCTION_ARGS)
 	char	   *filter_definition = NULL;
 	XLogRecPtr	start_lsn;
 	CatalogAccess ca;
-	Oid			argtypes[11] = {TEXTOID, OIDOID, REGCLASSOID, INT4OID, TEXTOID, TEXTOID,
-	TEXTOID, TEXTOID, TEXTOID, PG_LSNOID, TEXTOID};
-	Datum		args[11];
-	char		nulls[11] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
+	SubscriptionCatalogRow row;
 
 	sqlfunc_check_setup();
 	sqlfunc_check_arg_not_null(fcinfo, 0, "the name of a subscription",
@@ -425,42 +386,26 @@ streamext_create_subscription(PG_FUNCTION_ARGS)
 		LockRelationOid(stream_relid, ShareLock);
 	start_lsn = GetXLogInsertRecPtr();
 
-	args[0] = CStringGetTextDatum(name);
-	args[1] = ObjectIdGetDatum(owner);
-	args[2] = ObjectIdGetDatum(relid);
-	args[3] = Int32GetDatum(view_id);
-	nulls[3] = view_id ? ' ' : 'n';
-	args[4] = filter ? CStringGetTextDatum(filter) : (Datum) 0;
-	nulls[4] = filter ? ' ' : 'n';
-	args[5] = filter ? CStringGetTextDatum(filter_tree) : (Datum) 0;
-	nulls[5] = filter ? ' ' : 'n';
-	args[6] = CStringGetTextDatum(channel);
-	args[7] = CStringGetTextDatum(notify);
-	args[8] = CStringGetTextDatum(emit);
-	args[9] = LSNGetDatum(start_lsn);
-	args[10] = filter ? CStringGetTextDatum(filter_definition) : (Datum) 0;
-	nulls[10] = filter ? ' ' : 'n';
+	memset(&row, 0, sizeof(row));
+	row.name = name;
+	row.owner = owner;
+	row.source_relid = relid;
+	row.view_id = view_id;
+	row.filter = filter;
+	row.filter_tree = filter_tree;
+	row.filter_definition = filter_definition;
+	row.channel = channel;
+	row.notify = notify;
+	row.emit = emit;
+	row.start_lsn = start_lsn;
 
 	catalog_owner_enter(&ca);
-	SPI_connect();
-	if (SPI_execute_with_args("SELECT 1 FROM streamext.subscription_def WHERE name = $1",
-							  1, argtypes, args, NULL, false, 0) != SPI_OK_SELECT)
-		elog(ERROR, "streamext: could not read subscriptions");
-	if (SPI_processed > 0)
+	if (catalog_find_subscription(name) != NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_DUPLICATE_OBJECT),
 				 errmsg("subscription \"%s\" already exists", name),
 				 errhint("Choose another name, or drop it with streamext.drop_subscription('%s').", name)));
-	if (SPI_execute_with_args("WITH s AS (INSERT INTO streamext.subscription_def "
-							  "(name, owner, source, view_id, filter, filter_tree, channel, notify, emit, start_lsn, "
-							  "filter_definition) "
-							  "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id), "
-							  "p AS (INSERT INTO streamext.subscription_progress (subscription_id, delivered_lsn) "
-							  "SELECT id, $10 FROM s) "
-							  "INSERT INTO streamext.subscription_ack (subscription_id) SELECT id FROM s",
-							  11, argtypes, args, nulls, false, 0) != SPI_OK_INSERT)
-		elog(ERROR, "streamext: could not register subscription");
-	SPI_finish();
+	catalog_insert_subscription(&row);
 	catalog_owner_leave(&ca);
 
 	streamext_note_catalog_change();
@@ -480,17 +425,11 @@ streamext_drop_subscription(PG_FUNCTION_ARGS)
 	Oid			owner;
 	Oid			source_relid;
 	CatalogAccess ca;
-	char	   *sql;
 
 	sqlfunc_check_setup();
 	catalog_owner_enter(&ca);
 	subscription_lookup(name, caller, &id, &owner, &source_relid);
-	sql = psprintf("DELETE FROM streamext.subscription_queue WHERE subscription_id = %d;"
-				   "DELETE FROM streamext.subscription_def WHERE id = %d;", id, id);
-	SPI_connect();
-	if (SPI_execute(sql, false, 0) != SPI_OK_DELETE)
-		elog(ERROR, "streamext: could not drop subscription");
-	SPI_finish();
+	catalog_delete_subscription(id);
 	catalog_owner_leave(&ca);
 
 	streamext_note_catalog_change();
@@ -511,109 +450,54 @@ Datum
 streamext_adopt_subscription(PG_FUNCTION_ARGS)
 {
 	int32		id = PG_GETARG_INT32(0);
-	Oid			argtypes[3] = {INT4OID, TEXTOID, PG_LSNOID};
-	Datum		args[3];
-	char		nulls[3] = {' ', ' ', ' '};
 	CatalogAccess ca;
-	char	   *name;
-	Oid			owner;
-	Oid			relid;
-	int32		view_id;
-	char	   *filter = NULL;
-	char	   *filter_definition = NULL;
+	SubscriptionCatalogRow *row;
+	ViewProgressRow progress;
 	char	   *filter_tree = NULL;
-	bool		isnull;
-	bool		has_progress;
-	bool		view_restored = false;
 	XLogRecPtr	start_lsn;
-	HeapTuple	tup;
-	TupleDesc	desc;
-	Datum		d;
-	MemoryContext outer = CurrentMemoryContext;
 
 	sqlfunc_check_setup();
-	args[0] = Int32GetDatum(id);
-	catalog_owner_enter(&ca);
-	SPI_connect();
-	if (SPI_execute_with_args("SELECT s.name, s.owner, s.source, coalesce(s.view_id, 0), s.filter, "
-							  "s.filter_definition, "
-							  "EXISTS (SELECT 1 FROM streamext.subscription_progress p WHERE p.subscription_id = s.id), "
-							  "s.view_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM streamext.view_progress v WHERE v.view_id = s.view_id) "
-							  "FROM streamext.subscription_def s WHERE s.id = $1",
-							  1, argtypes, args, NULL, false, 0) != SPI_OK_SELECT)
-		elog(ERROR, "streamext: could not read subscriptions");
-	if (SPI_processed != 1)
+	row = catalog_find_subscription_id(id);
+	if (row == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("subscription %d does not exist", id)));
-	tup = SPI_tuptable->vals[0];
-	desc = SPI_tuptable->tupdesc;
-	name = MemoryContextStrdup(outer, SPI_getvalue(tup, desc, 1));
-	owner = DatumGetObjectId(SPI_getbinval(tup, desc, 2, &isnull));
-	relid = DatumGetObjectId(SPI_getbinval(tup, desc, 3, &isnull));
-	view_id = DatumGetInt32(SPI_getbinval(tup, desc, 4, &isnull));
-	d = SPI_getbinval(tup, desc, 5, &isnull);
-	if (!isnull)
-		filter = MemoryContextStrdup(outer, TextDatumGetCString(d));
-	d = SPI_getbinval(tup, desc, 6, &isnull);
-	if (!isnull)
-		filter_definition = MemoryContextStrdup(outer, TextDatumGetCString(d));
-	has_progress = DatumGetBool(SPI_getbinval(tup, desc, 7, &isnull));
-	view_restored = DatumGetBool(SPI_getbinval(tup, desc, 8, &isnull));
-	SPI_finish();
-	catalog_owner_leave(&ca);
-
-	if (has_progress)
+	if (!row->restored)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("subscription \"%s\" was not restored from a dump", name)));
-	if (!has_privs_of_role(GetUserId(), owner))
+				 errmsg("subscription \"%s\" was not restored from a dump", row->name)));
+	if (!has_privs_of_role(GetUserId(), row->owner))
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("permission denied for subscription \"%s\"", name)));
-	if (view_restored)
+				 errmsg("permission denied for subscription \"%s\"", row->name)));
+	if (row->view_id != 0 &&
+		!catalog_read_view_progress(row->view_id, NULL, &progress))
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("the continuous view of subscription \"%s\" is not adopted yet", name),
+				 errmsg("the continuous view of subscription \"%s\" is not adopted yet", row->name),
 				 errhint("Adopt the view first: SELECT * FROM streamext.adopt_restored();")));
 
-	if (filter != NULL)
+	if (row->filter != NULL)
 	{
 		/* the definition names its schemas; older rows have only the filter */
-		int			nestlevel = filter_definition ? pin_empty_search_path() : -1;
+		int			nestlevel = row->filter_definition ? pin_empty_search_path() : -1;
 
-		filter_tree = nodeToString(subscription_filter_analyze(filter_definition ? filter_definition : filter,
-															   relid));
+		filter_tree = nodeToString(subscription_filter_analyze(row->filter_definition ?
+															   row->filter_definition :
+															   row->filter,
+															   row->source_relid));
 		if (nestlevel >= 0)
 			AtEOXact_GUC(true, nestlevel);
-		(void) subscription_filter_compile(filter_tree, owner);
+		(void) subscription_filter_compile(filter_tree, row->owner);
 	}
 
 	/* as create_subscription: every later commit is delivered */
-	if (view_id == 0)
-		LockRelationOid(relid, ShareLock);
+	if (row->view_id == 0)
+		LockRelationOid(row->source_relid, ShareLock);
 	start_lsn = GetXLogInsertRecPtr();
 
-	args[1] = filter_tree ? CStringGetTextDatum(filter_tree) : (Datum) 0;
-	nulls[1] = filter_tree ? ' ' : 'n';
-	args[2] = LSNGetDatum(start_lsn);
 	catalog_owner_enter(&ca);
-	SPI_connect();
-	if (SPI_execute_with_args("UPDATE streamext.subscription_def SET filter_tree = $2, start_lsn = $3 "
-							  "WHERE id = $1",
-							  3, argtypes, args, nulls, false, 0) != SPI_OK_UPDATE ||
-		SPI_execute_with_args("INSERT INTO streamext.subscription_ack (subscription_id) VALUES ($1) "
-							  "ON CONFLICT DO NOTHING",
-							  1, argtypes, args, NULL, false, 0) != SPI_OK_INSERT ||
-		SPI_execute_with_args("INSERT INTO streamext.subscription_progress "
-							  "(subscription_id, delivered_lsn, newest_position) "
-							  "SELECT $1, $3, greatest(a.acked_position, "
-							  "(SELECT coalesce(max(q.position), 0) FROM streamext.subscription_queue q "
-							  "WHERE q.subscription_id = $1)) "
-							  "FROM streamext.subscription_ack a WHERE a.subscription_id = $1",
-							  3, argtypes, args, nulls, false, 0) != SPI_OK_INSERT)
-		elog(ERROR, "streamext: could not adopt subscription");
-	SPI_finish();
+	catalog_adopt_subscription(id, filter_tree, start_lsn);
 	catalog_owner_leave(&ca);
 
 	streamext_note_catalog_change();

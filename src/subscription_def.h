@@ -14,6 +14,5 @@
 extern ExprState *subscription_filter_compile(const char *filter_tree, Oid owner);
 extern void subscription_lookup(const char *name, Oid caller, int32 *id, Oid *owner,
 								Oid *source_relid);
-extern char *subscription_on_source(Oid relid);
 
 #endif							/* STREAMEXT_SUBSCRIPTION_DEF_H */

@@ -15,13 +15,10 @@
 
 #include "miscadmin.h"
 #include "funcapi.h"
-#include "catalog/pg_type.h"
-#include "executor/spi.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/syscache.h"
-#include "utils/tuplestore.h"
 
 #include "catalog.h"
 #include "sqlfunc.h"
@@ -75,9 +72,7 @@ streamext_poll(PG_FUNCTION_ARGS)
 	int32		max_events = PG_GETARG_INT32(1);
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	CatalogAccess ca;
-	Oid			argtypes[2] = {INT4OID, INT4OID};
-	Datum		args[2];
-	uint64		i;
+	int32		id;
 
 	if (max_events <= 0)
 		ereport(ERROR,
@@ -85,25 +80,8 @@ streamext_poll(PG_FUNCTION_ARGS)
 				 errmsg("max_events must be positive"),
 				 errhint("Ask for the number of entries to handle before the next ack.")));
 	InitMaterializedSRF(fcinfo, 0);
-	args[0] = Int32GetDatum(open_subscription(name, &ca));
-	args[1] = Int32GetDatum(max_events);
-	SPI_connect();
-	if (SPI_execute_with_args("SELECT q.position, q.event, q.committed_at, q.kind "
-							  "FROM streamext.subscription_queue q "
-							  "JOIN streamext.subscription_ack a USING (subscription_id) "
-							  "WHERE q.subscription_id = $1 AND q.position > a.acked_position "
-							  "ORDER BY q.position LIMIT $2",
-							  2, argtypes, args, NULL, true, 0) != SPI_OK_SELECT)
-		elog(ERROR, "streamext: could not read subscription entries");
-	for (i = 0; i < SPI_processed; i++)
-	{
-		Datum		values[4];
-		bool		nulls[4];
-
-		heap_deform_tuple(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, values, nulls);
-		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
-	}
-	SPI_finish();
+	id = open_subscription(name, &ca);
+	catalog_read_queue(id, max_events, rsinfo->setResult, rsinfo->setDesc);
 	catalog_owner_leave(&ca);
 	return (Datum) 0;
 }
@@ -119,24 +97,12 @@ streamext_ack(PG_FUNCTION_ARGS)
 	char	   *name = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	int64		position = PG_GETARG_INT64(1);
 	CatalogAccess ca;
-	Oid			argtypes[2] = {INT4OID, INT8OID};
-	Datum		args[2];
-	bool		isnull;
+	int32		id;
 	int64		newest;
 	int64		acked;
 
-	args[0] = Int32GetDatum(open_subscription(name, &ca));
-	args[1] = Int64GetDatum(position);
-	SPI_connect();
-	if (SPI_execute_with_args("SELECT p.newest_position, a.acked_position "
-							  "FROM streamext.subscription_progress p "
-							  "JOIN streamext.subscription_ack a USING (subscription_id) "
-							  "WHERE subscription_id = $1 FOR UPDATE OF a",
-							  1, argtypes, args, NULL, false, 0) != SPI_OK_SELECT ||
-		SPI_processed != 1)
-		elog(ERROR, "streamext: could not read subscription progress");
-	newest = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-	acked = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
+	id = open_subscription(name, &ca);
+	catalog_lock_ack(id, &newest, &acked);
 	if (position > newest || position < 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -145,17 +111,7 @@ streamext_ack(PG_FUNCTION_ARGS)
 				 errdetail("Its newest position is " INT64_FORMAT ".", newest),
 				 errhint("Acknowledge a position that streamext.poll() returned.")));
 	if (position > acked)
-	{
-		if (SPI_execute_with_args("UPDATE streamext.subscription_ack "
-								  "SET acked_position = $2, acked_at = now() "
-								  "WHERE subscription_id = $1",
-								  2, argtypes, args, NULL, false, 0) != SPI_OK_UPDATE ||
-			SPI_execute_with_args("DELETE FROM streamext.subscription_queue "
-								  "WHERE subscription_id = $1 AND position <= $2",
-								  2, argtypes, args, NULL, false, 0) != SPI_OK_DELETE)
-			elog(ERROR, "streamext: could not acknowledge");
-	}
-	SPI_finish();
+		catalog_ack(id, position);
 	catalog_owner_leave(&ca);
 	PG_RETURN_INT64(position > acked ? position - acked : 0);
 }
