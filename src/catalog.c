@@ -504,18 +504,27 @@ streamext_extension_exists(void)
 /*
  * catalog_lock_extension holds off DROP EXTENSION streamext until the end of
  * the current transaction (the drop locks the extension exclusively first)
- * and says whether the extension is still installed.
+ * and says whether the extension this process first locked is still
+ * installed: one dropped and created again, even in one transaction, is
+ * another, with new tables, views and slot, which the worker leaves to a
+ * worker of its own.
  */
 bool
 catalog_lock_extension(void)
 {
+	static Oid	first_extension = InvalidOid;
 	Oid			extoid = get_extension_oid("streamext", true);
 
 	if (!OidIsValid(extoid))
 		return false;
 	LockDatabaseObject(ExtensionRelationId, extoid, 0, AccessShareLock);
 	/* taking the lock read the invalidations of a drop that committed */
-	return get_extension_oid("streamext", true) == extoid;
+	if (get_extension_oid("streamext", true) != extoid)
+		return false;
+	if (OidIsValid(first_extension) && first_extension != extoid)
+		return false;
+	first_extension = extoid;
+	return true;
 }
 
 /*

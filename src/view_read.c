@@ -54,10 +54,14 @@ PG_FUNCTION_INFO_V1(streamext_wait_caught_up);
 typedef struct CachedViewPlan
 {
 	int32		id;
+	Oid			view_def;		/* the OID of streamext.view_def it was read from */
 	ViewPlan   *plan;
 } CachedViewPlan;
 
-/* compiled views of this backend; view ids are never reused */
+/*
+ * compiled views of this backend; view ids are never reused, but start over
+ * when the extension is dropped and created again, with a new view_def
+ */
 static HTAB *plan_cache = NULL;
 
 static ViewPlan *reader_plan(int32 view_id);
@@ -92,6 +96,7 @@ reader_plan(int32 view_id)
 	CachedViewPlan *entry;
 	bool		found;
 	List	   *rows;
+	Oid			view_def = catalog_relid(CATALOG_VIEW_DEF);
 
 	if (plan_cache == NULL)
 	{
@@ -104,8 +109,13 @@ reader_plan(int32 view_id)
 								 HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 	}
 	entry = hash_search(plan_cache, &view_id, HASH_FIND, &found);
-	if (found)
+	if (found && entry->view_def == view_def)
 		return entry->plan;
+	if (found)
+	{
+		view_plan_free(entry->plan);
+		hash_search(plan_cache, &view_id, HASH_REMOVE, NULL);
+	}
 
 	rows = catalog_load_views_filtered(CurrentMemoryContext, view_id);
 	if (rows == NIL)
@@ -120,6 +130,7 @@ reader_plan(int32 view_id)
 						((ViewCatalogRow *) linitial(rows))->name),
 				 errhint("SELECT * FROM streamext.adopt_restored(); computes it from its stream.")));
 	entry = hash_search(plan_cache, &view_id, HASH_ENTER, &found);
+	entry->view_def = view_def;
 	entry->plan = NULL;
 	PG_TRY();
 	{
