@@ -10,7 +10,7 @@ install_deps python3-psycopg2
 build_install
 
 work=$(mktemp -d /tmp/streamext-test.XXXXXX)
-cp -r sql expected test examples "$work/"
+cp -r sql expected test examples README.md "$work/"
 chown -R postgres "$work"
 trap 'chown -R root "$work" 2>/dev/null || true' EXIT
 

@@ -106,7 +106,7 @@ END $$;
 
 SET ROLE nulls_user;
 CREATE TABLE nulls_events (v int, ts timestamptz NOT NULL DEFAULT now());
-SELECT streamext.create_stream('nulls_events', 'ts');
+SELECT streamext.create_stream('nulls_events', 'ts', idle_timeout => NULL);
 SELECT * FROM null_calls();
 
 -- the calls that crashed 0.1, by hand

@@ -48,3 +48,91 @@ CREATE INDEX dead_letters_view_id_idx ON streamext.dead_letters (view_id)
     WHERE view_id IS NOT NULL;
 CREATE INDEX dead_letters_subscription_id_idx ON streamext.dead_letters (subscription_id)
     WHERE subscription_id IS NOT NULL;
+
+------------------------------------------------------------------------
+-- Time: windows close when their time has come
+--
+-- A stream with a time column whose events stop (a quiet device, the end
+-- of a load, history backfilled) closes its windows by the clock once it
+-- has been quiet for idle_timeout; NULL keeps pure event time (windows
+-- close only as later events move the watermark).  A stream without a
+-- time column (event time = commit time) always closes by the clock.
+-- Events further ahead than streamext.max_future are counted
+-- (future_events).  lag_time counts from the last moment the worker had
+-- read all the WAL there was, not from this database's last event.
+------------------------------------------------------------------------
+-- streams made at 0.1 keep pure event time (NULL); new ones get 1 second
+ALTER TABLE streamext.stream_def ADD COLUMN idle_timeout interval
+    CHECK (idle_timeout >= interval '0');
+
+DROP FUNCTION streamext.create_stream(regclass, name, interval);
+CREATE FUNCTION streamext.create_stream(stream regclass, time_column name DEFAULT NULL,
+                                        retention interval DEFAULT NULL,
+                                        idle_timeout interval DEFAULT '1 second')
+    RETURNS void LANGUAGE c AS 'MODULE_PATHNAME', 'streamext_create_stream';
+-- changes how long a stream with a time column must be quiet before the
+-- clock closes its windows (NULL: never, pure event time)
+CREATE FUNCTION streamext.set_stream_idle_timeout(stream regclass, idle_timeout interval)
+    RETURNS void LANGUAGE c AS 'MODULE_PATHNAME', 'streamext_set_stream_idle_timeout';
+
+DROP VIEW streamext.streams;
+DROP VIEW streamext.views;
+DROP FUNCTION streamext.worker_status();
+DROP FUNCTION streamext.view_stats(int);
+
+CREATE FUNCTION streamext.worker_status(
+    OUT worker_pid int, OUT slot_name text, OUT decoded_lsn pg_lsn,
+    OUT applied_lsn pg_lsn, OUT applied_commit_time timestamptz,
+    OUT checkpoint_lsn pg_lsn, OUT checkpoint_time timestamptz,
+    OUT events_decoded bigint, OUT transactions bigint,
+    OUT restarts int, OUT last_error text, OUT last_error_time timestamptz,
+    OUT caught_up_time timestamptz)
+    RETURNS record LANGUAGE c AS 'MODULE_PATHNAME', 'streamext_worker_status';
+
+CREATE FUNCTION streamext.view_stats(view_id int,
+    OUT groups bigint, OUT windows bigint, OUT memory_bytes bigint,
+    OUT events bigint, OUT late_events bigint, OUT dead_letters bigint,
+    OUT future_events bigint)
+    RETURNS record LANGUAGE c STRICT AS 'MODULE_PATHNAME', 'streamext_view_stats';
+
+CREATE VIEW streamext.streams AS
+SELECT s.relid AS stream,
+       s.time_column,
+       s.retention,
+       w.worker_pid,
+       streamext.stream_events(s.relid) AS events,
+       w.applied_lsn,
+       w.applied_commit_time,
+       GREATEST(pg_wal_lsn_diff(pg_current_wal_flush_lsn(), w.decoded_lsn), 0)::bigint AS lag_bytes,
+       CASE WHEN w.decoded_lsn >= pg_current_wal_flush_lsn() THEN interval '0'
+            ELSE GREATEST(clock_timestamp() - w.caught_up_time, interval '0') END AS lag_time,
+       w.checkpoint_lsn,
+       w.checkpoint_time,
+       w.restarts AS worker_restarts,
+       w.last_error,
+       w.last_error_time,
+       s.created_at,
+       s.idle_timeout
+  FROM streamext.stream_def s, streamext.worker_status() w;
+
+CREATE VIEW streamext.views AS
+SELECT v.id,
+       v.name,
+       v.view_relid AS view,
+       v.stream,
+       v.window_spec AS "window",
+       v.lateness,
+       v.retention,
+       v.query,
+       st.events,
+       st.late_events,
+       (SELECT count(*) FROM streamext.dead_letters d WHERE d.view_id = v.id) AS dead_letters,
+       st.groups,
+       st.windows AS open_windows,
+       st.memory_bytes,
+       v.start_lsn,
+       v.created_at,
+       st.future_events
+  FROM streamext.view_def v, LATERAL streamext.view_stats(v.id) st;
+
+GRANT SELECT ON streamext.streams, streamext.views TO PUBLIC;

@@ -18,7 +18,7 @@ END $$;
 
 CREATE TABLE orders (id bigserial PRIMARY KEY, customer text NOT NULL, amount numeric NOT NULL,
                      ts timestamptz NOT NULL);
-SELECT streamext.create_stream('orders', time_column => 'ts');
+SELECT streamext.create_stream('orders', time_column => 'ts', idle_timeout => NULL);
 
 -- a filtered subscription with the defaults: NOTIFY per event on its name
 SELECT streamext.create_subscription('big_orders', 'orders', filter => 'amount >= 100');

@@ -24,7 +24,7 @@ SELECT * FROM clicks_per_minute ORDER BY window_start, url;
 
 -- without GROUP BY and window, a view has its row before any event, as plain SQL does
 CREATE TABLE quiet (v int, ts timestamptz NOT NULL);
-SELECT streamext.create_stream('quiet', 'ts');
+SELECT streamext.create_stream('quiet', 'ts', idle_timeout => NULL);
 SELECT streamext.create_view('quiet_total', $$ SELECT count(*) AS n, sum(v) AS s, count(*) > 0 AS any FROM quiet $$);
 SELECT * FROM quiet_total;
 SELECT count(*), sum(v), count(*) > 0 FROM quiet;
@@ -34,7 +34,7 @@ SELECT streamext.drop_view('quiet_total');
 SELECT streamext.drop_view('quiet_having');
 SELECT streamext.drop_stream('quiet');
 CREATE TABLE quiet2 (v int, ts timestamptz NOT NULL);
-SELECT streamext.create_stream('quiet2', 'ts');
+SELECT streamext.create_stream('quiet2', 'ts', idle_timeout => NULL);
 
 -- a view created in the transaction that inserts: each event counts once
 BEGIN;
@@ -50,7 +50,7 @@ SELECT streamext.drop_stream('quiet2');
 -- large values stored out of line (TOAST) as group keys and arguments,
 -- also in the transaction that creates the view
 CREATE TABLE docs (body text NOT NULL, ts timestamptz NOT NULL);
-SELECT streamext.create_stream('docs', 'ts');
+SELECT streamext.create_stream('docs', 'ts', idle_timeout => NULL);
 SELECT streamext.create_view('docs_by_body', $$ SELECT md5(body) AS h, length(body) AS len, count(*) AS n, max(body) = min(body) AS same FROM docs GROUP BY body $$);
 INSERT INTO docs SELECT (SELECT string_agg(md5(i::text || j::text), '') FROM generate_series(1, 400) j), now()
   FROM generate_series(1, 3) i, generate_series(1, 2);
@@ -176,7 +176,7 @@ BEGIN
   RETURN got;
 END $$;
 CREATE TABLE late (k text NOT NULL, ts timestamptz NOT NULL);
-SELECT streamext.create_stream('late', 'ts');
+SELECT streamext.create_stream('late', 'ts', idle_timeout => NULL);
 SELECT streamext.create_view('late_minutes', $$ SELECT k, count(*) AS n FROM late GROUP BY k $$,
                              'tumbling 1 minute', lateness => '30 seconds');
 INSERT INTO late VALUES ('a', '2026-01-01 10:00:10+00'), ('a', '2026-01-01 10:01:20+00');
@@ -197,7 +197,7 @@ SELECT streamext.drop_stream('late');
 -- an event time far ahead of its commit moves the watermark only up to
 -- streamext.max_future (1 hour) past the commit: other windows stay open
 CREATE TABLE ahead (k text NOT NULL, ts timestamptz NOT NULL);
-SELECT streamext.create_stream('ahead', 'ts');
+SELECT streamext.create_stream('ahead', 'ts', idle_timeout => NULL);
 SELECT streamext.create_view('ahead_hours', $$ SELECT count(*) AS n FROM ahead $$, 'tumbling 1 hour');
 INSERT INTO ahead VALUES ('soon', now() + interval '3 hours');
 INSERT INTO ahead VALUES ('wrong clock', now() + interval '100 years');

@@ -15,7 +15,7 @@ BEGIN
 END $$;
 
 CREATE TABLE ev (k text NOT NULL, v int, ts timestamptz NOT NULL);
-SELECT streamext.create_stream('ev', 'ts');
+SELECT streamext.create_stream('ev', 'ts', idle_timeout => NULL);
 SELECT streamext.create_view('ev_hop', $$ SELECT k, count(*) AS n, sum(v) AS s FROM ev GROUP BY k $$,
                              'hopping 10 seconds every 5 seconds');
 SELECT streamext.create_view('ev_cum', $$ SELECT count(*) AS n, max(v) AS top FROM ev $$,

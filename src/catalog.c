@@ -528,6 +528,16 @@ catalog_lock_extension(void)
 }
 
 /*
+ * catalog_stream_table_oid is the OID of streamext.stream_def: a change of a
+ * stream's idle_timeout makes the worker load its views' settings again.
+ */
+Oid
+catalog_stream_table_oid(void)
+{
+	return catalog_relid(CATALOG_STREAM_DEF);
+}
+
+/*
  * catalog_view_table_oid is the OID of streamext.view_def, whose changes the
  * worker watches for in the decoded WAL.
  */
@@ -535,6 +545,44 @@ Oid
 catalog_view_table_oid(void)
 {
 	return catalog_relid(CATALOG_VIEW_DEF);
+}
+
+/*
+ * catalog_stream_idle_timeout is how long stream relid must be quiet before
+ * the clock closes its windows, in microseconds; -1: never.  The column
+ * comes with 0.2, after those the library checks (check_columns): a
+ * database still at 0.1 has none, and its streams keep pure event time.
+ */
+int64
+catalog_stream_idle_timeout(Oid relid)
+{
+	Relation	rel = catalog_open(CATALOG_STREAM_DEF, AccessShareLock);
+	TupleDesc	desc = RelationGetDescr(rel);
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	int64		result = -1;
+
+	if (desc->natts < Anum_stream_def_idle_timeout ||
+		strcmp(NameStr(TupleDescAttr(desc, Anum_stream_def_idle_timeout - 1)->attname),
+			   "idle_timeout") != 0)
+	{
+		table_close(rel, AccessShareLock);
+		return result;
+	}
+	key_init(&key, rel, Anum_stream_def_relid, F_OIDEQ, ObjectIdGetDatum(relid));
+	scan = catalog_beginscan(rel, CATALOG_STREAM_DEF_PKEY, NULL, 1, &key);
+	if ((tup = systable_getnext(scan)) != NULL)
+	{
+		bool		isnull;
+		Datum		d = heap_getattr(tup, Anum_stream_def_idle_timeout, desc, &isnull);
+
+		if (!isnull)
+			result = interval_usecs(DatumGetIntervalP(d));
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return result;
 }
 
 /*
@@ -1108,6 +1156,10 @@ static CatalogStatement update_stream_retention = {
 	"UPDATE streamext.stream_def SET retention = $2 WHERE relid = $1",
 	2, {REGCLASSOID, INTERVALOID}
 };
+static CatalogStatement update_stream_idle_timeout = {
+	"UPDATE streamext.stream_def SET idle_timeout = $2 WHERE relid = $1",
+	2, {REGCLASSOID, INTERVALOID}
+};
 static CatalogStatement select_stream_retentions = {
 	"SELECT relid::oid, extract(epoch FROM retention)::float8 * 1000000 "
 	"FROM streamext.stream_def WHERE retention IS NOT NULL", 0
@@ -1155,6 +1207,17 @@ catalog_set_stream_retention(Oid relid, Interval *retention)
 {
 	run_set_interval(&update_stream_retention, ObjectIdGetDatum(relid), retention,
 					 "change the retention");
+}
+
+/*
+ * catalog_set_stream_idle_timeout changes how long a stream is quiet before
+ * the clock closes its windows (NULL: never).
+ */
+void
+catalog_set_stream_idle_timeout(Oid relid, Interval *idle_timeout)
+{
+	run_set_interval(&update_stream_idle_timeout, ObjectIdGetDatum(relid), idle_timeout,
+					 "change the idle_timeout");
 }
 
 /*

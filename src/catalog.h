@@ -191,5 +191,8 @@ extern void catalog_write_dead_letters(CatalogTable owner, int32 id, List *lette
 									   List *replayed);
 extern List *catalog_read_dead_letters(CatalogTable owner, int32 id);
 extern int64 catalog_count_subscription_dead_letters(int32 id);
+extern int64 catalog_stream_idle_timeout(Oid relid);
+extern void catalog_set_stream_idle_timeout(Oid relid, Interval *idle_timeout);
+extern Oid	catalog_stream_table_oid(void);
 
 #endif							/* STREAMEXT_CATALOG_H */

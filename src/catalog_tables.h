@@ -50,6 +50,8 @@ typedef enum CatalogIndex
 #define Anum_stream_def_created_at		3
 #define Anum_stream_def_retention		4
 #define Natts_stream_def				4
+/* added by 0.1--0.2, after the columns every version has */
+#define Anum_stream_def_idle_timeout	5
 
 /* streamext.view_def */
 #define Anum_view_def_id				1

@@ -644,6 +644,7 @@ checkpoint_write(StreamextDbSlot *slot, List *plans, XLogRecPtr lsn,
 		write_dead_letters(plan);
 		if (plan->window.kind != WINDOW_NONE && watermark > plan->state->closed_upto)
 			plan->state->closed_upto = watermark;
+		view_state_find_next_end(plan);
 		if (window_closes(&plan->window) && plan->retention_usec != 0)
 			forget_old_windows(plan);
 		plan->state->corrections_pending = false;
@@ -720,6 +721,7 @@ checkpoint_load_view(ViewPlan *plan)
 		plan->state->late_events = progress.late_events;
 	}
 	catalog_scan_open_states(plan->id, GetActiveSnapshot(), load_open_state, plan);
+	view_state_find_next_end(plan);
 }
 
 /*

@@ -50,6 +50,7 @@
 
 PG_FUNCTION_INFO_V1(streamext_check_setup);
 PG_FUNCTION_INFO_V1(streamext_create_stream);
+PG_FUNCTION_INFO_V1(streamext_set_stream_idle_timeout);
 PG_FUNCTION_INFO_V1(streamext_drop_stream);
 PG_FUNCTION_INFO_V1(streamext_create_view);
 PG_FUNCTION_INFO_V1(streamext_drop_view);
@@ -63,6 +64,7 @@ static void check_stream_owner(Oid relid);
 static char *column_list(Query *query, bool windowed, bool typed);
 static void check_retention(Interval *retention, bool closes);
 static void compute_and_persist(const ViewCatalogRow *row);
+static void check_idle_timeout(Interval *idle_timeout);
 static void check_lateness(Interval *lateness, bool windowed, AttrNumber time_attno,
 						   Oid stream_relid);
 
@@ -122,6 +124,54 @@ check_stream_owner(Oid relid)
 }
 
 /*
+ * check_idle_timeout refuses an idle_timeout that cannot be a duration of
+ * quiet; NULL (never by the clock) is fine.
+ */
+static void
+check_idle_timeout(Interval *idle_timeout)
+{
+	if (idle_timeout != NULL &&
+		(idle_timeout->month != 0 || interval_usecs(idle_timeout) < 0))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("idle_timeout must be a positive duration in days, hours, minutes or seconds"),
+				 errhint("Pass e.g. '5 seconds', or NULL for windows that close only as later events come.")));
+}
+
+/*
+ * streamext_set_stream_idle_timeout changes how long a stream with a time
+ * column must be quiet before the clock closes its windows (NULL: never).
+ * The worker loads it when it decodes the change.
+ */
+Datum
+streamext_set_stream_idle_timeout(PG_FUNCTION_ARGS)
+{
+	Oid			relid;
+	Interval   *idle_timeout = PG_ARGISNULL(1) ? NULL : PG_GETARG_INTERVAL_P(1);
+	CatalogAccess ca;
+	AttrNumber	time_attno;
+
+	sqlfunc_check_setup();
+	sqlfunc_check_arg_not_null(fcinfo, 0, "stream",
+							   "Pass the stream whose idle_timeout to change; streamext.streams lists the streams.");
+	relid = PG_GETARG_OID(0);
+	check_stream_owner(relid);
+	check_idle_timeout(idle_timeout);
+	if (!catalog_is_stream(relid, &time_attno))
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("\"%s\" is not a stream", get_rel_name(relid)),
+				 errhint("streamext.streams lists the streams.")));
+	SPI_connect();
+	catalog_owner_enter(&ca);
+	catalog_set_stream_idle_timeout(relid, idle_timeout);
+	catalog_owner_leave(&ca);
+	SPI_finish();
+	streamext_note_catalog_change();
+	PG_RETURN_VOID();
+}
+
+/*
  * streamext_create_stream makes an existing table a stream: registered in
  * stream_def, guarded append-only, and waking the worker at commit.
  */
@@ -131,6 +181,10 @@ streamext_create_stream(PG_FUNCTION_ARGS)
 	Oid			relid;
 	char	   *time_column = PG_ARGISNULL(1) ? NULL : NameStr(*PG_GETARG_NAME(1));
 	Interval   *retention = PG_ARGISNULL(2) ? NULL : PG_GETARG_INTERVAL_P(2);
+	/* 0.1's create_stream has no idle_timeout */
+	bool		has_idle_timeout = (PG_NARGS() > 3);
+	Interval   *idle_timeout = (has_idle_timeout && !PG_ARGISNULL(3)) ?
+		PG_GETARG_INTERVAL_P(3) : NULL;
 	int64		retention_usec = 0;
 	char		relkind;
 	AttrNumber	dummy;
@@ -143,6 +197,7 @@ streamext_create_stream(PG_FUNCTION_ARGS)
 	sqlfunc_check_arg_not_null(fcinfo, 0, "stream",
 							   "Pass the table to make a stream, e.g. streamext.create_stream('clicks').");
 	relid = PG_GETARG_OID(0);
+	check_idle_timeout(idle_timeout);
 
 	relkind = get_rel_relkind(relid);
 	if (relkind != RELKIND_RELATION && relkind != RELKIND_PARTITIONED_TABLE)
@@ -206,6 +261,8 @@ streamext_create_stream(PG_FUNCTION_ARGS)
 	SPI_connect();
 	catalog_owner_enter(&ca);
 	catalog_insert_stream(relid, time_column, retention);
+	if (has_idle_timeout)
+		catalog_set_stream_idle_timeout(relid, idle_timeout);
 	catalog_owner_leave(&ca);
 
 	initStringInfo(&sql);

@@ -24,6 +24,8 @@
 
 #include "access/tupconvert.h"
 #include "access/xact.h"
+#include "access/xlog.h"
+#include "access/xlog_internal.h"
 #include "catalog/partition.h"
 #include "replication/logical.h"
 #include "replication/output_plugin.h"
@@ -161,7 +163,8 @@ decoder_change(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 
 	if (target == NULL)
 		return;
-	if (relid == target->view_catalog_relid || relid == target->sub_catalog_relid)
+	if (relid == target->view_catalog_relid || relid == target->sub_catalog_relid ||
+		relid == target->stream_catalog_relid)
 	{
 		target->txn_changes_catalog = true;
 		return;
@@ -571,4 +574,23 @@ partition_root(Relation leaf)
 		MemoryContextSwitchTo(old);
 	}
 	return pr;
+}
+
+/*
+ * decoder_wal_inserted_upto is the end of the WAL inserted so far.  The insert
+ * position points past the header of a page nothing was written on yet
+ * when the last record filled the page before: that header is neither
+ * flushed nor decoded until a later record comes, so waiting for it (or
+ * XLogFlush to it) would fail.
+ */
+XLogRecPtr
+decoder_wal_inserted_upto(void)
+{
+	XLogRecPtr	pos = GetXLogInsertRecPtr();
+
+	if (XLogSegmentOffset(pos, wal_segment_size) == SizeOfXLogLongPHD)
+		return pos - SizeOfXLogLongPHD;
+	if (pos % XLOG_BLCKSZ == SizeOfXLogShortPHD)
+		return pos - SizeOfXLogShortPHD;
+	return pos;
 }

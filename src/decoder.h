@@ -58,6 +58,7 @@ typedef struct DecodeTarget
 	StreamTarget *last_stream;	/* the stream of the last change */
 	Oid			view_catalog_relid;
 	Oid			sub_catalog_relid;
+	Oid			stream_catalog_relid;
 	RepOriginId own_origin;
 	XLogRecPtr	applied_upto;	/* commits ending at or before this are applied */
 
@@ -94,5 +95,6 @@ extern void decoder_apply_event(DecodeTarget *target, List *plans, List *subs,
 								XLogRecPtr end_lsn, uint32 event_no,
 								TimestampTz commit_time);
 extern void decoder_forget_set_aside(DecodeTarget *target, XLogRecPtr upto);
+extern XLogRecPtr decoder_wal_inserted_upto(void);
 
 #endif							/* STREAMEXT_DECODER_H */

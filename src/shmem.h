@@ -57,9 +57,12 @@ typedef struct StreamextDbSlot
 	 * copy what they need in one critical section, so that they see one
 	 * moment of the worker.
 	 */
+	bool		ready;			/* a worker made its replication slot and
+								 * decoded once: every event counts */
 	XLogRecPtr	published_upto; /* WAL decoded and visible to readers */
 	XLogRecPtr	applied_lsn;	/* end of the last applied stream commit */
 	TimestampTz applied_commit_time;
+	TimestampTz caught_up_time; /* the worker had read all WAL there was then */
 	XLogRecPtr	checkpoint_lsn; /* durable position */
 	TimestampTz checkpoint_time;
 	uint64		events_decoded;
@@ -91,6 +94,9 @@ typedef struct StreamextDbSlot
 	uint64		area_generation;
 	dshash_table_handle views;	/* view id -> SharedView */
 	bool		views_unpublished;	/* max_memory left a view out of the area */
+	TransactionId area_valid_from;	/* the area shows what this transaction
+									 * committed: older snapshots read the
+									 * checkpoint instead */
 
 	/*
 	 * The locks and condition variables, set up at server start and kept

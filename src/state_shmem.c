@@ -117,7 +117,7 @@ set_tranches(void)
  * worker's area goes away when its last reader detaches.
  */
 void
-state_shmem_reset(StreamextDbSlot *slot)
+state_shmem_reset(StreamextDbSlot *slot, TransactionId valid_from)
 {
 	MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
 	dsa_area   *area;
@@ -163,6 +163,7 @@ state_shmem_reset(StreamextDbSlot *slot)
 	slot->published_upto = InvalidXLogRecPtr;
 	SpinLockRelease(&slot->mutex);
 	slot->views_unpublished = false;
+	slot->area_valid_from = valid_from;
 	LWLockRelease(&slot->publish_lock);
 	MemoryContextSwitchTo(old);
 }
@@ -478,6 +479,7 @@ publish_view(StreamextDbSlot *slot, ViewPlan *plan, bool all_groups,
 	sv->stats.events = plan->state->events;
 	sv->stats.late_events = plan->state->late_events;
 	sv->stats.dead_letters = plan->state->dead_letters;
+	sv->stats.future_events = plan->state->future_events;
 
 	foreach(lc, blobs)
 	{
@@ -655,6 +657,15 @@ state_shmem_gc(StreamextDbSlot *slot, List *plans)
 	TransactionId horizon = GetOldestNonRemovableTransactionId(NULL);
 	ListCell   *lc;
 
+	/* every snapshot sees the recompute now: its xid need not be looked up */
+	if (TransactionIdIsValid(slot->area_valid_from) &&
+		TransactionIdPrecedes(slot->area_valid_from, horizon))
+	{
+		LWLockAcquire(&slot->publish_lock, LW_EXCLUSIVE);
+		slot->area_valid_from = InvalidTransactionId;
+		LWLockRelease(&slot->publish_lock);
+	}
+
 	foreach(lc, plans)
 	{
 		ViewPlan   *plan = lfirst(lc);
@@ -739,6 +750,18 @@ state_shmem_read_view(StreamextDbSlot *slot, int32 view_id, XLogRecPtr start_lsn
 	*incomplete = false;
 	LWLockAcquire(&slot->publish_lock, LW_SHARED);
 	if (!attach_for_read(slot))
+	{
+		LWLockRelease(&slot->publish_lock);
+		return NIL;
+	}
+	/*
+	 * The area was published after views were recomputed (a new slot): a
+	 * snapshot that does not see the recompute reads the checkpoint before
+	 * it, which the recompute replaced (closed windows included) at once.
+	 */
+	if (TransactionIdIsValid(slot->area_valid_from) &&
+		(XidInMVCCSnapshot(slot->area_valid_from, snapshot) ||
+		 !TransactionIdDidCommit(slot->area_valid_from)))
 	{
 		LWLockRelease(&slot->publish_lock);
 		return NIL;

@@ -20,6 +20,7 @@ typedef struct ViewStats
 	int64		events;
 	int64		late_events;
 	int64		dead_letters;
+	int64		future_events;
 } ViewStats;
 
 typedef struct SharedGroupCopy
@@ -28,7 +29,7 @@ typedef struct SharedGroupCopy
 	Size		len;
 } SharedGroupCopy;
 
-extern void state_shmem_reset(StreamextDbSlot *slot);
+extern void state_shmem_reset(StreamextDbSlot *slot, TransactionId valid_from);
 extern void state_shmem_release(StreamextDbSlot *slot);
 extern void state_shmem_set_limit(void);
 extern void state_shmem_publish_views(StreamextDbSlot *slot, List *plans,

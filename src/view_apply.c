@@ -70,6 +70,7 @@ typedef struct BackfillSkip
 
 static void apply_event(ViewPlan *plan, TupleTableSlot *event, TimestampTz commit_time);
 static void apply_one(void *arg);
+static void note_future_event(ViewPlan *plan);
 static bool backfill_relation(ViewPlan *plan, Oid relid, Snapshot snapshot, List **skip);
 static BackfillSkip *find_skipped(List *skip, Oid relid, ItemPointer tid);
 
@@ -184,6 +185,26 @@ apply_event(ViewPlan *plan, TupleTableSlot *event, TimestampTz commit_time)
 }
 
 /*
+ * note_future_event counts an event further ahead of its commit than
+ * streamext.max_future, and says so once per view: its window stays open
+ * until the clock (or later events) catch up with it.
+ */
+static void
+note_future_event(ViewPlan *plan)
+{
+	plan->state->future_events++;
+	if (plan->state->future_warned)
+		return;
+	plan->state->future_warned = true;
+	ereport(WARNING,
+			(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+			 errmsg("continuous view \"%s\" got an event further ahead of its commit than streamext.max_future",
+					plan->name),
+			 errdetail("It counts in its window, which stays open; the watermark follows event times only up to streamext.max_future past their commit.  streamext.views counts such events in future_events."),
+			 errhint("Check the clock of the producer, or raise streamext.max_future.")));
+}
+
+/*
  * view_plan_note_event_time moves the view's greatest event time with an
  * event, whether or not the event counts: one set aside as a dead letter
  * moves it too, so that the view closes the same windows whether the event
@@ -214,8 +235,13 @@ view_plan_note_event_time(ViewPlan *plan, TupleTableSlot *event, TimestampTz com
 		TimestampTz limit = (commit_time != 0 ? commit_time : GetCurrentTimestamp()) +
 			(int64) streamext_max_future_s * USECS_PER_SEC;
 
+		/* only windows wait for the watermark */
+		if (t > limit && plan->window.kind != WINDOW_NONE)
+			note_future_event(plan);
 		plan->state->max_event_time = Max(plan->state->max_event_time, Min(t, limit));
 	}
+	if (commit_time != 0)
+		plan->state->last_commit = Max(plan->state->last_commit, commit_time);
 	return t;
 }
 

@@ -188,6 +188,7 @@ build_plan(const ViewCatalogRow *row, Oid owner, MemoryContext parent)
 	if (!catalog_is_stream(row->stream_relid, &plan->time_attno))
 		elog(ERROR, "streamext: view \"%s\" reads relation %u, which is not a stream",
 			 row->name, row->stream_relid);
+	plan->idle_timeout_usec = catalog_stream_idle_timeout(row->stream_relid);
 
 	/* a relation lock keeps the descriptor stable while we compile */
 	rel = table_open(row->stream_relid, AccessShareLock);

@@ -34,6 +34,8 @@ typedef struct ViewPlan
 	WindowSpec	window;
 	int64		lateness_usec;	/* the watermark trails the greatest event time */
 	int64		retention_usec; /* closed windows kept this long; 0: for ever */
+	int64		idle_timeout_usec;	/* the stream quiet this long closes its
+									 * windows by the clock; -1: never */
 	XLogRecPtr	start_lsn;		/* commits at or before this are in its backfill */
 	MemoryContext cxt;
 

@@ -35,6 +35,7 @@
 
 #include "agg_state.h"
 #include "catalog.h"
+#include "decoder.h"
 #include "settings.h"
 #include "shmem.h"
 #include "sqlfunc.h"
@@ -44,6 +45,9 @@
 #include "view_plan.h"
 #include "window.h"
 #include "window_panes.h"
+
+/* how long a read waits for a new database's worker to make its slot */
+#define WORKER_READY_WAIT_MS 10000
 
 PG_FUNCTION_INFO_V1(streamext_read_view);
 PG_FUNCTION_INFO_V1(streamext_worker_status);
@@ -64,6 +68,7 @@ typedef struct CachedViewPlan
  */
 static HTAB *plan_cache = NULL;
 
+static StreamextDbSlot *wait_for_worker_ready(StreamextDbSlot *slot);
 static ViewPlan *reader_plan(int32 view_id);
 static void read_progress(int32 view_id, TimestampTz *closed_upto,
 						  TimestampTz *max_event_time);
@@ -221,6 +226,41 @@ read_open_state_table(int32 view_id)
 }
 
 /*
+ * wait_for_worker_ready waits, a little, for the database's worker to have
+ * made its replication slot: until then (just after CREATE EXTENSION) the
+ * events committed are counted only by the worker's first recompute, and a
+ * read would not show them.  A transaction that wrote does not wait: the
+ * slot's creation waits for it.
+ */
+static StreamextDbSlot *
+wait_for_worker_ready(StreamextDbSlot *slot)
+{
+	TimestampTz deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
+													   WORKER_READY_WAIT_MS);
+
+	if (slot == NULL || TransactionIdIsValid(GetTopTransactionIdIfAny()))
+		return slot;
+	ConditionVariablePrepareToSleep(&slot->progress_cv);
+	for (;;)
+	{
+		bool		ready;
+		long		secs;
+		int			usecs;
+
+		SpinLockAcquire(&slot->mutex);
+		ready = slot->ready;
+		SpinLockRelease(&slot->mutex);
+		TimestampDifference(GetCurrentTimestamp(), deadline, &secs, &usecs);
+		if (ready || (secs == 0 && usecs == 0))
+			break;
+		(void) ConditionVariableTimedSleep(&slot->progress_cv, secs * 1000 + usecs / 1000 + 1,
+										   PG_WAIT_EXTENSION);
+	}
+	ConditionVariableCancelSleep();
+	return slot;
+}
+
+/*
  * streamext_read_view returns the open windows of a continuous view as
  * rows.  Each user view is the closed-window table plus this function.
  */
@@ -272,6 +312,7 @@ streamext_read_view(PG_FUNCTION_ARGS)
 					 errhint("Read the view itself, or give read_view the view's column types.")));
 	}
 
+	slot = wait_for_worker_ready(slot);
 	if (slot != NULL)
 		groups = state_shmem_read_view(slot, view_id,
 									   catalog_view_start_lsn(view_id, GetActiveSnapshot()),
@@ -387,10 +428,12 @@ streamext_worker_status(PG_FUNCTION_ARGS)
 {
 	StreamextDbSlot *slot = my_db_slot();
 	TupleDesc	desc;
-	Datum		values[12];
-	bool		nulls[12];
+	Datum		values[13];
+	bool		nulls[13];
 
-	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
+	/* 0.1's worker_status has 12 columns, 0.2's caught_up_time too */
+	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE ||
+		desc->natts > lengthof(values))
 		elog(ERROR, "return type must be a row type");
 	memset(nulls, true, sizeof(nulls));
 	if (slot != NULL)
@@ -406,6 +449,7 @@ streamext_worker_status(PG_FUNCTION_ARGS)
 		int			restarts;
 		char		last_error[sizeof(slot->last_error)];
 		TimestampTz last_error_time;
+		TimestampTz caught_up_time;
 
 		LWLockAcquire(&StreamextState->lock, LW_SHARED);
 		pid = slot->worker_pid;
@@ -422,7 +466,14 @@ streamext_worker_status(PG_FUNCTION_ARGS)
 		restarts = slot->restarts;
 		memcpy(last_error, slot->last_error, sizeof(last_error));
 		last_error_time = slot->last_error_time;
+		caught_up_time = slot->caught_up_time;
 		SpinLockRelease(&slot->mutex);
+
+		if (caught_up_time != 0)
+		{
+			values[12] = TimestampTzGetDatum(caught_up_time);
+			nulls[12] = false;
+		}
 
 		if (pid != 0)
 		{
@@ -496,11 +547,13 @@ streamext_view_stats(PG_FUNCTION_ARGS)
 	int32		view_id = PG_GETARG_INT32(0);
 	StreamextDbSlot *slot = my_db_slot();
 	TupleDesc	desc;
-	Datum		values[6];
-	bool		nulls[6];
+	Datum		values[7];
+	bool		nulls[7];
 	ViewStats	stats;
 
-	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
+	/* 0.1's view_stats has 6 columns, 0.2's future_events too */
+	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE ||
+		desc->natts > lengthof(values))
 		elog(ERROR, "return type must be a row type");
 	memset(nulls, true, sizeof(nulls));
 	if (slot != NULL && state_shmem_get_stats(slot, view_id, &stats))
@@ -511,28 +564,10 @@ streamext_view_stats(PG_FUNCTION_ARGS)
 		values[3] = Int64GetDatum(stats.events);
 		values[4] = Int64GetDatum(stats.late_events);
 		values[5] = Int64GetDatum(stats.dead_letters);
+		values[6] = Int64GetDatum(stats.future_events);
 		memset(nulls, false, sizeof(nulls));
 	}
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(desc, values, nulls)));
-}
-
-/*
- * wal_written_upto is the end of the WAL inserted so far.  The insert
- * position points past the header of a page nothing was written on yet
- * when the last record filled the page before: that header is neither
- * flushed nor decoded until a later record comes, so waiting for it (or
- * XLogFlush to it) would fail.
- */
-static XLogRecPtr
-wal_written_upto(void)
-{
-	XLogRecPtr	pos = GetXLogInsertRecPtr();
-
-	if (XLogSegmentOffset(pos, wal_segment_size) == SizeOfXLogLongPHD)
-		return pos - SizeOfXLogLongPHD;
-	if (pos % XLOG_BLCKSZ == SizeOfXLogShortPHD)
-		return pos - SizeOfXLogShortPHD;
-	return pos;
 }
 
 /*
@@ -545,7 +580,7 @@ streamext_wait_caught_up(PG_FUNCTION_ARGS)
 {
 	Interval   *timeout;
 	int64		timeout_ms;
-	XLogRecPtr	target = wal_written_upto();
+	XLogRecPtr	target = decoder_wal_inserted_upto();
 	TimestampTz start = GetCurrentTimestamp();
 	StreamextDbSlot *slot = my_db_slot();
 	bool		caught_up = false;

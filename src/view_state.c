@@ -47,6 +47,12 @@
 #include "window.h"
 
 /*
+ * How far behind the clock the watermark of a stream without a time column
+ * stays: see view_state_note_clock.
+ */
+#define CLOCK_MARGIN_USEC (25 * 1000)
+
+/*
  * view_state_create gives a plan the state the worker keeps, with no window
  * open yet, in the plan's memory.
  */
@@ -66,6 +72,8 @@ view_state_create(ViewPlan *plan)
 									 HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 	state->closed_upto = DT_NOBEGIN;
 	state->max_event_time = DT_NOBEGIN;
+	state->clock_watermark = DT_NOBEGIN;
+	state->next_end = DT_NOEND;
 	plan->state = state;
 }
 
@@ -85,7 +93,11 @@ view_plan_window(ViewPlan *plan, TimestampTz wstart, bool create)
 
 	wg = hash_search(plan->state->windows, &wstart, create ? HASH_ENTER : HASH_FIND, &found);
 	if (create && !found)
+	{
 		window_groups_init(plan, wg, false);
+		if (window_closes(&plan->window) && plan->window.kind != WINDOW_SESSION)
+			view_state_note_end(plan, window_pane_first_end(&plan->window, wstart));
+	}
 	plan->state->last_window = wg;
 	return wg;
 }
@@ -225,14 +237,155 @@ view_group_changed(WindowGroups *wg, ViewGroup *gs)
 
 /*
  * view_plan_watermark is the event time up to which the view's windows are
- * complete: the greatest event time applied less the view's lateness.
+ * complete: the greatest event time applied less the view's lateness, or
+ * where the clock has put it (view_state_note_clock), whichever is later.
  */
 TimestampTz
 view_plan_watermark(ViewPlan *plan)
 {
-	if (TIMESTAMP_NOT_FINITE(plan->state->max_event_time))
-		return plan->state->max_event_time;
-	return plan->state->max_event_time - plan->lateness_usec;
+	ViewState  *state = plan->state;
+	TimestampTz by_events = state->max_event_time;
+
+	if (!TIMESTAMP_NOT_FINITE(by_events))
+		by_events -= plan->lateness_usec;
+	return Max(by_events, state->clock_watermark);
+}
+
+/*
+ * view_state_note_clock moves the watermark with the clock.  The worker
+ * calls it with a time now read before the WAL insert position that it has
+ * decoded past since: every commit still to come was inserted after now.
+ *
+ * A stream without a time column has the commit time as event time.  A
+ * commit takes its time before its record is inserted, with no order
+ * between backends, so a commit still to come may carry a time a little
+ * before now: the watermark stays CLOCK_MARGIN_USEC behind.  One later
+ * still is a late event, which corrects its closed window: nothing is
+ * lost.  (Commits replicated with an origin carry the origin's time; an
+ * old one is late in the same way.)
+ *
+ * A stream with a time column follows the clock only once it has been
+ * quiet for its idle_timeout: its event times are then assumed to have
+ * moved on with the clock.  Events that come later still count, as late
+ * events, in the windows closed meanwhile.
+ */
+void
+view_state_note_clock(ViewPlan *plan, TimestampTz now)
+{
+	ViewState  *state = plan->state;
+	TimestampTz wm;
+
+	if (plan->window.kind == WINDOW_NONE)
+		return;
+	if (plan->time_attno == InvalidAttrNumber)
+		wm = now - CLOCK_MARGIN_USEC - plan->lateness_usec;
+	else if (plan->idle_timeout_usec >= 0 &&
+			 now - state->last_commit >= plan->idle_timeout_usec)
+		wm = now - plan->lateness_usec;
+	else
+		return;
+	state->clock_watermark = Max(state->clock_watermark, wm);
+}
+
+/*
+ * view_state_close_due says whether windows wait to be closed (or closed
+ * windows to leave by the view's retention) now that the watermark has
+ * moved: the worker closes them at once rather than at its next periodic
+ * checkpoint.
+ */
+bool
+view_state_close_due(ViewPlan *plan)
+{
+	ViewState  *state = plan->state;
+	TimestampTz watermark = view_plan_watermark(plan);
+
+	if (!window_closes(&plan->window) || watermark <= state->closed_upto)
+		return false;
+	if (state->next_end <= watermark)
+		return true;
+	/* retention: closed windows leave as the watermark moves on */
+	return plan->retention_usec != 0 && watermark - state->closed_upto >= USECS_PER_SEC;
+}
+
+/*
+ * view_state_wake_at is when the clock alone will make windows due: the
+ * worker sleeps no longer than that.  DT_NOEND: the clock never will.
+ */
+TimestampTz
+view_state_wake_at(ViewPlan *plan)
+{
+	ViewState  *state = plan->state;
+
+	if (!window_closes(&plan->window) || TIMESTAMP_NOT_FINITE(state->next_end))
+		return DT_NOEND;
+	if (plan->time_attno == InvalidAttrNumber)
+		return state->next_end + plan->lateness_usec + CLOCK_MARGIN_USEC;
+	if (plan->idle_timeout_usec < 0)
+		return DT_NOEND;
+	return Max(state->last_commit + plan->idle_timeout_usec,
+			   state->next_end + plan->lateness_usec);
+}
+
+/*
+ * view_state_note_end notes that an open window (or session) ends at end,
+ * possibly before every other: closing it is due once the watermark
+ * passes.  A later end of a session that grows is not noted: the earlier
+ * one only makes closing look due a bit early, which finds nothing to close
+ * and looks again (view_state_find_next_end).
+ */
+void
+view_state_note_end(ViewPlan *plan, TimestampTz end)
+{
+	plan->state->next_end = Min(plan->state->next_end, end);
+}
+
+/*
+ * view_state_find_next_end finds the earliest end of a window still open,
+ * after windows closed or the state was restored.
+ */
+void
+view_state_find_next_end(ViewPlan *plan)
+{
+	ViewState  *state = plan->state;
+	HASH_SEQ_STATUS status;
+	WindowGroups *wg;
+
+	state->next_end = DT_NOEND;
+	if (!window_closes(&plan->window))
+		return;
+	hash_seq_init(&status, state->windows);
+	while ((wg = hash_seq_search(&status)) != NULL)
+	{
+		if (plan->window.kind == WINDOW_SESSION)
+		{
+			TupleHashIterator it;
+			TupleHashEntry entry;
+
+			InitTupleHashIterator(wg->groups, &it);
+			while ((entry = ScanTupleHashTable(wg->groups, &it)) != NULL)
+			{
+				ViewGroup  *gs;
+
+				for (gs = entry->additional; gs != NULL; gs = gs->next_session)
+					view_state_note_end(plan, gs->session_last + plan->window.size_usec);
+			}
+		}
+		else
+		{
+			int			n = window_count_of_pane(&plan->window, wg->start);
+			int			i;
+
+			for (i = 0; i < n; i++)
+			{
+				TimestampTz start;
+				TimestampTz end;
+
+				window_of_pane(&plan->window, wg->start, i, &start, &end);
+				if (end > state->closed_upto)
+					view_state_note_end(plan, end);
+			}
+		}
+	}
 }
 
 /*

@@ -72,6 +72,11 @@ typedef struct ViewState
 	int64		next_gid;
 	TimestampTz closed_upto;	/* windows ending at or before this are closed */
 	TimestampTz max_event_time; /* greatest event time, capped by max_future */
+	TimestampTz clock_watermark;	/* where the clock alone puts the watermark */
+	TimestampTz last_commit;	/* commit time of the last event, 0: none */
+	TimestampTz next_end;		/* no open window ends before this */
+	uint64		future_events;	/* beyond streamext.max_future */
+	bool		future_warned;
 	uint64		events;
 	uint64		late_events;
 	uint64		dead_letters;	/* events set aside since the worker started */
@@ -99,6 +104,11 @@ extern void view_group_changed(WindowGroups *wg, ViewGroup *gs);
 extern void group_bounds(ViewPlan *plan, WindowGroups *wg, ViewGroup *gs,
 						 TimestampTz *start, TimestampTz *end);
 extern TimestampTz view_plan_watermark(ViewPlan *plan);
+extern void view_state_note_clock(ViewPlan *plan, TimestampTz now);
+extern bool view_state_close_due(ViewPlan *plan);
+extern TimestampTz view_state_wake_at(ViewPlan *plan);
+extern void view_state_note_end(ViewPlan *plan, TimestampTz end);
+extern void view_state_find_next_end(ViewPlan *plan);
 extern TimestampTz view_plan_retained_from(ViewPlan *plan);
 
 #endif							/* STREAMEXT_VIEW_STATE_H */

@@ -76,6 +76,7 @@ session_new(ViewPlan *plan, WindowGroups *wg, TupleHashEntry entry,
 	gs = view_group_new(plan, wg, entry);
 	gs->session_start = start;
 	gs->session_last = last;
+	view_state_note_end(plan, last + plan->window.size_usec);
 	gs->next_session = entry->additional;
 	entry->additional = gs;
 	return gs;
@@ -310,19 +311,24 @@ close_sessions(ViewPlan *plan, WindowSink *sink, TimestampTz watermark)
 	InitTupleHashIterator(wg->groups, &it);
 	while ((entry = ScanTupleHashTable(wg->groups, &it)) != NULL)
 	{
-		ViewGroup **link = (ViewGroup **) &entry->additional;
-		ViewGroup  *gs;
-
-		while ((gs = *link) != NULL)
+		/* a group's sessions close in order of time, as windows do */
+		for (;;)
 		{
-			if (gs->session_last + gap > watermark)
-			{
-				link = &gs->next_session;
-				continue;
-			}
+			ViewGroup **link;
+			ViewGroup **first = NULL;
+			ViewGroup  *gs;
+
+			for (link = (ViewGroup **) &entry->additional; *link != NULL;
+				 link = &(*link)->next_session)
+				if ((*link)->session_last + gap <= watermark &&
+					(first == NULL || (*link)->session_start < (*first)->session_start))
+					first = link;
+			if (first == NULL)
+				break;
+			gs = *first;
 			note_stale(plan, gs->session_start, entry->firstTuple);
 			sink->group_retired(sink, plan, gs->gid);
-			*link = gs->next_session;
+			*first = gs->next_session;
 			sink->closed_row(sink, plan, gs->session_start, gs->session_last + gap,
 							 entry->firstTuple, gs->values, false, false);
 			session_unlinked(plan, wg, gs);

@@ -59,6 +59,10 @@
 
 #define PUBLISH_EVERY_RECORDS 20000
 #define IDLE_NAPTIME_MS 1000
+/* checkpoints that close windows come at most this often */
+#define CLOSE_MIN_INTERVAL_MS 50
+/* the naptime while WAL is written, by any database */
+#define WAL_MOVING_NAPTIME_MS 100
 #define EXTENSION_CHECK_MS 10000
 /* pending table statistics are flushed by force after this long */
 #define STATS_FLUSH_MS 1000
@@ -77,6 +81,11 @@ typedef struct WorkerState
 	TimestampTz last_extension_check;
 	TimestampTz last_maintenance;	/* partitions of streams with a retention */
 	TimestampTz stats_pending_since;	/* 0: no table statistics pending */
+	TimestampTz clock;			/* no commit still to decode is much older */
+	bool		wal_moving;		/* the last round found WAL to decode */
+	TimestampTz wake_at;		/* the clock makes windows due then */
+	int64		checkpoint_usecs;	/* how long the last checkpoint took */
+	TransactionId recompute_xid;	/* recomputed the views for a new slot */
 } WorkerState;
 
 static WorkerState W;
@@ -104,6 +113,8 @@ static List *reload_views(void);
 static void apply_pending(List *new_plans, List *new_subs);
 static StreamTarget *stream_target(Oid relid);
 static void check_extension(void);
+static void close_due_windows(void);
+static long ms_until(TimestampTz t);
 static void begin_transaction(void);
 static ViewPlan *load_view(ViewCatalogRow *row);
 static void load_one(void *arg);
@@ -290,6 +301,14 @@ worker_run(void)
 
 		report_step("decoding WAL and applying events");
 		decode_or_rewind();
+		if (!W.slot->ready)
+		{
+			/* readers waiting for a new database's slot may go on */
+			SpinLockAcquire(&W.slot->mutex);
+			W.slot->ready = true;
+			SpinLockRelease(&W.slot->mutex);
+			ConditionVariableBroadcast(&W.slot->progress_cv);
+		}
 		report_stats();
 		SpinLockAcquire(&W.slot->mutex);
 		replay_pending = W.slot->replay_requested > W.slot->replay_done;
@@ -300,6 +319,7 @@ worker_run(void)
 			replay_requested();
 			report_stats();
 		}
+		close_due_windows();
 
 		/*
 		 * Retention's partitions.  A dropped partition's inserts that are
@@ -331,6 +351,10 @@ worker_run(void)
 		timeout = Min(timeout, streamext_maintenance_interval_ms);
 		if (W.stats_pending_since != 0)
 			timeout = Min(timeout, STATS_FLUSH_MS);
+		/* WAL is being written (maybe for other databases): keep up with it */
+		if (W.wal_moving)
+			timeout = Min(timeout, WAL_MOVING_NAPTIME_MS);
+		timeout = Min(timeout, ms_until(W.wake_at));
 		pgstat_report_activity(STATE_IDLE, NULL);
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
 						 timeout, PG_WAIT_EXTENSION);
@@ -415,7 +439,7 @@ start_from_checkpoint(void)
 	SpinLockRelease(&W.slot->mutex);
 	W.last_checkpoint = GetCurrentTimestamp();
 
-	state_shmem_reset(W.slot);
+	state_shmem_reset(W.slot, W.recompute_xid);
 	list_free(reload_views());
 	list_free(W.new_subs);
 	W.new_subs = NIL;
@@ -593,11 +617,15 @@ note_failure(void)
 static void
 decode_available(void)
 {
+	/* the clock, then the WAL inserted: see view_state_note_clock */
+	TimestampTz now = GetCurrentTimestamp();
+	XLogRecPtr	inserted = decoder_wal_inserted_upto();
 	XLogRecPtr	end = GetFlushRecPtr(NULL);
 	int			records = 0;
 	ListCell   *lc;
 	bool		moved;
 
+	W.wal_moving = (W.ctx->reader->EndRecPtr < end);
 	while (W.ctx->reader->EndRecPtr < end)
 	{
 		XLogRecord *record;
@@ -629,6 +657,10 @@ decode_available(void)
 			publish_all(false);
 			flush_subscriptions();
 			report_stats();		/* a long catch-up */
+			SpinLockAcquire(&W.slot->mutex);
+			W.slot->published_upto = W.ctx->reader->EndRecPtr;
+			SpinLockRelease(&W.slot->mutex);
+			ConditionVariableBroadcast(&W.slot->progress_cv);
 		}
 		CHECK_FOR_INTERRUPTS();
 	}
@@ -653,9 +685,14 @@ decode_available(void)
 	SpinLockAcquire(&W.slot->mutex);
 	moved = (W.slot->published_upto != end);
 	W.slot->published_upto = end;
+	/* every WAL record there was at now is read */
+	W.slot->caught_up_time = now;
 	SpinLockRelease(&W.slot->mutex);
 	if (moved)
 		ConditionVariableBroadcast(&W.slot->progress_cv);
+	if (W.ctx->reader->EndRecPtr >= inserted)
+		foreach(lc, W.plans)
+			view_state_note_clock(lfirst(lc), now);
 }
 
 /*
@@ -738,6 +775,7 @@ checkpoint_now(void)
 {
 	XLogRecPtr	lsn = W.ctx->reader->EndRecPtr;
 	TimestampTz now;
+	TimestampTz started = GetCurrentTimestamp();
 
 	if (W.target.changed)
 	{
@@ -780,6 +818,7 @@ checkpoint_now(void)
 	if (lsn > MyReplicationSlot->data.confirmed_flush)
 		LogicalConfirmReceivedLocation(lsn);
 	W.last_checkpoint = GetCurrentTimestamp();
+	W.checkpoint_usecs = W.last_checkpoint - started;
 }
 
 /*
@@ -797,6 +836,57 @@ check_extension(void)
 	W.last_extension_check = GetCurrentTimestamp();
 	begin_transaction();
 	CommitTransactionCommand();
+}
+
+/*
+ * close_due_windows closes the windows whose time has come at once, rather
+ * than at the next periodic checkpoint: their final rows reach subscribers
+ * as soon as the watermark (moved by events or by the clock) passes their
+ * end.  It also finds when the clock alone will make windows due next.
+ */
+static void
+close_due_windows(void)
+{
+	ListCell   *lc;
+	bool		due = false;
+
+	/* closing checkpoints take at most a fifth of the worker's time */
+	TimestampTz next_allowed = W.last_checkpoint +
+		Max(CLOSE_MIN_INTERVAL_MS * INT64CONST(1000), 4 * W.checkpoint_usecs);
+
+	W.wake_at = DT_NOEND;
+	foreach(lc, W.plans)
+		if (view_state_close_due(lfirst(lc)))
+			due = true;
+	if (due && GetCurrentTimestamp() < next_allowed)
+	{
+		/* windows ending all the time (sessions) must not checkpoint per event */
+		W.wake_at = next_allowed;
+		return;
+	}
+	if (due)
+	{
+		W.target.changed = true;
+		checkpoint_now();
+	}
+	foreach(lc, W.plans)
+		W.wake_at = Min(W.wake_at, view_state_wake_at(lfirst(lc)));
+}
+
+/*
+ * ms_until is how long to sleep until t, at least a little: a time that has
+ * passed with nothing due (the WAL not flushed yet) must not spin.
+ */
+static long
+ms_until(TimestampTz t)
+{
+	long		secs;
+	int			usecs;
+
+	if (TIMESTAMP_NOT_FINITE(t))
+		return LONG_MAX;
+	TimestampDifference(GetCurrentTimestamp(), t, &secs, &usecs);
+	return Max(secs * 1000 + usecs / 1000 + 1, 10);
 }
 
 /*
@@ -952,6 +1042,7 @@ reload_views(void)
 	PushActiveSnapshot(GetTransactionSnapshot());
 	W.target.view_catalog_relid = catalog_view_table_oid();
 	W.target.sub_catalog_relid = catalog_subscription_table_oid();
+	W.target.stream_catalog_relid = catalog_stream_table_oid();
 	rows = catalog_load_views(CurrentMemoryContext);
 
 	/* forget dropped views */
@@ -966,8 +1057,9 @@ reload_views(void)
 				((ViewCatalogRow *) lfirst(lc2))->start_lsn == plan->start_lsn)
 			{
 				found = true;
-				/* set_view_retention */
+				/* set_view_retention, set_stream_idle_timeout */
 				plan->retention_usec = ((ViewCatalogRow *) lfirst(lc2))->retention_usec;
+				plan->idle_timeout_usec = catalog_stream_idle_timeout(plan->stream_relid);
 			}
 		if (!found)
 		{
@@ -1182,6 +1274,7 @@ ensure_slot(void)
 	PopActiveSnapshot();
 	replorigin_session_origin_lsn = consistent;
 	replorigin_session_origin_timestamp = GetCurrentTimestamp();
+	W.recompute_xid = GetTopTransactionIdIfAny();
 	CommitTransactionCommand();
 
 	FreeDecodingContext(ctx);

@@ -43,7 +43,7 @@ sub create_click_schema
 CREATE EXTENSION streamext;
 CREATE TABLE clicks (id bigserial PRIMARY KEY, url text NOT NULL, user_id bigint, ms int,
                      ts timestamptz NOT NULL DEFAULT clock_timestamp());
-SELECT streamext.create_stream('clicks', time_column => 'ts');
+SELECT streamext.create_stream('clicks', time_column => 'ts', idle_timeout => NULL);
 SELECT streamext.create_view('per_second',
   $$ SELECT url, count(*) AS hits, sum(ms) AS total, avg(ms) AS avg_ms, max(ms) AS worst FROM clicks GROUP BY url $$,
   'tumbling 1 second');
@@ -176,7 +176,7 @@ sub create_event_stream
 	$node->safe_psql($db // 'postgres', qq{
 CREATE EXTENSION IF NOT EXISTS streamext;
 CREATE TABLE ev (id bigserial PRIMARY KEY, g int, k int, v int, ts timestamptz NOT NULL);
-SELECT streamext.create_stream('ev', time_column => 'ts');
+SELECT streamext.create_stream('ev', time_column => 'ts', idle_timeout => NULL);
 CREATE TABLE gen (t0 timestamptz, started timestamptz, speed float8);
 INSERT INTO gen VALUES (date_bin('1 minute', now() - interval '1 hour', '2000-01-01 00:00+00'),
                         clock_timestamp(), $speed);

@@ -43,7 +43,7 @@ my $where_sql = q{SELECT CASE WHEN pg_get_expr(c.relpartbound, c.oid) = 'DEFAULT
 # events: now, late ones in an old partition, one beyond the partitions
 $node->safe_psql('postgres', q{
 INSERT INTO ev (k, v) SELECT 'a' || (i % 5), i FROM generate_series(1, 200) i;
-INSERT INTO ev (k, v, ts) SELECT 'late', i, clock_timestamp() - interval '7 seconds' FROM generate_series(1, 5) i;
+INSERT INTO ev (k, v, ts) SELECT 'late', i, clock_timestamp() - interval '5 seconds' FROM generate_series(1, 5) i;
 INSERT INTO ev (k, v, ts) VALUES ('future', 1000, clock_timestamp() + interval '63 seconds');
 });
 wait_caught_up($node);

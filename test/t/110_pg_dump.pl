@@ -39,7 +39,7 @@ CREATE FUNCTION shop.band(int) RETURNS int LANGUAGE sql IMMUTABLE AS 'SELECT $1 
 CREATE TABLE shop.orders (id bigserial PRIMARY KEY, gone text, amount int NOT NULL,
                           customer text NOT NULL, ts timestamptz NOT NULL);
 ALTER TABLE shop.orders DROP COLUMN gone;
-SELECT streamext.create_stream('shop.orders', 'ts');
+SELECT streamext.create_stream('shop.orders', 'ts', idle_timeout => NULL);
 SET search_path = shop, public;
 SELECT streamext.create_view('shop.by_band',
   $$ SELECT band(amount) AS band, count(*) AS n, sum(amount) AS total, max(customer) AS last FROM orders GROUP BY 1 $$);

@@ -41,7 +41,7 @@ CREATE AGGREGATE m_sum(int) (sfunc = m_trans, stype = int8, combinefunc = m_comb
                              finalfunc = m_final, initcond = '0');
 CREATE FUNCTION m_key(int) RETURNS int LANGUAGE plpgsql IMMUTABLE AS 'BEGIN RETURN $1 + public.grab(); END';
 CREATE TABLE m_events (k int NOT NULL, v int NOT NULL, ts timestamptz NOT NULL);
-SELECT streamext.create_stream('m_events', 'ts');
+SELECT streamext.create_stream('m_events', 'ts', idle_timeout => NULL);
 SELECT streamext.create_view('m_running', $$ SELECT m_key(k) AS k, m_sum(v) AS s FROM m_events GROUP BY 1 $$);
 SELECT streamext.create_view('m_hop', $$ SELECT k, m_sum(v) AS s FROM m_events GROUP BY k $$,
                              "window" => 'hopping 2 minutes every 1 minute');

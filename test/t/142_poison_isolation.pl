@@ -65,7 +65,7 @@ CREATE FUNCTION public.picky_trans(int8, int) RETURNS int8 LANGUAGE plpgsql IMMU
 CREATE AGGREGATE public.picky_sum(int) (sfunc = public.picky_trans, stype = int8,
                                         combinefunc = int8pl, initcond = '0');
 CREATE TABLE public.readings (k int NOT NULL, v int NOT NULL, ts timestamptz NOT NULL DEFAULT clock_timestamp());
-SELECT streamext.create_stream('public.readings', 'ts');
+SELECT streamext.create_stream('public.readings', 'ts', idle_timeout => NULL);
 SELECT streamext.create_view('by_key', $$ SELECT k, count(*) AS n, sum(v) AS s FROM public.readings GROUP BY k $$);
 SELECT streamext.create_view('xid_view', $$ SELECT k, count(*) AS n, sum(public.takes_xid(v)) AS s FROM public.readings GROUP BY k $$);
 SELECT streamext.create_view('picky_view', $$ SELECT k, count(*) AS n, public.picky_sum(v) AS s FROM public.readings GROUP BY k $$,

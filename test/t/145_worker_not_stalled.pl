@@ -44,7 +44,7 @@ INSERT INTO m_events VALUES ('x');
 	temp_type => q{
 CREATE TYPE pg_temp.m_tmp AS ENUM ('x');
 CREATE TABLE m_events (ts timestamptz NOT NULL, k int);
-SELECT streamext.create_stream('m_events', 'ts');
+SELECT streamext.create_stream('m_events', 'ts', idle_timeout => NULL);
 SELECT streamext.create_view('m_view', 'SELECT k, ''x''::pg_temp.m_tmp AS e, count(*) AS n FROM m_events GROUP BY k', 'tumbling 1 minute');
 INSERT INTO m_events VALUES ('2020-01-01 00:00', 1);
 SELECT streamext.wait_caught_up();
