@@ -620,10 +620,19 @@ decode_available(void)
 	/* the clock, then the WAL inserted: see view_state_note_clock */
 	TimestampTz now = GetCurrentTimestamp();
 	XLogRecPtr	inserted = decoder_wal_inserted_upto();
-	XLogRecPtr	end = GetFlushRecPtr(NULL);
+	XLogRecPtr	end;
 	int			records = 0;
 	ListCell   *lc;
 	bool		moved;
+
+	/*
+	 * The clock is due to close windows: WAL inserted but not flushed yet
+	 * (the WAL writer flushes what no commit did only every
+	 * wal_writer_delay) must not hold it up.
+	 */
+	if (now >= W.wake_at)
+		XLogFlush(inserted);
+	end = GetFlushRecPtr(NULL);
 
 	W.wal_moving = (W.ctx->reader->EndRecPtr < end);
 	while (W.ctx->reader->EndRecPtr < end)
