@@ -37,7 +37,7 @@ EXTENSION = streamext
 DATA = sql/streamext--0.1.sql sql/streamext--0.1--0.2.sql
 PGFILEDESC = "streamext - event streams and continuous views"
 
-REGRESS = streams views windows errors subscriptions privileges retention nulls stream_kinds determinism
+REGRESS = streams views windows calendar_windows errors subscriptions privileges retention nulls stream_kinds determinism
 REGRESS_OPTS = --temp-config=$(top_srcdir)test/regress.conf --load-extension=streamext
 TAP_TESTS = 1
 PROVE_FLAGS = -I $(srcdir)/test

@@ -28,7 +28,7 @@ status=0
    --bindir="$PGBIN" --inputdir=. --outputdir="$work/regress" \
    --temp-instance="$work/regress/instance" --temp-config=test/regress.conf \
    --dbname=contrib_regression --port=58432 \
-   streams views windows errors subscriptions privileges retention nulls stream_kinds determinism) || status=$?
+   streams views windows calendar_windows errors subscriptions privileges retention nulls stream_kinds determinism) || status=$?
 if [ "$status" -ne 0 ]; then
   cat "$work/regress/regression.diffs" 2>/dev/null | head -200
 fi

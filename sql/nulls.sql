@@ -47,7 +47,7 @@ DECLARE
   by_name constant jsonb := jsonb_build_object(
     'name', 'nulls_view', 'query', 'SELECT count(*) AS n FROM nulls_events',
     'window', 'tumbling 1 minute', 'source', 'nulls_events', 'filter', 'v > 0',
-    'channel', 'nulls_channel', 'notify', 'batch', 'emit', 'final');
+    'channel', 'nulls_channel', 'notify', 'batch', 'emit', 'final', 'time_zone', 'UTC');
   p record;
   pos int;
   n int;

@@ -50,6 +50,27 @@ CREATE INDEX dead_letters_subscription_id_idx ON streamext.dead_letters (subscri
     WHERE subscription_id IS NOT NULL;
 
 ------------------------------------------------------------------------
+-- Calendar windows: create_view(..., time_zone)
+--
+-- A view's windows may be aligned in a named time zone (a day 23 or 25
+-- hours long when the clocks change) and sized in months.  The zone is
+-- kept in view_def.time_zone (NULL: fixed widths aligned to 2000-01-01
+-- 00:00 UTC, as in 0.1), which pg_dump dumps with the rest of view_def,
+-- and shown in streamext.views (made again below, in the section on time:
+-- its column time_zone).  create_view is dropped and created again
+-- with the new argument last: an overload beside 0.1's would make calls
+-- without it ambiguous, and every 0.1 call still means the same.
+------------------------------------------------------------------------
+ALTER TABLE streamext.view_def ADD COLUMN time_zone text;
+
+DROP FUNCTION streamext.create_view(text, text, text, interval, interval);
+CREATE FUNCTION streamext.create_view(name text, query text, "window" text DEFAULT NULL,
+                                      lateness interval DEFAULT '0',
+                                      retention interval DEFAULT NULL,
+                                      time_zone text DEFAULT NULL)
+    RETURNS void LANGUAGE c AS 'MODULE_PATHNAME', 'streamext_create_view';
+
+------------------------------------------------------------------------
 -- Time: windows close when their time has come
 --
 -- A stream with a time column whose events stop (a quiet device, the end
@@ -132,7 +153,8 @@ SELECT v.id,
        st.memory_bytes,
        v.start_lsn,
        v.created_at,
-       st.future_events
+       st.future_events,
+       v.time_zone
   FROM streamext.view_def v, LATERAL streamext.view_stats(v.id) st;
 
 GRANT SELECT ON streamext.streams, streamext.views TO PUBLIC;

@@ -175,6 +175,7 @@ static void deform_row(HeapTuple tup, TupleDesc desc, int natts, Datum *values,
 					   bool *nulls);
 static char *nullable_text(Datum *values, bool *nulls, AttrNumber attno);
 static ViewCatalogRow *view_row(HeapTuple tup, TupleDesc desc, MemoryContext cxt);
+static char *view_time_zone(HeapTuple tup, TupleDesc desc);
 static void mark_restored(List *rows, Snapshot snapshot);
 static List *load_views(MemoryContext cxt, Snapshot snapshot, CatalogIndex index,
 						AttrNumber attno, RegProcedure eqproc, Datum value);
@@ -664,8 +665,29 @@ view_row(HeapTuple tup, TupleDesc desc, MemoryContext cxt)
 		DatumGetObjectId(values[Anum_view_def_closed_relid - 1]);
 	row->start_lsn = DatumGetLSN(values[Anum_view_def_start_lsn - 1]);
 	row->definition = nullable_text(values, nulls, Anum_view_def_definition);
+	row->time_zone = view_time_zone(tup, desc);
 	MemoryContextSwitchTo(old);
 	return row;
+}
+
+/*
+ * view_time_zone is the time_zone of a view_def tuple, or NULL.  0.2 added
+ * the column after those of 0.1: a catalog still at 0.1 has none.
+ */
+static char *
+view_time_zone(HeapTuple tup, TupleDesc desc)
+{
+	Form_pg_attribute att;
+	bool		isnull;
+	Datum		d;
+
+	if (desc->natts < Anum_view_def_time_zone)
+		return NULL;
+	att = TupleDescAttr(desc, Anum_view_def_time_zone - 1);
+	if (att->attisdropped || strcmp(NameStr(att->attname), "time_zone") != 0)
+		return NULL;
+	d = heap_getattr(tup, Anum_view_def_time_zone, desc, &isnull);
+	return isnull ? NULL : TextDatumGetCString(d);
 }
 
 /*
@@ -1262,6 +1284,14 @@ static CatalogStatement insert_view = {
 	12, {INT4OID, TEXTOID, REGCLASSOID, REGCLASSOID, TEXTOID, TEXTOID, TEXTOID,
 	REGCLASSOID, PG_LSNOID, TEXTOID, INTERVALOID, INTERVALOID}
 };
+/* a view with a time_zone, which only a catalog at 0.2 takes */
+static CatalogStatement insert_view_zone = {
+	"INSERT INTO streamext.view_def (id, name, view_relid, stream, query, query_tree, "
+	"window_spec, closed_relid, start_lsn, definition, lateness, retention, time_zone) "
+	"VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+	13, {INT4OID, TEXTOID, REGCLASSOID, REGCLASSOID, TEXTOID, TEXTOID, TEXTOID,
+	REGCLASSOID, PG_LSNOID, TEXTOID, INTERVALOID, INTERVALOID, TEXTOID}
+};
 static CatalogStatement update_view_retention = {
 	"UPDATE streamext.view_def SET retention = $2 WHERE id = $1", 2, {INT4OID, INTERVALOID}
 };
@@ -1306,8 +1336,8 @@ catalog_next_view_id(void)
 void
 catalog_insert_view(const ViewCatalogRow *row, Interval *lateness, Interval *retention)
 {
-	Datum		args[12];
-	char		nulls[12] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
+	Datum		args[13];
+	char		nulls[13] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
 
 	args[0] = Int32GetDatum(row->id);
 	args[1] = CStringGetTextDatum(row->name);
@@ -1324,7 +1354,9 @@ catalog_insert_view(const ViewCatalogRow *row, Interval *lateness, Interval *ret
 	args[10] = IntervalPGetDatum(lateness);
 	args[11] = retention ? IntervalPGetDatum(retention) : (Datum) 0;
 	nulls[11] = retention ? ' ' : 'n';
-	run_statement(&insert_view, args, nulls, SPI_OK_INSERT, "register view");
+	args[12] = row->time_zone ? CStringGetTextDatum(row->time_zone) : (Datum) 0;
+	run_statement(row->time_zone ? &insert_view_zone : &insert_view, args, nulls,
+				  SPI_OK_INSERT, "register view");
 }
 
 /*

@@ -32,6 +32,7 @@ typedef struct ViewCatalogRow
 	Oid			closed_relid;
 	char	   *query_tree;
 	char	   *window_text;
+	char	   *time_zone;		/* windows aligned in this zone, or NULL */
 	int64		lateness_usec;
 	int64		retention_usec; /* 0: closed windows are kept */
 	XLogRecPtr	start_lsn;
@@ -97,7 +98,7 @@ typedef struct ViewProgressRow
 	int64		late_events;
 } ViewProgressRow;
 
-#define CATALOG_STATEMENT_MAXARGS 12
+#define CATALOG_STATEMENT_MAXARGS 13
 
 /*
  * CatalogStatement is a fixed statement on streamext's tables, prepared the

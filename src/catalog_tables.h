@@ -68,6 +68,8 @@ typedef enum CatalogIndex
 #define Anum_view_def_lateness			12
 #define Anum_view_def_retention			13
 #define Natts_view_def					13
+/* from 0.2 on, after those: a catalog still at 0.1 has none */
+#define Anum_view_def_time_zone			14
 
 /* streamext.open_state */
 #define Anum_open_state_view_id			1

@@ -523,6 +523,10 @@ streamext_create_view(PG_FUNCTION_ARGS)
 	CatalogAccess ca;
 	Interval   *lateness = PG_ARGISNULL(3) ? NULL : PG_GETARG_INTERVAL_P(3);
 	Interval   *retention = PG_ARGISNULL(4) ? NULL : PG_GETARG_INTERVAL_P(4);
+
+	/* 0.1's create_view has no time_zone */
+	char	   *time_zone = (PG_NARGS() < 6 || PG_ARGISNULL(5)) ? NULL :
+		text_to_cstring(PG_GETARG_TEXT_PP(5));
 	bool		closes;
 	Oid			closed_relid = InvalidOid;
 	AttrNumber	time_attno;
@@ -535,7 +539,9 @@ streamext_create_view(PG_FUNCTION_ARGS)
 	name = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	query_text = text_to_cstring(PG_GETARG_TEXT_PP(1));
 
-	window_parse(window_text, &spec);
+	if (time_zone != NULL)
+		time_zone = window_zone_name(time_zone);
+	window_parse(window_text, time_zone, &spec);
 	windowed = (spec.kind != WINDOW_NONE);
 	closes = window_closes(&spec);
 	check_retention(retention, closes);
@@ -609,6 +615,7 @@ streamext_create_view(PG_FUNCTION_ARGS)
 	/* what a restored database analyses again (adopt_view) */
 	row.definition = deparse_qualified_query(query);
 	row.window_text = window_text;
+	row.time_zone = time_zone;
 	row.start_lsn = start_lsn;
 	row.view_relid = get_relname_relid(rv->relname, nsp);
 	row.closed_relid = closed_relid;
@@ -662,7 +669,7 @@ streamext_set_view_retention(PG_FUNCTION_ARGS)
 	sqlfunc_check_arg_not_null(fcinfo, 0, "the name of a continuous view",
 							   "Pass the name of a view that streamext.views lists; a NULL retention keeps its closed windows for ever.");
 	found = catalog_find_owned_view(text_to_cstring(PG_GETARG_TEXT_PP(0)), false);
-	window_parse(found->window_text, &spec);
+	window_parse(found->window_text, found->time_zone, &spec);
 	check_retention(retention, window_closes(&spec));
 
 	catalog_owner_enter(&ca);
@@ -780,7 +787,7 @@ check_restored_columns(const ViewCatalogRow *row, Query *query)
 	ListCell   *lc;
 	bool		ok = true;
 
-	window_parse(row->window_text, &spec);
+	window_parse(row->window_text, row->time_zone, &spec);
 	attno = window_has_columns(&spec) ? 2 : 0;
 
 	foreach(lc, query->targetList)

@@ -284,7 +284,8 @@ check_view_emit(int32 view_id, const char *source, const char *emit)
 
 	if (rows == NIL)
 		return;
-	window_parse(((ViewCatalogRow *) linitial(rows))->window_text, &spec);
+	window_parse(((ViewCatalogRow *) linitial(rows))->window_text,
+				 ((ViewCatalogRow *) linitial(rows))->time_zone, &spec);
 	if (strcmp(emit, "final") == 0 && !window_closes(&spec))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),

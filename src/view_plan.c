@@ -184,7 +184,7 @@ build_plan(const ViewCatalogRow *row, Oid owner, MemoryContext parent)
 	plan->start_lsn = row->start_lsn;
 	plan->lateness_usec = row->lateness_usec;
 	plan->retention_usec = row->retention_usec;
-	window_parse(row->window_text, &plan->window);
+	window_parse(row->window_text, row->time_zone, &plan->window);
 	if (!catalog_is_stream(row->stream_relid, &plan->time_attno))
 		elog(ERROR, "streamext: view \"%s\" reads relation %u, which is not a stream",
 			 row->name, row->stream_relid);

@@ -160,7 +160,6 @@ emit_group(ViewPlan *plan, Tuplestorestate *store, TupleDesc desc,
 {
 	BlobParts	parts;
 	TimestampTz wend;
-	TimestampTz ignored;
 	MemoryContext old = MemoryContextSwitchTo(rowcxt);
 	AggValue   *values = palloc0(sizeof(AggValue) * Max(plan->aggs.naggs, 1));
 	Datum	   *keys = palloc(sizeof(Datum) * Max(plan->nkeys, 1));
@@ -180,7 +179,7 @@ emit_group(ViewPlan *plan, Tuplestorestate *store, TupleDesc desc,
 	if (plan->window.kind == WINDOW_SESSION)
 		wend = parts.end;
 	else
-		window_of_pane(&plan->window, parts.start, 0, &ignored, &wend);
+		wend = window_pane_end(&plan->window, parts.start);
 	if (view_plan_output(plan, parts.start, wend, keys, keynulls, values, out, outnulls))
 		tuplestore_putvalues(store, desc, out, outnulls);
 	MemoryContextSwitchTo(old);

@@ -417,6 +417,6 @@ group_bounds(ViewPlan *plan, WindowGroups *wg, ViewGroup *gs,
 	else
 	{
 		*start = wg->start;
-		*end = (plan->window.kind == WINDOW_NONE) ? DT_NOEND : wg->start + plan->window.pane_usec;
+		*end = window_pane_end(&plan->window, wg->start);
 	}
 }

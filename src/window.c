@@ -12,10 +12,20 @@
  *	  however many windows it belongs to.  Session windows are per group and
  *	  have no panes.
  *
+ *	  Calendar windows (sized in months, or given a time_zone whose offset
+ *	  changes) have no fixed width: a day is 23 or 25 hours when the clocks
+ *	  change, a month 28 to 31 days.  Their boundaries are counted on the
+ *	  zone's calendar with PostgreSQL's own time zone code, as date_trunc
+ *	  and timestamptz + interval count them, from Monday 2000-01-03 00:00
+ *	  local time (months from January 2000), as TimescaleDB's time_bucket
+ *	  does.  A fixed-offset zone (UTC, Etc/GMT-5) keeps fixed widths, only
+ *	  shifted.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
+#include "pgtime.h"
 #include "utils/builtins.h"
 #include "utils/datetime.h"
 #include "utils/timestamp.h"
@@ -23,11 +33,48 @@
 #include "window.h"
 
 #define WINDOW_EXAMPLES "Examples: 'tumbling 1 minute', 'hopping 10 minutes every 1 minute', " \
-	"'sliding 5 minutes step 5 seconds', 'session 30 seconds', 'cumulate 1 day every 1 hour'."
+	"'sliding 5 minutes step 5 seconds', 'session 30 seconds', 'cumulate 1 day every 1 hour', " \
+	"'tumbling 1 month'."
+
+/* calendar boundaries are counted from Monday 2000-01-03 00:00 local time */
+#define LOCAL_ORIGIN_USEC (2 * USECS_PER_DAY)
+#define LOCAL_ORIGIN_YEAR 2000
+
+/* the bounds of the last pane an event fell in (calendar windows) */
+typedef struct WindowMemo
+{
+	bool		valid;
+	TimestampTz pane;
+	TimestampTz end;
+	bool		ends_known;		/* first_end and last_end are set */
+	TimestampTz first_end;
+	TimestampTz last_end;
+} WindowMemo;
 
 static void window_error(const char *text, const char *detail);
-static int64 parse_span(const char *window_text, const char *span, const char *what);
+static Interval parse_span(const char *window_text, const char *span, const char *what);
+static pg_tz *zone_lookup(const char *time_zone);
+static WindowGrid span_grid(const char *window_text, const Interval *iv, bool varying);
+static bool grids_tile(const WindowGrid *size, const WindowGrid *pane);
+static int64 floor_div(int64 a, int64 b);
 static TimestampTz floor_to(TimestampTz t, int64 unit);
+static void out_of_range(void);
+static int64 zone_offset(pg_tz *tz, TimestampTz t);
+static TimestampTz zone_next_change(pg_tz *tz, TimestampTz t);
+static void zone_tm(pg_tz *tz, TimestampTz t, struct pg_tm *tm, fsec_t *fsec);
+static TimestampTz zone_instant(pg_tz *tz, struct pg_tm *tm, fsec_t fsec);
+static TimestampTz zone_add(pg_tz *tz, TimestampTz t, const Interval *span);
+static TimestampTz local_floor(pg_tz *tz, int64 unit, TimestampTz t);
+static TimestampTz local_next(pg_tz *tz, int64 unit, TimestampTz p);
+static int64 calendar_index(const WindowGrid *g, const struct pg_tm *tm);
+static TimestampTz calendar_instant(pg_tz *tz, const WindowGrid *g, int64 index);
+static TimestampTz grid_floor(const WindowSpec *spec, const WindowGrid *g, TimestampTz t);
+static TimestampTz grid_next(const WindowSpec *spec, const WindowGrid *g, TimestampTz p);
+static bool pane_cut_by_size(const WindowSpec *spec);
+static TimestampTz pane_floor(const WindowSpec *spec, TimestampTz t);
+static TimestampTz pane_next(const WindowSpec *spec, TimestampTz p);
+static TimestampTz hop_end(const WindowSpec *spec, TimestampTz w);
+static WindowMemo *memo_of(const WindowSpec *spec, TimestampTz pane);
 
 /*
  * interval_usecs is an interval without months in microseconds.
@@ -39,11 +86,11 @@ interval_usecs(const Interval *iv)
 }
 
 /*
- * window_parse turns the window argument of create_view into a WindowSpec,
- * or raises an error that says what is accepted.
+ * window_parse turns the window and time_zone arguments of create_view into
+ * a WindowSpec, or raises an error that says what is accepted.
  */
 void
-window_parse(const char *text, WindowSpec *spec)
+window_parse(const char *text, const char *time_zone, WindowSpec *spec)
 {
 	static const struct
 	{
@@ -63,10 +110,19 @@ window_parse(const char *text, WindowSpec *spec)
 	char	   *rest;
 	char	   *second = NULL;
 	int			i;
+	Interval	size;
+	Interval	pane;
+	long		gmtoff = 0;
+	bool		varying;
 
 	memset(spec, 0, sizeof(WindowSpec));
 	if (text == NULL)
 	{
+		if (time_zone != NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("time_zone applies to windowed views"),
+					 errhint("Give a window, e.g. \"window\" => 'tumbling 1 day', or leave time_zone out.")));
 		spec->kind = WINDOW_NONE;
 		return;
 	}
@@ -107,7 +163,55 @@ window_parse(const char *text, WindowSpec *spec)
 										kinds[i].word, kinds[i].word, kinds[i].second));
 	}
 
-	spec->size_usec = parse_span(text, rest, "size");
+	size = parse_span(text, rest, "size");
+	if (second != NULL)
+		pane = parse_span(text, second, spec->kind == WINDOW_SLIDING ? "step" : "slide");
+	else
+		pane = size;
+
+	if (time_zone != NULL)
+	{
+		spec->tz = zone_lookup(time_zone);
+		if (spec->kind == WINDOW_SLIDING || spec->kind == WINDOW_SESSION)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("%s windows take no time zone", kinds[i].word),
+					 errdetail("A %s window is a length of time back from its events, aligned to no calendar.",
+							   kinds[i].word),
+					 errhint("Leave time_zone out.")));
+	}
+	if ((spec->kind == WINDOW_SLIDING || spec->kind == WINDOW_SESSION) &&
+		(size.month != 0 || pane.month != 0))
+		window_error(text, psprintf("A %s window cannot be sized in months or years, whose length varies.",
+									kinds[i].word));
+
+	/* a zone whose offset never changes keeps fixed widths, shifted */
+	varying = (spec->tz != NULL && !pg_get_timezone_offset(spec->tz, &gmtoff));
+	if (spec->tz != NULL && !varying)
+		spec->origin_usec = LOCAL_ORIGIN_USEC - (int64) gmtoff * USECS_PER_SEC;
+
+	if (varying || size.month != 0 || pane.month != 0)
+	{
+		const char *what = spec->kind == WINDOW_CUMULATE ? "step" : "slide";
+
+		spec->calendar = true;
+		/* months without a zone: UTC's calendar */
+		if (spec->tz == NULL)
+			spec->tz = zone_lookup("UTC");
+		spec->size = span_grid(text, &size, varying);
+		spec->pane = span_grid(text, &pane, varying);
+		spec->size_span = size;
+		if (!grids_tile(&spec->size, &spec->pane))
+			window_error(text, psprintf("The %s must cut the window into whole panes: months into months, "
+										"1 day, or hours and less that divide a day; days into days, or "
+										"hours and less that divide a day; hours into hours and less that "
+										"divide them.", what));
+		spec->memo = palloc0(sizeof(WindowMemo));
+		pfree(copy);
+		return;
+	}
+
+	spec->size_usec = interval_usecs(&size);
 	switch (spec->kind)
 	{
 		case WINDOW_TUMBLING:
@@ -126,8 +230,7 @@ window_parse(const char *text, WindowSpec *spec)
 			}
 			/* FALLTHROUGH */
 		default:
-			spec->pane_usec = parse_span(text, second,
-										 spec->kind == WINDOW_SLIDING ? "step" : "slide");
+			spec->pane_usec = interval_usecs(&pane);
 			if (spec->size_usec % spec->pane_usec != 0)
 				window_error(text, psprintf("The %s must divide the size of the window.",
 											spec->kind == WINDOW_SLIDING ? "step" : "slide"));
@@ -137,15 +240,14 @@ window_parse(const char *text, WindowSpec *spec)
 }
 
 /*
- * parse_span reads one interval of a window argument: positive, without
- * months (whose length varies).
+ * parse_span reads one interval of a window argument: positive, and in
+ * months only if in nothing else.
  */
-static int64
+static Interval
 parse_span(const char *window_text, const char *span, const char *what)
 {
 	Datum		d;
 	Interval   *iv;
-	int64		usecs;
 	bool		ok = true;
 
 	if (span == NULL || span[strspn(span, " \t\n")] == '\0')
@@ -165,12 +267,99 @@ parse_span(const char *window_text, const char *span, const char *what)
 		window_error(window_text, psprintf("The %s of a window must be an interval such as '1 minute', not \"%s\".",
 										   what, span));
 	iv = DatumGetIntervalP(d);
-	if (iv->month != 0)
-		window_error(window_text, "Windows cannot be sized in months or years, whose length varies.");
-	usecs = interval_usecs(iv);
-	if (usecs <= 0)
+	if (iv->month != 0 && (iv->day != 0 || iv->time != 0))
+		window_error(window_text, psprintf("The %s of a window is in months (or years) or in days and less, not both.",
+										   what));
+	if (iv->month < 0 || (iv->month == 0 && interval_usecs(iv) <= 0))
 		window_error(window_text, psprintf("The %s of a window must be positive.", what));
-	return usecs;
+	return *iv;
+}
+
+/*
+ * zone_lookup finds a time zone by name, as SET timezone does.
+ */
+static pg_tz *
+zone_lookup(const char *time_zone)
+{
+	pg_tz	   *tz = (time_zone[0] == '\0') ? NULL : pg_tzset(time_zone);
+
+	if (tz == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("time zone \"%s\" not recognized", time_zone),
+				 errhint("Use a name from pg_timezone_names, e.g. 'Europe/Paris' or 'UTC'.")));
+	if (!pg_tz_acceptable(tz))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("time zone \"%s\" appears to use leap seconds", time_zone),
+				 errhint("PostgreSQL does not support leap seconds; use another name of the zone.")));
+	return tz;
+}
+
+/*
+ * window_zone_name checks a time_zone argument and returns the zone's name
+ * as PostgreSQL spells it: what the catalog keeps.
+ */
+char *
+window_zone_name(const char *time_zone)
+{
+	return pstrdup(pg_get_timezone_name(zone_lookup(time_zone)));
+}
+
+/*
+ * span_grid is how the boundaries of a calendar window's size or slide are
+ * counted: in a zone whose offset changes, days are the zone's days and
+ * hours its wall clock's.
+ */
+static WindowGrid
+span_grid(const char *window_text, const Interval *iv, bool varying)
+{
+	WindowGrid	g;
+
+	if (iv->month != 0)
+	{
+		g.unit = WINDOW_UNIT_MONTH;
+		g.count = iv->month;
+	}
+	else if (!varying)
+	{
+		g.unit = WINDOW_UNIT_USEC;
+		g.count = interval_usecs(iv);
+	}
+	else if (iv->day != 0 && iv->time != 0)
+		window_error(window_text, "In a time zone, a size or slide is in days (or weeks) or in hours and less, not both: a day is 23 to 25 hours there.");
+	else if (iv->day != 0)
+	{
+		if (iv->day < 0)
+			window_error(window_text, "The size and slide of a window must be positive.");
+		g.unit = WINDOW_UNIT_DAY;
+		g.count = iv->day;
+	}
+	else
+	{
+		g.unit = WINDOW_UNIT_LOCAL_USEC;
+		g.count = iv->time;
+	}
+	return g;
+}
+
+/*
+ * grids_tile says whether every boundary of a calendar window is a boundary
+ * of its panes, whatever the calendar does: panes must tile windows.
+ */
+static bool
+grids_tile(const WindowGrid *size, const WindowGrid *pane)
+{
+	if (size->unit == pane->unit)
+		return size->count % pane->count == 0;
+	if (size->unit != WINDOW_UNIT_MONTH && size->unit != WINDOW_UNIT_DAY)
+		return false;
+	/* a month is whole days; a local midnight is on every grid of hours dividing a day */
+	if (pane->unit == WINDOW_UNIT_DAY)
+		return size->unit == WINDOW_UNIT_MONTH && pane->count == 1;
+	if (pane->unit == WINDOW_UNIT_USEC || pane->unit == WINDOW_UNIT_LOCAL_USEC)
+		return USECS_PER_DAY % pane->count == 0;
+	return false;
 }
 
 /*
@@ -206,6 +395,17 @@ window_closes(const WindowSpec *spec)
 	return window_has_columns(spec);
 }
 
+/* floor_div is a / b rounded down */
+static int64
+floor_div(int64 a, int64 b)
+{
+	int64		q = a / b;
+
+	if (a % b != 0 && ((a < 0) != (b < 0)))
+		q--;
+	return q;
+}
+
 /* floor_to is t rounded down to a multiple of unit from the epoch */
 static TimestampTz
 floor_to(TimestampTz t, int64 unit)
@@ -217,12 +417,316 @@ floor_to(TimestampTz t, int64 unit)
 	return t - r;
 }
 
+/* out_of_range reports a window boundary PostgreSQL cannot represent */
+static void
+out_of_range(void)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+			 errmsg("timestamp out of range"),
+			 errhint("Events of a calendar window need an event time whose window PostgreSQL can represent.")));
+}
+
+/*
+ * zone_offset is how far ahead of UTC the zone's wall clock is at t, in
+ * microseconds.
+ */
+static int64
+zone_offset(pg_tz *tz, TimestampTz t)
+{
+	pg_time_t	s = (pg_time_t) floor_div(t, USECS_PER_SEC) +
+		(POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY;
+	struct pg_tm *tx = pg_localtime(&s, tz);
+
+	if (tx == NULL)
+		out_of_range();
+	return (int64) tx->tm_gmtoff * USECS_PER_SEC;
+}
+
+/*
+ * zone_next_change is the zone's first change of rules after t, or DT_NOEND.
+ */
+static TimestampTz
+zone_next_change(pg_tz *tz, TimestampTz t)
+{
+	pg_time_t	s = (pg_time_t) floor_div(t, USECS_PER_SEC) +
+		(POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY;
+	pg_time_t	boundary;
+	long		before_gmtoff;
+	long		after_gmtoff;
+	int			before_isdst;
+	int			after_isdst;
+
+	if (pg_next_dst_boundary(&s, &before_gmtoff, &before_isdst, &boundary,
+							 &after_gmtoff, &after_isdst, tz) <= 0)
+		return DT_NOEND;
+	return (TimestampTz) (boundary - (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY) *
+		USECS_PER_SEC;
+}
+
+/* zone_tm is t on the zone's calendar and wall clock */
+static void
+zone_tm(pg_tz *tz, TimestampTz t, struct pg_tm *tm, fsec_t *fsec)
+{
+	int			tzoff;
+
+	if (timestamp2tm(t, &tzoff, tm, fsec, NULL, tz) != 0)
+		out_of_range();
+}
+
+/*
+ * zone_instant is the instant a local time of the zone names, resolved as
+ * PostgreSQL resolves '... 02:30'::timestamp AT TIME ZONE zone when the
+ * clocks skip or repeat it.
+ */
+static TimestampTz
+zone_instant(pg_tz *tz, struct pg_tm *tm, fsec_t fsec)
+{
+	int			tzoff = DetermineTimeZoneOffset(tm, tz);
+	TimestampTz result;
+
+	if (tm2timestamp(tm, fsec, &tzoff, &result) != 0)
+		out_of_range();
+	return result;
+}
+
+/*
+ * zone_add is t + span as timestamptz + interval computes it with the
+ * session's TimeZone set to the zone: months, then days on the zone's
+ * calendar, then time.
+ */
+static TimestampTz
+zone_add(pg_tz *tz, TimestampTz t, const Interval *span)
+{
+	struct pg_tm tm;
+	fsec_t		fsec;
+
+	if (span->month != 0)
+	{
+		zone_tm(tz, t, &tm, &fsec);
+		tm.tm_mon += span->month;
+		if (tm.tm_mon > MONTHS_PER_YEAR)
+		{
+			tm.tm_year += (tm.tm_mon - 1) / MONTHS_PER_YEAR;
+			tm.tm_mon = ((tm.tm_mon - 1) % MONTHS_PER_YEAR) + 1;
+		}
+		if (tm.tm_mday > day_tab[isleap(tm.tm_year)][tm.tm_mon - 1])
+			tm.tm_mday = day_tab[isleap(tm.tm_year)][tm.tm_mon - 1];
+		t = zone_instant(tz, &tm, fsec);
+	}
+	if (span->day != 0)
+	{
+		zone_tm(tz, t, &tm, &fsec);
+		j2date(date2j(tm.tm_year, tm.tm_mon, tm.tm_mday) + span->day,
+			   &tm.tm_year, &tm.tm_mon, &tm.tm_mday);
+		t = zone_instant(tz, &tm, fsec);
+	}
+	return t + span->time;
+}
+
+/*
+ * local_floor is the last instant at or before t at which the zone's wall
+ * clock shows a multiple of unit (from Monday 2000-01-03 00:00), in the
+ * offset of that instant: date_trunc('hour', t, zone) for an hour.  When
+ * the offset changed between that multiple and t (the multiple is not one
+ * in the new offset), the boundary is the last one before the change.
+ */
+static TimestampTz
+local_floor(pg_tz *tz, int64 unit, TimestampTz t)
+{
+	for (;;)
+	{
+		int64		off = zone_offset(tz, t);
+		TimestampTz c = t - (t + off - LOCAL_ORIGIN_USEC - floor_div(t + off - LOCAL_ORIGIN_USEC, unit) * unit);
+		TimestampTz change = DT_NOBEGIN;
+		TimestampTz b;
+
+		for (b = zone_next_change(tz, c); b <= t; b = zone_next_change(tz, b))
+			change = b;
+		if (change == DT_NOBEGIN)
+			return c;
+		t = change - 1;
+	}
+}
+
+/*
+ * local_next is the first instant after boundary p at which the zone's
+ * wall clock shows a multiple of unit, in the offset of that instant.
+ */
+static TimestampTz
+local_next(pg_tz *tz, int64 unit, TimestampTz p)
+{
+	for (;;)
+	{
+		int64		off = zone_offset(tz, p);
+		TimestampTz e = p + unit - (p + off - LOCAL_ORIGIN_USEC - floor_div(p + off - LOCAL_ORIGIN_USEC, unit) * unit);
+		TimestampTz b = zone_next_change(tz, p);
+
+		if (e < b)
+			return e;
+		/* the offset changes first: look on from the change */
+		off = zone_offset(tz, b);
+		if ((b + off - LOCAL_ORIGIN_USEC) % unit == 0)
+			return b;
+		p = b;
+	}
+}
+
+/* calendar_index numbers the day or month of tm from the origin */
+static int64
+calendar_index(const WindowGrid *g, const struct pg_tm *tm)
+{
+	if (g->unit == WINDOW_UNIT_MONTH)
+		return (int64) (tm->tm_year - LOCAL_ORIGIN_YEAR) * MONTHS_PER_YEAR + tm->tm_mon - 1;
+	return date2j(tm->tm_year, tm->tm_mon, tm->tm_mday) - date2j(LOCAL_ORIGIN_YEAR, 1, 3);
+}
+
+/* calendar_instant is the local midnight that starts day or month index */
+static TimestampTz
+calendar_instant(pg_tz *tz, const WindowGrid *g, int64 index)
+{
+	struct pg_tm tm;
+
+	memset(&tm, 0, sizeof(tm));
+	if (g->unit == WINDOW_UNIT_MONTH)
+	{
+		tm.tm_year = LOCAL_ORIGIN_YEAR + floor_div(index, MONTHS_PER_YEAR);
+		tm.tm_mon = index - floor_div(index, MONTHS_PER_YEAR) * MONTHS_PER_YEAR + 1;
+		tm.tm_mday = 1;
+	}
+	else
+	{
+		if (index < -date2j(LOCAL_ORIGIN_YEAR, 1, 3) || index > PG_INT32_MAX - date2j(LOCAL_ORIGIN_YEAR, 1, 3))
+			out_of_range();
+		j2date(index + date2j(LOCAL_ORIGIN_YEAR, 1, 3), &tm.tm_year, &tm.tm_mon, &tm.tm_mday);
+	}
+	return zone_instant(tz, &tm, 0);
+}
+
+/*
+ * grid_floor is the last boundary of grid g at or before t; grid_next the
+ * first one after boundary p.
+ */
+static TimestampTz
+grid_floor(const WindowSpec *spec, const WindowGrid *g, TimestampTz t)
+{
+	struct pg_tm tm;
+	fsec_t		fsec;
+	int64		index;
+	TimestampTz start;
+
+	switch (g->unit)
+	{
+		case WINDOW_UNIT_USEC:
+			return floor_to(t - spec->origin_usec, g->count) + spec->origin_usec;
+		case WINDOW_UNIT_LOCAL_USEC:
+			return local_floor(spec->tz, g->count, t);
+		default:
+			zone_tm(spec->tz, t, &tm, &fsec);
+			index = floor_div(calendar_index(g, &tm), g->count) * g->count;
+			start = calendar_instant(spec->tz, g, index);
+			/* a midnight the clocks skipped resolves after the change */
+			if (start > t)
+				start = calendar_instant(spec->tz, g, index - g->count);
+			return start;
+	}
+}
+
+static TimestampTz
+grid_next(const WindowSpec *spec, const WindowGrid *g, TimestampTz p)
+{
+	struct pg_tm tm;
+	fsec_t		fsec;
+	int64		index;
+	TimestampTz end;
+
+	switch (g->unit)
+	{
+		case WINDOW_UNIT_USEC:
+			return grid_floor(spec, g, p) + g->count;
+		case WINDOW_UNIT_LOCAL_USEC:
+			return local_next(spec->tz, g->count, p);
+		default:
+			zone_tm(spec->tz, p, &tm, &fsec);
+			index = floor_div(calendar_index(g, &tm), g->count) * g->count;
+			end = calendar_instant(spec->tz, g, index + g->count);
+			if (end <= p)
+				end = calendar_instant(spec->tz, g, index + 2 * g->count);
+			return end;
+	}
+}
+
+/*
+ * pane_cut_by_size says whether the panes of hours of a window of days or
+ * months also end where a day does: where the clocks skip a local midnight
+ * no hour of the wall clock may.
+ */
+static bool
+pane_cut_by_size(const WindowSpec *spec)
+{
+	return spec->pane.unit == WINDOW_UNIT_LOCAL_USEC &&
+		(spec->size.unit == WINDOW_UNIT_DAY || spec->size.unit == WINDOW_UNIT_MONTH);
+}
+
+/* pane_floor and pane_next are grid_floor and grid_next of calendar panes */
+static TimestampTz
+pane_floor(const WindowSpec *spec, TimestampTz t)
+{
+	TimestampTz p = grid_floor(spec, &spec->pane, t);
+
+	if (pane_cut_by_size(spec))
+		p = Max(p, grid_floor(spec, &spec->size, t));
+	return p;
+}
+
+static TimestampTz
+pane_next(const WindowSpec *spec, TimestampTz p)
+{
+	TimestampTz e = grid_next(spec, &spec->pane, p);
+
+	if (pane_cut_by_size(spec))
+		e = Min(e, grid_next(spec, &spec->size, p));
+	return e;
+}
+
+/*
+ * hop_end is the end of the calendar hopping window starting at pane w:
+ * w + size as timestamptz + interval computes it in the zone, down to a
+ * pane boundary.
+ */
+static TimestampTz
+hop_end(const WindowSpec *spec, TimestampTz w)
+{
+	return Max(pane_floor(spec, zone_add(spec->tz, w, &spec->size_span)), pane_next(spec, w));
+}
+
+/*
+ * memo_of remembers the bounds of a calendar pane: events come mostly in
+ * time order, so most fall in the pane before them.
+ */
+static WindowMemo *
+memo_of(const WindowSpec *spec, TimestampTz pane)
+{
+	WindowMemo *memo = spec->memo;
+
+	if (!memo->valid || memo->pane != pane)
+	{
+		memo->pane = pane;
+		memo->end = pane_next(spec, pane);
+		memo->ends_known = false;
+		memo->valid = true;
+	}
+	return memo;
+}
+
 /*
  * window_pane_for returns the start of the pane holding event time t.
  */
 TimestampTz
 window_pane_for(const WindowSpec *spec, TimestampTz t)
 {
+	WindowMemo *memo = spec->memo;
+
 	if (spec->kind == WINDOW_NONE)
 		return WINDOW_UNBOUNDED_START;
 	if (TIMESTAMP_NOT_FINITE(t))
@@ -231,47 +735,150 @@ window_pane_for(const WindowSpec *spec, TimestampTz t)
 				 errmsg("event time is infinite"),
 				 errhint("Events of a windowed view need a finite event time.")));
 	Assert(spec->kind != WINDOW_SESSION);
-	return floor_to(t, spec->pane_usec);
+	if (!spec->calendar)
+		return floor_to(t - spec->origin_usec, spec->pane_usec) + spec->origin_usec;
+	if (memo->valid && memo->pane <= t && t < memo->end)
+		return memo->pane;
+	return memo_of(spec, pane_floor(spec, t))->pane;
 }
 
 /*
- * window_count_of_pane is how many windows the pane starting at pane belongs
- * to; window_of_pane gives the i-th, oldest end first.
+ * window_pane_end is the end of the pane starting at pane: the start of the
+ * next one.
  */
-int
-window_count_of_pane(const WindowSpec *spec, TimestampTz pane)
+TimestampTz
+window_pane_end(const WindowSpec *spec, TimestampTz pane)
 {
-	switch (spec->kind)
-	{
-		case WINDOW_HOPPING:
-			return (int) (spec->size_usec / spec->pane_usec);
-		case WINDOW_CUMULATE:
-			return (int) ((floor_to(pane, spec->size_usec) + spec->size_usec - pane) /
-						  spec->pane_usec);
-		default:
-			return 1;
-	}
+	if (spec->kind == WINDOW_NONE)
+		return DT_NOEND;
+	if (!spec->calendar)
+		return pane + spec->pane_usec;
+	if (spec->memo->valid && spec->memo->pane == pane)
+		return spec->memo->end;
+	return pane_next(spec, pane);
 }
 
+/*
+ * window_period is the period of a cumulating window holding pane: its
+ * windows start at start and end at each pane's end up to end.
+ */
 void
-window_of_pane(const WindowSpec *spec, TimestampTz pane, int i,
-			   TimestampTz *start, TimestampTz *end)
+window_period(const WindowSpec *spec, TimestampTz pane,
+			  TimestampTz *start, TimestampTz *end)
 {
+	if (!spec->calendar)
+	{
+		*start = floor_to(pane - spec->origin_usec, spec->size_usec) + spec->origin_usec;
+		*end = *start + spec->size_usec;
+		return;
+	}
+	*start = grid_floor(spec, &spec->size, pane);
+	*end = grid_next(spec, &spec->size, *start);
+}
+
+/* window_bounds_cmp orders windows by end, then start */
+int
+window_bounds_cmp(const void *a, const void *b)
+{
+	const WindowBounds *x = a;
+	const WindowBounds *y = b;
+
+	if (x->end != y->end)
+		return x->end < y->end ? -1 : 1;
+	if (x->start != y->start)
+		return x->start < y->start ? -1 : 1;
+	return 0;
+}
+
+/*
+ * window_list_of_pane sets *windows to the windows the pane starting at pane
+ * belongs to, oldest end first, and returns how many there are.
+ */
+int
+window_list_of_pane(const WindowSpec *spec, TimestampTz pane, WindowBounds **windows)
+{
+	WindowBounds *w;
+	int			n = 0;
+	int			i;
+
 	switch (spec->kind)
 	{
 		case WINDOW_HOPPING:
-			*start = pane - spec->size_usec + spec->pane_usec * (i + 1);
-			*end = *start + spec->size_usec;
+			if (!spec->calendar)
+			{
+				n = (int) (spec->size_usec / spec->pane_usec);
+				w = palloc(sizeof(WindowBounds) * n);
+				for (i = 0; i < n; i++)
+				{
+					w[i].start = pane - spec->size_usec + spec->pane_usec * (i + 1);
+					w[i].end = w[i].start + spec->size_usec;
+				}
+			}
+			else
+			{
+				/*
+				 * Windows start at every pane and last size as PostgreSQL adds
+				 * it in the zone, so that their ends need not grow with their
+				 * starts (at 02:30 on the day the clocks go back, + 1 day is
+				 * 25 hours, at 02:00 + 1 day 24): look back as far as any
+				 * could start.
+				 */
+				const Interval *s = &spec->size_span;
+				TimestampTz lowest = pane - ((int64) s->month * 31 + s->day) * USECS_PER_DAY - s->time -
+					((s->month != 0 || s->day != 0) ? USECS_PER_DAY : 0);
+				int			allocated = 16;
+				TimestampTz start;
+
+				w = palloc(sizeof(WindowBounds) * allocated);
+				for (start = pane; start >= lowest; start = pane_floor(spec, start - 1))
+				{
+					TimestampTz end = hop_end(spec, start);
+
+					if (end <= pane)
+						continue;
+					if (n == allocated)
+					{
+						allocated *= 2;
+						w = repalloc(w, sizeof(WindowBounds) * allocated);
+					}
+					w[n].start = start;
+					w[n].end = end;
+					n++;
+				}
+				qsort(w, n, sizeof(WindowBounds), window_bounds_cmp);
+			}
 			break;
 		case WINDOW_CUMULATE:
-			*start = floor_to(pane, spec->size_usec);
-			*end = pane + spec->pane_usec * (i + 1);
+			{
+				TimestampTz start;
+				TimestampTz period_end;
+				TimestampTz end;
+				int			allocated = 16;
+
+				window_period(spec, pane, &start, &period_end);
+				w = palloc(sizeof(WindowBounds) * allocated);
+				for (end = window_pane_end(spec, pane); end <= period_end; end = window_pane_end(spec, end))
+				{
+					if (n == allocated)
+					{
+						allocated *= 2;
+						w = repalloc(w, sizeof(WindowBounds) * allocated);
+					}
+					w[n].start = start;
+					w[n].end = end;
+					n++;
+				}
+			}
 			break;
 		default:
-			*start = pane;
-			*end = (spec->kind == WINDOW_NONE) ? DT_NOEND : pane + spec->size_usec;
+			n = 1;
+			w = palloc(sizeof(WindowBounds));
+			w->start = pane;
+			w->end = window_pane_end(spec, pane);
 			break;
 	}
+	*windows = w;
+	return n;
 }
 
 /*
@@ -284,12 +891,43 @@ window_pane_last_end(const WindowSpec *spec, TimestampTz pane)
 	TimestampTz start;
 	TimestampTz end;
 
-	if (spec->kind == WINDOW_NONE)
-		return DT_NOEND;
-	if (spec->kind == WINDOW_SLIDING)
-		return pane + spec->size_usec;
-	window_of_pane(spec, pane, window_count_of_pane(spec, pane) - 1, &start, &end);
-	return end;
+	switch (spec->kind)
+	{
+		case WINDOW_NONE:
+			return DT_NOEND;
+		case WINDOW_SLIDING:
+			return pane + spec->size_usec;
+		case WINDOW_CUMULATE:
+			window_period(spec, pane, &start, &end);
+			return end;
+		case WINDOW_HOPPING:
+			if (spec->calendar)
+			{
+				WindowMemo *memo = spec->memo;
+
+				if (!memo->valid || memo->pane != pane || !memo->ends_known)
+				{
+					WindowBounds *w;
+					int			n = window_list_of_pane(spec, pane, &w);
+					int			i;
+
+					memo = memo_of(spec, pane);
+					memo->first_end = DT_NOEND;
+					memo->last_end = DT_NOBEGIN;
+					for (i = 0; i < n; i++)
+					{
+						memo->first_end = Min(memo->first_end, w[i].end);
+						memo->last_end = Max(memo->last_end, w[i].end);
+					}
+					pfree(w);
+					memo->ends_known = true;
+				}
+				return memo->last_end;
+			}
+			return pane + spec->size_usec;
+		default:
+			return window_pane_end(spec, pane);
+	}
 }
 
 /*
@@ -301,7 +939,12 @@ window_pane_first_end(const WindowSpec *spec, TimestampTz pane)
 {
 	if (spec->kind == WINDOW_NONE || spec->kind == WINDOW_SLIDING)
 		return DT_NOEND;
-	return pane + spec->pane_usec;
+	if (spec->kind == WINDOW_HOPPING && spec->calendar)
+	{
+		(void) window_pane_last_end(spec, pane);
+		return spec->memo->first_end;
+	}
+	return window_pane_end(spec, pane);
 }
 
 /*

@@ -21,22 +21,62 @@ typedef enum WindowKind
 	WINDOW_CUMULATE
 } WindowKind;
 
+/* how the boundaries of calendar windows or panes are counted */
+typedef enum WindowUnit
+{
+	WINDOW_UNIT_USEC,			/* a fixed length, from origin_usec */
+	WINDOW_UNIT_LOCAL_USEC,		/* hours and less on the zone's wall clock */
+	WINDOW_UNIT_DAY,			/* days of the zone's calendar */
+	WINDOW_UNIT_MONTH			/* months of the zone's calendar */
+} WindowUnit;
+
+/* the boundaries of calendar windows, or of their panes */
+typedef struct WindowGrid
+{
+	WindowUnit	unit;
+	int64		count;			/* microseconds, days or months */
+} WindowGrid;
+
+/* one window: [start, end) */
+typedef struct WindowBounds
+{
+	TimestampTz start;
+	TimestampTz end;
+} WindowBounds;
+
 typedef struct WindowSpec
 {
 	WindowKind	kind;
 	int64		size_usec;		/* width of a window; a session's gap */
 	int64		pane_usec;		/* states are kept per pane this wide */
+	int64		origin_usec;	/* fixed widths are aligned to this instant */
+
+	/*
+	 * Calendar windows: sized in months, or in a time zone whose offset
+	 * changes, so that a day or a month has no fixed width.  Widths are then
+	 * the grids below, counted in tz.
+	 */
+	bool		calendar;
+	struct pg_tz *tz;			/* the time_zone argument; NULL: none */
+	WindowGrid	size;
+	WindowGrid	pane;
+	Interval	size_span;		/* a hopping window's length */
+	struct WindowMemo *memo;	/* the last pane's bounds, per event */
 } WindowSpec;
 
 #define WINDOW_UNBOUNDED_START DT_NOBEGIN
 
-extern void window_parse(const char *text, WindowSpec *spec);
+extern void window_parse(const char *text, const char *time_zone, WindowSpec *spec);
+extern char *window_zone_name(const char *time_zone);
 extern bool window_has_columns(const WindowSpec *spec);
 extern bool window_closes(const WindowSpec *spec);
 extern TimestampTz window_pane_for(const WindowSpec *spec, TimestampTz t);
-extern int	window_count_of_pane(const WindowSpec *spec, TimestampTz pane);
-extern void window_of_pane(const WindowSpec *spec, TimestampTz pane, int i,
-						   TimestampTz *start, TimestampTz *end);
+extern TimestampTz window_pane_end(const WindowSpec *spec, TimestampTz pane);
+extern int	window_list_of_pane(const WindowSpec *spec, TimestampTz pane,
+								WindowBounds **windows);
+extern int	window_bounds_cmp(const void *a, const void *b);
+extern void window_period(const WindowSpec *spec, TimestampTz pane,
+						  TimestampTz *start, TimestampTz *end);
 extern TimestampTz window_pane_last_end(const WindowSpec *spec, TimestampTz pane);
 extern TimestampTz window_pane_first_end(const WindowSpec *spec, TimestampTz pane);
 extern TimestampTz window_sliding_cutoff(const WindowSpec *spec, TimestampTz watermark);

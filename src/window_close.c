@@ -78,37 +78,19 @@ apply_corrections(ViewPlan *plan, WindowSink *sink)
 	hash_seq_init(&status, plan->state->corrections);
 	while ((wg = hash_seq_search(&status)) != NULL)
 	{
-		int			n = window_count_of_pane(&plan->window, wg->start);
+		WindowBounds *w;
+		int			n = window_list_of_pane(&plan->window, wg->start, &w);
 		int			i;
 
 		for (i = 0; i < n; i++)
-		{
-			TimestampTz start;
-			TimestampTz end;
-
-			window_of_pane(&plan->window, wg->start, i, &start, &end);
-			if (end <= plan->state->closed_upto && end > view_plan_retained_from(plan))
-				window_write_rows(plan, sink, wg, start, end, true);
-		}
+			if (w[i].end <= plan->state->closed_upto && w[i].end > view_plan_retained_from(plan))
+				window_write_rows(plan, sink, wg, w[i].start, w[i].end, true);
+		pfree(w);
 		done = lappend(done, wg);
 	}
 	foreach(lc, done)
 		view_plan_drop_window(plan, lfirst(lc));
 	list_free(done);
-}
-
-/* window_bounds_cmp orders windows by end, then start */
-static int
-window_bounds_cmp(const void *a, const void *b)
-{
-	const TimestampTz *x = a;
-	const TimestampTz *y = b;
-
-	if (x[1] != y[1])
-		return x[1] < y[1] ? -1 : 1;
-	if (x[0] != y[0])
-		return x[0] < y[0] ? -1 : 1;
-	return 0;
 }
 
 /*
@@ -123,54 +105,57 @@ close_windows(ViewPlan *plan, WindowSink *sink, TimestampTz watermark)
 	WindowGroups *wg;
 	HTAB	   *closing;
 	HASHCTL		hctl;
-	TimestampTz *bounds;
+	WindowBounds *bounds;
 	int			nclosing = 0;
 	int			i;
 	List	   *retiring = NIL;
 	ListCell   *lc;
 
 	memset(&hctl, 0, sizeof(hctl));
-	hctl.keysize = 2 * sizeof(TimestampTz);
-	hctl.entrysize = 2 * sizeof(TimestampTz);
+	hctl.keysize = sizeof(WindowBounds);
+	hctl.entrysize = sizeof(WindowBounds);
 	hctl.hcxt = CurrentMemoryContext;
 	closing = hash_create("streamext closing windows", 64, &hctl,
 						  HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 	hash_seq_init(&status, plan->state->windows);
 	while ((wg = hash_seq_search(&status)) != NULL)
 	{
-		int			n = window_count_of_pane(&plan->window, wg->start);
+		WindowBounds *w;
+		int			n = window_list_of_pane(&plan->window, wg->start, &w);
+		TimestampTz last_end = DT_NOBEGIN;
 
 		for (i = 0; i < n; i++)
 		{
-			TimestampTz b[2];
 			bool		found;
 
-			window_of_pane(&plan->window, wg->start, i, &b[0], &b[1]);
-			if (b[1] > plan->state->closed_upto && b[1] <= watermark)
+			last_end = Max(last_end, w[i].end);
+			if (w[i].end > plan->state->closed_upto && w[i].end <= watermark)
 			{
-				hash_search(closing, b, HASH_ENTER, &found);
+				hash_search(closing, &w[i], HASH_ENTER, &found);
 				if (!found)
 					nclosing++;
 			}
 		}
-		if (window_pane_last_end(&plan->window, wg->start) <= watermark)
+		pfree(w);
+		/* no window still open holds the pane */
+		if (last_end <= watermark)
 			retiring = lappend(retiring, wg);
 	}
 
 	/* in order of end, so that subscriptions get windows as they close */
-	bounds = palloc(sizeof(TimestampTz) * 2 * Max(nclosing, 1));
+	bounds = palloc(sizeof(WindowBounds) * Max(nclosing, 1));
 	i = 0;
 	hash_seq_init(&status, closing);
 	while ((wg = hash_seq_search(&status)) != NULL)
 	{
-		memcpy(&bounds[2 * i], wg, 2 * sizeof(TimestampTz));
+		memcpy(&bounds[i], wg, sizeof(WindowBounds));
 		i++;
 	}
-	qsort(bounds, nclosing, 2 * sizeof(TimestampTz), window_bounds_cmp);
+	qsort(bounds, nclosing, sizeof(WindowBounds), window_bounds_cmp);
 	for (i = 0; i < nclosing; i++)
 	{
-		TimestampTz start = bounds[2 * i];
-		TimestampTz end = bounds[2 * i + 1];
+		TimestampTz start = bounds[i].start;
+		TimestampTz end = bounds[i].end;
 
 		if (plan->window.kind == WINDOW_TUMBLING)
 		{

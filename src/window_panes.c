@@ -44,7 +44,7 @@ window_combine_panes(ViewPlan *plan, TimestampTz start, TimestampTz end)
 
 	window_groups_init(plan, result, false);
 	result->start = start;
-	for (pane = start; pane < end; pane += plan->window.pane_usec)
+	for (pane = start; pane < end; pane = window_pane_end(&plan->window, pane))
 	{
 		WindowGroups *wg = hash_search(plan->state->windows, &pane, HASH_FIND, NULL);
 		TupleHashIterator it;
@@ -151,6 +151,68 @@ emit_window(PaneReader *r, TimestampTz start, TimestampTz end, AggValue *states)
 }
 
 /*
+ * emit_calendar_hopping outputs the open windows of one group's panes
+ * (sorted by time) for calendar windows, whose ends need not grow with
+ * their starts: each window the panes belong to, combined from its panes.
+ */
+static void
+emit_calendar_hopping(PaneReader *r, PaneRef *panes, int n, TimestampTz closed_upto)
+{
+	ViewPlan   *plan = r->plan;
+	WindowBounds *windows = NULL;
+	int			nwindows = 0;
+	int			allocated = 0;
+	int			i;
+	int			k;
+
+	for (k = 0; k < n; k++)
+	{
+		WindowBounds *w;
+		int			m = window_list_of_pane(&plan->window, panes[k].start, &w);
+
+		for (i = 0; i < m; i++)
+		{
+			if (w[i].end <= closed_upto)
+				continue;
+			if (nwindows == allocated)
+			{
+				allocated = Max(16, allocated * 2);
+				windows = windows ? repalloc(windows, sizeof(WindowBounds) * allocated) :
+					palloc(sizeof(WindowBounds) * allocated);
+			}
+			windows[nwindows++] = w[i];
+		}
+		pfree(w);
+	}
+	if (nwindows == 0)
+		return;
+	qsort(windows, nwindows, sizeof(WindowBounds), window_bounds_cmp);
+	for (i = 0; i < nwindows; i++)
+	{
+		AggValue   *result;
+		int			lo = 0;
+		int			hi = n;
+
+		if (i > 0 && window_bounds_cmp(&windows[i - 1], &windows[i]) == 0)
+			continue;
+		/* the first pane in the window */
+		while (lo < hi)
+		{
+			int			mid = (lo + hi) / 2;
+
+			if (panes[mid].start < windows[i].start)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		result = fresh_values(plan, r->cxt);
+		for (k = lo; k < n && panes[k].start < windows[i].end; k++)
+			agg_combine_values(&plan->aggs, result, pane_values(r, &panes[k]), r->cxt);
+		emit_window(r, windows[i].start, windows[i].end, result);
+	}
+}
+
+/*
  * emit_hopping outputs the open windows of one group's panes (sorted by
  * time), sliding a two-stacks queue over them.
  */
@@ -166,7 +228,14 @@ emit_hopping(PaneReader *r, PaneRef *panes, int n, TimestampTz closed_upto)
 	AggValue   *back = fresh_values(plan, r->cxt);	/* panes [front_end, tail) */
 	int			head = 0;
 	int			tail = 0;
-	TimestampTz w = panes[0].start - size + slide;
+	TimestampTz w;
+
+	if (plan->window.calendar)
+	{
+		emit_calendar_hopping(r, panes, n, closed_upto);
+		return;
+	}
+	w = panes[0].start - size + slide;
 
 	/* only the windows the reader sees open: those ending after closed_upto */
 	if (w + size <= closed_upto)
@@ -227,18 +296,20 @@ static void
 emit_cumulating(PaneReader *r, PaneRef *panes, int n, TimestampTz closed_upto)
 {
 	ViewPlan   *plan = r->plan;
-	int64		size = plan->window.size_usec;
-	int64		step = plan->window.pane_usec;
+	const WindowSpec *spec = &plan->window;
 	int			i = 0;
 
 	while (i < n)
 	{
-		TimestampTz period = panes[i].start - ((panes[i].start % size) + size) % size;
+		TimestampTz period;
+		TimestampTz period_end;
 		AggValue   *acc = fresh_values(plan, r->cxt);
 		TimestampTz end;
 
+		window_period(spec, panes[i].start, &period, &period_end);
 		/* windows [period, end) from the first one holding a pane */
-		for (end = panes[i].start + step; end <= period + size; end += step)
+		for (end = window_pane_end(spec, panes[i].start); end <= period_end;
+			 end = window_pane_end(spec, end))
 		{
 			while (i < n && panes[i].start < end)
 				agg_combine_values(&plan->aggs, acc, pane_values(r, &panes[i++]), r->cxt);
