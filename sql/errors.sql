@@ -51,7 +51,7 @@ SELECT streamext.create_view('v1', $$ SELECT count(*) FROM clicks $$, 'tumbling'
 SELECT streamext.create_view('v1', $$ SELECT count(*) FROM clicks $$, 'tumbling banana');
 SELECT streamext.create_view('v1', $$ SELECT count(*) FROM clicks $$, 'tumbling 0 seconds');
 SELECT streamext.create_view('v1', $$ SELECT count(*) FROM clicks $$, 'tumbling -1 minute');
-SELECT streamext.create_view('v1', $$ SELECT count(*) FROM clicks $$, 'tumbling 1 month');
+SELECT streamext.create_view('v1', $$ SELECT count(*) FROM clicks $$, 'tumbling 1 month 2 days');
 SELECT streamext.create_view('v1', $$ SELECT count(*) FROM clicks $$, 'rolling 1 minute');
 SELECT streamext.create_view('v1', $$ SELECT count(*) FROM clicks $$, 'hopping 10 minutes');
 SELECT streamext.create_view('v1', $$ SELECT count(*) FROM clicks $$, 'hopping 10 minutes every 3 minutes');
@@ -59,7 +59,7 @@ SELECT streamext.create_view('v1', $$ SELECT count(*) FROM clicks $$, 'hopping 1
 SELECT streamext.create_view('v1', $$ SELECT count(*) FROM clicks $$, 'hopping 10 minutes every -1 minute');
 SELECT streamext.create_view('v1', $$ SELECT count(*) FROM clicks $$, 'hopping 1 minute every 2 minutes');
 SELECT streamext.create_view('v1', $$ SELECT count(*) FROM clicks $$, 'cumulate 1 day every 7 hours');
-SELECT streamext.create_view('v1', $$ SELECT count(*) FROM clicks $$, 'cumulate 1 month every 1 day');
+SELECT streamext.create_view('v1', $$ SELECT count(*) FROM clicks $$, 'cumulate 1 month every 7 days');
 SELECT streamext.create_view('v1', $$ SELECT count(*) FROM clicks $$, 'sliding 7 microseconds');
 SELECT streamext.create_view('v1', $$ SELECT count(*) FROM clicks $$, 'sliding 1 minute step 7 seconds');
 SELECT streamext.create_view('v1', $$ SELECT count(*) FROM clicks $$, 'session');

@@ -33,8 +33,7 @@
 #include "window.h"
 
 #define WINDOW_EXAMPLES "Examples: 'tumbling 1 minute', 'hopping 10 minutes every 1 minute', " \
-	"'sliding 5 minutes step 5 seconds', 'session 30 seconds', 'cumulate 1 day every 1 hour', " \
-	"'tumbling 1 month'."
+	"'sliding 5 minutes step 5 seconds', 'session 30 seconds', 'cumulate 1 day every 1 hour'."
 
 /* calendar boundaries are counted from Monday 2000-01-03 00:00 local time */
 #define LOCAL_ORIGIN_USEC (2 * USECS_PER_DAY)
@@ -50,6 +49,16 @@ typedef struct WindowMemo
 	TimestampTz first_end;
 	TimestampTz last_end;
 } WindowMemo;
+
+/* a list of windows being made */
+typedef struct WindowList
+{
+	WindowBounds *w;
+	int			n;
+	int			allocated;
+	TimestampTz after;			/* only windows ending in (after, upto] */
+	TimestampTz upto;
+} WindowList;
 
 static void window_error(const char *text, const char *detail);
 static Interval parse_span(const char *window_text, const char *span, const char *what);
@@ -75,6 +84,8 @@ static TimestampTz pane_floor(const WindowSpec *spec, TimestampTz t);
 static TimestampTz pane_next(const WindowSpec *spec, TimestampTz p);
 static TimestampTz hop_end(const WindowSpec *spec, TimestampTz w);
 static WindowMemo *memo_of(const WindowSpec *spec, TimestampTz pane);
+static WindowMemo *memo_ends(const WindowSpec *spec, TimestampTz pane);
+static void list_add(WindowList *list, TimestampTz start, TimestampTz end);
 
 /*
  * interval_usecs is an interval without months in microseconds.
@@ -192,8 +203,6 @@ window_parse(const char *text, const char *time_zone, WindowSpec *spec)
 
 	if (varying || size.month != 0 || pane.month != 0)
 	{
-		const char *what = spec->kind == WINDOW_CUMULATE ? "step" : "slide";
-
 		spec->calendar = true;
 		/* months without a zone: UTC's calendar */
 		if (spec->tz == NULL)
@@ -202,10 +211,9 @@ window_parse(const char *text, const char *time_zone, WindowSpec *spec)
 		spec->pane = span_grid(text, &pane, varying);
 		spec->size_span = size;
 		if (!grids_tile(&spec->size, &spec->pane))
-			window_error(text, psprintf("The %s must cut the window into whole panes: months into months, "
-										"1 day, or hours and less that divide a day; days into days, or "
-										"hours and less that divide a day; hours into hours and less that "
-										"divide them.", what));
+			window_error(text, "The slide must divide the size of the window on the calendar: months into "
+						 "months, 1 day or hours that divide a day; days into days or hours that divide a "
+						 "day; hours into hours.");
 		spec->memo = palloc0(sizeof(WindowMemo));
 		pfree(copy);
 		return;
@@ -790,28 +798,51 @@ window_bounds_cmp(const void *a, const void *b)
 	return 0;
 }
 
+/* list_add adds [start, end) to the list if it ends in the list's range */
+static void
+list_add(WindowList *list, TimestampTz start, TimestampTz end)
+{
+	if (end <= list->after || end > list->upto)
+		return;
+	if (list->n == list->allocated)
+	{
+		list->allocated *= 2;
+		list->w = repalloc(list->w, sizeof(WindowBounds) * list->allocated);
+	}
+	list->w[list->n].start = start;
+	list->w[list->n].end = end;
+	list->n++;
+}
+
 /*
  * window_list_of_pane sets *windows to the windows the pane starting at pane
- * belongs to, oldest end first, and returns how many there are.
+ * belongs to that end in (after, upto], oldest end first, and returns how
+ * many there are.
  */
 int
-window_list_of_pane(const WindowSpec *spec, TimestampTz pane, WindowBounds **windows)
+window_list_of_pane(const WindowSpec *spec, TimestampTz pane, TimestampTz after,
+					TimestampTz upto, WindowBounds **windows)
 {
-	WindowBounds *w;
-	int			n = 0;
+	WindowList	list;
 	int			i;
 
+	list.allocated = 16;
+	list.n = 0;
+	list.w = palloc(sizeof(WindowBounds) * list.allocated);
+	list.after = after;
+	list.upto = upto;
 	switch (spec->kind)
 	{
 		case WINDOW_HOPPING:
 			if (!spec->calendar)
 			{
-				n = (int) (spec->size_usec / spec->pane_usec);
-				w = palloc(sizeof(WindowBounds) * n);
+				int			n = (int) (spec->size_usec / spec->pane_usec);
+
 				for (i = 0; i < n; i++)
 				{
-					w[i].start = pane - spec->size_usec + spec->pane_usec * (i + 1);
-					w[i].end = w[i].start + spec->size_usec;
+					TimestampTz start = pane - spec->size_usec + spec->pane_usec * (i + 1);
+
+					list_add(&list, start, start + spec->size_usec);
 				}
 			}
 			else
@@ -826,59 +857,83 @@ window_list_of_pane(const WindowSpec *spec, TimestampTz pane, WindowBounds **win
 				const Interval *s = &spec->size_span;
 				TimestampTz lowest = pane - ((int64) s->month * 31 + s->day) * USECS_PER_DAY - s->time -
 					((s->month != 0 || s->day != 0) ? USECS_PER_DAY : 0);
-				int			allocated = 16;
 				TimestampTz start;
 
-				w = palloc(sizeof(WindowBounds) * allocated);
 				for (start = pane; start >= lowest; start = pane_floor(spec, start - 1))
 				{
 					TimestampTz end = hop_end(spec, start);
 
-					if (end <= pane)
-						continue;
-					if (n == allocated)
-					{
-						allocated *= 2;
-						w = repalloc(w, sizeof(WindowBounds) * allocated);
-					}
-					w[n].start = start;
-					w[n].end = end;
-					n++;
+					if (end > pane)
+						list_add(&list, start, end);
 				}
-				qsort(w, n, sizeof(WindowBounds), window_bounds_cmp);
+				qsort(list.w, list.n, sizeof(WindowBounds), window_bounds_cmp);
 			}
 			break;
 		case WINDOW_CUMULATE:
 			{
 				TimestampTz start;
 				TimestampTz period_end;
-				TimestampTz end;
-				int			allocated = 16;
+				TimestampTz end = window_pane_end(spec, pane);
 
+				/* from the first end after both the pane and after */
 				window_period(spec, pane, &start, &period_end);
-				w = palloc(sizeof(WindowBounds) * allocated);
-				for (end = window_pane_end(spec, pane); end <= period_end; end = window_pane_end(spec, end))
-				{
-					if (n == allocated)
-					{
-						allocated *= 2;
-						w = repalloc(w, sizeof(WindowBounds) * allocated);
-					}
-					w[n].start = start;
-					w[n].end = end;
-					n++;
-				}
+				if (after >= period_end)
+					break;
+				if (after >= end)
+					end = window_pane_end(spec, spec->calendar ? pane_floor(spec, after) :
+										  floor_to(after - spec->origin_usec, spec->pane_usec) +
+										  spec->origin_usec);
+				for (; end <= Min(period_end, upto); end = window_pane_end(spec, end))
+					list_add(&list, start, end);
 			}
 			break;
 		default:
-			n = 1;
-			w = palloc(sizeof(WindowBounds));
-			w->start = pane;
-			w->end = window_pane_end(spec, pane);
+			list_add(&list, pane, window_pane_end(spec, pane));
 			break;
 	}
-	*windows = w;
-	return n;
+	*windows = list.w;
+	return list.n;
+}
+
+/*
+ * memo_ends remembers the ends of the first and the last window holding a
+ * calendar pane: they are asked for every event.
+ */
+static WindowMemo *
+memo_ends(const WindowSpec *spec, TimestampTz pane)
+{
+	WindowMemo *memo = spec->memo;
+	WindowBounds *w;
+	int			n;
+	int			i;
+	TimestampTz first_end = DT_NOEND;
+	TimestampTz last_end = DT_NOBEGIN;
+
+	if (memo->valid && memo->pane == pane && memo->ends_known)
+		return memo;
+	if (spec->kind == WINDOW_HOPPING)
+	{
+		n = window_list_of_pane(spec, pane, DT_NOBEGIN, DT_NOEND, &w);
+		for (i = 0; i < n; i++)
+		{
+			first_end = Min(first_end, w[i].end);
+			last_end = Max(last_end, w[i].end);
+		}
+		pfree(w);
+	}
+	else
+	{
+		TimestampTz start;
+
+		first_end = last_end = pane_next(spec, pane);
+		if (spec->kind == WINDOW_CUMULATE)
+			window_period(spec, pane, &start, &last_end);
+	}
+	memo = memo_of(spec, pane);
+	memo->first_end = first_end;
+	memo->last_end = last_end;
+	memo->ends_known = true;
+	return memo;
 }
 
 /*
@@ -897,35 +952,16 @@ window_pane_last_end(const WindowSpec *spec, TimestampTz pane)
 			return DT_NOEND;
 		case WINDOW_SLIDING:
 			return pane + spec->size_usec;
-		case WINDOW_CUMULATE:
-			window_period(spec, pane, &start, &end);
-			return end;
-		case WINDOW_HOPPING:
-			if (spec->calendar)
-			{
-				WindowMemo *memo = spec->memo;
-
-				if (!memo->valid || memo->pane != pane || !memo->ends_known)
-				{
-					WindowBounds *w;
-					int			n = window_list_of_pane(spec, pane, &w);
-					int			i;
-
-					memo = memo_of(spec, pane);
-					memo->first_end = DT_NOEND;
-					memo->last_end = DT_NOBEGIN;
-					for (i = 0; i < n; i++)
-					{
-						memo->first_end = Min(memo->first_end, w[i].end);
-						memo->last_end = Max(memo->last_end, w[i].end);
-					}
-					pfree(w);
-					memo->ends_known = true;
-				}
-				return memo->last_end;
-			}
-			return pane + spec->size_usec;
 		default:
+			if (spec->calendar)
+				return memo_ends(spec, pane)->last_end;
+			if (spec->kind == WINDOW_HOPPING)
+				return pane + spec->size_usec;
+			if (spec->kind == WINDOW_CUMULATE)
+			{
+				window_period(spec, pane, &start, &end);
+				return end;
+			}
 			return window_pane_end(spec, pane);
 	}
 }
@@ -939,11 +975,8 @@ window_pane_first_end(const WindowSpec *spec, TimestampTz pane)
 {
 	if (spec->kind == WINDOW_NONE || spec->kind == WINDOW_SLIDING)
 		return DT_NOEND;
-	if (spec->kind == WINDOW_HOPPING && spec->calendar)
-	{
-		(void) window_pane_last_end(spec, pane);
-		return spec->memo->first_end;
-	}
+	if (spec->calendar)
+		return memo_ends(spec, pane)->first_end;
 	return window_pane_end(spec, pane);
 }
 

@@ -73,6 +73,7 @@ extern bool window_closes(const WindowSpec *spec);
 extern TimestampTz window_pane_for(const WindowSpec *spec, TimestampTz t);
 extern TimestampTz window_pane_end(const WindowSpec *spec, TimestampTz pane);
 extern int	window_list_of_pane(const WindowSpec *spec, TimestampTz pane,
+								TimestampTz after, TimestampTz upto,
 								WindowBounds **windows);
 extern int	window_bounds_cmp(const void *a, const void *b);
 extern void window_period(const WindowSpec *spec, TimestampTz pane,

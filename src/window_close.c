@@ -79,12 +79,12 @@ apply_corrections(ViewPlan *plan, WindowSink *sink)
 	while ((wg = hash_seq_search(&status)) != NULL)
 	{
 		WindowBounds *w;
-		int			n = window_list_of_pane(&plan->window, wg->start, &w);
+		int			n = window_list_of_pane(&plan->window, wg->start, view_plan_retained_from(plan),
+											plan->state->closed_upto, &w);
 		int			i;
 
 		for (i = 0; i < n; i++)
-			if (w[i].end <= plan->state->closed_upto && w[i].end > view_plan_retained_from(plan))
-				window_write_rows(plan, sink, wg, w[i].start, w[i].end, true);
+			window_write_rows(plan, sink, wg, w[i].start, w[i].end, true);
 		pfree(w);
 		done = lappend(done, wg);
 	}
@@ -121,24 +121,19 @@ close_windows(ViewPlan *plan, WindowSink *sink, TimestampTz watermark)
 	while ((wg = hash_seq_search(&status)) != NULL)
 	{
 		WindowBounds *w;
-		int			n = window_list_of_pane(&plan->window, wg->start, &w);
-		TimestampTz last_end = DT_NOBEGIN;
+		int			n = window_list_of_pane(&plan->window, wg->start, plan->state->closed_upto,
+											watermark, &w);
 
 		for (i = 0; i < n; i++)
 		{
 			bool		found;
 
-			last_end = Max(last_end, w[i].end);
-			if (w[i].end > plan->state->closed_upto && w[i].end <= watermark)
-			{
-				hash_search(closing, &w[i], HASH_ENTER, &found);
-				if (!found)
-					nclosing++;
-			}
+			hash_search(closing, &w[i], HASH_ENTER, &found);
+			if (!found)
+				nclosing++;
 		}
 		pfree(w);
-		/* no window still open holds the pane */
-		if (last_end <= watermark)
+		if (window_pane_last_end(&plan->window, wg->start) <= watermark)
 			retiring = lappend(retiring, wg);
 	}
 

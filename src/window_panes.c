@@ -168,12 +168,10 @@ emit_calendar_hopping(PaneReader *r, PaneRef *panes, int n, TimestampTz closed_u
 	for (k = 0; k < n; k++)
 	{
 		WindowBounds *w;
-		int			m = window_list_of_pane(&plan->window, panes[k].start, &w);
+		int			m = window_list_of_pane(&plan->window, panes[k].start, closed_upto, DT_NOEND, &w);
 
 		for (i = 0; i < m; i++)
 		{
-			if (w[i].end <= closed_upto)
-				continue;
 			if (nwindows == allocated)
 			{
 				allocated = Max(16, allocated * 2);

@@ -44,6 +44,8 @@ SET search_path = shop, public;
 SELECT streamext.create_view('shop.by_band',
   $$ SELECT band(amount) AS band, count(*) AS n, sum(amount) AS total, max(customer) AS last FROM orders GROUP BY 1 $$);
 SELECT streamext.create_view('shop.totals', $$ SELECT count(*) AS n, sum(amount) AS total, max(id) AS last_id FROM orders $$);
+SELECT streamext.create_view('shop.paris_months', $$ SELECT customer, count(*) AS n, sum(amount) AS total FROM orders GROUP BY customer $$,
+                             'tumbling 1 month', time_zone => 'Europe/Paris');
 });
 $node->safe_psql('src', q{
 SET search_path = shop, public;
@@ -78,7 +80,12 @@ SELECT streamext.ack('report', 10);
 
 my %oracle = (
 	'shop.by_band' => 'SELECT shop.band(amount), count(*), sum(amount), max(customer) FROM shop.orders GROUP BY 1',
-	'shop.totals' => 'SELECT count(*), sum(amount), max(id) FROM shop.orders');
+	'shop.totals' => 'SELECT count(*), sum(amount), max(id) FROM shop.orders',
+	# a restored view keeps its time zone: a month of Paris, not of UTC
+	'shop.paris_months' => q{SELECT m AT TIME ZONE 'Europe/Paris', (m + interval '1 month') AT TIME ZONE 'Europe/Paris',
+	                                customer, count(*), sum(amount)
+	                           FROM shop.orders, LATERAL (SELECT date_trunc('month', ts AT TIME ZONE 'Europe/Paris') AS m) x
+	                          GROUP BY m, customer});
 sub check_shop_views
 {
 	my ($n, $db, $label) = @_;
@@ -86,7 +93,8 @@ sub check_shop_views
 }
 my $streams_sql = q{SELECT string_agg(stream::text || ':' || coalesce(time_column, '-'), ',' ORDER BY stream::text)
                       FROM streamext.streams};
-my $views_sql = q{SELECT string_agg(name || ':' || coalesce("window", '-') || ':' || view::text, ',' ORDER BY name)
+my $views_sql = q{SELECT string_agg(name || ':' || coalesce("window", '-') || ':' || coalesce(time_zone, '-') || ':' || view::text,
+                                     ',' ORDER BY name)
                     FROM streamext.views};
 my $subs_sql = q{SELECT name, source::text, source_kind, filter, notify, acked_position, newest_position, backlog
                    FROM streamext.subscriptions ORDER BY name};
