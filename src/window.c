@@ -761,9 +761,7 @@ window_pane_end(const WindowSpec *spec, TimestampTz pane)
 		return DT_NOEND;
 	if (!spec->calendar)
 		return pane + spec->pane_usec;
-	if (spec->memo->valid && spec->memo->pane == pane)
-		return spec->memo->end;
-	return pane_next(spec, pane);
+	return memo_of(spec, pane)->end;
 }
 
 /*
@@ -921,15 +919,15 @@ memo_ends(const WindowSpec *spec, TimestampTz pane)
 		}
 		pfree(w);
 	}
-	else
+	memo = memo_of(spec, pane);
+	if (spec->kind != WINDOW_HOPPING)
 	{
 		TimestampTz start;
 
-		first_end = last_end = pane_next(spec, pane);
+		first_end = last_end = memo->end;
 		if (spec->kind == WINDOW_CUMULATE)
 			window_period(spec, pane, &start, &last_end);
 	}
-	memo = memo_of(spec, pane);
 	memo->first_end = first_end;
 	memo->last_end = last_end;
 	memo->ends_known = true;

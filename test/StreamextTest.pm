@@ -250,9 +250,10 @@ sub create_window_view
 	my $q = view_query($spec);
 	my $w = defined $spec->{window} ? "'$spec->{window}'" : 'NULL';
 	my $late = $spec->{lateness} // '0';
+	my $zone = defined $spec->{time_zone} ? ", time_zone => '$spec->{time_zone}'" : '';
 	my ($rc, $out, $err) = $node->psql($db // 'postgres',
-		"SELECT streamext.create_view('$spec->{name}', \$q\$ $q \$q\$, \"window\" => $w, lateness => '$late')");
-	return ok($rc == 0, "view $spec->{name} ($w, lateness $late) created") || diag($err);
+		"SELECT streamext.create_view('$spec->{name}', \$q\$ $q \$q\$, \"window\" => $w, lateness => '$late'$zone)");
+	return ok($rc == 0, "view $spec->{name} ($w, lateness $late$zone) created") || diag($err);
 }
 
 # window_oracle is the plain SQL a window view must equal, from the
@@ -266,6 +267,8 @@ sub create_window_view
 #   sliding S step P (P = S/60 by default): one row per group, no window
 #     columns, over the events whose pane date_bin(P, t) is after
 #     date_bin(P, W) - S, W = greatest event time - lateness
+# A time_zone whose offsets are whole half hours aligns windows of seconds
+# that divide 30 minutes as UTC does: the same SQL, through calendar code.
 sub window_oracle
 {
 	my ($spec) = @_;

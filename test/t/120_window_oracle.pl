@@ -2,7 +2,7 @@
 # producers (random groups, NULL keys and values, event times out of order
 # by up to two minutes, some exactly on window edges, several with equal
 # times), views of each kind with group keys, WHERE, HAVING and lateness,
-# some created under load.  Once the stream is quiet and a checkpoint
+# some created under load, some in a time zone (calendar windows).  Once the stream is quiet and a checkpoint
 # covers its last event, each view equals plain SQL over the stream
 # (generate_series of window starts, window functions for sessions), both
 # ways with EXCEPT ALL; views that got late events count them.
@@ -43,6 +43,14 @@ my @views = (
 	  having => 'count(*) >= 2', late => 1 },
 	{ name => 'sess_all', window => 'session 1 second', aggs => ['count(*) AS n', 'sum(v) AS s'],
 	  where => 'k <= 10', late => 1 },
+	# calendar code (a zone whose offset changes), UTC's windows
+	{ name => 'tumb_zone', window => 'tumbling 10 seconds', time_zone => 'Europe/Paris', keys => ['g'],
+	  aggs => ['count(*) AS n', 'sum(v) AS s'], late => 1 },
+	{ name => 'hop_zone', window => 'hopping 10 seconds every 2 seconds', time_zone => 'Asia/Kolkata',
+	  lateness => '5 seconds', keys => ['g'], aggs => ['count(*) AS n', 'sum(v) AS s', 'max(v) AS hi'],
+	  having => 'count(*) > 1', late => 1 },
+	{ name => 'cum_zone', window => 'cumulate 30 seconds every 5 seconds', time_zone => 'Europe/Paris',
+	  keys => ['g'], aggs => ['count(*) AS n', 'min(v) AS lo'], where => 'v >= 0', late => 1 },
 	{ name => 'slide', window => 'sliding 30 seconds step 1 second', keys => ['g'], aggs => \@aggs },
 	{ name => 'slide_default', window => 'sliding 1 minute', lateness => '5 seconds',
 	  keys => ['k % 10'], aggs => ['count(*) AS n', 'avg(v) AS a'], where => 'v >= 0',

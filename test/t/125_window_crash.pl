@@ -22,6 +22,9 @@ my @views = (
 	  keys => ['g'], aggs => ['count(*) AS n', 'sum(coalesce(v, 0)) AS s', 'max(ts) AS last'] },
 	{ name => 'hop_k', window => 'hopping 20 seconds every 5 seconds', keys => ['k % 10'],
 	  aggs => ['count(*) AS n', 'min(v) AS lo'], where => 'v >= 0' },
+	# calendar code (a zone whose offset changes), UTC's windows
+	{ name => 'hop_zone', window => 'hopping 10 seconds every 2 seconds', time_zone => 'Europe/Paris',
+	  lateness => '5 seconds', keys => ['g'], aggs => ['count(*) AS n', 'sum(coalesce(v, 0)) AS s'] },
 	{ name => 'sess', window => 'session 3 seconds', keys => ['k'],
 	  aggs => ['count(*) AS n', 'sum(coalesce(v, 0)) AS s', 'min(ts) AS first', 'max(ts) AS last'] },
 	{ name => 'sess_late', window => 'session 2 seconds', lateness => '10 seconds',
