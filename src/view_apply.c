@@ -164,9 +164,9 @@ apply_event(ViewPlan *plan, TupleTableSlot *event, TimestampTz commit_time)
 	if (plan->window.kind == WINDOW_SLIDING)
 		live = (pane >= window_sliding_cutoff(&plan->window, plan->state->closed_upto));
 	else
-		live = (window_pane_last_end(&plan->window, pane) > plan->state->closed_upto);
-	late = (window_pane_first_end(&plan->window, pane) <= plan->state->closed_upto &&
-			window_pane_last_end(&plan->window, pane) > view_plan_retained_from(plan));
+		live = window_pane_reaches(&plan->window, pane, plan->state->closed_upto);
+	late = (window_pane_closed_by(&plan->window, pane, plan->state->closed_upto) &&
+			window_pane_reaches(&plan->window, pane, view_plan_retained_from(plan)));
 	if (live)
 		advance_group(plan, view_plan_window(plan, pane, true), NULL);
 	if (late)

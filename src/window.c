@@ -45,6 +45,7 @@ typedef struct WindowMemo
 	bool		valid;
 	TimestampTz pane;
 	TimestampTz end;
+	TimestampTz own_end;		/* of a hopping window starting at pane, or DT_NOBEGIN */
 	bool		ends_known;		/* first_end and last_end are set */
 	TimestampTz first_end;
 	TimestampTz last_end;
@@ -721,6 +722,7 @@ memo_of(const WindowSpec *spec, TimestampTz pane)
 	{
 		memo->pane = pane;
 		memo->end = pane_next(spec, pane);
+		memo->own_end = DT_NOBEGIN;
 		memo->ends_known = false;
 		memo->valid = true;
 	}
@@ -845,16 +847,8 @@ window_list_of_pane(const WindowSpec *spec, TimestampTz pane, TimestampTz after,
 			}
 			else
 			{
-				/*
-				 * Windows start at every pane and last size as PostgreSQL adds
-				 * it in the zone, so that their ends need not grow with their
-				 * starts (at 02:30 on the day the clocks go back, + 1 day is
-				 * 25 hours, at 02:00 + 1 day 24): look back as far as any
-				 * could start.
-				 */
-				const Interval *s = &spec->size_span;
-				TimestampTz lowest = pane - ((int64) s->month * 31 + s->day) * USECS_PER_DAY - s->time -
-					((s->month != 0 || s->day != 0) ? USECS_PER_DAY : 0);
+				/* ends need not grow with starts: look as far back as any could start */
+				TimestampTz lowest = pane - window_reach(spec);
 				TimestampTz start;
 
 				for (start = pane; start >= lowest; start = pane_floor(spec, start - 1))
@@ -894,8 +888,69 @@ window_list_of_pane(const WindowSpec *spec, TimestampTz pane, TimestampTz after,
 }
 
 /*
+ * window_reach is how long before a pane the windows holding it may start:
+ * a window's longest length.  Calendar hopping windows start at every pane
+ * and last their size as PostgreSQL adds it in the zone, so that their ends
+ * need not grow with their starts (on the day the clocks go back, 02:30 +
+ * 1 day is 25 hours later, 02:00 + 1 day 24; January 31 + 1 month is
+ * February 28, as January 30 + 1 month is): a day more than the longest
+ * month or day.
+ */
+int64
+window_reach(const WindowSpec *spec)
+{
+	const Interval *s = &spec->size_span;
+
+	if (!spec->calendar)
+		return spec->size_usec;
+	return ((int64) s->month * 31 + s->day + ((s->month != 0 || s->day != 0) ? 1 : 0)) *
+		USECS_PER_DAY + s->time;
+}
+
+/*
+ * window_starting_in sets *windows to the hopping windows that start in
+ * [from, to], in order of start, and returns how many there are: what
+ * readers and checkpoints go through, rather than each pane's windows.
+ */
+int
+window_starting_in(const WindowSpec *spec, TimestampTz from, TimestampTz to,
+				   WindowBounds **windows)
+{
+	WindowList	list;
+	TimestampTz start;
+	int			i;
+
+	Assert(spec->kind == WINDOW_HOPPING);
+	list.allocated = 16;
+	list.n = 0;
+	list.w = palloc(sizeof(WindowBounds) * list.allocated);
+	list.after = DT_NOBEGIN;
+	list.upto = DT_NOEND;
+	if (!spec->calendar)
+	{
+		for (start = window_pane_for(spec, to); start >= from; start -= spec->pane_usec)
+			list_add(&list, start, start + spec->size_usec);
+	}
+	else
+	{
+		for (start = pane_floor(spec, to); start >= from; start = pane_floor(spec, start - 1))
+			list_add(&list, start, hop_end(spec, start));
+	}
+	/* found last first */
+	for (i = 0; i < list.n / 2; i++)
+	{
+		WindowBounds tmp = list.w[i];
+
+		list.w[i] = list.w[list.n - 1 - i];
+		list.w[list.n - 1 - i] = tmp;
+	}
+	*windows = list.w;
+	return list.n;
+}
+
+/*
  * memo_ends remembers the ends of the first and the last window holding a
- * calendar pane: they are asked for every event.
+ * calendar pane, for the late events of the pane.
  */
 static WindowMemo *
 memo_ends(const WindowSpec *spec, TimestampTz pane)
@@ -965,17 +1020,42 @@ window_pane_last_end(const WindowSpec *spec, TimestampTz pane)
 }
 
 /*
- * window_pane_first_end is the end of the first window holding the pane:
- * once the view has closed it, events of the pane correct a closed window.
+ * window_pane_reaches says whether a window holding the pane ends after t:
+ * window_pane_last_end(pane) > t, at the cost of one window for an event
+ * that is not late.
  */
-TimestampTz
-window_pane_first_end(const WindowSpec *spec, TimestampTz pane)
+bool
+window_pane_reaches(const WindowSpec *spec, TimestampTz pane, TimestampTz t)
+{
+	if (spec->kind == WINDOW_HOPPING && spec->calendar)
+	{
+		WindowMemo *memo = memo_of(spec, pane);
+
+		/* the window starting at the pane ends last, but for a few */
+		if (memo->own_end == DT_NOBEGIN)
+			memo->own_end = hop_end(spec, pane);
+		if (memo->own_end > t)
+			return true;
+	}
+	return window_pane_last_end(spec, pane) > t;
+}
+
+/*
+ * window_pane_closed_by says whether a window holding the pane ends at or
+ * before t: once the view has closed it, events of the pane correct a
+ * closed window.
+ */
+bool
+window_pane_closed_by(const WindowSpec *spec, TimestampTz pane, TimestampTz t)
 {
 	if (spec->kind == WINDOW_NONE || spec->kind == WINDOW_SLIDING)
-		return DT_NOEND;
-	if (spec->calendar)
-		return memo_ends(spec, pane)->first_end;
-	return window_pane_end(spec, pane);
+		return false;
+	/* the first window holding the pane ends with it, but for a few */
+	if (window_pane_end(spec, pane) > t)
+		return false;
+	if (spec->kind == WINDOW_HOPPING && spec->calendar)
+		return memo_ends(spec, pane)->first_end <= t;
+	return true;
 }
 
 /*

@@ -75,11 +75,15 @@ extern TimestampTz window_pane_end(const WindowSpec *spec, TimestampTz pane);
 extern int	window_list_of_pane(const WindowSpec *spec, TimestampTz pane,
 								TimestampTz after, TimestampTz upto,
 								WindowBounds **windows);
+extern int64 window_reach(const WindowSpec *spec);
+extern int	window_starting_in(const WindowSpec *spec, TimestampTz from, TimestampTz to,
+							   WindowBounds **windows);
 extern int	window_bounds_cmp(const void *a, const void *b);
 extern void window_period(const WindowSpec *spec, TimestampTz pane,
 						  TimestampTz *start, TimestampTz *end);
 extern TimestampTz window_pane_last_end(const WindowSpec *spec, TimestampTz pane);
-extern TimestampTz window_pane_first_end(const WindowSpec *spec, TimestampTz pane);
+extern bool window_pane_reaches(const WindowSpec *spec, TimestampTz pane, TimestampTz t);
+extern bool window_pane_closed_by(const WindowSpec *spec, TimestampTz pane, TimestampTz t);
 extern TimestampTz window_sliding_cutoff(const WindowSpec *spec, TimestampTz watermark);
 extern int64 interval_usecs(const Interval *iv);
 

@@ -24,6 +24,8 @@
 #include "window_session.h"
 
 static void apply_corrections(ViewPlan *plan, WindowSink *sink);
+static int	calendar_hopping_due(ViewPlan *plan, TimestampTz watermark, HTAB *closing,
+								 List **retiring);
 static void close_windows(ViewPlan *plan, WindowSink *sink, TimestampTz watermark);
 static void forget_old_panes(ViewPlan *plan, WindowSink *sink, TimestampTz watermark);
 static void let_go(ViewPlan *plan, WindowSink *sink, WindowGroups *wg);
@@ -94,6 +96,73 @@ apply_corrections(ViewPlan *plan, WindowSink *sink)
 }
 
 /*
+ * calendar_hopping_due enters in closing the calendar hopping windows the
+ * watermark has passed since the last checkpoint, adds to *retiring the
+ * panes no window still open holds, and returns how many windows close.
+ * It goes through the windows that can hold a pane once, in order of
+ * start, rather than through each pane's windows: a window of a month
+ * every hour has some 750.
+ */
+static int
+calendar_hopping_due(ViewPlan *plan, TimestampTz watermark, HTAB *closing, List **retiring)
+{
+	HASH_SEQ_STATUS status;
+	WindowGroups *wg;
+	TimestampTz first = DT_NOEND;
+	TimestampTz last = DT_NOBEGIN;
+	WindowBounds *w;
+	TimestampTz *reach;
+	int			n;
+	int			i;
+	int			nclosing = 0;
+
+	hash_seq_init(&status, plan->state->windows);
+	while ((wg = hash_seq_search(&status)) != NULL)
+	{
+		first = Min(first, wg->start);
+		last = Max(last, wg->start);
+	}
+	if (first == DT_NOEND)
+		return 0;
+	n = window_starting_in(&plan->window, first - window_reach(&plan->window), last, &w);
+
+	/* reach[i]: the greatest end of the windows starting up to the i-th */
+	reach = palloc(sizeof(TimestampTz) * Max(n, 1));
+	for (i = 0; i < n; i++)
+	{
+		reach[i] = (i == 0) ? w[i].end : Max(reach[i - 1], w[i].end);
+		if (w[i].end > plan->state->closed_upto && w[i].end <= watermark)
+		{
+			hash_search(closing, &w[i], HASH_ENTER, NULL);
+			nclosing++;
+		}
+	}
+
+	/* a pane is in the window starting at it: the ends reaching past it hold it */
+	hash_seq_init(&status, plan->state->windows);
+	while ((wg = hash_seq_search(&status)) != NULL)
+	{
+		int			lo = 0;
+		int			hi = n;
+
+		while (lo < hi)
+		{
+			int			mid = (lo + hi) / 2;
+
+			if (w[mid].start <= wg->start)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		if (lo == 0 || reach[lo - 1] <= watermark)
+			*retiring = lappend(*retiring, wg);
+	}
+	pfree(reach);
+	pfree(w);
+	return nclosing;
+}
+
+/*
  * close_windows writes the windows whose end the watermark has passed since
  * the last checkpoint, each combined from its panes, and lets go of the
  * panes that no window still open holds.
@@ -117,24 +186,29 @@ close_windows(ViewPlan *plan, WindowSink *sink, TimestampTz watermark)
 	hctl.hcxt = CurrentMemoryContext;
 	closing = hash_create("streamext closing windows", 64, &hctl,
 						  HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
-	hash_seq_init(&status, plan->state->windows);
-	while ((wg = hash_seq_search(&status)) != NULL)
+	if (plan->window.kind == WINDOW_HOPPING && plan->window.calendar)
+		nclosing = calendar_hopping_due(plan, watermark, closing, &retiring);
+	else
 	{
-		WindowBounds *w;
-		int			n = window_list_of_pane(&plan->window, wg->start, plan->state->closed_upto,
-											watermark, &w);
-
-		for (i = 0; i < n; i++)
+		hash_seq_init(&status, plan->state->windows);
+		while ((wg = hash_seq_search(&status)) != NULL)
 		{
-			bool		found;
+			WindowBounds *w;
+			int			n = window_list_of_pane(&plan->window, wg->start, plan->state->closed_upto,
+												watermark, &w);
 
-			hash_search(closing, &w[i], HASH_ENTER, &found);
-			if (!found)
-				nclosing++;
+			for (i = 0; i < n; i++)
+			{
+				bool		found;
+
+				hash_search(closing, &w[i], HASH_ENTER, &found);
+				if (!found)
+					nclosing++;
+			}
+			pfree(w);
+			if (window_pane_last_end(&plan->window, wg->start) <= watermark)
+				retiring = lappend(retiring, wg);
 		}
-		pfree(w);
-		if (window_pane_last_end(&plan->window, wg->start) <= watermark)
-			retiring = lappend(retiring, wg);
 	}
 
 	/* in order of end, so that subscriptions get windows as they close */

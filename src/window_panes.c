@@ -90,6 +90,8 @@ typedef struct PaneReader
 	Datum	   *out;
 	bool	   *outnulls;
 	bool		any_row;
+	WindowBounds *windows;		/* calendar hopping: the open windows by start */
+	int			nwindows;
 } PaneReader;
 
 /* pane_ref_cmp orders panes by group key, then time */
@@ -151,62 +153,128 @@ emit_window(PaneReader *r, TimestampTz start, TimestampTz end, AggValue *states)
 }
 
 /*
- * emit_calendar_hopping outputs the open windows of one group's panes
- * (sorted by time) for calendar windows, whose ends need not grow with
- * their starts: each window the panes belong to, combined from its panes.
+ * The panes of one group in a hopping window, [head, tail), as a "two
+ * stacks" queue: front[k] combines panes k .. front_end - 1 for the panes
+ * leaving first, back the panes [front_end, tail) as they arrive.
  */
+typedef struct PaneQueue
+{
+	AggValue  **front;
+	int			front_top;		/* oldest pane still in the queue */
+	int			front_end;
+	AggValue   *back;
+	int			head;
+	int			tail;
+} PaneQueue;
+
+/* queue_init makes an empty queue for n panes */
 static void
-emit_calendar_hopping(PaneReader *r, PaneRef *panes, int n, TimestampTz closed_upto)
+queue_init(PaneReader *r, PaneQueue *q, int n)
+{
+	q->front = palloc(sizeof(AggValue *) * n);
+	q->front_top = q->front_end = 0;
+	q->back = fresh_values(r->plan, r->cxt);
+	q->head = q->tail = 0;
+}
+
+/* queue_move makes the queue hold the panes starting in [start, end) */
+static void
+queue_move(PaneReader *r, PaneQueue *q, PaneRef *panes, int n, TimestampTz start, TimestampTz end)
 {
 	ViewPlan   *plan = r->plan;
-	WindowBounds *windows = NULL;
-	int			nwindows = 0;
-	int			allocated = 0;
-	int			i;
-	int			k;
 
-	for (k = 0; k < n; k++)
+	/* panes entering the window, and leaving it */
+	while (q->tail < n && panes[q->tail].start < end)
 	{
-		WindowBounds *w;
-		int			m = window_list_of_pane(&plan->window, panes[k].start, closed_upto, DT_NOEND, &w);
-
-		for (i = 0; i < m; i++)
-		{
-			if (nwindows == allocated)
-			{
-				allocated = Max(16, allocated * 2);
-				windows = windows ? repalloc(windows, sizeof(WindowBounds) * allocated) :
-					palloc(sizeof(WindowBounds) * allocated);
-			}
-			windows[nwindows++] = w[i];
-		}
-		pfree(w);
+		agg_combine_values(&plan->aggs, q->back, pane_values(r, &panes[q->tail]), r->cxt);
+		q->tail++;
 	}
-	if (nwindows == 0)
-		return;
-	qsort(windows, nwindows, sizeof(WindowBounds), window_bounds_cmp);
-	for (i = 0; i < nwindows; i++)
+	while (q->head < q->tail && panes[q->head].start < start)
 	{
-		AggValue   *result;
-		int			lo = 0;
-		int			hi = n;
-
-		if (i > 0 && window_bounds_cmp(&windows[i - 1], &windows[i]) == 0)
-			continue;
-		/* the first pane in the window */
-		while (lo < hi)
+		if (q->front_top == q->front_end)
 		{
-			int			mid = (lo + hi) / 2;
+			int			k;
 
-			if (panes[mid].start < windows[i].start)
-				lo = mid + 1;
-			else
-				hi = mid;
+			/* the queue's front is empty: flip the back over */
+			q->front_top = q->head;
+			q->front_end = q->tail;
+			for (k = q->tail - 1; k >= q->head; k--)
+			{
+				q->front[k] = fresh_values(plan, r->cxt);
+				agg_combine_values(&plan->aggs, q->front[k], pane_values(r, &panes[k]), r->cxt);
+				if (k + 1 < q->tail)
+					agg_combine_values(&plan->aggs, q->front[k], q->front[k + 1], r->cxt);
+			}
+			q->back = fresh_values(plan, r->cxt);
 		}
-		result = fresh_values(plan, r->cxt);
-		for (k = lo; k < n && panes[k].start < windows[i].end; k++)
-			agg_combine_values(&plan->aggs, result, pane_values(r, &panes[k]), r->cxt);
-		emit_window(r, windows[i].start, windows[i].end, result);
+		q->front_top++;
+		q->head++;
+	}
+}
+
+/* queue_combined is the combination of the panes in the queue */
+static AggValue *
+queue_combined(PaneReader *r, PaneQueue *q)
+{
+	ViewPlan   *plan = r->plan;
+	AggValue   *result = fresh_values(plan, r->cxt);
+
+	if (q->front_top < q->front_end)
+		agg_combine_values(&plan->aggs, result, q->front[q->front_top], r->cxt);
+	agg_combine_values(&plan->aggs, result, q->back, r->cxt);
+	return result;
+}
+
+/*
+ * emit_calendar_hopping outputs the open windows of one group's panes
+ * (sorted by time) for calendar windows: r->windows, in order of start.
+ * Their ends need not grow with their starts; a window ending before the
+ * one before it is combined from its panes.
+ */
+static void
+emit_calendar_hopping(PaneReader *r, PaneRef *panes, int n)
+{
+	ViewPlan   *plan = r->plan;
+	PaneQueue	q;
+	TimestampTz last_end = DT_NOBEGIN;
+	TimestampTz first = panes[0].start - window_reach(&plan->window);
+	int			lo = 0;
+	int			hi = r->nwindows;
+	int			i;
+
+	/* the first window that may hold the group's first pane */
+	while (lo < hi)
+	{
+		int			mid = (lo + hi) / 2;
+
+		if (r->windows[mid].start < first)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	queue_init(r, &q, n);
+	for (i = lo; i < r->nwindows && r->windows[i].start <= panes[n - 1].start; i++)
+	{
+		WindowBounds *w = &r->windows[i];
+
+		if (w->end < last_end)
+		{
+			AggValue   *result = fresh_values(plan, r->cxt);
+			int			k = q.head;
+
+			while (k < n && panes[k].start < w->start)
+				k++;
+			if (k == n || panes[k].start >= w->end)
+				continue;
+			for (; k < n && panes[k].start < w->end; k++)
+				agg_combine_values(&plan->aggs, result, pane_values(r, &panes[k]), r->cxt);
+			emit_window(r, w->start, w->end, result);
+			continue;
+		}
+		queue_move(r, &q, panes, n, w->start, w->end);
+		last_end = w->end;
+		if (q.head < q.tail)
+			emit_window(r, w->start, w->end, queue_combined(r, &q));
 	}
 }
 
@@ -220,68 +288,32 @@ emit_hopping(PaneReader *r, PaneRef *panes, int n, TimestampTz closed_upto)
 	ViewPlan   *plan = r->plan;
 	int64		size = plan->window.size_usec;
 	int64		slide = plan->window.pane_usec;
-	AggValue  **front = palloc(sizeof(AggValue *) * n);	/* suffix combinations */
-	int			front_top = 0;	/* oldest pane still in the queue */
-	int			front_end = 0;
-	AggValue   *back = fresh_values(plan, r->cxt);	/* panes [front_end, tail) */
-	int			head = 0;
-	int			tail = 0;
+	PaneQueue	q;
 	TimestampTz w;
 
 	if (plan->window.calendar)
 	{
-		emit_calendar_hopping(r, panes, n, closed_upto);
+		emit_calendar_hopping(r, panes, n);
 		return;
 	}
+	queue_init(r, &q, n);
 	w = panes[0].start - size + slide;
 
 	/* only the windows the reader sees open: those ending after closed_upto */
 	if (w + size <= closed_upto)
 		w = closed_upto - size + slide - (closed_upto - size + slide - w) % slide;
-	while (head < n)
+	while (q.head < n)
 	{
-		AggValue   *result;
-
-		/* panes entering the window, and leaving it */
-		while (tail < n && panes[tail].start < w + size)
-		{
-			agg_combine_values(&plan->aggs, back, pane_values(r, &panes[tail]), r->cxt);
-			tail++;
-		}
-		while (head < tail && panes[head].start < w)
-		{
-			if (front_top == front_end)
-			{
-				int			k;
-
-				/* the queue's front is empty: flip the back over */
-				front_top = head;
-				front_end = tail;
-				for (k = tail - 1; k >= head; k--)
-				{
-					front[k] = fresh_values(plan, r->cxt);
-					agg_combine_values(&plan->aggs, front[k], pane_values(r, &panes[k]), r->cxt);
-					if (k + 1 < tail)
-						agg_combine_values(&plan->aggs, front[k], front[k + 1], r->cxt);
-				}
-				back = fresh_values(plan, r->cxt);
-			}
-			front_top++;
-			head++;
-		}
-		if (head == tail)
+		queue_move(r, &q, panes, n, w, w + size);
+		if (q.head == q.tail)
 		{
 			/* no pane in this window: go to the next one that has some */
-			if (tail == n)
+			if (q.tail == n)
 				break;
-			w = Max(w + slide, panes[tail].start - size + slide);
+			w = Max(w + slide, panes[q.tail].start - size + slide);
 			continue;
 		}
-		result = fresh_values(plan, r->cxt);
-		if (front_top < front_end)
-			agg_combine_values(&plan->aggs, result, front[front_top], r->cxt);
-		agg_combine_values(&plan->aggs, result, back, r->cxt);
-		emit_window(r, w, w + size, result);
+		emit_window(r, w, w + size, queue_combined(r, &q));
 		w += slide;
 	}
 }
@@ -370,6 +402,26 @@ window_panes_emit(ViewPlan *plan, Tuplestorestate *store, TupleDesc desc,
 		n++;
 	}
 	qsort(panes, n, sizeof(PaneRef), pane_ref_cmp);
+
+	/* calendar hopping windows are worked out once for every group */
+	r.windows = NULL;
+	r.nwindows = 0;
+	if (plan->window.kind == WINDOW_HOPPING && plan->window.calendar && n > 0)
+	{
+		TimestampTz first = DT_NOEND;
+		TimestampTz last = DT_NOBEGIN;
+		int			m;
+
+		for (i = 0; i < n; i++)
+		{
+			first = Min(first, panes[i].start);
+			last = Max(last, panes[i].start);
+		}
+		m = window_starting_in(&plan->window, first - window_reach(&plan->window), last, &r.windows);
+		for (i = 0; i < m; i++)
+			if (r.windows[i].end > closed_upto)
+				r.windows[r.nwindows++] = r.windows[i];
+	}
 
 	for (i = 0; i < n; i = j)
 	{
