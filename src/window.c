@@ -74,6 +74,7 @@ static TimestampTz zone_next_change(pg_tz *tz, TimestampTz t);
 static void zone_tm(pg_tz *tz, TimestampTz t, struct pg_tm *tm, fsec_t *fsec);
 static TimestampTz zone_instant(pg_tz *tz, struct pg_tm *tm, fsec_t fsec);
 static TimestampTz zone_add(pg_tz *tz, TimestampTz t, const Interval *span);
+static int64 local_phase(TimestampTz local, int64 unit);
 static TimestampTz local_floor(pg_tz *tz, int64 unit, TimestampTz t);
 static TimestampTz local_next(pg_tz *tz, int64 unit, TimestampTz p);
 static int64 calendar_index(const WindowGrid *g, const struct pg_tm *tm);
@@ -533,6 +534,13 @@ zone_add(pg_tz *tz, TimestampTz t, const Interval *span)
 	return t + span->time;
 }
 
+/* local_phase is how far a wall clock time is past a multiple of unit */
+static int64
+local_phase(TimestampTz local, int64 unit)
+{
+	return local - LOCAL_ORIGIN_USEC - floor_div(local - LOCAL_ORIGIN_USEC, unit) * unit;
+}
+
 /*
  * local_floor is the last instant at or before t at which the zone's wall
  * clock shows a multiple of unit (from Monday 2000-01-03 00:00), in the
@@ -546,7 +554,7 @@ local_floor(pg_tz *tz, int64 unit, TimestampTz t)
 	for (;;)
 	{
 		int64		off = zone_offset(tz, t);
-		TimestampTz c = t - (t + off - LOCAL_ORIGIN_USEC - floor_div(t + off - LOCAL_ORIGIN_USEC, unit) * unit);
+		TimestampTz c = t - local_phase(t + off, unit);
 		TimestampTz change = DT_NOBEGIN;
 		TimestampTz b;
 
@@ -568,14 +576,13 @@ local_next(pg_tz *tz, int64 unit, TimestampTz p)
 	for (;;)
 	{
 		int64		off = zone_offset(tz, p);
-		TimestampTz e = p + unit - (p + off - LOCAL_ORIGIN_USEC - floor_div(p + off - LOCAL_ORIGIN_USEC, unit) * unit);
+		TimestampTz e = p + unit - local_phase(p + off, unit);
 		TimestampTz b = zone_next_change(tz, p);
 
 		if (e < b)
 			return e;
 		/* the offset changes first: look on from the change */
-		off = zone_offset(tz, b);
-		if ((b + off - LOCAL_ORIGIN_USEC) % unit == 0)
+		if (local_phase(b + zone_offset(tz, b), unit) == 0)
 			return b;
 		p = b;
 	}
@@ -605,9 +612,11 @@ calendar_instant(pg_tz *tz, const WindowGrid *g, int64 index)
 	}
 	else
 	{
-		if (index < -date2j(LOCAL_ORIGIN_YEAR, 1, 3) || index > PG_INT32_MAX - date2j(LOCAL_ORIGIN_YEAR, 1, 3))
+		int			origin = date2j(LOCAL_ORIGIN_YEAR, 1, 3);
+
+		if (index < -origin || index > PG_INT32_MAX - origin)
 			out_of_range();
-		j2date(index + date2j(LOCAL_ORIGIN_YEAR, 1, 3), &tm.tm_year, &tm.tm_mon, &tm.tm_mday);
+		j2date(index + origin, &tm.tm_year, &tm.tm_mon, &tm.tm_mday);
 	}
 	return zone_instant(tz, &tm, 0);
 }
