@@ -24,6 +24,7 @@
 #include "window_session.h"
 
 static void apply_corrections(ViewPlan *plan, WindowSink *sink);
+static int	pane_start_cmp(const void *a, const void *b);
 static int	calendar_hopping_due(ViewPlan *plan, TimestampTz watermark, HTAB *closing,
 								 List **retiring);
 static void close_windows(ViewPlan *plan, WindowSink *sink, TimestampTz watermark);
@@ -93,6 +94,16 @@ apply_corrections(ViewPlan *plan, WindowSink *sink)
 	foreach(lc, done)
 		view_plan_drop_window(plan, lfirst(lc));
 	list_free(done);
+}
+
+/* pane_start_cmp orders pane starts */
+static int
+pane_start_cmp(const void *a, const void *b)
+{
+	TimestampTz x = *(const TimestampTz *) a;
+	TimestampTz y = *(const TimestampTz *) b;
+
+	return (x > y) - (x < y);
 }
 
 /*
@@ -175,6 +186,8 @@ close_windows(ViewPlan *plan, WindowSink *sink, TimestampTz watermark)
 	HTAB	   *closing;
 	HASHCTL		hctl;
 	WindowBounds *bounds;
+	TimestampTz *panes = NULL;
+	int			npanes = 0;
 	int			nclosing = 0;
 	int			i;
 	List	   *retiring = NIL;
@@ -221,6 +234,16 @@ close_windows(ViewPlan *plan, WindowSink *sink, TimestampTz watermark)
 		i++;
 	}
 	qsort(bounds, nclosing, sizeof(WindowBounds), window_bounds_cmp);
+
+	/* a calendar's panes take longer to work out than to look for */
+	if (plan->window.calendar && plan->window.kind != WINDOW_TUMBLING)
+	{
+		panes = palloc(sizeof(TimestampTz) * Max(hash_get_num_entries(plan->state->windows), 1));
+		hash_seq_init(&status, plan->state->windows);
+		while ((wg = hash_seq_search(&status)) != NULL)
+			panes[npanes++] = wg->start;
+		qsort(panes, npanes, sizeof(TimestampTz), pane_start_cmp);
+	}
 	for (i = 0; i < nclosing; i++)
 	{
 		TimestampTz start = bounds[i].start;
@@ -234,7 +257,7 @@ close_windows(ViewPlan *plan, WindowSink *sink, TimestampTz watermark)
 		}
 		else
 		{
-			WindowGroups *combined = window_combine_panes(plan, start, end);
+			WindowGroups *combined = window_combine_panes(plan, start, end, panes, npanes);
 
 			window_write_rows(plan, sink, combined, start, end, false);
 			MemoryContextDelete(combined->cxt);
@@ -243,6 +266,8 @@ close_windows(ViewPlan *plan, WindowSink *sink, TimestampTz watermark)
 	}
 	hash_destroy(closing);
 	pfree(bounds);
+	if (panes != NULL)
+		pfree(panes);
 
 	foreach(lc, retiring)
 		let_go(plan, sink, lfirst(lc));

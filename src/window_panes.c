@@ -31,39 +31,67 @@
 #include "window.h"
 #include "window_panes.h"
 
+static void combine_pane(ViewPlan *plan, WindowGroups *result, TimestampTz pane);
+
+/* combine_pane combines the groups of the open pane starting at pane into result */
+static void
+combine_pane(ViewPlan *plan, WindowGroups *result, TimestampTz pane)
+{
+	WindowGroups *wg = hash_search(plan->state->windows, &pane, HASH_FIND, NULL);
+	TupleHashIterator it;
+	TupleHashEntry entry;
+
+	if (wg == NULL)
+		return;
+	InitTupleHashIterator(wg->groups, &it);
+	while ((entry = ScanTupleHashTable(wg->groups, &it)) != NULL)
+	{
+		ViewGroup  *from = entry->additional;
+		ViewGroup  *into;
+		bool		isnew;
+
+		ExecStoreMinimalTuple(entry->firstTuple, plan->keyslot, false);
+		into = view_plan_group(plan, result, plan->keyslot, &isnew);
+		agg_combine_values(&plan->aggs, into->values, from->values, result->cxt);
+	}
+}
+
 /*
  * window_combine_panes returns a standalone window holding, for every
- * group, the combined states of the open panes in [start, end).  The caller
+ * group, the combined states of the open panes in [start, end).  Given the
+ * starts of the open panes in order (npanes of them), it takes those in
+ * the window rather than working out each pane of the calendar.  The caller
  * deletes its cxt.
  */
 WindowGroups *
-window_combine_panes(ViewPlan *plan, TimestampTz start, TimestampTz end)
+window_combine_panes(ViewPlan *plan, TimestampTz start, TimestampTz end,
+					 const TimestampTz *panes, int npanes)
 {
 	WindowGroups *result = palloc0(sizeof(WindowGroups));
 	TimestampTz pane;
+	int			lo = 0;
+	int			hi = npanes;
 
 	window_groups_init(plan, result, false);
 	result->start = start;
-	for (pane = start; pane < end; pane = window_pane_end(&plan->window, pane))
+	if (panes == NULL)
 	{
-		WindowGroups *wg = hash_search(plan->state->windows, &pane, HASH_FIND, NULL);
-		TupleHashIterator it;
-		TupleHashEntry entry;
-
-		if (wg == NULL)
-			continue;
-		InitTupleHashIterator(wg->groups, &it);
-		while ((entry = ScanTupleHashTable(wg->groups, &it)) != NULL)
-		{
-			ViewGroup  *from = entry->additional;
-			ViewGroup  *into;
-			bool		isnew;
-
-			ExecStoreMinimalTuple(entry->firstTuple, plan->keyslot, false);
-			into = view_plan_group(plan, result, plan->keyslot, &isnew);
-			agg_combine_values(&plan->aggs, into->values, from->values, result->cxt);
-		}
+		for (pane = start; pane < end; pane = window_pane_end(&plan->window, pane))
+			combine_pane(plan, result, pane);
+		return result;
 	}
+	/* the first open pane in the window */
+	while (lo < hi)
+	{
+		int			mid = (lo + hi) / 2;
+
+		if (panes[mid] < start)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < npanes && panes[lo] < end; lo++)
+		combine_pane(plan, result, panes[lo]);
 	return result;
 }
 

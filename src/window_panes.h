@@ -13,7 +13,8 @@
 #include "view_state.h"
 
 extern WindowGroups *window_combine_panes(ViewPlan *plan, TimestampTz start,
-										  TimestampTz end);
+										  TimestampTz end, const TimestampTz *panes,
+										  int npanes);
 extern bool window_panes_emit(ViewPlan *plan, Tuplestorestate *store, TupleDesc desc,
 							  List *groups, TimestampTz closed_upto, TimestampTz cutoff);
 
