@@ -20,7 +20,8 @@
 -- Left as they are, on purpose:
 --  * functions where a NULL argument has a meaning: create_stream
 --    (time_column, retention), set_stream_retention (retention: keep
---    forever), create_view ("window", retention), set_view_retention
+--    forever), create_view ("window", retention,
+--    time_zone from 0.2 on), set_view_retention
 --    (retention: keep for ever), create_subscription (filter, channel;
 --    notify and emit: their defaults), adopt_restored (stream: every
 --    stream).  Their C code refuses a NULL in the other arguments with
