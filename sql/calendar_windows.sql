@@ -17,7 +17,8 @@ BEGIN
 END $$;
 
 CREATE TABLE cal (k text NOT NULL, v int NOT NULL, ts timestamptz NOT NULL);
-SELECT streamext.create_stream('cal', 'ts');
+-- pure event time: the clock (today) would close every window of 2026 at once
+SELECT streamext.create_stream('cal', 'ts', idle_timeout => NULL);
 
 -- the session's TimeZone is not the view's: windows follow time_zone
 SET timezone = 'America/New_York';
@@ -44,7 +45,9 @@ SELECT name, "window", time_zone FROM streamext.views WHERE name LIKE 'cal%' ORD
 
 -- every 47 minutes across both changes of 2026, and on the edges: the last
 -- and first instants of the local days and months, 02:30 twice on
--- 2026-10-25 (CEST, then CET), the instant the clocks skip 02:00 -> 03:00
+-- 2026-10-25 (CEST, then CET), the instant the clocks skip 02:00 -> 03:00;
+-- in one transaction, so that no window closes before they are all in
+BEGIN;
 INSERT INTO cal SELECT 'k' || (i % 3), i, '2026-03-27 00:00+00'::timestamptz + i * interval '47 minutes'
   FROM generate_series(0, 200) i;
 INSERT INTO cal SELECT 'k' || (i % 3), 1000 + i, '2026-10-23 00:00+00'::timestamptz + i * interval '47 minutes'
@@ -59,6 +62,7 @@ INSERT INTO cal VALUES
   ('k0', 5006, '2026-10-25 00:30:00+00'),         -- 02:30 CEST
   ('k1', 5007, '2026-10-25 01:30:00+00'),         -- 02:30 CET, an hour later
   ('k2', 5008, '2026-10-25 23:00:00+00');         -- 2026-10-26 00:00 CET
+COMMIT;
 SELECT wait_for_checkpoint();
 
 -- days of 23 and 25 hours

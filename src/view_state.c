@@ -353,37 +353,32 @@ view_state_find_next_end(ViewPlan *plan)
 	state->next_end = DT_NOEND;
 	if (!window_closes(&plan->window))
 		return;
+	if (plan->window.kind != WINDOW_SESSION)
+	{
+		TimestampTz *panes = palloc(sizeof(TimestampTz) * Max(hash_get_num_entries(state->windows), 1));
+		int			npanes = 0;
+
+		hash_seq_init(&status, state->windows);
+		while ((wg = hash_seq_search(&status)) != NULL)
+			panes[npanes++] = wg->start;
+		qsort(panes, npanes, sizeof(TimestampTz), window_start_cmp);
+		view_state_note_end(plan, window_next_end(&plan->window, panes, npanes, state->closed_upto));
+		pfree(panes);
+		return;
+	}
 	hash_seq_init(&status, state->windows);
 	while ((wg = hash_seq_search(&status)) != NULL)
 	{
-		if (plan->window.kind == WINDOW_SESSION)
+		TupleHashIterator it;
+		TupleHashEntry entry;
+
+		InitTupleHashIterator(wg->groups, &it);
+		while ((entry = ScanTupleHashTable(wg->groups, &it)) != NULL)
 		{
-			TupleHashIterator it;
-			TupleHashEntry entry;
+			ViewGroup  *gs;
 
-			InitTupleHashIterator(wg->groups, &it);
-			while ((entry = ScanTupleHashTable(wg->groups, &it)) != NULL)
-			{
-				ViewGroup  *gs;
-
-				for (gs = entry->additional; gs != NULL; gs = gs->next_session)
-					view_state_note_end(plan, gs->session_last + plan->window.size_usec);
-			}
-		}
-		else
-		{
-			int			n = window_count_of_pane(&plan->window, wg->start);
-			int			i;
-
-			for (i = 0; i < n; i++)
-			{
-				TimestampTz start;
-				TimestampTz end;
-
-				window_of_pane(&plan->window, wg->start, i, &start, &end);
-				if (end > state->closed_upto)
-					view_state_note_end(plan, end);
-			}
+			for (gs = entry->additional; gs != NULL; gs = gs->next_session)
+				view_state_note_end(plan, gs->session_last + plan->window.size_usec);
 		}
 	}
 }

@@ -88,6 +88,8 @@ static TimestampTz hop_end(const WindowSpec *spec, TimestampTz w);
 static WindowMemo *memo_of(const WindowSpec *spec, TimestampTz pane);
 static WindowMemo *memo_ends(const WindowSpec *spec, TimestampTz pane);
 static void list_add(WindowList *list, TimestampTz start, TimestampTz end);
+static TimestampTz pane_start_of(const WindowSpec *spec, TimestampTz t);
+static TimestampTz pane_next_end(const WindowSpec *spec, TimestampTz pane, TimestampTz after);
 
 /*
  * interval_usecs is an interval without months in microseconds.
@@ -738,6 +740,15 @@ memo_of(const WindowSpec *spec, TimestampTz pane)
 	return memo;
 }
 
+/* pane_start_of is the start of the pane holding t, remembering nothing */
+static TimestampTz
+pane_start_of(const WindowSpec *spec, TimestampTz t)
+{
+	if (spec->calendar)
+		return pane_floor(spec, t);
+	return floor_to(t - spec->origin_usec, spec->pane_usec) + spec->origin_usec;
+}
+
 /*
  * window_pane_for returns the start of the pane holding event time t.
  */
@@ -755,7 +766,7 @@ window_pane_for(const WindowSpec *spec, TimestampTz t)
 				 errhint("Events of a windowed view need a finite event time.")));
 	Assert(spec->kind != WINDOW_SESSION);
 	if (!spec->calendar)
-		return floor_to(t - spec->origin_usec, spec->pane_usec) + spec->origin_usec;
+		return pane_start_of(spec, t);
 	if (memo->valid && memo->pane <= t && t < memo->end)
 		return memo->pane;
 	return memo_of(spec, pane_floor(spec, t))->pane;
@@ -881,9 +892,7 @@ window_list_of_pane(const WindowSpec *spec, TimestampTz pane, TimestampTz after,
 				if (after >= period_end)
 					break;
 				if (after >= end)
-					end = window_pane_end(spec, spec->calendar ? pane_floor(spec, after) :
-										  floor_to(after - spec->origin_usec, spec->pane_usec) +
-										  spec->origin_usec);
+					end = window_pane_end(spec, pane_start_of(spec, after));
 				for (; end <= Min(period_end, upto); end = window_pane_end(spec, end))
 					list_add(&list, start, end);
 			}
@@ -1029,6 +1038,20 @@ window_pane_last_end(const WindowSpec *spec, TimestampTz pane)
 }
 
 /*
+ * window_pane_first_end is the end of the first window holding the pane:
+ * once the view has closed it, events of the pane correct a closed window.
+ */
+TimestampTz
+window_pane_first_end(const WindowSpec *spec, TimestampTz pane)
+{
+	if (spec->kind == WINDOW_NONE || spec->kind == WINDOW_SLIDING)
+		return DT_NOEND;
+	if (spec->kind == WINDOW_HOPPING && spec->calendar)
+		return memo_ends(spec, pane)->first_end;
+	return window_pane_end(spec, pane);
+}
+
+/*
  * window_pane_reaches says whether a window holding the pane ends after t:
  * window_pane_last_end(pane) > t, at the cost of one window for an event
  * that is not late.
@@ -1062,9 +1085,87 @@ window_pane_closed_by(const WindowSpec *spec, TimestampTz pane, TimestampTz t)
 	/* the first window holding the pane ends with it, but for a few */
 	if (window_pane_end(spec, pane) > t)
 		return false;
+	return window_pane_first_end(spec, pane) <= t;
+}
+
+/*
+ * pane_next_end is the end of the first window holding the pane that ends
+ * after after, or DT_NOEND; not for calendar hopping windows.
+ */
+static TimestampTz
+pane_next_end(const WindowSpec *spec, TimestampTz pane, TimestampTz after)
+{
+	TimestampTz end = window_pane_end(spec, pane);
+	TimestampTz start;
+	TimestampTz period_end;
+
+	switch (spec->kind)
+	{
+		case WINDOW_TUMBLING:
+			return end > after ? end : DT_NOEND;
+		case WINDOW_CUMULATE:
+			window_period(spec, pane, &start, &period_end);
+			if (after >= period_end)
+				return DT_NOEND;
+			if (end > after)
+				return end;
+			return window_pane_end(spec, pane_start_of(spec, after));
+		case WINDOW_HOPPING:
+			Assert(!spec->calendar);
+			if (end > after)
+				return end;
+			end = pane + ((after - pane) / spec->pane_usec + 1) * spec->pane_usec;
+			return end <= pane + spec->size_usec ? end : DT_NOEND;
+		default:
+			return DT_NOEND;
+	}
+}
+
+/*
+ * window_next_end is the earliest end after after of a window holding one
+ * of the panes (npanes starts, in order), or DT_NOEND: when closing is due
+ * again.
+ */
+TimestampTz
+window_next_end(const WindowSpec *spec, const TimestampTz *panes, int npanes,
+				TimestampTz after)
+{
+	TimestampTz next = DT_NOEND;
+	int			i;
+
+	if (npanes == 0)
+		return DT_NOEND;
 	if (spec->kind == WINDOW_HOPPING && spec->calendar)
-		return memo_ends(spec, pane)->first_end <= t;
-	return true;
+	{
+		WindowBounds *w;
+		int			n = window_starting_in(spec, panes[0] - window_reach(spec),
+										   panes[npanes - 1], &w);
+		int			k = 0;
+
+		for (i = 0; i < n; i++)
+		{
+			/* the first pane at or after the window's start: is it in the window? */
+			while (k < npanes && panes[k] < w[i].start)
+				k++;
+			if (w[i].end > after && k < npanes && panes[k] < w[i].end)
+				next = Min(next, w[i].end);
+		}
+		pfree(w);
+		return next;
+	}
+	for (i = 0; i < npanes; i++)
+		next = Min(next, pane_next_end(spec, panes[i], after));
+	return next;
+}
+
+/* window_start_cmp orders the starts of panes or windows */
+int
+window_start_cmp(const void *a, const void *b)
+{
+	TimestampTz x = *(const TimestampTz *) a;
+	TimestampTz y = *(const TimestampTz *) b;
+
+	return (x > y) - (x < y);
 }
 
 /*

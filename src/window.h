@@ -82,6 +82,10 @@ extern int	window_bounds_cmp(const void *a, const void *b);
 extern void window_period(const WindowSpec *spec, TimestampTz pane,
 						  TimestampTz *start, TimestampTz *end);
 extern TimestampTz window_pane_last_end(const WindowSpec *spec, TimestampTz pane);
+extern TimestampTz window_pane_first_end(const WindowSpec *spec, TimestampTz pane);
+extern TimestampTz window_next_end(const WindowSpec *spec, const TimestampTz *panes,
+								   int npanes, TimestampTz after);
+extern int	window_start_cmp(const void *a, const void *b);
 extern bool window_pane_reaches(const WindowSpec *spec, TimestampTz pane, TimestampTz t);
 extern bool window_pane_closed_by(const WindowSpec *spec, TimestampTz pane, TimestampTz t);
 extern TimestampTz window_sliding_cutoff(const WindowSpec *spec, TimestampTz watermark);

@@ -24,7 +24,6 @@
 #include "window_session.h"
 
 static void apply_corrections(ViewPlan *plan, WindowSink *sink);
-static int	pane_start_cmp(const void *a, const void *b);
 static int	calendar_hopping_due(ViewPlan *plan, TimestampTz watermark, HTAB *closing,
 								 List **retiring);
 static void close_windows(ViewPlan *plan, WindowSink *sink, TimestampTz watermark);
@@ -94,16 +93,6 @@ apply_corrections(ViewPlan *plan, WindowSink *sink)
 	foreach(lc, done)
 		view_plan_drop_window(plan, lfirst(lc));
 	list_free(done);
-}
-
-/* pane_start_cmp orders pane starts */
-static int
-pane_start_cmp(const void *a, const void *b)
-{
-	TimestampTz x = *(const TimestampTz *) a;
-	TimestampTz y = *(const TimestampTz *) b;
-
-	return (x > y) - (x < y);
 }
 
 /*
@@ -242,7 +231,7 @@ close_windows(ViewPlan *plan, WindowSink *sink, TimestampTz watermark)
 		hash_seq_init(&status, plan->state->windows);
 		while ((wg = hash_seq_search(&status)) != NULL)
 			panes[npanes++] = wg->start;
-		qsort(panes, npanes, sizeof(TimestampTz), pane_start_cmp);
+		qsort(panes, npanes, sizeof(TimestampTz), window_start_cmp);
 	}
 	for (i = 0; i < nclosing; i++)
 	{
