@@ -80,6 +80,21 @@ group_key_deserialize(ViewPlan *plan, const char *data, Size len,
 }
 
 /*
+ * state_blob_assemble makes a blob of a group's parts as open_state keeps
+ * them (a key and states serialised before), for readers of a checkpoint.
+ */
+void
+state_blob_assemble(TimestampTz wstart, TimestampTz wend, const char *key, uint32 keylen,
+					const char *states, Size stateslen, StringInfo buf)
+{
+	appendBinaryStringInfo(buf, (char *) &wstart, sizeof(TimestampTz));
+	appendBinaryStringInfo(buf, (char *) &wend, sizeof(TimestampTz));
+	appendBinaryStringInfo(buf, (char *) &keylen, sizeof(uint32));
+	appendBinaryStringInfo(buf, key, keylen);
+	appendBinaryStringInfo(buf, states, stateslen);
+}
+
+/*
  * state_blob_build serialises one group: window start and end, key length,
  * key, states.  The same bytes go to shared memory; open_state stores the
  * key and states parts in their own columns.

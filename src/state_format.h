@@ -29,6 +29,9 @@ extern void group_key_deserialize(ViewPlan *plan, const char *data, Size len,
 								  TupleTableSlot *keyslot);
 extern void state_blob_build(ViewPlan *plan, TimestampTz wstart, TimestampTz wend,
 							 ViewGroup *gs, StringInfo buf);
+extern void state_blob_assemble(TimestampTz wstart, TimestampTz wend, const char *key,
+								uint32 keylen, const char *states, Size stateslen,
+								StringInfo buf);
 extern void state_blob_parts(const char *blob, Size len, BlobParts *parts);
 extern void states_write(ViewPlan *plan, AggValue *values, StringInfo buf,
 						 MemoryContext cxt);

@@ -194,20 +194,15 @@ static void
 open_state_copy(const OpenStateRow *row, void *arg)
 {
 	List	  **result = arg;
-	Size		keylen = VARSIZE_ANY_EXHDR(row->group_key);
-	Size		statelen = VARSIZE_ANY_EXHDR(row->state);
-	uint32		keylen32 = keylen;
 	SharedGroupCopy *copy = palloc(sizeof(SharedGroupCopy));
+	StringInfoData buf;
 
-	copy->len = 2 * sizeof(TimestampTz) + sizeof(uint32) + keylen + statelen;
-	copy->blob = palloc(copy->len);
-	memcpy(copy->blob, &row->window_start, sizeof(TimestampTz));
-	memcpy(copy->blob + sizeof(TimestampTz), &row->window_end, sizeof(TimestampTz));
-	memcpy(copy->blob + 2 * sizeof(TimestampTz), &keylen32, sizeof(uint32));
-	memcpy(copy->blob + 2 * sizeof(TimestampTz) + sizeof(uint32),
-		   VARDATA_ANY(row->group_key), keylen);
-	memcpy(copy->blob + 2 * sizeof(TimestampTz) + sizeof(uint32) + keylen,
-		   VARDATA_ANY(row->state), statelen);
+	initStringInfo(&buf);
+	state_blob_assemble(row->window_start, row->window_end,
+						VARDATA_ANY(row->group_key), VARSIZE_ANY_EXHDR(row->group_key),
+						VARDATA_ANY(row->state), VARSIZE_ANY_EXHDR(row->state), &buf);
+	copy->blob = buf.data;
+	copy->len = buf.len;
 	*result = lappend(*result, copy);
 }
 
