@@ -49,8 +49,10 @@ PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
-# each object depends on the headers it includes (gcc writes them down)
+# each object depends on the headers it includes (gcc writes them down);
+# clang's bitcode would write the same file, naming the .bc instead
 override CPPFLAGS += -MMD -MP
+%.bc: override CPPFLAGS := $(filter-out -MMD -MP,$(CPPFLAGS))
 -include $(OBJS:.o=.d)
 EXTRA_CLEAN = $(OBJS:.o=.d)
 streamext.so: src/exports.map

@@ -159,3 +159,18 @@ SELECT v.id,
   FROM streamext.view_def v, LATERAL streamext.view_stats(v.id) st;
 
 GRANT SELECT ON streamext.streams, streamext.views TO PUBLIC;
+
+------------------------------------------------------------------------
+-- Closing apart from the checkpoint
+--
+-- Windows close (their rows, their subscribers' entries) in a short
+-- transaction of their own as soon as they are due, without writing the
+-- open states: those are written by the periodic checkpoint.  A view's
+-- progress then says at which decoding position its windows were closed
+-- (closed_lsn) and which horizon its persisted open states go with
+-- (states_closed_upto), so that a worker starting again from the
+-- checkpoint neither loses nor repeats what was closed after it.  NULL:
+-- as of the checkpoint (0.1's rows, and views that never closed early).
+------------------------------------------------------------------------
+ALTER TABLE streamext.view_progress ADD COLUMN closed_lsn pg_lsn,
+    ADD COLUMN states_closed_upto timestamptz;

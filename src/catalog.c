@@ -175,6 +175,7 @@ static void deform_row(HeapTuple tup, TupleDesc desc, int natts, Datum *values,
 					   bool *nulls);
 static char *nullable_text(Datum *values, bool *nulls, AttrNumber attno);
 static ViewCatalogRow *view_row(HeapTuple tup, TupleDesc desc, MemoryContext cxt);
+static bool has_later_column(TupleDesc desc, AttrNumber attno, const char *name);
 static char *view_time_zone(HeapTuple tup, TupleDesc desc);
 static void mark_restored(List *rows, Snapshot snapshot);
 static List *load_views(MemoryContext cxt, Snapshot snapshot, CatalogIndex index,
@@ -564,9 +565,7 @@ catalog_stream_idle_timeout(Oid relid)
 	HeapTuple	tup;
 	int64		result = -1;
 
-	if (desc->natts < Anum_stream_def_idle_timeout ||
-		strcmp(NameStr(TupleDescAttr(desc, Anum_stream_def_idle_timeout - 1)->attname),
-			   "idle_timeout") != 0)
+	if (!has_later_column(desc, Anum_stream_def_idle_timeout, "idle_timeout"))
 	{
 		table_close(rel, AccessShareLock);
 		return result;
@@ -671,20 +670,32 @@ view_row(HeapTuple tup, TupleDesc desc, MemoryContext cxt)
 }
 
 /*
+ * has_later_column says whether a tuple descriptor has column attno named
+ * name: one that a later version added after those of 0.1 (check_columns),
+ * which a catalog not updated yet has not got.
+ */
+static bool
+has_later_column(TupleDesc desc, AttrNumber attno, const char *name)
+{
+	Form_pg_attribute att;
+
+	if (desc->natts < attno)
+		return false;
+	att = TupleDescAttr(desc, attno - 1);
+	return !att->attisdropped && strcmp(NameStr(att->attname), name) == 0;
+}
+
+/*
  * view_time_zone is the time_zone of a view_def tuple, or NULL.  0.2 added
  * the column after those of 0.1: a catalog still at 0.1 has none.
  */
 static char *
 view_time_zone(HeapTuple tup, TupleDesc desc)
 {
-	Form_pg_attribute att;
 	bool		isnull;
 	Datum		d;
 
-	if (desc->natts < Anum_view_def_time_zone)
-		return NULL;
-	att = TupleDescAttr(desc, Anum_view_def_time_zone - 1);
-	if (att->attisdropped || strcmp(NameStr(att->attname), "time_zone") != 0)
+	if (!has_later_column(desc, Anum_view_def_time_zone, "time_zone"))
 		return NULL;
 	d = heap_getattr(tup, Anum_view_def_time_zone, desc, &isnull);
 	return isnull ? NULL : TextDatumGetCString(d);
@@ -843,11 +854,44 @@ catalog_read_view_progress(int32 view_id, Snapshot snapshot, ViewProgressRow *pr
 			DatumGetTimestampTz(values[Anum_view_progress_max_event_time - 1]);
 		progress->events = DatumGetInt64(values[Anum_view_progress_events - 1]);
 		progress->late_events = DatumGetInt64(values[Anum_view_progress_late_events - 1]);
+		progress->closed_lsn = InvalidXLogRecPtr;
+		progress->states_closed_upto = progress->closed_upto;
+		if (catalog_view_progress_has_closing())
+		{
+			TupleDesc	desc = RelationGetDescr(rel);
+			bool		isnull;
+			Datum		d;
+
+			d = heap_getattr(tup, Anum_view_progress_closed_lsn, desc, &isnull);
+			if (!isnull)
+				progress->closed_lsn = DatumGetLSN(d);
+			d = heap_getattr(tup, Anum_view_progress_states_closed_upto, desc, &isnull);
+			if (!isnull)
+				progress->states_closed_upto = DatumGetTimestampTz(d);
+		}
 		found = true;
 	}
 	systable_endscan(scan);
 	table_close(rel, AccessShareLock);
 	return found;
+}
+
+/*
+ * catalog_view_progress_has_closing says whether view_progress has the
+ * columns of closing apart from the checkpoint (0.2): until the extension
+ * is updated, windows close only in checkpoints.
+ */
+bool
+catalog_view_progress_has_closing(void)
+{
+	Relation	rel = catalog_open(CATALOG_VIEW_PROGRESS, AccessShareLock);
+	TupleDesc	desc = RelationGetDescr(rel);
+	bool		result;
+
+	result = has_later_column(desc, Anum_view_progress_closed_lsn, "closed_lsn") &&
+		has_later_column(desc, Anum_view_progress_states_closed_upto, "states_closed_upto");
+	table_close(rel, AccessShareLock);
+	return result;
 }
 
 /*

@@ -89,13 +89,17 @@ typedef struct OpenStateRow
 /* called for each OpenStateRow; the row lasts for the call only */
 typedef void (*OpenStateCallback) (const OpenStateRow *row, void *arg);
 
-/* a view's progress as the last checkpoint wrote it (view_progress) */
+/* a view's progress as the worker last wrote it (view_progress) */
 typedef struct ViewProgressRow
 {
-	TimestampTz closed_upto;
+	TimestampTz closed_upto;	/* windows ending at or before are closed */
 	TimestampTz max_event_time;
 	int64		events;
 	int64		late_events;
+	XLogRecPtr	closed_lsn;		/* decoded up to here when they closed;
+								 * invalid: as of the checkpoint */
+	TimestampTz states_closed_upto; /* closed_upto of the checkpoint's open
+									 * states */
 } ViewProgressRow;
 
 #define CATALOG_STATEMENT_MAXARGS 13
@@ -163,6 +167,7 @@ extern ViewCatalogRow *catalog_find_owned_view(const char *name, bool missing_ok
 extern XLogRecPtr catalog_view_start_lsn(int32 view_id, Snapshot snapshot);
 extern bool catalog_read_view_progress(int32 view_id, Snapshot snapshot,
 									   ViewProgressRow *progress);
+extern bool catalog_view_progress_has_closing(void);
 extern void catalog_scan_open_states(int32 view_id, Snapshot snapshot,
 									 OpenStateCallback callback, void *arg);
 extern int32 catalog_next_view_id(void);

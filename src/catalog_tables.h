@@ -86,6 +86,9 @@ typedef enum CatalogIndex
 #define Anum_view_progress_events		4
 #define Anum_view_progress_late_events	5
 #define Natts_view_progress				5
+/* from 0.2 on: where closing outran the checkpoint (checkpoint.c) */
+#define Anum_view_progress_closed_lsn	6
+#define Anum_view_progress_states_closed_upto 7
 
 /* streamext.subscription_def */
 #define Anum_subscription_def_id		1

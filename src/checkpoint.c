@@ -8,9 +8,23 @@
  *	  they are consistent at.  After a crash the worker reloads them and
  *	  skips every commit at or below that LSN: exactly once.
  *
- *	  Windows close in a checkpoint, when the watermark has passed their
- *	  end: the window layer (window_close.c) decides what closes and writes
- *	  it to the checkpoint's WindowSink, implemented here.
+ *	  Windows close when the watermark has passed their end: the window
+ *	  layer (window_close.c) decides what closes and writes it to a
+ *	  WindowSink, implemented here.  They close in a checkpoint, or sooner,
+ *	  in a transaction of their own that writes their rows but no open
+ *	  state (checkpoint_close_windows): a window's final row must not wait
+ *	  for the next checkpoint.
+ *
+ *	  What keeps that exactly once: such a transaction records, with the
+ *	  rows, the decoding position it closed at (view_progress.closed_lsn)
+ *	  and leaves every open_state row in place until the next checkpoint,
+ *	  so that the checkpoint's open states and the closed rows never
+ *	  disagree about an event.  Decoding again from the checkpoint (after a
+ *	  crash, or a rewind), the worker computes the same states, since
+ *	  windows are chosen by event time and no late event comes between two
+ *	  checkpoints without one (a correction makes the worker checkpoint),
+ *	  and closes the windows up to the recorded horizon silently, at the
+ *	  recorded position at the latest: their rows are written already.
  *
  *-------------------------------------------------------------------------
  */
@@ -65,6 +79,8 @@ typedef struct CheckpointSink
 	WindowSink	sink;			/* first: the window layer sees only this */
 	StreamextDbSlot *slot;		/* whose readers see groups leave */
 	ClosedRowListener listener; /* told of every row written, or NULL */
+	TimestampTz silent_upto;	/* windows ending up to here were closed */
+	bool		defer_open_rows;	/* open_state rows go at the checkpoint */
 } CheckpointSink;
 
 /*
@@ -111,6 +127,19 @@ static CatalogStatement upsert_progress = {
 	"closed_upto = $2, max_event_time = $3, events = $4, late_events = $5",
 	5, {INT4OID, TIMESTAMPTZOID, TIMESTAMPTZOID, INT8OID, INT8OID}
 };
+/* 0.2's progress, with where closing outran the checkpoint */
+static CatalogStatement upsert_progress_closing = {
+	"INSERT INTO streamext.view_progress AS p "
+	"(view_id, closed_upto, max_event_time, events, late_events, closed_lsn, "
+	"states_closed_upto) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (view_id) "
+	"DO UPDATE SET closed_upto = $2, max_event_time = $3, events = $4, late_events = $5, "
+	"closed_lsn = $6, states_closed_upto = $7",
+	7, {INT4OID, TIMESTAMPTZOID, TIMESTAMPTZOID, INT8OID, INT8OID, PG_LSNOID, TIMESTAMPTZOID}
+};
+static CatalogStatement update_closing = {
+	"UPDATE streamext.view_progress SET closed_upto = $2, closed_lsn = $3 WHERE view_id = $1",
+	3, {INT4OID, TIMESTAMPTZOID, PG_LSNOID}
+};
 static CatalogStatement lock_view = {
 	"SELECT start_lsn FROM streamext.view_def WHERE id = $1 FOR KEY SHARE", 1, {INT4OID}
 };
@@ -119,7 +148,9 @@ static void flush_open_states(OpenStateBatch *batch);
 static SPIPlanPtr closed_plan(Oid closed_relid, ViewPlan *plan, ClosedStatement kind);
 static void load_open_state(const OpenStateRow *row, void *arg);
 static void sink_init(CheckpointSink *cs, StreamextDbSlot *slot, ViewPlan *plan,
-					  ClosedRowListener listener);
+					  ClosedRowListener listener, bool defer_open_rows);
+static TimestampTz closing_watermark(ViewPlan *plan, XLogRecPtr lsn);
+static void delete_deferred_open_rows(ViewPlan *plan);
 static void sink_closed_row(WindowSink *sink, ViewPlan *plan, TimestampTz start,
 							TimestampTz end, MinimalTuple key, AggValue *values,
 							bool combine, bool as_correction);
@@ -131,7 +162,8 @@ static void sink_window_retired(WindowSink *sink, ViewPlan *plan, WindowGroups *
 static void sink_group_retired(WindowSink *sink, ViewPlan *plan, int64 gid);
 static void write_open_window(ViewPlan *plan, WindowGroups *wg, bool all,
 							  OpenStateBatch *batch);
-static void write_progress(ViewPlan *plan);
+static void write_progress(ViewPlan *plan, XLogRecPtr lsn);
+static bool write_closing(ViewPlan *plan, XLogRecPtr lsn);
 static bool lock_view_row(ViewPlan *plan);
 static void write_dead_letters(ViewPlan *plan);
 static void write_row_isolated(void *arg);
@@ -282,11 +314,14 @@ closed_plan(Oid closed_relid, ViewPlan *plan, ClosedStatement kind)
  */
 static void
 sink_init(CheckpointSink *cs, StreamextDbSlot *slot, ViewPlan *plan,
-		  ClosedRowListener listener)
+		  ClosedRowListener listener, bool defer_open_rows)
 {
 	memset(cs, 0, sizeof(CheckpointSink));
 	cs->slot = slot;
 	cs->listener = listener;
+	cs->defer_open_rows = defer_open_rows;
+	cs->silent_upto = XLogRecPtrIsInvalid(plan->state->closed_ahead_lsn) ?
+		DT_NOBEGIN : plan->state->closed_ahead_upto;
 	cs->sink.xid = GetTopTransactionId();
 	cs->sink.cxt = AllocSetContextCreate(CurrentMemoryContext, "streamext closed row",
 										 ALLOCSET_DEFAULT_SIZES);
@@ -335,6 +370,12 @@ sink_closed_row(WindowSink *sink, ViewPlan *plan, TimestampTz start, TimestampTz
 	ClosedRow	row = {plan, cs, start, end, key, values, combine, as_correction};
 	UserCodeFailure failure;
 
+	/* decoding again after a restart: written and delivered before it */
+	if (end <= cs->silent_upto)
+	{
+		MemoryContextReset(sink->cxt);
+		return;
+	}
 	if (!usercode_isolated(InvalidOid, USERCODE_MAY_WRITE, write_row_isolated, &row,
 						   &failure))
 	{
@@ -459,7 +500,20 @@ set_aside_group(ViewPlan *plan, TimestampTz start, TimestampTz end, MinimalTuple
 static void
 sink_open_rows_gone(WindowSink *sink, ViewPlan *plan, TimestampTz start, bytea *key)
 {
+	CheckpointSink *cs = (CheckpointSink *) sink;
 	Datum		dargs[3];
+
+	if (cs->defer_open_rows)
+	{
+		MemoryContext old = MemoryContextSwitchTo(plan->cxt);
+		StaleOpenRow *row = palloc(sizeof(StaleOpenRow));
+
+		row->start = start;
+		row->key = key ? DatumGetByteaPCopy(PointerGetDatum(key)) : NULL;
+		plan->state->deferred_open_rows = lappend(plan->state->deferred_open_rows, row);
+		MemoryContextSwitchTo(old);
+		return;
+	}
 
 	dargs[0] = Int32GetDatum(plan->id);
 	dargs[1] = TimestampTzGetDatum(start);
@@ -549,20 +603,105 @@ forget_old_windows(ViewPlan *plan)
 }
 
 /*
- * write_progress records a view's watermark, closed horizon and counters.
+ * write_progress records, with the open states written at lsn (invalid:
+ * create_view's), a view's watermark, closed horizon and counters.  While
+ * the view decodes again up to where windows were closed ahead of the
+ * checkpoint, the horizon readers see stays that one.
  */
 static void
-write_progress(ViewPlan *plan)
+write_progress(ViewPlan *plan, XLogRecPtr lsn)
 {
-	Datum		args[5];
+	ViewState  *state = plan->state;
+	Datum		args[7];
+	char		nulls[8] = "       ";
+
+	args[0] = Int32GetDatum(plan->id);
+	args[1] = TimestampTzGetDatum(state->closed_upto);
+	args[2] = TimestampTzGetDatum(state->max_event_time);
+	args[3] = Int64GetDatum((int64) state->events);
+	args[4] = Int64GetDatum((int64) state->late_events);
+	if (!catalog_view_progress_has_closing())
+	{
+		if (catalog_execute(&upsert_progress, args, NULL, false, 0) != SPI_OK_INSERT)
+			elog(ERROR, "streamext: could not write view progress");
+		state->progress_written = true;
+		return;
+	}
+	args[5] = LSNGetDatum(lsn);
+	nulls[5] = XLogRecPtrIsInvalid(lsn) ? 'n' : ' ';
+	if (!XLogRecPtrIsInvalid(state->closed_ahead_lsn))
+	{
+		args[1] = TimestampTzGetDatum(Max(state->closed_upto, state->closed_ahead_upto));
+		args[5] = LSNGetDatum(state->closed_ahead_lsn);
+		nulls[5] = ' ';
+	}
+	args[6] = TimestampTzGetDatum(state->closed_upto);
+	if (catalog_execute(&upsert_progress_closing, args, nulls, false, 0) != SPI_OK_INSERT)
+		elog(ERROR, "streamext: could not write view progress");
+	state->states_closed_upto = state->closed_upto;
+	state->progress_written = true;
+}
+
+/*
+ * write_closing records that the view's windows up to its closed_upto were
+ * closed at lsn, apart from the checkpoint; false when the view has no
+ * progress row to record it in.
+ */
+static bool
+write_closing(ViewPlan *plan, XLogRecPtr lsn)
+{
+	Datum		args[3];
 
 	args[0] = Int32GetDatum(plan->id);
 	args[1] = TimestampTzGetDatum(plan->state->closed_upto);
-	args[2] = TimestampTzGetDatum(plan->state->max_event_time);
-	args[3] = Int64GetDatum((int64) plan->state->events);
-	args[4] = Int64GetDatum((int64) plan->state->late_events);
-	if (catalog_execute(&upsert_progress, args, NULL, false, 0) != SPI_OK_INSERT)
+	args[2] = LSNGetDatum(lsn);
+	if (catalog_execute(&update_closing, args, NULL, false, 0) != SPI_OK_UPDATE)
 		elog(ERROR, "streamext: could not write view progress");
+	return SPI_processed == 1;
+}
+
+/*
+ * closing_watermark is the watermark to close a view's windows with at
+ * lsn: once decoding again has come back to where windows were closed
+ * ahead of the checkpoint, at least the horizon they were closed to,
+ * wherever the clock was then.
+ */
+static TimestampTz
+closing_watermark(ViewPlan *plan, XLogRecPtr lsn)
+{
+	ViewState  *state = plan->state;
+
+	if (!XLogRecPtrIsInvalid(state->closed_ahead_lsn) && lsn >= state->closed_ahead_lsn)
+		state->clock_watermark = Max(state->clock_watermark, state->closed_ahead_upto);
+	return view_plan_watermark(plan);
+}
+
+/*
+ * delete_deferred_open_rows deletes the open_state rows of the windows
+ * closed since the last checkpoint, first: a late event may have opened
+ * a session with the same start and key since.
+ */
+static void
+delete_deferred_open_rows(ViewPlan *plan)
+{
+	ListCell   *lc;
+	Datum		dargs[3];
+
+	dargs[0] = Int32GetDatum(plan->id);
+	foreach(lc, plan->state->deferred_open_rows)
+	{
+		StaleOpenRow *row = lfirst(lc);
+
+		dargs[1] = TimestampTzGetDatum(row->start);
+		dargs[2] = PointerGetDatum(row->key);
+		if (catalog_execute(row->key == NULL ? &delete_open_window : &delete_open_group,
+							dargs, NULL, false, 0) != SPI_OK_DELETE)
+			elog(ERROR, "streamext: could not remove open window state");
+		if (row->key != NULL)
+			pfree(row->key);
+	}
+	list_free_deep(plan->state->deferred_open_rows);
+	plan->state->deferred_open_rows = NIL;
 }
 
 /*
@@ -624,13 +763,15 @@ checkpoint_write(StreamextDbSlot *slot, List *plans, XLogRecPtr lsn,
 		ViewPlan   *plan = lfirst(lc);
 		HASH_SEQ_STATUS status;
 		WindowGroups *wg;
-		TimestampTz watermark = view_plan_watermark(plan);
+		TimestampTz watermark;
 		CheckpointSink cs;
 
 		if (!lock_view_row(plan))
 			continue;
 
-		sink_init(&cs, slot, plan, listener);
+		delete_deferred_open_rows(plan);
+		watermark = closing_watermark(plan, lsn);
+		sink_init(&cs, slot, plan, listener, false);
 		window_close_due(plan, watermark, &cs.sink);
 		MemoryContextDelete(cs.sink.cxt);
 
@@ -648,13 +789,83 @@ checkpoint_write(StreamextDbSlot *slot, List *plans, XLogRecPtr lsn,
 		if (window_closes(&plan->window) && plan->retention_usec != 0)
 			forget_old_windows(plan);
 		plan->state->corrections_pending = false;
-		write_progress(plan);
+		if (!XLogRecPtrIsInvalid(plan->state->closed_ahead_lsn) &&
+			lsn >= plan->state->closed_ahead_lsn)
+			plan->state->closed_ahead_lsn = InvalidXLogRecPtr;
+		write_progress(plan, lsn);
 	}
 	SPI_finish();
 	pfree(batch);
 
 	replorigin_session_origin_lsn = lsn;
 	replorigin_session_origin_timestamp = commit_time;
+}
+
+/*
+ * checkpoint_close_windows closes, in the worker's transaction, the
+ * windows the watermark has passed, decoded up to lsn: their rows, their
+ * subscribers' entries (listener) and the position, but no open state,
+ * nor the replication origin.  false, with nothing written, when it cannot
+ * and a checkpoint must close them: a catalog still at 0.1, late events
+ * or dead letters waiting (a checkpoint writes those), or a view without
+ * progress row yet.  The caller commits.
+ */
+bool
+checkpoint_close_windows(StreamextDbSlot *slot, List *plans, XLogRecPtr lsn,
+						 ClosedRowListener listener)
+{
+	ListCell   *lc;
+
+	if (!catalog_view_progress_has_closing())
+		return false;
+	foreach(lc, plans)
+	{
+		ViewState  *state = ((ViewPlan *) lfirst(lc))->state;
+
+		if (state->corrections_pending || state->new_dead_letters != NIL ||
+			!state->progress_written)
+			return false;
+	}
+
+	SPI_connect();
+	foreach(lc, plans)
+	{
+		ViewPlan   *plan = lfirst(lc);
+		ViewState  *state = plan->state;
+		bool		reached;
+		TimestampTz watermark;
+		CheckpointSink cs;
+
+		/* decoding again: not before the position they were closed at */
+		if (!XLogRecPtrIsInvalid(state->closed_ahead_lsn) && lsn < state->closed_ahead_lsn)
+			continue;
+		reached = !XLogRecPtrIsInvalid(state->closed_ahead_lsn);
+		watermark = closing_watermark(plan, lsn);
+		if (!view_state_close_due(plan) && !reached)
+			continue;
+		if (!lock_view_row(plan))
+			continue;
+
+		sink_init(&cs, slot, plan, listener, true);
+		window_close_due(plan, watermark, &cs.sink);
+		MemoryContextDelete(cs.sink.cxt);
+		state->closed_ahead_lsn = InvalidXLogRecPtr;
+		/* a view's functions failing on a closed row set the group aside */
+		write_dead_letters(plan);
+		if (watermark > state->closed_upto)
+		{
+			state->closed_upto = watermark;
+			if (!write_closing(plan, lsn))
+				elog(ERROR, "streamext: view \"%s\" has no progress to close windows in",
+					 plan->name);
+		}
+		view_state_find_next_end(plan);
+		if (window_closes(&plan->window) && plan->retention_usec != 0)
+			forget_old_windows(plan);
+	}
+	SPI_finish();
+	replorigin_session_origin_lsn = InvalidXLogRecPtr;
+	return true;
 }
 
 /*
@@ -676,7 +887,7 @@ checkpoint_write_backfill(ViewPlan *plan)
 		write_open_window(plan, wg, true, batch);
 	flush_open_states(batch);
 	write_dead_letters(plan);
-	write_progress(plan);
+	write_progress(plan, InvalidXLogRecPtr);
 	SPI_finish();
 	pfree(batch);
 }
@@ -706,19 +917,30 @@ checkpoint_clear_view(int32 view_id, Oid closed_relid)
 
 /*
  * checkpoint_load_view restores a view's progress and open windows from
- * its last checkpoint (or create_view's backfill).
+ * its last checkpoint (or create_view's backfill), which are consistent at
+ * lsn, where the worker decodes from.  Windows closed after that (at
+ * progress.closed_lsn) close again silently when decoding comes back there.
  */
 void
-checkpoint_load_view(ViewPlan *plan)
+checkpoint_load_view(ViewPlan *plan, XLogRecPtr lsn)
 {
 	ViewProgressRow progress;
+	ViewState  *state = plan->state;
 
 	if (catalog_read_view_progress(plan->id, GetActiveSnapshot(), &progress))
 	{
-		plan->state->closed_upto = progress.closed_upto;
-		plan->state->max_event_time = progress.max_event_time;
-		plan->state->events = progress.events;
-		plan->state->late_events = progress.late_events;
+		state->closed_upto = progress.closed_upto;
+		if (progress.closed_lsn > lsn && progress.closed_upto > progress.states_closed_upto)
+		{
+			state->closed_upto = progress.states_closed_upto;
+			state->closed_ahead_lsn = progress.closed_lsn;
+			state->closed_ahead_upto = progress.closed_upto;
+		}
+		state->states_closed_upto = state->closed_upto;
+		state->max_event_time = progress.max_event_time;
+		state->events = progress.events;
+		state->late_events = progress.late_events;
+		state->progress_written = true;
 	}
 	catalog_scan_open_states(plan->id, GetActiveSnapshot(), load_open_state, plan);
 	view_state_find_next_end(plan);

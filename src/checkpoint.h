@@ -20,7 +20,9 @@ typedef void (*ClosedRowListener) (ViewPlan *plan, Datum *values, bool *nulls,
 
 extern void checkpoint_write(StreamextDbSlot *slot, List *plans, XLogRecPtr lsn,
 							 TimestampTz commit_time, ClosedRowListener listener);
-extern void checkpoint_load_view(ViewPlan *plan);
+extern bool checkpoint_close_windows(StreamextDbSlot *slot, List *plans, XLogRecPtr lsn,
+									 ClosedRowListener listener);
+extern void checkpoint_load_view(ViewPlan *plan, XLogRecPtr lsn);
 extern void checkpoint_write_backfill(ViewPlan *plan);
 extern void checkpoint_clear_view(int32 view_id, Oid closed_relid);
 

@@ -77,7 +77,8 @@ static List *read_open_state_table(int32 view_id);
 static void emit_initial_row(ViewPlan *plan, Tuplestorestate *store,
 							 TupleDesc desc, MemoryContext rowcxt);
 static void emit_group(ViewPlan *plan, Tuplestorestate *store, TupleDesc desc,
-					   const char *blob, Size len, MemoryContext rowcxt);
+					   const char *blob, Size len, TimestampTz closed_upto,
+					   MemoryContext rowcxt);
 /*
  * my_db_slot is the shared slot of the current database, or NULL.
  */
@@ -156,7 +157,7 @@ reader_plan(int32 view_id)
  */
 static void
 emit_group(ViewPlan *plan, Tuplestorestate *store, TupleDesc desc,
-		   const char *blob, Size len, MemoryContext rowcxt)
+		   const char *blob, Size len, TimestampTz closed_upto, MemoryContext rowcxt)
 {
 	BlobParts	parts;
 	TimestampTz wend;
@@ -169,6 +170,22 @@ emit_group(ViewPlan *plan, Tuplestorestate *store, TupleDesc desc,
 	int			i;
 
 	state_blob_parts(blob, len, &parts);
+	if (plan->window.kind == WINDOW_SESSION)
+		wend = parts.end;
+	else
+		wend = window_pane_end(&plan->window, parts.start);
+
+	/*
+	 * A worker decoding again after a restart holds windows it closed
+	 * before until it comes back where it closed them: they are in the
+	 * closed-window table already.
+	 */
+	if (wend <= closed_upto)
+	{
+		MemoryContextSwitchTo(old);
+		MemoryContextReset(rowcxt);
+		return;
+	}
 	group_key_deserialize(plan, parts.key, parts.keylen, plan->keyslot);
 	for (i = 0; i < plan->nkeys; i++)
 	{
@@ -176,10 +193,6 @@ emit_group(ViewPlan *plan, Tuplestorestate *store, TupleDesc desc,
 		keynulls[i] = plan->keyslot->tts_isnull[i];
 	}
 	states_read(plan, parts.states, parts.stateslen, values, rowcxt);
-	if (plan->window.kind == WINDOW_SESSION)
-		wend = parts.end;
-	else
-		wend = window_pane_end(&plan->window, parts.start);
 	if (view_plan_output(plan, parts.start, wend, keys, keynulls, values, out, outnulls))
 		tuplestore_putvalues(store, desc, out, outnulls);
 	MemoryContextSwitchTo(old);
@@ -357,13 +370,20 @@ streamext_read_view(PG_FUNCTION_ARGS)
 									closed_upto, cutoff);
 	}
 	else
+	{
+		TimestampTz closed_upto = DT_NOBEGIN;
+		TimestampTz max_event_time;
+
+		if (window_closes(&plan->window))
+			read_progress(view_id, &closed_upto, &max_event_time);
 		foreach(lc, groups)
 		{
 			SharedGroupCopy *copy = lfirst(lc);
 
 			emit_group(plan, rsinfo->setResult, rsinfo->setDesc, copy->blob,
-					   copy->len, rowcxt);
+					   copy->len, closed_upto, rowcxt);
 		}
+	}
 
 	/*
 	 * Like SELECT count(*) FROM t on an empty t, a view without GROUP BY and

@@ -71,6 +71,8 @@ view_state_create(ViewPlan *plan)
 	state->corrections = hash_create("streamext corrections", 16, &hctl,
 									 HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 	state->closed_upto = DT_NOBEGIN;
+	state->states_closed_upto = DT_NOBEGIN;
+	state->closed_ahead_upto = DT_NOBEGIN;
 	state->max_event_time = DT_NOBEGIN;
 	state->clock_watermark = DT_NOBEGIN;
 	state->next_end = DT_NOEND;

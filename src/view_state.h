@@ -44,7 +44,10 @@ typedef struct WindowGroups
 	XLogRecPtr	changed_lsn;	/* greatest changed_lsn of its groups */
 } WindowGroups;
 
-/* a row of streamext.open_state to delete: a session moved or merged */
+/*
+ * a row of streamext.open_state to delete: a session moved or merged, or
+ * (key NULL) every group of a pane
+ */
 typedef struct StaleOpenRow
 {
 	TimestampTz start;
@@ -71,6 +74,19 @@ typedef struct ViewState
 	int64		sessions_freed; /* closed since the session memory was compacted */
 	int64		next_gid;
 	TimestampTz closed_upto;	/* windows ending at or before this are closed */
+	TimestampTz states_closed_upto; /* closed_upto of the checkpointed states */
+
+	/*
+	 * Windows close in transactions of their own between checkpoints
+	 * (checkpoint_close_windows).  Decoding again from the checkpoint, the
+	 * windows up to closed_ahead_upto are in the closed table already: they
+	 * close silently, the latest at closed_ahead_lsn (invalid: none).
+	 */
+	XLogRecPtr	closed_ahead_lsn;
+	TimestampTz closed_ahead_upto;
+	List	   *deferred_open_rows; /* StaleOpenRow: of windows closed since
+									 * the checkpoint, deleted by the next */
+	bool		progress_written;	/* view_progress has the view's row */
 	TimestampTz max_event_time; /* greatest event time, capped by max_future */
 	TimestampTz clock_watermark;	/* where the clock alone puts the watermark */
 	TimestampTz last_commit;	/* commit time of the last event, 0: none */

@@ -59,8 +59,8 @@
 
 #define PUBLISH_EVERY_RECORDS 20000
 #define IDLE_NAPTIME_MS 1000
-/* checkpoints that close windows come at most this often */
-#define CLOSE_MIN_INTERVAL_MS 50
+/* transactions that close windows come at most this often */
+#define CLOSE_MIN_INTERVAL_MS 20
 /* the naptime while WAL is written, by any database */
 #define WAL_MOVING_NAPTIME_MS 100
 #define EXTENSION_CHECK_MS 10000
@@ -84,7 +84,8 @@ typedef struct WorkerState
 	TimestampTz clock;			/* no commit still to decode is much older */
 	bool		wal_moving;		/* the last round found WAL to decode */
 	TimestampTz wake_at;		/* the clock makes windows due then */
-	int64		checkpoint_usecs;	/* how long the last checkpoint took */
+	TimestampTz last_close;		/* windows closed last (or a checkpoint) */
+	int64		close_usecs;	/* how long that took */
 	TransactionId recompute_xid;	/* recomputed the views for a new slot */
 } WorkerState;
 
@@ -114,6 +115,9 @@ static void apply_pending(List *new_plans, List *new_subs);
 static StreamTarget *stream_target(Oid relid);
 static void check_extension(void);
 static void close_due_windows(void);
+static void close_windows_now(void);
+static XLogRecPtr decoded_upto(void);
+static XLogRecPtr closed_ahead_stop(XLogRecPtr end);
 static long ms_until(TimestampTz t);
 static void begin_transaction(void);
 static ViewPlan *load_view(ViewCatalogRow *row);
@@ -632,7 +636,7 @@ decode_available(void)
 	 */
 	if (now >= W.wake_at)
 		XLogFlush(inserted);
-	end = GetFlushRecPtr(NULL);
+	end = closed_ahead_stop(GetFlushRecPtr(NULL));
 
 	W.wal_moving = (W.ctx->reader->EndRecPtr < end);
 	while (W.ctx->reader->EndRecPtr < end)
@@ -660,6 +664,7 @@ decode_available(void)
 			W.new_subs = NIL;
 			/* new views appear with their creating transaction's events */
 			publish_all(false);
+			end = closed_ahead_stop(end);
 		}
 		if (++records % PUBLISH_EVERY_RECORDS == 0)
 		{
@@ -675,6 +680,18 @@ decode_available(void)
 	}
 	publish_all(false);
 	flush_subscriptions();
+
+	/* back where windows were closed before a restart: close them again */
+	foreach(lc, W.plans)
+	{
+		XLogRecPtr	at = ((ViewPlan *) lfirst(lc))->state->closed_ahead_lsn;
+
+		if (!XLogRecPtrIsInvalid(at) && at <= W.ctx->reader->EndRecPtr)
+		{
+			close_windows_now();
+			break;
+		}
+	}
 
 	/*
 	 * A closed window that late events corrected shows them after a
@@ -827,7 +844,8 @@ checkpoint_now(void)
 	if (lsn > MyReplicationSlot->data.confirmed_flush)
 		LogicalConfirmReceivedLocation(lsn);
 	W.last_checkpoint = GetCurrentTimestamp();
-	W.checkpoint_usecs = W.last_checkpoint - started;
+	W.last_close = W.last_checkpoint;
+	W.close_usecs = W.last_checkpoint - started;
 }
 
 /*
@@ -859,9 +877,9 @@ close_due_windows(void)
 	ListCell   *lc;
 	bool		due = false;
 
-	/* closing checkpoints take at most a fifth of the worker's time */
-	TimestampTz next_allowed = W.last_checkpoint +
-		Max(CLOSE_MIN_INTERVAL_MS * INT64CONST(1000), 4 * W.checkpoint_usecs);
+	/* closing takes at most a fifth of the worker's time */
+	TimestampTz next_allowed = W.last_close +
+		Max(CLOSE_MIN_INTERVAL_MS * INT64CONST(1000), 4 * W.close_usecs);
 
 	W.wake_at = DT_NOEND;
 	foreach(lc, W.plans)
@@ -869,17 +887,80 @@ close_due_windows(void)
 			due = true;
 	if (due && GetCurrentTimestamp() < next_allowed)
 	{
-		/* windows ending all the time (sessions) must not checkpoint per event */
+		/* windows ending all the time (sessions) must not close per event */
 		W.wake_at = next_allowed;
 		return;
 	}
 	if (due)
-	{
-		W.target.changed = true;
-		checkpoint_now();
-	}
+		close_windows_now();
 	foreach(lc, W.plans)
 		W.wake_at = Min(W.wake_at, view_state_wake_at(lfirst(lc)));
+}
+
+/*
+ * close_windows_now closes the windows the watermark has passed, in a
+ * short transaction that writes their rows and subscribers' entries and
+ * notifies, without the open states: it costs what closes, not what is
+ * open.  A checkpoint does it when that cannot be (checkpoint.c).
+ */
+static void
+close_windows_now(void)
+{
+	XLogRecPtr	lsn = W.ctx->reader->EndRecPtr;
+	TimestampTz started = GetCurrentTimestamp();
+	bool		closed;
+
+	report_step("closing windows");
+	SetCurrentStatementStartTimestamp();
+	begin_transaction();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	subscriptions_collect(W.subs, lsn);
+	closed = checkpoint_close_windows(W.slot, W.plans, lsn, subscriptions_emit_row);
+	if (closed)
+		subscriptions_write(W.subs);
+	PopActiveSnapshot();
+	if (!closed)
+	{
+		CommitTransactionCommand();
+		W.target.changed = true;
+		checkpoint_now();
+		return;
+	}
+	/* as a checkpoint does: readers see groups leave with the rows */
+	publish_all(false);
+	CommitTransactionCommand();
+	W.last_close = GetCurrentTimestamp();
+	W.close_usecs = W.last_close - started;
+}
+
+/*
+ * decoded_upto is where the worker's views are consistent: where decoding
+ * is, or where it starts (the checkpoint's position).
+ */
+static XLogRecPtr
+decoded_upto(void)
+{
+	return W.ctx != NULL ? W.ctx->reader->EndRecPtr : W.target.applied_upto;
+}
+
+/*
+ * closed_ahead_stop is end, or the first position before it at which
+ * decoding again must stop so that windows closed there before a restart
+ * close again, silently, before the commits after it (checkpoint.c).
+ */
+static XLogRecPtr
+closed_ahead_stop(XLogRecPtr end)
+{
+	ListCell   *lc;
+
+	foreach(lc, W.plans)
+	{
+		XLogRecPtr	at = ((ViewPlan *) lfirst(lc))->state->closed_ahead_lsn;
+
+		if (!XLogRecPtrIsInvalid(at) && at >= W.ctx->reader->EndRecPtr)
+			end = Min(end, at);
+	}
+	return end;
 }
 
 /*
@@ -953,7 +1034,7 @@ load_one(void *arg)
 
 	lv->plan = view_plan_build(lv->row, W.cxt);
 	view_state_create(lv->plan);
-	checkpoint_load_view(lv->plan);
+	checkpoint_load_view(lv->plan, decoded_upto());
 }
 
 /*
