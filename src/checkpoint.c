@@ -136,8 +136,13 @@ static CatalogStatement upsert_progress_closing = {
 	"closed_lsn = $6, states_closed_upto = $7",
 	7, {INT4OID, TIMESTAMPTZOID, TIMESTAMPTZOID, INT8OID, INT8OID, PG_LSNOID, TIMESTAMPTZOID}
 };
+/*
+ * states_closed_upto NULL (a row of 0.1, written before the update): the
+ * open states go with the closed_upto being replaced, which must be kept
+ */
 static CatalogStatement update_closing = {
-	"UPDATE streamext.view_progress SET closed_upto = $2, closed_lsn = $3 WHERE view_id = $1",
+	"UPDATE streamext.view_progress SET closed_upto = $2, closed_lsn = $3, "
+	"states_closed_upto = coalesce(states_closed_upto, closed_upto) WHERE view_id = $1",
 	3, {INT4OID, TIMESTAMPTZOID, PG_LSNOID}
 };
 static CatalogStatement lock_view = {
@@ -767,7 +772,13 @@ checkpoint_write(StreamextDbSlot *slot, List *plans, XLogRecPtr lsn,
 		CheckpointSink cs;
 
 		if (!lock_view_row(plan))
+		{
+			/* dropped or rebuilt: nothing to close again, decoding goes on */
+			if (!XLogRecPtrIsInvalid(plan->state->closed_ahead_lsn) &&
+				lsn >= plan->state->closed_ahead_lsn)
+				plan->state->closed_ahead_lsn = InvalidXLogRecPtr;
 			continue;
+		}
 
 		delete_deferred_open_rows(plan);
 		watermark = closing_watermark(plan, lsn);
@@ -844,7 +855,16 @@ checkpoint_close_windows(StreamextDbSlot *slot, List *plans, XLogRecPtr lsn,
 		if (!view_state_close_due(plan) && !reached)
 			continue;
 		if (!lock_view_row(plan))
+		{
+			/*
+			 * Dropped or rebuilt since the plan was loaded (while decoding
+			 * again, say): its windows are not closed again, and decoding
+			 * must not wait at closed_ahead_lsn for it, or it never reaches
+			 * the catalog change that forgets or reloads the view.
+			 */
+			state->closed_ahead_lsn = InvalidXLogRecPtr;
 			continue;
+		}
 
 		sink_init(&cs, slot, plan, listener, true);
 		window_close_due(plan, watermark, &cs.sink);
