@@ -62,7 +62,7 @@
 /* transactions that close windows come at most this often */
 #define CLOSE_MIN_INTERVAL_MS 20
 /* the naptime while WAL is written, by any database */
-#define WAL_MOVING_NAPTIME_MS 100
+#define WAL_MOVING_NAPTIME_MS 20
 #define EXTENSION_CHECK_MS 10000
 /* pending table statistics are flushed by force after this long */
 #define STATS_FLUSH_MS 1000
@@ -801,7 +801,6 @@ checkpoint_now(void)
 {
 	XLogRecPtr	lsn = W.ctx->reader->EndRecPtr;
 	TimestampTz now;
-	TimestampTz started = GetCurrentTimestamp();
 
 	if (W.target.changed)
 	{
@@ -844,8 +843,8 @@ checkpoint_now(void)
 	if (lsn > MyReplicationSlot->data.confirmed_flush)
 		LogicalConfirmReceivedLocation(lsn);
 	W.last_checkpoint = GetCurrentTimestamp();
+	/* it closed what was due; its length says nothing of closing's */
 	W.last_close = W.last_checkpoint;
-	W.close_usecs = W.last_checkpoint - started;
 }
 
 /*
