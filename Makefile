@@ -10,6 +10,7 @@ OBJS = \
 	src/catalog.o \
 	src/sqlfunc.o \
 	src/commands.o \
+	src/renames.o \
 	src/view_query.o \
 	src/view_plan.o \
 	src/view_state.o \

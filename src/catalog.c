@@ -1222,6 +1222,14 @@ static CatalogStatement update_stream_retention = {
 	"UPDATE streamext.stream_def SET retention = $2 WHERE relid = $1",
 	2, {REGCLASSOID, INTERVALOID}
 };
+static CatalogStatement update_stream_time_column = {
+	"UPDATE streamext.stream_def SET time_column = $2 WHERE relid = $1 AND time_column = $3",
+	3, {REGCLASSOID, NAMEOID, NAMEOID}
+};
+static CatalogStatement update_subscription_filter_definition = {
+	"UPDATE streamext.subscription_def SET filter_definition = $2 WHERE id = $1",
+	2, {INT4OID, TEXTOID}
+};
 static CatalogStatement update_stream_idle_timeout = {
 	"UPDATE streamext.stream_def SET idle_timeout = $2 WHERE relid = $1",
 	2, {REGCLASSOID, INTERVALOID}
@@ -1273,6 +1281,37 @@ catalog_set_stream_retention(Oid relid, Interval *retention)
 {
 	run_set_interval(&update_stream_retention, ObjectIdGetDatum(relid), retention,
 					 "change the retention");
+}
+
+/*
+ * catalog_rename_time_column records the new name of a column of relid,
+ * if it is a stream's time column (renames.c).
+ */
+void
+catalog_rename_time_column(Oid relid, const char *old_name, const char *new_name)
+{
+	Datum		args[3];
+
+	args[0] = ObjectIdGetDatum(relid);
+	args[1] = DirectFunctionCall1(namein, CStringGetDatum(new_name));
+	args[2] = DirectFunctionCall1(namein, CStringGetDatum(old_name));
+	run_statement(&update_stream_time_column, args, NULL, SPI_OK_UPDATE,
+				  "record a renamed time column");
+}
+
+/*
+ * catalog_set_filter_definition records a subscription's schema-qualified
+ * filter written again after a rename (renames.c).
+ */
+void
+catalog_set_filter_definition(int32 sub_id, const char *definition)
+{
+	Datum		args[2];
+
+	args[0] = Int32GetDatum(sub_id);
+	args[1] = CStringGetTextDatum(definition);
+	run_statement(&update_subscription_filter_definition, args, NULL, SPI_OK_UPDATE,
+				  "record a subscription's filter");
 }
 
 /*
@@ -1338,6 +1377,10 @@ static CatalogStatement insert_view_zone = {
 };
 static CatalogStatement update_view_retention = {
 	"UPDATE streamext.view_def SET retention = $2 WHERE id = $1", 2, {INT4OID, INTERVALOID}
+};
+static CatalogStatement update_view_names = {
+	"UPDATE streamext.view_def SET name = $2, definition = $3 WHERE id = $1",
+	3, {INT4OID, TEXTOID, TEXTOID}
 };
 static CatalogStatement delete_view = {
 	"DELETE FROM streamext.view_def WHERE id = $1", 1, {INT4OID}
@@ -1412,6 +1455,21 @@ catalog_set_view_retention(int32 view_id, Interval *retention)
 {
 	run_set_interval(&update_view_retention, Int32GetDatum(view_id), retention,
 					 "change retention");
+}
+
+/*
+ * catalog_rename_view records a view's name and schema-qualified
+ * definition after a rename (renames.c).
+ */
+void
+catalog_rename_view(int32 view_id, const char *name, const char *definition)
+{
+	Datum		args[3];
+
+	args[0] = Int32GetDatum(view_id);
+	args[1] = CStringGetTextDatum(name);
+	args[2] = CStringGetTextDatum(definition);
+	run_statement(&update_view_names, args, NULL, SPI_OK_UPDATE, "record a renamed view");
 }
 
 /*

@@ -174,6 +174,10 @@ extern int32 catalog_next_view_id(void);
 extern void catalog_insert_view(const ViewCatalogRow *row, Interval *lateness,
 								Interval *retention);
 extern void catalog_set_view_retention(int32 view_id, Interval *retention);
+extern void catalog_rename_view(int32 view_id, const char *name, const char *definition);
+extern void catalog_rename_time_column(Oid relid, const char *old_name,
+									   const char *new_name);
+extern void catalog_set_filter_definition(int32 sub_id, const char *definition);
 extern void catalog_delete_view(int32 view_id);
 extern void catalog_restart_view(int32 view_id, XLogRecPtr start_lsn);
 extern void catalog_adopt_view(int32 view_id, const char *query_tree, XLogRecPtr start_lsn);

@@ -40,6 +40,7 @@ static bool catalog_changed = false;
 static bool extension_dropped = false;
 
 static ProcessUtility_hook_type prev_ProcessUtility = NULL;
+static UtilityFollower utility_follower = NULL;
 
 static void xact_callback(XactEvent event, void *arg);
 static void streamext_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
@@ -53,8 +54,9 @@ static void move_worker_out_of_the_way(const char *dbname);
  * hook, in every process.
  */
 void
-streamext_install_hooks(void)
+streamext_install_hooks(UtilityFollower follower)
 {
+	utility_follower = follower;
 	RegisterXactCallback(xact_callback, NULL);
 	prev_ProcessUtility = ProcessUtility_hook;
 	ProcessUtility_hook = streamext_ProcessUtility;
@@ -191,6 +193,9 @@ streamext_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 	else
 		standard_ProcessUtility(pstmt, queryString, readOnlyTree, context, params,
 								queryEnv, dest, qc);
+
+	if (utility_follower != NULL)
+		utility_follower(parsetree);
 
 	/* DROP DATABASE dropped the slot; the origin is cluster-wide */
 	if (OidIsValid(dropped_db))

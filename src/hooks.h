@@ -9,9 +9,12 @@
 #ifndef STREAMEXT_HOOKS_H
 #define STREAMEXT_HOOKS_H
 
+#include "nodes/nodes.h"
 
+/* called after every utility statement a backend ran */
+typedef void (*UtilityFollower) (Node *parsetree);
 
-extern void streamext_install_hooks(void);
+extern void streamext_install_hooks(UtilityFollower follower);
 extern void streamext_note_catalog_change(void);
 
 #endif							/* STREAMEXT_HOOKS_H */

@@ -38,6 +38,7 @@
 #include "commands/extension.h"
 #include "nodes/parsenodes.h"
 #include "optimizer/optimizer.h"
+#include "utils/builtins.h"
 #include "utils/lsyscache.h"
 
 #include "catalog.h"
@@ -48,6 +49,7 @@ static char *column_user(Oid relid, AttrNumber attno, AttrNumber time_attno);
 static bool uses_column(Node *expr, AttrNumber attno);
 static void check_alter_stream(AlterTableStmt *stmt, Oid relid, List *partitions);
 static void check_drop_streams(List *relids);
+static void check_rename_view_column(RenameStmt *stmt);
 static void check_partition_change(Oid partition, const char *what);
 static void check_attach_empty(Oid root, Oid part);
 static void check_new_partition(CreateStmt *stmt, Oid parent, bool foreign);
@@ -392,6 +394,38 @@ check_alter_stream(AlterTableStmt *stmt, Oid relid, List *partitions)
 }
 
 /*
+ * check_rename_view_column refuses to rename a column of a continuous
+ * view: its columns are its query's, which a restored database analyses
+ * again and compares with them.  (Renames of what a view reads are
+ * followed: renames.c.)
+ */
+static void
+check_rename_view_column(RenameStmt *stmt)
+{
+	CatalogAccess ca;
+	Oid			relid;
+	ListCell   *lc;
+
+	if (stmt->renameType != OBJECT_COLUMN || stmt->relation == NULL ||
+		creating_extension || !streamext_extension_exists())
+		return;
+	relid = RangeVarGetRelid(stmt->relation, NoLock, true);
+	if (!OidIsValid(relid) || get_rel_relkind(relid) != RELKIND_VIEW)
+		return;
+	catalog_owner_enter(&ca);
+	foreach(lc, catalog_load_views(CurrentMemoryContext))
+		if (((ViewCatalogRow *) lfirst(lc))->view_relid == relid)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("cannot rename column \"%s\" of continuous view \"%s\"",
+							stmt->subname, get_rel_name(relid)),
+					 errdetail("A continuous view's columns are named by its query, which a restored database analyses again."),
+					 errhint("Name the column in the query (AS %s): drop the view with streamext.drop_view() and create it again, or read it through a view of your own.",
+							 quote_identifier(stmt->newname))));
+	catalog_owner_leave(&ca);
+}
+
+/*
  * check_drop_streams refuses DROP TABLE of a stream without CASCADE.
  */
 static void
@@ -427,6 +461,11 @@ stream_ddl_check(Node *parsetree)
 	bool		cascade = false;
 	bool		create = IsA(parsetree, CreateStmt) || IsA(parsetree, CreateForeignTableStmt);
 
+	if (IsA(parsetree, RenameStmt))
+	{
+		check_rename_view_column((RenameStmt *) parsetree);
+		return;
+	}
 	if (!IsA(parsetree, AlterTableStmt) && !IsA(parsetree, DropStmt) &&
 		!IsA(parsetree, TruncateStmt) && !create)
 		return;

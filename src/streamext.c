@@ -14,6 +14,7 @@
 #include "miscadmin.h"
 
 #include "hooks.h"
+#include "renames.h"
 #include "launcher.h"
 #include "settings.h"
 #include "shmem.h"
@@ -48,7 +49,8 @@ _PG_init(void)
 	prev_shmem_startup_hook = shmem_startup_hook;
 	shmem_startup_hook = streamext_shmem_startup_hook;
 
-	streamext_install_hooks();
+	/* renames.c: a layer above the hooks, which call it back */
+	streamext_install_hooks(renames_follow);
 
 	streamext_register_launcher();
 }

@@ -1,0 +1,15 @@
+/*-------------------------------------------------------------------------
+ *
+ * renames.h
+ *	  Renames that continuous views and subscriptions follow.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef STREAMEXT_RENAMES_H
+#define STREAMEXT_RENAMES_H
+
+#include "nodes/nodes.h"
+
+extern void renames_follow(Node *parsetree);
+
+#endif							/* STREAMEXT_RENAMES_H */
