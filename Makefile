@@ -38,10 +38,17 @@ EXTENSION = streamext
 DATA = sql/streamext--0.1.sql sql/streamext--0.1--0.2.sql
 PGFILEDESC = "streamext - event streams and continuous views"
 
+# make installcheck, against a started server that preloads streamext
+# (test/regress.conf has its settings): pg_regress, the isolation specs
+# (specs/), then the TAP tests, which start their own clusters from the
+# installed binaries
 REGRESS = streams views windows calendar_windows errors subscriptions privileges retention nulls stream_kinds determinism
-REGRESS_OPTS = --temp-config=$(top_srcdir)test/regress.conf --load-extension=streamext
+# streams.sql creates the extension itself
+REGRESS_OPTS =
+ISOLATION = create_view_vs_producer drop_view_vs_reader ack_from_two_sessions drop_stream_vs_producer
+ISOLATION_OPTS = --load-extension=streamext
 TAP_TESTS = 1
-PROVE_FLAGS = -I $(srcdir)/test
+PROVE_TESTS = test/t/*.pl
 
 # only what the server looks up by name leaves the library
 SHLIB_LINK += -Wl,--version-script=$(srcdir)/src/exports.map
@@ -49,6 +56,9 @@ SHLIB_LINK += -Wl,--version-script=$(srcdir)/src/exports.map
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
+
+# the TAP tests' module (PGXS's Makefile.global empties PROVE_FLAGS)
+override PROVE_FLAGS := -I $(srcdir)/test $(PROVE_FLAGS)
 
 # each object depends on the headers it includes (gcc writes them down);
 # clang's bitcode would write the same file, naming the .bc instead
