@@ -1459,17 +1459,21 @@ catalog_set_view_retention(int32 view_id, Interval *retention)
 
 /*
  * catalog_rename_view records a view's name and schema-qualified
- * definition after a rename (renames.c).
+ * definition (NULL: none) after a rename (renames.c).
  */
 void
 catalog_rename_view(int32 view_id, const char *name, const char *definition)
 {
 	Datum		args[3];
+	char		nulls[3] = {' ', ' ', ' '};
 
 	args[0] = Int32GetDatum(view_id);
 	args[1] = CStringGetTextDatum(name);
-	args[2] = CStringGetTextDatum(definition);
-	run_statement(&update_view_names, args, NULL, SPI_OK_UPDATE, "record a renamed view");
+	/* NULL: a definition that could not be written, older rows' */
+	args[2] = definition != NULL ? CStringGetTextDatum(definition) : (Datum) 0;
+	if (definition == NULL)
+		nulls[2] = 'n';
+	run_statement(&update_view_names, args, nulls, SPI_OK_UPDATE, "record a renamed view");
 }
 
 /*

@@ -12,6 +12,7 @@
 
 #include "miscadmin.h"
 #include "access/xact.h"
+#include "catalog/namespace.h"
 #include "commands/dbcommands.h"
 #include "commands/trigger.h"
 #include "nodes/parsenodes.h"
@@ -168,6 +169,7 @@ streamext_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 {
 	Node	   *parsetree = pstmt->utilityStmt;
 	Oid			dropped_db = InvalidOid;
+	Oid			renamed_relid = InvalidOid;
 
 	if (IsA(parsetree, DropdbStmt))
 	{
@@ -187,6 +189,13 @@ streamext_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 	else
 		stream_ddl_check(parsetree);
 
+	/*
+	 * The relation a rename names, looked up before the rename: afterwards
+	 * its old name may find another one (search_path), or none.
+	 */
+	if (IsA(parsetree, RenameStmt) && ((RenameStmt *) parsetree)->relation != NULL)
+		renamed_relid = RangeVarGetRelid(((RenameStmt *) parsetree)->relation, NoLock, true);
+
 	if (prev_ProcessUtility)
 		prev_ProcessUtility(pstmt, queryString, readOnlyTree, context, params,
 							queryEnv, dest, qc);
@@ -195,7 +204,7 @@ streamext_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 								queryEnv, dest, qc);
 
 	if (utility_follower != NULL)
-		utility_follower(parsetree);
+		utility_follower(parsetree, renamed_relid);
 
 	/* DROP DATABASE dropped the slot; the origin is cluster-wide */
 	if (OidIsValid(dropped_db))

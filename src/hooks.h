@@ -10,9 +10,10 @@
 #define STREAMEXT_HOOKS_H
 
 #include "nodes/nodes.h"
+#include "postgres_ext.h"
 
 /* called after every utility statement a backend ran */
-typedef void (*UtilityFollower) (Node *parsetree);
+typedef void (*UtilityFollower) (Node *parsetree, Oid relid);
 
 extern void streamext_install_hooks(UtilityFollower follower);
 extern void streamext_note_catalog_change(void);

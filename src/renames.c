@@ -21,11 +21,14 @@
 
 #include "access/xact.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_inherits.h"
 #include "commands/extension.h"
 #include "nodes/parsenodes.h"
 #include "utils/builtins.h"
 #include "utils/regproc.h"
 #include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/resowner.h"
 
 #include "catalog.h"
 #include "renames.h"
@@ -34,28 +37,29 @@
 static void follow_time_column(RenameStmt *stmt, Oid relid);
 static void follow_view(ViewCatalogRow *row, List *rows);
 static void follow_filter(SubscriptionCatalogRow *row);
+static char *deparse_or_warn(Node *tree, Oid relid, const char *what, const char *name);
 
 /*
  * renames_follow is called after every utility statement that ran: after
  * a rename or a change of schema, it writes again what names objects.
+ * relid is the relation a RenameStmt names, looked up before it ran (its
+ * old name may find another relation afterwards).  ALTER TYPE ... RENAME
+ * VALUE is an AlterEnumStmt: a definition names enum values by label.
  */
 void
-renames_follow(Node *parsetree)
+renames_follow(Node *parsetree, Oid relid)
 {
 	CatalogAccess ca;
 	List	   *views;
 	ListCell   *lc;
-	Oid			relid = InvalidOid;
 
-	if (!IsA(parsetree, RenameStmt) && !IsA(parsetree, AlterObjectSchemaStmt))
+	if (!IsA(parsetree, RenameStmt) && !IsA(parsetree, AlterObjectSchemaStmt) &&
+		!(IsA(parsetree, AlterEnumStmt) && ((AlterEnumStmt *) parsetree)->oldVal != NULL))
 		return;
 	if (creating_extension || !streamext_extension_exists())
 		return;
 	/* the statement's own changes of the system catalogs */
 	CommandCounterIncrement();
-	/* with the caller's search_path, before the catalog's is pinned */
-	if (IsA(parsetree, RenameStmt) && ((RenameStmt *) parsetree)->relation != NULL)
-		relid = RangeVarGetRelid(((RenameStmt *) parsetree)->relation, NoLock, true);
 	/* streamext's own tables: the library reads them by their names */
 	if (OidIsValid(relid) &&
 		get_rel_namespace(relid) == get_namespace_oid("streamext", true))
@@ -72,6 +76,52 @@ renames_follow(Node *parsetree)
 }
 
 /*
+ * deparse_or_warn deparses a view's query (relid invalid) or a filter over
+ * relid, in a subtransaction: a tree that names an object dropped since
+ * (the query of a view does not hold its functions, types or operators
+ * from being dropped) cannot be deparsed, and that must not fail every
+ * rename in the database, whoever makes it.  NULL, with a warning, then.
+ */
+static char *
+deparse_or_warn(Node *tree, Oid relid, const char *what, const char *name)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	ResourceOwner owner = CurrentResourceOwner;
+	char	   *volatile result = NULL;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(cxt);
+	PG_TRY();
+	{
+		result = OidIsValid(relid) ? deparse_qualified_expr(tree, relid) :
+			deparse_qualified_query((Query *) tree);
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(cxt);
+		CurrentResourceOwner = owner;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(cxt);
+		CurrentResourceOwner = owner;
+		ereport(WARNING,
+				(errmsg("streamext could not write the definition of %s \"%s\" again: %s",
+						what, name, edata->message),
+				 errdetail("It names objects as they were before; a dump taken now does not restore it."),
+				 errhint("Something it reads was dropped: drop it and create it again.")));
+		FreeErrorData(edata);
+		result = NULL;
+	}
+	PG_END_TRY();
+	return result;
+}
+
+/*
  * follow_time_column renames a stream's time column in stream_def when the
  * column is renamed (on the stream, or on the table a rename recursed
  * from).
@@ -79,8 +129,16 @@ renames_follow(Node *parsetree)
 static void
 follow_time_column(RenameStmt *stmt, Oid relid)
 {
-	if (stmt->renameType == OBJECT_COLUMN && OidIsValid(relid))
-		catalog_rename_time_column(relid, stmt->subname, stmt->newname);
+	List	   *rels;
+	ListCell   *lc;
+
+	if (stmt->renameType != OBJECT_COLUMN || !OidIsValid(relid))
+		return;
+	/* the rename recursed to inheritance children, streams of their own */
+	rels = stmt->relation->inh ? find_all_inheritors(relid, NoLock, NULL) :
+		list_make1_oid(relid);
+	foreach(lc, rels)
+		catalog_rename_time_column(lfirst_oid(lc), stmt->subname, stmt->newname);
 }
 
 /*
@@ -121,9 +179,13 @@ follow_view(ViewCatalogRow *row, List *rows)
 						 errmsg("a continuous view is named \"%s\" already", name),
 						 errhint("Choose another name: streamext's functions find continuous views by name.")));
 
-	definition = deparse_qualified_query((Query *) stringToNode(row->query_tree));
-	if (strcmp(name, row->name) != 0 || row->definition == NULL ||
-		strcmp(definition, row->definition) != 0)
+	definition = deparse_or_warn(stringToNode(row->query_tree), InvalidOid,
+								 "continuous view", row->name);
+	if (definition == NULL)
+		definition = row->definition;	/* kept as it was */
+	if (strcmp(name, row->name) != 0 ||
+		(definition != NULL &&
+		 (row->definition == NULL || strcmp(definition, row->definition) != 0)))
 		catalog_rename_view(row->id, name, definition);
 }
 
@@ -138,7 +200,10 @@ follow_filter(SubscriptionCatalogRow *row)
 
 	if (row->restored || row->filter_tree == NULL || get_rel_name(row->source_relid) == NULL)
 		return;
-	definition = deparse_qualified_expr(stringToNode(row->filter_tree), row->source_relid);
+	definition = deparse_or_warn(stringToNode(row->filter_tree), row->source_relid,
+								 "the filter of subscription", row->name);
+	if (definition == NULL)
+		return;
 	if (row->filter_definition == NULL || strcmp(definition, row->filter_definition) != 0)
 		catalog_set_filter_definition(row->id, definition);
 }

@@ -10,6 +10,6 @@
 
 #include "nodes/nodes.h"
 
-extern void renames_follow(Node *parsetree);
+extern void renames_follow(Node *parsetree, Oid relid);
 
 #endif							/* STREAMEXT_RENAMES_H */
