@@ -33,6 +33,7 @@
 #include "utils/guc.h"
 #include "utils/syscache.h"
 #include "utils/builtins.h"
+#include "utils/varlena.h"
 #include "utils/fmgroids.h"
 #include "utils/inval.h"
 #include "utils/memutils.h"
@@ -177,6 +178,7 @@ static char *nullable_text(Datum *values, bool *nulls, AttrNumber attno);
 static ViewCatalogRow *view_row(HeapTuple tup, TupleDesc desc, MemoryContext cxt);
 static bool has_later_column(TupleDesc desc, AttrNumber attno, const char *name);
 static char *view_time_zone(HeapTuple tup, TupleDesc desc);
+static ViewCatalogRow *view_by_relation_name(const char *name);
 static void mark_restored(List *rows, Snapshot snapshot);
 static List *load_views(MemoryContext cxt, Snapshot snapshot, CatalogIndex index,
 						AttrNumber attno, RegProcedure eqproc, Datum value);
@@ -1822,6 +1824,35 @@ catalog_count_subscription_dead_letters(int32 id)
 }
 
 /*
+ * view_by_relation_name finds a continuous view by a name of its relation,
+ * qualified or as the caller's search_path resolves it: a view moved with
+ * ALTER VIEW ... SET SCHEMA keeps in view_def the name it was created
+ * with.  NULL when the name is no relation's, or not a view's.
+ */
+static ViewCatalogRow *
+view_by_relation_name(const char *name)
+{
+	char	   *raw = pstrdup(name);
+	List	   *parts;
+	List	   *names = NIL;
+	Oid			relid;
+	ListCell   *lc;
+
+	/* a name that is no identifier is no relation's either (no error) */
+	if (!SplitIdentifierString(raw, '.', &parts) || list_length(parts) > 3)
+		return NULL;
+	foreach(lc, parts)
+		names = lappend(names, makeString(pstrdup(lfirst(lc))));
+	relid = RangeVarGetRelid(makeRangeVarFromNameList(names), NoLock, true);
+	if (!OidIsValid(relid))
+		return NULL;
+	foreach(lc, catalog_load_views(CurrentMemoryContext))
+		if (((ViewCatalogRow *) lfirst(lc))->view_relid == relid)
+			return lfirst(lc);
+	return NULL;
+}
+
+/*
  * catalog_find_owned_view finds a continuous view by name, refusing callers
  * that do not own it; NULL when there is none and missing_ok.
  */
@@ -1832,6 +1863,9 @@ catalog_find_owned_view(const char *name, bool missing_ok)
 								  CATALOG_VIEW_DEF_NAME_KEY, Anum_view_def_name, F_TEXTEQ,
 								  CStringGetTextDatum(name));
 	ViewCatalogRow *found = rows != NIL ? linitial(rows) : NULL;
+
+	if (found == NULL)
+		found = view_by_relation_name(name);
 
 	if (found == NULL && !missing_ok)
 		ereport(ERROR,

@@ -133,4 +133,19 @@ is($node->safe_psql('restored', q{SELECT count(*) FROM streamext.poll('slow', 10
 	$node->safe_psql('restored', 'SELECT count(*) FROM web.hits WHERE duration > 900'),
 	'the restored subscription delivers through its renamed filter');
 
+# 5. a view moved to another schema keeps its name in the catalog; the
+# functions also find it by its relation's name, qualified or not
+$node->safe_psql('src', 'ALTER VIEW per_page SET SCHEMA web');
+$node->safe_psql('src', q{SELECT streamext.set_view_retention('web.per_page', '1 day')});
+is($node->safe_psql('src', q{SELECT retention FROM streamext.views WHERE view = 'web.per_page'::regclass}),
+	'1 day', 'a moved view is found by its qualified name');
+$node->safe_psql('src', q{SET search_path = web, public; SELECT streamext.rebuild_view('per_page')});
+is($node->safe_psql('src', 'SELECT count(*) > 0 FROM web.per_page'), 't',
+	'and rebuilt by its name on the search_path');
+$node->safe_psql('src', q{SELECT streamext.drop_view('web.per_page')});
+is($node->safe_psql('src', q{SELECT count(*) FROM streamext.views WHERE name = 'per_page'}), '0',
+	'and dropped by its qualified name');
+($rc, $out, $err) = $node->psql('src', q{SELECT streamext.drop_view('no such view')});
+like($err, qr/continuous view "no such view" does not exist/, 'a name that is no identifier: does not exist');
+
 done_testing();
