@@ -156,6 +156,7 @@ static void sink_init(CheckpointSink *cs, StreamextDbSlot *slot, ViewPlan *plan,
 					  ClosedRowListener listener, bool defer_open_rows);
 static TimestampTz closing_watermark(ViewPlan *plan, XLogRecPtr lsn);
 static void delete_deferred_open_rows(ViewPlan *plan);
+static void delete_open_rows(ViewPlan *plan, TimestampTz start, bytea *key);
 static void sink_closed_row(WindowSink *sink, ViewPlan *plan, TimestampTz start,
 							TimestampTz end, MinimalTuple key, AggValue *values,
 							bool combine, bool as_correction);
@@ -506,7 +507,6 @@ static void
 sink_open_rows_gone(WindowSink *sink, ViewPlan *plan, TimestampTz start, bytea *key)
 {
 	CheckpointSink *cs = (CheckpointSink *) sink;
-	Datum		dargs[3];
 
 	if (cs->defer_open_rows)
 	{
@@ -519,6 +519,17 @@ sink_open_rows_gone(WindowSink *sink, ViewPlan *plan, TimestampTz start, bytea *
 		MemoryContextSwitchTo(old);
 		return;
 	}
+	delete_open_rows(plan, start, key);
+}
+
+/*
+ * delete_open_rows deletes the open_state rows of a pane (key NULL) or of
+ * one group of a session view.
+ */
+static void
+delete_open_rows(ViewPlan *plan, TimestampTz start, bytea *key)
+{
+	Datum		dargs[3];
 
 	dargs[0] = Int32GetDatum(plan->id);
 	dargs[1] = TimestampTzGetDatum(start);
@@ -690,18 +701,12 @@ static void
 delete_deferred_open_rows(ViewPlan *plan)
 {
 	ListCell   *lc;
-	Datum		dargs[3];
 
-	dargs[0] = Int32GetDatum(plan->id);
 	foreach(lc, plan->state->deferred_open_rows)
 	{
 		StaleOpenRow *row = lfirst(lc);
 
-		dargs[1] = TimestampTzGetDatum(row->start);
-		dargs[2] = PointerGetDatum(row->key);
-		if (catalog_execute(row->key == NULL ? &delete_open_window : &delete_open_group,
-							dargs, NULL, false, 0) != SPI_OK_DELETE)
-			elog(ERROR, "streamext: could not remove open window state");
+		delete_open_rows(plan, row->start, row->key);
 		if (row->key != NULL)
 			pfree(row->key);
 	}
