@@ -15,6 +15,7 @@ OBJS = \
 	src/view_plan.o \
 	src/view_state.o \
 	src/view_apply.o \
+	src/view_source.o \
 	src/determinism.o \
 	src/window.o \
 	src/window_close.o \

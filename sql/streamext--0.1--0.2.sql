@@ -174,3 +174,11 @@ GRANT SELECT ON streamext.streams, streamext.views TO PUBLIC;
 ------------------------------------------------------------------------
 ALTER TABLE streamext.view_progress ADD COLUMN closed_lsn pg_lsn,
     ADD COLUMN states_closed_upto timestamptz;
+
+------------------------------------------------------------------------
+-- Views on views
+--
+-- A continuous view may read another continuous view's closed windows:
+-- view_def.stream is then that view's relation, not a stream's.
+------------------------------------------------------------------------
+ALTER TABLE streamext.view_def DROP CONSTRAINT IF EXISTS view_def_stream_fkey;

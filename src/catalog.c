@@ -1846,10 +1846,39 @@ view_by_relation_name(const char *name)
 	relid = RangeVarGetRelid(makeRangeVarFromNameList(names), NoLock, true);
 	if (!OidIsValid(relid))
 		return NULL;
+	return catalog_view_on_relation(relid);
+}
+
+/*
+ * catalog_view_on_relation finds the continuous view whose relation is
+ * relid, as the latest snapshot sees it; NULL when relid is none's.
+ */
+ViewCatalogRow *
+catalog_view_on_relation(Oid relid)
+{
+	ListCell   *lc;
+
 	foreach(lc, catalog_load_views(CurrentMemoryContext))
 		if (((ViewCatalogRow *) lfirst(lc))->view_relid == relid)
 			return lfirst(lc);
 	return NULL;
+}
+
+/*
+ * catalog_views_reading lists the continuous views that read the view
+ * whose relation is relid (views on views), as the latest snapshot sees
+ * them.
+ */
+List *
+catalog_views_reading(Oid relid)
+{
+	List	   *result = NIL;
+	ListCell   *lc;
+
+	foreach(lc, catalog_load_views(CurrentMemoryContext))
+		if (((ViewCatalogRow *) lfirst(lc))->stream_relid == relid)
+			result = lappend(result, lfirst(lc));
+	return result;
 }
 
 /*

@@ -164,6 +164,8 @@ extern List *catalog_load_views(MemoryContext cxt);
 extern List *catalog_load_views_filtered(MemoryContext cxt, int32 only_id);
 extern List *catalog_load_views_snapshot(MemoryContext cxt, Snapshot snapshot);
 extern ViewCatalogRow *catalog_find_owned_view(const char *name, bool missing_ok);
+extern ViewCatalogRow *catalog_view_on_relation(Oid relid);
+extern List *catalog_views_reading(Oid relid);
 extern XLogRecPtr catalog_view_start_lsn(int32 view_id, Snapshot snapshot);
 extern bool catalog_read_view_progress(int32 view_id, Snapshot snapshot,
 									   ViewProgressRow *progress);

@@ -52,6 +52,7 @@
 #include "state_shmem.h"
 #include "usercode.h"
 #include "view_plan.h"
+#include "view_source.h"
 #include "view_state.h"
 #include "window.h"
 #include "window_close.h"
@@ -94,7 +95,8 @@ typedef enum ClosedStatement
 	CLOSED_TAKE_SESSIONS,		/* DELETE ... RETURNING of sessions a late event
 								 * joins */
 	CLOSED_FORGET,				/* DELETE of the windows past retention */
-	CLOSED_CLEAR				/* DELETE of every row */
+	CLOSED_CLEAR,				/* DELETE of every row */
+	CLOSED_DROP_WINDOW			/* DELETE of a window computed again */
 } ClosedStatement;
 
 /* the fixed statements of a checkpoint, prepared once per process */
@@ -166,6 +168,7 @@ static void sink_open_rows_gone(WindowSink *sink, ViewPlan *plan, TimestampTz st
 								bytea *key);
 static void sink_window_retired(WindowSink *sink, ViewPlan *plan, WindowGroups *wg);
 static void sink_group_retired(WindowSink *sink, ViewPlan *plan, int64 gid);
+static void sink_closed_window_dropped(WindowSink *sink, ViewPlan *plan, TimestampTz start);
 static void write_open_window(ViewPlan *plan, WindowGroups *wg, bool all,
 							  OpenStateBatch *batch);
 static void write_progress(ViewPlan *plan, XLogRecPtr lsn);
@@ -308,6 +311,11 @@ closed_plan(Oid closed_relid, ViewPlan *plan, ClosedStatement kind)
 		case CLOSED_CLEAR:
 			return catalog_keep_relation_plan(closed_relid, kind,
 											  psprintf("DELETE FROM %s", table), 0, NULL);
+		case CLOSED_DROP_WINDOW:
+			return catalog_keep_relation_plan(closed_relid, kind,
+											  psprintf("DELETE FROM %s WHERE window_start = $1",
+													   table),
+											  1, argtypes);
 	}
 	elog(ERROR, "streamext: unknown statement %d on a closed table", (int) kind);
 	return NULL;				/* keep compiler quiet */
@@ -336,6 +344,7 @@ sink_init(CheckpointSink *cs, StreamextDbSlot *slot, ViewPlan *plan,
 	cs->sink.open_rows_gone = sink_open_rows_gone;
 	cs->sink.window_retired = sink_window_retired;
 	cs->sink.group_retired = sink_group_retired;
+	cs->sink.closed_window_dropped = sink_closed_window_dropped;
 	if (!window_closes(&plan->window))
 		return;					/* no closed table */
 	(void) closed_plan(plan->closed_relid, plan, CLOSED_INSERT);
@@ -382,6 +391,9 @@ sink_closed_row(WindowSink *sink, ViewPlan *plan, TimestampTz start, TimestampTz
 		MemoryContextReset(sink->cxt);
 		return;
 	}
+	/* views that read this one compute the window holding it again */
+	if (as_correction)
+		view_source_note_correction(plan, start);
 	if (!usercode_isolated(InvalidOid, USERCODE_MAY_WRITE, write_row_isolated, &row,
 						   &failure))
 	{
@@ -604,6 +616,25 @@ sink_group_retired(WindowSink *sink, ViewPlan *plan, int64 gid)
 }
 
 /*
+ * sink_closed_window_dropped deletes the closed rows of a window that a
+ * view on a view computes again; not one that closes silently (decoding
+ * again), whose rows are not written again either.
+ */
+static void
+sink_closed_window_dropped(WindowSink *sink, ViewPlan *plan, TimestampTz start)
+{
+	CheckpointSink *cs = (CheckpointSink *) sink;
+	Datum		args[1];
+
+	if (window_pane_end(&plan->window, start) <= cs->silent_upto)
+		return;
+	args[0] = TimestampTzGetDatum(start);
+	if (SPI_execute_plan(closed_plan(plan->closed_relid, plan, CLOSED_DROP_WINDOW), args, NULL,
+						 false, 0) != SPI_OK_DELETE)
+		elog(ERROR, "streamext: could not delete a closed window");
+}
+
+/*
  * forget_old_windows removes the closed windows the view's retention has
  * passed.
  */
@@ -786,8 +817,13 @@ checkpoint_write(StreamextDbSlot *slot, List *plans, XLogRecPtr lsn,
 		}
 
 		delete_deferred_open_rows(plan);
-		watermark = closing_watermark(plan, lsn);
 		sink_init(&cs, slot, plan, listener, false);
+		if (plan->source_id != 0)
+		{
+			view_source_catch_up(plan, plans);
+			view_source_recompute(plan, plans, &cs.sink);
+		}
+		watermark = closing_watermark(plan, lsn);
 		window_close_due(plan, watermark, &cs.sink);
 		MemoryContextDelete(cs.sink.cxt);
 
@@ -812,6 +848,8 @@ checkpoint_write(StreamextDbSlot *slot, List *plans, XLogRecPtr lsn,
 	}
 	SPI_finish();
 	pfree(batch);
+	foreach(lc, plans)
+		view_source_forget_corrections(lfirst(lc));
 
 	replorigin_session_origin_lsn = lsn;
 	replorigin_session_origin_timestamp = commit_time;
@@ -852,6 +890,9 @@ checkpoint_close_windows(StreamextDbSlot *slot, List *plans, XLogRecPtr lsn,
 		TimestampTz watermark;
 		CheckpointSink cs;
 
+		/* the lower view's windows closed so far in this transaction */
+		if (plan->source_id != 0)
+			view_source_catch_up(plan, plans);
 		/* decoding again: not before the position they were closed at */
 		if (!XLogRecPtrIsInvalid(state->closed_ahead_lsn) && lsn < state->closed_ahead_lsn)
 			continue;

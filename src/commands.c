@@ -65,6 +65,10 @@ static char *column_list(Query *query, bool windowed, bool typed);
 static void check_retention(Interval *retention, bool closes);
 static void compute_and_persist(const ViewCatalogRow *row);
 static void check_idle_timeout(Interval *idle_timeout);
+static AttrNumber check_view_on_view(Oid lower_relid, const WindowSpec *spec,
+									 Interval *lateness);
+static void lock_events(Oid stream_relid);
+static void rebuild_views_reading(Oid view_relid);
 static void check_lateness(Interval *lateness, bool windowed, AttrNumber time_attno,
 						   Oid stream_relid);
 
@@ -493,6 +497,58 @@ check_retention(Interval *retention, bool closes)
 }
 
 /*
+ * check_view_on_view refuses a window a view on a view cannot keep exact:
+ * it computes a window again from the lower view's rows when the lower view
+ * corrects one (view_source.c), so its windows must be tumbling; and the
+ * lower view's closed rows are final, so nothing is late.  Returns the
+ * attribute that times its events: the lower view's window_start.
+ */
+static AttrNumber
+check_view_on_view(Oid lower_relid, const WindowSpec *spec, Interval *lateness)
+{
+	/* 0.1's catalog wants every view's relation in FROM to be a stream */
+	if (!catalog_view_progress_has_closing())
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("continuous views on continuous views need streamext 0.2"),
+				 errhint("Run ALTER EXTENSION streamext UPDATE.")));
+	if (spec->kind != WINDOW_TUMBLING)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("a continuous view on continuous view \"%s\" needs a tumbling window",
+						get_rel_name(lower_relid)),
+				 errdetail("Its events are the closed windows of \"%s\", timed by their window_start.",
+						   get_rel_name(lower_relid)),
+				 errhint("Give a window such as \"window\" => 'tumbling 1 hour', or read the stream instead.")));
+	if (lateness != NULL && interval_usecs(lateness) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("a continuous view on continuous view \"%s\" takes no lateness",
+						get_rel_name(lower_relid)),
+				 errdetail("It reads the windows \"%s\" has closed, which are complete; the lateness of \"%s\" applies.",
+						   get_rel_name(lower_relid), get_rel_name(lower_relid)),
+				 errhint("Leave lateness out.")));
+	return 1;
+}
+
+/*
+ * lock_events keeps, until commit, what a view's backfill reads from
+ * changing: producers of a stream (SHARE), or the worker closing windows of
+ * the view a view on a view reads (SHARE on its closed table).
+ */
+static void
+lock_events(Oid stream_relid)
+{
+	ViewCatalogRow *lower;
+	AttrNumber	time_attno;
+
+	if (catalog_is_stream(stream_relid, &time_attno))
+		LockRelationOid(stream_relid, ShareLock);
+	else if ((lower = catalog_view_on_relation(stream_relid)) != NULL)
+		LockRelationOid(lower->closed_relid, ShareLock);
+}
+
+/*
  * streamext_create_view defines a continuous view and computes it over the
  * events already in the stream.
  *
@@ -557,11 +613,12 @@ streamext_create_view(PG_FUNCTION_ARGS)
 	query = view_def_analyze(query_text, &stream_relid);
 	check_stream_owner(stream_relid);
 	cols = column_list(query, closes, true);
-	(void) catalog_is_stream(stream_relid, &time_attno);
+	if (!catalog_is_stream(stream_relid, &time_attno))
+		time_attno = check_view_on_view(stream_relid, &spec, lateness);
 	check_lateness(lateness, windowed, time_attno, stream_relid);
 
 	/* producers wait from here to commit; see the function comment */
-	LockRelationOid(stream_relid, ShareLock);
+	lock_events(stream_relid);
 	start_lsn = GetXLogInsertRecPtr();
 
 	SPI_connect();
@@ -689,6 +746,7 @@ streamext_drop_view(PG_FUNCTION_ARGS)
 	char	   *name;
 	ViewCatalogRow *found;
 	char	   *subname;
+	List	   *upper;
 	CatalogAccess ca;
 
 	sqlfunc_check_setup();
@@ -696,6 +754,12 @@ streamext_drop_view(PG_FUNCTION_ARGS)
 							   "Pass the name of the view to drop; streamext.views lists the continuous views.");
 	name = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	found = catalog_find_owned_view(name, false);
+	if ((upper = catalog_views_reading(found->view_relid)) != NIL)
+		ereport(ERROR,
+				(errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
+				 errmsg("continuous view \"%s\" is read by continuous view \"%s\"",
+						name, ((ViewCatalogRow *) linitial(upper))->name),
+				 errhint("Drop the views on it first with streamext.drop_view().")));
 	if ((subname = catalog_subscription_on_source(found->view_relid)) != NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
@@ -739,6 +803,32 @@ compute_and_persist(const ViewCatalogRow *row)
 }
 
 /*
+ * rebuild_views_reading computes again every view on the view whose
+ * relation is view_relid, and the views on those, from the rows the view
+ * has in this transaction.  Runs as streamext's owner (catalog_owner_enter);
+ * each view's own expressions run as its owner.
+ */
+static void
+rebuild_views_reading(Oid view_relid)
+{
+	ListCell   *lc;
+
+	foreach(lc, catalog_views_reading(view_relid))
+	{
+		ViewCatalogRow *row = lfirst(lc);
+
+		if (row->restored)
+			continue;
+		LockRelationOid(row->closed_relid, ShareLock);
+		row->start_lsn = GetXLogInsertRecPtr();
+		catalog_restart_view(row->id, row->start_lsn);
+		checkpoint_clear_view(row->id, row->closed_relid);
+		compute_and_persist(row);
+		rebuild_views_reading(row->view_relid);
+	}
+}
+
+/*
  * streamext_rebuild_view recomputes a continuous view from its stream table,
  * as create_view computes a new one: after a lost replication slot, or when
  * its state is in doubt.  Producers wait for the length of the scan (SHARE
@@ -757,7 +847,7 @@ streamext_rebuild_view(PG_FUNCTION_ARGS)
 	found = catalog_find_owned_view(name, false);
 
 	/* the worker's checkpoints of the old state wait for this, then skip it */
-	LockRelationOid(found->stream_relid, ShareLock);
+	lock_events(found->stream_relid);
 	found->start_lsn = GetXLogInsertRecPtr();
 	SPI_connect();
 	catalog_owner_enter(&ca);
@@ -766,6 +856,8 @@ streamext_rebuild_view(PG_FUNCTION_ARGS)
 	checkpoint_clear_view(found->id, found->closed_relid);
 
 	compute_and_persist(found);
+	/* and so are the views on it, from the rows it has now */
+	rebuild_views_reading(found->view_relid);
 	catalog_owner_leave(&ca);
 	SPI_finish();
 
@@ -872,7 +964,7 @@ streamext_adopt_view(PG_FUNCTION_ARGS)
 	check_restored_columns(row, query);
 
 	/* as rebuild_view: producers wait, the events before start_lsn are computed here */
-	LockRelationOid(stream_relid, ShareLock);
+	lock_events(stream_relid);
 	row->start_lsn = GetXLogInsertRecPtr();
 	row->query_tree = nodeToString(query);
 
@@ -899,6 +991,16 @@ streamext_adopt_view(PG_FUNCTION_ARGS)
 		ObjectAddressSet(viewaddr, RelationRelationId, row->view_relid);
 		ObjectAddressSet(streamaddr, RelationRelationId, stream_relid);
 		recordDependencyOn(&viewaddr, &streamaddr, DEPENDENCY_NORMAL);
+	}
+
+	/* the views restored on it read its rows, computed now */
+	{
+		ListCell   *lc;
+
+		foreach(lc, catalog_views_reading(row->view_relid))
+			if (((ViewCatalogRow *) lfirst(lc))->restored)
+				DirectFunctionCall1(streamext_adopt_view,
+									Int32GetDatum(((ViewCatalogRow *) lfirst(lc))->id));
 	}
 
 	streamext_note_catalog_change();

@@ -4,8 +4,9 @@
  *	  Events applied to a continuous view: the keys, arguments and filters of
  *	  one event evaluated behind the owner's gate, then the transitions of
  *	  its group in the window (or session) it falls in; in a subtransaction
- *	  of its own when one bad event must cost only itself; and the whole
- *	  stream at create_view (backfill).
+ *	  of its own when one bad event must cost only itself; the whole
+ *	  stream at create_view (backfill); and, for a view on a view, the
+ *	  lower view's closed rows as events.
  *
  *-------------------------------------------------------------------------
  */
@@ -23,6 +24,7 @@
 #include "catalog/pg_operator.h"
 #include "catalog/pg_type.h"
 #include "executor/executor.h"
+#include "executor/spi.h"
 #include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
 #include "optimizer/optimizer.h"
@@ -73,6 +75,11 @@ static void apply_one(void *arg);
 static void note_future_event(ViewPlan *plan);
 static bool backfill_relation(ViewPlan *plan, Oid relid, Snapshot snapshot, List **skip);
 static BackfillSkip *find_skipped(List *skip, Oid relid, ItemPointer tid);
+static void backfill_source(ViewPlan *plan, Snapshot snapshot);
+
+/* the scan of a lower view's closed rows; checkpoint.c's statements are 0-4 */
+#define SOURCE_SCAN_PLAN 100
+#define SOURCE_FETCH_ROWS 1000
 
 /*
  * apply_event advances the view with one event in slot.  Called
@@ -344,13 +351,18 @@ view_plan_compute(const ViewCatalogRow *row, MemoryContext parent, Snapshot snap
 		bool		done = true;
 
 		view_state_create(plan);
-		foreach(lc, find_all_inheritors(plan->stream_relid, AccessShareLock, NULL))
-			if (get_rel_relkind(lfirst_oid(lc)) == RELKIND_RELATION &&
-				!backfill_relation(plan, lfirst_oid(lc), snapshot, &skip))
-			{
-				done = false;
-				break;
-			}
+		if (plan->source_id != 0)
+			backfill_source(plan, snapshot);
+		else
+		{
+			foreach(lc, find_all_inheritors(plan->stream_relid, AccessShareLock, NULL))
+				if (get_rel_relkind(lfirst_oid(lc)) == RELKIND_RELATION &&
+					!backfill_relation(plan, lfirst_oid(lc), snapshot, &skip))
+				{
+					done = false;
+					break;
+				}
+		}
 		if (!done)
 		{
 			/* half changed: computed again, with that event set aside */
@@ -522,4 +534,105 @@ backfill_relation(ViewPlan *plan, Oid relid, Snapshot snapshot, List **skip)
 	ExecDropSingleTupleTableSlot(scanslot);
 	table_close(rel, AccessShareLock);
 	return true;
+}
+
+/*
+ * backfill_source applies the lower view's closed windows that snapshot
+ * sees as complete, for a view on a view: those starting before the first
+ * window its closed_upto may leave open.  The caller keeps the worker from
+ * closing more meanwhile (a lock on the lower view's closed table).
+ */
+static void
+backfill_source(ViewPlan *plan, Snapshot snapshot)
+{
+	ViewProgressRow progress;
+	TimestampTz horizon = DT_NOBEGIN;
+
+	if (catalog_read_view_progress(plan->source_id, snapshot, &progress))
+		horizon = window_first_open_start(&plan->source_window, progress.closed_upto);
+	view_plan_feed_source(plan, DT_NOBEGIN, horizon);
+	plan->state->max_event_time = Max(plan->state->max_event_time, horizon);
+}
+
+/*
+ * view_plan_feed_source applies to a view on a view the rows of the lower
+ * view's closed windows that start in [from, to) and that the lower view
+ * shows (its HAVING holds): each is an event timed by its window_start.
+ * An event failing in this view's expressions is set aside as a dead
+ * letter; one that left its states half changed fails the caller, which
+ * starts over.
+ */
+void
+view_plan_feed_source(ViewPlan *plan, TimestampTz from, TimestampTz to)
+{
+	SPIPlanPtr	scan_plan;
+	Portal		portal;
+	Datum		args[2];
+	TupleTableSlot *event = view_plan_event_slot(plan);
+	TupleDesc	eventdesc = event->tts_tupleDescriptor;
+	Datum	   *values = palloc(sizeof(Datum) * eventdesc->natts);
+	bool	   *nulls = palloc(sizeof(bool) * eventdesc->natts);
+
+	if (from >= to)
+		return;
+	SPI_connect();
+	scan_plan = catalog_relation_plan(plan->source_closed_relid, SOURCE_SCAN_PLAN);
+	if (scan_plan == NULL)
+	{
+		Oid			argtypes[2] = {TIMESTAMPTZOID, TIMESTAMPTZOID};
+
+		scan_plan = catalog_keep_relation_plan(plan->source_closed_relid, SOURCE_SCAN_PLAN,
+											   psprintf("SELECT * FROM %s WHERE window_start >= $1 "
+														"AND window_start < $2 AND _having",
+														catalog_qualified_name(plan->source_closed_relid)),
+											   2, argtypes);
+	}
+	args[0] = TimestampTzGetDatum(from);
+	args[1] = TimestampTzGetDatum(to);
+	portal = SPI_cursor_open(NULL, scan_plan, args, NULL, false);
+	for (;;)
+	{
+		uint64		i;
+
+		SPI_cursor_fetch(portal, true, SOURCE_FETCH_ROWS);
+		if (SPI_processed == 0)
+			break;
+		for (i = 0; i < SPI_processed; i++)
+		{
+			HeapTuple	tup;
+			int			a;
+			UserCodeFailure failure;
+			ApplyResult result;
+
+			for (a = 0; a < eventdesc->natts; a++)
+				values[a] = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, a + 1,
+										  &nulls[a]);
+			tup = heap_form_tuple(eventdesc, values, nulls);
+			/* group keys and states must not point into the table's TOAST */
+			if (HeapTupleHasExternal(tup))
+				tup = toast_flatten_tuple(tup, eventdesc);
+			ExecStoreHeapTuple(tup, event, true);
+			result = view_plan_apply_isolated(plan, event, 0, plan->start_lsn, &failure);
+			if (result == APPLY_FAILED)
+			{
+				view_plan_set_aside(plan, event, 0, plan->start_lsn,
+									failure.error->sqlerrcode, failure.error->message);
+				FreeErrorData(failure.error);
+			}
+			else if (result == APPLY_REWIND)
+				ereport(ERROR,
+						(errcode(failure.error ? failure.error->sqlerrcode : ERRCODE_INTERNAL_ERROR),
+						 errmsg("a row of continuous view \"%s\" left the states of continuous view \"%s\" half changed: %s",
+								get_rel_name(plan->stream_relid), plan->name,
+								failure.error ? failure.error->message : "unknown error"),
+						 errhint("Fix the aggregate that failed, then call streamext.rebuild_view('%s').",
+								 plan->name)));
+			ExecClearTuple(event);
+		}
+		SPI_freetuptable(SPI_tuptable);
+	}
+	SPI_cursor_close(portal);
+	SPI_finish();
+	pfree(values);
+	pfree(nulls);
 }

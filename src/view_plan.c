@@ -62,6 +62,7 @@ typedef struct RewriteContext
 static bool collect_aggs_walker(Node *node, CollectAggsContext *ctx);
 static Node *rewrite_output_mutator(Node *node, RewriteContext *ctx);
 static ViewPlan *build_plan(const ViewCatalogRow *row, Oid owner, MemoryContext parent);
+static void plan_source_view(ViewPlan *plan, const ViewCatalogRow *row);
 static bool output_row(ViewPlan *plan, TimestampTz wstart, TimestampTz wend,
 					   Datum *keys, bool *keynulls,
 					   AggValue *values, Datum *out, bool *outnulls);
@@ -131,6 +132,35 @@ rewrite_output_mutator(Node *node, RewriteContext *ctx)
 }
 
 /*
+ * plan_source_view sets up a view on a view: its events are the rows of the
+ * lower view's closed windows, whose first column is window_start.  Its
+ * windows close as the lower view's do, never by a clock of its own.
+ */
+static void
+plan_source_view(ViewPlan *plan, const ViewCatalogRow *row)
+{
+	ViewCatalogRow *lower = catalog_view_on_relation(row->stream_relid);
+	int			depth = 1;
+	AttrNumber	time_attno;
+
+	if (lower == NULL)
+		elog(ERROR, "streamext: view \"%s\" reads relation %u, which is neither a stream nor a continuous view",
+			 row->name, row->stream_relid);
+	plan->source_id = lower->id;
+	plan->source_closed_relid = lower->closed_relid;
+	window_parse(lower->window_text, lower->time_zone, &plan->source_window);
+	plan->time_attno = 1;
+	plan->idle_timeout_usec = -1;
+	/* the chain ends at a view on a stream; a cycle cannot be created */
+	while (lower != NULL && !catalog_is_stream(lower->stream_relid, &time_attno))
+	{
+		lower = catalog_view_on_relation(lower->stream_relid);
+		depth++;
+	}
+	plan->depth = depth;
+}
+
+/*
  * build_plan does the work of view_plan_build.
  */
 static ViewPlan *
@@ -185,10 +215,10 @@ build_plan(const ViewCatalogRow *row, Oid owner, MemoryContext parent)
 	plan->lateness_usec = row->lateness_usec;
 	plan->retention_usec = row->retention_usec;
 	window_parse(row->window_text, row->time_zone, &plan->window);
-	if (!catalog_is_stream(row->stream_relid, &plan->time_attno))
-		elog(ERROR, "streamext: view \"%s\" reads relation %u, which is not a stream",
-			 row->name, row->stream_relid);
-	plan->idle_timeout_usec = catalog_stream_idle_timeout(row->stream_relid);
+	if (catalog_is_stream(row->stream_relid, &plan->time_attno))
+		plan->idle_timeout_usec = catalog_stream_idle_timeout(row->stream_relid);
+	else
+		plan_source_view(plan, row);
 
 	/* a relation lock keeps the descriptor stable while we compile */
 	rel = table_open(row->stream_relid, AccessShareLock);

@@ -37,6 +37,16 @@ typedef struct ViewPlan
 	int64		idle_timeout_usec;	/* the stream quiet this long closes its
 									 * windows by the clock; -1: never */
 	XLogRecPtr	start_lsn;		/* commits at or before this are in its backfill */
+
+	/*
+	 * A view on a view reads the closed rows of the view source_id (its
+	 * stream_relid is that view's relation) as events, timed by their
+	 * window_start; depth is 1 over a view on a stream, and so on.
+	 */
+	int32		source_id;
+	Oid			source_closed_relid;
+	WindowSpec	source_window;
+	int			depth;
 	MemoryContext cxt;
 
 	/* per event */

@@ -43,10 +43,12 @@
 #include "catalog.h"
 #include "determinism.h"
 #include "view_query.h"
+#include "window.h"
 
 static void refuse(const char *what, const char *hint);
 static List *parse_view_query(const char *query_text);
 static Query *analyze_view_query(RawStmt *stmt, const char *query_text);
+static void check_source_view(Oid relid);
 
 /*
  * refuse reports a construct a continuous view cannot maintain.
@@ -172,8 +174,45 @@ deparse_qualified_expr(Node *expr, Oid relid)
 }
 
 /*
+ * check_source_view refuses a relation in FROM that is neither a stream nor
+ * a continuous view another view can read: one whose windows close, into
+ * rows that are final once closed_upto has passed them, and whose windows
+ * have a bounded length (window_first_open_start), so not sessions.
+ */
+static void
+check_source_view(Oid relid)
+{
+	ViewCatalogRow *lower = catalog_view_on_relation(relid);
+	WindowSpec	spec;
+
+	if (lower == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("\"%s\" is neither a stream nor a continuous view", get_rel_name(relid)),
+				 errhint("Make it a stream first with SELECT streamext.create_stream('%s');",
+						 get_rel_name(relid))));
+	window_parse(lower->window_text, lower->time_zone, &spec);
+	if (!window_closes(&spec) || spec.kind == WINDOW_SESSION)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("continuous view \"%s\" cannot be read by another continuous view", lower->name),
+				 errdetail("A view on a view reads the closed windows of a tumbling, hopping or cumulating view; \"%s\" has %s.",
+						   lower->name,
+						   spec.kind == WINDOW_SESSION ? "session windows, of no bounded length" :
+						   spec.kind == WINDOW_SLIDING ? "a sliding window, which never closes" :
+						   "no window"),
+				 errhint("Read the stream of \"%s\" instead.", lower->name)));
+	if (lower->restored)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("continuous view \"%s\" is restored but not yet adopted", lower->name),
+				 errhint("It is adopted once its stream's data is restored.")));
+}
+
+/*
  * view_def_analyze parses and analyses the query of create_view and checks
- * that it is one a continuous view can maintain: one stream in FROM, an
+ * that it is one a continuous view can maintain: one stream (or continuous
+ * view, check_source_view) in FROM, an
  * optional WHERE, GROUP BY, aggregates that can be combined, HAVING, and
  * nothing but immutable calls (determinism.c).
  */
@@ -236,11 +275,7 @@ view_def_analyze(const char *query_text, Oid *stream_relid)
 		refuse("FROM ONLY", hint_simple);
 
 	if (!catalog_is_stream(rte->relid, &time_attno))
-		ereport(ERROR,
-				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
-				 errmsg("\"%s\" is not a stream", get_rel_name(rte->relid)),
-				 errhint("Make it one first with SELECT streamext.create_stream('%s');",
-						 get_rel_name(rte->relid))));
+		check_source_view(rte->relid);
 
 	if (!query->hasAggs && query->groupClause == NIL)
 		ereport(ERROR,

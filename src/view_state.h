@@ -105,6 +105,9 @@ typedef struct ViewState
 	dshash_table *shm_groups;	/* the worker's attachment to its groups */
 	int64		shm_bytes;		/* shared memory its groups use */
 	List	   *retired;		/* RetiredGroup: published groups of closed windows */
+	List	   *corrected_starts;	/* TimestampTz *: window_start of the rows
+									 * this checkpoint corrected, for the
+									 * views that read this one */
 } ViewState;
 
 extern void view_state_create(ViewPlan *plan);

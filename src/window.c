@@ -787,6 +787,24 @@ window_pane_end(const WindowSpec *spec, TimestampTz pane)
 }
 
 /*
+ * window_first_open_start is a lower bound of the start of every window
+ * that closed_upto has not closed: every window starting before it has
+ * ended by closed_upto.  A view on a view takes the lower view's closed
+ * windows up to it as complete.  Exact for tumbling windows; a pane early
+ * at most for the others, whose windows last up to window_reach.
+ */
+TimestampTz
+window_first_open_start(const WindowSpec *spec, TimestampTz closed_upto)
+{
+	Assert(window_closes(spec) && spec->kind != WINDOW_SESSION);
+	if (TIMESTAMP_NOT_FINITE(closed_upto))
+		return closed_upto;
+	if (spec->kind == WINDOW_TUMBLING)
+		return window_pane_for(spec, closed_upto);
+	return window_pane_for(spec, closed_upto - window_reach(spec));
+}
+
+/*
  * window_period is the period of a cumulating window holding pane: its
  * windows start at start and end at each pane's end up to end.
  */

@@ -72,6 +72,7 @@ extern bool window_has_columns(const WindowSpec *spec);
 extern bool window_closes(const WindowSpec *spec);
 extern TimestampTz window_pane_for(const WindowSpec *spec, TimestampTz t);
 extern TimestampTz window_pane_end(const WindowSpec *spec, TimestampTz pane);
+extern TimestampTz window_first_open_start(const WindowSpec *spec, TimestampTz closed_upto);
 extern int	window_list_of_pane(const WindowSpec *spec, TimestampTz pane,
 								TimestampTz after, TimestampTz upto,
 								WindowBounds **windows);

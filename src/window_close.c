@@ -286,6 +286,19 @@ forget_old_panes(ViewPlan *plan, WindowSink *sink, TimestampTz watermark)
 }
 
 /*
+ * window_forget_pane drops an open pane, if there is one, as let_go does:
+ * a view on a view computes it again from the lower view's rows.
+ */
+void
+window_forget_pane(ViewPlan *plan, WindowSink *sink, TimestampTz pane)
+{
+	WindowGroups *wg = view_plan_window(plan, pane, false);
+
+	if (wg != NULL)
+		let_go(plan, sink, wg);
+}
+
+/*
  * let_go drops a pane no open window holds any more: from open_state, from
  * what readers see once the checkpoint commits, and from memory.
  */

@@ -13,6 +13,7 @@
 #include "window_sink.h"
 
 extern void window_close_due(ViewPlan *plan, TimestampTz watermark, WindowSink *sink);
+extern void window_forget_pane(ViewPlan *plan, WindowSink *sink, TimestampTz pane);
 extern void window_write_rows(ViewPlan *plan, WindowSink *sink, WindowGroups *wg,
 							  TimestampTz start, TimestampTz end, bool combine);
 

@@ -116,6 +116,7 @@ static StreamTarget *stream_target(Oid relid);
 static void check_extension(void);
 static void close_due_windows(void);
 static void close_windows_now(void);
+static int	plan_depth_cmp(const ListCell *a, const ListCell *b);
 static XLogRecPtr decoded_upto(void);
 static XLogRecPtr closed_ahead_stop(XLogRecPtr end);
 static long ms_until(TimestampTz t);
@@ -1115,6 +1116,22 @@ stream_target(Oid relid)
 }
 
 /*
+ * plan_depth_cmp orders views on streams first, then views on those, and
+ * so on: in a checkpoint, a view on a view sees the rows the view it reads
+ * closed and corrected in the same transaction.
+ */
+static int
+plan_depth_cmp(const ListCell *a, const ListCell *b)
+{
+	const ViewPlan *x = lfirst(a);
+	const ViewPlan *y = lfirst(b);
+
+	if (x->depth != y->depth)
+		return x->depth < y->depth ? -1 : 1;
+	return x->id < y->id ? -1 : (x->id > y->id ? 1 : 0);
+}
+
+/*
  * reload_views brings the worker's views in line with the catalog: new
  * views are loaded from their last checkpoint or backfill, dropped ones are
  * forgotten.  Leaves for good when the extension was dropped.  Returns the
@@ -1183,6 +1200,9 @@ reload_views(void)
 		new_plans = lappend(new_plans, plan);
 		MemoryContextSwitchTo(old);
 	}
+
+	/* a view on a view after the view it reads: it takes what that closed */
+	list_sort(W.plans, plan_depth_cmp);
 
 	/* subscriptions, whose entries were written before the reload */
 	{
