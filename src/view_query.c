@@ -188,8 +188,8 @@ check_source_view(Oid relid)
 	if (lower == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
-				 errmsg("\"%s\" is neither a stream nor a continuous view", get_rel_name(relid)),
-				 errhint("Make it a stream first with SELECT streamext.create_stream('%s');",
+				 errmsg("\"%s\" is not a stream", get_rel_name(relid)),
+				 errhint("Make it one first with SELECT streamext.create_stream('%s');",
 						 get_rel_name(relid))));
 	window_parse(lower->window_text, lower->time_zone, &spec);
 	if (!window_closes(&spec) || spec.kind == WINDOW_SESSION)
