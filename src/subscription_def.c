@@ -281,6 +281,7 @@ check_view_emit(int32 view_id, const char *source, const char *emit)
 {
 	List	   *rows = catalog_load_views_filtered(CurrentMemoryContext, view_id);
 	WindowSpec	spec;
+	AttrNumber	time_attno;
 
 	if (rows == NIL)
 		return;
@@ -299,6 +300,14 @@ check_view_emit(int32 view_id, const char *source, const char *emit)
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("emit => 'changes' is not available for hopping, cumulating or sliding windows"),
 				 errdetail("Their states are kept per pane, and one event changes several windows."),
+				 errhint("Subscribe with emit => 'final' to get each window as it closes, or read the view with SELECT.")));
+	if (strcmp(emit, "changes") == 0 &&
+		!catalog_is_stream(((ViewCatalogRow *) linitial(rows))->stream_relid, &time_attno))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("emit => 'changes' is not available for a continuous view on a continuous view"),
+				 errdetail("\"%s\" changes as the view it reads closes windows, not with commits of a stream.",
+						   source),
 				 errhint("Subscribe with emit => 'final' to get each window as it closes, or read the view with SELECT.")));
 }
 
