@@ -168,7 +168,8 @@ static void sink_open_rows_gone(WindowSink *sink, ViewPlan *plan, TimestampTz st
 								bytea *key);
 static void sink_window_retired(WindowSink *sink, ViewPlan *plan, WindowGroups *wg);
 static void sink_group_retired(WindowSink *sink, ViewPlan *plan, int64 gid);
-static void sink_closed_window_dropped(WindowSink *sink, ViewPlan *plan, TimestampTz start);
+static void sink_closed_window_dropped(WindowSink *sink, ViewPlan *plan, TimestampTz start,
+									   TimestampTz end);
 static void write_open_window(ViewPlan *plan, WindowGroups *wg, bool all,
 							  OpenStateBatch *batch);
 static void write_progress(ViewPlan *plan, XLogRecPtr lsn);
@@ -313,9 +314,9 @@ closed_plan(Oid closed_relid, ViewPlan *plan, ClosedStatement kind)
 											  psprintf("DELETE FROM %s", table), 0, NULL);
 		case CLOSED_DROP_WINDOW:
 			return catalog_keep_relation_plan(closed_relid, kind,
-											  psprintf("DELETE FROM %s WHERE window_start = $1",
-													   table),
-											  1, argtypes);
+											  psprintf("DELETE FROM %s WHERE window_start = $1 "
+													   "AND window_end = $2", table),
+											  2, argtypes);
 	}
 	elog(ERROR, "streamext: unknown statement %d on a closed table", (int) kind);
 	return NULL;				/* keep compiler quiet */
@@ -621,14 +622,16 @@ sink_group_retired(WindowSink *sink, ViewPlan *plan, int64 gid)
  * again), whose rows are not written again either.
  */
 static void
-sink_closed_window_dropped(WindowSink *sink, ViewPlan *plan, TimestampTz start)
+sink_closed_window_dropped(WindowSink *sink, ViewPlan *plan, TimestampTz start,
+						   TimestampTz end)
 {
 	CheckpointSink *cs = (CheckpointSink *) sink;
-	Datum		args[1];
+	Datum		args[2];
 
-	if (window_pane_end(&plan->window, start) <= cs->silent_upto)
+	if (end <= cs->silent_upto)
 		return;
 	args[0] = TimestampTzGetDatum(start);
+	args[1] = TimestampTzGetDatum(end);
 	if (SPI_execute_plan(closed_plan(plan->closed_relid, plan, CLOSED_DROP_WINDOW), args, NULL,
 						 false, 0) != SPI_OK_DELETE)
 		elog(ERROR, "streamext: could not delete a closed window");

@@ -497,11 +497,12 @@ check_retention(Interval *retention, bool closes)
 }
 
 /*
- * check_view_on_view refuses a window a view on a view cannot keep exact:
- * it computes a window again from the lower view's rows when the lower view
- * corrects one (view_source.c), so its windows must be tumbling; and the
- * lower view's closed rows are final, so nothing is late.  Returns the
- * attribute that times its events: the lower view's window_start.
+ * check_view_on_view refuses what a view on a view cannot keep exact.  It
+ * computes its panes and windows again from the lower view's rows when the
+ * lower view corrects one (view_source.c): session windows, which move with
+ * their events, cannot be.  And the lower view's closed rows are final, so
+ * nothing is late.  Returns the attribute that times its events: the lower
+ * view's window_start.
  */
 static AttrNumber
 check_view_on_view(Oid lower_relid, const WindowSpec *spec, Interval *lateness)
@@ -512,14 +513,14 @@ check_view_on_view(Oid lower_relid, const WindowSpec *spec, Interval *lateness)
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("continuous views on continuous views need streamext 0.2"),
 				 errhint("Run ALTER EXTENSION streamext UPDATE.")));
-	if (spec->kind != WINDOW_TUMBLING)
+	if (spec->kind == WINDOW_SESSION)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("a continuous view on continuous view \"%s\" needs a tumbling window",
+				 errmsg("a continuous view on continuous view \"%s\" cannot have session windows",
 						get_rel_name(lower_relid)),
-				 errdetail("Its events are the closed windows of \"%s\", timed by their window_start.",
-						   get_rel_name(lower_relid)),
-				 errhint("Give a window such as \"window\" => 'tumbling 1 hour', or read the stream instead.")));
+				 errdetail("Its events are the closed windows of \"%s\", timed by their window_start; a session of them could not be computed again when \"%s\" corrects one.",
+						   get_rel_name(lower_relid), get_rel_name(lower_relid)),
+				 errhint("Give a tumbling, hopping, cumulating or sliding window, or read the stream instead.")));
 	if (lateness != NULL && interval_usecs(lateness) != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),

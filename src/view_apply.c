@@ -143,6 +143,14 @@ apply_event(ViewPlan *plan, TupleTableSlot *event, TimestampTz commit_time)
 
 	/* from here on a failure leaves the view's state half-changed */
 	plan->state->mutating = true;
+	/* a closed window of a view on a view computed again, apart */
+	if (plan->state->recompute_into != NULL)
+	{
+		advance_group(plan, plan->state->recompute_into, NULL);
+		plan->state->mutating = false;
+		MemoryContextSwitchTo(old);
+		return;
+	}
 	plan->state->events++;
 	if (plan->window.kind == WINDOW_SESSION)
 	{

@@ -15,9 +15,10 @@
  *	  whatever order the lower view's windows were closed in.  A row the
  *	  lower view corrects after that (a late event) is not added again: the
  *	  upper view's window holding it is computed again from the lower view's
- *	  rows, as open states if it is open, as closed rows that replace its
- *	  closed ones if it is closed.  That is why the upper view's windows
- *	  must be tumbling: a window holds its pane alone.
+ *	  rows: its pane as open states while an open window holds it, and
+ *	  each closed window holding it whole, as closed rows that replace its
+ *	  closed ones.  Session windows, which move with their events, are not
+ *	  offered above a view.
  *
  *-------------------------------------------------------------------------
  */
@@ -33,6 +34,11 @@
 #include "window_close.h"
 
 static ViewPlan *lower_plan(ViewPlan *plan, List *plans);
+static bool pane_listed(List *panes, TimestampTz pane);
+static bool window_listed(List *windows, const WindowBounds *w);
+static bool pane_is_open(ViewPlan *plan, TimestampTz pane);
+static void recompute_closed(ViewPlan *plan, WindowSink *sink, TimestampTz start,
+							 TimestampTz end);
 
 /*
  * lower_plan finds the plan of the view plan reads among the worker's, or
@@ -69,14 +75,77 @@ view_source_catch_up(ViewPlan *plan, List *plans)
 	plan->state->max_event_time = horizon;
 }
 
+/* pane_listed says whether the list of TimestampTz * holds pane */
+static bool
+pane_listed(List *panes, TimestampTz pane)
+{
+	ListCell   *lc;
+
+	foreach(lc, panes)
+		if (*(TimestampTz *) lfirst(lc) == pane)
+			return true;
+	return false;
+}
+
+/* window_listed says whether the list of WindowBounds * holds w */
+static bool
+window_listed(List *windows, const WindowBounds *w)
+{
+	ListCell   *lc;
+
+	foreach(lc, windows)
+		if (window_bounds_cmp(lfirst(lc), w) == 0)
+			return true;
+	return false;
+}
+
 /*
- * view_source_recompute computes again each window of a view on a view
- * that holds a row the lower view corrected in this checkpoint, from the
- * lower view's rows as they are now.  A closed window's rows are deleted
- * and its groups computed as corrections, which the checkpoint writes as
- * closed rows next (window_close_due), telling subscribers.  Windows
- * holding lower rows past the lower view's retention are left alone: those
- * rows are gone.  The view's counters do not count the rows again.
+ * pane_is_open says whether an open window of the view holds the pane.
+ */
+static bool
+pane_is_open(ViewPlan *plan, TimestampTz pane)
+{
+	if (plan->window.kind == WINDOW_SLIDING)
+		return pane >= window_sliding_cutoff(&plan->window, plan->state->closed_upto);
+	return window_pane_reaches(&plan->window, pane, plan->state->closed_upto);
+}
+
+/*
+ * recompute_closed computes a closed window of a view on a view again,
+ * whole, from the lower view's rows, in groups of its own, and writes its
+ * rows in place of the ones it had.
+ */
+static void
+recompute_closed(ViewPlan *plan, WindowSink *sink, TimestampTz start, TimestampTz end)
+{
+	WindowGroups wg;
+
+	sink->closed_window_dropped(sink, plan, start, end);
+	window_groups_init(plan, &wg, true);
+	wg.start = start;
+	plan->state->recompute_into = &wg;
+	PG_TRY();
+	{
+		view_plan_feed_source(plan, start, Min(end, plan->state->max_event_time));
+	}
+	PG_FINALLY();
+	{
+		plan->state->recompute_into = NULL;
+	}
+	PG_END_TRY();
+	window_write_corrected_rows(plan, sink, &wg, start, end);
+	MemoryContextDelete(wg.cxt);
+}
+
+/*
+ * view_source_recompute computes again what of a view on a view holds a
+ * row the lower view corrected in this checkpoint, from the lower view's
+ * rows as they are now: each closed window holding the row's pane, whose
+ * rows it replaces (subscribers get them as corrections), and the pane
+ * itself while an open window holds it.  What holds lower windows past the
+ * lower view's retention is left alone (those rows are gone), as are rows
+ * not taken yet (they are taken as they are now).  The view's counters do
+ * not count the rows again.
  */
 void
 view_source_recompute(ViewPlan *plan, List *plans, WindowSink *sink)
@@ -85,40 +154,49 @@ view_source_recompute(ViewPlan *plan, List *plans, WindowSink *sink)
 	ViewState  *state = plan->state;
 	uint64		events = state->events;
 	uint64		late_events = state->late_events;
-	List	   *done = NIL;
+	List	   *panes_done = NIL;
+	List	   *windows_done = NIL;
 	ListCell   *lc;
 
 	if (lower == NULL)
 		return;
-	Assert(plan->window.kind == WINDOW_TUMBLING);
+	Assert(plan->window.kind != WINDOW_SESSION);
 	foreach(lc, lower->state->corrected_starts)
 	{
 		TimestampTz corrected = *(TimestampTz *) lfirst(lc);
-		TimestampTz start;
-		TimestampTz end;
-		ListCell   *lc2;
-		bool		seen = false;
+		TimestampTz pane;
+		WindowBounds *windows;
+		int			n = 0;
+		int			i;
 
-		/* not taken yet: it is taken as it is now */
 		if (corrected >= state->max_event_time)
 			continue;
-		start = window_pane_for(&plan->window, corrected);
-		end = window_pane_end(&plan->window, start);
-		foreach(lc2, done)
-			seen |= (*(TimestampTz *) lfirst(lc2) == start);
-		if (seen || start < view_plan_retained_from(lower))
+		pane = window_pane_for(&plan->window, corrected);
+		if (pane_listed(panes_done, pane))
 			continue;
-		done = lappend(done, memcpy(palloc(sizeof(TimestampTz)), &start, sizeof(TimestampTz)));
+		panes_done = lappend(panes_done, memcpy(palloc(sizeof(pane)), &pane, sizeof(pane)));
 
-		if (end > state->closed_upto)
-			window_forget_pane(plan, sink, start);
-		else if (start >= view_plan_retained_from(plan))
-			sink->closed_window_dropped(sink, plan, start);
-		else
-			continue;
-		view_plan_feed_source(plan, start, Min(end, state->max_event_time));
+		if (window_closes(&plan->window))
+			n = window_list_of_pane(&plan->window, pane, DT_NOBEGIN, state->closed_upto,
+									&windows);
+		for (i = 0; i < n; i++)
+		{
+			if (windows[i].start < view_plan_retained_from(lower) ||
+				windows[i].start < view_plan_retained_from(plan) ||
+				window_listed(windows_done, &windows[i]))
+				continue;
+			windows_done = lappend(windows_done, &windows[i]);
+			recompute_closed(plan, sink, windows[i].start, windows[i].end);
+		}
+		if (pane >= view_plan_retained_from(lower) && pane_is_open(plan, pane))
+		{
+			window_forget_pane(plan, sink, pane);
+			view_plan_feed_source(plan, pane,
+								  Min(window_pane_end(&plan->window, pane), state->max_event_time));
+		}
 	}
-	list_free_deep(done);
+	list_free_deep(panes_done);
+	list_free(windows_done);
 	state->events = events;
 	state->late_events = late_events;
 }

@@ -105,6 +105,8 @@ typedef struct ViewState
 	dshash_table *shm_groups;	/* the worker's attachment to its groups */
 	int64		shm_bytes;		/* shared memory its groups use */
 	List	   *retired;		/* RetiredGroup: published groups of closed windows */
+	struct WindowGroups *recompute_into;	/* events go to these groups
+											 * alone (view_source.c) */
 	List	   *corrected_starts;	/* TimestampTz *: window_start of the rows
 									 * this checkpoint corrected, for the
 									 * views that read this one */

@@ -65,6 +65,24 @@ window_write_rows(ViewPlan *plan, WindowSink *sink, WindowGroups *wg,
 }
 
 /*
+ * window_write_corrected_rows writes a row for every group of a closed
+ * window computed again whole, replacing its rows: subscribers get them
+ * as corrections.
+ */
+void
+window_write_corrected_rows(ViewPlan *plan, WindowSink *sink, WindowGroups *wg,
+							TimestampTz start, TimestampTz end)
+{
+	TupleHashIterator it;
+	TupleHashEntry entry;
+
+	InitTupleHashIterator(wg->groups, &it);
+	while ((entry = ScanTupleHashTable(wg->groups, &it)) != NULL)
+		sink->closed_row(sink, plan, start, end, entry->firstTuple,
+						 ((ViewGroup *) entry->additional)->values, false, true);
+}
+
+/*
  * apply_corrections combines the late events of each pane into the rows of
  * the closed windows holding the pane.  Windows closing in this checkpoint
  * have them already: they are combined from the panes.

@@ -14,6 +14,8 @@
 
 extern void window_close_due(ViewPlan *plan, TimestampTz watermark, WindowSink *sink);
 extern void window_forget_pane(ViewPlan *plan, WindowSink *sink, TimestampTz pane);
+extern void window_write_corrected_rows(ViewPlan *plan, WindowSink *sink, WindowGroups *wg,
+										TimestampTz start, TimestampTz end);
 extern void window_write_rows(ViewPlan *plan, WindowSink *sink, WindowGroups *wg,
 							  TimestampTz start, TimestampTz end, bool combine);
 

@@ -44,8 +44,9 @@ struct WindowSink
 	/* published groups that left memory: readers see them until commit */
 	void		(*window_retired) (WindowSink *sink, ViewPlan *plan, WindowGroups *wg);
 	void		(*group_retired) (WindowSink *sink, ViewPlan *plan, int64 gid);
-	/* every closed row of the window starting at start, deleted */
-	void		(*closed_window_dropped) (WindowSink *sink, ViewPlan *plan, TimestampTz start);
+	/* every closed row of the window [start, end), deleted */
+	void		(*closed_window_dropped) (WindowSink *sink, ViewPlan *plan, TimestampTz start,
+										  TimestampTz end);
 };
 
 #endif							/* STREAMEXT_WINDOW_SINK_H */

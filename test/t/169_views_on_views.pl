@@ -1,6 +1,7 @@
 # Views on views under load, late events, kill -9 and an immediate stop:
 # per-second views of the stream (tumbling, hopping) and views on them
-# (per 10 seconds, per site per minute, and a third level), each checked
+# (tumbling per 10 seconds, per site per minute, hopping, no window, and a
+# third level), each checked
 # against plain SQL over the view it reads, and the lower views against
 # plain SQL over the stream.  Late events correct lower windows that views
 # on them took already: the upper windows are computed again.  A 'final'
@@ -43,6 +44,15 @@ my @upper = (
 	  oracle => "SELECT date_bin('10 seconds', window_start, $o) AS ws,
 	                    date_bin('10 seconds', window_start, $o) + interval '10 seconds',
 	                    sum(n), max(hi), count(*) FROM hop GROUP BY 1, 2" },
+	{ name => 'up_hopping', window => 'hopping 10 seconds every 5 seconds',
+	  query => 'SELECT k1, sum(n) AS n, count(*) AS w FROM tumb GROUP BY k1',
+	  oracle => "SELECT w AS ws, w + interval '10 seconds', k1, sum(n), count(*)
+	               FROM tumb, generate_series(date_bin('5 seconds', window_start, $o) - interval '5 seconds',
+	                                          date_bin('5 seconds', window_start, $o), interval '5 seconds') w
+	              GROUP BY 1, 2, 3" },
+	{ name => 'up_total', window => undef,
+	  query => 'SELECT k1, sum(n) AS n, sum(s) AS s FROM tumb GROUP BY k1',
+	  oracle => "SELECT k1, sum(n), sum(s) FROM tumb GROUP BY k1" },
 	{ name => 'top', window => 'tumbling 1 minute',
 	  query => 'SELECT sum(n) AS n, sum(w) AS w FROM up_tumb',
 	  oracle => "SELECT date_bin('1 minute', window_start, $o) AS ws,
@@ -51,8 +61,9 @@ my @upper = (
 );
 for my $u (@upper)
 {
+	my $w = defined $u->{window} ? "'$u->{window}'" : 'NULL';
 	$node->safe_psql('postgres',
-		"SELECT streamext.create_view('$u->{name}', \$q\$ $u->{query} \$q\$, \"window\" => '$u->{window}')");
+		"SELECT streamext.create_view('$u->{name}', \$q\$ $u->{query} \$q\$, \"window\" => $w)");
 }
 $node->safe_psql('postgres',
 	"SELECT streamext.create_subscription('up_tumb_final', 'up_tumb', notify => 'none')");

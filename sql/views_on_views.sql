@@ -1,0 +1,164 @@
+-- Views on views: a continuous view reading another's closed windows,
+-- checked against plain SQL over the base stream, through late corrections,
+-- a rebuild of the lower view, and the refusals.
+SET timezone = 'UTC';
+CREATE FUNCTION vv_diff(view_sql text, plain_sql text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE missing bigint; extra bigint;
+BEGIN
+  EXECUTE format('SELECT count(*) FROM ((%s) EXCEPT ALL (%s)) d', plain_sql, view_sql) INTO missing;
+  EXECUTE format('SELECT count(*) FROM ((%s) EXCEPT ALL (%s)) d', view_sql, plain_sql) INTO extra;
+  RETURN format('missing %s, extra %s', missing, extra);
+END $$;
+-- waits (at most 60 s) until the view equals plain SQL
+CREATE FUNCTION vv_wait(view_sql text, plain_sql text) RETURNS text LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM streamext.wait_caught_up();
+  FOR i IN 1..1200 LOOP
+    EXIT WHEN vv_diff(view_sql, plain_sql) = 'missing 0, extra 0';
+    PERFORM pg_sleep(0.05);
+  END LOOP;
+  RETURN vv_diff(view_sql, plain_sql);
+END $$;
+
+CREATE TABLE vv_clicks (ts timestamptz NOT NULL, url text NOT NULL, ms int);
+SELECT streamext.create_stream('vv_clicks', time_column => 'ts', idle_timeout => '1 second');
+-- three hours of history, every 7 seconds, on four pages of two sites
+INSERT INTO vv_clicks
+SELECT '2026-03-01 09:00+00'::timestamptz + i * interval '7 seconds',
+       (ARRAY['a/1', 'a/2', 'b/1', 'b/2'])[1 + i % 4], (i * 37) % 1000
+  FROM generate_series(0, 1542) i;
+
+SELECT streamext.create_view('vv_per_minute',
+  $$ SELECT url, count(*) AS hits, sum(ms) AS total_ms, max(ms) AS max_ms FROM vv_clicks GROUP BY url $$,
+  "window" => 'tumbling 1 minute', lateness => '10 seconds');
+-- per minute into per hour, and per page into per site
+SELECT streamext.create_view('vv_per_hour',
+  $$ SELECT url, sum(hits) AS hits, sum(total_ms) AS total_ms, max(max_ms) AS max_ms
+       FROM vv_per_minute GROUP BY url $$,
+  "window" => 'tumbling 1 hour');
+SELECT streamext.create_view('vv_site_10min',
+  $$ SELECT split_part(url, '/', 1) AS site, sum(hits) AS hits, count(*) AS busy_minutes
+       FROM vv_per_minute WHERE hits > 1 GROUP BY 1 $$,
+  "window" => 'tumbling 10 minutes');
+-- three levels: a view on a view on a view
+SELECT streamext.create_view('vv_per_day',
+  $$ SELECT sum(hits) AS hits, max(max_ms) AS max_ms FROM vv_per_hour $$,
+  "window" => 'tumbling 1 day');
+-- over overlapping windows: each 5-minute window counts once per hour of its start
+SELECT streamext.create_view('vv_hop', $$ SELECT count(*) AS hits FROM vv_clicks $$,
+  "window" => 'hopping 5 minutes every 1 minute');
+SELECT streamext.create_view('vv_hop_hour', $$ SELECT sum(hits) AS hits, count(*) AS windows FROM vv_hop $$,
+  "window" => 'tumbling 1 hour');
+
+-- every window kind but sessions above a view: hopping, cumulating, none
+SELECT streamext.create_view('vv_hop_upper',
+  $$ SELECT url, sum(hits) AS hits, count(*) AS minutes FROM vv_per_minute GROUP BY url $$,
+  "window" => 'hopping 1 hour every 30 minutes');
+SELECT streamext.create_view('vv_cumulate_upper',
+  $$ SELECT sum(hits) AS hits, max(max_ms) AS max_ms FROM vv_per_minute $$,
+  "window" => 'cumulate 1 day every 1 hour');
+SELECT streamext.create_view('vv_all_time',
+  $$ SELECT url, sum(hits) AS hits, count(*) AS minutes FROM vv_per_minute GROUP BY url $$);
+
+-- the plain SQL each view must equal once the stream's windows are closed
+CREATE VIEW vv_plain_minute AS
+  SELECT date_bin('1 minute', ts, '2000-01-01') AS ws, url, count(*) AS hits, sum(ms) AS total_ms, max(ms) AS max_ms
+    FROM vv_clicks GROUP BY 1, 2;
+SELECT vv_wait($$ SELECT window_start, url, hits, total_ms, max_ms FROM vv_per_hour $$,
+  $$ SELECT date_trunc('hour', ws), url, sum(hits), sum(total_ms), max(max_ms) FROM vv_plain_minute GROUP BY 1, 2 $$);
+SELECT vv_wait($$ SELECT window_start, site, hits, busy_minutes FROM vv_site_10min $$,
+  $$ SELECT date_bin('10 minutes', ws, '2000-01-01'), split_part(url, '/', 1), sum(hits), count(*)
+       FROM vv_plain_minute WHERE hits > 1 GROUP BY 1, 2 $$);
+SELECT vv_wait($$ SELECT window_start, hits, max_ms FROM vv_per_day $$,
+  $$ SELECT date_trunc('day', ts), count(*)::numeric, max(ms) FROM vv_clicks GROUP BY 1 $$);
+SELECT vv_wait($$ SELECT window_start, hits, windows FROM vv_hop_hour $$,
+  $$ SELECT date_trunc('hour', s), sum(n), count(*)
+       FROM (SELECT s, count(*) AS n FROM vv_clicks,
+               generate_series(date_bin('1 minute', ts, '2000-01-01') - interval '4 minutes',
+                               date_bin('1 minute', ts, '2000-01-01'), interval '1 minute') s
+              GROUP BY s) w GROUP BY 1 $$);
+SELECT vv_wait($$ SELECT window_start, window_end, url, hits, minutes FROM vv_hop_upper $$,
+  $$ SELECT w, w + interval '1 hour', url, sum(hits), count(*) FROM vv_plain_minute,
+            generate_series(date_bin('30 minutes', ws, '2000-01-01') - interval '30 minutes',
+                            date_bin('30 minutes', ws, '2000-01-01'), interval '30 minutes') w
+      GROUP BY 1, 2, 3 $$);
+SELECT vv_wait($$ SELECT window_start, window_end, hits, max_ms FROM vv_cumulate_upper $$,
+  $$ SELECT date_trunc('day', ws), date_trunc('day', ws) + k * interval '1 hour', sum(hits), max(max_ms)
+       FROM vv_plain_minute, generate_series(1, 24) k
+      WHERE date_trunc('day', ws) + k * interval '1 hour' > ws GROUP BY 1, 2 $$);
+SELECT vv_wait($$ SELECT url, hits, minutes FROM vv_all_time $$,
+  $$ SELECT url, sum(hits), count(*) FROM vv_plain_minute GROUP BY url $$);
+SELECT window_start, url, hits, max_ms FROM vv_per_hour ORDER BY 1, 2;
+SELECT * FROM vv_per_day;
+
+-- late events correct closed minutes; the corrections flow up every level
+INSERT INTO vv_clicks VALUES ('2026-03-01 09:30:01+00', 'a/1', 5000),
+  ('2026-03-01 10:59:59+00', 'c/1', 1), ('2026-03-01 13:15:00+00', 'b/2', 2);
+SELECT vv_wait($$ SELECT window_start, url, hits, total_ms, max_ms FROM vv_per_hour $$,
+  $$ SELECT date_trunc('hour', ws), url, sum(hits), sum(total_ms), max(max_ms) FROM vv_plain_minute GROUP BY 1, 2 $$);
+SELECT vv_wait($$ SELECT window_start, hits, max_ms FROM vv_per_day $$,
+  $$ SELECT date_trunc('day', ts), count(*)::numeric, max(ms) FROM vv_clicks GROUP BY 1 $$);
+SELECT vv_wait($$ SELECT window_start, site, hits, busy_minutes FROM vv_site_10min $$,
+  $$ SELECT date_bin('10 minutes', ws, '2000-01-01'), split_part(url, '/', 1), sum(hits), count(*)
+       FROM vv_plain_minute WHERE hits > 1 GROUP BY 1, 2 $$);
+SELECT vv_wait($$ SELECT window_start, window_end, url, hits, minutes FROM vv_hop_upper $$,
+  $$ SELECT w, w + interval '1 hour', url, sum(hits), count(*) FROM vv_plain_minute,
+            generate_series(date_bin('30 minutes', ws, '2000-01-01') - interval '30 minutes',
+                            date_bin('30 minutes', ws, '2000-01-01'), interval '30 minutes') w
+      GROUP BY 1, 2, 3 $$);
+SELECT vv_wait($$ SELECT window_start, window_end, hits, max_ms FROM vv_cumulate_upper $$,
+  $$ SELECT date_trunc('day', ws), date_trunc('day', ws) + k * interval '1 hour', sum(hits), max(max_ms)
+       FROM vv_plain_minute, generate_series(1, 24) k
+      WHERE date_trunc('day', ws) + k * interval '1 hour' > ws GROUP BY 1, 2 $$);
+SELECT vv_wait($$ SELECT url, hits, minutes FROM vv_all_time $$,
+  $$ SELECT url, sum(hits), count(*) FROM vv_plain_minute GROUP BY url $$);
+SELECT window_start, url, hits, max_ms FROM vv_per_hour
+ WHERE url IN ('a/1', 'c/1') OR window_start = '2026-03-01 13:00+00' ORDER BY 1, 2;
+SELECT * FROM vv_per_day;
+
+-- a rebuild of the lower view computes the views on it again
+SELECT streamext.rebuild_view('vv_per_minute');
+SELECT vv_wait($$ SELECT window_start, url, hits, total_ms, max_ms FROM vv_per_hour $$,
+  $$ SELECT date_trunc('hour', ws), url, sum(hits), sum(total_ms), max(max_ms) FROM vv_plain_minute GROUP BY 1, 2 $$);
+SELECT vv_wait($$ SELECT window_start, hits, max_ms FROM vv_per_day $$,
+  $$ SELECT date_trunc('day', ts), count(*)::numeric, max(ms) FROM vv_clicks GROUP BY 1 $$);
+
+SELECT vv_wait($$ SELECT window_start, window_end, url, hits, minutes FROM vv_hop_upper $$,
+  $$ SELECT w, w + interval '1 hour', url, sum(hits), count(*) FROM vv_plain_minute,
+            generate_series(date_bin('30 minutes', ws, '2000-01-01') - interval '30 minutes',
+                            date_bin('30 minutes', ws, '2000-01-01'), interval '30 minutes') w
+      GROUP BY 1, 2, 3 $$);
+SELECT vv_wait($$ SELECT window_start, window_end, hits, max_ms FROM vv_cumulate_upper $$,
+  $$ SELECT date_trunc('day', ws), date_trunc('day', ws) + k * interval '1 hour', sum(hits), max(max_ms)
+       FROM vv_plain_minute, generate_series(1, 24) k
+      WHERE date_trunc('day', ws) + k * interval '1 hour' > ws GROUP BY 1, 2 $$);
+SELECT vv_wait($$ SELECT url, hits, minutes FROM vv_all_time $$,
+  $$ SELECT url, sum(hits), count(*) FROM vv_plain_minute GROUP BY url $$);
+-- what a view on a view cannot be
+SELECT streamext.create_view('vv_bad', $$ SELECT sum(hits) FROM vv_per_minute $$,
+  "window" => 'session 5 minutes');
+SELECT streamext.create_view('vv_bad', $$ SELECT sum(hits) FROM vv_per_minute $$,
+  "window" => 'tumbling 1 hour', lateness => '1 minute');
+SELECT streamext.create_view('vv_sessions', $$ SELECT count(*) AS n FROM vv_clicks $$,
+  "window" => 'session 1 minute');
+SELECT streamext.create_view('vv_bad', $$ SELECT sum(n) FROM vv_sessions $$, "window" => 'tumbling 1 hour');
+SELECT streamext.create_view('vv_bad', $$ SELECT sum(hits) FROM vv_plain_minute $$, "window" => 'tumbling 1 hour');
+-- the lower view stays while views read it (DROP VIEW: pg_depend)
+SELECT streamext.drop_view('vv_per_minute');
+DROP VIEW vv_per_minute;
+
+SELECT streamext.drop_view('vv_per_day');
+SELECT streamext.drop_view('vv_hop_upper');
+SELECT streamext.drop_view('vv_cumulate_upper');
+SELECT streamext.drop_view('vv_all_time');
+SELECT streamext.drop_view('vv_per_hour');
+SELECT streamext.drop_view('vv_site_10min');
+SELECT streamext.drop_view('vv_hop_hour');
+SELECT streamext.drop_view('vv_hop');
+SELECT streamext.drop_view('vv_sessions');
+SELECT streamext.drop_view('vv_per_minute');
+DROP VIEW vv_plain_minute;
+SELECT streamext.drop_stream('vv_clicks');
+DROP TABLE vv_clicks;
+DROP FUNCTION vv_wait(text, text), vv_diff(text, text);
+RESET timezone;
