@@ -56,6 +56,23 @@ lower_plan(ViewPlan *plan, List *plans)
 }
 
 /*
+ * view_source_behind says whether the view a view on a view reads has
+ * closed windows it has not taken yet: the worker then takes them in a
+ * transaction of its own, though nothing else is due (a view loaded from
+ * an older checkpoint or computed again, a worker started again).
+ */
+bool
+view_source_behind(ViewPlan *plan, List *plans)
+{
+	ViewPlan   *lower;
+
+	if (plan->source_id == 0 || (lower = lower_plan(plan, plans)) == NULL)
+		return false;
+	return window_first_open_start(&lower->window, lower->state->closed_upto) >
+		plan->state->max_event_time;
+}
+
+/*
  * view_source_catch_up applies to a view on a view the lower view's rows
  * that have become complete since it last took them.  The caller's
  * transaction sees the lower view's closed rows up to its closed_upto.

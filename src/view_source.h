@@ -13,6 +13,7 @@
 #include "view_plan.h"
 #include "window_sink.h"
 
+extern bool view_source_behind(ViewPlan *plan, List *plans);
 extern void view_source_catch_up(ViewPlan *plan, List *plans);
 extern void view_source_recompute(ViewPlan *plan, List *plans, WindowSink *sink);
 extern void view_source_note_correction(ViewPlan *plan, TimestampTz start);

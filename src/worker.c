@@ -54,6 +54,7 @@
 #include "usercode.h"
 #include "view_apply.h"
 #include "view_plan.h"
+#include "view_source.h"
 #include "view_state.h"
 #include "worker.h"
 
@@ -117,6 +118,7 @@ static void check_extension(void);
 static void close_due_windows(void);
 static void close_windows_now(void);
 static int	plan_depth_cmp(const ListCell *a, const ListCell *b);
+static List *sort_rows_by_depth(List *rows);
 static XLogRecPtr decoded_upto(void);
 static XLogRecPtr closed_ahead_stop(XLogRecPtr end);
 static long ms_until(TimestampTz t);
@@ -886,7 +888,7 @@ close_due_windows(void)
 
 	W.wake_at = DT_NOEND;
 	foreach(lc, W.plans)
-		if (view_state_close_due(lfirst(lc)))
+		if (view_state_close_due(lfirst(lc)) || view_source_behind(lfirst(lc), W.plans))
 			due = true;
 	if (due && GetCurrentTimestamp() < next_allowed)
 	{
@@ -1113,6 +1115,50 @@ stream_target(Oid relid)
 		st->slot = NULL;
 	}
 	return st;
+}
+
+/*
+ * sort_rows_by_depth returns catalog rows of views in the order
+ * plan_depth_cmp gives plans: views on streams first, then views on those,
+ * and so on.
+ */
+static List *
+sort_rows_by_depth(List *rows)
+{
+	List	   *sorted = NIL;
+	List	   *placed = NIL;	/* view relations of the rows sorted */
+	int			pass;
+
+	for (pass = 0; pass <= list_length(rows); pass++)
+	{
+		List	   *level = NIL;
+		ListCell   *lc;
+
+		foreach(lc, rows)
+		{
+			ViewCatalogRow *row = lfirst(lc);
+			AttrNumber	time_attno;
+			bool		ready = (pass == 0) ?
+				catalog_is_stream(row->stream_relid, &time_attno) :
+				(list_member_oid(placed, row->stream_relid) &&
+				 !list_member_ptr(sorted, row));
+
+			if (ready && !list_member_ptr(sorted, row))
+				level = lappend(level, row);
+		}
+		foreach(lc, level)
+			placed = lappend_oid(placed, ((ViewCatalogRow *) lfirst(lc))->view_relid);
+		sorted = list_concat(sorted, level);
+	}
+	/* rows reading nothing known (restored, say) keep their place at the end */
+	{
+		ListCell   *lc;
+
+		foreach(lc, rows)
+			if (!list_member_ptr(sorted, lfirst(lc)))
+				sorted = lappend(sorted, lfirst(lc));
+	}
+	return sorted;
 }
 
 /*
@@ -1363,6 +1409,8 @@ ensure_slot(void)
 	cxt = AllocSetContextCreate(CurrentMemoryContext, "streamext recompute",
 								ALLOCSET_DEFAULT_SIZES);
 	rows = catalog_load_views_snapshot(CurrentMemoryContext, GetActiveSnapshot());
+	/* a view on a view after the view it reads, which it computes from */
+	rows = sort_rows_by_depth(rows);
 	foreach(lc, rows)
 	{
 		ViewCatalogRow *row = lfirst(lc);

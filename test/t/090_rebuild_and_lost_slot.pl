@@ -12,6 +12,29 @@ max_slot_wal_keep_size = '16MB'
 streamext.max_lag_warning = '8MB'
 });
 create_click_schema($node);
+# a view on a view: recomputed after the view it reads when the slot is lost
+$node->safe_psql('postgres', q{SELECT streamext.create_view('per_10s',
+  $$ SELECT url, sum(hits) AS hits, max(worst) AS worst FROM per_second GROUP BY url $$,
+  'tumbling 10 seconds')});
+# it equals its query over the closed windows of per_second, all of them
+# before the first window per_second's closed_upto leaves open
+sub check_per_10s
+{
+	my ($label) = @_;
+	my $oracle = q{
+SELECT date_bin('10 seconds', window_start, '2000-01-01 00:00+00'),
+       date_bin('10 seconds', window_start, '2000-01-01 00:00+00') + interval '10 seconds',
+       url, sum(hits), max(worst)
+  FROM per_second
+ WHERE window_start < date_bin('1 second', (SELECT p.closed_upto FROM streamext.view_progress p
+                                             JOIN streamext.view_def d ON d.id = p.view_id
+                                            WHERE d.name = 'per_second'), '2000-01-01 00:00+00')
+ GROUP BY 1, 2, 3};
+	$node->poll_query_until('postgres', qq{
+SELECT (SELECT count(*) FROM (($oracle) EXCEPT ALL (SELECT * FROM per_10s)) a)
+     + (SELECT count(*) FROM ((SELECT * FROM per_10s) EXCEPT ALL ($oracle)) b) = 0});
+	check_view($node, 'postgres', 'per_10s', $oracle, $label);
+}
 
 # 1. rebuild_view under load
 my $p = start_producers($node, seconds => 4);
@@ -23,6 +46,7 @@ finish_producers($p);
 check_click_views($node, 'after rebuild_view under load');
 $node->safe_psql('postgres', "SELECT streamext.rebuild_view('total')");
 check_click_views($node, 'after rebuild_view at rest');
+check_per_10s('after rebuild_view at rest');
 
 # 2. the worker stalls (a session holds a lock its checkpoint needs) while
 # WAL grows past max_slot_wal_keep_size, and a checkpoint invalidates the slot
@@ -45,6 +69,7 @@ $blocker->query_safe('ROLLBACK;');
 $blocker->quit;
 
 check_click_views($node, 'after the slot was lost');
+check_per_10s('after the slot was lost');
 like($node->safe_psql('postgres', 'SELECT DISTINCT last_error FROM streamext.streams'),
 	qr/replication slot invalidated at .* views recomputed/, 'streamext.streams says what happened');
 is($node->safe_psql('postgres',
@@ -54,5 +79,6 @@ is($node->safe_psql('postgres',
 $p = start_producers($node, seconds => 2);
 finish_producers($p);
 check_click_views($node, 'producing again');
+check_per_10s('producing again');
 
 done_testing();
