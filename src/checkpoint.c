@@ -98,6 +98,10 @@ typedef enum ClosedStatement
 } ClosedStatement;
 
 /* the fixed statements of a checkpoint, prepared once per process */
+static void write_view(StreamextDbSlot *slot, ViewPlan *plan, TimestampTz watermark,
+					   XLogRecPtr lsn, ClosedRowListener listener, bool all,
+					   OpenStateBatch *batch);
+
 static CatalogStatement upsert_open_states = {
 	"INSERT INTO streamext.open_state (view_id, window_start, group_key, state, window_end) "
 	"SELECT $1, w, k, s, e FROM unnest($2, $3, $4, $5) AS u(w, k, s, e) "
@@ -771,10 +775,6 @@ checkpoint_write(StreamextDbSlot *slot, List *plans, XLogRecPtr lsn,
 	foreach(lc, plans)
 	{
 		ViewPlan   *plan = lfirst(lc);
-		HASH_SEQ_STATUS status;
-		WindowGroups *wg;
-		TimestampTz watermark;
-		CheckpointSink cs;
 
 		if (!lock_view_row(plan))
 		{
@@ -786,35 +786,74 @@ checkpoint_write(StreamextDbSlot *slot, List *plans, XLogRecPtr lsn,
 		}
 
 		delete_deferred_open_rows(plan);
-		watermark = closing_watermark(plan, lsn);
-		sink_init(&cs, slot, plan, listener, false);
-		window_close_due(plan, watermark, &cs.sink);
-		MemoryContextDelete(cs.sink.cxt);
-
-		batch->view_id = plan->id;
-		batch->n = 0;
-		hash_seq_init(&status, plan->state->windows);
-		while ((wg = hash_seq_search(&status)) != NULL)
-			write_open_window(plan, wg, false, batch);
-		flush_open_states(batch);
-
-		write_dead_letters(plan);
-		if (plan->window.kind != WINDOW_NONE && watermark > plan->state->closed_upto)
-			plan->state->closed_upto = watermark;
-		view_state_find_next_end(plan);
-		if (window_closes(&plan->window) && plan->retention_usec != 0)
-			forget_old_windows(plan);
-		plan->state->corrections_pending = false;
-		if (!XLogRecPtrIsInvalid(plan->state->closed_ahead_lsn) &&
-			lsn >= plan->state->closed_ahead_lsn)
-			plan->state->closed_ahead_lsn = InvalidXLogRecPtr;
-		write_progress(plan, lsn);
+		write_view(slot, plan, closing_watermark(plan, lsn), lsn, listener, false, batch);
 	}
 	SPI_finish();
 	pfree(batch);
 
 	replorigin_session_origin_lsn = lsn;
 	replorigin_session_origin_timestamp = commit_time;
+}
+
+/*
+ * write_view persists one view for a checkpoint: closes the windows up to
+ * watermark (their rows to the sink, their subscribers to listener), then
+ * writes its open windows (all of them, or those changed since the last
+ * checkpoint), dead letters and progress at lsn.  The caller is connected
+ * to SPI and has locked the view's row.
+ */
+static void
+write_view(StreamextDbSlot *slot, ViewPlan *plan, TimestampTz watermark, XLogRecPtr lsn,
+		   ClosedRowListener listener, bool all, OpenStateBatch *batch)
+{
+	HASH_SEQ_STATUS status;
+	WindowGroups *wg;
+	CheckpointSink cs;
+
+	sink_init(&cs, slot, plan, listener, false);
+	window_close_due(plan, watermark, &cs.sink);
+	MemoryContextDelete(cs.sink.cxt);
+
+	batch->view_id = plan->id;
+	batch->n = 0;
+	hash_seq_init(&status, plan->state->windows);
+	while ((wg = hash_seq_search(&status)) != NULL)
+		write_open_window(plan, wg, all, batch);
+	flush_open_states(batch);
+
+	write_dead_letters(plan);
+	if (plan->window.kind != WINDOW_NONE && watermark > plan->state->closed_upto)
+		plan->state->closed_upto = watermark;
+	view_state_find_next_end(plan);
+	if (window_closes(&plan->window) && plan->retention_usec != 0)
+		forget_old_windows(plan);
+	plan->state->corrections_pending = false;
+	if (!XLogRecPtrIsInvalid(plan->state->closed_ahead_lsn) &&
+		lsn >= plan->state->closed_ahead_lsn)
+		plan->state->closed_ahead_lsn = InvalidXLogRecPtr;
+	write_progress(plan, lsn);
+}
+
+/*
+ * checkpoint_write_computed persists a view that rebuild_view, adopt_view
+ * or replace_view computed from its stream, consistent at lsn (its
+ * start_lsn), in their transaction.  Windows up to both the watermark and
+ * closed_upto close here, unsent to subscriptions; replace_view passes how
+ * far the definition before closed its windows: a 'final' subscriber had
+ * that stretch of time in the old shape, and windows after it stay open
+ * even when the watermark has passed them, so that the worker closes them
+ * and delivers each once, in the new shape.
+ */
+void
+checkpoint_write_computed(ViewPlan *plan, XLogRecPtr lsn, TimestampTz closed_upto)
+{
+	OpenStateBatch *batch = palloc(sizeof(OpenStateBatch));
+
+	SPI_connect();
+	write_view(NULL, plan, Min(closing_watermark(plan, lsn), closed_upto), lsn, NULL, true,
+			   batch);
+	SPI_finish();
+	pfree(batch);
 }
 
 /*
