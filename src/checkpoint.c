@@ -837,12 +837,12 @@ write_view(StreamextDbSlot *slot, ViewPlan *plan, TimestampTz watermark, XLogRec
 /*
  * checkpoint_write_computed persists a view that rebuild_view, adopt_view
  * or replace_view computed from its stream, consistent at lsn (its
- * start_lsn), in their transaction.  Windows up to both the watermark and
- * closed_upto close here, unsent to subscriptions; replace_view passes how
- * far the definition before closed its windows: a 'final' subscriber had
- * that stretch of time in the old shape, and windows after it stay open
- * even when the watermark has passed them, so that the worker closes them
- * and delivers each once, in the new shape.
+ * start_lsn), in their transaction.  Windows ending by both the watermark
+ * and closed_upto close here, unsent to subscriptions; replace_view passes
+ * how far the definition before delivered closed windows: a 'final'
+ * subscriber had that stretch of time in the old shape, and windows after
+ * it stay open even when the watermark has passed them, so that the worker
+ * closes them and delivers each once, in the new shape.
  */
 void
 checkpoint_write_computed(ViewPlan *plan, XLogRecPtr lsn, TimestampTz closed_upto)

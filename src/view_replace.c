@@ -120,23 +120,34 @@ check_columns(const ViewCatalogRow *row, Query *query, bool windowed)
 }
 
 /*
- * closed_horizon is how far the definition of row has closed its windows
- * (its rows written, its 'final' subscribers served): the new definition's
- * windows up to it close at the switch, unsent, and those after it are
- * sent when they close.  A view whose windows do not close had no 'final'
- * subscriber: every window its watermark passed closes at the switch.
+ * closed_horizon is how far the definition of row has delivered time in
+ * closed windows: the end of the last one it closed (its row written, its
+ * 'final' subscribers served).  The new definition's windows that end by
+ * then close at the switch, unsent; those that end after it are sent when
+ * they close, the first perhaps overlapping the last of the old shape, so
+ * that no stretch of event time is left out between the two.  A view whose
+ * windows do not close had no 'final' subscriber: every window its
+ * watermark passed closes at the switch.  The caller locked the view's row,
+ * so the worker closes no more windows of it, and acts as the catalog's
+ * owner.
  */
 static TimestampTz
 closed_horizon(const ViewCatalogRow *row, bool closes)
 {
 	WindowSpec	spec;
-	ViewProgressRow progress;
+	bool		isnull;
+	Datum		end;
 
 	window_parse(row->window_text, row->time_zone, &spec);
-	if (!closes || !window_closes(&spec) ||
-		!catalog_read_view_progress(row->id, GetLatestSnapshot(), &progress))
+	if (!closes || !window_closes(&spec) || !OidIsValid(row->closed_relid))
 		return DT_NOEND;
-	return progress.closed_upto;
+	/* not read-only: a snapshot that sees what the worker closed meanwhile */
+	if (SPI_execute(psprintf("SELECT max(window_end) FROM %s",
+							 catalog_qualified_name(row->closed_relid)),
+					false, 1) != SPI_OK_SELECT)
+		elog(ERROR, "streamext: could not read the closed windows of \"%s\"", row->name);
+	end = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	return isnull ? DT_NOBEGIN : DatumGetTimestampTz(end);
 }
 
 /*
