@@ -51,9 +51,9 @@ static void follow_stream(Oid view_relid, Oid old_stream, Oid new_stream);
 
 /*
  * check_columns refuses a new definition whose columns the view's relation
- * cannot take as CREATE OR REPLACE VIEW would not: one of the existing
- * columns removed, renamed, moved or of another type.  Columns added after
- * them are fine.  This keeps every object that reads the view working,
+ * cannot take, as CREATE OR REPLACE VIEW would refuse them: one of the
+ * existing columns removed, renamed, moved or of another type.  Columns
+ * added after them are fine.  This keeps every object that reads the view working,
  * subscriptions' filters included (they read the view's columns).
  */
 static void
@@ -195,7 +195,7 @@ follow_stream(Oid view_relid, Oid old_stream, Oid new_stream)
 	if (changeDependencyFor(RelationRelationId, view_relid, RelationRelationId,
 							old_stream, new_stream) > 0)
 		return;
-	/* none: a view restored and adopted before 0.2 recorded it */
+	/* none to move (a view whose dependency was dropped): record it */
 	ObjectAddressSet(viewaddr, RelationRelationId, view_relid);
 	ObjectAddressSet(streamaddr, RelationRelationId, new_stream);
 	recordDependencyOn(&viewaddr, &streamaddr, DEPENDENCY_NORMAL);
