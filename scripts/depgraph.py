@@ -30,7 +30,7 @@ LAYERS = [
     ("windows", ["view_apply", "window_panes", "window_session", "window_close", "view_source"]),
     ("persistence and delivery", ["checkpoint", "subscription_def", "subscription"]),
     ("worker", ["decoder", "replay", "retention", "worker", "launcher"]),
-    ("SQL", ["commands", "renames", "view_read", "subscription_read", "streamext"]),
+    ("SQL", ["commands", "view_replace", "renames", "view_read", "subscription_read", "streamext"]),
 ]
 
 # what PostgreSQL itself looks up by name in the library

@@ -182,3 +182,20 @@ ALTER TABLE streamext.view_progress ADD COLUMN closed_lsn pg_lsn,
 -- view_def.stream is then that view's relation, not a stream's.
 ------------------------------------------------------------------------
 ALTER TABLE streamext.view_def DROP CONSTRAINT IF EXISTS view_def_stream_fkey;
+
+------------------------------------------------------------------------
+-- replace_view: a continuous view changed in place
+--
+-- Gives a view a new query, window, lateness, retention and time zone
+-- (create_view's arguments, with the same defaults), computed from the
+-- events in its stream while producers wait for the scan, as rebuild_view
+-- does.  Its relation stays (grants, comments and dependent objects), and
+-- so do its id and its subscriptions with their positions; the columns
+-- may only grow at the end, as CREATE OR REPLACE VIEW allows.  Not STRICT:
+-- a NULL window means none.
+------------------------------------------------------------------------
+CREATE FUNCTION streamext.replace_view(name text, query text, "window" text DEFAULT NULL,
+                                       lateness interval DEFAULT '0',
+                                       retention interval DEFAULT NULL,
+                                       time_zone text DEFAULT NULL)
+    RETURNS void LANGUAGE c AS 'MODULE_PATHNAME', 'streamext_replace_view';

@@ -806,16 +806,29 @@ catalog_load_views_filtered(MemoryContext cxt, int32 only_id)
 }
 
 /*
- * catalog_view_start_lsn is a view's start_lsn as snapshot sees it (it
- * changes with rebuild_view), or InvalidXLogRecPtr when it does not exist.
+ * catalog_view_as_of is view view_id as snapshot sees it (its definition
+ * and start_lsn change with rebuild_view and replace_view), allocated in
+ * the current memory context, or NULL when it does not exist.
  */
-XLogRecPtr
-catalog_view_start_lsn(int32 view_id, Snapshot snapshot)
+ViewCatalogRow *
+catalog_view_as_of(int32 view_id, Snapshot snapshot)
 {
 	List	   *rows = load_views(CurrentMemoryContext, snapshot, CATALOG_VIEW_DEF_PKEY,
 								  Anum_view_def_id, F_INT4EQ, Int32GetDatum(view_id));
 
-	return rows == NIL ? InvalidXLogRecPtr : ((ViewCatalogRow *) linitial(rows))->start_lsn;
+	return rows == NIL ? NULL : linitial(rows);
+}
+
+/*
+ * catalog_view_start_lsn is a view's start_lsn as snapshot sees it, or
+ * InvalidXLogRecPtr when it does not exist.
+ */
+XLogRecPtr
+catalog_view_start_lsn(int32 view_id, Snapshot snapshot)
+{
+	ViewCatalogRow *row = catalog_view_as_of(view_id, snapshot);
+
+	return row == NULL ? InvalidXLogRecPtr : row->start_lsn;
 }
 
 /*
@@ -1396,6 +1409,14 @@ static CatalogStatement update_view_start = {
 static CatalogStatement delete_view_progress = {
 	"DELETE FROM streamext.view_progress WHERE view_id = $1", 1, {INT4OID}
 };
+/* replace_view: a catalog at 0.2, which has time_zone */
+static CatalogStatement update_view_replaced = {
+	"UPDATE streamext.view_def SET stream = $2, query = $3, query_tree = $4, "
+	"window_spec = $5, closed_relid = $6, start_lsn = $7, definition = $8, "
+	"lateness = $9, retention = $10, time_zone = $11 WHERE id = $1",
+	11, {INT4OID, REGCLASSOID, TEXTOID, TEXTOID, TEXTOID, REGCLASSOID, PG_LSNOID,
+	TEXTOID, INTERVALOID, INTERVALOID, TEXTOID}
+};
 static CatalogStatement update_view_adopted = {
 	"UPDATE streamext.view_def SET query_tree = $2, start_lsn = $3 WHERE id = $1",
 	3, {INT4OID, TEXTOID, PG_LSNOID}
@@ -1502,6 +1523,57 @@ catalog_restart_view(int32 view_id, XLogRecPtr start_lsn)
 	run_statement(&lock_view_for_update, args, NULL, SPI_OK_SELECT, "lock view");
 	run_statement(&update_view_start, args, NULL, SPI_OK_UPDATE, "restart view");
 	run_statement(&delete_view_progress, args, NULL, SPI_OK_DELETE, "forget view progress");
+}
+
+/*
+ * catalog_lock_view locks the row of view view_id (called name) until
+ * commit, as rebuild_view and replace_view do before they change it, and
+ * returns the row as committed now: a concurrent change was waited for.
+ */
+ViewCatalogRow *
+catalog_lock_view(int32 view_id, const char *name)
+{
+	ViewCatalogRow *row;
+
+	run_for_key(&lock_view_for_update, Int32GetDatum(view_id), SPI_OK_SELECT, "lock view");
+	row = catalog_view_as_of(view_id, GetLatestSnapshot());
+	if (row == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("continuous view \"%s\" was dropped meanwhile", name),
+				 errhint("Create it again with streamext.create_view().")));
+	return row;
+}
+
+/*
+ * catalog_replace_view records a view's new definition (row: the query,
+ * its analysed tree and schema-qualified definition, window, time zone,
+ * stream, closed-window table and start_lsn; the intervals as given) and
+ * forgets its progress, for replace_view.  The caller locked the row.
+ */
+void
+catalog_replace_view(const ViewCatalogRow *row, Interval *lateness, Interval *retention)
+{
+	Datum		args[11];
+	char		nulls[11] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
+
+	args[0] = Int32GetDatum(row->id);
+	args[1] = ObjectIdGetDatum(row->stream_relid);
+	args[2] = CStringGetTextDatum(row->query);
+	args[3] = CStringGetTextDatum(row->query_tree);
+	args[4] = row->window_text ? CStringGetTextDatum(row->window_text) : (Datum) 0;
+	nulls[4] = row->window_text ? ' ' : 'n';
+	args[5] = ObjectIdGetDatum(row->closed_relid);
+	nulls[5] = OidIsValid(row->closed_relid) ? ' ' : 'n';
+	args[6] = LSNGetDatum(row->start_lsn);
+	args[7] = CStringGetTextDatum(row->definition);
+	args[8] = IntervalPGetDatum(lateness);
+	args[9] = retention ? IntervalPGetDatum(retention) : (Datum) 0;
+	nulls[9] = retention ? ' ' : 'n';
+	args[10] = row->time_zone ? CStringGetTextDatum(row->time_zone) : (Datum) 0;
+	nulls[10] = row->time_zone ? ' ' : 'n';
+	run_statement(&update_view_replaced, args, nulls, SPI_OK_UPDATE, "replace view");
+	run_for_key(&delete_view_progress, args[0], SPI_OK_DELETE, "forget view progress");
 }
 
 /*

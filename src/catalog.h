@@ -166,6 +166,7 @@ extern List *catalog_load_views_snapshot(MemoryContext cxt, Snapshot snapshot);
 extern ViewCatalogRow *catalog_find_owned_view(const char *name, bool missing_ok);
 extern ViewCatalogRow *catalog_view_on_relation(Oid relid);
 extern List *catalog_views_reading(Oid relid);
+extern ViewCatalogRow *catalog_view_as_of(int32 view_id, Snapshot snapshot);
 extern XLogRecPtr catalog_view_start_lsn(int32 view_id, Snapshot snapshot);
 extern bool catalog_read_view_progress(int32 view_id, Snapshot snapshot,
 									   ViewProgressRow *progress);
@@ -182,6 +183,9 @@ extern void catalog_rename_time_column(Oid relid, const char *old_name,
 extern void catalog_set_filter_definition(int32 sub_id, const char *definition);
 extern void catalog_delete_view(int32 view_id);
 extern void catalog_restart_view(int32 view_id, XLogRecPtr start_lsn);
+extern ViewCatalogRow *catalog_lock_view(int32 view_id, const char *name);
+extern void catalog_replace_view(const ViewCatalogRow *row, Interval *lateness,
+								 Interval *retention);
 extern void catalog_adopt_view(int32 view_id, const char *query_tree, XLogRecPtr start_lsn);
 
 /* subscriptions */

@@ -100,6 +100,10 @@ typedef enum ClosedStatement
 } ClosedStatement;
 
 /* the fixed statements of a checkpoint, prepared once per process */
+static void write_view(StreamextDbSlot *slot, ViewPlan *plan, List *plans,
+					   TimestampTz limit, XLogRecPtr lsn, ClosedRowListener listener,
+					   bool all, OpenStateBatch *batch);
+
 static CatalogStatement upsert_open_states = {
 	"INSERT INTO streamext.open_state (view_id, window_start, group_key, state, window_end) "
 	"SELECT $1, w, k, s, e FROM unnest($2, $3, $4, $5) AS u(w, k, s, e) "
@@ -805,10 +809,6 @@ checkpoint_write(StreamextDbSlot *slot, List *plans, XLogRecPtr lsn,
 	foreach(lc, plans)
 	{
 		ViewPlan   *plan = lfirst(lc);
-		HASH_SEQ_STATUS status;
-		WindowGroups *wg;
-		TimestampTz watermark;
-		CheckpointSink cs;
 
 		if (!lock_view_row(plan))
 		{
@@ -820,34 +820,7 @@ checkpoint_write(StreamextDbSlot *slot, List *plans, XLogRecPtr lsn,
 		}
 
 		delete_deferred_open_rows(plan);
-		sink_init(&cs, slot, plan, listener, false);
-		if (plan->source_id != 0)
-		{
-			view_source_catch_up(plan, plans);
-			view_source_recompute(plan, plans, &cs.sink);
-		}
-		watermark = closing_watermark(plan, lsn);
-		window_close_due(plan, watermark, &cs.sink);
-		MemoryContextDelete(cs.sink.cxt);
-
-		batch->view_id = plan->id;
-		batch->n = 0;
-		hash_seq_init(&status, plan->state->windows);
-		while ((wg = hash_seq_search(&status)) != NULL)
-			write_open_window(plan, wg, false, batch);
-		flush_open_states(batch);
-
-		write_dead_letters(plan);
-		if (plan->window.kind != WINDOW_NONE && watermark > plan->state->closed_upto)
-			plan->state->closed_upto = watermark;
-		view_state_find_next_end(plan);
-		if (window_closes(&plan->window) && plan->retention_usec != 0)
-			forget_old_windows(plan);
-		plan->state->corrections_pending = false;
-		if (!XLogRecPtrIsInvalid(plan->state->closed_ahead_lsn) &&
-			lsn >= plan->state->closed_ahead_lsn)
-			plan->state->closed_ahead_lsn = InvalidXLogRecPtr;
-		write_progress(plan, lsn);
+		write_view(slot, plan, plans, DT_NOEND, lsn, listener, false, batch);
 	}
 	SPI_finish();
 	pfree(batch);
@@ -856,6 +829,75 @@ checkpoint_write(StreamextDbSlot *slot, List *plans, XLogRecPtr lsn,
 
 	replorigin_session_origin_lsn = lsn;
 	replorigin_session_origin_timestamp = commit_time;
+}
+
+/*
+ * write_view persists one view for a checkpoint: closes the windows up to
+ * its watermark at lsn, or limit if that is before (their rows to the sink,
+ * their subscribers to listener), then writes its open windows (all of
+ * them, or those changed since the last checkpoint), dead letters and
+ * progress at lsn.  A view on a view first takes what the view it reads
+ * (among plans) closed and corrected.  The caller is connected to SPI and
+ * has locked the view's row.
+ */
+static void
+write_view(StreamextDbSlot *slot, ViewPlan *plan, List *plans, TimestampTz limit,
+		   XLogRecPtr lsn, ClosedRowListener listener, bool all, OpenStateBatch *batch)
+{
+	HASH_SEQ_STATUS status;
+	WindowGroups *wg;
+	CheckpointSink cs;
+	TimestampTz watermark;
+
+	sink_init(&cs, slot, plan, listener, false);
+	if (plan->source_id != 0)
+	{
+		view_source_catch_up(plan, plans);
+		view_source_recompute(plan, plans, &cs.sink);
+	}
+	watermark = Min(closing_watermark(plan, lsn), limit);
+	window_close_due(plan, watermark, &cs.sink);
+	MemoryContextDelete(cs.sink.cxt);
+
+	batch->view_id = plan->id;
+	batch->n = 0;
+	hash_seq_init(&status, plan->state->windows);
+	while ((wg = hash_seq_search(&status)) != NULL)
+		write_open_window(plan, wg, all, batch);
+	flush_open_states(batch);
+
+	write_dead_letters(plan);
+	if (plan->window.kind != WINDOW_NONE && watermark > plan->state->closed_upto)
+		plan->state->closed_upto = watermark;
+	view_state_find_next_end(plan);
+	if (window_closes(&plan->window) && plan->retention_usec != 0)
+		forget_old_windows(plan);
+	plan->state->corrections_pending = false;
+	if (!XLogRecPtrIsInvalid(plan->state->closed_ahead_lsn) &&
+		lsn >= plan->state->closed_ahead_lsn)
+		plan->state->closed_ahead_lsn = InvalidXLogRecPtr;
+	write_progress(plan, lsn);
+}
+
+/*
+ * checkpoint_write_computed persists a view that rebuild_view, adopt_view
+ * or replace_view computed from its stream, consistent at lsn (its
+ * start_lsn), in their transaction.  Windows ending by both the watermark
+ * and closed_upto close here, unsent to subscriptions; replace_view passes
+ * how far the definition before delivered closed windows: a 'final'
+ * subscriber had that stretch of time in the old shape, and windows after
+ * it stay open even when the watermark has passed them, so that the worker
+ * closes them and delivers each once, in the new shape.
+ */
+void
+checkpoint_write_computed(ViewPlan *plan, XLogRecPtr lsn, TimestampTz closed_upto)
+{
+	OpenStateBatch *batch = palloc(sizeof(OpenStateBatch));
+
+	SPI_connect();
+	write_view(NULL, plan, NIL, closed_upto, lsn, NULL, true, batch);
+	SPI_finish();
+	pfree(batch);
 }
 
 /*
@@ -1006,6 +1048,9 @@ checkpoint_load_view(ViewPlan *plan, XLogRecPtr lsn)
 			state->closed_ahead_upto = progress.closed_upto;
 		}
 		state->states_closed_upto = state->closed_upto;
+		/* a backend writes none, or the view's start_lsn; a checkpoint where it decoded */
+		state->computed_apart = XLogRecPtrIsInvalid(progress.closed_lsn) ||
+			progress.closed_lsn == plan->start_lsn;
 		state->max_event_time = progress.max_event_time;
 		state->events = progress.events;
 		state->late_events = progress.late_events;

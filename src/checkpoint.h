@@ -24,6 +24,7 @@ extern bool checkpoint_close_windows(StreamextDbSlot *slot, List *plans, XLogRec
 									 ClosedRowListener listener);
 extern void checkpoint_load_view(ViewPlan *plan, XLogRecPtr lsn);
 extern void checkpoint_write_backfill(ViewPlan *plan);
+extern void checkpoint_write_computed(ViewPlan *plan, XLogRecPtr lsn, TimestampTz closed_upto);
 extern void checkpoint_clear_view(int32 view_id, Oid closed_relid);
 
 #endif							/* STREAMEXT_CHECKPOINT_H */

@@ -39,6 +39,7 @@
 
 #include "catalog.h"
 #include "checkpoint.h"
+#include "commands.h"
 #include "hooks.h"
 #include "retention.h"
 #include "sqlfunc.h"
@@ -63,12 +64,10 @@ static bool type_is_temporary(Oid type);
 static void check_stream_owner(Oid relid);
 static char *column_list(Query *query, bool windowed, bool typed);
 static void check_retention(Interval *retention, bool closes);
-static void compute_and_persist(const ViewCatalogRow *row);
 static void check_idle_timeout(Interval *idle_timeout);
 static AttrNumber check_view_on_view(Oid lower_relid, const WindowSpec *spec,
 									 Interval *lateness);
-static void lock_events(Oid stream_relid);
-static void rebuild_views_reading(Oid view_relid);
+
 static void check_lateness(Interval *lateness, bool windowed, AttrNumber time_attno,
 						   Oid stream_relid);
 
@@ -537,7 +536,7 @@ check_view_on_view(Oid lower_relid, const WindowSpec *spec, Interval *lateness)
  * changing: producers of a stream (SHARE), or the worker closing windows of
  * the view a view on a view reads (SHARE on its closed table).
  */
-static void
+void
 lock_events(Oid stream_relid)
 {
 	ViewCatalogRow *lower;
@@ -547,6 +546,101 @@ lock_events(Oid stream_relid)
 		LockRelationOid(stream_relid, ShareLock);
 	else if ((lower = catalog_view_on_relation(stream_relid)) != NULL)
 		LockRelationOid(lower->closed_relid, ShareLock);
+}
+
+/*
+ * view_definition_read reads and checks the definition create_view and
+ * replace_view are given (arguments 1 to 5: query, "window", lateness,
+ * retention and, from 0.2 on, time_zone): a query a continuous view can
+ * maintain over a stream the caller owns, a window, and a lateness and
+ * retention that mean something for them.
+ */
+void
+view_definition_read(FunctionCallInfo fcinfo, ViewDefinition *def)
+{
+	AttrNumber	time_attno;
+
+	sqlfunc_check_arg_not_null(fcinfo, 1, "the query of a continuous view",
+							   "Pass the query the view computes, e.g. $$ SELECT url, count(*) AS hits FROM clicks GROUP BY url $$.");
+	def->query_text = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	def->window_text = PG_ARGISNULL(2) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(2));
+	def->lateness = PG_ARGISNULL(3) ? NULL : PG_GETARG_INTERVAL_P(3);
+	def->retention = PG_ARGISNULL(4) ? NULL : PG_GETARG_INTERVAL_P(4);
+	/* 0.1's create_view has no time_zone */
+	def->time_zone = (PG_NARGS() < 6 || PG_ARGISNULL(5)) ? NULL :
+		window_zone_name(text_to_cstring(PG_GETARG_TEXT_PP(5)));
+
+	window_parse(def->window_text, def->time_zone, &def->spec);
+	def->closes = window_closes(&def->spec);
+	check_retention(def->retention, def->closes);
+	def->query = view_def_analyze(def->query_text, &def->stream_relid);
+	check_stream_owner(def->stream_relid);
+	def->cols = column_list(def->query, def->closes, true);
+	if (!catalog_is_stream(def->stream_relid, &time_attno))
+		time_attno = check_view_on_view(def->stream_relid, &def->spec, def->lateness);
+	check_lateness(def->lateness, def->spec.kind != WINDOW_NONE, time_attno, def->stream_relid);
+}
+
+/*
+ * view_definition_to_row writes a checked definition into a view's catalog
+ * row: the query as given, analysed, and deparsed with every name
+ * qualified (what a restored database analyses again, adopt_view).
+ */
+void
+view_definition_to_row(const ViewDefinition *def, ViewCatalogRow *row)
+{
+	row->stream_relid = def->stream_relid;
+	row->query = def->query_text;
+	row->query_tree = nodeToString(def->query);
+	row->definition = deparse_qualified_query(def->query);
+	row->window_text = def->window_text;
+	row->time_zone = def->time_zone;
+	row->lateness_usec = interval_usecs(def->lateness);
+	row->retention_usec = def->retention != NULL ? interval_usecs(def->retention) : 0;
+}
+
+/*
+ * create_closed_table creates the table of a view's closed windows, named
+ * name in schema streamext, with the typed columns cols, that reader (the
+ * view's owner) may read; an index finds a group's sessions for a late
+ * event of a session window.  The caller acts as the catalog's owner.  The
+ * table is named here only: from then on it is its OID.
+ */
+Oid
+create_closed_table(const char *name, const char *cols, bool sessions, Oid reader)
+{
+	Oid			relid;
+
+	sqlfunc_spi_exec(psprintf("CREATE TABLE streamext.%s (%s, _group bytea NOT NULL, "
+							  "_state bytea NOT NULL, _having bool NOT NULL, "
+							  "PRIMARY KEY (window_start, window_end, _group))",
+							  name, cols),
+					 SPI_OK_UTILITY);
+	relid = get_relname_relid(name, get_namespace_oid("streamext", false));
+	sqlfunc_spi_exec(psprintf("GRANT SELECT ON %s TO %s", catalog_qualified_name(relid),
+							  quote_identifier(GetUserNameFromId(reader, false))),
+					 SPI_OK_UTILITY);
+	if (sessions)
+		sqlfunc_spi_exec(psprintf("CREATE INDEX ON %s (_group, window_start)",
+								  catalog_qualified_name(relid)),
+						 SPI_OK_UTILITY);
+	return relid;
+}
+
+/*
+ * view_relation_query is the query of the user's view of continuous view
+ * id with definition def: its closed windows in closed_relid (when its
+ * windows close) and the open ones, read_view(id).
+ */
+char *
+view_relation_query(const ViewDefinition *def, Oid closed_relid, int32 id)
+{
+	if (!def->closes)
+		return psprintf("SELECT * FROM streamext.read_view(%d) AS t(%s)", id, def->cols);
+	return psprintf("SELECT %s FROM %s WHERE _having "
+					"UNION ALL SELECT * FROM streamext.read_view(%d) AS t(%s)",
+					column_list(def->query, true, false), catalog_qualified_name(closed_relid),
+					id, def->cols);
 }
 
 /*
@@ -562,47 +656,21 @@ Datum
 streamext_create_view(PG_FUNCTION_ARGS)
 {
 	char	   *name;
-	char	   *query_text;
-	char	   *window_text = PG_ARGISNULL(2) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(2));
-	WindowSpec	spec;
-	Query	   *query;
-	Oid			stream_relid;
+	ViewDefinition def;
 	RangeVar   *rv;
 	Oid			nsp;
-	char	   *cols;
 	char	   *qualview;
 	int32		id;
-	StringInfoData sql;
 	ViewCatalogRow row;
 	ViewPlan   *plan;
 	XLogRecPtr	start_lsn;
-	bool		windowed;
 	CatalogAccess ca;
-	Interval   *lateness = PG_ARGISNULL(3) ? NULL : PG_GETARG_INTERVAL_P(3);
-	Interval   *retention = PG_ARGISNULL(4) ? NULL : PG_GETARG_INTERVAL_P(4);
-
-	/* 0.1's create_view has no time_zone */
-	char	   *time_zone = (PG_NARGS() < 6 || PG_ARGISNULL(5)) ? NULL :
-		text_to_cstring(PG_GETARG_TEXT_PP(5));
-	bool		closes;
 	Oid			closed_relid = InvalidOid;
-	AttrNumber	time_attno;
 
 	sqlfunc_check_setup();
 	sqlfunc_check_arg_not_null(fcinfo, 0, "the name of a continuous view",
 							   "Pass the name of the view to create, e.g. 'clicks_per_minute'.");
-	sqlfunc_check_arg_not_null(fcinfo, 1, "the query of a continuous view",
-							   "Pass the query the view computes, e.g. $$ SELECT url, count(*) AS hits FROM clicks GROUP BY url $$.");
 	name = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	query_text = text_to_cstring(PG_GETARG_TEXT_PP(1));
-
-	if (time_zone != NULL)
-		time_zone = window_zone_name(time_zone);
-	window_parse(window_text, time_zone, &spec);
-	windowed = (spec.kind != WINDOW_NONE);
-	closes = window_closes(&spec);
-	check_retention(retention, closes);
-
 	rv = makeRangeVarFromNameList(stringToQualifiedNameList(name));
 	nsp = RangeVarGetCreationNamespace(rv);
 	if (OidIsValid(get_relname_relid(rv->relname, nsp)))
@@ -610,73 +678,32 @@ streamext_create_view(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_DUPLICATE_TABLE),
 				 errmsg("relation \"%s\" already exists", name),
 				 errhint("Choose another name, or drop the existing view with streamext.drop_view().")));
-
-	query = view_def_analyze(query_text, &stream_relid);
-	check_stream_owner(stream_relid);
-	cols = column_list(query, closes, true);
-	if (!catalog_is_stream(stream_relid, &time_attno))
-		time_attno = check_view_on_view(stream_relid, &spec, lateness);
-	check_lateness(lateness, windowed, time_attno, stream_relid);
+	view_definition_read(fcinfo, &def);
 
 	/* producers wait from here to commit; see the function comment */
-	lock_events(stream_relid);
+	lock_events(def.stream_relid);
 	start_lsn = GetXLogInsertRecPtr();
 
 	SPI_connect();
 	catalog_owner_enter(&ca);
 	id = catalog_next_view_id();
-	/*
-	 * Closed windows live in streamext, the view's owner may read them.  The
-	 * table is named here only: from now on it is its OID.
-	 */
-	if (closes)
-	{
-		char	   *closed = psprintf("closed_%d", id);
-
-		sqlfunc_spi_exec(psprintf("CREATE TABLE streamext.%s (%s, _group bytea NOT NULL, "
-								  "_state bytea NOT NULL, _having bool NOT NULL, "
-								  "PRIMARY KEY (window_start, window_end, _group))",
-								  closed, cols),
-						 SPI_OK_UTILITY);
-		closed_relid = get_relname_relid(closed, get_namespace_oid("streamext", false));
-		sqlfunc_spi_exec(psprintf("GRANT SELECT ON %s TO %s", catalog_qualified_name(closed_relid),
-								  quote_identifier(GetUserNameFromId(ca.saved_userid, false))),
-						 SPI_OK_UTILITY);
-	}
-	/* a late event looks up the sessions of its group */
-	if (spec.kind == WINDOW_SESSION)
-		sqlfunc_spi_exec(psprintf("CREATE INDEX ON %s (_group, window_start)",
-								  catalog_qualified_name(closed_relid)),
-						 SPI_OK_UTILITY);
+	if (def.closes)
+		closed_relid = create_closed_table(psprintf("closed_%d", id), def.cols,
+										   def.spec.kind == WINDOW_SESSION, ca.saved_userid);
 	catalog_owner_leave(&ca);
 
 	qualview = quote_qualified_identifier(get_namespace_name(nsp), rv->relname);
-	initStringInfo(&sql);
-	if (closes)
-		appendStringInfo(&sql,
-						 "CREATE VIEW %s AS SELECT %s FROM %s WHERE _having "
-						 "UNION ALL SELECT * FROM streamext.read_view(%d) AS t(%s)",
-						 qualview, column_list(query, closes, false),
-						 catalog_qualified_name(closed_relid), id, cols);
-	else
-		appendStringInfo(&sql,
-						 "CREATE VIEW %s AS SELECT * FROM streamext.read_view(%d) AS t(%s)",
-						 qualview, id, cols);
-	sqlfunc_spi_exec(sql.data, SPI_OK_UTILITY);
+	sqlfunc_spi_exec(psprintf("CREATE VIEW %s AS %s", qualview,
+							  view_relation_query(&def, closed_relid, id)),
+					 SPI_OK_UTILITY);
 
 	memset(&row, 0, sizeof(row));
 	row.id = id;
 	row.name = name;
-	row.stream_relid = stream_relid;
-	row.query = query_text;
-	row.query_tree = nodeToString(query);
-	/* what a restored database analyses again (adopt_view) */
-	row.definition = deparse_qualified_query(query);
-	row.window_text = window_text;
-	row.time_zone = time_zone;
-	row.start_lsn = start_lsn;
 	row.view_relid = get_relname_relid(rv->relname, nsp);
 	row.closed_relid = closed_relid;
+	row.start_lsn = start_lsn;
+	view_definition_to_row(&def, &row);
 
 	/* DROP TABLE of the stream must not leave the view reading nothing */
 	{
@@ -684,15 +711,12 @@ streamext_create_view(PG_FUNCTION_ARGS)
 		ObjectAddress streamaddr;
 
 		ObjectAddressSet(viewaddr, RelationRelationId, row.view_relid);
-		ObjectAddressSet(streamaddr, RelationRelationId, stream_relid);
+		ObjectAddressSet(streamaddr, RelationRelationId, def.stream_relid);
 		recordDependencyOn(&viewaddr, &streamaddr, DEPENDENCY_NORMAL);
 	}
 
-	row.lateness_usec = interval_usecs(lateness);
-	if (retention != NULL)
-		row.retention_usec = interval_usecs(retention);
 	catalog_owner_enter(&ca);
-	catalog_insert_view(&row, lateness, retention);
+	catalog_insert_view(&row, def.lateness, def.retention);
 
 	/* backfill: every event committed before start_lsn, evaluated as the owner */
 	{
@@ -789,17 +813,18 @@ streamext_drop_view(PG_FUNCTION_ARGS)
 
 /*
  * compute_and_persist computes a view from its stream, in one snapshot for
- * every attempt of the backfill, and persists what it computed; windows the
- * watermark has passed close, unsent to subscriptions.
+ * every attempt of the computation, and persists what it computed at its
+ * start_lsn; windows the watermark has passed up to closed_upto close,
+ * unsent to subscriptions (see checkpoint_write_computed).
  */
-static void
-compute_and_persist(const ViewCatalogRow *row)
+void
+compute_and_persist(const ViewCatalogRow *row, TimestampTz closed_upto)
 {
 	Snapshot	snapshot = RegisterSnapshot(GetLatestSnapshot());
 	ViewPlan   *plan = view_plan_compute(row, CurrentMemoryContext, snapshot);
 
 	UnregisterSnapshot(snapshot);
-	checkpoint_write(NULL, list_make1(plan), row->start_lsn, 0, NULL);
+	checkpoint_write_computed(plan, row->start_lsn, closed_upto);
 	view_plan_free(plan);
 }
 
@@ -809,7 +834,7 @@ compute_and_persist(const ViewCatalogRow *row)
  * has in this transaction.  Runs as streamext's owner (catalog_owner_enter);
  * each view's own expressions run as its owner.
  */
-static void
+void
 rebuild_views_reading(Oid view_relid)
 {
 	ListCell   *lc;
@@ -824,7 +849,7 @@ rebuild_views_reading(Oid view_relid)
 		row->start_lsn = GetXLogInsertRecPtr();
 		catalog_restart_view(row->id, row->start_lsn);
 		checkpoint_clear_view(row->id, row->closed_relid);
-		compute_and_persist(row);
+		compute_and_persist(row, DT_NOEND);
 		rebuild_views_reading(row->view_relid);
 	}
 }
@@ -849,14 +874,17 @@ streamext_rebuild_view(PG_FUNCTION_ARGS)
 
 	/* the worker's checkpoints of the old state wait for this, then skip it */
 	lock_events(found->stream_relid);
-	found->start_lsn = GetXLogInsertRecPtr();
 	SPI_connect();
 	catalog_owner_enter(&ca);
+	/* as committed now: a replace_view may have changed it meanwhile */
+	found = catalog_lock_view(found->id, name);
+	lock_events(found->stream_relid);
+	found->start_lsn = GetXLogInsertRecPtr();
 	catalog_restart_view(found->id, found->start_lsn);
 	/* the state, closed windows and dead letters are computed again */
 	checkpoint_clear_view(found->id, found->closed_relid);
 
-	compute_and_persist(found);
+	compute_and_persist(found, DT_NOEND);
 	/* and so are the views on it, from the rows it has now */
 	rebuild_views_reading(found->view_relid);
 	catalog_owner_leave(&ca);
@@ -980,7 +1008,7 @@ streamext_adopt_view(PG_FUNCTION_ARGS)
 	 */
 	checkpoint_clear_view(id, row->closed_relid);
 
-	compute_and_persist(row);
+	compute_and_persist(row, DT_NOEND);
 	catalog_owner_leave(&ca);
 	SPI_finish();
 

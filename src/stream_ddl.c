@@ -50,6 +50,7 @@ static bool uses_column(Node *expr, AttrNumber attno);
 static void check_alter_stream(AlterTableStmt *stmt, Oid relid, List *partitions);
 static void check_drop_streams(List *relids);
 static void check_rename_view_column(RenameStmt *stmt);
+static void check_replace_view(ViewStmt *stmt);
 static void check_partition_change(Oid partition, const char *what);
 static void check_attach_empty(Oid root, Oid part);
 static void check_new_partition(CreateStmt *stmt, Oid parent, bool foreign);
@@ -64,6 +65,19 @@ static void refuse_partition(const char *part, Oid stream, char kind,
 
 /* retention's own DROP, DETACH and ATTACH of partitions are let through */
 static bool maintenance_allowed = false;
+
+/* and replace_view's own CREATE OR REPLACE VIEW of a continuous view */
+static bool view_replace_allowed = false;
+
+/*
+ * stream_ddl_allow_view_replace lets replace_view replace a continuous
+ * view's relation, or stops letting it.
+ */
+void
+stream_ddl_allow_view_replace(bool allow)
+{
+	view_replace_allowed = allow;
+}
 
 /*
  * stream_ddl_allow_maintenance lets the retention code change a stream's
@@ -426,6 +440,36 @@ check_rename_view_column(RenameStmt *stmt)
 }
 
 /*
+ * check_replace_view refuses CREATE OR REPLACE VIEW of a continuous view's
+ * relation but by replace_view: the rows it shows are its closed-window
+ * table's and read_view's, whose columns the worker and the views on it
+ * read by position (a replaced relation would have them misread).
+ */
+static void
+check_replace_view(ViewStmt *stmt)
+{
+	CatalogAccess ca;
+	Oid			relid;
+	bool		continuous;
+
+	if (!stmt->replace || view_replace_allowed || creating_extension ||
+		!streamext_extension_exists())
+		return;
+	relid = RangeVarGetRelid(stmt->view, NoLock, true);
+	if (!OidIsValid(relid) || get_rel_relkind(relid) != RELKIND_VIEW)
+		return;
+	catalog_owner_enter(&ca);
+	continuous = (catalog_view_on_relation(relid) != NULL);
+	catalog_owner_leave(&ca);
+	if (continuous)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot replace continuous view \"%s\" with CREATE OR REPLACE VIEW",
+						get_rel_name(relid)),
+				 errhint("Change its definition with streamext.replace_view().")));
+}
+
+/*
  * check_drop_streams refuses DROP TABLE of a stream without CASCADE.
  */
 static void
@@ -464,6 +508,11 @@ stream_ddl_check(Node *parsetree)
 	if (IsA(parsetree, RenameStmt))
 	{
 		check_rename_view_column((RenameStmt *) parsetree);
+		return;
+	}
+	if (IsA(parsetree, ViewStmt))
+	{
+		check_replace_view((ViewStmt *) parsetree);
 		return;
 	}
 	if (!IsA(parsetree, AlterTableStmt) && !IsA(parsetree, DropStmt) &&

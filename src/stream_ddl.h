@@ -13,6 +13,7 @@
 
 extern void stream_ddl_check(Node *parsetree);
 extern void stream_ddl_allow_maintenance(bool allow);
+extern void stream_ddl_allow_view_replace(bool allow);
 extern void stream_check_decodable(Oid relid, Oid stream, LOCKMODE lockmode,
 								   bool creating);
 

@@ -272,43 +272,101 @@ subscription_lookup(const char *name, Oid caller, int32 *id, Oid *owner,
 }
 
 /*
- * check_view_emit refuses what a view's windows cannot give: final rows of
- * windows that never close, and changes of windows kept as panes (a change
- * of a pane is a change of several windows).
+ * emit_fits says whether a view with windows spec gives what emit asks
+ * for: final rows need windows that close, and changes are not given of
+ * windows kept as panes (a change of a pane is a change of several
+ * windows).
+ */
+static bool
+emit_fits(const WindowSpec *spec, const char *emit)
+{
+	if (strcmp(emit, "final") == 0)
+		return window_closes(spec);
+	return !(spec->kind == WINDOW_HOPPING || spec->kind == WINDOW_CUMULATE ||
+			 spec->kind == WINDOW_SLIDING);
+}
+
+/*
+ * check_changes_of_view_on_view refuses emit => 'changes' of a view on a
+ * view (reading relation source_relid): its groups change as the view it
+ * reads closes windows, in the worker's closing transactions, not with
+ * the commits of a stream that 'changes' follows.
+ */
+static void
+check_changes_of_view_on_view(Oid source_relid, const char *view_name, const char *emit)
+{
+	AttrNumber	time_attno;
+
+	if (strcmp(emit, "changes") == 0 && !catalog_is_stream(source_relid, &time_attno))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("emit => 'changes' is not available for a continuous view on a continuous view"),
+				 errdetail("\"%s\" changes as the view it reads closes windows, not with commits of a stream.",
+						   view_name),
+				 errhint("Subscribe with emit => 'final' to get each window as it closes, or read the view with SELECT.")));
+}
+
+/*
+ * check_view_emit refuses what a view's windows cannot give (emit_fits).
  */
 static void
 check_view_emit(int32 view_id, const char *source, const char *emit)
 {
 	List	   *rows = catalog_load_views_filtered(CurrentMemoryContext, view_id);
 	WindowSpec	spec;
-	AttrNumber	time_attno;
 
 	if (rows == NIL)
 		return;
 	window_parse(((ViewCatalogRow *) linitial(rows))->window_text,
 				 ((ViewCatalogRow *) linitial(rows))->time_zone, &spec);
-	if (strcmp(emit, "final") == 0 && !window_closes(&spec))
+	check_changes_of_view_on_view(((ViewCatalogRow *) linitial(rows))->stream_relid, source, emit);
+	if (emit_fits(&spec, emit))
+		return;
+	if (strcmp(emit, "final") == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("continuous view \"%s\" has no windows that close", source),
 				 errdetail("emit => 'final' delivers each window as it closes."),
 				 errhint("Use emit => 'changes' to get every update of the view.")));
-	if (strcmp(emit, "changes") == 0 &&
-		(spec.kind == WINDOW_HOPPING || spec.kind == WINDOW_CUMULATE ||
-		 spec.kind == WINDOW_SLIDING))
+	ereport(ERROR,
+			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+			 errmsg("emit => 'changes' is not available for hopping, cumulating or sliding windows"),
+			 errdetail("Their states are kept per pane, and one event changes several windows."),
+			 errhint("Subscribe with emit => 'final' to get each window as it closes, or read the view with SELECT.")));
+}
+
+/*
+ * subscription_check_view_windows refuses a new window for a continuous
+ * view (replace_view) that one of its subscriptions cannot follow: a
+ * 'final' one needs windows that close, a 'changes' one windows not kept
+ * as panes.  Their filters need no check: the view keeps the names and
+ * types of the columns they read.
+ */
+void
+subscription_check_view_windows(int32 view_id, const char *view_name, const WindowSpec *spec,
+								Oid source_relid)
+{
+	ListCell   *lc;
+
+	foreach(lc, catalog_load_subscriptions(CurrentMemoryContext))
+	{
+		SubscriptionCatalogRow *sub = lfirst(lc);
+
+		if (sub->view_id != view_id)
+			continue;
+		check_changes_of_view_on_view(source_relid, view_name, sub->emit);
+		if (emit_fits(spec, sub->emit))
+			continue;
 		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("emit => 'changes' is not available for hopping, cumulating or sliding windows"),
-				 errdetail("Their states are kept per pane, and one event changes several windows."),
-				 errhint("Subscribe with emit => 'final' to get each window as it closes, or read the view with SELECT.")));
-	if (strcmp(emit, "changes") == 0 &&
-		!catalog_is_stream(((ViewCatalogRow *) linitial(rows))->stream_relid, &time_attno))
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("emit => 'changes' is not available for a continuous view on a continuous view"),
-				 errdetail("\"%s\" changes as the view it reads closes windows, not with commits of a stream.",
-						   source),
-				 errhint("Subscribe with emit => 'final' to get each window as it closes, or read the view with SELECT.")));
+				(errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
+				 errmsg("subscription \"%s\" of continuous view \"%s\" cannot follow its new window",
+						sub->name, view_name),
+				 strcmp(sub->emit, "final") == 0 ?
+				 errdetail("It takes each window as it closes (emit => 'final'), and the new definition has no windows that close.") :
+				 errdetail("It takes every change (emit => 'changes'), which hopping, cumulating and sliding windows do not give."),
+				 errhint("Keep a window it can follow, or drop the subscription with streamext.drop_subscription('%s') first.",
+						 sub->name)));
+	}
 }
 
 /*

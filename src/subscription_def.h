@@ -11,7 +11,11 @@
 
 #include "nodes/execnodes.h"
 
+#include "window.h"
+
 extern ExprState *subscription_filter_compile(const char *filter_tree, Oid owner);
+extern void subscription_check_view_windows(int32 view_id, const char *view_name,
+											const WindowSpec *spec, Oid source_relid);
 extern void subscription_lookup(const char *name, Oid caller, int32 *id, Oid *owner,
 								Oid *source_relid);
 

@@ -16,6 +16,7 @@
 #include "access/htup_details.h"
 #include "access/table.h"
 #include "access/tableam.h"
+#include "access/xact.h"
 #include "access/xlog.h"
 #include "catalog/namespace.h"
 #include "storage/condition_variable.h"
@@ -59,6 +60,7 @@ typedef struct CachedViewPlan
 {
 	int32		id;
 	Oid			view_def;		/* the OID of streamext.view_def it was read from */
+	XLogRecPtr	start_lsn;		/* of the definition compiled: see replace_view */
 	ViewPlan   *plan;
 } CachedViewPlan;
 
@@ -69,7 +71,8 @@ typedef struct CachedViewPlan
 static HTAB *plan_cache = NULL;
 
 static StreamextDbSlot *wait_for_worker_ready(StreamextDbSlot *slot);
-static ViewPlan *reader_plan(int32 view_id);
+static ViewCatalogRow *reader_row(int32 view_id);
+static ViewPlan *reader_plan(ViewCatalogRow *row);
 static void read_progress(int32 view_id, TimestampTz *closed_upto,
 						  TimestampTz *max_event_time);
 static void open_state_copy(const OpenStateRow *row, void *arg);
@@ -94,14 +97,60 @@ my_db_slot(void)
 }
 
 /*
- * reader_plan compiles a view for this backend once and keeps it.
+ * reader_row is a continuous view's definition as the caller's snapshot
+ * sees it.  A snapshot taken before replace_view committed sees the old
+ * definition, while the view's relation (which PostgreSQL reads as now
+ * committed, not as of the snapshot) and its closed windows are the new
+ * ones: the old view can no longer be read whole, nor the new one, whose
+ * rows the snapshot does not see.  That is a serialization failure, as
+ * REPEATABLE READ reports for a row changed since its snapshot.  (READ
+ * COMMITTED takes its snapshot after the lock on the view that
+ * replace_view waits for, and never gets here.)
+ */
+static ViewCatalogRow *
+reader_row(int32 view_id)
+{
+	ViewCatalogRow *row = catalog_view_as_of(view_id, GetActiveSnapshot());
+	ViewCatalogRow *now;
+
+	if (row == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("continuous view %d does not exist", view_id),
+				 errhint("streamext.views lists the continuous views.")));
+	if (row->restored)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("continuous view \"%s\" was restored from a dump and is not computed yet",
+						row->name),
+				 errhint("SELECT * FROM streamext.adopt_restored(); computes it from its stream.")));
+	if (IsolationUsesXactSnapshot() &&
+		(now = catalog_view_as_of(view_id, GetLatestSnapshot())) != NULL &&
+		(now->closed_relid != row->closed_relid ||
+		 strcmp(now->query_tree, row->query_tree) != 0 ||
+		 strcmp(now->window_text ? now->window_text : "",
+				row->window_text ? row->window_text : "") != 0 ||
+		 strcmp(now->time_zone ? now->time_zone : "",
+				row->time_zone ? row->time_zone : "") != 0))
+		ereport(ERROR,
+				(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+				 errmsg("could not serialize access due to concurrent replace_view"),
+				 errdetail("Continuous view \"%s\" was replaced after this transaction took its snapshot.",
+						   row->name),
+				 errhint("Retry the transaction.")));
+	return row;
+}
+
+/*
+ * reader_plan compiles a view's definition for this backend once and keeps
+ * it, until the definition changes (replace_view, and rebuild_view, which
+ * gives it a new start_lsn too).
  */
 static ViewPlan *
-reader_plan(int32 view_id)
+reader_plan(ViewCatalogRow *row)
 {
 	CachedViewPlan *entry;
 	bool		found;
-	List	   *rows;
 	Oid			view_def = catalog_relid(CATALOG_VIEW_DEF);
 
 	if (plan_cache == NULL)
@@ -114,37 +163,26 @@ reader_plan(int32 view_id)
 		plan_cache = hash_create("streamext view plans", 16, &hctl,
 								 HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 	}
-	entry = hash_search(plan_cache, &view_id, HASH_FIND, &found);
-	if (found && entry->view_def == view_def)
+	entry = hash_search(plan_cache, &row->id, HASH_FIND, &found);
+	if (found && entry->view_def == view_def && entry->start_lsn == row->start_lsn)
 		return entry->plan;
 	if (found)
 	{
 		view_plan_free(entry->plan);
-		hash_search(plan_cache, &view_id, HASH_REMOVE, NULL);
+		hash_search(plan_cache, &row->id, HASH_REMOVE, NULL);
 	}
 
-	rows = catalog_load_views_filtered(CurrentMemoryContext, view_id);
-	if (rows == NIL)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("continuous view %d does not exist", view_id),
-				 errhint("streamext.views lists the continuous views.")));
-	if (((ViewCatalogRow *) linitial(rows))->restored)
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("continuous view \"%s\" was restored from a dump and is not computed yet",
-						((ViewCatalogRow *) linitial(rows))->name),
-				 errhint("SELECT * FROM streamext.adopt_restored(); computes it from its stream.")));
-	entry = hash_search(plan_cache, &view_id, HASH_ENTER, &found);
+	entry = hash_search(plan_cache, &row->id, HASH_ENTER, &found);
 	entry->view_def = view_def;
+	entry->start_lsn = row->start_lsn;
 	entry->plan = NULL;
 	PG_TRY();
 	{
-		entry->plan = view_plan_build(linitial(rows), CacheMemoryContext);
+		entry->plan = view_plan_build(row, CacheMemoryContext);
 	}
 	PG_CATCH();
 	{
-		hash_search(plan_cache, &view_id, HASH_REMOVE, NULL);
+		hash_search(plan_cache, &row->id, HASH_REMOVE, NULL);
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
@@ -277,7 +315,8 @@ streamext_read_view(PG_FUNCTION_ARGS)
 	int32		view_id = PG_GETARG_INT32(0);
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	StreamextDbSlot *slot = my_db_slot();
-	ViewPlan   *plan = reader_plan(view_id);
+	ViewCatalogRow *row = reader_row(view_id);
+	ViewPlan   *plan = reader_plan(row);
 	List	   *groups = NIL;
 	bool		found = false;
 	bool		incomplete = false;
@@ -321,8 +360,7 @@ streamext_read_view(PG_FUNCTION_ARGS)
 
 	slot = wait_for_worker_ready(slot);
 	if (slot != NULL)
-		groups = state_shmem_read_view(slot, view_id,
-									   catalog_view_start_lsn(view_id, GetActiveSnapshot()),
+		groups = state_shmem_read_view(slot, view_id, row->start_lsn,
 									   &found, &incomplete, &watermark);
 	if (incomplete)
 		ereport(ERROR,

@@ -87,6 +87,9 @@ typedef struct ViewState
 	List	   *deferred_open_rows; /* StaleOpenRow: of windows closed since
 									 * the checkpoint, deleted by the next */
 	bool		progress_written;	/* view_progress has the view's row */
+	bool		computed_apart; /* its state was last written by a backend
+								 * (create_view, rebuild_view, ...), not by
+								 * a checkpoint of the worker */
 	TimestampTz max_event_time; /* greatest event time, capped by max_future */
 	TimestampTz clock_watermark;	/* where the clock alone puts the watermark */
 	TimestampTz last_commit;	/* commit time of the last event, 0: none */

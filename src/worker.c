@@ -124,6 +124,8 @@ static XLogRecPtr closed_ahead_stop(XLogRecPtr end);
 static long ms_until(TimestampTz t);
 static void begin_transaction(void);
 static ViewPlan *load_view(ViewCatalogRow *row);
+static void recompute_view_on_view(LoadedView *lv);
+static void recompute_loaded(void *arg);
 static void load_one(void *arg);
 static void publish_all(bool all_groups);
 static void flush_subscriptions(void);
@@ -1017,7 +1019,11 @@ load_view(ViewCatalogRow *row)
 	ErrorData  *edata;
 
 	if (usercode_isolated_untimed(InvalidOid, USERCODE_READ_ONLY, load_one, &lv, &failure))
+	{
+		if (lv.plan->source_id != 0 && lv.plan->state->computed_apart)
+			recompute_view_on_view(&lv);
 		return lv.plan;
+	}
 	edata = failure.error;
 	if (lv.plan != NULL)
 		view_plan_free(lv.plan);
@@ -1027,6 +1033,52 @@ load_view(ViewCatalogRow *row)
 					row->name, edata->message),
 			 errhint("Drop it with streamext.drop_view('%s').", row->name)));
 	return NULL;
+}
+
+/*
+ * recompute_view_on_view computes a view on a view again from the rows the
+ * view it reads has now, when a backend computed it last (create_view,
+ * rebuild_view, replace_view, adopt_view): the worker may have corrected
+ * rows of that view in a checkpoint that committed after the backend read
+ * them and before the worker loaded this view, which therefore did not
+ * compute those windows again (view_source.c).  Its windows close here up
+ * to where they were closed (unsent, as then); those after close as the
+ * worker goes on, and are sent.  A view that cannot be computed keeps the
+ * state it was loaded with.
+ */
+static void
+recompute_view_on_view(LoadedView *lv)
+{
+	UserCodeFailure failure;
+
+	if (usercode_isolated_untimed(InvalidOid, USERCODE_MAY_WRITE, recompute_loaded, lv,
+								  &failure))
+		return;
+	ereport(WARNING,
+			(errcode(failure.error->sqlerrcode),
+			 errmsg("streamext could not compute continuous view \"%s\" again: %s",
+					lv->row->name, failure.error->message),
+			 errdetail("It keeps the state it was computed with, which may miss corrections of the view it reads."),
+			 errhint("Fix the cause, then call streamext.rebuild_view('%s').", lv->row->name)));
+	FreeErrorData(failure.error);
+}
+
+/*
+ * recompute_loaded does the work of recompute_view_on_view, for
+ * usercode_isolated: the plan it leaves in lv is the one computed.
+ */
+static void
+recompute_loaded(void *arg)
+{
+	LoadedView *lv = arg;
+	TimestampTz closed_upto = lv->plan->state->closed_upto;
+	ViewPlan   *plan;
+
+	checkpoint_clear_view(lv->row->id, lv->row->closed_relid);
+	plan = view_plan_compute(lv->row, W.cxt, GetActiveSnapshot());
+	checkpoint_write_computed(plan, decoded_upto(), closed_upto);
+	view_plan_free(lv->plan);
+	lv->plan = plan;
 }
 
 /*

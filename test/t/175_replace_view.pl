@@ -1,0 +1,142 @@
+# replace_view while producers write: a view of late and out-of-order
+# events changes its window and aggregates twice in the middle of a load,
+# readers read it all along, and a server process is killed (then the
+# server stopped without a shutdown checkpoint) right after another
+# replace_view commits.  Afterwards the view equals plain SQL for its last
+# definition; its 'final' subscription got each window once, its 'changes'
+# subscription each change once, both with gap-free positions, the old
+# shape's entries before the new one's and no stretch of event time lost at
+# a switch.  A reader whose snapshot sees the new definition before the
+# worker has loaded it reads the new view whole, from the persisted state.
+use strict;
+use warnings;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use StreamextTest;
+
+my $node = streamext_node('replace_view');
+create_event_stream($node, 'postgres', 30);
+my @aggs = ('count(*) AS n', 'sum(coalesce(v, 0)) AS s');
+my %spec = (name => 'tumb', window => 'tumbling 5 seconds', lateness => '10 seconds',
+	keys => ['g'], aggs => [@aggs]);
+create_window_view($node, 'postgres', \%spec) or BAIL_OUT('view tumb');
+$node->safe_psql('postgres', q{
+SELECT streamext.create_subscription('tumb_final', 'tumb', notify => 'none');
+SELECT streamext.create_subscription('tumb_changes', 'tumb', emit => 'changes', notify => 'batch');
+});
+wait_caught_up($node);
+
+# replace_to gives tumb a new definition, as %spec describes it
+sub replace_to
+{
+	my (%new) = @_;
+	%spec = (%spec, %new);
+	my $q = StreamextTest::view_query(\%spec);
+	$node->safe_psql('postgres',
+		"SELECT streamext.replace_view('tumb', \$q\$ $q \$q\$, \"window\" => '$spec{window}', lateness => '$spec{lateness}')");
+	ok(1, "replaced with $spec{window}, lateness $spec{lateness}, " . join(', ', @{ $spec{aggs} }));
+}
+
+# readers all along: pgbench stops a client at its first error
+my $dir = PostgreSQL::Test::Utils::tempdir();
+PostgreSQL::Test::Utils::append_to_file("$dir/read.sql",
+	"SELECT count(*), sum(n) FROM tumb;\nSELECT * FROM tumb ORDER BY window_start DESC LIMIT 5;\n");
+my ($rout, $rerr) = ('', '');
+my $readers = IPC::Run::start(['pgbench', '-n', '-c', 2, '-j', 1, '-T', 9, '-f', "$dir/read.sql",
+	'-h', $node->host, '-p', $node->port, 'postgres'], '>', \$rout, '2>', \$rerr);
+
+# 1. two switches under load: a larger window with a new column, then a
+# smaller lateness, which closes at once windows the old one kept open
+my $p = start_event_producers($node, seconds => 8, rate => 300);
+sleep 2;
+replace_to(window => 'tumbling 10 seconds', aggs => [@aggs, 'max(v) AS hi']);
+sleep 2;
+replace_to(window => 'tumbling 20 seconds', lateness => '2 seconds');
+finish_producers($p);
+eval { $readers->finish; 1 };
+unlike($rerr, qr/aborted|ERROR/, 'readers read the view through both switches without an error')
+  or diag($rerr);
+like($rout, qr/number of transactions actually processed: [1-9]/, 'readers read it all along')
+  or diag($rout);
+
+# 2. a reader before the worker loads the new definition: the worker is
+# stopped, so the view comes from what replace_view persisted
+my $wpid = worker_pid($node);
+kill 'STOP', $wpid;
+replace_to(window => 'tumbling 15 seconds', aggs => [@aggs, 'max(v) AS hi', 'min(v) AS lo']);
+check_view($node, 'postgres', 'tumb', window_oracle(\%spec),
+	'worker stopped, new definition not loaded');
+kill 'CONT', $wpid;
+is($node->safe_psql('postgres',
+	"SELECT count(*) FROM streamext.views WHERE name = 'tumb' AND query LIKE '%min(v) AS lo%'"),
+	'1', 'the catalog has the last definition');
+
+# 3. the server killed right after a replace_view committed, under load
+$p = start_event_producers($node, seconds => 5, rate => 300);
+sleep 1;
+replace_to(window => 'tumbling 30 seconds');
+# a process killed: the postmaster kills them all and recovers
+kill 'KILL', worker_pid($node);
+finish_producers($p, 1);
+$node->poll_query_until('postgres', 'SELECT true') or die 'the server did not recover';
+$node->stop('immediate');
+$node->start;
+$p = start_event_producers($node, seconds => 2, rate => 300);
+finish_producers($p);
+# windows the watermark has passed, closed: events after the load, in order
+$node->safe_psql('postgres',
+	q{INSERT INTO ev (g, k, v, ts) SELECT 1, 1, 1, (SELECT max(ts) FROM ev) + interval '1 minute'});
+wait_checkpointed($node);
+check_view($node, 'postgres', 'tumb', window_oracle(\%spec), 'after the switches and a crash');
+
+# 4. the subscriptions: positions without a gap, each window (or change)
+# once per shape, shapes in the order of the switches, and no stretch of
+# event time between the windows of one shape and the next
+for my $sub (qw(tumb_final tumb_changes))
+{
+	is($node->safe_psql('postgres', qq{
+SELECT min(position) = 1 AND max(position) = count(*)
+  FROM streamext.poll('$sub', 10000000)}), 't', "$sub: positions 1..n without a gap");
+	is($node->safe_psql('postgres', qq{
+WITH q AS (
+  SELECT position, kind, event, (event->>'window_end')::timestamptz - (event->>'window_start')::timestamptz AS size
+    FROM streamext.poll('$sub', 10000000)),
+shapes AS (
+  SELECT size, min(position) AS first, max(position) AS last, bool_and(event ? 'hi') AS hi,
+         bool_and(event ? 'lo') AS lo
+    FROM q GROUP BY size)
+SELECT string_agg(size || ':' || hi || ':' || lo, ' ' ORDER BY first),
+       bool_and(last < coalesce((SELECT min(first) FROM shapes s2 WHERE s2.first > shapes.first), last + 1))
+  FROM shapes}),
+		'00:00:05:false:false 00:00:10:true:false 00:00:20:true:false 00:00:15:true:true 00:00:30:true:true|t',
+		"$sub: the shapes one after the other, with the columns of their definition");
+}
+is($node->safe_psql('postgres', q{
+WITH q AS (SELECT position, kind, event FROM streamext.poll('tumb_final', 10000000) WHERE kind = 'window')
+SELECT count(*) = count(DISTINCT (event->>'window_start', event->>'window_end', event->>'k1')) FROM q}),
+	't', 'tumb_final: each window once');
+is($node->safe_psql('postgres', q{
+WITH w AS (
+  SELECT position, (event->>'window_start')::timestamptz AS ws, (event->>'window_end')::timestamptz AS we,
+         (event->>'window_end')::timestamptz - (event->>'window_start')::timestamptz AS size
+    FROM streamext.poll('tumb_final', 10000000) WHERE kind = 'window'),
+s AS (SELECT size, min(position) AS first, min(ws) AS first_start, max(we) AS last_end FROM w GROUP BY size),
+o AS (SELECT size, first_start, lag(last_end) OVER (ORDER BY first) AS previous_end FROM s)
+SELECT count(*) FROM o WHERE first_start > previous_end}), '0',
+	'tumb_final: no stretch of event time missed between one shape and the next');
+# the last entry of each window of the last shape is the view's row
+is($node->safe_psql('postgres', q{
+WITH q AS (SELECT position, kind, event FROM streamext.poll('tumb_final', 10000000)
+            WHERE (event->>'window_end')::timestamptz - (event->>'window_start')::timestamptz = interval '30 seconds'),
+last AS (
+  SELECT DISTINCT ON (event->>'window_start', event->>'k1') event
+    FROM q ORDER BY event->>'window_start', event->>'k1', position DESC),
+closed AS (
+  SELECT to_jsonb(t) AS row FROM tumb t, streamext.view_progress p, streamext.view_def d
+   WHERE d.name = 'tumb' AND p.view_id = d.id AND t.window_end <= p.closed_upto
+     AND t.window_start >= (SELECT min((event->>'window_start')::timestamptz) FROM q WHERE kind = 'window'))
+SELECT (SELECT count(*) FROM (SELECT row FROM closed EXCEPT SELECT event::jsonb FROM last) m),
+       (SELECT count(*) FROM closed) > 0}), '0|t',
+	'tumb_final: every window of the last shape closed after the switch was delivered, as the view shows it');
+
+done_testing();
