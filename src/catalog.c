@@ -1790,6 +1790,32 @@ static CatalogStatement insert_subscription_dead_letter = {
 static CatalogStatement delete_dead_letter = {
 	"DELETE FROM streamext.dead_letters WHERE id = $1", 1, {INT8OID}
 };
+static CatalogStatement delete_source_dead_letters = {
+	"DELETE FROM streamext.dead_letters WHERE view_id = $1 "
+	"AND NOT event ? 'streamext_window' "
+	"AND (event->>'window_start')::timestamptz >= $2 "
+	"AND (event->>'window_start')::timestamptz < $3",
+	3, {INT4OID, TIMESTAMPTZOID, TIMESTAMPTZOID}
+};
+
+/*
+ * catalog_delete_source_dead_letters forgets the events a view on a view
+ * set aside that are lower rows starting in [from, to): that window of it
+ * is computed again from the lower rows as they are now, which sets aside
+ * again those that still fail.  Replaying the old ones would count their
+ * rows twice, or count rows the lower view has corrected since.
+ */
+void
+catalog_delete_source_dead_letters(int32 view_id, TimestampTz from, TimestampTz to)
+{
+	Datum		args[3];
+
+	args[0] = Int32GetDatum(view_id);
+	args[1] = TimestampTzGetDatum(from);
+	args[2] = TimestampTzGetDatum(to);
+	if (catalog_execute(&delete_source_dead_letters, args, NULL, false, 0) != SPI_OK_DELETE)
+		elog(ERROR, "streamext: could not remove the dead letters of a window computed again");
+}
 
 /*
  * catalog_write_dead_letters records events a view or subscription (owner

@@ -125,6 +125,8 @@ typedef struct DeadLetter
 	int			sqlerrcode;
 	char	   *message;
 	char	   *event;			/* the event as JSON */
+	TimestampTz source_start;	/* a view on a view's event: the lower row's
+								 * window_start; DT_NOBEGIN otherwise */
 } DeadLetter;
 
 /* what catalog_owner_enter changed, for catalog_owner_leave to restore */
@@ -206,6 +208,8 @@ extern void catalog_ack(int32 id, int64 position);
 extern void catalog_write_dead_letters(CatalogTable owner, int32 id, List *letters,
 									   List *replayed);
 extern List *catalog_read_dead_letters(CatalogTable owner, int32 id);
+extern void catalog_delete_source_dead_letters(int32 view_id, TimestampTz from,
+											   TimestampTz to);
 extern int64 catalog_count_subscription_dead_letters(int32 id);
 extern int64 catalog_stream_idle_timeout(Oid relid);
 extern void catalog_set_stream_idle_timeout(Oid relid, Interval *idle_timeout);

@@ -508,6 +508,7 @@ set_aside_group(ViewPlan *plan, TimestampTz start, TimestampTz end, MinimalTuple
 	dl->event = view_plan_group_json(plan, start, end, key, combine);
 	dl->commit_lsn = plan->state->txn_end;
 	dl->committed_at = 0;
+	dl->source_start = DT_NOBEGIN;
 	dl->sqlerrcode = error->sqlerrcode;
 	dl->message = pstrdup(error->message);
 	plan->state->new_dead_letters = lappend(plan->state->new_dead_letters, dl);

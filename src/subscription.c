@@ -374,6 +374,7 @@ add_dead_letter(SubscriptionPlan *sub, XLogRecPtr lsn, TimestampTz at,
 
 	dl->commit_lsn = lsn;
 	dl->committed_at = at;
+	dl->source_start = DT_NOBEGIN;
 	dl->sqlerrcode = sqlerrcode;
 	dl->message = pstrdup(message);
 	dl->event = pstrdup(event);

@@ -330,6 +330,16 @@ view_plan_set_aside(ViewPlan *plan, TupleTableSlot *event, TimestampTz commit_ti
 	dl->event = usercode_row_json(plan->owner, ExecFetchSlotHeapTupleDatum(event));
 	dl->commit_lsn = commit_lsn;
 	dl->committed_at = commit_time;
+	dl->source_start = DT_NOBEGIN;
+	if (plan->source_id != 0)
+	{
+		bool		isnull;
+		Datum		start = slot_getattr(event, 1, &isnull);
+
+		/* the lower row's window_start: view_source_recompute forgets it */
+		if (!isnull)
+			dl->source_start = DatumGetTimestampTz(start);
+	}
 	dl->sqlerrcode = sqlerrcode;
 	dl->message = pstrdup(message);
 	plan->state->new_dead_letters = lappend(plan->state->new_dead_letters, dl);
@@ -623,8 +633,9 @@ view_plan_feed_source(ViewPlan *plan, TimestampTz from, TimestampTz to)
 			result = view_plan_apply_isolated(plan, event, 0, plan->start_lsn, &failure);
 			if (result == APPLY_FAILED)
 			{
-				view_plan_set_aside(plan, event, 0, plan->start_lsn,
-									failure.error->sqlerrcode, failure.error->message);
+				if (!plan->state->quiet_failures)
+					view_plan_set_aside(plan, event, 0, plan->start_lsn,
+										failure.error->sqlerrcode, failure.error->message);
 				FreeErrorData(failure.error);
 			}
 			else if (result == APPLY_REWIND)

@@ -26,6 +26,7 @@
 
 #include "utils/timestamp.h"
 
+#include "catalog.h"
 #include "view_apply.h"
 #include "view_plan.h"
 #include "view_source.h"
@@ -39,6 +40,9 @@ static bool window_listed(List *windows, const WindowBounds *w);
 static bool pane_is_open(ViewPlan *plan, TimestampTz pane);
 static void recompute_closed(ViewPlan *plan, WindowSink *sink, TimestampTz start,
 							 TimestampTz end);
+static void feed_apart(ViewPlan *plan, WindowGroups *wg, TimestampTz from, TimestampTz to,
+					   bool set_aside);
+static void forget_dead_letters(ViewPlan *plan, TimestampTz start, TimestampTz end);
 
 /*
  * lower_plan finds the plan of the view plan reads among the worker's, or
@@ -128,6 +132,28 @@ pane_is_open(ViewPlan *plan, TimestampTz pane)
 }
 
 /*
+ * feed_apart applies the lower rows starting in [from, to) to the groups
+ * wg alone, apart from the view's windows; a row that fails is set aside
+ * only when set_aside says so (once per row: other windows hold it too).
+ */
+static void
+feed_apart(ViewPlan *plan, WindowGroups *wg, TimestampTz from, TimestampTz to, bool set_aside)
+{
+	plan->state->recompute_into = wg;
+	plan->state->quiet_failures = !set_aside;
+	PG_TRY();
+	{
+		view_plan_feed_source(plan, from, to);
+	}
+	PG_FINALLY();
+	{
+		plan->state->recompute_into = NULL;
+		plan->state->quiet_failures = false;
+	}
+	PG_END_TRY();
+}
+
+/*
  * recompute_closed computes a closed window of a view on a view again,
  * whole, from the lower view's rows, in groups of its own, and writes its
  * rows in place of the ones it had.
@@ -140,18 +166,35 @@ recompute_closed(ViewPlan *plan, WindowSink *sink, TimestampTz start, TimestampT
 	sink->closed_window_dropped(sink, plan, start, end);
 	window_groups_init(plan, &wg, true);
 	wg.start = start;
-	plan->state->recompute_into = &wg;
-	PG_TRY();
-	{
-		view_plan_feed_source(plan, start, Min(end, plan->state->max_event_time));
-	}
-	PG_FINALLY();
-	{
-		plan->state->recompute_into = NULL;
-	}
-	PG_END_TRY();
+	feed_apart(plan, &wg, start, Min(end, plan->state->max_event_time), false);
 	window_write_corrected_rows(plan, sink, &wg, start, end);
 	MemoryContextDelete(wg.cxt);
+}
+
+/*
+ * forget_dead_letters forgets the lower rows starting in [start, end) that
+ * plan set aside, written or not yet: they are taken again as they are now,
+ * and those that still fail are set aside again.
+ */
+static void
+forget_dead_letters(ViewPlan *plan, TimestampTz start, TimestampTz end)
+{
+	ListCell   *lc;
+
+	foreach(lc, plan->state->new_dead_letters)
+	{
+		DeadLetter *dl = lfirst(lc);
+
+		if (dl->source_start >= start && dl->source_start < end)
+		{
+			plan->state->new_dead_letters =
+				foreach_delete_current(plan->state->new_dead_letters, lc);
+			pfree(dl->message);
+			pfree(dl->event);
+			pfree(dl);
+		}
+	}
+	catalog_delete_source_dead_letters(plan->id, start, end);
 }
 
 /*
@@ -182,6 +225,7 @@ view_source_recompute(ViewPlan *plan, List *plans, WindowSink *sink)
 	{
 		TimestampTz corrected = *(TimestampTz *) lfirst(lc);
 		TimestampTz pane;
+		TimestampTz pane_end;
 		WindowBounds *windows;
 		int			n = 0;
 		int			i;
@@ -205,11 +249,23 @@ view_source_recompute(ViewPlan *plan, List *plans, WindowSink *sink)
 			windows_done = lappend(windows_done, &windows[i]);
 			recompute_closed(plan, sink, windows[i].start, windows[i].end);
 		}
-		if (pane >= view_plan_retained_from(lower) && pane_is_open(plan, pane))
+		/* the pane's rows again: each that fails is set aside once */
+		pane_end = Min(window_pane_end(&plan->window, pane), state->max_event_time);
+		if (pane < view_plan_retained_from(lower))
+			continue;
+		forget_dead_letters(plan, pane, pane_end);
+		if (pane_is_open(plan, pane))
 		{
 			window_forget_pane(plan, sink, pane);
-			view_plan_feed_source(plan, pane,
-								  Min(window_pane_end(&plan->window, pane), state->max_event_time));
+			view_plan_feed_source(plan, pane, pane_end);
+		}
+		else
+		{
+			WindowGroups scratch;
+
+			window_groups_init(plan, &scratch, true);
+			feed_apart(plan, &scratch, pane, pane_end, true);
+			MemoryContextDelete(scratch.cxt);
 		}
 	}
 	list_free_deep(panes_done);

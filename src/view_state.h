@@ -110,6 +110,7 @@ typedef struct ViewState
 	List	   *retired;		/* RetiredGroup: published groups of closed windows */
 	struct WindowGroups *recompute_into;	/* events go to these groups
 											 * alone (view_source.c) */
+	bool		quiet_failures; /* and those that fail are not set aside */
 	List	   *corrected_starts;	/* TimestampTz *: window_start of the rows
 									 * this checkpoint corrected, for the
 									 * views that read this one */
