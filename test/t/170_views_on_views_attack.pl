@@ -4,6 +4,10 @@
 #    rows) sets each such row aside once, however often late events make
 #    its window be computed again; once the cause is fixed, replaying the
 #    dead letters counts each lower row once.
+# 2. A view on a view created while the worker has a late correction of the
+#    lower view in hand (decoded, not yet checkpointed) gets that
+#    correction: its backfill reads the lower closed table, which the
+#    worker's checkpoint writes only after create_view commits.
 use strict;
 use warnings;
 use PostgreSQL::Test::Utils;
@@ -61,5 +65,30 @@ SELECT streamext.wait_caught_up();
 });
 is(differs('fz', $fz_oracle), '0', 'after the replay each lower row counts once');
 is($node->safe_psql('postgres', $fz_dead), '0', 'the replayed dead letters left');
+
+# a view on a view created while the worker holds a lower correction: the
+# backfill is slow (slow() per row), a late event comes meanwhile, and the
+# worker's checkpoint waits for create_view's lock on the lower closed table
+$node->safe_psql('postgres', q{
+INSERT INTO e SELECT i, i, '2026-01-01 10:25+00' FROM generate_series(100, 140) i;
+SELECT streamext.wait_caught_up();
+});
+my $bg = $node->background_psql('postgres');
+$bg->query_until(qr/started/, q{
+\echo started
+SELECT streamext.create_view('hi', $$ SELECT g, sum(slow(n)) AS n, sum(s) AS s FROM lo GROUP BY g $$,
+                             "window" => 'tumbling 1 hour');
+});
+sleep 1;
+$node->safe_psql('postgres', q{INSERT INTO e VALUES (7, 1000, '2026-01-01 10:20:30+00')});
+$bg->quit;
+$node->safe_psql('postgres', 'SELECT streamext.wait_caught_up()');
+my $hi_oracle = q{SELECT date_trunc('hour', window_start), date_trunc('hour', window_start) + interval '1 hour',
+                         g, sum(n), sum(s) FROM lo GROUP BY 1, 2, 3};
+is(differs('lo', q{SELECT date_bin('1 minute', ts, '2000-01-01 00:00+00'),
+                          date_bin('1 minute', ts, '2000-01-01 00:00+00') + interval '1 minute',
+                          g, count(*), sum(v) FROM e GROUP BY 1, 2, 3}), '0', 'the lower view is exact');
+is(differs('hi', $hi_oracle), '0',
+	'a view on a view created while a lower correction was pending has it');
 
 done_testing();
