@@ -91,4 +91,25 @@ is(differs('lo', q{SELECT date_bin('1 minute', ts, '2000-01-01 00:00+00'),
 is(differs('hi', $hi_oracle), '0',
 	'a view on a view created while a lower correction was pending has it');
 
+# 3. CREATE OR REPLACE VIEW of the lower view, adding a column: a view on it
+#    must not read the closed table's _group bytea as that column
+$node->safe_psql('postgres', q{
+SELECT streamext.create_view('lo3', $$ SELECT g, count(*) AS n FROM e GROUP BY g $$,
+                             "window" => 'tumbling 1 minute');
+});
+my $closed3 = $node->safe_psql('postgres',
+	q{SELECT closed_relid::regclass FROM streamext.view_def WHERE name = 'lo3'});
+my ($ret, $out, $err) = $node->psql('postgres', qq{
+CREATE OR REPLACE VIEW lo3 AS SELECT window_start, window_end, g, n, 1.5::numeric AS x
+  FROM $closed3 WHERE _having;
+SELECT streamext.create_view('hi3', \$q\$ SELECT g, sum(x) AS sx FROM lo3 GROUP BY g \$q\$,
+                             "window" => 'tumbling 1 hour');
+SELECT streamext.wait_caught_up();
+});
+$ret == 0 and $node->poll_query_until('postgres', 'SELECT count(*) > 0 FROM hi3');
+my $bad = $ret == 0 ? $node->safe_psql('postgres',
+	q{SELECT count(*) FROM hi3 WHERE sx IS DISTINCT FROM 1.5 * (SELECT count(*) FROM lo3 l WHERE l.g IS NOT DISTINCT FROM hi3.g AND date_trunc('hour', l.window_start) = hi3.window_start)})
+  : 0;
+is($bad, '0', 'a replaced lower view is refused, or read as it is, never its closed table by position');
+
 done_testing();
