@@ -179,6 +179,7 @@ static ViewCatalogRow *view_row(HeapTuple tup, TupleDesc desc, MemoryContext cxt
 static bool has_later_column(TupleDesc desc, AttrNumber attno, const char *name);
 static char *view_time_zone(HeapTuple tup, TupleDesc desc);
 static ViewCatalogRow *view_by_relation_name(const char *name);
+static int	view_id_cmp(const ListCell *a, const ListCell *b);
 static void mark_restored(List *rows, Snapshot snapshot);
 static List *load_views(MemoryContext cxt, Snapshot snapshot, CatalogIndex index,
 						AttrNumber attno, RegProcedure eqproc, Datum value);
@@ -1962,10 +1963,20 @@ catalog_view_on_relation(Oid relid)
 	return NULL;
 }
 
+/* view_id_cmp orders views by id: the order they were created in */
+static int
+view_id_cmp(const ListCell *a, const ListCell *b)
+{
+	int32		x = ((ViewCatalogRow *) lfirst(a))->id;
+	int32		y = ((ViewCatalogRow *) lfirst(b))->id;
+
+	return x < y ? -1 : (x > y ? 1 : 0);
+}
+
 /*
  * catalog_views_reading lists the continuous views that read the view
  * whose relation is relid (views on views), as the latest snapshot sees
- * them.
+ * them, oldest first.
  */
 List *
 catalog_views_reading(Oid relid)
@@ -1976,6 +1987,7 @@ catalog_views_reading(Oid relid)
 	foreach(lc, catalog_load_views(CurrentMemoryContext))
 		if (((ViewCatalogRow *) lfirst(lc))->stream_relid == relid)
 			result = lappend(result, lfirst(lc));
+	list_sort(result, view_id_cmp);
 	return result;
 }
 
