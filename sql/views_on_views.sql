@@ -134,6 +134,33 @@ SELECT vv_wait($$ SELECT window_start, window_end, hits, max_ms FROM vv_cumulate
       WHERE date_trunc('day', ws) + k * interval '1 hour' > ws GROUP BY 1, 2 $$);
 SELECT vv_wait($$ SELECT url, hits, minutes FROM vv_all_time $$,
   $$ SELECT url, sum(hits), count(*) FROM vv_plain_minute GROUP BY url $$);
+-- replace_view of the lower view (a column more, another lateness): the
+-- views on it are computed again from its new closed windows
+SELECT streamext.replace_view('vv_per_minute',
+  $$ SELECT url, count(*) AS hits, sum(ms) AS total_ms, max(ms) AS max_ms, min(ms) AS min_ms
+       FROM vv_clicks GROUP BY url $$,
+  "window" => 'tumbling 1 minute', lateness => '20 seconds');
+SELECT vv_wait($$ SELECT window_start, url, hits, total_ms, max_ms FROM vv_per_hour $$,
+  $$ SELECT date_trunc('hour', ws), url, sum(hits), sum(total_ms), max(max_ms) FROM vv_plain_minute GROUP BY 1, 2 $$);
+SELECT vv_wait($$ SELECT window_start, hits, max_ms FROM vv_per_day $$,
+  $$ SELECT date_trunc('day', ts), count(*)::numeric, max(ms) FROM vv_clicks GROUP BY 1 $$);
+-- and of a view on a view, which reads the new column; the one on it follows
+SELECT streamext.replace_view('vv_per_hour',
+  $$ SELECT url, sum(hits) AS hits, sum(total_ms) AS total_ms, max(max_ms) AS max_ms,
+            min(min_ms) AS min_ms FROM vv_per_minute GROUP BY url $$,
+  "window" => 'tumbling 1 hour');
+SELECT vv_wait($$ SELECT window_start, url, hits, total_ms, max_ms, min_ms FROM vv_per_hour $$,
+  $$ SELECT date_trunc('hour', ts), url, count(*), sum(ms), max(ms), min(ms) FROM vv_clicks GROUP BY 1, 2 $$);
+SELECT vv_wait($$ SELECT window_start, hits, max_ms FROM vv_per_day $$,
+  $$ SELECT date_trunc('day', ts), count(*)::numeric, max(ms) FROM vv_clicks GROUP BY 1 $$);
+-- a window the views on it cannot read, and a replacement by hand, are refused
+SELECT streamext.replace_view('vv_per_minute',
+  $$ SELECT url, count(*) AS hits, sum(ms) AS total_ms, max(ms) AS max_ms, min(ms) AS min_ms
+       FROM vv_clicks GROUP BY url $$,
+  "window" => 'session 1 minute');
+CREATE OR REPLACE VIEW vv_per_minute AS
+  SELECT window_start, window_end, url, hits, total_ms, max_ms, min_ms, 1 AS x FROM vv_per_minute;
+
 -- what a view on a view cannot be
 SELECT streamext.create_view('vv_bad', $$ SELECT sum(hits) FROM vv_per_minute $$,
   "window" => 'session 5 minutes');
