@@ -67,6 +67,7 @@ static void check_retention(Interval *retention, bool closes);
 static void check_idle_timeout(Interval *idle_timeout);
 static AttrNumber check_view_on_view(Oid lower_relid, const WindowSpec *spec,
 									 Interval *lateness);
+static bool closed_table_restored(Oid relid);
 
 static void check_lateness(Interval *lateness, bool windowed, AttrNumber time_attno,
 						   Oid stream_relid);
@@ -941,6 +942,24 @@ check_restored_columns(const ViewCatalogRow *row, Query *query)
 }
 
 /*
+ * closed_table_restored says whether pg_restore has brought a closed-window
+ * table whole: its primary key, made after its data, is there.
+ */
+static bool
+closed_table_restored(Oid relid)
+{
+	Relation	rel;
+	bool		restored;
+
+	if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(relid)))
+		return false;
+	rel = relation_open(relid, AccessShareLock);
+	restored = OidIsValid(RelationGetPrimaryKeyIndex(rel));
+	relation_close(rel, AccessShareLock);
+	return restored;
+}
+
+/*
  * streamext_adopt_view makes a continuous view that pg_restore restored a
  * working one.  pg_dump dumps a view's definition (view_def, with its
  * relations by name, and the view and closed-window table themselves) but
@@ -1022,14 +1041,22 @@ streamext_adopt_view(PG_FUNCTION_ARGS)
 		recordDependencyOn(&viewaddr, &streamaddr, DEPENDENCY_NORMAL);
 	}
 
-	/* the views restored on it read its rows, computed now */
+	/*
+	 * The views restored on it read its rows, computed now; one whose
+	 * closed-window table is not restored whole yet (pg_restore -j makes its
+	 * primary key after its data) is adopted when it is.
+	 */
 	{
 		ListCell   *lc;
 
 		foreach(lc, catalog_views_reading(row->view_relid))
-			if (((ViewCatalogRow *) lfirst(lc))->restored)
-				DirectFunctionCall1(streamext_adopt_view,
-									Int32GetDatum(((ViewCatalogRow *) lfirst(lc))->id));
+		{
+			ViewCatalogRow *upper = lfirst(lc);
+
+			if (upper->restored &&
+				(!OidIsValid(upper->closed_relid) || closed_table_restored(upper->closed_relid)))
+				DirectFunctionCall1(streamext_adopt_view, Int32GetDatum(upper->id));
+		}
 	}
 
 	streamext_note_catalog_change();
