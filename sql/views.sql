@@ -226,3 +226,30 @@ SELECT streamext.drop_view('clicks_per_minute');
 SELECT streamext.drop_view('click_stats');
 SELECT name FROM streamext.views ORDER BY id;
 SELECT count(*) FROM pg_class WHERE relname LIKE 'closed_%' AND relnamespace = 'streamext'::regnamespace;
+
+-- the planner estimates a view's open rows from what the worker published
+-- (read_view's support function), not PostgreSQL's 1,000 for any function
+CREATE TABLE est (k int, v int);
+SELECT streamext.create_stream('est');
+SELECT streamext.create_view('est_by_k', $$ SELECT k, count(*) AS n FROM est GROUP BY k $$);
+INSERT INTO est SELECT i % 5000, i FROM generate_series(1, 20000) i;
+SELECT streamext.wait_caught_up();
+CREATE FUNCTION est_rows(q text) RETURNS float8 LANGUAGE plpgsql AS $$
+DECLARE plan json;
+BEGIN
+  EXECUTE 'EXPLAIN (FORMAT JSON) ' || q INTO plan;
+  RETURN (plan->0->'Plan'->>'Plan Rows')::float8;
+END $$;
+-- the worker publishes after it applied the insert: wait for the count
+DO $$
+BEGIN
+  FOR i IN 1..600 LOOP
+    EXIT WHEN (SELECT groups FROM streamext.views WHERE name = 'est_by_k') = 5000;
+    PERFORM pg_sleep(0.05);
+  END LOOP;
+END $$;
+SELECT est_rows('SELECT * FROM est_by_k') AS estimated, (SELECT count(*) FROM est_by_k) AS actual;
+SELECT streamext.drop_view('est_by_k');
+SELECT streamext.drop_stream('est');
+DROP TABLE est;
+DROP FUNCTION est_rows(text);

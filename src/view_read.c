@@ -32,6 +32,7 @@
 #include "utils/timestamp.h"
 #include "miscadmin.h"
 #include "funcapi.h"
+#include "nodes/supportnodes.h"
 #include "utils/wait_event.h"
 
 #include "agg_state.h"
@@ -51,6 +52,7 @@
 #define WORKER_READY_WAIT_MS 10000
 
 PG_FUNCTION_INFO_V1(streamext_read_view);
+PG_FUNCTION_INFO_V1(streamext_read_view_support);
 PG_FUNCTION_INFO_V1(streamext_worker_status);
 PG_FUNCTION_INFO_V1(streamext_stream_events);
 PG_FUNCTION_INFO_V1(streamext_view_stats);
@@ -433,6 +435,40 @@ streamext_read_view(PG_FUNCTION_ARGS)
 	usercode_leave(&gate);
 	MemoryContextDelete(rowcxt);
 	return (Datum) 0;
+}
+
+/*
+ * streamext_read_view_support tells the planner how many rows read_view
+ * returns (SupportRequestRows): the open groups the worker published for
+ * the view, rather than PostgreSQL's guess of 1,000 rows for any set-
+ * returning function, so that a join with a view is planned for its size.
+ * Without a published count (no worker yet) the planner keeps its guess.
+ */
+Datum
+streamext_read_view_support(PG_FUNCTION_ARGS)
+{
+	Node	   *rawreq = (Node *) PG_GETARG_POINTER(0);
+	SupportRequestRows *req;
+	FuncExpr   *call;
+	Node	   *arg;
+	StreamextDbSlot *slot;
+	ViewStats	stats;
+
+	if (!IsA(rawreq, SupportRequestRows) || StreamextState == NULL)
+		PG_RETURN_POINTER(NULL);
+	req = (SupportRequestRows *) rawreq;
+	if (!IsA(req->node, FuncExpr))
+		PG_RETURN_POINTER(NULL);
+	call = (FuncExpr *) req->node;
+	arg = list_length(call->args) == 1 ? linitial(call->args) : NULL;
+	if (arg == NULL || !IsA(arg, Const) || ((Const *) arg)->constisnull)
+		PG_RETURN_POINTER(NULL);
+	slot = streamext_find_db_slot(MyDatabaseId, false);
+	if (slot == NULL ||
+		!state_shmem_get_stats(slot, DatumGetInt32(((Const *) arg)->constvalue), &stats))
+		PG_RETURN_POINTER(NULL);
+	req->rows = Max(stats.groups, 1);
+	PG_RETURN_POINTER(req);
 }
 
 /*
