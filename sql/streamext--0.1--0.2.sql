@@ -174,3 +174,262 @@ GRANT SELECT ON streamext.streams, streamext.views TO PUBLIC;
 ------------------------------------------------------------------------
 ALTER TABLE streamext.view_progress ADD COLUMN closed_lsn pg_lsn,
     ADD COLUMN states_closed_upto timestamptz;
+
+------------------------------------------------------------------------
+-- Parallel restore: pg_restore -j
+--
+-- pg_dump orders the data of extension configuration tables by their
+-- foreign keys, but that order is only the archive's: a parallel
+-- pg_restore loads every table's data at once, in any order, and the
+-- catalog's foreign keys between dumped tables (view_def -> stream_def,
+-- subscription_def -> view_def, subscription_ack and dead_letters ->
+-- view_def, subscription_def) refused rows whose parent was not loaded
+-- yet.  Only streamext's own functions and worker write these tables (they
+-- are closed to everybody else), and they always write a parent before its
+-- children: the insert side of those keys checked nothing the code does
+-- not ensure.  What the keys did on delete is kept by triggers: the dead
+-- letters and acknowledgement of a dropped view or subscription go with
+-- it, and a stream with views or a view with subscriptions cannot leave
+-- the catalog (drop_stream and drop_view refuse first, with a hint).  The
+-- keys towards tables pg_dump does not dump (open_state, view_progress,
+-- subscription_progress) stay: their rows are written after the restore.
+------------------------------------------------------------------------
+ALTER TABLE streamext.view_def DROP CONSTRAINT view_def_stream_fkey;
+ALTER TABLE streamext.subscription_def DROP CONSTRAINT subscription_def_view_id_fkey;
+ALTER TABLE streamext.subscription_ack DROP CONSTRAINT subscription_ack_subscription_id_fkey;
+ALTER TABLE streamext.dead_letters DROP CONSTRAINT dead_letters_view_id_fkey,
+    DROP CONSTRAINT dead_letters_subscription_id_fkey;
+
+-- what a deleted catalog row took with it, or refused, as its foreign keys did
+CREATE FUNCTION streamext.catalog_deleted() RETURNS trigger
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    child text;
+BEGIN
+    IF TG_TABLE_NAME = 'stream_def' THEN
+        SELECT v.name INTO child FROM gone g JOIN streamext.view_def v ON v.stream = g.relid LIMIT 1;
+        IF FOUND THEN
+            RAISE EXCEPTION 'stream of continuous view "%" cannot leave streamext.stream_def', child
+                USING ERRCODE = 'foreign_key_violation';
+        END IF;
+    ELSIF TG_TABLE_NAME = 'view_def' THEN
+        SELECT s.name INTO child FROM gone g JOIN streamext.subscription_def s ON s.view_id = g.id LIMIT 1;
+        IF FOUND THEN
+            RAISE EXCEPTION 'continuous view of subscription "%" cannot leave streamext.view_def', child
+                USING ERRCODE = 'foreign_key_violation';
+        END IF;
+        DELETE FROM streamext.dead_letters d USING gone g WHERE d.view_id = g.id;
+    ELSE
+        DELETE FROM streamext.subscription_ack a USING gone g WHERE a.subscription_id = g.id;
+        DELETE FROM streamext.dead_letters d USING gone g WHERE d.subscription_id = g.id;
+    END IF;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER streamext_deleted AFTER DELETE ON streamext.stream_def
+    REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION streamext.catalog_deleted();
+CREATE TRIGGER streamext_deleted AFTER DELETE ON streamext.view_def
+    REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION streamext.catalog_deleted();
+CREATE TRIGGER streamext_deleted AFTER DELETE ON streamext.subscription_def
+    REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION streamext.catalog_deleted();
+
+------------------------------------------------------------------------
+-- Adoption when every piece of a restore is there
+--
+-- 0.1 adopted a stream's views and subscriptions when pg_restore created
+-- the stream's triggers, which a serial restore does after every table's
+-- data.  A parallel one creates them as soon as that stream's own data is
+-- in, while other jobs may still load streamext's catalog (nothing was
+-- adopted), the closed-window tables (adoption computed their rows, then
+-- the dumped rows came too) or the queues (positions numbered too low).
+-- Now each piece a restore brings notes itself, and whichever comes last
+-- adopts:
+--  * the dumped catalog tables' data: a statement trigger on each notes it
+--    in restore_loaded (rows that streamext's own code writes are not a
+--    restore's: streamext_note_restored_rows leaves them at once);
+--  * a stream's data: its trigger streamext_wake exists (pg_restore
+--    creates it after the table's data);
+--  * a view's closed-window table: its primary key exists (likewise).
+-- adopt_ready adopts the views and subscriptions whose pieces are all
+-- there, once every dumped catalog table is loaded; it runs after each
+-- catalog load and, through the event trigger, after each DDL command on
+-- a stream or a closed-window table (or any while a restore's catalog is
+-- loading).  Every piece's transaction takes its turn under one
+-- transaction-level advisory lock before looking, so that of two pieces
+-- committed at the same time the later one sees the earlier (without it,
+-- each saw the other's piece missing and nothing was adopted).  An
+-- adopter never waits for a stream's or closed table's lock while holding
+-- it (NOWAIT): the job holding it ran a command on that table, takes its
+-- turn after and adopts; so parallel jobs do not deadlock.
+-- adopt_restored() still adopts whatever waits, at any time.
+------------------------------------------------------------------------
+-- the dumped catalog tables whose data a restore brought (not dumped)
+CREATE TABLE streamext.restore_loaded (
+    catalog regclass PRIMARY KEY
+);
+REVOKE ALL ON streamext.restore_loaded FROM PUBLIC;
+
+CREATE FUNCTION streamext.adopt_ready() RETURNS void
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    r record;
+    busy oid[] := '{}';
+BEGIN
+    -- only the catalog's owner restores the catalog
+    IF NOT has_table_privilege('streamext.view_def', 'UPDATE') THEN
+        RETURN;
+    END IF;
+    -- a session's, not the worker's (its maintenance DDL fires the event trigger too)
+    IF EXISTS (SELECT 1 FROM pg_stat_activity
+                WHERE pid = pg_backend_pid() AND backend_type <> 'client backend') THEN
+        RETURN;
+    END IF;
+    -- one adopter at a time, each seeing what the ones before committed
+    -- (held to the end of the transaction, after the piece it brought)
+    PERFORM pg_advisory_xact_lock('streamext.view_def'::regclass::oid::int, 0);
+    IF NOT EXISTS (SELECT 1 FROM streamext.view_def d
+                    WHERE NOT EXISTS (SELECT 1 FROM streamext.view_progress p WHERE p.view_id = d.id))
+       AND NOT EXISTS (SELECT 1 FROM streamext.subscription_def s
+                        WHERE NOT EXISTS (SELECT 1 FROM streamext.subscription_progress p
+                                           WHERE p.subscription_id = s.id)) THEN
+        -- a restore without views or subscriptions: forget it
+        IF (SELECT count(*) FROM streamext.restore_loaded) >= 6 THEN
+            DELETE FROM streamext.restore_loaded;
+        END IF;
+        RETURN;
+    END IF;
+    IF (SELECT count(*) FROM streamext.restore_loaded
+         WHERE catalog IN ('streamext.stream_def'::regclass, 'streamext.view_def'::regclass,
+                           'streamext.subscription_def'::regclass, 'streamext.subscription_ack'::regclass,
+                           'streamext.subscription_queue'::regclass, 'streamext.dead_letters'::regclass)) < 6 THEN
+        RETURN;
+    END IF;
+
+    FOR r IN
+        SELECT d.id, d.name, d.stream, d.closed_relid FROM streamext.view_def d
+         WHERE NOT EXISTS (SELECT 1 FROM streamext.view_progress p WHERE p.view_id = d.id)
+           AND EXISTS (SELECT 1 FROM streamext.stream_def s WHERE s.relid = d.stream)
+           AND EXISTS (SELECT 1 FROM pg_trigger t
+                        WHERE t.tgrelid = d.stream AND t.tgname = 'streamext_wake')
+           AND (d.closed_relid IS NULL
+                OR EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = d.closed_relid AND i.indisprimary))
+         ORDER BY d.id
+    LOOP
+        CONTINUE WHEN r.stream = ANY (busy);
+        BEGIN
+            EXECUTE format('LOCK TABLE %s IN SHARE MODE NOWAIT', r.stream);
+            IF r.closed_relid IS NOT NULL THEN
+                EXECUTE format('LOCK TABLE %s IN ROW EXCLUSIVE MODE NOWAIT', r.closed_relid);
+            END IF;
+            PERFORM streamext.adopt_view(r.id);
+        EXCEPTION
+            WHEN lock_not_available THEN
+                busy := busy || r.stream::oid;
+            WHEN OTHERS THEN
+                RAISE WARNING 'streamext cannot adopt restored view "%": %', r.name, SQLERRM
+                    USING HINT = 'Remove the cause and call SELECT * FROM streamext.adopt_restored(); again, or drop it.';
+        END;
+    END LOOP;
+
+    FOR r IN
+        SELECT s.id, s.name, s.source, s.view_id FROM streamext.subscription_def s
+         WHERE NOT EXISTS (SELECT 1 FROM streamext.subscription_progress p WHERE p.subscription_id = s.id)
+           AND EXISTS (SELECT 1 FROM streamext.subscription_ack a WHERE a.subscription_id = s.id)
+           AND CASE WHEN s.view_id IS NULL
+                    THEN EXISTS (SELECT 1 FROM streamext.stream_def d WHERE d.relid = s.source)
+                         AND EXISTS (SELECT 1 FROM pg_trigger t
+                                      WHERE t.tgrelid = s.source AND t.tgname = 'streamext_wake')
+                    ELSE EXISTS (SELECT 1 FROM streamext.view_progress p WHERE p.view_id = s.view_id)
+               END
+         ORDER BY s.id
+    LOOP
+        CONTINUE WHEN r.view_id IS NULL AND r.source = ANY (busy);
+        BEGIN
+            IF r.view_id IS NULL THEN
+                EXECUTE format('LOCK TABLE %s IN SHARE MODE NOWAIT', r.source);
+            END IF;
+            PERFORM streamext.adopt_subscription(r.id);
+        EXCEPTION
+            WHEN lock_not_available THEN
+                busy := busy || r.source::oid;
+            WHEN OTHERS THEN
+                RAISE WARNING 'streamext cannot adopt restored subscription "%": %', r.name, SQLERRM
+                    USING HINT = 'Remove the cause and call SELECT * FROM streamext.adopt_restored(); again, or drop it.';
+        END;
+    END LOOP;
+
+    -- the restore's catalog is adopted: forget it, for the next one
+    IF NOT EXISTS (SELECT 1 FROM streamext.view_def d
+                    WHERE NOT EXISTS (SELECT 1 FROM streamext.view_progress p WHERE p.view_id = d.id))
+       AND NOT EXISTS (SELECT 1 FROM streamext.subscription_def s
+                        WHERE NOT EXISTS (SELECT 1 FROM streamext.subscription_progress p
+                                           WHERE p.subscription_id = s.id)) THEN
+        DELETE FROM streamext.restore_loaded;
+    END IF;
+END $$;
+REVOKE ALL ON FUNCTION streamext.adopt_ready() FROM PUBLIC;
+
+-- a dumped catalog table's data arrived: note it, adopt what is ready
+CREATE FUNCTION streamext.catalog_loaded(catalog regclass) RETURNS void
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    INSERT INTO streamext.restore_loaded VALUES (catalog) ON CONFLICT DO NOTHING;
+    PERFORM streamext.adopt_ready();
+END $$;
+REVOKE ALL ON FUNCTION streamext.catalog_loaded(regclass) FROM PUBLIC;
+
+CREATE FUNCTION streamext.note_restored_rows() RETURNS trigger
+    LANGUAGE c AS 'MODULE_PATHNAME', 'streamext_note_restored_rows';
+CREATE TRIGGER streamext_restored AFTER INSERT ON streamext.stream_def
+    FOR EACH STATEMENT EXECUTE FUNCTION streamext.note_restored_rows();
+CREATE TRIGGER streamext_restored AFTER INSERT ON streamext.view_def
+    FOR EACH STATEMENT EXECUTE FUNCTION streamext.note_restored_rows();
+CREATE TRIGGER streamext_restored AFTER INSERT ON streamext.subscription_def
+    FOR EACH STATEMENT EXECUTE FUNCTION streamext.note_restored_rows();
+CREATE TRIGGER streamext_restored AFTER INSERT ON streamext.subscription_ack
+    FOR EACH STATEMENT EXECUTE FUNCTION streamext.note_restored_rows();
+CREATE TRIGGER streamext_restored AFTER INSERT ON streamext.subscription_queue
+    FOR EACH STATEMENT EXECUTE FUNCTION streamext.note_restored_rows();
+CREATE TRIGGER streamext_restored AFTER INSERT ON streamext.dead_letters
+    FOR EACH STATEMENT EXECUTE FUNCTION streamext.note_restored_rows();
+
+-- the event trigger: after any DDL command (a stream's trigger, a closed
+-- table's primary key, or a command of a job holding a lock adopt_ready
+-- skipped), not only CREATE TRIGGER
+CREATE OR REPLACE FUNCTION streamext.adopt_after_restore() RETURNS event_trigger
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    -- every role's DDL fires it: only the catalog's owner restores the
+    -- catalog, others have nothing to adopt (nor the right to call it)
+    IF NOT has_table_privilege('streamext.view_def', 'UPDATE') THEN
+        RETURN;
+    END IF;
+    -- a command on a stream (its triggers: the stream's data is in) or on a
+    -- closed-window table (its primary key: its data is in), or any command
+    -- while a restore's catalog is loading; other DDL does not wait for the
+    -- adopters' lock
+    IF EXISTS (SELECT 1 FROM streamext.restore_loaded)
+       OR EXISTS (
+        SELECT 1
+          FROM pg_event_trigger_ddl_commands() c,
+               LATERAL (SELECT CASE c.classid
+                                 WHEN 'pg_class'::regclass THEN
+                                     coalesce((SELECT i.indrelid FROM pg_index i WHERE i.indexrelid = c.objid), c.objid)
+                                 WHEN 'pg_trigger'::regclass THEN
+                                     (SELECT t.tgrelid FROM pg_trigger t WHERE t.oid = c.objid)
+                                 WHEN 'pg_constraint'::regclass THEN
+                                     (SELECT k.conrelid FROM pg_constraint k WHERE k.oid = c.objid)
+                                 WHEN 'pg_rewrite'::regclass THEN
+                                     (SELECT w.ev_class FROM pg_rewrite w WHERE w.oid = c.objid)
+                                 WHEN 'pg_policy'::regclass THEN
+                                     (SELECT y.polrelid FROM pg_policy y WHERE y.oid = c.objid)
+                               END AS rel) r
+         WHERE EXISTS (SELECT 1 FROM pg_trigger t WHERE t.tgrelid = r.rel AND t.tgname = 'streamext_wake')
+            OR EXISTS (SELECT 1 FROM pg_class k
+                        WHERE k.oid = r.rel AND k.relnamespace = 'streamext'::regnamespace
+                          AND k.relname LIKE 'closed\_%')) THEN
+        PERFORM streamext.adopt_ready();
+    END IF;
+END $$;
+DROP EVENT TRIGGER streamext_adopt_restored;
+CREATE EVENT TRIGGER streamext_adopt_restored ON ddl_command_end
+    EXECUTE FUNCTION streamext.adopt_after_restore();

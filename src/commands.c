@@ -23,6 +23,7 @@
 #include "catalog/pg_class.h"
 #include "catalog/pg_attribute.h"
 #include "catalog/pg_type.h"
+#include "commands/trigger.h"
 #include "executor/spi.h"
 #include "nodes/nodeFuncs.h"
 #include "storage/lmgr.h"
@@ -57,6 +58,7 @@ PG_FUNCTION_INFO_V1(streamext_drop_view);
 PG_FUNCTION_INFO_V1(streamext_set_view_retention);
 PG_FUNCTION_INFO_V1(streamext_rebuild_view);
 PG_FUNCTION_INFO_V1(streamext_adopt_view);
+PG_FUNCTION_INFO_V1(streamext_note_restored_rows);
 
 static bool attribute_is_not_null(Oid relid, AttrNumber attno);
 static bool type_is_temporary(Oid type);
@@ -904,3 +906,38 @@ streamext_adopt_view(PG_FUNCTION_ARGS)
 	streamext_note_catalog_change();
 	PG_RETURN_VOID();
 }
+
+/*
+ * streamext_note_restored_rows is the AFTER INSERT ... FOR EACH STATEMENT
+ * trigger of the catalog tables pg_dump dumps.  Rows that streamext's own
+ * code writes (as the catalog's owner, through catalog_owner_enter, or in
+ * the worker) are none of its business: it returns at once, so that the
+ * worker's deliveries and dead letters pay one call.  Rows a session writes
+ * itself are a restore's (pg_restore's COPY, psql running a plain dump):
+ * streamext.catalog_loaded notes that this table's data has arrived and
+ * adopts what every piece it needs has arrived for, in whatever order a
+ * parallel pg_restore brings them.
+ */
+Datum
+streamext_note_restored_rows(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	Datum		args[1];
+	Oid			argtypes[1] = {REGCLASSOID};
+
+	if (!CALLED_AS_TRIGGER(fcinfo) ||
+		!TRIGGER_FIRED_FOR_STATEMENT(trigdata->tg_event) ||
+		!TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
+		elog(ERROR, "streamext_note_restored_rows: not called as a statement trigger on insert");
+	if (IsBackgroundWorker || InLocalUserIdChange())
+		return PointerGetDatum(NULL);
+
+	args[0] = ObjectIdGetDatum(RelationGetRelid(trigdata->tg_relation));
+	SPI_connect();
+	if (SPI_execute_with_args("SELECT streamext.catalog_loaded($1)", 1, argtypes, args,
+							  NULL, false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "streamext: could not note restored catalog rows");
+	SPI_finish();
+	return PointerGetDatum(NULL);
+}
+
