@@ -14,7 +14,7 @@ use Test::More;
 our @EXPORT = qw(streamext_node create_click_schema start_producers
   finish_producers wait_caught_up check_click_views check_view worker_pid
   wait_checkpointed create_event_stream start_event_producers
-  create_window_view window_oracle);
+  create_window_view window_oracle every_window_kind);
 
 # streamext_node starts a node with what streamext needs
 sub streamext_node
@@ -254,6 +254,20 @@ sub create_window_view
 	my ($rc, $out, $err) = $node->psql($db // 'postgres',
 		"SELECT streamext.create_view('$spec->{name}', \$q\$ $q \$q\$, \"window\" => $w, lateness => '$late'$zone)");
 	return ok($rc == 0, "view $spec->{name} ($w, lateness $late$zone) created") || diag($err);
+}
+
+# every_window_kind: the specs of a view of each window kind over ev
+# (none, tumbling, hopping, cumulate, session, sliding)
+sub every_window_kind
+{
+	my @aggs = ('count(*) AS n', 'sum(coalesce(v, 0)) AS s', 'max(v) AS hi');
+	return (
+		{ name => 'running', keys => ['g'], aggs => \@aggs },
+		{ name => 'tumb', window => 'tumbling 5 seconds', lateness => '10 seconds', keys => ['g'], aggs => \@aggs },
+		{ name => 'hop', window => 'hopping 10 seconds every 2 seconds', keys => ['g'], aggs => \@aggs },
+		{ name => 'cum', window => 'cumulate 20 seconds every 5 seconds', keys => ['g'], aggs => \@aggs },
+		{ name => 'sess', window => 'session 3 seconds', keys => ['k'], aggs => ['count(*) AS n', 'min(ts) AS first'] },
+		{ name => 'slide', window => 'sliding 30 seconds step 1 second', keys => ['g'], aggs => \@aggs });
 }
 
 # window_oracle is the plain SQL a window view must equal, from the

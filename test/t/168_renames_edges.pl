@@ -111,7 +111,8 @@ my ($dout, $derr) = run_command(['pg_dump', '-h', $node->host, '-p', $node->port
 is($derr, '', 'pg_dump');
 $node->safe_psql('postgres', 'CREATE DATABASE restored');
 ($dout, $derr) = run_command(['pg_restore', '-h', $node->host, '-p', $node->port,
-	'-d', 'restored', "$dir/src.dump"]);
+	'-j', '4', '-d', 'restored', "$dir/src.dump"]);
+is($derr, '', 'pg_restore -j 4');
 is($node->safe_psql('restored', q{SELECT string_agg(name, ',' ORDER BY name) FROM streamext.adopt_restored()}),
 	'halves', 'every view but the one whose function was dropped is adopted');
 check_all('restored', 'restored');
