@@ -250,17 +250,23 @@ CREATE TRIGGER streamext_deleted AFTER DELETE ON streamext.subscription_def
 --    creates it after the table's data);
 --  * a view's closed-window table: its primary key exists (likewise).
 -- adopt_ready adopts the views and subscriptions whose pieces are all
--- there, once every dumped catalog table is loaded; it runs after each
--- catalog load and, through the event trigger, after each DDL command on
--- a stream or a closed-window table (or any while a restore's catalog is
--- loading).  Every piece's transaction takes its turn under one
--- transaction-level advisory lock before looking, so that of two pieces
--- committed at the same time the later one sees the earlier (without it,
--- each saw the other's piece missing and nothing was adopted).  An
--- adopter never waits for a stream's or closed table's lock while holding
--- it (NOWAIT): the job holding it ran a command on that table, takes its
--- turn after and adopts; so parallel jobs do not deadlock.
--- adopt_restored() still adopts whatever waits, at any time.
+-- there, once every dumped catalog table is loaded.  It runs after each
+-- catalog load and, through the event trigger (streamext_adopt_after_restore
+-- in C), after the DDL command that brings a stream's trigger or a closed
+-- table's primary key, and after any command of the catalog's owner while
+-- a restore waits: restore_loaded has rows and a restored view or
+-- subscription is not adopted yet.  Every piece's transaction takes its
+-- turn under one transaction-level advisory lock before looking, so that
+-- of two pieces committed at the same time the later one sees the earlier
+-- (without it, each saw the other's piece missing and nothing was
+-- adopted).  An adopter never waits for a stream's or closed table's lock
+-- while holding it (NOWAIT): the job holding it ran a command on that
+-- table (or one referencing it), takes its turn when the command ends and
+-- adopts; so parallel jobs do not deadlock.  The restore is over, and
+-- restore_loaded emptied, once every piece is in and no table was busy:
+-- from then on, as outside any restore, DDL neither takes that lock nor
+-- waits for it (what failed to adopt, with a WARNING, waits for
+-- adopt_restored(), which still adopts whatever waits, at any time).
 ------------------------------------------------------------------------
 -- the dumped catalog tables whose data a restore brought (not dumped)
 CREATE TABLE streamext.restore_loaded (
@@ -268,35 +274,19 @@ CREATE TABLE streamext.restore_loaded (
 );
 REVOKE ALL ON streamext.restore_loaded FROM PUBLIC;
 
+-- the restored views and subscriptions whose pieces are there, adopted;
+-- called by the catalog's owner during a restore only (see above)
 CREATE FUNCTION streamext.adopt_ready() RETURNS void
     LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     r record;
-    busy oid[] := '{}';
+    busy oid[] := '{}';         -- tables other transactions hold
+    waiting int[] := '{}';      -- views that wait for a piece or a busy table
+    subscriptions_wait bool := false;
 BEGIN
-    -- only the catalog's owner restores the catalog
-    IF NOT has_table_privilege('streamext.view_def', 'UPDATE') THEN
-        RETURN;
-    END IF;
-    -- a session's, not the worker's (its maintenance DDL fires the event trigger too)
-    IF EXISTS (SELECT 1 FROM pg_stat_activity
-                WHERE pid = pg_backend_pid() AND backend_type <> 'client backend') THEN
-        RETURN;
-    END IF;
     -- one adopter at a time, each seeing what the ones before committed
     -- (held to the end of the transaction, after the piece it brought)
     PERFORM pg_advisory_xact_lock('streamext.view_def'::regclass::oid::int, 0);
-    IF NOT EXISTS (SELECT 1 FROM streamext.view_def d
-                    WHERE NOT EXISTS (SELECT 1 FROM streamext.view_progress p WHERE p.view_id = d.id))
-       AND NOT EXISTS (SELECT 1 FROM streamext.subscription_def s
-                        WHERE NOT EXISTS (SELECT 1 FROM streamext.subscription_progress p
-                                           WHERE p.subscription_id = s.id)) THEN
-        -- a restore without views or subscriptions: forget it
-        IF (SELECT count(*) FROM streamext.restore_loaded) >= 6 THEN
-            DELETE FROM streamext.restore_loaded;
-        END IF;
-        RETURN;
-    END IF;
     IF (SELECT count(*) FROM streamext.restore_loaded
          WHERE catalog IN ('streamext.stream_def'::regclass, 'streamext.view_def'::regclass,
                            'streamext.subscription_def'::regclass, 'streamext.subscription_ack'::regclass,
@@ -305,16 +295,21 @@ BEGIN
     END IF;
 
     FOR r IN
-        SELECT d.id, d.name, d.stream, d.closed_relid FROM streamext.view_def d
+        SELECT d.id, d.name, d.stream, d.closed_relid,
+               EXISTS (SELECT 1 FROM streamext.stream_def s WHERE s.relid = d.stream)
+               AND EXISTS (SELECT 1 FROM pg_trigger t
+                            WHERE t.tgrelid = d.stream AND t.tgname = 'streamext_wake')
+               AND (d.closed_relid IS NULL
+                    OR EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = d.closed_relid AND i.indisprimary))
+                   AS pieces_in
+          FROM streamext.view_def d
          WHERE NOT EXISTS (SELECT 1 FROM streamext.view_progress p WHERE p.view_id = d.id)
-           AND EXISTS (SELECT 1 FROM streamext.stream_def s WHERE s.relid = d.stream)
-           AND EXISTS (SELECT 1 FROM pg_trigger t
-                        WHERE t.tgrelid = d.stream AND t.tgname = 'streamext_wake')
-           AND (d.closed_relid IS NULL
-                OR EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = d.closed_relid AND i.indisprimary))
          ORDER BY d.id
     LOOP
-        CONTINUE WHEN r.stream = ANY (busy);
+        IF NOT r.pieces_in OR r.stream = ANY (busy) THEN
+            waiting := waiting || r.id;
+            CONTINUE;
+        END IF;
         BEGIN
             EXECUTE format('LOCK TABLE %s IN SHARE MODE NOWAIT', r.stream);
             IF r.closed_relid IS NOT NULL THEN
@@ -324,6 +319,7 @@ BEGIN
         EXCEPTION
             WHEN lock_not_available THEN
                 busy := busy || r.stream::oid;
+                waiting := waiting || r.id;
             WHEN OTHERS THEN
                 RAISE WARNING 'streamext cannot adopt restored view "%": %', r.name, SQLERRM
                     USING HINT = 'Remove the cause and call SELECT * FROM streamext.adopt_restored(); again, or drop it.';
@@ -331,18 +327,25 @@ BEGIN
     END LOOP;
 
     FOR r IN
-        SELECT s.id, s.name, s.source, s.view_id FROM streamext.subscription_def s
+        SELECT s.id, s.name, s.source, s.view_id,
+               EXISTS (SELECT 1 FROM streamext.subscription_ack a WHERE a.subscription_id = s.id)
+               AND (s.view_id IS NOT NULL
+                    OR EXISTS (SELECT 1 FROM streamext.stream_def d WHERE d.relid = s.source)
+                       AND EXISTS (SELECT 1 FROM pg_trigger t
+                                    WHERE t.tgrelid = s.source AND t.tgname = 'streamext_wake'))
+                   AS pieces_in,
+               EXISTS (SELECT 1 FROM streamext.view_progress p WHERE p.view_id = s.view_id) AS view_adopted
+          FROM streamext.subscription_def s
          WHERE NOT EXISTS (SELECT 1 FROM streamext.subscription_progress p WHERE p.subscription_id = s.id)
-           AND EXISTS (SELECT 1 FROM streamext.subscription_ack a WHERE a.subscription_id = s.id)
-           AND CASE WHEN s.view_id IS NULL
-                    THEN EXISTS (SELECT 1 FROM streamext.stream_def d WHERE d.relid = s.source)
-                         AND EXISTS (SELECT 1 FROM pg_trigger t
-                                      WHERE t.tgrelid = s.source AND t.tgname = 'streamext_wake')
-                    ELSE EXISTS (SELECT 1 FROM streamext.view_progress p WHERE p.view_id = s.view_id)
-               END
          ORDER BY s.id
     LOOP
-        CONTINUE WHEN r.view_id IS NULL AND r.source = ANY (busy);
+        IF NOT r.pieces_in OR (r.view_id IS NOT NULL AND r.view_id = ANY (waiting))
+           OR (r.view_id IS NULL AND r.source = ANY (busy)) THEN
+            subscriptions_wait := true;
+            CONTINUE;
+        END IF;
+        -- a view that could not be adopted: nor can its subscriptions
+        CONTINUE WHEN r.view_id IS NOT NULL AND NOT r.view_adopted;
         BEGIN
             IF r.view_id IS NULL THEN
                 EXECUTE format('LOCK TABLE %s IN SHARE MODE NOWAIT', r.source);
@@ -351,18 +354,16 @@ BEGIN
         EXCEPTION
             WHEN lock_not_available THEN
                 busy := busy || r.source::oid;
+                subscriptions_wait := true;
             WHEN OTHERS THEN
                 RAISE WARNING 'streamext cannot adopt restored subscription "%": %', r.name, SQLERRM
                     USING HINT = 'Remove the cause and call SELECT * FROM streamext.adopt_restored(); again, or drop it.';
         END;
     END LOOP;
 
-    -- the restore's catalog is adopted: forget it, for the next one
-    IF NOT EXISTS (SELECT 1 FROM streamext.view_def d
-                    WHERE NOT EXISTS (SELECT 1 FROM streamext.view_progress p WHERE p.view_id = d.id))
-       AND NOT EXISTS (SELECT 1 FROM streamext.subscription_def s
-                        WHERE NOT EXISTS (SELECT 1 FROM streamext.subscription_progress p
-                                           WHERE p.subscription_id = s.id)) THEN
+    -- every piece is in and no table was busy: the restore is over (what
+    -- failed waits for adopt_restored()); forget it, for the next one
+    IF cardinality(waiting) = 0 AND NOT subscriptions_wait THEN
         DELETE FROM streamext.restore_loaded;
     END IF;
 END $$;
@@ -370,7 +371,7 @@ REVOKE ALL ON FUNCTION streamext.adopt_ready() FROM PUBLIC;
 
 -- a dumped catalog table's data arrived: note it, adopt what is ready
 CREATE FUNCTION streamext.catalog_loaded(catalog regclass) RETURNS void
-    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+    LANGUAGE plpgsql STRICT SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
     INSERT INTO streamext.restore_loaded VALUES (catalog) ON CONFLICT DO NOTHING;
     PERFORM streamext.adopt_ready();
@@ -392,44 +393,14 @@ CREATE TRIGGER streamext_restored AFTER INSERT ON streamext.subscription_queue
 CREATE TRIGGER streamext_restored AFTER INSERT ON streamext.dead_letters
     FOR EACH STATEMENT EXECUTE FUNCTION streamext.note_restored_rows();
 
--- the event trigger: after any DDL command (a stream's trigger, a closed
--- table's primary key, or a command of a job holding a lock adopt_ready
--- skipped), not only CREATE TRIGGER
+-- the event trigger: after any DDL command, not only CREATE TRIGGER (a
+-- closed table's primary key, or a command of a job holding a lock
+-- adopt_ready skipped).  Every role's DDL fires it, so it is in C: the
+-- DDL of other roles and of streamext's own code leaves at once, the
+-- catalog owner's reads restore_loaded without a lock, and only a piece
+-- of a restore, or a command while a restore waits, calls adopt_ready
 CREATE OR REPLACE FUNCTION streamext.adopt_after_restore() RETURNS event_trigger
-    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
-BEGIN
-    -- every role's DDL fires it: only the catalog's owner restores the
-    -- catalog, others have nothing to adopt (nor the right to call it)
-    IF NOT has_table_privilege('streamext.view_def', 'UPDATE') THEN
-        RETURN;
-    END IF;
-    -- a command on a stream (its triggers: the stream's data is in) or on a
-    -- closed-window table (its primary key: its data is in), or any command
-    -- while a restore's catalog is loading; other DDL does not wait for the
-    -- adopters' lock
-    IF EXISTS (SELECT 1 FROM streamext.restore_loaded)
-       OR EXISTS (
-        SELECT 1
-          FROM pg_event_trigger_ddl_commands() c,
-               LATERAL (SELECT CASE c.classid
-                                 WHEN 'pg_class'::regclass THEN
-                                     coalesce((SELECT i.indrelid FROM pg_index i WHERE i.indexrelid = c.objid), c.objid)
-                                 WHEN 'pg_trigger'::regclass THEN
-                                     (SELECT t.tgrelid FROM pg_trigger t WHERE t.oid = c.objid)
-                                 WHEN 'pg_constraint'::regclass THEN
-                                     (SELECT k.conrelid FROM pg_constraint k WHERE k.oid = c.objid)
-                                 WHEN 'pg_rewrite'::regclass THEN
-                                     (SELECT w.ev_class FROM pg_rewrite w WHERE w.oid = c.objid)
-                                 WHEN 'pg_policy'::regclass THEN
-                                     (SELECT y.polrelid FROM pg_policy y WHERE y.oid = c.objid)
-                               END AS rel) r
-         WHERE EXISTS (SELECT 1 FROM pg_trigger t WHERE t.tgrelid = r.rel AND t.tgname = 'streamext_wake')
-            OR EXISTS (SELECT 1 FROM pg_class k
-                        WHERE k.oid = r.rel AND k.relnamespace = 'streamext'::regnamespace
-                          AND k.relname LIKE 'closed\_%')) THEN
-        PERFORM streamext.adopt_ready();
-    END IF;
-END $$;
+    LANGUAGE c AS 'MODULE_PATHNAME', 'streamext_adopt_after_restore';
 DROP EVENT TRIGGER streamext_adopt_restored;
 CREATE EVENT TRIGGER streamext_adopt_restored ON ddl_command_end
     EXECUTE FUNCTION streamext.adopt_after_restore();

@@ -3,7 +3,8 @@
  * commands.c
  *	  The SQL functions that define streams and continuous views:
  *	  create_stream, drop_stream, create_view, drop_view, rebuild_view,
- *	  check_setup.
+ *	  check_setup; and adopt_view with the triggers that tell when a
+ *	  restore has brought every piece of a view or subscription.
  *	  They validate everything before changing anything, so a wrong call
  *	  leaves every stream and view as it was.
  *
@@ -23,6 +24,7 @@
 #include "catalog/pg_class.h"
 #include "catalog/pg_attribute.h"
 #include "catalog/pg_type.h"
+#include "commands/event_trigger.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
 #include "nodes/nodeFuncs.h"
@@ -59,8 +61,13 @@ PG_FUNCTION_INFO_V1(streamext_set_view_retention);
 PG_FUNCTION_INFO_V1(streamext_rebuild_view);
 PG_FUNCTION_INFO_V1(streamext_adopt_view);
 PG_FUNCTION_INFO_V1(streamext_note_restored_rows);
+PG_FUNCTION_INFO_V1(streamext_adopt_after_restore);
+
+/* create_stream is creating its stream's triggers: no restore's piece */
+static bool creating_stream_triggers = false;
 
 static bool attribute_is_not_null(Oid relid, AttrNumber attno);
+static bool completes_restored_object(Node *parsetree);
 static bool type_is_temporary(Oid type);
 static void check_stream_owner(Oid relid);
 static char *column_list(Query *query, bool windowed, bool typed);
@@ -287,7 +294,17 @@ streamext_create_stream(PG_FUNCTION_ARGS)
 						 "CREATE TRIGGER streamext_append_only_rows BEFORE UPDATE OR DELETE ON %s "
 						 "FOR EACH ROW EXECUTE FUNCTION streamext.refuse_change();",
 						 qualname);
-	sqlfunc_spi_exec(sql.data, SPI_OK_UTILITY);
+	/* its streamext_wake is no restore's (streamext_adopt_after_restore) */
+	creating_stream_triggers = true;
+	PG_TRY();
+	{
+		sqlfunc_spi_exec(sql.data, SPI_OK_UTILITY);
+	}
+	PG_FINALLY();
+	{
+		creating_stream_triggers = false;
+	}
+	PG_END_TRY();
 	/* producers can insert at once: the partitions they need exist */
 	if (retention != NULL)
 		retention_ensure_partitions(relid, time_attno, retention_usec,
@@ -941,3 +958,106 @@ streamext_note_restored_rows(PG_FUNCTION_ARGS)
 	return PointerGetDatum(NULL);
 }
 
+/* whether a restore waits: read without a lock, by the owner's DDL */
+static CatalogStatement restore_waits = {
+	"SELECT EXISTS (SELECT 1 FROM streamext.restore_loaded) "
+	"AND (EXISTS (SELECT 1 FROM streamext.view_def d WHERE NOT EXISTS "
+	"(SELECT 1 FROM streamext.view_progress p WHERE p.view_id = d.id)) "
+	"OR EXISTS (SELECT 1 FROM streamext.subscription_def s WHERE NOT EXISTS "
+	"(SELECT 1 FROM streamext.subscription_progress p WHERE p.subscription_id = s.id)))",
+	0
+};
+static CatalogStatement adopt_ready = {"SELECT streamext.adopt_ready()", 0};
+
+/*
+ * streamext_adopt_after_restore is the ddl_command_end event trigger
+ * (0.1's, in PL/pgSQL, looked at CREATE TRIGGER only).  Every DDL command of
+ * every role fires it, and streamext.adopt_ready() waits for the other
+ * adopters' advisory lock and holds it to the end of the transaction, so it
+ * calls that only for a command that can be part of a restore of
+ * streamext's objects, and decides from what it has at hand:
+ *	- a command of streamext's own code (create_stream, create_view, the
+ *	  renames it follows, the worker) or of a role that cannot write the
+ *	  catalog is none: it returns at once;
+ *	- a stream's trigger streamext_wake, or the primary key of a
+ *	  closed-window table, is a piece of a restore (pg_dump writes them
+ *	  after the table's data): it adopts, whether or not it sees the
+ *	  catalog's data yet, which another job may be committing;
+ *	- any other command of the catalog's owner adopts only while a restore
+ *	  waits (restore_loaded has rows, and a restored view or subscription is
+ *	  not adopted yet), which it reads without a lock: a job whose lock made
+ *	  an adopter skip a view (NOWAIT) adopts it when its command ends.
+ * Outside a restore, then, DDL neither takes nor waits for that lock.
+ */
+Datum
+streamext_adopt_after_restore(PG_FUNCTION_ARGS)
+{
+	EventTriggerData *trigdata = (EventTriggerData *) fcinfo->context;
+	bool		adopt;
+
+	if (!CALLED_AS_EVENT_TRIGGER(fcinfo))
+		elog(ERROR, "streamext_adopt_after_restore: not called by the event trigger manager");
+	if (IsBackgroundWorker || InLocalUserIdChange() || creating_stream_triggers)
+		PG_RETURN_VOID();
+	/* only the catalog's owner restores the catalog */
+	if (pg_class_aclcheck(catalog_relid(CATALOG_VIEW_DEF), GetUserId(), ACL_UPDATE) != ACLCHECK_OK)
+		PG_RETURN_VOID();
+
+	SPI_connect();
+	adopt = completes_restored_object(trigdata->parsetree);
+	if (!adopt)
+	{
+		bool		isnull;
+
+		/* not read-only: a snapshot taken now sees what committed before */
+		if (catalog_execute(&restore_waits, NULL, NULL, false, 1) != SPI_OK_SELECT ||
+			SPI_processed != 1)
+			elog(ERROR, "streamext: could not look for a restore in progress");
+		adopt = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1,
+										   &isnull));
+	}
+	if (adopt && catalog_execute(&adopt_ready, NULL, NULL, false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "streamext: could not adopt restored views and subscriptions");
+	SPI_finish();
+	PG_RETURN_VOID();
+}
+
+/*
+ * completes_restored_object says whether a DDL command brings one of the
+ * pieces a restored view or subscription waits for besides the catalog's
+ * data: a stream's trigger streamext_wake, or a primary key added to a
+ * closed-window table (known by its columns _group, _state and _having:
+ * it may have been renamed or moved).
+ */
+static bool
+completes_restored_object(Node *parsetree)
+{
+	AlterTableStmt *stmt;
+	ListCell   *lc;
+	Oid			relid;
+
+	if (IsA(parsetree, CreateTrigStmt))
+		return strcmp(((CreateTrigStmt *) parsetree)->trigname, "streamext_wake") == 0;
+	if (!IsA(parsetree, AlterTableStmt))
+		return false;
+	stmt = (AlterTableStmt *) parsetree;
+	foreach(lc, stmt->cmds)
+	{
+		AlterTableCmd *cmd = lfirst_node(AlterTableCmd, lc);
+		bool		primary_key;
+
+		primary_key = (cmd->subtype == AT_AddConstraint && IsA(cmd->def, Constraint) &&
+					   ((Constraint *) cmd->def)->contype == CONSTR_PRIMARY) ||
+			((cmd->subtype == AT_AddIndex || cmd->subtype == AT_AddIndexConstraint) &&
+			 IsA(cmd->def, IndexStmt) && ((IndexStmt *) cmd->def)->primary);
+		if (!primary_key)
+			continue;
+		/* the command holds its lock */
+		relid = RangeVarGetRelid(stmt->relation, NoLock, true);
+		return OidIsValid(relid) &&
+			get_attnum(relid, "_group") != InvalidAttrNumber &&
+			get_attnum(relid, "_state") != InvalidAttrNumber &&
+			get_attnum(relid, "_having") != InvalidAttrNumber;
+	}
+	return false;
+}

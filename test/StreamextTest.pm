@@ -14,7 +14,7 @@ use Test::More;
 our @EXPORT = qw(streamext_node create_click_schema start_producers
   finish_producers wait_caught_up check_click_views check_view worker_pid
   wait_checkpointed create_event_stream start_event_producers
-  create_window_view window_oracle every_window_kind);
+  create_window_view window_oracle every_window_kind check_ddl_does_not_wait);
 
 # streamext_node starts a node with what streamext needs
 sub streamext_node
@@ -347,6 +347,26 @@ sub window_oracle
 	  . " FROM $from GROUP BY ws, we" . join('', map { ", $_" } @keys);
 	$q .= " HAVING $spec->{having}" if $spec->{having};
 	return $q;
+}
+
+# check_ddl_does_not_wait: ordinary DDL of two sessions does not wait on
+# streamext.  One session runs $held in a transaction it leaves open; it
+# must hold no advisory lock then, and the other session's $other (under a
+# lock_timeout: it fails rather than waits) goes through; neither is warned
+sub check_ddl_does_not_wait
+{
+	my ($node, $db, $label, $held, $other) = @_;
+	my $s = $node->background_psql($db, on_error_stop => 0);
+	my $pid = $s->query_safe('SELECT pg_backend_pid()');
+	$s->query("BEGIN; $held");
+	is($s->{stderr}, '', "$label: $held, in a transaction left open");
+	$s->{stderr} = '';
+	is($node->safe_psql($db, "SELECT count(*) FROM pg_locks WHERE pid = $pid AND locktype = 'advisory'"),
+		'0', "$label: which holds no advisory lock");
+	my ($rc, $out, $err) = $node->psql($db, "SET lock_timeout = '10s'; $other");
+	is("$rc|$err", '0|', "$label: $other in another session meanwhile does not wait");
+	$s->query_safe('ROLLBACK');
+	$s->quit;
 }
 
 sub worker_pid

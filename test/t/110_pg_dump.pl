@@ -7,7 +7,8 @@
 # views equal plain SQL over the restored stream tables; its subscriptions
 # hand out the unacknowledged entries that were dumped, at the same
 # positions, and deliver new events after them; new views and subscriptions
-# can be created; and the dumped database goes on as before.
+# can be created; and the dumped database goes on as before.  Once restored,
+# ordinary DDL and streamext's own in two sessions do not wait for each other.
 #
 # What the restore must get right, and what fails here without it: the
 # analysed query and filter trees hold the OIDs and attribute numbers of the
@@ -250,6 +251,14 @@ $node->safe_psql('postgres', 'CREATE DATABASE restored_j');
 	'-j', '4', '-d', 'restored_j', "$dir/src.dump"]);
 is($err, '', 'pg_restore -j 4');
 check_restored($node, 'restored_j', 'pg_restore -j 4');
+
+# DDL of the restored database's owner does not wait for another session's:
+# on streams, and streamext's own (create_view, create_stream)
+check_ddl_does_not_wait($node, 'restored_j', 'DDL on streams',
+	'CREATE INDEX ON clicks (user_id)', 'CREATE INDEX ON shop.orders (customer)');
+check_ddl_does_not_wait($node, 'restored_j', "streamext's DDL",
+	q{SELECT streamext.create_view('held', $$ SELECT url, count(*) AS n FROM clicks GROUP BY url $$, 'tumbling 1 second')},
+	q{CREATE TABLE more (a int); SELECT streamext.create_stream('more')});
 
 # 4. plain format into a new database of another server, behind in WAL
 my $behind = $node2->safe_psql('postgres', "SELECT pg_current_wal_insert_lsn() < '$dumped_lsn'");
