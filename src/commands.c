@@ -68,6 +68,7 @@ static bool creating_stream_triggers = false;
 
 static bool attribute_is_not_null(Oid relid, AttrNumber attno);
 static bool completes_restored_object(Node *parsetree);
+static bool finds_row(CatalogStatement *stmt);
 static bool type_is_temporary(Oid type);
 static void check_stream_owner(Oid relid);
 static char *column_list(Query *query, bool windowed, bool typed);
@@ -958,14 +959,20 @@ streamext_note_restored_rows(PG_FUNCTION_ARGS)
 	return PointerGetDatum(NULL);
 }
 
-/* whether a restore waits: read without a lock, by the owner's DDL */
-static CatalogStatement restore_waits = {
-	"SELECT EXISTS (SELECT 1 FROM streamext.restore_loaded) "
-	"AND (EXISTS (SELECT 1 FROM streamext.view_def d WHERE NOT EXISTS "
-	"(SELECT 1 FROM streamext.view_progress p WHERE p.view_id = d.id)) "
-	"OR EXISTS (SELECT 1 FROM streamext.subscription_def s WHERE NOT EXISTS "
-	"(SELECT 1 FROM streamext.subscription_progress p WHERE p.subscription_id = s.id)))",
-	0
+/*
+ * Whether a restore waits, asked by the owner's DDL without a lock: the
+ * first reads restore_loaded only (no other table: a command must not wait
+ * for a lock somebody holds on the catalog), the second the catalog.
+ */
+static CatalogStatement restore_noted = {
+	"SELECT 1 FROM streamext.restore_loaded LIMIT 1", 0
+};
+static CatalogStatement restored_not_adopted = {
+	"SELECT 1 FROM streamext.view_def d WHERE NOT EXISTS "
+	"(SELECT 1 FROM streamext.view_progress p WHERE p.view_id = d.id) "
+	"UNION ALL SELECT 1 FROM streamext.subscription_def s WHERE NOT EXISTS "
+	"(SELECT 1 FROM streamext.subscription_progress p WHERE p.subscription_id = s.id) "
+	"LIMIT 1", 0
 };
 static CatalogStatement adopt_ready = {"SELECT streamext.adopt_ready()", 0};
 
@@ -987,7 +994,8 @@ static CatalogStatement adopt_ready = {"SELECT streamext.adopt_ready()", 0};
  *	  waits (restore_loaded has rows, and a restored view or subscription is
  *	  not adopted yet), which it reads without a lock: a job whose lock made
  *	  an adopter skip a view (NOWAIT) adopts it when its command ends.
- * Outside a restore, then, DDL neither takes nor waits for that lock.
+ * Outside a restore, then, DDL neither takes nor waits for that lock, nor
+ * for one on the catalog: it reads restore_loaded only.
  */
 Datum
 streamext_adopt_after_restore(PG_FUNCTION_ARGS)
@@ -1004,22 +1012,24 @@ streamext_adopt_after_restore(PG_FUNCTION_ARGS)
 		PG_RETURN_VOID();
 
 	SPI_connect();
-	adopt = completes_restored_object(trigdata->parsetree);
-	if (!adopt)
-	{
-		bool		isnull;
-
-		/* not read-only: a snapshot taken now sees what committed before */
-		if (catalog_execute(&restore_waits, NULL, NULL, false, 1) != SPI_OK_SELECT ||
-			SPI_processed != 1)
-			elog(ERROR, "streamext: could not look for a restore in progress");
-		adopt = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1,
-										   &isnull));
-	}
+	adopt = completes_restored_object(trigdata->parsetree) ||
+		(finds_row(&restore_noted) && finds_row(&restored_not_adopted));
 	if (adopt && catalog_execute(&adopt_ready, NULL, NULL, false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "streamext: could not adopt restored views and subscriptions");
 	SPI_finish();
 	PG_RETURN_VOID();
+}
+
+/*
+ * finds_row says whether a statement without parameters returns a row.  It
+ * is not read-only: its snapshot, taken now, sees what committed before.
+ */
+static bool
+finds_row(CatalogStatement *stmt)
+{
+	if (catalog_execute(stmt, NULL, NULL, false, 1) != SPI_OK_SELECT)
+		elog(ERROR, "streamext: could not run \"%s\"", stmt->sql);
+	return SPI_processed > 0;
 }
 
 /*
