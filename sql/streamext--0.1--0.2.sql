@@ -397,8 +397,9 @@ CREATE TRIGGER streamext_restored AFTER INSERT ON streamext.dead_letters
 -- closed table's primary key, or a command of a job holding a lock
 -- adopt_ready skipped).  Every role's DDL fires it, so it is in C: the
 -- DDL of other roles and of streamext's own code leaves at once, the
--- catalog owner's reads restore_loaded without a lock, and only a piece
--- of a restore, or a command while a restore waits, calls adopt_ready
+-- catalog owner's reads restore_loaded (and no other table of the
+-- catalog) outside a restore, and only a piece of a restore, or a
+-- command while a restore waits, calls adopt_ready
 CREATE OR REPLACE FUNCTION streamext.adopt_after_restore() RETURNS event_trigger
     LANGUAGE c AS 'MODULE_PATHNAME', 'streamext_adopt_after_restore';
 DROP EVENT TRIGGER streamext_adopt_restored;

@@ -960,9 +960,10 @@ streamext_note_restored_rows(PG_FUNCTION_ARGS)
 }
 
 /*
- * Whether a restore waits, asked by the owner's DDL without a lock: the
- * first reads restore_loaded only (no other table: a command must not wait
- * for a lock somebody holds on the catalog), the second the catalog.
+ * Whether a restore waits, asked by the owner's DDL without the adopters'
+ * lock: the first reads restore_loaded only (no other table: a command must
+ * not wait for a lock somebody holds on the catalog), the second the
+ * catalog.
  */
 static CatalogStatement restore_noted = {
 	"SELECT 1 FROM streamext.restore_loaded LIMIT 1", 0
@@ -992,8 +993,9 @@ static CatalogStatement adopt_ready = {"SELECT streamext.adopt_ready()", 0};
  *	  catalog's data yet, which another job may be committing;
  *	- any other command of the catalog's owner adopts only while a restore
  *	  waits (restore_loaded has rows, and a restored view or subscription is
- *	  not adopted yet), which it reads without a lock: a job whose lock made
- *	  an adopter skip a view (NOWAIT) adopts it when its command ends.
+ *	  not adopted yet), which it reads without the adopters' lock: a job
+ *	  whose lock made an adopter skip a view (NOWAIT) adopts it when its
+ *	  command ends.
  * Outside a restore, then, DDL neither takes nor waits for that lock, nor
  * for one on the catalog: it reads restore_loaded only.
  */
