@@ -179,9 +179,10 @@ ALTER TABLE streamext.view_progress ADD COLUMN closed_lsn pg_lsn,
 -- Views on views
 --
 -- A continuous view may read another continuous view's closed windows:
--- view_def.stream is then that view's relation, not a stream's.
+-- view_def.stream is then that view's relation, not a stream's, which
+-- view_def's foreign key to stream_def refused (dropped below, with the
+-- catalog's other foreign keys between dumped tables).
 ------------------------------------------------------------------------
-ALTER TABLE streamext.view_def DROP CONSTRAINT IF EXISTS view_def_stream_fkey;
 
 ------------------------------------------------------------------------
 -- replace_view: a continuous view changed in place
@@ -211,3 +212,287 @@ CREATE FUNCTION streamext.replace_view(name text, query text, "window" text DEFA
 CREATE FUNCTION streamext.read_view_support(internal) RETURNS internal
     LANGUAGE c STRICT AS 'MODULE_PATHNAME', 'streamext_read_view_support';
 ALTER FUNCTION streamext.read_view(int) SUPPORT streamext.read_view_support;
+
+------------------------------------------------------------------------
+-- Parallel restore: pg_restore -j
+--
+-- pg_dump orders the data of extension configuration tables by their
+-- foreign keys, but that order is only the archive's: a parallel
+-- pg_restore loads every table's data at once, in any order, and the
+-- catalog's foreign keys between dumped tables (view_def -> stream_def,
+-- subscription_def -> view_def, subscription_ack and dead_letters ->
+-- view_def, subscription_def) refused rows whose parent was not loaded
+-- yet.  Only streamext's own functions and worker write these tables (they
+-- are closed to everybody else), and they always write a parent before its
+-- children: the insert side of those keys checked nothing the code does
+-- not ensure.  What the keys did on delete is kept by triggers: the dead
+-- letters and acknowledgement of a dropped view or subscription go with
+-- it, and a stream with views or a view with subscriptions cannot leave
+-- the catalog (drop_stream and drop_view refuse first, with a hint).  The
+-- keys towards tables pg_dump does not dump (open_state, view_progress,
+-- subscription_progress) stay: their rows are written after the restore.
+------------------------------------------------------------------------
+ALTER TABLE streamext.view_def DROP CONSTRAINT view_def_stream_fkey;
+ALTER TABLE streamext.subscription_def DROP CONSTRAINT subscription_def_view_id_fkey;
+ALTER TABLE streamext.subscription_ack DROP CONSTRAINT subscription_ack_subscription_id_fkey;
+ALTER TABLE streamext.dead_letters DROP CONSTRAINT dead_letters_view_id_fkey,
+    DROP CONSTRAINT dead_letters_subscription_id_fkey;
+
+-- what a deleted catalog row took with it, or refused, as its foreign keys did
+CREATE FUNCTION streamext.catalog_deleted() RETURNS trigger
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    child text;
+BEGIN
+    IF TG_TABLE_NAME = 'stream_def' THEN
+        SELECT v.name INTO child FROM gone g JOIN streamext.view_def v ON v.stream = g.relid LIMIT 1;
+        IF FOUND THEN
+            RAISE EXCEPTION 'stream of continuous view "%" cannot leave streamext.stream_def', child
+                USING ERRCODE = 'foreign_key_violation';
+        END IF;
+    ELSIF TG_TABLE_NAME = 'view_def' THEN
+        SELECT s.name INTO child FROM gone g JOIN streamext.subscription_def s ON s.view_id = g.id LIMIT 1;
+        IF FOUND THEN
+            RAISE EXCEPTION 'continuous view of subscription "%" cannot leave streamext.view_def', child
+                USING ERRCODE = 'foreign_key_violation';
+        END IF;
+        DELETE FROM streamext.dead_letters d USING gone g WHERE d.view_id = g.id;
+    ELSE
+        DELETE FROM streamext.subscription_ack a USING gone g WHERE a.subscription_id = g.id;
+        DELETE FROM streamext.dead_letters d USING gone g WHERE d.subscription_id = g.id;
+    END IF;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER streamext_deleted AFTER DELETE ON streamext.stream_def
+    REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION streamext.catalog_deleted();
+CREATE TRIGGER streamext_deleted AFTER DELETE ON streamext.view_def
+    REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION streamext.catalog_deleted();
+CREATE TRIGGER streamext_deleted AFTER DELETE ON streamext.subscription_def
+    REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION streamext.catalog_deleted();
+
+------------------------------------------------------------------------
+-- Adoption when every piece of a restore is there
+--
+-- 0.1 adopted a stream's views and subscriptions when pg_restore created
+-- the stream's triggers, which a serial restore does after every table's
+-- data.  A parallel one creates them as soon as that stream's own data is
+-- in, while other jobs may still load streamext's catalog (nothing was
+-- adopted), the closed-window tables (adoption computed their rows, then
+-- the dumped rows came too) or the queues (positions numbered too low).
+-- Now each piece a restore brings notes itself, and whichever comes last
+-- adopts:
+--  * the dumped catalog tables' data: a statement trigger on each notes it
+--    in restore_loaded (rows that streamext's own code writes are not a
+--    restore's: streamext_note_restored_rows leaves them at once);
+--  * a stream's data: its trigger streamext_wake exists (pg_restore
+--    creates it after the table's data);
+--  * a view's closed-window table: its primary key exists (likewise).
+-- adopt_ready adopts the views and subscriptions whose pieces are all
+-- there, once every dumped catalog table is loaded.  It runs after each
+-- catalog load and, through the event trigger (streamext_adopt_after_restore
+-- in C), after the DDL command that brings a stream's trigger or a closed
+-- table's primary key, and after any command of the catalog's owner while
+-- a restore waits: restore_loaded has rows and a restored view or
+-- subscription is not adopted yet.  Every piece's transaction takes its
+-- turn under one transaction-level advisory lock before looking, so that
+-- of two pieces committed at the same time the later one sees the earlier
+-- (without it, each saw the other's piece missing and nothing was
+-- adopted).  An adopter never waits for a stream's or closed table's lock
+-- while holding it (NOWAIT): the job holding it ran a command on that
+-- table (or one referencing it), takes its turn when the command ends and
+-- adopts; so parallel jobs do not deadlock.  The restore is over, and
+-- restore_loaded emptied, once every piece is in and no table was busy:
+-- from then on, as outside any restore, DDL neither takes that lock nor
+-- waits for it (what failed to adopt, with a WARNING, waits for
+-- adopt_restored(), which still adopts whatever waits, at any time).
+------------------------------------------------------------------------
+-- the dumped catalog tables whose data a restore brought (not dumped)
+CREATE TABLE streamext.restore_loaded (
+    catalog regclass PRIMARY KEY
+);
+REVOKE ALL ON streamext.restore_loaded FROM PUBLIC;
+
+-- the restored views and subscriptions whose pieces are there, adopted;
+-- called by the catalog's owner during a restore only (see above)
+CREATE FUNCTION streamext.adopt_ready() RETURNS void
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    r record;
+    busy oid[] := '{}';         -- tables other transactions hold
+    waiting int[] := '{}';      -- views that wait for a piece or a busy table
+    subscriptions_wait bool := false;
+BEGIN
+    -- one adopter at a time, each seeing what the ones before committed
+    -- (held to the end of the transaction, after the piece it brought)
+    PERFORM pg_advisory_xact_lock('streamext.view_def'::regclass::oid::int, 0);
+    IF (SELECT count(*) FROM streamext.restore_loaded
+         WHERE catalog IN ('streamext.stream_def'::regclass, 'streamext.view_def'::regclass,
+                           'streamext.subscription_def'::regclass, 'streamext.subscription_ack'::regclass,
+                           'streamext.subscription_queue'::regclass, 'streamext.dead_letters'::regclass)) < 6 THEN
+        RETURN;
+    END IF;
+
+    FOR r IN
+        SELECT d.id, d.name, d.stream, d.closed_relid,
+               (EXISTS (SELECT 1 FROM streamext.stream_def s WHERE s.relid = d.stream)
+                AND EXISTS (SELECT 1 FROM pg_trigger t
+                             WHERE t.tgrelid = d.stream AND t.tgname = 'streamext_wake')
+                -- a view on a view: the view it reads is adopted
+                OR EXISTS (SELECT 1 FROM streamext.view_def l
+                             JOIN streamext.view_progress p ON p.view_id = l.id
+                            WHERE l.view_relid = d.stream))
+               AND (d.closed_relid IS NULL
+                    OR EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = d.closed_relid AND i.indisprimary))
+                   AS pieces_in
+          FROM streamext.view_def d
+         WHERE NOT EXISTS (SELECT 1 FROM streamext.view_progress p WHERE p.view_id = d.id)
+         ORDER BY d.id
+    LOOP
+        -- adopted meanwhile with the view it reads (adopt_view adopts those on it)
+        CONTINUE WHEN EXISTS (SELECT 1 FROM streamext.view_progress p WHERE p.view_id = r.id);
+        IF NOT r.pieces_in OR r.stream = ANY (busy) THEN
+            waiting := waiting || r.id;
+            CONTINUE;
+        END IF;
+        BEGIN
+            EXECUTE format('LOCK TABLE %s IN SHARE MODE NOWAIT', r.stream);
+            IF r.closed_relid IS NOT NULL THEN
+                EXECUTE format('LOCK TABLE %s IN ROW EXCLUSIVE MODE NOWAIT', r.closed_relid);
+            END IF;
+            PERFORM streamext.adopt_view(r.id);
+        EXCEPTION
+            WHEN lock_not_available THEN
+                busy := busy || r.stream::oid;
+                waiting := waiting || r.id;
+            WHEN OTHERS THEN
+                RAISE WARNING 'streamext cannot adopt restored view "%": %', r.name, SQLERRM
+                    USING HINT = 'Remove the cause and call SELECT * FROM streamext.adopt_restored(); again, or drop it.';
+        END;
+    END LOOP;
+
+    FOR r IN
+        SELECT s.id, s.name, s.source, s.view_id,
+               EXISTS (SELECT 1 FROM streamext.subscription_ack a WHERE a.subscription_id = s.id)
+               AND (s.view_id IS NOT NULL
+                    OR EXISTS (SELECT 1 FROM streamext.stream_def d WHERE d.relid = s.source)
+                       AND EXISTS (SELECT 1 FROM pg_trigger t
+                                    WHERE t.tgrelid = s.source AND t.tgname = 'streamext_wake'))
+                   AS pieces_in,
+               EXISTS (SELECT 1 FROM streamext.view_progress p WHERE p.view_id = s.view_id) AS view_adopted
+          FROM streamext.subscription_def s
+         WHERE NOT EXISTS (SELECT 1 FROM streamext.subscription_progress p WHERE p.subscription_id = s.id)
+         ORDER BY s.id
+    LOOP
+        IF NOT r.pieces_in OR (r.view_id IS NOT NULL AND r.view_id = ANY (waiting))
+           OR (r.view_id IS NULL AND r.source = ANY (busy)) THEN
+            subscriptions_wait := true;
+            CONTINUE;
+        END IF;
+        -- a view that could not be adopted: nor can its subscriptions
+        CONTINUE WHEN r.view_id IS NOT NULL AND NOT r.view_adopted;
+        BEGIN
+            IF r.view_id IS NULL THEN
+                EXECUTE format('LOCK TABLE %s IN SHARE MODE NOWAIT', r.source);
+            END IF;
+            PERFORM streamext.adopt_subscription(r.id);
+        EXCEPTION
+            WHEN lock_not_available THEN
+                busy := busy || r.source::oid;
+                subscriptions_wait := true;
+            WHEN OTHERS THEN
+                RAISE WARNING 'streamext cannot adopt restored subscription "%": %', r.name, SQLERRM
+                    USING HINT = 'Remove the cause and call SELECT * FROM streamext.adopt_restored(); again, or drop it.';
+        END;
+    END LOOP;
+
+    -- every piece is in and no table was busy: the restore is over (what
+    -- failed waits for adopt_restored()); forget it, for the next one
+    IF cardinality(waiting) = 0 AND NOT subscriptions_wait THEN
+        DELETE FROM streamext.restore_loaded;
+    END IF;
+END $$;
+REVOKE ALL ON FUNCTION streamext.adopt_ready() FROM PUBLIC;
+
+-- a dumped catalog table's data arrived: note it, adopt what is ready
+CREATE FUNCTION streamext.catalog_loaded(catalog regclass) RETURNS void
+    LANGUAGE plpgsql STRICT SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    INSERT INTO streamext.restore_loaded VALUES (catalog) ON CONFLICT DO NOTHING;
+    PERFORM streamext.adopt_ready();
+END $$;
+REVOKE ALL ON FUNCTION streamext.catalog_loaded(regclass) FROM PUBLIC;
+
+CREATE FUNCTION streamext.note_restored_rows() RETURNS trigger
+    LANGUAGE c AS 'MODULE_PATHNAME', 'streamext_note_restored_rows';
+CREATE TRIGGER streamext_restored AFTER INSERT ON streamext.stream_def
+    FOR EACH STATEMENT EXECUTE FUNCTION streamext.note_restored_rows();
+CREATE TRIGGER streamext_restored AFTER INSERT ON streamext.view_def
+    FOR EACH STATEMENT EXECUTE FUNCTION streamext.note_restored_rows();
+CREATE TRIGGER streamext_restored AFTER INSERT ON streamext.subscription_def
+    FOR EACH STATEMENT EXECUTE FUNCTION streamext.note_restored_rows();
+CREATE TRIGGER streamext_restored AFTER INSERT ON streamext.subscription_ack
+    FOR EACH STATEMENT EXECUTE FUNCTION streamext.note_restored_rows();
+CREATE TRIGGER streamext_restored AFTER INSERT ON streamext.subscription_queue
+    FOR EACH STATEMENT EXECUTE FUNCTION streamext.note_restored_rows();
+CREATE TRIGGER streamext_restored AFTER INSERT ON streamext.dead_letters
+    FOR EACH STATEMENT EXECUTE FUNCTION streamext.note_restored_rows();
+
+-- the event trigger: after any DDL command, not only CREATE TRIGGER (a
+-- closed table's primary key, or a command of a job holding a lock
+-- adopt_ready skipped).  Every role's DDL fires it, so it is in C: the
+-- DDL of other roles and of streamext's own code leaves at once, the
+-- catalog owner's reads restore_loaded (and no other table of the
+-- catalog) outside a restore, and only a piece of a restore, or a
+-- command while a restore waits, calls adopt_ready
+CREATE OR REPLACE FUNCTION streamext.adopt_after_restore() RETURNS event_trigger
+    LANGUAGE c AS 'MODULE_PATHNAME', 'streamext_adopt_after_restore';
+DROP EVENT TRIGGER streamext_adopt_restored;
+CREATE EVENT TRIGGER streamext_adopt_restored ON ddl_command_end
+    EXECUTE FUNCTION streamext.adopt_after_restore();
+
+------------------------------------------------------------------------
+-- adopt_restored: a view on a view is adopted with the view it reads
+--
+-- adopt_view adopts the restored views on the view it adopts; 0.1's
+-- adopt_restored would then call it again for them and report that they
+-- were not restored.  The same function, skipping those.
+------------------------------------------------------------------------
+CREATE OR REPLACE FUNCTION streamext.adopt_restored(stream regclass DEFAULT NULL,
+        OUT kind text, OUT name text, OUT error text)
+    RETURNS SETOF record LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    r record;
+BEGIN
+    FOR r IN
+        SELECT 'view' AS what, d.id, d.name AS label FROM streamext.view_def d
+         WHERE (adopt_restored.stream IS NULL OR d.stream = adopt_restored.stream)
+           AND NOT EXISTS (SELECT 1 FROM streamext.view_progress p WHERE p.view_id = d.id)
+        UNION ALL
+        SELECT 'subscription', s.id, s.name FROM streamext.subscription_def s
+         WHERE (adopt_restored.stream IS NULL OR s.source = adopt_restored.stream
+                OR s.view_id IN (SELECT v.id FROM streamext.view_def v
+                                  WHERE v.stream = adopt_restored.stream))
+           AND NOT EXISTS (SELECT 1 FROM streamext.subscription_progress p
+                            WHERE p.subscription_id = s.id)
+        ORDER BY what DESC, id          -- views first: a view's subscriptions need it
+    LOOP
+        CONTINUE WHEN r.what = 'view'
+            AND EXISTS (SELECT 1 FROM streamext.view_progress p WHERE p.view_id = r.id);
+        kind := r.what;
+        name := r.label;
+        error := NULL;
+        BEGIN
+            IF r.what = 'view' THEN
+                PERFORM streamext.adopt_view(r.id);
+            ELSE
+                PERFORM streamext.adopt_subscription(r.id);
+            END IF;
+        EXCEPTION WHEN OTHERS THEN
+            error := SQLERRM;
+            RAISE WARNING 'streamext cannot adopt restored % "%": %', r.what, r.label, SQLERRM
+                USING HINT = 'Remove the cause and call SELECT * FROM streamext.adopt_restored(); again, or drop it.';
+        END;
+        RETURN NEXT;
+    END LOOP;
+END $$;

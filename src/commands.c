@@ -3,7 +3,8 @@
  * commands.c
  *	  The SQL functions that define streams and continuous views:
  *	  create_stream, drop_stream, create_view, drop_view, rebuild_view,
- *	  check_setup.
+ *	  check_setup; and adopt_view with the triggers that tell when a
+ *	  restore has brought every piece of a view or subscription.
  *	  They validate everything before changing anything, so a wrong call
  *	  leaves every stream and view as it was.
  *
@@ -23,6 +24,8 @@
 #include "catalog/pg_class.h"
 #include "catalog/pg_attribute.h"
 #include "catalog/pg_type.h"
+#include "commands/event_trigger.h"
+#include "commands/trigger.h"
 #include "executor/spi.h"
 #include "nodes/nodeFuncs.h"
 #include "storage/lmgr.h"
@@ -58,8 +61,15 @@ PG_FUNCTION_INFO_V1(streamext_drop_view);
 PG_FUNCTION_INFO_V1(streamext_set_view_retention);
 PG_FUNCTION_INFO_V1(streamext_rebuild_view);
 PG_FUNCTION_INFO_V1(streamext_adopt_view);
+PG_FUNCTION_INFO_V1(streamext_note_restored_rows);
+PG_FUNCTION_INFO_V1(streamext_adopt_after_restore);
+
+/* create_stream is creating its stream's triggers: no restore's piece */
+static bool creating_stream_triggers = false;
 
 static bool attribute_is_not_null(Oid relid, AttrNumber attno);
+static bool completes_restored_object(Node *parsetree);
+static bool finds_row(CatalogStatement *stmt);
 static bool type_is_temporary(Oid type);
 static void check_stream_owner(Oid relid);
 static char *column_list(Query *query, bool windowed, bool typed);
@@ -289,7 +299,17 @@ streamext_create_stream(PG_FUNCTION_ARGS)
 						 "CREATE TRIGGER streamext_append_only_rows BEFORE UPDATE OR DELETE ON %s "
 						 "FOR EACH ROW EXECUTE FUNCTION streamext.refuse_change();",
 						 qualname);
-	sqlfunc_spi_exec(sql.data, SPI_OK_UTILITY);
+	/* its streamext_wake is no restore's (streamext_adopt_after_restore) */
+	creating_stream_triggers = true;
+	PG_TRY();
+	{
+		sqlfunc_spi_exec(sql.data, SPI_OK_UTILITY);
+	}
+	PG_FINALLY();
+	{
+		creating_stream_triggers = false;
+	}
+	PG_END_TRY();
 	/* producers can insert at once: the partitions they need exist */
 	if (retention != NULL)
 		retention_ensure_partitions(relid, time_attno, retention_usec,
@@ -816,17 +836,55 @@ streamext_drop_view(PG_FUNCTION_ARGS)
  * compute_and_persist computes a view from its stream, in one snapshot for
  * every attempt of the computation, and persists what it computed at its
  * start_lsn; windows the watermark has passed up to closed_upto close,
- * unsent to subscriptions (see checkpoint_write_computed).
+ * unsent to subscriptions (see checkpoint_write_computed).  The watermark
+ * is at least floor: windows the view had closed before (closed_floor),
+ * maybe by the clock past its events, close again, unsent, rather than be
+ * closed and sent a second time by the worker.
  */
 void
-compute_and_persist(const ViewCatalogRow *row, TimestampTz closed_upto)
+compute_and_persist(const ViewCatalogRow *row, TimestampTz closed_upto, TimestampTz floor)
 {
 	Snapshot	snapshot = RegisterSnapshot(GetLatestSnapshot());
 	ViewPlan   *plan = view_plan_compute(row, CurrentMemoryContext, snapshot);
 
 	UnregisterSnapshot(snapshot);
+	plan->state->clock_watermark = Max(plan->state->clock_watermark, floor);
 	checkpoint_write_computed(plan, row->start_lsn, closed_upto);
 	view_plan_free(plan);
+}
+
+/*
+ * closed_floor is how far a view had closed its windows before it is
+ * computed again: its progress, or, restored from a dump (which has no
+ * progress), the end of the last closed window dumped; DT_NOBEGIN for a
+ * view on a view.  The caller is connected to SPI as the catalog's owner,
+ * and has not cleared the view.
+ */
+TimestampTz
+closed_floor(const ViewCatalogRow *row)
+{
+	ViewProgressRow progress;
+	bool		isnull;
+	Datum		end;
+	AttrNumber	time_attno;
+
+	/*
+	 * Not for a view on a view: its windows close as it takes the rows of the
+	 * view it reads, never ahead of them, and it takes them again whole.
+	 */
+	if (!catalog_is_stream(row->stream_relid, &time_attno))
+		return DT_NOBEGIN;
+	if (catalog_read_view_progress(row->id, NULL, &progress))
+		return progress.closed_upto;
+	if (!OidIsValid(row->closed_relid) ||
+		!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(row->closed_relid)))
+		return DT_NOBEGIN;
+	if (SPI_execute(psprintf("SELECT max(window_end) FROM %s",
+							 catalog_qualified_name(row->closed_relid)),
+					true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "streamext: could not read the closed windows of \"%s\"", row->name);
+	end = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	return isnull ? DT_NOBEGIN : DatumGetTimestampTz(end);
 }
 
 /*
@@ -843,14 +901,16 @@ rebuild_views_reading(Oid view_relid)
 	foreach(lc, catalog_views_reading(view_relid))
 	{
 		ViewCatalogRow *row = lfirst(lc);
+		TimestampTz floor;
 
 		if (row->restored)
 			continue;
 		LockRelationOid(row->closed_relid, ShareLock);
+		floor = closed_floor(row);
 		row->start_lsn = GetXLogInsertRecPtr();
 		catalog_restart_view(row->id, row->start_lsn);
 		checkpoint_clear_view(row->id, row->closed_relid);
-		compute_and_persist(row, DT_NOEND);
+		compute_and_persist(row, DT_NOEND, floor);
 		rebuild_views_reading(row->view_relid);
 	}
 }
@@ -869,6 +929,7 @@ streamext_rebuild_view(PG_FUNCTION_ARGS)
 	char	   *name = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	ViewCatalogRow *found;
 	CatalogAccess ca;
+	TimestampTz floor;
 
 	sqlfunc_check_setup();
 	found = catalog_find_owned_view(name, false);
@@ -880,12 +941,13 @@ streamext_rebuild_view(PG_FUNCTION_ARGS)
 	/* as committed now: a replace_view may have changed it meanwhile */
 	found = catalog_lock_view(found->id, name);
 	lock_events(found->stream_relid);
+	floor = closed_floor(found);
 	found->start_lsn = GetXLogInsertRecPtr();
 	catalog_restart_view(found->id, found->start_lsn);
 	/* the state, closed windows and dead letters are computed again */
 	checkpoint_clear_view(found->id, found->closed_relid);
 
-	compute_and_persist(found, DT_NOEND);
+	compute_and_persist(found, DT_NOEND, floor);
 	/* and so are the views on it, from the rows it has now */
 	rebuild_views_reading(found->view_relid);
 	catalog_owner_leave(&ca);
@@ -981,6 +1043,7 @@ streamext_adopt_view(PG_FUNCTION_ARGS)
 	Oid			stream_relid;
 	CatalogAccess ca;
 	int			nestlevel;
+	TimestampTz floor;
 
 	sqlfunc_check_setup();
 	rows = catalog_load_views_filtered(CurrentMemoryContext, id);
@@ -1023,11 +1086,13 @@ streamext_adopt_view(PG_FUNCTION_ARGS)
 	/*
 	 * The dumped dead letters were events of the stream, and the dumped
 	 * closed windows were as of the dumped database's checkpoint: both are
-	 * computed below.
+	 * computed below; the windows the dumped database had closed (and
+	 * delivered) close again, unsent.
 	 */
+	floor = closed_floor(row);
 	checkpoint_clear_view(id, row->closed_relid);
 
-	compute_and_persist(row, DT_NOEND);
+	compute_and_persist(row, DT_NOEND, floor);
 	catalog_owner_leave(&ca);
 	SPI_finish();
 
@@ -1061,4 +1126,153 @@ streamext_adopt_view(PG_FUNCTION_ARGS)
 
 	streamext_note_catalog_change();
 	PG_RETURN_VOID();
+}
+
+/*
+ * streamext_note_restored_rows is the AFTER INSERT ... FOR EACH STATEMENT
+ * trigger of the catalog tables pg_dump dumps.  Rows that streamext's own
+ * code writes (as the catalog's owner, through catalog_owner_enter, or in
+ * the worker) are none of its business: it returns at once, so that the
+ * worker's deliveries and dead letters pay one call.  Rows a session writes
+ * itself are a restore's (pg_restore's COPY, psql running a plain dump):
+ * streamext.catalog_loaded notes that this table's data has arrived and
+ * adopts what every piece it needs has arrived for, in whatever order a
+ * parallel pg_restore brings them.
+ */
+Datum
+streamext_note_restored_rows(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	Datum		args[1];
+	Oid			argtypes[1] = {REGCLASSOID};
+
+	if (!CALLED_AS_TRIGGER(fcinfo) ||
+		!TRIGGER_FIRED_FOR_STATEMENT(trigdata->tg_event) ||
+		!TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
+		elog(ERROR, "streamext_note_restored_rows: not called as a statement trigger on insert");
+	if (IsBackgroundWorker || InLocalUserIdChange())
+		return PointerGetDatum(NULL);
+
+	args[0] = ObjectIdGetDatum(RelationGetRelid(trigdata->tg_relation));
+	SPI_connect();
+	if (SPI_execute_with_args("SELECT streamext.catalog_loaded($1)", 1, argtypes, args,
+							  NULL, false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "streamext: could not note restored catalog rows");
+	SPI_finish();
+	return PointerGetDatum(NULL);
+}
+
+/*
+ * Whether a restore waits, asked by the owner's DDL without the adopters'
+ * lock: the first reads restore_loaded only (no other table: a command must
+ * not wait for a lock somebody holds on the catalog), the second the
+ * catalog.
+ */
+static CatalogStatement restore_noted = {
+	"SELECT 1 FROM streamext.restore_loaded LIMIT 1", 0
+};
+static CatalogStatement restored_not_adopted = {
+	"SELECT 1 FROM streamext.view_def d WHERE NOT EXISTS "
+	"(SELECT 1 FROM streamext.view_progress p WHERE p.view_id = d.id) "
+	"UNION ALL SELECT 1 FROM streamext.subscription_def s WHERE NOT EXISTS "
+	"(SELECT 1 FROM streamext.subscription_progress p WHERE p.subscription_id = s.id) "
+	"LIMIT 1", 0
+};
+static CatalogStatement adopt_ready = {"SELECT streamext.adopt_ready()", 0};
+
+/*
+ * streamext_adopt_after_restore is the ddl_command_end event trigger
+ * (0.1's, in PL/pgSQL, looked at CREATE TRIGGER only).  Every DDL command of
+ * every role fires it, and streamext.adopt_ready() waits for the other
+ * adopters' advisory lock and holds it to the end of the transaction, so it
+ * calls that only for a command that can be part of a restore of
+ * streamext's objects, and decides from what it has at hand:
+ *	- a command of streamext's own code (create_stream, create_view, the
+ *	  renames it follows, the worker) or of a role that cannot write the
+ *	  catalog is none: it returns at once;
+ *	- a stream's trigger streamext_wake, or the primary key of a
+ *	  closed-window table, is a piece of a restore (pg_dump writes them
+ *	  after the table's data): it adopts, whether or not it sees the
+ *	  catalog's data yet, which another job may be committing;
+ *	- any other command of the catalog's owner adopts only while a restore
+ *	  waits (restore_loaded has rows, and a restored view or subscription is
+ *	  not adopted yet), which it reads without the adopters' lock: a job
+ *	  whose lock made an adopter skip a view (NOWAIT) adopts it when its
+ *	  command ends.
+ * Outside a restore, then, DDL neither takes nor waits for that lock, nor
+ * for one on the catalog: it reads restore_loaded only.
+ */
+Datum
+streamext_adopt_after_restore(PG_FUNCTION_ARGS)
+{
+	EventTriggerData *trigdata = (EventTriggerData *) fcinfo->context;
+	bool		adopt;
+
+	if (!CALLED_AS_EVENT_TRIGGER(fcinfo))
+		elog(ERROR, "streamext_adopt_after_restore: not called by the event trigger manager");
+	if (IsBackgroundWorker || InLocalUserIdChange() || creating_stream_triggers)
+		PG_RETURN_VOID();
+	/* only the catalog's owner restores the catalog */
+	if (pg_class_aclcheck(catalog_relid(CATALOG_VIEW_DEF), GetUserId(), ACL_UPDATE) != ACLCHECK_OK)
+		PG_RETURN_VOID();
+
+	SPI_connect();
+	adopt = completes_restored_object(trigdata->parsetree) ||
+		(finds_row(&restore_noted) && finds_row(&restored_not_adopted));
+	if (adopt && catalog_execute(&adopt_ready, NULL, NULL, false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "streamext: could not adopt restored views and subscriptions");
+	SPI_finish();
+	PG_RETURN_VOID();
+}
+
+/*
+ * finds_row says whether a statement without parameters returns a row.  It
+ * is not read-only: its snapshot, taken now, sees what committed before.
+ */
+static bool
+finds_row(CatalogStatement *stmt)
+{
+	if (catalog_execute(stmt, NULL, NULL, false, 1) != SPI_OK_SELECT)
+		elog(ERROR, "streamext: could not run \"%s\"", stmt->sql);
+	return SPI_processed > 0;
+}
+
+/*
+ * completes_restored_object says whether a DDL command brings one of the
+ * pieces a restored view or subscription waits for besides the catalog's
+ * data: a stream's trigger streamext_wake, or a primary key added to a
+ * closed-window table (known by its columns _group, _state and _having:
+ * it may have been renamed or moved).
+ */
+static bool
+completes_restored_object(Node *parsetree)
+{
+	AlterTableStmt *stmt;
+	ListCell   *lc;
+	Oid			relid;
+
+	if (IsA(parsetree, CreateTrigStmt))
+		return strcmp(((CreateTrigStmt *) parsetree)->trigname, "streamext_wake") == 0;
+	if (!IsA(parsetree, AlterTableStmt))
+		return false;
+	stmt = (AlterTableStmt *) parsetree;
+	foreach(lc, stmt->cmds)
+	{
+		AlterTableCmd *cmd = lfirst_node(AlterTableCmd, lc);
+		bool		primary_key;
+
+		primary_key = (cmd->subtype == AT_AddConstraint && IsA(cmd->def, Constraint) &&
+					   ((Constraint *) cmd->def)->contype == CONSTR_PRIMARY) ||
+			((cmd->subtype == AT_AddIndex || cmd->subtype == AT_AddIndexConstraint) &&
+			 IsA(cmd->def, IndexStmt) && ((IndexStmt *) cmd->def)->primary);
+		if (!primary_key)
+			continue;
+		/* the command holds its lock */
+		relid = RangeVarGetRelid(stmt->relation, NoLock, true);
+		return OidIsValid(relid) &&
+			get_attnum(relid, "_group") != InvalidAttrNumber &&
+			get_attnum(relid, "_state") != InvalidAttrNumber &&
+			get_attnum(relid, "_having") != InvalidAttrNumber;
+	}
+	return false;
 }

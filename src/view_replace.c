@@ -294,7 +294,7 @@ streamext_replace_view(PG_FUNCTION_ARGS)
 											   catalog_relation_owner(row.view_relid));
 	catalog_replace_view(&row, def.lateness, def.retention);
 	checkpoint_clear_view(row.id, InvalidOid);
-	compute_and_persist(&row, horizon);
+	compute_and_persist(&row, horizon, DT_NOBEGIN);
 	catalog_owner_leave(&ca);
 
 	/* the switch: the caller owns the view */

@@ -24,6 +24,7 @@
  */
 #include "postgres.h"
 
+#include "utils/hsearch.h"
 #include "utils/timestamp.h"
 
 #include "catalog.h"
@@ -35,6 +36,7 @@
 #include "window_close.h"
 
 static ViewPlan *lower_plan(ViewPlan *plan, List *plans);
+static TimestampTz lower_horizon(ViewPlan *lower);
 static bool pane_listed(List *panes, TimestampTz pane);
 static bool window_listed(List *windows, const WindowBounds *w);
 static bool pane_is_open(ViewPlan *plan, TimestampTz pane);
@@ -60,6 +62,24 @@ lower_plan(ViewPlan *plan, List *plans)
 }
 
 /*
+ * lower_horizon is how far a view on a view may take the rows of the view
+ * it reads: up to the first window start the lower view may still open
+ * (window_first_open_start) of where its windows are all closed.  That is
+ * its closed_upto; or, when it holds no open window at all, its watermark:
+ * a quiet stream's last windows were closed, and its watermark goes on
+ * with the clock, though nothing more closes to move closed_upto.
+ */
+static TimestampTz
+lower_horizon(ViewPlan *lower)
+{
+	TimestampTz closed = lower->state->closed_upto;
+
+	if (hash_get_num_entries(lower->state->windows) == 0)
+		closed = Max(closed, view_plan_watermark(lower));
+	return window_first_open_start(&lower->window, closed);
+}
+
+/*
  * view_source_behind says whether the view a view on a view reads has
  * closed windows it has not taken yet: the worker then takes them in a
  * transaction of its own, though nothing else is due (a view loaded from
@@ -72,8 +92,7 @@ view_source_behind(ViewPlan *plan, List *plans)
 
 	if (plan->source_id == 0 || (lower = lower_plan(plan, plans)) == NULL)
 		return false;
-	return window_first_open_start(&lower->window, lower->state->closed_upto) >
-		plan->state->max_event_time;
+	return lower_horizon(lower) > plan->state->max_event_time;
 }
 
 /*
@@ -89,7 +108,7 @@ view_source_catch_up(ViewPlan *plan, List *plans)
 
 	if (lower == NULL)
 		return;
-	horizon = window_first_open_start(&lower->window, lower->state->closed_upto);
+	horizon = lower_horizon(lower);
 	if (horizon <= plan->state->max_event_time)
 		return;
 	view_plan_feed_source(plan, plan->state->max_event_time, horizon);

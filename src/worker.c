@@ -1506,9 +1506,17 @@ recompute_one(void *arg)
 {
 	RecomputedView *rv = arg;
 	ViewPlan   *plan;
+	ViewProgressRow progress;
+	TimestampTz floor = DT_NOBEGIN;
+	AttrNumber	time_attno;
 
+	/* as rebuild_view: what was closed before (by the clock, too) stays closed */
+	if (catalog_is_stream(rv->row->stream_relid, &time_attno) &&
+		catalog_read_view_progress(rv->row->id, NULL, &progress))
+		floor = progress.closed_upto;
 	checkpoint_clear_view(rv->row->id, rv->row->closed_relid);
 	plan = view_plan_compute(rv->row, rv->cxt, GetActiveSnapshot());
+	plan->state->clock_watermark = Max(plan->state->clock_watermark, floor);
 	/* as rebuild_view: windows the watermark passed close here, unsent */
 	checkpoint_write(NULL, list_make1(plan), rv->consistent, 0, NULL);
 	view_plan_free(plan);

@@ -14,7 +14,7 @@ use Test::More;
 our @EXPORT = qw(streamext_node create_click_schema start_producers
   finish_producers wait_caught_up check_click_views check_view worker_pid
   wait_checkpointed create_event_stream start_event_producers
-  create_window_view window_oracle);
+  create_window_view window_oracle every_window_kind check_ddl_does_not_wait);
 
 # streamext_node starts a node with what streamext needs
 sub streamext_node
@@ -256,6 +256,20 @@ sub create_window_view
 	return ok($rc == 0, "view $spec->{name} ($w, lateness $late$zone) created") || diag($err);
 }
 
+# every_window_kind: the specs of a view of each window kind over ev
+# (none, tumbling, hopping, cumulate, session, sliding)
+sub every_window_kind
+{
+	my @aggs = ('count(*) AS n', 'sum(coalesce(v, 0)) AS s', 'max(v) AS hi');
+	return (
+		{ name => 'running', keys => ['g'], aggs => \@aggs },
+		{ name => 'tumb', window => 'tumbling 5 seconds', lateness => '10 seconds', keys => ['g'], aggs => \@aggs },
+		{ name => 'hop', window => 'hopping 10 seconds every 2 seconds', keys => ['g'], aggs => \@aggs },
+		{ name => 'cum', window => 'cumulate 20 seconds every 5 seconds', keys => ['g'], aggs => \@aggs },
+		{ name => 'sess', window => 'session 3 seconds', keys => ['k'], aggs => ['count(*) AS n', 'min(ts) AS first'] },
+		{ name => 'slide', window => 'sliding 30 seconds step 1 second', keys => ['g'], aggs => \@aggs });
+}
+
 # window_oracle is the plain SQL a window view must equal, from the
 # semantics of each kind (windows aligned to 2000-01-01 00:00+00):
 #   tumbling S: [date_bin(S, t), +S)
@@ -333,6 +347,26 @@ sub window_oracle
 	  . " FROM $from GROUP BY ws, we" . join('', map { ", $_" } @keys);
 	$q .= " HAVING $spec->{having}" if $spec->{having};
 	return $q;
+}
+
+# check_ddl_does_not_wait: ordinary DDL of two sessions does not wait on
+# streamext.  One session runs $held in a transaction it leaves open; it
+# must hold no advisory lock then, and the other session's $other (under a
+# lock_timeout: it fails rather than waits) goes through; neither is warned
+sub check_ddl_does_not_wait
+{
+	my ($node, $db, $label, $held, $other) = @_;
+	my $s = $node->background_psql($db, on_error_stop => 0);
+	my $pid = $s->query_safe('SELECT pg_backend_pid()');
+	$s->query("BEGIN; $held");
+	is($s->{stderr}, '', "$label: $held, in a transaction left open");
+	$s->{stderr} = '';
+	is($node->safe_psql($db, "SELECT count(*) FROM pg_locks WHERE pid = $pid AND locktype = 'advisory'"),
+		'0', "$label: which holds no advisory lock");
+	my ($rc, $out, $err) = $node->psql($db, "SET lock_timeout = '10s'; $other");
+	is("$rc|$err", '0|', "$label: $other in another session meanwhile does not wait");
+	$s->query_safe('ROLLBACK');
+	$s->quit;
 }
 
 sub worker_pid

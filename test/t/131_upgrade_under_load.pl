@@ -33,15 +33,7 @@ CREATE FUNCTION gen_v() RETURNS int LANGUAGE sql VOLATILE AS
   $$ SELECT CASE WHEN random() < 0.03 THEN NULL ELSE (random() * 120)::int - 20 END $$;
 });
 
-my @aggs = ('count(*) AS n', 'sum(coalesce(v, 0)) AS s', 'max(v) AS hi');
-my @views = (
-	{ name => 'running', keys => ['g'], aggs => \@aggs },
-	{ name => 'tumb', window => 'tumbling 5 seconds', lateness => '10 seconds', keys => ['g'], aggs => \@aggs },
-	{ name => 'hop', window => 'hopping 10 seconds every 2 seconds', keys => ['g'], aggs => \@aggs },
-	{ name => 'cum', window => 'cumulate 20 seconds every 5 seconds', keys => ['g'], aggs => \@aggs },
-	{ name => 'sess', window => 'session 3 seconds', keys => ['k'], aggs => ['count(*) AS n', 'min(ts) AS first'] },
-	{ name => 'slide', window => 'sliding 30 seconds step 1 second', keys => ['g'], aggs => \@aggs },
-);
+my @views = every_window_kind();
 create_window_view($node, 'postgres', $_) or BAIL_OUT("view $_->{name}") for @views;
 $node->safe_psql('postgres', q{
 SELECT streamext.create_subscription('positive', 'ev', filter => 'v > 50', notify => 'none');

@@ -120,8 +120,8 @@ my ($dout, $derr) = run_command(['pg_dump', '-h', $node->host, '-p', $node->port
 is($derr, '', 'pg_dump');
 $node->safe_psql('postgres', 'CREATE DATABASE restored');
 ($dout, $derr) = run_command(['pg_restore', '-h', $node->host, '-p', $node->port,
-	'-d', 'restored', "$dir/src.dump"]);
-is($derr, '', 'pg_restore');
+	'-j', '4', '-d', 'restored', "$dir/src.dump"]);
+is($derr, '', 'pg_restore -j 4');
 is($node->safe_psql('restored', 'SELECT count(*) FROM streamext.adopt_restored()'), '0',
 	'nothing is left to adopt');
 check_views('restored', 'restored', \%names, 'page', 'duration', 'at', 'web.hits');

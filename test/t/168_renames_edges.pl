@@ -111,7 +111,12 @@ my ($dout, $derr) = run_command(['pg_dump', '-h', $node->host, '-p', $node->port
 is($derr, '', 'pg_dump');
 $node->safe_psql('postgres', 'CREATE DATABASE restored');
 ($dout, $derr) = run_command(['pg_restore', '-h', $node->host, '-p', $node->port,
-	'-d', 'restored', "$dir/src.dump"]);
+	'-j', '4', '-d', 'restored', "$dir/src.dump"]);
+is($derr, '', 'pg_restore -j 4');
+# the restore is over: the superuser's DDL neither waits for another's nor
+# tries that view again
+check_ddl_does_not_wait($node, 'restored', 'after a restore that left a view out',
+	'CREATE TABLE t1 (a int)', 'CREATE TABLE t2 (a int)');
 is($node->safe_psql('restored', q{SELECT string_agg(name, ',' ORDER BY name) FROM streamext.adopt_restored()}),
 	'halves', 'every view but the one whose function was dropped is adopted');
 check_all('restored', 'restored');

@@ -72,20 +72,21 @@ $node->safe_psql('postgres',
 # them equal plain SQL over the whole lower views
 sub check_all
 {
-	my ($label) = @_;
-	wait_caught_up($node);
-	check_view($node, 'postgres', $_->{name}, window_oracle($_), "$label, $_->{window}") for @lower;
+	my ($label, $db) = @_;
+	$db //= 'postgres';
+	wait_caught_up($node, $db);
+	check_view($node, $db, $_->{name}, window_oracle($_), "$label, $_->{window}") for @lower;
 	for my $u (@upper)
 	{
 		my $diff = "SELECT (SELECT count(*) FROM (($u->{oracle}) EXCEPT ALL (SELECT * FROM $u->{name})) a)
 		                 + (SELECT count(*) FROM ((SELECT * FROM $u->{name}) EXCEPT ALL ($u->{oracle})) b)";
-		$node->poll_query_until('postgres', "$diff = 0", 't')
+		$node->poll_query_until($db, "$diff = 0", 't')
 		  or diag("$u->{name} still differs");
-		check_view($node, 'postgres', $u->{name}, $u->{oracle}, "$label, view on a view");
+		check_view($node, $db, $u->{name}, $u->{oracle}, "$label, view on a view");
 	}
-	is($node->safe_psql('postgres', 'SELECT count(*) FROM streamext.dead_letters'), '0',
+	is($node->safe_psql($db, 'SELECT count(*) FROM streamext.dead_letters'), '0',
 		"$label: no dead letter (a window closed twice would be one)");
-	my $sub = $node->safe_psql('postgres', q{
+	my $sub = $node->safe_psql($db, q{
 WITH q AS (
   SELECT q.kind, q.event::jsonb AS row, q.position FROM streamext.subscription_queue q
     JOIN streamext.subscription_def d ON d.id = q.subscription_id
@@ -134,5 +135,24 @@ check_all('after an immediate stop');
 # a rebuild of the lower view computes the views on it again, exactly
 $node->safe_psql('postgres', q{SELECT streamext.rebuild_view('tumb')});
 check_all('after rebuild_view of the lower view');
+
+# dumped and restored, serially and with a plain pg_restore -j 4: the views
+# on views are adopted once the views they read are, and equal plain SQL
+my $dir = PostgreSQL::Test::Utils::tempdir();
+my ($out, $err) = run_command(['pg_dump', '-h', $node->host, '-p', $node->port,
+	'-Fc', '-f', "$dir/vv.dump", 'postgres']);
+is($err, '', 'pg_dump -Fc');
+for my $jobs (1, 4)
+{
+	$node->safe_psql('postgres', "CREATE DATABASE restored_$jobs");
+	($out, $err) = run_command(['pg_restore', '-h', $node->host, '-p', $node->port,
+		'-j', $jobs, '-d', "restored_$jobs", "$dir/vv.dump"]);
+	is($err, '', "pg_restore -j $jobs");
+	is($node->safe_psql("restored_$jobs",
+		'SELECT count(*) FROM streamext.view_def d WHERE NOT EXISTS
+		   (SELECT 1 FROM streamext.view_progress p WHERE p.view_id = d.id)'),
+		'0', "pg_restore -j $jobs: every view adopted");
+	check_all("restored with pg_restore -j $jobs", "restored_$jobs");
+}
 
 done_testing();
