@@ -160,6 +160,11 @@ SELECT streamext.replace_view('vv_per_minute',
   "window" => 'session 1 minute');
 CREATE OR REPLACE VIEW vv_per_minute AS
   SELECT window_start, window_end, url, hits, total_ms, max_ms, min_ms, 1 AS x FROM vv_per_minute;
+-- a view reading itself, or a view on it, is refused (it looped for ever)
+SELECT streamext.replace_view('vv_per_day',
+  $$ SELECT sum(hits) AS hits, max(max_ms) AS max_ms FROM vv_per_day $$, "window" => 'tumbling 1 day');
+SELECT streamext.replace_view('vv_per_minute',
+  $$ SELECT sum(hits) AS hits FROM vv_per_day $$, "window" => 'tumbling 1 week');
 
 -- what a view on a view cannot be
 SELECT streamext.create_view('vv_bad', $$ SELECT sum(hits) FROM vv_per_minute $$,

@@ -50,6 +50,7 @@ static TimestampTz closed_horizon(const ViewCatalogRow *row, bool closes);
 static void rename_closed_table(Oid relid, const char *from, const char *to);
 static void follow_stream(Oid view_relid, Oid old_stream, Oid new_stream);
 static void check_views_reading(const ViewCatalogRow *row, const ViewDefinition *def);
+static void check_no_cycle(const ViewCatalogRow *row, const ViewDefinition *def);
 
 /*
  * check_columns refuses a new definition whose columns the view's relation
@@ -204,6 +205,35 @@ check_views_reading(const ViewCatalogRow *row, const ViewDefinition *def)
 }
 
 /*
+ * check_no_cycle refuses a new query that reads the view itself, or a view
+ * that reads it (through views on views): the chain of views each reads
+ * must end at a stream, or nothing could compute them (and walking down
+ * the chain would never end).
+ */
+static void
+check_no_cycle(const ViewCatalogRow *row, const ViewDefinition *def)
+{
+	Oid			relid = def->stream_relid;
+	AttrNumber	time_attno;
+	ViewCatalogRow *lower;
+
+	while (!catalog_is_stream(relid, &time_attno) &&
+		   (lower = catalog_view_on_relation(relid)) != NULL)
+	{
+		if (lower->view_relid == row->view_relid)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_OBJECT_DEFINITION),
+					 def->stream_relid == row->view_relid ?
+					 errmsg("continuous view \"%s\" cannot read itself", row->name) :
+					 errmsg("continuous view \"%s\" cannot read \"%s\", which reads it",
+							row->name, get_rel_name(def->stream_relid)),
+					 errdetail("A continuous view reads a stream, or views reading down to a stream: views reading each other could not be computed."),
+					 errhint("Read the stream, or a view that does not read \"%s\".", row->name)));
+		relid = lower->stream_relid;
+	}
+}
+
+/*
  * follow_stream moves the dependency create_view recorded (DROP TABLE of
  * the stream must drop the view) to the stream the new definition reads.
  */
@@ -266,6 +296,7 @@ streamext_replace_view(PG_FUNCTION_ARGS)
 				 errhint("SELECT * FROM streamext.adopt_restored(); computes it from its stream first.")));
 	/* what create_view checks (the owner of the stream too), and what follows the view */
 	view_definition_read(fcinfo, &def);
+	check_no_cycle(found, &def);
 	check_columns(found, def.query, def.closes);
 	subscription_check_view_windows(found->id, found->name, &def.spec, def.stream_relid);
 	check_views_reading(found, &def);
