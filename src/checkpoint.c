@@ -945,7 +945,19 @@ checkpoint_close_windows(StreamextDbSlot *slot, List *plans, XLogRecPtr lsn,
 		reached = !XLogRecPtrIsInvalid(state->closed_ahead_lsn);
 		watermark = closing_watermark(plan, lsn);
 		if (!view_state_close_due(plan) && !reached)
+		{
+			/* nothing open, views on it wait: its horizon moves on */
+			TimestampTz idle = view_source_idle_closed_upto(plan);
+
+			if (idle != DT_NOBEGIN && lock_view_row(plan))
+			{
+				state->closed_upto = idle;
+				if (!write_closing(plan, lsn))
+					elog(ERROR, "streamext: view \"%s\" has no progress to close windows in",
+						 plan->name);
+			}
 			continue;
+		}
 		if (!lock_view_row(plan))
 		{
 			/*

@@ -36,7 +36,7 @@
 #include "window_close.h"
 
 static ViewPlan *lower_plan(ViewPlan *plan, List *plans);
-static TimestampTz lower_horizon(ViewPlan *lower);
+static TimestampTz lower_horizon(ViewPlan *lower, bool potential);
 static bool pane_listed(List *panes, TimestampTz pane);
 static bool window_listed(List *windows, const WindowBounds *w);
 static bool pane_is_open(ViewPlan *plan, TimestampTz pane);
@@ -64,19 +64,43 @@ lower_plan(ViewPlan *plan, List *plans)
 /*
  * lower_horizon is how far a view on a view may take the rows of the view
  * it reads: up to the first window start the lower view may still open
- * (window_first_open_start) of where its windows are all closed.  That is
- * its closed_upto; or, when it holds no open window at all, its watermark:
- * a quiet stream's last windows were closed, and its watermark goes on
- * with the clock, though nothing more closes to move closed_upto.
+ * (window_first_open_start) of where its windows are all closed, its
+ * closed_upto.  With potential, where they would be once it moved its
+ * closed_upto on with nothing open (view_source_idle_closed_upto).
  */
 static TimestampTz
-lower_horizon(ViewPlan *lower)
+lower_horizon(ViewPlan *lower, bool potential)
 {
 	TimestampTz closed = lower->state->closed_upto;
 
-	if (hash_get_num_entries(lower->state->windows) == 0)
+	if (potential && hash_get_num_entries(lower->state->windows) == 0)
 		closed = Max(closed, view_plan_watermark(lower));
 	return window_first_open_start(&lower->window, closed);
+}
+
+/*
+ * view_source_idle_closed_upto is where to move the closed_upto of a view that views on
+ * views read up to its watermark when it holds no open window: nothing
+ * closes, but events before the watermark are late from then on (they
+ * correct windows, which the views on it compute again), so those views
+ * may take its last rows rather than wait for its next event.  Returns
+ * where it would move to, or DT_NOBEGIN when it would not; the caller
+ * records it with the view's row locked.
+ */
+TimestampTz
+view_source_idle_closed_upto(ViewPlan *plan)
+{
+	TimestampTz watermark;
+
+	if (!plan->state->read_by_views || hash_get_num_entries(plan->state->windows) != 0 ||
+		!window_closes(&plan->window))
+		return DT_NOBEGIN;
+	watermark = view_plan_watermark(plan);
+	if (watermark <= plan->state->closed_upto ||
+		window_first_open_start(&plan->window, watermark) <=
+		window_first_open_start(&plan->window, plan->state->closed_upto))
+		return DT_NOBEGIN;
+	return watermark;
 }
 
 /*
@@ -92,7 +116,7 @@ view_source_behind(ViewPlan *plan, List *plans)
 
 	if (plan->source_id == 0 || (lower = lower_plan(plan, plans)) == NULL)
 		return false;
-	return lower_horizon(lower) > plan->state->max_event_time;
+	return lower_horizon(lower, true) > plan->state->max_event_time;
 }
 
 /*
@@ -108,7 +132,7 @@ view_source_catch_up(ViewPlan *plan, List *plans)
 
 	if (lower == NULL)
 		return;
-	horizon = lower_horizon(lower);
+	horizon = lower_horizon(lower, false);
 	if (horizon <= plan->state->max_event_time)
 		return;
 	view_plan_feed_source(plan, plan->state->max_event_time, horizon);

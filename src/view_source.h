@@ -14,6 +14,7 @@
 #include "window_sink.h"
 
 extern bool view_source_behind(ViewPlan *plan, List *plans);
+extern TimestampTz view_source_idle_closed_upto(ViewPlan *plan);
 extern void view_source_catch_up(ViewPlan *plan, List *plans);
 extern void view_source_recompute(ViewPlan *plan, List *plans, WindowSink *sink);
 extern void view_source_note_correction(ViewPlan *plan, TimestampTz start);

@@ -111,6 +111,7 @@ typedef struct ViewState
 	struct WindowGroups *recompute_into;	/* events go to these groups
 											 * alone (view_source.c) */
 	bool		quiet_failures; /* and those that fail are not set aside */
+	bool		read_by_views;	/* views on views read this one */
 	List	   *corrected_starts;	/* TimestampTz *: window_start of the rows
 									 * this checkpoint corrected, for the
 									 * views that read this one */

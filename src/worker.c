@@ -1301,6 +1301,16 @@ reload_views(void)
 
 	/* a view on a view after the view it reads: it takes what that closed */
 	list_sort(W.plans, plan_depth_cmp);
+	foreach(lc, W.plans)
+		((ViewPlan *) lfirst(lc))->state->read_by_views = false;
+	foreach(lc, W.plans)
+	{
+		ViewPlan   *upper = lfirst(lc);
+
+		foreach(lc2, W.plans)
+			if (upper->source_id == ((ViewPlan *) lfirst(lc2))->id)
+				((ViewPlan *) lfirst(lc2))->state->read_by_views = true;
+	}
 
 	/* subscriptions, whose entries were written before the reload */
 	{
