@@ -1179,38 +1179,34 @@ sort_rows_by_depth(List *rows)
 {
 	List	   *sorted = NIL;
 	List	   *placed = NIL;	/* view relations of the rows sorted */
-	int			pass;
+	List	   *pending = list_copy(rows);
+	bool		moved = true;
 
-	for (pass = 0; pass <= list_length(rows); pass++)
+	/* a level at a time: those reading a stream, then those reading those */
+	while (pending != NIL && moved)
 	{
 		List	   *level = NIL;
 		ListCell   *lc;
 
-		foreach(lc, rows)
+		foreach(lc, pending)
 		{
 			ViewCatalogRow *row = lfirst(lc);
 			AttrNumber	time_attno;
-			bool		ready = (pass == 0) ?
-				catalog_is_stream(row->stream_relid, &time_attno) :
-				(list_member_oid(placed, row->stream_relid) &&
-				 !list_member_ptr(sorted, row));
 
-			if (ready && !list_member_ptr(sorted, row))
+			if (catalog_is_stream(row->stream_relid, &time_attno) ||
+				list_member_oid(placed, row->stream_relid))
+			{
 				level = lappend(level, row);
+				pending = foreach_delete_current(pending, lc);
+			}
 		}
 		foreach(lc, level)
 			placed = lappend_oid(placed, ((ViewCatalogRow *) lfirst(lc))->view_relid);
 		sorted = list_concat(sorted, level);
+		moved = (level != NIL);
 	}
 	/* rows reading nothing known (restored, say) keep their place at the end */
-	{
-		ListCell   *lc;
-
-		foreach(lc, rows)
-			if (!list_member_ptr(sorted, lfirst(lc)))
-				sorted = lappend(sorted, lfirst(lc));
-	}
-	return sorted;
+	return list_concat(sorted, pending);
 }
 
 /*
