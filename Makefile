@@ -14,6 +14,7 @@ OBJS = \
 	src/view_plan.o \
 	src/view_state.o \
 	src/view_apply.o \
+	src/view_partial.o \
 	src/determinism.o \
 	src/window.o \
 	src/window_close.o \
