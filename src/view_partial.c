@@ -72,6 +72,7 @@ view_partial_create(ViewPlan *plan, MemoryContext parent)
 											  ALLOCSET_DEFAULT_SIZES);
 	ViewPartial *vp = MemoryContextAllocZero(cxt, sizeof(ViewPartial));
 	HASHCTL		hctl;
+	MemoryContext old;
 
 	vp->plan = plan;
 	vp->view_id = plan->id;
@@ -83,7 +84,9 @@ view_partial_create(ViewPlan *plan, MemoryContext parent)
 	hctl.hcxt = cxt;
 	vp->panes = hash_create("streamext partial panes", 16, &hctl,
 							HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	old = MemoryContextSwitchTo(cxt);
 	vp->keyslot = MakeSingleTupleTableSlot(plan->keydesc, &TTSOpsMinimalTuple);
+	MemoryContextSwitchTo(old);
 	vp->max_time = DT_NOBEGIN;
 	return vp;
 }
