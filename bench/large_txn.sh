@@ -19,7 +19,7 @@ port=${PORT:-59660}
 install_private "$ROOT"
 start_cluster "$dir" "$port" "max_wal_size = '8GB'" "checkpoint_timeout = '30min'"
 trap 'stop_cluster "$dir"' EXIT
-psql() { command psql -X -q -At -h "$dir" -p "$port" -U postgres -d large_txn "$@"; }
+psql() { command psql -X -q -At -h "$dir" -p "$port" -U postgres -d "$DB" "$@"; }
 ms() { date +%s%3N; }
 
 CLICKS_DDL="(id bigserial PRIMARY KEY, url text NOT NULL, user_id bigint, ms int, ts timestamptz NOT NULL)"
@@ -38,8 +38,8 @@ BIDS_INSERT="SELECT CASE WHEN s % 10 < 8 THEN 1000 + (s * 7) % 100 ELSE 1000 + (
 run() {
   local name=$1 ddl=$2 insert=$3
   shift 3
-  command psql -X -q -h "$dir" -p "$port" -U postgres -d postgres \
-    -c "DROP DATABASE IF EXISTS large_txn WITH (FORCE)" -c "CREATE DATABASE large_txn" >/dev/null
+  DB=large_$name
+  command psql -X -q -h "$dir" -p "$port" -U postgres -d postgres -c "CREATE DATABASE $DB" >/dev/null
   psql -c "CREATE TABLE plain $ddl" -c "CREATE TABLE s $ddl" -c "CREATE EXTENSION streamext" >/dev/null
   psql -c "SELECT streamext.create_stream('s', time_column => '$TIMECOL')" >/dev/null
   local i=0
