@@ -32,7 +32,7 @@ BIDS_INSERT="SELECT CASE WHEN s % 10 < 8 THEN 1000 + (s * 7) % 100 ELSE 1000 + (
   100 + (s * 31) % 1000000, (ARRAY['Google', 'Facebook', 'Baidu', 'Apple'])[1 + s % 4],
   'https://www.nexmark.com/item.htm?query=1&channel_id=' || (s % 1000),
   '2026-01-01 00:00:00+00'::timestamptz + (s / 1000) * interval '10 milliseconds'
-  FROM generate_series(1, $ROWS) s"
+  FROM generate_series(1::bigint, $ROWS) s"
 
 # run NAME DDL INSERT VIEWS...: plain time, views time, ratio
 run() {
