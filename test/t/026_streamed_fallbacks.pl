@@ -73,7 +73,9 @@ my %oracle = (
 
 sub rows
 {
-	my ($from, $to) = @_;
+	my ($from, $to, $clean) = @_;
+	return "INSERT INTO ev SELECT i, i % 7, 30 + i % 97 FROM generate_series($from, $to) i;\n"
+	  if $clean;
 	# a few failing values (13, 17, 19, 23) among many good ones: each failing
 	# event costs the unstreamed path a rewind of its own
 	return "INSERT INTO ev SELECT i, i % 7, CASE WHEN i % 10000 < 30 THEN i % 10000 ELSE 30 + i % 97 END"
@@ -147,24 +149,29 @@ sub on_both
 	my $offset = -s $s->logfile;
 	$_->safe_psql('postgres', $sql) for @nodes;
 	wait_caught_up($_) for @nodes;
-	ok(streamed_since($before), "$label: streamed");
+	# a fallback ends the decoding in the middle of the stream, before
+	# PostgreSQL counts it in the slot's statistics: its log line says it
 	if ($fallback)
 	{
-		ok($s->wait_for_log(qr/again without streaming/, $offset), "$label: decoded again without streaming");
+		ok($s->wait_for_log(qr/again without streaming/, $offset), "$label: streamed, then decoded again without streaming");
+	}
+	else
+	{
+		ok(streamed_since($before), "$label: streamed");
 	}
 	is($n->safe_psql('postgres', $slot_stats), '0', "$label: never streamed on the other node");
 }
 
 # 1. a clean streamed transaction; then one whose events fail in a
 # transition function, WHERE, FILTER and a group key
-on_both('clean', "BEGIN;\n" . rows(1, 50000) . "COMMIT;");
+on_both('clean', "BEGIN;\n" . rows(1, 50000, 1) . "COMMIT;");
 check_all('clean streamed transaction');
 on_both('user code fails', "BEGIN;\n" . rows(50001, 110000) . "COMMIT;", 1);
 check_all('user code failing in a streamed transaction');
 
 # a combine function failing when the partial states are placed at the
 # commit (the unstreamed path does not combine)
-on_both('combine fails', "BEGIN;\n" . rows(700001, 800000) . "COMMIT;", 1);
+on_both('combine fails', "BEGIN;\n" . rows(700001, 800000, 1) . "COMMIT;", 1);
 check_all('a combine function failing at the commit');
 
 # 2. savepoints rolled back, holding failing events and not
@@ -179,7 +186,7 @@ check_all('savepoints rolled back in a failing streamed transaction');
 # 3. the view's owner lost EXECUTE before the transaction
 $_->safe_psql('postgres', 'REVOKE EXECUTE ON FUNCTION public.f(int) FROM PUBLIC') for @nodes;
 push @revoked, [200001, 260000];
-on_both('revoked', "BEGIN;\n" . rows(200001, 260000) . "COMMIT;", 1);
+on_both('revoked', "BEGIN;\n" . rows(200001, 260000, 1) . "COMMIT;", 1);
 $_->safe_psql('postgres', 'GRANT EXECUTE ON FUNCTION public.f(int) TO alice') for @nodes;
 on_both('granted again', "BEGIN;\n" . rows(260001, 262000) . "SAVEPOINT a;\n" . rows(262001, 300000) . "COMMIT;", 1);
 check_all('EXECUTE revoked then granted');
@@ -202,7 +209,7 @@ push @new_views, 'v_new2';
 	{
 		my ($out, $err) = ('', '');
 		push @h, IPC::Run::start(['psql', '-X', '-v', 'ON_ERROR_STOP=1', '-d', $node->connstr('postgres'), '-c',
-				"BEGIN;\n" . rows(360001, 400000) . "SELECT pg_sleep(3);\n" . rows(400001, 420000) . "COMMIT;"],
+				"BEGIN;\n" . rows(360001, 400000, 1) . "SELECT pg_sleep(3);\n" . rows(400001, 420000) . "COMMIT;"],
 			'<', \undef, '>', \$out, '2>', \$err);
 	}
 	ok(streamed_since($before), 'the transaction is streamed before create_view');
