@@ -184,7 +184,7 @@ on_both('savepoints',
 check_all('savepoints rolled back in a failing streamed transaction');
 
 # 3. the view's owner lost EXECUTE before the transaction
-$_->safe_psql('postgres', 'REVOKE EXECUTE ON FUNCTION public.f(int) FROM PUBLIC') for @nodes;
+$_->safe_psql('postgres', 'REVOKE EXECUTE ON FUNCTION public.f(int) FROM PUBLIC, alice') for @nodes;
 push @revoked, [200001, 260000];
 on_both('revoked', "BEGIN;\n" . rows(200001, 260000, 1) . "COMMIT;", 1);
 $_->safe_psql('postgres', 'GRANT EXECUTE ON FUNCTION public.f(int) TO alice') for @nodes;
