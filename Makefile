@@ -17,6 +17,7 @@ OBJS = \
 	src/view_state.o \
 	src/view_apply.o \
 	src/view_source.o \
+	src/view_partial.o \
 	src/determinism.o \
 	src/window.o \
 	src/window_close.o \

@@ -23,12 +23,16 @@
 #include "access/htup_details.h"
 
 #include "access/tupconvert.h"
+#include "access/transam.h"
 #include "access/xact.h"
 #include "access/xlog.h"
 #include "access/xlog_internal.h"
 #include "catalog/partition.h"
 #include "replication/logical.h"
 #include "replication/output_plugin.h"
+#include "replication/reorderbuffer.h"
+#include "storage/procarray.h"
+#include "utils/guc.h"
 #include "storage/lock.h"
 #include "utils/memutils.h"
 #include "utils/resowner.h"
@@ -41,9 +45,11 @@
 #include "utils/snapmgr.h"
 
 #include "decoder.h"
+#include "settings.h"
 #include "subscription.h"
 #include "usercode.h"
 #include "view_apply.h"
+#include "view_partial.h"
 #include "view_plan.h"
 
 extern PGDLLEXPORT void _PG_output_plugin_init(OutputPluginCallbacks *cb);
@@ -56,6 +62,77 @@ static void decoder_change(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 static void decoder_commit(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 						   XLogRecPtr commit_lsn);
 static bool is_stream(Relation relation);
+static bool insert_as_stream(Relation relation, ReorderBufferChange *change, Oid *relid,
+							 TupleDesc *desc, HeapTuple *tuple, HeapTuple *converted,
+							 bool *leaf_of_stream);
+static void decoder_stream_start(LogicalDecodingContext *ctx, ReorderBufferTXN *txn);
+static void decoder_stream_stop(LogicalDecodingContext *ctx, ReorderBufferTXN *txn);
+static void decoder_stream_change(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
+								  Relation relation, ReorderBufferChange *change);
+static void decoder_stream_abort(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
+								 XLogRecPtr abort_lsn);
+static void decoder_stream_commit(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
+								  XLogRecPtr commit_lsn);
+
+/* the events of one (sub)transaction of a streamed transaction */
+typedef struct StreamedPart
+{
+	TransactionId xid;			/* hash key */
+	List	   *partials;		/* ViewPartial, one per view it reached */
+	List	   *counts;			/* StreamCount */
+	Oid			fold_relid;		/* the stream of its last event ... */
+	List	   *fold_partials;	/* ... its views' partial states */
+	struct StreamCount *fold_count;
+} StreamedPart;
+
+/* the events of a streamed transaction per stream, for streamext.streams */
+typedef struct StreamCount
+{
+	Oid			relid;
+	uint64		events;
+} StreamCount;
+
+/* a transaction streamed before its commit */
+typedef struct StreamedTxn
+{
+	TransactionId xid;			/* hash key */
+	MemoryContext cxt;
+	HTAB	   *parts;			/* subtransaction XID -> StreamedPart */
+	List	   *part_order;		/* StreamedPart, as they began */
+	StreamedPart *last_part;
+	bool		changes_catalog;	/* the view or subscription catalog */
+	bool		stream_inserts; /* into any stream */
+	XLogRecPtr	final_lsn;		/* set at its commit */
+	XLogRecPtr	end_lsn;
+	TimestampTz commit_time;
+} StreamedTxn;
+
+/* one event folded into the partial states of a stream's views */
+typedef struct EventFold
+{
+	List	   *partials;
+	TupleTableSlot *event;
+	int			next;
+} EventFold;
+
+/* a streamed transaction's partial states placed in one view */
+typedef struct PartialPlace
+{
+	ViewPartial *vp;
+	StreamedTxn *stx;
+} PartialPlace;
+
+static StreamedTxn *streamed_txn(DecodeTarget *target, TransactionId xid, bool create);
+static StreamedPart *streamed_part(StreamedTxn *stx, TransactionId xid);
+static void streamed_drop(DecodeTarget *target, StreamedTxn *stx);
+static bool stream_foldable(StreamTarget *st);
+static void stream_part_for(StreamedTxn *stx, StreamedPart *part, StreamTarget *st);
+static void fold_from(void *arg);
+static void place_one(void *arg);
+static bool is_concurrent_abort(ErrorData *edata);
+static bool in_reorder_buffer(LogicalDecodingContext *ctx, TransactionId xid);
+static void fall_back(DecodeTarget *target, TransactionId xid, XLogRecPtr decided_at,
+					  const char *why) pg_attribute_noreturn();
 
 /*
  * What a partition's inserts become: the stream at the top of its
@@ -115,6 +192,13 @@ _PG_output_plugin_init(OutputPluginCallbacks *cb)
 	cb->change_cb = decoder_change;
 	cb->commit_cb = decoder_commit;
 	cb->filter_by_origin_cb = decoder_filter_by_origin;
+
+	/* registering them lets PostgreSQL stream large transactions to us */
+	cb->stream_start_cb = decoder_stream_start;
+	cb->stream_stop_cb = decoder_stream_stop;
+	cb->stream_change_cb = decoder_stream_change;
+	cb->stream_abort_cb = decoder_stream_abort;
+	cb->stream_commit_cb = decoder_stream_commit;
 }
 
 /*
@@ -176,20 +260,9 @@ decoder_change(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 
 	/* every insert is numbered, whatever reads it: see SetAside */
 	target->txn_event++;
-	tuple = &change->data.tp.newtuple->tuple;
-	desc = RelationGetDescr(relation);
-	if (relation->rd_rel->relispartition)
-	{
-		PartitionRoot *pr = partition_root(relation);
-
-		if (!pr->root_is_stream)
-			return;
-		relid = pr->root;
-		desc = pr->rootdesc;
-		if (pr->map != NULL)
-			tuple = converted = execute_attr_map_tuple(tuple, pr->map);
-		leaf_of_stream = true;
-	}
+	if (!insert_as_stream(relation, change, &relid, &desc, &tuple, &converted,
+						  &leaf_of_stream))
+		return;
 
 	if (rbtxn_has_catalog_changes(txn) && (leaf_of_stream || is_stream(relation)))
 	{
@@ -249,6 +322,35 @@ decoder_change(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 		heap_freetuple(converted);
 	st->events++;
 	target->changed = true;
+}
+
+/*
+ * insert_as_stream gives an insert as its stream gets it: a partition's as
+ * its stream's (relid, row layout), a converted copy in *converted.  False
+ * for a partition of a table that is not a stream.
+ */
+static bool
+insert_as_stream(Relation relation, ReorderBufferChange *change, Oid *relid,
+				 TupleDesc *desc, HeapTuple *tuple, HeapTuple *converted,
+				 bool *leaf_of_stream)
+{
+	*tuple = &change->data.tp.newtuple->tuple;
+	*desc = RelationGetDescr(relation);
+	*converted = NULL;
+	*leaf_of_stream = false;
+	if (relation->rd_rel->relispartition)
+	{
+		PartitionRoot *pr = partition_root(relation);
+
+		if (!pr->root_is_stream)
+			return false;
+		*relid = pr->root;
+		*desc = pr->rootdesc;
+		if (pr->map != NULL)
+			*tuple = *converted = execute_attr_map_tuple(*tuple, pr->map);
+		*leaf_of_stream = true;
+	}
+	return true;
 }
 
 /*
@@ -481,6 +583,17 @@ decoder_forget_set_aside(DecodeTarget *target, XLogRecPtr upto)
 			target->set_aside = foreach_delete_current(target->set_aside, lc);
 		}
 	}
+	/* a checkpoint after it is over: never decoded again */
+	foreach(lc, target->fallback)
+	{
+		FallbackTxn *fb = lfirst(lc);
+
+		if (fb->done && fb->decided_at <= upto)
+		{
+			pfree(fb);
+			target->fallback = foreach_delete_current(target->fallback, lc);
+		}
+	}
 }
 
 /*
@@ -593,4 +706,597 @@ decoder_wal_inserted_upto(void)
 	if (pos % XLOG_BLCKSZ == SizeOfXLogShortPHD)
 		return pos - SizeOfXLogShortPHD;
 	return pos;
+}
+
+/*
+ * decoder_stream_start and decoder_stream_stop frame a block of a streamed
+ * transaction's changes; the partial states span blocks.
+ */
+static void
+decoder_stream_start(LogicalDecodingContext *ctx, ReorderBufferTXN *txn)
+{
+}
+
+static void
+decoder_stream_stop(LogicalDecodingContext *ctx, ReorderBufferTXN *txn)
+{
+}
+
+/*
+ * decoder_stream_change folds a change of a transaction not committed yet
+ * into partial states of the views of its stream, kept per subtransaction
+ * (a later stream_abort may cancel one).  Whether the transaction counts
+ * at all, and when, is known at its commit: decoder_stream_commit.  What
+ * cannot be folded makes the transaction be decoded again without
+ * streaming (fall_back), exactly as before streaming existed.
+ */
+static void
+decoder_stream_change(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
+					  Relation relation, ReorderBufferChange *change)
+{
+	DecodeTarget *target = ctx->output_writer_private;
+	Oid			relid = RelationGetRelid(relation);
+	StreamedTxn *stx;
+	StreamedPart *part;
+	StreamTarget *st;
+	HeapTuple	tuple;
+	HeapTuple	flat = NULL;
+	HeapTuple	converted = NULL;
+	TupleDesc	desc;
+	bool		leaf_of_stream;
+	EventFold	ef;
+	UserCodeFailure failure;
+	ListCell   *lc;
+
+	if (target == NULL)
+		return;
+	stx = streamed_txn(target, txn->xid, true);
+	if (relid == target->view_catalog_relid || relid == target->sub_catalog_relid)
+	{
+		stx->changes_catalog = true;
+		return;
+	}
+	if (change->action != REORDER_BUFFER_CHANGE_INSERT ||
+		change->data.tp.newtuple == NULL)
+		return;
+	if (!insert_as_stream(relation, change, &relid, &desc, &tuple, &converted,
+						  &leaf_of_stream))
+		return;
+	st = hash_search(target->streams, &relid, HASH_FIND, NULL);
+	if (st == NULL)
+	{
+		/* a view created by this transaction would need it: see pending */
+		if (leaf_of_stream || is_stream(relation))
+			stx->stream_inserts = true;
+		if (converted != NULL)
+			heap_freetuple(converted);
+		return;
+	}
+	stx->stream_inserts = true;
+	if (stx->changes_catalog)
+		fall_back(target, txn->xid, ctx->reader->EndRecPtr,
+				  "it changes the view catalog and inserts into a stream");
+	if (!stream_foldable(st))
+		fall_back(target, txn->xid, ctx->reader->EndRecPtr,
+				  "a stream it inserts into has a subscription or a session view");
+
+	part = streamed_part(stx, change->txn->xid);
+	foreach(lc, st->plans)
+		if (!usercode_acl_ok(&((ViewPlan *) lfirst(lc))->acl))
+			fall_back(target, txn->xid, ctx->reader->EndRecPtr,
+					  "a view's owner may not execute a function it calls");
+	if (part->fold_relid != relid)
+		stream_part_for(stx, part, st);
+	part->fold_count->events++;
+
+	/* as decoder_change: the historic snapshot, a copy for this change */
+	PushCopiedSnapshot(GetTransactionSnapshot());
+	if (HeapTupleHasExternal(tuple))
+		tuple = flat = toast_flatten_tuple(tuple, desc);
+	ExecStoreHeapTuple(tuple, st->slot, false);
+	ef.partials = part->fold_partials;
+	ef.event = st->slot;
+	ef.next = 0;
+	if (!usercode_isolated(InvalidOid, USERCODE_READ_ONLY, fold_from, &ef, &failure))
+	{
+		/* the transaction was rolled back under us: PostgreSQL's to handle */
+		if (is_concurrent_abort(failure.error))
+			ReThrowError(failure.error);
+		fall_back(target, txn->xid, ctx->reader->EndRecPtr, failure.error->message);
+	}
+	ExecClearTuple(st->slot);
+	PopActiveSnapshot();
+	if (flat != NULL)
+		heap_freetuple(flat);
+	if (converted != NULL)
+		heap_freetuple(converted);
+}
+
+/*
+ * stream_part_for points a part of a streamed transaction at the partial
+ * states of a stream's views (made on first use) and at its event count.
+ */
+static void
+stream_part_for(StreamedTxn *stx, StreamedPart *part, StreamTarget *st)
+{
+	MemoryContext old = MemoryContextSwitchTo(stx->cxt);
+	StreamCount *sc = NULL;
+	ListCell   *lc;
+	ListCell   *lc2;
+
+	list_free(part->fold_partials);
+	part->fold_partials = NIL;
+	foreach(lc, st->plans)
+	{
+		ViewPlan   *plan = lfirst(lc);
+		ViewPartial *vp = NULL;
+
+		foreach(lc2, part->partials)
+			if (((ViewPartial *) lfirst(lc2))->plan == plan)
+				vp = lfirst(lc2);
+		if (vp == NULL)
+		{
+			vp = view_partial_create(plan, stx->cxt);
+			part->partials = lappend(part->partials, vp);
+		}
+		part->fold_partials = lappend(part->fold_partials, vp);
+	}
+	foreach(lc, part->counts)
+		if (((StreamCount *) lfirst(lc))->relid == st->relid)
+			sc = lfirst(lc);
+	if (sc == NULL)
+	{
+		sc = palloc0(sizeof(StreamCount));
+		sc->relid = st->relid;
+		part->counts = lappend(part->counts, sc);
+	}
+	part->fold_count = sc;
+	part->fold_relid = st->relid;
+	MemoryContextSwitchTo(old);
+}
+
+/*
+ * fold_from folds the event into each view's partial states, for
+ * usercode_isolated; each view's code runs behind its owner's gate.
+ */
+static void
+fold_from(void *arg)
+{
+	EventFold  *ef = arg;
+
+	for (; ef->next < list_length(ef->partials); ef->next++)
+	{
+		usercode_timeout_restart();
+		view_partial_fold(list_nth(ef->partials, ef->next), ef->event);
+	}
+}
+
+/*
+ * is_concurrent_abort says whether an error is PostgreSQL's report that the
+ * (sub)transaction being streamed was rolled back while its changes were
+ * decoded (HandleConcurrentAbort): it must reach ReorderBufferProcessTXN,
+ * which stops streaming it; the abort follows.  A user's function raising
+ * the same SQLSTATE is not one.
+ */
+static bool
+is_concurrent_abort(ErrorData *edata)
+{
+	return edata->sqlerrcode == ERRCODE_TRANSACTION_ROLLBACK &&
+		TransactionIdIsValid(CheckXidAlive) &&
+		!TransactionIdIsInProgress(CheckXidAlive) &&
+		!TransactionIdDidCommit(CheckXidAlive);
+}
+
+/*
+ * decoder_stream_abort drops what a rolled-back transaction, or one of its
+ * subtransactions (ROLLBACK TO SAVEPOINT), folded.
+ */
+static void
+decoder_stream_abort(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
+					 XLogRecPtr abort_lsn)
+{
+	DecodeTarget *target = ctx->output_writer_private;
+	TransactionId top = txn->toptxn ? txn->toptxn->xid : txn->xid;
+	StreamedTxn *stx;
+	StreamedPart *part;
+	ListCell   *lc;
+
+	if (target == NULL || (stx = streamed_txn(target, top, false)) == NULL)
+		return;
+	if (txn->toptxn == NULL)
+	{
+		streamed_drop(target, stx);
+		return;
+	}
+	part = hash_search(stx->parts, &txn->xid, HASH_FIND, NULL);
+	if (part == NULL)
+		return;
+	foreach(lc, part->partials)
+		MemoryContextDelete(((ViewPartial *) lfirst(lc))->cxt);
+	stx->part_order = list_delete_ptr(stx->part_order, part);
+	stx->last_part = NULL;
+	hash_search(stx->parts, &txn->xid, HASH_REMOVE, NULL);
+}
+
+/*
+ * decoder_stream_commit reports the commit of a streamed transaction, as
+ * decoder_commit does, and hands its partial states to the worker, which
+ * places them before it decodes the next record (decoder_place_streamed):
+ * no transaction is open here.  A transaction the checkpoint has already
+ * applied (decoded again after a restart) is dropped.
+ */
+static void
+decoder_stream_commit(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
+					  XLogRecPtr commit_lsn)
+{
+	DecodeTarget *target = ctx->output_writer_private;
+	StreamedTxn *stx;
+
+	if (target == NULL)
+		return;
+	LockReleaseSession(USER_LOCKMETHOD);
+	stx = streamed_txn(target, txn->xid, false);
+	if (stx != NULL && stx->changes_catalog && stx->stream_inserts)
+		fall_back(target, txn->xid, ctx->reader->EndRecPtr,
+				  "it changes the view catalog and inserts into a stream");
+	if (stx != NULL && stx->changes_catalog)
+	{
+		target->catalog_changed = true;
+		target->catalog_xid = txn->xid;
+	}
+	if (txn->end_lsn <= target->applied_upto)
+	{
+		if (stx != NULL)
+			streamed_drop(target, stx);
+		return;
+	}
+	target->last_commit_end = txn->end_lsn;
+	target->last_commit_time = txn->xact_time.commit_time;
+	target->transactions++;
+	target->streamed_transactions++;
+	if (stx != NULL)
+	{
+		stx->final_lsn = txn->final_lsn;
+		stx->end_lsn = txn->end_lsn;
+		stx->commit_time = txn->xact_time.commit_time;
+		target->committed = stx;
+	}
+}
+
+/*
+ * decoder_place_streamed makes the transaction decoder_stream_commit
+ * reported count: its subtransactions' partial states are combined into
+ * their views, as of its commit, in one subtransaction per view.  Called by
+ * the worker in a transaction of its own.  A failure there leaves the view
+ * half changed: the worker decodes again, this transaction not streamed.
+ */
+void
+decoder_place_streamed(DecodeTarget *target)
+{
+	StreamedTxn *stx = target->committed;
+	ListCell   *lc;
+	ListCell   *lc2;
+	uint64		events = 0;
+
+	target->committed = NULL;
+	foreach(lc, stx->part_order)
+	{
+		StreamedPart *part = lfirst(lc);
+
+		foreach(lc2, part->partials)
+		{
+			ViewPartial *vp = lfirst(lc2);
+			StreamTarget *st = hash_search(target->streams, &vp->plan->stream_relid,
+										   HASH_FIND, NULL);
+			PartialPlace pp = {vp, stx};
+			UserCodeFailure failure;
+
+			/* never a plan a reload freed: see decoder_fall_back_in_progress */
+			if (st == NULL || !list_member_ptr(st->plans, vp->plan) ||
+				vp->plan->id != vp->view_id)
+				elog(ERROR, "streamext: view %d of streamed transaction %u is gone",
+					 vp->view_id, stx->xid);
+			if (stx->final_lsn <= vp->start_lsn)
+				continue;		/* in the view's backfill */
+			if (!usercode_isolated(InvalidOid, USERCODE_READ_ONLY, place_one, &pp, &failure))
+			{
+				vp->plan->state->mutating = false;
+				fall_back(target, stx->xid, stx->end_lsn, failure.error->message);
+			}
+		}
+		foreach(lc2, part->counts)
+		{
+			StreamCount *sc = lfirst(lc2);
+			StreamTarget *st = hash_search(target->streams, &sc->relid, HASH_FIND, NULL);
+
+			if (st != NULL)
+				st->events += sc->events;
+			events += sc->events;
+		}
+	}
+	elog(DEBUG1, "streamext applied streamed transaction %u: %llu events",
+		 stx->xid, (unsigned long long) events);
+	if (events > 0)
+		target->changed = true;
+	streamed_drop(target, stx);
+}
+
+/*
+ * place_one places a view's partial states, for usercode_isolated.
+ */
+static void
+place_one(void *arg)
+{
+	PartialPlace *pp = arg;
+
+	usercode_timeout_restart();
+	view_partial_place(pp->vp, pp->stx->commit_time, pp->stx->end_lsn);
+}
+
+/*
+ * streamed_txn finds (or creates) the partial states of a streamed
+ * transaction.
+ */
+static StreamedTxn *
+streamed_txn(DecodeTarget *target, TransactionId xid, bool create)
+{
+	StreamedTxn *stx;
+	bool		found;
+
+	if (target->streamed == NULL)
+	{
+		HASHCTL		hctl;
+
+		if (!create)
+			return NULL;
+		if (target->streamed_cxt == NULL)
+			target->streamed_cxt = AllocSetContextCreate(TopMemoryContext,
+														 "streamext streamed transactions",
+														 ALLOCSET_SMALL_SIZES);
+		memset(&hctl, 0, sizeof(hctl));
+		hctl.keysize = sizeof(TransactionId);
+		hctl.entrysize = sizeof(StreamedTxn);
+		hctl.hcxt = target->streamed_cxt;
+		target->streamed = hash_create("streamext streamed transactions", 8, &hctl,
+									   HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	}
+	stx = hash_search(target->streamed, &xid, create ? HASH_ENTER : HASH_FIND, &found);
+	if (stx != NULL && !found)
+	{
+		HASHCTL		hctl;
+
+		stx->cxt = AllocSetContextCreate(target->streamed_cxt, "streamext streamed transaction",
+										 ALLOCSET_DEFAULT_SIZES);
+		memset(&hctl, 0, sizeof(hctl));
+		hctl.keysize = sizeof(TransactionId);
+		hctl.entrysize = sizeof(StreamedPart);
+		hctl.hcxt = stx->cxt;
+		stx->parts = hash_create("streamext streamed parts", 8, &hctl,
+								 HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+		stx->part_order = NIL;
+		stx->last_part = NULL;
+		stx->changes_catalog = false;
+		stx->stream_inserts = false;
+		stx->final_lsn = stx->end_lsn = InvalidXLogRecPtr;
+		stx->commit_time = 0;
+	}
+	return stx;
+}
+
+/*
+ * streamed_part finds (or creates) the part of a streamed transaction that
+ * one of its (sub)transactions folded.
+ */
+static StreamedPart *
+streamed_part(StreamedTxn *stx, TransactionId xid)
+{
+	StreamedPart *part;
+	bool		found;
+
+	if (stx->last_part != NULL && stx->last_part->xid == xid)
+		return stx->last_part;
+	part = hash_search(stx->parts, &xid, HASH_ENTER, &found);
+	if (!found)
+	{
+		MemoryContext old = MemoryContextSwitchTo(stx->cxt);
+
+		part->partials = NIL;
+		part->counts = NIL;
+		part->fold_relid = InvalidOid;
+		part->fold_partials = NIL;
+		part->fold_count = NULL;
+		stx->part_order = lappend(stx->part_order, part);
+		MemoryContextSwitchTo(old);
+	}
+	stx->last_part = part;
+	return part;
+}
+
+/*
+ * streamed_drop forgets a streamed transaction and frees its states.
+ */
+static void
+streamed_drop(DecodeTarget *target, StreamedTxn *stx)
+{
+	TransactionId xid = stx->xid;
+
+	if (target->committed == stx)
+		target->committed = NULL;
+	MemoryContextDelete(stx->cxt);
+	hash_search(target->streamed, &xid, HASH_REMOVE, NULL);
+}
+
+/*
+ * decoder_streams_reset forgets every streamed transaction: the worker
+ * decodes again from its checkpoint, where they are streamed again.
+ */
+void
+decoder_streams_reset(DecodeTarget *target)
+{
+	ListCell   *lc;
+
+	if (target->streamed_cxt != NULL)
+		MemoryContextReset(target->streamed_cxt);
+	target->streamed = NULL;
+	target->committed = NULL;
+	foreach(lc, target->fallback)
+		((FallbackTxn *) lfirst(lc))->done = false;
+}
+
+/*
+ * decoder_fall_back_in_progress makes every transaction streamed so far,
+ * not committed, be decoded again without streaming: the worker reloads
+ * its views, which may free or replace plans their partial states were
+ * folded for.  Ends the decoding with an error, as fall_back does.
+ */
+void
+decoder_fall_back_in_progress(DecodeTarget *target, XLogRecPtr decided_at)
+{
+	HASH_SEQ_STATUS status;
+	StreamedTxn *stx;
+	TransactionId last = InvalidTransactionId;
+	MemoryContext old;
+
+	if (target->streamed == NULL)
+		return;
+	old = MemoryContextSwitchTo(target->set_aside_cxt);
+	hash_seq_init(&status, target->streamed);
+	while ((stx = hash_seq_search(&status)) != NULL)
+	{
+		FallbackTxn *fb;
+
+		if (stx->part_order == NIL)
+			continue;			/* folded nothing */
+		fb = palloc0(sizeof(FallbackTxn));
+
+		fb->xid = last = stx->xid;
+		fb->decided_at = decided_at;
+		target->fallback = lappend(target->fallback, fb);
+	}
+	MemoryContextSwitchTo(old);
+	if (!TransactionIdIsValid(last))
+		return;
+	target->rewind = true;
+	ereport(ERROR,
+			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+			 errmsg("streamext decodes transaction %u again without streaming: the views were reloaded while it was streamed",
+					last),
+			 errdetail("The worker decodes again from its checkpoint.")));
+}
+
+/*
+ * fall_back makes a streamed transaction be decoded again from the
+ * checkpoint with streaming off until it is over, and ends the decoding
+ * with an error that tells the worker to do so (as decode_again_without
+ * does): then its events reach the views and subscriptions at its commit,
+ * one by one, with a failing one set aside as a dead letter.
+ */
+static void
+fall_back(DecodeTarget *target, TransactionId xid, XLogRecPtr decided_at, const char *why)
+{
+	MemoryContext old = MemoryContextSwitchTo(target->set_aside_cxt);
+	FallbackTxn *fb = palloc0(sizeof(FallbackTxn));
+	char	   *msg = pstrdup(why);
+
+	fb->xid = xid;
+	fb->decided_at = decided_at;
+	target->fallback = lappend(target->fallback, fb);
+	target->rewind = true;
+	MemoryContextSwitchTo(old);
+	ereport(ERROR,
+			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+			 errmsg("streamext decodes transaction %u again without streaming: %s", xid, msg),
+			 errdetail("The worker decodes again from its checkpoint and applies the transaction at its commit.")));
+}
+
+/*
+ * stream_foldable says whether the events of a stream can be folded before
+ * their commit: its subscriptions and session views take them one by one.
+ */
+static bool
+stream_foldable(StreamTarget *st)
+{
+	ListCell   *lc;
+
+	if (st->subs != NIL)
+		return false;
+	foreach(lc, st->plans)
+		if (!view_partial_possible(lfirst(lc)))
+			return false;
+	return true;
+}
+
+/*
+ * decoder_note_targets notes, after the worker (re)loaded its views and
+ * subscriptions, whether every stream can be folded before commits.
+ */
+void
+decoder_note_targets(DecodeTarget *target)
+{
+	HASH_SEQ_STATUS status;
+	StreamTarget *st;
+
+	target->streams_foldable = true;
+	if (target->streams == NULL)
+		return;
+	hash_seq_init(&status, target->streams);
+	while ((st = hash_seq_search(&status)) != NULL)
+		if (!stream_foldable(st))
+			target->streams_foldable = false;
+}
+
+/*
+ * in_reorder_buffer says whether a transaction is still being decoded.
+ */
+static bool
+in_reorder_buffer(LogicalDecodingContext *ctx, TransactionId xid)
+{
+	dlist_iter	iter;
+
+	dlist_foreach(iter, &ctx->reorder->toplevel_by_lsn)
+	{
+		ReorderBufferTXN *txn = dlist_container(ReorderBufferTXN, node, iter.cur);
+
+		if (txn->xid == xid)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * decoder_set_streaming turns PostgreSQL's streaming of large transactions
+ * to the worker on or off (ctx->streaming, which ReorderBufferCanStream
+ * reads each time the memory limit is reached).  It is off while a
+ * transaction is to be decoded again without it, while events are to be
+ * set aside (they are named by their commit), and while a stream has a
+ * subscription or a session view, whose events are taken one by one at
+ * the commit.  While it is on the worker holds at most
+ * streamext.stream_work_mem of a transaction before it is streamed.
+ */
+void
+decoder_set_streaming(LogicalDecodingContext *ctx, DecodeTarget *target)
+{
+	bool		on = target->streams_foldable && target->set_aside == NIL;
+	ListCell   *lc;
+
+	foreach(lc, target->fallback)
+	{
+		FallbackTxn *fb = lfirst(lc);
+
+		if (!fb->done && ctx->reader->EndRecPtr > fb->decided_at &&
+			!in_reorder_buffer(ctx, fb->xid))
+			fb->done = true;
+		on = false;
+	}
+	if (on == ctx->streaming)
+		return;
+	ctx->streaming = on;
+	if (on && streamext_stream_work_mem_kb < logical_decoding_work_mem)
+		SetConfigOption("logical_decoding_work_mem",
+						psprintf("%d", streamext_stream_work_mem_kb),
+						PGC_SUSET, PGC_S_OVERRIDE);
+	else if (!on)
+		SetConfigOption("logical_decoding_work_mem",
+						GetConfigOptionResetString("logical_decoding_work_mem"),
+						PGC_SUSET, PGC_S_OVERRIDE);
 }

@@ -80,6 +80,19 @@ typedef struct DecodeTarget
 	List	   *set_aside;		/* SetAside */
 	bool		rewind;
 
+	/*
+	 * Transactions PostgreSQL streams before their commit (larger than
+	 * logical_decoding_work_mem): their partial states by top-level XID, the
+	 * one just committed (placed by decoder_place_streamed), and those to
+	 * decode again without streaming (FallbackTxn).
+	 */
+	MemoryContext streamed_cxt;
+	HTAB	   *streamed;		/* TransactionId -> StreamedTxn */
+	struct StreamedTxn *committed;
+	List	   *fallback;		/* FallbackTxn, in set_aside_cxt */
+	bool		streams_foldable;	/* no stream has a subscription or session view */
+	uint64		streamed_transactions;
+
 	/* reported by the plugin */
 	bool		txn_changes_catalog;
 	bool		catalog_changed;
@@ -90,11 +103,32 @@ typedef struct DecodeTarget
 	uint64		transactions;
 } DecodeTarget;
 
+/*
+ * A streamed transaction decoded again without streaming: its partial
+ * states could not be kept (user code failed in them, it changed the view
+ * catalog, a stream it writes has a subscription or a session view).  Done
+ * once this decoding has passed where it was decided and the transaction
+ * has left the reorder buffer; forgotten at the next checkpoint after that.
+ */
+typedef struct FallbackTxn
+{
+	TransactionId xid;
+	XLogRecPtr	decided_at;
+	bool		done;
+} FallbackTxn;
+
+struct LogicalDecodingContext;
+
 extern void decoder_apply_event(DecodeTarget *target, List *plans, List *subs,
 								TupleTableSlot *event, XLogRecPtr final_lsn,
 								XLogRecPtr end_lsn, uint32 event_no,
 								TimestampTz commit_time);
 extern void decoder_forget_set_aside(DecodeTarget *target, XLogRecPtr upto);
 extern XLogRecPtr decoder_wal_inserted_upto(void);
+extern void decoder_note_targets(DecodeTarget *target);
+extern void decoder_set_streaming(struct LogicalDecodingContext *ctx, DecodeTarget *target);
+extern void decoder_place_streamed(DecodeTarget *target);
+extern void decoder_streams_reset(DecodeTarget *target);
+extern void decoder_fall_back_in_progress(DecodeTarget *target, XLogRecPtr decided_at);
 
 #endif							/* STREAMEXT_DECODER_H */

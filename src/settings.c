@@ -20,6 +20,7 @@ int			streamext_max_lag_warning_kb = 1024 * 1024;
 int			streamext_max_future_s = 3600;
 int			streamext_usercode_timeout_ms = 5000;
 int			streamext_maintenance_interval_ms = 10000;
+int			streamext_stream_work_mem_kb = 4096;
 
 /*
  * streamext_define_settings defines the settings, from _PG_init when the
@@ -74,6 +75,13 @@ streamext_define_settings(void)
 							&streamext_maintenance_interval_ms,
 							10000, 100, 3600 * 1000,
 							PGC_SIGHUP, GUC_UNIT_MS,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("streamext.stream_work_mem",
+							"Memory a worker's decoding holds for one transaction before it aggregates the transaction while it is written.",
+							"The worker's logical_decoding_work_mem when lower than the server's; PostgreSQL streams a larger transaction to the worker before its commit.",
+							&streamext_stream_work_mem_kb,
+							4096, 64, INT_MAX,
+							PGC_SIGHUP, GUC_UNIT_KB,
 							NULL, NULL, NULL);
 	DefineCustomIntVariable("streamext.max_memory",
 							"Shared memory the open windows of one database may use.",

@@ -17,6 +17,7 @@ extern int	streamext_max_lag_warning_kb;
 extern int	streamext_max_future_s;
 extern int	streamext_usercode_timeout_ms;
 extern int	streamext_maintenance_interval_ms;
+extern int	streamext_stream_work_mem_kb;
 
 extern void streamext_define_settings(void);
 

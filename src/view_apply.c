@@ -82,37 +82,27 @@ static void backfill_source(ViewPlan *plan, Snapshot snapshot);
 #define SOURCE_FETCH_ROWS 1000
 
 /*
- * apply_event advances the view with one event in slot.  Called
- * for every decoded insert into the view's stream, so it does nothing per
- * event that could be done once.
+ * view_plan_eval_event evaluates an event's WHERE, then its group keys into
+ * the plan's keyslot and its aggregates' FILTERs and arguments into their
+ * transition calls.  Returns false when WHERE rejects it.  The caller has
+ * reset the expression context and stored the event as its scan tuple.
+ * Every expression runs here, before any state changes: an expression
+ * failing on this event leaves windows, groups and states untouched, so the
+ * event can be set aside as a whole.
  */
-static void
-apply_event(ViewPlan *plan, TupleTableSlot *event, TimestampTz commit_time)
+bool
+view_plan_eval_event(ViewPlan *plan)
 {
 	ExprContext *econtext = plan->econtext;
 	TupleTableSlot *keyslot = plan->keyslot;
-	TimestampTz t;
-	TimestampTz pane;
-	bool		live;
-	bool		late;
 	int			i;
 	int			nhashkeys = Max(plan->nkeys, 1);
 	MemoryContext old;
 
-	ResetExprContext(econtext);
-	econtext->ecxt_scantuple = event;
-	t = view_plan_note_event_time(plan, event, commit_time);
-
 	if (plan->where && !usercode_qual(plan->owner, plan->where, econtext))
-		return;
+		return false;
 
 	old = MemoryContextSwitchTo(econtext->ecxt_per_tuple_memory);
-
-	/*
-	 * Every expression first, then the group and its transitions: an
-	 * expression failing on this event leaves windows, groups and states
-	 * untouched, so the event can be set aside as a whole.
-	 */
 	ExecClearTuple(keyslot);
 	for (i = 0; i < nhashkeys; i++)
 	{
@@ -140,6 +130,50 @@ apply_event(ViewPlan *plan, TupleTableSlot *event, TimestampTz commit_time)
 			fcinfo->args[a + 1].value = usercode_eval(plan->owner, agg->args[a], econtext,
 													  &fcinfo->args[a + 1].isnull);
 	}
+	MemoryContextSwitchTo(old);
+	return true;
+}
+
+/*
+ * view_plan_pane_fate says where an event of a pane goes, as of the view's
+ * closed horizon: to the pane's open windows (live), to the corrections of
+ * its windows already closed and still retained (late), or both.  An event
+ * that is late or not live counts as a late event.
+ */
+void
+view_plan_pane_fate(ViewPlan *plan, TimestampTz pane, bool *live, bool *late)
+{
+	if (plan->window.kind == WINDOW_SLIDING)
+		*live = (pane >= window_sliding_cutoff(&plan->window, plan->state->closed_upto));
+	else
+		*live = window_pane_reaches(&plan->window, pane, plan->state->closed_upto);
+	*late = (window_pane_closed_by(&plan->window, pane, plan->state->closed_upto) &&
+			 window_pane_reaches(&plan->window, pane, view_plan_retained_from(plan)));
+}
+
+/*
+ * apply_event advances the view with one event in slot.  Called
+ * for every decoded insert into the view's stream, so it does nothing per
+ * event that could be done once.
+ */
+static void
+apply_event(ViewPlan *plan, TupleTableSlot *event, TimestampTz commit_time)
+{
+	ExprContext *econtext = plan->econtext;
+	TimestampTz t;
+	TimestampTz pane;
+	bool		live;
+	bool		late;
+	MemoryContext old;
+
+	ResetExprContext(econtext);
+	econtext->ecxt_scantuple = event;
+	t = view_plan_note_event_time(plan, event, commit_time);
+
+	if (!view_plan_eval_event(plan))
+		return;
+
+	old = MemoryContextSwitchTo(econtext->ecxt_per_tuple_memory);
 
 	/* from here on a failure leaves the view's state half-changed */
 	plan->state->mutating = true;
@@ -176,12 +210,7 @@ apply_event(ViewPlan *plan, TupleTableSlot *event, TimestampTz commit_time)
 	 * corrections, which the next checkpoint combines into their rows.
 	 */
 	pane = window_pane_for(&plan->window, t);
-	if (plan->window.kind == WINDOW_SLIDING)
-		live = (pane >= window_sliding_cutoff(&plan->window, plan->state->closed_upto));
-	else
-		live = window_pane_reaches(&plan->window, pane, plan->state->closed_upto);
-	late = (window_pane_closed_by(&plan->window, pane, plan->state->closed_upto) &&
-			window_pane_reaches(&plan->window, pane, view_plan_retained_from(plan)));
+	view_plan_pane_fate(plan, pane, &live, &late);
 	if (live)
 		advance_group(plan, view_plan_window(plan, pane, true), NULL);
 	if (late)
@@ -239,6 +268,17 @@ view_plan_note_event_time(ViewPlan *plan, TupleTableSlot *event, TimestampTz com
 		if (!isnull)
 			t = DatumGetTimestampTz(d);
 	}
+	view_plan_note_time(plan, t, commit_time);
+	return t;
+}
+
+/*
+ * view_plan_note_time moves the view's greatest event time to t, an event
+ * time of a transaction committed at commit_time.
+ */
+void
+view_plan_note_time(ViewPlan *plan, TimestampTz t, TimestampTz commit_time)
+{
 	if (t > plan->state->max_event_time)
 	{
 		/*
@@ -257,7 +297,6 @@ view_plan_note_event_time(ViewPlan *plan, TupleTableSlot *event, TimestampTz com
 	}
 	if (commit_time != 0)
 		plan->state->last_commit = Max(plan->state->last_commit, commit_time);
-	return t;
 }
 
 /*

@@ -23,6 +23,9 @@ typedef enum ApplyResult
 
 extern TimestampTz view_plan_note_event_time(ViewPlan *plan, TupleTableSlot *event,
 											 TimestampTz commit_time);
+extern void view_plan_note_time(ViewPlan *plan, TimestampTz t, TimestampTz commit_time);
+extern bool view_plan_eval_event(ViewPlan *plan);
+extern void view_plan_pane_fate(ViewPlan *plan, TimestampTz pane, bool *live, bool *late);
 extern void view_plan_apply_event(ViewPlan *plan, TupleTableSlot *event,
 								  TimestampTz commit_time);
 extern ApplyResult view_plan_apply_isolated(ViewPlan *plan, TupleTableSlot *event,

@@ -132,6 +132,7 @@ static void flush_subscriptions(void);
 static void checkpoint_now(void);
 static void decode_available(void);
 static void decode_or_rewind(void);
+static void place_streamed(void);
 static void start_from_checkpoint(void);
 static void rewind_to_checkpoint(void);
 static void note_failure(void);
@@ -460,6 +461,7 @@ start_from_checkpoint(void)
 											 .segment_close = wal_segment_close),
 								  prepare_write, do_write, NULL);
 	W.ctx->output_writer_private = &W.target;
+	decoder_set_streaming(W.ctx, &W.target);
 	show_own_transactions();
 	XLogBeginRead(W.ctx->reader, MyReplicationSlot->data.restart_lsn);
 }
@@ -539,6 +541,7 @@ rewind_to_checkpoint(void)
 	}
 	W.target.pending = NIL;
 	MemoryContextReset(W.target.pending_cxt);
+	decoder_streams_reset(&W.target);
 	W.target.txn_changes_catalog = false;
 	W.target.catalog_changed = false;
 	W.target.changed = false;
@@ -654,9 +657,15 @@ decode_available(void)
 			elog(ERROR, "streamext: could not read WAL: %s", errm);
 		if (record != NULL)
 			LogicalDecodingProcessRecord(W.ctx, W.ctx->reader);
+		/* a streamed transaction committed: it counts before what follows */
+		if (W.target.committed != NULL)
+			place_streamed();
+		decoder_set_streaming(W.ctx, &W.target);
 
 		if (W.target.catalog_changed)
 		{
+			/* the reload may free plans that streamed transactions folded for */
+			decoder_fall_back_in_progress(&W.target, W.ctx->reader->EndRecPtr);
 			publish_all(false);
 			/* subscriptions are loaded afresh: write what they found so far */
 			flush_subscriptions();
@@ -724,6 +733,21 @@ decode_available(void)
 	if (W.ctx->reader->EndRecPtr >= inserted)
 		foreach(lc, W.plans)
 			view_state_note_clock(lfirst(lc), now);
+}
+
+/*
+ * place_streamed makes the streamed transaction just committed count in
+ * the views, in a transaction of the worker's own: its partial states are
+ * combined into the views' groups (decoder_place_streamed).
+ */
+static void
+place_streamed(void)
+{
+	begin_transaction();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	decoder_place_streamed(&W.target);
+	PopActiveSnapshot();
+	CommitTransactionCommand();
 }
 
 /*
@@ -835,6 +859,7 @@ checkpoint_now(void)
 		W.slot->checkpoint_time = now;
 		SpinLockRelease(&W.slot->mutex);
 		decoder_forget_set_aside(&W.target, lsn);
+		decoder_set_streaming(W.ctx, &W.target);
 		if (W.target.streams != NULL)
 		{
 			HASH_SEQ_STATUS status;
@@ -1397,6 +1422,7 @@ reload_views(void)
 	}
 	PopActiveSnapshot();
 	CommitTransactionCommand();
+	decoder_note_targets(&W.target);
 	return new_plans;
 }
 

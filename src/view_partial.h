@@ -1,0 +1,36 @@
+/*-------------------------------------------------------------------------
+ *
+ * view_partial.h
+ *	  Partial states of a view for the part of a transaction decoded before
+ *	  its commit (a streamed transaction): folded event by event, placed in
+ *	  the view's windows at the commit.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef STREAMEXT_VIEW_PARTIAL_H
+#define STREAMEXT_VIEW_PARTIAL_H
+
+#include "utils/hsearch.h"
+#include "view_plan.h"
+
+typedef struct ViewPartial
+{
+	ViewPlan   *plan;
+	int32		view_id;		/* to recognise the plan at the commit */
+	XLogRecPtr	start_lsn;
+	MemoryContext cxt;			/* the states, groups and panes */
+	HTAB	   *panes;			/* PartialPaneKey -> PartialPane */
+	struct PartialPane *last_pane;
+	TupleTableSlot *keyslot;	/* a group's key, to place it */
+	TimestampTz max_time;		/* greatest event time of the time column */
+	bool		any_time;
+	bool		any_at_commit;	/* an event whose time is its commit's */
+	uint64		events;			/* folded, WHERE or not */
+} ViewPartial;
+
+extern bool view_partial_possible(ViewPlan *plan);
+extern ViewPartial *view_partial_create(ViewPlan *plan, MemoryContext parent);
+extern void view_partial_fold(ViewPartial *vp, TupleTableSlot *event);
+extern void view_partial_place(ViewPartial *vp, TimestampTz commit_time, XLogRecPtr end_lsn);
+
+#endif							/* STREAMEXT_VIEW_PARTIAL_H */

@@ -1,0 +1,74 @@
+# Transactions larger than the worker's logical_decoding_work_mem are
+# streamed to it before they commit and aggregated while they are written:
+# subtransactions rolled back inside them count nothing, an aborted one
+# counts nothing, a crash in the middle or right after the commit counts
+# each event once, and the streaming path was taken (the slot's stats).
+use strict;
+use warnings;
+use IPC::Run;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use StreamextTest;
+
+my $node = streamext_node('streamed', "logical_decoding_work_mem = '64kB'\n");
+create_click_schema($node);
+
+my $slot_stats = q{SELECT coalesce(sum(stream_txns), 0) FROM pg_stat_replication_slots
+                    WHERE slot_name = 'streamext_' || (SELECT oid FROM pg_database WHERE datname = current_database())};
+my $rows = sub {
+	my ($from, $to) = @_;
+	return qq{INSERT INTO clicks (url, user_id, ms, ts)
+SELECT '/p' || (i % 97), i % 5000, i % 700, '2026-01-01 00:00:00+00'::timestamptz + (i % 3600) * interval '1 second'
+  FROM generate_series($from, $to) i;};
+};
+
+# 1. subtransactions, one rolled back, inside a streamed transaction
+$node->safe_psql('postgres', "BEGIN;\n" . $rows->(1, 60000)
+	  . "SAVEPOINT a;\n" . $rows->(60001, 90000) . "ROLLBACK TO a;\n"
+	  . "SAVEPOINT b;\n" . $rows->(90001, 120000) . "SAVEPOINT c;\n" . $rows->(120001, 130000)
+	  . "RELEASE c;\nRELEASE b;\n"
+	  . "SAVEPOINT d;\n" . $rows->(130001, 140000) . "SAVEPOINT e;\n" . $rows->(140001, 150000)
+	  . "RELEASE e;\nROLLBACK TO d;\n"
+	  . $rows->(150001, 170000) . "COMMIT;");
+check_click_views($node, 'streamed transaction with subtransactions rolled back');
+is($node->safe_psql('postgres', 'SELECT n FROM total'), '120000', 'total counts the committed parts only');
+cmp_ok($node->safe_psql('postgres', $slot_stats), '>=', 1, 'the transaction was streamed to the worker');
+
+# 2. a streamed transaction rolled back counts nothing
+$node->safe_psql('postgres', "BEGIN;\n" . $rows->(1, 80000) . "ROLLBACK;");
+$node->safe_psql('postgres', $rows->(1, 10));
+check_click_views($node, 'streamed transaction rolled back');
+is($node->safe_psql('postgres', 'SELECT n FROM total'), '120010', 'the rolled-back one counts nothing');
+
+# 3. an immediate stop while a streamed transaction is being written
+my $before = $node->safe_psql('postgres',
+	q{SELECT coalesce(sum(stream_count), 0) FROM pg_stat_replication_slots WHERE slot_name LIKE 'streamext_%'});
+my ($out, $err) = ('', '');
+my $h = IPC::Run::start(['psql', '-X', '-d', $node->connstr('postgres'), '-c',
+		"BEGIN;\n" . $rows->(1, 100000) . "SELECT pg_sleep(60);\nCOMMIT;"], '<', \undef, '>', \$out, '2>', \$err);
+$node->poll_query_until('postgres',
+	qq{SELECT coalesce(sum(stream_count), 0) > $before + 1 FROM pg_stat_replication_slots WHERE slot_name LIKE 'streamext_%'})
+  or die 'the transaction was never streamed';
+$node->stop('immediate');
+$h->kill_kill;
+$node->start;
+check_click_views($node, 'immediate stop during a streamed transaction');
+is($node->safe_psql('postgres', 'SELECT n FROM total'), '120010', 'the transaction cut by the crash counts nothing');
+
+# 4. an immediate stop right after a streamed transaction commits
+$node->safe_psql('postgres', "BEGIN;\n" . $rows->(1, 90000) . "COMMIT;");
+$node->stop('immediate');
+$node->start;
+check_click_views($node, 'immediate stop after a streamed commit');
+is($node->safe_psql('postgres', 'SELECT n FROM total'), '210010', 'the committed one counts once');
+
+# 5. once more, with the worker's checkpoints likely between its blocks
+$node->safe_psql('postgres', "BEGIN;\n" . $rows->(1, 50000) . "SELECT pg_sleep(0.5);\n"
+	  . $rows->(50001, 100000) . "COMMIT;");
+wait_caught_up($node);
+$node->stop('immediate');
+$node->start;
+check_click_views($node, 'immediate stop after checkpoints of a streamed transaction');
+is($node->safe_psql('postgres', 'SELECT n FROM total'), '310010', 'counted once across checkpoints and a crash');
+
+done_testing();
