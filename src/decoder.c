@@ -107,13 +107,33 @@ typedef struct StreamedTxn
 	TimestampTz commit_time;
 } StreamedTxn;
 
-/* one event folded into the partial states of a stream's views */
+/* events folded into the partial states of a stream's views */
 typedef struct EventFold
 {
 	List	   *partials;
-	TupleTableSlot *event;
-	int			next;
+	TupleTableSlot *event;		/* the stream's slot, to hold each */
+	HeapTuple  *tuples;
+	int			ntuples;
+	int			next;			/* the view being folded */
 } EventFold;
+
+/*
+ * Events of a streamed transaction waiting to be folded: consecutive ones
+ * of one part, one stream and one historic snapshot (fold_batch_add).
+ */
+#define FOLD_BATCH_EVENTS 512
+
+typedef struct FoldBatch
+{
+	MemoryContext cxt;			/* the tuples' copies */
+	TransactionId top_xid;
+	StreamedPart *part;
+	StreamTarget *stream;
+	Snapshot	snapshot;
+	CommandId	curcid;
+	int			n;
+	HeapTuple	tuples[FOLD_BATCH_EVENTS];
+} FoldBatch;
 
 /* a streamed transaction's partial states placed in one view */
 typedef struct PartialPlace
@@ -127,6 +147,11 @@ static StreamedPart *streamed_part(StreamedTxn *stx, TransactionId xid);
 static void streamed_drop(DecodeTarget *target, StreamedTxn *stx);
 static bool stream_foldable(StreamTarget *st);
 static void stream_part_for(StreamedTxn *stx, StreamedPart *part, StreamTarget *st);
+static void fold_batch_add(LogicalDecodingContext *ctx, DecodeTarget *target,
+						   TransactionId top_xid, StreamedPart *part, StreamTarget *st,
+						   HeapTuple tuple, TupleDesc desc);
+static void fold_batch_flush(LogicalDecodingContext *ctx, DecodeTarget *target);
+static void fold_batch_forget(struct FoldBatch *batch);
 static void fold_from(void *arg);
 static void place_one(void *arg);
 static bool is_concurrent_abort(ErrorData *edata);
@@ -583,17 +608,6 @@ decoder_forget_set_aside(DecodeTarget *target, XLogRecPtr upto)
 			target->set_aside = foreach_delete_current(target->set_aside, lc);
 		}
 	}
-	/* a checkpoint after it is over: never decoded again */
-	foreach(lc, target->fallback)
-	{
-		FallbackTxn *fb = lfirst(lc);
-
-		if (fb->done && fb->decided_at <= upto)
-		{
-			pfree(fb);
-			target->fallback = foreach_delete_current(target->fallback, lc);
-		}
-	}
 }
 
 /*
@@ -710,16 +724,25 @@ decoder_wal_inserted_upto(void)
 
 /*
  * decoder_stream_start and decoder_stream_stop frame a block of a streamed
- * transaction's changes; the partial states span blocks.
+ * transaction's changes; the partial states span blocks, a batch of events
+ * does not (the tuples it points to are the block's).
  */
 static void
 decoder_stream_start(LogicalDecodingContext *ctx, ReorderBufferTXN *txn)
 {
+	DecodeTarget *target = ctx->output_writer_private;
+
+	if (target != NULL && target->batch != NULL)
+		fold_batch_forget(target->batch);
 }
 
 static void
 decoder_stream_stop(LogicalDecodingContext *ctx, ReorderBufferTXN *txn)
 {
+	DecodeTarget *target = ctx->output_writer_private;
+
+	if (target != NULL && target->batch != NULL)
+		fold_batch_flush(ctx, target);
 }
 
 /*
@@ -740,13 +763,9 @@ decoder_stream_change(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 	StreamedPart *part;
 	StreamTarget *st;
 	HeapTuple	tuple;
-	HeapTuple	flat = NULL;
 	HeapTuple	converted = NULL;
 	TupleDesc	desc;
 	bool		leaf_of_stream;
-	EventFold	ef;
-	UserCodeFailure failure;
-	ListCell   *lc;
 
 	if (target == NULL)
 		return;
@@ -781,35 +800,103 @@ decoder_stream_change(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 				  "a stream it inserts into has a subscription or a session view");
 
 	part = streamed_part(stx, change->txn->xid);
-	foreach(lc, st->plans)
-		if (!usercode_acl_ok(&((ViewPlan *) lfirst(lc))->acl))
-			fall_back(target, txn->xid, ctx->reader->EndRecPtr,
-					  "a view's owner may not execute a function it calls");
 	if (part->fold_relid != relid)
 		stream_part_for(stx, part, st);
 	part->fold_count->events++;
 
-	/* as decoder_change: the historic snapshot, a copy for this change */
-	PushCopiedSnapshot(GetTransactionSnapshot());
+	fold_batch_add(ctx, target, txn->xid, part, st, tuple, desc);
+	if (converted != NULL)
+		heap_freetuple(converted);
+}
+
+/*
+ * fold_batch_add adds an event to the batch of events to fold, after
+ * folding the batch when the event cannot join it: another part or stream,
+ * or another historic snapshot (a catalog change of the transaction, or
+ * one committed meanwhile, applies to the events after it only).  Folding
+ * events in batches enters the subtransaction and each owner's gate once
+ * per batch rather than once per event; any failure makes the whole
+ * transaction fall back, so an event needs no isolation of its own.
+ */
+static void
+fold_batch_add(LogicalDecodingContext *ctx, DecodeTarget *target, TransactionId top_xid,
+			   StreamedPart *part, StreamTarget *st, HeapTuple tuple, TupleDesc desc)
+{
+	FoldBatch  *batch = target->batch;
+	Snapshot	snap = GetTransactionSnapshot();
+	MemoryContext old;
+
+	if (batch == NULL)
+	{
+		batch = MemoryContextAllocZero(TopMemoryContext, sizeof(FoldBatch));
+		batch->cxt = AllocSetContextCreate(TopMemoryContext, "streamext fold batch",
+										   ALLOCSET_DEFAULT_SIZES);
+		target->batch = batch;
+	}
+	if (batch->n > 0 &&
+		(batch->part != part || batch->stream != st || batch->snapshot != snap ||
+		 batch->curcid != snap->curcid || batch->n == FOLD_BATCH_EVENTS))
+		fold_batch_flush(ctx, target);
+	if (batch->n == 0)
+	{
+		batch->top_xid = top_xid;
+		batch->part = part;
+		batch->stream = st;
+		batch->snapshot = snap;
+		batch->curcid = snap->curcid;
+	}
+	/* a copy: toast chunks are freed after their change, and a conversion now */
+	old = MemoryContextSwitchTo(batch->cxt);
 	if (HeapTupleHasExternal(tuple))
-		tuple = flat = toast_flatten_tuple(tuple, desc);
-	ExecStoreHeapTuple(tuple, st->slot, false);
-	ef.partials = part->fold_partials;
-	ef.event = st->slot;
+		batch->tuples[batch->n++] = toast_flatten_tuple(tuple, desc);
+	else
+		batch->tuples[batch->n++] = heap_copytuple(tuple);
+	MemoryContextSwitchTo(old);
+}
+
+/*
+ * fold_batch_flush folds the batched events into the partial states of
+ * their stream's views, with the historic snapshot they were decoded with
+ * (the decoder's current one: see fold_batch_add).
+ */
+static void
+fold_batch_flush(LogicalDecodingContext *ctx, DecodeTarget *target)
+{
+	FoldBatch  *batch = target->batch;
+	EventFold	ef;
+	UserCodeFailure failure;
+
+	if (batch->n == 0)
+		return;
+	PushCopiedSnapshot(GetTransactionSnapshot());
+	ef.partials = batch->part->fold_partials;
+	ef.event = batch->stream->slot;
+	ef.tuples = batch->tuples;
+	ef.ntuples = batch->n;
 	ef.next = 0;
 	if (!usercode_isolated(InvalidOid, USERCODE_READ_ONLY, fold_from, &ef, &failure))
 	{
+		TransactionId xid = batch->top_xid;
+
+		fold_batch_forget(batch);
 		/* the transaction was rolled back under us: PostgreSQL's to handle */
 		if (is_concurrent_abort(failure.error))
 			ReThrowError(failure.error);
-		fall_back(target, txn->xid, ctx->reader->EndRecPtr, failure.error->message);
+		fall_back(target, xid, ctx->reader->EndRecPtr, failure.error->message);
 	}
-	ExecClearTuple(st->slot);
 	PopActiveSnapshot();
-	if (flat != NULL)
-		heap_freetuple(flat);
-	if (converted != NULL)
-		heap_freetuple(converted);
+	fold_batch_forget(batch);
+}
+
+/* fold_batch_forget empties the batch (folded, or to be decoded again) */
+static void
+fold_batch_forget(FoldBatch *batch)
+{
+	batch->n = 0;
+	batch->part = NULL;
+	batch->stream = NULL;
+	batch->snapshot = NULL;
+	MemoryContextReset(batch->cxt);
 }
 
 /*
@@ -856,8 +943,9 @@ stream_part_for(StreamedTxn *stx, StreamedPart *part, StreamTarget *st)
 }
 
 /*
- * fold_from folds the event into each view's partial states, for
- * usercode_isolated; each view's code runs behind its owner's gate.
+ * fold_from folds the batch into each view's partial states, for
+ * usercode_isolated; each view's code runs behind its owner's gate, with a
+ * time of its own for the batch.
  */
 static void
 fold_from(void *arg)
@@ -867,7 +955,8 @@ fold_from(void *arg)
 	for (; ef->next < list_length(ef->partials); ef->next++)
 	{
 		usercode_timeout_restart();
-		view_partial_fold(list_nth(ef->partials, ef->next), ef->event);
+		view_partial_fold(list_nth(ef->partials, ef->next), ef->event,
+						  ef->tuples, ef->ntuples);
 	}
 }
 
@@ -1030,7 +1119,7 @@ place_one(void *arg)
 	PartialPlace *pp = arg;
 
 	usercode_timeout_restart();
-	view_partial_place(pp->vp, pp->stx->commit_time, pp->stx->end_lsn);
+	view_partial_place(pp->vp, pp->stx->commit_time, pp->stx->final_lsn, pp->stx->end_lsn);
 }
 
 /*
@@ -1135,6 +1224,8 @@ decoder_streams_reset(DecodeTarget *target)
 {
 	ListCell   *lc;
 
+	if (target->batch != NULL)
+		fold_batch_forget(target->batch);
 	if (target->streamed_cxt != NULL)
 		MemoryContextReset(target->streamed_cxt);
 	target->streamed = NULL;
@@ -1286,6 +1377,13 @@ decoder_set_streaming(LogicalDecodingContext *ctx, DecodeTarget *target)
 		if (!fb->done && ctx->reader->EndRecPtr > fb->decided_at &&
 			!in_reorder_buffer(ctx, fb->xid))
 			fb->done = true;
+		/* over, and a checkpoint after it: never decoded again */
+		if (fb->done && fb->decided_at <= target->applied_upto)
+		{
+			pfree(fb);
+			target->fallback = foreach_delete_current(target->fallback, lc);
+			continue;
+		}
 		on = false;
 	}
 	if (on == ctx->streaming)

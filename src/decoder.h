@@ -89,6 +89,7 @@ typedef struct DecodeTarget
 	MemoryContext streamed_cxt;
 	HTAB	   *streamed;		/* TransactionId -> StreamedTxn */
 	struct StreamedTxn *committed;
+	struct FoldBatch *batch;	/* events waiting to be folded */
 	List	   *fallback;		/* FallbackTxn, in set_aside_cxt */
 	bool		streams_foldable;	/* no stream has a subscription or session view */
 	uint64		streamed_transactions;

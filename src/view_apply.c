@@ -362,14 +362,9 @@ void
 view_plan_set_aside(ViewPlan *plan, TupleTableSlot *event, TimestampTz commit_time,
 					XLogRecPtr commit_lsn, int sqlerrcode, const char *message)
 {
-	MemoryContext old = MemoryContextSwitchTo(plan->cxt);
-	DeadLetter *dl = palloc(sizeof(DeadLetter));
+	TimestampTz source_start = DT_NOBEGIN;
+	char	   *json;
 
-	/* the event itself, as JSON, for whoever fixes the cause */
-	dl->event = usercode_row_json(plan->owner, ExecFetchSlotHeapTupleDatum(event));
-	dl->commit_lsn = commit_lsn;
-	dl->committed_at = commit_time;
-	dl->source_start = DT_NOBEGIN;
 	if (plan->source_id != 0)
 	{
 		bool		isnull;
@@ -377,8 +372,31 @@ view_plan_set_aside(ViewPlan *plan, TupleTableSlot *event, TimestampTz commit_ti
 
 		/* the lower row's window_start: view_source_recompute forgets it */
 		if (!isnull)
-			dl->source_start = DatumGetTimestampTz(start);
+			source_start = DatumGetTimestampTz(start);
 	}
+	/* the event itself, as JSON, for whoever fixes the cause */
+	json = usercode_row_json(plan->owner, ExecFetchSlotHeapTupleDatum(event));
+	view_plan_add_dead_letter(plan, json, commit_time, commit_lsn, source_start,
+							  sqlerrcode, message);
+	pfree(json);
+}
+
+/*
+ * view_plan_add_dead_letter keeps an event (as JSON) as a dead letter of
+ * the view, written by the next checkpoint.
+ */
+void
+view_plan_add_dead_letter(ViewPlan *plan, const char *json, TimestampTz commit_time,
+						  XLogRecPtr commit_lsn, TimestampTz source_start,
+						  int sqlerrcode, const char *message)
+{
+	MemoryContext old = MemoryContextSwitchTo(plan->cxt);
+	DeadLetter *dl = palloc(sizeof(DeadLetter));
+
+	dl->event = pstrdup(json);
+	dl->commit_lsn = commit_lsn;
+	dl->committed_at = commit_time;
+	dl->source_start = source_start;
 	dl->sqlerrcode = sqlerrcode;
 	dl->message = pstrdup(message);
 	plan->state->new_dead_letters = lappend(plan->state->new_dead_letters, dl);

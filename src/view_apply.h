@@ -34,6 +34,9 @@ extern ApplyResult view_plan_apply_isolated(ViewPlan *plan, TupleTableSlot *even
 extern void view_plan_set_aside(ViewPlan *plan, TupleTableSlot *event,
 								TimestampTz commit_time, XLogRecPtr commit_lsn,
 								int sqlerrcode, const char *message);
+extern void view_plan_add_dead_letter(ViewPlan *plan, const char *json, TimestampTz commit_time,
+									  XLogRecPtr commit_lsn, TimestampTz source_start,
+									  int sqlerrcode, const char *message);
 extern void view_plan_feed_source(ViewPlan *plan, TimestampTz from, TimestampTz to);
 extern ViewPlan *view_plan_compute(const ViewCatalogRow *row, MemoryContext parent,
 								   Snapshot snapshot);

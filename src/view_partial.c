@@ -32,6 +32,14 @@
 #include "view_state.h"
 #include "window.h"
 
+/* an event set aside while folding, a dead letter at the commit */
+typedef struct PartialDeadLetter
+{
+	char	   *event;			/* as JSON */
+	int			sqlerrcode;
+	char	   *message;
+} PartialDeadLetter;
+
 /* a pane of partial groups: a pane start, or "the commit's pane" */
 typedef struct PartialPaneKey
 {
@@ -47,6 +55,10 @@ typedef struct PartialPane
 } PartialPane;
 
 static PartialPane *partial_pane(ViewPartial *vp, TimestampTz start, bool at_commit);
+static void fold_event(ViewPartial *vp, TupleTableSlot *event);
+static void note_event_time(ViewPartial *vp, TupleTableSlot *event, TimestampTz *start,
+							bool *at_commit);
+static void set_aside_event(ViewPartial *vp, TupleTableSlot *event);
 static void combine_into(ViewPlan *plan, WindowGroups *wg, TupleTableSlot *keyslot,
 						 AggValue *from, XLogRecPtr end_lsn);
 
@@ -127,24 +139,50 @@ partial_pane(ViewPartial *vp, TimestampTz start, bool at_commit)
 }
 
 /*
- * view_partial_fold folds one event into the partial states, behind the
- * view owner's gate: the same expressions and transitions the view runs
- * for it at its commit, into groups of the transaction's own.  The caller
+ * view_partial_fold folds a batch of events (heap tuples of the stream,
+ * each held in turn by slot) into the partial states, behind the view
+ * owner's gate: the same expressions and transitions the view runs for
+ * them at their commit, into groups of the transaction's own.  The caller
  * isolates it; a failure leaves only these partial states half changed.
  */
 void
-view_partial_fold(ViewPartial *vp, TupleTableSlot *event)
+view_partial_fold(ViewPartial *vp, TupleTableSlot *slot, HeapTuple *tuples, int ntuples)
 {
 	ViewPlan   *plan = vp->plan;
-	ExprContext *econtext = plan->econtext;
 	UserCodeGate gate;
-	TimestampTz start = 0;
-	bool		at_commit = true;
+	bool		denied;
+	int			i;
 
 	usercode_enter(&gate, plan->owner, USERCODE_READ_ONLY);
-	ResetExprContext(econtext);
-	econtext->ecxt_scantuple = event;
-	vp->events++;
+
+	/*
+	 * As of the batch's catalog snapshot, which is each event's: the batch
+	 * ends where a catalog change (a REVOKE) comes.
+	 */
+	denied = !usercode_acl_ok(&plan->acl);
+	for (i = 0; i < ntuples; i++)
+	{
+		ExecStoreHeapTuple(tuples[i], slot, false);
+		if (denied)
+			set_aside_event(vp, slot);
+		else
+			fold_event(vp, slot);
+	}
+	ExecClearTuple(slot);
+	usercode_leave(&gate);
+}
+
+/*
+ * note_event_time notes an event's time in the partial states, and says
+ * in which pane its groups go: that of start, or the commit's.
+ */
+static void
+note_event_time(ViewPartial *vp, TupleTableSlot *event, TimestampTz *start, bool *at_commit)
+{
+	ViewPlan   *plan = vp->plan;
+
+	*start = 0;
+	*at_commit = true;
 	if (plan->time_attno != InvalidAttrNumber)
 	{
 		bool		isnull;
@@ -156,12 +194,57 @@ view_partial_fold(ViewPartial *vp, TupleTableSlot *event)
 
 			vp->max_time = Max(vp->max_time, t);
 			vp->any_time = true;
-			start = window_pane_for(&plan->window, t);
-			at_commit = false;
+			*start = window_pane_for(&plan->window, t);
+			*at_commit = false;
 		}
 	}
-	if (at_commit)
+	if (*at_commit)
 		vp->any_at_commit = true;
+}
+
+/*
+ * set_aside_event keeps an event the view's owner may not run the view's
+ * code for (EXECUTE revoked before it) as a dead letter, placed at the
+ * commit, as the unstreamed path sets it aside (apply_to_view).  Its time
+ * moves the watermark all the same.
+ */
+static void
+set_aside_event(ViewPartial *vp, TupleTableSlot *event)
+{
+	ViewPlan   *plan = vp->plan;
+	TimestampTz start;
+	bool		at_commit;
+	PartialDeadLetter *dl;
+	char	   *json;
+	MemoryContext old;
+
+	note_event_time(vp, event, &start, &at_commit);
+	json = usercode_row_json(plan->owner, ExecFetchSlotHeapTupleDatum(event));
+	old = MemoryContextSwitchTo(vp->cxt);
+	dl = palloc(sizeof(PartialDeadLetter));
+	dl->event = pstrdup(json);
+	dl->sqlerrcode = plan->acl.denied_code;
+	dl->message = pstrdup(plan->acl.denied);
+	vp->dead_letters = lappend(vp->dead_letters, dl);
+	MemoryContextSwitchTo(old);
+	pfree(json);
+}
+
+/*
+ * fold_event folds one event, as apply_event would advance the view.
+ */
+static void
+fold_event(ViewPartial *vp, TupleTableSlot *event)
+{
+	ViewPlan   *plan = vp->plan;
+	ExprContext *econtext = plan->econtext;
+	TimestampTz start;
+	bool		at_commit;
+
+	ResetExprContext(econtext);
+	econtext->ecxt_scantuple = event;
+	vp->events++;
+	note_event_time(vp, event, &start, &at_commit);
 
 	if (view_plan_eval_event(plan))
 	{
@@ -187,7 +270,6 @@ view_partial_fold(ViewPartial *vp, TupleTableSlot *event)
 		pp->events++;
 		MemoryContextSwitchTo(old);
 	}
-	usercode_leave(&gate);
 }
 
 /*
@@ -199,12 +281,14 @@ view_partial_fold(ViewPartial *vp, TupleTableSlot *event)
  * view half changed (plan->state->mutating), as a failing transition does.
  */
 void
-view_partial_place(ViewPartial *vp, TimestampTz commit_time, XLogRecPtr end_lsn)
+view_partial_place(ViewPartial *vp, TimestampTz commit_time, XLogRecPtr final_lsn,
+				   XLogRecPtr end_lsn)
 {
 	ViewPlan   *plan = vp->plan;
 	UserCodeGate gate;
 	HASH_SEQ_STATUS status;
 	PartialPane *pp;
+	ListCell   *lc;
 
 	usercode_enter(&gate, plan->owner, USERCODE_READ_ONLY);
 	if (vp->any_time)
@@ -242,6 +326,13 @@ view_partial_place(ViewPartial *vp, TimestampTz commit_time, XLogRecPtr end_lsn)
 			ExecClearTuple(vp->keyslot);
 		}
 		TermTupleHashIterator(&iter);
+	}
+	foreach(lc, vp->dead_letters)
+	{
+		PartialDeadLetter *dl = lfirst(lc);
+
+		view_plan_add_dead_letter(plan, dl->event, commit_time, final_lsn, DT_NOBEGIN,
+								  dl->sqlerrcode, dl->message);
 	}
 	plan->state->mutating = false;
 	usercode_leave(&gate);

@@ -26,11 +26,14 @@ typedef struct ViewPartial
 	bool		any_time;
 	bool		any_at_commit;	/* an event whose time is its commit's */
 	uint64		events;			/* folded, WHERE or not */
+	List	   *dead_letters;	/* set aside: EXECUTE revoked */
 } ViewPartial;
 
 extern bool view_partial_possible(ViewPlan *plan);
 extern ViewPartial *view_partial_create(ViewPlan *plan, MemoryContext parent);
-extern void view_partial_fold(ViewPartial *vp, TupleTableSlot *event);
-extern void view_partial_place(ViewPartial *vp, TimestampTz commit_time, XLogRecPtr end_lsn);
+extern void view_partial_fold(ViewPartial *vp, TupleTableSlot *slot, HeapTuple *tuples,
+							  int ntuples);
+extern void view_partial_place(ViewPartial *vp, TimestampTz commit_time, XLogRecPtr final_lsn,
+							   XLogRecPtr end_lsn);
 
 #endif							/* STREAMEXT_VIEW_PARTIAL_H */
