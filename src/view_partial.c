@@ -20,7 +20,9 @@
  */
 #include "postgres.h"
 
+#include "catalog/pg_type.h"
 #include "executor/executor.h"
+#include "utils/fmgroids.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 
@@ -40,21 +42,25 @@ typedef struct PartialDeadLetter
 	char	   *message;
 } PartialDeadLetter;
 
-/* a pane of partial groups: a pane start, or "the commit's pane" */
-typedef struct PartialPaneKey
-{
-	TimestampTz start;
-	int64		at_commit;		/* 1: the pane of the commit time, not known yet */
-} PartialPaneKey;
+/*
+ * The partial groups of a view are one hash table keyed by (pane, at
+ * commit, the view's group key): a transaction of a wide time range
+ * touches thousands of panes, and a table per pane costs a hash table and
+ * a compiled comparison each.  Columns 1 and 2 of the key are the pane's
+ * start and whether the pane is the commit time's, unknown until then.
+ */
+#define PANE_COLUMN 1
+#define AT_COMMIT_COLUMN 2
+#define KEY_OFFSET 2
 
-typedef struct PartialPane
+/* a partial group: its events (those WHERE passed) and its states */
+typedef struct PartialGroup
 {
-	PartialPaneKey key;			/* hash key */
-	TupleHashTable groups;		/* group key -> AggValue[naggs] */
-	uint64		events;			/* passed WHERE */
-} PartialPane;
+	uint64		events;
+	AggValue	values[FLEXIBLE_ARRAY_MEMBER];
+} PartialGroup;
 
-static PartialPane *partial_pane(ViewPartial *vp, TimestampTz start, bool at_commit);
+static void build_groups(ViewPartial *vp);
 static void fold_event(ViewPartial *vp, TupleTableSlot *event);
 static void note_event_time(ViewPartial *vp, TupleTableSlot *event, TimestampTz *start,
 							bool *at_commit);
@@ -83,59 +89,60 @@ view_partial_create(ViewPlan *plan, MemoryContext parent)
 	MemoryContext cxt = AllocSetContextCreate(parent, "streamext partial view",
 											  ALLOCSET_DEFAULT_SIZES);
 	ViewPartial *vp = MemoryContextAllocZero(cxt, sizeof(ViewPartial));
-	HASHCTL		hctl;
-	MemoryContext old;
 
 	vp->plan = plan;
 	vp->view_id = plan->id;
 	vp->start_lsn = plan->start_lsn;
 	vp->cxt = cxt;
-	memset(&hctl, 0, sizeof(hctl));
-	hctl.keysize = sizeof(PartialPaneKey);
-	hctl.entrysize = sizeof(PartialPane);
-	hctl.hcxt = cxt;
-	vp->panes = hash_create("streamext partial panes", 16, &hctl,
-							HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
-	old = MemoryContextSwitchTo(cxt);
-	vp->keyslot = MakeSingleTupleTableSlot(plan->keydesc, &TTSOpsMinimalTuple);
-	MemoryContextSwitchTo(old);
 	vp->max_time = DT_NOBEGIN;
+	build_groups(vp);
 	return vp;
 }
 
 /*
- * partial_pane finds or creates a pane of partial groups.
+ * build_groups makes the table of partial groups, its key the view's group
+ * key behind the pane's columns, and the slots to look up and place them.
  */
-static PartialPane *
-partial_pane(ViewPartial *vp, TimestampTz start, bool at_commit)
+static void
+build_groups(ViewPartial *vp)
 {
-	PartialPaneKey key;
-	PartialPane *pp;
-	bool		found;
 	ViewPlan   *plan = vp->plan;
-	MemoryContext old;
+	int			nkeys = Max(plan->nkeys, 1);
+	int			ncols = nkeys + KEY_OFFSET;
+	AttrNumber *cols;
+	Oid		   *eqfuncs;
+	Oid		   *collations;
+	FmgrInfo   *hashfns;
+	MemoryContext old = MemoryContextSwitchTo(vp->cxt);
+	int			i;
 
-	if (vp->last_pane != NULL && vp->last_pane->key.start == start &&
-		vp->last_pane->key.at_commit == (int64) at_commit)
-		return vp->last_pane;
-	memset(&key, 0, sizeof(key));
-	key.start = start;
-	key.at_commit = at_commit;
-	pp = hash_search(vp->panes, &key, HASH_ENTER, &found);
-	if (!found)
+	vp->groupdesc = CreateTemplateTupleDesc(ncols);
+	TupleDescInitEntry(vp->groupdesc, PANE_COLUMN, NULL, TIMESTAMPTZOID, -1, 0);
+	TupleDescInitEntry(vp->groupdesc, AT_COMMIT_COLUMN, NULL, BOOLOID, -1, 0);
+	cols = palloc(sizeof(AttrNumber) * ncols);
+	eqfuncs = palloc(sizeof(Oid) * ncols);
+	collations = palloc0(sizeof(Oid) * ncols);
+	hashfns = palloc0(sizeof(FmgrInfo) * ncols);
+	eqfuncs[0] = F_TIMESTAMP_EQ;
+	fmgr_info(F_TIMESTAMP_HASH, &hashfns[0]);
+	eqfuncs[1] = F_BOOLEQ;
+	fmgr_info(F_HASHCHAR, &hashfns[1]);
+	for (i = 0; i < ncols; i++)
+		cols[i] = i + 1;
+	for (i = 0; i < nkeys; i++)
 	{
-		pp->events = 0;
-		old = MemoryContextSwitchTo(vp->cxt);
-		pp->groups = BuildTupleHashTableExt(NULL, plan->keydesc, Max(plan->nkeys, 1),
-											plan->key_cols, plan->key_eqfuncs,
-											plan->key_hashfns, plan->key_collations,
-											64, 0, vp->cxt, vp->cxt,
-											plan->econtext->ecxt_per_tuple_memory,
-											false);
-		MemoryContextSwitchTo(old);
+		TupleDescCopyEntry(vp->groupdesc, i + 1 + KEY_OFFSET, plan->keydesc, plan->key_cols[i]);
+		eqfuncs[i + KEY_OFFSET] = plan->key_eqfuncs[i];
+		hashfns[i + KEY_OFFSET] = plan->key_hashfns[i];
+		collations[i + KEY_OFFSET] = plan->key_collations[i];
 	}
-	vp->last_pane = pp;
-	return pp;
+	vp->groups = BuildTupleHashTableExt(NULL, vp->groupdesc, ncols, cols, eqfuncs,
+										hashfns, collations, 1024, 0, vp->cxt, vp->cxt,
+										plan->econtext->ecxt_per_tuple_memory, false);
+	vp->groupslot = MakeSingleTupleTableSlot(vp->groupdesc, &TTSOpsVirtual);
+	vp->storedslot = MakeSingleTupleTableSlot(vp->groupdesc, &TTSOpsMinimalTuple);
+	vp->keyslot = MakeSingleTupleTableSlot(plan->keydesc, &TTSOpsVirtual);
+	MemoryContextSwitchTo(old);
 }
 
 /*
@@ -248,26 +255,38 @@ fold_event(ViewPartial *vp, TupleTableSlot *event)
 
 	if (view_plan_eval_event(plan))
 	{
-		PartialPane *pp = partial_pane(vp, start, at_commit);
+		TupleTableSlot *groupslot = vp->groupslot;
+		TupleTableSlot *keyslot = plan->keyslot;
 		TupleHashEntry entry;
-		AggValue   *values;
+		PartialGroup *group;
 		bool		isnew;
 		int			i;
 		MemoryContext old = MemoryContextSwitchTo(econtext->ecxt_per_tuple_memory);
 
-		entry = LookupTupleHashEntry(pp->groups, plan->keyslot, &isnew, NULL);
+		ExecClearTuple(groupslot);
+		groupslot->tts_values[PANE_COLUMN - 1] = TimestampTzGetDatum(start);
+		groupslot->tts_isnull[PANE_COLUMN - 1] = false;
+		groupslot->tts_values[AT_COMMIT_COLUMN - 1] = BoolGetDatum(at_commit);
+		groupslot->tts_isnull[AT_COMMIT_COLUMN - 1] = false;
+		for (i = 0; i < Max(plan->nkeys, 1); i++)
+		{
+			groupslot->tts_values[i + KEY_OFFSET] = keyslot->tts_values[i];
+			groupslot->tts_isnull[i + KEY_OFFSET] = keyslot->tts_isnull[i];
+		}
+		ExecStoreVirtualTuple(groupslot);
+		entry = LookupTupleHashEntry(vp->groups, groupslot, &isnew, NULL);
 		if (isnew)
 		{
-			values = MemoryContextAllocZero(vp->cxt,
-											sizeof(AggValue) * Max(plan->aggs.naggs, 1));
-			agg_init_values(&plan->aggs, values, vp->cxt);
-			entry->additional = values;
+			group = MemoryContextAllocZero(vp->cxt, offsetof(PartialGroup, values) +
+										   sizeof(AggValue) * Max(plan->aggs.naggs, 1));
+			agg_init_values(&plan->aggs, group->values, vp->cxt);
+			entry->additional = group;
 		}
-		values = entry->additional;
+		group = entry->additional;
 		for (i = 0; i < plan->aggs.naggs; i++)
 			if (!plan->agg_skip[i])
-				agg_advance(&plan->aggs, &plan->aggs.runners[i], &values[i], vp->cxt);
-		pp->events++;
+				agg_advance(&plan->aggs, &plan->aggs.runners[i], &group->values[i], vp->cxt);
+		group->events++;
 		MemoryContextSwitchTo(old);
 	}
 }
@@ -286,8 +305,8 @@ view_partial_place(ViewPartial *vp, TimestampTz commit_time, XLogRecPtr final_ls
 {
 	ViewPlan   *plan = vp->plan;
 	UserCodeGate gate;
-	HASH_SEQ_STATUS status;
-	PartialPane *pp;
+	TupleHashIterator iter;
+	TupleHashEntry entry;
 	ListCell   *lc;
 
 	usercode_enter(&gate, plan->owner, USERCODE_READ_ONLY);
@@ -297,36 +316,45 @@ view_partial_place(ViewPartial *vp, TimestampTz commit_time, XLogRecPtr final_ls
 		view_plan_note_time(plan, commit_time, commit_time);
 	plan->state->txn_end = end_lsn;
 	plan->state->mutating = true;
-	hash_seq_init(&status, vp->panes);
-	while ((pp = hash_seq_search(&status)) != NULL)
+	InitTupleHashIterator(vp->groups, &iter);
+	while ((entry = ScanTupleHashTable(vp->groups, &iter)) != NULL)
 	{
-		TimestampTz pane = pp->key.at_commit ?
-			window_pane_for(&plan->window, commit_time) : pp->key.start;
+		PartialGroup *group = entry->additional;
+		TupleTableSlot *stored = vp->storedslot;
+		TupleTableSlot *keyslot = vp->keyslot;
+		TimestampTz pane;
 		bool		live;
 		bool		late;
-		TupleHashIterator iter;
-		TupleHashEntry entry;
+		int			i;
 
+		ExecStoreMinimalTuple(entry->firstTuple, stored, false);
+		slot_getallattrs(stored);
+		pane = DatumGetBool(stored->tts_values[AT_COMMIT_COLUMN - 1]) ?
+			window_pane_for(&plan->window, commit_time) :
+			DatumGetTimestampTz(stored->tts_values[PANE_COLUMN - 1]);
+		ExecClearTuple(keyslot);
+		for (i = 0; i < Max(plan->nkeys, 1); i++)
+		{
+			keyslot->tts_values[i] = stored->tts_values[i + KEY_OFFSET];
+			keyslot->tts_isnull[i] = stored->tts_isnull[i + KEY_OFFSET];
+		}
+		ExecStoreVirtualTuple(keyslot);
 		view_plan_pane_fate(plan, pane, &live, &late);
-		plan->state->events += pp->events;
+		plan->state->events += group->events;
 		if (late || !live)
-			plan->state->late_events += pp->events;
+			plan->state->late_events += group->events;
 		if (late)
 			plan->state->corrections_pending = true;
-		InitTupleHashIterator(pp->groups, &iter);
-		while ((entry = ScanTupleHashTable(pp->groups, &iter)) != NULL)
-		{
-			ExecStoreMinimalTuple(entry->firstTuple, vp->keyslot, false);
-			if (live)
-				combine_into(plan, view_plan_window(plan, pane, true), vp->keyslot,
-							 entry->additional, end_lsn);
-			if (late)
-				combine_into(plan, view_plan_correction(plan, pane), vp->keyslot,
-							 entry->additional, end_lsn);
-			ExecClearTuple(vp->keyslot);
-		}
-		TermTupleHashIterator(&iter);
+		if (live)
+			combine_into(plan, view_plan_window(plan, pane, true), keyslot,
+						 group->values, end_lsn);
+		if (late)
+			combine_into(plan, view_plan_correction(plan, pane), keyslot,
+						 group->values, end_lsn);
+		ExecClearTuple(keyslot);
+		ExecClearTuple(stored);
 	}
+	TermTupleHashIterator(&iter);
 	foreach(lc, vp->dead_letters)
 	{
 		PartialDeadLetter *dl = lfirst(lc);

@@ -10,7 +10,7 @@
 #ifndef STREAMEXT_VIEW_PARTIAL_H
 #define STREAMEXT_VIEW_PARTIAL_H
 
-#include "utils/hsearch.h"
+#include "nodes/execnodes.h"
 #include "view_plan.h"
 
 typedef struct ViewPartial
@@ -19,9 +19,11 @@ typedef struct ViewPartial
 	int32		view_id;		/* to recognise the plan at the commit */
 	XLogRecPtr	start_lsn;
 	MemoryContext cxt;			/* the states, groups and panes */
-	HTAB	   *panes;			/* PartialPaneKey -> PartialPane */
-	struct PartialPane *last_pane;
-	TupleTableSlot *keyslot;	/* a group's key, to place it */
+	TupleDesc	groupdesc;		/* pane, at commit, the view's group key */
+	TupleHashTable groups;		/* -> PartialGroup */
+	TupleTableSlot *groupslot;	/* to look a group up */
+	TupleTableSlot *storedslot; /* a group's key as stored */
+	TupleTableSlot *keyslot;	/* the view's group key, to place it */
 	TimestampTz max_time;		/* greatest event time of the time column */
 	bool		any_time;
 	bool		any_at_commit;	/* an event whose time is its commit's */
