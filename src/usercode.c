@@ -66,6 +66,9 @@ typedef struct UserCodeAclCheck
 
 /* counts changes of pg_proc seen by this process, as invalidations */
 static uint64 proc_generation = 1;
+
+/* usercode_check_execute is deferred to usercode_acl_ok: see below */
+static bool execute_checks_deferred = false;
 static bool proc_callback_registered = false;
 
 /* a row to write as JSON, for usercode_row_json */
@@ -369,6 +372,8 @@ run_isolated(Oid owner, UserCodeAccess access, bool timeout, void (*work) (void 
 void
 usercode_check_execute(Oid owner, Oid funcid, const char *what)
 {
+	if (execute_checks_deferred)
+		return;
 	if (pg_proc_aclcheck(funcid, owner, ACL_EXECUTE) != ACLCHECK_OK)
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
@@ -378,6 +383,46 @@ usercode_check_execute(Oid owner, Oid funcid, const char *what)
 				 errhint("GRANT EXECUTE ON FUNCTION %s TO %s;",
 						 format_procedure_qualified(funcid),
 						 quote_identifier(GetUserNameFromId(owner, false)))));
+}
+
+/*
+ * usercode_compile_unchecked runs compile (for usercode_isolated) as the
+ * worker itself, security-restricted, with usercode_check_execute off: for
+ * a view whose owner lost EXECUTE on a function it calls.  The worker must
+ * still load such a view (after a rewind, say), or its events would be
+ * neither counted nor set aside until some later reload.  Compiling runs no
+ * user code; every call of the compiled code is gated by usercode_acl_ok,
+ * which checks the same functions, as the owner, as of each event: while
+ * EXECUTE is revoked the events are set aside, as they are for a view
+ * loaded before the REVOKE.  The caller marks the plan's UserCodeAcl for a
+ * fresh check (usercode_acl_recheck).
+ */
+void
+usercode_compile_unchecked(void (*compile) (void *arg), void *arg)
+{
+	UserCodeGate gate;
+
+	usercode_enter(&gate, GetUserId(), USERCODE_READ_ONLY);
+	execute_checks_deferred = true;
+	PG_TRY();
+	{
+		compile(arg);
+	}
+	PG_FINALLY();
+	{
+		execute_checks_deferred = false;
+	}
+	PG_END_TRY();
+	usercode_leave(&gate);
+}
+
+/*
+ * usercode_acl_recheck makes the next usercode_acl_ok check acl afresh.
+ */
+void
+usercode_acl_recheck(UserCodeAcl *acl)
+{
+	acl->generation = 0;
 }
 
 /*

@@ -56,6 +56,7 @@ extern bool usercode_isolated_untimed(Oid owner, UserCodeAccess access,
 									  void (*work) (void *arg), void *arg,
 									  UserCodeFailure *failure);
 extern void usercode_check_execute(Oid owner, Oid funcid, const char *what);
+extern void usercode_compile_unchecked(void (*compile) (void *arg), void *arg);
 extern void usercode_timeout_in_worker(void);
 extern void usercode_timeout_restart(void);
 extern char *usercode_row_json(Oid owner, Datum row);
@@ -78,5 +79,6 @@ typedef struct UserCodeAcl
 extern void usercode_acl_add(UserCodeAcl *acl, Oid funcid, Oid role, const char *what);
 extern void usercode_acl_add_expr(UserCodeAcl *acl, Node *expr, Oid role);
 extern bool usercode_acl_ok(UserCodeAcl *acl);
+extern void usercode_acl_recheck(UserCodeAcl *acl);
 
 #endif							/* STREAMEXT_USERCODE_H */

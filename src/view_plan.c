@@ -364,6 +364,39 @@ view_plan_build(const ViewCatalogRow *row, MemoryContext parent)
 	return plan;
 }
 
+/* what build_unchecked builds */
+typedef struct UncheckedBuild
+{
+	const ViewCatalogRow *row;
+	Oid			owner;
+	MemoryContext parent;
+	ViewPlan   *plan;
+} UncheckedBuild;
+
+static void
+build_unchecked(void *arg)
+{
+	UncheckedBuild *ub = arg;
+
+	ub->plan = build_plan(ub->row, ub->owner, ub->parent);
+}
+
+/*
+ * view_plan_build_unchecked is view_plan_build for the worker loading a view
+ * whose owner may not execute a function the view calls: compiled without
+ * that check, which usercode_acl_ok makes for every event instead (see
+ * usercode_compile_unchecked).
+ */
+ViewPlan *
+view_plan_build_unchecked(const ViewCatalogRow *row, MemoryContext parent)
+{
+	UncheckedBuild ub = {row, catalog_relation_owner(row->view_relid), parent, NULL};
+
+	usercode_compile_unchecked(build_unchecked, &ub);
+	usercode_acl_recheck(&ub.plan->acl);
+	return ub.plan;
+}
+
 /*
  * view_plan_free releases a view's compiled form, and its state with it:
  * the state and its windows live in the plan's memory.

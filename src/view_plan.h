@@ -77,6 +77,7 @@ typedef struct ViewPlan
 } ViewPlan;
 
 extern ViewPlan *view_plan_build(const ViewCatalogRow *row, MemoryContext parent);
+extern ViewPlan *view_plan_build_unchecked(const ViewCatalogRow *row, MemoryContext parent);
 extern void view_plan_free(ViewPlan *plan);
 extern TupleTableSlot *view_plan_event_slot(ViewPlan *plan);
 extern bool view_plan_output(ViewPlan *plan, TimestampTz wstart, TimestampTz wend,

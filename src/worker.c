@@ -96,6 +96,7 @@ typedef struct LoadedView
 {
 	ViewCatalogRow *row;
 	ViewPlan   *plan;
+	bool		unchecked;		/* EXECUTE checked per event only */
 } LoadedView;
 
 /* a view to compute afresh with a new slot's snapshot */
@@ -1039,11 +1040,30 @@ begin_transaction(void)
 static ViewPlan *
 load_view(ViewCatalogRow *row)
 {
-	LoadedView	lv = {row, NULL};
+	LoadedView	lv = {row, NULL, false};
 	UserCodeFailure failure;
 	ErrorData  *edata;
+	bool		loaded;
 
-	if (usercode_isolated_untimed(InvalidOid, USERCODE_READ_ONLY, load_one, &lv, &failure))
+	loaded = usercode_isolated_untimed(InvalidOid, USERCODE_READ_ONLY, load_one, &lv, &failure);
+	if (!loaded && failure.error->sqlerrcode == ERRCODE_INSUFFICIENT_PRIVILEGE)
+	{
+		/*
+		 * Its owner lost EXECUTE on a function it calls: its events are set
+		 * aside until EXECUTE is granted again, as for a view loaded before
+		 * the REVOKE, rather than not seen at all.
+		 */
+		ereport(LOG,
+				(errmsg("streamext loads continuous view \"%s\" whose owner may not run it: %s",
+						row->name, failure.error->message),
+				 errdetail("Its events are set aside as dead letters until the privilege is granted again.")));
+		if (lv.plan != NULL)
+			view_plan_free(lv.plan);
+		lv.plan = NULL;
+		lv.unchecked = true;
+		loaded = usercode_isolated_untimed(InvalidOid, USERCODE_READ_ONLY, load_one, &lv, &failure);
+	}
+	if (loaded)
 	{
 		if (lv.plan->source_id != 0 && lv.plan->state->computed_apart)
 			recompute_view_on_view(&lv);
@@ -1114,7 +1134,8 @@ load_one(void *arg)
 {
 	LoadedView *lv = arg;
 
-	lv->plan = view_plan_build(lv->row, W.cxt);
+	lv->plan = lv->unchecked ? view_plan_build_unchecked(lv->row, W.cxt) :
+		view_plan_build(lv->row, W.cxt);
 	view_state_create(lv->plan);
 	checkpoint_load_view(lv->plan, decoded_upto());
 }
