@@ -17,6 +17,8 @@
  */
 #include "postgres.h"
 
+#include "common/hashfn.h"
+
 #include "access/transam.h"
 #include "access/xact.h"
 #include "storage/procarray.h"
@@ -52,8 +54,8 @@ typedef struct SharedView
 typedef struct PublishedBlob
 {
 	ViewGroup  *group;
-	char	   *bytes;
 	Size		len;
+	char		bytes[FLEXIBLE_ARRAY_MEMBER];
 } PublishedBlob;
 
 /* a group's entry in its view's table, locked as SharedView is */
@@ -69,8 +71,12 @@ typedef struct SharedGroup
 static dshash_parameters views_params = {
 	sizeof(int32), sizeof(SharedView), dshash_memcmp, dshash_memhash, 0
 };
+static int	gid_compare(const void *a, const void *b, size_t size, void *arg);
+static dshash_hash gid_hash(const void *key, size_t size, void *arg);
+
+/* groups by gid: an integer, hashed as one rather than as bytes */
 static dshash_parameters groups_params = {
-	sizeof(int64), sizeof(SharedGroup), dshash_memcmp, dshash_memhash, 0
+	sizeof(int64), sizeof(SharedGroup), gid_compare, gid_hash, 0
 };
 
 /*
@@ -101,6 +107,23 @@ static bool publish_view_guarded(StreamextDbSlot *slot, ViewPlan *plan,
 static bool publish_view(StreamextDbSlot *slot, ViewPlan *plan, bool all_groups,
 						 MemoryContext tmp);
 static void warn_memory_full(ViewPlan *plan, const char *detail);
+
+static int
+gid_compare(const void *a, const void *b, size_t size, void *arg)
+{
+	int64		x = *(const int64 *) a;
+	int64		y = *(const int64 *) b;
+
+	return (x > y) - (x < y);
+}
+
+static dshash_hash
+gid_hash(const void *key, size_t size, void *arg)
+{
+	uint64		gid = (uint64) *(const int64 *) key;
+
+	return murmurhash32((uint32) gid ^ (uint32) (gid >> 32));
+}
 
 /*
  * set_tranches gives the hash tables the LWLock tranche of the area.
@@ -438,10 +461,9 @@ publish_view(StreamextDbSlot *slot, ViewPlan *plan, bool all_groups,
 			group_bounds(plan, wg, gs, &start, &end);
 			resetStringInfo(&buf);
 			state_blob_build(plan, start, end, gs, &buf);
-			pb = palloc(sizeof(PublishedBlob));
+			pb = palloc(offsetof(PublishedBlob, bytes) + buf.len);
 			pb->group = gs;
 			pb->len = buf.len;
-			pb->bytes = palloc(buf.len);
 			memcpy(pb->bytes, buf.data, buf.len);
 			blobs = lappend(blobs, pb);
 		}
