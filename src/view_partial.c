@@ -13,8 +13,8 @@
  *	  are combined into the view's groups, each pane taking the fate (open,
  *	  late, gone) its events would have had one by one.
  *
- *	  Session windows depend on the order of events across groups and are
- *	  not folded here (view_partial_possible).
+ *	  Session windows merge across events: view_partial_session.c folds
+ *	  and places them.
  *
  *-------------------------------------------------------------------------
  */
@@ -28,6 +28,7 @@
 #include "usercode.h"
 #include "view_apply.h"
 #include "view_partial.h"
+#include "view_partial_session.h"
 #include "view_plan.h"
 #include "view_state.h"
 #include "window.h"
@@ -52,12 +53,12 @@ static void combine_into(ViewPlan *plan, WindowGroups *wg, TupleTableSlot *keysl
 
 /*
  * view_partial_possible says whether a view's events can be folded before
- * their commit: all but session windows, which merge across events.
+ * their commit: those of every window kind can.
  */
 bool
 view_partial_possible(ViewPlan *plan)
 {
-	return plan->window.kind != WINDOW_SESSION;
+	return true;
 }
 
 /*
@@ -145,6 +146,12 @@ view_partial_fold(ViewPartial *vp, TupleTableSlot *event)
 	ResetExprContext(econtext);
 	econtext->ecxt_scantuple = event;
 	vp->events++;
+	if (plan->window.kind == WINDOW_SESSION)
+	{
+		view_partial_session_fold(vp, event);
+		usercode_leave(&gate);
+		return;
+	}
 	if (plan->time_attno != InvalidAttrNumber)
 	{
 		bool		isnull;
@@ -213,6 +220,7 @@ view_partial_place(ViewPartial *vp, TimestampTz commit_time, XLogRecPtr end_lsn)
 		view_plan_note_time(plan, commit_time, commit_time);
 	plan->state->txn_end = end_lsn;
 	plan->state->mutating = true;
+	view_partial_session_place(vp, commit_time, end_lsn);
 	hash_seq_init(&status, vp->panes);
 	while ((pp = hash_seq_search(&status)) != NULL)
 	{

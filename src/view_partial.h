@@ -21,6 +21,7 @@ typedef struct ViewPartial
 	MemoryContext cxt;			/* the states, groups and panes */
 	HTAB	   *panes;			/* PartialPaneKey -> PartialPane */
 	struct PartialPane *last_pane;
+	TupleHashTable sessions;	/* session views: view_partial_session.c */
 	TupleTableSlot *keyslot;	/* a group's key, to place it */
 	TimestampTz max_time;		/* greatest event time of the time column */
 	bool		any_time;
