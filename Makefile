@@ -18,6 +18,7 @@ OBJS = \
 	src/view_apply.o \
 	src/view_source.o \
 	src/view_partial.o \
+	src/view_partial_session.o \
 	src/determinism.o \
 	src/window.o \
 	src/window_close.o \

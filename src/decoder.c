@@ -797,7 +797,7 @@ decoder_stream_change(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 				  "it changes the view catalog and inserts into a stream");
 	if (!stream_foldable(st))
 		fall_back(target, txn->xid, ctx->reader->EndRecPtr,
-				  "a stream it inserts into has a subscription or a session view");
+				  "a stream it inserts into has a subscription");
 
 	part = streamed_part(stx, change->txn->xid);
 	if (part->fold_relid != relid)
@@ -1302,7 +1302,7 @@ fall_back(DecodeTarget *target, TransactionId xid, XLogRecPtr decided_at, const 
 
 /*
  * stream_foldable says whether the events of a stream can be folded before
- * their commit: its subscriptions and session views take them one by one.
+ * their commit: its subscriptions take them one by one.
  */
 static bool
 stream_foldable(StreamTarget *st)
@@ -1360,9 +1360,9 @@ in_reorder_buffer(LogicalDecodingContext *ctx, TransactionId xid)
  * reads each time the memory limit is reached).  It is off while a
  * transaction is to be decoded again without it, while events are to be
  * set aside (they are named by their commit), and while a stream has a
- * subscription or a session view, whose events are taken one by one at
- * the commit.  While it is on the worker holds at most
- * streamext.stream_work_mem of a transaction before it is streamed.
+ * subscription, whose events are taken one by one at the commit.  While
+ * it is on the worker holds at most streamext.stream_work_mem of a
+ * transaction before it is streamed.
  */
 void
 decoder_set_streaming(LogicalDecodingContext *ctx, DecodeTarget *target)

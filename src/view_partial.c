@@ -13,8 +13,8 @@
  *	  are combined into the view's groups, each pane taking the fate (open,
  *	  late, gone) its events would have had one by one.
  *
- *	  Session windows depend on the order of events across groups and are
- *	  not folded here (view_partial_possible).
+ *	  Session windows merge across events: view_partial_session.c folds
+ *	  and places them.
  *
  *-------------------------------------------------------------------------
  */
@@ -30,6 +30,7 @@
 #include "usercode.h"
 #include "view_apply.h"
 #include "view_partial.h"
+#include "view_partial_session.h"
 #include "view_plan.h"
 #include "view_state.h"
 #include "window.h"
@@ -62,20 +63,19 @@ typedef struct PartialGroup
 
 static void build_groups(ViewPartial *vp);
 static void fold_event(ViewPartial *vp, TupleTableSlot *event);
-static void note_event_time(ViewPartial *vp, TupleTableSlot *event, TimestampTz *start,
-							bool *at_commit);
+static TimestampTz note_event_time(ViewPartial *vp, TupleTableSlot *event, bool *at_commit);
 static void set_aside_event(ViewPartial *vp, TupleTableSlot *event);
 static void combine_into(ViewPlan *plan, WindowGroups *wg, TupleTableSlot *keyslot,
 						 AggValue *from, XLogRecPtr end_lsn);
 
 /*
  * view_partial_possible says whether a view's events can be folded before
- * their commit: all but session windows, which merge across events.
+ * their commit: those of every window kind can.
  */
 bool
 view_partial_possible(ViewPlan *plan)
 {
-	return plan->window.kind != WINDOW_SESSION;
+	return true;
 }
 
 /*
@@ -181,14 +181,13 @@ view_partial_fold(ViewPartial *vp, TupleTableSlot *slot, HeapTuple *tuples, int 
 
 /*
  * note_event_time notes an event's time in the partial states, and says
- * in which pane its groups go: that of start, or the commit's.
+ * whether it is its commit's, not known yet.
  */
-static void
-note_event_time(ViewPartial *vp, TupleTableSlot *event, TimestampTz *start, bool *at_commit)
+static TimestampTz
+note_event_time(ViewPartial *vp, TupleTableSlot *event, bool *at_commit)
 {
 	ViewPlan   *plan = vp->plan;
 
-	*start = 0;
 	*at_commit = true;
 	if (plan->time_attno != InvalidAttrNumber)
 	{
@@ -201,12 +200,12 @@ note_event_time(ViewPartial *vp, TupleTableSlot *event, TimestampTz *start, bool
 
 			vp->max_time = Max(vp->max_time, t);
 			vp->any_time = true;
-			*start = window_pane_for(&plan->window, t);
 			*at_commit = false;
+			return t;
 		}
 	}
-	if (*at_commit)
-		vp->any_at_commit = true;
+	vp->any_at_commit = true;
+	return 0;
 }
 
 /*
@@ -219,13 +218,12 @@ static void
 set_aside_event(ViewPartial *vp, TupleTableSlot *event)
 {
 	ViewPlan   *plan = vp->plan;
-	TimestampTz start;
 	bool		at_commit;
 	PartialDeadLetter *dl;
 	char	   *json;
 	MemoryContext old;
 
-	note_event_time(vp, event, &start, &at_commit);
+	(void) note_event_time(vp, event, &at_commit);
 	json = usercode_row_json(plan->owner, ExecFetchSlotHeapTupleDatum(event));
 	old = MemoryContextSwitchTo(vp->cxt);
 	dl = palloc(sizeof(PartialDeadLetter));
@@ -245,13 +243,20 @@ fold_event(ViewPartial *vp, TupleTableSlot *event)
 {
 	ViewPlan   *plan = vp->plan;
 	ExprContext *econtext = plan->econtext;
-	TimestampTz start;
+	TimestampTz start = 0;
 	bool		at_commit;
 
 	ResetExprContext(econtext);
 	econtext->ecxt_scantuple = event;
 	vp->events++;
-	note_event_time(vp, event, &start, &at_commit);
+	if (plan->window.kind == WINDOW_SESSION)
+	{
+		view_partial_session_fold(vp, event);
+		return;
+	}
+	start = note_event_time(vp, event, &at_commit);
+	if (!at_commit)
+		start = window_pane_for(&plan->window, start);
 
 	if (view_plan_eval_event(plan))
 	{
@@ -316,6 +321,7 @@ view_partial_place(ViewPartial *vp, TimestampTz commit_time, XLogRecPtr final_ls
 		view_plan_note_time(plan, commit_time, commit_time);
 	plan->state->txn_end = end_lsn;
 	plan->state->mutating = true;
+	view_partial_session_place(vp, commit_time, end_lsn);
 	InitTupleHashIterator(vp->groups, &iter);
 	while ((entry = ScanTupleHashTable(vp->groups, &iter)) != NULL)
 	{

@@ -11,7 +11,9 @@
  *	  the gap from, merging them.  A session closes when the watermark passes
  *	  its end.  An event older than the watermark may bridge sessions that
  *	  are closed already: it waits for the checkpoint, which merges it with
- *	  them (and with open ones) in the closed-window table.
+ *	  them (and with open ones) in the closed-window table.  A streamed
+ *	  transaction's runs of events join the open sessions at its commit as
+ *	  a whole (session_place_interval, from view_partial_session.c).
  *
  *	  Sessions that close or merge leave their states in the window's memory
  *	  until enough have left to make compacting it worthwhile.
@@ -35,7 +37,10 @@
 /* compact once this many sessions left memory, and more than remain */
 #define SESSION_COMPACT_MIN 1024
 
-static bool session_joins(ViewPlan *plan, ViewGroup *gs, TimestampTz t);
+static bool session_joins(ViewPlan *plan, ViewGroup *gs, TimestampTz start,
+						  TimestampTz last);
+static ViewGroup *session_join(ViewPlan *plan, WindowGroups *wg, TimestampTz start,
+							   TimestampTz last);
 static void session_absorb(ViewPlan *plan, WindowGroups *wg, ViewGroup *into,
 						   AggValue *values, TimestampTz start, TimestampTz last);
 static void note_stale(ViewPlan *plan, TimestampTz start, MinimalTuple key);
@@ -46,13 +51,18 @@ static void close_sessions(ViewPlan *plan, WindowSink *sink,
 						   TimestampTz watermark);
 static void compact_sessions(ViewPlan *plan);
 
-/* session_joins: is t less than the gap from the session? */
+/*
+ * session_joins: is some time of [start, last] less than the gap from the
+ * session?  Both are runs of events less than the gap apart, so this
+ * holds exactly when some event of one is less than the gap from one of
+ * the other.
+ */
 static bool
-session_joins(ViewPlan *plan, ViewGroup *gs, TimestampTz t)
+session_joins(ViewPlan *plan, ViewGroup *gs, TimestampTz start, TimestampTz last)
 {
 	int64		gap = plan->window.size_usec;
 
-	return gs->session_start - gap < t && t < gs->session_last + gap;
+	return gs->session_start - gap < last && start < gs->session_last + gap;
 }
 
 /*
@@ -147,14 +157,14 @@ note_dropped(ViewPlan *plan, int64 gid)
 }
 
 /*
- * session_apply_event applies the event whose keys and arguments are
- * evaluated (keys in plan->keyslot) at event time t, not older than the
- * watermark.
+ * session_join finds the open sessions of the group in plan->keyslot that
+ * [start, last] (not older than the watermark) is less than the gap from,
+ * merges them into one widened to take it in and returns that one; or
+ * chains a new session [start, last] to the group when none is.
  */
-void
-session_apply_event(ViewPlan *plan, TimestampTz t)
+static ViewGroup *
+session_join(ViewPlan *plan, WindowGroups *wg, TimestampTz start, TimestampTz last)
 {
-	WindowGroups *wg = view_plan_window(plan, WINDOW_UNBOUNDED_START, true);
 	TupleHashEntry entry;
 	bool		isnew;
 	ViewGroup  *into = NULL;
@@ -168,7 +178,7 @@ session_apply_event(ViewPlan *plan, TimestampTz t)
 	link = (ViewGroup **) &entry->additional;
 	while ((gs = *link) != NULL)
 	{
-		if (session_joins(plan, gs, t))
+		if (session_joins(plan, gs, start, last))
 		{
 			if (into == NULL)
 			{
@@ -177,7 +187,7 @@ session_apply_event(ViewPlan *plan, TimestampTz t)
 			}
 			else
 			{
-				/* the event bridges two sessions: one takes the other in */
+				/* the events bridge two sessions: one takes the other in */
 				session_absorb(plan, wg, into, gs->values, gs->session_start,
 							   gs->session_last);
 				note_stale(plan, gs->session_start, NULL);
@@ -190,15 +200,44 @@ session_apply_event(ViewPlan *plan, TimestampTz t)
 		link = &gs->next_session;
 	}
 	if (into == NULL)
-		into = session_new(plan, wg, entry, t, t);
-	else
-	{
-		into->session_start = Min(into->session_start, t);
-		into->session_last = Max(into->session_last, t);
-		if (into->session_start != into_start)
-			note_stale(plan, into_start, NULL);
-	}
-	advance_group(plan, wg, into);
+		return session_new(plan, wg, entry, start, last);
+	into->session_start = Min(into->session_start, start);
+	into->session_last = Max(into->session_last, last);
+	if (into->session_start != into_start)
+		note_stale(plan, into_start, NULL);
+	return into;
+}
+
+/*
+ * session_apply_event applies the event whose keys and arguments are
+ * evaluated (keys in plan->keyslot) at event time t, not older than the
+ * watermark.
+ */
+void
+session_apply_event(ViewPlan *plan, TimestampTz t)
+{
+	WindowGroups *wg = view_plan_window(plan, WINDOW_UNBOUNDED_START, true);
+
+	advance_group(plan, wg, session_join(plan, wg, t, t));
+}
+
+/*
+ * session_place_interval combines into the open sessions of the group in
+ * plan->keyslot the states of a run of its events, less than the gap apart,
+ * from start to last (not older than the watermark), all of one
+ * transaction ending at end_lsn: at its commit, with the same sessions as
+ * its events would have made one by one.
+ */
+void
+session_place_interval(ViewPlan *plan, TimestampTz start, TimestampTz last,
+					   AggValue *values, XLogRecPtr end_lsn)
+{
+	WindowGroups *wg = view_plan_window(plan, WINDOW_UNBOUNDED_START, true);
+	ViewGroup  *into = session_join(plan, wg, start, last);
+
+	session_absorb(plan, wg, into, values, start, last);
+	into->changed_lsn = end_lsn;
+	wg->changed_lsn = Max(wg->changed_lsn, end_lsn);
 }
 
 /*
@@ -251,7 +290,7 @@ resolve_late(ViewPlan *plan, WindowSink *sink, TimestampTz t, TupleHashEntry lat
 		link = (ViewGroup **) &entry->additional;
 		while ((gs = *link) != NULL)
 		{
-			if (!session_joins(plan, gs, t))
+			if (!session_joins(plan, gs, t, t))
 			{
 				link = &gs->next_session;
 				continue;

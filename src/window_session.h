@@ -13,6 +13,8 @@
 #include "window_sink.h"
 
 extern void session_apply_event(ViewPlan *plan, TimestampTz t);
+extern void session_place_interval(ViewPlan *plan, TimestampTz start, TimestampTz last,
+								   AggValue *values, XLogRecPtr end_lsn);
 extern ViewGroup *session_new(ViewPlan *plan, WindowGroups *wg, TupleHashEntry entry,
 							  TimestampTz start, TimestampTz last);
 extern void session_close_due(ViewPlan *plan, TimestampTz watermark, WindowSink *sink);
