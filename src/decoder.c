@@ -129,6 +129,7 @@ typedef struct FoldBatch
 	TransactionId top_xid;
 	StreamedPart *part;
 	StreamTarget *stream;
+	List	   *partials;		/* its views' partial states */
 	Snapshot	snapshot;
 	CommandId	curcid;
 	int			n;
@@ -844,6 +845,10 @@ fold_batch_add(LogicalDecodingContext *ctx, DecodeTarget *target, TransactionId 
 		batch->stream = st;
 		batch->snapshot = snap;
 		batch->curcid = snap->curcid;
+		/* the part's list is rebuilt when its next event is another stream's */
+		old = MemoryContextSwitchTo(batch->cxt);
+		batch->partials = list_copy(part->fold_partials);
+		MemoryContextSwitchTo(old);
 	}
 	/* a copy: toast chunks are freed after their change, and a conversion now */
 	old = MemoryContextSwitchTo(batch->cxt);
@@ -869,7 +874,7 @@ fold_batch_flush(LogicalDecodingContext *ctx, DecodeTarget *target)
 	if (batch->n == 0)
 		return;
 	PushCopiedSnapshot(GetTransactionSnapshot());
-	ef.partials = batch->part->fold_partials;
+	ef.partials = batch->partials;
 	ef.event = batch->stream->slot;
 	ef.tuples = batch->tuples;
 	ef.ntuples = batch->n;
@@ -895,6 +900,7 @@ fold_batch_forget(FoldBatch *batch)
 	batch->n = 0;
 	batch->part = NULL;
 	batch->stream = NULL;
+	batch->partials = NIL;
 	batch->snapshot = NULL;
 	MemoryContextReset(batch->cxt);
 }
