@@ -47,6 +47,7 @@
 #include "decoder.h"
 #include "settings.h"
 #include "subscription.h"
+#include "subscription_spill.h"
 #include "usercode.h"
 #include "view_apply.h"
 #include "view_partial.h"
@@ -102,19 +103,27 @@ typedef struct StreamedTxn
 	StreamedPart *last_part;
 	bool		changes_catalog;	/* the view or subscription catalog */
 	bool		stream_inserts; /* into any stream */
+	SubscriptionSpill *spill;	/* its events for subscriptions, or NULL */
 	XLogRecPtr	final_lsn;		/* set at its commit */
 	XLogRecPtr	end_lsn;
 	TimestampTz commit_time;
 } StreamedTxn;
 
-/* events folded into the partial states of a stream's views */
+/*
+ * events folded into the partial states of a stream's views, and written
+ * for its subscriptions
+ */
 typedef struct EventFold
 {
 	List	   *partials;
+	List	   *subs;			/* SubscriptionPlan */
+	SubscriptionSpill *spill;
+	Oid			relid;
+	TransactionId part;			/* the (sub)transaction of the events */
 	TupleTableSlot *event;		/* the stream's slot, to hold each */
 	HeapTuple  *tuples;
 	int			ntuples;
-	int			next;			/* the view being folded */
+	int			next;			/* the view, then subscription, being done */
 } EventFold;
 
 /*
@@ -797,7 +806,7 @@ decoder_stream_change(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 				  "it changes the view catalog and inserts into a stream");
 	if (!stream_foldable(st))
 		fall_back(target, txn->xid, ctx->reader->EndRecPtr,
-				  "a stream it inserts into has a subscription or a session view");
+				  "a stream it inserts into has a session view");
 
 	part = streamed_part(stx, change->txn->xid);
 	if (part->fold_relid != relid)
@@ -870,6 +879,18 @@ fold_batch_flush(LogicalDecodingContext *ctx, DecodeTarget *target)
 		return;
 	PushCopiedSnapshot(GetTransactionSnapshot());
 	ef.partials = batch->part->fold_partials;
+	ef.subs = batch->stream->subs;
+	ef.spill = NULL;
+	if (ef.subs != NIL)
+	{
+		StreamedTxn *stx = streamed_txn(target, batch->top_xid, false);
+
+		if (stx->spill == NULL)
+			stx->spill = subscription_spill_create(stx->cxt);
+		ef.spill = stx->spill;
+	}
+	ef.relid = batch->stream->relid;
+	ef.part = batch->part->xid;
 	ef.event = batch->stream->slot;
 	ef.tuples = batch->tuples;
 	ef.ntuples = batch->n;
@@ -943,20 +964,27 @@ stream_part_for(StreamedTxn *stx, StreamedPart *part, StreamTarget *st)
 }
 
 /*
- * fold_from folds the batch into each view's partial states, for
- * usercode_isolated; each view's code runs behind its owner's gate, with a
- * time of its own for the batch.
+ * fold_from folds the batch into each view's partial states, then writes
+ * what passes each subscription's filter to its file, for
+ * usercode_isolated; each view's and subscription's code runs behind its
+ * owner's gate, with a time of its own for the batch.
  */
 static void
 fold_from(void *arg)
 {
 	EventFold  *ef = arg;
+	int			nviews = list_length(ef->partials);
 
-	for (; ef->next < list_length(ef->partials); ef->next++)
+	for (; ef->next < nviews + list_length(ef->subs); ef->next++)
 	{
 		usercode_timeout_restart();
-		view_partial_fold(list_nth(ef->partials, ef->next), ef->event,
-						  ef->tuples, ef->ntuples);
+		if (ef->next < nviews)
+			view_partial_fold(list_nth(ef->partials, ef->next), ef->event,
+							  ef->tuples, ef->ntuples);
+		else
+			subscription_spill_events(ef->spill, list_nth(ef->subs, ef->next - nviews),
+									  ef->relid, ef->part, ef->event,
+									  ef->tuples, ef->ntuples);
 	}
 }
 
@@ -997,6 +1025,8 @@ decoder_stream_abort(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 		streamed_drop(target, stx);
 		return;
 	}
+	if (stx->spill != NULL)
+		subscription_spill_abort_part(stx->spill, txn->xid);
 	part = hash_search(stx->parts, &txn->xid, HASH_FIND, NULL);
 	if (part == NULL)
 		return;
@@ -1103,6 +1133,10 @@ decoder_place_streamed(DecodeTarget *target)
 			events += sc->events;
 		}
 	}
+	/* the subscriptions' entries, in order, with their progress */
+	if (stx->spill != NULL)
+		subscription_spill_place(stx->spill, target->streams, stx->final_lsn,
+								 stx->end_lsn, stx->commit_time);
 	elog(DEBUG1, "streamext applied streamed transaction %u: %llu events",
 		 stx->xid, (unsigned long long) events);
 	if (events > 0)
@@ -1166,6 +1200,7 @@ streamed_txn(DecodeTarget *target, TransactionId xid, bool create)
 		stx->last_part = NULL;
 		stx->changes_catalog = false;
 		stx->stream_inserts = false;
+		stx->spill = NULL;
 		stx->final_lsn = stx->end_lsn = InvalidXLogRecPtr;
 		stx->commit_time = 0;
 	}
@@ -1211,6 +1246,8 @@ streamed_drop(DecodeTarget *target, StreamedTxn *stx)
 
 	if (target->committed == stx)
 		target->committed = NULL;
+	if (stx->spill != NULL)
+		subscription_spill_drop(stx->spill);
 	MemoryContextDelete(stx->cxt);
 	hash_search(target->streamed, &xid, HASH_REMOVE, NULL);
 }
@@ -1226,6 +1263,17 @@ decoder_streams_reset(DecodeTarget *target)
 
 	if (target->batch != NULL)
 		fold_batch_forget(target->batch);
+	if (target->streamed != NULL)
+	{
+		HASH_SEQ_STATUS status;
+		StreamedTxn *stx;
+
+		/* their files are closed (and removed) here, their memory below */
+		hash_seq_init(&status, target->streamed);
+		while ((stx = hash_seq_search(&status)) != NULL)
+			if (stx->spill != NULL)
+				subscription_spill_drop(stx->spill);
+	}
 	if (target->streamed_cxt != NULL)
 		MemoryContextReset(target->streamed_cxt);
 	target->streamed = NULL;
@@ -1302,15 +1350,14 @@ fall_back(DecodeTarget *target, TransactionId xid, XLogRecPtr decided_at, const 
 
 /*
  * stream_foldable says whether the events of a stream can be folded before
- * their commit: its subscriptions and session views take them one by one.
+ * their commit: its session views take them one by one.  Its subscriptions
+ * keep them in files until the commit (subscription_spill.c).
  */
 static bool
 stream_foldable(StreamTarget *st)
 {
 	ListCell   *lc;
 
-	if (st->subs != NIL)
-		return false;
 	foreach(lc, st->plans)
 		if (!view_partial_possible(lfirst(lc)))
 			return false;
@@ -1360,8 +1407,7 @@ in_reorder_buffer(LogicalDecodingContext *ctx, TransactionId xid)
  * reads each time the memory limit is reached).  It is off while a
  * transaction is to be decoded again without it, while events are to be
  * set aside (they are named by their commit), and while a stream has a
- * subscription or a session view, whose events are taken one by one at
- * the commit.  While it is on the worker holds at most
+ * session view, whose events are taken one by one at the commit.  While it is on the worker holds at most
  * streamext.stream_work_mem of a transaction before it is streamed.
  */
 void
