@@ -1283,6 +1283,30 @@ decoder_streams_reset(DecodeTarget *target)
 }
 
 /*
+ * decoder_forget_cut_streams forgets the streamed transactions that left
+ * the reorder buffer with neither a commit nor an abort: cut by a crash,
+ * ReorderBufferAbortOld drops them without telling the output plugin.
+ * Their partial states and their subscriptions' files would stay until the
+ * worker decodes again from its checkpoint.
+ */
+void
+decoder_forget_cut_streams(LogicalDecodingContext *ctx, DecodeTarget *target)
+{
+	HASH_SEQ_STATUS status;
+	StreamedTxn *stx;
+
+	if (target->streamed == NULL)
+		return;
+	hash_seq_init(&status, target->streamed);
+	while ((stx = hash_seq_search(&status)) != NULL)
+		if (stx != target->committed && !in_reorder_buffer(ctx, stx->xid))
+		{
+			elog(DEBUG1, "streamext forgets streamed transaction %u, cut by a crash", stx->xid);
+			streamed_drop(target, stx);
+		}
+}
+
+/*
  * decoder_fall_back_in_progress makes every transaction streamed so far,
  * not committed, be decoded again without streaming: the worker reloads
  * its views, which may free or replace plans their partial states were

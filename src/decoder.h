@@ -131,6 +131,8 @@ extern void decoder_note_targets(DecodeTarget *target);
 extern void decoder_set_streaming(struct LogicalDecodingContext *ctx, DecodeTarget *target);
 extern void decoder_place_streamed(DecodeTarget *target);
 extern void decoder_streams_reset(DecodeTarget *target);
+extern void decoder_forget_cut_streams(struct LogicalDecodingContext *ctx,
+									   DecodeTarget *target);
 extern void decoder_fall_back_in_progress(DecodeTarget *target, XLogRecPtr decided_at);
 
 #endif							/* STREAMEXT_DECODER_H */
