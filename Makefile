@@ -31,6 +31,7 @@ OBJS = \
 	src/view_read.o \
 	src/subscription_def.o \
 	src/subscription.o \
+	src/subscription_spill.o \
 	src/subscription_read.o \
 	src/usercode.o \
 	src/stream_ddl.o \

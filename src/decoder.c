@@ -47,6 +47,7 @@
 #include "decoder.h"
 #include "settings.h"
 #include "subscription.h"
+#include "subscription_spill.h"
 #include "usercode.h"
 #include "view_apply.h"
 #include "view_partial.h"
@@ -102,19 +103,27 @@ typedef struct StreamedTxn
 	StreamedPart *last_part;
 	bool		changes_catalog;	/* the view or subscription catalog */
 	bool		stream_inserts; /* into any stream */
+	SubscriptionSpill *spill;	/* its events for subscriptions, or NULL */
 	XLogRecPtr	final_lsn;		/* set at its commit */
 	XLogRecPtr	end_lsn;
 	TimestampTz commit_time;
 } StreamedTxn;
 
-/* events folded into the partial states of a stream's views */
+/*
+ * events folded into the partial states of a stream's views, and written
+ * for its subscriptions
+ */
 typedef struct EventFold
 {
 	List	   *partials;
+	List	   *subs;			/* SubscriptionPlan */
+	SubscriptionSpill *spill;
+	Oid			relid;
+	TransactionId part;			/* the (sub)transaction of the events */
 	TupleTableSlot *event;		/* the stream's slot, to hold each */
 	HeapTuple  *tuples;
 	int			ntuples;
-	int			next;			/* the view being folded */
+	int			next;			/* the view, then subscription, being done */
 } EventFold;
 
 /*
@@ -798,7 +807,7 @@ decoder_stream_change(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 				  "it changes the view catalog and inserts into a stream");
 	if (!stream_foldable(st))
 		fall_back(target, txn->xid, ctx->reader->EndRecPtr,
-				  "a stream it inserts into has a subscription");
+				  "a stream it inserts into has a view that cannot be folded");
 
 	part = streamed_part(stx, change->txn->xid);
 	if (part->fold_relid != relid)
@@ -875,6 +884,18 @@ fold_batch_flush(LogicalDecodingContext *ctx, DecodeTarget *target)
 		return;
 	PushCopiedSnapshot(GetTransactionSnapshot());
 	ef.partials = batch->partials;
+	ef.subs = batch->stream->subs;
+	ef.spill = NULL;
+	if (ef.subs != NIL)
+	{
+		StreamedTxn *stx = streamed_txn(target, batch->top_xid, false);
+
+		if (stx->spill == NULL)
+			stx->spill = subscription_spill_create(stx->cxt);
+		ef.spill = stx->spill;
+	}
+	ef.relid = batch->stream->relid;
+	ef.part = batch->part->xid;
 	ef.event = batch->stream->slot;
 	ef.tuples = batch->tuples;
 	ef.ntuples = batch->n;
@@ -949,20 +970,27 @@ stream_part_for(StreamedTxn *stx, StreamedPart *part, StreamTarget *st)
 }
 
 /*
- * fold_from folds the batch into each view's partial states, for
- * usercode_isolated; each view's code runs behind its owner's gate, with a
- * time of its own for the batch.
+ * fold_from folds the batch into each view's partial states, then writes
+ * what passes each subscription's filter to its file, for
+ * usercode_isolated; each view's and subscription's code runs behind its
+ * owner's gate, with a time of its own for the batch.
  */
 static void
 fold_from(void *arg)
 {
 	EventFold  *ef = arg;
+	int			nviews = list_length(ef->partials);
 
-	for (; ef->next < list_length(ef->partials); ef->next++)
+	for (; ef->next < nviews + list_length(ef->subs); ef->next++)
 	{
 		usercode_timeout_restart();
-		view_partial_fold(list_nth(ef->partials, ef->next), ef->event,
-						  ef->tuples, ef->ntuples);
+		if (ef->next < nviews)
+			view_partial_fold(list_nth(ef->partials, ef->next), ef->event,
+							  ef->tuples, ef->ntuples);
+		else
+			subscription_spill_events(ef->spill, list_nth(ef->subs, ef->next - nviews),
+									  ef->relid, ef->part, ef->event,
+									  ef->tuples, ef->ntuples);
 	}
 }
 
@@ -1003,6 +1031,8 @@ decoder_stream_abort(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 		streamed_drop(target, stx);
 		return;
 	}
+	if (stx->spill != NULL)
+		subscription_spill_abort_part(stx->spill, txn->xid);
 	part = hash_search(stx->parts, &txn->xid, HASH_FIND, NULL);
 	if (part == NULL)
 		return;
@@ -1109,6 +1139,10 @@ decoder_place_streamed(DecodeTarget *target)
 			events += sc->events;
 		}
 	}
+	/* the subscriptions' entries, in order, with their progress */
+	if (stx->spill != NULL)
+		subscription_spill_place(stx->spill, target->streams, stx->final_lsn,
+								 stx->end_lsn, stx->commit_time);
 	elog(DEBUG1, "streamext applied streamed transaction %u: %llu events",
 		 stx->xid, (unsigned long long) events);
 	if (events > 0)
@@ -1172,6 +1206,7 @@ streamed_txn(DecodeTarget *target, TransactionId xid, bool create)
 		stx->last_part = NULL;
 		stx->changes_catalog = false;
 		stx->stream_inserts = false;
+		stx->spill = NULL;
 		stx->final_lsn = stx->end_lsn = InvalidXLogRecPtr;
 		stx->commit_time = 0;
 	}
@@ -1217,6 +1252,8 @@ streamed_drop(DecodeTarget *target, StreamedTxn *stx)
 
 	if (target->committed == stx)
 		target->committed = NULL;
+	if (stx->spill != NULL)
+		subscription_spill_drop(stx->spill);
 	MemoryContextDelete(stx->cxt);
 	hash_search(target->streamed, &xid, HASH_REMOVE, NULL);
 }
@@ -1232,12 +1269,47 @@ decoder_streams_reset(DecodeTarget *target)
 
 	if (target->batch != NULL)
 		fold_batch_forget(target->batch);
+	if (target->streamed != NULL)
+	{
+		HASH_SEQ_STATUS status;
+		StreamedTxn *stx;
+
+		/* their files are closed (and removed) here, their memory below */
+		hash_seq_init(&status, target->streamed);
+		while ((stx = hash_seq_search(&status)) != NULL)
+			if (stx->spill != NULL)
+				subscription_spill_drop(stx->spill);
+	}
 	if (target->streamed_cxt != NULL)
 		MemoryContextReset(target->streamed_cxt);
 	target->streamed = NULL;
 	target->committed = NULL;
 	foreach(lc, target->fallback)
 		((FallbackTxn *) lfirst(lc))->done = false;
+}
+
+/*
+ * decoder_forget_cut_streams forgets the streamed transactions that left
+ * the reorder buffer with neither a commit nor an abort: cut by a crash,
+ * ReorderBufferAbortOld drops them without telling the output plugin.
+ * Their partial states and their subscriptions' files would stay until the
+ * worker decodes again from its checkpoint.
+ */
+void
+decoder_forget_cut_streams(LogicalDecodingContext *ctx, DecodeTarget *target)
+{
+	HASH_SEQ_STATUS status;
+	StreamedTxn *stx;
+
+	if (target->streamed == NULL)
+		return;
+	hash_seq_init(&status, target->streamed);
+	while ((stx = hash_seq_search(&status)) != NULL)
+		if (stx != target->committed && !in_reorder_buffer(ctx, stx->xid))
+		{
+			elog(DEBUG1, "streamext forgets streamed transaction %u, cut by a crash", stx->xid);
+			streamed_drop(target, stx);
+		}
 }
 
 /*
@@ -1308,15 +1380,14 @@ fall_back(DecodeTarget *target, TransactionId xid, XLogRecPtr decided_at, const 
 
 /*
  * stream_foldable says whether the events of a stream can be folded before
- * their commit: its subscriptions take them one by one.
+ * their commit: all can be (view_partial_possible); its subscriptions
+ * keep them in files until the commit (subscription_spill.c).
  */
 static bool
 stream_foldable(StreamTarget *st)
 {
 	ListCell   *lc;
 
-	if (st->subs != NIL)
-		return false;
 	foreach(lc, st->plans)
 		if (!view_partial_possible(lfirst(lc)))
 			return false;
@@ -1366,9 +1437,9 @@ in_reorder_buffer(LogicalDecodingContext *ctx, TransactionId xid)
  * reads each time the memory limit is reached).  It is off while a
  * transaction is to be decoded again without it, while events are to be
  * set aside (they are named by their commit), and while a stream has a
- * subscription, whose events are taken one by one at the commit.  While
- * it is on the worker holds at most streamext.stream_work_mem of a
- * transaction before it is streamed.
+ * set aside (they are named by their commit), and while a stream has a
+ * view that cannot be folded.  While it is on the worker holds at most
+ * streamext.stream_work_mem of a transaction before it is streamed.
  */
 void
 decoder_set_streaming(LogicalDecodingContext *ctx, DecodeTarget *target)

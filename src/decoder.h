@@ -91,7 +91,7 @@ typedef struct DecodeTarget
 	struct StreamedTxn *committed;
 	struct FoldBatch *batch;	/* events waiting to be folded */
 	List	   *fallback;		/* FallbackTxn, in set_aside_cxt */
-	bool		streams_foldable;	/* no stream has a subscription or session view */
+	bool		streams_foldable;	/* no stream has a session view */
 	uint64		streamed_transactions;
 
 	/* reported by the plugin */
@@ -107,7 +107,8 @@ typedef struct DecodeTarget
 /*
  * A streamed transaction decoded again without streaming: its partial
  * states could not be kept (user code failed in them, it changed the view
- * catalog, a stream it writes has a subscription or a session view).  Done
+ * catalog, a stream it writes has a session view, a subscription's filter
+ * failed or its owner may not read the stream).  Done
  * once this decoding has passed where it was decided and the transaction
  * has left the reorder buffer; forgotten at the next checkpoint after that.
  */
@@ -130,6 +131,8 @@ extern void decoder_note_targets(DecodeTarget *target);
 extern void decoder_set_streaming(struct LogicalDecodingContext *ctx, DecodeTarget *target);
 extern void decoder_place_streamed(DecodeTarget *target);
 extern void decoder_streams_reset(DecodeTarget *target);
+extern void decoder_forget_cut_streams(struct LogicalDecodingContext *ctx,
+									   DecodeTarget *target);
 extern void decoder_fall_back_in_progress(DecodeTarget *target, XLogRecPtr decided_at);
 
 #endif							/* STREAMEXT_DECODER_H */

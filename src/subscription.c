@@ -5,8 +5,9 @@
  *
  *	  The worker decodes commits in commit order, so numbering the entries
  *	  of a subscription as they are found gives gap-free positions in commit
- *	  order.  Entries wait in memory until the end of the decoded batch, then
- *	  go to streamext.subscription_queue together with the subscription's
+ *	  order.  Entries wait in memory until the end of the decoded batch (a
+ *	  streamed transaction's in files: subscription_spill.c), then go to
+ *	  streamext.subscription_queue together with the subscription's
  *	  progress (the WAL position up to which everything is queued) in one
  *	  transaction, whose commit delivers the NOTIFYs.  After a crash the
  *	  worker decodes again from its last checkpoint and skips, for each
@@ -56,6 +57,8 @@
 #define NOTIFY_PAYLOAD_LIMIT (BLCKSZ - NAMEDATALEN - 128)
 
 #define QUEUE_BATCH 5000
+/* entries of a streamed transaction read back and queued per statement */
+#define STREAMED_CHUNK 10000
 
 typedef struct CompiledFilter
 {
@@ -139,8 +142,17 @@ static bool subscription_may_deliver(SubscriptionPlan *sub);
 static void collect_changes(SubscriptionPlan *sub, XLogRecPtr upto);
 static void group_change(void *arg);
 static bool lock_subscription(int32 id);
-static void write_entries(SubscriptionPlan *sub, List *entries);
+static void write_pending(SubscriptionPlan *sub, List *entries);
+static void write_entries(SubscriptionPlan *sub, int n, Datum *positions, Datum *kinds,
+						  Datum *events, Datum *times);
+static int64 write_streamed(SubscriptionPlan *sub, TimestampTz at,
+							SubscriptionEntryReader next, void *arg);
+static void write_subscription(SubscriptionPlan *sub, TimestampTz at,
+							   SubscriptionEntryReader next, void *arg);
+static void notify_entry(SubscriptionPlan *sub, StringInfo payload, int64 position,
+						 const char *kind, const char *json);
 static void notify_entries(SubscriptionPlan *sub);
+static void notify_batch(SubscriptionPlan *sub, int64 first, int64 count);
 
 /*
  * subscription_build prepares a subscription for the worker.  A filter that
@@ -440,6 +452,48 @@ subscription_may_deliver(SubscriptionPlan *sub)
 }
 
 /*
+ * subscription_refusal says why the subscription may not take its stream's
+ * events now, with the SQLSTATE, or NULL: its filter cannot be compiled,
+ * its owner may no longer read the source (subscription_may_deliver) or
+ * lost EXECUTE on a function of the filter.
+ */
+const char *
+subscription_refusal(SubscriptionPlan *sub, int *sqlerrcode)
+{
+	if (sub->broken != NULL)
+	{
+		*sqlerrcode = sub->broken_code;
+		return sub->broken;
+	}
+	if (!subscription_may_deliver(sub))
+	{
+		*sqlerrcode = sub->read_denied_code;
+		return sub->read_denied;
+	}
+	if (!usercode_acl_ok(&sub->acl))
+	{
+		*sqlerrcode = sub->acl.denied_code;
+		return sub->acl.denied;
+	}
+	return NULL;
+}
+
+/*
+ * subscription_event_json evaluates the filter for one event and returns
+ * the event as JSON when it passes, in the caller's memory context, or
+ * NULL.  The caller is behind the gate of the subscription's owner
+ * (usercode_enter), and resets sub->econtext after it.
+ */
+char *
+subscription_event_json(SubscriptionPlan *sub, TupleTableSlot *event)
+{
+	FilterCall	fc = {sub, event, true, (Datum) 0, NULL};
+
+	eval_filter(&fc);
+	return fc.json;
+}
+
+/*
  * subscription_deliver queues an event of a committed transaction when it
  * passes the filter: the filter and the event's JSON run behind the gate of
  * the subscription's owner.  An error is the caller's to catch: the caller
@@ -451,8 +505,8 @@ void
 subscription_deliver(SubscriptionPlan *sub, TupleTableSlot *event,
 					 TimestampTz commit_time, XLogRecPtr final_lsn)
 {
-	FilterCall	fc = {sub, event, true, (Datum) 0, NULL};
 	UserCodeGate gate;
+	char	   *json;
 
 	if (sub->broken != NULL)
 	{
@@ -467,12 +521,12 @@ subscription_deliver(SubscriptionPlan *sub, TupleTableSlot *event,
 		return;
 	}
 	usercode_enter(&gate, sub->owner, USERCODE_READ_ONLY);
-	eval_filter(&fc);
+	json = subscription_event_json(sub, event);
 	usercode_leave(&gate);
-	if (fc.pass)
+	if (json != NULL)
 	{
-		add_entry(sub, "event", commit_time, fc.json);
-		pfree(fc.json);
+		add_entry(sub, "event", commit_time, json);
+		pfree(json);
 	}
 	ResetExprContext(sub->econtext);
 }
@@ -745,17 +799,17 @@ lock_subscription(int32 id)
 }
 
 /*
- * write_entries inserts entries with one statement of arrays.
+ * write_pending inserts entries kept in memory (SubEntry), with one
+ * statement of arrays.
  */
 static void
-write_entries(SubscriptionPlan *sub, List *entries)
+write_pending(SubscriptionPlan *sub, List *entries)
 {
 	int			n = list_length(entries);
 	Datum	   *positions = palloc(sizeof(Datum) * n);
 	Datum	   *kinds = palloc(sizeof(Datum) * n);
 	Datum	   *events = palloc(sizeof(Datum) * n);
 	Datum	   *times = palloc(sizeof(Datum) * n);
-	Datum		args[5];
 	ListCell   *lc;
 	int			i = 0;
 
@@ -769,6 +823,18 @@ write_entries(SubscriptionPlan *sub, List *entries)
 		times[i] = TimestampTzGetDatum(e->committed_at);
 		i++;
 	}
+	write_entries(sub, n, positions, kinds, events, times);
+}
+
+/*
+ * write_entries inserts n entries with one statement of arrays.
+ */
+static void
+write_entries(SubscriptionPlan *sub, int n, Datum *positions, Datum *kinds, Datum *events,
+			  Datum *times)
+{
+	Datum		args[5];
+
 	args[0] = Int32GetDatum(sub->id);
 	args[1] = PointerGetDatum(construct_array(positions, n, INT8OID, sizeof(int64),
 											  FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
@@ -781,9 +847,87 @@ write_entries(SubscriptionPlan *sub, List *entries)
 }
 
 /*
- * notify_entries sends the subscription's NOTIFYs, delivered when the
- * transaction that queues the entries commits.  A payload is the entry as
- * JSON, or, where that would pass NOTIFY's limit, its position alone.
+ * write_streamed queues the entries of a streamed transaction as next reads
+ * them back, STREAMED_CHUNK per statement, numbered after those already
+ * given, with its commit time; only one chunk is in memory at a time.
+ * Returns how many it queued.
+ */
+static int64
+write_streamed(SubscriptionPlan *sub, TimestampTz at, SubscriptionEntryReader next, void *arg)
+{
+	MemoryContext chunk = AllocSetContextCreate(CurrentMemoryContext,
+												"streamext streamed entries",
+												ALLOCSET_DEFAULT_SIZES);
+	char	  **json = palloc(sizeof(char *) * STREAMED_CHUNK);
+	Datum	   *positions = palloc(sizeof(Datum) * STREAMED_CHUNK);
+	Datum	   *kinds = palloc(sizeof(Datum) * STREAMED_CHUNK);
+	Datum	   *events = palloc(sizeof(Datum) * STREAMED_CHUNK);
+	Datum	   *times = palloc(sizeof(Datum) * STREAMED_CHUNK);
+	StringInfoData payload;
+	int64		count = 0;
+
+	initStringInfo(&payload);
+	for (;;)
+	{
+		MemoryContext old = MemoryContextSwitchTo(chunk);
+		Datum		kind = CStringGetTextDatum("event");
+		int			n = next(arg, json, STREAMED_CHUNK);
+		int			i;
+
+		for (i = 0; i < n; i++)
+		{
+			positions[i] = Int64GetDatum(sub->newest_position + 1 + i);
+			kinds[i] = kind;
+			events[i] = CStringGetTextDatum(json[i]);
+			times[i] = TimestampTzGetDatum(at);
+		}
+		if (n > 0)
+			write_entries(sub, n, positions, kinds, events, times);
+		if (sub->notify == SUB_NOTIFY_EVENT)
+			for (i = 0; i < n; i++)
+				notify_entry(sub, &payload, sub->newest_position + 1 + i, "event", json[i]);
+		sub->newest_position += n;
+		count += n;
+		MemoryContextSwitchTo(old);
+		MemoryContextReset(chunk);
+		if (n == 0)
+			break;
+	}
+	MemoryContextDelete(chunk);
+	pfree(payload.data);
+	return count;
+}
+
+/*
+ * notify_entry sends the NOTIFY of one entry, delivered when the
+ * transaction that queues it commits.  A payload is the entry as JSON, or,
+ * where that would pass NOTIFY's limit, its position alone.
+ */
+static void
+notify_entry(SubscriptionPlan *sub, StringInfo payload, int64 position, const char *kind,
+			 const char *json)
+{
+	int			head;
+
+	resetStringInfo(payload);
+	appendStringInfoString(payload, "{\"subscription\": ");
+	escape_json(payload, sub->name);
+	appendStringInfo(payload, ", \"position\": " INT64_FORMAT ", \"kind\": \"%s\"",
+					 position, kind);
+	head = payload->len;
+	appendStringInfo(payload, ", \"event\": %s}", json);
+	if (payload->len >= NOTIFY_PAYLOAD_LIMIT)
+	{
+		payload->len = head;
+		payload->data[head] = '\0';
+		appendStringInfoString(payload, ", \"truncated\": true}");
+	}
+	Async_Notify(sub->channel, payload->data);
+}
+
+/*
+ * notify_entries sends the NOTIFY of each entry kept in memory, for
+ * subscriptions that want one per entry.
  */
 static void
 notify_entries(SubscriptionPlan *sub)
@@ -791,42 +935,77 @@ notify_entries(SubscriptionPlan *sub)
 	StringInfoData payload;
 	ListCell   *lc;
 
-	if (sub->notify == SUB_NOTIFY_NONE || sub->pending == NIL)
+	if (sub->notify != SUB_NOTIFY_EVENT || sub->pending == NIL)
 		return;
 	initStringInfo(&payload);
-	if (sub->notify == SUB_NOTIFY_BATCH)
-	{
-		appendStringInfoString(&payload, "{\"subscription\": ");
-		escape_json(&payload, sub->name);
-		appendStringInfo(&payload, ", \"first\": " INT64_FORMAT ", \"last\": " INT64_FORMAT
-						 ", \"count\": %d}",
-						 ((SubEntry *) linitial(sub->pending))->position,
-						 ((SubEntry *) llast(sub->pending))->position,
-						 list_length(sub->pending));
-		Async_Notify(sub->channel, payload.data);
-		return;
-	}
 	foreach(lc, sub->pending)
 	{
 		SubEntry   *e = lfirst(lc);
-		int			head;
 
-		resetStringInfo(&payload);
-		appendStringInfoString(&payload, "{\"subscription\": ");
-		escape_json(&payload, sub->name);
-		appendStringInfo(&payload, ", \"position\": " INT64_FORMAT ", \"kind\": \"%s\"",
-						 e->position, e->kind);
-		head = payload.len;
-		appendStringInfo(&payload, ", \"event\": %s}", e->json);
-		if (payload.len >= NOTIFY_PAYLOAD_LIMIT)
-		{
-			payload.len = head;
-			payload.data[head] = '\0';
-			appendStringInfoString(&payload, ", \"truncated\": true}");
-		}
-		Async_Notify(sub->channel, payload.data);
+		notify_entry(sub, &payload, e->position, e->kind, e->json);
 	}
 	pfree(payload.data);
+}
+
+/*
+ * notify_batch sends the one NOTIFY of a write, with the range of positions
+ * it queued, for subscriptions that want one per batch.
+ */
+static void
+notify_batch(SubscriptionPlan *sub, int64 first, int64 count)
+{
+	StringInfoData payload;
+
+	if (sub->notify != SUB_NOTIFY_BATCH || count == 0)
+		return;
+	initStringInfo(&payload);
+	appendStringInfoString(&payload, "{\"subscription\": ");
+	escape_json(&payload, sub->name);
+	appendStringInfo(&payload, ", \"first\": " INT64_FORMAT ", \"last\": " INT64_FORMAT
+					 ", \"count\": " INT64_FORMAT "}",
+					 first, first + count - 1, count);
+	Async_Notify(sub->channel, payload.data);
+	pfree(payload.data);
+}
+
+/*
+ * write_subscription queues a subscription's entries found since the last
+ * write, then those next reads back (a streamed transaction's, when next
+ * is not NULL), with its dead letters and its progress, in the caller's
+ * transaction; its commit sends the NOTIFYs.
+ */
+static void
+write_subscription(SubscriptionPlan *sub, TimestampTz at, SubscriptionEntryReader next,
+				   void *arg)
+{
+	if (lock_subscription(sub->id))
+	{
+		int			n = list_length(sub->pending);
+		int64		first = sub->newest_position - n + 1;
+		int64		count = n;
+		Datum		args[4];
+		int			i;
+
+		for (i = 0; i < n; i += QUEUE_BATCH)
+			write_pending(sub, list_truncate(list_copy_tail(sub->pending, i), QUEUE_BATCH));
+		notify_entries(sub);
+		if (next != NULL)
+			count += write_streamed(sub, at, next, arg);
+		catalog_write_dead_letters(CATALOG_SUBSCRIPTION_DEF, sub->id, sub->new_dead_letters,
+								   sub->replayed);
+		args[0] = Int32GetDatum(sub->id);
+		args[1] = LSNGetDatum(sub->delivered_lsn);
+		args[2] = Int64GetDatum(sub->newest_position);
+		args[3] = BoolGetDatum(sub->notify != SUB_NOTIFY_NONE && count > 0);
+		if (catalog_execute(&update_progress, args, NULL, false, 0) != SPI_OK_UPDATE)
+			elog(ERROR, "streamext: could not record subscription progress");
+		notify_batch(sub, first, count);
+	}
+	sub->persisted_lsn = sub->delivered_lsn;
+	sub->pending = NIL;
+	sub->new_dead_letters = NIL;
+	sub->replayed = NIL;
+	MemoryContextReset(sub->pending_cxt);
 }
 
 /*
@@ -843,33 +1022,32 @@ subscriptions_write(List *subs)
 	foreach(lc, subs)
 	{
 		SubscriptionPlan *sub = lfirst(lc);
-		Datum		args[4];
 
 		if (sub->pending == NIL && sub->new_dead_letters == NIL && sub->replayed == NIL &&
 			sub->delivered_lsn == sub->persisted_lsn)
 			continue;
-		if (lock_subscription(sub->id))
-		{
-			int			n = list_length(sub->pending);
-			int			i;
-
-			for (i = 0; i < n; i += QUEUE_BATCH)
-				write_entries(sub, list_truncate(list_copy_tail(sub->pending, i), QUEUE_BATCH));
-			catalog_write_dead_letters(CATALOG_SUBSCRIPTION_DEF, sub->id, sub->new_dead_letters,
-									   sub->replayed);
-			args[0] = Int32GetDatum(sub->id);
-			args[1] = LSNGetDatum(sub->delivered_lsn);
-			args[2] = Int64GetDatum(sub->newest_position);
-			args[3] = BoolGetDatum(sub->notify != SUB_NOTIFY_NONE && sub->pending != NIL);
-			if (catalog_execute(&update_progress, args, NULL, false, 0) != SPI_OK_UPDATE)
-				elog(ERROR, "streamext: could not record subscription progress");
-			notify_entries(sub);
-		}
-		sub->persisted_lsn = sub->delivered_lsn;
-		sub->pending = NIL;
-		sub->new_dead_letters = NIL;
-		sub->replayed = NIL;
-		MemoryContextReset(sub->pending_cxt);
+		write_subscription(sub, 0, NULL, NULL);
 	}
+	SPI_finish();
+}
+
+/*
+ * subscription_write_streamed queues, in the caller's transaction, what the
+ * subscription found before a streamed transaction's commit (its pending
+ * entries, of earlier commits), then that transaction's entries as next
+ * reads them back, and records the subscription's progress as that
+ * commit's end: everything up to it is queued by this one transaction, or
+ * nothing, so a crash anywhere queues the transaction exactly once (after
+ * it, the commit is at or below the progress and skipped).  The decoding
+ * is right after the commit, so no later commit has entries yet.
+ */
+void
+subscription_write_streamed(SubscriptionPlan *sub, XLogRecPtr end_lsn,
+							TimestampTz commit_time, SubscriptionEntryReader next, void *arg)
+{
+	Assert(end_lsn > sub->delivered_lsn);
+	sub->delivered_lsn = end_lsn;
+	SPI_connect();
+	write_subscription(sub, commit_time, next, arg);
 	SPI_finish();
 }

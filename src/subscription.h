@@ -55,11 +55,20 @@ typedef struct SubscriptionPlan
 	List	   *replayed;		/* ids of dead letters replay delivered (int64 *) */
 } SubscriptionPlan;
 
+/*
+ * A streamed transaction's entries read back in their order: fills json
+ * with up to max of them (JSON texts, in the caller's memory context) and
+ * returns how many, 0 at the end.
+ */
+typedef int (*SubscriptionEntryReader) (void *arg, char **json, int max);
+
 extern List *subscriptions_load(List *plans, MemoryContext cxt);
 extern void subscriptions_free(List *subs);
 extern TupleTableSlot *subscription_event_slot(SubscriptionPlan *sub);
 extern void subscription_deliver(SubscriptionPlan *sub, TupleTableSlot *event,
 								 TimestampTz commit_time, XLogRecPtr final_lsn);
+extern const char *subscription_refusal(SubscriptionPlan *sub, int *sqlerrcode);
+extern char *subscription_event_json(SubscriptionPlan *sub, TupleTableSlot *event);
 extern void subscription_set_aside(SubscriptionPlan *sub, TupleTableSlot *event,
 								   TimestampTz commit_time, XLogRecPtr final_lsn,
 								   int sqlerrcode, const char *message);
@@ -70,5 +79,8 @@ extern void subscriptions_emit_row(ViewPlan *plan, Datum *values, bool *nulls,
 extern void subscriptions_collect(List *subs, XLogRecPtr upto);
 extern bool subscriptions_have_pending(List *subs);
 extern void subscriptions_write(List *subs);
+extern void subscription_write_streamed(SubscriptionPlan *sub, XLogRecPtr end_lsn,
+										TimestampTz commit_time,
+										SubscriptionEntryReader next, void *arg);
 
 #endif							/* STREAMEXT_SUBSCRIPTION_H */

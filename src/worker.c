@@ -744,6 +744,7 @@ decode_available(void)
 static void
 place_streamed(void)
 {
+	SetCurrentStatementStartTimestamp();	/* now() of what it writes */
 	begin_transaction();
 	PushActiveSnapshot(GetTransactionSnapshot());
 	decoder_place_streamed(&W.target);
@@ -873,6 +874,7 @@ checkpoint_now(void)
 	}
 	if (lsn > MyReplicationSlot->data.confirmed_flush)
 		LogicalConfirmReceivedLocation(lsn);
+	decoder_forget_cut_streams(W.ctx, &W.target);
 	W.last_checkpoint = GetCurrentTimestamp();
 	/* it closed what was due; its length says nothing of closing's */
 	W.last_close = W.last_checkpoint;

@@ -7,6 +7,7 @@ use strict;
 use warnings;
 use Exporter 'import';
 use IPC::Run;
+use Time::HiRes;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
@@ -14,7 +15,8 @@ use Test::More;
 our @EXPORT = qw(streamext_node create_click_schema start_producers
   finish_producers wait_caught_up check_click_views check_view worker_pid
   wait_checkpointed create_event_stream start_event_producers
-  create_window_view window_oracle every_window_kind check_ddl_does_not_wait);
+  create_window_view window_oracle every_window_kind check_ddl_does_not_wait
+  streamed_txns streamed_since);
 
 # streamext_node starts a node with what streamext needs
 sub streamext_node
@@ -374,6 +376,29 @@ sub worker_pid
 	my ($node, $db) = @_;
 	return $node->safe_psql($db // 'postgres',
 		"SELECT pid FROM pg_stat_activity WHERE backend_type = 'streamext worker' AND datname = current_database()");
+}
+
+# streamed_txns is how many transactions PostgreSQL streamed to the worker
+# of the database before their commit (the slot's statistics)
+sub streamed_txns
+{
+	my ($node, $db) = @_;
+	return $node->safe_psql($db // 'postgres', q{
+SELECT coalesce(sum(stream_txns), 0) FROM pg_stat_replication_slots
+ WHERE slot_name = 'streamext_' || (SELECT oid FROM pg_database WHERE datname = current_database())});
+}
+
+# streamed_since waits a little for the slot's statistics to show a
+# transaction streamed since they were $before
+sub streamed_since
+{
+	my ($node, $before, $db) = @_;
+	for (1 .. 100)
+	{
+		return 1 if streamed_txns($node, $db) > $before;
+		Time::HiRes::usleep(200_000);
+	}
+	return 0;
 }
 
 1;

@@ -11,7 +11,6 @@
 use strict;
 use warnings;
 use IPC::Run;
-use Time::HiRes qw(usleep);
 use PostgreSQL::Test::Utils;
 use Test::More;
 use StreamextTest;
@@ -129,19 +128,6 @@ SELECT (SELECT count(*) FROM (($expected_letters) EXCEPT ALL ($letters)) a),
 	is($views{ $s->name }, $views{ $n->name }, "$label: the streamed and the unstreamed node agree");
 }
 
-# streamed_since waits a little for the slot's statistics to show a
-# transaction streamed since they were $before
-sub streamed_since
-{
-	my ($before) = @_;
-	for (1 .. 100)
-	{
-		return 1 if $s->safe_psql('postgres', $slot_stats) > $before;
-		usleep(200_000);
-	}
-	return 0;
-}
-
 # on_both runs SQL on both nodes; on the streaming one, checks that it was
 # streamed and (with $fallback) decoded again without streaming
 sub on_both
@@ -159,7 +145,7 @@ sub on_both
 	}
 	else
 	{
-		ok(streamed_since($before), "$label: streamed");
+		ok(streamed_since($s, $before), "$label: streamed");
 	}
 	is($n->safe_psql('postgres', $slot_stats), '0', "$label: never streamed on the other node");
 }
@@ -216,7 +202,7 @@ check_all('create_view in a streamed transaction');
 				"BEGIN;\n" . rows(360001, 400000, 1) . "SELECT pg_sleep(3);\n" . rows(400001, 420000) . "COMMIT;"],
 			'<', \undef, '>', \$out, '2>', \$err);
 	}
-	ok(streamed_since($before), 'the transaction is streamed before create_view');
+	ok(streamed_since($s, $before), 'the transaction is streamed before create_view');
 	$_->safe_psql('postgres',
 		q{SELECT streamext.create_view('v_new2', $$ SELECT k, count(*) AS n FROM public.ev2 GROUP BY k $$)})
 	  for @nodes;
@@ -256,8 +242,8 @@ check_all('immediate stop right after a failing streamed commit');
 }
 check_all('worker killed during a fallback');
 
-# 8. create_subscription in the same transaction as many events (last: a
-# subscription turns streaming off for its stream)
+# 8. create_subscription in the same transaction as many events (last: the
+# subscription stays, and its filterless events are streamed from here on)
 on_both('create_subscription in the transaction',
 	"BEGIN;\n" . rows(620001, 650000)
 	  . q{SELECT streamext.create_subscription('feed', 'public.ev', notify => 'none');} . "\n"
