@@ -27,8 +27,8 @@ LAYERS = [
     ("catalog", ["catalog", "sqlfunc", "stream_ddl", "hooks"]),
     ("plan", ["agg_state", "view_query", "view_plan"]),
     ("state", ["view_state", "state_format", "state_shmem"]),
-    ("windows", ["view_apply", "view_partial", "window_panes", "window_session", "window_close", "view_source"]),
-    ("persistence and delivery", ["checkpoint", "subscription_def", "subscription"]),
+    ("windows", ["view_apply", "view_partial", "view_partial_session", "window_panes", "window_session", "window_close", "view_source"]),
+    ("persistence and delivery", ["checkpoint", "subscription_def", "subscription", "subscription_spill"]),
     ("worker", ["decoder", "replay", "retention", "worker", "launcher"]),
     ("SQL", ["commands", "view_replace", "renames", "view_read", "subscription_read", "streamext"]),
 ]

@@ -1141,8 +1141,18 @@ decoder_place_streamed(DecodeTarget *target)
 	}
 	/* the subscriptions' entries, in order, with their progress */
 	if (stx->spill != NULL)
-		subscription_spill_place(stx->spill, target->streams, stx->final_lsn,
+	{
+		List	   *loaded = NIL;
+		HASH_SEQ_STATUS status;
+		StreamTarget *st;
+
+		hash_seq_init(&status, target->streams);
+		while ((st = hash_seq_search(&status)) != NULL)
+			loaded = list_concat(loaded, st->subs);
+		subscription_spill_place(stx->spill, loaded, stx->final_lsn,
 								 stx->end_lsn, stx->commit_time);
+		list_free(loaded);
+	}
 	elog(DEBUG1, "streamext applied streamed transaction %u: %llu events",
 		 stx->xid, (unsigned long long) events);
 	if (events > 0)

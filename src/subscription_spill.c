@@ -36,7 +36,6 @@
 #include "utils/memutils.h"
 #include "utils/resowner.h"
 
-#include "decoder.h"
 #include "subscription_spill.h"
 #include "usercode.h"
 
@@ -221,10 +220,11 @@ subscription_spill_abort_part(SubscriptionSpill *spill, TransactionId part)
  * subscription_spill_place queues a committed transaction's events, in its
  * order, to each subscription that started before its commit and has not
  * queued it yet (a commit at or below a subscription's progress was queued
- * before a restart), in the caller's transaction.
+ * before a restart), in the caller's transaction.  loaded lists the
+ * subscriptions the worker runs now.
  */
 void
-subscription_spill_place(SubscriptionSpill *spill, HTAB *streams, XLogRecPtr final_lsn,
+subscription_spill_place(SubscriptionSpill *spill, List *loaded, XLogRecPtr final_lsn,
 						 XLogRecPtr end_lsn, TimestampTz commit_time)
 {
 	ListCell   *lc;
@@ -234,12 +234,11 @@ subscription_spill_place(SubscriptionSpill *spill, HTAB *streams, XLogRecPtr fin
 	foreach(lc, spill->files)
 	{
 		SpillFile  *sf = lfirst(lc);
-		StreamTarget *st = hash_search(streams, &sf->relid, HASH_FIND, NULL);
 		SubscriptionPlan *sub = sf->sub;
 		SpillReader reader = {spill, sf, InvalidTransactionId, false};
 
 		/* never a subscription a reload freed: see decoder_fall_back_in_progress */
-		if (st == NULL || !list_member_ptr(st->subs, sub) || sub->id != sf->sub_id)
+		if (!list_member_ptr(loaded, sub) || sub->id != sf->sub_id)
 			elog(ERROR, "streamext: subscription %d of a streamed transaction is gone",
 				 sf->sub_id);
 		if (final_lsn <= sub->start_lsn || end_lsn <= sub->delivered_lsn ||

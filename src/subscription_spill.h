@@ -24,7 +24,7 @@ extern void subscription_spill_events(SubscriptionSpill *spill, SubscriptionPlan
 									  Oid relid, TransactionId part, TupleTableSlot *slot,
 									  HeapTuple *tuples, int ntuples);
 extern void subscription_spill_abort_part(SubscriptionSpill *spill, TransactionId part);
-extern void subscription_spill_place(SubscriptionSpill *spill, HTAB *streams,
+extern void subscription_spill_place(SubscriptionSpill *spill, List *loaded,
 									 XLogRecPtr final_lsn, XLogRecPtr end_lsn,
 									 TimestampTz commit_time);
 extern void subscription_spill_drop(SubscriptionSpill *spill);

@@ -30,7 +30,6 @@
 #include "usercode.h"
 #include "view_apply.h"
 #include "view_partial.h"
-#include "view_partial_session.h"
 #include "view_plan.h"
 #include "view_state.h"
 #include "window.h"
@@ -95,6 +94,8 @@ view_partial_create(ViewPlan *plan, MemoryContext parent)
 	vp->start_lsn = plan->start_lsn;
 	vp->cxt = cxt;
 	vp->max_time = DT_NOBEGIN;
+	vp->sessions.plan = plan;
+	vp->sessions.cxt = cxt;
 	build_groups(vp);
 	return vp;
 }
@@ -249,12 +250,12 @@ fold_event(ViewPartial *vp, TupleTableSlot *event)
 	ResetExprContext(econtext);
 	econtext->ecxt_scantuple = event;
 	vp->events++;
+	start = note_event_time(vp, event, &at_commit);
 	if (plan->window.kind == WINDOW_SESSION)
 	{
-		view_partial_session_fold(vp, event);
+		view_partial_session_fold(&vp->sessions, start, at_commit);
 		return;
 	}
-	start = note_event_time(vp, event, &at_commit);
 	if (!at_commit)
 		start = window_pane_for(&plan->window, start);
 
@@ -321,7 +322,7 @@ view_partial_place(ViewPartial *vp, TimestampTz commit_time, XLogRecPtr final_ls
 		view_plan_note_time(plan, commit_time, commit_time);
 	plan->state->txn_end = end_lsn;
 	plan->state->mutating = true;
-	view_partial_session_place(vp, commit_time, end_lsn);
+	view_partial_session_place(&vp->sessions, commit_time, end_lsn);
 	InitTupleHashIterator(vp->groups, &iter);
 	while ((entry = ScanTupleHashTable(vp->groups, &iter)) != NULL)
 	{

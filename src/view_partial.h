@@ -11,6 +11,7 @@
 #define STREAMEXT_VIEW_PARTIAL_H
 
 #include "nodes/execnodes.h"
+#include "view_partial_session.h"
 #include "view_plan.h"
 
 typedef struct ViewPartial
@@ -24,7 +25,7 @@ typedef struct ViewPartial
 	TupleTableSlot *groupslot;	/* to look a group up */
 	TupleTableSlot *storedslot; /* a group's key as stored */
 	TupleTableSlot *keyslot;	/* the view's group key, to place it */
-	TupleHashTable sessions;	/* session views: view_partial_session.c */
+	PartialSessions sessions;	/* a session view's */
 	TimestampTz max_time;		/* greatest event time of the time column */
 	bool		any_time;
 	bool		any_at_commit;	/* an event whose time is its commit's */

@@ -32,7 +32,6 @@
 
 #include "agg_state.h"
 #include "view_apply.h"
-#include "view_partial.h"
 #include "view_partial_session.h"
 #include "view_plan.h"
 #include "view_state.h"
@@ -55,23 +54,22 @@ typedef struct PartialSessionGroup
 	PartialSession *at_commit;	/* events whose time is their commit's */
 } PartialSessionGroup;
 
-static PartialSession *partial_run_new(ViewPartial *vp);
-static PartialSession *partial_run_join(ViewPartial *vp, PartialSessionGroup *psg,
+static PartialSession *partial_run_new(PartialSessions *pss);
+static PartialSession *partial_run_join(PartialSessions *pss, PartialSessionGroup *psg,
 										TimestampTz t);
 static void partial_run_check(ViewPlan *plan, TimestampTz start);
 
 /*
- * view_partial_session_fold folds one event into the runs of its group,
- * behind the view owner's gate (the caller's): the same expressions and
- * transitions the view runs for it at its commit.  The caller has reset
- * the expression context and stored the event as its scan tuple.
+ * view_partial_session_fold folds one event at t (or at its commit's time,
+ * at_commit) into the runs of its group, behind the view owner's gate (the
+ * caller's): the same expressions and transitions the view runs for it at
+ * its commit.  The caller has reset the expression context, stored the
+ * event as its scan tuple and noted its time.
  */
 void
-view_partial_session_fold(ViewPartial *vp, TupleTableSlot *event)
+view_partial_session_fold(PartialSessions *pss, TimestampTz t, bool at_commit)
 {
-	ViewPlan   *plan = vp->plan;
-	TimestampTz t = 0;
-	bool		at_commit = true;
+	ViewPlan   *plan = pss->plan;
 	TupleHashEntry entry;
 	PartialSessionGroup *psg;
 	PartialSession *into;
@@ -79,21 +77,6 @@ view_partial_session_fold(ViewPartial *vp, TupleTableSlot *event)
 	int			i;
 	MemoryContext old;
 
-	if (plan->time_attno != InvalidAttrNumber)
-	{
-		bool		isnull;
-		Datum		d = slot_getattr(event, plan->time_attno, &isnull);
-
-		if (!isnull)
-		{
-			t = DatumGetTimestampTz(d);
-			at_commit = false;
-			vp->max_time = Max(vp->max_time, t);
-			vp->any_time = true;
-		}
-	}
-	if (at_commit)
-		vp->any_at_commit = true;
 	if (!view_plan_eval_event(plan))
 		return;
 	/* as window_pane_for refuses it to the other kinds: decoded again */
@@ -110,28 +93,28 @@ view_partial_session_fold(ViewPartial *vp, TupleTableSlot *event)
 	 */
 
 	old = MemoryContextSwitchTo(plan->econtext->ecxt_per_tuple_memory);
-	if (vp->sessions == NULL)
-		vp->sessions = BuildTupleHashTableExt(NULL, plan->keydesc, Max(plan->nkeys, 1),
-											  plan->key_cols, plan->key_eqfuncs,
-											  plan->key_hashfns, plan->key_collations,
-											  64, 0, vp->cxt, vp->cxt,
-											  plan->econtext->ecxt_per_tuple_memory,
-											  false);
-	entry = LookupTupleHashEntry(vp->sessions, plan->keyslot, &isnew, NULL);
+	if (pss->groups == NULL)
+		pss->groups = BuildTupleHashTableExt(NULL, plan->keydesc, Max(plan->nkeys, 1),
+											 plan->key_cols, plan->key_eqfuncs,
+											 plan->key_hashfns, plan->key_collations,
+											 64, 0, pss->cxt, pss->cxt,
+											 plan->econtext->ecxt_per_tuple_memory,
+											 false);
+	entry = LookupTupleHashEntry(pss->groups, plan->keyslot, &isnew, NULL);
 	if (isnew)
-		entry->additional = MemoryContextAllocZero(vp->cxt, sizeof(PartialSessionGroup));
+		entry->additional = MemoryContextAllocZero(pss->cxt, sizeof(PartialSessionGroup));
 	psg = entry->additional;
 	if (!at_commit)
-		into = partial_run_join(vp, psg, t);
+		into = partial_run_join(pss, psg, t);
 	else
 	{
 		if (psg->at_commit == NULL)
-			psg->at_commit = partial_run_new(vp);
+			psg->at_commit = partial_run_new(pss);
 		into = psg->at_commit;
 	}
 	for (i = 0; i < plan->aggs.naggs; i++)
 		if (!plan->agg_skip[i])
-			agg_advance(&plan->aggs, &plan->aggs.runners[i], &into->values[i], vp->cxt);
+			agg_advance(&plan->aggs, &plan->aggs.runners[i], &into->values[i], pss->cxt);
 	into->events++;
 	MemoryContextSwitchTo(old);
 }
@@ -140,14 +123,14 @@ view_partial_session_fold(ViewPartial *vp, TupleTableSlot *event)
  * partial_run_new makes an empty run in the partial states' memory.
  */
 static PartialSession *
-partial_run_new(ViewPartial *vp)
+partial_run_new(PartialSessions *pss)
 {
-	ViewPlan   *plan = vp->plan;
+	ViewPlan   *plan = pss->plan;
 	PartialSession *ps;
 
-	ps = MemoryContextAllocZero(vp->cxt, offsetof(PartialSession, values) +
+	ps = MemoryContextAllocZero(pss->cxt, offsetof(PartialSession, values) +
 								sizeof(AggValue) * Max(plan->aggs.naggs, 1));
-	agg_init_values(&plan->aggs, ps->values, vp->cxt);
+	agg_init_values(&plan->aggs, ps->values, pss->cxt);
 	return ps;
 }
 
@@ -158,9 +141,9 @@ partial_run_new(ViewPartial *vp)
  * transaction is placed or dropped.
  */
 static PartialSession *
-partial_run_join(ViewPartial *vp, PartialSessionGroup *psg, TimestampTz t)
+partial_run_join(PartialSessions *pss, PartialSessionGroup *psg, TimestampTz t)
 {
-	ViewPlan   *plan = vp->plan;
+	ViewPlan   *plan = pss->plan;
 	int64		gap = plan->window.size_usec;
 	PartialSession *into = NULL;
 	PartialSession *ps;
@@ -175,7 +158,7 @@ partial_run_join(ViewPartial *vp, PartialSessionGroup *psg, TimestampTz t)
 			else
 			{
 				/* the event bridges two runs: one takes the other in */
-				agg_combine_values(&plan->aggs, into->values, ps->values, vp->cxt);
+				agg_combine_values(&plan->aggs, into->values, ps->values, pss->cxt);
 				into->start = Min(into->start, ps->start);
 				into->last = Max(into->last, ps->last);
 				into->events += ps->events;
@@ -187,7 +170,7 @@ partial_run_join(ViewPartial *vp, PartialSessionGroup *psg, TimestampTz t)
 	}
 	if (into == NULL)
 	{
-		into = partial_run_new(vp);
+		into = partial_run_new(pss);
 		into->start = into->last = t;
 		into->next = psg->runs;
 		psg->runs = into;
@@ -221,19 +204,19 @@ partial_run_check(ViewPlan *plan, TimestampTz start)
  * an error before the view changes (partial_run_check).
  */
 void
-view_partial_session_place(ViewPartial *vp, TimestampTz commit_time, XLogRecPtr end_lsn)
+view_partial_session_place(PartialSessions *pss, TimestampTz commit_time, XLogRecPtr end_lsn)
 {
-	ViewPlan   *plan = vp->plan;
+	ViewPlan   *plan = pss->plan;
 	TupleHashIterator iter;
 	TupleHashEntry entry;
 	PartialSessionGroup *psg;
 	PartialSession *ps;
 	uint64		events = 0;
 
-	if (vp->sessions == NULL)
+	if (pss->groups == NULL)
 		return;
-	InitTupleHashIterator(vp->sessions, &iter);
-	while ((entry = ScanTupleHashTable(vp->sessions, &iter)) != NULL)
+	InitTupleHashIterator(pss->groups, &iter);
+	while ((entry = ScanTupleHashTable(pss->groups, &iter)) != NULL)
 	{
 		psg = entry->additional;
 		for (ps = psg->runs; ps != NULL; ps = ps->next)
@@ -243,8 +226,8 @@ view_partial_session_place(ViewPartial *vp, TimestampTz commit_time, XLogRecPtr 
 	}
 	TermTupleHashIterator(&iter);
 
-	InitTupleHashIterator(vp->sessions, &iter);
-	while ((entry = ScanTupleHashTable(vp->sessions, &iter)) != NULL)
+	InitTupleHashIterator(pss->groups, &iter);
+	while ((entry = ScanTupleHashTable(pss->groups, &iter)) != NULL)
 	{
 		psg = entry->additional;
 		/* session_place_interval takes the group's key where an event's is */

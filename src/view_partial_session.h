@@ -9,10 +9,19 @@
 #ifndef STREAMEXT_VIEW_PARTIAL_SESSION_H
 #define STREAMEXT_VIEW_PARTIAL_SESSION_H
 
-#include "view_partial.h"
+#include "nodes/execnodes.h"
+#include "view_plan.h"
 
-extern void view_partial_session_fold(ViewPartial *vp, TupleTableSlot *event);
-extern void view_partial_session_place(ViewPartial *vp, TimestampTz commit_time,
+/* the runs of a session view's groups, in a streamed transaction */
+typedef struct PartialSessions
+{
+	ViewPlan   *plan;
+	MemoryContext cxt;
+	TupleHashTable groups;		/* group key -> its runs; made on first use */
+} PartialSessions;
+
+extern void view_partial_session_fold(PartialSessions *pss, TimestampTz t, bool at_commit);
+extern void view_partial_session_place(PartialSessions *pss, TimestampTz commit_time,
 									   XLogRecPtr end_lsn);
 
 #endif							/* STREAMEXT_VIEW_PARTIAL_SESSION_H */
