@@ -27,6 +27,7 @@
 #include "access/xact.h"
 #include "access/xlog.h"
 #include "access/xlog_internal.h"
+#include "access/xlogutils.h"
 #include "catalog/partition.h"
 #include "replication/logical.h"
 #include "replication/output_plugin.h"
@@ -714,22 +715,56 @@ partition_root(Relation leaf)
 }
 
 /*
- * decoder_wal_inserted_upto is the end of the WAL inserted so far.  The insert
- * position points past the header of a page nothing was written on yet
- * when the last record filled the page before: that header is neither
- * flushed nor decoded until a later record comes, so waiting for it (or
- * XLogFlush to it) would fail.
+ * before_empty_page_header is pos, or the end of the page before when pos
+ * points just past the header of a page nothing was written on yet (the
+ * insert position does after a record that filled the page before, and so
+ * may the flush position).  That header is not a record: decoding up to
+ * it would wait in read_local_xlog_page for the next record, which may
+ * not come for many seconds, and XLogFlush to it would fail.
  */
-XLogRecPtr
-decoder_wal_inserted_upto(void)
+static XLogRecPtr
+before_empty_page_header(XLogRecPtr pos)
 {
-	XLogRecPtr	pos = GetXLogInsertRecPtr();
-
 	if (XLogSegmentOffset(pos, wal_segment_size) == SizeOfXLogLongPHD)
 		return pos - SizeOfXLogLongPHD;
 	if (pos % XLOG_BLCKSZ == SizeOfXLogShortPHD)
 		return pos - SizeOfXLogShortPHD;
 	return pos;
+}
+
+/* decoder_wal_inserted_upto is the end of the WAL inserted so far */
+XLogRecPtr
+decoder_wal_inserted_upto(void)
+{
+	return before_empty_page_header(GetXLogInsertRecPtr());
+}
+
+/* decoder_wal_flushed_upto is the end of the WAL flushed so far */
+XLogRecPtr
+decoder_wal_flushed_upto(void)
+{
+	return before_empty_page_header(GetFlushRecPtr(NULL));
+}
+
+/*
+ * decoder_read_wal_page reads WAL for the worker's decoding as
+ * read_local_xlog_page does, except that a record inserted but not flushed
+ * yet is flushed rather than waited for.  The WAL writer flushes whole
+ * pages of a long transaction in the background, so the end of the flushed
+ * WAL falls inside records; read_local_xlog_page would sleep until another
+ * backend flushes the rest (up to the next commit, or the background
+ * writer's snapshot every 15 seconds), deaf to the worker's latch: views,
+ * wait_caught_up() and the clock would wait as long.
+ */
+int
+decoder_read_wal_page(XLogReaderState *state, XLogRecPtr targetPagePtr, int reqLen,
+					  XLogRecPtr targetRecPtr, char *readBuf)
+{
+	XLogRecPtr	needed = targetPagePtr + reqLen;
+
+	if (needed > GetFlushRecPtr(NULL) && needed <= decoder_wal_inserted_upto())
+		XLogFlush(needed);
+	return read_local_xlog_page(state, targetPagePtr, reqLen, targetRecPtr, readBuf);
 }
 
 /*

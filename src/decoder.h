@@ -127,6 +127,9 @@ extern void decoder_apply_event(DecodeTarget *target, List *plans, List *subs,
 								TimestampTz commit_time);
 extern void decoder_forget_set_aside(DecodeTarget *target, XLogRecPtr upto);
 extern XLogRecPtr decoder_wal_inserted_upto(void);
+extern XLogRecPtr decoder_wal_flushed_upto(void);
+extern int	decoder_read_wal_page(struct XLogReaderState *state, XLogRecPtr targetPagePtr,
+								  int reqLen, XLogRecPtr targetRecPtr, char *readBuf);
 extern void decoder_note_targets(DecodeTarget *target);
 extern void decoder_set_streaming(struct LogicalDecodingContext *ctx, DecodeTarget *target);
 extern void decoder_place_streamed(DecodeTarget *target);

@@ -716,7 +716,7 @@ streamext_wait_caught_up(PG_FUNCTION_ARGS)
 			streamext_wake_worker(MyDatabaseId);
 		(void) ConditionVariableTimedSleep(slot != NULL ? &slot->progress_cv :
 										   &StreamextState->slot_claimed_cv,
-										   (long) Min(remaining, INT_MAX),
+										   (long) Min(remaining, 1000),
 										   PG_WAIT_EXTENSION);
 	}
 	ConditionVariableCancelSleep();

@@ -457,7 +457,7 @@ start_from_checkpoint(void)
 	publish_all(false);
 
 	W.ctx = CreateDecodingContext(InvalidXLogRecPtr, NIL, false,
-								  XL_ROUTINE(.page_read = read_local_xlog_page,
+								  XL_ROUTINE(.page_read = decoder_read_wal_page,
 											 .segment_open = wal_segment_open,
 											 .segment_close = wal_segment_close),
 								  prepare_write, do_write, NULL);
@@ -645,7 +645,7 @@ decode_available(void)
 	 */
 	if (now >= W.wake_at)
 		XLogFlush(inserted);
-	end = closed_ahead_stop(GetFlushRecPtr(NULL));
+	end = closed_ahead_stop(decoder_wal_flushed_upto());
 
 	W.wal_moving = (W.ctx->reader->EndRecPtr < end);
 	while (W.ctx->reader->EndRecPtr < end)
@@ -1502,7 +1502,7 @@ ensure_slot(void)
 	/* the decoding context outlives this transaction */
 	MemoryContextSwitchTo(TopMemoryContext);
 	ctx = CreateInitDecodingContext("streamext", NIL, true, InvalidXLogRecPtr,
-									XL_ROUTINE(.page_read = read_local_xlog_page,
+									XL_ROUTINE(.page_read = decoder_read_wal_page,
 											   .segment_open = wal_segment_open,
 											   .segment_close = wal_segment_close),
 									prepare_write, do_write, NULL);

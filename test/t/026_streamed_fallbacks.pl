@@ -34,7 +34,7 @@ CREATE FUNCTION public.picky_trans(int8, int) RETURNS int8 LANGUAGE plpgsql IMMU
 CREATE AGGREGATE public.picky_sum(int) (sfunc = public.picky_trans, stype = int8,
                                         combinefunc = int8pl, initcond = '0');
 CREATE FUNCTION public.grumpy_combine(int8, int8) RETURNS int8 LANGUAGE plpgsql IMMUTABLE AS
-  'BEGIN IF $2 > 6500000 THEN RAISE EXCEPTION ''too much to combine''; END IF; RETURN $1 + $2; END';
+  'BEGIN IF $2 > 1300000 THEN RAISE EXCEPTION ''too much to combine''; END IF; RETURN $1 + $2; END';
 CREATE AGGREGATE public.grumpy_sum(int) (sfunc = int84pl, stype = int8,
                                          combinefunc = public.grumpy_combine, initcond = '0');
 CREATE FUNCTION public.f(int) RETURNS int LANGUAGE sql IMMUTABLE AS 'SELECT $1 + 1';
@@ -79,7 +79,7 @@ sub rows
 	  if $clean;
 	# a few failing values (13, 17, 19, 23) among many good ones: each failing
 	# event costs the unstreamed path a rewind of its own
-	return "INSERT INTO ev SELECT i, i % 7, CASE WHEN i % 10000 < 30 THEN i % 10000 ELSE 30 + i % 97 END"
+	return "INSERT INTO ev SELECT i, i % 7, CASE WHEN i % 2000 < 30 THEN i % 2000 ELSE 30 + i % 97 END"
 	  . " FROM generate_series($from, $to) i;\n";
 }
 
@@ -152,41 +152,41 @@ sub on_both
 
 # 1. a clean streamed transaction; then one whose events fail in a
 # transition function, WHERE, FILTER and a group key
-on_both('clean', "BEGIN;\n" . rows(1, 50000, 1) . "COMMIT;");
+on_both('clean', "BEGIN;\n" . rows(1, 10000, 1) . "COMMIT;");
 check_all('clean streamed transaction');
-on_both('user code fails', "BEGIN;\n" . rows(50001, 110000) . "COMMIT;", 1);
+on_both('user code fails', "BEGIN;\n" . rows(10001, 22000) . "COMMIT;", 1);
 check_all('user code failing in a streamed transaction');
 
 # a combine function failing when the partial states are placed at the
 # commit (the unstreamed path does not combine)
-on_both('combine fails', "BEGIN;\n" . rows(700001, 800000, 1) . "COMMIT;", 1);
+on_both('combine fails', "BEGIN;\n" . rows(140001, 160000, 1) . "COMMIT;", 1);
 check_all('a combine function failing at the commit');
 
 # 2. savepoints rolled back, holding failing events and not
 on_both('savepoints',
-	"BEGIN;\n" . rows(110001, 140000)
-	  . "SAVEPOINT a;\n" . rows(140001, 170000) . "ROLLBACK TO a;\n"
-	  . "SAVEPOINT b;\n" . rows(170001, 190000) . "RELEASE b;\n"
-	  . "SAVEPOINT c;\n" . rows(190001, 191000) . "ROLLBACK TO c;\n"
-	  . rows(191001, 200000) . "COMMIT;", 1);
+	"BEGIN;\n" . rows(22001, 28000)
+	  . "SAVEPOINT a;\n" . rows(28001, 34000) . "ROLLBACK TO a;\n"
+	  . "SAVEPOINT b;\n" . rows(34001, 38000) . "RELEASE b;\n"
+	  . "SAVEPOINT c;\n" . rows(38001, 38200) . "ROLLBACK TO c;\n"
+	  . rows(38201, 40000) . "COMMIT;", 1);
 check_all('savepoints rolled back in a failing streamed transaction');
 
 # 3. the view's owner lost EXECUTE before the transaction: its events are
 # set aside for that view while they are streamed, no fallback (a fallback
 # reloads the views, and the view would not load while EXECUTE is revoked)
 $_->safe_psql('postgres', 'REVOKE EXECUTE ON FUNCTION public.f(int) FROM PUBLIC, alice') for @nodes;
-push @revoked, [200001, 260000];
-on_both('revoked', "BEGIN;\n" . rows(200001, 260000, 1) . "COMMIT;");
+push @revoked, [40001, 52000];
+on_both('revoked', "BEGIN;\n" . rows(40001, 52000, 1) . "COMMIT;");
 $_->safe_psql('postgres', 'GRANT EXECUTE ON FUNCTION public.f(int) TO alice') for @nodes;
-on_both('granted again', "BEGIN;\n" . rows(260001, 262000) . "SAVEPOINT a;\n" . rows(262001, 300000) . "COMMIT;", 1);
+on_both('granted again', "BEGIN;\n" . rows(52001, 52400) . "SAVEPOINT a;\n" . rows(52401, 60000) . "COMMIT;", 1);
 check_all('EXECUTE revoked then granted');
 
 # 4. create_view in the same transaction as many events
 push @new_views, 'v_new1';
 on_both('create_view in the transaction',
-	"BEGIN;\n" . rows(300001, 330000)
+	"BEGIN;\n" . rows(60001, 66000)
 	  . q{SELECT streamext.create_view('v_new1', $$ SELECT k, count(*) AS n FROM public.ev GROUP BY k $$);} . "\n"
-	  . rows(330001, 360000) . "COMMIT;", 1);
+	  . rows(66001, 72000) . "COMMIT;", 1);
 check_all('create_view in a streamed transaction');
 
 # 5. create_view committed elsewhere while a transaction is streamed (on
@@ -199,7 +199,7 @@ check_all('create_view in a streamed transaction');
 	{
 		my ($out, $err) = ('', '');
 		push @h, IPC::Run::start(['psql', '-X', '-v', 'ON_ERROR_STOP=1', '-d', $node->connstr('postgres'), '-c',
-				"BEGIN;\n" . rows(360001, 400000, 1) . "SELECT pg_sleep(3);\n" . rows(400001, 420000) . "COMMIT;"],
+				"BEGIN;\n" . rows(72001, 80000, 1) . "SELECT pg_sleep(3);\n" . rows(80001, 84000) . "COMMIT;"],
 			'<', \undef, '>', \$out, '2>', \$err);
 	}
 	ok(streamed_since($s, $before), 'the transaction is streamed before create_view');
@@ -218,7 +218,7 @@ check_all('create_view committed while a transaction is streamed');
 	my $offset = -s $s->logfile;
 	my ($out, $err) = ('', '');
 	my $h = IPC::Run::start(['psql', '-X', '-d', $s->connstr('postgres'), '-c',
-			"BEGIN;\n" . rows(420001, 480000) . "SELECT pg_sleep(60);\nCOMMIT;"],
+			"BEGIN;\n" . rows(84001, 96000) . "SELECT pg_sleep(60);\nCOMMIT;"],
 		'<', \undef, '>', \$out, '2>', \$err);
 	ok($s->wait_for_log(qr/again without streaming/, $offset), 'the cut transaction falls back');
 	$s->stop('immediate');
@@ -226,7 +226,7 @@ check_all('create_view committed while a transaction is streamed');
 	$s->start;
 }
 check_all('immediate stop during a fallback');
-$_->safe_psql('postgres', "BEGIN;\n" . rows(480001, 540000) . "COMMIT;") for @nodes;
+$_->safe_psql('postgres', "BEGIN;\n" . rows(96001, 108000) . "COMMIT;") for @nodes;
 $s->stop('immediate');
 $s->start;
 check_all('immediate stop right after a failing streamed commit');
@@ -234,25 +234,25 @@ check_all('immediate stop right after a failing streamed commit');
 # 7. kill -9 of the worker while it decodes a failing transaction again
 {
 	my $offset = -s $s->logfile;
-	$s->safe_psql('postgres', "BEGIN;\n" . rows(540001, 620000) . "COMMIT;");
+	$s->safe_psql('postgres', "BEGIN;\n" . rows(108001, 124000) . "COMMIT;");
 	$s->wait_for_log(qr/again without streaming/, $offset);
 	my $pid = worker_pid($s);
 	kill 'KILL', $pid if $pid;
-	$n->safe_psql('postgres', "BEGIN;\n" . rows(540001, 620000) . "COMMIT;");
+	$n->safe_psql('postgres', "BEGIN;\n" . rows(108001, 124000) . "COMMIT;");
 }
 check_all('worker killed during a fallback');
 
 # 8. create_subscription in the same transaction as many events (last: the
 # subscription stays, and its filterless events are streamed from here on)
 on_both('create_subscription in the transaction',
-	"BEGIN;\n" . rows(620001, 650000)
+	"BEGIN;\n" . rows(124001, 130000)
 	  . q{SELECT streamext.create_subscription('feed', 'public.ev', notify => 'none');} . "\n"
-	  . rows(650001, 680000) . "COMMIT;", 1);
+	  . rows(130001, 136000) . "COMMIT;", 1);
 check_all('create_subscription in a streamed transaction');
 for my $node (@nodes)
 {
 	is($node->safe_psql('postgres', q{SELECT count(*), min((event->>'id')::bigint) FROM streamext.poll('feed', 100000)}),
-		'60000|620001', $node->name . ': the subscription got every event of the transaction that created it, as a view does');
+		'12000|124001', $node->name . ': the subscription got every event of the transaction that created it, as a view does');
 }
 $s->stop('immediate');
 $s->start;

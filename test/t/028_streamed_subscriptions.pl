@@ -80,28 +80,28 @@ sub streamed_without_fallback
 # 1. one large transaction
 my $temp_before = $node->safe_psql('postgres',
 	'SELECT temp_bytes FROM pg_stat_database WHERE datname = current_database()');
-streamed_without_fallback('large transaction', "BEGIN;\n" . rows(1, 1, 200000) . "COMMIT;");
+streamed_without_fallback('large transaction', "BEGIN;\n" . rows(1, 1, 50000) . "COMMIT;");
 check_all('a large streamed transaction');
 ok($node->poll_query_until('postgres',
-		"SELECT temp_bytes > $temp_before + 4000000 FROM pg_stat_database WHERE datname = current_database()"),
+		"SELECT temp_bytes > $temp_before + 1000000 FROM pg_stat_database WHERE datname = current_database()"),
 	'its entries waited in temporary files');
 
 # 2. savepoints rolled back and released, nested
 streamed_without_fallback('savepoints',
-	"BEGIN;\n" . rows(2, 200001, 230000)
-	  . "SAVEPOINT a;\n" . rows(2, 230001, 260000) . "ROLLBACK TO a;\n"
-	  . "SAVEPOINT b;\n" . rows(2, 260001, 280000) . "SAVEPOINT c;\n" . rows(2, 280001, 290000)
+	"BEGIN;\n" . rows(2, 200001, 207500)
+	  . "SAVEPOINT a;\n" . rows(2, 230001, 237500) . "ROLLBACK TO a;\n"
+	  . "SAVEPOINT b;\n" . rows(2, 260001, 265000) . "SAVEPOINT c;\n" . rows(2, 280001, 282500)
 	  . "RELEASE c;\nRELEASE b;\n"
-	  . "SAVEPOINT d;\n" . rows(2, 290001, 300000) . "SAVEPOINT e;\n" . rows(2, 300001, 310000)
+	  . "SAVEPOINT d;\n" . rows(2, 290001, 292500) . "SAVEPOINT e;\n" . rows(2, 300001, 302500)
 	  . "RELEASE e;\nROLLBACK TO d;\n"
 	  . "SAVEPOINT f;\n" . rows(2, 310001, 311000) . "ROLLBACK TO f;\n"
-	  . rows(2, 311001, 340000) . "COMMIT;");
+	  . rows(2, 311001, 318250) . "COMMIT;");
 check_all('savepoints in a streamed transaction');
-is($node->safe_psql('postgres', 'SELECT count(*) FROM ev WHERE b = 2'), '89000',
+is($node->safe_psql('postgres', 'SELECT count(*) FROM ev WHERE b = 2'), '22250',
 	'the rolled-back subtransactions left nothing');
 
 # 3. a streamed transaction rolled back, then a small one
-streamed_without_fallback('rolled back', "BEGIN;\n" . rows(3, 340001, 420000) . "ROLLBACK;");
+streamed_without_fallback('rolled back', "BEGIN;\n" . rows(3, 340001, 360000) . "ROLLBACK;");
 $node->safe_psql('postgres', rows(3, 420001, 420010));
 check_all('a streamed transaction rolled back');
 
@@ -112,7 +112,7 @@ check_all('a streamed transaction rolled back');
 	my $offset = -s $node->logfile;
 	my ($out, $err) = ('', '');
 	my $h = IPC::Run::start(['psql', '-X', '-v', 'ON_ERROR_STOP=1', '-d', $node->connstr('postgres'), '-c',
-			"BEGIN;\n" . rows(6, 500001, 560000) . "SELECT pg_sleep(4);\n" . rows(6, 560001, 600000) . "COMMIT;"],
+			"BEGIN;\n" . rows(6, 500001, 515000) . "SELECT pg_sleep(4);\n" . rows(6, 560001, 570000) . "COMMIT;"],
 		'<', \undef, '>', \$out, '2>', \$err);
 	ok(streamed_since($node, $before), 'the large transaction is streamed before the small ones');
 	$node->safe_psql('postgres', rows(4, 450001, 450100));
@@ -132,7 +132,7 @@ check_all('small transactions around a large one');
 	my $before = streamed_txns($node);
 	my ($out, $err, $out2, $err2) = ('', '', '', '');
 	my $h = IPC::Run::start(['psql', '-X', '-v', 'ON_ERROR_STOP=1', '-d', $node->connstr('postgres'), '-c',
-			"BEGIN;\n" . rows(8, 600001, 640000) . "SELECT pg_sleep(4);\nCOMMIT;"],
+			"BEGIN;\n" . rows(8, 600001, 610000) . "SELECT pg_sleep(4);\nCOMMIT;"],
 		'<', \undef, '>', \$out, '2>', \$err);
 	ok(streamed_since($node, $before), 'streamed before the subscription is created');
 	my $h2 = IPC::Run::start(['psql', '-X', '-v', 'ON_ERROR_STOP=1', '-d', $node->connstr('postgres'), '-c',
@@ -142,7 +142,7 @@ check_all('small transactions around a large one');
 	$h2->finish;
 	is("$err$err2", '', 'the transaction and create_subscription ended');
 	$subs{late_ev} = ['true', 9];
-	streamed_without_fallback('after a new subscription', "BEGIN;\n" . rows(9, 640001, 700000) . "COMMIT;");
+	streamed_without_fallback('after a new subscription', "BEGIN;\n" . rows(9, 640001, 655000) . "COMMIT;");
 }
 check_all('a subscription created during a streamed transaction');
 
@@ -152,7 +152,7 @@ check_all('a subscription created during a streamed transaction');
 	my $before = streamed_txns($node);
 	my ($out, $err) = ('', '');
 	my $h = IPC::Run::start(['psql', '-X', '-d', $node->connstr('postgres'), '-c',
-			"BEGIN;\n" . rows(10, 700001, 800000) . "SELECT pg_sleep(60);\nCOMMIT;"],
+			"BEGIN;\n" . rows(10, 700001, 725000) . "SELECT pg_sleep(60);\nCOMMIT;"],
 		'<', \undef, '>', \$out, '2>', \$err);
 	ok(streamed_since($node, $before), 'streamed before the immediate stop');
 	$node->stop('immediate');
@@ -166,12 +166,12 @@ is($node->safe_psql('postgres', 'SELECT count(*) FROM ev WHERE b = 10'), '0', 't
 $node->safe_psql('postgres', 'CHECKPOINT');
 ok($node->poll_query_until('postgres', 'SELECT count(*) = 0 FROM pg_ls_tmpdir()'),
 	'no temporary file of the cut transaction stays');
-$node->safe_psql('postgres', "BEGIN;\n" . rows(11, 800001, 900000) . "COMMIT;");
+$node->safe_psql('postgres', "BEGIN;\n" . rows(11, 800001, 825000) . "COMMIT;");
 $node->stop('immediate');
 $node->start;
 check_all('immediate stop right after a streamed commit');
-$node->safe_psql('postgres', "BEGIN;\n" . rows(12, 900001, 950000) . "SELECT pg_sleep(0.5);\n"
-	  . rows(12, 950001, 1000000) . "COMMIT;");
+$node->safe_psql('postgres', "BEGIN;\n" . rows(12, 900001, 912500) . "SELECT pg_sleep(0.5);\n"
+	  . rows(12, 950001, 962500) . "COMMIT;");
 wait_caught_up($node);
 $node->stop('immediate');
 $node->start;
@@ -185,8 +185,8 @@ $node->safe_psql('postgres',
 $subs{picky_ev} = ['v > 23', 13];
 {
 	my $offset = -s $node->logfile;
-	$node->safe_psql('postgres', "BEGIN;\n" . rows(13, 1000001, 1060000) . "SAVEPOINT a;\n"
-		  . rows(13, 1060001, 1070000) . "ROLLBACK TO a;\n" . rows(13, 1070001, 1080000) . "COMMIT;");
+	$node->safe_psql('postgres', "BEGIN;\n" . rows(13, 1000001, 1015000) . "SAVEPOINT a;\n"
+		  . rows(13, 1060001, 1062500) . "ROLLBACK TO a;\n" . rows(13, 1070001, 1072500) . "COMMIT;");
 	ok($node->wait_for_log(qr/again without streaming/, $offset), 'a failing filter: decoded again without streaming');
 }
 $node->safe_psql('postgres', rows(14, 1080001, 1080100));
