@@ -1499,8 +1499,15 @@ decoder_set_streaming(LogicalDecodingContext *ctx, DecodeTarget *target)
 		if (!fb->done && ctx->reader->EndRecPtr > fb->decided_at &&
 			!in_reorder_buffer(ctx, fb->xid))
 			fb->done = true;
-		/* over, and a checkpoint after it: never decoded again */
-		if (fb->done && fb->decided_at <= target->applied_upto)
+		/*
+		 * Over, and a checkpoint after it: never decoded again.  One that
+		 * never committed (cut by a crash, or rolled back) applies nothing:
+		 * decoded again after a rewind it would fall back once more at
+		 * worst, so streaming need not wait for a checkpoint, which only
+		 * comes with a change.
+		 */
+		if (fb->done && (fb->decided_at <= target->applied_upto ||
+						 !TransactionIdDidCommit(fb->xid)))
 		{
 			pfree(fb);
 			target->fallback = foreach_delete_current(target->fallback, lc);
