@@ -10,7 +10,6 @@
 use strict;
 use warnings;
 use IPC::Run;
-use Time::HiRes qw(usleep);
 use PostgreSQL::Test::Utils;
 use Test::More;
 use StreamextTest;
@@ -75,32 +74,16 @@ sub check_all
 	check_view($node, 'postgres', $_, $oracle{$_}, $label) for sort keys %oracle;
 }
 
-my $slot_stats = q{SELECT coalesce(sum(stream_txns), 0) FROM pg_stat_replication_slots
-                    WHERE slot_name = 'streamext_' || (SELECT oid FROM pg_database WHERE datname = current_database())};
-
-# streamed_since waits a little for the slot's statistics to show a
-# transaction streamed since they were $before
-sub streamed_since
-{
-	my ($before) = @_;
-	for (1 .. 100)
-	{
-		return 1 if $node->safe_psql('postgres', $slot_stats) > $before;
-		usleep(200_000);
-	}
-	return 0;
-}
-
 # streamed runs a transaction that must be streamed and folded, not
 # decoded again without streaming
 sub streamed
 {
 	my ($label, $sql) = @_;
-	my $before = $node->safe_psql('postgres', $slot_stats);
+	my $before = streamed_txns($node);
 	my $offset = -s $node->logfile;
 	$node->safe_psql('postgres', $sql);
 	wait_caught_up($node);
-	ok(streamed_since($before), "$label: streamed");
+	ok(streamed_since($node, $before), "$label: streamed");
 	ok(!$node->log_contains(qr/again without streaming/, $offset), "$label: not decoded again")
 	  or diag(PostgreSQL::Test::Utils::slurp_file($node->logfile, $offset) =~ /(.*again without streaming.*)/);
 }
