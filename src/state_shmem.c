@@ -7,6 +7,11 @@
  *	  states.  The worker is the only writer; readers copy under a shared
  *	  lock, so they see the states of whole committed batches.
  *
+ *	  Each view also indexes its groups by the hash of their group key
+ *	  (view_plan_key_hash): a table of key hashes, each the head of a doubly
+ *	  linked chain of the groups (one per window or session) with that hash.
+ *	  A lookup by key (view_scan.c) walks one chain instead of every group.
+ *
  *	  When a checkpoint closes a window, its groups stay here marked with
  *	  the checkpoint's transaction until every snapshot sees the closed rows
  *	  that transaction wrote, so a reader never sees a group twice or not
@@ -31,6 +36,7 @@
 #include "shmem.h"
 #include "state_format.h"
 #include "state_shmem.h"
+#include "usercode.h"
 #include "view_plan.h"
 #include "view_state.h"
 #include "window.h"
@@ -44,6 +50,7 @@ typedef struct SharedView
 {
 	int32		id;
 	dshash_table_handle groups;
+	dshash_table_handle keys;	/* SharedKey by key hash */
 	bool		incomplete;		/* streamext.max_memory was reached */
 	XLogRecPtr	start_lsn;		/* of the definition published: see rebuild_view */
 	TimestampTz watermark;		/* as of the groups published */
@@ -54,6 +61,7 @@ typedef struct SharedView
 typedef struct PublishedBlob
 {
 	ViewGroup  *group;
+	uint32		keyhash;
 	Size		len;
 	char		bytes[FLEXIBLE_ARRAY_MEMBER];
 } PublishedBlob;
@@ -66,7 +74,19 @@ typedef struct SharedGroup
 	Size		len;
 	TransactionId retired_by;
 	TransactionId born_by;
+	uint32		keyhash;		/* view_plan_key_hash of its key */
+	int64		prev_gid;		/* its neighbours in the chain of keyhash */
+	int64		next_gid;
 } SharedGroup;
+
+/* the chain of the groups whose keys hash to keyhash */
+typedef struct SharedKey
+{
+	uint32		keyhash;
+	int64		head_gid;
+} SharedKey;
+
+#define NO_GID (-1)
 
 static dshash_parameters views_params = {
 	sizeof(int32), sizeof(SharedView), dshash_memcmp, dshash_memhash, 0
@@ -79,6 +99,12 @@ static dshash_parameters groups_params = {
 	sizeof(int64), sizeof(SharedGroup), gid_compare, gid_hash, 0
 };
 
+/* key hashes are hashes already */
+static dshash_hash keyhash_hash(const void *key, size_t size, void *arg);
+static dshash_parameters keys_params = {
+	sizeof(uint32), sizeof(SharedKey), dshash_memcmp, keyhash_hash, 0
+};
+
 /*
  * The worker stops adding groups at this share of streamext.max_memory,
  * counting each group's blob and entry plus this much for the hash table's
@@ -87,6 +113,7 @@ static dshash_parameters groups_params = {
  */
 #define SOFT_LIMIT_PERCENT 80
 #define GROUP_OVERHEAD 48
+#define KEY_OVERHEAD 32
 
 /* a blob allocated but not yet linked from its group, freed on error */
 static dsa_pointer unlinked_blob = InvalidDsaPointer;
@@ -102,6 +129,9 @@ static uint64 my_generation = 0;
 static List *window_all_groups(WindowGroups *wg);
 static void retire_gid(ViewPlan *plan, int64 gid, TransactionId xid);
 static void forget_gid(ViewPlan *plan, int64 gid);
+static void free_group(ViewPlan *plan, SharedGroup *sg);
+static void link_group(ViewPlan *plan, int64 gid, uint32 keyhash, int64 old_head);
+static void copy_visible_group(SharedGroup *sg, Snapshot snapshot, List **result);
 static bool publish_view_guarded(StreamextDbSlot *slot, ViewPlan *plan,
 								 bool all_groups);
 static bool publish_view(StreamextDbSlot *slot, ViewPlan *plan, bool all_groups,
@@ -125,6 +155,12 @@ gid_hash(const void *key, size_t size, void *arg)
 	return murmurhash32((uint32) gid ^ (uint32) (gid >> 32));
 }
 
+static dshash_hash
+keyhash_hash(const void *key, size_t size, void *arg)
+{
+	return *(const uint32 *) key;
+}
+
 /*
  * set_tranches gives the hash tables the LWLock tranche of the area.
  */
@@ -133,6 +169,7 @@ set_tranches(void)
 {
 	views_params.tranche_id = StreamextState->dsa_tranche;
 	groups_params.tranche_id = StreamextState->dsa_tranche;
+	keys_params.tranche_id = StreamextState->dsa_tranche;
 }
 
 /*
@@ -267,9 +304,15 @@ worker_groups(ViewPlan *plan, SharedView *sv, bool found)
 		return plan->state->shm_groups;
 	old = MemoryContextSwitchTo(plan->cxt);
 	if (found && sv->groups != InvalidDsaPointer)
+	{
 		plan->state->shm_groups = dshash_attach(my_area, &groups_params, sv->groups, NULL);
+		plan->state->shm_keys = dshash_attach(my_area, &keys_params, sv->keys, NULL);
+	}
 	else
 	{
+		/* the keys first: a failure leaves no groups without their index */
+		plan->state->shm_keys = dshash_create(my_area, &keys_params, NULL);
+		sv->keys = dshash_get_hash_table_handle(plan->state->shm_keys);
 		plan->state->shm_groups = dshash_create(my_area, &groups_params, NULL);
 		sv->groups = dshash_get_hash_table_handle(plan->state->shm_groups);
 	}
@@ -417,6 +460,7 @@ publish_view(StreamextDbSlot *slot, ViewPlan *plan, bool all_groups,
 	List	   *blobs = NIL;
 	ListCell   *lc;
 	bool		cut_short = false;
+	UserCodeGate gate;
 
 	/*
 	 * The groups' bytes first, without the lock: serialising calls the
@@ -436,6 +480,8 @@ publish_view(StreamextDbSlot *slot, ViewPlan *plan, bool all_groups,
 	LWLockRelease(&slot->publish_lock);
 
 	initStringInfo(&buf);
+	/* key types' hash functions may be user code too */
+	usercode_enter(&gate, plan->owner, USERCODE_READ_ONLY);
 	hash_seq_init(&wstatus, plan->state->windows);
 	while ((wg = hash_seq_search(&wstatus)) != NULL)
 		windows = lappend(windows, wg);
@@ -463,11 +509,15 @@ publish_view(StreamextDbSlot *slot, ViewPlan *plan, bool all_groups,
 			state_blob_build(plan, start, end, gs, &buf);
 			pb = palloc(offsetof(PublishedBlob, bytes) + buf.len);
 			pb->group = gs;
+			slot_getallattrs(plan->keyslot);
+			pb->keyhash = view_plan_key_hash(plan, NULL, plan->keyslot->tts_values,
+											 plan->keyslot->tts_isnull);
 			pb->len = buf.len;
 			memcpy(pb->bytes, buf.data, buf.len);
 			blobs = lappend(blobs, pb);
 		}
 	}
+	usercode_leave(&gate);
 
 	LWLockAcquire(&slot->publish_lock, LW_EXCLUSIVE);
 	sv = dshash_find_or_insert(my_views, &plan->id, &found);
@@ -508,6 +558,8 @@ publish_view(StreamextDbSlot *slot, ViewPlan *plan, bool all_groups,
 		PublishedBlob *pb = lfirst(lc);
 		ViewGroup  *gs = pb->group;
 		SharedGroup *sg;
+		SharedKey  *key;
+		int64		old_head;
 		dsa_pointer dp;
 
 		if (total_bytes + pb->len + sizeof(SharedGroup) + GROUP_OVERHEAD >
@@ -522,6 +574,22 @@ publish_view(StreamextDbSlot *slot, ViewPlan *plan, bool all_groups,
 		}
 		memcpy(dsa_get_address(my_area, dp), pb->bytes, pb->len);
 		unlinked_blob = dp;
+
+		/*
+		 * The two allocations that may fail come first, the key's chain
+		 * head, then the group's entry; linking a new group into its chain
+		 * after them only finds entries that exist.
+		 */
+		key = dshash_find_or_insert(plan->state->shm_keys, &pb->keyhash, &found);
+		if (!found)
+		{
+			key->head_gid = NO_GID;
+			plan->state->shm_nkeys++;
+			plan->state->shm_bytes += sizeof(SharedKey) + KEY_OVERHEAD;
+			total_bytes += sizeof(SharedKey) + KEY_OVERHEAD;
+		}
+		old_head = key->head_gid;
+		dshash_release_lock(plan->state->shm_keys, key);
 		sg = dshash_find_or_insert(groups, &gs->gid, &found);
 		unlinked_blob = InvalidDsaPointer;
 		if (found && DsaPointerIsValid(sg->blob))
@@ -541,7 +609,15 @@ publish_view(StreamextDbSlot *slot, ViewPlan *plan, bool all_groups,
 		sg->len = pb->len;
 		sg->retired_by = InvalidTransactionId;
 		sg->born_by = gs->born_xid;
+		if (!found)
+		{
+			sg->keyhash = pb->keyhash;
+			sg->prev_gid = NO_GID;
+			sg->next_gid = old_head;
+		}
 		dshash_release_lock(groups, sg);
+		if (!found)
+			link_group(plan, gs->gid, pb->keyhash, old_head);
 		gs->dirty_shmem = false;
 	}
 
@@ -559,6 +635,7 @@ publish_view(StreamextDbSlot *slot, ViewPlan *plan, bool all_groups,
 		wg->any_dirty = false;
 	}
 	sv->stats.bytes = plan->state->shm_bytes;
+	sv->stats.keys = plan->state->shm_nkeys;
 	sv->incomplete = cut_short;
 	dshash_release_lock(my_views, sv);
 	LWLockRelease(&slot->publish_lock);
@@ -661,11 +738,83 @@ forget_gid(ViewPlan *plan, int64 gid)
 	SharedGroup *sg = dshash_find(plan->state->shm_groups, &gid, true);
 
 	if (sg != NULL)
+		free_group(plan, sg);
+}
+
+/*
+ * link_group makes the new group gid, whose entry already points to
+ * old_head, the head of the chain of keyhash.  Under the publish lock held
+ * exclusively, so no reader sees the chain half linked; the entries exist,
+ * so nothing here allocates or fails.
+ */
+static void
+link_group(ViewPlan *plan, int64 gid, uint32 keyhash, int64 old_head)
+{
+	SharedKey  *key;
+	SharedGroup *next;
+
+	if (old_head != NO_GID)
 	{
-		plan->state->shm_bytes -= sg->len + sizeof(SharedGroup) + GROUP_OVERHEAD;
-		total_bytes -= sg->len + sizeof(SharedGroup) + GROUP_OVERHEAD;
-		dsa_free(my_area, sg->blob);
-		dshash_delete_entry(plan->state->shm_groups, sg);
+		next = dshash_find(plan->state->shm_groups, &old_head, true);
+		Assert(next != NULL);
+		next->prev_gid = gid;
+		dshash_release_lock(plan->state->shm_groups, next);
+	}
+	key = dshash_find(plan->state->shm_keys, &keyhash, true);
+	Assert(key != NULL);
+	key->head_gid = gid;
+	dshash_release_lock(plan->state->shm_keys, key);
+}
+
+/*
+ * free_group unlinks the group sg (found locked exclusively) from its key's
+ * chain, frees it and releases it; the key goes with its last group.
+ * Under the publish lock held exclusively.
+ */
+static void
+free_group(ViewPlan *plan, SharedGroup *sg)
+{
+	dshash_table *groups = plan->state->shm_groups;
+	int64		prev = sg->prev_gid;
+	int64		next = sg->next_gid;
+	uint32		keyhash = sg->keyhash;
+	SharedGroup *other;
+
+	plan->state->shm_bytes -= sg->len + sizeof(SharedGroup) + GROUP_OVERHEAD;
+	total_bytes -= sg->len + sizeof(SharedGroup) + GROUP_OVERHEAD;
+	dsa_free(my_area, sg->blob);
+	dshash_delete_entry(groups, sg);
+	if (next != NO_GID)
+	{
+		other = dshash_find(groups, &next, true);
+		Assert(other != NULL);
+		other->prev_gid = prev;
+		dshash_release_lock(groups, other);
+	}
+	if (prev != NO_GID)
+	{
+		other = dshash_find(groups, &prev, true);
+		Assert(other != NULL);
+		other->next_gid = next;
+		dshash_release_lock(groups, other);
+	}
+	else
+	{
+		SharedKey  *key = dshash_find(plan->state->shm_keys, &keyhash, true);
+
+		Assert(key != NULL);
+		if (next != NO_GID)
+		{
+			key->head_gid = next;
+			dshash_release_lock(plan->state->shm_keys, key);
+		}
+		else
+		{
+			dshash_delete_entry(plan->state->shm_keys, key);
+			plan->state->shm_nkeys--;
+			plan->state->shm_bytes -= sizeof(SharedKey) + KEY_OVERHEAD;
+			total_bytes -= sizeof(SharedKey) + KEY_OVERHEAD;
+		}
 	}
 }
 
@@ -707,12 +856,7 @@ state_shmem_gc(StreamextDbSlot *slot, List *plans)
 			if (sg != NULL)
 			{
 				if (sg->retired_by == rg->xid)
-				{
-					plan->state->shm_bytes -= sg->len + sizeof(SharedGroup) + GROUP_OVERHEAD;
-					total_bytes -= sg->len + sizeof(SharedGroup) + GROUP_OVERHEAD;
-					dsa_free(my_area, sg->blob);
-					dshash_delete_entry(plan->state->shm_groups, sg);
-				}
+					free_group(plan, sg);
 				else
 					dshash_release_lock(plan->state->shm_groups, sg);
 			}
@@ -748,20 +892,60 @@ state_shmem_drop_view(StreamextDbSlot *slot, int32 view_id)
 			dshash_seq_term(&status);
 			dshash_destroy(groups);
 		}
+		if (sv->keys != InvalidDsaPointer)
+		{
+			dshash_table *keys = dshash_attach(my_area, &keys_params, sv->keys, NULL);
+			dshash_seq_status status;
+
+			dshash_seq_init(&status, keys, false);
+			while (dshash_seq_next(&status) != NULL)
+				total_bytes -= sizeof(SharedKey) + KEY_OVERHEAD;
+			dshash_seq_term(&status);
+			dshash_destroy(keys);
+		}
 		dshash_delete_entry(my_views, sv);
 	}
 	LWLockRelease(&slot->publish_lock);
 }
 
 /*
+ * copy_visible_group adds a copy of the group sg to result if the caller's
+ * snapshot should see it.
+ */
+static void
+copy_visible_group(SharedGroup *sg, Snapshot snapshot, List **result)
+{
+	SharedGroupCopy *copy;
+
+	/* closed by a checkpoint this snapshot sees: the table has it */
+	if (TransactionIdIsValid(sg->retired_by) &&
+		!XidInMVCCSnapshot(sg->retired_by, snapshot) &&
+		TransactionIdDidCommit(sg->retired_by))
+		return;
+	/* made by a checkpoint this snapshot does not see */
+	if (TransactionIdIsValid(sg->born_by) &&
+		(XidInMVCCSnapshot(sg->born_by, snapshot) ||
+		 !TransactionIdDidCommit(sg->born_by)))
+		return;
+	copy = palloc(sizeof(SharedGroupCopy));
+	copy->len = sg->len;
+	copy->blob = palloc(sg->len);
+	memcpy(copy->blob, dsa_get_address(my_area, sg->blob), sg->len);
+	*result = lappend(*result, copy);
+}
+
+/*
  * state_shmem_read_view copies the published groups of a view that the
- * caller's snapshot should see.  found is false when the worker has not
- * published the view (yet); incomplete when max_memory cut it short, or
- * when the area had no room for a view at all: the caller must not read
- * the groups, nor the last checkpoint instead.
+ * caller's snapshot should see: all of them, or (nkeyhashes >= 0) those
+ * whose key hashes to one of keyhashes, sorted and without duplicates.
+ * found is false when the worker has not published the view (yet);
+ * incomplete when max_memory cut it short, or when the area had no room
+ * for a view at all: the caller must not read the groups, nor the last
+ * checkpoint instead.
  */
 List *
 state_shmem_read_view(StreamextDbSlot *slot, int32 view_id, XLogRecPtr start_lsn,
+					  const uint32 *keyhashes, int nkeyhashes,
 					  bool *found, bool *incomplete, TimestampTz *watermark)
 {
 	List	   *result = NIL;
@@ -805,12 +989,13 @@ state_shmem_read_view(StreamextDbSlot *slot, int32 view_id, XLogRecPtr start_lsn
 	if (sv != NULL)
 	{
 		dshash_table_handle gh = sv->groups;
+		dshash_table_handle kh = sv->keys;
 
 		*found = true;
 		*incomplete = sv->incomplete;
 		*watermark = sv->watermark;
 		dshash_release_lock(my_views, sv);
-		if (gh != InvalidDsaPointer)
+		if (gh != InvalidDsaPointer && nkeyhashes < 0)
 		{
 			dshash_table *groups = dshash_attach(my_area, &groups_params, gh, NULL);
 			dshash_seq_status status;
@@ -818,26 +1003,38 @@ state_shmem_read_view(StreamextDbSlot *slot, int32 view_id, XLogRecPtr start_lsn
 
 			dshash_seq_init(&status, groups, false);
 			while ((sg = dshash_seq_next(&status)) != NULL)
-			{
-				SharedGroupCopy *copy;
-
-				/* closed by a checkpoint this snapshot sees: the table has it */
-				if (TransactionIdIsValid(sg->retired_by) &&
-					!XidInMVCCSnapshot(sg->retired_by, snapshot) &&
-					TransactionIdDidCommit(sg->retired_by))
-					continue;
-				/* made by a checkpoint this snapshot does not see */
-				if (TransactionIdIsValid(sg->born_by) &&
-					(XidInMVCCSnapshot(sg->born_by, snapshot) ||
-					 !TransactionIdDidCommit(sg->born_by)))
-					continue;
-				copy = palloc(sizeof(SharedGroupCopy));
-				copy->len = sg->len;
-				copy->blob = palloc(sg->len);
-				memcpy(copy->blob, dsa_get_address(my_area, sg->blob), sg->len);
-				result = lappend(result, copy);
-			}
+				copy_visible_group(sg, snapshot, &result);
 			dshash_seq_term(&status);
+			dshash_detach(groups);
+		}
+		else if (gh != InvalidDsaPointer)
+		{
+			dshash_table *groups = dshash_attach(my_area, &groups_params, gh, NULL);
+			dshash_table *keys = dshash_attach(my_area, &keys_params, kh, NULL);
+			int			i;
+
+			for (i = 0; i < nkeyhashes; i++)
+			{
+				SharedKey  *key = dshash_find(keys, &keyhashes[i], false);
+				int64		gid;
+
+				if (key == NULL)
+					continue;
+				gid = key->head_gid;
+				dshash_release_lock(keys, key);
+				while (gid != NO_GID)
+				{
+					SharedGroup *sg = dshash_find(groups, &gid, false);
+
+					if (sg == NULL)
+						elog(ERROR, "group " INT64_FORMAT " of continuous view %d is missing from shared memory",
+							 gid, view_id);
+					copy_visible_group(sg, snapshot, &result);
+					gid = sg->next_gid;
+					dshash_release_lock(groups, sg);
+				}
+			}
+			dshash_detach(keys);
 			dshash_detach(groups);
 		}
 	}

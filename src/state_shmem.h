@@ -21,6 +21,7 @@ typedef struct ViewStats
 	int64		late_events;
 	int64		dead_letters;
 	int64		future_events;
+	int64		keys;			/* distinct key hashes: about the distinct keys */
 } ViewStats;
 
 typedef struct SharedGroupCopy
@@ -42,7 +43,8 @@ extern void state_shmem_gc(StreamextDbSlot *slot, List *plans);
 extern void state_shmem_drop_view(StreamextDbSlot *slot, int32 view_id);
 extern bool state_shmem_get_stats(StreamextDbSlot *slot, int32 view_id, ViewStats *stats);
 extern List *state_shmem_read_view(StreamextDbSlot *slot, int32 view_id,
-								   XLogRecPtr start_lsn, bool *found, bool *incomplete,
+								   XLogRecPtr start_lsn, const uint32 *keyhashes,
+								   int nkeyhashes, bool *found, bool *incomplete,
 								   TimestampTz *watermark);
 
 #endif							/* STREAMEXT_STATE_SHMEM_H */

@@ -17,6 +17,7 @@
 #include "renames.h"
 #include "launcher.h"
 #include "settings.h"
+#include "view_scan.h"
 #include "shmem.h"
 
 PG_MODULE_MAGIC;
@@ -51,6 +52,7 @@ _PG_init(void)
 
 	/* renames.c: a layer above the hooks, which call it back */
 	streamext_install_hooks(renames_follow);
+	view_scan_install();
 
 	streamext_register_launcher();
 }

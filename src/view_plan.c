@@ -22,6 +22,7 @@
 #include "catalog/pg_inherits.h"
 #include "catalog/pg_operator.h"
 #include "catalog/pg_type.h"
+#include "common/hashfn.h"
 #include "executor/executor.h"
 #include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
@@ -29,6 +30,7 @@
 #include "parser/analyze.h"
 #include "parser/parsetree.h"
 #include "tcop/tcopprot.h"
+#include "port/pg_bitutils.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
 #include "utils/hsearch.h"
@@ -268,6 +270,7 @@ build_plan(const ViewCatalogRow *row, Oid owner, MemoryContext parent)
 	plan->keyslot = MakeSingleTupleTableSlot(plan->keydesc, &TTSOpsMinimalTuple);
 	/* looked up once: windows are created while decoding, in any state */
 	execTuplesHashPrepare(nhashkeys, eqops, &plan->key_eqfuncs, &plan->key_hashfns);
+	plan->key_eqops = eqops;
 	plan->key_cols = palloc(sizeof(AttrNumber) * nhashkeys);
 	for (i = 0; i < nhashkeys; i++)
 		plan->key_cols[i] = i + 1;
@@ -313,6 +316,7 @@ build_plan(const ViewCatalogRow *row, Oid owner, MemoryContext parent)
 		if (!((TargetEntry *) lfirst(lc))->resjunk)
 			plan->nout++;
 	plan->outputs = palloc0(sizeof(ExprState *) * Max(plan->nout, 1));
+	plan->output_key = palloc(sizeof(int) * Max(plan->nout, 1));
 	outcol = window_has_columns(&plan->window) ? 2 : 0;
 	plan->outdesc = CreateTemplateTupleDesc(outcol + plan->nout);
 	if (outcol == 2)
@@ -330,6 +334,11 @@ build_plan(const ViewCatalogRow *row, Oid owner, MemoryContext parent)
 			continue;
 		expr = rewrite_output_mutator((Node *) tle->expr, &rw);
 		plan->outputs[i] = ExecInitExpr((Expr *) expr, NULL);
+		/* an output that is a key as such: lookups by it go by the key */
+		plan->output_key[i] = -1;
+		if (IsA(expr, Var) && ((Var *) expr)->varattno <= plan->nkeys &&
+			exprType(expr) == exprType((Node *) tle->expr))
+			plan->output_key[i] = ((Var *) expr)->varattno - 1;
 		TupleDescInitEntry(plan->outdesc, outcol + i + 1, tle->resname,
 						   exprType((Node *) tle->expr),
 						   exprTypmod((Node *) tle->expr), 0);
@@ -499,6 +508,38 @@ view_plan_event_slot(ViewPlan *plan)
 	MemoryContextSwitchTo(old);
 	table_close(rel, AccessShareLock);
 	return plan->event_slot;
+}
+
+/*
+ * view_plan_key_hash hashes a group key with the hash functions of its
+ * GROUP BY equality operators, so that keys equal for the view hash alike
+ * whatever their bytes.  Shared memory indexes published groups by it
+ * (state_shmem.c), and a lookup by key (view_scan.c) hashes the values it
+ * looks for the same way, with fns, the hash functions of their own types
+ * where those differ (an int4 looked up in an int8 key: a hash operator
+ * family hashes equal values of its types alike), or NULL for the keys'.
+ * Type hash functions may be user code: they run as the view's owner.
+ */
+uint32
+view_plan_key_hash(ViewPlan *plan, FmgrInfo *fns, const Datum *values, const bool *isnull)
+{
+	LOCAL_FCINFO(fcinfo, 1);
+	uint32		hash = 0;
+	int			i;
+
+	if (fns == NULL)
+		fns = plan->key_hashfns;
+	for (i = 0; i < plan->nkeys; i++)
+	{
+		hash = pg_rotate_left32(hash, 1);
+		if (isnull[i])
+			continue;
+		InitFunctionCallInfoData(*fcinfo, &fns[i], 1, plan->key_collations[i], NULL, NULL);
+		fcinfo->args[0].value = values[i];
+		fcinfo->args[0].isnull = false;
+		hash ^= DatumGetUInt32(usercode_call(plan->owner, fcinfo));
+	}
+	return murmurhash32(hash);
 }
 
 /*

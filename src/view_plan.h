@@ -63,12 +63,14 @@ typedef struct ViewPlan
 	FmgrInfo   *key_hashfns;
 	AttrNumber *key_cols;
 	Oid		   *key_collations;
+	Oid		   *key_eqops;		/* GROUP BY's equality operators */
 
 	/* per output row */
 	TupleDesc	interdesc;		/* keys..., aggregate results... */
 	TupleTableSlot *interslot;
 	int			nout;
 	ExprState **outputs;
+	int		   *output_key;		/* per output: the key it shows, or -1 */
 	ExprState  *having;
 	TupleDesc	outdesc;		/* [window_start, window_end,] outputs */
 
@@ -83,6 +85,8 @@ extern TupleTableSlot *view_plan_event_slot(ViewPlan *plan);
 extern bool view_plan_output(ViewPlan *plan, TimestampTz wstart, TimestampTz wend,
 							 Datum *keys, bool *keynulls, AggValue *values,
 							 Datum *out, bool *outnulls);
+extern uint32 view_plan_key_hash(ViewPlan *plan, FmgrInfo *fns, const Datum *values,
+								 const bool *isnull);
 extern char *view_plan_group_json(ViewPlan *plan, TimestampTz start, TimestampTz end,
 								  MinimalTuple key, bool late);
 

@@ -33,6 +33,7 @@
 #include "miscadmin.h"
 #include "funcapi.h"
 #include "nodes/supportnodes.h"
+#include "optimizer/optimizer.h"
 #include "utils/wait_event.h"
 
 #include "agg_state.h"
@@ -45,6 +46,7 @@
 #include "state_shmem.h"
 #include "usercode.h"
 #include "view_plan.h"
+#include "view_read.h"
 #include "window.h"
 #include "window_panes.h"
 
@@ -309,13 +311,49 @@ wait_for_worker_ready(StreamextDbSlot *slot)
 
 /*
  * streamext_read_view returns the open windows of a continuous view as
- * rows.  Each user view is the closed-window table plus this function.
+ * rows.  Each user view is the closed-window table plus this function
+ * (which view_scan.c's scan replaces in plans, to read fewer groups).
  */
 Datum
 streamext_read_view(PG_FUNCTION_ARGS)
 {
-	int32		view_id = PG_GETARG_INT32(0);
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+
+	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
+	view_read_open_rows(PG_GETARG_INT32(0), NULL, -1, rsinfo->setResult, rsinfo->setDesc);
+	return (Datum) 0;
+}
+
+/*
+ * view_read_plan is the compiled definition of a continuous view for
+ * reading, or NULL if the caller's snapshot sees none that can be read
+ * (the read itself says why); for the planner.  A definition that cannot
+ * be compiled (its owner lost a grant) fails here as the read would.
+ */
+ViewPlan *
+view_read_plan(int32 view_id)
+{
+	ViewCatalogRow *row;
+
+	if (!ActiveSnapshotSet())
+		return NULL;
+	row = catalog_view_as_of(view_id, GetActiveSnapshot());
+	if (row == NULL || row->restored)
+		return NULL;
+	return reader_plan(row);
+}
+
+/*
+ * view_read_open_rows puts the open windows of a continuous view into
+ * store as rows of desc: every group, or (nkeyhashes >= 0) only the groups
+ * whose keys hash to one of keyhashes (view_plan_key_hash), sorted and
+ * without duplicates.  Those rows include the ones asked for; the caller
+ * filters.
+ */
+void
+view_read_open_rows(int32 view_id, const uint32 *keyhashes, int nkeyhashes,
+					Tuplestorestate *store, TupleDesc desc)
+{
 	StreamextDbSlot *slot = my_db_slot();
 	ViewCatalogRow *row = reader_row(view_id);
 	ViewPlan   *plan = reader_plan(row);
@@ -339,17 +377,16 @@ streamext_read_view(PG_FUNCTION_ARGS)
 				 errmsg("continuous view \"%s\" cannot be read: %s", plan->name, plan->acl.denied),
 				 errhint("The owner of the view needs EXECUTE on the functions it calls.")));
 
-	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
-	if (rsinfo->setDesc->natts != plan->outdesc->natts)
+	if (desc->natts != plan->outdesc->natts)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATATYPE_MISMATCH),
 				 errmsg("column definition list of streamext.read_view(%d) has %d columns, the view has %d",
-						view_id, rsinfo->setDesc->natts, plan->outdesc->natts)));
+						view_id, desc->natts, plan->outdesc->natts)));
 	/* the rows are built for the view's types: any other would be misread */
 	for (i = 0; i < plan->outdesc->natts; i++)
 	{
 		Form_pg_attribute want = TupleDescAttr(plan->outdesc, i);
-		Form_pg_attribute given = TupleDescAttr(rsinfo->setDesc, i);
+		Form_pg_attribute given = TupleDescAttr(desc, i);
 
 		if (given->atttypid != want->atttypid)
 			ereport(ERROR,
@@ -363,6 +400,7 @@ streamext_read_view(PG_FUNCTION_ARGS)
 	slot = wait_for_worker_ready(slot);
 	if (slot != NULL)
 		groups = state_shmem_read_view(slot, view_id, row->start_lsn,
+									   keyhashes, nkeyhashes,
 									   &found, &incomplete, &watermark);
 	if (incomplete)
 		ereport(ERROR,
@@ -406,8 +444,7 @@ streamext_read_view(PG_FUNCTION_ARGS)
 								GetCurrentTransactionStartTimestamp() - plan->lateness_usec);
 			cutoff = window_sliding_cutoff(&plan->window, watermark);
 		}
-		any_row = window_panes_emit(plan, rsinfo->setResult, rsinfo->setDesc, groups,
-									closed_upto, cutoff);
+		any_row = window_panes_emit(plan, store, desc, groups, closed_upto, cutoff);
 	}
 	else
 	{
@@ -420,8 +457,7 @@ streamext_read_view(PG_FUNCTION_ARGS)
 		{
 			SharedGroupCopy *copy = lfirst(lc);
 
-			emit_group(plan, rsinfo->setResult, rsinfo->setDesc, copy->blob,
-					   copy->len, closed_upto, rowcxt);
+			emit_group(plan, store, desc, copy->blob, copy->len, closed_upto, rowcxt);
 		}
 	}
 
@@ -431,35 +467,61 @@ streamext_read_view(PG_FUNCTION_ARGS)
 	 * states.
 	 */
 	if (!any_row && plan->nkeys == 0 && !window_has_columns(&plan->window))
-		emit_initial_row(plan, rsinfo->setResult, rsinfo->setDesc, rowcxt);
+		emit_initial_row(plan, store, desc, rowcxt);
 	usercode_leave(&gate);
 	MemoryContextDelete(rowcxt);
-	return (Datum) 0;
+}
+
+/*
+ * read_view_rows is about how many rows read_view returns for a view with
+ * the counters stats: a group (of a window, or of a pane) is a row, but a
+ * sliding view shows one window per key, and a key's run of p panes of a
+ * hopping view makes p + k - 1 windows of k panes each.
+ */
+static double
+read_view_rows(int32 view_id, ViewStats *stats)
+{
+	ViewPlan   *plan = view_read_plan(view_id);
+
+	if (plan == NULL)
+		return stats->groups;
+	if (plan->window.kind == WINDOW_SLIDING)
+		return stats->keys;
+	if (plan->window.kind == WINDOW_HOPPING && !plan->window.calendar &&
+		plan->window.pane_usec > 0)
+		return stats->groups +
+			stats->keys * (plan->window.size_usec / plan->window.pane_usec - 1);
+	return stats->groups;
 }
 
 /*
  * streamext_read_view_support tells the planner how many rows read_view
  * returns (SupportRequestRows): the open groups the worker published for
  * the view, rather than PostgreSQL's guess of 1,000 rows for any set-
- * returning function, so that a join with a view is planned for its size.
- * Without a published count (no worker yet) the planner keeps its guess.
+ * returning function, so that a join with a view is planned for its size;
+ * and what reading them costs (SupportRequestCost), against which the
+ * planner weighs a lookup by key (view_scan.c).  Without a published count
+ * (no worker yet) the planner keeps its guesses.
  */
 Datum
 streamext_read_view_support(PG_FUNCTION_ARGS)
 {
 	Node	   *rawreq = (Node *) PG_GETARG_POINTER(0);
-	SupportRequestRows *req;
+	Node	   *node;
 	FuncExpr   *call;
 	Node	   *arg;
 	StreamextDbSlot *slot;
 	ViewStats	stats;
 
-	if (!IsA(rawreq, SupportRequestRows) || StreamextState == NULL)
+	if (IsA(rawreq, SupportRequestRows))
+		node = ((SupportRequestRows *) rawreq)->node;
+	else if (IsA(rawreq, SupportRequestCost))
+		node = ((SupportRequestCost *) rawreq)->node;
+	else
 		PG_RETURN_POINTER(NULL);
-	req = (SupportRequestRows *) rawreq;
-	if (!IsA(req->node, FuncExpr))
+	if (StreamextState == NULL || node == NULL || !IsA(node, FuncExpr))
 		PG_RETURN_POINTER(NULL);
-	call = (FuncExpr *) req->node;
+	call = (FuncExpr *) node;
 	arg = list_length(call->args) == 1 ? linitial(call->args) : NULL;
 	if (arg == NULL || !IsA(arg, Const) || ((Const *) arg)->constisnull)
 		PG_RETURN_POINTER(NULL);
@@ -467,8 +529,18 @@ streamext_read_view_support(PG_FUNCTION_ARGS)
 	if (slot == NULL ||
 		!state_shmem_get_stats(slot, DatumGetInt32(((Const *) arg)->constvalue), &stats))
 		PG_RETURN_POINTER(NULL);
-	req->rows = Max(stats.groups, 1);
-	PG_RETURN_POINTER(req);
+	if (IsA(rawreq, SupportRequestRows))
+		((SupportRequestRows *) rawreq)->rows =
+			Max(read_view_rows(DatumGetInt32(((Const *) arg)->constvalue), &stats), 1);
+	else
+	{
+		SupportRequestCost *req = (SupportRequestCost *) rawreq;
+
+		/* all of it before the first row: read_view reads every group first */
+		req->startup = Max(stats.groups, 1) * VIEW_GROUP_READ_COST * cpu_operator_cost;
+		req->per_tuple = 0;
+	}
+	PG_RETURN_POINTER(rawreq);
 }
 
 /*

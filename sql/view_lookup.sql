@@ -1,0 +1,142 @@
+-- reads by group key: a condition on every key column (=, IN, = ANY, a
+-- cross-type =, a parameter, a join's outer column) reads only the groups
+-- asked for, through the lookup scan that EXPLAIN shows, and returns what
+-- a full read returns, for every window kind; the planner's estimates
+-- follow the view's distinct keys
+SET timezone = 'UTC';
+
+-- the rows of query q that a full read (OFFSET 0 keeps the conditions out
+-- of the view) does not return, and the other way round
+CREATE FUNCTION differs(v text, cond text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+  lookup text := format('SELECT * FROM %s WHERE %s', v, cond);
+  full_read text := format('SELECT * FROM (SELECT * FROM %s OFFSET 0) s WHERE %s', v, cond);
+  n bigint;
+  extra bigint;
+  missing bigint;
+BEGIN
+  EXECUTE format('SELECT count(*) FROM (%s) x', lookup) INTO n;
+  EXECUTE format('SELECT count(*) FROM ((%s) EXCEPT ALL (%s)) x', lookup, full_read) INTO extra;
+  EXECUTE format('SELECT count(*) FROM ((%s) EXCEPT ALL (%s)) x', full_read, lookup) INTO missing;
+  RETURN format('%s rows, %s extra, %s missing', n, extra, missing);
+END $$;
+
+-- the plan of q without costs, closed-window tables named alike
+CREATE FUNCTION plan_of(q text) RETURNS SETOF text LANGUAGE plpgsql AS $$
+DECLARE
+  line text;
+BEGIN
+  FOR line IN EXECUTE 'EXPLAIN (COSTS OFF) ' || q LOOP
+    RETURN NEXT regexp_replace(line, 'closed_[0-9]+', 'closed_N');
+  END LOOP;
+END $$;
+
+-- whether the planner's row estimate of q is within 2x of its rows
+CREATE FUNCTION estimate_of(q text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+  plan json;
+  est float8;
+  act float8;
+BEGIN
+  EXECUTE 'EXPLAIN (ANALYZE, TIMING OFF, SUMMARY OFF, FORMAT JSON) ' || q INTO plan;
+  est := (plan -> 0 -> 'Plan' ->> 'Plan Rows')::float8;
+  act := (plan -> 0 -> 'Plan' ->> 'Actual Rows')::float8;
+  RETURN CASE WHEN est <= 2 * greatest(act, 1) AND act <= 2 * greatest(est, 1)
+              THEN format('%s rows, estimate within 2x', act)
+              ELSE format('%s rows, estimated %s', act, est) END;
+END $$;
+
+CREATE TABLE lk (k text NOT NULL, u bigint NOT NULL, v int, ts timestamptz NOT NULL);
+SELECT streamext.create_stream('lk', 'ts', idle_timeout => NULL);
+SELECT streamext.create_view('lk_none', $$ SELECT k, count(*) AS n, sum(v) AS s FROM lk GROUP BY k $$);
+SELECT streamext.create_view('lk_tum', $$ SELECT k, count(*) AS n, sum(v) AS s FROM lk GROUP BY k $$,
+                             'tumbling 10 seconds', lateness => '1 minute');
+SELECT streamext.create_view('lk_hop', $$ SELECT k, u, count(*) AS n FROM lk GROUP BY k, u $$,
+                             'hopping 10 seconds every 5 seconds', lateness => '1 minute');
+SELECT streamext.create_view('lk_cum', $$ SELECT u, count(*) AS n, max(v) AS top FROM lk GROUP BY u $$,
+                             'cumulate 20 seconds every 5 seconds', lateness => '1 minute');
+SELECT streamext.create_view('lk_ses', $$ SELECT u, count(*) AS n, min(v) AS lo FROM lk GROUP BY u $$,
+                             'session 3 seconds', lateness => '1 minute');
+SELECT streamext.create_view('lk_sl', $$ SELECT k, count(*) AS n, sum(v) AS s FROM lk GROUP BY k $$,
+                             'sliding 20 seconds step 5 seconds', lateness => '1 minute');
+-- its output is computed from the key, not the key: no lookup by it
+SELECT streamext.create_view('lk_upper', $$ SELECT upper(k) AS big, count(*) AS n FROM lk GROUP BY k $$);
+
+-- 200 seconds of events; the last minute's windows stay open, the others close
+INSERT INTO lk SELECT 'k' || (i % 50), i % 7, i,
+                      '2026-01-01 10:00:00+00'::timestamptz + i * interval '100 ms'
+  FROM generate_series(1, 2000) i;
+SELECT streamext.wait_caught_up();
+
+-- a view without windows: one row per key, read by key
+SELECT * FROM plan_of($$ SELECT * FROM lk_none WHERE k = 'k5' $$);
+SELECT * FROM lk_none WHERE k = 'k5';
+SELECT * FROM lk_none WHERE k IN ('k7', 'k5', 'k7', 'nope', NULL) ORDER BY k;
+SELECT * FROM lk_none WHERE k = ANY ('{k1,k2}') ORDER BY k;
+SELECT * FROM lk_none WHERE 'k3' = k;
+SELECT * FROM lk_none WHERE k = 'nope';
+SELECT differs('lk_none', $$ k = 'k5' $$);
+SELECT differs('lk_none', $$ k IN ('k7', 'k5', 'k7') AND n > 0 $$);
+
+-- every window kind: the open windows by lookup, the closed ones from the table
+SELECT * FROM plan_of($$ SELECT * FROM lk_tum WHERE k = 'k5' $$);
+SELECT differs('lk_tum', $$ k = 'k5' $$);
+SELECT differs('lk_tum', $$ k IN ('k5', 'k6') $$);
+SELECT * FROM plan_of($$ SELECT * FROM lk_hop WHERE k = 'k5' AND u = 3 $$);
+SELECT differs('lk_hop', $$ k = 'k5' AND u = 3 $$);
+SELECT differs('lk_hop', $$ k = 'k5' AND u IN (3, 4) $$);
+SELECT differs('lk_hop', $$ k IN ('k5', 'k12') AND u = ANY ('{3,5}'::bigint[]) $$);
+SELECT differs('lk_cum', $$ u = 2 $$);
+SELECT * FROM plan_of($$ SELECT * FROM lk_ses WHERE u = 2 $$);
+SELECT differs('lk_ses', $$ u = 2 $$);
+SELECT differs('lk_ses', $$ u IN (0, 6) $$);
+SELECT * FROM plan_of($$ SELECT * FROM lk_sl WHERE k = 'k5' $$);
+SELECT differs('lk_sl', $$ k = 'k5' $$);
+SELECT differs('lk_sl', $$ k IN ('k5', 'k49') $$);
+
+-- only part of the key, or no key: every group is read, and filtered
+SELECT * FROM plan_of($$ SELECT * FROM lk_hop WHERE k = 'k5' $$);
+SELECT differs('lk_hop', $$ k = 'k5' $$);
+SELECT * FROM plan_of($$ SELECT * FROM lk_upper WHERE big = 'K5' $$);
+SELECT * FROM lk_upper WHERE big = 'K5';
+
+-- a parameter, in a generic plan
+SET plan_cache_mode = force_generic_plan;
+PREPARE by_keys(text[]) AS SELECT k, n FROM lk_none WHERE k = ANY ($1) ORDER BY k;
+EXECUTE by_keys('{k1,k3,NULL}');
+EXECUTE by_keys('{}');
+EXECUTE by_keys(NULL);
+PREPARE by_key(text) AS SELECT k, n FROM lk_none WHERE k = $1;
+SELECT * FROM plan_of('EXECUTE by_key(''k4'')');
+EXECUTE by_key('k4');
+RESET plan_cache_mode;
+
+-- a join with the view's key probes the view once per outer row
+CREATE TABLE probe (k text PRIMARY KEY, label text);
+INSERT INTO probe SELECT 'k' || i, 'label ' || i FROM generate_series(0, 9) i;
+ANALYZE probe;
+SELECT * FROM plan_of($$ SELECT p.label, v.n FROM probe p JOIN lk_none v ON v.k = p.k $$);
+SELECT count(*), sum(v.n) FROM probe p JOIN lk_none v ON v.k = p.k;
+SELECT count(*), sum(v.n) FROM probe p JOIN (SELECT * FROM lk_none OFFSET 0) v ON v.k = p.k;
+SELECT count(*), sum(v.n) FROM probe p JOIN lk_sl v ON v.k = p.k;
+SELECT count(*), sum(v.n) FROM probe p JOIN (SELECT * FROM lk_sl OFFSET 0) v ON v.k = p.k;
+SELECT count(*), sum(v.n) FROM probe p LEFT JOIN lk_tum v ON v.k = p.k;
+SELECT count(*), sum(v.n) FROM probe p LEFT JOIN (SELECT * FROM lk_tum OFFSET 0) v ON v.k = p.k;
+
+-- estimates: the view's rows, a key's rows, a join's rows
+SELECT estimate_of($$ SELECT * FROM lk_none $$);
+SELECT estimate_of($$ SELECT * FROM lk_none WHERE k = 'k5' $$);
+SELECT estimate_of($$ SELECT * FROM lk_none WHERE k IN ('k1', 'k2', 'k3', 'k4') $$);
+SELECT estimate_of($$ SELECT * FROM probe p JOIN lk_none v ON v.k = p.k $$);
+SELECT estimate_of($$ SELECT * FROM lk_sl WHERE k = 'k5' $$);
+
+-- a reader without the view's grant is refused by a lookup too
+CREATE ROLE lk_reader;
+SET ROLE lk_reader;
+SELECT * FROM lk_none WHERE k = 'k5';
+RESET ROLE;
+DROP ROLE lk_reader;
+
+SELECT streamext.drop_view(name) FROM streamext.views WHERE name LIKE 'lk%' ORDER BY id;
+SELECT streamext.drop_stream('lk');
+DROP TABLE lk, probe;

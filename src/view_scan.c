@@ -1,0 +1,738 @@
+/*-------------------------------------------------------------------------
+ *
+ * view_scan.c
+ *	  Reads of a continuous view by group key, and the planner's statistics
+ *	  of a view's keys.
+ *
+ *	  A continuous view is a plain view over its closed windows' table
+ *	  UNION ALL streamext.read_view(id), its open windows.  PostgreSQL pushes
+ *	  a query's conditions, and the parameters of a nested loop's inner
+ *	  side, through the view and the UNION ALL down to the function's scan.
+ *	  There set_rel_pathlist_hook offers a custom scan beside the function
+ *	  scan: given every group key column by equality (=, IN, = ANY, or a
+ *	  join with an outer column), it hashes the keys asked for and copies
+ *	  only their groups from shared memory, through state_shmem.c's index by
+ *	  key hash, rather than every group of the view.  The scan keeps every
+ *	  condition as a filter: a hash may bring a few other groups.
+ *
+ *	  get_relation_stats_hook tells the planner how many distinct keys the
+ *	  view holds (as the worker last published), so that a lookup and a
+ *	  join are estimated for the rows they return.
+ *
+ *	  Why a custom scan over the function rather than a foreign table: the
+ *	  object a user sees stays the view 0.1 made (relkind 'v', same query),
+ *	  so no view is converted, ALTER VIEW, grants and dependent views keep
+ *	  working, and a dump restores it unchanged; the scan names the view as
+ *	  read_view(id) does, by its id, which the dumped catalog keeps.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_statistic.h"
+#include "catalog/pg_type.h"
+#include "commands/explain.h"
+#include "executor/executor.h"
+#include "lib/qunique.h"
+#include "nodes/extensible.h"
+#include "nodes/makefuncs.h"
+#include "nodes/nodeFuncs.h"
+#include "optimizer/clauses.h"
+#include "optimizer/cost.h"
+#include "optimizer/optimizer.h"
+#include "optimizer/pathnode.h"
+#include "optimizer/paths.h"
+#include "optimizer/restrictinfo.h"
+#include "parser/parsetree.h"
+#include "utils/array.h"
+#include "utils/lsyscache.h"
+#include "utils/selfuncs.h"
+#include "utils/tuplestore.h"
+#include "miscadmin.h"
+
+#include "shmem.h"
+#include "state_shmem.h"
+#include "usercode.h"
+#include "view_read.h"
+#include "view_scan.h"
+#include "window.h"
+
+#define LOOKUP_NAME "streamext view lookup"
+
+/* the cost of one key's lookup in shared memory, in cpu_operator_cost */
+#define KEY_LOOKUP_COST 2
+/* how many elements an = ANY whose array is not a constant is taken for */
+#define GUESSED_ARRAY_LENGTH 10
+
+/* one key's condition: key = expr, or key = ANY (expr) */
+typedef struct KeyLookup
+{
+	Expr	   *expr;
+	bool		is_array;
+	Oid			hashfn;			/* hashes expr's values (array's elements) */
+	bool		from_join;		/* a join clause of the path's outer side */
+} KeyLookup;
+
+typedef struct ViewScanState
+{
+	CustomScanState css;
+	int32		view_id;
+	int			nkeys;
+	List	   *key_states;		/* ExprState of each key's value (or array) */
+	bool	   *is_array;
+	FmgrInfo   *hashfns;		/* of the values' types */
+	int16	   *elmlen;
+	bool	   *elmbyval;
+	char	   *elmalign;
+	Tuplestorestate *store;
+	TupleTableSlot *readslot;
+	bool		fetched;
+} ViewScanState;
+
+static set_rel_pathlist_hook_type prev_set_rel_pathlist = NULL;
+static get_relation_stats_hook_type prev_get_relation_stats = NULL;
+
+static void view_scan_pathlist(PlannerInfo *root, RelOptInfo *rel, Index rti,
+							   RangeTblEntry *rte);
+static bool view_scan_stats(PlannerInfo *root, RangeTblEntry *rte, AttrNumber attnum,
+							VariableStatData *vardata);
+static Plan *plan_lookup(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
+						 List *tlist, List *clauses, List *custom_plans);
+static Node *create_lookup_state(CustomScan *cscan);
+static void begin_lookup(CustomScanState *node, EState *estate, int eflags);
+static TupleTableSlot *exec_lookup(CustomScanState *node);
+static void end_lookup(CustomScanState *node);
+static void rescan_lookup(CustomScanState *node);
+static void explain_lookup(CustomScanState *node, List *ancestors, ExplainState *es);
+
+static const CustomPathMethods lookup_path_methods = {
+	.CustomName = LOOKUP_NAME,
+	.PlanCustomPath = plan_lookup,
+};
+
+static const CustomScanMethods lookup_scan_methods = {
+	.CustomName = LOOKUP_NAME,
+	.CreateCustomScanState = create_lookup_state,
+};
+
+static const CustomExecMethods lookup_exec_methods = {
+	.CustomName = LOOKUP_NAME,
+	.BeginCustomScan = begin_lookup,
+	.ExecCustomScan = exec_lookup,
+	.EndCustomScan = end_lookup,
+	.ReScanCustomScan = rescan_lookup,
+	.ExplainCustomScan = explain_lookup,
+};
+
+/*
+ * view_scan_install installs the planner hooks; from _PG_init.
+ */
+void
+view_scan_install(void)
+{
+	RegisterCustomScanMethods(&lookup_scan_methods);
+	prev_set_rel_pathlist = set_rel_pathlist_hook;
+	set_rel_pathlist_hook = view_scan_pathlist;
+	prev_get_relation_stats = get_relation_stats_hook;
+	get_relation_stats_hook = view_scan_stats;
+}
+
+/*
+ * read_view_call is the view id of a range table entry that is a call of
+ * streamext.read_view(id) with a constant id and a column definition
+ * list, as every continuous view's query has; -1 for any other.
+ */
+static int32
+read_view_call(RangeTblEntry *rte)
+{
+	RangeTblFunction *rtfunc;
+	FuncExpr   *call;
+	Const	   *arg;
+	char	   *name;
+	bool		ours;
+
+	if (StreamextState == NULL || rte->rtekind != RTE_FUNCTION ||
+		list_length(rte->functions) != 1 || rte->funcordinality)
+		return -1;
+	rtfunc = linitial(rte->functions);
+	if (!IsA(rtfunc->funcexpr, FuncExpr) || rtfunc->funccoltypes == NIL)
+		return -1;
+	call = (FuncExpr *) rtfunc->funcexpr;
+	if (call->funcresulttype != RECORDOID || list_length(call->args) != 1 ||
+		!IsA(linitial(call->args), Const))
+		return -1;
+	arg = linitial(call->args);
+	if (arg->constisnull || arg->consttype != INT4OID)
+		return -1;
+	name = get_func_name(call->funcid);
+	ours = (name != NULL && strcmp(name, "read_view") == 0 &&
+			get_func_namespace(call->funcid) == get_namespace_oid("streamext", true));
+	return ours ? DatumGetInt32(arg->constvalue) : -1;
+}
+
+/* key_of_column is the key a column of read_view's rows shows, or -1 */
+static int
+key_of_column(ViewPlan *plan, AttrNumber attno)
+{
+	int			output = attno - 1 - (window_has_columns(&plan->window) ? 2 : 0);
+
+	if (attno <= 0 || output < 0 || output >= plan->nout)
+		return -1;
+	return plan->output_key[output];
+}
+
+/* key_var is the key that node (a column of the scanned rel) shows, or -1 */
+static int
+key_var(ViewPlan *plan, Index relid, Node *node)
+{
+	while (node != NULL && IsA(node, RelabelType))
+		node = (Node *) ((RelabelType *) node)->arg;
+	if (node == NULL || !IsA(node, Var) || ((Var *) node)->varno != relid ||
+		((Var *) node)->varlevelsup != 0)
+		return -1;
+	return key_of_column(plan, ((Var *) node)->varattno);
+}
+
+/*
+ * lookup_value says whether expr can give a key to look up: computed
+ * before the scan from constants, parameters and outer columns.
+ */
+static bool
+lookup_value(PlannerInfo *root, Index relid, Node *expr)
+{
+	return !bms_is_member(relid, pull_varnos(root, expr)) &&
+		!contain_volatile_functions(expr) && !contain_subplans(expr);
+}
+
+/*
+ * match_key_clause notes in lookups the key a clause gives, if it is
+ * key = value or key = ANY (array) with an equality operator of the hash
+ * operator family of the view's GROUP BY equality: the key's own, or a
+ * cross-type one such as int8 = int4, whose values hash alike.
+ */
+static void
+match_key_clause(PlannerInfo *root, ViewPlan *plan, Index relid, RestrictInfo *rinfo,
+				 bool from_join, KeyLookup *lookups)
+{
+	Node	   *clause = (Node *) rinfo->clause;
+	Node	   *value = NULL;
+	Oid			opno;
+	Oid			collid;
+	Oid			lefthash;
+	Oid			righthash;
+	Oid			keyhash;
+	Oid			valuehash;
+	bool		is_array = false;
+	bool		key_left;
+	int			k;
+
+	if (rinfo->pseudoconstant)
+		return;
+	if (IsA(clause, OpExpr) && list_length(((OpExpr *) clause)->args) == 2)
+	{
+		OpExpr	   *op = (OpExpr *) clause;
+
+		opno = op->opno;
+		collid = op->inputcollid;
+		key_left = (k = key_var(plan, relid, linitial(op->args))) >= 0;
+		if (!key_left && (k = key_var(plan, relid, lsecond(op->args))) < 0)
+			return;
+		value = key_left ? lsecond(op->args) : linitial(op->args);
+	}
+	else if (IsA(clause, ScalarArrayOpExpr) && ((ScalarArrayOpExpr *) clause)->useOr)
+	{
+		ScalarArrayOpExpr *saop = (ScalarArrayOpExpr *) clause;
+
+		opno = saop->opno;
+		collid = saop->inputcollid;
+		key_left = true;
+		if ((k = key_var(plan, relid, linitial(saop->args))) < 0)
+			return;
+		value = lsecond(saop->args);
+		is_array = true;
+	}
+	else
+		return;
+	if (lookups[k].expr != NULL || !get_op_hash_functions(opno, &lefthash, &righthash))
+		return;
+	keyhash = key_left ? lefthash : righthash;
+	valuehash = key_left ? righthash : lefthash;
+	if (keyhash != plan->key_hashfns[k].fn_oid ||
+		(OidIsValid(plan->key_collations[k]) && collid != plan->key_collations[k]) ||
+		!lookup_value(root, relid, value))
+		return;
+	lookups[k].expr = (Expr *) value;
+	lookups[k].is_array = is_array;
+	lookups[k].hashfn = valuehash;
+	lookups[k].from_join = from_join;
+}
+
+/*
+ * add_lookup_path adds a lookup path to rel if the clauses give every key
+ * of the view; ppi, if given, is the path's parameterization, whose join
+ * clauses count too (and must give a key, or the path is no better than
+ * the unparameterized one).
+ */
+static void
+add_lookup_path(PlannerInfo *root, RelOptInfo *rel, ViewPlan *plan, int32 view_id,
+				ParamPathInfo *ppi)
+{
+	KeyLookup  *lookups = palloc0(sizeof(KeyLookup) * plan->nkeys);
+	CustomPath *path;
+	List	   *exprs = NIL;
+	List	   *arrays = NIL;
+	List	   *hashfns = NIL;
+	double		nlookups = 1;
+	bool		any_join = false;
+	ListCell   *lc;
+	int			k;
+
+	foreach(lc, rel->baserestrictinfo)
+		match_key_clause(root, plan, rel->relid, lfirst(lc), false, lookups);
+	if (ppi != NULL)
+		foreach(lc, ppi->ppi_clauses)
+			match_key_clause(root, plan, rel->relid, lfirst(lc), true, lookups);
+	for (k = 0; k < plan->nkeys; k++)
+	{
+		if (lookups[k].expr == NULL)
+			return;
+		any_join |= lookups[k].from_join;
+		exprs = lappend(exprs, lookups[k].expr);
+		arrays = lappend_int(arrays, lookups[k].is_array);
+		hashfns = lappend_oid(hashfns, lookups[k].hashfn);
+		if (lookups[k].is_array)
+		{
+			Node	   *arr = (Node *) lookups[k].expr;
+
+			if (IsA(arr, Const) && !((Const *) arr)->constisnull)
+				nlookups *= ArrayGetNItems(ARR_NDIM(DatumGetArrayTypeP(((Const *) arr)->constvalue)),
+										   ARR_DIMS(DatumGetArrayTypeP(((Const *) arr)->constvalue)));
+			else
+				nlookups *= GUESSED_ARRAY_LENGTH;
+		}
+	}
+	if (ppi != NULL && !any_join)
+		return;
+
+	path = makeNode(CustomPath);
+	path->path.pathtype = T_CustomScan;
+	path->path.parent = rel;
+	path->path.pathtarget = rel->reltarget;
+	path->path.param_info = ppi;
+	path->path.parallel_aware = false;
+	path->path.parallel_safe = false;
+	path->path.parallel_workers = 0;
+	path->path.rows = ppi != NULL ? ppi->ppi_rows : rel->rows;
+	/* as read_view's cost (view_read.c), but for the groups looked up */
+	path->path.startup_cost = nlookups * KEY_LOOKUP_COST * cpu_operator_cost +
+		path->path.rows * VIEW_GROUP_READ_COST * cpu_operator_cost;
+	path->path.total_cost = path->path.startup_cost +
+		path->path.rows * (cpu_tuple_cost + cpu_operator_cost * list_length(rel->baserestrictinfo));
+	path->path.pathkeys = NIL;
+	path->flags = 0;
+	path->custom_paths = NIL;
+	path->custom_private = list_make3(exprs, arrays, hashfns);
+	path->methods = &lookup_path_methods;
+	add_path(rel, &path->path);
+}
+
+/*
+ * join_parameterizations adds to ppis the parameterization of rel by the
+ * outer side of each join clause that can be moved to it.
+ */
+static List *
+join_parameterizations(PlannerInfo *root, RelOptInfo *rel, List *clauses, List *ppis)
+{
+	ListCell   *lc;
+
+	foreach(lc, clauses)
+	{
+		RestrictInfo *rinfo = lfirst(lc);
+		Relids		outer;
+
+		if (!join_clause_is_movable_to(rinfo, rel))
+			continue;
+		outer = bms_del_member(bms_union(rinfo->clause_relids, rel->lateral_relids),
+							   rel->relid);
+		if (!bms_is_empty(outer))
+			ppis = list_append_unique_ptr(ppis, get_baserel_parampathinfo(root, rel, outer));
+	}
+	return ppis;
+}
+
+/* ec_member_is_key finds the view's key columns in equivalence classes */
+static bool
+ec_member_is_key(PlannerInfo *root, RelOptInfo *rel, EquivalenceClass *ec,
+				 EquivalenceMember *em, void *arg)
+{
+	return key_var((ViewPlan *) arg, rel->relid, (Node *) em->em_expr) >= 0;
+}
+
+/*
+ * view_scan_pathlist offers lookup paths for a scan of read_view(id): one
+ * for the query's own conditions, one per outer side whose join clauses
+ * give the keys (found as postgres_fdw finds its parameterized paths).
+ */
+static void
+view_scan_pathlist(PlannerInfo *root, RelOptInfo *rel, Index rti, RangeTblEntry *rte)
+{
+	int32		view_id;
+	ViewPlan   *plan;
+	Bitmapset  *attrs = NULL;
+	List	   *ppis = NIL;
+	ListCell   *lc;
+
+	if (prev_set_rel_pathlist)
+		prev_set_rel_pathlist(root, rel, rti, rte);
+	if (rel->reloptkind != RELOPT_BASEREL && rel->reloptkind != RELOPT_OTHER_MEMBER_REL)
+		return;
+	if ((view_id = read_view_call(rte)) < 0 || (plan = view_read_plan(view_id)) == NULL ||
+		plan->nkeys == 0)
+		return;
+
+	/* the scan's rows are the function's columns: no whole-row reference */
+	pull_varattnos((Node *) rel->reltarget->exprs, rel->relid, &attrs);
+	foreach(lc, rel->baserestrictinfo)
+		pull_varattnos((Node *) ((RestrictInfo *) lfirst(lc))->clause, rel->relid, &attrs);
+	if (bms_is_member(0 - FirstLowInvalidHeapAttributeNumber, attrs))
+		return;
+
+	add_lookup_path(root, rel, plan, view_id, NULL);
+
+	ppis = join_parameterizations(root, rel, rel->joininfo, NIL);
+	if (rel->has_eclass_joins)
+		ppis = join_parameterizations(root, rel,
+									  generate_implied_equalities_for_column(root, rel,
+																			 ec_member_is_key, plan,
+																			 rel->lateral_referencers),
+									  ppis);
+	foreach(lc, ppis)
+		add_lookup_path(root, rel, plan, view_id, lfirst(lc));
+}
+
+/*
+ * plan_lookup makes the scan of a lookup path.  It scans no relation
+ * (scanrelid 0): its rows are described by custom_scan_tlist, the
+ * function's columns, as a join pushed down to a foreign server is.
+ */
+static Plan *
+plan_lookup(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
+			List *tlist, List *clauses, List *custom_plans)
+{
+	CustomScan *cscan = makeNode(CustomScan);
+	RangeTblEntry *rte = planner_rt_fetch(rel->relid, root);
+	RangeTblFunction *rtfunc = linitial(rte->functions);
+	List	   *scan_tlist = NIL;
+	int			i;
+
+	for (i = 0; i < list_length(rtfunc->funccoltypes); i++)
+	{
+		Var		   *var = makeVar(rel->relid, i + 1,
+								  list_nth_oid(rtfunc->funccoltypes, i),
+								  list_nth_int(rtfunc->funccoltypmods, i),
+								  list_nth_oid(rtfunc->funccolcollations, i), 0);
+
+		scan_tlist = lappend(scan_tlist, makeTargetEntry((Expr *) var, i + 1, NULL, false));
+	}
+	cscan->scan.plan.targetlist = tlist;
+	/* every condition stays: a key hash may bring other groups along */
+	cscan->scan.plan.qual = extract_actual_clauses(clauses, false);
+	cscan->scan.scanrelid = 0;
+	cscan->custom_scan_tlist = scan_tlist;
+	cscan->custom_exprs = copyObject(linitial(best_path->custom_private));
+	cscan->custom_private = list_make3(makeInteger(read_view_call(rte)),
+									   lsecond(best_path->custom_private),
+									   lthird(best_path->custom_private));
+	cscan->methods = &lookup_scan_methods;
+	return &cscan->scan.plan;
+}
+
+static Node *
+create_lookup_state(CustomScan *cscan)
+{
+	ViewScanState *vss = palloc0(sizeof(ViewScanState));
+
+	NodeSetTag(vss, T_CustomScanState);
+	vss->css.methods = &lookup_exec_methods;
+	vss->view_id = intVal(linitial(cscan->custom_private));
+	return (Node *) vss;
+}
+
+static void
+begin_lookup(CustomScanState *node, EState *estate, int eflags)
+{
+	ViewScanState *vss = (ViewScanState *) node;
+	CustomScan *cscan = (CustomScan *) node->ss.ps.plan;
+	List	   *arrays = lsecond(cscan->custom_private);
+	List	   *hashfns = lthird(cscan->custom_private);
+	ListCell   *lc;
+	int			k = 0;
+
+	vss->nkeys = list_length(cscan->custom_exprs);
+	vss->key_states = ExecInitExprList(cscan->custom_exprs, (PlanState *) node);
+	vss->is_array = palloc0(sizeof(bool) * vss->nkeys);
+	vss->hashfns = palloc0(sizeof(FmgrInfo) * vss->nkeys);
+	vss->elmlen = palloc0(sizeof(int16) * vss->nkeys);
+	vss->elmbyval = palloc0(sizeof(bool) * vss->nkeys);
+	vss->elmalign = palloc0(sizeof(char) * vss->nkeys);
+	foreach(lc, cscan->custom_exprs)
+	{
+		vss->is_array[k] = list_nth_int(arrays, k);
+		fmgr_info(list_nth_oid(hashfns, k), &vss->hashfns[k]);
+		if (vss->is_array[k])
+			get_typlenbyvalalign(get_element_type(exprType(lfirst(lc))),
+								 &vss->elmlen[k], &vss->elmbyval[k], &vss->elmalign[k]);
+		k++;
+	}
+	vss->readslot = ExecAllocTableSlot(&estate->es_tupleTable,
+									   node->ss.ss_ScanTupleSlot->tts_tupleDescriptor,
+									   &TTSOpsMinimalTuple);
+}
+
+/* uint32_cmp orders key hashes for qsort */
+static int
+uint32_cmp(const void *a, const void *b)
+{
+	uint32		x = *(const uint32 *) a;
+	uint32		y = *(const uint32 *) b;
+
+	return (x > y) - (x < y);
+}
+
+/*
+ * key_hashes evaluates the keys asked for and hashes every combination of
+ * them (a NULL asks for nothing: key = NULL is never true).  Returns how
+ * many distinct hashes; -1 if the view's keys are no longer those the
+ * plan was made for (then every group is read, and the filter decides).
+ */
+static int
+key_hashes(ViewScanState *vss, uint32 **hashes)
+{
+	ExprContext *econtext = vss->css.ss.ps.ps_ExprContext;
+	ViewPlan   *plan = view_read_plan(vss->view_id);
+	int			nkeys = vss->nkeys;
+	Datum	  **values = palloc(sizeof(Datum *) * nkeys);
+	int		   *counts = palloc(sizeof(int) * nkeys);
+	int		   *pos = palloc0(sizeof(int) * nkeys);
+	Datum	   *key = palloc(sizeof(Datum) * nkeys);
+	bool	   *nulls = palloc0(sizeof(bool) * nkeys);
+	int64		total = 1;
+	int			n = 0;
+	int			k;
+	ListCell   *lc;
+	UserCodeGate gate;
+
+	if (plan == NULL || plan->nkeys != nkeys)
+		return -1;
+	k = 0;
+	foreach(lc, vss->key_states)
+	{
+		bool		isnull;
+		/* the caller's own expressions: they run with the caller's rights */
+		Datum		d = usercode_eval(GetUserId(), lfirst(lc), econtext, &isnull);
+
+		counts[k] = 0;
+		if (isnull)
+			;
+		else if (!vss->is_array[k])
+		{
+			values[k] = palloc(sizeof(Datum));
+			values[k][0] = d;
+			counts[k] = 1;
+		}
+		else
+		{
+			ArrayType  *arr = DatumGetArrayTypeP(d);
+			bool	   *elnulls;
+			Datum	   *elems;
+			int			nelems;
+			int			i;
+
+			deconstruct_array(arr, ARR_ELEMTYPE(arr), vss->elmlen[k], vss->elmbyval[k],
+							  vss->elmalign[k], &elems, &elnulls, &nelems);
+			values[k] = palloc(sizeof(Datum) * Max(nelems, 1));
+			for (i = 0; i < nelems; i++)
+				if (!elnulls[i])
+					values[k][counts[k]++] = elems[i];
+		}
+		total *= counts[k];
+		k++;
+	}
+	if (total > MaxAllocSize / sizeof(uint32))
+		return -1;
+	*hashes = palloc(sizeof(uint32) * Max(total, 1));
+	if (total == 0)
+		return 0;
+
+	/* the key types' hash functions run as the view's owner */
+	usercode_enter(&gate, plan->owner, USERCODE_READ_ONLY);
+	for (;;)
+	{
+		for (k = 0; k < nkeys; k++)
+			key[k] = values[k][pos[k]];
+		(*hashes)[n++] = view_plan_key_hash(plan, vss->hashfns, key, nulls);
+		for (k = nkeys - 1; k >= 0; k--)
+		{
+			if (++pos[k] < counts[k])
+				break;
+			pos[k] = 0;
+		}
+		if (k < 0)
+			break;
+	}
+	usercode_leave(&gate);
+	qsort(*hashes, n, sizeof(uint32), uint32_cmp);
+	return qunique(*hashes, n, sizeof(uint32), uint32_cmp);
+}
+
+/* fetch_rows reads the groups of the keys asked for into the scan's store */
+static void
+fetch_rows(ViewScanState *vss)
+{
+	ExprContext *econtext = vss->css.ss.ps.ps_ExprContext;
+	MemoryContext old;
+	uint32	   *hashes = NULL;
+	int			n;
+
+	ResetExprContext(econtext);
+	old = MemoryContextSwitchTo(econtext->ecxt_per_tuple_memory);
+	n = key_hashes(vss, &hashes);
+	MemoryContextSwitchTo(vss->css.ss.ps.state->es_query_cxt);
+	vss->store = tuplestore_begin_heap(false, false, work_mem);
+	MemoryContextSwitchTo(econtext->ecxt_per_tuple_memory);
+	view_read_open_rows(vss->view_id, hashes, n, vss->store,
+						vss->readslot->tts_tupleDescriptor);
+	MemoryContextSwitchTo(old);
+	ResetExprContext(econtext);
+	vss->fetched = true;
+}
+
+static TupleTableSlot *
+next_row(ScanState *ss)
+{
+	ViewScanState *vss = (ViewScanState *) ss;
+
+	TupleTableSlot *scanslot = ss->ss_ScanTupleSlot;
+	int			natts = scanslot->tts_tupleDescriptor->natts;
+
+	if (!vss->fetched)
+		fetch_rows(vss);
+	ExecClearTuple(scanslot);
+	if (!tuplestore_gettupleslot(vss->store, true, false, vss->readslot))
+		return scanslot;
+
+	/*
+	 * The scan slot is virtual (its expressions are compiled for that): it
+	 * points into the stored row, which stays until the next one is read.
+	 */
+	slot_getallattrs(vss->readslot);
+	memcpy(scanslot->tts_values, vss->readslot->tts_values, natts * sizeof(Datum));
+	memcpy(scanslot->tts_isnull, vss->readslot->tts_isnull, natts * sizeof(bool));
+	return ExecStoreVirtualTuple(scanslot);
+}
+
+static bool
+recheck_row(ScanState *ss, TupleTableSlot *slot)
+{
+	return true;
+}
+
+static TupleTableSlot *
+exec_lookup(CustomScanState *node)
+{
+	return ExecScan(&node->ss, next_row, recheck_row);
+}
+
+static void
+end_lookup(CustomScanState *node)
+{
+	ViewScanState *vss = (ViewScanState *) node;
+
+	if (vss->store != NULL)
+		tuplestore_end(vss->store);
+	vss->store = NULL;
+}
+
+static void
+rescan_lookup(CustomScanState *node)
+{
+	ViewScanState *vss = (ViewScanState *) node;
+
+	end_lookup(node);
+	vss->fetched = false;
+	ExecScanReScan(&node->ss);
+}
+
+static void
+explain_lookup(CustomScanState *node, List *ancestors, ExplainState *es)
+{
+	ViewScanState *vss = (ViewScanState *) node;
+	ViewPlan   *plan = view_read_plan(vss->view_id);
+
+	if (plan != NULL)
+		ExplainPropertyText("Continuous View", plan->name, es);
+	ExplainPropertyInteger("Lookup Keys", NULL, vss->nkeys, es);
+}
+
+/* free_stats frees a statistics tuple made by key_stats */
+static void
+free_stats(HeapTuple tuple)
+{
+	heap_freetuple(tuple);
+}
+
+/*
+ * key_stats is a pg_statistic tuple that says only how many distinct
+ * values a column has, and that none is NULL.
+ */
+static HeapTuple
+key_stats(double ndistinct)
+{
+	Relation	rel = table_open(StatisticRelationId, AccessShareLock);
+	Datum		values[Natts_pg_statistic];
+	bool		nulls[Natts_pg_statistic];
+	HeapTuple	tuple;
+	int			i;
+
+	memset(values, 0, sizeof(values));
+	memset(nulls, false, sizeof(nulls));
+	values[Anum_pg_statistic_stanullfrac - 1] = Float4GetDatum(0.0);
+	values[Anum_pg_statistic_stadistinct - 1] = Float4GetDatum((float4) ndistinct);
+	for (i = Anum_pg_statistic_stanumbers1; i <= Natts_pg_statistic; i++)
+		nulls[i - 1] = true;
+	tuple = heap_form_tuple(RelationGetDescr(rel), values, nulls);
+	table_close(rel, AccessShareLock);
+	return tuple;
+}
+
+/*
+ * view_scan_stats gives the planner the number of distinct values of a
+ * view's group key, from the worker's last publish, when the view has one
+ * key column (a column of a key of several has fewer values than the
+ * keys, and how many is not counted).
+ */
+static bool
+view_scan_stats(PlannerInfo *root, RangeTblEntry *rte, AttrNumber attnum,
+				VariableStatData *vardata)
+{
+	int32		view_id;
+	ViewPlan   *plan;
+	StreamextDbSlot *slot;
+	ViewStats	stats;
+
+	if (prev_get_relation_stats && prev_get_relation_stats(root, rte, attnum, vardata))
+		return true;
+	if ((view_id = read_view_call(rte)) < 0 || (plan = view_read_plan(view_id)) == NULL ||
+		plan->nkeys != 1 || key_of_column(plan, attnum) != 0)
+		return false;
+	slot = streamext_find_db_slot(MyDatabaseId, false);
+	if (slot == NULL || !state_shmem_get_stats(slot, view_id, &stats) || stats.keys <= 0)
+		return false;
+	vardata->statsTuple = key_stats(stats.keys);
+	vardata->freefunc = free_stats;
+	vardata->acl_ok = true;
+	return true;
+}
