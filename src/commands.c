@@ -28,6 +28,7 @@
 #include "commands/trigger.h"
 #include "executor/spi.h"
 #include "nodes/nodeFuncs.h"
+#include "optimizer/optimizer.h"
 #include "storage/lmgr.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
@@ -39,6 +40,7 @@
 #include "utils/snapmgr.h"
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
+#include "utils/typcache.h"
 
 #include "catalog.h"
 #include "checkpoint.h"
@@ -621,29 +623,63 @@ view_definition_to_row(const ViewDefinition *def, ViewCatalogRow *row)
 }
 
 /*
- * create_closed_table creates the table of a view's closed windows, named
- * name in schema streamext, with the typed columns cols, that reader (the
- * view's owner) may read; an index finds a group's sessions for a late
- * event of a session window.  The caller acts as the catalog's owner.  The
- * table is named here only: from then on it is its OID.
+ * key_index_columns lists the output columns that are the group keys of a
+ * view's query, for an index of its closed windows by key; NULL when the
+ * query has no key, or a key that is no output or has no btree order.
+ */
+static char *
+key_index_columns(Query *query)
+{
+	StringInfoData buf;
+	ListCell   *lc;
+
+	if (query->groupClause == NIL)
+		return NULL;
+	initStringInfo(&buf);
+	foreach(lc, query->groupClause)
+	{
+		TargetEntry *tle = get_sortgroupclause_tle(lfirst_node(SortGroupClause, lc),
+												   query->targetList);
+		TypeCacheEntry *type = lookup_type_cache(exprType((Node *) tle->expr),
+												 TYPECACHE_BTREE_OPFAMILY);
+
+		if (tle->resjunk || !OidIsValid(type->btree_opf))
+			return NULL;
+		appendStringInfo(&buf, "%s, ", quote_identifier(tle->resname));
+	}
+	return buf.data;
+}
+
+/*
+ * create_closed_table creates the table of the closed windows of a view
+ * defined as def, named name in schema streamext, that reader (the view's
+ * owner) may read.  Indexes find a key's windows, for reads and joins by
+ * key, and a group's sessions, for a late event of a session window.  The
+ * caller acts as the catalog's owner.  The table is named here only: from
+ * then on it is its OID.
  */
 Oid
-create_closed_table(const char *name, const char *cols, bool sessions, Oid reader)
+create_closed_table(const char *name, const ViewDefinition *def, Oid reader)
 {
 	Oid			relid;
+	char	   *keys = key_index_columns(def->query);
 
 	sqlfunc_spi_exec(psprintf("CREATE TABLE streamext.%s (%s, _group bytea NOT NULL, "
 							  "_state bytea NOT NULL, _having bool NOT NULL, "
 							  "PRIMARY KEY (window_start, window_end, _group))",
-							  name, cols),
+							  name, def->cols),
 					 SPI_OK_UTILITY);
 	relid = get_relname_relid(name, get_namespace_oid("streamext", false));
 	sqlfunc_spi_exec(psprintf("GRANT SELECT ON %s TO %s", catalog_qualified_name(relid),
 							  quote_identifier(GetUserNameFromId(reader, false))),
 					 SPI_OK_UTILITY);
-	if (sessions)
+	if (def->spec.kind == WINDOW_SESSION)
 		sqlfunc_spi_exec(psprintf("CREATE INDEX ON %s (_group, window_start)",
 								  catalog_qualified_name(relid)),
+						 SPI_OK_UTILITY);
+	if (keys != NULL)
+		sqlfunc_spi_exec(psprintf("CREATE INDEX ON %s (%swindow_start)",
+								  catalog_qualified_name(relid), keys),
 						 SPI_OK_UTILITY);
 	return relid;
 }
@@ -658,9 +694,16 @@ view_relation_query(const ViewDefinition *def, Oid closed_relid, int32 id)
 {
 	if (!def->closes)
 		return psprintf("SELECT * FROM streamext.read_view(%d) AS t(%s)", id, def->cols);
-	return psprintf("SELECT %s FROM %s WHERE _having "
+
+	/*
+	 * Without HAVING every closed row is shown, and the branch has no WHERE:
+	 * PostgreSQL 15 then flattens it into the UNION ALL, so that the
+	 * planner can read the table by index for an ORDER BY or a join.
+	 */
+	return psprintf("SELECT %s FROM %s %s"
 					"UNION ALL SELECT * FROM streamext.read_view(%d) AS t(%s)",
 					column_list(def->query, true, false), catalog_qualified_name(closed_relid),
+					def->query->havingQual != NULL ? "WHERE _having " : "",
 					id, def->cols);
 }
 
@@ -709,8 +752,7 @@ streamext_create_view(PG_FUNCTION_ARGS)
 	catalog_owner_enter(&ca);
 	id = catalog_next_view_id();
 	if (def.closes)
-		closed_relid = create_closed_table(psprintf("closed_%d", id), def.cols,
-										   def.spec.kind == WINDOW_SESSION, ca.saved_userid);
+		closed_relid = create_closed_table(psprintf("closed_%d", id), &def, ca.saved_userid);
 	catalog_owner_leave(&ca);
 
 	qualview = quote_qualified_identifier(get_namespace_name(nsp), rv->relname);
@@ -1109,7 +1151,10 @@ streamext_adopt_view(PG_FUNCTION_ARGS)
 	/*
 	 * The views restored on it read its rows, computed now; one whose
 	 * closed-window table is not restored whole yet (pg_restore -j makes its
-	 * primary key after its data) is adopted when it is.
+	 * primary key after its data) is adopted when it is.  One whose table
+	 * another job holds (building an index on it) is not waited for: that
+	 * job adopts it when its command ends (adopt_ready), and waiting here,
+	 * holding the adopters' lock it will ask for, would deadlock.
 	 */
 	{
 		ListCell   *lc;
@@ -1119,7 +1164,9 @@ streamext_adopt_view(PG_FUNCTION_ARGS)
 			ViewCatalogRow *upper = lfirst(lc);
 
 			if (upper->restored &&
-				(!OidIsValid(upper->closed_relid) || closed_table_restored(upper->closed_relid)))
+				(!OidIsValid(upper->closed_relid) ||
+				 (closed_table_restored(upper->closed_relid) &&
+				  ConditionalLockRelationOid(upper->closed_relid, RowExclusiveLock))))
 				DirectFunctionCall1(streamext_adopt_view, Int32GetDatum(upper->id));
 		}
 	}

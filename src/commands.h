@@ -35,7 +35,7 @@ typedef struct ViewDefinition
 
 extern void view_definition_read(FunctionCallInfo fcinfo, ViewDefinition *def);
 extern void view_definition_to_row(const ViewDefinition *def, ViewCatalogRow *row);
-extern Oid	create_closed_table(const char *name, const char *cols, bool sessions, Oid reader);
+extern Oid	create_closed_table(const char *name, const ViewDefinition *def, Oid reader);
 extern char *view_relation_query(const ViewDefinition *def, Oid closed_relid, int32 id);
 extern void compute_and_persist(const ViewCatalogRow *row, TimestampTz closed_upto,
 								TimestampTz floor);

@@ -319,8 +319,11 @@ streamext_read_view(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 
+	ViewReader	reader;
+
 	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
-	view_read_open_rows(PG_GETARG_INT32(0), NULL, -1, rsinfo->setResult, rsinfo->setDesc);
+	view_reader_open(&reader, PG_GETARG_INT32(0), rsinfo->setDesc);
+	view_reader_read(&reader, NULL, -1, rsinfo->setResult, rsinfo->setDesc);
 	return (Datum) 0;
 }
 
@@ -344,27 +347,15 @@ view_read_plan(int32 view_id)
 }
 
 /*
- * view_read_open_rows puts the open windows of a continuous view into
- * store as rows of desc: every group, or (nkeyhashes >= 0) only the groups
- * whose keys hash to one of keyhashes (view_plan_key_hash), sorted and
- * without duplicates.  Those rows include the ones asked for; the caller
- * filters.
+ * view_reader_open checks that the caller may read continuous view view_id
+ * as rows of desc, and prepares reader for view_reader_read: once per
+ * scan, however often the scan reads (a nested loop's inner side).
  */
 void
-view_read_open_rows(int32 view_id, const uint32 *keyhashes, int nkeyhashes,
-					Tuplestorestate *store, TupleDesc desc)
+view_reader_open(ViewReader *reader, int32 view_id, TupleDesc desc)
 {
-	StreamextDbSlot *slot = my_db_slot();
 	ViewCatalogRow *row = reader_row(view_id);
 	ViewPlan   *plan = reader_plan(row);
-	List	   *groups = NIL;
-	bool		found = false;
-	bool		incomplete = false;
-	TimestampTz watermark = DT_NOBEGIN;
-	ListCell   *lc;
-	MemoryContext rowcxt;
-	bool		any_row;
-	UserCodeGate gate;
 	int			i;
 
 	/* the function reads what the view shows: it needs the view's grant */
@@ -397,9 +388,39 @@ view_read_open_rows(int32 view_id, const uint32 *keyhashes, int nkeyhashes,
 					 errhint("Read the view itself, or give read_view the view's column types.")));
 	}
 
-	slot = wait_for_worker_ready(slot);
-	if (slot != NULL)
-		groups = state_shmem_read_view(slot, view_id, row->start_lsn,
+	reader->view_id = view_id;
+	reader->row = row;
+	reader->plan = plan;
+	reader->slot = wait_for_worker_ready(my_db_slot());
+	/* windows the snapshot sees closed are in the closed-window table */
+	reader->closed_upto = DT_NOBEGIN;
+	reader->max_event_time = DT_NOBEGIN;
+	if (window_closes(&plan->window) || plan->window.kind == WINDOW_SLIDING)
+		read_progress(view_id, &reader->closed_upto, &reader->max_event_time);
+}
+
+/*
+ * view_reader_read puts the open windows of the view of reader into store
+ * as rows of desc: every group, or (nkeyhashes >= 0) only the groups whose
+ * keys hash to one of keyhashes (view_plan_key_hash), sorted and without
+ * duplicates.  Those rows include the ones asked for; the caller filters.
+ */
+void
+view_reader_read(ViewReader *reader, const uint32 *keyhashes, int nkeyhashes,
+				 Tuplestorestate *store, TupleDesc desc)
+{
+	ViewPlan   *plan = reader->plan;
+	List	   *groups = NIL;
+	bool		found = false;
+	bool		incomplete = false;
+	TimestampTz watermark = DT_NOBEGIN;
+	ListCell   *lc;
+	MemoryContext rowcxt;
+	bool		any_row;
+	UserCodeGate gate;
+
+	if (reader->slot != NULL)
+		groups = state_shmem_read_view(reader->slot, reader->view_id, reader->row->start_lsn,
 									   keyhashes, nkeyhashes,
 									   &found, &incomplete, &watermark);
 	if (incomplete)
@@ -410,7 +431,7 @@ view_read_open_rows(int32 view_id, const uint32 *keyhashes, int nkeyhashes,
 				 errhint("Raise streamext.max_memory (now %dMB) and reload the configuration, or give the view a window: closed windows leave memory for the closed-window table.",
 						 streamext_max_memory_mb)));
 	if (!found)
-		groups = read_open_state_table(view_id);
+		groups = read_open_state_table(reader->view_id);
 
 	rowcxt = AllocSetContextCreate(CurrentMemoryContext, "streamext read row",
 								   ALLOCSET_DEFAULT_SIZES);
@@ -424,16 +445,12 @@ view_read_open_rows(int32 view_id, const uint32 *keyhashes, int nkeyhashes,
 	if (plan->window.kind == WINDOW_HOPPING || plan->window.kind == WINDOW_CUMULATE ||
 		plan->window.kind == WINDOW_SLIDING)
 	{
-		TimestampTz closed_upto;
-		TimestampTz max_event_time;
 		TimestampTz cutoff = DT_NOBEGIN;
 
-		/* windows the snapshot sees closed are in the closed-window table */
-		read_progress(view_id, &closed_upto, &max_event_time);
 		if (plan->window.kind == WINDOW_SLIDING)
 		{
-			if (!found && !TIMESTAMP_NOT_FINITE(max_event_time))
-				watermark = max_event_time - plan->lateness_usec;
+			if (!found && !TIMESTAMP_NOT_FINITE(reader->max_event_time))
+				watermark = reader->max_event_time - plan->lateness_usec;
 
 			/*
 			 * Commit time is a clock: the window of a stream without a time
@@ -444,20 +461,15 @@ view_read_open_rows(int32 view_id, const uint32 *keyhashes, int nkeyhashes,
 								GetCurrentTransactionStartTimestamp() - plan->lateness_usec);
 			cutoff = window_sliding_cutoff(&plan->window, watermark);
 		}
-		any_row = window_panes_emit(plan, store, desc, groups, closed_upto, cutoff);
+		any_row = window_panes_emit(plan, store, desc, groups, reader->closed_upto, cutoff);
 	}
 	else
 	{
-		TimestampTz closed_upto = DT_NOBEGIN;
-		TimestampTz max_event_time;
-
-		if (window_closes(&plan->window))
-			read_progress(view_id, &closed_upto, &max_event_time);
 		foreach(lc, groups)
 		{
 			SharedGroupCopy *copy = lfirst(lc);
 
-			emit_group(plan, store, desc, copy->blob, copy->len, closed_upto, rowcxt);
+			emit_group(plan, store, desc, copy->blob, copy->len, reader->closed_upto, rowcxt);
 		}
 	}
 

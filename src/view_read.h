@@ -12,6 +12,8 @@
 #include "access/tupdesc.h"
 #include "utils/tuplestore.h"
 
+#include "catalog.h"
+#include "shmem.h"
 #include "view_plan.h"
 
 /*
@@ -21,8 +23,20 @@
  */
 #define VIEW_GROUP_READ_COST 10
 
+/* a read of a view's open windows, checked once, done once or more */
+typedef struct ViewReader
+{
+	int32		view_id;
+	StreamextDbSlot *slot;
+	ViewCatalogRow *row;
+	ViewPlan   *plan;
+	TimestampTz closed_upto;	/* as the caller's snapshot sees them */
+	TimestampTz max_event_time;
+} ViewReader;
+
 extern ViewPlan *view_read_plan(int32 view_id);
-extern void view_read_open_rows(int32 view_id, const uint32 *keyhashes, int nkeyhashes,
-								Tuplestorestate *store, TupleDesc desc);
+extern void view_reader_open(ViewReader *reader, int32 view_id, TupleDesc desc);
+extern void view_reader_read(ViewReader *reader, const uint32 *keyhashes, int nkeyhashes,
+							 Tuplestorestate *store, TupleDesc desc);
 
 #endif							/* STREAMEXT_VIEW_READ_H */

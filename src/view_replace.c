@@ -320,8 +320,7 @@ streamext_replace_view(PG_FUNCTION_ARGS)
 	closed_name = psprintf("closed_%d", row.id);
 	next_name = psprintf("closed_%d_next", row.id);
 	if (def.closes)
-		row.closed_relid = create_closed_table(next_name, def.cols,
-											   def.spec.kind == WINDOW_SESSION,
+		row.closed_relid = create_closed_table(next_name, &def,
 											   catalog_relation_owner(row.view_relid));
 	catalog_replace_view(&row, def.lateness, def.retention);
 	checkpoint_clear_view(row.id, InvalidOid);

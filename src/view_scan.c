@@ -90,6 +90,8 @@ typedef struct ViewScanState
 	Tuplestorestate *store;
 	TupleTableSlot *readslot;
 	bool		fetched;
+	bool		opened;			/* reader checked, at the first read */
+	ViewReader	reader;
 } ViewScanState;
 
 static set_rel_pathlist_hook_type prev_set_rel_pathlist = NULL;
@@ -512,7 +514,7 @@ static int
 key_hashes(ViewScanState *vss, uint32 **hashes)
 {
 	ExprContext *econtext = vss->css.ss.ps.ps_ExprContext;
-	ViewPlan   *plan = view_read_plan(vss->view_id);
+	ViewPlan   *plan = vss->reader.plan;
 	int			nkeys = vss->nkeys;
 	Datum	  **values = palloc(sizeof(Datum *) * nkeys);
 	int		   *counts = palloc(sizeof(int) * nkeys);
@@ -525,7 +527,7 @@ key_hashes(ViewScanState *vss, uint32 **hashes)
 	ListCell   *lc;
 	UserCodeGate gate;
 
-	if (plan == NULL || plan->nkeys != nkeys)
+	if (plan->nkeys != nkeys)
 		return -1;
 	k = 0;
 	foreach(lc, vss->key_states)
@@ -593,18 +595,18 @@ static void
 fetch_rows(ViewScanState *vss)
 {
 	ExprContext *econtext = vss->css.ss.ps.ps_ExprContext;
-	MemoryContext old;
+	MemoryContext old = MemoryContextSwitchTo(vss->css.ss.ps.state->es_query_cxt);
 	uint32	   *hashes = NULL;
 	int			n;
 
-	ResetExprContext(econtext);
-	old = MemoryContextSwitchTo(econtext->ecxt_per_tuple_memory);
-	n = key_hashes(vss, &hashes);
-	MemoryContextSwitchTo(vss->css.ss.ps.state->es_query_cxt);
+	if (!vss->opened)
+		view_reader_open(&vss->reader, vss->view_id, vss->readslot->tts_tupleDescriptor);
+	vss->opened = true;
 	vss->store = tuplestore_begin_heap(false, false, work_mem);
+	ResetExprContext(econtext);
 	MemoryContextSwitchTo(econtext->ecxt_per_tuple_memory);
-	view_read_open_rows(vss->view_id, hashes, n, vss->store,
-						vss->readslot->tts_tupleDescriptor);
+	n = key_hashes(vss, &hashes);
+	view_reader_read(&vss->reader, hashes, n, vss->store, vss->readslot->tts_tupleDescriptor);
 	MemoryContextSwitchTo(old);
 	ResetExprContext(econtext);
 	vss->fetched = true;
