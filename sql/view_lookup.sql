@@ -155,7 +155,38 @@ CREATE ROLE lk_reader;
 SET ROLE lk_reader;
 SELECT * FROM lk_none WHERE k = 'k5';
 RESET ROLE;
+-- and one with it, but without EXECUTE on read_view, as a full read is
+GRANT SELECT ON lk_none TO lk_reader;
+REVOKE EXECUTE ON FUNCTION streamext.read_view(int) FROM PUBLIC;
+SET ROLE lk_reader;
+SELECT * FROM lk_none WHERE k = 'k5';
+RESET ROLE;
+GRANT EXECUTE ON FUNCTION streamext.read_view(int) TO PUBLIC;
+REVOKE SELECT ON lk_none FROM lk_reader;
 DROP ROLE lk_reader;
+
+-- the keys looked up are the caller's values, computed as the filter
+-- computes them: with the caller's settings, not those of user code
+SELECT * FROM plan_of($$ SELECT * FROM lk_none
+  WHERE k = CASE current_setting('transaction_read_only') WHEN 'off' THEN 'k5' ELSE 'k6' END $$);
+SELECT * FROM lk_none
+  WHERE k = CASE current_setting('transaction_read_only') WHEN 'off' THEN 'k5' ELSE 'k6' END;
+
+-- a plan that calls read_view itself outlives replace_view: once the
+-- column it looks up by is no longer the key, it reads every group
+SELECT streamext.create_view('lk_rep', $$ SELECT k, max(u) AS u, count(*) AS n FROM lk GROUP BY k $$);
+SELECT id AS rep_id FROM streamext.views WHERE name = 'lk_rep' \gset
+SET plan_cache_mode = force_generic_plan;
+PREPARE rep_by_k(text) AS
+  SELECT count(*) FROM streamext.read_view(:rep_id) AS t(k text, u bigint, n bigint) WHERE k = $1;
+SELECT * FROM plan_of('EXECUTE rep_by_k(''k9'')');
+EXECUTE rep_by_k('k9');
+SELECT streamext.replace_view('lk_rep', $$ SELECT max(k) AS k, u, count(*) AS n FROM lk GROUP BY u $$);
+SELECT streamext.wait_caught_up();
+EXECUTE rep_by_k('k9');
+SELECT count(*) FROM lk_rep WHERE k = 'k9';
+DEALLOCATE rep_by_k;
+RESET plan_cache_mode;
 
 SELECT streamext.drop_view(name) FROM streamext.views WHERE name LIKE 'lk%' ORDER BY id;
 SELECT streamext.drop_stream('lk');

@@ -32,6 +32,7 @@
 #include "access/htup_details.h"
 #include "access/table.h"
 #include "catalog/namespace.h"
+#include "catalog/objectaccess.h"
 #include "catalog/pg_statistic.h"
 #include "catalog/pg_type.h"
 #include "commands/explain.h"
@@ -47,6 +48,7 @@
 #include "optimizer/paths.h"
 #include "optimizer/restrictinfo.h"
 #include "parser/parsetree.h"
+#include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/lsyscache.h"
 #include "utils/selfuncs.h"
@@ -74,6 +76,7 @@ typedef struct KeyLookup
 	bool		is_array;
 	Oid			hashfn;			/* hashes expr's values (array's elements) */
 	bool		from_join;		/* a join clause of the path's outer side */
+	AttrNumber	attno;			/* the column of read_view's rows it gives */
 } KeyLookup;
 
 typedef struct ViewScanState
@@ -81,6 +84,8 @@ typedef struct ViewScanState
 	CustomScanState css;
 	int32		view_id;
 	int			nkeys;
+	List	   *key_attnos;		/* the column of each key, as planned */
+	List	   *key_collations; /* and its collation */
 	List	   *key_states;		/* ExprState of each key's value (or array) */
 	bool	   *is_array;
 	FmgrInfo   *hashfns;		/* of the values' types */
@@ -186,15 +191,20 @@ key_of_column(ViewPlan *plan, AttrNumber attno)
 	return plan->output_key[output];
 }
 
-/* key_var is the key that node (a column of the scanned rel) shows, or -1 */
+/*
+ * key_var is the key that node (a column of the scanned rel) shows, or -1;
+ * its column in *attno if not NULL.
+ */
 static int
-key_var(ViewPlan *plan, Index relid, Node *node)
+key_var(ViewPlan *plan, Index relid, Node *node, AttrNumber *attno)
 {
 	while (node != NULL && IsA(node, RelabelType))
 		node = (Node *) ((RelabelType *) node)->arg;
 	if (node == NULL || !IsA(node, Var) || ((Var *) node)->varno != relid ||
 		((Var *) node)->varlevelsup != 0)
 		return -1;
+	if (attno != NULL)
+		*attno = ((Var *) node)->varattno;
 	return key_of_column(plan, ((Var *) node)->varattno);
 }
 
@@ -229,6 +239,7 @@ match_key_clause(PlannerInfo *root, ViewPlan *plan, Index relid, RestrictInfo *r
 	Oid			valuehash;
 	bool		is_array = false;
 	bool		key_left;
+	AttrNumber	attno = InvalidAttrNumber;
 	int			k;
 
 	if (rinfo->pseudoconstant)
@@ -239,8 +250,8 @@ match_key_clause(PlannerInfo *root, ViewPlan *plan, Index relid, RestrictInfo *r
 
 		opno = op->opno;
 		collid = op->inputcollid;
-		key_left = (k = key_var(plan, relid, linitial(op->args))) >= 0;
-		if (!key_left && (k = key_var(plan, relid, lsecond(op->args))) < 0)
+		key_left = (k = key_var(plan, relid, linitial(op->args), &attno)) >= 0;
+		if (!key_left && (k = key_var(plan, relid, lsecond(op->args), &attno)) < 0)
 			return;
 		value = key_left ? lsecond(op->args) : linitial(op->args);
 	}
@@ -251,7 +262,7 @@ match_key_clause(PlannerInfo *root, ViewPlan *plan, Index relid, RestrictInfo *r
 		opno = saop->opno;
 		collid = saop->inputcollid;
 		key_left = true;
-		if ((k = key_var(plan, relid, linitial(saop->args))) < 0)
+		if ((k = key_var(plan, relid, linitial(saop->args), &attno)) < 0)
 			return;
 		value = lsecond(saop->args);
 		is_array = true;
@@ -270,6 +281,7 @@ match_key_clause(PlannerInfo *root, ViewPlan *plan, Index relid, RestrictInfo *r
 	lookups[k].is_array = is_array;
 	lookups[k].hashfn = valuehash;
 	lookups[k].from_join = from_join;
+	lookups[k].attno = attno;
 }
 
 /*
@@ -287,6 +299,8 @@ add_lookup_path(PlannerInfo *root, RelOptInfo *rel, ViewPlan *plan, int32 view_i
 	List	   *exprs = NIL;
 	List	   *arrays = NIL;
 	List	   *hashfns = NIL;
+	List	   *attnos = NIL;
+	List	   *collations = NIL;
 	double		nlookups = 1;
 	bool		any_join = false;
 	ListCell   *lc;
@@ -305,6 +319,8 @@ add_lookup_path(PlannerInfo *root, RelOptInfo *rel, ViewPlan *plan, int32 view_i
 		exprs = lappend(exprs, lookups[k].expr);
 		arrays = lappend_int(arrays, lookups[k].is_array);
 		hashfns = lappend_oid(hashfns, lookups[k].hashfn);
+		attnos = lappend_int(attnos, lookups[k].attno);
+		collations = lappend_oid(collations, plan->key_collations[k]);
 		if (lookups[k].is_array)
 		{
 			Node	   *arr = (Node *) lookups[k].expr;
@@ -336,7 +352,7 @@ add_lookup_path(PlannerInfo *root, RelOptInfo *rel, ViewPlan *plan, int32 view_i
 	path->path.pathkeys = NIL;
 	path->flags = 0;
 	path->custom_paths = NIL;
-	path->custom_private = list_make3(exprs, arrays, hashfns);
+	path->custom_private = list_make5(exprs, arrays, hashfns, attnos, collations);
 	path->methods = &lookup_path_methods;
 	add_path(rel, &path->path);
 }
@@ -370,7 +386,7 @@ static bool
 ec_member_is_key(PlannerInfo *root, RelOptInfo *rel, EquivalenceClass *ec,
 				 EquivalenceMember *em, void *arg)
 {
-	return key_var((ViewPlan *) arg, rel->relid, (Node *) em->em_expr) >= 0;
+	return key_var((ViewPlan *) arg, rel->relid, (Node *) em->em_expr, NULL) >= 0;
 }
 
 /*
@@ -445,9 +461,14 @@ plan_lookup(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 	cscan->scan.scanrelid = 0;
 	cscan->custom_scan_tlist = scan_tlist;
 	cscan->custom_exprs = copyObject(linitial(best_path->custom_private));
-	cscan->custom_private = list_make3(makeInteger(read_view_call(rte)),
+	cscan->custom_private = list_make5(makeInteger(read_view_call(rte)),
 									   lsecond(best_path->custom_private),
-									   lthird(best_path->custom_private));
+									   lthird(best_path->custom_private),
+									   lfourth(best_path->custom_private),
+									   list_nth(best_path->custom_private, 4));
+	/* read_view's own: its EXECUTE is checked as a function scan would */
+	cscan->custom_private = lappend(cscan->custom_private,
+									list_make1_oid(((FuncExpr *) rtfunc->funcexpr)->funcid));
 	cscan->methods = &lookup_scan_methods;
 	return &cscan->scan.plan;
 }
@@ -470,9 +491,19 @@ begin_lookup(CustomScanState *node, EState *estate, int eflags)
 	CustomScan *cscan = (CustomScan *) node->ss.ps.plan;
 	List	   *arrays = lsecond(cscan->custom_private);
 	List	   *hashfns = lthird(cscan->custom_private);
+	Oid			funcid = linitial_oid(list_nth(cscan->custom_private, 5));
+	AclResult	aclresult;
 	ListCell   *lc;
 	int			k = 0;
 
+	/* what ExecInitFunctionScan checks of read_view, which this scan replaces */
+	aclresult = pg_proc_aclcheck(funcid, GetUserId(), ACL_EXECUTE);
+	if (aclresult != ACLCHECK_OK)
+		aclcheck_error(aclresult, OBJECT_FUNCTION, get_func_name(funcid));
+	InvokeFunctionExecuteHook(funcid);
+
+	vss->key_attnos = lfourth(cscan->custom_private);
+	vss->key_collations = list_nth(cscan->custom_private, 4);
 	vss->nkeys = list_length(cscan->custom_exprs);
 	vss->key_states = ExecInitExprList(cscan->custom_exprs, (PlanState *) node);
 	vss->is_array = palloc0(sizeof(bool) * vss->nkeys);
@@ -508,7 +539,8 @@ uint32_cmp(const void *a, const void *b)
  * key_hashes evaluates the keys asked for and hashes every combination of
  * them (a NULL asks for nothing: key = NULL is never true).  Returns how
  * many distinct hashes; -1 if the view's keys are no longer those the
- * plan was made for (then every group is read, and the filter decides).
+ * plan was made for (replace_view does not invalidate a plan that calls
+ * read_view itself): then every group is read, and the filter decides.
  */
 static int
 key_hashes(ViewScanState *vss, uint32 **hashes)
@@ -529,12 +561,22 @@ key_hashes(ViewScanState *vss, uint32 **hashes)
 
 	if (plan->nkeys != nkeys)
 		return -1;
+	for (k = 0; k < nkeys; k++)
+		if (key_of_column(plan, list_nth_int(vss->key_attnos, k)) != k ||
+			plan->key_collations[k] != list_nth_oid(vss->key_collations, k))
+			return -1;
 	k = 0;
 	foreach(lc, vss->key_states)
 	{
 		bool		isnull;
-		/* the caller's own expressions: they run with the caller's rights */
-		Datum		d = usercode_eval(GetUserId(), lfirst(lc), econtext, &isnull);
+
+		/*
+		 * The caller's own expressions, evaluated as the filter evaluates
+		 * them (with the caller's rights and settings): behind the gate,
+		 * search_path or transaction_read_only would differ, and the groups
+		 * looked up would not be those the filter keeps.
+		 */
+		Datum		d = ExecEvalExpr(lfirst(lc), econtext, &isnull);
 
 		counts[k] = 0;
 		if (isnull)
