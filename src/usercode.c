@@ -202,6 +202,18 @@ usercode_eval(Oid owner, ExprState *expr, ExprContext *econtext, bool *isnull)
 }
 
 /*
+ * usercode_eval_callers evaluates an expression of the caller's own query,
+ * as the executor around it does: no gate, for it is no view owner's code,
+ * and it must see the caller's rights and settings as the rest of the
+ * query does (a lookup by key computes the keys its filter compares).
+ */
+Datum
+usercode_eval_callers(ExprState *expr, ExprContext *econtext, bool *isnull)
+{
+	return ExecEvalExpr(expr, econtext, isnull);
+}
+
+/*
  * usercode_timeout_in_worker makes usercode_isolated cancel a call that
  * runs longer than streamext.usercode_timeout: in the worker, whose one
  * slow call would hold up every view of the database.  A backend's own

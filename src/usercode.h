@@ -49,6 +49,7 @@ extern Datum usercode_call(Oid owner, FunctionCallInfo fcinfo);
 extern bool usercode_qual(Oid owner, ExprState *qual, ExprContext *econtext);
 extern Datum usercode_eval(Oid owner, ExprState *expr, ExprContext *econtext,
 						   bool *isnull);
+extern Datum usercode_eval_callers(ExprState *expr, ExprContext *econtext, bool *isnull);
 extern bool usercode_isolated(Oid owner, UserCodeAccess access,
 							  void (*work) (void *arg), void *arg,
 							  UserCodeFailure *failure);

@@ -66,6 +66,8 @@
 
 /* the cost of one key's lookup in shared memory, in cpu_operator_cost */
 #define KEY_LOOKUP_COST 2
+/* fewer lookups than this are made whatever the view's size */
+#define MIN_LOOKUPS_TO_COUNT 1000
 /* how many elements an = ANY whose array is not a constant is taken for */
 #define GUESSED_ARRAY_LENGTH 10
 
@@ -558,6 +560,7 @@ key_hashes(ViewScanState *vss, uint32 **hashes)
 	int			k;
 	ListCell   *lc;
 	UserCodeGate gate;
+	ViewStats	stats;
 
 	if (plan->nkeys != nkeys)
 		return -1;
@@ -576,7 +579,7 @@ key_hashes(ViewScanState *vss, uint32 **hashes)
 		 * search_path or transaction_read_only would differ, and the groups
 		 * looked up would not be those the filter keeps.
 		 */
-		Datum		d = ExecEvalExpr(lfirst(lc), econtext, &isnull);
+		Datum		d = usercode_eval_callers(lfirst(lc), econtext, &isnull);
 
 		counts[k] = 0;
 		if (isnull)
@@ -605,7 +608,14 @@ key_hashes(ViewScanState *vss, uint32 **hashes)
 		total *= counts[k];
 		k++;
 	}
-	if (total > MaxAllocSize / sizeof(uint32))
+	/*
+	 * More combinations of keys than the view has groups (arrays given as
+	 * parameters can be any size): reading every group costs less.
+	 */
+	if (total > MaxAllocSize / sizeof(uint32) ||
+		(total > MIN_LOOKUPS_TO_COUNT && vss->reader.slot != NULL &&
+		 state_shmem_get_stats(vss->reader.slot, vss->view_id, &stats) &&
+		 total > stats.groups))
 		return -1;
 	*hashes = palloc(sizeof(uint32) * Max(total, 1));
 	if (total == 0)
