@@ -26,6 +26,8 @@
 
 #include "access/transam.h"
 #include "access/xact.h"
+#include "catalog/pg_class.h"
+#include "utils/rel.h"
 #include "storage/procarray.h"
 #include "storage/spin.h"
 #include "utils/memutils.h"
@@ -115,6 +117,14 @@ static dshash_parameters keys_params = {
 #define GROUP_OVERHEAD 48
 #define KEY_OVERHEAD 32
 
+/*
+ * A hash table never shrinks: once a view's groups are fewer than this
+ * fraction of the most it had (windows closed), they move to new tables,
+ * so that reading every group does not walk the buckets of those gone.
+ */
+#define COMPACT_MIN_GROUPS 4096
+#define COMPACT_FRACTION 8
+
 /* a blob allocated but not yet linked from its group, freed on error */
 static dsa_pointer unlinked_blob = InvalidDsaPointer;
 
@@ -132,6 +142,7 @@ static void forget_gid(ViewPlan *plan, int64 gid);
 static void free_group(ViewPlan *plan, SharedGroup *sg);
 static void link_group(ViewPlan *plan, int64 gid, uint32 keyhash, int64 old_head);
 static void copy_visible_group(SharedGroup *sg, Snapshot snapshot, List **result);
+static void compact_groups(ViewPlan *plan, SharedView *sv);
 static bool publish_view_guarded(StreamextDbSlot *slot, ViewPlan *plan,
 								 bool all_groups);
 static bool publish_view(StreamextDbSlot *slot, ViewPlan *plan, bool all_groups,
@@ -602,6 +613,9 @@ publish_view(StreamextDbSlot *slot, ViewPlan *plan, bool all_groups,
 		{
 			plan->state->shm_bytes += sizeof(SharedGroup) + GROUP_OVERHEAD;
 			total_bytes += sizeof(SharedGroup) + GROUP_OVERHEAD;
+			plan->state->shm_ngroups++;
+			plan->state->shm_peak_groups = Max(plan->state->shm_peak_groups,
+											   plan->state->shm_ngroups);
 		}
 		plan->state->shm_bytes += pb->len;
 		total_bytes += pb->len;
@@ -634,6 +648,7 @@ publish_view(StreamextDbSlot *slot, ViewPlan *plan, bool all_groups,
 		wg->changed = NIL;
 		wg->any_dirty = false;
 	}
+	compact_groups(plan, sv);
 	sv->stats.bytes = plan->state->shm_bytes;
 	sv->stats.keys = plan->state->shm_nkeys;
 	sv->incomplete = cut_short;
@@ -742,6 +757,64 @@ forget_gid(ViewPlan *plan, int64 gid)
 }
 
 /*
+ * compact_groups moves a view's groups and keys to tables sized for them
+ * when they are few of what the tables once held (see COMPACT_FRACTION).
+ * The caller holds the publish lock exclusively and sv, the view's entry.
+ * Skipped near streamext.max_memory: the new tables are made before the
+ * old ones go.
+ */
+static void
+compact_groups(ViewPlan *plan, SharedView *sv)
+{
+	ViewState  *st = plan->state;
+	dshash_table *groups;
+	dshash_table *keys;
+	dshash_seq_status status;
+	SharedGroup *sg;
+	SharedKey  *key;
+	bool		found;
+	MemoryContext old;
+
+	if (st->shm_groups == NULL || st->shm_peak_groups < COMPACT_MIN_GROUPS ||
+		st->shm_ngroups > st->shm_peak_groups / COMPACT_FRACTION ||
+		total_bytes > (int64) streamext_max_memory_mb * 1024 * 1024 / 100 * (SOFT_LIMIT_PERCENT / 2))
+		return;
+	/* the worker's attachments live as long as the view's plan */
+	old = MemoryContextSwitchTo(plan->cxt);
+	groups = dshash_create(my_area, &groups_params, NULL);
+	keys = dshash_create(my_area, &keys_params, NULL);
+	MemoryContextSwitchTo(old);
+	dshash_seq_init(&status, st->shm_groups, false);
+	while ((sg = dshash_seq_next(&status)) != NULL)
+	{
+		SharedGroup *copy = dshash_find_or_insert(groups, &sg->gid, &found);
+
+		memcpy(copy, sg, sizeof(SharedGroup));
+		dshash_release_lock(groups, copy);
+	}
+	dshash_seq_term(&status);
+	dshash_seq_init(&status, st->shm_keys, false);
+	while ((key = dshash_seq_next(&status)) != NULL)
+	{
+		SharedKey  *copy = dshash_find_or_insert(keys, &key->keyhash, &found);
+
+		memcpy(copy, key, sizeof(SharedKey));
+		dshash_release_lock(keys, copy);
+	}
+	dshash_seq_term(&status);
+	/* the blobs stay where they are: the new entries point to them */
+	dshash_destroy(st->shm_groups);
+	dshash_destroy(st->shm_keys);
+	st->shm_groups = groups;
+	st->shm_keys = keys;
+	sv->groups = dshash_get_hash_table_handle(groups);
+	sv->keys = dshash_get_hash_table_handle(keys);
+	elog(DEBUG1, "streamext: groups of continuous view \"%s\" moved to smaller tables (%lld of at most %lld)",
+		 plan->name, (long long) st->shm_ngroups, (long long) st->shm_peak_groups);
+	st->shm_peak_groups = st->shm_ngroups;
+}
+
+/*
  * link_group makes the new group gid, whose entry already points to
  * old_head, the head of the chain of keyhash.  Under the publish lock held
  * exclusively, so no reader sees the chain half linked; the entries exist,
@@ -782,6 +855,7 @@ free_group(ViewPlan *plan, SharedGroup *sg)
 
 	plan->state->shm_bytes -= sg->len + sizeof(SharedGroup) + GROUP_OVERHEAD;
 	total_bytes -= sg->len + sizeof(SharedGroup) + GROUP_OVERHEAD;
+	plan->state->shm_ngroups--;
 	dsa_free(my_area, sg->blob);
 	dshash_delete_entry(groups, sg);
 	if (next != NO_GID)
@@ -819,13 +893,39 @@ free_group(ViewPlan *plan, SharedGroup *sg)
 }
 
 /*
+ * database_horizon is the oldest transaction a snapshot of this database
+ * may still see running: GetOldestNonRemovableTransactionId of an ordinary
+ * table of it.  The shared horizon (of no relation) also waits for the
+ * replication slots' catalog_xmin, which moves only with a running-
+ * transactions record (15 s apart at best): closed groups stayed that long,
+ * and every read walked them.  The worker may be outside a transaction,
+ * where no table can be opened; the horizon depends only on what kind of
+ * relation it is given, so it is given a description of one.
+ */
+static TransactionId
+database_horizon(void)
+{
+	FormData_pg_class form;
+	RelationData rel;
+
+	memset(&form, 0, sizeof(form));
+	memset(&rel, 0, sizeof(rel));
+	form.relkind = RELKIND_RELATION;
+	form.relpersistence = RELPERSISTENCE_PERMANENT;
+	rel.rd_rel = &form;
+	rel.rd_id = FirstNormalObjectId;
+	rel.rd_backend = InvalidBackendId;
+	return GetOldestNonRemovableTransactionId(&rel);
+}
+
+/*
  * state_shmem_gc frees retired groups once no snapshot can miss the closed
  * rows that replaced them.
  */
 void
 state_shmem_gc(StreamextDbSlot *slot, List *plans)
 {
-	TransactionId horizon = GetOldestNonRemovableTransactionId(NULL);
+	TransactionId horizon = database_horizon();
 	ListCell   *lc;
 
 	/* every snapshot sees the recompute now: its xid need not be looked up */
@@ -841,6 +941,7 @@ state_shmem_gc(StreamextDbSlot *slot, List *plans)
 	{
 		ViewPlan   *plan = lfirst(lc);
 		ListCell   *lc2;
+		SharedView *sv;
 
 		if (plan->state->retired == NIL)
 			continue;
@@ -862,6 +963,14 @@ state_shmem_gc(StreamextDbSlot *slot, List *plans)
 			}
 			plan->state->retired = foreach_delete_current(plan->state->retired, lc2);
 			pfree(rg);
+		}
+		sv = dshash_find(my_views, &plan->id, true);
+		if (sv != NULL)
+		{
+			compact_groups(plan, sv);
+			sv->stats.bytes = plan->state->shm_bytes;
+			sv->stats.keys = plan->state->shm_nkeys;
+			dshash_release_lock(my_views, sv);
 		}
 		LWLockRelease(&slot->publish_lock);
 	}

@@ -54,6 +54,9 @@
 #include "utils/selfuncs.h"
 #include "utils/tuplestore.h"
 #include "miscadmin.h"
+#include "storage/proc.h"
+#include "utils/memutils.h"
+#include "access/xact.h"
 
 #include "shmem.h"
 #include "state_shmem.h"
@@ -745,22 +748,42 @@ free_stats(HeapTuple tuple)
 static HeapTuple
 key_stats(double ndistinct)
 {
-	Relation	rel = table_open(StatisticRelationId, AccessShareLock);
+	static TupleDesc desc = NULL;
 	Datum		values[Natts_pg_statistic];
 	bool		nulls[Natts_pg_statistic];
-	HeapTuple	tuple;
 	int			i;
 
+	if (desc == NULL)
+	{
+		Relation	rel = table_open(StatisticRelationId, AccessShareLock);
+		MemoryContext old = MemoryContextSwitchTo(CacheMemoryContext);
+
+		desc = CreateTupleDescCopy(RelationGetDescr(rel));
+		MemoryContextSwitchTo(old);
+		table_close(rel, AccessShareLock);
+	}
 	memset(values, 0, sizeof(values));
 	memset(nulls, false, sizeof(nulls));
 	values[Anum_pg_statistic_stanullfrac - 1] = Float4GetDatum(0.0);
 	values[Anum_pg_statistic_stadistinct - 1] = Float4GetDatum((float4) ndistinct);
 	for (i = Anum_pg_statistic_stanumbers1; i <= Natts_pg_statistic; i++)
 		nulls[i - 1] = true;
-	tuple = heap_form_tuple(RelationGetDescr(rel), values, nulls);
-	table_close(rel, AccessShareLock);
-	return tuple;
+	return heap_form_tuple(desc, values, nulls);
 }
+
+/*
+ * The distinct keys of the view last asked for, in this command: the
+ * planner asks once per element of an IN list, and the view's definition
+ * is read from the catalog.
+ */
+static struct
+{
+	LocalTransactionId lxid;
+	CommandId	cid;
+	int32		view_id;
+	AttrNumber	key_attno;		/* its one key's column, or 0: none */
+	double		keys;			/* 0: not published */
+}			keys_memo;
 
 /*
  * view_scan_stats gives the planner the number of distinct values of a
@@ -773,19 +796,34 @@ view_scan_stats(PlannerInfo *root, RangeTblEntry *rte, AttrNumber attnum,
 				VariableStatData *vardata)
 {
 	int32		view_id;
-	ViewPlan   *plan;
-	StreamextDbSlot *slot;
-	ViewStats	stats;
 
 	if (prev_get_relation_stats && prev_get_relation_stats(root, rte, attnum, vardata))
 		return true;
-	if ((view_id = read_view_call(rte)) < 0 || (plan = view_read_plan(view_id)) == NULL ||
-		plan->nkeys != 1 || key_of_column(plan, attnum) != 0)
+	if (attnum <= 0 || (view_id = read_view_call(rte)) < 0)
 		return false;
-	slot = streamext_find_db_slot(MyDatabaseId, false);
-	if (slot == NULL || !state_shmem_get_stats(slot, view_id, &stats) || stats.keys <= 0)
+	if (keys_memo.lxid != MyProc->lxid || keys_memo.cid != GetCurrentCommandId(false) ||
+		keys_memo.view_id != view_id)
+	{
+		ViewPlan   *plan = view_read_plan(view_id);
+		StreamextDbSlot *slot = streamext_find_db_slot(MyDatabaseId, false);
+		ViewStats	stats;
+		int			i;
+
+		keys_memo.lxid = MyProc->lxid;
+		keys_memo.cid = GetCurrentCommandId(false);
+		keys_memo.view_id = view_id;
+		keys_memo.key_attno = 0;
+		keys_memo.keys = 0;
+		if (plan != NULL && plan->nkeys == 1)
+			for (i = 1; i <= plan->outdesc->natts; i++)
+				if (key_of_column(plan, i) == 0)
+					keys_memo.key_attno = i;
+		if (slot != NULL && state_shmem_get_stats(slot, view_id, &stats))
+			keys_memo.keys = stats.keys;
+	}
+	if (attnum != keys_memo.key_attno || keys_memo.keys <= 0)
 		return false;
-	vardata->statsTuple = key_stats(stats.keys);
+	vardata->statsTuple = key_stats(keys_memo.keys);
 	vardata->freefunc = free_stats;
 	vardata->acl_ok = true;
 	return true;

@@ -108,6 +108,8 @@ typedef struct ViewState
 	dshash_table *shm_groups;	/* the worker's attachment to its groups */
 	dshash_table *shm_keys;		/* and to their index by key hash */
 	int64		shm_nkeys;		/* key hashes in it */
+	int64		shm_ngroups;	/* groups in shared memory */
+	int64		shm_peak_groups;	/* the most since its tables were made */
 	int64		shm_bytes;		/* shared memory its groups use */
 	List	   *retired;		/* RetiredGroup: published groups of closed windows */
 	struct WindowGroups *recompute_into;	/* events go to these groups
