@@ -67,8 +67,13 @@
 
 #define LOOKUP_NAME "streamext view lookup"
 
-/* the cost of one key's lookup in shared memory, in cpu_operator_cost */
-#define KEY_LOOKUP_COST 2
+/*
+ * The cost of one key's lookup, in cpu_operator_cost: hashing, the chain in
+ * shared memory, and for each probe of a nested loop a read of its own
+ * (measured by bench/suite.py's reads: about four groups' worth of a full
+ * read, VIEW_GROUP_READ_COST each).
+ */
+#define KEY_LOOKUP_COST 40
 /* fewer lookups than this are made whatever the view's size */
 #define MIN_LOOKUPS_TO_COUNT 1000
 /* how many elements an = ANY whose array is not a constant is taken for */
@@ -548,7 +553,7 @@ uint32_cmp(const void *a, const void *b)
  * read_view itself): then every group is read, and the filter decides.
  */
 static int
-key_hashes(ViewScanState *vss, uint32 **hashes)
+key_hashes(ViewScanState *vss, uint32 **hashes, UserCodeGate *gate)
 {
 	ExprContext *econtext = vss->css.ss.ps.ps_ExprContext;
 	ViewPlan   *plan = vss->reader.plan;
@@ -562,7 +567,6 @@ key_hashes(ViewScanState *vss, uint32 **hashes)
 	int			n = 0;
 	int			k;
 	ListCell   *lc;
-	UserCodeGate gate;
 	ViewStats	stats;
 
 	if (plan->nkeys != nkeys)
@@ -624,8 +628,12 @@ key_hashes(ViewScanState *vss, uint32 **hashes)
 	if (total == 0)
 		return 0;
 
-	/* the key types' hash functions run as the view's owner */
-	usercode_enter(&gate, plan->owner, USERCODE_READ_ONLY);
+	/*
+	 * The key types' hash functions run as the view's owner; the gate stays
+	 * for the read that follows (fetch_rows), which runs behind it too:
+	 * one gate per probe of a nested loop, not two.
+	 */
+	usercode_enter(gate, plan->owner, USERCODE_READ_ONLY);
 	for (;;)
 	{
 		for (k = 0; k < nkeys; k++)
@@ -640,7 +648,6 @@ key_hashes(ViewScanState *vss, uint32 **hashes)
 		if (k < 0)
 			break;
 	}
-	usercode_leave(&gate);
 	qsort(*hashes, n, sizeof(uint32), uint32_cmp);
 	return qunique(*hashes, n, sizeof(uint32), uint32_cmp);
 }
@@ -653,6 +660,7 @@ fetch_rows(ViewScanState *vss)
 	MemoryContext old = MemoryContextSwitchTo(vss->css.ss.ps.state->es_query_cxt);
 	uint32	   *hashes = NULL;
 	int			n;
+	UserCodeGate gate;
 
 	if (!vss->opened)
 		view_reader_open(&vss->reader, vss->view_id, vss->readslot->tts_tupleDescriptor);
@@ -660,8 +668,11 @@ fetch_rows(ViewScanState *vss)
 	vss->store = tuplestore_begin_heap(false, false, work_mem);
 	ResetExprContext(econtext);
 	MemoryContextSwitchTo(econtext->ecxt_per_tuple_memory);
-	n = key_hashes(vss, &hashes);
+	gate.entered = false;
+	n = key_hashes(vss, &hashes, &gate);
 	view_reader_read(&vss->reader, hashes, n, vss->store, vss->readslot->tts_tupleDescriptor);
+	if (gate.entered)
+		usercode_leave(&gate);
 	MemoryContextSwitchTo(old);
 	ResetExprContext(econtext);
 	vss->fetched = true;
