@@ -13,18 +13,21 @@
 #              summary table into docs/benchmarks.md ("Latest run")
 #   --only     e.g. --only ingest,pgbench (ingest, pgbench, freshness, reads,
 #              memory, nexmark; default: all)
+#   --groups   the reads scenario's sizes, e.g. --groups 1000,100000,1000000,10000000
+#              (10M needs about 3 GB of shared memory: streamext.max_memory is 4GB)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/common.sh
 
-quick=() profile=() publish=0 only=()
+quick=() profile=() publish=0 only=() groups=()
 while [ $# -gt 0 ]; do
   case $1 in
     --quick) quick=(--quick) ;;
     --profile) profile=(--profile) ;;
     --publish) publish=1 ;;
     --only) only=(--only "$2"); shift ;;
-    *) echo "usage: bash bench/run.sh [--quick] [--profile] [--publish] [--only LIST]" >&2; exit 2 ;;
+    --groups) groups=(--groups "$2"); shift ;;
+    *) echo "usage: bash bench/run.sh [--quick] [--profile] [--publish] [--only LIST] [--groups LIST]" >&2; exit 2 ;;
   esac
   shift
 done
@@ -47,7 +50,7 @@ commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 env="$(nproc) cores, PostgreSQL $($PGBIN/postgres --version | awk '{print $3}'), streamext at $commit, $(date -u +%Y-%m-%d) (clusters with fsync = off)"
 # Debian's python3-psycopg2 is for /usr/bin/python3
 PYTHONDONTWRITEBYTECODE=1 /usr/bin/python3 bench/suite.py --host "$dir" --port "$port" \
-  --env "$env" "${quick[@]}" "${profile[@]}" "${only[@]}"
+  --env "$env" "${quick[@]}" "${profile[@]}" "${only[@]}" "${groups[@]}"
 
 if [ "$publish" = 1 ]; then
   mkdir -p docs/bench

@@ -633,7 +633,8 @@ key_index_columns(Query *query)
 	StringInfoData buf;
 	ListCell   *lc;
 
-	if (query->groupClause == NIL)
+	/* window_start comes after the keys */
+	if (query->groupClause == NIL || list_length(query->groupClause) >= INDEX_MAX_KEYS)
 		return NULL;
 	initStringInfo(&buf);
 	foreach(lc, query->groupClause)
