@@ -149,6 +149,10 @@ SELECT estimate_of($$ SELECT * FROM lk_none WHERE k = 'k5' $$);
 SELECT estimate_of($$ SELECT * FROM lk_none WHERE k IN ('k1', 'k2', 'k3', 'k4') $$);
 SELECT estimate_of($$ SELECT * FROM probe p JOIN lk_none v ON v.k = p.k $$);
 SELECT estimate_of($$ SELECT * FROM lk_sl WHERE k = 'k5' $$);
+-- a key of two columns, a view with closed windows
+SELECT estimate_of($$ SELECT * FROM lk_hop WHERE k = 'k5' AND u = 3 $$);
+SELECT estimate_of($$ SELECT * FROM lk_tum WHERE k = 'k5' $$);
+SELECT estimate_of($$ SELECT * FROM probe p JOIN lk_tum v ON v.k = p.k $$);
 
 -- 10,000 groups published at once, then all but the last second's closed:
 -- shared memory moves the few left to smaller tables (compact_groups), and

@@ -29,6 +29,8 @@
  */
 #include "postgres.h"
 
+#include <math.h>
+
 #include "access/htup_details.h"
 #include "access/table.h"
 #include "catalog/namespace.h"
@@ -792,15 +794,50 @@ static struct
 	LocalTransactionId lxid;
 	CommandId	cid;
 	int32		view_id;
-	AttrNumber	key_attno;		/* its one key's column, or 0: none */
+	int16		nkeys;
+	int16		ncols;
+	int8		key_of_col[MaxTupleAttributeNumber / 8]; /* -1: no key */
 	double		keys;			/* 0: not published */
 }			keys_memo;
 
 /*
+ * view_in_union is the id of the view whose open part is a branch of the
+ * UNION ALL that a range table entry is (a continuous view with closed
+ * windows, flattened by the planner into an append relation, whose columns
+ * are those of read_view), or -1.
+ */
+static int32
+view_in_union(RangeTblEntry *rte)
+{
+	ListCell   *lc;
+
+	if (rte->rtekind != RTE_SUBQUERY || !rte->inh || rte->subquery == NULL ||
+		rte->subquery->setOperations == NULL)
+		return -1;
+	foreach(lc, rte->subquery->rtable)
+	{
+		RangeTblEntry *leaf = lfirst(lc);
+
+		if (leaf->rtekind == RTE_SUBQUERY && leaf->subquery != NULL &&
+			list_length(leaf->subquery->rtable) == 1)
+		{
+			int32		view_id = read_view_call(linitial(leaf->subquery->rtable));
+
+			if (view_id >= 0)
+				return view_id;
+		}
+	}
+	return -1;
+}
+
+/*
  * view_scan_stats gives the planner the number of distinct values of a
- * view's group key, from the worker's last publish, when the view has one
- * key column (a column of a key of several has fewer values than the
- * keys, and how many is not counted).
+ * view's group key columns, from the worker's last publish, for read_view's
+ * scan and for the view with closed windows as a whole (whose keys are
+ * mostly those still open).  A key of one column has the view's distinct
+ * keys; the columns of a key of n have their n-th root each, which is
+ * wrong for one column alone but right for the whole key, which the
+ * lookups and joins by key give: their selectivities multiply.
  */
 static bool
 view_scan_stats(PlannerInfo *root, RangeTblEntry *rte, AttrNumber attnum,
@@ -810,7 +847,7 @@ view_scan_stats(PlannerInfo *root, RangeTblEntry *rte, AttrNumber attnum,
 
 	if (prev_get_relation_stats && prev_get_relation_stats(root, rte, attnum, vardata))
 		return true;
-	if (attnum <= 0 || (view_id = read_view_call(rte)) < 0)
+	if (attnum <= 0 || ((view_id = read_view_call(rte)) < 0 && (view_id = view_in_union(rte)) < 0))
 		return false;
 	if (keys_memo.lxid != MyProc->lxid || keys_memo.cid != GetCurrentCommandId(false) ||
 		keys_memo.view_id != view_id)
@@ -823,18 +860,23 @@ view_scan_stats(PlannerInfo *root, RangeTblEntry *rte, AttrNumber attnum,
 		keys_memo.lxid = MyProc->lxid;
 		keys_memo.cid = GetCurrentCommandId(false);
 		keys_memo.view_id = view_id;
-		keys_memo.key_attno = 0;
+		keys_memo.nkeys = 0;
+		keys_memo.ncols = 0;
 		keys_memo.keys = 0;
-		if (plan != NULL && plan->nkeys == 1)
+		if (plan != NULL && plan->outdesc->natts <= lengthof(keys_memo.key_of_col))
+		{
+			keys_memo.nkeys = plan->nkeys;
+			keys_memo.ncols = plan->outdesc->natts;
 			for (i = 1; i <= plan->outdesc->natts; i++)
-				if (key_of_column(plan, i) == 0)
-					keys_memo.key_attno = i;
+				keys_memo.key_of_col[i - 1] = key_of_column(plan, i);
+		}
 		if (slot != NULL && state_shmem_get_stats(slot, view_id, &stats))
 			keys_memo.keys = stats.keys;
 	}
-	if (attnum != keys_memo.key_attno || keys_memo.keys <= 0)
+	if (attnum > keys_memo.ncols || keys_memo.key_of_col[attnum - 1] < 0 ||
+		keys_memo.keys <= 0)
 		return false;
-	vardata->statsTuple = key_stats(keys_memo.keys);
+	vardata->statsTuple = key_stats(pow(keys_memo.keys, 1.0 / keys_memo.nkeys));
 	vardata->freefunc = free_stats;
 	vardata->acl_ok = true;
 	return true;
