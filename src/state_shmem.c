@@ -140,7 +140,7 @@ static List *window_all_groups(WindowGroups *wg);
 static void retire_gid(ViewPlan *plan, int64 gid, TransactionId xid);
 static void forget_gid(ViewPlan *plan, int64 gid);
 static void free_group(ViewPlan *plan, SharedGroup *sg);
-static void link_group(ViewPlan *plan, int64 gid, uint32 keyhash, int64 old_head);
+static void link_after(ViewPlan *plan, int64 old_head, int64 gid);
 static void copy_visible_group(SharedGroup *sg, Snapshot snapshot, List **result);
 static void compact_groups(ViewPlan *plan, SharedView *sv);
 static bool publish_view_guarded(StreamextDbSlot *slot, ViewPlan *plan,
@@ -587,21 +587,27 @@ publish_view(StreamextDbSlot *slot, ViewPlan *plan, bool all_groups,
 		unlinked_blob = dp;
 
 		/*
-		 * The two allocations that may fail come first, the key's chain
-		 * head, then the group's entry; linking a new group into its chain
-		 * after them only finds entries that exist.
+		 * A group published before is found and given its new bytes.  A new
+		 * one takes its key's chain head first (an allocation that may fail
+		 * before anything changed), then its entry, in front of the chain;
+		 * the old head learns its new neighbour after, finding an entry that
+		 * exists.
 		 */
-		key = dshash_find_or_insert(plan->state->shm_keys, &pb->keyhash, &found);
-		if (!found)
+		sg = gs->in_shmem ? dshash_find(groups, &gs->gid, true) : NULL;
+		key = NULL;
+		found = (sg != NULL);
+		if (sg == NULL)
 		{
-			key->head_gid = NO_GID;
-			plan->state->shm_nkeys++;
-			plan->state->shm_bytes += sizeof(SharedKey) + KEY_OVERHEAD;
-			total_bytes += sizeof(SharedKey) + KEY_OVERHEAD;
+			key = dshash_find_or_insert(plan->state->shm_keys, &pb->keyhash, &found);
+			if (!found)
+			{
+				key->head_gid = NO_GID;
+				plan->state->shm_nkeys++;
+				plan->state->shm_bytes += sizeof(SharedKey) + KEY_OVERHEAD;
+				total_bytes += sizeof(SharedKey) + KEY_OVERHEAD;
+			}
+			sg = dshash_find_or_insert(groups, &gs->gid, &found);
 		}
-		old_head = key->head_gid;
-		dshash_release_lock(plan->state->shm_keys, key);
-		sg = dshash_find_or_insert(groups, &gs->gid, &found);
 		unlinked_blob = InvalidDsaPointer;
 		if (found && DsaPointerIsValid(sg->blob))
 		{
@@ -623,15 +629,20 @@ publish_view(StreamextDbSlot *slot, ViewPlan *plan, bool all_groups,
 		sg->len = pb->len;
 		sg->retired_by = InvalidTransactionId;
 		sg->born_by = gs->born_xid;
+		old_head = NO_GID;
 		if (!found)
 		{
 			sg->keyhash = pb->keyhash;
 			sg->prev_gid = NO_GID;
-			sg->next_gid = old_head;
+			sg->next_gid = old_head = key->head_gid;
+			key->head_gid = gs->gid;
 		}
 		dshash_release_lock(groups, sg);
-		if (!found)
-			link_group(plan, gs->gid, pb->keyhash, old_head);
+		if (key != NULL)
+			dshash_release_lock(plan->state->shm_keys, key);
+		if (old_head != NO_GID)
+			link_after(plan, old_head, gs->gid);
+		gs->in_shmem = true;
 		gs->dirty_shmem = false;
 	}
 
@@ -815,28 +826,19 @@ compact_groups(ViewPlan *plan, SharedView *sv)
 }
 
 /*
- * link_group makes the new group gid, whose entry already points to
- * old_head, the head of the chain of keyhash.  Under the publish lock held
- * exclusively, so no reader sees the chain half linked; the entries exist,
- * so nothing here allocates or fails.
+ * link_after tells the group old_head, which the group gid now precedes in
+ * its key's chain.  Under the publish lock held exclusively, so no reader
+ * sees the chain half linked; the entry exists, so nothing here allocates
+ * or fails.
  */
 static void
-link_group(ViewPlan *plan, int64 gid, uint32 keyhash, int64 old_head)
+link_after(ViewPlan *plan, int64 old_head, int64 gid)
 {
-	SharedKey  *key;
-	SharedGroup *next;
+	SharedGroup *next = dshash_find(plan->state->shm_groups, &old_head, true);
 
-	if (old_head != NO_GID)
-	{
-		next = dshash_find(plan->state->shm_groups, &old_head, true);
-		Assert(next != NULL);
-		next->prev_gid = gid;
-		dshash_release_lock(plan->state->shm_groups, next);
-	}
-	key = dshash_find(plan->state->shm_keys, &keyhash, true);
-	Assert(key != NULL);
-	key->head_gid = gid;
-	dshash_release_lock(plan->state->shm_keys, key);
+	Assert(next != NULL);
+	next->prev_gid = gid;
+	dshash_release_lock(plan->state->shm_groups, next);
 }
 
 /*

@@ -21,6 +21,7 @@ typedef struct ViewGroup
 {
 	int64		gid;			/* unique within its view, keys shared memory */
 	bool		dirty_shmem;	/* changed since last published */
+	bool		in_shmem;		/* published once: has its entry there */
 	bool		dirty_disk;		/* changed since last checkpoint */
 	XLogRecPtr	changed_lsn;	/* end of the last commit that changed it */
 	TransactionId born_xid;		/* readers see it once this commits (sessions) */
