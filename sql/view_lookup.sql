@@ -208,7 +208,25 @@ SELECT count(*) FROM lk_rep WHERE k = 'k9';
 DEALLOCATE rep_by_k;
 RESET plan_cache_mode;
 
+-- a key of a type whose btree opclass cannot compare its values (xid[]:
+-- anyarray's, but xid has a hash opclass only) gets no key index, whose
+-- inserts would fail: its windows close into the table
+CREATE TABLE lk_xid_ev (x xid[], ts timestamptz NOT NULL);
+SELECT streamext.create_stream('lk_xid_ev', 'ts', idle_timeout => NULL);
+SELECT streamext.create_view('lk_xid', $$ SELECT x, count(*) AS n FROM lk_xid_ev GROUP BY x $$,
+                             'tumbling 1 second');
+SELECT count(*) AS key_indexes FROM pg_index
+  WHERE indrelid = (SELECT closed_relid FROM streamext.view_def WHERE name = 'lk_xid')
+    AND NOT indisprimary;
+INSERT INTO lk_xid_ev VALUES ('{1}', '2026-01-01 10:00:00+00'), ('{2}', '2026-01-01 10:00:00+00'),
+  ('{3}', '2026-01-01 10:00:00+00'), ('{1}', '2026-01-01 10:00:10+00');
+SELECT wait_for_checkpoint();
+SELECT window_start, x::text, n FROM lk_xid ORDER BY 1, 2;
+SELECT count(*) AS dead_letters FROM streamext.dead_letters
+  WHERE view_id = (SELECT id FROM streamext.views WHERE name = 'lk_xid');
+
 SELECT streamext.drop_view(name) FROM streamext.views WHERE name LIKE 'lk%' ORDER BY id;
 SELECT streamext.drop_stream('lk');
 SELECT streamext.drop_stream('lk_many_ev');
-DROP TABLE lk, probe, lk_many_ev;
+SELECT streamext.drop_stream('lk_xid_ev');
+DROP TABLE lk, probe, lk_many_ev, lk_xid_ev;

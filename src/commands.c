@@ -625,7 +625,8 @@ view_definition_to_row(const ViewDefinition *def, ViewCatalogRow *row)
 /*
  * key_index_columns lists the output columns that are the group keys of a
  * view's query, for an index of its closed windows by key; NULL when the
- * query has no key, or a key that is no output or has no btree order.
+ * query has no key, or a key that is no output or has no btree order
+ * (its default btree opclass's comparison).
  */
 static char *
 key_index_columns(Query *query)
@@ -641,10 +642,16 @@ key_index_columns(Query *query)
 	{
 		TargetEntry *tle = get_sortgroupclause_tle(lfirst_node(SortGroupClause, lc),
 												   query->targetList);
+		/*
+		 * The default btree opclass's comparison, which the typcache finds
+		 * missing for an array or row whose elements have none (xid[]: the
+		 * btree opfamily of anyarray, but xid has only a hash opclass); the
+		 * index would fail the worker's first insert of a second row.
+		 */
 		TypeCacheEntry *type = lookup_type_cache(exprType((Node *) tle->expr),
-												 TYPECACHE_BTREE_OPFAMILY);
+												 TYPECACHE_CMP_PROC);
 
-		if (tle->resjunk || !OidIsValid(type->btree_opf))
+		if (tle->resjunk || !OidIsValid(type->cmp_proc))
 			return NULL;
 		appendStringInfo(&buf, "%s, ", quote_identifier(tle->resname));
 	}
