@@ -1171,10 +1171,16 @@ streamext_adopt_view(PG_FUNCTION_ARGS)
 		{
 			ViewCatalogRow *upper = lfirst(lc);
 
+			/*
+			 * The lock before the look: closed_table_restored opens the
+			 * table, which would wait for the job adding its primary key
+			 * (ACCESS EXCLUSIVE), while that job's adopt_ready waits for
+			 * the adopters' lock held here.
+			 */
 			if (upper->restored &&
 				(!OidIsValid(upper->closed_relid) ||
-				 (closed_table_restored(upper->closed_relid) &&
-				  ConditionalLockRelationOid(upper->closed_relid, RowExclusiveLock))))
+				 (ConditionalLockRelationOid(upper->closed_relid, RowExclusiveLock) &&
+				  closed_table_restored(upper->closed_relid))))
 				DirectFunctionCall1(streamext_adopt_view, Int32GetDatum(upper->id));
 		}
 	}
