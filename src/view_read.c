@@ -20,6 +20,7 @@
 #include "access/xlog.h"
 #include "catalog/namespace.h"
 #include "storage/condition_variable.h"
+#include "storage/proc.h"
 #include "storage/spin.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
@@ -73,6 +74,10 @@ typedef struct CachedViewPlan
  * when the extension is dropped and created again, with a new view_def
  */
 static HTAB *plan_cache = NULL;
+
+/* compiled views replaced in transaction stale_plans_lxid, to free after it */
+static List *stale_plans = NIL;
+static LocalTransactionId stale_plans_lxid = InvalidLocalTransactionId;
 
 static StreamextDbSlot *wait_for_worker_ready(StreamextDbSlot *slot);
 static ViewCatalogRow *reader_row(int32 view_id);
@@ -167,12 +172,31 @@ reader_plan(ViewCatalogRow *row)
 		plan_cache = hash_create("streamext view plans", 16, &hctl,
 								 HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 	}
+	/* plans replaced in an earlier transaction: no scan holds them now */
+	if (stale_plans_lxid != MyProc->lxid)
+	{
+		ListCell   *lc;
+
+		foreach(lc, stale_plans)
+			view_plan_free(lfirst(lc));
+		list_free(stale_plans);
+		stale_plans = NIL;
+	}
 	entry = hash_search(plan_cache, &row->id, HASH_FIND, &found);
 	if (found && entry->view_def == view_def && entry->start_lsn == row->start_lsn)
 		return entry->plan;
 	if (found)
 	{
-		view_plan_free(entry->plan);
+		/*
+		 * A scan of this transaction (a lookup's ViewReader) may still hold
+		 * it, read before rebuild_view or replace_view committed: it is
+		 * freed in a later one.
+		 */
+		MemoryContext old = MemoryContextSwitchTo(CacheMemoryContext);
+
+		stale_plans = lappend(stale_plans, entry->plan);
+		stale_plans_lxid = MyProc->lxid;
+		MemoryContextSwitchTo(old);
 		hash_search(plan_cache, &row->id, HASH_REMOVE, NULL);
 	}
 
