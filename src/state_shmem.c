@@ -128,6 +128,10 @@ static dshash_parameters keys_params = {
 /* a blob allocated but not yet linked from its group, freed on error */
 static dsa_pointer unlinked_blob = InvalidDsaPointer;
 
+/* the tables compact_groups is filling, destroyed on error */
+static dshash_table *compacting_groups = NULL;
+static dshash_table *compacting_keys = NULL;
+
 /* shared memory used by the worker's groups, all views together */
 static int64 total_bytes = 0;
 
@@ -142,6 +146,7 @@ static void forget_gid(ViewPlan *plan, int64 gid);
 static void free_group(ViewPlan *plan, SharedGroup *sg);
 static void link_after(ViewPlan *plan, int64 old_head, int64 gid);
 static void copy_visible_group(SharedGroup *sg, Snapshot snapshot, List **result);
+static bool compaction_due(ViewPlan *plan);
 static void compact_groups(ViewPlan *plan, SharedView *sv);
 static bool publish_view_guarded(StreamextDbSlot *slot, ViewPlan *plan,
 								 bool all_groups);
@@ -415,6 +420,16 @@ publish_view_guarded(StreamextDbSlot *slot, ViewPlan *plan, bool all_groups)
 		if (DsaPointerIsValid(unlinked_blob))
 			dsa_free(my_area, unlinked_blob);
 		unlinked_blob = InvalidDsaPointer;
+		if (compacting_groups != NULL || compacting_keys != NULL)
+		{
+			/* and not again until the view has grown */
+			if (compacting_groups != NULL)
+				dshash_destroy(compacting_groups);
+			if (compacting_keys != NULL)
+				dshash_destroy(compacting_keys);
+			compacting_groups = compacting_keys = NULL;
+			plan->state->shm_peak_groups = plan->state->shm_ngroups;
+		}
 		if (edata->sqlerrcode != ERRCODE_OUT_OF_MEMORY)
 			ReThrowError(edata);
 		LWLockAcquire(&slot->publish_lock, LW_EXCLUSIVE);
@@ -768,11 +783,25 @@ forget_gid(ViewPlan *plan, int64 gid)
 }
 
 /*
+ * compaction_due says whether a view's groups are few of what its tables
+ * once held (see COMPACT_FRACTION).  Not near streamext.max_memory: the new
+ * tables are made before the old ones go.
+ */
+static bool
+compaction_due(ViewPlan *plan)
+{
+	ViewState  *st = plan->state;
+
+	return st->shm_groups != NULL && st->shm_peak_groups >= COMPACT_MIN_GROUPS &&
+		st->shm_ngroups <= st->shm_peak_groups / COMPACT_FRACTION &&
+		total_bytes <= (int64) streamext_max_memory_mb * 1024 * 1024 / 100 * (SOFT_LIMIT_PERCENT / 2);
+}
+
+/*
  * compact_groups moves a view's groups and keys to tables sized for them
- * when they are few of what the tables once held (see COMPACT_FRACTION).
- * The caller holds the publish lock exclusively and sv, the view's entry.
- * Skipped near streamext.max_memory: the new tables are made before the
- * old ones go.
+ * when compaction_due.  The caller (publish_view, behind
+ * publish_view_guarded, which destroys half-made tables after an error)
+ * holds the publish lock exclusively and sv, the view's entry.
  */
 static void
 compact_groups(ViewPlan *plan, SharedView *sv)
@@ -786,14 +815,12 @@ compact_groups(ViewPlan *plan, SharedView *sv)
 	bool		found;
 	MemoryContext old;
 
-	if (st->shm_groups == NULL || st->shm_peak_groups < COMPACT_MIN_GROUPS ||
-		st->shm_ngroups > st->shm_peak_groups / COMPACT_FRACTION ||
-		total_bytes > (int64) streamext_max_memory_mb * 1024 * 1024 / 100 * (SOFT_LIMIT_PERCENT / 2))
+	if (!compaction_due(plan))
 		return;
 	/* the worker's attachments live as long as the view's plan */
 	old = MemoryContextSwitchTo(plan->cxt);
-	groups = dshash_create(my_area, &groups_params, NULL);
-	keys = dshash_create(my_area, &keys_params, NULL);
+	compacting_groups = groups = dshash_create(my_area, &groups_params, NULL);
+	compacting_keys = keys = dshash_create(my_area, &keys_params, NULL);
 	MemoryContextSwitchTo(old);
 	dshash_seq_init(&status, st->shm_groups, false);
 	while ((sg = dshash_seq_next(&status)) != NULL)
@@ -813,6 +840,7 @@ compact_groups(ViewPlan *plan, SharedView *sv)
 		dshash_release_lock(keys, copy);
 	}
 	dshash_seq_term(&status);
+	compacting_groups = compacting_keys = NULL;
 	/* the blobs stay where they are: the new entries point to them */
 	dshash_destroy(st->shm_groups);
 	dshash_destroy(st->shm_keys);
@@ -922,11 +950,13 @@ database_horizon(void)
 
 /*
  * state_shmem_gc frees retired groups once no snapshot can miss the closed
- * rows that replaced them.
+ * rows that replaced them.  True if a view then has few enough groups to
+ * move to smaller tables: the caller publishes, which does it.
  */
-void
+bool
 state_shmem_gc(StreamextDbSlot *slot, List *plans)
 {
+	bool		compact = false;
 	TransactionId horizon = database_horizon();
 	ListCell   *lc;
 
@@ -969,13 +999,14 @@ state_shmem_gc(StreamextDbSlot *slot, List *plans)
 		sv = dshash_find(my_views, &plan->id, true);
 		if (sv != NULL)
 		{
-			compact_groups(plan, sv);
+			compact |= compaction_due(plan);
 			sv->stats.bytes = plan->state->shm_bytes;
 			sv->stats.keys = plan->state->shm_nkeys;
 			dshash_release_lock(my_views, sv);
 		}
 		LWLockRelease(&slot->publish_lock);
 	}
+	return compact;
 }
 
 /* state_shmem_drop_view forgets a dropped view and frees its groups */

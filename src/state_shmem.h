@@ -39,7 +39,7 @@ extern void state_shmem_retire_window(StreamextDbSlot *slot, ViewPlan *plan,
 									  WindowGroups *wg, TransactionId xid);
 extern void state_shmem_retire_gid(StreamextDbSlot *slot, ViewPlan *plan, int64 gid,
 								   TransactionId xid);
-extern void state_shmem_gc(StreamextDbSlot *slot, List *plans);
+extern bool state_shmem_gc(StreamextDbSlot *slot, List *plans);
 extern void state_shmem_drop_view(StreamextDbSlot *slot, int32 view_id);
 extern bool state_shmem_get_stats(StreamextDbSlot *slot, int32 view_id, ViewStats *stats);
 extern List *state_shmem_read_view(StreamextDbSlot *slot, int32 view_id,

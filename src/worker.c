@@ -354,7 +354,9 @@ worker_run(void)
 			checkpoint_now();
 			report_stats();
 		}
-		state_shmem_gc(W.slot, W.plans);
+		/* smaller tables for views whose windows closed: a publish makes them */
+		if (state_shmem_gc(W.slot, W.plans))
+			publish_all(false);
 		/* the worker takes none: a user's function may have */
 		LockReleaseSession(USER_LOCKMETHOD);
 
