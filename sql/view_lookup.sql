@@ -113,6 +113,13 @@ SELECT differs('lk_sl', $$ k IN ('k5', 'k49') $$);
 SELECT * FROM plan_of($$ SELECT * FROM lk_tum ORDER BY window_start DESC, k LIMIT 3 $$);
 SELECT window_start, k, n FROM lk_tum ORDER BY window_start DESC, k LIMIT 3;
 SELECT window_start, k, n FROM (SELECT * FROM lk_tum OFFSET 0) s ORDER BY window_start DESC, k LIMIT 3;
+-- the open windows in window order too, made rows only as the limit takes them
+SELECT count(*) FROM (SELECT * FROM lk_tum ORDER BY window_start DESC LIMIT 70) o
+ WHERE window_start < (SELECT max(window_start) FROM lk_tum) - interval '20 seconds';
+SELECT array_agg(u ORDER BY u) FROM (SELECT * FROM lk_ses ORDER BY window_start, u LIMIT 7) o;
+SELECT array_agg(u ORDER BY u) FROM (SELECT * FROM (SELECT * FROM lk_ses OFFSET 0) s ORDER BY window_start, u LIMIT 7) o;
+SELECT count(*) FROM (SELECT * FROM lk_tum WHERE n > 1 ORDER BY window_start DESC LIMIT 1000) o;
+SELECT count(*) FROM (SELECT * FROM lk_tum WHERE n > 1 OFFSET 0) o;
 
 -- only part of the key, or no key: every group is read, and filtered
 SELECT * FROM plan_of($$ SELECT * FROM lk_hop WHERE k = 'k5' $$);

@@ -218,23 +218,28 @@ reader_plan(ViewCatalogRow *row)
 }
 
 /*
- * emit_group turns one serialised group into an output row, if HAVING
- * accepts it.
+ * group_row turns one serialised group into the values of an output row:
+ * false if HAVING rejects it or its window is closed already.  The values
+ * are good until the next call; rowcxt holds the rest, reset here.
  */
-static void
-emit_group(ViewPlan *plan, Tuplestorestate *store, TupleDesc desc,
-		   const char *blob, Size len, TimestampTz closed_upto, MemoryContext rowcxt)
+static bool
+group_row(ViewPlan *plan, const char *blob, Size len, TimestampTz closed_upto,
+		  Datum *out, bool *outnulls, MemoryContext rowcxt)
 {
 	BlobParts	parts;
 	TimestampTz wend;
-	MemoryContext old = MemoryContextSwitchTo(rowcxt);
-	AggValue   *values = palloc0(sizeof(AggValue) * Max(plan->aggs.naggs, 1));
-	Datum	   *keys = palloc(sizeof(Datum) * Max(plan->nkeys, 1));
-	bool	   *keynulls = palloc(sizeof(bool) * Max(plan->nkeys, 1));
-	Datum	   *out = palloc(sizeof(Datum) * desc->natts);
-	bool	   *outnulls = palloc(sizeof(bool) * desc->natts);
+	MemoryContext old;
+	AggValue   *values;
+	Datum	   *keys;
+	bool	   *keynulls;
+	bool		shown = false;
 	int			i;
 
+	MemoryContextReset(rowcxt);
+	old = MemoryContextSwitchTo(rowcxt);
+	values = palloc0(sizeof(AggValue) * Max(plan->aggs.naggs, 1));
+	keys = palloc(sizeof(Datum) * Max(plan->nkeys, 1));
+	keynulls = palloc(sizeof(bool) * Max(plan->nkeys, 1));
 	state_blob_parts(blob, len, &parts);
 	if (plan->window.kind == WINDOW_SESSION)
 		wend = parts.end;
@@ -246,23 +251,59 @@ emit_group(ViewPlan *plan, Tuplestorestate *store, TupleDesc desc,
 	 * before until it comes back where it closed them: they are in the
 	 * closed-window table already.
 	 */
-	if (wend <= closed_upto)
+	if (wend > closed_upto)
 	{
-		MemoryContextSwitchTo(old);
-		MemoryContextReset(rowcxt);
-		return;
+		group_key_deserialize(plan, parts.key, parts.keylen, plan->keyslot);
+		for (i = 0; i < plan->nkeys; i++)
+		{
+			keys[i] = plan->keyslot->tts_values[i];
+			keynulls[i] = plan->keyslot->tts_isnull[i];
+		}
+		states_read(plan, parts.states, parts.stateslen, values, rowcxt);
+		shown = view_plan_output(plan, parts.start, wend, keys, keynulls, values, out, outnulls);
 	}
-	group_key_deserialize(plan, parts.key, parts.keylen, plan->keyslot);
-	for (i = 0; i < plan->nkeys; i++)
-	{
-		keys[i] = plan->keyslot->tts_values[i];
-		keynulls[i] = plan->keyslot->tts_isnull[i];
-	}
-	states_read(plan, parts.states, parts.stateslen, values, rowcxt);
-	if (view_plan_output(plan, parts.start, wend, keys, keynulls, values, out, outnulls))
-		tuplestore_putvalues(store, desc, out, outnulls);
 	MemoryContextSwitchTo(old);
-	MemoryContextReset(rowcxt);
+	return shown;
+}
+
+/*
+ * emit_group turns one serialised group into an output row, if HAVING
+ * accepts it.
+ */
+static void
+emit_group(ViewPlan *plan, Tuplestorestate *store, TupleDesc desc,
+		   const char *blob, Size len, TimestampTz closed_upto, MemoryContext rowcxt)
+{
+	Datum	   *out = palloc(sizeof(Datum) * desc->natts);
+	bool	   *outnulls = palloc(sizeof(bool) * desc->natts);
+
+	if (group_row(plan, blob, len, closed_upto, out, outnulls, rowcxt))
+		tuplestore_putvalues(store, desc, out, outnulls);
+	pfree(out);
+	pfree(outnulls);
+}
+
+/*
+ * view_reader_group_row is the output row of one group that
+ * view_reader_groups copied, formed in the current memory context, or NULL
+ * if HAVING rejects it or its window is closed; behind the view owner's
+ * gate.  Only for views whose groups are their rows (not hopping,
+ * cumulating or sliding, whose windows combine panes).
+ */
+MinimalTuple
+view_reader_group_row(ViewReader *reader, const SharedGroupCopy *group, TupleDesc desc,
+					  MemoryContext rowcxt)
+{
+	Datum	   *out = palloc(sizeof(Datum) * desc->natts);
+	bool	   *outnulls = palloc(sizeof(bool) * desc->natts);
+	MinimalTuple tuple = NULL;
+
+	if (group_row(reader->plan, group->blob, group->len, reader->closed_upto, out, outnulls,
+				  rowcxt))
+		tuple = heap_form_minimal_tuple(desc, out, outnulls);
+	pfree(out);
+	pfree(outnulls);
+	return tuple;
 }
 
 /*
@@ -424,6 +465,48 @@ view_reader_open(ViewReader *reader, int32 view_id, TupleDesc desc)
 }
 
 /*
+ * reader_groups copies the groups of a read (see view_reader_read) from
+ * shared memory, or from the last checkpoint when the worker has not
+ * published the view (found false then).
+ */
+static List *
+reader_groups(ViewReader *reader, const uint32 *keyhashes, int nkeyhashes, bool *found,
+			  TimestampTz *watermark)
+{
+	List	   *groups = NIL;
+	bool		incomplete = false;
+
+	*found = false;
+	if (reader->slot != NULL)
+		groups = state_shmem_read_view(reader->slot, reader->view_id, reader->row->start_lsn,
+									   keyhashes, nkeyhashes, found, &incomplete, watermark);
+	if (incomplete)
+		ereport(ERROR,
+				(errcode(ERRCODE_OUT_OF_MEMORY),
+				 errmsg("continuous view \"%s\" does not fit in streamext.max_memory",
+						reader->plan->name),
+				 errdetail("No event is lost: the worker keeps the view and writes it at every checkpoint."),
+				 errhint("Raise streamext.max_memory (now %dMB) and reload the configuration, or give the view a window: closed windows leave memory for the closed-window table.",
+						 streamext_max_memory_mb)));
+	if (!*found)
+		groups = read_open_state_table(reader->view_id);
+	return groups;
+}
+
+/*
+ * view_reader_groups copies the groups of a view whose groups are its rows
+ * (see view_reader_group_row), all or those of the given key hashes.
+ */
+List *
+view_reader_groups(ViewReader *reader, const uint32 *keyhashes, int nkeyhashes)
+{
+	bool		found;
+	TimestampTz watermark = DT_NOBEGIN;
+
+	return reader_groups(reader, keyhashes, nkeyhashes, &found, &watermark);
+}
+
+/*
  * view_reader_read puts the open windows of the view of reader into store
  * as rows of desc: every group, or (nkeyhashes >= 0) only the groups whose
  * keys hash to one of keyhashes (view_plan_key_hash), sorted and without
@@ -434,28 +517,15 @@ view_reader_read(ViewReader *reader, const uint32 *keyhashes, int nkeyhashes,
 				 Tuplestorestate *store, TupleDesc desc)
 {
 	ViewPlan   *plan = reader->plan;
-	List	   *groups = NIL;
-	bool		found = false;
-	bool		incomplete = false;
+	List	   *groups;
+	bool		found;
 	TimestampTz watermark = DT_NOBEGIN;
 	ListCell   *lc;
 	MemoryContext rowcxt;
 	bool		any_row;
 	UserCodeGate gate;
 
-	if (reader->slot != NULL)
-		groups = state_shmem_read_view(reader->slot, reader->view_id, reader->row->start_lsn,
-									   keyhashes, nkeyhashes,
-									   &found, &incomplete, &watermark);
-	if (incomplete)
-		ereport(ERROR,
-				(errcode(ERRCODE_OUT_OF_MEMORY),
-				 errmsg("continuous view \"%s\" does not fit in streamext.max_memory", plan->name),
-				 errdetail("No event is lost: the worker keeps the view and writes it at every checkpoint."),
-				 errhint("Raise streamext.max_memory (now %dMB) and reload the configuration, or give the view a window: closed windows leave memory for the closed-window table.",
-						 streamext_max_memory_mb)));
-	if (!found)
-		groups = read_open_state_table(reader->view_id);
+	groups = reader_groups(reader, keyhashes, nkeyhashes, &found, &watermark);
 
 	rowcxt = AllocSetContextCreate(CurrentMemoryContext, "streamext read row",
 								   ALLOCSET_DEFAULT_SIZES);

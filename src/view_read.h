@@ -14,6 +14,7 @@
 
 #include "catalog.h"
 #include "shmem.h"
+#include "state_shmem.h"
 #include "view_plan.h"
 
 /*
@@ -38,5 +39,8 @@ extern ViewPlan *view_read_plan(int32 view_id);
 extern void view_reader_open(ViewReader *reader, int32 view_id, TupleDesc desc);
 extern void view_reader_read(ViewReader *reader, const uint32 *keyhashes, int nkeyhashes,
 							 Tuplestorestate *store, TupleDesc desc);
+extern List *view_reader_groups(ViewReader *reader, const uint32 *keyhashes, int nkeyhashes);
+extern MinimalTuple view_reader_group_row(ViewReader *reader, const SharedGroupCopy *group,
+										  TupleDesc desc, MemoryContext rowcxt);
 
 #endif							/* STREAMEXT_VIEW_READ_H */

@@ -55,12 +55,14 @@
 #include "utils/lsyscache.h"
 #include "utils/selfuncs.h"
 #include "utils/tuplestore.h"
+#include "utils/typcache.h"
 #include "miscadmin.h"
 #include "storage/proc.h"
 #include "utils/memutils.h"
 #include "access/xact.h"
 
 #include "shmem.h"
+#include "state_format.h"
 #include "state_shmem.h"
 #include "usercode.h"
 #include "view_read.h"
@@ -78,6 +80,8 @@
 #define KEY_LOOKUP_COST 40
 /* fewer lookups than this are made whatever the view's size */
 #define MIN_LOOKUPS_TO_COUNT 1000
+/* copying a group out of shared memory, in cpu_operator_cost */
+#define GROUP_COPY_COST 2
 /* how many elements an = ANY whose array is not a constant is taken for */
 #define GUESSED_ARRAY_LENGTH 10
 
@@ -109,7 +113,30 @@ typedef struct ViewScanState
 	bool		fetched;
 	bool		opened;			/* reader checked, at the first read */
 	ViewReader	reader;
+	/* in window order (direction 1 or -1): groups sorted, made rows as asked */
+	int			direction;
+	MemoryContext scancxt;		/* the groups copied, until a rescan */
+	MemoryContext batchcxt;		/* rows of the batch */
+	MemoryContext rowcxt;
+	struct OrderedGroup *groups;
+	int			ngroups;
+	int			next_group;
+	MinimalTuple *batch;
+	int			batch_len;
+	int			batch_next;
+	int			batch_size;
 } ViewScanState;
+
+/* a group copied out of shared memory, by its window's start */
+typedef struct OrderedGroup
+{
+	TimestampTz start;
+	SharedGroupCopy *copy;
+} OrderedGroup;
+
+/* rows made behind one gate, at first and at most */
+#define FIRST_BATCH 16
+#define MAX_BATCH 1024
 
 static set_rel_pathlist_hook_type prev_set_rel_pathlist = NULL;
 static get_relation_stats_hook_type prev_get_relation_stats = NULL;
@@ -297,6 +324,22 @@ match_key_clause(PlannerInfo *root, ViewPlan *plan, Index relid, RestrictInfo *r
 }
 
 /*
+ * window_start_pathkeys is the order by window_start (read_view's first
+ * column) ascending (direction 1) or descending (-1), if the query has a
+ * use for it; NIL otherwise.
+ */
+static List *
+window_start_pathkeys(PlannerInfo *root, RelOptInfo *rel, int direction)
+{
+	TypeCacheEntry *type = lookup_type_cache(TIMESTAMPTZOID, TYPECACHE_LT_OPR | TYPECACHE_GT_OPR);
+	Var		   *var = makeVar(rel->relid, 1, TIMESTAMPTZOID, -1, InvalidOid, 0);
+
+	return build_expression_pathkey(root, (Expr *) var, NULL,
+									direction > 0 ? type->lt_opr : type->gt_opr,
+									rel->relids, false);
+}
+
+/*
  * add_lookup_path adds a lookup path to rel if the clauses give every key
  * of the view; ppi, if given, is the path's parameterization, whose join
  * clauses count too (and must give a key, or the path is no better than
@@ -304,7 +347,7 @@ match_key_clause(PlannerInfo *root, ViewPlan *plan, Index relid, RestrictInfo *r
  */
 static void
 add_lookup_path(PlannerInfo *root, RelOptInfo *rel, ViewPlan *plan, int32 view_id,
-				ParamPathInfo *ppi)
+				ParamPathInfo *ppi, int direction)
 {
 	KeyLookup  *lookups = palloc0(sizeof(KeyLookup) * plan->nkeys);
 	CustomPath *path;
@@ -314,7 +357,10 @@ add_lookup_path(PlannerInfo *root, RelOptInfo *rel, ViewPlan *plan, int32 view_i
 	List	   *attnos = NIL;
 	List	   *collations = NIL;
 	double		nlookups = 1;
+	double		copied;
 	bool		any_join = false;
+	bool		keyed = true;
+	List	   *pathkeys = NIL;
 	ListCell   *lc;
 	int			k;
 
@@ -324,9 +370,12 @@ add_lookup_path(PlannerInfo *root, RelOptInfo *rel, ViewPlan *plan, int32 view_i
 		foreach(lc, ppi->ppi_clauses)
 			match_key_clause(root, plan, rel->relid, lfirst(lc), true, lookups);
 	for (k = 0; k < plan->nkeys; k++)
+		keyed &= (lookups[k].expr != NULL);
+	/* every group, in window order, or a lookup, or nothing of use */
+	if (!keyed && (direction == 0 || ppi != NULL))
+		return;
+	for (k = 0; keyed && k < plan->nkeys; k++)
 	{
-		if (lookups[k].expr == NULL)
-			return;
 		any_join |= lookups[k].from_join;
 		exprs = lappend(exprs, lookups[k].expr);
 		arrays = lappend_int(arrays, lookups[k].is_array);
@@ -346,6 +395,9 @@ add_lookup_path(PlannerInfo *root, RelOptInfo *rel, ViewPlan *plan, int32 view_i
 	}
 	if (ppi != NULL && !any_join)
 		return;
+	if (direction != 0 &&
+		(pathkeys = window_start_pathkeys(root, rel, direction)) == NIL)
+		return;
 
 	path = makeNode(CustomPath);
 	path->path.pathtype = T_CustomScan;
@@ -357,14 +409,24 @@ add_lookup_path(PlannerInfo *root, RelOptInfo *rel, ViewPlan *plan, int32 view_i
 	path->path.parallel_workers = 0;
 	path->path.rows = ppi != NULL ? ppi->ppi_rows : rel->rows;
 	/* as read_view's cost (view_read.c), but for the groups looked up */
-	path->path.startup_cost = nlookups * KEY_LOOKUP_COST * cpu_operator_cost +
-		path->path.rows * VIEW_GROUP_READ_COST * cpu_operator_cost;
-	path->path.total_cost = path->path.startup_cost +
-		path->path.rows * (cpu_tuple_cost + cpu_operator_cost * list_length(rel->baserestrictinfo));
-	path->path.pathkeys = NIL;
+	path->path.startup_cost = keyed ? nlookups * KEY_LOOKUP_COST * cpu_operator_cost : 0;
+	path->path.total_cost = path->path.rows *
+		(cpu_tuple_cost + cpu_operator_cost * list_length(rel->baserestrictinfo));
+	if (direction == 0)
+		path->path.startup_cost += path->path.rows * VIEW_GROUP_READ_COST * cpu_operator_cost;
+	else
+	{
+		/* the groups are copied and sorted first, and made rows as asked */
+		copied = keyed ? path->path.rows : Max(rel->tuples, 1);
+		path->path.startup_cost += copied * (GROUP_COPY_COST + log2(copied)) * cpu_operator_cost;
+		path->path.total_cost += path->path.rows * VIEW_GROUP_READ_COST * cpu_operator_cost;
+	}
+	path->path.total_cost += path->path.startup_cost;
+	path->path.pathkeys = pathkeys;
 	path->flags = 0;
 	path->custom_paths = NIL;
 	path->custom_private = list_make5(exprs, arrays, hashfns, attnos, collations);
+	path->custom_private = lappend(path->custom_private, makeInteger(direction));
 	path->methods = &lookup_path_methods;
 	add_path(rel, &path->path);
 }
@@ -430,7 +492,13 @@ view_scan_pathlist(PlannerInfo *root, RelOptInfo *rel, Index rti, RangeTblEntry 
 	if (bms_is_member(0 - FirstLowInvalidHeapAttributeNumber, attrs))
 		return;
 
-	add_lookup_path(root, rel, plan, view_id, NULL);
+	add_lookup_path(root, rel, plan, view_id, NULL, 0);
+	/* a view whose groups are its rows can give them in window order */
+	if (plan->window.kind == WINDOW_TUMBLING || plan->window.kind == WINDOW_SESSION)
+	{
+		add_lookup_path(root, rel, plan, view_id, NULL, 1);
+		add_lookup_path(root, rel, plan, view_id, NULL, -1);
+	}
 
 	ppis = join_parameterizations(root, rel, rel->joininfo, NIL);
 	if (rel->has_eclass_joins)
@@ -440,7 +508,7 @@ view_scan_pathlist(PlannerInfo *root, RelOptInfo *rel, Index rti, RangeTblEntry 
 																			 rel->lateral_referencers),
 									  ppis);
 	foreach(lc, ppis)
-		add_lookup_path(root, rel, plan, view_id, lfirst(lc));
+		add_lookup_path(root, rel, plan, view_id, lfirst(lc), 0);
 }
 
 /*
@@ -481,6 +549,8 @@ plan_lookup(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 	/* read_view's own: its EXECUTE is checked as a function scan would */
 	cscan->custom_private = lappend(cscan->custom_private,
 									list_make1_oid(((FuncExpr *) rtfunc->funcexpr)->funcid));
+	cscan->custom_private = lappend(cscan->custom_private,
+									list_nth(best_path->custom_private, 5));
 	cscan->methods = &lookup_scan_methods;
 	return &cscan->scan.plan;
 }
@@ -514,6 +584,16 @@ begin_lookup(CustomScanState *node, EState *estate, int eflags)
 		aclcheck_error(aclresult, OBJECT_FUNCTION, get_func_name(funcid));
 	InvokeFunctionExecuteHook(funcid);
 
+	vss->direction = intVal(list_nth(cscan->custom_private, 6));
+	if (vss->direction != 0)
+	{
+		vss->scancxt = AllocSetContextCreate(estate->es_query_cxt, "streamext ordered read",
+											 ALLOCSET_DEFAULT_SIZES);
+		vss->batchcxt = AllocSetContextCreate(estate->es_query_cxt, "streamext read batch",
+											  ALLOCSET_DEFAULT_SIZES);
+		vss->rowcxt = AllocSetContextCreate(estate->es_query_cxt, "streamext read row",
+											ALLOCSET_DEFAULT_SIZES);
+	}
 	vss->key_attnos = lfourth(cscan->custom_private);
 	vss->key_collations = list_nth(cscan->custom_private, 4);
 	vss->nkeys = list_length(cscan->custom_exprs);
@@ -680,6 +760,102 @@ fetch_rows(ViewScanState *vss)
 	vss->fetched = true;
 }
 
+/* ordered_cmp orders groups by window start, ascending */
+static int
+ordered_cmp(const void *a, const void *b)
+{
+	TimestampTz x = ((const OrderedGroup *) a)->start;
+	TimestampTz y = ((const OrderedGroup *) b)->start;
+
+	return (x > y) - (x < y);
+}
+
+/*
+ * fetch_ordered copies the groups of the keys asked for (or all of them)
+ * and sorts them by window start; fill_batch makes them rows, as many as
+ * the consumer takes (a LIMIT stops it early).
+ */
+static void
+fetch_ordered(ViewScanState *vss)
+{
+	ExprContext *econtext = vss->css.ss.ps.ps_ExprContext;
+	MemoryContext old = MemoryContextSwitchTo(vss->css.ss.ps.state->es_query_cxt);
+	uint32	   *hashes = NULL;
+	int			n = -1;
+	List	   *groups;
+	ListCell   *lc;
+	UserCodeGate gate;
+	int			i = 0;
+
+	if (!vss->opened)
+		view_reader_open(&vss->reader, vss->view_id, vss->readslot->tts_tupleDescriptor);
+	vss->opened = true;
+	MemoryContextReset(vss->scancxt);
+	ResetExprContext(econtext);
+	gate.entered = false;
+	if (vss->nkeys > 0)
+	{
+		MemoryContextSwitchTo(econtext->ecxt_per_tuple_memory);
+		n = key_hashes(vss, &hashes, &gate);
+	}
+	MemoryContextSwitchTo(vss->scancxt);
+	groups = view_reader_groups(&vss->reader, hashes, n);
+	if (gate.entered)
+		usercode_leave(&gate);
+	vss->groups = palloc(sizeof(OrderedGroup) * Max(list_length(groups), 1));
+	foreach(lc, groups)
+	{
+		SharedGroupCopy *copy = lfirst(lc);
+		BlobParts	parts;
+
+		state_blob_parts(copy->blob, copy->len, &parts);
+		vss->groups[i].start = parts.start;
+		vss->groups[i].copy = copy;
+		i++;
+	}
+	vss->ngroups = i;
+	qsort(vss->groups, vss->ngroups, sizeof(OrderedGroup), ordered_cmp);
+	vss->next_group = 0;
+	vss->batch_len = vss->batch_next = 0;
+	vss->batch_size = FIRST_BATCH;
+	MemoryContextSwitchTo(old);
+	ResetExprContext(econtext);
+	vss->fetched = true;
+}
+
+static bool
+fill_batch(ViewScanState *vss)
+{
+	TupleDesc	desc = vss->readslot->tts_tupleDescriptor;
+	MemoryContext old;
+	UserCodeGate gate;
+
+	ExecClearTuple(vss->readslot);
+	MemoryContextReset(vss->batchcxt);
+	old = MemoryContextSwitchTo(vss->batchcxt);
+	vss->batch = palloc(sizeof(MinimalTuple) * vss->batch_size);
+	vss->batch_len = vss->batch_next = 0;
+	/* the view's functions make the rows, as its owner */
+	usercode_enter(&gate, vss->reader.plan->owner, USERCODE_READ_ONLY);
+	/* a batch of groups HAVING rejects all is no end: on to the next */
+	while ((vss->batch_len < vss->batch_size || vss->batch_len == 0) &&
+		   vss->next_group < vss->ngroups)
+	{
+		int			i = vss->direction > 0 ? vss->next_group :
+			vss->ngroups - 1 - vss->next_group;
+		MinimalTuple tuple = view_reader_group_row(&vss->reader, vss->groups[i].copy, desc,
+												   vss->rowcxt);
+
+		vss->next_group++;
+		if (tuple != NULL)
+			vss->batch[vss->batch_len++] = tuple;
+	}
+	usercode_leave(&gate);
+	MemoryContextSwitchTo(old);
+	vss->batch_size = Min(vss->batch_size * 2, MAX_BATCH);
+	return vss->batch_len > 0;
+}
+
 static TupleTableSlot *
 next_row(ScanState *ss)
 {
@@ -688,11 +864,22 @@ next_row(ScanState *ss)
 	TupleTableSlot *scanslot = ss->ss_ScanTupleSlot;
 	int			natts = scanslot->tts_tupleDescriptor->natts;
 
-	if (!vss->fetched)
-		fetch_rows(vss);
 	ExecClearTuple(scanslot);
-	if (!tuplestore_gettupleslot(vss->store, true, false, vss->readslot))
-		return scanslot;
+	if (vss->direction != 0)
+	{
+		if (!vss->fetched)
+			fetch_ordered(vss);
+		if (vss->batch_next == vss->batch_len && !fill_batch(vss))
+			return scanslot;
+		ExecStoreMinimalTuple(vss->batch[vss->batch_next++], vss->readslot, false);
+	}
+	else
+	{
+		if (!vss->fetched)
+			fetch_rows(vss);
+		if (!tuplestore_gettupleslot(vss->store, true, false, vss->readslot))
+			return scanslot;
+	}
 
 	/*
 	 * The scan slot is virtual (its expressions are compiled for that): it
@@ -744,7 +931,10 @@ explain_lookup(CustomScanState *node, List *ancestors, ExplainState *es)
 
 	if (plan != NULL)
 		ExplainPropertyText("Continuous View", plan->name, es);
-	ExplainPropertyInteger("Lookup Keys", NULL, vss->nkeys, es);
+	if (vss->nkeys > 0)
+		ExplainPropertyInteger("Lookup Keys", NULL, vss->nkeys, es);
+	if (vss->direction != 0)
+		ExplainPropertyText("Window Order", vss->direction > 0 ? "ascending" : "descending", es);
 }
 
 /* free_stats frees a statistics tuple made by key_stats */
