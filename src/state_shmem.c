@@ -1051,6 +1051,95 @@ state_shmem_drop_view(StreamextDbSlot *slot, int32 view_id)
 }
 
 /*
+ * The groups a full read found visible, before they are copied: where
+ * each one's bytes are, in the order the hash table gave them.
+ */
+typedef struct NotedGroups
+{
+	char	  **bytes;
+	Size	   *len;
+	int64		n;
+	int64		size;
+	Size		total;
+} NotedGroups;
+
+/* how far ahead of the group it copies copy_noted_groups asks for one */
+#define PREFETCH_AHEAD 8
+
+/*
+ * group_visible says whether the caller's snapshot should see group sg.
+ */
+static inline bool
+group_visible(SharedGroup *sg, Snapshot snapshot)
+{
+	/* closed by a checkpoint this snapshot sees: the table has it */
+	if (TransactionIdIsValid(sg->retired_by) &&
+		!XidInMVCCSnapshot(sg->retired_by, snapshot) &&
+		TransactionIdDidCommit(sg->retired_by))
+		return false;
+	/* made by a checkpoint this snapshot does not see */
+	if (TransactionIdIsValid(sg->born_by) &&
+		(XidInMVCCSnapshot(sg->born_by, snapshot) ||
+		 !TransactionIdDidCommit(sg->born_by)))
+		return false;
+	return true;
+}
+
+/* note_visible_group notes where a group the snapshot sees is */
+static void
+note_visible_group(SharedGroup *sg, Snapshot snapshot, NotedGroups *seen)
+{
+	if (!group_visible(sg, snapshot))
+		return;
+	if (seen->n == seen->size)
+	{
+		seen->size = Max(seen->size * 2, 1024);
+		seen->bytes = seen->bytes == NULL ?
+			palloc_extended(sizeof(char *) * seen->size, MCXT_ALLOC_HUGE) :
+			repalloc_huge(seen->bytes, sizeof(char *) * seen->size);
+		seen->len = seen->len == NULL ?
+			palloc_extended(sizeof(Size) * seen->size, MCXT_ALLOC_HUGE) :
+			repalloc_huge(seen->len, sizeof(Size) * seen->size);
+	}
+	seen->bytes[seen->n] = dsa_get_address(my_area, sg->blob);
+	seen->len[seen->n] = sg->len;
+	seen->total += sg->len;
+	seen->n++;
+}
+
+/*
+ * copy_noted_groups copies the groups noted into one allocation, asking
+ * the CPU for each a few groups ahead: the blobs lie scattered in shared
+ * memory, and copying them one by one waited on each cache miss.
+ */
+static List *
+copy_noted_groups(NotedGroups *seen)
+{
+	List	   *result = NIL;
+	char	   *to;
+	SharedGroupCopy *copies;
+	int64		i;
+
+	if (seen->n == 0)
+		return NIL;
+	to = palloc_extended(seen->total, MCXT_ALLOC_HUGE);
+	copies = palloc_extended(sizeof(SharedGroupCopy) * seen->n, MCXT_ALLOC_HUGE);
+	for (i = 0; i < seen->n; i++)
+	{
+		if (i + PREFETCH_AHEAD < seen->n)
+			__builtin_prefetch(seen->bytes[i + PREFETCH_AHEAD]);
+		memcpy(to, seen->bytes[i], seen->len[i]);
+		copies[i].blob = to;
+		copies[i].len = seen->len[i];
+		to += seen->len[i];
+		result = lappend(result, &copies[i]);
+	}
+	pfree(seen->bytes);
+	pfree(seen->len);
+	return result;
+}
+
+/*
  * copy_visible_group adds a copy of the group sg to result if the caller's
  * snapshot should see it.
  */
@@ -1059,15 +1148,7 @@ copy_visible_group(SharedGroup *sg, Snapshot snapshot, List **result)
 {
 	SharedGroupCopy *copy;
 
-	/* closed by a checkpoint this snapshot sees: the table has it */
-	if (TransactionIdIsValid(sg->retired_by) &&
-		!XidInMVCCSnapshot(sg->retired_by, snapshot) &&
-		TransactionIdDidCommit(sg->retired_by))
-		return;
-	/* made by a checkpoint this snapshot does not see */
-	if (TransactionIdIsValid(sg->born_by) &&
-		(XidInMVCCSnapshot(sg->born_by, snapshot) ||
-		 !TransactionIdDidCommit(sg->born_by)))
+	if (!group_visible(sg, snapshot))
 		return;
 	copy = palloc(sizeof(SharedGroupCopy));
 	copy->len = sg->len;
@@ -1093,6 +1174,7 @@ state_shmem_read_view(StreamextDbSlot *slot, int32 view_id, XLogRecPtr start_lsn
 	List	   *result = NIL;
 	SharedView *sv;
 	Snapshot	snapshot = GetActiveSnapshot();
+	NotedGroups seen = {0};
 
 	*found = false;
 	*incomplete = false;
@@ -1145,9 +1227,10 @@ state_shmem_read_view(StreamextDbSlot *slot, int32 view_id, XLogRecPtr start_lsn
 
 			dshash_seq_init(&status, groups, false);
 			while ((sg = dshash_seq_next(&status)) != NULL)
-				copy_visible_group(sg, snapshot, &result);
+				note_visible_group(sg, snapshot, &seen);
 			dshash_seq_term(&status);
 			dshash_detach(groups);
+			result = copy_noted_groups(&seen);
 		}
 		else if (gh != InvalidDsaPointer)
 		{
