@@ -156,7 +156,6 @@ typedef struct PartialPlace
 static StreamedTxn *streamed_txn(DecodeTarget *target, TransactionId xid, bool create);
 static StreamedPart *streamed_part(StreamedTxn *stx, TransactionId xid);
 static void streamed_drop(DecodeTarget *target, StreamedTxn *stx);
-static bool stream_foldable(StreamTarget *st);
 static void stream_part_for(StreamedTxn *stx, StreamedPart *part, StreamTarget *st);
 static void fold_batch_add(LogicalDecodingContext *ctx, DecodeTarget *target,
 						   TransactionId top_xid, StreamedPart *part, StreamTarget *st,
@@ -840,9 +839,6 @@ decoder_stream_change(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 	if (stx->changes_catalog)
 		fall_back(target, txn->xid, ctx->reader->EndRecPtr,
 				  "it changes the view catalog and inserts into a stream");
-	if (!stream_foldable(st))
-		fall_back(target, txn->xid, ctx->reader->EndRecPtr,
-				  "a stream it inserts into has a view that cannot be folded");
 
 	part = streamed_part(stx, change->txn->xid);
 	if (part->fold_relid != relid)
@@ -1424,41 +1420,6 @@ fall_back(DecodeTarget *target, TransactionId xid, XLogRecPtr decided_at, const 
 }
 
 /*
- * stream_foldable says whether the events of a stream can be folded before
- * their commit: all can be (view_partial_possible); its subscriptions
- * keep them in files until the commit (subscription_spill.c).
- */
-static bool
-stream_foldable(StreamTarget *st)
-{
-	ListCell   *lc;
-
-	foreach(lc, st->plans)
-		if (!view_partial_possible(lfirst(lc)))
-			return false;
-	return true;
-}
-
-/*
- * decoder_note_targets notes, after the worker (re)loaded its views and
- * subscriptions, whether every stream can be folded before commits.
- */
-void
-decoder_note_targets(DecodeTarget *target)
-{
-	HASH_SEQ_STATUS status;
-	StreamTarget *st;
-
-	target->streams_foldable = true;
-	if (target->streams == NULL)
-		return;
-	hash_seq_init(&status, target->streams);
-	while ((st = hash_seq_search(&status)) != NULL)
-		if (!stream_foldable(st))
-			target->streams_foldable = false;
-}
-
-/*
  * in_reorder_buffer says whether a transaction is still being decoded.
  */
 static bool
@@ -1480,16 +1441,15 @@ in_reorder_buffer(LogicalDecodingContext *ctx, TransactionId xid)
  * decoder_set_streaming turns PostgreSQL's streaming of large transactions
  * to the worker on or off (ctx->streaming, which ReorderBufferCanStream
  * reads each time the memory limit is reached).  It is off while a
- * transaction is to be decoded again without it, while events are to be
- * set aside (they are named by their commit), and while a stream has a
- * set aside (they are named by their commit), and while a stream has a
- * view that cannot be folded.  While it is on the worker holds at most
- * streamext.stream_work_mem of a transaction before it is streamed.
+ * transaction is to be decoded again without it, and while events are to
+ * be set aside (they are named by their commit).  While it is on the
+ * worker holds at most streamext.stream_work_mem of a transaction before
+ * it is streamed.
  */
 void
 decoder_set_streaming(LogicalDecodingContext *ctx, DecodeTarget *target)
 {
-	bool		on = target->streams_foldable && target->set_aside == NIL;
+	bool		on = target->set_aside == NIL;
 	ListCell   *lc;
 
 	foreach(lc, target->fallback)

@@ -91,7 +91,6 @@ typedef struct DecodeTarget
 	struct StreamedTxn *committed;
 	struct FoldBatch *batch;	/* events waiting to be folded */
 	List	   *fallback;		/* FallbackTxn, in set_aside_cxt */
-	bool		streams_foldable;	/* no stream has a session view */
 	uint64		streamed_transactions;
 
 	/* reported by the plugin */
@@ -130,7 +129,6 @@ extern XLogRecPtr decoder_wal_inserted_upto(void);
 extern XLogRecPtr decoder_wal_flushed_upto(void);
 extern int	decoder_read_wal_page(struct XLogReaderState *state, XLogRecPtr targetPagePtr,
 								  int reqLen, XLogRecPtr targetRecPtr, char *readBuf);
-extern void decoder_note_targets(DecodeTarget *target);
 extern void decoder_set_streaming(struct LogicalDecodingContext *ctx, DecodeTarget *target);
 extern void decoder_place_streamed(DecodeTarget *target);
 extern void decoder_streams_reset(DecodeTarget *target);

@@ -68,16 +68,6 @@ static void combine_into(ViewPlan *plan, WindowGroups *wg, TupleTableSlot *keysl
 						 AggValue *from, XLogRecPtr end_lsn);
 
 /*
- * view_partial_possible says whether a view's events can be folded before
- * their commit: those of every window kind can.
- */
-bool
-view_partial_possible(ViewPlan *plan)
-{
-	return true;
-}
-
-/*
  * view_partial_create makes empty partial states of a view in a memory
  * context of their own under parent (not the plan's, which a reload may
  * free first).

@@ -33,7 +33,6 @@ typedef struct ViewPartial
 	List	   *dead_letters;	/* set aside: EXECUTE revoked */
 } ViewPartial;
 
-extern bool view_partial_possible(ViewPlan *plan);
 extern ViewPartial *view_partial_create(ViewPlan *plan, MemoryContext parent);
 extern void view_partial_fold(ViewPartial *vp, TupleTableSlot *slot, HeapTuple *tuples,
 							  int ntuples);

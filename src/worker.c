@@ -1447,7 +1447,6 @@ reload_views(void)
 	}
 	PopActiveSnapshot();
 	CommitTransactionCommand();
-	decoder_note_targets(&W.target);
 	return new_plans;
 }
 
