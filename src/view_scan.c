@@ -13,7 +13,10 @@
  *	  join with an outer column), it hashes the keys asked for and copies
  *	  only their groups from shared memory, through state_shmem.c's index by
  *	  key hash, rather than every group of the view.  The scan keeps every
- *	  condition as a filter: a hash may bring a few other groups.
+ *	  condition as a filter: a hash may bring a few other groups.  For a
+ *	  tumbling or session view it can also give the open windows in window
+ *	  order, making rows only as the consumer takes them (ORDER BY
+ *	  window_start DESC LIMIT, merged with the closed table read by index).
  *
  *	  get_relation_stats_hook tells the planner how many distinct keys the
  *	  view holds (as the worker last published), so that a lookup and a
@@ -33,6 +36,7 @@
 
 #include "access/htup_details.h"
 #include "access/table.h"
+#include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/objectaccess.h"
 #include "catalog/pg_statistic.h"
@@ -40,6 +44,7 @@
 #include "commands/explain.h"
 #include "executor/executor.h"
 #include "lib/qunique.h"
+#include "miscadmin.h"
 #include "nodes/extensible.h"
 #include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
@@ -50,16 +55,14 @@
 #include "optimizer/paths.h"
 #include "optimizer/restrictinfo.h"
 #include "parser/parsetree.h"
+#include "storage/proc.h"
 #include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/lsyscache.h"
+#include "utils/memutils.h"
 #include "utils/selfuncs.h"
 #include "utils/tuplestore.h"
 #include "utils/typcache.h"
-#include "miscadmin.h"
-#include "storage/proc.h"
-#include "utils/memutils.h"
-#include "access/xact.h"
 
 #include "shmem.h"
 #include "state_format.h"
