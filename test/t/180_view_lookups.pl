@@ -24,7 +24,7 @@ create_window_view($node, 'postgres', $slide) or BAIL_OUT('view slide');
 wait_caught_up($node);
 
 my %key_range = (sess => 150);
-my $producers = start_event_producers($node, seconds => 8, rate => 300);
+my $producers = start_event_producers($node, seconds => 6, rate => 300);
 
 # the plans read by key, once the views have groups
 Time::HiRes::usleep(1_000_000);
@@ -36,7 +36,7 @@ for my $spec (@views, $slide)
 
 my %bad;
 my %checks;
-my $deadline = time() + 7;
+my $deadline = time() + 5;
 while (time() < $deadline)
 {
 	for my $spec (@views)
