@@ -175,14 +175,14 @@ static SPIPlanPtr keep_plan(const char *sql, int nargs, Oid *argtypes);
 static void deform_row(HeapTuple tup, TupleDesc desc, int natts, Datum *values,
 					   bool *nulls);
 static char *nullable_text(Datum *values, bool *nulls, AttrNumber attno);
-static ViewCatalogRow *view_row(HeapTuple tup, TupleDesc desc, MemoryContext cxt);
+static ViewCatalogRow *view_row(HeapTuple tup, TupleDesc desc, MemoryContext cxt, bool brief);
 static bool has_later_column(TupleDesc desc, AttrNumber attno, const char *name);
 static char *view_time_zone(HeapTuple tup, TupleDesc desc);
 static ViewCatalogRow *view_by_relation_name(const char *name);
 static int	view_id_cmp(const ListCell *a, const ListCell *b);
 static void mark_restored(List *rows, Snapshot snapshot);
 static List *load_views(MemoryContext cxt, Snapshot snapshot, CatalogIndex index,
-						AttrNumber attno, RegProcedure eqproc, Datum value);
+						AttrNumber attno, RegProcedure eqproc, Datum value, bool brief);
 static int	subscription_cmp(const ListCell *a, const ListCell *b);
 static bool read_subscription_progress(Relation rel, SubscriptionCatalogRow *row,
 									   Snapshot snapshot);
@@ -642,10 +642,13 @@ nullable_text(Datum *values, bool *nulls, AttrNumber attno)
 }
 
 /*
- * view_row makes a ViewCatalogRow of a view_def tuple, in cxt.
+ * view_row makes a ViewCatalogRow of a view_def tuple, in cxt; brief, it
+ * leaves out the texts of the query (query, query_tree, definition, NULL
+ * then), which are long and compressed: a read of the view needs them only
+ * to compile it once.
  */
 static ViewCatalogRow *
-view_row(HeapTuple tup, TupleDesc desc, MemoryContext cxt)
+view_row(HeapTuple tup, TupleDesc desc, MemoryContext cxt, bool brief)
 {
 	Datum		values[Natts_view_def];
 	bool		nulls[Natts_view_def];
@@ -657,8 +660,12 @@ view_row(HeapTuple tup, TupleDesc desc, MemoryContext cxt)
 	row->name = TextDatumGetCString(values[Anum_view_def_name - 1]);
 	row->view_relid = DatumGetObjectId(values[Anum_view_def_view_relid - 1]);
 	row->stream_relid = DatumGetObjectId(values[Anum_view_def_stream - 1]);
-	row->query = TextDatumGetCString(values[Anum_view_def_query - 1]);
-	row->query_tree = TextDatumGetCString(values[Anum_view_def_query_tree - 1]);
+	if (!brief)
+	{
+		row->query = TextDatumGetCString(values[Anum_view_def_query - 1]);
+		row->query_tree = TextDatumGetCString(values[Anum_view_def_query_tree - 1]);
+		row->definition = nullable_text(values, nulls, Anum_view_def_definition);
+	}
 	row->lateness_usec = interval_usecs(DatumGetIntervalP(values[Anum_view_def_lateness - 1]));
 	row->retention_usec = nulls[Anum_view_def_retention - 1] ? 0 :
 		interval_usecs(DatumGetIntervalP(values[Anum_view_def_retention - 1]));
@@ -666,7 +673,6 @@ view_row(HeapTuple tup, TupleDesc desc, MemoryContext cxt)
 	row->closed_relid = nulls[Anum_view_def_closed_relid - 1] ? InvalidOid :
 		DatumGetObjectId(values[Anum_view_def_closed_relid - 1]);
 	row->start_lsn = DatumGetLSN(values[Anum_view_def_start_lsn - 1]);
-	row->definition = nullable_text(values, nulls, Anum_view_def_definition);
 	row->time_zone = view_time_zone(tup, desc);
 	MemoryContextSwitchTo(old);
 	return row;
@@ -760,7 +766,7 @@ mark_restored(List *rows, Snapshot snapshot)
  */
 static List *
 load_views(MemoryContext cxt, Snapshot snapshot, CatalogIndex index, AttrNumber attno,
-		   RegProcedure eqproc, Datum value)
+		   RegProcedure eqproc, Datum value, bool brief)
 {
 	Relation	rel = catalog_open(CATALOG_VIEW_DEF, AccessShareLock);
 	ScanKeyData key;
@@ -773,7 +779,7 @@ load_views(MemoryContext cxt, Snapshot snapshot, CatalogIndex index, AttrNumber 
 	scan = catalog_beginscan(rel, index, snapshot, attno != InvalidAttrNumber ? 1 : 0, &key);
 	while ((tup = systable_getnext(scan)) != NULL)
 	{
-		ViewCatalogRow *row = view_row(tup, RelationGetDescr(rel), cxt);
+		ViewCatalogRow *row = view_row(tup, RelationGetDescr(rel), cxt, brief);
 		MemoryContext old = MemoryContextSwitchTo(cxt);
 
 		result = lappend(result, row);
@@ -793,7 +799,7 @@ List *
 catalog_load_views(MemoryContext cxt)
 {
 	return load_views(cxt, GetLatestSnapshot(), CATALOG_VIEW_DEF_PKEY,
-					  InvalidAttrNumber, InvalidOid, (Datum) 0);
+					  InvalidAttrNumber, InvalidOid, (Datum) 0, false);
 }
 
 /*
@@ -803,7 +809,7 @@ List *
 catalog_load_views_filtered(MemoryContext cxt, int32 only_id)
 {
 	return load_views(cxt, GetLatestSnapshot(), CATALOG_VIEW_DEF_PKEY,
-					  Anum_view_def_id, F_INT4EQ, Int32GetDatum(only_id));
+					  Anum_view_def_id, F_INT4EQ, Int32GetDatum(only_id), false);
 }
 
 /*
@@ -815,7 +821,20 @@ ViewCatalogRow *
 catalog_view_as_of(int32 view_id, Snapshot snapshot)
 {
 	List	   *rows = load_views(CurrentMemoryContext, snapshot, CATALOG_VIEW_DEF_PKEY,
-								  Anum_view_def_id, F_INT4EQ, Int32GetDatum(view_id));
+								  Anum_view_def_id, F_INT4EQ, Int32GetDatum(view_id), false);
+
+	return rows == NIL ? NULL : linitial(rows);
+}
+
+/*
+ * catalog_view_brief_as_of is catalog_view_as_of without the texts of the
+ * query (see view_row).
+ */
+ViewCatalogRow *
+catalog_view_brief_as_of(int32 view_id, Snapshot snapshot)
+{
+	List	   *rows = load_views(CurrentMemoryContext, snapshot, CATALOG_VIEW_DEF_PKEY,
+								  Anum_view_def_id, F_INT4EQ, Int32GetDatum(view_id), true);
 
 	return rows == NIL ? NULL : linitial(rows);
 }
@@ -827,7 +846,7 @@ catalog_view_as_of(int32 view_id, Snapshot snapshot)
 XLogRecPtr
 catalog_view_start_lsn(int32 view_id, Snapshot snapshot)
 {
-	ViewCatalogRow *row = catalog_view_as_of(view_id, snapshot);
+	ViewCatalogRow *row = catalog_view_brief_as_of(view_id, snapshot);
 
 	return row == NULL ? InvalidXLogRecPtr : row->start_lsn;
 }
@@ -840,7 +859,7 @@ List *
 catalog_load_views_snapshot(MemoryContext cxt, Snapshot snapshot)
 {
 	return load_views(cxt, snapshot, CATALOG_VIEW_DEF_PKEY, InvalidAttrNumber,
-					  InvalidOid, (Datum) 0);
+					  InvalidOid, (Datum) 0, false);
 }
 
 /*
@@ -2000,7 +2019,7 @@ catalog_find_owned_view(const char *name, bool missing_ok)
 {
 	List	   *rows = load_views(CurrentMemoryContext, GetLatestSnapshot(),
 								  CATALOG_VIEW_DEF_NAME_KEY, Anum_view_def_name, F_TEXTEQ,
-								  CStringGetTextDatum(name));
+								  CStringGetTextDatum(name), false);
 	ViewCatalogRow *found = rows != NIL ? linitial(rows) : NULL;
 
 	if (found == NULL)

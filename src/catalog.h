@@ -169,6 +169,7 @@ extern ViewCatalogRow *catalog_find_owned_view(const char *name, bool missing_ok
 extern ViewCatalogRow *catalog_view_on_relation(Oid relid);
 extern List *catalog_views_reading(Oid relid);
 extern ViewCatalogRow *catalog_view_as_of(int32 view_id, Snapshot snapshot);
+extern ViewCatalogRow *catalog_view_brief_as_of(int32 view_id, Snapshot snapshot);
 extern XLogRecPtr catalog_view_start_lsn(int32 view_id, Snapshot snapshot);
 extern bool catalog_read_view_progress(int32 view_id, Snapshot snapshot,
 									   ViewProgressRow *progress);

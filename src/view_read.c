@@ -119,7 +119,8 @@ my_db_slot(void)
 static ViewCatalogRow *
 reader_row(int32 view_id)
 {
-	ViewCatalogRow *row = catalog_view_as_of(view_id, GetActiveSnapshot());
+	ViewCatalogRow *row = catalog_view_brief_as_of(view_id, GetActiveSnapshot());
+	ViewCatalogRow *then;
 	ViewCatalogRow *now;
 
 	if (row == NULL)
@@ -134,13 +135,14 @@ reader_row(int32 view_id)
 						row->name),
 				 errhint("SELECT * FROM streamext.adopt_restored(); computes it from its stream.")));
 	if (IsolationUsesXactSnapshot() &&
+		(then = catalog_view_as_of(view_id, GetActiveSnapshot())) != NULL &&
 		(now = catalog_view_as_of(view_id, GetLatestSnapshot())) != NULL &&
-		(now->closed_relid != row->closed_relid ||
-		 strcmp(now->query_tree, row->query_tree) != 0 ||
+		(now->closed_relid != then->closed_relid ||
+		 strcmp(now->query_tree, then->query_tree) != 0 ||
 		 strcmp(now->window_text ? now->window_text : "",
-				row->window_text ? row->window_text : "") != 0 ||
+				then->window_text ? then->window_text : "") != 0 ||
 		 strcmp(now->time_zone ? now->time_zone : "",
-				row->time_zone ? row->time_zone : "") != 0))
+				then->time_zone ? then->time_zone : "") != 0))
 		ereport(ERROR,
 				(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
 				 errmsg("could not serialize access due to concurrent replace_view"),
@@ -206,6 +208,11 @@ reader_plan(ViewCatalogRow *row)
 	entry->plan = NULL;
 	PG_TRY();
 	{
+		/* the texts of the query, which a read of a compiled view needs not */
+		if (row->query_tree == NULL)
+			row = catalog_view_as_of(row->id, GetActiveSnapshot());
+		if (row == NULL)
+			elog(ERROR, "continuous view %d disappeared", entry->id);
 		entry->plan = view_plan_build(row, CacheMemoryContext);
 	}
 	PG_CATCH();
@@ -405,7 +412,7 @@ view_read_plan(int32 view_id)
 
 	if (!ActiveSnapshotSet())
 		return NULL;
-	row = catalog_view_as_of(view_id, GetActiveSnapshot());
+	row = catalog_view_brief_as_of(view_id, GetActiveSnapshot());
 	if (row == NULL || row->restored)
 		return NULL;
 	return reader_plan(row);
