@@ -739,6 +739,18 @@ def read_latencies(cur, sql, keys=None, budget_s=5.0, max_reps=200):
     return sorted(out)
 
 
+def wait_worker_idle(conn, timeout_s=120):
+    """wait_worker_idle waits (at most timeout_s) until the database's worker
+    naps twice in a row: reads measured while it checkpoints a view it just
+    loaded share two cores with it."""
+    deadline, idle = time.time() + timeout_s, 0
+    while time.time() < deadline and idle < 2:
+        state = q1(conn, "SELECT state FROM pg_stat_activity WHERE backend_type = 'streamext worker' "
+                         "AND datname = current_database()")
+        idle = idle + 1 if state == "idle" else 0
+        time.sleep(0.2)
+
+
 def estimate_ratio(cur, sql, args=None):
     """estimate_ratio is how far the planner's row estimate of SQL is from
     its rows: max(est/actual, actual/est), 1.0 when exact."""
@@ -780,6 +792,7 @@ def scenario_reads():
         bad = mismatches(conn, v, f"SELECT g, count(*), sum(v) FROM {t} GROUP BY g")
         keys = list(range(g))
         budget = 1.5 if A.quick else 8.0
+        wait_worker_idle(conn)
         in100 = "SELECT * FROM {rel} WHERE g IN (" + ", ".join(str((i * 104729) % g) for i in range(100)) + ")"
         join = "SELECT count(*), sum(r.n) FROM probe_{g} p JOIN {rel} r ON r.g = p.g"
         res = {}
