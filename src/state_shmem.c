@@ -63,7 +63,6 @@ typedef struct SharedView
 typedef struct PublishedBlob
 {
 	ViewGroup  *group;
-	uint32		keyhash;
 	Size		len;
 	char		bytes[FLEXIBLE_ARRAY_MEMBER];
 } PublishedBlob;
@@ -148,6 +147,7 @@ static void link_after(ViewPlan *plan, int64 old_head, int64 gid);
 static void copy_visible_group(SharedGroup *sg, Snapshot snapshot, List **result);
 static bool compaction_due(ViewPlan *plan);
 static void compact_groups(ViewPlan *plan, SharedView *sv);
+static void copy_entries(dshash_table *from, dshash_table *to, Size entry_size);
 static bool publish_view_guarded(StreamextDbSlot *slot, ViewPlan *plan,
 								 bool all_groups);
 static bool publish_view(StreamextDbSlot *slot, ViewPlan *plan, bool all_groups,
@@ -535,9 +535,14 @@ publish_view(StreamextDbSlot *slot, ViewPlan *plan, bool all_groups,
 			state_blob_build(plan, start, end, gs, &buf);
 			pb = palloc(offsetof(PublishedBlob, bytes) + buf.len);
 			pb->group = gs;
-			slot_getallattrs(plan->keyslot);
-			pb->keyhash = view_plan_key_hash(plan, NULL, plan->keyslot->tts_values,
-											 plan->keyslot->tts_isnull);
+			/* a group's key never changes: hashed once, when first published */
+			if (!gs->hashed)
+			{
+				slot_getallattrs(plan->keyslot);
+				gs->keyhash = view_plan_key_hash(plan, NULL, plan->keyslot->tts_values,
+												 plan->keyslot->tts_isnull);
+				gs->hashed = true;
+			}
 			pb->len = buf.len;
 			memcpy(pb->bytes, buf.data, buf.len);
 			blobs = lappend(blobs, pb);
@@ -613,7 +618,7 @@ publish_view(StreamextDbSlot *slot, ViewPlan *plan, bool all_groups,
 		found = (sg != NULL);
 		if (sg == NULL)
 		{
-			key = dshash_find_or_insert(plan->state->shm_keys, &pb->keyhash, &found);
+			key = dshash_find_or_insert(plan->state->shm_keys, &gs->keyhash, &found);
 			if (!found)
 			{
 				key->head_gid = NO_GID;
@@ -647,7 +652,7 @@ publish_view(StreamextDbSlot *slot, ViewPlan *plan, bool all_groups,
 		old_head = NO_GID;
 		if (!found)
 		{
-			sg->keyhash = pb->keyhash;
+			sg->keyhash = gs->keyhash;
 			sg->prev_gid = NO_GID;
 			sg->next_gid = old_head = key->head_gid;
 			key->head_gid = gs->gid;
@@ -798,6 +803,28 @@ compaction_due(ViewPlan *plan)
 }
 
 /*
+ * copy_entries copies every entry of one hash table into another of the
+ * same kind (keys first in SharedGroup and SharedKey alike).
+ */
+static void
+copy_entries(dshash_table *from, dshash_table *to, Size entry_size)
+{
+	dshash_seq_status status;
+	void	   *entry;
+	bool		found;
+
+	dshash_seq_init(&status, from, false);
+	while ((entry = dshash_seq_next(&status)) != NULL)
+	{
+		void	   *copy = dshash_find_or_insert(to, entry, &found);
+
+		memcpy(copy, entry, entry_size);
+		dshash_release_lock(to, copy);
+	}
+	dshash_seq_term(&status);
+}
+
+/*
  * compact_groups moves a view's groups and keys to tables sized for them
  * when compaction_due.  The caller (publish_view, behind
  * publish_view_guarded, which destroys half-made tables after an error)
@@ -809,10 +836,6 @@ compact_groups(ViewPlan *plan, SharedView *sv)
 	ViewState  *st = plan->state;
 	dshash_table *groups;
 	dshash_table *keys;
-	dshash_seq_status status;
-	SharedGroup *sg;
-	SharedKey  *key;
-	bool		found;
 	MemoryContext old;
 
 	if (!compaction_due(plan))
@@ -822,24 +845,8 @@ compact_groups(ViewPlan *plan, SharedView *sv)
 	compacting_groups = groups = dshash_create(my_area, &groups_params, NULL);
 	compacting_keys = keys = dshash_create(my_area, &keys_params, NULL);
 	MemoryContextSwitchTo(old);
-	dshash_seq_init(&status, st->shm_groups, false);
-	while ((sg = dshash_seq_next(&status)) != NULL)
-	{
-		SharedGroup *copy = dshash_find_or_insert(groups, &sg->gid, &found);
-
-		memcpy(copy, sg, sizeof(SharedGroup));
-		dshash_release_lock(groups, copy);
-	}
-	dshash_seq_term(&status);
-	dshash_seq_init(&status, st->shm_keys, false);
-	while ((key = dshash_seq_next(&status)) != NULL)
-	{
-		SharedKey  *copy = dshash_find_or_insert(keys, &key->keyhash, &found);
-
-		memcpy(copy, key, sizeof(SharedKey));
-		dshash_release_lock(keys, copy);
-	}
-	dshash_seq_term(&status);
+	copy_entries(st->shm_groups, groups, sizeof(SharedGroup));
+	copy_entries(st->shm_keys, keys, sizeof(SharedKey));
 	compacting_groups = compacting_keys = NULL;
 	/* the blobs stay where they are: the new entries point to them */
 	dshash_destroy(st->shm_groups);

@@ -88,9 +88,6 @@ static void open_state_copy(const OpenStateRow *row, void *arg);
 static List *read_open_state_table(int32 view_id);
 static void emit_initial_row(ViewPlan *plan, Tuplestorestate *store,
 							 TupleDesc desc, MemoryContext rowcxt);
-static void emit_group(ViewPlan *plan, Tuplestorestate *store, TupleDesc desc,
-					   const char *blob, Size len, TimestampTz closed_upto,
-					   MemoryContext rowcxt);
 /*
  * my_db_slot is the shared slot of the current database, or NULL.
  */
@@ -271,23 +268,6 @@ group_row(ViewPlan *plan, const char *blob, Size len, TimestampTz closed_upto,
 	}
 	MemoryContextSwitchTo(old);
 	return shown;
-}
-
-/*
- * emit_group turns one serialised group into an output row, if HAVING
- * accepts it.
- */
-static void
-emit_group(ViewPlan *plan, Tuplestorestate *store, TupleDesc desc,
-		   const char *blob, Size len, TimestampTz closed_upto, MemoryContext rowcxt)
-{
-	Datum	   *out = palloc(sizeof(Datum) * desc->natts);
-	bool	   *outnulls = palloc(sizeof(bool) * desc->natts);
-
-	if (group_row(plan, blob, len, closed_upto, out, outnulls, rowcxt))
-		tuplestore_putvalues(store, desc, out, outnulls);
-	pfree(out);
-	pfree(outnulls);
 }
 
 /*
@@ -566,11 +546,16 @@ view_reader_read(ViewReader *reader, const uint32 *keyhashes, int nkeyhashes,
 	}
 	else
 	{
+		Datum	   *out = palloc(sizeof(Datum) * desc->natts);
+		bool	   *outnulls = palloc(sizeof(bool) * desc->natts);
+
 		foreach(lc, groups)
 		{
 			SharedGroupCopy *copy = lfirst(lc);
 
-			emit_group(plan, store, desc, copy->blob, copy->len, reader->closed_upto, rowcxt);
+			if (group_row(plan, copy->blob, copy->len, reader->closed_upto, out, outnulls,
+						  rowcxt))
+				tuplestore_putvalues(store, desc, out, outnulls);
 		}
 	}
 

@@ -22,6 +22,8 @@ typedef struct ViewGroup
 	int64		gid;			/* unique within its view, keys shared memory */
 	bool		dirty_shmem;	/* changed since last published */
 	bool		in_shmem;		/* published once: has its entry there */
+	bool		hashed;			/* keyhash is set */
+	uint32		keyhash;		/* view_plan_key_hash of its key */
 	bool		dirty_disk;		/* changed since last checkpoint */
 	XLogRecPtr	changed_lsn;	/* end of the last commit that changed it */
 	TransactionId born_xid;		/* readers see it once this commits (sessions) */
