@@ -41,9 +41,20 @@ fi
 
 echo "== TAP (make installcheck)"
 tap_status=0
-installcheck REGRESS= ISOLATION= PROVE_FLAGS="${PROVE_FLAGS:-}" || tap_status=$?
+installcheck REGRESS= ISOLATION= PROVE_FLAGS="${PROVE_FLAGS:-}" 2>&1 | tee "$work/tap.out" ||
+  tap_status=$?
 if [ "$tap_status" -ne 0 ]; then
-  for f in "$work"/tmp_check/log/*; do echo "---- $f"; tail -50 "$f"; done
+  # the logs of the failing tests only, then prove's summary again, last,
+  # so that a truncated CI log still names what failed
+  mapfile -t failed < <(sed -n 's|^test/t/\([^ ]*\)\.pl (Wstat.*|\1|p' "$work/tap.out")
+  for t in "${failed[@]}"; do
+    for f in "$work/tmp_check/log/regress_log_$t" "$work/tmp_check/log/${t}"_*.log; do
+      [ -f "$f" ] && { echo "---- $f"; tail -80 "$f"; }
+    done
+  done
+  echo "== TAP failed:"
+  sed -n '/^Test Summary Report/,$p' "$work/tap.out"
+  grep -h -E "^\[[0-9:.]+\]\([0-9.]+s\) not ok" "$work"/tmp_check/log/regress_log_* | grep -v "# TODO" || true
 fi
 stop_cluster "$work/server"
 
