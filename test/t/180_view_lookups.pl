@@ -26,8 +26,12 @@ wait_caught_up($node);
 my %key_range = (sess => 150);
 my $producers = start_event_producers($node, seconds => 6, rate => 300);
 
-# the plans read by key, once the views have groups
-Time::HiRes::usleep(1_000_000);
+# the plans read by key, once the worker has published groups enough that
+# a lookup costs less than a full read (a loaded machine may take longer
+# than the second this waited before)
+$node->poll_query_until('postgres',
+	q{SELECT bool_and(groups >= 6) FROM streamext.views})
+  or diag('the views have few groups yet');
 for my $spec (@views, $slide)
 {
 	my $plan = $node->safe_psql('postgres', "EXPLAIN SELECT * FROM $spec->{name} WHERE k1 = 3");
