@@ -230,8 +230,7 @@ write_open_window(ViewPlan *plan, WindowGroups *wg, bool all, OpenStateBatch *ba
 
 		for (gs = entry->additional; gs != NULL; gs = gs->next_session)
 		{
-			int			keypos = 2 * sizeof(TimestampTz) + sizeof(uint32);
-			uint32		keylen;
+			BlobParts	parts;
 			TimestampTz start;
 			TimestampTz end;
 
@@ -239,13 +238,13 @@ write_open_window(ViewPlan *plan, WindowGroups *wg, bool all, OpenStateBatch *ba
 				continue;
 			group_bounds(plan, wg, gs, &start, &end);
 			resetStringInfo(&buf);
-			state_blob_build(plan, start, end, gs, &buf);
-			memcpy(&keylen, buf.data + 2 * sizeof(TimestampTz), sizeof(uint32));
+			state_blob_build(plan, start, end, gs, NULL, 0, &buf);
+			state_blob_parts(buf.data, buf.len, &parts);
 			batch->starts[batch->n] = TimestampTzGetDatum(start);
 			batch->ends[batch->n] = TimestampTzGetDatum(end);
-			batch->keys[batch->n] = PointerGetDatum(bytes_to_bytea(buf.data + keypos, keylen));
-			batch->states[batch->n] = PointerGetDatum(bytes_to_bytea(buf.data + keypos + keylen,
-																	 buf.len - keypos - keylen));
+			batch->keys[batch->n] = PointerGetDatum(bytes_to_bytea(parts.key, parts.keylen));
+			batch->states[batch->n] = PointerGetDatum(bytes_to_bytea(parts.states,
+																	 parts.stateslen));
 			batch->n++;
 			gs->dirty_disk = false;
 			if (batch->n == OPEN_STATE_BATCH)

@@ -4,7 +4,9 @@
  *	  The bytes of a group.  A key is its columns' values in the key type's
  *	  binary form.  States are a version byte, then each aggregate's state as
  *	  agg_state.c serialises it.  A blob (what shared memory publishes for
- *	  readers) is: window start and end, key length, key, states.
+ *	  readers) is: window start and end, key length, key, extra length,
+ *	  extra (what readers of a sliding view combine instead of panes, see
+ *	  sliding_stacks.c; empty elsewhere), states.
  *	  open_state stores key and states in their own columns, closed_N the
  *	  states of each row.
  *
@@ -87,21 +89,25 @@ void
 state_blob_assemble(TimestampTz wstart, TimestampTz wend, const char *key, uint32 keylen,
 					const char *states, Size stateslen, StringInfo buf)
 {
+	uint32		extralen = 0;
+
 	appendBinaryStringInfo(buf, (char *) &wstart, sizeof(TimestampTz));
 	appendBinaryStringInfo(buf, (char *) &wend, sizeof(TimestampTz));
 	appendBinaryStringInfo(buf, (char *) &keylen, sizeof(uint32));
 	appendBinaryStringInfo(buf, key, keylen);
+	appendBinaryStringInfo(buf, (char *) &extralen, sizeof(uint32));
 	appendBinaryStringInfo(buf, states, stateslen);
 }
 
 /*
  * state_blob_build serialises one group: window start and end, key length,
- * key, states.  The same bytes go to shared memory; open_state stores the
- * key and states parts in their own columns.
+ * key, extra length, extra (extralen bytes, may be 0), states.  The same
+ * bytes go to shared memory; open_state stores the key and states parts in
+ * their own columns.
  */
 void
 state_blob_build(ViewPlan *plan, TimestampTz wstart, TimestampTz wend,
-				 ViewGroup *gs, StringInfo buf)
+				 ViewGroup *gs, const char *extra, uint32 extralen, StringInfo buf)
 {
 	uint32		keylen;
 	int			keypos;
@@ -114,6 +120,9 @@ state_blob_build(ViewPlan *plan, TimestampTz wstart, TimestampTz wend,
 	group_key_serialize(plan, plan->keyslot, buf);
 	keylen = buf->len - keypos - sizeof(uint32);
 	memcpy(buf->data + keypos, &keylen, sizeof(uint32));
+	appendBinaryStringInfo(buf, (char *) &extralen, sizeof(uint32));
+	if (extralen > 0)
+		appendBinaryStringInfo(buf, extra, extralen);
 	states_write(plan, gs->values, buf, CurrentMemoryContext);
 }
 
@@ -133,6 +142,10 @@ state_blob_parts(const char *blob, Size len, BlobParts *parts)
 	p += sizeof(uint32);
 	parts->key = p;
 	p += parts->keylen;
+	memcpy(&parts->extralen, p, sizeof(uint32));
+	p += sizeof(uint32);
+	parts->extra = p;
+	p += parts->extralen;
 	parts->states = p;
 	parts->stateslen = len - (p - blob);
 }

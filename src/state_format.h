@@ -19,6 +19,8 @@ typedef struct BlobParts
 	TimestampTz end;
 	const char *key;
 	uint32		keylen;
+	const char *extra;
+	uint32		extralen;
 	const char *states;
 	Size		stateslen;
 } BlobParts;
@@ -28,7 +30,8 @@ extern void group_key_serialize(ViewPlan *plan, TupleTableSlot *keyslot,
 extern void group_key_deserialize(ViewPlan *plan, const char *data, Size len,
 								  TupleTableSlot *keyslot);
 extern void state_blob_build(ViewPlan *plan, TimestampTz wstart, TimestampTz wend,
-							 ViewGroup *gs, StringInfo buf);
+							 ViewGroup *gs, const char *extra, uint32 extralen,
+							 StringInfo buf);
 extern void state_blob_assemble(TimestampTz wstart, TimestampTz wend, const char *key,
 								uint32 keylen, const char *states, Size stateslen,
 								StringInfo buf);

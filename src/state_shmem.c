@@ -36,6 +36,7 @@
 
 #include "settings.h"
 #include "shmem.h"
+#include "sliding_stacks.h"
 #include "state_format.h"
 #include "state_shmem.h"
 #include "usercode.h"
@@ -55,7 +56,7 @@ typedef struct SharedView
 	dshash_table_handle keys;	/* SharedKey by key hash */
 	bool		incomplete;		/* streamext.max_memory was reached */
 	XLogRecPtr	start_lsn;		/* of the definition published: see rebuild_view */
-	TimestampTz watermark;		/* as of the groups published */
+	ViewMarks	marks;
 	ViewStats	stats;
 } SharedView;
 
@@ -63,6 +64,7 @@ typedef struct SharedView
 typedef struct PublishedBlob
 {
 	ViewGroup  *group;
+	TimestampTz start;
 	Size		len;
 	char		bytes[FLEXIBLE_ARRAY_MEMBER];
 } PublishedBlob;
@@ -76,6 +78,8 @@ typedef struct SharedGroup
 	TransactionId retired_by;
 	TransactionId born_by;
 	uint32		keyhash;		/* view_plan_key_hash of its key */
+	TimestampTz start;			/* of its window or pane */
+	bool		keys_collide;	/* its chain holds groups of other keys */
 	int64		prev_gid;		/* its neighbours in the chain of keyhash */
 	int64		next_gid;
 } SharedGroup;
@@ -143,8 +147,8 @@ static List *window_all_groups(WindowGroups *wg);
 static void retire_gid(ViewPlan *plan, int64 gid, TransactionId xid);
 static void forget_gid(ViewPlan *plan, int64 gid);
 static void free_group(ViewPlan *plan, SharedGroup *sg);
-static void link_after(ViewPlan *plan, int64 old_head, int64 gid);
-static void copy_visible_group(SharedGroup *sg, Snapshot snapshot, List **result);
+static void link_after(ViewPlan *plan, int64 old_head, int64 gid, const char *blob,
+					   Size len);
 static bool compaction_due(ViewPlan *plan);
 static void compact_groups(ViewPlan *plan, SharedView *sv);
 static void copy_entries(dshash_table *from, dshash_table *to, Size entry_size);
@@ -417,6 +421,8 @@ publish_view_guarded(StreamextDbSlot *slot, ViewPlan *plan, bool all_groups)
 		}
 		else
 			LWLockReleaseAll();
+		/* stacks made half-way: the next publish makes them whole */
+		sliding_stacks_forget(plan);
 		if (DsaPointerIsValid(unlinked_blob))
 			dsa_free(my_area, unlinked_blob);
 		unlinked_blob = InvalidDsaPointer;
@@ -487,6 +493,7 @@ publish_view(StreamextDbSlot *slot, ViewPlan *plan, bool all_groups,
 	ListCell   *lc;
 	bool		cut_short = false;
 	UserCodeGate gate;
+	HTAB	   *extras;
 
 	/*
 	 * The groups' bytes first, without the lock: serialising calls the
@@ -508,6 +515,8 @@ publish_view(StreamextDbSlot *slot, ViewPlan *plan, bool all_groups,
 	initStringInfo(&buf);
 	/* key types' hash functions may be user code too */
 	usercode_enter(&gate, plan->owner, USERCODE_READ_ONLY);
+	/* a sliding view's combinations for readers, with the panes to publish */
+	extras = sliding_stacks_prepare(plan, all_groups);
 	hash_seq_init(&wstatus, plan->state->windows);
 	while ((wg = hash_seq_search(&wstatus)) != NULL)
 		windows = lappend(windows, wg);
@@ -527,14 +536,18 @@ publish_view(StreamextDbSlot *slot, ViewPlan *plan, bool all_groups,
 			PublishedBlob *pb;
 			TimestampTz start;
 			TimestampTz end;
+			const char *extra;
+			uint32		extralen;
 
 			if (!gs->dirty_shmem && !all_groups)
 				continue;		/* published already, or left the window */
 			group_bounds(plan, wg, gs, &start, &end);
 			resetStringInfo(&buf);
-			state_blob_build(plan, start, end, gs, &buf);
+			sliding_stacks_extra(extras, gs, &extra, &extralen);
+			state_blob_build(plan, start, end, gs, extra, extralen, &buf);
 			pb = palloc(offsetof(PublishedBlob, bytes) + buf.len);
 			pb->group = gs;
+			pb->start = start;
 			/* a group's key never changes: hashed once, when first published */
 			if (!gs->hashed)
 			{
@@ -567,7 +580,8 @@ publish_view(StreamextDbSlot *slot, ViewPlan *plan, bool all_groups,
 	 */
 	sv->incomplete = true;
 	sv->start_lsn = plan->start_lsn;
-	sv->watermark = view_plan_watermark(plan);
+	sv->marks.watermark = view_plan_watermark(plan);
+	sliding_stacks_bounds(plan, &sv->marks.slide_front_end, &sv->marks.slide_back_end);
 	groups = worker_groups(plan, sv, found);
 
 	/* sessions merged into others leave with the others' new states */
@@ -647,12 +661,14 @@ publish_view(StreamextDbSlot *slot, ViewPlan *plan, bool all_groups,
 		total_bytes += pb->len;
 		sg->blob = dp;
 		sg->len = pb->len;
+		sg->start = pb->start;
 		sg->retired_by = InvalidTransactionId;
 		sg->born_by = gs->born_xid;
 		old_head = NO_GID;
 		if (!found)
 		{
 			sg->keyhash = gs->keyhash;
+			sg->keys_collide = false;
 			sg->prev_gid = NO_GID;
 			sg->next_gid = old_head = key->head_gid;
 			key->head_gid = gs->gid;
@@ -661,7 +677,7 @@ publish_view(StreamextDbSlot *slot, ViewPlan *plan, bool all_groups,
 		if (key != NULL)
 			dshash_release_lock(plan->state->shm_keys, key);
 		if (old_head != NO_GID)
-			link_after(plan, old_head, gs->gid);
+			link_after(plan, old_head, gs->gid, pb->bytes, pb->len);
 		gs->in_shmem = true;
 		gs->dirty_shmem = false;
 	}
@@ -867,13 +883,50 @@ compact_groups(ViewPlan *plan, SharedView *sv)
  * or fails.
  */
 static void
-link_after(ViewPlan *plan, int64 old_head, int64 gid)
+link_after(ViewPlan *plan, int64 old_head, int64 gid, const char *blob, Size len)
 {
 	SharedGroup *next = dshash_find(plan->state->shm_groups, &old_head, true);
+	bool		collide;
 
 	Assert(next != NULL);
 	next->prev_gid = gid;
+
+	/*
+	 * A chain holds the groups of one key, or is marked as holding groups
+	 * of several keys whose hashes are alike: a read that takes some
+	 * groups of a key by its hash (pick_sliding_panes) takes all of those.
+	 */
+	collide = next->keys_collide;
+	if (!collide)
+	{
+		BlobParts	mine;
+		BlobParts	theirs;
+
+		state_blob_parts(blob, len, &mine);
+		state_blob_parts(dsa_get_address(my_area, next->blob), next->len, &theirs);
+		collide = (mine.keylen != theirs.keylen ||
+				   memcmp(mine.key, theirs.key, mine.keylen) != 0);
+	}
 	dshash_release_lock(plan->state->shm_groups, next);
+	if (collide)
+	{
+		int64		g = gid;
+
+		while (g != NO_GID)
+		{
+			SharedGroup *sg = dshash_find(plan->state->shm_groups, &g, true);
+
+			Assert(sg != NULL);
+			if (sg->keys_collide && g != gid)
+			{
+				dshash_release_lock(plan->state->shm_groups, sg);
+				break;			/* the rest of the chain is marked already */
+			}
+			sg->keys_collide = true;
+			g = sg->next_gid;
+			dshash_release_lock(plan->state->shm_groups, sg);
+		}
+	}
 }
 
 /*
@@ -1068,7 +1121,21 @@ typedef struct NotedGroups
 	int64		n;
 	int64		size;
 	Size		total;
+	/* a sliding view's read from its stacks: the panes it may need */
+	bool		picking;
+	TimestampTz cutoff;
+	uint32	   *keyhash;
+	TimestampTz *start;
+	bool	   *keys_collide;
 } NotedGroups;
+
+/* a key hash's panes that a read from a sliding view's stacks needs */
+typedef struct PickedKey
+{
+	uint32		keyhash;
+	int64		first;			/* its first pane in the front, or -1 */
+	int64		last;			/* its last pane in the back, or -1 */
+} PickedKey;
 
 /* how far ahead of the group it copies copy_noted_groups asks for one */
 #define PREFETCH_AHEAD 8
@@ -1092,26 +1159,106 @@ group_visible(SharedGroup *sg, Snapshot snapshot)
 	return true;
 }
 
+/* grown grows an array of noted groups to size elements */
+static void *
+grown(void *array, Size elem, int64 size)
+{
+	return array == NULL ? palloc_extended(elem * size, MCXT_ALLOC_HUGE) :
+		repalloc_huge(array, elem * size);
+}
+
 /* note_visible_group notes where a group the snapshot sees is */
 static void
 note_visible_group(SharedGroup *sg, Snapshot snapshot, NotedGroups *seen)
 {
 	if (!group_visible(sg, snapshot))
 		return;
+	/* a pane no sliding window as of the cutoff holds */
+	if (seen->picking && sg->start < seen->cutoff)
+		return;
 	if (seen->n == seen->size)
 	{
 		seen->size = Max(seen->size * 2, 1024);
-		seen->bytes = seen->bytes == NULL ?
-			palloc_extended(sizeof(char *) * seen->size, MCXT_ALLOC_HUGE) :
-			repalloc_huge(seen->bytes, sizeof(char *) * seen->size);
-		seen->len = seen->len == NULL ?
-			palloc_extended(sizeof(Size) * seen->size, MCXT_ALLOC_HUGE) :
-			repalloc_huge(seen->len, sizeof(Size) * seen->size);
+		seen->bytes = grown(seen->bytes, sizeof(char *), seen->size);
+		seen->len = grown(seen->len, sizeof(Size), seen->size);
+		if (seen->picking)
+		{
+			seen->keyhash = grown(seen->keyhash, sizeof(uint32), seen->size);
+			seen->start = grown(seen->start, sizeof(TimestampTz), seen->size);
+			seen->keys_collide = grown(seen->keys_collide, sizeof(bool), seen->size);
+		}
 	}
 	seen->bytes[seen->n] = dsa_get_address(my_area, sg->blob);
 	seen->len[seen->n] = sg->len;
+	if (seen->picking)
+	{
+		seen->keyhash[seen->n] = sg->keyhash;
+		seen->start[seen->n] = sg->start;
+		seen->keys_collide[seen->n] = sg->keys_collide;
+	}
 	seen->total += sg->len;
 	seen->n++;
+}
+
+/*
+ * pick_sliding_panes keeps, of the panes noted (all at or after the
+ * cutoff), those a read from a sliding view's stacks combines
+ * (window_panes.c): per key, its first pane in the front (which carries
+ * the suffix), its last pane in the back (which carries the back's
+ * combination) and its live panes from back_end on.  Copying the others
+ * would cost as much as the combines the stacks save.  Keys are told apart
+ * by hash: the panes of a chain marked as holding several keys are all
+ * kept (link_after).
+ */
+static void
+pick_sliding_panes(NotedGroups *seen, TimestampTz front_end, TimestampTz back_end)
+{
+	HASHCTL		ctl;
+	HTAB	   *keys;
+	int64		i;
+	int64		kept = 0;
+
+	ctl.keysize = sizeof(uint32);
+	ctl.entrysize = sizeof(PickedKey);
+	ctl.hcxt = CurrentMemoryContext;
+	keys = hash_create("streamext picked keys", 1024, &ctl,
+					   HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	for (i = 0; i < seen->n; i++)
+	{
+		PickedKey  *k;
+		bool		found;
+
+		if (seen->start[i] >= back_end || seen->keys_collide[i])
+			continue;
+		k = hash_search(keys, &seen->keyhash[i], HASH_ENTER, &found);
+		if (!found)
+			k->first = k->last = -1;
+		if (seen->start[i] < front_end)
+		{
+			if (k->first < 0 || seen->start[i] < seen->start[k->first])
+				k->first = i;
+		}
+		else if (k->last < 0 || seen->start[i] > seen->start[k->last])
+			k->last = i;
+	}
+	for (i = 0; i < seen->n; i++)
+	{
+		if (seen->start[i] < back_end && !seen->keys_collide[i])
+		{
+			PickedKey  *k = hash_search(keys, &seen->keyhash[i], HASH_FIND, NULL);
+
+			if (k->first != i && k->last != i)
+				continue;
+		}
+		seen->bytes[kept] = seen->bytes[i];
+		seen->len[kept] = seen->len[i];
+		kept++;
+	}
+	seen->total = 0;
+	for (i = 0; i < kept; i++)
+		seen->total += seen->len[i];
+	seen->n = kept;
+	hash_destroy(keys);
 }
 
 /*
@@ -1143,25 +1290,13 @@ copy_noted_groups(NotedGroups *seen)
 	}
 	pfree(seen->bytes);
 	pfree(seen->len);
+	if (seen->keyhash != NULL)
+		pfree(seen->keyhash);
+	if (seen->start != NULL)
+		pfree(seen->start);
+	if (seen->keys_collide != NULL)
+		pfree(seen->keys_collide);
 	return result;
-}
-
-/*
- * copy_visible_group adds a copy of the group sg to result if the caller's
- * snapshot should see it.
- */
-static void
-copy_visible_group(SharedGroup *sg, Snapshot snapshot, List **result)
-{
-	SharedGroupCopy *copy;
-
-	if (!group_visible(sg, snapshot))
-		return;
-	copy = palloc(sizeof(SharedGroupCopy));
-	copy->len = sg->len;
-	copy->blob = palloc(sg->len);
-	memcpy(copy->blob, dsa_get_address(my_area, sg->blob), sg->len);
-	*result = lappend(*result, copy);
 }
 
 /*
@@ -1176,7 +1311,8 @@ copy_visible_group(SharedGroup *sg, Snapshot snapshot, List **result)
 List *
 state_shmem_read_view(StreamextDbSlot *slot, int32 view_id, XLogRecPtr start_lsn,
 					  const uint32 *keyhashes, int nkeyhashes,
-					  bool *found, bool *incomplete, TimestampTz *watermark)
+					  bool *found, bool *incomplete, ViewMarks *marks,
+					  const SlidingRead *sliding)
 {
 	List	   *result = NIL;
 	SharedView *sv;
@@ -1224,8 +1360,18 @@ state_shmem_read_view(StreamextDbSlot *slot, int32 view_id, XLogRecPtr start_lsn
 
 		*found = true;
 		*incomplete = sv->incomplete;
-		*watermark = sv->watermark;
+		*marks = sv->marks;
 		dshash_release_lock(my_views, sv);
+		if (sliding != NULL)
+		{
+			/* the reader's cutoff, as view_reader_read works it out */
+			TimestampTz watermark = Max(marks->watermark, sliding->clock_floor);
+
+			seen.cutoff = window_sliding_cutoff(sliding->spec, watermark);
+			seen.picking = (marks->slide_front_end != DT_NOBEGIN &&
+							seen.cutoff <= marks->slide_front_end &&
+							marks->slide_front_end <= marks->slide_back_end);
+		}
 		if (gh != InvalidDsaPointer && nkeyhashes < 0)
 		{
 			dshash_table *groups = dshash_attach(my_area, &groups_params, gh, NULL);
@@ -1237,7 +1383,6 @@ state_shmem_read_view(StreamextDbSlot *slot, int32 view_id, XLogRecPtr start_lsn
 				note_visible_group(sg, snapshot, &seen);
 			dshash_seq_term(&status);
 			dshash_detach(groups);
-			result = copy_noted_groups(&seen);
 		}
 		else if (gh != InvalidDsaPointer)
 		{
@@ -1261,7 +1406,7 @@ state_shmem_read_view(StreamextDbSlot *slot, int32 view_id, XLogRecPtr start_lsn
 					if (sg == NULL)
 						elog(ERROR, "group " INT64_FORMAT " of continuous view %d is missing from shared memory",
 							 gid, view_id);
-					copy_visible_group(sg, snapshot, &result);
+					note_visible_group(sg, snapshot, &seen);
 					gid = sg->next_gid;
 					dshash_release_lock(groups, sg);
 				}
@@ -1269,6 +1414,9 @@ state_shmem_read_view(StreamextDbSlot *slot, int32 view_id, XLogRecPtr start_lsn
 			dshash_detach(keys);
 			dshash_detach(groups);
 		}
+		if (seen.picking)
+			pick_sliding_panes(&seen, marks->slide_front_end, marks->slide_back_end);
+		result = copy_noted_groups(&seen);
 	}
 	LWLockRelease(&slot->publish_lock);
 	return result;

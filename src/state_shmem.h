@@ -11,6 +11,7 @@
 
 #include "shmem.h"
 #include "view_state.h"
+#include "window.h"
 
 typedef struct ViewStats
 {
@@ -23,6 +24,24 @@ typedef struct ViewStats
 	int64		future_events;
 	int64		keys;			/* distinct key hashes: about the distinct keys */
 } ViewStats;
+
+/* what a publish says of a view besides its groups */
+typedef struct ViewMarks
+{
+	TimestampTz watermark;		/* as of the groups published */
+	TimestampTz slide_front_end;	/* a sliding view's stacks: see */
+	TimestampTz slide_back_end; /* sliding_stacks.c (DT_NOBEGIN: none) */
+} ViewMarks;
+
+/*
+ * a read of a sliding view, which copies only the panes its stacks need
+ * when its cutoff allows (see sliding_stacks.c)
+ */
+typedef struct SlidingRead
+{
+	const WindowSpec *spec;
+	TimestampTz clock_floor;	/* the watermark is at least this */
+} SlidingRead;
 
 typedef struct SharedGroupCopy
 {
@@ -45,6 +64,6 @@ extern bool state_shmem_get_stats(StreamextDbSlot *slot, int32 view_id, ViewStat
 extern List *state_shmem_read_view(StreamextDbSlot *slot, int32 view_id,
 								   XLogRecPtr start_lsn, const uint32 *keyhashes,
 								   int nkeyhashes, bool *found, bool *incomplete,
-								   TimestampTz *watermark);
+								   ViewMarks *marks, const SlidingRead *sliding);
 
 #endif							/* STREAMEXT_STATE_SHMEM_H */

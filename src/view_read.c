@@ -458,7 +458,7 @@ view_reader_open(ViewReader *reader, int32 view_id, TupleDesc desc)
  */
 static List *
 reader_groups(ViewReader *reader, const uint32 *keyhashes, int nkeyhashes, bool *found,
-			  TimestampTz *watermark)
+			  ViewMarks *marks, const SlidingRead *sliding)
 {
 	List	   *groups = NIL;
 	bool		incomplete = false;
@@ -466,7 +466,8 @@ reader_groups(ViewReader *reader, const uint32 *keyhashes, int nkeyhashes, bool 
 	*found = false;
 	if (reader->slot != NULL)
 		groups = state_shmem_read_view(reader->slot, reader->view_id, reader->row->start_lsn,
-									   keyhashes, nkeyhashes, found, &incomplete, watermark);
+									   keyhashes, nkeyhashes, found, &incomplete, marks,
+									   sliding);
 	if (incomplete)
 		ereport(ERROR,
 				(errcode(ERRCODE_OUT_OF_MEMORY),
@@ -488,9 +489,9 @@ List *
 view_reader_groups(ViewReader *reader, const uint32 *keyhashes, int nkeyhashes)
 {
 	bool		found;
-	TimestampTz watermark = DT_NOBEGIN;
+	ViewMarks	marks;
 
-	return reader_groups(reader, keyhashes, nkeyhashes, &found, &watermark);
+	return reader_groups(reader, keyhashes, nkeyhashes, &found, &marks, NULL);
 }
 
 /*
@@ -506,13 +507,21 @@ view_reader_read(ViewReader *reader, const uint32 *keyhashes, int nkeyhashes,
 	ViewPlan   *plan = reader->plan;
 	List	   *groups;
 	bool		found;
-	TimestampTz watermark = DT_NOBEGIN;
+	ViewMarks	marks = {DT_NOBEGIN, DT_NOBEGIN, DT_NOBEGIN};
 	ListCell   *lc;
 	MemoryContext rowcxt;
 	bool		any_row;
 	UserCodeGate gate;
+	SlidingRead sliding = {&plan->window, DT_NOBEGIN};
 
-	groups = reader_groups(reader, keyhashes, nkeyhashes, &found, &watermark);
+	/*
+	 * Commit time is a clock: the window of a stream without a time column
+	 * slides on while no event comes.
+	 */
+	if (plan->window.kind == WINDOW_SLIDING && plan->time_attno == InvalidAttrNumber)
+		sliding.clock_floor = GetCurrentTransactionStartTimestamp() - plan->lateness_usec;
+	groups = reader_groups(reader, keyhashes, nkeyhashes, &found, &marks,
+						   plan->window.kind == WINDOW_SLIDING ? &sliding : NULL);
 
 	rowcxt = AllocSetContextCreate(CurrentMemoryContext, "streamext read row",
 								   ALLOCSET_DEFAULT_SIZES);
@@ -531,18 +540,13 @@ view_reader_read(ViewReader *reader, const uint32 *keyhashes, int nkeyhashes,
 		if (plan->window.kind == WINDOW_SLIDING)
 		{
 			if (!found && !TIMESTAMP_NOT_FINITE(reader->max_event_time))
-				watermark = reader->max_event_time - plan->lateness_usec;
-
-			/*
-			 * Commit time is a clock: the window of a stream without a time
-			 * column slides on while no event comes.
-			 */
-			if (plan->time_attno == InvalidAttrNumber)
-				watermark = Max(watermark,
-								GetCurrentTransactionStartTimestamp() - plan->lateness_usec);
-			cutoff = window_sliding_cutoff(&plan->window, watermark);
+				marks.watermark = reader->max_event_time - plan->lateness_usec;
+			/* as state_shmem_read_view picked the panes */
+			marks.watermark = Max(marks.watermark, sliding.clock_floor);
+			cutoff = window_sliding_cutoff(&plan->window, marks.watermark);
 		}
-		any_row = window_panes_emit(plan, store, desc, groups, reader->closed_upto, cutoff);
+		any_row = window_panes_emit(plan, store, desc, groups, reader->closed_upto, cutoff,
+									&marks);
 	}
 	else
 	{

@@ -115,6 +115,10 @@ typedef struct ViewState
 	int64		shm_peak_groups;	/* the most since its tables were made */
 	int64		shm_bytes;		/* shared memory its groups use */
 	List	   *retired;		/* RetiredGroup: published groups of closed windows */
+	/* a sliding view's stacks for readers (sliding_stacks.c) */
+	struct WindowGroups *slide_back;	/* per key, its panes in [front, back) */
+	TimestampTz slide_front_end;
+	TimestampTz slide_back_end;
 	struct WindowGroups *recompute_into;	/* events go to these groups
 											 * alone (view_source.c) */
 	bool		quiet_failures; /* and those that fail are not set aside */

@@ -16,6 +16,7 @@
 #include "utils/hsearch.h"
 #include "utils/memutils.h"
 
+#include "sliding_stacks.h"
 #include "view_plan.h"
 #include "view_state.h"
 #include "window.h"
@@ -313,7 +314,11 @@ window_forget_pane(ViewPlan *plan, WindowSink *sink, TimestampTz pane)
 	WindowGroups *wg = view_plan_window(plan, pane, false);
 
 	if (wg != NULL)
+	{
+		/* a sliding view's combinations included it: made again */
+		sliding_stacks_forget(plan);
 		let_go(plan, sink, wg);
+	}
 }
 
 /*

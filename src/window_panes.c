@@ -13,7 +13,8 @@
  *	  keeps, for panes leaving first, their suffix combinations, and for
  *	  panes arriving, one running combination, so each window costs a
  *	  couple of combines however many panes it spans.  Cumulating windows
- *	  grow one pane at a time; a sliding window is one combination.
+ *	  grow one pane at a time.  A sliding window combines the partial
+ *	  combinations the worker published with its panes (sliding_stacks.c).
  *
  *-------------------------------------------------------------------------
  */
@@ -24,6 +25,7 @@
 #include "utils/timestamp.h"
 
 #include "agg_state.h"
+#include "sliding_stacks.h"
 #include "state_format.h"
 #include "state_shmem.h"
 #include "view_plan.h"
@@ -103,6 +105,8 @@ typedef struct PaneRef
 	TimestampTz start;
 	const char *states;
 	Size		stateslen;
+	const char *extra;			/* sliding: see sliding_stacks.c */
+	uint32		extralen;
 	AggValue   *values;			/* deserialised when first needed */
 } PaneRef;
 
@@ -120,6 +124,8 @@ typedef struct PaneReader
 	bool		any_row;
 	WindowBounds *windows;		/* calendar hopping: the open windows by start */
 	int			nwindows;
+	int			from_stacks;	/* sliding rows made from the worker's stacks */
+	int			from_panes;		/* and from every pane */
 } PaneReader;
 
 /* pane_ref_cmp orders panes by group key, then time */
@@ -383,15 +389,98 @@ emit_cumulating(PaneReader *r, PaneRef *panes, int n, TimestampTz closed_upto)
 }
 
 /*
+ * extra_values deserialises the combination a pane carries for readers of
+ * a sliding view, or is NULL if it carries none of that kind.
+ */
+static AggValue *
+extra_values(PaneReader *r, PaneRef *pane, char kind)
+{
+	AggValue   *values;
+
+	if (pane->extralen < 1 || pane->extra[0] != kind)
+		return NULL;
+	values = MemoryContextAllocZero(r->cxt, sizeof(AggValue) * Max(r->plan->aggs.naggs, 1));
+	states_read(r->plan, pane->extra + 1, pane->extralen - 1, values, r->cxt);
+	return values;
+}
+
+/*
+ * combine_stacks combines into acc one group's panes at or after the
+ * cutoff (sorted by time) from the combinations the worker published with
+ * them (sliding_stacks.c): the suffix of its first pane in the front, the
+ * combination its latest pane in the back carries, and its live panes.
+ * False if a pane lacks what it should carry (published apart).
+ */
+static bool
+combine_stacks(PaneReader *r, PaneRef *panes, int n, TimestampTz front_end,
+			   TimestampTz back_end, AggValue *acc)
+{
+	ViewPlan   *plan = r->plan;
+	AggValue   *part;
+	int			last_back = -1;
+	int			k = 0;
+
+	if (n > 0 && panes[0].start < front_end)
+	{
+		if ((part = extra_values(r, &panes[0], SLIDING_EXTRA_SUFFIX)) == NULL)
+			return false;
+		agg_combine_values(&plan->aggs, acc, part, r->cxt);
+	}
+	while (k < n && panes[k].start < front_end)
+		k++;
+	while (k < n && panes[k].start < back_end)
+		last_back = k++;
+	if (last_back >= 0)
+	{
+		if ((part = extra_values(r, &panes[last_back], SLIDING_EXTRA_BACK)) == NULL)
+			return false;
+		agg_combine_values(&plan->aggs, acc, part, r->cxt);
+	}
+	for (; k < n; k++)
+		agg_combine_values(&plan->aggs, acc, pane_values(r, &panes[k]), r->cxt);
+	return true;
+}
+
+/*
+ * emit_sliding outputs the sliding window of one group's panes at or after
+ * the cutoff (sorted by time): from the worker's stacks when the cutoff is
+ * within their front, so a row costs a few combines; else (a reader ahead
+ * of the worker, or panes read from a checkpoint) from every pane.
+ */
+static void
+emit_sliding(PaneReader *r, PaneRef *panes, int n, TimestampTz cutoff,
+			 TimestampTz front_end, TimestampTz back_end)
+{
+	ViewPlan   *plan = r->plan;
+	AggValue   *acc = fresh_values(plan, r->cxt);
+	int			k;
+
+	if (cutoff <= front_end && front_end <= back_end &&
+		combine_stacks(r, panes, n, front_end, back_end, acc))
+	{
+		r->from_stacks++;
+		emit_window(r, DT_NOBEGIN, DT_NOEND, acc);
+		return;
+	}
+	r->from_panes++;
+	acc = fresh_values(plan, r->cxt);
+	for (k = 0; k < n; k++)
+		agg_combine_values(&plan->aggs, acc, pane_values(r, &panes[k]), r->cxt);
+	emit_window(r, DT_NOBEGIN, DT_NOEND, acc);
+}
+
+/*
  * window_panes_emit puts in store the rows that published panes (groups, as
  * SharedGroupCopy) give a reader: of hopping and cumulating windows, those
  * ending after closed_upto (the others are in the closed-window table as
  * the reader's snapshot sees it); of a sliding window, one per group from
- * the panes at or after cutoff.  Returns whether any row came from panes.
+ * the panes at or after cutoff, with the stacks published as marks says.
+ * Returns whether any row came from panes.
  */
 bool
 window_panes_emit(ViewPlan *plan, Tuplestorestate *store, TupleDesc desc,
-				  List *groups, TimestampTz closed_upto, TimestampTz cutoff)
+				  List *groups, TimestampTz closed_upto, TimestampTz cutoff,
+				  const ViewMarks *marks)
 {
 	PaneReader	r;
 	MemoryContext readcxt = AllocSetContextCreate(CurrentMemoryContext, "streamext panes",
@@ -412,6 +501,7 @@ window_panes_emit(ViewPlan *plan, Tuplestorestate *store, TupleDesc desc,
 	r.out = palloc(sizeof(Datum) * desc->natts);
 	r.outnulls = palloc(sizeof(bool) * desc->natts);
 	r.any_row = false;
+	r.from_stacks = r.from_panes = 0;
 
 	foreach(lc, groups)
 	{
@@ -426,6 +516,8 @@ window_panes_emit(ViewPlan *plan, Tuplestorestate *store, TupleDesc desc,
 		panes[n].start = parts.start;
 		panes[n].states = parts.states;
 		panes[n].stateslen = parts.stateslen;
+		panes[n].extra = parts.extra;
+		panes[n].extralen = parts.extralen;
 		panes[n].values = NULL;
 		n++;
 	}
@@ -476,17 +568,15 @@ window_panes_emit(ViewPlan *plan, Tuplestorestate *store, TupleDesc desc,
 				emit_cumulating(&r, &panes[i], j - i, closed_upto);
 				break;
 			default:
-				{
-					AggValue   *acc = fresh_values(plan, r.cxt);
-
-					for (k = i; k < j; k++)
-						agg_combine_values(&plan->aggs, acc, pane_values(&r, &panes[k]), r.cxt);
-					emit_window(&r, DT_NOBEGIN, DT_NOEND, acc);
-				}
+				emit_sliding(&r, &panes[i], j - i, cutoff, marks->slide_front_end,
+							 marks->slide_back_end);
 				break;
 		}
 		MemoryContextSwitchTo(readcxt);
 	}
+	if (plan->window.kind == WINDOW_SLIDING)
+		elog(DEBUG1, "streamext: sliding view \"%s\": %d rows from the worker's combinations, %d from every pane",
+			 plan->name, r.from_stacks, r.from_panes);
 	MemoryContextSwitchTo(old);
 	MemoryContextDelete(readcxt);
 	return r.any_row;

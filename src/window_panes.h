@@ -10,12 +10,14 @@
 #define STREAMEXT_WINDOW_PANES_H
 
 #include "utils/tuplestore.h"
+#include "state_shmem.h"
 #include "view_state.h"
 
 extern WindowGroups *window_combine_panes(ViewPlan *plan, TimestampTz start,
 										  TimestampTz end, const TimestampTz *panes,
 										  int npanes);
 extern bool window_panes_emit(ViewPlan *plan, Tuplestorestate *store, TupleDesc desc,
-							  List *groups, TimestampTz closed_upto, TimestampTz cutoff);
+							  List *groups, TimestampTz closed_upto, TimestampTz cutoff,
+							  const ViewMarks *marks);
 
 #endif							/* STREAMEXT_WINDOW_PANES_H */
