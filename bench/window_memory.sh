@@ -3,9 +3,12 @@
 # on the same events, as bytes per group and as a ratio to the tumbling view;
 # and the time to read each view (SELECT count(*), best of 3), per row read
 # and as a ratio to the tumbling view's time per row.
-# Two loads: sparse (each key one event per minute) and dense (each key one
+# Three loads: sparse (each key one event per minute) and dense (each key one
 # event per second), both inside one minute of event time, with a lateness
-# that keeps every window open so that all state is in memory.
+# that keeps every window open so that all state is in memory; and dense
+# again with no lateness, where a sliding view's panes but the last are
+# behind the watermark and its reads combine the worker's stacks
+# (src/sliding_stacks.c) rather than 60 panes per row.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/common.sh
@@ -28,19 +31,19 @@ declare -A WINDOWS=(
 )
 KINDS="tumbling hopping cumulate sliding session"
 
-run() {  # run LOAD PER_KEY: PER_KEY events per key, spread over one minute
-  local load=$1 per_key=$2
+run() {  # run LOAD PER_KEY LATENESS: PER_KEY events per key, spread over one minute
+  local load=$1 per_key=$2 lateness=$3
   psql -c "DROP TABLE IF EXISTS ev CASCADE" >/dev/null 2>&1 || true
   psql <<SQL >/dev/null
 DROP EXTENSION IF EXISTS streamext CASCADE;
 CREATE EXTENSION streamext;
 CREATE TABLE ev (k int NOT NULL, v int NOT NULL, ts timestamptz NOT NULL);
-SELECT streamext.create_stream('ev', 'ts');
+SELECT streamext.create_stream('ev', 'ts', idle_timeout => NULL);
 SQL
   for kind in $KINDS; do
     psql -c "SELECT streamext.create_view('m_$kind',
                \$\$ SELECT k, count(*) AS n, sum(v) AS s, avg(v) AS a FROM ev GROUP BY k \$\$,
-               '${WINDOWS[$kind]}', lateness => '1 hour')" >/dev/null
+               '${WINDOWS[$kind]}', lateness => '$lateness')" >/dev/null
   done
   psql -c "INSERT INTO ev SELECT k, i, '2026-01-01 00:00:00+00'::timestamptz
                                   + (i * 60 / $per_key + k % (60 / $per_key)) * interval '1 second'
@@ -70,9 +73,9 @@ read_ms() {  # read_ms VIEW: milliseconds of the fastest of 3 full reads
   done | sort -n | head -1
 }
 
-echo "keys=$KEYS; views: count, sum, avg per key; lateness 1 hour (nothing closes)"
+echo "keys=$KEYS; views: count, sum, avg per key; lateness 1 hour (nothing closes), then 0"
 fmt='%-7s %-9s %8s %12s %10s %9s %8s %8s %9s %10s %10s\n'
 printf "$fmt" load kind groups memory_bytes per_group per_key mem_x rows read_ms us_per_row row_x
-{ run sparse 1; run dense 60; } | while read -r l k g m pg pk r n ms upr rx; do
+{ run sparse 1 '1 hour'; run dense 60 '1 hour'; run dense-l0 60 '0'; } | while read -r l k g m pg pk r n ms upr rx; do
   printf "$fmt" "$l" "$k" "$g" "$m" "$pg" "$pk" "$r" "$n" "$ms" "$upr" "$rx"
 done

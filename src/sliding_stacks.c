@@ -50,10 +50,23 @@
 /* a pane's extra bytes made for this publish */
 typedef struct SlidingExtra
 {
-	int64		gid;			/* hash key */
-	char	   *bytes;
 	uint32		len;
+	char		bytes[FLEXIBLE_ARRAY_MEMBER];
 } SlidingExtra;
+
+/*
+ * The extras of one publish, each found from its group by index
+ * (ViewGroup.extra_index, valid when extra_publish is this publish's), and
+ * a buffer to serialise each one in.
+ */
+struct SlidingExtras
+{
+	uint8		publish;
+	SlidingExtra **items;
+	uint32		n;
+	uint32		size;
+	StringInfoData buf;
+};
 
 /* the pane that carries a key's back combination */
 typedef struct BackHolder
@@ -99,18 +112,30 @@ panes_between(ViewPlan *plan, TimestampTz from, TimestampTz to, int *n)
  * publish, and has it published again.  cxt is for the serial functions.
  */
 static SlidingExtra *
-put_extra(ViewPlan *plan, HTAB *extras, WindowGroups *wg, ViewGroup *gs, char kind,
+put_extra(ViewPlan *plan, SlidingExtras *extras, WindowGroups *wg, ViewGroup *gs, char kind,
 		  AggValue *values, MemoryContext cxt)
 {
-	StringInfoData buf;
 	SlidingExtra *extra;
 
-	initStringInfo(&buf);
-	appendStringInfoChar(&buf, kind);
-	states_write(plan, values, &buf, cxt);
-	extra = hash_search(extras, &gs->gid, HASH_ENTER, NULL);
-	extra->bytes = buf.data;
-	extra->len = buf.len;
+	resetStringInfo(&extras->buf);
+	appendStringInfoChar(&extras->buf, kind);
+	states_write(plan, values, &extras->buf, cxt);
+	extra = palloc(offsetof(SlidingExtra, bytes) + extras->buf.len);
+	extra->len = extras->buf.len;
+	memcpy(extra->bytes, extras->buf.data, extras->buf.len);
+	if (gs->extra_publish == extras->publish && gs->extra_index < extras->n)
+		extras->items[gs->extra_index] = extra; /* made again */
+	else
+	{
+		if (extras->n == extras->size)
+		{
+			extras->size *= 2;
+			extras->items = repalloc_huge(extras->items, sizeof(SlidingExtra *) * extras->size);
+		}
+		gs->extra_publish = extras->publish;
+		gs->extra_index = extras->n;
+		extras->items[extras->n++] = extra;
+	}
 	view_group_changed(wg, gs);
 	return extra;
 }
@@ -160,7 +185,7 @@ group_of(ViewPlan *plan, WindowGroups *wg, MinimalTuple key, bool create)
  * view holds one state per key, not one per pane.
  */
 static void
-make_suffixes(ViewPlan *plan, HTAB *extras, WindowGroups *only)
+make_suffixes(ViewPlan *plan, SlidingExtras *extras, WindowGroups *only)
 {
 	int			n;
 	WindowGroups **panes = panes_between(plan, DT_NOBEGIN, plan->state->slide_front_end, &n);
@@ -293,7 +318,7 @@ late_keys(ViewPlan *plan, WindowGroups **front, WindowGroups **back)
  * combine and serial functions: behind the owner's gate, in a memory
  * context the caller resets.
  */
-HTAB *
+SlidingExtras *
 sliding_stacks_prepare(ViewPlan *plan, bool all_groups)
 {
 	ViewState  *state = plan->state;
@@ -301,7 +326,7 @@ sliding_stacks_prepare(ViewPlan *plan, bool all_groups)
 	TimestampTz watermark = view_plan_watermark(plan);
 	TimestampTz back_end;
 	HASHCTL		ctl;
-	HTAB	   *extras;
+	SlidingExtras *extras;
 	HTAB	   *holders;
 	WindowGroups *late_front = NULL;
 	WindowGroups *late_back = NULL;
@@ -319,11 +344,18 @@ sliding_stacks_prepare(ViewPlan *plan, bool all_groups)
 	/* the watermark's pane: the first one events still reach in order */
 	back_end = window_sliding_cutoff(spec, watermark) + spec->size_usec - spec->pane_usec;
 
-	ctl.keysize = sizeof(int64);
-	ctl.entrysize = sizeof(SlidingExtra);
+	extras = palloc(sizeof(SlidingExtras));
+	/*
+	 * Publishes are told apart modulo 255: a group's extra is cleared when
+	 * publish_view takes it, or by sliding_stacks_abandon, never left over.
+	 */
+	state->slide_publish = state->slide_publish % 255 + 1;
+	extras->publish = state->slide_publish;
+	extras->n = 0;
+	extras->size = 1024;
+	extras->items = palloc(sizeof(SlidingExtra *) * extras->size);
+	initStringInfo(&extras->buf);
 	ctl.hcxt = CurrentMemoryContext;
-	extras = hash_create("streamext sliding extras", 256, &ctl,
-						 HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 	ctl.keysize = sizeof(ViewGroup *);
 	ctl.entrysize = sizeof(BackHolder);
 	holders = hash_create("streamext sliding holders", 256, &ctl,
@@ -378,10 +410,14 @@ sliding_stacks_prepare(ViewPlan *plan, bool all_groups)
  * for this publish, or none.
  */
 void
-sliding_stacks_extra(HTAB *extras, ViewGroup *gs, const char **extra, uint32 *extralen)
+sliding_stacks_extra(SlidingExtras *extras, ViewGroup *gs, const char **extra,
+					 uint32 *extralen)
 {
-	SlidingExtra *e = extras ? hash_search(extras, &gs->gid, HASH_FIND, NULL) : NULL;
+	SlidingExtra *e = NULL;
 
+	if (extras != NULL && gs->extra_publish == extras->publish && gs->extra_index < extras->n)
+		e = extras->items[gs->extra_index];
+	gs->extra_publish = 0;
 	*extra = e ? e->bytes : NULL;
 	*extralen = e ? e->len : 0;
 }
@@ -405,4 +441,29 @@ sliding_stacks_forget(ViewPlan *plan)
 {
 	free_groups(plan->state->slide_back);
 	plan->state->slide_back = NULL;
+}
+
+/*
+ * sliding_stacks_abandon forgets the stacks of a publish that failed
+ * half-way, and the extras its groups were to take.
+ */
+void
+sliding_stacks_abandon(ViewPlan *plan)
+{
+	HASH_SEQ_STATUS status;
+	WindowGroups *wg;
+
+	if (plan->window.kind != WINDOW_SLIDING)
+		return;
+	sliding_stacks_forget(plan);
+	hash_seq_init(&status, plan->state->windows);
+	while ((wg = hash_seq_search(&status)) != NULL)
+	{
+		TupleHashIterator it;
+		TupleHashEntry entry;
+
+		InitTupleHashIterator(wg->groups, &it);
+		while ((entry = ScanTupleHashTable(wg->groups, &it)) != NULL)
+			((ViewGroup *) entry->additional)->extra_publish = 0;
+	}
 }

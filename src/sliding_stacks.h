@@ -10,8 +10,6 @@
 #ifndef STREAMEXT_SLIDING_STACKS_H
 #define STREAMEXT_SLIDING_STACKS_H
 
-#include "utils/hsearch.h"
-
 #include "view_state.h"
 
 /* the first byte of a pane's extra: what the states after it combine */
@@ -20,11 +18,15 @@
 #define SLIDING_EXTRA_BACK 'B'	/* the key's panes from the front's end to
 								 * this one */
 
-extern HTAB *sliding_stacks_prepare(ViewPlan *plan, bool all_groups);
-extern void sliding_stacks_extra(HTAB *extras, ViewGroup *gs, const char **extra,
+/* the extras made for one publish (sliding_stacks.c) */
+typedef struct SlidingExtras SlidingExtras;
+
+extern SlidingExtras *sliding_stacks_prepare(ViewPlan *plan, bool all_groups);
+extern void sliding_stacks_extra(SlidingExtras *extras, ViewGroup *gs, const char **extra,
 								 uint32 *extralen);
 extern void sliding_stacks_bounds(ViewPlan *plan, TimestampTz *front_end,
 								  TimestampTz *back_end);
 extern void sliding_stacks_forget(ViewPlan *plan);
+extern void sliding_stacks_abandon(ViewPlan *plan);
 
 #endif							/* STREAMEXT_SLIDING_STACKS_H */

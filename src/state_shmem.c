@@ -422,7 +422,7 @@ publish_view_guarded(StreamextDbSlot *slot, ViewPlan *plan, bool all_groups)
 		else
 			LWLockReleaseAll();
 		/* stacks made half-way: the next publish makes them whole */
-		sliding_stacks_forget(plan);
+		sliding_stacks_abandon(plan);
 		if (DsaPointerIsValid(unlinked_blob))
 			dsa_free(my_area, unlinked_blob);
 		unlinked_blob = InvalidDsaPointer;
@@ -493,7 +493,7 @@ publish_view(StreamextDbSlot *slot, ViewPlan *plan, bool all_groups,
 	ListCell   *lc;
 	bool		cut_short = false;
 	UserCodeGate gate;
-	HTAB	   *extras;
+	SlidingExtras *extras;
 
 	/*
 	 * The groups' bytes first, without the lock: serialising calls the

@@ -25,6 +25,8 @@ typedef struct ViewGroup
 	bool		hashed;			/* keyhash is set */
 	uint32		keyhash;		/* view_plan_key_hash of its key */
 	bool		dirty_disk;		/* changed since last checkpoint */
+	uint8		extra_publish;	/* sliding: the publish whose extra ... */
+	uint32		extra_index;	/* ... is this one (sliding_stacks.c) */
 	XLogRecPtr	changed_lsn;	/* end of the last commit that changed it */
 	TransactionId born_xid;		/* readers see it once this commits (sessions) */
 	TimestampTz session_start;	/* session windows: first event time ... */
@@ -119,6 +121,7 @@ typedef struct ViewState
 	struct WindowGroups *slide_back;	/* per key, its panes in [front, back) */
 	TimestampTz slide_front_end;
 	TimestampTz slide_back_end;
+	uint8		slide_publish;	/* publishes so far, modulo 255, plus 1 */
 	struct WindowGroups *recompute_into;	/* events go to these groups
 											 * alone (view_source.c) */
 	bool		quiet_failures; /* and those that fail are not set aside */
