@@ -80,6 +80,21 @@ SELECT g, n, s FROM sr_win WHERE g IN (4119, 209697) ORDER BY g;
 SELECT count(*) FROM sr_win;
 RESET client_min_messages;
 
+-- keys equal to GROUP BY but not byte for byte (1.0 and 1.00) are one
+-- key: the worker's combinations span both, and so does the row
+CREATE TABLE sq (price numeric NOT NULL, v int NOT NULL, ts timestamptz NOT NULL);
+SELECT streamext.create_stream('sq', time_column => 'ts', idle_timeout => NULL);
+SELECT streamext.create_view('sq_win', $$ SELECT price, count(*) AS n, sum(v) AS s FROM sq GROUP BY price $$,
+  "window" => 'sliding 10 seconds step 1 second');
+INSERT INTO sq VALUES (1.0, 1, '2026-01-01 00:00:01+00'), (1.00, 10, '2026-01-01 00:00:02+00'),
+  (1.0, 100, '2026-01-01 00:00:03+00'), (5, 1000, '2026-01-01 00:00:06+00');
+SELECT streamext.wait_caught_up('60s');
+SELECT price = 1 AS one, n, s FROM sq_win ORDER BY price;
+SELECT n, s FROM sq_win WHERE price = 1;
+SELECT streamext.drop_view('sq_win');
+SELECT streamext.drop_stream('sq');
+DROP TABLE sq;
+
 SELECT streamext.drop_view('sr_win');
 SELECT streamext.drop_stream('sr');
 DROP TABLE sr;

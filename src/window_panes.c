@@ -108,6 +108,7 @@ typedef struct PaneRef
 	const char *extra;			/* sliding: see sliding_stacks.c */
 	uint32		extralen;
 	AggValue   *values;			/* deserialised when first needed */
+	int64		group;			/* its key's, by the view's equality */
 } PaneRef;
 
 /* what a reader carries through one group's panes */
@@ -128,25 +129,54 @@ typedef struct PaneReader
 	int			from_panes;		/* and from every pane */
 } PaneReader;
 
-/* pane_ref_cmp orders panes by group key, then time */
+/*
+ * pane_ref_cmp orders panes by group (keys equal as the view's GROUP BY
+ * says, not only byte for byte: 1.0 and 1.00, 0 and -0 are one key, whose
+ * panes the worker combines together), then time
+ */
 static int
 pane_ref_cmp(const void *a, const void *b)
 {
 	const PaneRef *x = a;
 	const PaneRef *y = b;
 
-	if (x->keylen != y->keylen)
-		return x->keylen < y->keylen ? -1 : 1;
-	if (x->keylen > 0)
-	{
-		int			c = memcmp(x->key, y->key, x->keylen);
-
-		if (c != 0)
-			return c;
-	}
+	if (x->group != y->group)
+		return x->group < y->group ? -1 : 1;
 	if (x->start != y->start)
 		return x->start < y->start ? -1 : 1;
 	return 0;
+}
+
+/*
+ * number_groups gives each pane the number of its key, keys told apart by
+ * the view's equality functions as the worker tells them apart
+ */
+static void
+number_groups(ViewPlan *plan, PaneRef *panes, int n)
+{
+	WindowGroups keys;
+	int64		next = 1;
+	int			i;
+
+	if (plan->nkeys == 0)
+	{
+		for (i = 0; i < n; i++)
+			panes[i].group = 0;
+		return;
+	}
+	window_groups_init(plan, &keys, false);
+	for (i = 0; i < n; i++)
+	{
+		TupleHashEntry entry;
+		bool		isnew;
+
+		group_key_deserialize(plan, panes[i].key, panes[i].keylen, plan->keyslot);
+		entry = LookupTupleHashEntry(keys.groups, plan->keyslot, &isnew, NULL);
+		if (isnew)
+			entry->additional = (void *) (intptr_t) next++;
+		panes[i].group = (int64) (intptr_t) entry->additional;
+	}
+	MemoryContextDelete(keys.cxt);
 }
 
 /* fresh_values is an empty state of every aggregate */
@@ -521,6 +551,7 @@ window_panes_emit(ViewPlan *plan, Tuplestorestate *store, TupleDesc desc,
 		panes[n].values = NULL;
 		n++;
 	}
+	number_groups(plan, panes, n);
 	qsort(panes, n, sizeof(PaneRef), pane_ref_cmp);
 
 	/* calendar hopping windows are worked out once for every group */
@@ -547,9 +578,7 @@ window_panes_emit(ViewPlan *plan, Tuplestorestate *store, TupleDesc desc,
 	{
 		int			k;
 
-		for (j = i + 1; j < n && panes[j].keylen == panes[i].keylen &&
-			 (panes[i].keylen == 0 || memcmp(panes[j].key, panes[i].key, panes[i].keylen) == 0);
-			 j++)
+		for (j = i + 1; j < n && panes[j].group == panes[i].group; j++)
 			;
 		MemoryContextReset(r.cxt);
 		MemoryContextSwitchTo(r.cxt);
