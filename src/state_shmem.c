@@ -351,10 +351,36 @@ state_shmem_publish_views(StreamextDbSlot *slot, List *plans, bool all_groups)
 {
 	ListCell   *lc;
 	bool		unpublished = false;
+	bool		own_xact = !IsTransactionState();
+	bool		own_snapshot;
+	MemoryContext cxt = CurrentMemoryContext;
 
+	/*
+	 * Publishing runs user code (a sliding view's combine functions, serial
+	 * and key hash functions), which may be in any language: a PL/pgSQL
+	 * function looks up catalogs and runs queries, which needs a transaction
+	 * and a snapshot.  Between decoded commits the worker has neither: it
+	 * takes them, and each view is published in a subtransaction, as in a
+	 * checkpoint.
+	 */
+	if (own_xact)
+	{
+		StartTransactionCommand();
+		MemoryContextSwitchTo(cxt);
+	}
+	own_snapshot = !ActiveSnapshotSet();
+	if (own_snapshot)
+		PushActiveSnapshot(GetTransactionSnapshot());
 	foreach(lc, plans)
 		if (!publish_view_guarded(slot, lfirst(lc), all_groups))
 			unpublished = true;
+	if (own_snapshot)
+		PopActiveSnapshot();
+	if (own_xact)
+	{
+		CommitTransactionCommand();
+		MemoryContextSwitchTo(cxt);
+	}
 	LWLockAcquire(&slot->publish_lock, LW_EXCLUSIVE);
 	slot->views_unpublished = unpublished;
 	LWLockRelease(&slot->publish_lock);
