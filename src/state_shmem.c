@@ -1140,16 +1140,22 @@ state_shmem_drop_view(StreamextDbSlot *slot, int32 view_id)
 typedef struct NotedGroup
 {
 	char	   *bytes;			/* where its blob is */
-	Size		len;
-	TimestampTz start;			/* these three for pick_sliding_panes */
+	uint32		len;
 	uint32		keyhash;
-	bool		keys_collide;
 } NotedGroup;
+
+/* what pick_sliding_panes needs besides, kept only for it */
+typedef struct NotedPane
+{
+	TimestampTz start;
+	bool		keys_collide;
+} NotedPane;
 
 /* the groups noted, in the order the hash table gave them */
 typedef struct NotedGroups
 {
 	NotedGroup *items;
+	NotedPane  *panes;			/* when picking */
 	int64		n;
 	int64		size;
 	Size		total;
@@ -1273,6 +1279,26 @@ group_visible(SharedGroup *sg, Snapshot snapshot)
 	return true;
 }
 
+/*
+ * grown is array (of n elements of elem bytes) with room for size: in a
+ * spare buffer while small, then allocated and grown in place, since a
+ * large read's arrays are not kept (SPARE_BUFFER_MAX).
+ */
+static void *
+grown(void *array, Size elem, int64 n, int64 size)
+{
+	Size		bytes = elem * size;
+	void	   *result;
+
+	if (elem * n > SPARE_BUFFER_MAX)
+		return repalloc_huge(array, bytes);
+	result = bytes > SPARE_BUFFER_MAX ? MemoryContextAllocHuge(CurrentMemoryContext, bytes) :
+		lend_buffer(bytes);
+	if (n > 0)
+		memcpy(result, array, elem * n);
+	return result;
+}
+
 /* note_visible_group notes where a group the snapshot sees is */
 static void
 note_visible_group(SharedGroup *sg, Snapshot snapshot, NotedGroups *seen)
@@ -1287,21 +1313,23 @@ note_visible_group(SharedGroup *sg, Snapshot snapshot, NotedGroups *seen)
 	if (seen->n == seen->size)
 	{
 		MemoryContext old = MemoryContextSwitchTo(seen->cxt);
-		NotedGroup *items;
+		int64		size = Max(seen->size * 2, 1024);
 
-		seen->size = Max(seen->size * 2, 1024);
-		items = lend_buffer(sizeof(NotedGroup) * seen->size);
-		if (seen->n > 0)
-			memcpy(items, seen->items, sizeof(NotedGroup) * seen->n);
-		seen->items = items;
+		seen->items = grown(seen->items, sizeof(NotedGroup), seen->n, size);
+		if (seen->picking)
+			seen->panes = grown(seen->panes, sizeof(NotedPane), seen->n, size);
+		seen->size = size;
 		MemoryContextSwitchTo(old);
+	}
+	if (seen->picking)
+	{
+		seen->panes[seen->n].start = sg->start;
+		seen->panes[seen->n].keys_collide = sg->keys_collide;
 	}
 	g = &seen->items[seen->n++];
 	g->bytes = dsa_get_address(my_area, sg->blob);
 	g->len = sg->len;
-	g->start = sg->start;
 	g->keyhash = sg->keyhash;
-	g->keys_collide = sg->keys_collide;
 	seen->total += sg->len;
 }
 
@@ -1334,25 +1362,27 @@ pick_sliding_panes(NotedGroups *seen, TimestampTz front_end, TimestampTz back_en
 		bool		found;
 
 		NotedGroup *g = &seen->items[i];
+		NotedPane  *p = &seen->panes[i];
 
-		if (g->start >= back_end || g->keys_collide)
+		if (p->start >= back_end || p->keys_collide)
 			continue;
 		k = hash_search(keys, &g->keyhash, HASH_ENTER, &found);
 		if (!found)
 			k->first = k->last = -1;
-		if (g->start < front_end)
+		if (p->start < front_end)
 		{
-			if (k->first < 0 || g->start < seen->items[k->first].start)
+			if (k->first < 0 || p->start < seen->panes[k->first].start)
 				k->first = i;
 		}
-		else if (k->last < 0 || g->start > seen->items[k->last].start)
+		else if (k->last < 0 || p->start > seen->panes[k->last].start)
 			k->last = i;
 	}
 	for (i = 0; i < seen->n; i++)
 	{
 		NotedGroup *g = &seen->items[i];
+		NotedPane  *p = &seen->panes[i];
 
-		if (g->start < back_end && !g->keys_collide)
+		if (p->start < back_end && !p->keys_collide)
 		{
 			PickedKey  *k = hash_search(keys, &g->keyhash, HASH_FIND, NULL);
 
@@ -1380,11 +1410,14 @@ copy_noted_groups(NotedGroups *seen)
 	List	   *result = NIL;
 	char	   *to;
 	SharedGroupCopy *copies;
+	Size		size;
 	int64		i;
 
 	if (seen->n == 0)
 		return NIL;
-	copies = lend_buffer(sizeof(SharedGroupCopy) * seen->n + seen->total);
+	size = sizeof(SharedGroupCopy) * seen->n + seen->total;
+	copies = size > SPARE_BUFFER_MAX ? palloc_extended(size, MCXT_ALLOC_HUGE) :
+		lend_buffer(size);
 	to = (char *) (copies + seen->n);
 	for (i = 0; i < seen->n; i++)
 	{
