@@ -7,6 +7,11 @@
  *	  states.  The worker is the only writer; readers copy under a shared
  *	  lock, so they see the states of whole committed batches.
  *
+ *	  A view's groups also lie one after another in an array (its group
+ *	  directory), which a read of every group walks in order: walking the
+ *	  hash table instead followed a pointer to each entry, a cache miss
+ *	  each, and took a quarter of a read of a million groups.
+ *
  *	  Each view also indexes its groups by the hash of their group key
  *	  (view_plan_key_hash): a table of key hashes, each the head of a doubly
  *	  linked chain of the groups (one per window or session) with that hash.
@@ -21,6 +26,8 @@
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
+
+#include <sys/mman.h>
 
 #include "common/hashfn.h"
 
@@ -56,6 +63,7 @@ typedef struct SharedView
 	dshash_table_handle keys;	/* SharedKey by key hash */
 	bool		incomplete;		/* streamext.max_memory was reached */
 	XLogRecPtr	start_lsn;		/* of the definition published: see rebuild_view */
+	dsa_pointer dir;			/* GroupDirectory of its groups */
 	ViewMarks	marks;
 	ViewStats	stats;
 } SharedView;
@@ -69,18 +77,41 @@ typedef struct PublishedBlob
 	char		bytes[FLEXIBLE_ARRAY_MEMBER];
 } PublishedBlob;
 
-/* a group's entry in its view's table, locked as SharedView is */
+/*
+ * A group as readers see it: its slot in the directory of its view, which
+ * the worker writes holding publish_lock exclusively.
+ */
+typedef struct GroupSlot
+{
+	dsa_pointer blob;
+	int64		gid;
+	TimestampTz start;			/* of its window or pane */
+	uint32		len;
+	uint32		keyhash;		/* view_plan_key_hash of its key */
+	TransactionId retired_by;
+	TransactionId born_by;
+	bool		keys_collide;	/* its chain holds groups of other keys */
+} GroupSlot;
+
+typedef struct GroupDirectory
+{
+	int64		n;				/* slots in use: the first n */
+	int64		size;
+	GroupSlot	slots[FLEXIBLE_ARRAY_MEMBER];
+} GroupDirectory;
+
+#define DIRECTORY_BYTES(size) (offsetof(GroupDirectory, slots) + sizeof(GroupSlot) * (size))
+#define DIRECTORY_MIN_SIZE 64
+
+/*
+ * A group's entry in its view's table by gid, locked as SharedView is: where
+ * its slot is, and its neighbours in the chain of its key hash.
+ */
 typedef struct SharedGroup
 {
 	int64		gid;
-	dsa_pointer blob;
-	Size		len;
-	TransactionId retired_by;
-	TransactionId born_by;
-	uint32		keyhash;		/* view_plan_key_hash of its key */
-	TimestampTz start;			/* of its window or pane */
-	bool		keys_collide;	/* its chain holds groups of other keys */
-	int64		prev_gid;		/* its neighbours in the chain of keyhash */
+	int64		slot;			/* in the view's GroupDirectory */
+	int64		prev_gid;
 	int64		next_gid;
 } SharedGroup;
 
@@ -311,6 +342,126 @@ attach_for_read(StreamextDbSlot *slot)
 	return true;
 }
 
+/* directory is the worker's view of a view's GroupDirectory */
+static inline GroupDirectory *
+directory(ViewPlan *plan)
+{
+	return dsa_get_address(my_area, plan->state->shm_dir);
+}
+
+/* group_slot is the slot of a group whose entry the caller holds */
+static inline GroupSlot *
+group_slot(ViewPlan *plan, SharedGroup *sg)
+{
+	return &directory(plan)->slots[sg->slot];
+}
+
+/*
+ * resize_directory moves a view's directory to one of size slots (at least
+ * as many as it uses), under the publish lock held exclusively with sv;
+ * false, with nothing changed, when the memory limit refuses it.
+ */
+static bool
+resize_directory(ViewPlan *plan, SharedView *sv, int64 size)
+{
+	ViewState  *st = plan->state;
+	int64		n = DsaPointerIsValid(st->shm_dir) ? directory(plan)->n : 0;
+	int64		old_size = DsaPointerIsValid(st->shm_dir) ? directory(plan)->size : 0;
+	int64		grow = (int64) (DIRECTORY_BYTES(size) - DIRECTORY_BYTES(old_size));
+	dsa_pointer dp;
+	GroupDirectory *dir;
+
+	Assert(size >= n);
+	if (grow > 0 &&
+		total_bytes + grow > (int64) streamext_max_memory_mb * 1024 * 1024 / 100 * SOFT_LIMIT_PERCENT)
+		return false;
+	dp = dsa_allocate_extended(my_area, DIRECTORY_BYTES(size), DSA_ALLOC_NO_OOM | DSA_ALLOC_HUGE);
+	if (!DsaPointerIsValid(dp))
+		return false;
+	dir = dsa_get_address(my_area, dp);
+	dir->n = n;
+	dir->size = size;
+	if (n > 0)
+		memcpy(dir->slots, directory(plan)->slots, sizeof(GroupSlot) * n);
+	if (DsaPointerIsValid(st->shm_dir))
+	{
+		dsa_free(my_area, st->shm_dir);
+		st->shm_bytes -= DIRECTORY_BYTES(old_size);
+		total_bytes -= DIRECTORY_BYTES(old_size);
+	}
+	st->shm_bytes += DIRECTORY_BYTES(size);
+	total_bytes += DIRECTORY_BYTES(size);
+	st->shm_dir = sv->dir = dp;
+	return true;
+}
+
+/*
+ * reserve_slots makes room in a view's directory for more groups; false
+ * when the memory limit refuses it.
+ */
+static bool
+reserve_slots(ViewPlan *plan, SharedView *sv, int64 more)
+{
+	int64		n = DsaPointerIsValid(plan->state->shm_dir) ? directory(plan)->n : 0;
+	int64		size = DsaPointerIsValid(plan->state->shm_dir) ? directory(plan)->size : 0;
+
+	if (n + more <= size)
+		return true;
+	/* doubled, or just enough near the memory limit */
+	return resize_directory(plan, sv, Max(Max(size * 2, n + more), DIRECTORY_MIN_SIZE)) ||
+		resize_directory(plan, sv, n + more);
+}
+
+/* fit_directory halves a view's directory when a quarter of it is used */
+static void
+fit_directory(ViewPlan *plan, SharedView *sv)
+{
+	GroupDirectory *dir;
+
+	if (!DsaPointerIsValid(plan->state->shm_dir))
+		return;
+	dir = directory(plan);
+	if (dir->size > DIRECTORY_MIN_SIZE && dir->n < dir->size / 4)
+		(void) resize_directory(plan, sv, Max(dir->size / 2, DIRECTORY_MIN_SIZE));
+}
+
+/* take_slot gives a new group gid the next slot, reserved before */
+static int64
+take_slot(ViewPlan *plan, int64 gid)
+{
+	GroupDirectory *dir = directory(plan);
+	GroupSlot  *gslot = &dir->slots[dir->n];
+
+	Assert(dir->n < dir->size);
+	memset(gslot, 0, sizeof(GroupSlot));
+	gslot->blob = InvalidDsaPointer;
+	gslot->gid = gid;
+	return dir->n++;
+}
+
+/*
+ * drop_slot frees the slot of a group whose entry is gone: the last slot
+ * moves into it, and its group learns where.
+ */
+static void
+drop_slot(ViewPlan *plan, int64 slot)
+{
+	GroupDirectory *dir = directory(plan);
+	int64		last = dir->n - 1;
+
+	if (slot != last)
+	{
+		SharedGroup *moved;
+
+		dir->slots[slot] = dir->slots[last];
+		moved = dshash_find(plan->state->shm_groups, &dir->slots[slot].gid, true);
+		Assert(moved != NULL);
+		moved->slot = slot;
+		dshash_release_lock(plan->state->shm_groups, moved);
+	}
+	dir->n--;
+}
+
 /*
  * worker_groups attaches the worker to a view's groups table, creating it
  * the first time.
@@ -327,6 +478,7 @@ worker_groups(ViewPlan *plan, SharedView *sv, bool found)
 	{
 		plan->state->shm_groups = dshash_attach(my_area, &groups_params, sv->groups, NULL);
 		plan->state->shm_keys = dshash_attach(my_area, &keys_params, sv->keys, NULL);
+		plan->state->shm_dir = sv->dir;
 	}
 	else
 	{
@@ -516,6 +668,7 @@ publish_view(StreamextDbSlot *slot, ViewPlan *plan, bool all_groups,
 	int64		nwindows = 0;
 	List	   *windows = NIL;
 	List	   *blobs = NIL;
+	int64		nnew = 0;
 	ListCell   *lc;
 	bool		cut_short = false;
 	UserCodeGate gate;
@@ -585,6 +738,7 @@ publish_view(StreamextDbSlot *slot, ViewPlan *plan, bool all_groups,
 			pb->len = buf.len;
 			memcpy(pb->bytes, buf.data, buf.len);
 			blobs = lappend(blobs, pb);
+			nnew += !gs->in_shmem;
 		}
 	}
 	usercode_leave(&gate);
@@ -615,6 +769,8 @@ publish_view(StreamextDbSlot *slot, ViewPlan *plan, bool all_groups,
 		forget_gid(plan, *(int64 *) lfirst(lc));
 	list_free_deep(plan->state->dropped_gids);
 	plan->state->dropped_gids = NIL;
+	/* room for the new groups' slots at once (each checks again) */
+	(void) reserve_slots(plan, sv, nnew);
 
 	/* the counters are right even if the memory limit cuts this short */
 	sv->stats.groups = ngroups;
@@ -630,6 +786,7 @@ publish_view(StreamextDbSlot *slot, ViewPlan *plan, bool all_groups,
 		ViewGroup  *gs = pb->group;
 		SharedGroup *sg;
 		SharedKey  *key;
+		GroupSlot  *gslot;
 		int64		old_head;
 		dsa_pointer dp;
 
@@ -649,15 +806,22 @@ publish_view(StreamextDbSlot *slot, ViewPlan *plan, bool all_groups,
 		/*
 		 * A group published before is found and given its new bytes.  A new
 		 * one takes its key's chain head first (an allocation that may fail
-		 * before anything changed), then its entry, in front of the chain;
-		 * the old head learns its new neighbour after, finding an entry that
-		 * exists.
+		 * before anything changed), then its entry and its slot (reserved),
+		 * in front of the chain; the old head learns its new neighbour
+		 * after, finding an entry that exists.
 		 */
 		sg = gs->in_shmem ? dshash_find(groups, &gs->gid, true) : NULL;
 		key = NULL;
 		found = (sg != NULL);
 		if (sg == NULL)
 		{
+			if (!reserve_slots(plan, sv, 1))
+			{
+				dsa_free(my_area, dp);
+				unlinked_blob = InvalidDsaPointer;
+				cut_short = true;
+				continue;
+			}
 			key = dshash_find_or_insert(plan->state->shm_keys, &gs->keyhash, &found);
 			if (!found)
 			{
@@ -667,13 +831,16 @@ publish_view(StreamextDbSlot *slot, ViewPlan *plan, bool all_groups,
 				total_bytes += sizeof(SharedKey) + KEY_OVERHEAD;
 			}
 			sg = dshash_find_or_insert(groups, &gs->gid, &found);
+			if (!found)
+				sg->slot = take_slot(plan, gs->gid);
 		}
 		unlinked_blob = InvalidDsaPointer;
-		if (found && DsaPointerIsValid(sg->blob))
+		gslot = group_slot(plan, sg);
+		if (found && DsaPointerIsValid(gslot->blob))
 		{
-			dsa_free(my_area, sg->blob);
-			plan->state->shm_bytes -= sg->len;
-			total_bytes -= sg->len;
+			dsa_free(my_area, gslot->blob);
+			plan->state->shm_bytes -= gslot->len;
+			total_bytes -= gslot->len;
 		}
 		else
 		{
@@ -685,16 +852,16 @@ publish_view(StreamextDbSlot *slot, ViewPlan *plan, bool all_groups,
 		}
 		plan->state->shm_bytes += pb->len;
 		total_bytes += pb->len;
-		sg->blob = dp;
-		sg->len = pb->len;
-		sg->start = pb->start;
-		sg->retired_by = InvalidTransactionId;
-		sg->born_by = gs->born_xid;
+		gslot->blob = dp;
+		gslot->len = pb->len;
+		gslot->start = pb->start;
+		gslot->retired_by = InvalidTransactionId;
+		gslot->born_by = gs->born_xid;
 		old_head = NO_GID;
 		if (!found)
 		{
-			sg->keyhash = gs->keyhash;
-			sg->keys_collide = false;
+			gslot->keyhash = gs->keyhash;
+			gslot->keys_collide = false;
 			sg->prev_gid = NO_GID;
 			sg->next_gid = old_head = key->head_gid;
 			key->head_gid = gs->gid;
@@ -722,6 +889,7 @@ publish_view(StreamextDbSlot *slot, ViewPlan *plan, bool all_groups,
 		wg->any_dirty = false;
 	}
 	compact_groups(plan, sv);
+	fit_directory(plan, sv);
 	sv->stats.bytes = plan->state->shm_bytes;
 	sv->stats.keys = plan->state->shm_nkeys;
 	sv->incomplete = cut_short;
@@ -809,7 +977,7 @@ retire_gid(ViewPlan *plan, int64 gid, TransactionId xid)
 	sg = dshash_find(plan->state->shm_groups, &gid, true);
 	if (sg != NULL)
 	{
-		sg->retired_by = xid;
+		group_slot(plan, sg)->retired_by = xid;
 		dshash_release_lock(plan->state->shm_groups, sg);
 	}
 	else
@@ -912,24 +1080,26 @@ static void
 link_after(ViewPlan *plan, int64 old_head, int64 gid, const char *blob, Size len)
 {
 	SharedGroup *next = dshash_find(plan->state->shm_groups, &old_head, true);
+	GroupSlot  *next_slot;
 	bool		collide;
 
 	Assert(next != NULL);
 	next->prev_gid = gid;
+	next_slot = group_slot(plan, next);
 
 	/*
 	 * A chain holds the groups of one key, or is marked as holding groups
 	 * of several keys whose hashes are alike: a read that takes some
 	 * groups of a key by its hash (pick_sliding_panes) takes all of those.
 	 */
-	collide = next->keys_collide;
+	collide = next_slot->keys_collide;
 	if (!collide)
 	{
 		BlobParts	mine;
 		BlobParts	theirs;
 
 		state_blob_parts(blob, len, &mine);
-		state_blob_parts(dsa_get_address(my_area, next->blob), next->len, &theirs);
+		state_blob_parts(dsa_get_address(my_area, next_slot->blob), next_slot->len, &theirs);
 		collide = (mine.keylen != theirs.keylen ||
 				   memcmp(mine.key, theirs.key, mine.keylen) != 0);
 	}
@@ -941,14 +1111,16 @@ link_after(ViewPlan *plan, int64 old_head, int64 gid, const char *blob, Size len
 		while (g != NO_GID)
 		{
 			SharedGroup *sg = dshash_find(plan->state->shm_groups, &g, true);
+			GroupSlot  *gslot;
 
 			Assert(sg != NULL);
-			if (sg->keys_collide && g != gid)
+			gslot = group_slot(plan, sg);
+			if (gslot->keys_collide && g != gid)
 			{
 				dshash_release_lock(plan->state->shm_groups, sg);
 				break;			/* the rest of the chain is marked already */
 			}
-			sg->keys_collide = true;
+			gslot->keys_collide = true;
 			g = sg->next_gid;
 			dshash_release_lock(plan->state->shm_groups, sg);
 		}
@@ -966,14 +1138,18 @@ free_group(ViewPlan *plan, SharedGroup *sg)
 	dshash_table *groups = plan->state->shm_groups;
 	int64		prev = sg->prev_gid;
 	int64		next = sg->next_gid;
-	uint32		keyhash = sg->keyhash;
+	int64		slot = sg->slot;
+	GroupSlot  *gslot = group_slot(plan, sg);
+	uint32		keyhash = gslot->keyhash;
 	SharedGroup *other;
 
-	plan->state->shm_bytes -= sg->len + sizeof(SharedGroup) + GROUP_OVERHEAD;
-	total_bytes -= sg->len + sizeof(SharedGroup) + GROUP_OVERHEAD;
+	plan->state->shm_bytes -= gslot->len + sizeof(SharedGroup) + GROUP_OVERHEAD;
+	total_bytes -= gslot->len + sizeof(SharedGroup) + GROUP_OVERHEAD;
 	plan->state->shm_ngroups--;
-	dsa_free(my_area, sg->blob);
+	if (DsaPointerIsValid(gslot->blob))
+		dsa_free(my_area, gslot->blob);
 	dshash_delete_entry(groups, sg);
+	drop_slot(plan, slot);
 	if (next != NO_GID)
 	{
 		other = dshash_find(groups, &next, true);
@@ -1074,7 +1250,7 @@ state_shmem_gc(StreamextDbSlot *slot, List *plans)
 			sg = dshash_find(plan->state->shm_groups, &rg->gid, true);
 			if (sg != NULL)
 			{
-				if (sg->retired_by == rg->xid)
+				if (group_slot(plan, sg)->retired_by == rg->xid)
 					free_group(plan, sg);
 				else
 					dshash_release_lock(plan->state->shm_groups, sg);
@@ -1105,21 +1281,22 @@ state_shmem_drop_view(StreamextDbSlot *slot, int32 view_id)
 	sv = dshash_find(my_views, &view_id, true);
 	if (sv != NULL)
 	{
-		if (sv->groups != InvalidDsaPointer)
+		if (DsaPointerIsValid(sv->dir))
 		{
-			dshash_table *groups = dshash_attach(my_area, &groups_params, sv->groups, NULL);
-			dshash_seq_status status;
-			SharedGroup *sg;
+			GroupDirectory *dir = dsa_get_address(my_area, sv->dir);
+			int64		i;
 
-			dshash_seq_init(&status, groups, true);
-			while ((sg = dshash_seq_next(&status)) != NULL)
+			for (i = 0; i < dir->n; i++)
 			{
-				total_bytes -= sg->len + sizeof(SharedGroup) + GROUP_OVERHEAD;
-				dsa_free(my_area, sg->blob);
+				total_bytes -= dir->slots[i].len + sizeof(SharedGroup) + GROUP_OVERHEAD;
+				if (DsaPointerIsValid(dir->slots[i].blob))
+					dsa_free(my_area, dir->slots[i].blob);
 			}
-			dshash_seq_term(&status);
-			dshash_destroy(groups);
+			total_bytes -= DIRECTORY_BYTES(dir->size);
+			dsa_free(my_area, sv->dir);
 		}
+		if (sv->groups != InvalidDsaPointer)
+			dshash_destroy(dshash_attach(my_area, &groups_params, sv->groups, NULL));
 		if (sv->keys != InvalidDsaPointer)
 		{
 			dshash_table *keys = dshash_attach(my_area, &keys_params, sv->keys, NULL);
@@ -1257,6 +1434,58 @@ lend_buffer(Size size)
 	return lb->p;
 }
 
+typedef struct MappedBuffer
+{
+	MemoryContextCallback cb;
+	void	   *p;
+	Size		size;
+} MappedBuffer;
+
+static void
+unmap_buffer(void *arg)
+{
+	MappedBuffer *mb = arg;
+
+	munmap(mb->p, mb->size);
+}
+
+/*
+ * mapped_buffer is size bytes of its own mapping, in huge pages where the
+ * kernel has them, until the current memory context is reset or deleted.
+ * A large read's copies fill tens of megabytes at once: in pages of 4 kB
+ * each fault cost more than copying into it (a virtual machine's faults).
+ */
+static void *
+mapped_buffer(Size size)
+{
+	MappedBuffer *mb = palloc(sizeof(MappedBuffer));
+
+	mb->size = size;
+	mb->p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (mb->p == MAP_FAILED)
+		ereport(ERROR,
+				(errcode(ERRCODE_OUT_OF_MEMORY),
+				 errmsg("out of memory"),
+				 errdetail("Failed to map %zu bytes for a read of a continuous view: %m.", size)));
+#ifdef MADV_HUGEPAGE
+	(void) madvise(mb->p, size, MADV_HUGEPAGE);
+#endif
+	mb->cb.func = unmap_buffer;
+	mb->cb.arg = mb;
+	MemoryContextRegisterResetCallback(CurrentMemoryContext, &mb->cb);
+	return mb->p;
+}
+
+/* big_buffer is size bytes, until the current memory context goes */
+static void *
+big_buffer(Size size)
+{
+	return size > SPARE_BUFFER_MAX ? mapped_buffer(size) : lend_buffer(size);
+}
+
+/* how far ahead of the slot it notes a read of every group asks for one */
+#define DIRECTORY_PREFETCH_AHEAD 16
+
 /* how far ahead of the group it copies copy_noted_groups asks for one */
 #define PREFETCH_AHEAD 8
 
@@ -1264,7 +1493,7 @@ lend_buffer(Size size)
  * group_visible says whether the caller's snapshot should see group sg.
  */
 static inline bool
-group_visible(SharedGroup *sg, Snapshot snapshot)
+group_visible(GroupSlot *sg, Snapshot snapshot)
 {
 	/* closed by a checkpoint this snapshot sees: the table has it */
 	if (TransactionIdIsValid(sg->retired_by) &&
@@ -1301,7 +1530,7 @@ grown(void *array, Size elem, int64 n, int64 size)
 
 /* note_visible_group notes where a group the snapshot sees is */
 static void
-note_visible_group(SharedGroup *sg, Snapshot snapshot, NotedGroups *seen)
+note_visible_group(GroupSlot *sg, Snapshot snapshot, NotedGroups *seen)
 {
 	NotedGroup *g;
 
@@ -1416,8 +1645,7 @@ copy_noted_groups(NotedGroups *seen)
 	if (seen->n == 0)
 		return NIL;
 	size = sizeof(SharedGroupCopy) * seen->n + seen->total;
-	copies = size > SPARE_BUFFER_MAX ? palloc_extended(size, MCXT_ALLOC_HUGE) :
-		lend_buffer(size);
+	copies = big_buffer(size);
 	to = (char *) (copies + seen->n);
 	for (i = 0; i < seen->n; i++)
 	{
@@ -1493,6 +1721,7 @@ state_shmem_read_view(StreamextDbSlot *slot, int32 view_id, XLogRecPtr start_lsn
 	{
 		dshash_table_handle gh = sv->groups;
 		dshash_table_handle kh = sv->keys;
+		dsa_pointer dir_pointer = sv->dir;
 
 		*found = true;
 		*incomplete = sv->incomplete;
@@ -1508,20 +1737,29 @@ state_shmem_read_view(StreamextDbSlot *slot, int32 view_id, XLogRecPtr start_lsn
 							seen.cutoff <= marks->slide_front_end &&
 							marks->slide_front_end <= marks->slide_back_end);
 		}
-		if (gh != InvalidDsaPointer && nkeyhashes < 0)
+		if (DsaPointerIsValid(dir_pointer) && nkeyhashes < 0)
 		{
-			dshash_table *groups = dshash_attach(my_area, &groups_params, gh, NULL);
-			dshash_seq_status status;
-			SharedGroup *sg;
+			GroupDirectory *dir = dsa_get_address(my_area, dir_pointer);
+			int64		i;
 
-			dshash_seq_init(&status, groups, false);
-			while ((sg = dshash_seq_next(&status)) != NULL)
-				note_visible_group(sg, snapshot, &seen);
-			dshash_seq_term(&status);
-			dshash_detach(groups);
+			MemoryContext old = MemoryContextSwitchTo(seen.cxt);
+
+			/* room for every group at once */
+			seen.size = Max(dir->n, 1);
+			seen.items = big_buffer(sizeof(NotedGroup) * seen.size);
+			if (seen.picking)
+				seen.panes = big_buffer(sizeof(NotedPane) * seen.size);
+			MemoryContextSwitchTo(old);
+			for (i = 0; i < dir->n; i++)
+			{
+				if (i + DIRECTORY_PREFETCH_AHEAD < dir->n)
+					__builtin_prefetch(&dir->slots[i + DIRECTORY_PREFETCH_AHEAD]);
+				note_visible_group(&dir->slots[i], snapshot, &seen);
+			}
 		}
-		else if (gh != InvalidDsaPointer)
+		else if (DsaPointerIsValid(dir_pointer))
 		{
+			GroupDirectory *dir = dsa_get_address(my_area, dir_pointer);
 			dshash_table *groups = dshash_attach(my_area, &groups_params, gh, NULL);
 			dshash_table *keys = dshash_attach(my_area, &keys_params, kh, NULL);
 			int			i;
@@ -1542,7 +1780,7 @@ state_shmem_read_view(StreamextDbSlot *slot, int32 view_id, XLogRecPtr start_lsn
 					if (sg == NULL)
 						elog(ERROR, "group " INT64_FORMAT " of continuous view %d is missing from shared memory",
 							 gid, view_id);
-					note_visible_group(sg, snapshot, &seen);
+					note_visible_group(&dir->slots[sg->slot], snapshot, &seen);
 					gid = sg->next_gid;
 					dshash_release_lock(groups, sg);
 				}

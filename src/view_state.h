@@ -112,6 +112,7 @@ typedef struct ViewState
 	bool		shmem_full;
 	dshash_table *shm_groups;	/* the worker's attachment to its groups */
 	dshash_table *shm_keys;		/* and to their index by key hash */
+	dsa_pointer shm_dir;		/* and its GroupDirectory (state_shmem.c) */
 	int64		shm_nkeys;		/* key hashes in it */
 	int64		shm_ngroups;	/* groups in shared memory */
 	int64		shm_peak_groups;	/* the most since its tables were made */
