@@ -127,6 +127,39 @@ SELECT differs('lk_hop', $$ k = 'k5' $$);
 SELECT * FROM plan_of($$ SELECT * FROM lk_upper WHERE big = 'K5' $$);
 SELECT * FROM lk_upper WHERE big = 'K5';
 
+-- every group of a view whose groups are its rows (no window, tumbling,
+-- session) is made a row as the consumer takes it, by the scan, with no
+-- tuplestore; hopping and sliding windows combine panes in read_view;
+-- both the same rows as plain SQL over the stream
+SELECT * FROM plan_of($$ SELECT * FROM lk_none $$);
+SELECT * FROM plan_of($$ SELECT * FROM lk_ses $$);
+SELECT * FROM plan_of($$ SELECT * FROM lk_hop $$);
+SELECT count(*) AS extra FROM ((SELECT * FROM lk_none)
+  EXCEPT ALL (SELECT k, count(*), sum(v) FROM lk GROUP BY k)) x;
+SELECT count(*) AS missing FROM ((SELECT k, count(*), sum(v) FROM lk GROUP BY k)
+  EXCEPT ALL (SELECT * FROM lk_none)) x;
+SELECT count(*) AS extra FROM ((SELECT * FROM lk_tum)
+  EXCEPT ALL (SELECT date_bin('10 seconds', ts, 'epoch'), date_bin('10 seconds', ts, 'epoch') + interval '10 seconds',
+                     k, count(*), sum(v) FROM lk GROUP BY 1, 2, 3)) x;
+SELECT count(*) AS missing, (SELECT count(*) FROM lk_tum) AS rows FROM
+  ((SELECT date_bin('10 seconds', ts, 'epoch'), date_bin('10 seconds', ts, 'epoch') + interval '10 seconds',
+           k, count(*), sum(v) FROM lk GROUP BY 1, 2, 3)
+   EXCEPT ALL (SELECT * FROM lk_tum)) x;
+-- in LATERAL, and rescanned as a correlated subquery's scan: one state of
+-- the view for the whole statement, as read_view's tuplestore gave
+SELECT count(*), count(s.tx) FROM (VALUES (1), (2)) t(x)
+  LEFT JOIN LATERAL (SELECT v.k, v.n, t.x AS tx FROM lk_none v) s ON s.n = 40;
+SELECT count(*), count(s.tx) FROM (VALUES (1), (2)) t(x)
+  LEFT JOIN LATERAL (SELECT v.k, t.x AS tx FROM lk_tum v WHERE v.k = 'k5') s ON true;
+SELECT t.x, (SELECT count(*) FROM lk_none v WHERE v.n > t.x) FROM generate_series(38, 41) t(x);
+-- a cursor takes the rows a few at a time
+BEGIN;
+DECLARE c CURSOR FOR SELECT k, n FROM lk_none;
+MOVE FORWARD 2 IN c;
+MOVE FORWARD ALL IN c;
+CLOSE c;
+COMMIT;
+
 -- a parameter, in a generic plan
 SET plan_cache_mode = force_generic_plan;
 PREPARE by_keys(text[]) AS SELECT k, n FROM lk_none WHERE k = ANY ($1) ORDER BY k;

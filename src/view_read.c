@@ -380,6 +380,43 @@ streamext_read_view(PG_FUNCTION_ARGS)
 }
 
 /*
+ * The planner asks for a view's plan from several hooks while it plans one
+ * query (its paths, its rows, its statistics), each a scan of the catalog:
+ * a third of planning a read of the newest windows.  While it plans (under
+ * one snapshot), the plans found are kept, by the planning that found them
+ * (view_scan.c's planner hook numbers them); a plan stays valid for the
+ * transaction (reader_plan).
+ */
+#define PLAN_MEMO_SIZE 8
+
+static uint64 planning_id = 0;	/* 0: not planning */
+static uint64 last_planning_id = 0;
+static struct
+{
+	uint64		planning_id;
+	int32		view_id;
+	ViewPlan   *plan;
+}			plan_memo[PLAN_MEMO_SIZE];
+static int	plan_memo_next = 0;
+
+/* view_read_planning_begins numbers a planning; the outer one's returned */
+uint64
+view_read_planning_begins(void)
+{
+	uint64		outer = planning_id;
+
+	planning_id = ++last_planning_id;
+	return outer;
+}
+
+/* view_read_planning_ends goes back to the outer planning, if any */
+void
+view_read_planning_ends(uint64 outer)
+{
+	planning_id = outer;
+}
+
+/*
  * view_read_plan is the compiled definition of a continuous view for
  * reading, or NULL if the caller's snapshot sees none that can be read
  * (the read itself says why); for the planner.  A definition that cannot
@@ -389,13 +426,24 @@ ViewPlan *
 view_read_plan(int32 view_id)
 {
 	ViewCatalogRow *row;
+	ViewPlan   *plan;
+	int			i;
 
 	if (!ActiveSnapshotSet())
 		return NULL;
+	for (i = 0; planning_id != 0 && i < PLAN_MEMO_SIZE; i++)
+		if (plan_memo[i].planning_id == planning_id && plan_memo[i].view_id == view_id)
+			return plan_memo[i].plan;
 	row = catalog_view_brief_as_of(view_id, GetActiveSnapshot());
-	if (row == NULL || row->restored)
-		return NULL;
-	return reader_plan(row);
+	plan = (row == NULL || row->restored) ? NULL : reader_plan(row);
+	if (planning_id != 0)
+	{
+		plan_memo[plan_memo_next].planning_id = planning_id;
+		plan_memo[plan_memo_next].view_id = view_id;
+		plan_memo[plan_memo_next].plan = plan;
+		plan_memo_next = (plan_memo_next + 1) % PLAN_MEMO_SIZE;
+	}
+	return plan;
 }
 
 /*

@@ -36,6 +36,8 @@ typedef struct ViewReader
 } ViewReader;
 
 extern ViewPlan *view_read_plan(int32 view_id);
+extern uint64 view_read_planning_begins(void);
+extern void view_read_planning_ends(uint64 outer);
 extern void view_reader_open(ViewReader *reader, int32 view_id, TupleDesc desc);
 extern void view_reader_read(ViewReader *reader, const uint32 *keyhashes, int nkeyhashes,
 							 Tuplestorestate *store, TupleDesc desc);

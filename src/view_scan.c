@@ -17,6 +17,10 @@
  *	  tumbling or session view it can also give the open windows in window
  *	  order, making rows only as the consumer takes them (ORDER BY
  *	  window_start DESC LIMIT, merged with the closed table read by index).
+ *	  And a read of every group of a view whose groups are its rows makes
+ *	  them as the consumer takes them too, in the order they were copied:
+ *	  read_view, a set-returning function, would first put them all into a
+ *	  tuplestore, written to a temporary file past work_mem.
  *
  *	  get_relation_stats_hook tells the planner how many distinct keys the
  *	  view holds (as the worker last published), so that a lookup and a
@@ -53,6 +57,7 @@
 #include "optimizer/optimizer.h"
 #include "optimizer/pathnode.h"
 #include "optimizer/paths.h"
+#include "optimizer/planner.h"
 #include "optimizer/restrictinfo.h"
 #include "parser/parsetree.h"
 #include "storage/proc.h"
@@ -116,7 +121,8 @@ typedef struct ViewScanState
 	bool		fetched;
 	bool		opened;			/* reader checked, at the first read */
 	ViewReader	reader;
-	/* in window order (direction 1 or -1): groups sorted, made rows as asked */
+	/* made rows as asked (lazy): in window order (direction 1 or -1), sorted */
+	bool		lazy;
 	int			direction;
 	MemoryContext scancxt;		/* the groups copied, until a rescan */
 	MemoryContext batchcxt;		/* rows of the batch */
@@ -141,9 +147,12 @@ typedef struct OrderedGroup
 #define FIRST_BATCH 16
 #define MAX_BATCH 1024
 
+static planner_hook_type prev_planner = NULL;
 static set_rel_pathlist_hook_type prev_set_rel_pathlist = NULL;
 static get_relation_stats_hook_type prev_get_relation_stats = NULL;
 
+static PlannedStmt *view_scan_planner(Query *parse, const char *query_string,
+									  int cursorOptions, ParamListInfo boundParams);
 static void view_scan_pathlist(PlannerInfo *root, RelOptInfo *rel, Index rti,
 							   RangeTblEntry *rte);
 static bool view_scan_stats(PlannerInfo *root, RangeTblEntry *rte, AttrNumber attnum,
@@ -183,10 +192,38 @@ void
 view_scan_install(void)
 {
 	RegisterCustomScanMethods(&lookup_scan_methods);
+	prev_planner = planner_hook;
+	planner_hook = view_scan_planner;
 	prev_set_rel_pathlist = set_rel_pathlist_hook;
 	set_rel_pathlist_hook = view_scan_pathlist;
 	prev_get_relation_stats = get_relation_stats_hook;
 	get_relation_stats_hook = view_scan_stats;
+}
+
+/*
+ * view_scan_planner numbers each planning, within which view_read_plan
+ * keeps the plans it found for the hooks below.
+ */
+static PlannedStmt *
+view_scan_planner(Query *parse, const char *query_string, int cursorOptions,
+				  ParamListInfo boundParams)
+{
+	uint64		outer = view_read_planning_begins();
+	PlannedStmt *result;
+
+	PG_TRY();
+	{
+		if (prev_planner)
+			result = prev_planner(parse, query_string, cursorOptions, boundParams);
+		else
+			result = standard_planner(parse, query_string, cursorOptions, boundParams);
+	}
+	PG_FINALLY();
+	{
+		view_read_planning_ends(outer);
+	}
+	PG_END_TRY();
+	return result;
 }
 
 /*
@@ -342,11 +379,21 @@ window_start_pathkeys(PlannerInfo *root, RelOptInfo *rel, int direction)
 									rel->relids, false);
 }
 
+/* rows_are_groups says whether each group of a view is one of its rows */
+static bool
+rows_are_groups(ViewPlan *plan)
+{
+	return plan->window.kind == WINDOW_NONE || plan->window.kind == WINDOW_TUMBLING ||
+		plan->window.kind == WINDOW_SESSION;
+}
+
 /*
  * add_lookup_path adds a lookup path to rel if the clauses give every key
  * of the view; ppi, if given, is the path's parameterization, whose join
  * clauses count too (and must give a key, or the path is no better than
- * the unparameterized one).
+ * the unparameterized one).  Without keys nor parameterization, it adds a
+ * read of every group, in window order (direction 1 or -1), or in no
+ * order (0) for a view whose groups are its rows.
  */
 static void
 add_lookup_path(PlannerInfo *root, RelOptInfo *rel, ViewPlan *plan, int32 view_id,
@@ -374,8 +421,8 @@ add_lookup_path(PlannerInfo *root, RelOptInfo *rel, ViewPlan *plan, int32 view_i
 			match_key_clause(root, plan, rel->relid, lfirst(lc), true, lookups);
 	for (k = 0; k < plan->nkeys; k++)
 		keyed &= (lookups[k].expr != NULL);
-	/* every group, in window order, or a lookup, or nothing of use */
-	if (!keyed && (direction == 0 || ppi != NULL))
+	/* a lookup, or every group: in window order, or as rows one by one */
+	if (!keyed && (ppi != NULL || (direction == 0 && !rows_are_groups(plan))))
 		return;
 	for (k = 0; keyed && k < plan->nkeys; k++)
 	{
@@ -415,8 +462,20 @@ add_lookup_path(PlannerInfo *root, RelOptInfo *rel, ViewPlan *plan, int32 view_i
 	path->path.startup_cost = keyed ? nlookups * KEY_LOOKUP_COST * cpu_operator_cost : 0;
 	path->path.total_cost = path->path.rows *
 		(cpu_tuple_cost + cpu_operator_cost * list_length(rel->baserestrictinfo));
-	if (direction == 0)
+	if (keyed && direction == 0)
 		path->path.startup_cost += path->path.rows * VIEW_GROUP_READ_COST * cpu_operator_cost;
+	else if (direction == 0)
+	{
+		/*
+		 * read_view's own cost, less its tuplestore, row by row: every group
+		 * is made a row and filtered, as a function scan's rows are.
+		 */
+		copied = Max(rel->tuples, 1);
+		path->path.startup_cost += copied * GROUP_COPY_COST * cpu_operator_cost;
+		path->path.total_cost = path->path.rows * cpu_tuple_cost +
+			copied * (VIEW_GROUP_READ_COST - GROUP_COPY_COST - 1 +
+					  list_length(rel->baserestrictinfo)) * cpu_operator_cost;
+	}
 	else
 	{
 		/* the groups are copied and sorted first, and made rows as asked */
@@ -430,6 +489,7 @@ add_lookup_path(PlannerInfo *root, RelOptInfo *rel, ViewPlan *plan, int32 view_i
 	path->custom_paths = NIL;
 	path->custom_private = list_make5(exprs, arrays, hashfns, attnos, collations);
 	path->custom_private = lappend(path->custom_private, makeInteger(direction));
+	path->custom_private = lappend(path->custom_private, makeInteger(!keyed || direction != 0));
 	path->methods = &lookup_path_methods;
 	add_path(rel, &path->path);
 }
@@ -486,6 +546,9 @@ view_scan_pathlist(PlannerInfo *root, RelOptInfo *rel, Index rti, RangeTblEntry 
 		return;
 	if ((view_id = read_view_call(rte)) < 0 || (plan = view_read_plan(view_id)) == NULL ||
 		plan->nkeys == 0)
+		return;
+	/* a scan in LATERAL must be parameterized by what it refers to: none here is */
+	if (!bms_is_empty(rel->lateral_relids))
 		return;
 
 	/* the scan's rows are the function's columns: no whole-row reference */
@@ -554,6 +617,8 @@ plan_lookup(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 									list_make1_oid(((FuncExpr *) rtfunc->funcexpr)->funcid));
 	cscan->custom_private = lappend(cscan->custom_private,
 									list_nth(best_path->custom_private, 5));
+	cscan->custom_private = lappend(cscan->custom_private,
+									list_nth(best_path->custom_private, 6));
 	cscan->methods = &lookup_scan_methods;
 	return &cscan->scan.plan;
 }
@@ -588,7 +653,8 @@ begin_lookup(CustomScanState *node, EState *estate, int eflags)
 	InvokeFunctionExecuteHook(funcid);
 
 	vss->direction = intVal(list_nth(cscan->custom_private, 6));
-	if (vss->direction != 0)
+	vss->lazy = intVal(list_nth(cscan->custom_private, 7));
+	if (vss->lazy)
 	{
 		vss->scancxt = AllocSetContextCreate(estate->es_query_cxt, "streamext ordered read",
 											 ALLOCSET_DEFAULT_SIZES);
@@ -774,12 +840,12 @@ ordered_cmp(const void *a, const void *b)
 }
 
 /*
- * fetch_ordered copies the groups of the keys asked for (or all of them)
- * and sorts them by window start; fill_batch makes them rows, as many as
- * the consumer takes (a LIMIT stops it early).
+ * fetch_groups copies the groups of the keys asked for (or all of them),
+ * sorted by window start for a read in window order; fill_batch makes them
+ * rows, as many as the consumer takes (a LIMIT stops it early).
  */
 static void
-fetch_ordered(ViewScanState *vss)
+fetch_groups(ViewScanState *vss)
 {
 	ExprContext *econtext = vss->css.ss.ps.ps_ExprContext;
 	MemoryContext old = MemoryContextSwitchTo(vss->css.ss.ps.state->es_query_cxt);
@@ -809,15 +875,20 @@ fetch_ordered(ViewScanState *vss)
 	foreach(lc, groups)
 	{
 		SharedGroupCopy *copy = lfirst(lc);
-		BlobParts	parts;
 
-		state_blob_parts(copy->blob, copy->len, &parts);
-		vss->groups[i].start = parts.start;
+		if (vss->direction != 0)
+		{
+			BlobParts	parts;
+
+			state_blob_parts(copy->blob, copy->len, &parts);
+			vss->groups[i].start = parts.start;
+		}
 		vss->groups[i].copy = copy;
 		i++;
 	}
 	vss->ngroups = i;
-	qsort(vss->groups, vss->ngroups, sizeof(OrderedGroup), ordered_cmp);
+	if (vss->direction != 0)
+		qsort(vss->groups, vss->ngroups, sizeof(OrderedGroup), ordered_cmp);
 	vss->next_group = 0;
 	vss->batch_len = vss->batch_next = 0;
 	vss->batch_size = FIRST_BATCH;
@@ -844,7 +915,7 @@ fill_batch(ViewScanState *vss)
 	while ((vss->batch_len < vss->batch_size || vss->batch_len == 0) &&
 		   vss->next_group < vss->ngroups)
 	{
-		int			i = vss->direction > 0 ? vss->next_group :
+		int			i = vss->direction >= 0 ? vss->next_group :
 			vss->ngroups - 1 - vss->next_group;
 		MinimalTuple tuple = view_reader_group_row(&vss->reader, vss->groups[i].copy, desc,
 												   vss->rowcxt);
@@ -868,10 +939,10 @@ next_row(ScanState *ss)
 	int			natts = scanslot->tts_tupleDescriptor->natts;
 
 	ExecClearTuple(scanslot);
-	if (vss->direction != 0)
+	if (vss->lazy)
 	{
 		if (!vss->fetched)
-			fetch_ordered(vss);
+			fetch_groups(vss);
 		if (vss->batch_next == vss->batch_len && !fill_batch(vss))
 			return scanslot;
 		ExecStoreMinimalTuple(vss->batch[vss->batch_next++], vss->readslot, false);
@@ -916,13 +987,29 @@ end_lookup(CustomScanState *node)
 	vss->store = NULL;
 }
 
+/*
+ * rescan_lookup reads again for new keys; a read of every group gives the
+ * groups it copied again, from the first, as read_view's tuplestore would:
+ * one statement sees one state of the view.
+ */
 static void
 rescan_lookup(CustomScanState *node)
 {
 	ViewScanState *vss = (ViewScanState *) node;
 
-	end_lookup(node);
-	vss->fetched = false;
+	if (vss->lazy && vss->nkeys == 0 && vss->fetched)
+	{
+		ExecClearTuple(vss->readslot);
+		MemoryContextReset(vss->batchcxt);
+		vss->next_group = 0;
+		vss->batch_len = vss->batch_next = 0;
+		vss->batch_size = FIRST_BATCH;
+	}
+	else
+	{
+		end_lookup(node);
+		vss->fetched = false;
+	}
 	ExecScanReScan(&node->ss);
 }
 
