@@ -24,6 +24,7 @@
 #include "storage/spin.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
+#include "utils/datum.h"
 #include "utils/hsearch.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -271,26 +272,31 @@ group_row(ViewPlan *plan, const char *blob, Size len, TimestampTz closed_upto,
 }
 
 /*
- * view_reader_group_row is the output row of one group that
- * view_reader_groups copied, formed in the current memory context, or NULL
- * if HAVING rejects it or its window is closed; behind the view owner's
+ * view_reader_group_values puts the output row of one group that
+ * view_reader_groups copied into out and outnulls (desc's columns, values
+ * of reference types copied into the current memory context); false if
+ * HAVING rejects it or its window is closed.  Behind the view owner's
  * gate.  Only for views whose groups are their rows (not hopping,
  * cumulating or sliding, whose windows combine panes).
  */
-MinimalTuple
-view_reader_group_row(ViewReader *reader, const SharedGroupCopy *group, TupleDesc desc,
-					  MemoryContext rowcxt)
+bool
+view_reader_group_values(ViewReader *reader, const SharedGroupCopy *group, TupleDesc desc,
+						 Datum *out, bool *outnulls, MemoryContext rowcxt)
 {
-	Datum	   *out = palloc(sizeof(Datum) * desc->natts);
-	bool	   *outnulls = palloc(sizeof(bool) * desc->natts);
-	MinimalTuple tuple = NULL;
+	int			i;
 
-	if (group_row(reader->plan, group->blob, group->len, reader->closed_upto, out, outnulls,
-				  rowcxt))
-		tuple = heap_form_minimal_tuple(desc, out, outnulls);
-	pfree(out);
-	pfree(outnulls);
-	return tuple;
+	if (!group_row(reader->plan, group->blob, group->len, reader->closed_upto, out, outnulls,
+				   rowcxt))
+		return false;
+	/* rowcxt goes with the next group */
+	for (i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+
+		if (!outnulls[i] && !att->attbyval)
+			out[i] = datumCopy(out[i], false, att->attlen);
+	}
+	return true;
 }
 
 /*

@@ -42,7 +42,8 @@ extern void view_reader_open(ViewReader *reader, int32 view_id, TupleDesc desc);
 extern void view_reader_read(ViewReader *reader, const uint32 *keyhashes, int nkeyhashes,
 							 Tuplestorestate *store, TupleDesc desc);
 extern List *view_reader_groups(ViewReader *reader, const uint32 *keyhashes, int nkeyhashes);
-extern MinimalTuple view_reader_group_row(ViewReader *reader, const SharedGroupCopy *group,
-										  TupleDesc desc, MemoryContext rowcxt);
+extern bool view_reader_group_values(ViewReader *reader, const SharedGroupCopy *group,
+									 TupleDesc desc, Datum *out, bool *outnulls,
+									 MemoryContext rowcxt);
 
 #endif							/* STREAMEXT_VIEW_READ_H */

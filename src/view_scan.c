@@ -130,7 +130,8 @@ typedef struct ViewScanState
 	struct OrderedGroup *groups;
 	int			ngroups;
 	int			next_group;
-	MinimalTuple *batch;
+	Datum	   *batch_values;	/* batch_len rows of the scan's columns */
+	bool	   *batch_nulls;
 	int			batch_len;
 	int			batch_next;
 	int			batch_size;
@@ -901,13 +902,14 @@ static bool
 fill_batch(ViewScanState *vss)
 {
 	TupleDesc	desc = vss->readslot->tts_tupleDescriptor;
+	int			natts = desc->natts;
 	MemoryContext old;
 	UserCodeGate gate;
 
-	ExecClearTuple(vss->readslot);
 	MemoryContextReset(vss->batchcxt);
 	old = MemoryContextSwitchTo(vss->batchcxt);
-	vss->batch = palloc(sizeof(MinimalTuple) * vss->batch_size);
+	vss->batch_values = palloc(sizeof(Datum) * natts * vss->batch_size);
+	vss->batch_nulls = palloc(sizeof(bool) * natts * vss->batch_size);
 	vss->batch_len = vss->batch_next = 0;
 	/* the view's functions make the rows, as its owner */
 	usercode_enter(&gate, vss->reader.plan->owner, USERCODE_READ_ONLY);
@@ -917,12 +919,13 @@ fill_batch(ViewScanState *vss)
 	{
 		int			i = vss->direction >= 0 ? vss->next_group :
 			vss->ngroups - 1 - vss->next_group;
-		MinimalTuple tuple = view_reader_group_row(&vss->reader, vss->groups[i].copy, desc,
-												   vss->rowcxt);
 
 		vss->next_group++;
-		if (tuple != NULL)
-			vss->batch[vss->batch_len++] = tuple;
+		if (view_reader_group_values(&vss->reader, vss->groups[i].copy, desc,
+									 &vss->batch_values[vss->batch_len * natts],
+									 &vss->batch_nulls[vss->batch_len * natts],
+									 vss->rowcxt))
+			vss->batch_len++;
 	}
 	usercode_leave(&gate);
 	MemoryContextSwitchTo(old);
@@ -945,7 +948,14 @@ next_row(ScanState *ss)
 			fetch_groups(vss);
 		if (vss->batch_next == vss->batch_len && !fill_batch(vss))
 			return scanslot;
-		ExecStoreMinimalTuple(vss->batch[vss->batch_next++], vss->readslot, false);
+
+		/* the batch's values stay until the next batch is made */
+		memcpy(scanslot->tts_values, &vss->batch_values[vss->batch_next * natts],
+			   natts * sizeof(Datum));
+		memcpy(scanslot->tts_isnull, &vss->batch_nulls[vss->batch_next * natts],
+			   natts * sizeof(bool));
+		vss->batch_next++;
+		return ExecStoreVirtualTuple(scanslot);
 	}
 	else
 	{
