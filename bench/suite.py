@@ -806,7 +806,7 @@ def scenario_reads():
                estimate_ratio(cur, in100.format(rel=v)),
                estimate_ratio(cur, join.format(g=g, rel=v).replace("count(*), sum(r.n)", "*")),
                estimate_ratio(cur, f"SELECT * FROM {v}")]
-        probes = plan_uses(cur, join.format(g=g, rel=v), "streamext view lookup")
+        probes = plan_uses(cur, join.format(g=g, rel=v), "Lookup Keys")
         vid = q1(conn, "SELECT id FROM streamext.view_def WHERE name = %s", (v,))
         st = q(conn, "SELECT groups, windows, memory_bytes FROM streamext.view_stats(%s)", (vid,))[0]
         table_bytes = q1(conn, f"SELECT pg_total_relation_size('{s}')")
