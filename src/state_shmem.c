@@ -407,8 +407,8 @@ reserve_slots(ViewPlan *plan, SharedView *sv, int64 more)
 
 	if (n + more <= size)
 		return true;
-	/* doubled, or just enough near the memory limit */
-	return resize_directory(plan, sv, Max(Max(size * 2, n + more), DIRECTORY_MIN_SIZE)) ||
+	/* half as large again, or just enough near the memory limit */
+	return resize_directory(plan, sv, Max(Max(size + size / 2, n + more), DIRECTORY_MIN_SIZE)) ||
 		resize_directory(plan, sv, n + more);
 }
 
