@@ -1441,12 +1441,46 @@ typedef struct MappedBuffer
 	Size		size;
 } MappedBuffer;
 
+/*
+ * The last mappings reads gave back (a read's notes and its copies), kept
+ * for the next large reads with their pages marked free for the kernel to
+ * take back when memory runs short: a fresh mapping is zeroed by the
+ * kernel, page by page, at the first write (an eighth of a read of 1M
+ * groups).
+ */
+#define SPARE_MAPPINGS 2
+
+static struct
+{
+	void	   *p;
+	Size		size;
+}			spare_mappings[SPARE_MAPPINGS];
+
+/* return_mapping keeps a mapping given back as a spare, or unmaps it */
 static void
-unmap_buffer(void *arg)
+return_mapping(void *arg)
 {
 	MappedBuffer *mb = arg;
+	int			smallest = 0;
+	int			i;
 
-	munmap(mb->p, mb->size);
+	for (i = 1; i < SPARE_MAPPINGS; i++)
+		if (spare_mappings[i].size < spare_mappings[smallest].size)
+			smallest = i;
+	if (spare_mappings[smallest].size >= mb->size)
+	{
+		munmap(mb->p, mb->size);
+		return;
+	}
+	if (spare_mappings[smallest].p != NULL)
+		munmap(spare_mappings[smallest].p, spare_mappings[smallest].size);
+#ifdef MADV_FREE
+	(void) madvise(mb->p, mb->size, MADV_FREE);
+#else
+	(void) madvise(mb->p, mb->size, MADV_DONTNEED);
+#endif
+	spare_mappings[smallest].p = mb->p;
+	spare_mappings[smallest].size = mb->size;
 }
 
 /*
@@ -1459,18 +1493,34 @@ static void *
 mapped_buffer(Size size)
 {
 	MappedBuffer *mb = palloc(sizeof(MappedBuffer));
+	int			best = -1;
+	int			i;
 
-	mb->size = size;
-	mb->p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (mb->p == MAP_FAILED)
-		ereport(ERROR,
-				(errcode(ERRCODE_OUT_OF_MEMORY),
-				 errmsg("out of memory"),
-				 errdetail("Failed to map %zu bytes for a read of a continuous view: %m.", size)));
+	for (i = 0; i < SPARE_MAPPINGS; i++)
+		if (spare_mappings[i].p != NULL && spare_mappings[i].size >= size &&
+			(best < 0 || spare_mappings[i].size < spare_mappings[best].size))
+			best = i;
+	if (best >= 0)
+	{
+		mb->p = spare_mappings[best].p;
+		mb->size = spare_mappings[best].size;
+		spare_mappings[best].p = NULL;
+		spare_mappings[best].size = 0;
+	}
+	else
+	{
+		mb->size = size;
+		mb->p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (mb->p == MAP_FAILED)
+			ereport(ERROR,
+					(errcode(ERRCODE_OUT_OF_MEMORY),
+					 errmsg("out of memory"),
+					 errdetail("Failed to map %zu bytes for a read of a continuous view: %m.", size)));
 #ifdef MADV_HUGEPAGE
-	(void) madvise(mb->p, size, MADV_HUGEPAGE);
+		(void) madvise(mb->p, size, MADV_HUGEPAGE);
 #endif
-	mb->cb.func = unmap_buffer;
+	}
+	mb->cb.func = return_mapping;
 	mb->cb.arg = mb;
 	MemoryContextRegisterResetCallback(CurrentMemoryContext, &mb->cb);
 	return mb->p;
