@@ -1449,6 +1449,11 @@ typedef struct MappedBuffer
  * groups).
  */
 #define SPARE_MAPPINGS 2
+/*
+ * Larger ones go back to the kernel: a free page still counts against the
+ * commit limit (vm.overcommit_memory = 2) until the kernel takes it.
+ */
+#define SPARE_MAPPING_MAX ((Size) 256 * 1024 * 1024)
 
 static struct
 {
@@ -1467,7 +1472,7 @@ return_mapping(void *arg)
 	for (i = 1; i < SPARE_MAPPINGS; i++)
 		if (spare_mappings[i].size < spare_mappings[smallest].size)
 			smallest = i;
-	if (spare_mappings[smallest].size >= mb->size)
+	if (spare_mappings[smallest].size >= mb->size || mb->size > SPARE_MAPPING_MAX)
 	{
 		munmap(mb->p, mb->size);
 		return;
@@ -1498,6 +1503,7 @@ mapped_buffer(Size size)
 
 	for (i = 0; i < SPARE_MAPPINGS; i++)
 		if (spare_mappings[i].p != NULL && spare_mappings[i].size >= size &&
+			spare_mappings[i].size <= 2 * size &&
 			(best < 0 || spare_mappings[i].size < spare_mappings[best].size))
 			best = i;
 	if (best >= 0)
