@@ -152,6 +152,19 @@ SELECT count(*), count(s.tx) FROM (VALUES (1), (2)) t(x)
 SELECT count(*), count(s.tx) FROM (VALUES (1), (2)) t(x)
   LEFT JOIN LATERAL (SELECT v.k, t.x AS tx FROM lk_tum v WHERE v.k = 'k5') s ON true;
 SELECT t.x, (SELECT count(*) FROM lk_none v WHERE v.n > t.x) FROM generate_series(38, 41) t(x);
+-- under UPDATE or row locks, read_view: their recheck of a concurrently
+-- updated row (EvalPlanQual) asks a scan without a relation of its own for
+-- its rows in a way the scan cannot answer
+CREATE TABLE lk_target (k text PRIMARY KEY, n bigint);
+SELECT count(*) FILTER (WHERE p LIKE '%Function Scan on read_view%') AS function_scans,
+       count(*) FILTER (WHERE p LIKE '%streamext view lookup%') AS view_scans
+  FROM plan_of($$ UPDATE lk_target t SET n = v.n FROM lk_tum v WHERE t.k = v.k $$) p;
+SELECT count(*) FILTER (WHERE p LIKE '%Function Scan on read_view%') AS function_scans,
+       count(*) FILTER (WHERE p LIKE '%streamext view lookup%') AS view_scans
+  FROM plan_of($$ SELECT t.k FROM lk_target t JOIN lk_none v ON v.k = t.k WHERE t.k = 'k5' FOR UPDATE OF t $$) p;
+SELECT count(*) FILTER (WHERE p LIKE '%streamext view lookup%') AS view_scans
+  FROM plan_of($$ SELECT t.k FROM lk_target t JOIN lk_none v ON v.k = t.k WHERE t.k = 'k5' $$) p;
+DROP TABLE lk_target;
 -- a cursor takes the rows a few at a time
 BEGIN;
 DECLARE c CURSOR FOR SELECT k, n FROM lk_none;

@@ -548,10 +548,16 @@ view_scan_pathlist(PlannerInfo *root, RelOptInfo *rel, Index rti, RangeTblEntry 
 	if ((view_id = read_view_call(rte)) < 0 || (plan = view_read_plan(view_id)) == NULL ||
 		plan->nkeys == 0)
 		return;
-	/* a scan in LATERAL must be parameterized by what it refers to: none here is */
-	if (!bms_is_empty(rel->lateral_relids))
-		return;
 
+	/*
+	 * Not under UPDATE, DELETE or row locks: their EvalPlanQual recheck asks
+	 * a scan without a relation of its own (scanrelid 0) for its rows
+	 * through its recheck method, which this scan cannot answer as a
+	 * function scan does (the rows of a concurrently updated target went
+	 * missing from UPDATE ... FROM a view).
+	 */
+	if (root->parse->resultRelation != 0 || root->rowMarks != NIL)
+		return;
 	/* the scan's rows are the function's columns: no whole-row reference */
 	pull_varattnos((Node *) rel->reltarget->exprs, rel->relid, &attrs);
 	foreach(lc, rel->baserestrictinfo)
@@ -559,12 +565,16 @@ view_scan_pathlist(PlannerInfo *root, RelOptInfo *rel, Index rti, RangeTblEntry 
 	if (bms_is_member(0 - FirstLowInvalidHeapAttributeNumber, attrs))
 		return;
 
-	add_lookup_path(root, rel, plan, view_id, NULL, 0);
-	/* a view whose groups are its rows can give them in window order */
-	if (plan->window.kind == WINDOW_TUMBLING || plan->window.kind == WINDOW_SESSION)
+	/* in LATERAL a scan must be parameterized by what it refers to */
+	if (bms_is_empty(rel->lateral_relids))
 	{
-		add_lookup_path(root, rel, plan, view_id, NULL, 1);
-		add_lookup_path(root, rel, plan, view_id, NULL, -1);
+		add_lookup_path(root, rel, plan, view_id, NULL, 0);
+		/* a view whose groups are its rows can give them in window order */
+		if (plan->window.kind == WINDOW_TUMBLING || plan->window.kind == WINDOW_SESSION)
+		{
+			add_lookup_path(root, rel, plan, view_id, NULL, 1);
+			add_lookup_path(root, rel, plan, view_id, NULL, -1);
+		}
 	}
 
 	ppis = join_parameterizations(root, rel, rel->joininfo, NIL);
@@ -804,7 +814,7 @@ key_hashes(ViewScanState *vss, uint32 **hashes, UserCodeGate *gate)
 	return qunique(*hashes, n, sizeof(uint32), uint32_cmp);
 }
 
-/* fetch_rows reads the groups of the keys asked for into the scan's store */
+/* fetch_rows reads the groups of the keys asked for (or all) into the scan's store */
 static void
 fetch_rows(ViewScanState *vss)
 {
@@ -821,7 +831,8 @@ fetch_rows(ViewScanState *vss)
 	ResetExprContext(econtext);
 	MemoryContextSwitchTo(econtext->ecxt_per_tuple_memory);
 	gate.entered = false;
-	n = key_hashes(vss, &hashes, &gate);
+	/* every group, when a read of all of them found its view changed */
+	n = vss->nkeys > 0 ? key_hashes(vss, &hashes, &gate) : -1;
 	view_reader_read(&vss->reader, hashes, n, vss->store, vss->readslot->tts_tupleDescriptor);
 	if (gate.entered)
 		usercode_leave(&gate);
@@ -860,6 +871,25 @@ fetch_groups(ViewScanState *vss)
 	if (!vss->opened)
 		view_reader_open(&vss->reader, vss->view_id, vss->readslot->tts_tupleDescriptor);
 	vss->opened = true;
+
+	/*
+	 * A plan that calls read_view itself outlives replace_view: a view
+	 * whose groups are no longer its rows is read through read_view's own
+	 * path, or, in window order, not at all.
+	 */
+	if (!rows_are_groups(vss->reader.plan) || vss->reader.plan->nkeys == 0)
+	{
+		if (vss->direction != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("continuous view \"%s\" changed since this query was planned",
+							vss->reader.plan->name),
+					 errhint("Prepare the statement again.")));
+		vss->lazy = false;
+		MemoryContextSwitchTo(old);
+		fetch_rows(vss);
+		return;
+	}
 	MemoryContextReset(vss->scancxt);
 	ResetExprContext(econtext);
 	gate.entered = false;
@@ -872,7 +902,8 @@ fetch_groups(ViewScanState *vss)
 	groups = view_reader_groups(&vss->reader, hashes, n);
 	if (gate.entered)
 		usercode_leave(&gate);
-	vss->groups = palloc(sizeof(OrderedGroup) * Max(list_length(groups), 1));
+	vss->groups = palloc_extended(sizeof(OrderedGroup) * Max(list_length(groups), 1),
+								  MCXT_ALLOC_HUGE);
 	foreach(lc, groups)
 	{
 		SharedGroupCopy *copy = lfirst(lc);
@@ -942,10 +973,10 @@ next_row(ScanState *ss)
 	int			natts = scanslot->tts_tupleDescriptor->natts;
 
 	ExecClearTuple(scanslot);
+	if (vss->lazy && !vss->fetched)
+		fetch_groups(vss);		/* which may find the view changed: not lazy */
 	if (vss->lazy)
 	{
-		if (!vss->fetched)
-			fetch_groups(vss);
 		if (vss->batch_next == vss->batch_len && !fill_batch(vss))
 			return scanslot;
 
@@ -975,6 +1006,7 @@ next_row(ScanState *ss)
 	return ExecStoreVirtualTuple(scanslot);
 }
 
+/* recheck_row: never in an EvalPlanQual recheck (see view_scan_pathlist) */
 static bool
 recheck_row(ScanState *ss, TupleTableSlot *slot)
 {
