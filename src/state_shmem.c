@@ -1358,189 +1358,146 @@ typedef struct PickedKey
  * the newest 10 windows of 1,000 keys took 0.9 ms instead of 0.2).  So a
  * buffer is lent for the life of the memory context that asked, and kept
  * for the next read: a few of them, not too large, per backend.
+ *
+ * Larger ones are mappings of their own, in huge pages where the kernel
+ * has them: a large read's copies fill tens of megabytes at once, and in
+ * pages of 4 kB each fault cost more than copying into it.  The last two
+ * (a read's notes and its copies) are kept too, their pages marked free
+ * for the kernel to take back when memory runs short: a fresh mapping is
+ * zeroed page by page at the first write (an eighth of a read of 1M
+ * groups).  Not past SPARE_MAPPING_MAX: a free page still counts against
+ * the commit limit (vm.overcommit_memory = 2) until the kernel takes it.
  */
 #define SPARE_BUFFERS 2
 #define SPARE_BUFFER_MIN ((Size) 64 * 1024)
 #define SPARE_BUFFER_MAX ((Size) 4 * 1024 * 1024)
+#define SPARE_MAPPINGS 2
+#define SPARE_MAPPING_MAX ((Size) 256 * 1024 * 1024)
+
+typedef struct SpareBuffer
+{
+	void	   *p;
+	Size		size;
+} SpareBuffer;
 
 typedef struct LentBuffer
 {
 	MemoryContextCallback cb;
-	void	   *p;
-	Size		size;
+	SpareBuffer buf;
+	bool		mapped;			/* a mapping of its own, not palloc'd */
 } LentBuffer;
 
-static struct
-{
-	void	   *p;
-	Size		size;
-}			spare_buffers[SPARE_BUFFERS];
+static SpareBuffer spare_buffers[SPARE_BUFFERS];
+static SpareBuffer spare_mappings[SPARE_MAPPINGS];
 
-/* return_buffer keeps a lent buffer for the next read, or frees it */
+/*
+ * take_spare takes the smallest of n spares of at least size bytes and at
+ * most most; false if none is.
+ */
+static bool
+take_spare(SpareBuffer *spares, int n, Size size, Size most, SpareBuffer *taken)
+{
+	int			best = -1;
+	int			i;
+
+	for (i = 0; i < n; i++)
+		if (spares[i].p != NULL && spares[i].size >= size && spares[i].size <= most &&
+			(best < 0 || spares[i].size < spares[best].size))
+			best = i;
+	if (best < 0)
+		return false;
+	*taken = spares[best];
+	spares[best].p = NULL;
+	spares[best].size = 0;
+	return true;
+}
+
+/*
+ * keep_spare keeps buf among n spares in place of the smallest, if that is
+ * smaller, and returns the buffer to release: buf, the smallest, or none.
+ */
+static SpareBuffer
+keep_spare(SpareBuffer *spares, int n, SpareBuffer buf)
+{
+	SpareBuffer released;
+	int			smallest = 0;
+	int			i;
+
+	for (i = 1; i < n; i++)
+		if (spares[i].size < spares[smallest].size)
+			smallest = i;
+	if (spares[smallest].size >= buf.size)
+		return buf;
+	released = spares[smallest];
+	spares[smallest] = buf;
+	return released;
+}
+
+/* return_buffer keeps a lent buffer for the next read, or releases it */
 static void
 return_buffer(void *arg)
 {
 	LentBuffer *lb = arg;
-	int			smallest = -1;
-	int			i;
+	SpareBuffer released = lb->buf;
 
-	if (lb->size <= SPARE_BUFFER_MAX)
+	if (!lb->mapped)
 	{
-		for (i = 0; i < SPARE_BUFFERS; i++)
-			if (smallest < 0 || spare_buffers[i].size < spare_buffers[smallest].size)
-				smallest = i;
-		if (spare_buffers[smallest].size < lb->size)
-		{
-			if (spare_buffers[smallest].p != NULL)
-				pfree(spare_buffers[smallest].p);
-			spare_buffers[smallest].p = lb->p;
-			spare_buffers[smallest].size = lb->size;
-			return;
-		}
-	}
-	pfree(lb->p);
-}
-
-/*
- * lend_buffer is at least size bytes, good until the current memory
- * context is reset or deleted.
- */
-static void *
-lend_buffer(Size size)
-{
-	LentBuffer *lb = palloc(sizeof(LentBuffer));
-	int			best = -1;
-	int			i;
-
-	for (i = 0; i < SPARE_BUFFERS; i++)
-		if (spare_buffers[i].p != NULL && spare_buffers[i].size >= size &&
-			(best < 0 || spare_buffers[i].size < spare_buffers[best].size))
-			best = i;
-	if (best >= 0)
-	{
-		lb->p = spare_buffers[best].p;
-		lb->size = spare_buffers[best].size;
-		spare_buffers[best].p = NULL;
-		spare_buffers[best].size = 0;
-	}
-	else
-	{
-		lb->size = Max(size, SPARE_BUFFER_MIN);
-		lb->p = MemoryContextAllocHuge(TopMemoryContext, lb->size);
-	}
-	lb->cb.func = return_buffer;
-	lb->cb.arg = lb;
-	MemoryContextRegisterResetCallback(CurrentMemoryContext, &lb->cb);
-	return lb->p;
-}
-
-typedef struct MappedBuffer
-{
-	MemoryContextCallback cb;
-	void	   *p;
-	Size		size;
-} MappedBuffer;
-
-/*
- * The last mappings reads gave back (a read's notes and its copies), kept
- * for the next large reads with their pages marked free for the kernel to
- * take back when memory runs short: a fresh mapping is zeroed by the
- * kernel, page by page, at the first write (an eighth of a read of 1M
- * groups).
- */
-#define SPARE_MAPPINGS 2
-/*
- * Larger ones go back to the kernel: a free page still counts against the
- * commit limit (vm.overcommit_memory = 2) until the kernel takes it.
- */
-#define SPARE_MAPPING_MAX ((Size) 256 * 1024 * 1024)
-
-static struct
-{
-	void	   *p;
-	Size		size;
-}			spare_mappings[SPARE_MAPPINGS];
-
-/* return_mapping keeps a mapping given back as a spare, or unmaps it */
-static void
-return_mapping(void *arg)
-{
-	MappedBuffer *mb = arg;
-	int			smallest = 0;
-	int			i;
-
-	for (i = 1; i < SPARE_MAPPINGS; i++)
-		if (spare_mappings[i].size < spare_mappings[smallest].size)
-			smallest = i;
-	if (spare_mappings[smallest].size >= mb->size || mb->size > SPARE_MAPPING_MAX)
-	{
-		munmap(mb->p, mb->size);
+		if (lb->buf.size <= SPARE_BUFFER_MAX)
+			released = keep_spare(spare_buffers, SPARE_BUFFERS, lb->buf);
+		if (released.p != NULL)
+			pfree(released.p);
 		return;
 	}
-	if (spare_mappings[smallest].p != NULL)
-		munmap(spare_mappings[smallest].p, spare_mappings[smallest].size);
+	if (lb->buf.size <= SPARE_MAPPING_MAX)
+		released = keep_spare(spare_mappings, SPARE_MAPPINGS, lb->buf);
+	if (released.p != lb->buf.p)
+	{
 #ifdef MADV_FREE
-	(void) madvise(mb->p, mb->size, MADV_FREE);
+		(void) madvise(lb->buf.p, lb->buf.size, MADV_FREE);
 #else
-	(void) madvise(mb->p, mb->size, MADV_DONTNEED);
+		(void) madvise(lb->buf.p, lb->buf.size, MADV_DONTNEED);
 #endif
-	spare_mappings[smallest].p = mb->p;
-	spare_mappings[smallest].size = mb->size;
+	}
+	if (released.p != NULL)
+		munmap(released.p, released.size);
 }
 
 /*
- * mapped_buffer is size bytes of its own mapping, in huge pages where the
- * kernel has them, until the current memory context is reset or deleted.
- * A large read's copies fill tens of megabytes at once: in pages of 4 kB
- * each fault cost more than copying into it (a virtual machine's faults).
+ * big_buffer is at least size bytes, good until the current memory context
+ * is reset or deleted: a spare one, or new.
  */
 static void *
-mapped_buffer(Size size)
+big_buffer(Size size)
 {
-	MappedBuffer *mb = palloc(sizeof(MappedBuffer));
-	int			best = -1;
-	int			i;
+	LentBuffer *lb = palloc(sizeof(LentBuffer));
 
-	for (i = 0; i < SPARE_MAPPINGS; i++)
-		if (spare_mappings[i].p != NULL && spare_mappings[i].size >= size &&
-			spare_mappings[i].size <= 2 * size &&
-			(best < 0 || spare_mappings[i].size < spare_mappings[best].size))
-			best = i;
-	if (best >= 0)
+	lb->mapped = size > SPARE_BUFFER_MAX;
+	if (!lb->mapped)
 	{
-		mb->p = spare_mappings[best].p;
-		mb->size = spare_mappings[best].size;
-		spare_mappings[best].p = NULL;
-		spare_mappings[best].size = 0;
+		if (!take_spare(spare_buffers, SPARE_BUFFERS, size, SIZE_MAX, &lb->buf))
+		{
+			lb->buf.size = Max(size, SPARE_BUFFER_MIN);
+			lb->buf.p = MemoryContextAllocHuge(TopMemoryContext, lb->buf.size);
+		}
 	}
-	else
+	else if (!take_spare(spare_mappings, SPARE_MAPPINGS, size, 2 * size, &lb->buf))
 	{
-		mb->size = size;
-		mb->p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		if (mb->p == MAP_FAILED)
+		lb->buf.size = size;
+		lb->buf.p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (lb->buf.p == MAP_FAILED)
 			ereport(ERROR,
 					(errcode(ERRCODE_OUT_OF_MEMORY),
 					 errmsg("out of memory"),
 					 errdetail("Failed to map %zu bytes for a read of a continuous view: %m.", size)));
 #ifdef MADV_HUGEPAGE
-		(void) madvise(mb->p, size, MADV_HUGEPAGE);
+		(void) madvise(lb->buf.p, size, MADV_HUGEPAGE);
 #endif
 	}
-	mb->cb.func = return_mapping;
-	mb->cb.arg = mb;
-	MemoryContextRegisterResetCallback(CurrentMemoryContext, &mb->cb);
-	return mb->p;
+	lb->cb.func = return_buffer;
+	lb->cb.arg = lb;
+	MemoryContextRegisterResetCallback(CurrentMemoryContext, &lb->cb);
+	return lb->buf.p;
 }
-
-/* big_buffer is size bytes, until the current memory context goes */
-static void *
-big_buffer(Size size)
-{
-	return size > SPARE_BUFFER_MAX ? mapped_buffer(size) : lend_buffer(size);
-}
-
-/* how far ahead of the slot it notes a read of every group asks for one */
-#define DIRECTORY_PREFETCH_AHEAD 16
 
 /* how far ahead of the group it copies copy_noted_groups asks for one */
 #define PREFETCH_AHEAD 8
@@ -1578,7 +1535,7 @@ grown(void *array, Size elem, int64 n, int64 size)
 	if (elem * n > SPARE_BUFFER_MAX)
 		return repalloc_huge(array, bytes);
 	result = bytes > SPARE_BUFFER_MAX ? MemoryContextAllocHuge(CurrentMemoryContext, bytes) :
-		lend_buffer(bytes);
+		big_buffer(bytes);
 	if (n > 0)
 		memcpy(result, array, elem * n);
 	return result;
@@ -1807,11 +1764,7 @@ state_shmem_read_view(StreamextDbSlot *slot, int32 view_id, XLogRecPtr start_lsn
 				seen.panes = big_buffer(sizeof(NotedPane) * seen.size);
 			MemoryContextSwitchTo(old);
 			for (i = 0; i < dir->n; i++)
-			{
-				if (i + DIRECTORY_PREFETCH_AHEAD < dir->n)
-					__builtin_prefetch(&dir->slots[i + DIRECTORY_PREFETCH_AHEAD]);
 				note_visible_group(&dir->slots[i], snapshot, &seen);
-			}
 		}
 		else if (DsaPointerIsValid(dir_pointer))
 		{
