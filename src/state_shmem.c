@@ -68,13 +68,20 @@ typedef struct SharedView
 	ViewStats	stats;
 } SharedView;
 
-/* a group's bytes, built before publish_view takes the lock */
+/*
+ * A group's bytes, built before publish_view takes the lock: a new group's
+ * straight into the area (nothing else can see them before they are
+ * linked), a published group's in local memory, copied over its old bytes
+ * under the lock (allocating them in the area first would hold every
+ * changed group twice at once).
+ */
 typedef struct PublishedBlob
 {
 	ViewGroup  *group;
 	TimestampTz start;
 	Size		len;
-	char		bytes[FLEXIBLE_ARRAY_MEMBER];
+	dsa_pointer dp;				/* a new group's bytes, not linked yet */
+	char	   *bytes;			/* a published group's new bytes */
 } PublishedBlob;
 
 /*
@@ -162,6 +169,10 @@ static dshash_parameters keys_params = {
 /* a blob allocated but not yet linked from its group, freed on error */
 static dsa_pointer unlinked_blob = InvalidDsaPointer;
 
+/* the blobs publish_view built, those not linked yet freed on error */
+static PublishedBlob *built_blobs = NULL;
+static int64 nbuilt_blobs = 0;
+
 /* the tables compact_groups is filling, destroyed on error */
 static dshash_table *compacting_groups = NULL;
 static dshash_table *compacting_keys = NULL;
@@ -188,6 +199,7 @@ static bool publish_view_guarded(StreamextDbSlot *slot, ViewPlan *plan,
 static bool publish_view(StreamextDbSlot *slot, ViewPlan *plan, bool all_groups,
 						 MemoryContext tmp);
 static void warn_memory_full(ViewPlan *plan, const char *detail);
+static void free_built_blobs(void);
 
 static int
 gid_compare(const void *a, const void *b, size_t size, void *arg)
@@ -604,6 +616,7 @@ publish_view_guarded(StreamextDbSlot *slot, ViewPlan *plan, bool all_groups)
 		if (DsaPointerIsValid(unlinked_blob))
 			dsa_free(my_area, unlinked_blob);
 		unlinked_blob = InvalidDsaPointer;
+		free_built_blobs();
 		if (compacting_groups != NULL || compacting_keys != NULL)
 		{
 			/* and not again until the view has grown */
@@ -638,6 +651,19 @@ publish_view_guarded(StreamextDbSlot *slot, ViewPlan *plan, bool all_groups)
 	return has_entry;
 }
 
+/* free_built_blobs frees the blobs of new groups not linked yet */
+static void
+free_built_blobs(void)
+{
+	int64		i;
+
+	for (i = 0; i < nbuilt_blobs; i++)
+		if (DsaPointerIsValid(built_blobs[i].dp))
+			dsa_free(my_area, built_blobs[i].dp);
+	built_blobs = NULL;
+	nbuilt_blobs = 0;
+}
+
 /* warn_memory_full warns once each time a view stops fitting */
 static void
 warn_memory_full(ViewPlan *plan, const char *detail)
@@ -667,8 +693,13 @@ publish_view(StreamextDbSlot *slot, ViewPlan *plan, bool all_groups,
 	int64		ngroups = 0;
 	int64		nwindows = 0;
 	List	   *windows = NIL;
-	List	   *blobs = NIL;
+	PublishedBlob *blobs;
+	int64		nblobs = 0;
+	int64		maxblobs = 64;
+	int64		new_bytes = 0;
+	int64		soft_limit = (int64) streamext_max_memory_mb * 1024 * 1024 / 100 * SOFT_LIMIT_PERCENT;
 	int64		nnew = 0;
+	int64		i;
 	ListCell   *lc;
 	bool		cut_short = false;
 	UserCodeGate gate;
@@ -692,6 +723,8 @@ publish_view(StreamextDbSlot *slot, ViewPlan *plan, bool all_groups,
 	LWLockRelease(&slot->publish_lock);
 
 	initStringInfo(&buf);
+	blobs = palloc(sizeof(PublishedBlob) * maxblobs);
+	built_blobs = blobs;
 	/* key types' hash functions may be user code too */
 	usercode_enter(&gate, plan->owner, USERCODE_READ_ONLY);
 	/* a sliding view's combinations for readers, with the panes to publish */
@@ -724,9 +757,6 @@ publish_view(StreamextDbSlot *slot, ViewPlan *plan, bool all_groups,
 			resetStringInfo(&buf);
 			sliding_stacks_extra(extras, gs, &extra, &extralen);
 			state_blob_build(plan, start, end, gs, extra, extralen, &buf);
-			pb = palloc(offsetof(PublishedBlob, bytes) + buf.len);
-			pb->group = gs;
-			pb->start = start;
 			/* a group's key never changes: hashed once, when first published */
 			if (!gs->hashed)
 			{
@@ -735,9 +765,31 @@ publish_view(StreamextDbSlot *slot, ViewPlan *plan, bool all_groups,
 												 plan->keyslot->tts_isnull);
 				gs->hashed = true;
 			}
+			if (nblobs == maxblobs)
+			{
+				maxblobs *= 2;
+				blobs = repalloc_huge(blobs, sizeof(PublishedBlob) * maxblobs);
+				built_blobs = blobs;
+			}
+			pb = &blobs[nblobs];
+			pb->group = gs;
+			pb->start = start;
 			pb->len = buf.len;
-			memcpy(pb->bytes, buf.data, buf.len);
-			blobs = lappend(blobs, pb);
+			pb->dp = InvalidDsaPointer;
+			pb->bytes = NULL;
+			if (gs->in_shmem)
+				pb->bytes = memcpy(palloc(buf.len), buf.data, buf.len);
+			else if (total_bytes + new_bytes + buf.len + sizeof(SharedGroup) + GROUP_OVERHEAD <=
+					 soft_limit)
+			{
+				pb->dp = dsa_allocate_extended(my_area, buf.len, DSA_ALLOC_NO_OOM);
+				if (DsaPointerIsValid(pb->dp))
+				{
+					memcpy(dsa_get_address(my_area, pb->dp), buf.data, buf.len);
+					new_bytes += buf.len + sizeof(SharedGroup) + GROUP_OVERHEAD;
+				}
+			}
+			nbuilt_blobs = ++nblobs;
 			nnew += !gs->in_shmem;
 		}
 	}
@@ -780,9 +832,9 @@ publish_view(StreamextDbSlot *slot, ViewPlan *plan, bool all_groups,
 	sv->stats.dead_letters = plan->state->dead_letters;
 	sv->stats.future_events = plan->state->future_events;
 
-	foreach(lc, blobs)
+	for (i = 0; i < nblobs; i++)
 	{
-		PublishedBlob *pb = lfirst(lc);
+		PublishedBlob *pb = &blobs[i];
 		ViewGroup  *gs = pb->group;
 		SharedGroup *sg;
 		SharedKey  *key;
@@ -790,27 +842,43 @@ publish_view(StreamextDbSlot *slot, ViewPlan *plan, bool all_groups,
 		int64		old_head;
 		dsa_pointer dp;
 
-		if (total_bytes + pb->len + sizeof(SharedGroup) + GROUP_OVERHEAD >
-			(int64) streamext_max_memory_mb * 1024 * 1024 / 100 * SOFT_LIMIT_PERCENT)
-			dp = InvalidDsaPointer;
-		else
+		/*
+		 * A group published before is found and given its new bytes: over
+		 * its old ones when they are as long (the common case: states of
+		 * fixed size), else in a new blob.  A new one takes its key's chain
+		 * head first (an allocation that may fail before anything changed),
+		 * then its entry and its slot (reserved), in front of the chain; the
+		 * old head learns its new neighbour after, finding an entry that
+		 * exists.
+		 */
+		sg = gs->in_shmem ? dshash_find(groups, &gs->gid, true) : NULL;
+		if (sg != NULL && pb->bytes != NULL &&
+			DsaPointerIsValid((gslot = group_slot(plan, sg))->blob) && gslot->len == pb->len)
+		{
+			memcpy(dsa_get_address(my_area, gslot->blob), pb->bytes, pb->len);
+			gslot->start = pb->start;
+			gslot->retired_by = InvalidTransactionId;
+			gslot->born_by = gs->born_xid;
+			dshash_release_lock(groups, sg);
+			gs->dirty_shmem = false;
+			continue;
+		}
+		dp = pb->dp;
+		if (!DsaPointerIsValid(dp) && pb->bytes != NULL &&
+			total_bytes + pb->len + sizeof(SharedGroup) + GROUP_OVERHEAD <= soft_limit)
+		{
 			dp = dsa_allocate_extended(my_area, pb->len, DSA_ALLOC_NO_OOM);
+			if (DsaPointerIsValid(dp))
+				memcpy(dsa_get_address(my_area, dp), pb->bytes, pb->len);
+			unlinked_blob = dp;
+		}
 		if (!DsaPointerIsValid(dp))
 		{
+			if (sg != NULL)
+				dshash_release_lock(groups, sg);
 			cut_short = true;
 			continue;
 		}
-		memcpy(dsa_get_address(my_area, dp), pb->bytes, pb->len);
-		unlinked_blob = dp;
-
-		/*
-		 * A group published before is found and given its new bytes.  A new
-		 * one takes its key's chain head first (an allocation that may fail
-		 * before anything changed), then its entry and its slot (reserved),
-		 * in front of the chain; the old head learns its new neighbour
-		 * after, finding an entry that exists.
-		 */
-		sg = gs->in_shmem ? dshash_find(groups, &gs->gid, true) : NULL;
 		key = NULL;
 		found = (sg != NULL);
 		if (sg == NULL)
@@ -818,7 +886,7 @@ publish_view(StreamextDbSlot *slot, ViewPlan *plan, bool all_groups,
 			if (!reserve_slots(plan, sv, 1))
 			{
 				dsa_free(my_area, dp);
-				unlinked_blob = InvalidDsaPointer;
+				pb->dp = unlinked_blob = InvalidDsaPointer;
 				cut_short = true;
 				continue;
 			}
@@ -834,7 +902,7 @@ publish_view(StreamextDbSlot *slot, ViewPlan *plan, bool all_groups,
 			if (!found)
 				sg->slot = take_slot(plan, gs->gid);
 		}
-		unlinked_blob = InvalidDsaPointer;
+		pb->dp = unlinked_blob = InvalidDsaPointer;
 		gslot = group_slot(plan, sg);
 		if (found && DsaPointerIsValid(gslot->blob))
 		{
@@ -870,10 +938,12 @@ publish_view(StreamextDbSlot *slot, ViewPlan *plan, bool all_groups,
 		if (key != NULL)
 			dshash_release_lock(plan->state->shm_keys, key);
 		if (old_head != NO_GID)
-			link_after(plan, old_head, gs->gid, pb->bytes, pb->len);
+			link_after(plan, old_head, gs->gid, dsa_get_address(my_area, dp), pb->len);
 		gs->in_shmem = true;
 		gs->dirty_shmem = false;
 	}
+	built_blobs = NULL;
+	nbuilt_blobs = 0;
 
 	/*
 	 * Groups cut short by the memory limit stay dirty: the next publish
