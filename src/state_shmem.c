@@ -1304,19 +1304,30 @@ state_shmem_gc(StreamextDbSlot *slot, List *plans)
 	foreach(lc, plans)
 	{
 		ViewPlan   *plan = lfirst(lc);
+		List	   *retired = plan->state->retired;
 		ListCell   *lc2;
+		int			kept = 0;
 		SharedView *sv;
 
-		if (plan->state->retired == NIL)
+		if (retired == NIL)
 			continue;
 		LWLockAcquire(&slot->publish_lock, LW_EXCLUSIVE);
-		foreach(lc2, plan->state->retired)
+
+		/*
+		 * The groups kept move to the front in place: deleting each freed
+		 * one from the list would move the rest every time (a window of
+		 * 300,000 groups closed took seconds, under the lock).
+		 */
+		foreach(lc2, retired)
 		{
 			RetiredGroup *rg = lfirst(lc2);
 			SharedGroup *sg;
 
 			if (!TransactionIdPrecedes(rg->xid, horizon))
+			{
+				lfirst(list_nth_cell(retired, kept++)) = rg;
 				continue;
+			}
 			sg = dshash_find(plan->state->shm_groups, &rg->gid, true);
 			if (sg != NULL)
 			{
@@ -1325,9 +1336,15 @@ state_shmem_gc(StreamextDbSlot *slot, List *plans)
 				else
 					dshash_release_lock(plan->state->shm_groups, sg);
 			}
-			plan->state->retired = foreach_delete_current(plan->state->retired, lc2);
 			pfree(rg);
 		}
+		if (kept == 0)
+		{
+			list_free(retired);
+			plan->state->retired = NIL;
+		}
+		else
+			plan->state->retired = list_truncate(retired, kept);
 		sv = dshash_find(my_views, &plan->id, true);
 		if (sv != NULL)
 		{
