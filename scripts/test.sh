@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/common.sh
 
-install_deps python3-psycopg2
+install_deps python3-psycopg2 postgresql-15-hll postgresql-15-tdigest
 build_install
 
 work=$(mktemp -d /tmp/streamext-test.XXXXXX)

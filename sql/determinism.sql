@@ -66,6 +66,41 @@ SELECT streamext.create_subscription('d_sub', 'per_hour', filter => 'h > localti
 SELECT streamext.create_subscription('d_sub', 'taps', filter => $$(ts AT TIME ZONE 'UTC')::date = '2026-01-01'$$);
 SELECT streamext.drop_subscription('d_sub');
 
+-- a function its owner declares deterministic may be called; one that
+-- reads the clock stays refused whatever is declared; only the owner may
+-- declare, and take the declaration back
+CREATE FUNCTION scaled(int) RETURNS int LANGUAGE sql VOLATILE AS 'SELECT $1 * 10';
+SELECT streamext.create_view('d2', $$ SELECT scaled(k) AS s, count(*) AS n FROM taps GROUP BY 1 $$);
+CREATE ROLE det_other;
+GRANT USAGE ON SCHEMA streamext TO det_other;
+SET ROLE det_other;
+SELECT streamext.declare_deterministic('scaled(int)');
+RESET ROLE;
+SELECT streamext.declare_deterministic('scaled(int)');
+SELECT streamext.declare_deterministic('scaled(int)', true);
+SELECT streamext.declare_deterministic(NULL), streamext.declare_deterministic('scaled(int)', NULL);
+SELECT streamext.declare_deterministic('abs(int)');
+SELECT function, declared_by FROM streamext.deterministic_functions;
+SELECT streamext.create_subscription('d_sub', 'taps', filter => 'scaled(k) > 10');
+SELECT streamext.drop_subscription('d_sub');
+SELECT streamext.create_view('d2', $$ SELECT scaled(k) AS s, count(*) AS n FROM taps GROUP BY 1 $$);
+SELECT streamext.wait_caught_up();
+SELECT * FROM d2 ORDER BY s;
+SELECT streamext.declare_deterministic('now()');
+SELECT streamext.create_view('d3', $$ SELECT k, max(now()) AS seen FROM taps GROUP BY k $$);
+SELECT streamext.declare_deterministic('now()', false);
+SELECT streamext.declare_deterministic('scaled(int)', false);
+SELECT count(*) FROM streamext.deterministic_functions;
+SELECT streamext.create_view('d3', $$ SELECT scaled(k) AS s, count(*) AS n FROM taps GROUP BY 1 $$);
+-- the view defined while it was declared goes on
+INSERT INTO taps VALUES (3, NULL, '2026-01-02 00:00:00+00');
+SELECT streamext.wait_caught_up();
+SELECT * FROM d2 ORDER BY s;
+SELECT streamext.drop_view('d2');
+DROP FUNCTION scaled(int);
+REVOKE USAGE ON SCHEMA streamext FROM det_other;
+DROP ROLE det_other;
+
 -- nothing was created by the refused calls
 SELECT name FROM streamext.views WHERE stream = 'taps'::regclass ORDER BY name;
 SELECT count(*) FROM pg_class WHERE relname = 'd1';

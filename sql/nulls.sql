@@ -80,6 +80,8 @@ BEGIN
           WHEN p.types[i] = 'name'::regtype THEN '''ts''::name'
           WHEN p.types[i] = 'interval'::regtype THEN '''1 minute''::interval'
           WHEN p.types[i] IN ('integer'::regtype, 'bigint'::regtype) THEN format('1::%s', p.types[i])
+          WHEN p.types[i] = 'boolean'::regtype THEN 'true'
+          WHEN p.types[i] = 'regprocedure'::regtype THEN '''abs(integer)''::regprocedure'
         END;
         IF args[i] IS NULL THEN
           RAISE EXCEPTION 'null_calls has no value of type % for %', p.types[i], p.oid::regprocedure;

@@ -496,3 +496,32 @@ BEGIN
         RETURN NEXT;
     END LOOP;
 END $$;
+
+------------------------------------------------------------------------
+-- Functions declared deterministic: declare_deterministic()
+--
+-- A view's query and a subscription's filter call only IMMUTABLE
+-- functions, aggregate support functions included (determinism.c).  Some
+-- extensions leave deterministic functions VOLATILE: hll's aggregates
+-- (hll_add_agg, hll_union_agg) have volatile transition, combine and final
+-- functions, and could not be used in a view.  The owner of such a
+-- function (the superuser, for an extension's) may declare it
+-- deterministic; views and filters defined from then on may call it.  A
+-- declaration names the function by its schema-qualified signature (OIDs
+-- change in a restore) and is dumped with streamext's catalog; renaming or
+-- moving the function forgets it.  Readable by everyone: what may be
+-- called in a view is no secret.
+------------------------------------------------------------------------
+CREATE TABLE streamext.deterministic_functions (
+    function text PRIMARY KEY,              -- e.g. public.hll_pack(internal)
+    declared_by name NOT NULL,
+    declared_at timestamptz NOT NULL DEFAULT now()
+);
+SELECT pg_catalog.pg_extension_config_dump('streamext.deterministic_functions', '');
+REVOKE ALL ON streamext.deterministic_functions FROM PUBLIC;
+GRANT SELECT ON streamext.deterministic_functions TO PUBLIC;
+
+CREATE FUNCTION streamext.declare_deterministic(func regprocedure,
+        deterministic boolean DEFAULT true)
+    RETURNS void LANGUAGE C STRICT
+    AS 'MODULE_PATHNAME', 'streamext_declare_deterministic';

@@ -1269,6 +1269,20 @@ static CatalogStatement update_stream_idle_timeout = {
 	"UPDATE streamext.stream_def SET idle_timeout = $2 WHERE relid = $1",
 	2, {REGCLASSOID, INTERVALOID}
 };
+static CatalogStatement select_deterministic_functions = {
+	"SELECT f FROM (SELECT pg_catalog.to_regprocedure(function)::oid AS f "
+	"FROM streamext.deterministic_functions) d WHERE f IS NOT NULL", 0
+};
+static CatalogStatement insert_deterministic_function = {
+	"INSERT INTO streamext.deterministic_functions (function, declared_by) VALUES ($1, $2) "
+	"ON CONFLICT (function) DO NOTHING",
+	2, {TEXTOID, NAMEOID}
+};
+static CatalogStatement delete_deterministic_function = {
+	"DELETE FROM streamext.deterministic_functions "
+	"WHERE function = $1 OR pg_catalog.to_regprocedure(function)::oid = $2",
+	2, {TEXTOID, OIDOID}
+};
 static CatalogStatement select_stream_retentions = {
 	"SELECT relid::oid, extract(epoch FROM retention)::float8 * 1000000 "
 	"FROM streamext.stream_def WHERE retention IS NOT NULL", 0
@@ -1316,6 +1330,64 @@ catalog_set_stream_retention(Oid relid, Interval *retention)
 {
 	run_set_interval(&update_stream_retention, ObjectIdGetDatum(relid), retention,
 					 "change the retention");
+}
+
+/*
+ * catalog_deterministic_functions lists, by OID, the functions declared
+ * deterministic (streamext.declare_deterministic) that exist: the table
+ * names them by signature, which a dump and restore keeps.  NIL in a
+ * database still at 0.1, which has no such table.
+ */
+List *
+catalog_deterministic_functions(void)
+{
+	MemoryContext caller = CurrentMemoryContext;
+	List	   *result = NIL;
+	uint64		i;
+
+	if (!OidIsValid(get_relname_relid("deterministic_functions",
+									  get_namespace_oid("streamext", true))))
+		return NIL;
+	SPI_connect();
+	if (catalog_execute(&select_deterministic_functions, NULL, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "streamext: could not read the functions declared deterministic");
+	for (i = 0; i < SPI_processed; i++)
+	{
+		bool		isnull;
+		Datum		d = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull);
+		MemoryContext old = MemoryContextSwitchTo(caller);
+
+		result = lappend_oid(result, DatumGetObjectId(d));
+		MemoryContextSwitchTo(old);
+	}
+	SPI_finish();
+	return result;
+}
+
+/*
+ * catalog_set_deterministic records that function funcid, whose signature
+ * is given, is declared deterministic by role declared_by, or forgets it
+ * (by its signature or by what its recorded signature names now).
+ */
+void
+catalog_set_deterministic(const char *signature, Oid funcid, bool deterministic,
+						  Oid declared_by)
+{
+	Datum		args[2];
+
+	args[0] = CStringGetTextDatum(signature);
+	if (deterministic)
+	{
+		args[1] = DirectFunctionCall1(namein, CStringGetDatum(GetUserNameFromId(declared_by, false)));
+		run_statement(&insert_deterministic_function, args, NULL, SPI_OK_INSERT,
+					  "declare a function deterministic");
+	}
+	else
+	{
+		args[1] = ObjectIdGetDatum(funcid);
+		run_statement(&delete_deterministic_function, args, NULL, SPI_OK_DELETE,
+					  "take back a declaration of a deterministic function");
+	}
 }
 
 /*

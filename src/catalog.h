@@ -150,6 +150,9 @@ extern SPIPlanPtr catalog_keep_relation_plan(Oid relid, int kind, const char *sq
 extern bool streamext_extension_exists(void);
 extern bool catalog_lock_extension(void);
 extern void catalog_owner_enter(CatalogAccess *ca);
+extern List *catalog_deterministic_functions(void);
+extern void catalog_set_deterministic(const char *signature, Oid funcid, bool deterministic,
+									  Oid declared_by);
 extern void catalog_owner_leave(CatalogAccess *ca);
 extern Oid	catalog_relation_owner(Oid relid);
 

@@ -596,7 +596,7 @@ view_definition_read(FunctionCallInfo fcinfo, ViewDefinition *def)
 	window_parse(def->window_text, def->time_zone, &def->spec);
 	def->closes = window_closes(&def->spec);
 	check_retention(def->retention, def->closes);
-	def->query = view_def_analyze(def->query_text, &def->stream_relid);
+	def->query = view_def_analyze(def->query_text, &def->stream_relid, false);
 	check_stream_owner(def->stream_relid);
 	def->cols = column_list(def->query, def->closes, true);
 	if (!catalog_is_stream(def->stream_relid, &time_attno))
@@ -1113,7 +1113,7 @@ streamext_adopt_view(PG_FUNCTION_ARGS)
 
 	/* the definition names its schemas; older rows have only the query */
 	nestlevel = row->definition ? pin_empty_search_path() : -1;
-	query = view_def_analyze(row->definition ? row->definition : row->query, &stream_relid);
+	query = view_def_analyze(row->definition ? row->definition : row->query, &stream_relid, true);
 	if (nestlevel >= 0)
 		AtEOXact_GUC(true, nestlevel);
 	if (stream_relid != row->stream_relid)

@@ -12,6 +12,11 @@
  *	  of which is the event.  The error names the first call that is not
  *	  immutable, found as contain_mutable_functions() finds one.
  *
+ *	  A function its owner declared deterministic to streamext
+ *	  (streamext.declare_deterministic: some extensions leave deterministic
+ *	  functions VOLATILE, hll's aggregates among them) counts as immutable,
+ *	  unless it reads the clock, the transaction or the session.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -33,6 +38,7 @@
 typedef struct MutableCall
 {
 	bool		when_or_who_only;	/* look for clock, transaction, session */
+	List	   *declared;		/* OIDs of functions declared deterministic */
 	Node	   *node;			/* the expression node that makes the call */
 	Oid			funcid;			/* the function it calls, if it names one */
 } MutableCall;
@@ -50,18 +56,24 @@ static const char *sql_value_function_name(const SQLValueFunction *svf);
 	"and (ts AT TIME ZONE 'UTC') + interval '1 day' for ts + interval '1 day'; " \
 	"mark a function of your own IMMUTABLE only if it is."
 
+#define VOLATILE_HINT \
+	"Compute the value in the producer and store it in a column of the stream; " \
+	"mark a function of your own IMMUTABLE only if it is.  If an extension declares " \
+	"a deterministic function VOLATILE, its owner can say so with " \
+	"streamext.declare_deterministic()."
+
 /*
  * determinism_check refuses an expression (a view's target list, WHERE and
- * HAVING in one list; a filter) that calls anything not IMMUTABLE, naming
- * the call: one that reads the clock, the transaction or the session first,
- * wherever it is, since no immutable spelling replaces it.  query_text is
- * the text the expression was analysed from, for the error's position, or
- * NULL.
+ * HAVING in one list; a filter) that calls anything not IMMUTABLE and not
+ * in declared (catalog_deterministic_functions), naming the call: one that
+ * reads the clock, the transaction or the session first, wherever it is,
+ * since no immutable spelling replaces it.  query_text is the text the
+ * expression was analysed from, for the error's position, or NULL.
  */
 void
-determinism_check(Node *expr, DeterminismUse use, const char *query_text)
+determinism_check(Node *expr, DeterminismUse use, const char *query_text, List *declared)
 {
-	MutableCall call = {true, NULL, InvalidOid};
+	MutableCall call = {true, declared, NULL, InvalidOid};
 	bool		view = (use == DETERMINISM_VIEW);
 	const char *where = view ? "a continuous view" : "a subscription filter";
 	int			location;
@@ -102,7 +114,7 @@ determinism_check(Node *expr, DeterminismUse use, const char *query_text)
 					   format_procedure(call.funcid), why) :
 			 errdetail("It is volatile: its result may change from one call to the next; %s.", why),
 			 volatility == PROVOLATILE_STABLE ? errhint(IMMUTABLE_HINT) :
-			 errhint("Compute the value in the producer and store it in a column of the stream; mark a function of your own IMMUTABLE only if it is."),
+			 errhint(VOLATILE_HINT),
 			 (query_text && location >= 0) ? internalerrposition(location + 1) : 0,
 			 (query_text && location >= 0) ? internalerrquery(query_text) : 0));
 }
@@ -146,7 +158,8 @@ mutable_function(Oid funcid, void *context)
 	MutableCall *call = (MutableCall *) context;
 
 	if (call->when_or_who_only ? !depends_on_when_or_who(funcid) :
-		func_volatile(funcid) == PROVOLATILE_IMMUTABLE)
+		(func_volatile(funcid) == PROVOLATILE_IMMUTABLE ||
+		 list_member_oid(call->declared, funcid)))
 		return false;
 	call->funcid = funcid;
 	return true;

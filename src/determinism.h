@@ -8,7 +8,7 @@
 #ifndef STREAMEXT_DETERMINISM_H
 #define STREAMEXT_DETERMINISM_H
 
-#include "nodes/nodes.h"
+#include "nodes/pg_list.h"
 
 /* where the expression is used: it decides the wording of the error */
 typedef enum DeterminismUse
@@ -17,6 +17,7 @@ typedef enum DeterminismUse
 	DETERMINISM_FILTER			/* a subscription's filter */
 } DeterminismUse;
 
-extern void determinism_check(Node *expr, DeterminismUse use, const char *query_text);
+extern void determinism_check(Node *expr, DeterminismUse use, const char *query_text,
+							  List *declared);
 
 #endif							/* STREAMEXT_DETERMINISM_H */

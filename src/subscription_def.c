@@ -48,7 +48,7 @@ PG_FUNCTION_INFO_V1(streamext_create_subscription);
 PG_FUNCTION_INFO_V1(streamext_drop_subscription);
 PG_FUNCTION_INFO_V1(streamext_adopt_subscription);
 
-static Node *subscription_filter_analyze(const char *filter, Oid source_relid);
+static Node *subscription_filter_analyze(const char *filter, Oid source_relid, bool restored);
 static void check_view_emit(int32 view_id, const char *source, const char *emit);
 static void check_listen_name(const char *value, const char *what);
 static Query *analyze_filter(const char *sql);
@@ -113,10 +113,11 @@ analyze_filter(const char *sql)
  * subscription_filter_analyze analyses a filter over the rows of its source
  * (a stream's events or a continuous view's rows) and returns it as a
  * boolean expression, refusing what the worker cannot evaluate per event,
- * or could evaluate differently when it does again (determinism.c).
+ * or could evaluate differently when it does again (determinism.c; not
+ * checked again for a restored one, as view_def_analyze does not).
  */
 static Node *
-subscription_filter_analyze(const char *filter, Oid source_relid)
+subscription_filter_analyze(const char *filter, Oid source_relid, bool restored)
 {
 	char	   *relname = quote_qualified_identifier(get_namespace_name(get_rel_namespace(source_relid)),
 													 get_rel_name(source_relid));
@@ -137,7 +138,9 @@ subscription_filter_analyze(const char *filter, Oid source_relid)
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("a subquery is not supported in a subscription filter"),
 				 errhint("%s", FILTER_HINT)));
-	determinism_check(query->jointree->quals, DETERMINISM_FILTER, sql);
+	if (!restored)
+		determinism_check(query->jointree->quals, DETERMINISM_FILTER, sql,
+						  catalog_deterministic_functions());
 	return query->jointree->quals;
 }
 
@@ -440,7 +443,7 @@ streamext_create_subscription(PG_FUNCTION_ARGS)
 
 	if (filter != NULL)
 	{
-		Node	   *tree = subscription_filter_analyze(filter, relid);
+		Node	   *tree = subscription_filter_analyze(filter, relid, false);
 
 		filter_tree = nodeToString(tree);
 		/* what a restored database analyses again (adopt_subscription) */
@@ -553,7 +556,7 @@ streamext_adopt_subscription(PG_FUNCTION_ARGS)
 		filter_tree = nodeToString(subscription_filter_analyze(row->filter_definition ?
 															   row->filter_definition :
 															   row->filter,
-															   row->source_relid));
+															   row->source_relid, true));
 		if (nestlevel >= 0)
 			AtEOXact_GUC(true, nestlevel);
 		(void) subscription_filter_compile(filter_tree, row->owner);

@@ -214,10 +214,13 @@ check_source_view(Oid relid)
  * that it is one a continuous view can maintain: one stream (or continuous
  * view, check_source_view) in FROM, an
  * optional WHERE, GROUP BY, aggregates that can be combined, HAVING, and
- * nothing but immutable calls (determinism.c).
+ * nothing but immutable calls (determinism.c).  The calls of a restored
+ * view (adopt_view) are not checked again: they were when it was created,
+ * and the functions declared deterministic then may be restored after it
+ * (pg_restore -j loads tables in any order).
  */
 Query *
-view_def_analyze(const char *query_text, Oid *stream_relid)
+view_def_analyze(const char *query_text, Oid *stream_relid, bool restored)
 {
 	List	   *raw;
 	RawStmt    *stmt;
@@ -300,9 +303,10 @@ view_def_analyze(const char *query_text, Oid *stream_relid)
 	 * Group keys are in the target list, aggregate arguments and FILTER in
 	 * its and HAVING's aggregates.
 	 */
-	determinism_check((Node *) list_make3(query->targetList, query->jointree->quals,
-										  query->havingQual),
-					  DETERMINISM_VIEW, query_text);
+	if (!restored)
+		determinism_check((Node *) list_make3(query->targetList, query->jointree->quals,
+											  query->havingQual),
+						  DETERMINISM_VIEW, query_text, catalog_deterministic_functions());
 
 	*stream_relid = rte->relid;
 	return query;

@@ -13,7 +13,7 @@
 #include "nodes/parsenodes.h"
 
 extern void report_in_query(const char *query_text);
-extern Query *view_def_analyze(const char *query_text, Oid *stream_relid);
+extern Query *view_def_analyze(const char *query_text, Oid *stream_relid, bool restored);
 extern char *deparse_qualified_query(Query *query);
 extern char *deparse_qualified_expr(Node *expr, Oid relid);
 extern int	pin_empty_search_path(void);

@@ -38,6 +38,9 @@ create_click_schema($node, 'src');
 $node->safe_psql('src', q{
 CREATE SCHEMA shop;
 CREATE FUNCTION shop.band(int) RETURNS int LANGUAGE sql IMMUTABLE AS 'SELECT $1 / 100';
+-- left VOLATILE, as some extensions leave theirs, and declared deterministic
+CREATE FUNCTION shop.tier(int) RETURNS int LANGUAGE sql VOLATILE AS 'SELECT $1 / 1000';
+SELECT streamext.declare_deterministic('shop.tier(int)');
 CREATE TABLE shop.orders (id bigserial PRIMARY KEY, gone text, amount int NOT NULL,
                           customer text NOT NULL, ts timestamptz NOT NULL);
 ALTER TABLE shop.orders DROP COLUMN gone;
@@ -46,6 +49,7 @@ SET search_path = shop, public;
 SELECT streamext.create_view('shop.by_band',
   $$ SELECT band(amount) AS band, count(*) AS n, sum(amount) AS total, max(customer) AS last FROM orders GROUP BY 1 $$);
 SELECT streamext.create_view('shop.totals', $$ SELECT count(*) AS n, sum(amount) AS total, max(id) AS last_id FROM orders $$);
+SELECT streamext.create_view('shop.by_tier', $$ SELECT tier(amount) AS tier, count(*) AS n FROM orders GROUP BY 1 $$);
 SELECT streamext.create_view('shop.paris_months', $$ SELECT customer, count(*) AS n, sum(amount) AS total FROM orders GROUP BY customer $$,
                              'tumbling 1 month', time_zone => 'Europe/Paris');
 });
@@ -99,6 +103,7 @@ SELECT streamext.ack('report', 10);
 my %oracle = (
 	'shop.by_band' => 'SELECT shop.band(amount), count(*), sum(amount), max(customer) FROM shop.orders GROUP BY 1',
 	'shop.totals' => 'SELECT count(*), sum(amount), max(id) FROM shop.orders',
+	'shop.by_tier' => 'SELECT shop.tier(amount), count(*) FROM shop.orders GROUP BY 1',
 	# a restored view keeps its time zone: a month of Paris, not of UTC
 	'shop.paris_months' => q{SELECT m AT TIME ZONE 'Europe/Paris', (m + interval '1 month') AT TIME ZONE 'Europe/Paris',
 	                                customer, count(*), sum(amount)
@@ -125,10 +130,13 @@ my $views_sql = q{SELECT string_agg(name || ':' || coalesce("window", '-') || ':
 my $subs_sql = q{SELECT name, source::text, source_kind, filter, notify, acked_position, newest_position, backlog
                    FROM streamext.subscriptions ORDER BY name};
 my $queue_sql = q{SELECT position, kind, md5(event::text) FROM streamext.poll('%s', 100000)};
+my $declared_sql = q{SELECT string_agg(function || ':' || declared_by, ',' ORDER BY function)
+                       FROM streamext.deterministic_functions};
 my %dumped = (
 	streams => $node->safe_psql('src', $streams_sql),
 	views => $node->safe_psql('src', $views_sql),
 	subs => $node->safe_psql('src', $subs_sql),
+	declared => $node->safe_psql('src', $declared_sql),
 	map { ("queue_$_" => $node->safe_psql('src', sprintf($queue_sql, $_))) } qw(slow big report sessions));
 my %newest = map { split /\|/ }
   split /\n/, $node->safe_psql('src', 'SELECT name, newest_position FROM streamext.subscriptions');
@@ -153,6 +161,8 @@ sub check_restored
 	wait_caught_up($n, $db);
 	is($n->safe_psql($db, $streams_sql), $dumped{streams}, "$label: streamext.streams lists the streams");
 	is($n->safe_psql($db, $views_sql), $dumped{views}, "$label: streamext.views lists the views");
+	is($n->safe_psql($db, $declared_sql), $dumped{declared},
+		"$label: the functions declared deterministic are restored");
 	is($n->safe_psql($db, $subs_sql), $dumped{subs},
 		"$label: streamext.subscriptions lists the subscriptions, positions as dumped");
 	is($n->safe_psql($db, sprintf($queue_sql, $_)), $dumped{"queue_$_"},
