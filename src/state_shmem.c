@@ -601,7 +601,12 @@ publish_view_guarded(StreamextDbSlot *slot, ViewPlan *plan, bool all_groups)
 		MemoryContextSwitchTo(cxt);
 		edata = CopyErrorData();
 		if (!in_xact && edata->sqlerrcode != ERRCODE_OUT_OF_MEMORY)
+		{
+			/* dsa_free takes the area's lock: no other may be held */
+			LWLockReleaseAll();
+			free_built_blobs();
 			PG_RE_THROW();
+		}
 		FlushErrorState();
 		if (in_xact)
 		{
@@ -725,6 +730,7 @@ publish_view(StreamextDbSlot *slot, ViewPlan *plan, bool all_groups,
 	initStringInfo(&buf);
 	blobs = palloc(sizeof(PublishedBlob) * maxblobs);
 	built_blobs = blobs;
+	nbuilt_blobs = 0;
 	/* key types' hash functions may be user code too */
 	usercode_enter(&gate, plan->owner, USERCODE_READ_ONLY);
 	/* a sliding view's combinations for readers, with the panes to publish */
