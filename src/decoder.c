@@ -1444,11 +1444,14 @@ in_reorder_buffer(LogicalDecodingContext *ctx, TransactionId xid)
  * transaction is to be decoded again without it, and while events are to
  * be set aside (they are named by their commit).  While it is on the
  * worker holds at most streamext.stream_work_mem of a transaction before
- * it is streamed.
+ * it is streamed (or the server's logical_decoding_work_mem, if lower),
+ * from the first call on: a decoding context starts with streaming on.
  */
 void
 decoder_set_streaming(LogicalDecodingContext *ctx, DecodeTarget *target)
 {
+	/* the stream_work_mem in force, -1 when streaming is off */
+	static int	applied_kb = -1;
 	bool		on = target->set_aside == NIL;
 	ListCell   *lc;
 
@@ -1475,15 +1478,23 @@ decoder_set_streaming(LogicalDecodingContext *ctx, DecodeTarget *target)
 		}
 		on = false;
 	}
-	if (on == ctx->streaming)
+	if (on == ctx->streaming && (on ? applied_kb == streamext_stream_work_mem_kb : applied_kb == -1))
 		return;
 	ctx->streaming = on;
-	if (on && streamext_stream_work_mem_kb < logical_decoding_work_mem)
+	if (on)
+	{
+		int			server_kb = atoi(GetConfigOptionResetString("logical_decoding_work_mem"));
+
 		SetConfigOption("logical_decoding_work_mem",
-						psprintf("%d", streamext_stream_work_mem_kb),
+						psprintf("%d", Min(streamext_stream_work_mem_kb, server_kb)),
 						PGC_SUSET, PGC_S_OVERRIDE);
-	else if (!on)
+		applied_kb = streamext_stream_work_mem_kb;
+	}
+	else
+	{
 		SetConfigOption("logical_decoding_work_mem",
 						GetConfigOptionResetString("logical_decoding_work_mem"),
 						PGC_SUSET, PGC_S_OVERRIDE);
+		applied_kb = -1;
+	}
 }
