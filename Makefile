@@ -28,6 +28,7 @@ OBJS = \
 	src/sliding_stacks.o \
 	src/window_session.o \
 	src/agg_state.o \
+	src/agg_distinct.o \
 	src/state_format.o \
 	src/state_shmem.o \
 	src/checkpoint.o \
@@ -50,7 +51,7 @@ PGFILEDESC = "streamext - event streams and continuous views"
 # (test/regress.conf has its settings): pg_regress, the isolation specs
 # (specs/), then the TAP tests, which start their own clusters from the
 # installed binaries
-REGRESS = streams views windows calendar_windows errors subscriptions privileges retention nulls stream_kinds determinism views_on_views replace_view view_lookup sliding_reads sketches
+REGRESS = streams views windows calendar_windows errors subscriptions privileges retention nulls stream_kinds determinism views_on_views replace_view view_lookup sliding_reads sketches distinct
 # streams.sql creates the extension itself
 REGRESS_OPTS =
 ISOLATION = create_view_vs_producer drop_view_vs_reader replace_view_vs_reader ack_from_two_sessions drop_stream_vs_producer

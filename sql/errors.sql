@@ -32,7 +32,8 @@ SELECT streamext.create_view('v1', $$ SELECT url, rank() OVER () FROM clicks $$)
 SELECT streamext.create_view('v1', $$ SELECT count(*) FROM clicks WHERE random() > 0.5 $$);
 SELECT streamext.create_view('v1', $$ SELECT string_agg(url, ',') FROM clicks $$);
 SELECT streamext.create_view('v1', $$ SELECT array_agg(ms) FROM clicks $$);
-SELECT streamext.create_view('v1', $$ SELECT count(DISTINCT url) FROM clicks $$);
+SELECT streamext.create_view('v1', $$ SELECT string_agg(DISTINCT url, ',') FROM clicks $$);
+SELECT streamext.create_view('v1', $$ SELECT array_agg(url ORDER BY ms) FROM clicks $$);
 SELECT streamext.create_view('v1', $$ SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) FROM clicks $$);
 SELECT streamext.create_view('v1', $$ SELECT url FROM clicks $$);
 SELECT streamext.create_view('v1', $$ SELECT count(*) FROM clicks UNION SELECT count(*) FROM s2 $$);

@@ -39,6 +39,11 @@
 static void agg_set_context(AggSet *set, MemoryContext cxt);
 static void agg_init_value(AggSet *set, AggRunner *agg, AggValue *v,
 						   MemoryContext cxt);
+static void init_transition_value(AggRunner *agg, AggValue *v, MemoryContext cxt);
+static void advance_transition(AggSet *set, AggRunner *agg, AggValue *v, MemoryContext cxt);
+static DistinctSet *distinct_set_of(AggValue *v, MemoryContext cxt);
+static void transition_over_set(AggSet *set, AggRunner *agg, AggValue *v, AggValue *tv,
+								MemoryContext cxt);
 static void agg_combine(AggSet *set, AggRunner *agg, AggValue *v,
 						Datum other, bool otherisnull, MemoryContext cxt);
 static Datum get_init_value(Oid transtype, Datum textInitVal);
@@ -78,13 +83,24 @@ agg_runner_init(AggSet *set, AggRunner *agg, Aggref *aggref)
 	memset(agg, 0, sizeof(AggRunner));
 	agg->aggfnoid = aggref->aggfnoid;
 
-	if (aggref->aggorder != NIL || aggref->aggdistinct != NIL ||
-		aggref->aggkind != AGGKIND_NORMAL)
+	if (aggref->aggorder != NIL || aggref->aggkind != AGGKIND_NORMAL)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("aggregate %s with DISTINCT, ORDER BY or WITHIN GROUP is not supported in a continuous view",
+				 errmsg("aggregate %s with ORDER BY or WITHIN GROUP is not supported in a continuous view",
 						format_procedure(aggref->aggfnoid)),
 				 errhint("Open windows are combined from partial states, which these forms cannot be.")));
+	if (aggref->aggdistinct != NIL)
+	{
+		/* its state is the set of values, combined by union (agg_distinct.c) */
+		if (list_length(aggref->args) != 1)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("aggregate %s with DISTINCT over several arguments is not supported in a continuous view",
+							format_procedure(aggref->aggfnoid)),
+					 errhint("Take DISTINCT over one expression, e.g. count(DISTINCT user_id).")));
+		agg->distinct = true;
+		set->has_distinct = true;
+	}
 
 	tup = SearchSysCache1(AGGFNOID, ObjectIdGetDatum(aggref->aggfnoid));
 	if (!HeapTupleIsValid(tup))
@@ -113,14 +129,14 @@ agg_runner_init(AggSet *set, AggRunner *agg, Aggref *aggref)
 		agg->initval = get_init_value(agg->transtype, textInitVal);
 	ReleaseSysCache(tup);
 
-	if (!OidIsValid(combinefn_oid))
+	if (!OidIsValid(combinefn_oid) && !agg->distinct)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("aggregate %s cannot be used in a continuous view",
 						format_procedure(aggref->aggfnoid)),
 				 errdetail("It has no combine function."),
 				 errhint("Use an aggregate that PostgreSQL can run in parallel, such as count, sum, avg, min, max or stddev.")));
-	if (agg->transtype == INTERNALOID &&
+	if (agg->transtype == INTERNALOID && !agg->distinct &&
 		(!OidIsValid(serialfn_oid) || !OidIsValid(deserialfn_oid)))
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
@@ -141,15 +157,21 @@ agg_runner_init(AggSet *set, AggRunner *agg, Aggref *aggref)
 				numArguments + 1, collation, set);
 	agg->transfn_strict = agg->transfn.fn_strict;
 
-	/* combine function: (state, state) */
-	build_aggregate_transfn_expr(&agg->transtype, 1, 0, false, agg->transtype,
-								 collation, combinefn_oid, InvalidOid,
-								 &combinefnexpr, NULL);
-	init_fcinfo(&agg->combinefn, combinefn_oid, combinefnexpr,
-				&agg->combine_fcinfo, 2, collation, set);
-	agg->combinefn_strict = agg->combinefn.fn_strict;
+	if (agg->distinct)
+		distinct_spec_init(&agg->distinct_spec, set->owner, inputTypes[0], collation,
+						   linitial_node(SortGroupClause, aggref->aggdistinct));
+	else
+	{
+		/* combine function: (state, state) */
+		build_aggregate_transfn_expr(&agg->transtype, 1, 0, false, agg->transtype,
+									 collation, combinefn_oid, InvalidOid,
+									 &combinefnexpr, NULL);
+		init_fcinfo(&agg->combinefn, combinefn_oid, combinefnexpr,
+					&agg->combine_fcinfo, 2, collation, set);
+		agg->combinefn_strict = agg->combinefn.fn_strict;
+	}
 
-	if (agg->transtype == INTERNALOID)
+	if (agg->transtype == INTERNALOID && !agg->distinct)
 	{
 		build_aggregate_serialfn_expr(serialfn_oid, &expr);
 		init_fcinfo(&agg->serialfn, serialfn_oid, expr, &agg->serial_fcinfo,
@@ -252,9 +274,22 @@ agg_set_context(AggSet *set, MemoryContext cxt)
 	set->aggcontext_expr->ecxt_per_tuple_memory = cxt;
 }
 
-/* agg_init_value gives a new group its initial transition value */
+/* agg_init_value gives a new group its initial state */
 static void
 agg_init_value(AggSet *set, AggRunner *agg, AggValue *v, MemoryContext cxt)
+{
+	if (agg->distinct)
+	{
+		v->value = PointerGetDatum(distinct_set_new(cxt));
+		v->isnull = v->noValue = false;
+		return;
+	}
+	init_transition_value(agg, v, cxt);
+}
+
+/* init_transition_value gives v the aggregate's initial transition value */
+static void
+init_transition_value(AggRunner *agg, AggValue *v, MemoryContext cxt)
 {
 	if (agg->initvalisnull)
 		v->value = (Datum) 0;
@@ -342,10 +377,28 @@ call_and_keep(AggSet *set, AggRunner *agg, AggValue *v,
 
 /*
  * agg_advance feeds the arguments already stored in trans_fcinfo->args[1..]
- * to the transition function.
+ * to the transition function, or, for aggregate(DISTINCT x), adds the
+ * value to the set (a NULL only if the transition function would take it:
+ * plain SQL drops NULLs before a strict one).
  */
 void
 agg_advance(AggSet *set, AggRunner *agg, AggValue *v, MemoryContext cxt)
+{
+	if (agg->distinct)
+	{
+		FunctionCallInfo fcinfo = agg->trans_fcinfo;
+
+		if (!(fcinfo->args[1].isnull && agg->transfn_strict))
+			distinct_set_add(&agg->distinct_spec, distinct_set_of(v, cxt),
+							 fcinfo->args[1].value, fcinfo->args[1].isnull);
+		return;
+	}
+	advance_transition(set, agg, v, cxt);
+}
+
+/* advance_transition calls the transition function, as nodeAgg.c does */
+static void
+advance_transition(AggSet *set, AggRunner *agg, AggValue *v, MemoryContext cxt)
 {
 	FunctionCallInfo fcinfo = agg->trans_fcinfo;
 	int			i;
@@ -376,6 +429,13 @@ agg_combine(AggSet *set, AggRunner *agg, AggValue *v,
 {
 	FunctionCallInfo fcinfo = agg->combine_fcinfo;
 
+	if (agg->distinct)
+	{
+		if (!otherisnull)
+			distinct_set_union(&agg->distinct_spec, distinct_set_of(v, cxt),
+							   (DistinctSet *) DatumGetPointer(other));
+		return;
+	}
 	if (agg->combinefn_strict)
 	{
 		if (otherisnull)
@@ -437,7 +497,13 @@ agg_finalize(AggSet *set, AggRunner *agg, AggValue *v, bool *isnull,
 	FunctionCallInfo fcinfo;
 	int			i;
 	Datum		result;
+	AggValue	over_set;
 
+	if (agg->distinct)
+	{
+		transition_over_set(set, agg, v, &over_set, cxt);
+		v = &over_set;
+	}
 	if (!agg->has_finalfn)
 	{
 		*isnull = v->isnull || v->noValue;
@@ -500,6 +566,11 @@ agg_serialize_states(AggSet *set, AggValue *values, StringInfo buf,
 			continue;
 		}
 		appendStringInfoChar(buf, STATE_VALUE);
+		if (agg->distinct)
+		{
+			distinct_set_serialize(&agg->distinct_spec, distinct_set_of(v, cxt), buf);
+			continue;
+		}
 		if (agg->transtype == INTERNALOID)
 		{
 			FunctionCallInfo fcinfo = agg->serial_fcinfo;
@@ -549,6 +620,11 @@ agg_deserialize_states(AggSet *set, const char *data, Size len,
 		v->value = (Datum) 0;
 		if (flag != STATE_VALUE)
 			continue;
+		if (agg->distinct)
+		{
+			v->value = PointerGetDatum(distinct_set_restore(&agg->distinct_spec, &p, cxt));
+			continue;
+		}
 		d = datumRestore(&p, &isnull);
 		if (agg->transtype == INTERNALOID)
 		{
@@ -565,4 +641,55 @@ agg_deserialize_states(AggSet *set, const char *data, Size len,
 		v->value = d;
 	}
 	MemoryContextSwitchTo(old);
+}
+
+/*
+ * distinct_set_of is the set of an aggregate(DISTINCT x)'s state, made
+ * (empty, in cxt) if the state was only zeroed.
+ */
+static DistinctSet *
+distinct_set_of(AggValue *v, MemoryContext cxt)
+{
+	if (DatumGetPointer(v->value) == NULL)
+	{
+		v->value = PointerGetDatum(distinct_set_new(cxt));
+		v->isnull = v->noValue = false;
+	}
+	return (DistinctSet *) DatumGetPointer(v->value);
+}
+
+/*
+ * transition_over_set computes into tv the transition state of an
+ * aggregate(DISTINCT x) over its set v, each value once, in the order of
+ * the DISTINCT's sort operator, as plain SQL feeds them.
+ */
+static void
+transition_over_set(AggSet *set, AggRunner *agg, AggValue *v, AggValue *tv,
+					MemoryContext cxt)
+{
+	DistinctSet *ds = distinct_set_of(v, cxt);
+	FunctionCallInfo fcinfo = agg->trans_fcinfo;
+	int			i;
+
+	init_transition_value(agg, tv, cxt);
+	distinct_set_sort(&agg->distinct_spec, ds);
+	for (i = -1; i <= ds->n; i++)
+	{
+		bool		null_here = (i == -1 && agg->distinct_spec.nulls_first) ||
+			(i == ds->n && !agg->distinct_spec.nulls_first);
+
+		if (i == -1 || i == ds->n)
+		{
+			if (!null_here || !ds->has_null)
+				continue;
+			fcinfo->args[1].value = (Datum) 0;
+			fcinfo->args[1].isnull = true;
+		}
+		else
+		{
+			fcinfo->args[1].value = ds->values[i];
+			fcinfo->args[1].isnull = false;
+		}
+		advance_transition(set, agg, tv, cxt);
+	}
 }

@@ -12,6 +12,7 @@
 #include "fmgr.h"
 #include "lib/stringinfo.h"
 #include "nodes/execnodes.h"
+#include "agg_distinct.h"
 #include "usercode.h"
 
 /* one aggregate of a view, ready to run */
@@ -36,6 +37,8 @@ typedef struct AggRunner
 	FmgrInfo	deserialfn;
 	FmgrInfo	finalfn;
 	Oid			resulttype;
+	bool		distinct;		/* aggregate(DISTINCT x): the state is the set */
+	DistinctSpec distinct_spec;
 	FunctionCallInfo trans_fcinfo;
 	FunctionCallInfo combine_fcinfo;
 	FunctionCallInfo final_fcinfo;
@@ -50,6 +53,7 @@ typedef struct AggSet
 	UserCodeAcl *acl;			/* where their functions are noted */
 	int			naggs;
 	AggRunner  *runners;
+	bool		has_distinct;	/* one of them is aggregate(DISTINCT x) */
 	AggState   *aggcontext_node;	/* fake Agg node for AggCheckCallContext */
 	ExprContext *aggcontext_expr;
 } AggSet;

@@ -679,6 +679,9 @@ warn_memory_full(ViewPlan *plan, const char *detail)
 				 errmsg("streamext.max_memory reached: continuous view \"%s\" cannot be read until memory is raised",
 						plan->name),
 				 detail ? errdetail("%s", detail) : 0,
+				 plan->aggs.has_distinct ?
+				 errhint("Raise streamext.max_memory and reload; no event is lost, the view is kept on disk at every checkpoint.  "
+						 "Its DISTINCT aggregates keep every distinct value: for large sets, estimate with hll (see the README).") :
 				 errhint("Raise streamext.max_memory and reload; no event is lost, the view is kept on disk at every checkpoint.")));
 	plan->state->shmem_full = true;
 }

@@ -1,5 +1,6 @@
 # Hopping and session windows (and tumbling, as the control) through
-# crashes under load: the worker killed with SIGKILL (the server restarts
+# crashes under load, with aggregates over DISTINCT values in a view of
+# every kind (their states are sets, combined by union): the worker killed with SIGKILL (the server restarts
 # every process) and an immediate server stop, each while producers insert
 # late, out-of-order events.  The worker decodes again from its last
 # checkpoint; once it has checkpointed the last event, each view equals
@@ -17,7 +18,7 @@ create_event_stream($node);
 # sums over coalesce(v, 0): NULL partial states are 120_window_oracle's
 my @views = (
 	{ name => 'tumb', window => 'tumbling 5 seconds', lateness => '10 seconds', keys => ['g'],
-	  aggs => ['count(*) AS n', 'sum(coalesce(v, 0)) AS s', 'max(v) AS hi'] },
+	  aggs => ['count(*) AS n', 'sum(coalesce(v, 0)) AS s', 'max(v) AS hi', 'count(DISTINCT k) AS dk'] },
 	{ name => 'hop', window => 'hopping 10 seconds every 1 second', lateness => '5 seconds',
 	  keys => ['g'], aggs => ['count(*) AS n', 'sum(coalesce(v, 0)) AS s', 'max(ts) AS last'] },
 	{ name => 'hop_k', window => 'hopping 20 seconds every 5 seconds', keys => ['k % 10'],
@@ -26,7 +27,16 @@ my @views = (
 	{ name => 'hop_zone', window => 'hopping 10 seconds every 2 seconds', time_zone => 'Europe/Paris',
 	  lateness => '5 seconds', keys => ['g'], aggs => ['count(*) AS n', 'sum(coalesce(v, 0)) AS s'] },
 	{ name => 'sess', window => 'session 3 seconds', keys => ['k'],
-	  aggs => ['count(*) AS n', 'sum(coalesce(v, 0)) AS s', 'min(ts) AS first', 'max(ts) AS last'] },
+	  aggs => ['count(*) AS n', 'sum(coalesce(v, 0)) AS s', 'min(ts) AS first', 'max(ts) AS last',
+			   'count(DISTINCT v) AS dv', 'sum(DISTINCT v) AS sdv'] },
+	{ name => 'dist_hop', window => 'hopping 10 seconds every 2 seconds', lateness => '5 seconds',
+	  keys => ['g'], aggs => ['count(DISTINCT k) AS dk', 'count(DISTINCT v % 7) AS dv', 'count(*) AS n'] },
+	{ name => 'dist_cum', window => 'cumulate 20 seconds every 5 seconds', keys => ['g'],
+	  aggs => ['count(DISTINCT k) AS dk', 'array_agg(DISTINCT v % 5) AS vs'] },
+	{ name => 'dist_slide', window => 'sliding 20 seconds step 2 seconds', keys => ['g'],
+	  aggs => ['count(DISTINCT k) AS dk', 'count(*) AS n'] },
+	{ name => 'dist_all', keys => ['g'], aggs => ['count(DISTINCT k) AS dk', 'sum(DISTINCT v) AS sdv',
+												 'count(*) AS n'] },
 	{ name => 'sess_late', window => 'session 2 seconds', lateness => '10 seconds',
 	  keys => ['k % 40'], aggs => ['count(*) AS n', 'max(v) AS hi'], where => 'v >= 0',
 	  having => 'count(*) >= 2' },
