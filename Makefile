@@ -32,6 +32,7 @@ OBJS = \
 	src/state_format.o \
 	src/state_shmem.o \
 	src/checkpoint.o \
+	src/closed_insert.o \
 	src/view_read.o \
 	src/subscription_def.o \
 	src/subscription.o \

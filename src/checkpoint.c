@@ -47,6 +47,7 @@
 #include "agg_state.h"
 #include "catalog.h"
 #include "checkpoint.h"
+#include "closed_insert.h"
 #include "shmem.h"
 #include "state_format.h"
 #include "state_shmem.h"
@@ -82,6 +83,7 @@ typedef struct CheckpointSink
 	ClosedRowListener listener; /* told of every row written, or NULL */
 	TimestampTz silent_upto;	/* windows ending up to here were closed */
 	bool		defer_open_rows;	/* open_state rows go at the checkpoint */
+	ClosedInserter *inserter;	/* the closed table, or NULL: through SPI */
 } CheckpointSink;
 
 /*
@@ -158,6 +160,7 @@ static CatalogStatement lock_view = {
 static void flush_open_states(OpenStateBatch *batch);
 static SPIPlanPtr closed_plan(Oid closed_relid, ViewPlan *plan, ClosedStatement kind);
 static void load_open_state(const OpenStateRow *row, void *arg);
+static void sink_finish(CheckpointSink *cs);
 static void sink_init(CheckpointSink *cs, StreamextDbSlot *slot, ViewPlan *plan,
 					  ClosedRowListener listener, bool defer_open_rows);
 static TimestampTz closing_watermark(ViewPlan *plan, XLogRecPtr lsn);
@@ -353,6 +356,16 @@ sink_init(CheckpointSink *cs, StreamextDbSlot *slot, ViewPlan *plan,
 		return;					/* no closed table */
 	(void) closed_plan(plan->closed_relid, plan, CLOSED_INSERT);
 	(void) closed_plan(plan->closed_relid, plan, CLOSED_TAKE);
+	cs->inserter = closed_insert_begin(plan->closed_relid, plan->outdesc->natts + 3);
+}
+
+/* sink_finish closes what sink_init opened */
+static void
+sink_finish(CheckpointSink *cs)
+{
+	closed_insert_end(cs->inserter);
+	cs->inserter = NULL;
+	MemoryContextDelete(cs->sink.cxt);
 }
 
 /* a closed row to write, for write_row_isolated */
@@ -483,8 +496,10 @@ write_row_isolated(void *arg)
 	row[natts + 1] = PointerGetDatum(bytes_to_bytea(buf.data, buf.len));
 	row[natts + 2] = BoolGetDatum(having);
 	nulls[natts] = nulls[natts + 1] = nulls[natts + 2] = ' ';
-	if (SPI_execute_plan(closed_plan(plan->closed_relid, plan, CLOSED_INSERT), row, nulls,
-						 false, 0) != SPI_OK_INSERT)
+	if (cs->inserter != NULL)
+		closed_insert_row(cs->inserter, row, nulls);
+	else if (SPI_execute_plan(closed_plan(plan->closed_relid, plan, CLOSED_INSERT), row, nulls,
+							  false, 0) != SPI_OK_INSERT)
 		elog(ERROR, "streamext: could not write closed window");
 	/* subscriptions get the row once it is written */
 	if (having && cs->listener != NULL)
@@ -857,7 +872,7 @@ write_view(StreamextDbSlot *slot, ViewPlan *plan, List *plans, TimestampTz limit
 	}
 	watermark = Min(closing_watermark(plan, lsn), limit);
 	window_close_due(plan, watermark, &cs.sink);
-	MemoryContextDelete(cs.sink.cxt);
+	sink_finish(&cs);
 
 	batch->view_id = plan->id;
 	batch->n = 0;
@@ -971,7 +986,7 @@ checkpoint_close_windows(StreamextDbSlot *slot, List *plans, XLogRecPtr lsn,
 
 		sink_init(&cs, slot, plan, listener, true);
 		window_close_due(plan, watermark, &cs.sink);
-		MemoryContextDelete(cs.sink.cxt);
+		sink_finish(&cs);
 		state->closed_ahead_lsn = InvalidXLogRecPtr;
 		/* a view's functions failing on a closed row set the group aside */
 		write_dead_letters(plan);
