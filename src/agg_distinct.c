@@ -86,6 +86,7 @@ distinct_set_add(DistinctSpec *spec, DistinctSet *set, Datum value, bool isnull)
 {
 	MemoryContext cxt = GetMemoryChunkContext(set);
 	MemoryContext old;
+	Datum		whole;
 
 	if (isnull)
 	{
@@ -100,7 +101,12 @@ distinct_set_add(DistinctSpec *spec, DistinctSet *set, Datum value, bool isnull)
 			repalloc_huge(set->values, sizeof(Datum) * set->size);
 	}
 	old = MemoryContextSwitchTo(cxt);
-	set->values[set->n++] = datumCopy(value, spec->typbyval, spec->typlen);
+	/* a value read from a table may point into its TOAST table: keep it whole */
+	whole = value;
+	if (spec->typlen == -1 && VARATT_IS_EXTENDED(DatumGetPointer(value)))
+		whole = PointerGetDatum(PG_DETOAST_DATUM_PACKED(value));
+	set->values[set->n++] = (whole != value) ? whole :
+		datumCopy(value, spec->typbyval, spec->typlen);
 	MemoryContextSwitchTo(old);
 	if (set->n - set->nsorted >= Max(SORT_BATCH, set->nsorted))
 		distinct_set_sort(spec, set);
