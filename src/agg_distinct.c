@@ -9,12 +9,17 @@
  *	  row is made, in the order plain SQL feeds it (the DISTINCT's sort
  *	  operator), so that the result is the one plain SQL gives.
  *
- *	  New values are appended and sorted in with the others, duplicates
- *	  dropped, once as many have come as were there (at least
- *	  SORT_BATCH): each value costs O(log n) comparisons over time, and
- *	  the set at most twice its size.  The comparison is the type's btree
- *	  comparison function, run as the view's owner through the user-code
- *	  gate (a type of the user's own may have one).
+ *	  The set is an array kept in that order: a value is looked up by
+ *	  binary search and inserted in its place when new.  Every comparison
+ *	  a value needs is made when it is added, so a comparison that fails
+ *	  (a row type with a json field, when the fields before it tie) fails
+ *	  on that value's event, which is set aside, and leaves the set as it
+ *	  was; nothing compares values later, where a failure could not be
+ *	  pinned on an event (publishing and checkpoints only copy the array).
+ *	  A new value costs moving the values after it: sets of hundreds of
+ *	  thousands of values belong to an estimate (hll).  The comparison is
+ *	  the type's btree comparison function, run as the view's owner
+ *	  through the user-code gate (a type of the user's own may have one).
  *
  *-------------------------------------------------------------------------
  */
@@ -29,12 +34,10 @@
 #include "agg_distinct.h"
 #include "usercode.h"
 
-#define SORT_BATCH 64
 #define INITIAL_SIZE 8
 
-static int	compare_values(const void *a, const void *b, void *arg);
-static int	unique_sorted(DistinctSpec *spec, Datum *values, int n);
-static void free_value(DistinctSpec *spec, Datum value);
+static int	compare_values(DistinctSpec *spec, Datum a, Datum b);
+static bool find_value(DistinctSpec *spec, DistinctSet *set, Datum value, int64 *at);
 
 /*
  * distinct_spec_init finds how values of argtype are ordered and told apart
@@ -78,8 +81,9 @@ distinct_set_new(MemoryContext cxt)
 }
 
 /*
- * distinct_set_add adds a value (copied into the set's context), sorting
- * in what came since the last time once there is enough of it.
+ * distinct_set_add adds a value, copied into the set's context, in its
+ * place, unless the set has it.  An error (a comparison, memory) leaves
+ * the set as it was.
  */
 void
 distinct_set_add(DistinctSpec *spec, DistinctSet *set, Datum value, bool isnull)
@@ -87,82 +91,49 @@ distinct_set_add(DistinctSpec *spec, DistinctSet *set, Datum value, bool isnull)
 	MemoryContext cxt = GetMemoryChunkContext(set);
 	MemoryContext old;
 	Datum		whole;
+	int64		at;
 
 	if (isnull)
 	{
 		set->has_null = true;
 		return;
 	}
+	if (find_value(spec, set, value, &at))
+		return;
 	if (set->n == set->size)
 	{
-		set->size = Max(set->size * 2, INITIAL_SIZE);
+		int64		size = Max(set->size * 2, INITIAL_SIZE);
+
 		set->values = set->values == NULL ?
-			MemoryContextAlloc(cxt, sizeof(Datum) * set->size) :
-			repalloc_huge(set->values, sizeof(Datum) * set->size);
+			MemoryContextAllocExtended(cxt, sizeof(Datum) * size, MCXT_ALLOC_HUGE) :
+			repalloc_huge(set->values, sizeof(Datum) * size);
+		set->size = size;
 	}
 	old = MemoryContextSwitchTo(cxt);
 	/* a value read from a table may point into its TOAST table: keep it whole */
 	whole = value;
 	if (spec->typlen == -1 && VARATT_IS_EXTENDED(DatumGetPointer(value)))
 		whole = PointerGetDatum(PG_DETOAST_DATUM_PACKED(value));
-	set->values[set->n++] = (whole != value) ? whole :
-		datumCopy(value, spec->typbyval, spec->typlen);
+	if (whole == value)
+		whole = datumCopy(value, spec->typbyval, spec->typlen);
 	MemoryContextSwitchTo(old);
-	if (set->n - set->nsorted >= Max(SORT_BATCH, set->nsorted))
-		distinct_set_sort(spec, set);
+	memmove(&set->values[at + 1], &set->values[at], sizeof(Datum) * (set->n - at));
+	set->values[at] = whole;
+	set->n++;
 }
 
 /* distinct_set_union adds every value of from to into */
 void
 distinct_set_union(DistinctSpec *spec, DistinctSet *into, const DistinctSet *from)
 {
-	int			i;
+	int64		i;
 
-	if (from == NULL)
+	if (from == NULL || from == into)
 		return;
 	for (i = 0; i < from->n; i++)
 		distinct_set_add(spec, into, from->values[i], false);
 	if (from->has_null)
 		into->has_null = true;
-}
-
-/*
- * distinct_set_sort sorts the values that came since the last time in with
- * the others and drops the duplicates: then every value is in order, once.
- */
-void
-distinct_set_sort(DistinctSpec *spec, DistinctSet *set)
-{
-	Datum	   *merged;
-	Datum	   *a = set->values;
-	Datum	   *b = set->values + set->nsorted;
-	int			na = set->nsorted;
-	int			nb;
-	int			i = 0;
-	int			j = 0;
-	int			n = 0;
-
-	if (set->n == set->nsorted)
-		return;
-	qsort_arg(b, set->n - na, sizeof(Datum), compare_values, spec);
-	nb = unique_sorted(spec, b, set->n - na);
-	merged = MemoryContextAllocExtended(GetMemoryChunkContext(set), sizeof(Datum) * Max(set->size, 1),
-										MCXT_ALLOC_HUGE);
-	while (i < na || j < nb)
-	{
-		int			c = (i == na) ? 1 : (j == nb) ? -1 :
-			compare_values(&a[i], &b[j], spec);
-
-		if (c <= 0)
-			merged[n++] = a[i++];
-		else
-			merged[n++] = b[j++];
-		if (c == 0)
-			free_value(spec, b[j++]);
-	}
-	pfree(set->values);
-	set->values = merged;
-	set->nsorted = set->n = n;
 }
 
 /*
@@ -172,12 +143,9 @@ distinct_set_sort(DistinctSpec *spec, DistinctSet *set)
 void
 distinct_set_serialize(DistinctSpec *spec, DistinctSet *set, StringInfo buf)
 {
-	int32		n;
-	int			i;
+	int64		i;
 
-	distinct_set_sort(spec, set);
-	n = set->n;
-	appendBinaryStringInfo(buf, (char *) &n, sizeof(n));
+	appendBinaryStringInfo(buf, (char *) &set->n, sizeof(set->n));
 	appendStringInfoChar(buf, set->has_null ? 1 : 0);
 	for (i = 0; i < set->n; i++)
 	{
@@ -194,15 +162,15 @@ distinct_set_serialize(DistinctSpec *spec, DistinctSet *set, StringInfo buf)
 
 /*
  * distinct_set_restore reads a set written by distinct_set_serialize at *p,
- * into cxt, and moves *p past it.
+ * into cxt, and moves *p past it.  The values come in order, unique.
  */
 DistinctSet *
 distinct_set_restore(DistinctSpec *spec, char **p, MemoryContext cxt)
 {
 	DistinctSet *set = distinct_set_new(cxt);
 	MemoryContext old = MemoryContextSwitchTo(cxt);
-	int32		n;
-	int			i;
+	int64		n;
+	int64		i;
 
 	memcpy(&n, *p, sizeof(n));
 	*p += sizeof(n);
@@ -216,51 +184,54 @@ distinct_set_restore(DistinctSpec *spec, char **p, MemoryContext cxt)
 
 		set->values[i] = datumRestore(p, &isnull);
 	}
-	set->nsorted = set->n = n;
+	set->n = n;
 	MemoryContextSwitchTo(old);
 	return set;
 }
 
+/*
+ * find_value says whether the set has value; if not, *at is where it goes.
+ */
+static bool
+find_value(DistinctSpec *spec, DistinctSet *set, Datum value, int64 *at)
+{
+	int64		lo = 0;
+	int64		hi = set->n;
+
+	while (lo < hi)
+	{
+		int64		mid = lo + (hi - lo) / 2;
+		int			c = compare_values(spec, set->values[mid], value);
+
+		if (c == 0)
+		{
+			*at = mid;
+			return true;
+		}
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*at = lo;
+	return false;
+}
+
 /* compare_values orders two values as the DISTINCT's sort operator does */
 static int
-compare_values(const void *a, const void *b, void *arg)
+compare_values(DistinctSpec *spec, Datum a, Datum b)
 {
-	DistinctSpec *spec = arg;
 	FunctionCallInfo fcinfo = spec->cmp_fcinfo;
 	int32		c;
 
-	fcinfo->args[0].value = *(const Datum *) a;
+	fcinfo->args[0].value = a;
 	fcinfo->args[0].isnull = false;
-	fcinfo->args[1].value = *(const Datum *) b;
+	fcinfo->args[1].value = b;
 	fcinfo->args[1].isnull = false;
 	fcinfo->isnull = false;
 	c = DatumGetInt32(usercode_call(spec->owner, fcinfo));
 	if (fcinfo->isnull)
 		elog(ERROR, "streamext: comparison function %u returned NULL", spec->cmp.fn_oid);
-	return spec->reverse ? -((c > 0) - (c < 0)) : c;
-}
-
-/* unique_sorted keeps the first of each run of equal values; returns how many */
-static int
-unique_sorted(DistinctSpec *spec, Datum *values, int n)
-{
-	int			kept = 0;
-	int			i;
-
-	for (i = 0; i < n; i++)
-	{
-		if (kept > 0 && compare_values(&values[kept - 1], &values[i], spec) == 0)
-			free_value(spec, values[i]);
-		else
-			values[kept++] = values[i];
-	}
-	return kept;
-}
-
-/* free_value frees a copy of a value dropped as a duplicate */
-static void
-free_value(DistinctSpec *spec, Datum value)
-{
-	if (!spec->typbyval)
-		pfree(DatumGetPointer(value));
+	c = (c > 0) - (c < 0);
+	return spec->reverse ? -c : c;
 }

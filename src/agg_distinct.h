@@ -26,15 +26,13 @@ typedef struct DistinctSpec
 } DistinctSpec;
 
 /*
- * The values seen: values[0 .. nsorted) are in the DISTINCT's order and
- * unique, values[nsorted .. n) came since; a NULL is one flag.  Everything
- * is allocated in the set's own memory context.
+ * The values seen, each once, in the DISTINCT's order; a NULL is one flag.
+ * Everything is allocated in the set's own memory context.
  */
 typedef struct DistinctSet
 {
-	int			nsorted;
-	int			n;
-	int			size;
+	int64		n;
+	int64		size;
 	bool		has_null;
 	Datum	   *values;
 } DistinctSet;
@@ -44,7 +42,6 @@ extern void distinct_spec_init(DistinctSpec *spec, Oid owner, Oid argtype,
 extern DistinctSet *distinct_set_new(MemoryContext cxt);
 extern void distinct_set_add(DistinctSpec *spec, DistinctSet *set, Datum value, bool isnull);
 extern void distinct_set_union(DistinctSpec *spec, DistinctSet *into, const DistinctSet *from);
-extern void distinct_set_sort(DistinctSpec *spec, DistinctSet *set);
 extern void distinct_set_serialize(DistinctSpec *spec, DistinctSet *set, StringInfo buf);
 extern DistinctSet *distinct_set_restore(DistinctSpec *spec, char **p, MemoryContext cxt);
 

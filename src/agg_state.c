@@ -669,10 +669,9 @@ transition_over_set(AggSet *set, AggRunner *agg, AggValue *v, AggValue *tv,
 {
 	DistinctSet *ds = distinct_set_of(v, cxt);
 	FunctionCallInfo fcinfo = agg->trans_fcinfo;
-	int			i;
+	int64		i;
 
 	init_transition_value(agg, tv, cxt);
-	distinct_set_sort(&agg->distinct_spec, ds);
 	for (i = -1; i <= ds->n; i++)
 	{
 		bool		null_here = (i == -1 && agg->distinct_spec.nulls_first) ||
