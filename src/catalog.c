@@ -23,6 +23,7 @@
 #include "access/htup_details.h"
 #include "access/stratnum.h"
 #include "access/table.h"
+#include "access/xact.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_extension.h"
 #include "catalog/pg_type.h"
@@ -192,6 +193,7 @@ static SubscriptionCatalogRow *find_subscription(CatalogIndex index, AttrNumber 
 												 RegProcedure eqproc, Datum value);
 static void run_statement(CatalogStatement *stmt, Datum *args, const char *nulls,
 						  int expected, const char *what);
+static Oid	resolve_signature(const char *signature);
 static void run_for_key(CatalogStatement *stmt, Datum key, int expected, const char *what);
 static void run_set_interval(CatalogStatement *stmt, Datum key, Interval *iv,
 							 const char *what);
@@ -1270,8 +1272,7 @@ static CatalogStatement update_stream_idle_timeout = {
 	2, {REGCLASSOID, INTERVALOID}
 };
 static CatalogStatement select_deterministic_functions = {
-	"SELECT f FROM (SELECT pg_catalog.to_regprocedure(function)::oid AS f "
-	"FROM streamext.deterministic_functions) d WHERE f IS NOT NULL", 0
+	"SELECT function FROM streamext.deterministic_functions", 0
 };
 static CatalogStatement insert_deterministic_function = {
 	"INSERT INTO streamext.deterministic_functions (function, declared_by) VALUES ($1, $2) "
@@ -1335,14 +1336,18 @@ catalog_set_stream_retention(Oid relid, Interval *retention)
 /*
  * catalog_deterministic_functions lists, by OID, the functions declared
  * deterministic (streamext.declare_deterministic) that exist: the table
- * names them by signature, which a dump and restore keeps.  NIL in a
- * database still at 0.1, which has no such table.
+ * names them by signature, which a dump and restore keeps.  A signature
+ * that names nothing now (the function, or a type of its arguments, was
+ * dropped) is passed over.  NIL in a database still at 0.1, which has no
+ * such table.
  */
 List *
 catalog_deterministic_functions(void)
 {
 	MemoryContext caller = CurrentMemoryContext;
+	List	   *signatures = NIL;
 	List	   *result = NIL;
+	ListCell   *lc;
 	uint64		i;
 
 	if (!OidIsValid(get_relname_relid("deterministic_functions",
@@ -1353,15 +1358,56 @@ catalog_deterministic_functions(void)
 		elog(ERROR, "streamext: could not read the functions declared deterministic");
 	for (i = 0; i < SPI_processed; i++)
 	{
-		bool		isnull;
-		Datum		d = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull);
+		char	   *signature = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
 		MemoryContext old = MemoryContextSwitchTo(caller);
 
-		result = lappend_oid(result, DatumGetObjectId(d));
+		signatures = lappend(signatures, pstrdup(signature));
 		MemoryContextSwitchTo(old);
 	}
 	SPI_finish();
+	foreach(lc, signatures)
+	{
+		Oid			funcid = resolve_signature(lfirst(lc));
+
+		if (OidIsValid(funcid))
+			result = lappend_oid(result, funcid);
+	}
+	list_free_deep(signatures);
 	return result;
+}
+
+/*
+ * resolve_signature is the function a declaration names, or InvalidOid.
+ * PostgreSQL 15's to_regprocedure raises an error for a type that does not
+ * exist: it is looked up in a subtransaction, whose failure means none.
+ */
+static Oid
+resolve_signature(const char *signature)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	ResourceOwner owner = CurrentResourceOwner;
+	Oid			funcid = InvalidOid;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(cxt);
+	PG_TRY();
+	{
+		Datum		d = DirectFunctionCall1(to_regprocedure, CStringGetTextDatum(signature));
+
+		funcid = DatumGetObjectId(d);
+		ReleaseCurrentSubTransaction();
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(cxt);
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		funcid = InvalidOid;
+	}
+	PG_END_TRY();
+	MemoryContextSwitchTo(cxt);
+	CurrentResourceOwner = owner;
+	return funcid;
 }
 
 /*
