@@ -1438,6 +1438,13 @@ in_reorder_buffer(LogicalDecodingContext *ctx, TransactionId xid)
 }
 
 /*
+ * What logical_decoding_work_mem is set for: streaming on (1) or off (0),
+ * with the settings as they are; -1 before the first call and after a
+ * reload.
+ */
+static int	streaming_memory_for = -1;
+
+/*
  * decoder_set_streaming turns PostgreSQL's streaming of large transactions
  * to the worker on or off (ctx->streaming, which ReorderBufferCanStream
  * reads each time the memory limit is reached).  It is off while a
@@ -1450,8 +1457,6 @@ in_reorder_buffer(LogicalDecodingContext *ctx, TransactionId xid)
 void
 decoder_set_streaming(LogicalDecodingContext *ctx, DecodeTarget *target)
 {
-	/* the stream_work_mem in force, -1 when streaming is off */
-	static int	applied_kb = -1;
 	bool		on = target->set_aside == NIL;
 	ListCell   *lc;
 
@@ -1478,7 +1483,7 @@ decoder_set_streaming(LogicalDecodingContext *ctx, DecodeTarget *target)
 		}
 		on = false;
 	}
-	if (on == ctx->streaming && (on ? applied_kb == streamext_stream_work_mem_kb : applied_kb == -1))
+	if (on == ctx->streaming && streaming_memory_for == (int) on)
 		return;
 	ctx->streaming = on;
 	if (on)
@@ -1487,14 +1492,25 @@ decoder_set_streaming(LogicalDecodingContext *ctx, DecodeTarget *target)
 
 		SetConfigOption("logical_decoding_work_mem",
 						psprintf("%d", Min(streamext_stream_work_mem_kb, server_kb)),
-						PGC_SUSET, PGC_S_OVERRIDE);
-		applied_kb = streamext_stream_work_mem_kb;
+						PGC_SUSET, PGC_S_SESSION);
 	}
 	else
-	{
 		SetConfigOption("logical_decoding_work_mem",
 						GetConfigOptionResetString("logical_decoding_work_mem"),
-						PGC_SUSET, PGC_S_OVERRIDE);
-		applied_kb = -1;
-	}
+						PGC_SUSET, PGC_S_SESSION);
+	streaming_memory_for = (int) on;
+}
+
+/*
+ * decoder_settings_reloaded makes the next decoder_set_streaming apply
+ * streamext.stream_work_mem and logical_decoding_work_mem as reloaded.
+ * The worker's own value is set as a session's SET is (PGC_S_SESSION),
+ * which leaves the server's as the reset value: one set with
+ * PGC_S_OVERRIDE would become the reset value itself, and a reload of the
+ * server's would never be seen.
+ */
+void
+decoder_settings_reloaded(void)
+{
+	streaming_memory_for = -1;
 }

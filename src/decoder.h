@@ -130,6 +130,7 @@ extern XLogRecPtr decoder_wal_flushed_upto(void);
 extern int	decoder_read_wal_page(struct XLogReaderState *state, XLogRecPtr targetPagePtr,
 								  int reqLen, XLogRecPtr targetRecPtr, char *readBuf);
 extern void decoder_set_streaming(struct LogicalDecodingContext *ctx, DecodeTarget *target);
+extern void decoder_settings_reloaded(void);
 extern void decoder_place_streamed(DecodeTarget *target);
 extern void decoder_streams_reset(DecodeTarget *target);
 extern void decoder_forget_cut_streams(struct LogicalDecodingContext *ctx,

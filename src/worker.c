@@ -297,6 +297,7 @@ worker_run(void)
 		{
 			ConfigReloadPending = false;
 			ProcessConfigFile(PGC_SIGHUP);
+			decoder_settings_reloaded();
 			state_shmem_set_limit();
 		}
 		LWLockAcquire(&StreamextState->lock, LW_SHARED);
