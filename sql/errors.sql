@@ -104,3 +104,27 @@ DROP TABLE clicks;
 SELECT name FROM streamext.views ORDER BY id;
 SELECT stream FROM streamext.streams ORDER BY stream::text;
 SELECT count(*) FROM pg_class WHERE relname IN ('v1', 'v_stranger');
+
+-- a view whose functions fail when the worker publishes it (a sliding
+-- view's panes combined by a combine function that raises): the worker
+-- goes on with the other views, readers of that one get why
+CREATE FUNCTION boom_combine(int8, int8) RETURNS int8 LANGUAGE plpgsql IMMUTABLE
+  AS $$ BEGIN IF $1 + $2 > 5 THEN RAISE EXCEPTION 'boom'; END IF; RETURN $1 + $2; END $$;
+CREATE AGGREGATE boom_sum(int8) (sfunc = int8pl, stype = int8, combinefunc = boom_combine, initcond = '0');
+CREATE TABLE booms (v int8, ts timestamptz NOT NULL);
+SELECT streamext.create_stream('booms', time_column => 'ts', idle_timeout => NULL);
+SELECT streamext.create_view('boom_slide', $$ SELECT boom_sum(v) AS s FROM booms $$, "window" => 'sliding 10 seconds step 1 second');
+SELECT streamext.create_view('boom_count', $$ SELECT count(*) AS n FROM booms $$);
+INSERT INTO booms VALUES (3, '2026-01-01 00:00:01');
+INSERT INTO booms VALUES (3, '2026-01-01 00:00:02');
+INSERT INTO booms VALUES (1, '2026-01-01 00:00:05');
+SELECT streamext.wait_caught_up();
+SELECT * FROM boom_slide;
+SELECT * FROM boom_count;
+SELECT worker_restarts, last_error FROM streamext.streams WHERE stream = 'booms'::regclass;
+SELECT streamext.drop_view('boom_slide');
+SELECT streamext.drop_view('boom_count');
+SELECT streamext.drop_stream('booms');
+DROP TABLE booms;
+DROP AGGREGATE boom_sum(int8);
+DROP FUNCTION boom_combine(int8, int8);

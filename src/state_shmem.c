@@ -61,7 +61,8 @@ typedef struct SharedView
 	int32		id;
 	dshash_table_handle groups;
 	dshash_table_handle keys;	/* SharedKey by key hash */
-	bool		incomplete;		/* streamext.max_memory was reached */
+	bool		incomplete;		/* streamext.max_memory was reached, or: */
+	char		failure[PUBLISH_FAILURE_LEN];	/* publishing failed, why */
 	XLogRecPtr	start_lsn;		/* of the definition published: see rebuild_view */
 	dsa_pointer dir;			/* GroupDirectory of its groups */
 	ViewMarks	marks;
@@ -199,6 +200,7 @@ static bool publish_view_guarded(StreamextDbSlot *slot, ViewPlan *plan,
 static bool publish_view(StreamextDbSlot *slot, ViewPlan *plan, bool all_groups,
 						 MemoryContext tmp);
 static void warn_memory_full(ViewPlan *plan, const char *detail);
+static void warn_publish_failed(ViewPlan *plan, const char *message);
 static void free_built_blobs(void);
 
 static int
@@ -586,6 +588,7 @@ publish_view_guarded(StreamextDbSlot *slot, ViewPlan *plan, bool all_groups)
 			plan->state->shmem_full = false;
 		else
 			warn_memory_full(plan, NULL);
+		plan->state->publish_failed = false;
 		if (in_xact)
 		{
 			ReleaseCurrentSubTransaction();
@@ -632,13 +635,31 @@ publish_view_guarded(StreamextDbSlot *slot, ViewPlan *plan, bool all_groups)
 			compacting_groups = compacting_keys = NULL;
 			plan->state->shm_peak_groups = plan->state->shm_ngroups;
 		}
-		if (edata->sqlerrcode != ERRCODE_OUT_OF_MEMORY)
+		/* outside a transaction, nothing but memory is recovered from */
+		if (!in_xact && edata->sqlerrcode != ERRCODE_OUT_OF_MEMORY)
 			ReThrowError(edata);
 		LWLockAcquire(&slot->publish_lock, LW_EXCLUSIVE);
 		sv = dshash_find(my_views, &plan->id, true);
+		if (sv == NULL && edata->sqlerrcode != ERRCODE_OUT_OF_MEMORY)
+		{
+			bool		found;
+
+			/* failed before its first publishing: readers learn why */
+			sv = dshash_find_or_insert(my_views, &plan->id, &found);
+			if (!found)
+			{
+				memset(((char *) sv) + sizeof(int32), 0, sizeof(SharedView) - sizeof(int32));
+				sv->groups = InvalidDsaPointer;
+				sv->start_lsn = plan->start_lsn;
+			}
+		}
 		if (sv != NULL)
 		{
 			sv->incomplete = true;
+			if (edata->sqlerrcode == ERRCODE_OUT_OF_MEMORY)
+				sv->failure[0] = '\0';
+			else
+				strlcpy(sv->failure, edata->message, sizeof(sv->failure));
 			sv->stats.bytes = plan->state->shm_bytes;
 			dshash_release_lock(my_views, sv);
 		}
@@ -649,7 +670,10 @@ publish_view_guarded(StreamextDbSlot *slot, ViewPlan *plan, bool all_groups)
 			has_entry = false;
 		}
 		LWLockRelease(&slot->publish_lock);
-		warn_memory_full(plan, edata->message);
+		if (edata->sqlerrcode == ERRCODE_OUT_OF_MEMORY)
+			warn_memory_full(plan, edata->message);
+		else
+			warn_publish_failed(plan, edata->message);
 	}
 	PG_END_TRY();
 	MemoryContextDelete(publish_cxt);
@@ -667,6 +691,24 @@ free_built_blobs(void)
 			dsa_free(my_area, built_blobs[i].dp);
 	built_blobs = NULL;
 	nbuilt_blobs = 0;
+}
+
+/*
+ * warn_publish_failed warns once each time a view's publishing fails: its
+ * functions failed on its groups (a sliding view's combine, a serial or
+ * key hash function).  The worker goes on with the others; the view is
+ * published whole again each time it changes, until that works.
+ */
+static void
+warn_publish_failed(ViewPlan *plan, const char *message)
+{
+	if (!plan->state->publish_failed)
+		ereport(WARNING,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("continuous view \"%s\" cannot be published: %s", plan->name, message),
+				 errdetail("Readers of the view get an error until it can; no event is lost: the worker keeps the view and writes it at every checkpoint."),
+				 errhint("A function of the view failed on its groups: fix it, or change the view with streamext.replace_view().")));
+	plan->state->publish_failed = true;
 }
 
 /* warn_memory_full warns once each time a view stops fitting */
@@ -972,6 +1014,7 @@ publish_view(StreamextDbSlot *slot, ViewPlan *plan, bool all_groups,
 	sv->stats.bytes = plan->state->shm_bytes;
 	sv->stats.keys = plan->state->shm_nkeys;
 	sv->incomplete = cut_short;
+	sv->failure[0] = '\0';
 	dshash_release_lock(my_views, sv);
 	LWLockRelease(&slot->publish_lock);
 
@@ -1781,7 +1824,7 @@ copy_noted_groups(NotedGroups *seen)
 List *
 state_shmem_read_view(StreamextDbSlot *slot, int32 view_id, XLogRecPtr start_lsn,
 					  const uint32 *keyhashes, int nkeyhashes,
-					  bool *found, bool *incomplete, ViewMarks *marks,
+					  bool *found, bool *incomplete, char *failure, ViewMarks *marks,
 					  const SlidingRead *sliding)
 {
 	List	   *result = NIL;
@@ -1794,6 +1837,7 @@ state_shmem_read_view(StreamextDbSlot *slot, int32 view_id, XLogRecPtr start_lsn
 
 	*found = false;
 	*incomplete = false;
+	failure[0] = '\0';
 	LWLockAcquire(&slot->publish_lock, LW_SHARED);
 	if (!attach_for_read(slot))
 	{
@@ -1834,6 +1878,7 @@ state_shmem_read_view(StreamextDbSlot *slot, int32 view_id, XLogRecPtr start_lsn
 
 		*found = true;
 		*incomplete = sv->incomplete;
+		strlcpy(failure, sv->failure, PUBLISH_FAILURE_LEN);
 		*marks = sv->marks;
 		dshash_release_lock(my_views, sv);
 		if (sliding != NULL)

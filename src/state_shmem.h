@@ -26,6 +26,9 @@ typedef struct ViewStats
 } ViewStats;
 
 /* what a publish says of a view besides its groups */
+/* what a view's failed publishing said, for its readers */
+#define PUBLISH_FAILURE_LEN 256
+
 typedef struct ViewMarks
 {
 	TimestampTz watermark;		/* as of the groups published */
@@ -64,6 +67,7 @@ extern bool state_shmem_get_stats(StreamextDbSlot *slot, int32 view_id, ViewStat
 extern List *state_shmem_read_view(StreamextDbSlot *slot, int32 view_id,
 								   XLogRecPtr start_lsn, const uint32 *keyhashes,
 								   int nkeyhashes, bool *found, bool *incomplete,
-								   ViewMarks *marks, const SlidingRead *sliding);
+								   char *failure, ViewMarks *marks,
+								   const SlidingRead *sliding);
 
 #endif							/* STREAMEXT_STATE_SHMEM_H */

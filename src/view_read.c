@@ -516,12 +516,21 @@ reader_groups(ViewReader *reader, const uint32 *keyhashes, int nkeyhashes, bool 
 {
 	List	   *groups = NIL;
 	bool		incomplete = false;
+	char		failure[PUBLISH_FAILURE_LEN];
 
 	*found = false;
+	failure[0] = '\0';
 	if (reader->slot != NULL)
 		groups = state_shmem_read_view(reader->slot, reader->view_id, reader->row->start_lsn,
-									   keyhashes, nkeyhashes, found, &incomplete, marks,
-									   sliding);
+									   keyhashes, nkeyhashes, found, &incomplete, failure,
+									   marks, sliding);
+	if (incomplete && failure[0] != '\0')
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("continuous view \"%s\" cannot be read: the worker could not publish it",
+						reader->plan->name),
+				 errdetail("%s", failure),
+				 errhint("No event is lost: the worker keeps the view and writes it at every checkpoint.  A function of the view failed on its groups: fix it, or change the view with streamext.replace_view().")));
 	if (incomplete)
 		ereport(ERROR,
 				(errcode(ERRCODE_OUT_OF_MEMORY),
