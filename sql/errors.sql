@@ -128,3 +128,30 @@ SELECT streamext.drop_stream('booms');
 DROP TABLE booms;
 DROP AGGREGATE boom_sum(int8);
 DROP FUNCTION boom_combine(int8, int8);
+
+-- a closed-window table someone gave a constraint its rows break: the
+-- group is set aside (a dead letter of the view), nothing else stops
+CREATE TABLE checked (k int, ts timestamptz NOT NULL);
+SELECT streamext.create_stream('checked', time_column => 'ts', idle_timeout => NULL);
+SELECT streamext.create_view('checked_min', $$ SELECT k, count(*) AS n FROM checked GROUP BY k $$, "window" => 'tumbling 1 minute');
+SELECT format('ALTER TABLE %s ADD CONSTRAINT small_n CHECK (n < 2)', closed_relid::regclass)
+  FROM streamext.view_def WHERE name = 'checked_min' \gexec
+INSERT INTO checked VALUES (1, '2026-01-01 00:00:01'), (1, '2026-01-01 00:00:02'), (2, '2026-01-01 00:00:03');
+INSERT INTO checked VALUES (1, '2026-01-01 00:05:00');
+SELECT streamext.wait_caught_up();
+-- the window closes right after (wait_caught_up does not wait for that)
+DO $$
+BEGIN
+  FOR i IN 1 .. 100 LOOP
+    EXIT WHEN EXISTS (SELECT 1 FROM streamext.views WHERE name = 'checked_min' AND dead_letters > 0);
+    PERFORM pg_sleep(0.1);
+  END LOOP;
+END $$;
+SELECT * FROM checked_min ORDER BY window_start, k;
+SELECT d.sqlstate, d.message LIKE '%violates check constraint "small_n"' AS check_failed
+  FROM streamext.dead_letters d JOIN streamext.views v ON v.id = d.view_id
+ WHERE v.name = 'checked_min';
+SELECT worker_restarts FROM streamext.streams WHERE stream = 'checked'::regclass;
+SELECT streamext.drop_view('checked_min');
+SELECT streamext.drop_stream('checked');
+DROP TABLE checked;

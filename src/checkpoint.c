@@ -84,6 +84,7 @@ typedef struct CheckpointSink
 	TimestampTz silent_upto;	/* windows ending up to here were closed */
 	bool		defer_open_rows;	/* open_state rows go at the checkpoint */
 	ClosedInserter *inserter;	/* the closed table, or NULL: through SPI */
+	bool		inserter_tried; /* opened (or found to need SPI) already */
 } CheckpointSink;
 
 /*
@@ -356,7 +357,39 @@ sink_init(CheckpointSink *cs, StreamextDbSlot *slot, ViewPlan *plan,
 		return;					/* no closed table */
 	(void) closed_plan(plan->closed_relid, plan, CLOSED_INSERT);
 	(void) closed_plan(plan->closed_relid, plan, CLOSED_TAKE);
-	cs->inserter = closed_insert_begin(plan->closed_relid, plan->outdesc->natts + 3);
+}
+
+/*
+ * sink_open_inserter opens the closed table for direct inserts when a
+ * closing writes its first row (not before: a checkpoint that closes
+ * nothing takes no lock on it), in the transaction of the closing, not in
+ * a row's subtransaction.
+ */
+static void
+sink_open_inserter(CheckpointSink *cs, ViewPlan *plan)
+{
+	int			ncolumns = plan->outdesc->natts + 3;
+	Oid		   *types;
+	int32	   *typmods;
+	int			i;
+
+	if (cs->inserter_tried)
+		return;
+	cs->inserter_tried = true;
+	types = palloc(sizeof(Oid) * ncolumns);
+	typmods = palloc(sizeof(int32) * ncolumns);
+	for (i = 0; i < plan->outdesc->natts; i++)
+	{
+		types[i] = TupleDescAttr(plan->outdesc, i)->atttypid;
+		typmods[i] = TupleDescAttr(plan->outdesc, i)->atttypmod;
+	}
+	types[i] = BYTEAOID;		/* _group */
+	types[i + 1] = BYTEAOID;	/* _state */
+	types[i + 2] = BOOLOID;		/* _having */
+	typmods[i] = typmods[i + 1] = typmods[i + 2] = -1;
+	cs->inserter = closed_insert_begin(plan->closed_relid, ncolumns, types, typmods);
+	pfree(types);
+	pfree(typmods);
 }
 
 /* sink_finish closes what sink_init opened */
@@ -411,6 +444,7 @@ sink_closed_row(WindowSink *sink, ViewPlan *plan, TimestampTz start, TimestampTz
 	/* views that read this one compute the window holding it again */
 	if (as_correction)
 		view_source_note_correction(plan, start);
+	sink_open_inserter(cs, plan);
 	if (!usercode_isolated(InvalidOid, USERCODE_MAY_WRITE, write_row_isolated, &row,
 						   &failure))
 	{

@@ -26,6 +26,7 @@
 #include "catalog/pg_type.h"
 #include "executor/executor.h"
 #include "nodes/execnodes.h"
+#include "nodes/parsenodes.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 
@@ -40,20 +41,21 @@ struct ClosedInserter
 	int			ncolumns;
 };
 
-static bool plain_table(Relation rel, int ncolumns);
+static bool plain_table(Relation rel, int ncolumns, const Oid *types, const int32 *typmods);
 
 /*
- * closed_insert_begin opens closed_relid, whose rows have ncolumns columns,
- * for closed_insert_row; NULL if its rows must go through an INSERT
- * statement.
+ * closed_insert_begin opens closed_relid, whose rows have ncolumns columns
+ * of the given types and typmods, for closed_insert_row; NULL if its rows
+ * must go through an INSERT statement.
  */
 ClosedInserter *
-closed_insert_begin(Oid closed_relid, int ncolumns)
+closed_insert_begin(Oid closed_relid, int ncolumns, const Oid *types, const int32 *typmods)
 {
 	Relation	rel = table_open(closed_relid, RowExclusiveLock);
 	ClosedInserter *ci;
+	RangeTblEntry *rte;
 
-	if (!plain_table(rel, ncolumns))
+	if (!plain_table(rel, ncolumns, types, typmods))
 	{
 		table_close(rel, NoLock);
 		return NULL;
@@ -62,6 +64,14 @@ closed_insert_begin(Oid closed_relid, int ncolumns)
 	ci->rel = rel;
 	ci->ncolumns = ncolumns;
 	ci->estate = CreateExecutorState();
+
+	/* a range table of the one relation: a constraint's error names it */
+	rte = makeNode(RangeTblEntry);
+	rte->rtekind = RTE_RELATION;
+	rte->relid = closed_relid;
+	rte->relkind = rel->rd_rel->relkind;
+	rte->rellockmode = RowExclusiveLock;
+	ExecInitRangeTable(ci->estate, list_make1(rte));
 	ci->rri = makeNode(ResultRelInfo);
 	InitResultRelInfo(ci->rri, rel, 1, NULL, 0);
 	ExecOpenIndices(ci->rri, false);
@@ -112,10 +122,11 @@ closed_insert_end(ClosedInserter *ci)
 /*
  * plain_table says whether an INSERT into rel would do no more than insert
  * into it and its indexes: no trigger, rule or row security, and ncolumns
- * columns, none dropped, none of a domain type.
+ * columns of the types and typmods of the values (nothing to coerce), none
+ * dropped, generated or of a domain type.
  */
 static bool
-plain_table(Relation rel, int ncolumns)
+plain_table(Relation rel, int ncolumns, const Oid *types, const int32 *typmods)
 {
 	TupleDesc	desc = RelationGetDescr(rel);
 	int			i;
@@ -127,7 +138,8 @@ plain_table(Relation rel, int ncolumns)
 	{
 		Form_pg_attribute att = TupleDescAttr(desc, i);
 
-		if (att->attisdropped || att->attgenerated ||
+		if (att->attisdropped || att->attgenerated || att->atttypid != types[i] ||
+			(att->atttypmod != typmods[i] && att->atttypmod != -1) ||
 			get_typtype(att->atttypid) == TYPTYPE_DOMAIN)
 			return false;
 	}

@@ -13,7 +13,8 @@
 
 typedef struct ClosedInserter ClosedInserter;
 
-extern ClosedInserter *closed_insert_begin(Oid closed_relid, int ncolumns);
+extern ClosedInserter *closed_insert_begin(Oid closed_relid, int ncolumns, const Oid *types,
+										   const int32 *typmods);
 extern void closed_insert_row(ClosedInserter *ci, Datum *values, const char *nulls);
 extern void closed_insert_end(ClosedInserter *ci);
 

@@ -34,6 +34,7 @@
 #include "access/transam.h"
 #include "access/xact.h"
 #include "catalog/pg_class.h"
+#include "mb/pg_wchar.h"
 #include "utils/rel.h"
 #include "storage/procarray.h"
 #include "storage/spin.h"
@@ -659,7 +660,14 @@ publish_view_guarded(StreamextDbSlot *slot, ViewPlan *plan, bool all_groups)
 			if (edata->sqlerrcode == ERRCODE_OUT_OF_MEMORY)
 				sv->failure[0] = '\0';
 			else
-				strlcpy(sv->failure, edata->message, sizeof(sv->failure));
+			{
+				/* cut at a character's boundary */
+				int			len = pg_mbcliplen(edata->message, strlen(edata->message),
+											   sizeof(sv->failure) - 1);
+
+				memcpy(sv->failure, edata->message, len);
+				sv->failure[len] = '\0';
+			}
 			sv->stats.bytes = plan->state->shm_bytes;
 			dshash_release_lock(my_views, sv);
 		}
