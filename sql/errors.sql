@@ -134,8 +134,11 @@ DROP FUNCTION boom_combine(int8, int8);
 CREATE TABLE checked (k int, ts timestamptz NOT NULL);
 SELECT streamext.create_stream('checked', time_column => 'ts', idle_timeout => NULL);
 SELECT streamext.create_view('checked_min', $$ SELECT k, count(*) AS n FROM checked GROUP BY k $$, "window" => 'tumbling 1 minute');
-SELECT format('ALTER TABLE %s ADD CONSTRAINT small_n CHECK (n < 2)', closed_relid::regclass)
-  FROM streamext.view_def WHERE name = 'checked_min' \gexec
+DO $$
+BEGIN
+  EXECUTE format('ALTER TABLE %s ADD CONSTRAINT small_n CHECK (n < 2)',
+                 (SELECT closed_relid::regclass FROM streamext.view_def WHERE name = 'checked_min'));
+END $$;
 INSERT INTO checked VALUES (1, '2026-01-01 00:00:01'), (1, '2026-01-01 00:00:02'), (2, '2026-01-01 00:00:03');
 INSERT INTO checked VALUES (1, '2026-01-01 00:05:00');
 SELECT streamext.wait_caught_up();

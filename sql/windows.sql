@@ -158,3 +158,26 @@ SELECT streamext.drop_view(name) FROM streamext.views WHERE name LIKE 'ev%';
 SELECT streamext.drop_stream('ev');
 DROP TABLE ev;
 DROP FUNCTION wait_for_checkpoint();
+
+-- a session view whose sessions the clock closed, then a transaction large
+-- enough to be streamed whose events are older than the view's watermark:
+-- it is decoded again without streaming, from the checkpoint, where the
+-- watermark must start at what the checkpoint had closed (by the clock
+-- too).  Right after wait_caught_up() the view has every event, once.
+CREATE TABLE sess_clock (k int NOT NULL, ts timestamptz NOT NULL);
+SELECT streamext.create_stream('sess_clock', time_column => 'ts');
+INSERT INTO sess_clock SELECT i % 3, '2026-01-01'::timestamptz + (i % 240) * interval '1 second'
+  FROM generate_series(1, 1200) i;
+SELECT streamext.create_view('sess_clock_v', $$ SELECT k, count(*) AS n FROM sess_clock GROUP BY k $$,
+                             "window" => 'session 20 seconds');
+INSERT INTO sess_clock SELECT i % 3, '2026-01-01 00:03'::timestamptz + (i % 180) * interval '1 second'
+  FROM generate_series(1, 1500) i;
+INSERT INTO sess_clock SELECT i % 3, '2026-01-01 00:05'::timestamptz + (i % 200) * interval '1 second'
+  FROM generate_series(1, 60000) i;
+INSERT INTO sess_clock VALUES (0, '2026-01-01 00:00:10'), (1, '2026-01-01 00:00:20');
+SELECT streamext.wait_caught_up();
+SELECT k, window_start, window_end, n FROM sess_clock_v ORDER BY k;
+SELECT k, count(*) FROM sess_clock GROUP BY k ORDER BY k;
+SELECT streamext.drop_view('sess_clock_v');
+SELECT streamext.drop_stream('sess_clock');
+DROP TABLE sess_clock;

@@ -1109,6 +1109,16 @@ checkpoint_load_view(ViewPlan *plan, XLogRecPtr lsn)
 			state->closed_ahead_upto = progress.closed_upto;
 		}
 		state->states_closed_upto = state->closed_upto;
+
+		/*
+		 * What the states were closed to, by events or by the clock, the
+		 * watermark was at least, as rebuild_view keeps it: without it a
+		 * view the clock had closed would take its watermark from the
+		 * events again, below the closed_upto readers see, and keep open
+		 * (and unreadable) sessions a late event took out of the closed
+		 * table.
+		 */
+		state->clock_watermark = Max(state->clock_watermark, state->closed_upto);
 		/* a backend writes none, or the view's start_lsn; a checkpoint where it decoded */
 		state->computed_apart = XLogRecPtrIsInvalid(progress.closed_lsn) ||
 			progress.closed_lsn == plan->start_lsn;
