@@ -32,6 +32,7 @@
 #include "utils/memutils.h"
 
 #include "agg_distinct.h"
+#include "datum_bytes.h"
 #include "usercode.h"
 
 #define INITIAL_SIZE 8
@@ -148,16 +149,7 @@ distinct_set_serialize(DistinctSpec *spec, DistinctSet *set, StringInfo buf)
 	appendBinaryStringInfo(buf, (char *) &set->n, sizeof(set->n));
 	appendStringInfoChar(buf, set->has_null ? 1 : 0);
 	for (i = 0; i < set->n; i++)
-	{
-		Size		sz = datumEstimateSpace(set->values[i], false, spec->typbyval, spec->typlen);
-		char	   *p;
-
-		enlargeStringInfo(buf, sz);
-		p = buf->data + buf->len;
-		datumSerialize(set->values[i], false, spec->typbyval, spec->typlen, &p);
-		buf->len += sz;
-		buf->data[buf->len] = '\0';
-	}
+		append_datum_bytes(buf, set->values[i], false, spec->typbyval, spec->typlen);
 }
 
 /*

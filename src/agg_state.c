@@ -30,6 +30,7 @@
 #include "utils/syscache.h"
 
 #include "agg_state.h"
+#include "datum_bytes.h"
 #include "usercode.h"
 
 #define STATE_VALUE 0
@@ -44,6 +45,8 @@ static void advance_transition(AggSet *set, AggRunner *agg, AggValue *v, MemoryC
 static DistinctSet *distinct_set_of(AggValue *v, MemoryContext cxt);
 static void transition_over_set(AggSet *set, AggRunner *agg, AggValue *v, AggValue *tv,
 								MemoryContext cxt);
+static void advance_with(AggSet *set, AggRunner *agg, AggValue *tv, Datum value, bool isnull,
+						 MemoryContext cxt);
 static void agg_combine(AggSet *set, AggRunner *agg, AggValue *v,
 						Datum other, bool otherisnull, MemoryContext cxt);
 static Datum get_init_value(Oid transtype, Datum textInitVal);
@@ -552,8 +555,6 @@ agg_serialize_states(AggSet *set, AggValue *values, StringInfo buf,
 		Datum		d = v->value;
 		bool		byval = agg->transtypbyval;
 		int16		typlen = agg->transtyplen;
-		Size		sz;
-		char	   *p;
 
 		if (v->noValue)
 		{
@@ -583,12 +584,7 @@ agg_serialize_states(AggSet *set, AggValue *values, StringInfo buf,
 			byval = false;
 			typlen = -1;
 		}
-		sz = datumEstimateSpace(d, false, byval, typlen);
-		enlargeStringInfo(buf, sz);
-		p = buf->data + buf->len;
-		datumSerialize(d, false, byval, typlen, &p);
-		buf->len += sz;
-		buf->data[buf->len] = '\0';
+		append_datum_bytes(buf, d, false, byval, typlen);
 	}
 }
 
@@ -668,27 +664,25 @@ transition_over_set(AggSet *set, AggRunner *agg, AggValue *v, AggValue *tv,
 					MemoryContext cxt)
 {
 	DistinctSet *ds = distinct_set_of(v, cxt);
-	FunctionCallInfo fcinfo = agg->trans_fcinfo;
+	bool		null_first = ds->has_null && agg->distinct_spec.nulls_first;
+	bool		null_last = ds->has_null && !agg->distinct_spec.nulls_first;
 	int64		i;
 
 	init_transition_value(agg, tv, cxt);
-	for (i = -1; i <= ds->n; i++)
-	{
-		bool		null_here = (i == -1 && agg->distinct_spec.nulls_first) ||
-			(i == ds->n && !agg->distinct_spec.nulls_first);
+	if (null_first)
+		advance_with(set, agg, tv, (Datum) 0, true, cxt);
+	for (i = 0; i < ds->n; i++)
+		advance_with(set, agg, tv, ds->values[i], false, cxt);
+	if (null_last)
+		advance_with(set, agg, tv, (Datum) 0, true, cxt);
+}
 
-		if (i == -1 || i == ds->n)
-		{
-			if (!null_here || !ds->has_null)
-				continue;
-			fcinfo->args[1].value = (Datum) 0;
-			fcinfo->args[1].isnull = true;
-		}
-		else
-		{
-			fcinfo->args[1].value = ds->values[i];
-			fcinfo->args[1].isnull = false;
-		}
-		advance_transition(set, agg, tv, cxt);
-	}
+/* advance_with feeds one value to the transition function */
+static void
+advance_with(AggSet *set, AggRunner *agg, AggValue *tv, Datum value, bool isnull,
+			 MemoryContext cxt)
+{
+	agg->trans_fcinfo->args[1].value = value;
+	agg->trans_fcinfo->args[1].isnull = isnull;
+	advance_transition(set, agg, tv, cxt);
 }

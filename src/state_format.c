@@ -25,6 +25,7 @@
 #include "utils/lsyscache.h"
 
 #include "agg_state.h"
+#include "datum_bytes.h"
 #include "state_format.h"
 
 /* the first byte of states written since 0.2 */
@@ -48,16 +49,9 @@ group_key_serialize(ViewPlan *plan, TupleTableSlot *keyslot, StringInfo buf)
 	for (i = 0; i < n; i++)
 	{
 		Form_pg_attribute att = TupleDescAttr(plan->keydesc, i);
-		Size		sz = datumEstimateSpace(keyslot->tts_values[i], keyslot->tts_isnull[i],
-											att->attbyval, att->attlen);
-		char	   *p;
 
-		enlargeStringInfo(buf, sz);
-		p = buf->data + buf->len;
-		datumSerialize(keyslot->tts_values[i], keyslot->tts_isnull[i],
-					   att->attbyval, att->attlen, &p);
-		buf->len += sz;
-		buf->data[buf->len] = '\0';
+		append_datum_bytes(buf, keyslot->tts_values[i], keyslot->tts_isnull[i],
+						   att->attbyval, att->attlen);
 	}
 }
 
