@@ -16,6 +16,8 @@ OBJS = \
 	src/view_query.o \
 	src/view_scan.o \
 	src/view_plan.o \
+	src/lookup_join.o \
+	src/lookup_cache.o \
 	src/view_state.o \
 	src/view_apply.o \
 	src/view_source.o \

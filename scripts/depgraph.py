@@ -25,8 +25,8 @@ SRC = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "src")
 LAYERS = [
     ("foundations", ["settings", "usercode", "determinism", "window", "shmem"]),
     ("catalog", ["catalog", "sqlfunc", "stream_ddl", "hooks"]),
-    ("plan", ["agg_state", "agg_distinct", "view_query", "view_plan"]),
-    ("state", ["view_state", "state_format", "sliding_stacks", "state_shmem"]),
+    ("plan", ["agg_state", "agg_distinct", "lookup_join", "view_query", "view_plan"]),
+    ("state", ["view_state", "lookup_cache", "state_format", "sliding_stacks", "state_shmem"]),
     ("windows", ["view_apply", "view_partial", "view_partial_session", "window_panes", "window_session", "window_close", "view_source"]),
     ("persistence and delivery", ["checkpoint", "closed_insert", "subscription_def", "subscription", "subscription_spill"]),
     ("worker", ["decoder", "replay", "retention", "worker", "launcher"]),

@@ -525,3 +525,24 @@ CREATE FUNCTION streamext.declare_deterministic(func regprocedure,
         deterministic boolean DEFAULT true)
     RETURNS void LANGUAGE C STRICT
     AS 'MODULE_PATHNAME', 'streamext_declare_deterministic';
+
+------------------------------------------------------------------------
+-- Lookup joins: views that join their stream to tables
+--
+-- A continuous view may join its stream to ordinary tables on a unique
+-- key (lookup_join.c); each event is joined with the rows the tables held
+-- when its transaction committed.  The worker keeps, per view and joined
+-- table, the columns the view reads by join key, and persists those that
+-- changed with each checkpoint here, so that after a crash it reloads
+-- them as of the checkpoint it decodes from.  Like open_state, these rows
+-- are the worker's and are not dumped: a restored view is computed again
+-- from its stream and the tables as they are then (adopt_restored).
+------------------------------------------------------------------------
+CREATE TABLE streamext.lookup_rows (
+    view_id   int NOT NULL REFERENCES streamext.view_def (id) ON DELETE CASCADE,
+    lookup_no smallint NOT NULL,    -- the joined table, in the order of FROM
+    join_key  bytea NOT NULL,
+    row_data  bytea NOT NULL,
+    PRIMARY KEY (view_id, lookup_no, join_key)
+);
+REVOKE ALL ON streamext.lookup_rows FROM PUBLIC;

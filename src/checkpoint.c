@@ -48,6 +48,7 @@
 #include "catalog.h"
 #include "checkpoint.h"
 #include "closed_insert.h"
+#include "lookup_cache.h"
 #include "shmem.h"
 #include "state_format.h"
 #include "state_shmem.h"
@@ -914,6 +915,7 @@ write_view(StreamextDbSlot *slot, ViewPlan *plan, List *plans, TimestampTz limit
 	while ((wg = hash_seq_search(&status)) != NULL)
 		write_open_window(plan, wg, all, batch);
 	flush_open_states(batch);
+	lookup_cache_write(plan, all);
 
 	write_dead_letters(plan);
 	if (plan->window.kind != WINDOW_NONE && watermark > plan->state->closed_upto)
@@ -1058,6 +1060,7 @@ checkpoint_write_backfill(ViewPlan *plan)
 	while ((wg = hash_seq_search(&status)) != NULL)
 		write_open_window(plan, wg, true, batch);
 	flush_open_states(batch);
+	lookup_cache_write(plan, true);
 	write_dead_letters(plan);
 	write_progress(plan, InvalidXLogRecPtr);
 	SPI_finish();
@@ -1077,6 +1080,7 @@ checkpoint_clear_view(int32 view_id, Oid closed_relid)
 	SPI_connect();
 	if (catalog_execute(&delete_open_states, args, NULL, false, 0) != SPI_OK_DELETE)
 		elog(ERROR, "streamext: could not clear view state");
+	lookup_cache_clear_persisted(view_id);
 	/* the events set aside are set aside again by the computation to come */
 	if (catalog_execute(&delete_view_dead_letters, args, NULL, false, 0) != SPI_OK_DELETE)
 		elog(ERROR, "streamext: could not clear dead letters");
@@ -1128,6 +1132,7 @@ checkpoint_load_view(ViewPlan *plan, XLogRecPtr lsn)
 		state->progress_written = true;
 	}
 	catalog_scan_open_states(plan->id, GetActiveSnapshot(), load_open_state, plan);
+	lookup_cache_load_persisted(plan);
 	view_state_find_next_end(plan);
 }
 

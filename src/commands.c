@@ -43,6 +43,7 @@
 #include "utils/typcache.h"
 
 #include "catalog.h"
+#include "lookup_join.h"
 #include "checkpoint.h"
 #include "commands.h"
 #include "hooks.h"
@@ -557,13 +558,17 @@ check_view_on_view(Oid lower_relid, const WindowSpec *spec, Interval *lateness)
 /*
  * lock_events keeps, until commit, what a view's backfill reads from
  * changing: producers of a stream (SHARE), or the worker closing windows of
- * the view a view on a view reads (SHARE on its closed table).
+ * the view a view on a view reads (SHARE on its closed table), and the
+ * tables query (when not NULL) joins.
  */
 void
-lock_events(Oid stream_relid)
+lock_events(Oid stream_relid, Query *query)
 {
 	ViewCatalogRow *lower;
 	AttrNumber	time_attno;
+
+	if (query != NULL)
+		lookup_join_lock_tables(query);
 
 	if (catalog_is_stream(stream_relid, &time_attno))
 		LockRelationOid(stream_relid, ShareLock);
@@ -753,7 +758,7 @@ streamext_create_view(PG_FUNCTION_ARGS)
 	view_definition_read(fcinfo, &def);
 
 	/* producers wait from here to commit; see the function comment */
-	lock_events(def.stream_relid);
+	lock_events(def.stream_relid, def.query);
 	start_lsn = GetXLogInsertRecPtr();
 
 	SPI_connect();
@@ -784,6 +789,7 @@ streamext_create_view(PG_FUNCTION_ARGS)
 		ObjectAddressSet(viewaddr, RelationRelationId, row.view_relid);
 		ObjectAddressSet(streamaddr, RelationRelationId, def.stream_relid);
 		recordDependencyOn(&viewaddr, &streamaddr, DEPENDENCY_NORMAL);
+		lookup_join_record_dependencies(row.view_relid, def.query);
 	}
 
 	catalog_owner_enter(&ca);
@@ -985,12 +991,12 @@ streamext_rebuild_view(PG_FUNCTION_ARGS)
 	found = catalog_find_owned_view(name, false);
 
 	/* the worker's checkpoints of the old state wait for this, then skip it */
-	lock_events(found->stream_relid);
+	lock_events(found->stream_relid, (Query *) stringToNode(found->query_tree));
 	SPI_connect();
 	catalog_owner_enter(&ca);
 	/* as committed now: a replace_view may have changed it meanwhile */
 	found = catalog_lock_view(found->id, name);
-	lock_events(found->stream_relid);
+	lock_events(found->stream_relid, (Query *) stringToNode(found->query_tree));
 	floor = closed_floor(found);
 	found->start_lsn = GetXLogInsertRecPtr();
 	catalog_restart_view(found->id, found->start_lsn);
@@ -1125,13 +1131,14 @@ streamext_adopt_view(PG_FUNCTION_ARGS)
 	check_restored_columns(row, query);
 
 	/* as rebuild_view: producers wait, the events before start_lsn are computed here */
-	lock_events(stream_relid);
+	lock_events(stream_relid, query);
 	row->start_lsn = GetXLogInsertRecPtr();
 	row->query_tree = nodeToString(query);
 
 	SPI_connect();
 	catalog_owner_enter(&ca);
 	catalog_adopt_view(id, row->query_tree, row->start_lsn);
+	lookup_join_record_dependencies(row->view_relid, query);
 
 	/*
 	 * The dumped dead letters were events of the stream, and the dumped

@@ -50,9 +50,11 @@
 #include "subscription.h"
 #include "subscription_spill.h"
 #include "usercode.h"
+#include "lookup_cache.h"
 #include "view_apply.h"
 #include "view_partial.h"
 #include "view_plan.h"
+#include "view_state.h"
 
 extern PGDLLEXPORT void _PG_output_plugin_init(OutputPluginCallbacks *cb);
 
@@ -215,6 +217,28 @@ static void decode_again_without(DecodeTarget *target, XLogRecPtr txn_end,
 			pg_attribute_noreturn();
 static bool decoder_filter_by_origin(LogicalDecodingContext *ctx,
 									 RepOriginId origin_id);
+static void decoder_truncate(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
+							 int nrelations, Relation relations[],
+							 ReorderBufferChange *change);
+static void decoder_stream_truncate(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
+									int nrelations, Relation relations[],
+									ReorderBufferChange *change);
+static bool is_dimension(DecodeTarget *target, Oid relid);
+static void apply_dimension_change(DecodeTarget *target, DimensionTarget *dt,
+								   ReorderBufferTXN *txn, Relation relation,
+								   ReorderBufferChange *change);
+static void apply_dimension_one(void *arg);
+
+/* a decoded change of a joined table, for one view's lookup */
+typedef struct DimensionChange
+{
+	DimensionUse *use;
+	HeapTuple	oldtuple;
+	HeapTuple	newtuple;
+	TupleDesc	desc;
+} DimensionChange;
+
+static MemoryContext dimension_change_cxt = NULL;
 
 /*
  * _PG_output_plugin_init registers the output plugin callbacks.
@@ -227,6 +251,7 @@ _PG_output_plugin_init(OutputPluginCallbacks *cb)
 	cb->change_cb = decoder_change;
 	cb->commit_cb = decoder_commit;
 	cb->filter_by_origin_cb = decoder_filter_by_origin;
+	cb->truncate_cb = decoder_truncate;
 
 	/* registering them lets PostgreSQL stream large transactions to us */
 	cb->stream_start_cb = decoder_stream_start;
@@ -234,6 +259,7 @@ _PG_output_plugin_init(OutputPluginCallbacks *cb)
 	cb->stream_change_cb = decoder_stream_change;
 	cb->stream_abort_cb = decoder_stream_abort;
 	cb->stream_commit_cb = decoder_stream_commit;
+	cb->stream_truncate_cb = decoder_stream_truncate;
 }
 
 /*
@@ -287,6 +313,19 @@ decoder_change(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 	{
 		target->txn_changes_catalog = true;
 		return;
+	}
+	if (target->dimensions != NULL && txn->end_lsn > target->applied_upto)
+	{
+		DimensionTarget *dt = hash_search(target->dimensions, &relid, HASH_FIND, NULL);
+
+		if (dt != NULL)
+		{
+			/* numbered as any insert: see SetAside */
+			if (change->action == REORDER_BUFFER_CHANGE_INSERT)
+				target->txn_event++;
+			apply_dimension_change(target, dt, txn, relation, change);
+			return;
+		}
 	}
 	if (change->action != REORDER_BUFFER_CHANGE_INSERT ||
 		change->data.tp.newtuple == NULL ||
@@ -357,6 +396,146 @@ decoder_change(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 		heap_freetuple(converted);
 	st->events++;
 	target->changed = true;
+}
+
+/*
+ * is_dimension says whether some view joins the table relid.
+ */
+static bool
+is_dimension(DecodeTarget *target, Oid relid)
+{
+	return target->dimensions != NULL &&
+		hash_search(target->dimensions, &relid, HASH_FIND, NULL) != NULL;
+}
+
+/*
+ * apply_dimension_change applies a committed change of a table that views
+ * join to the rows each of them keeps (lookup_cache.c), in commit order
+ * with the events: an event committed after it finds the row it made.  A
+ * view whose rows cannot take the change (its memory full, a type's hash
+ * function failing) fails: it cannot be read, with the reason, until
+ * rebuild_view, rather than join later events with a row that is wrong.
+ */
+static void
+apply_dimension_change(DecodeTarget *target, DimensionTarget *dt, ReorderBufferTXN *txn,
+					   Relation relation, ReorderBufferChange *change)
+{
+	DimensionChange dc;
+	ListCell   *lc;
+
+	memset(&dc, 0, sizeof(dc));
+	dc.desc = RelationGetDescr(relation);
+	switch (change->action)
+	{
+		case REORDER_BUFFER_CHANGE_INSERT:
+			if (change->data.tp.newtuple == NULL)
+				return;
+			dc.newtuple = &change->data.tp.newtuple->tuple;
+			break;
+		case REORDER_BUFFER_CHANGE_UPDATE:
+			if (change->data.tp.newtuple == NULL)
+				return;
+			dc.newtuple = &change->data.tp.newtuple->tuple;
+			if (change->data.tp.oldtuple != NULL)
+				dc.oldtuple = &change->data.tp.oldtuple->tuple;
+			break;
+		case REORDER_BUFFER_CHANGE_DELETE:
+			if (change->data.tp.oldtuple != NULL)
+				dc.oldtuple = &change->data.tp.oldtuple->tuple;
+			break;
+		default:
+			return;
+	}
+	if (dimension_change_cxt == NULL)
+		dimension_change_cxt = AllocSetContextCreate(TopMemoryContext,
+													 "streamext dimension change",
+													 ALLOCSET_DEFAULT_SIZES);
+	PushCopiedSnapshot(GetTransactionSnapshot());
+	foreach(lc, dt->uses)
+	{
+		DimensionUse *use = lfirst(lc);
+		UserCodeFailure failure;
+
+		/* in the rows its backfill read; or a view failed already */
+		if (txn->final_lsn <= use->plan->start_lsn || use->plan->state->lookup_failure != NULL)
+			continue;
+		dc.use = use;
+		if (!usercode_isolated(InvalidOid, USERCODE_READ_ONLY, apply_dimension_one, &dc,
+							   &failure))
+		{
+			lookup_cache_failed(use->plan, failure.error->message);
+			FreeErrorData(failure.error);
+		}
+		MemoryContextReset(dimension_change_cxt);
+		target->changed = true;
+	}
+	PopActiveSnapshot();
+}
+
+static void
+apply_dimension_one(void *arg)
+{
+	DimensionChange *dc = arg;
+	MemoryContext old = MemoryContextSwitchTo(dimension_change_cxt);
+
+	usercode_timeout_restart();
+	lookup_cache_apply_change(dc->use->plan, dc->use->which, dc->oldtuple, dc->newtuple,
+							 dc->desc);
+	MemoryContextSwitchTo(old);
+}
+
+/*
+ * decoder_truncate empties the rows views keep of a joined table that a
+ * committed TRUNCATE emptied.
+ */
+static void
+decoder_truncate(LogicalDecodingContext *ctx, ReorderBufferTXN *txn, int nrelations,
+				 Relation relations[], ReorderBufferChange *change)
+{
+	DecodeTarget *target = ctx->output_writer_private;
+	int			i;
+
+	if (target == NULL || target->dimensions == NULL || txn->end_lsn <= target->applied_upto)
+		return;
+	for (i = 0; i < nrelations; i++)
+	{
+		Oid			relid = RelationGetRelid(relations[i]);
+		DimensionTarget *dt = hash_search(target->dimensions, &relid, HASH_FIND, NULL);
+		ListCell   *lc;
+
+		if (dt == NULL)
+			continue;
+		foreach(lc, dt->uses)
+		{
+			DimensionUse *use = lfirst(lc);
+
+			if (txn->final_lsn > use->plan->start_lsn)
+				lookup_cache_truncate(use->plan, use->which);
+		}
+		target->changed = true;
+	}
+}
+
+/*
+ * decoder_stream_truncate makes a streamed transaction that empties a
+ * joined table be decoded again at its commit.
+ */
+static void
+decoder_stream_truncate(LogicalDecodingContext *ctx, ReorderBufferTXN *txn, int nrelations,
+						Relation relations[], ReorderBufferChange *change)
+{
+	DecodeTarget *target = ctx->output_writer_private;
+	int			i;
+
+	if (target == NULL)
+		return;
+	for (i = 0; i < nrelations; i++)
+		if (is_dimension(target, RelationGetRelid(relations[i])))
+		{
+			(void) streamed_txn(target, txn->xid, true);
+			fall_back(target, txn->xid, ctx->reader->EndRecPtr,
+					  "it empties a table that a continuous view joins");
+		}
 }
 
 /*
@@ -819,6 +998,10 @@ decoder_stream_change(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 		stx->changes_catalog = true;
 		return;
 	}
+	/* a change of a joined table applies at its commit, not before */
+	if (is_dimension(target, relid))
+		fall_back(target, txn->xid, ctx->reader->EndRecPtr,
+				  "it changes a table that a continuous view joins");
 	if (change->action != REORDER_BUFFER_CHANGE_INSERT ||
 		change->data.tp.newtuple == NULL)
 		return;
@@ -839,6 +1022,15 @@ decoder_stream_change(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 	if (stx->changes_catalog)
 		fall_back(target, txn->xid, ctx->reader->EndRecPtr,
 				  "it changes the view catalog and inserts into a stream");
+	{
+		/* an event joins the tables as of its commit, which is to come */
+		ListCell   *lc;
+
+		foreach(lc, st->plans)
+			if (((ViewPlan *) lfirst(lc))->joined.nlookups > 0)
+				fall_back(target, txn->xid, ctx->reader->EndRecPtr,
+						  "a continuous view of its stream joins tables");
+	}
 
 	part = streamed_part(stx, change->txn->xid);
 	if (part->fold_relid != relid)

@@ -24,6 +24,19 @@ typedef struct StreamTarget
 	uint64		events_checkpointed;	/* events as of the last checkpoint */
 } StreamTarget;
 
+/* a table some views join: who follows its changes (lookup_join.h) */
+typedef struct DimensionUse
+{
+	struct ViewPlan *plan;
+	int			which;			/* its lookup */
+} DimensionUse;
+
+typedef struct DimensionTarget
+{
+	Oid			relid;			/* hash key */
+	List	   *uses;			/* DimensionUse */
+} DimensionTarget;
+
 typedef struct PendingInsert
 {
 	Oid			relid;
@@ -56,6 +69,7 @@ typedef struct DecodeTarget
 {
 	HTAB	   *streams;		/* relid -> StreamTarget */
 	StreamTarget *last_stream;	/* the stream of the last change */
+	HTAB	   *dimensions;		/* relid -> DimensionTarget, or NULL */
 	Oid			view_catalog_relid;
 	Oid			sub_catalog_relid;
 	Oid			stream_catalog_relid;

@@ -203,6 +203,7 @@ static bool publish_view(StreamextDbSlot *slot, ViewPlan *plan, bool all_groups,
 static void warn_memory_full(ViewPlan *plan, const char *detail);
 static void warn_publish_failed(ViewPlan *plan, const char *message);
 static void free_built_blobs(void);
+static bool mark_incomplete(StreamextDbSlot *slot, ViewPlan *plan, const char *failure);
 
 static int
 gid_compare(const void *a, const void *b, size_t size, void *arg)
@@ -554,6 +555,59 @@ state_shmem_publish_views(StreamextDbSlot *slot, List *plans, bool all_groups)
 }
 
 /*
+ * mark_incomplete marks a view that cannot be published whole: readers get
+ * an error, with failure as the reason (NULL: streamext.max_memory).
+ * Returns false when the view has no entry in the area at all.
+ */
+static bool
+mark_incomplete(StreamextDbSlot *slot, ViewPlan *plan, const char *failure)
+{
+	SharedView *sv;
+	bool		has_entry = true;
+
+	LWLockAcquire(&slot->publish_lock, LW_EXCLUSIVE);
+	sv = dshash_find(my_views, &plan->id, true);
+	if (sv == NULL && failure != NULL)
+	{
+		bool		found;
+
+		/* failed before its first publishing: readers learn why */
+		sv = dshash_find_or_insert(my_views, &plan->id, &found);
+		if (!found)
+		{
+			memset(((char *) sv) + sizeof(int32), 0, sizeof(SharedView) - sizeof(int32));
+			sv->groups = InvalidDsaPointer;
+			sv->start_lsn = plan->start_lsn;
+		}
+	}
+	if (sv != NULL)
+	{
+		sv->incomplete = true;
+		if (failure == NULL)
+			sv->failure[0] = '\0';
+		else
+		{
+			/* cut at a character's boundary */
+			int			len = pg_mbcliplen(failure, strlen(failure),
+										   sizeof(sv->failure) - 1);
+
+			memcpy(sv->failure, failure, len);
+			sv->failure[len] = '\0';
+		}
+		sv->stats.bytes = plan->state->shm_bytes;
+		dshash_release_lock(my_views, sv);
+	}
+	else
+	{
+		/* readers must not fall back to the last checkpoint */
+		slot->views_unpublished = true;
+		has_entry = false;
+	}
+	LWLockRelease(&slot->publish_lock);
+	return has_entry;
+}
+
+/*
  * publish_view_guarded publishes one view.  If the area runs out of memory
  * on the way (a hash table growing past streamext.max_memory), the view is
  * marked incomplete: readers get an error saying so, and the worker, which
@@ -578,6 +632,12 @@ publish_view_guarded(StreamextDbSlot *slot, ViewPlan *plan, bool all_groups)
 	MemoryContext publish_cxt = AllocSetContextCreate(cxt, "streamext publish",
 													  ALLOCSET_DEFAULT_SIZES);
 
+	/* a view that missed a change of a table it joins is not read */
+	if (plan->state->lookup_failure != NULL)
+	{
+		MemoryContextDelete(publish_cxt);
+		return mark_incomplete(slot, plan, plan->state->lookup_failure);
+	}
 	if (in_xact)
 	{
 		BeginInternalSubTransaction(NULL);
@@ -600,7 +660,6 @@ publish_view_guarded(StreamextDbSlot *slot, ViewPlan *plan, bool all_groups)
 	PG_CATCH();
 	{
 		ErrorData  *edata;
-		SharedView *sv;
 
 		MemoryContextSwitchTo(cxt);
 		edata = CopyErrorData();
@@ -639,45 +698,9 @@ publish_view_guarded(StreamextDbSlot *slot, ViewPlan *plan, bool all_groups)
 		/* outside a transaction, nothing but memory is recovered from */
 		if (!in_xact && edata->sqlerrcode != ERRCODE_OUT_OF_MEMORY)
 			ReThrowError(edata);
-		LWLockAcquire(&slot->publish_lock, LW_EXCLUSIVE);
-		sv = dshash_find(my_views, &plan->id, true);
-		if (sv == NULL && edata->sqlerrcode != ERRCODE_OUT_OF_MEMORY)
-		{
-			bool		found;
-
-			/* failed before its first publishing: readers learn why */
-			sv = dshash_find_or_insert(my_views, &plan->id, &found);
-			if (!found)
-			{
-				memset(((char *) sv) + sizeof(int32), 0, sizeof(SharedView) - sizeof(int32));
-				sv->groups = InvalidDsaPointer;
-				sv->start_lsn = plan->start_lsn;
-			}
-		}
-		if (sv != NULL)
-		{
-			sv->incomplete = true;
-			if (edata->sqlerrcode == ERRCODE_OUT_OF_MEMORY)
-				sv->failure[0] = '\0';
-			else
-			{
-				/* cut at a character's boundary */
-				int			len = pg_mbcliplen(edata->message, strlen(edata->message),
-											   sizeof(sv->failure) - 1);
-
-				memcpy(sv->failure, edata->message, len);
-				sv->failure[len] = '\0';
-			}
-			sv->stats.bytes = plan->state->shm_bytes;
-			dshash_release_lock(my_views, sv);
-		}
-		else
-		{
-			/* readers must not fall back to the last checkpoint */
-			slot->views_unpublished = true;
+		if (!mark_incomplete(slot, plan, edata->sqlerrcode == ERRCODE_OUT_OF_MEMORY ? NULL :
+							 edata->message))
 			has_entry = false;
-		}
-		LWLockRelease(&slot->publish_lock);
 		if (edata->sqlerrcode == ERRCODE_OUT_OF_MEMORY)
 			warn_memory_full(plan, edata->message);
 		else

@@ -45,6 +45,7 @@
 
 #include "agg_state.h"
 #include "catalog.h"
+#include "lookup_cache.h"
 #include "settings.h"
 #include "usercode.h"
 #include "view_apply.h"
@@ -170,6 +171,8 @@ apply_event(ViewPlan *plan, TupleTableSlot *event, TimestampTz commit_time)
 	econtext->ecxt_scantuple = event;
 	t = view_plan_note_event_time(plan, event, commit_time);
 
+	if (plan->joined.nlookups > 0 && !lookup_cache_join_event(plan, event))
+		return;
 	if (!view_plan_eval_event(plan))
 		return;
 
@@ -426,6 +429,7 @@ view_plan_compute(const ViewCatalogRow *row, MemoryContext parent, Snapshot snap
 		bool		done = true;
 
 		view_state_create(plan);
+		lookup_cache_load_tables(plan, snapshot);
 		if (plan->source_id != 0)
 			backfill_source(plan, snapshot);
 		else

@@ -224,6 +224,8 @@ build_plan(const ViewCatalogRow *row, Oid owner, MemoryContext parent)
 
 	/* a relation lock keeps the descriptor stable while we compile */
 	rel = table_open(row->stream_relid, AccessShareLock);
+	/* a query that joins tables becomes one over its joined row */
+	lookup_join_plan(&plan->joined, query, RelationGetDescr(rel), owner, &plan->acl, cxt);
 	table_close(rel, AccessShareLock);
 
 	plan->econtext = CreateStandaloneExprContext();

@@ -16,6 +16,7 @@
 #include "nodes/execnodes.h"
 #include "agg_state.h"
 #include "catalog.h"
+#include "lookup_join.h"
 #include "usercode.h"
 #include "window.h"
 
@@ -49,7 +50,8 @@ typedef struct ViewPlan
 	int			depth;
 	MemoryContext cxt;
 
-	/* per event */
+	/* per event: the joined row, when the query joins tables (lookup_join.c) */
+	JoinedRow	joined;
 	ExprState  *where;
 	int			nkeys;
 	ExprState **keys;

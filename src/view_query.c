@@ -42,6 +42,7 @@
 
 #include "catalog.h"
 #include "determinism.h"
+#include "lookup_join.h"
 #include "view_query.h"
 #include "window.h"
 
@@ -212,7 +213,7 @@ check_source_view(Oid relid)
 /*
  * view_def_analyze parses and analyses the query of create_view and checks
  * that it is one a continuous view can maintain: one stream (or continuous
- * view, check_source_view) in FROM, an
+ * view, check_source_view) in FROM, maybe joined to tables (lookup_join.c), an
  * optional WHERE, GROUP BY, aggregates that can be combined, HAVING, and
  * nothing but immutable calls (determinism.c).  The calls of a restored
  * view (adopt_view) are not checked again: they were when it was created,
@@ -228,6 +229,7 @@ view_def_analyze(const char *query_text, Oid *stream_relid, bool restored)
 	RangeTblEntry *rte;
 	ListCell   *lc;
 	AttrNumber	time_attno;
+	bool		joins;
 	const char *hint_simple = "A continuous view reads one stream: SELECT keys, aggregates FROM stream [WHERE ...] [GROUP BY ...] [HAVING ...].";
 
 	raw = parse_view_query(query_text);
@@ -264,11 +266,22 @@ view_def_analyze(const char *query_text, Oid *stream_relid, bool restored)
 	if (query->rowMarks != NIL)
 		refuse("FOR UPDATE or FOR SHARE", hint_simple);
 
-	if (list_length(query->rtable) != 1 ||
-		list_length(query->jointree->fromlist) != 1 ||
-		!IsA(linitial(query->jointree->fromlist), RangeTblRef))
-		refuse("a join or more than one relation in FROM",
-			   "Join the view with other tables when you read it.");
+	if (list_length(query->jointree->fromlist) != 1)
+		refuse("more than one relation in FROM",
+			   "Join tables to the stream with JOIN ... ON: FROM stream JOIN table ON table.key = stream.column.");
+	joins = IsA(linitial(query->jointree->fromlist), JoinExpr);
+	if (joins)
+	{
+		if (!lookup_join_catalog_exists())
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("a continuous view that joins tables needs streamext 0.2"),
+					 errhint("ALTER EXTENSION streamext UPDATE.")));
+		lookup_join_check(query);
+	}
+	else if (!IsA(linitial(query->jointree->fromlist), RangeTblRef) ||
+			 list_length(query->rtable) != 1)
+		refuse("this kind of FROM item", hint_simple);
 	rte = rt_fetch(1, query->rtable);
 	if (rte->rtekind == RTE_SUBQUERY)
 		refuse("a subquery in FROM", hint_simple);
@@ -278,7 +291,14 @@ view_def_analyze(const char *query_text, Oid *stream_relid, bool restored)
 		refuse("FROM ONLY", hint_simple);
 
 	if (!catalog_is_stream(rte->relid, &time_attno))
+	{
+		if (joins)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("a continuous view on a continuous view cannot join tables"),
+					 errhint("Join the tables in the view on the stream, or when you read the view.")));
 		check_source_view(rte->relid);
+	}
 
 	if (!query->hasAggs && query->groupClause == NIL)
 		ereport(ERROR,
@@ -304,7 +324,7 @@ view_def_analyze(const char *query_text, Oid *stream_relid, bool restored)
 	 * its and HAVING's aggregates.
 	 */
 	if (!restored)
-		determinism_check((Node *) list_make3(query->targetList, query->jointree->quals,
+		determinism_check((Node *) list_make3(query->targetList, query->jointree,
 											  query->havingQual),
 						  DETERMINISM_VIEW, query_text, catalog_deterministic_functions());
 

@@ -30,6 +30,7 @@
 #include "utils/syscache.h"
 
 #include "catalog.h"
+#include "lookup_join.h"
 #include "checkpoint.h"
 #include "commands.h"
 #include "hooks.h"
@@ -302,7 +303,7 @@ streamext_replace_view(PG_FUNCTION_ARGS)
 	check_views_reading(found, &def);
 
 	/* producers wait from here to commit; see the function comment */
-	lock_events(def.stream_relid);
+	lock_events(def.stream_relid, def.query);
 	SPI_connect();
 	catalog_owner_enter(&ca);
 	/* as committed now: the worker closes no window of it from here on */
@@ -360,6 +361,16 @@ streamext_replace_view(PG_FUNCTION_ARGS)
 	catalog_owner_leave(&ca);
 
 	follow_stream(row.view_relid, old->stream_relid, def.stream_relid);
+	/* the tables it joins now, in place of those it joined */
+	{
+		ListCell   *lc;
+
+		foreach(lc, lookup_join_relations((Query *) stringToNode(old->query_tree)))
+			deleteDependencyRecordsForSpecific(RelationRelationId, row.view_relid,
+											   DEPENDENCY_NORMAL, RelationRelationId,
+											   lfirst_oid(lc));
+		lookup_join_record_dependencies(row.view_relid, def.query);
+	}
 	streamext_note_catalog_change();
 	PG_RETURN_VOID();
 }

@@ -111,6 +111,7 @@ typedef struct ViewState
 								 * view_plan_apply_isolated */
 	bool		shmem_full;
 	bool		publish_failed; /* warned: its publishing failed */
+	char	   *lookup_failure; /* why it missed a change of a joined table */
 	dshash_table *shm_groups;	/* the worker's attachment to its groups */
 	dshash_table *shm_keys;		/* and to their index by key hash */
 	dsa_pointer shm_dir;		/* and its GroupDirectory (state_shmem.c) */

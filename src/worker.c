@@ -77,6 +77,7 @@ typedef struct WorkerState
 	List	   *subs;			/* SubscriptionPlan */
 	List	   *new_subs;		/* loaded by the last reload */
 	DecodeTarget target;
+	MemoryContext dimensions_cxt;	/* target.dimensions */
 	LogicalDecodingContext *ctx;
 	TimestampTz last_checkpoint;
 	TimestampTz last_extension_check;
@@ -113,6 +114,7 @@ static void trust_own_output_plugin(void);
 static void leave_for_good(bool drop_slot);
 static void ensure_slot(void);
 static List *reload_views(void);
+static void build_dimensions(void);
 static void apply_pending(List *new_plans, List *new_subs);
 static StreamTarget *stream_target(Oid relid);
 static void check_extension(void);
@@ -545,6 +547,9 @@ rewind_to_checkpoint(void)
 	}
 	W.target.pending = NIL;
 	MemoryContextReset(W.target.pending_cxt);
+	W.target.dimensions = NULL;
+	if (W.dimensions_cxt != NULL)
+		MemoryContextReset(W.dimensions_cxt);
 	decoder_streams_reset(&W.target);
 	W.target.txn_changes_catalog = false;
 	W.target.catalog_changed = false;
@@ -1436,6 +1441,7 @@ reload_views(void)
 		st->subs = lappend(st->subs, sub);
 		MemoryContextSwitchTo(old);
 	}
+	build_dimensions();
 	{
 		/* streams left without views or subscriptions are forgotten */
 		HASH_SEQ_STATUS status;
@@ -1449,6 +1455,54 @@ reload_views(void)
 	PopActiveSnapshot();
 	CommitTransactionCommand();
 	return new_plans;
+}
+
+/*
+ * build_dimensions lists, for the decoder, the tables the worker's views
+ * join and which lookup of which view follows each.
+ */
+static void
+build_dimensions(void)
+{
+	HASHCTL		hctl;
+	ListCell   *lc;
+	MemoryContext old;
+
+	if (W.dimensions_cxt == NULL)
+		W.dimensions_cxt = AllocSetContextCreate(W.cxt, "streamext joined tables",
+												 ALLOCSET_SMALL_SIZES);
+	MemoryContextReset(W.dimensions_cxt);
+	W.target.dimensions = NULL;
+	old = MemoryContextSwitchTo(W.dimensions_cxt);
+	foreach(lc, W.plans)
+	{
+		ViewPlan   *plan = lfirst(lc);
+		int			d;
+
+		for (d = 0; d < plan->joined.nlookups; d++)
+		{
+			DimensionTarget *dt;
+			DimensionUse *use = palloc(sizeof(DimensionUse));
+			bool		found;
+
+			if (W.target.dimensions == NULL)
+			{
+				memset(&hctl, 0, sizeof(hctl));
+				hctl.keysize = sizeof(Oid);
+				hctl.entrysize = sizeof(DimensionTarget);
+				hctl.hcxt = W.dimensions_cxt;
+				W.target.dimensions = hash_create("streamext joined tables", 16, &hctl,
+												  HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+			}
+			dt = hash_search(W.target.dimensions, &plan->joined.lookups[d].relid, HASH_ENTER, &found);
+			if (!found)
+				dt->uses = NIL;
+			use->plan = plan;
+			use->which = d;
+			dt->uses = lappend(dt->uses, use);
+		}
+	}
+	MemoryContextSwitchTo(old);
 }
 
 /*

@@ -1,0 +1,939 @@
+/*-------------------------------------------------------------------------
+ *
+ * lookup_cache.c
+ *	  The rows of the tables a view joins (lookup_join.c), as the worker
+ *	  holds them at the commit it has decoded up to: per view and joined
+ *	  table, the columns the view reads, keyed by the join key.
+ *
+ *	  Where they come from: create_view (and rebuild_view, replace_view,
+ *	  adopt_view) reads each table with the snapshot of the view's backfill
+ *	  while it holds it in SHARE mode, so that its rows are those committed
+ *	  before the view's start_lsn; the worker applies every change of the
+ *	  table committed after it, in commit order with the events
+ *	  (decoder.c).  The rows are persisted with each checkpoint, those
+ *	  changed since the last one (streamext.lookup_rows), so that after a
+ *	  crash the worker reloads them as of the checkpoint it decodes from.
+ *
+ *	  The rows live in the worker's local memory, not in shared memory:
+ *	  only the worker reads them.  Their size is in streamext.views'
+ *	  memory_bytes; the view fails (it cannot be read, with the reason)
+ *	  when they need more than streamext.max_memory.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "miscadmin.h"
+
+#include "access/detoast.h"
+#include "access/heapam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "access/tableam.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_type.h"
+#include "common/hashfn.h"
+#include "executor/executor.h"
+#include "executor/spi.h"
+#include "port/pg_bitutils.h"
+#include "utils/builtins.h"
+#include "utils/hsearch.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+
+#include "catalog.h"
+#include "datum_bytes.h"
+#include "lookup_cache.h"
+#include "lookup_join.h"
+#include "settings.h"
+#include "usercode.h"
+#include "view_plan.h"
+#include "view_state.h"
+
+/* a row of a joined table: its key, then the columns the view reads */
+typedef struct LookupRow
+{
+	struct LookupRow *next;		/* of the same hash */
+	uint32		hash;
+	bool		dirty;			/* changed since the last checkpoint */
+	bool		deleted;		/* gone; forgotten once the checkpoint has it */
+	bool		on_disk;		/* in streamext.lookup_rows */
+	MinimalTuple tuple;
+} LookupRow;
+
+typedef struct LookupBucket
+{
+	uint32		hash;			/* hash key */
+	LookupRow  *rows;
+} LookupBucket;
+
+typedef struct LookupCache
+{
+	MemoryContext cxt;
+	HTAB	   *buckets;
+	List	   *dirty;			/* LookupRow, in cxt */
+	List	   *gone_keys;		/* bytea: keys on disk replaced by equal keys
+								 * of other bytes */
+	int64		nrows;
+} LookupCache;
+
+#define LOOKUP_WRITE_BATCH 5000
+
+static CatalogStatement upsert_lookup_rows = {
+	"INSERT INTO streamext.lookup_rows (view_id, lookup_no, join_key, row_data) "
+	"SELECT $1, $2, k, r FROM unnest($3, $4) AS u(k, r) "
+	"ON CONFLICT (view_id, lookup_no, join_key) DO UPDATE SET row_data = excluded.row_data",
+	4, {INT4OID, INT2OID, BYTEAARRAYOID, BYTEAARRAYOID}
+};
+static CatalogStatement delete_lookup_rows = {
+	"DELETE FROM streamext.lookup_rows WHERE view_id = $1 AND lookup_no = $2 "
+	"AND join_key = ANY ($3)",
+	3, {INT4OID, INT2OID, BYTEAARRAYOID}
+};
+static CatalogStatement clear_lookup_rows = {
+	"DELETE FROM streamext.lookup_rows WHERE view_id = $1", 1, {INT4OID}
+};
+static CatalogStatement select_lookup_rows = {
+	"SELECT lookup_no, join_key, row_data FROM streamext.lookup_rows WHERE view_id = $1",
+	1, {INT4OID}
+};
+
+static LookupCache *cache_of(ViewPlan *plan, LookupJoin *lk);
+static MinimalTuple lookup_cache_find(LookupJoin *lk, Oid owner, Datum *probe);
+static uint32 key_hash(Oid owner, FmgrInfo *fns, Oid *collations, int n, Datum *values);
+static bool call_eq(Oid owner, FmgrInfo *fn, Oid collation, Datum a, Datum b);
+static LookupRow *find_row(LookupJoin *lk, Oid owner, uint32 hash, Datum *keys);
+static void mark_dirty(LookupCache *cache, LookupRow *row);
+static void put_row(ViewPlan *plan, LookupJoin *lk, Datum *values, bool *isnull);
+static void delete_row(ViewPlan *plan, LookupJoin *lk, Datum *keys);
+static bool row_from_tuple(LookupJoin *lk, HeapTuple tuple, TupleDesc desc, Datum *values,
+						   bool *isnull, bool *unchanged);
+static bytea *key_bytes(LookupJoin *lk, Datum *values, bool *isnull);
+static void check_memory(ViewPlan *plan, LookupJoin *lk);
+static void flush_batch(int32 view_id, int16 lookup_no, CatalogStatement *stmt,
+						List **keys, List **rows);
+
+/*
+ * cache_of gives the rows of a joined table, made empty the first time.
+ */
+static LookupCache *
+cache_of(ViewPlan *plan, LookupJoin *lk)
+{
+	if (lk->cache == NULL)
+	{
+		MemoryContext cxt = AllocSetContextCreate(plan->cxt, "streamext lookup rows",
+												  ALLOCSET_DEFAULT_SIZES);
+		LookupCache *cache = MemoryContextAllocZero(cxt, sizeof(LookupCache));
+		HASHCTL		hctl;
+
+		cache->cxt = cxt;
+		hctl.keysize = sizeof(uint32);
+		hctl.entrysize = sizeof(LookupBucket);
+		hctl.hcxt = cxt;
+		cache->buckets = hash_create("streamext lookup rows", 1024, &hctl,
+									 HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+		lk->cache = cache;
+	}
+	return lk->cache;
+}
+
+/*
+ * key_hash hashes a join key with fns, the hash functions of one hash
+ * operator family for its types: a probe and a row's key hash alike when
+ * they are equal.  Type hash functions may be user code: run as owner.
+ */
+static uint32
+key_hash(Oid owner, FmgrInfo *fns, Oid *collations, int n, Datum *values)
+{
+	LOCAL_FCINFO(fcinfo, 1);
+	uint32		hash = 0;
+	int			i;
+
+	for (i = 0; i < n; i++)
+	{
+		hash = pg_rotate_left32(hash, 1);
+		InitFunctionCallInfoData(*fcinfo, &fns[i], 1, collations[i], NULL, NULL);
+		fcinfo->args[0].value = values[i];
+		fcinfo->args[0].isnull = false;
+		hash ^= DatumGetUInt32(usercode_call(owner, fcinfo));
+	}
+	return murmurhash32(hash);
+}
+
+/*
+ * call_eq calls an equality operator's function on two values, as owner.
+ */
+static bool
+call_eq(Oid owner, FmgrInfo *fn, Oid collation, Datum a, Datum b)
+{
+	LOCAL_FCINFO(fcinfo, 2);
+	Datum		result;
+
+	InitFunctionCallInfoData(*fcinfo, fn, 2, collation, NULL, NULL);
+	fcinfo->args[0].value = a;
+	fcinfo->args[0].isnull = false;
+	fcinfo->args[1].value = b;
+	fcinfo->args[1].isnull = false;
+	result = usercode_call(owner, fcinfo);
+	return !fcinfo->isnull && DatumGetBool(result);
+}
+
+/*
+ * lookup_cache_find finds the row of a joined table whose key equals probe
+ * (by the join's operators), or NULL.  The tuple stays valid until the
+ * next change of the table is applied.
+ */
+static MinimalTuple
+lookup_cache_find(LookupJoin *lk, Oid owner, Datum *probe)
+{
+	LookupBucket *bucket;
+	LookupRow  *row;
+	uint32		hash;
+
+	if (lk->cache == NULL || lk->cache->nrows == 0)
+		return NULL;
+	hash = key_hash(owner, lk->probe_hash, lk->collations, lk->nkeys, probe);
+	bucket = hash_search(lk->cache->buckets, &hash, HASH_FIND, NULL);
+	if (bucket == NULL)
+		return NULL;
+	for (row = bucket->rows; row != NULL; row = row->next)
+	{
+		int			i;
+		bool		match = !row->deleted;
+
+		if (!match)
+			continue;
+		ExecStoreMinimalTuple(row->tuple, lk->rowslot, false);
+		slot_getsomeattrs(lk->rowslot, lk->nkeys);
+		for (i = 0; i < lk->nkeys && match; i++)
+			match = lk->probe_first[i] ?
+				call_eq(owner, &lk->probe_eq[i], lk->collations[i], probe[i],
+						lk->rowslot->tts_values[i]) :
+				call_eq(owner, &lk->probe_eq[i], lk->collations[i],
+						lk->rowslot->tts_values[i], probe[i]);
+		if (match)
+			return row->tuple;
+	}
+	return NULL;
+}
+
+/*
+ * find_row finds the row (deleted or not) whose key equals keys, a key of
+ * the table's own types.
+ */
+static LookupRow *
+find_row(LookupJoin *lk, Oid owner, uint32 hash, Datum *keys)
+{
+	LookupBucket *bucket = hash_search(lk->cache->buckets, &hash, HASH_FIND, NULL);
+	LookupRow  *row;
+
+	if (bucket == NULL)
+		return NULL;
+	for (row = bucket->rows; row != NULL; row = row->next)
+	{
+		int			i;
+		bool		match = true;
+
+		ExecStoreMinimalTuple(row->tuple, lk->rowslot, false);
+		slot_getsomeattrs(lk->rowslot, lk->nkeys);
+		for (i = 0; i < lk->nkeys && match; i++)
+			match = call_eq(owner, &lk->dim_eq[i], lk->collations[i],
+							lk->rowslot->tts_values[i], keys[i]);
+		if (match)
+			return row;
+	}
+	return NULL;
+}
+
+static void
+mark_dirty(LookupCache *cache, LookupRow *row)
+{
+	MemoryContext old;
+
+	if (row->dirty)
+		return;
+	row->dirty = true;
+	old = MemoryContextSwitchTo(cache->cxt);
+	cache->dirty = lappend(cache->dirty, row);
+	MemoryContextSwitchTo(old);
+}
+
+/*
+ * key_bytes is a key as streamext.lookup_rows keys it: its values in
+ * datumSerialize() form.
+ */
+static bytea *
+key_bytes(LookupJoin *lk, Datum *values, bool *isnull)
+{
+	StringInfoData buf;
+	bytea	   *result;
+	int			i;
+
+	initStringInfo(&buf);
+	for (i = 0; i < lk->nkeys; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(lk->rowdesc, i);
+
+		append_datum_bytes(&buf, values[i], isnull[i], att->attbyval, att->attlen);
+	}
+	result = palloc(VARHDRSZ + buf.len);
+	SET_VARSIZE(result, VARHDRSZ + buf.len);
+	memcpy(VARDATA(result), buf.data, buf.len);
+	pfree(buf.data);
+	return result;
+}
+
+/*
+ * put_row makes values (key, then columns; no NULL in the key) the row of
+ * its key, in place of the one it had.
+ */
+static void
+put_row(ViewPlan *plan, LookupJoin *lk, Datum *values, bool *isnull)
+{
+	LookupCache *cache = cache_of(plan, lk);
+	uint32		hash = key_hash(plan->owner, lk->dim_hash, lk->collations, lk->nkeys, values);
+	LookupRow  *row = find_row(lk, plan->owner, hash, values);
+	MemoryContext old = MemoryContextSwitchTo(cache->cxt);
+	MinimalTuple tuple = heap_form_minimal_tuple(lk->rowdesc, values, isnull);
+
+	if (row == NULL)
+	{
+		LookupBucket *bucket;
+		bool		found;
+
+		row = palloc0(sizeof(LookupRow));
+		row->hash = hash;
+		bucket = hash_search(cache->buckets, &hash, HASH_ENTER, &found);
+		if (!found)
+			bucket->rows = NULL;
+		row->next = bucket->rows;
+		bucket->rows = row;
+		cache->nrows++;
+	}
+	else
+	{
+		if (row->on_disk)
+		{
+			/* an equal key of other bytes (1.0 and 1.00): the old ones go */
+			bool	   *nulls = palloc0(sizeof(bool) * lk->nkeys);
+			bytea	   *was;
+			bytea	   *now;
+
+			ExecStoreMinimalTuple(row->tuple, lk->rowslot, false);
+			slot_getsomeattrs(lk->rowslot, lk->nkeys);
+			was = key_bytes(lk, lk->rowslot->tts_values, nulls);
+			now = key_bytes(lk, values, nulls);
+			if (VARSIZE(was) != VARSIZE(now) || memcmp(was, now, VARSIZE(was)) != 0)
+			{
+				cache->gone_keys = lappend(cache->gone_keys, was);
+				row->on_disk = false;
+			}
+			else
+				pfree(was);
+			pfree(now);
+			pfree(nulls);
+		}
+		if (row->deleted)
+			cache->nrows++;
+		row->deleted = false;
+		ExecClearTuple(lk->rowslot);
+		pfree(row->tuple);
+	}
+	row->tuple = tuple;
+	MemoryContextSwitchTo(old);
+	mark_dirty(cache, row);
+}
+
+/*
+ * delete_row forgets the row of a key; a row on disk stays, marked, until
+ * the next checkpoint deletes it there.
+ */
+static void
+delete_row(ViewPlan *plan, LookupJoin *lk, Datum *keys)
+{
+	LookupCache *cache = cache_of(plan, lk);
+	uint32		hash = key_hash(plan->owner, lk->dim_hash, lk->collations, lk->nkeys, keys);
+	LookupRow  *row = find_row(lk, plan->owner, hash, keys);
+
+	if (row == NULL || row->deleted)
+		return;
+	row->deleted = true;
+	cache->nrows--;
+	mark_dirty(cache, row);
+}
+
+/*
+ * row_from_tuple takes a cached row's values out of a row of the joined
+ * table: its key, then the columns the view reads, detoasted.  False when
+ * the key has a NULL (no equality finds it).  A value the change left
+ * unchanged out of line (an update's new tuple does not carry it) is
+ * flagged in unchanged, when not NULL, for the caller to keep the old one.
+ */
+static bool
+row_from_tuple(LookupJoin *lk, HeapTuple tuple, TupleDesc desc, Datum *values, bool *isnull,
+			   bool *unchanged)
+{
+	Datum	   *all = palloc(sizeof(Datum) * desc->natts);
+	bool	   *allnull = palloc(sizeof(bool) * desc->natts);
+	int			n = lk->nkeys + lk->ncols;
+	int			i;
+
+	heap_deform_tuple(tuple, desc, all, allnull);
+	for (i = 0; i < n; i++)
+	{
+		AttrNumber	attno = i < lk->nkeys ? lk->dim_keys[i] : lk->dim_cols[i - lk->nkeys];
+		Form_pg_attribute att = TupleDescAttr(desc, attno - 1);
+		Datum		d = all[attno - 1];
+
+		if (unchanged)
+			unchanged[i] = false;
+		isnull[i] = allnull[attno - 1];
+		if (!isnull[i] && att->attlen == -1 && VARATT_IS_EXTERNAL_ONDISK(DatumGetPointer(d)))
+		{
+			if (unchanged == NULL || i < lk->nkeys)
+				ereport(ERROR,
+						(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+						 errmsg("a change of \"%s\" does not carry the value of its column \"%s\"",
+								lk->relname, NameStr(att->attname)),
+						 errhint("ALTER TABLE %s REPLICA IDENTITY FULL, then streamext.rebuild_view().",
+								 lk->relname)));
+			unchanged[i] = true;
+			isnull[i] = true;
+			continue;
+		}
+		if (!isnull[i] && att->attlen == -1 && VARATT_IS_EXTENDED(DatumGetPointer(d)))
+			d = PointerGetDatum(detoast_attr((struct varlena *) DatumGetPointer(d)));
+		values[i] = d;
+		if (i < lk->nkeys && isnull[i])
+			return false;
+	}
+	return true;
+}
+
+/*
+ * check_memory fails the view when the rows of its joined tables outgrow
+ * streamext.max_memory.
+ */
+static void
+check_memory(ViewPlan *plan, LookupJoin *lk)
+{
+	int64		bytes = lookup_cache_memory(plan);
+
+	if (bytes > (int64) streamext_max_memory_mb * 1024 * 1024)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("the rows continuous view \"%s\" joins from \"%s\" do not fit in streamext.max_memory",
+						plan->name, lk->relname),
+				 errdetail("They take %lld bytes.", (long long) bytes),
+				 errhint("Raise streamext.max_memory (now %dMB) and call streamext.rebuild_view('%s'), or join fewer columns.",
+						 streamext_max_memory_mb, plan->name)));
+}
+
+/*
+ * lookup_cache_load_tables reads the rows of every table the view joins as
+ * snapshot sees them: create_view's backfill and the computations like it,
+ * which hold each table in SHARE mode.
+ */
+void
+lookup_cache_load_tables(ViewPlan *plan, Snapshot snapshot)
+{
+	int			d;
+
+	for (d = 0; d < plan->joined.nlookups; d++)
+	{
+		LookupJoin *lk = &plan->joined.lookups[d];
+		Relation	rel = table_open(lk->relid, AccessShareLock);
+		TableScanDesc scan = table_beginscan(rel, snapshot, 0, NULL);
+		TupleDesc	desc = RelationGetDescr(rel);
+		int			n = lk->nkeys + lk->ncols;
+		Datum	   *values = palloc(sizeof(Datum) * n);
+		bool	   *isnull = palloc(sizeof(bool) * n);
+		MemoryContext tmp = AllocSetContextCreate(CurrentMemoryContext, "streamext lookup load",
+												  ALLOCSET_DEFAULT_SIZES);
+		HeapTuple	tuple;
+		uint64		count = 0;
+
+		(void) cache_of(plan, lk);
+		while ((tuple = heap_getnext(scan, ForwardScanDirection)) != NULL)
+		{
+			MemoryContext old = MemoryContextSwitchTo(tmp);
+
+			CHECK_FOR_INTERRUPTS();
+			if (row_from_tuple(lk, tuple, desc, values, isnull, NULL))
+				put_row(plan, lk, values, isnull);
+			MemoryContextSwitchTo(old);
+			MemoryContextReset(tmp);
+			if (++count % 10000 == 0)
+				check_memory(plan, lk);
+		}
+		check_memory(plan, lk);
+		table_endscan(scan);
+		table_close(rel, AccessShareLock);
+		MemoryContextDelete(tmp);
+	}
+}
+
+/*
+ * lookup_cache_apply_change applies a decoded change of the table the
+ * view's lookup which joins: an insert (newtuple), an update (newtuple,
+ * and oldtuple when the key changed or the table logs whole old rows) or
+ * a delete (oldtuple, the replica identity's columns at least).  The
+ * caller has the owner's gate and a per-change memory context.
+ */
+void
+lookup_cache_apply_change(ViewPlan *plan, int which, HeapTuple oldtuple, HeapTuple newtuple,
+						 TupleDesc desc)
+{
+	LookupJoin *lk = &plan->joined.lookups[which];
+	int			n = lk->nkeys + lk->ncols;
+	Datum	   *values = palloc(sizeof(Datum) * n);
+	bool	   *isnull = palloc(sizeof(bool) * n);
+	bool	   *unchanged = palloc(sizeof(bool) * n);
+	MinimalTuple before = NULL;
+
+	if (oldtuple != NULL)
+	{
+		/* only the key is sure to be there: the identity's columns */
+		Datum	   *oldvals = palloc(sizeof(Datum) * n);
+		bool	   *oldnulls = palloc(sizeof(bool) * n);
+		LookupJoin	keyonly = *lk;
+
+		keyonly.ncols = 0;
+		if (row_from_tuple(&keyonly, oldtuple, desc, oldvals, oldnulls, NULL))
+		{
+			if (newtuple != NULL)
+			{
+				uint32		hash = key_hash(plan->owner, lk->dim_hash, lk->collations,
+											lk->nkeys, oldvals);
+				LookupRow  *row = lk->cache ? find_row(lk, plan->owner, hash, oldvals) : NULL;
+
+				if (row != NULL && !row->deleted)
+					before = heap_copy_minimal_tuple(row->tuple);
+			}
+			delete_row(plan, lk, oldvals);
+		}
+	}
+	else if (newtuple == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("a delete from \"%s\" does not carry its key", lk->relname),
+				 errhint("Keep the replica identity of \"%s\" on the join columns, then streamext.rebuild_view().",
+						 lk->relname)));
+	if (newtuple == NULL)
+		return;
+	if (!row_from_tuple(lk, newtuple, desc, values, isnull, unchanged))
+		return;
+	if (memchr(unchanged, true, n) != NULL)
+	{
+		/* an update that left a value out of line as it was: keep ours */
+		int			i;
+
+		if (before == NULL && lk->cache != NULL)
+		{
+			uint32		hash = key_hash(plan->owner, lk->dim_hash, lk->collations,
+										lk->nkeys, values);
+			LookupRow  *row = find_row(lk, plan->owner, hash, values);
+
+			if (row != NULL && !row->deleted)
+				before = row->tuple;
+		}
+		if (before == NULL)
+			elog(ERROR, "streamext: an update of \"%s\" left a value unchanged of a row not known",
+				 lk->relname);
+		ExecStoreMinimalTuple(before, lk->rowslot, false);
+		slot_getallattrs(lk->rowslot);
+		for (i = 0; i < n; i++)
+			if (unchanged[i])
+			{
+				values[i] = lk->rowslot->tts_values[i];
+				isnull[i] = lk->rowslot->tts_isnull[i];
+			}
+		/* put_row copies them before it frees the row they are in */
+		values = memcpy(palloc(sizeof(Datum) * n), values, sizeof(Datum) * n);
+		for (i = 0; i < n; i++)
+			if (unchanged[i] && !isnull[i])
+				values[i] = datumCopy(values[i], TupleDescAttr(lk->rowdesc, i)->attbyval,
+									  TupleDescAttr(lk->rowdesc, i)->attlen);
+		ExecClearTuple(lk->rowslot);
+	}
+	put_row(plan, lk, values, isnull);
+	check_memory(plan, lk);
+}
+
+/*
+ * lookup_cache_truncate forgets every row of the table a lookup joins.
+ */
+void
+lookup_cache_truncate(ViewPlan *plan, int which)
+{
+	LookupJoin *lk = &plan->joined.lookups[which];
+	LookupCache *cache = cache_of(plan, lk);
+	HASH_SEQ_STATUS status;
+	LookupBucket *bucket;
+
+	hash_seq_init(&status, cache->buckets);
+	while ((bucket = hash_seq_search(&status)) != NULL)
+	{
+		LookupRow  *row;
+
+		for (row = bucket->rows; row != NULL; row = row->next)
+			if (!row->deleted)
+			{
+				row->deleted = true;
+				cache->nrows--;
+				mark_dirty(cache, row);
+			}
+	}
+}
+
+/*
+ * lookup_cache_failed marks a view that missed a change of a table it joins
+ * (lookup_cache_apply_change failed): it cannot be read, with the reason,
+ * until it is computed again.
+ */
+void
+lookup_cache_failed(ViewPlan *plan, const char *message)
+{
+	plan->state->lookup_failure =
+		MemoryContextStrdup(plan->cxt,
+							psprintf("it missed a change of a table it joins: %s", message));
+	ereport(WARNING,
+			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+			 errmsg("continuous view \"%s\" %s", plan->name, plan->state->lookup_failure),
+			 errdetail("Readers of the view get an error until it is computed again."),
+			 errhint("Fix the cause, then call streamext.rebuild_view('%s').", plan->name)));
+}
+
+/*
+ * lookup_cache_memory is the memory the rows of a view's joined tables take.
+ */
+int64
+lookup_cache_memory(ViewPlan *plan)
+{
+	int64		bytes = 0;
+	int			d;
+
+	for (d = 0; d < plan->joined.nlookups; d++)
+		if (plan->joined.lookups[d].cache != NULL)
+			bytes += MemoryContextMemAllocated(plan->joined.lookups[d].cache->cxt, true);
+	return bytes;
+}
+
+/*
+ * flush_batch runs stmt (upsert or delete) on the keys (and rows) batched.
+ */
+static void
+flush_batch(int32 view_id, int16 lookup_no, CatalogStatement *stmt, List **keys, List **rows)
+{
+	Datum		args[4];
+	Datum	   *kd;
+	int			n = list_length(*keys);
+	int			i;
+	ListCell   *lc;
+	int			rc;
+
+	if (n == 0)
+		return;
+	kd = palloc(sizeof(Datum) * n);
+	i = 0;
+	foreach(lc, *keys)
+		kd[i++] = PointerGetDatum(lfirst(lc));
+	args[0] = Int32GetDatum(view_id);
+	args[1] = Int16GetDatum(lookup_no);
+	args[2] = PointerGetDatum(construct_array(kd, n, BYTEAOID, -1, false, TYPALIGN_INT));
+	if (rows != NULL)
+	{
+		Datum	   *rd = palloc(sizeof(Datum) * n);
+
+		i = 0;
+		foreach(lc, *rows)
+			rd[i++] = PointerGetDatum(lfirst(lc));
+		args[3] = PointerGetDatum(construct_array(rd, n, BYTEAOID, -1, false, TYPALIGN_INT));
+	}
+	rc = catalog_execute(stmt, args, NULL, false, 0);
+	if (rc != SPI_OK_INSERT && rc != SPI_OK_DELETE)
+		elog(ERROR, "streamext: could not write the rows of a joined table");
+	list_free_deep(*keys);
+	*keys = NIL;
+	if (rows != NULL)
+	{
+		list_free_deep(*rows);
+		*rows = NIL;
+	}
+}
+
+/*
+ * lookup_cache_write persists the rows of the view's joined tables changed
+ * since the last checkpoint, in the checkpoint's transaction (connected to
+ * SPI), and forgets the deleted ones.  With all, every row (after a
+ * computation that cleared them).
+ */
+void
+lookup_cache_write(ViewPlan *plan, bool all)
+{
+	int			d;
+
+	/* rows of the view's definition before (replace_view) go */
+	if (all && lookup_join_catalog_exists())
+		lookup_cache_clear_persisted(plan->id);
+	for (d = 0; d < plan->joined.nlookups; d++)
+	{
+		LookupJoin *lk = &plan->joined.lookups[d];
+		LookupCache *cache = lk->cache;
+		List	   *keys = NIL;
+		List	   *rows = NIL;
+		List	   *gone = NIL;
+		ListCell   *lc;
+		int			n = lk->nkeys + lk->ncols;
+
+		if (cache == NULL)
+			continue;
+		if (all)
+		{
+			HASH_SEQ_STATUS status;
+			LookupBucket *bucket;
+
+			hash_seq_init(&status, cache->buckets);
+			while ((bucket = hash_seq_search(&status)) != NULL)
+			{
+				LookupRow  *row;
+
+				for (row = bucket->rows; row != NULL; row = row->next)
+				{
+					row->on_disk = false;
+					mark_dirty(cache, row);
+				}
+			}
+			list_free_deep(cache->gone_keys);
+			cache->gone_keys = NIL;
+		}
+		foreach(lc, cache->gone_keys)
+		{
+			gone = lappend(gone, lfirst(lc));
+			if (list_length(gone) >= LOOKUP_WRITE_BATCH)
+				flush_batch(plan->id, d, &delete_lookup_rows, &gone, NULL);
+		}
+		list_free(cache->gone_keys);
+		cache->gone_keys = NIL;
+
+		foreach(lc, cache->dirty)
+		{
+			LookupRow  *row = lfirst(lc);
+			Datum	   *values;
+			bool	   *isnull;
+
+			ExecStoreMinimalTuple(row->tuple, lk->rowslot, false);
+			slot_getallattrs(lk->rowslot);
+			values = lk->rowslot->tts_values;
+			isnull = lk->rowslot->tts_isnull;
+			if (row->deleted)
+			{
+				if (row->on_disk)
+					gone = lappend(gone, key_bytes(lk, values, isnull));
+			}
+			else
+			{
+				StringInfoData buf;
+				bytea	   *rowbytes;
+				int			i;
+
+				initStringInfo(&buf);
+				for (i = lk->nkeys; i < n; i++)
+				{
+					Form_pg_attribute att = TupleDescAttr(lk->rowdesc, i);
+
+					append_datum_bytes(&buf, values[i], isnull[i], att->attbyval, att->attlen);
+				}
+				rowbytes = palloc(VARHDRSZ + buf.len);
+				SET_VARSIZE(rowbytes, VARHDRSZ + buf.len);
+				memcpy(VARDATA(rowbytes), buf.data, buf.len);
+				pfree(buf.data);
+				keys = lappend(keys, key_bytes(lk, values, isnull));
+				rows = lappend(rows, rowbytes);
+				row->on_disk = true;
+			}
+			ExecClearTuple(lk->rowslot);
+			if (list_length(gone) >= LOOKUP_WRITE_BATCH)
+				flush_batch(plan->id, d, &delete_lookup_rows, &gone, NULL);
+			if (list_length(keys) >= LOOKUP_WRITE_BATCH)
+				flush_batch(plan->id, d, &upsert_lookup_rows, &keys, &rows);
+		}
+		flush_batch(plan->id, d, &delete_lookup_rows, &gone, NULL);
+		flush_batch(plan->id, d, &upsert_lookup_rows, &keys, &rows);
+
+		/* the deleted rows are gone on disk too: forget them */
+		foreach(lc, cache->dirty)
+		{
+			LookupRow  *row = lfirst(lc);
+
+			row->dirty = false;
+			if (row->deleted)
+			{
+				LookupBucket *bucket = hash_search(cache->buckets, &row->hash, HASH_FIND, NULL);
+				LookupRow **link = &bucket->rows;
+
+				while (*link != row)
+					link = &(*link)->next;
+				*link = row->next;
+				if (bucket->rows == NULL)
+					hash_search(cache->buckets, &row->hash, HASH_REMOVE, NULL);
+				pfree(row->tuple);
+				pfree(row);
+			}
+		}
+		list_free(cache->dirty);
+		cache->dirty = NIL;
+	}
+}
+
+/*
+ * lookup_cache_load_persisted restores the rows of the view's joined
+ * tables as its last checkpoint (or computation) wrote them.
+ */
+void
+lookup_cache_load_persisted(ViewPlan *plan)
+{
+	Datum		args[1];
+	uint64		i;
+	MemoryContext caller = CurrentMemoryContext;
+
+	if (plan->joined.nlookups == 0)
+		return;
+	args[0] = Int32GetDatum(plan->id);
+	SPI_connect();
+	if (catalog_execute(&select_lookup_rows, args, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "streamext: could not read the rows of the tables a view joins");
+	for (i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		bool		isnull;
+		int			d = DatumGetInt16(SPI_getbinval(tup, SPI_tuptable->tupdesc, 1, &isnull));
+		bytea	   *key = DatumGetByteaPP(SPI_getbinval(tup, SPI_tuptable->tupdesc, 2, &isnull));
+		bytea	   *rowb = DatumGetByteaPP(SPI_getbinval(tup, SPI_tuptable->tupdesc, 3, &isnull));
+		LookupJoin *lk;
+		int			n;
+		Datum	   *values;
+		bool	   *nulls;
+		char	   *p;
+		int			c;
+		MemoryContext old;
+		LookupRow  *row;
+
+		if (d < 0 || d >= plan->joined.nlookups)
+			elog(ERROR, "streamext: rows of join %d of view \"%s\", which has %d", d,
+				 plan->name, plan->joined.nlookups);
+		lk = &plan->joined.lookups[d];
+		n = lk->nkeys + lk->ncols;
+		old = MemoryContextSwitchTo(caller);
+		values = palloc(sizeof(Datum) * n);
+		nulls = palloc(sizeof(bool) * n);
+		p = VARDATA_ANY(key);
+		for (c = 0; c < lk->nkeys; c++)
+			values[c] = datumRestore(&p, &nulls[c]);
+		if (p != VARDATA_ANY(key) + VARSIZE_ANY_EXHDR(key))
+			elog(ERROR, "streamext: malformed key of a joined row");
+		p = VARDATA_ANY(rowb);
+		for (; c < n; c++)
+			values[c] = datumRestore(&p, &nulls[c]);
+		if (p != VARDATA_ANY(rowb) + VARSIZE_ANY_EXHDR(rowb))
+			elog(ERROR, "streamext: malformed joined row");
+		put_row(plan, lk, values, nulls);
+		MemoryContextSwitchTo(old);
+		/* as it is on disk */
+		row = (LookupRow *) llast(lk->cache->dirty);
+		row->dirty = false;
+		row->on_disk = true;
+		lk->cache->dirty = list_delete_last(lk->cache->dirty);
+	}
+	SPI_finish();
+	for (i = 0; i < plan->joined.nlookups; i++)
+		check_memory(plan, &plan->joined.lookups[i]);
+}
+
+/*
+ * lookup_cache_clear_persisted forgets the persisted rows of a view, before
+ * it is computed again.
+ */
+void
+lookup_cache_clear_persisted(int32 view_id)
+{
+	Datum		args[1];
+
+	if (!lookup_join_catalog_exists())
+		return;
+	args[0] = Int32GetDatum(view_id);
+	SPI_connect();
+	if (catalog_execute(&clear_lookup_rows, args, NULL, false, 0) != SPI_OK_DELETE)
+		elog(ERROR, "streamext: could not clear the rows of the tables a view joins");
+	SPI_finish();
+}
+
+/*
+ * lookup_cache_join_event makes the joined row of an event, which it leaves as
+ * the scan tuple of the plan's expression context: the stream's columns,
+ * then those of each dimension's row its keys find (NULL under a LEFT
+ * JOIN that finds none).  Returns false when an inner join finds no row:
+ * the event is not in the view, as a WHERE would reject it.  Runs behind
+ * the owner's gate, in the per-event memory.
+ */
+bool
+lookup_cache_join_event(ViewPlan *plan, TupleTableSlot *event)
+{
+	TupleTableSlot *joined = plan->joined.slot;
+	ExprContext *econtext = plan->econtext;
+	int			nstream = event->tts_tupleDescriptor->natts;
+	MemoryContext old = MemoryContextSwitchTo(econtext->ecxt_per_tuple_memory);
+	bool		found = true;
+	int			d;
+
+	slot_getallattrs(event);
+	ExecClearTuple(joined);
+	memcpy(joined->tts_values, event->tts_values, sizeof(Datum) * nstream);
+	memcpy(joined->tts_isnull, event->tts_isnull, sizeof(bool) * nstream);
+	memset(joined->tts_isnull + nstream, true, joined->tts_tupleDescriptor->natts - nstream);
+	ExecStoreVirtualTuple(joined);
+	econtext->ecxt_scantuple = joined;
+
+	for (d = 0; d < plan->joined.nlookups; d++)
+	{
+		LookupJoin *lk = &plan->joined.lookups[d];
+		Datum	   *probe = palloc(sizeof(Datum) * lk->nkeys);
+		MinimalTuple row = NULL;
+		bool		null_key = false;
+		int			i;
+
+		for (i = 0; i < lk->nkeys; i++)
+		{
+			bool		isnull;
+
+			probe[i] = usercode_eval(plan->owner, lk->probes[i], econtext, &isnull);
+			/* = never holds for NULL */
+			if (isnull)
+				null_key = true;
+		}
+		if (!null_key)
+			row = lookup_cache_find(lk, plan->owner, probe);
+		if (row != NULL)
+		{
+			ExecStoreMinimalTuple(row, lk->rowslot, false);
+			slot_getallattrs(lk->rowslot);
+			memcpy(joined->tts_values + lk->first_col, lk->rowslot->tts_values + lk->nkeys,
+				   sizeof(Datum) * lk->ncols);
+			memcpy(joined->tts_isnull + lk->first_col, lk->rowslot->tts_isnull + lk->nkeys,
+				   sizeof(bool) * lk->ncols);
+			if (lk->residual != NULL && !usercode_qual(plan->owner, lk->residual, econtext))
+			{
+				memset(joined->tts_isnull + lk->first_col, true, lk->ncols);
+				row = NULL;
+			}
+		}
+		if (row == NULL && !lk->left)
+		{
+			found = false;
+			break;
+		}
+	}
+	MemoryContextSwitchTo(old);
+	return found;
+}
