@@ -54,7 +54,7 @@ PGFILEDESC = "streamext - event streams and continuous views"
 # (test/regress.conf has its settings): pg_regress, the isolation specs
 # (specs/), then the TAP tests, which start their own clusters from the
 # installed binaries
-REGRESS = streams views windows calendar_windows errors subscriptions privileges retention nulls stream_kinds determinism views_on_views replace_view view_lookup sliding_reads sketches distinct
+REGRESS = streams views windows calendar_windows errors subscriptions privileges retention nulls stream_kinds determinism views_on_views replace_view view_lookup sliding_reads sketches distinct lookup_joins
 # streams.sql creates the extension itself
 REGRESS_OPTS =
 ISOLATION = create_view_vs_producer drop_view_vs_reader replace_view_vs_reader ack_from_two_sessions drop_stream_vs_producer

@@ -1,0 +1,168 @@
+-- lookup joins: a view joins its stream to tables on a unique key, and
+-- each event is joined with the rows the tables held when its transaction
+-- committed.  The oracle (lj_truth) joins each batch of events with the
+-- tables in the statement that inserts it: what the tables held then.
+SET timezone = 'UTC';
+CREATE TABLE lj_countries (code text PRIMARY KEY, region text);
+CREATE TABLE lj_users (id int PRIMARY KEY, country text, tier int, active bool NOT NULL DEFAULT true);
+CREATE TABLE lj_clicks (user_id bigint, url text, ts timestamptz NOT NULL);
+-- pure event time: windows close by events only, the same in every run
+SELECT streamext.create_stream('lj_clicks', time_column => 'ts', idle_timeout => NULL);
+CREATE TABLE lj_truth (user_id bigint, url text, ts timestamptz, country text, tier int, active bool, region text);
+INSERT INTO lj_countries VALUES ('fr', 'eu'), ('de', 'eu'), ('us', 'am'), ('br', 'am');
+INSERT INTO lj_users SELECT i, (ARRAY['fr', 'de', 'us', 'br', NULL])[1 + i % 5], i % 3, i % 7 <> 0
+  FROM generate_series(1, 40) i;
+
+-- a batch of events: inserted into the stream, and into the oracle as
+-- joined by plain SQL in the same statement
+CREATE FUNCTION lj_batch(n int, t0 timestamptz, seed int) RETURNS void LANGUAGE sql AS $$
+  WITH b AS (INSERT INTO lj_clicks
+             SELECT CASE WHEN i % 17 = 0 THEN NULL ELSE (i * seed) % 50 END, 'u' || (i % 4),
+                    t0 + (i % 120) * interval '1 second'
+               FROM generate_series(1, n) i RETURNING *)
+  INSERT INTO lj_truth SELECT b.*, u.country, u.tier, u.active, k.region
+    FROM b LEFT JOIN lj_users u ON u.id = b.user_id LEFT JOIN lj_countries k ON k.code = u.country
+$$;
+
+-- events before the views: their backfill joins the tables as they are
+SELECT lj_batch(300, '2026-01-01', 7);
+
+SELECT streamext.create_view('lj_tumble', $$ SELECT u.country, count(*) AS n, sum(u.tier) AS tiers
+                                              FROM lj_clicks c JOIN lj_users u ON u.id = c.user_id GROUP BY u.country $$,
+                             "window" => 'tumbling 1 minute');
+SELECT streamext.create_view('lj_left', $$ SELECT u.country, c.url, count(*) AS n
+                                            FROM lj_clicks c LEFT JOIN lj_users u ON u.id = c.user_id GROUP BY 1, 2 $$);
+SELECT streamext.create_view('lj_hop', $$ SELECT k.region, count(*) AS n
+                                           FROM lj_clicks c JOIN lj_users u ON u.id = c.user_id
+                                           JOIN lj_countries k ON k.code = u.country GROUP BY k.region $$,
+                             "window" => 'hopping 2 minutes every 1 minute');
+SELECT streamext.create_view('lj_sess', $$ SELECT tier, count(*) AS n
+                                            FROM lj_clicks JOIN lj_users ON lj_users.id = lj_clicks.user_id AND lj_users.active
+                                           GROUP BY tier $$,
+                             "window" => 'session 30 seconds');
+SELECT streamext.create_view('lj_resid', $$ SELECT u.country, count(*) AS n, count(u.tier) AS with_tier
+                                             FROM lj_clicks c LEFT JOIN lj_users u ON u.id = c.user_id AND u.active
+                                            WHERE c.url <> 'u0' GROUP BY u.country $$);
+
+-- changes of the tables, between and with events
+SELECT lj_batch(300, '2026-01-01 00:02', 11);
+UPDATE lj_users SET country = 'de' WHERE id % 4 = 1;
+SELECT lj_batch(300, '2026-01-01 00:04', 13);
+DELETE FROM lj_users WHERE id % 6 = 0;
+INSERT INTO lj_users VALUES (41, 'fr', 2), (42, 'us', 1), (43, NULL, 0);
+UPDATE lj_countries SET region = 'west' WHERE code = 'fr';
+SELECT lj_batch(300, '2026-01-01 00:06', 17);
+-- a key that changes: the row leaves its old key
+UPDATE lj_users SET id = id + 100 WHERE id BETWEEN 10 AND 14;
+UPDATE lj_users SET active = NOT active WHERE id % 5 = 2;
+SELECT lj_batch(300, '2026-01-01 00:08', 19);
+-- one transaction: changes of a table apply to its events after them
+BEGIN;
+UPDATE lj_users SET tier = tier + 10 WHERE id < 20;
+SELECT lj_batch(300, '2026-01-01 00:10', 23);
+COMMIT;
+TRUNCATE lj_countries;
+INSERT INTO lj_countries VALUES ('fr', 'eu2'), ('us', 'am2');
+SELECT lj_batch(300, '2026-01-01 00:12', 29);
+-- larger than streamext.stream_work_mem: decoded at its commit, not streamed
+BEGIN;
+UPDATE lj_users SET country = 'br' WHERE id % 3 = 0;
+SELECT lj_batch(60000, '2026-01-01 00:14', 31);
+COMMIT;
+SELECT lj_batch(300, '2026-01-01 00:18', 37);
+SELECT streamext.wait_caught_up();
+
+SET max_parallel_workers_per_gather = 0;
+SELECT count(*) AS rows, count(*) FILTER (WHERE v.n IS DISTINCT FROM o.n OR v.tiers IS DISTINCT FROM o.tiers) AS differ
+  FROM lj_tumble v FULL JOIN
+       (SELECT date_bin('1 minute', ts, '2000-01-01') AS ws, country, count(*) AS n, sum(tier) AS tiers
+          FROM lj_truth WHERE country IS NOT NULL OR tier IS NOT NULL GROUP BY 1, 2) o
+       ON o.ws = v.window_start AND coalesce(o.country, '-') = coalesce(v.country, '-');
+SELECT count(*) AS rows, count(*) FILTER (WHERE v.n IS DISTINCT FROM o.n) AS differ
+  FROM lj_left v FULL JOIN (SELECT country, url, count(*) AS n FROM lj_truth GROUP BY 1, 2) o
+       ON coalesce(o.country, '-') = coalesce(v.country, '-') AND o.url = v.url;
+SELECT count(*) AS rows, count(*) FILTER (WHERE v.n IS DISTINCT FROM o.n) AS differ
+  FROM lj_hop v FULL JOIN
+       (SELECT w AS ws, region, count(*) AS n
+          FROM lj_truth, LATERAL (VALUES (date_bin('1 minute', ts, '2000-01-01')),
+                                      (date_bin('1 minute', ts, '2000-01-01') - interval '1 minute')) x(w)
+         WHERE region IS NOT NULL GROUP BY 1, 2) o ON o.ws = v.window_start AND o.region = v.region;
+-- sessions per tier, whose events add up to plain SQL's
+SELECT tier, v.n = o.n AS same
+  FROM (SELECT tier, sum(n) AS n FROM lj_sess GROUP BY tier) v
+  FULL JOIN (SELECT tier, count(*) AS n FROM lj_truth WHERE active GROUP BY tier) o USING (tier)
+ ORDER BY 1;
+SELECT count(*) AS rows, count(*) FILTER (WHERE v.n IS DISTINCT FROM o.n OR v.with_tier IS DISTINCT FROM o.wt) AS differ
+  FROM lj_resid v FULL JOIN
+       (SELECT CASE WHEN active THEN country END AS country, count(*) AS n,
+               count(CASE WHEN active THEN tier END) AS wt
+          FROM lj_truth WHERE url <> 'u0' GROUP BY 1) o ON coalesce(o.country, '-') = coalesce(v.country, '-');
+SELECT lookup_no, count(*) > 0 AS persisted FROM streamext.lookup_rows r JOIN streamext.views v ON v.id = r.view_id
+ WHERE v.name = 'lj_hop' GROUP BY 1 ORDER BY 1;
+
+-- rebuild_view joins every event with the tables as they are now: the
+-- README says so; rows equal plain SQL over the current tables
+SELECT streamext.rebuild_view('lj_left');
+SELECT count(*) AS rows, count(*) FILTER (WHERE v.n IS DISTINCT FROM o.n) AS differ
+  FROM lj_left v FULL JOIN (SELECT u.country, c.url, count(*) AS n FROM lj_clicks c LEFT JOIN lj_users u ON u.id = c.user_id
+                             GROUP BY 1, 2) o
+       ON coalesce(o.country, '-') = coalesce(v.country, '-') AND o.url = v.url;
+
+-- the tables a view joins, and their columns, cannot go from under it
+DROP TABLE lj_users;
+ALTER TABLE lj_users DROP COLUMN tier;
+ALTER TABLE lj_users ADD COLUMN note text;
+ALTER TABLE lj_users DROP COLUMN note;
+
+-- joins refused, with the reason
+CREATE TABLE lj_other (user_id bigint, ts timestamptz NOT NULL);
+SELECT streamext.create_stream('lj_other', time_column => 'ts');
+SELECT streamext.create_view('lj_bad', $$ SELECT count(*) FROM lj_clicks c JOIN lj_other o ON o.user_id = c.user_id $$);
+SELECT streamext.create_view('lj_bad', $$ SELECT count(*) FROM lj_users u RIGHT JOIN lj_clicks c ON u.id = c.user_id $$);
+SELECT streamext.create_view('lj_bad', $$ SELECT count(*) FROM lj_clicks c FULL JOIN lj_users u ON u.id = c.user_id $$);
+SELECT streamext.create_view('lj_bad', $$ SELECT count(*) FROM lj_clicks c JOIN lj_users u ON u.country = c.url $$);
+SELECT streamext.create_view('lj_bad', $$ SELECT count(*) FROM lj_clicks c JOIN lj_users u ON u.id > c.user_id $$);
+SELECT streamext.create_view('lj_bad', $$ SELECT count(*) FROM lj_clicks c, lj_users u WHERE u.id = c.user_id $$);
+SELECT streamext.create_view('lj_bad', $$ SELECT count(u) FROM lj_clicks c JOIN lj_users u ON u.id = c.user_id $$);
+SELECT streamext.create_view('lj_bad', $$ SELECT count(*) FROM lj_clicks c JOIN lj_users u ON u.id = c.user_id + (random() * 0)::int $$);
+CREATE TABLE lj_mails (id int PRIMARY KEY, email text UNIQUE NOT NULL, country text);
+SELECT streamext.create_view('lj_bad', $$ SELECT m.country, count(*) FROM lj_clicks c JOIN lj_mails m ON m.email = c.url GROUP BY 1 $$);
+ALTER TABLE lj_mails REPLICA IDENTITY FULL;
+SELECT streamext.create_view('lj_mail', $$ SELECT m.country, count(*) FROM lj_clicks c JOIN lj_mails m ON m.email = c.url GROUP BY 1 $$);
+CREATE UNLOGGED TABLE lj_scratch (id int PRIMARY KEY, v text);
+SELECT streamext.create_view('lj_bad', $$ SELECT s.v, count(*) FROM lj_clicks c JOIN lj_scratch s ON s.id = c.user_id GROUP BY 1 $$);
+CREATE VIEW lj_users_v AS SELECT * FROM lj_users;
+SELECT streamext.create_view('lj_bad', $$ SELECT v.country, count(*) FROM lj_clicks c JOIN lj_users_v v ON v.id = c.user_id GROUP BY 1 $$);
+SELECT streamext.create_view('lj_bad', $$ SELECT x.country, count(*) FROM lj_clicks c JOIN lj_left x ON x.url = c.url GROUP BY 1 $$);
+-- the view's owner must be able to read what it joins
+CREATE ROLE lj_role;
+GRANT USAGE ON SCHEMA streamext TO lj_role;
+GRANT CREATE ON SCHEMA public TO lj_role;
+CREATE TABLE lj_mine (user_id bigint, ts timestamptz NOT NULL);
+SELECT streamext.create_stream('lj_mine', time_column => 'ts');
+ALTER TABLE lj_mine OWNER TO lj_role;
+SET ROLE lj_role;
+SELECT streamext.create_view('lj_denied', $$ SELECT u.country, count(*) FROM lj_mine m JOIN lj_users u ON u.id = m.user_id GROUP BY 1 $$);
+RESET ROLE;
+GRANT SELECT (id, country) ON lj_users TO lj_role;
+SET ROLE lj_role;
+SELECT streamext.create_view('lj_granted', $$ SELECT u.country, count(*) AS n FROM lj_mine m JOIN lj_users u ON u.id = m.user_id GROUP BY 1 $$);
+SELECT streamext.create_view('lj_denied', $$ SELECT u.tier, count(*) FROM lj_mine m JOIN lj_users u ON u.id = m.user_id GROUP BY 1 $$);
+RESET ROLE;
+INSERT INTO lj_mine SELECT id, '2026-01-01' FROM lj_users WHERE country = 'fr';
+SELECT streamext.wait_caught_up();
+SELECT n = (SELECT count(*) FROM lj_users WHERE country = 'fr') AS counted FROM lj_granted;
+
+SELECT streamext.drop_view(v) FROM unnest(ARRAY['lj_tumble', 'lj_left', 'lj_hop', 'lj_sess', 'lj_resid', 'lj_mail', 'lj_granted']) v;
+-- dropped views leave nothing behind
+SELECT count(*) FROM streamext.lookup_rows;
+REVOKE ALL ON lj_users FROM lj_role;
+DROP TABLE lj_users CASCADE;
+SELECT streamext.drop_stream('lj_clicks');
+SELECT streamext.drop_stream('lj_other');
+SELECT streamext.drop_stream('lj_mine');
+DROP TABLE lj_clicks, lj_other, lj_mine, lj_truth, lj_countries, lj_mails, lj_scratch;
+DROP FUNCTION lj_batch;
+REVOKE USAGE ON SCHEMA streamext FROM lj_role;
+REVOKE CREATE ON SCHEMA public FROM lj_role;
+DROP ROLE lj_role;
