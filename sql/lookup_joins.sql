@@ -108,6 +108,39 @@ SELECT count(*) AS rows, count(*) FILTER (WHERE v.n IS DISTINCT FROM o.n) AS dif
                              GROUP BY 1, 2) o
        ON coalesce(o.country, '-') = coalesce(v.country, '-') AND o.url = v.url;
 
+-- a transaction that changes a table after some of its events: all of
+-- them are joined as of its commit (the worker decodes it again)
+CREATE TABLE lj_one (id int PRIMARY KEY, label text);
+INSERT INTO lj_one VALUES (1, 'before');
+CREATE TABLE lj_ev (k int, ts timestamptz NOT NULL);
+SELECT streamext.create_stream('lj_ev', time_column => 'ts');
+SELECT streamext.create_view('lj_commit', $$ SELECT o.label, count(*) AS n FROM lj_ev e LEFT JOIN lj_one o ON o.id = e.k GROUP BY 1 $$);
+SELECT streamext.create_view('lj_plain', $$ SELECT k, count(*) AS n FROM lj_ev GROUP BY 1 $$);
+BEGIN;
+INSERT INTO lj_ev VALUES (1, '2026-01-01');
+UPDATE lj_one SET label = 'after' WHERE id = 1;
+INSERT INTO lj_ev VALUES (1, '2026-01-01');
+COMMIT;
+BEGIN;
+INSERT INTO lj_ev VALUES (1, '2026-01-01');
+TRUNCATE lj_one;
+INSERT INTO lj_ev VALUES (1, '2026-01-01');
+COMMIT;
+INSERT INTO lj_ev VALUES (1, '2026-01-01');
+BEGIN;
+INSERT INTO lj_ev VALUES (1, '2026-01-01'), (2, '2026-01-01');
+INSERT INTO lj_one VALUES (1, 'last'), (2, 'two');
+COMMIT;
+SELECT streamext.wait_caught_up();
+SELECT * FROM lj_commit ORDER BY 1;
+SELECT * FROM lj_plain ORDER BY 1;
+SELECT streamext.drop_view('lj_commit');
+SELECT streamext.drop_view('lj_plain');
+SELECT streamext.drop_stream('lj_ev');
+DROP TABLE lj_ev, lj_one;
+-- a column of the stream that only a join reads is the view's too
+ALTER TABLE lj_clicks DROP COLUMN user_id;
+
 -- the tables a view joins, and their columns, cannot go from under it
 DROP TABLE lj_users;
 ALTER TABLE lj_users DROP COLUMN tier;

@@ -228,6 +228,12 @@ static void apply_dimension_change(DecodeTarget *target, DimensionTarget *dt,
 								   ReorderBufferTXN *txn, Relation relation,
 								   ReorderBufferChange *change);
 static void apply_dimension_one(void *arg);
+static bool stream_has_joins(StreamTarget *st);
+static void apply_joining(DecodeTarget *target, StreamTarget *st, HeapTuple tuple,
+						  TupleDesc desc, ReorderBufferTXN *txn);
+static void apply_deferred(DecodeTarget *target);
+static void decode_again_joining_at_commit(DecodeTarget *target, ReorderBufferTXN *txn)
+			pg_attribute_noreturn();
 
 /* a decoded change of a joined table, for one view's lookup */
 typedef struct DimensionChange
@@ -282,10 +288,23 @@ decoder_begin(LogicalDecodingContext *ctx, ReorderBufferTXN *txn)
 
 	if (target)
 	{
+		ListCell   *lc;
+
 		target->txn_changes_catalog = false;
 		target->txn_event = 0;
 		target->pending = NIL;
 		MemoryContextReset(target->pending_cxt);
+		target->txn_joined = false;
+		target->txn_joins_at_commit = false;
+		foreach(lc, target->joins_at_commit)
+			if (*(XLogRecPtr *) lfirst(lc) == txn->end_lsn)
+				target->txn_joins_at_commit = true;
+		target->deferred = NIL;
+		if (target->deferred_cxt == NULL)
+			target->deferred_cxt = AllocSetContextCreate(TopMemoryContext,
+														 "streamext events joined at commit",
+														 ALLOCSET_DEFAULT_SIZES);
+		MemoryContextReset(target->deferred_cxt);
 	}
 }
 
@@ -323,6 +342,8 @@ decoder_change(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 			/* numbered as any insert: see SetAside */
 			if (change->action == REORDER_BUFFER_CHANGE_INSERT)
 				target->txn_event++;
+			if (target->txn_joined && !target->txn_joins_at_commit)
+				decode_again_joining_at_commit(target, txn);
 			apply_dimension_change(target, dt, txn, relation, change);
 			return;
 		}
@@ -386,8 +407,11 @@ decoder_change(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 	if (HeapTupleHasExternal(tuple))
 		tuple = flat = toast_flatten_tuple(tuple, desc);
 	ExecStoreHeapTuple(tuple, st->slot, false);
-	decoder_apply_event(target, st->plans, st->subs, st->slot, txn->final_lsn, txn->end_lsn,
-						target->txn_event, txn->xact_time.commit_time);
+	if (!stream_has_joins(st))
+		decoder_apply_event(target, st->plans, st->subs, st->slot, txn->final_lsn, txn->end_lsn,
+							target->txn_event, txn->xact_time.commit_time);
+	else
+		apply_joining(target, st, tuple, desc, txn);
 	ExecClearTuple(st->slot);
 	PopActiveSnapshot();
 	if (flat != NULL)
@@ -485,6 +509,120 @@ apply_dimension_one(void *arg)
 }
 
 /*
+ * stream_has_joins says whether some view of the stream joins tables.
+ */
+static bool
+stream_has_joins(StreamTarget *st)
+{
+	ListCell   *lc;
+
+	foreach(lc, st->plans)
+		if (((ViewPlan *) lfirst(lc))->joined.nlookups > 0)
+			return true;
+	return false;
+}
+
+/*
+ * apply_joining applies an event of a stream some of whose views join
+ * tables.  An event is joined with the tables as its transaction leaves
+ * them at its commit; decoded in order, the transaction's changes of a
+ * table after the event are still to come.  So a transaction that changes
+ * a table after such an event is decoded again (decode_again_joining_at_commit),
+ * and then its events wait for its commit to reach the views that join
+ * (apply_deferred); the other views and subscriptions get them at once.
+ */
+static void
+apply_joining(DecodeTarget *target, StreamTarget *st, HeapTuple tuple, TupleDesc desc,
+			  ReorderBufferTXN *txn)
+{
+	List	   *now = NIL;
+	ListCell   *lc;
+	MemoryContext old;
+	PendingInsert *pi;
+
+	if (!target->txn_joins_at_commit)
+	{
+		target->txn_joined = true;
+		decoder_apply_event(target, st->plans, st->subs, st->slot, txn->final_lsn,
+							txn->end_lsn, target->txn_event, txn->xact_time.commit_time);
+		return;
+	}
+	foreach(lc, st->plans)
+		if (((ViewPlan *) lfirst(lc))->joined.nlookups == 0)
+			now = lappend(now, lfirst(lc));
+	decoder_apply_event(target, now, st->subs, st->slot, txn->final_lsn, txn->end_lsn,
+						target->txn_event, txn->xact_time.commit_time);
+	list_free(now);
+	old = MemoryContextSwitchTo(target->deferred_cxt);
+	pi = palloc(sizeof(PendingInsert));
+	pi->relid = st->relid;
+	pi->tuple = heap_copytuple(tuple);
+	pi->commit_time = txn->xact_time.commit_time;
+	pi->final_lsn = txn->final_lsn;
+	pi->end_lsn = txn->end_lsn;
+	pi->event_no = target->txn_event;
+	target->deferred = lappend(target->deferred, pi);
+	MemoryContextSwitchTo(old);
+}
+
+/*
+ * apply_deferred applies, at its commit, the events of a transaction that
+ * waited for it (apply_joining) to the views of their streams that join.
+ */
+static void
+apply_deferred(DecodeTarget *target)
+{
+	ListCell   *lc;
+
+	PushCopiedSnapshot(GetTransactionSnapshot());
+	foreach(lc, target->deferred)
+	{
+		PendingInsert *pi = lfirst(lc);
+		StreamTarget *st = hash_search(target->streams, &pi->relid, HASH_FIND, NULL);
+		List	   *joining = NIL;
+		ListCell   *lc2;
+
+		if (st == NULL)
+			continue;
+		foreach(lc2, st->plans)
+			if (((ViewPlan *) lfirst(lc2))->joined.nlookups > 0)
+				joining = lappend(joining, lfirst(lc2));
+		ExecStoreHeapTuple(pi->tuple, st->slot, false);
+		decoder_apply_event(target, joining, NIL, st->slot, pi->final_lsn, pi->end_lsn,
+							pi->event_no, pi->commit_time);
+		ExecClearTuple(st->slot);
+		list_free(joining);
+	}
+	PopActiveSnapshot();
+	target->deferred = NIL;
+	MemoryContextReset(target->deferred_cxt);
+	target->changed = true;
+}
+
+/*
+ * decode_again_joining_at_commit makes the transaction decoded, which
+ * changes a table that views join after it applied events to such views,
+ * be decoded again from the checkpoint with its events joined at its
+ * commit; it ends the decoding with an error, as fall_back does.
+ */
+static void
+decode_again_joining_at_commit(DecodeTarget *target, ReorderBufferTXN *txn)
+{
+	MemoryContext old = MemoryContextSwitchTo(target->set_aside_cxt);
+	XLogRecPtr *end = palloc(sizeof(XLogRecPtr));
+
+	*end = txn->end_lsn;
+	target->joins_at_commit = lappend(target->joins_at_commit, end);
+	target->rewind = true;
+	MemoryContextSwitchTo(old);
+	ereport(ERROR,
+			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+			 errmsg("streamext decodes transaction %u again: it changes a table that a view joins after events of it the view joined",
+					txn->xid),
+			 errdetail("The worker decodes again from its checkpoint and joins the transaction's events at its commit.")));
+}
+
+/*
  * decoder_truncate empties the rows views keep of a joined table that a
  * committed TRUNCATE emptied.
  */
@@ -505,6 +643,8 @@ decoder_truncate(LogicalDecodingContext *ctx, ReorderBufferTXN *txn, int nrelati
 
 		if (dt == NULL)
 			continue;
+		if (target->txn_joined && !target->txn_joins_at_commit)
+			decode_again_joining_at_commit(target, txn);
 		foreach(lc, dt->uses)
 		{
 			DimensionUse *use = lfirst(lc);
@@ -579,6 +719,8 @@ decoder_commit(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 
 	if (target == NULL)
 		return;
+	if (target->deferred != NIL)
+		apply_deferred(target);
 	/* a view's function may not keep a session advisory lock in the worker */
 	LockReleaseSession(USER_LOCKMETHOD);
 	if (target->txn_changes_catalog)
@@ -797,6 +939,12 @@ decoder_forget_set_aside(DecodeTarget *target, XLogRecPtr upto)
 			target->set_aside = foreach_delete_current(target->set_aside, lc);
 		}
 	}
+	foreach(lc, target->joins_at_commit)
+		if (*(XLogRecPtr *) lfirst(lc) <= upto)
+		{
+			pfree(lfirst(lc));
+			target->joins_at_commit = foreach_delete_current(target->joins_at_commit, lc);
+		}
 }
 
 /*

@@ -92,6 +92,14 @@ typedef struct DecodeTarget
 	 */
 	MemoryContext set_aside_cxt;
 	List	   *set_aside;		/* SetAside */
+	List	   *joins_at_commit;	/* XLogRecPtr *, in set_aside_cxt: the
+									 * end of transactions whose events join
+									 * tables at their commit */
+	bool		txn_joined;		/* the transaction decoded has applied an
+								 * event to a view that joins */
+	bool		txn_joins_at_commit;	/* it is one of joins_at_commit */
+	MemoryContext deferred_cxt;
+	List	   *deferred;		/* PendingInsert: its events for those views */
 	bool		rewind;
 
 	/*

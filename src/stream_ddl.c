@@ -318,8 +318,9 @@ column_user(Oid relid, AttrNumber attno, AttrNumber time_attno)
 		if (row->stream_relid != relid || row->restored)
 			continue;
 		query = (Query *) stringToNode(row->query_tree);
+		/* the jointree: WHERE, and the ON of joins with tables */
 		if (uses_column((Node *) query->targetList, attno) ||
-			uses_column(query->jointree->quals, attno) ||
+			uses_column((Node *) query->jointree, attno) ||
 			uses_column(query->havingQual, attno))
 			return psprintf("continuous view \"%s\"", row->name);
 	}
