@@ -43,6 +43,7 @@
 #include "utils/inval.h"
 #include "utils/reltrigger.h"
 #include "utils/rel.h"
+#include "utils/relcache.h"
 #include "utils/snapmgr.h"
 
 #include "decoder.h"
@@ -242,6 +243,9 @@ typedef struct DimensionChange
 	HeapTuple	oldtuple;
 	HeapTuple	newtuple;
 	TupleDesc	desc;
+	bool		old_is_full;	/* the table logs whole old rows */
+	Bitmapset  *identity;		/* else the columns its old key has */
+	bool		keyed;			/* an update or delete: found by old key */
 } DimensionChange;
 
 static MemoryContext dimension_change_cxt = NULL;
@@ -449,6 +453,8 @@ apply_dimension_change(DecodeTarget *target, DimensionTarget *dt, ReorderBufferT
 
 	memset(&dc, 0, sizeof(dc));
 	dc.desc = RelationGetDescr(relation);
+	dc.old_is_full = (relation->rd_rel->relreplident == REPLICA_IDENTITY_FULL);
+	dc.keyed = (change->action != REORDER_BUFFER_CHANGE_INSERT);
 	switch (change->action)
 	{
 		case REORDER_BUFFER_CHANGE_INSERT:
@@ -474,6 +480,8 @@ apply_dimension_change(DecodeTarget *target, DimensionTarget *dt, ReorderBufferT
 		dimension_change_cxt = AllocSetContextCreate(TopMemoryContext,
 													 "streamext dimension change",
 													 ALLOCSET_DEFAULT_SIZES);
+	if (dc.keyed && !dc.old_is_full)
+		dc.identity = RelationGetIdentityKeyBitmap(relation);
 	PushCopiedSnapshot(GetTransactionSnapshot());
 	foreach(lc, dt->uses)
 	{
@@ -503,8 +511,24 @@ apply_dimension_one(void *arg)
 	MemoryContext old = MemoryContextSwitchTo(dimension_change_cxt);
 
 	usercode_timeout_restart();
+	if (dc->keyed && !dc->old_is_full)
+	{
+		/* the replica identity may have changed since create_view checked it */
+		LookupJoin *lk = &dc->use->plan->joined.lookups[dc->use->which];
+		int			i;
+
+		for (i = 0; i < lk->nkeys; i++)
+			if (!bms_is_member(lk->dim_keys[i] - FirstLowInvalidHeapAttributeNumber,
+							   dc->identity))
+				ereport(ERROR,
+						(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+						 errmsg("the replica identity of \"%s\" no longer logs the columns the view joins on",
+								lk->relname),
+						 errhint("ALTER TABLE %s REPLICA IDENTITY FULL (or back to its key), then streamext.rebuild_view().",
+								 lk->relname)));
+	}
 	lookup_cache_apply_change(dc->use->plan, dc->use->which, dc->oldtuple, dc->newtuple,
-							 dc->desc);
+							  dc->desc, dc->old_is_full);
 	MemoryContextSwitchTo(old);
 }
 

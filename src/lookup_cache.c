@@ -79,6 +79,8 @@ typedef struct LookupCache
 } LookupCache;
 
 #define LOOKUP_WRITE_BATCH 5000
+/* the lookup_no of the row that records why a view failed */
+#define LOOKUP_FAILURE (-1)
 
 static CatalogStatement upsert_lookup_rows = {
 	"INSERT INTO streamext.lookup_rows (view_id, lookup_no, join_key, row_data) "
@@ -107,8 +109,9 @@ static LookupRow *find_row(LookupJoin *lk, Oid owner, uint32 hash, Datum *keys);
 static void mark_dirty(LookupCache *cache, LookupRow *row);
 static void put_row(ViewPlan *plan, LookupJoin *lk, Datum *values, bool *isnull);
 static void delete_row(ViewPlan *plan, LookupJoin *lk, Datum *keys);
-static bool row_from_tuple(LookupJoin *lk, HeapTuple tuple, TupleDesc desc, Datum *values,
+static void row_from_tuple(LookupJoin *lk, HeapTuple tuple, TupleDesc desc, Datum *values,
 						   bool *isnull, bool *unchanged);
+static bool key_has_null(LookupJoin *lk, bool *isnull);
 static bytea *key_bytes(LookupJoin *lk, Datum *values, bool *isnull);
 static void check_memory(ViewPlan *plan, LookupJoin *lk);
 static void flush_batch(int32 view_id, int16 lookup_no, CatalogStatement *stmt,
@@ -365,12 +368,13 @@ delete_row(ViewPlan *plan, LookupJoin *lk, Datum *keys)
 
 /*
  * row_from_tuple takes a cached row's values out of a row of the joined
- * table: its key, then the columns the view reads, detoasted.  False when
- * the key has a NULL (no equality finds it).  A value the change left
- * unchanged out of line (an update's new tuple does not carry it) is
- * flagged in unchanged, when not NULL, for the caller to keep the old one.
+ * table: its key, then the columns the view reads, detoasted.  A decoded
+ * tuple may carry, for a value stored out of line that its change left
+ * alone, only a pointer the worker cannot follow: such values are flagged
+ * in unchanged (NULL for a table's own rows, read by a scan, where every
+ * pointer can be followed).
  */
-static bool
+static void
 row_from_tuple(LookupJoin *lk, HeapTuple tuple, TupleDesc desc, Datum *values, bool *isnull,
 			   bool *unchanged)
 {
@@ -389,26 +393,36 @@ row_from_tuple(LookupJoin *lk, HeapTuple tuple, TupleDesc desc, Datum *values, b
 		if (unchanged)
 			unchanged[i] = false;
 		isnull[i] = allnull[attno - 1];
-		if (!isnull[i] && att->attlen == -1 && VARATT_IS_EXTERNAL_ONDISK(DatumGetPointer(d)))
+		values[i] = (Datum) 0;
+		if (isnull[i] || att->attlen != -1)
 		{
-			if (unchanged == NULL || i < lk->nkeys)
-				ereport(ERROR,
-						(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-						 errmsg("a change of \"%s\" does not carry the value of its column \"%s\"",
-								lk->relname, NameStr(att->attname)),
-						 errhint("ALTER TABLE %s REPLICA IDENTITY FULL, then streamext.rebuild_view().",
-								 lk->relname)));
+			values[i] = d;
+			continue;
+		}
+		if (unchanged && VARATT_IS_EXTERNAL_ONDISK(DatumGetPointer(d)))
+		{
 			unchanged[i] = true;
 			isnull[i] = true;
 			continue;
 		}
-		if (!isnull[i] && att->attlen == -1 && VARATT_IS_EXTENDED(DatumGetPointer(d)))
+		if (VARATT_IS_EXTENDED(DatumGetPointer(d)))
 			d = PointerGetDatum(detoast_attr((struct varlena *) DatumGetPointer(d)));
 		values[i] = d;
-		if (i < lk->nkeys && isnull[i])
-			return false;
 	}
-	return true;
+}
+
+/*
+ * key_has_null: = finds no row by a NULL.
+ */
+static bool
+key_has_null(LookupJoin *lk, bool *isnull)
+{
+	int			i;
+
+	for (i = 0; i < lk->nkeys; i++)
+		if (isnull[i])
+			return true;
+	return false;
 }
 
 /*
@@ -460,7 +474,8 @@ lookup_cache_load_tables(ViewPlan *plan, Snapshot snapshot)
 			MemoryContext old = MemoryContextSwitchTo(tmp);
 
 			CHECK_FOR_INTERRUPTS();
-			if (row_from_tuple(lk, tuple, desc, values, isnull, NULL))
+			row_from_tuple(lk, tuple, desc, values, isnull, NULL);
+			if (!key_has_null(lk, isnull))
 				put_row(plan, lk, values, isnull);
 			MemoryContextSwitchTo(old);
 			MemoryContextReset(tmp);
@@ -475,72 +490,89 @@ lookup_cache_load_tables(ViewPlan *plan, Snapshot snapshot)
 }
 
 /*
- * lookup_cache_apply_change applies a decoded change of the table the
- * view's lookup which joins: an insert (newtuple), an update (newtuple,
- * and oldtuple when the key changed or the table logs whole old rows) or
- * a delete (oldtuple, the replica identity's columns at least).  The
- * caller has the owner's gate and a per-change memory context.
+ * lookup_cache_apply_change applies a decoded change of the table a view's
+ * lookup which joins: an insert (newtuple), an update (newtuple, and
+ * oldtuple when the key changed, a key value is stored out of line, or
+ * the table logs whole old rows: old_is_full) or a delete (oldtuple, the
+ * replica identity's columns at least).  A value the update left out of
+ * line as it was comes from the old tuple when it is whole, or else from
+ * the row kept for the old key.  The caller has a per-change memory
+ * context.
  */
 void
 lookup_cache_apply_change(ViewPlan *plan, int which, HeapTuple oldtuple, HeapTuple newtuple,
-						 TupleDesc desc)
+						  TupleDesc desc, bool old_is_full)
 {
 	LookupJoin *lk = &plan->joined.lookups[which];
 	int			n = lk->nkeys + lk->ncols;
 	Datum	   *values = palloc(sizeof(Datum) * n);
 	bool	   *isnull = palloc(sizeof(bool) * n);
 	bool	   *unchanged = palloc(sizeof(bool) * n);
+	Datum	   *oldvals = palloc(sizeof(Datum) * n);
+	bool	   *oldnulls = palloc(sizeof(bool) * n);
+	bool	   *oldunchanged = palloc(sizeof(bool) * n);
 	MinimalTuple before = NULL;
+	int			i;
 
-	if (oldtuple != NULL)
-	{
-		/* only the key is sure to be there: the identity's columns */
-		Datum	   *oldvals = palloc(sizeof(Datum) * n);
-		bool	   *oldnulls = palloc(sizeof(bool) * n);
-		LookupJoin	keyonly = *lk;
-
-		keyonly.ncols = 0;
-		if (row_from_tuple(&keyonly, oldtuple, desc, oldvals, oldnulls, NULL))
-		{
-			if (newtuple != NULL)
-			{
-				uint32		hash = key_hash(plan->owner, lk->dim_hash, lk->collations,
-											lk->nkeys, oldvals);
-				LookupRow  *row = lk->cache ? find_row(lk, plan->owner, hash, oldvals) : NULL;
-
-				if (row != NULL && !row->deleted)
-					before = heap_copy_minimal_tuple(row->tuple);
-			}
-			delete_row(plan, lk, oldvals);
-		}
-	}
-	else if (newtuple == NULL)
+	if (oldtuple == NULL && newtuple == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("a delete from \"%s\" does not carry its key", lk->relname),
 				 errhint("Keep the replica identity of \"%s\" on the join columns, then streamext.rebuild_view().",
 						 lk->relname)));
-	if (newtuple == NULL)
-		return;
-	if (!row_from_tuple(lk, newtuple, desc, values, isnull, unchanged))
+	if (oldtuple != NULL)
+	{
+		row_from_tuple(lk, oldtuple, desc, oldvals, oldnulls, oldunchanged);
+		for (i = 0; i < lk->nkeys; i++)
+			if (oldunchanged[i])
+				elog(ERROR, "streamext: the old key of a change of \"%s\" is not inline",
+					 lk->relname);
+	}
+	if (newtuple != NULL)
+	{
+		row_from_tuple(lk, newtuple, desc, values, isnull, unchanged);
+		for (i = 0; i < n; i++)
+		{
+			/* the old tuple has the key, and every column when it is whole */
+			if (!unchanged[i] || oldtuple == NULL || (i >= lk->nkeys && !old_is_full) ||
+				oldunchanged[i])
+				continue;
+			values[i] = oldvals[i];
+			isnull[i] = oldnulls[i];
+			unchanged[i] = false;
+		}
+		for (i = 0; i < lk->nkeys; i++)
+			if (unchanged[i])
+				ereport(ERROR,
+						(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+						 errmsg("an update of \"%s\" does not carry its key", lk->relname),
+						 errhint("Keep the replica identity of \"%s\" on the join columns, then streamext.rebuild_view().",
+								 lk->relname)));
+	}
+
+	/* the row of the old key: what the update left unchanged comes from it */
+	if (lk->cache != NULL && !key_has_null(lk, oldtuple ? oldnulls : isnull))
+	{
+		Datum	   *key = oldtuple ? oldvals : values;
+		uint32		hash = key_hash(plan->owner, lk->dim_hash, lk->collations, lk->nkeys, key);
+		LookupRow  *row = find_row(lk, plan->owner, hash, key);
+
+		if (row != NULL && !row->deleted)
+			before = heap_copy_minimal_tuple(row->tuple);
+	}
+	if (oldtuple != NULL && !key_has_null(lk, oldnulls))
+		delete_row(plan, lk, oldvals);
+	if (newtuple == NULL || key_has_null(lk, isnull))
 		return;
 	if (memchr(unchanged, true, n) != NULL)
 	{
-		/* an update that left a value out of line as it was: keep ours */
-		int			i;
-
-		if (before == NULL && lk->cache != NULL)
-		{
-			uint32		hash = key_hash(plan->owner, lk->dim_hash, lk->collations,
-										lk->nkeys, values);
-			LookupRow  *row = find_row(lk, plan->owner, hash, values);
-
-			if (row != NULL && !row->deleted)
-				before = row->tuple;
-		}
 		if (before == NULL)
-			elog(ERROR, "streamext: an update of \"%s\" left a value unchanged of a row not known",
-				 lk->relname);
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("an update of \"%s\" left a value out of line for a row the view did not have",
+							lk->relname),
+					 errhint("ALTER TABLE %s REPLICA IDENTITY FULL, then streamext.rebuild_view().",
+							 lk->relname)));
 		ExecStoreMinimalTuple(before, lk->rowslot, false);
 		slot_getallattrs(lk->rowslot);
 		for (i = 0; i < n; i++)
@@ -549,15 +581,9 @@ lookup_cache_apply_change(ViewPlan *plan, int which, HeapTuple oldtuple, HeapTup
 				values[i] = lk->rowslot->tts_values[i];
 				isnull[i] = lk->rowslot->tts_isnull[i];
 			}
-		/* put_row copies them before it frees the row they are in */
-		values = memcpy(palloc(sizeof(Datum) * n), values, sizeof(Datum) * n);
-		for (i = 0; i < n; i++)
-			if (unchanged[i] && !isnull[i])
-				values[i] = datumCopy(values[i], TupleDescAttr(lk->rowdesc, i)->attbyval,
-									  TupleDescAttr(lk->rowdesc, i)->attlen);
-		ExecClearTuple(lk->rowslot);
 	}
 	put_row(plan, lk, values, isnull);
+	ExecClearTuple(lk->rowslot);
 	check_memory(plan, lk);
 }
 
@@ -677,6 +703,14 @@ lookup_cache_write(ViewPlan *plan, bool all)
 	/* rows of the view's definition before (replace_view) go */
 	if (all && lookup_join_catalog_exists())
 		lookup_cache_clear_persisted(plan->id);
+	/* a view that failed stays failed after a restart, until it is computed again */
+	if (plan->state->lookup_failure != NULL)
+	{
+		List	   *keys = list_make1(key_bytes(&(LookupJoin) {.nkeys = 0}, NULL, NULL));
+		List	   *why = list_make1(cstring_to_text(plan->state->lookup_failure));
+
+		flush_batch(plan->id, LOOKUP_FAILURE, &upsert_lookup_rows, &keys, &why);
+	}
 	for (d = 0; d < plan->joined.nlookups; d++)
 	{
 		LookupJoin *lk = &plan->joined.lookups[d];
@@ -820,6 +854,12 @@ lookup_cache_load_persisted(ViewPlan *plan)
 		MemoryContext old;
 		LookupRow  *row;
 
+		if (d == LOOKUP_FAILURE)
+		{
+			plan->state->lookup_failure =
+				MemoryContextStrdup(plan->cxt, text_to_cstring((text *) rowb));
+			continue;
+		}
 		if (d < 0 || d >= plan->joined.nlookups)
 			elog(ERROR, "streamext: rows of join %d of view \"%s\", which has %d", d,
 				 plan->name, plan->joined.nlookups);

@@ -49,6 +49,7 @@ typedef struct OnKeys
 	List	   *probes;			/* Expr, the other side */
 	List	   *opnos;			/* Oid */
 	List	   *probe_first;	/* int: the probe is the operator's left input */
+	List	   *collations;		/* Oid: the operator's input collation */
 	List	   *residual;		/* the other conditions */
 } OnKeys;
 
@@ -67,7 +68,7 @@ static Var *dim_var(Node *node, Index rti);
 static void split_on(Query *query, JoinExpr *join, Index rti, Bitmapset *before,
 					 OnKeys *keys);
 static void check_dimension(Query *query, JoinExpr *join, Bitmapset *before);
-static bool covers_unique_index(Relation rel, Bitmapset *keys);
+static bool covers_unique_index(Relation rel, Bitmapset *keys, Oid *indexid);
 static bool covered_by_identity(Relation rel, Bitmapset *keys);
 static Node *joined_vars_mutator(Node *node, JoinedVarsContext *ctx);
 
@@ -129,48 +130,84 @@ dim_var(Node *node, Index rti)
 
 /*
  * split_on sorts the conditions of a join's ON into the equalities that
- * look a row up (a column of the dimension = an expression of the stream
- * and the dimensions joined before it, with an operator that can hash) and
- * the rest.  The join is flattened: a USING column is its two columns.
+ * look a row up and the rest.  An equality looks up when one side is a
+ * column of the table and the other an expression of the stream and the
+ * tables joined before it, with an operator that can hash.  Those whose
+ * other side reads a column are the key; those with a constant join it
+ * only when the key alone covers no unique index (a tenant = 5 of a
+ * two-column key), so that ON u.id = c.user_id AND u.country = 'fr' looks
+ * up by id.  The choice depends on the query alone: the rows the worker
+ * persisted are keyed by it.  The join is flattened: a USING column is
+ * its two columns.
  */
 static void
 split_on(Query *query, JoinExpr *join, Index rti, Bitmapset *before, OnKeys *keys)
 {
 	Node	   *quals = flatten_join_alias_vars(query, join->quals);
+	List	   *constant = NIL;
+	List	   *rest = NIL;
+	Bitmapset  *keycols = NULL;
 	ListCell   *lc;
+	int			pass;
 
 	memset(keys, 0, sizeof(OnKeys));
 	if (quals == NULL)
 		return;
-	foreach(lc, make_ands_implicit((Expr *) quals))
+	for (pass = 0; pass < 2; pass++)
 	{
-		Node	   *qual = lfirst(lc);
-		OpExpr	   *op = (OpExpr *) qual;
-		int			side;
-		bool		key = false;
+		List	   *quallist = pass == 0 ? make_ands_implicit((Expr *) quals) : constant;
 
-		if (IsA(qual, OpExpr) && list_length(op->args) == 2 &&
-			op_hashjoinable(op->opno, exprType(linitial(op->args))))
+		if (pass == 1)
 		{
-			for (side = 0; side < 2 && !key; side++)
-			{
-				Var		   *var = dim_var(list_nth(op->args, side), rti);
-				Node	   *other = list_nth(op->args, 1 - side);
-				Bitmapset  *other_rels = pull_varnos(NULL, other);
+			Relation	rel = table_open(rt_fetch(rti, query->rtable)->relid, AccessShareLock);
+			bool		covered = covers_unique_index(rel, keycols, NULL);
 
-				if (var == NULL || !bms_is_subset(other_rels, before) ||
-					contain_volatile_functions(other))
-					continue;
-				keys->dim_attnos = lappend_int(keys->dim_attnos, var->varattno);
-				keys->probes = lappend(keys->probes, other);
-				keys->opnos = lappend_oid(keys->opnos, op->opno);
-				keys->probe_first = lappend_int(keys->probe_first, side == 1);
-				key = true;
+			table_close(rel, AccessShareLock);
+			if (covered)
+			{
+				rest = list_concat(rest, constant);
+				break;
 			}
 		}
-		if (!key)
-			keys->residual = lappend(keys->residual, qual);
+		foreach(lc, quallist)
+		{
+			Node	   *qual = lfirst(lc);
+			OpExpr	   *op = (OpExpr *) qual;
+			int			side;
+			bool		key = false;
+
+			if (IsA(qual, OpExpr) && list_length(op->args) == 2 &&
+				op_hashjoinable(op->opno, exprType(linitial(op->args))))
+			{
+				for (side = 0; side < 2 && !key; side++)
+				{
+					Var		   *var = dim_var(list_nth(op->args, side), rti);
+					Node	   *other = list_nth(op->args, 1 - side);
+					Bitmapset  *other_rels = pull_varnos(NULL, other);
+
+					if (var == NULL || !bms_is_subset(other_rels, before) ||
+						contain_volatile_functions(other))
+						continue;
+					if (pass == 0 && bms_is_empty(other_rels))
+					{
+						constant = lappend(constant, qual);
+						key = true;
+						break;
+					}
+					keys->dim_attnos = lappend_int(keys->dim_attnos, var->varattno);
+					keys->probes = lappend(keys->probes, other);
+					keys->opnos = lappend_oid(keys->opnos, op->opno);
+					keys->probe_first = lappend_int(keys->probe_first, side == 1);
+					keys->collations = lappend_oid(keys->collations, op->inputcollid);
+					keycols = bms_add_member(keycols, var->varattno);
+					key = true;
+				}
+			}
+			if (!key)
+				rest = lappend(rest, qual);
+		}
 	}
+	keys->residual = rest;
 }
 
 /*
@@ -179,7 +216,7 @@ split_on(Query *query, JoinExpr *join, Index rti, Bitmapset *before, OnKeys *key
  * key finds one row at most, and an event counts once.
  */
 static bool
-covers_unique_index(Relation rel, Bitmapset *keys)
+covers_unique_index(Relation rel, Bitmapset *keys, Oid *indexid)
 {
 	ListCell   *lc;
 	bool		found = false;
@@ -199,6 +236,8 @@ covers_unique_index(Relation rel, Bitmapset *keys)
 		if (covered)
 		{
 			found = true;
+			if (indexid)
+				*indexid = lfirst_oid(lc);
 			break;
 		}
 	}
@@ -245,6 +284,7 @@ check_dimension(Query *query, JoinExpr *join, Bitmapset *before)
 	OnKeys		keys;
 	Bitmapset  *keyset = NULL;
 	ListCell   *lc;
+	ListCell   *lc2;
 	char	   *name;
 
 	if (rte->rtekind == RTE_SUBQUERY || rte->rtekind == RTE_FUNCTION)
@@ -280,6 +320,24 @@ check_dimension(Query *query, JoinExpr *join, Bitmapset *before)
 						 name, name)));
 	foreach(lc, keys.dim_attnos)
 		keyset = bms_add_member(keyset, lfirst_int(lc));
+	forboth(lc, keys.dim_attnos, lc2, keys.collations)
+	{
+		Oid			collation = lfirst_oid(lc2);
+		Oid			typid;
+		int32		typmod;
+		Oid			attcollation;
+
+		/* a key unique under the column's collation may not be under a coarser one */
+		get_atttypetypmodcoll(rte->relid, lfirst_int(lc), &typid, &typmod, &attcollation);
+		if (OidIsValid(collation) && collation != attcollation &&
+			!get_collation_isdeterministic(collation))
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("the join with \"%s\" in a continuous view compares its key with another collation",
+							name),
+					 errdetail("Its unique key is unique under the column's collation, not under a nondeterministic one: an event could find several rows."),
+					 errhint("Join with the column's own collation.")));
+	}
 
 	rel = table_open(rte->relid, AccessShareLock);
 	if (rel->rd_rel->relpersistence != RELPERSISTENCE_PERMANENT)
@@ -294,7 +352,7 @@ check_dimension(Query *query, JoinExpr *join, Bitmapset *before)
 				 errmsg("a continuous view cannot join \"%s\": it has row level security", name),
 				 errdetail("The worker would join every row, whatever the policies let the view's owner see."),
 				 errhint("Join a table without row level security, or a copy of the rows the view may use.")));
-	if (!covers_unique_index(rel, keyset))
+	if (!covers_unique_index(rel, keyset, NULL))
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("the join with \"%s\" in a continuous view is not on a unique key", name),
@@ -392,6 +450,7 @@ lookup_join_record_dependencies(Oid view_relid, Query *query)
 																		 query->jointree,
 																		 query->havingQual));
 	List	   *joins = NIL;
+	Bitmapset  *before = bms_make_singleton(1);
 	ListCell   *lc;
 
 	if (list_length(query->jointree->fromlist) != 1 ||
@@ -409,6 +468,26 @@ lookup_join_record_dependencies(Oid view_relid, Query *query)
 
 		ObjectAddressSet(dimaddr, RelationRelationId, relid);
 		recordDependencyOn(&viewaddr, &dimaddr, DEPENDENCY_NORMAL);
+
+		/* and on the unique index that makes one row per key */
+		{
+			OnKeys		keys;
+			Bitmapset  *keyset = NULL;
+			ListCell   *lc2;
+			Relation	rel = table_open(relid, AccessShareLock);
+			Oid			indexid = InvalidOid;
+
+			split_on(query, (JoinExpr *) lfirst(lc), rti, before, &keys);
+			foreach(lc2, keys.dim_attnos)
+				keyset = bms_add_member(keyset, lfirst_int(lc2));
+			if (covers_unique_index(rel, keyset, &indexid))
+			{
+				ObjectAddressSet(dimaddr, RelationRelationId, indexid);
+				recordDependencyOn(&viewaddr, &dimaddr, DEPENDENCY_NORMAL);
+			}
+			table_close(rel, AccessShareLock);
+			before = bms_add_member(before, rti);
+		}
 		pull_varattnos(all, rti, &attrs);
 		while ((k = bms_next_member(attrs, k)) >= 0)
 		{
@@ -578,9 +657,7 @@ lookup_join_plan(JoinedRow *jr, Query *query, TupleDesc streamdesc, Oid owner,
 			fmgr_info_cxt(get_opcode(opno), &lk->probe_eq[i], cxt);
 			fmgr_info_cxt(get_opcode(first ? rhs_eq : lhs_eq), &lk->dim_eq[i], cxt);
 			usercode_acl_add(acl, get_opcode(opno), owner, "a join's operator");
-			lk->collations[i] = exprInputCollation((Node *) list_nth(keys.probes, i));
-			if (!OidIsValid(lk->collations[i]))
-				lk->collations[i] = att->attcollation;
+			lk->collations[i] = list_nth_oid(keys.collations, i);
 			usercode_acl_add_expr(acl, (Node *) probe, owner);
 			probe = (Expr *) joined_vars_mutator((Node *) probe, &ctx);
 			lk->probes[i] = ExecInitExpr(expression_planner(probe), NULL);

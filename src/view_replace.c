@@ -49,7 +49,7 @@ PG_FUNCTION_INFO_V1(streamext_replace_view);
 static void check_columns(const ViewCatalogRow *row, Query *query, bool windowed);
 static TimestampTz closed_horizon(const ViewCatalogRow *row, bool closes);
 static void rename_closed_table(Oid relid, const char *from, const char *to);
-static void follow_stream(Oid view_relid, Oid old_stream, Oid new_stream);
+static void follow_relations(Oid view_relid, Oid new_stream, Query *query);
 static void check_views_reading(const ViewCatalogRow *row, const ViewDefinition *def);
 static void check_no_cycle(const ViewCatalogRow *row, const ViewDefinition *def);
 
@@ -235,24 +235,23 @@ check_no_cycle(const ViewCatalogRow *row, const ViewDefinition *def)
 }
 
 /*
- * follow_stream moves the dependency create_view recorded (DROP TABLE of
- * the stream must drop the view) to the stream the new definition reads.
+ * follow_relations makes the view depend on what its new definition reads,
+ * in place of what the old one read: the stream (DROP TABLE of it must
+ * drop the view) and the tables it joins, with their columns.  A view's
+ * relation depends on no other relation (its rule does).
  */
 static void
-follow_stream(Oid view_relid, Oid old_stream, Oid new_stream)
+follow_relations(Oid view_relid, Oid new_stream, Query *query)
 {
 	ObjectAddress viewaddr;
 	ObjectAddress streamaddr;
 
-	if (old_stream == new_stream)
-		return;
-	if (changeDependencyFor(RelationRelationId, view_relid, RelationRelationId,
-							old_stream, new_stream) > 0)
-		return;
-	/* none to move (a view whose dependency was dropped): record it */
+	deleteDependencyRecordsForClass(RelationRelationId, view_relid, RelationRelationId,
+									DEPENDENCY_NORMAL);
 	ObjectAddressSet(viewaddr, RelationRelationId, view_relid);
 	ObjectAddressSet(streamaddr, RelationRelationId, new_stream);
 	recordDependencyOn(&viewaddr, &streamaddr, DEPENDENCY_NORMAL);
+	lookup_join_record_dependencies(view_relid, query);
 }
 
 /*
@@ -360,17 +359,7 @@ streamext_replace_view(PG_FUNCTION_ARGS)
 	SPI_finish();
 	catalog_owner_leave(&ca);
 
-	follow_stream(row.view_relid, old->stream_relid, def.stream_relid);
-	/* the tables it joins now, in place of those it joined */
-	{
-		ListCell   *lc;
-
-		foreach(lc, lookup_join_relations((Query *) stringToNode(old->query_tree)))
-			deleteDependencyRecordsForSpecific(RelationRelationId, row.view_relid,
-											   DEPENDENCY_NORMAL, RelationRelationId,
-											   lfirst_oid(lc));
-		lookup_join_record_dependencies(row.view_relid, def.query);
-	}
+	follow_relations(row.view_relid, def.stream_relid, def.query);
 	streamext_note_catalog_change();
 	PG_RETURN_VOID();
 }
