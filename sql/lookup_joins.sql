@@ -184,6 +184,30 @@ CREATE TABLE lj_names (name text PRIMARY KEY, country text);
 SELECT streamext.create_view('lj_bad', $$ SELECT n.country, count(*) FROM lj_clicks c JOIN lj_names n ON n.name = c.url COLLATE lj_ci GROUP BY 1 $$);
 DROP TABLE lj_names;
 DROP COLLATION lj_ci;
+-- changes of a table in the transaction that creates (or rebuilds) a view
+-- joining it, after create_view read it, reach the view at its commit
+CREATE TABLE lj_tx (id int PRIMARY KEY, label text);
+INSERT INTO lj_tx VALUES (1, 'A'), (2, 'B');
+CREATE TABLE lj_txev (k int, ts timestamptz NOT NULL);
+SELECT streamext.create_stream('lj_txev', time_column => 'ts');
+BEGIN;
+SELECT streamext.create_view('lj_txv', $$ SELECT t.label, count(*) AS n FROM lj_txev e JOIN lj_tx t ON t.id = e.k GROUP BY 1 $$);
+UPDATE lj_tx SET label = 'A2' WHERE id = 1;
+INSERT INTO lj_tx VALUES (3, 'C');
+INSERT INTO lj_txev VALUES (1, '2026-01-01'), (3, '2026-01-01');
+COMMIT;
+INSERT INTO lj_txev VALUES (1, '2026-01-01'), (2, '2026-01-01'), (3, '2026-01-01');
+BEGIN;
+SELECT streamext.rebuild_view('lj_txv');
+TRUNCATE lj_tx;
+INSERT INTO lj_tx VALUES (3, 'C2');
+COMMIT;
+INSERT INTO lj_txev VALUES (1, '2026-01-01'), (3, '2026-01-01');
+SELECT streamext.wait_caught_up();
+SELECT * FROM lj_txv ORDER BY 1;
+SELECT streamext.drop_view('lj_txv');
+SELECT streamext.drop_stream('lj_txev');
+DROP TABLE lj_txev, lj_tx;
 -- a column of the stream that only a join reads is the view's too
 ALTER TABLE lj_clicks DROP COLUMN user_id;
 

@@ -22,12 +22,14 @@
 #include "access/heaptoast.h"
 #include "access/htup_details.h"
 
+#include "access/table.h"
 #include "access/tupconvert.h"
 #include "access/transam.h"
 #include "access/xact.h"
 #include "access/xlog.h"
 #include "access/xlog_internal.h"
 #include "access/xlogutils.h"
+#include "catalog/catalog.h"
 #include "catalog/partition.h"
 #include "replication/logical.h"
 #include "replication/output_plugin.h"
@@ -229,12 +231,6 @@ static void apply_dimension_change(DecodeTarget *target, DimensionTarget *dt,
 								   ReorderBufferTXN *txn, Relation relation,
 								   ReorderBufferChange *change);
 static void apply_dimension_one(void *arg);
-static bool stream_has_joins(StreamTarget *st);
-static void apply_joining(DecodeTarget *target, StreamTarget *st, HeapTuple tuple,
-						  TupleDesc desc, ReorderBufferTXN *txn);
-static void apply_deferred(DecodeTarget *target);
-static void decode_again_joining_at_commit(DecodeTarget *target, ReorderBufferTXN *txn)
-			pg_attribute_noreturn();
 
 /* a decoded change of a joined table, for one view's lookup */
 typedef struct DimensionChange
@@ -247,6 +243,17 @@ typedef struct DimensionChange
 	Bitmapset  *identity;		/* else the columns its old key has */
 	bool		keyed;			/* an update or delete: found by old key */
 } DimensionChange;
+
+static bool fill_dimension_change(DimensionChange *dc, Relation relation,
+								  ReorderBufferChange *change);
+static bool stream_has_joins(StreamTarget *st);
+static void keep_table_change(DecodeTarget *target, ReorderBufferTXN *txn, Relation relation,
+							  ReorderBufferChange *change);
+static void apply_joining(DecodeTarget *target, StreamTarget *st, HeapTuple tuple,
+						  TupleDesc desc, ReorderBufferTXN *txn);
+static void apply_deferred(DecodeTarget *target);
+static void decode_again_joining_at_commit(DecodeTarget *target, ReorderBufferTXN *txn)
+			pg_attribute_noreturn();
 
 static MemoryContext dimension_change_cxt = NULL;
 
@@ -297,6 +304,7 @@ decoder_begin(LogicalDecodingContext *ctx, ReorderBufferTXN *txn)
 		target->txn_changes_catalog = false;
 		target->txn_event = 0;
 		target->pending = NIL;
+		target->pending_tables = NIL;
 		MemoryContextReset(target->pending_cxt);
 		target->txn_joined = false;
 		target->txn_joins_at_commit = false;
@@ -337,6 +345,9 @@ decoder_change(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 		target->txn_changes_catalog = true;
 		return;
 	}
+	if (target->txn_changes_catalog && txn->end_lsn > target->applied_upto &&
+		relation->rd_rel->relkind == RELKIND_RELATION && !IsCatalogRelation(relation))
+		keep_table_change(target, txn, relation, change);
 	if (target->dimensions != NULL && txn->end_lsn > target->applied_upto)
 	{
 		DimensionTarget *dt = hash_search(target->dimensions, &relid, HASH_FIND, NULL);
@@ -451,37 +462,12 @@ apply_dimension_change(DecodeTarget *target, DimensionTarget *dt, ReorderBufferT
 	DimensionChange dc;
 	ListCell   *lc;
 
-	memset(&dc, 0, sizeof(dc));
-	dc.desc = RelationGetDescr(relation);
-	dc.old_is_full = (relation->rd_rel->relreplident == REPLICA_IDENTITY_FULL);
-	dc.keyed = (change->action != REORDER_BUFFER_CHANGE_INSERT);
-	switch (change->action)
-	{
-		case REORDER_BUFFER_CHANGE_INSERT:
-			if (change->data.tp.newtuple == NULL)
-				return;
-			dc.newtuple = &change->data.tp.newtuple->tuple;
-			break;
-		case REORDER_BUFFER_CHANGE_UPDATE:
-			if (change->data.tp.newtuple == NULL)
-				return;
-			dc.newtuple = &change->data.tp.newtuple->tuple;
-			if (change->data.tp.oldtuple != NULL)
-				dc.oldtuple = &change->data.tp.oldtuple->tuple;
-			break;
-		case REORDER_BUFFER_CHANGE_DELETE:
-			if (change->data.tp.oldtuple != NULL)
-				dc.oldtuple = &change->data.tp.oldtuple->tuple;
-			break;
-		default:
-			return;
-	}
+	if (!fill_dimension_change(&dc, relation, change))
+		return;
 	if (dimension_change_cxt == NULL)
 		dimension_change_cxt = AllocSetContextCreate(TopMemoryContext,
 													 "streamext dimension change",
 													 ALLOCSET_DEFAULT_SIZES);
-	if (dc.keyed && !dc.old_is_full)
-		dc.identity = RelationGetIdentityKeyBitmap(relation);
 	PushCopiedSnapshot(GetTransactionSnapshot());
 	foreach(lc, dt->uses)
 	{
@@ -502,6 +488,130 @@ apply_dimension_change(DecodeTarget *target, DimensionTarget *dt, ReorderBufferT
 		target->changed = true;
 	}
 	PopActiveSnapshot();
+}
+
+/*
+ * fill_dimension_change takes a decoded change of a joined table apart;
+ * false for a change that changes no row.
+ */
+static bool
+fill_dimension_change(DimensionChange *dc, Relation relation, ReorderBufferChange *change)
+{
+	memset(dc, 0, sizeof(DimensionChange));
+	dc->desc = RelationGetDescr(relation);
+	dc->old_is_full = (relation->rd_rel->relreplident == REPLICA_IDENTITY_FULL);
+	dc->keyed = (change->action != REORDER_BUFFER_CHANGE_INSERT);
+	switch (change->action)
+	{
+		case REORDER_BUFFER_CHANGE_INSERT:
+			if (change->data.tp.newtuple == NULL)
+				return false;
+			dc->newtuple = &change->data.tp.newtuple->tuple;
+			break;
+		case REORDER_BUFFER_CHANGE_UPDATE:
+			if (change->data.tp.newtuple == NULL)
+				return false;
+			dc->newtuple = &change->data.tp.newtuple->tuple;
+			if (change->data.tp.oldtuple != NULL)
+				dc->oldtuple = &change->data.tp.oldtuple->tuple;
+			break;
+		case REORDER_BUFFER_CHANGE_DELETE:
+			if (change->data.tp.oldtuple != NULL)
+				dc->oldtuple = &change->data.tp.oldtuple->tuple;
+			break;
+		default:
+			return false;
+	}
+	if (dc->keyed && !dc->old_is_full)
+		dc->identity = RelationGetIdentityKeyBitmap(relation);
+	return true;
+}
+
+/*
+ * keep_table_change keeps a change of a table that a transaction which
+ * changed the view catalog made after that change: a view it created (or
+ * computed again) read the table before it, and is loaded only at the
+ * transaction's commit; decoder_apply_pending_tables applies it then.
+ */
+static void
+keep_table_change(DecodeTarget *target, ReorderBufferTXN *txn, Relation relation,
+				  ReorderBufferChange *change)
+{
+	MemoryContext old = MemoryContextSwitchTo(target->pending_cxt);
+	PendingTableChange *pc = palloc0(sizeof(PendingTableChange));
+	DimensionChange dc;
+
+	if (fill_dimension_change(&dc, relation, change))
+	{
+		pc->relid = RelationGetRelid(relation);
+		pc->oldtuple = dc.oldtuple ? heap_copytuple(dc.oldtuple) : NULL;
+		pc->newtuple = dc.newtuple ? heap_copytuple(dc.newtuple) : NULL;
+		pc->old_is_full = dc.old_is_full;
+		pc->keyed = dc.keyed;
+		pc->identity = bms_copy(dc.identity);
+		pc->final_lsn = txn->final_lsn;
+		target->pending_tables = lappend(target->pending_tables, pc);
+	}
+	MemoryContextSwitchTo(old);
+}
+
+/*
+ * decoder_apply_pending_tables applies the changes keep_table_change kept
+ * to the views the transaction created that join their tables, after they
+ * were loaded at its commit and before its events reach them.
+ */
+void
+decoder_apply_pending_tables(DecodeTarget *target, List *new_plans)
+{
+	ListCell   *lc;
+
+	if (target->pending_tables == NIL)
+		return;
+	if (dimension_change_cxt == NULL)
+		dimension_change_cxt = AllocSetContextCreate(TopMemoryContext,
+													 "streamext dimension change",
+													 ALLOCSET_DEFAULT_SIZES);
+	foreach(lc, target->pending_tables)
+	{
+		PendingTableChange *pc = lfirst(lc);
+		Relation	rel;
+		ListCell   *lc2;
+
+		rel = try_table_open(pc->relid, AccessShareLock);
+		if (rel == NULL)
+			continue;
+		foreach(lc2, new_plans)
+		{
+			ViewPlan   *plan = lfirst(lc2);
+			int			d;
+
+			for (d = 0; d < plan->joined.nlookups; d++)
+			{
+				DimensionUse use = {plan, d};
+				DimensionChange dc = {&use, pc->oldtuple, pc->newtuple, RelationGetDescr(rel),
+				pc->old_is_full, pc->identity, pc->keyed};
+				UserCodeFailure failure;
+
+				if (plan->joined.lookups[d].relid != pc->relid ||
+					pc->final_lsn <= plan->start_lsn || plan->state->lookup_failure != NULL)
+					continue;
+				if (pc->truncate)
+				{
+					lookup_cache_truncate(plan, d);
+					continue;
+				}
+				if (!usercode_isolated(InvalidOid, USERCODE_READ_ONLY, apply_dimension_one, &dc,
+									   &failure))
+				{
+					lookup_cache_failed(plan, failure.error->message);
+					FreeErrorData(failure.error);
+				}
+				MemoryContextReset(dimension_change_cxt);
+			}
+		}
+		table_close(rel, AccessShareLock);
+	}
+	target->changed = true;
 }
 
 static void
@@ -657,7 +767,21 @@ decoder_truncate(LogicalDecodingContext *ctx, ReorderBufferTXN *txn, int nrelati
 	DecodeTarget *target = ctx->output_writer_private;
 	int			i;
 
-	if (target == NULL || target->dimensions == NULL || txn->end_lsn <= target->applied_upto)
+	if (target == NULL || txn->end_lsn <= target->applied_upto)
+		return;
+	for (i = 0; i < nrelations && target->txn_changes_catalog; i++)
+	{
+		/* for a view the transaction made: see keep_table_change */
+		MemoryContext old = MemoryContextSwitchTo(target->pending_cxt);
+		PendingTableChange *pc = palloc0(sizeof(PendingTableChange));
+
+		pc->relid = RelationGetRelid(relations[i]);
+		pc->truncate = true;
+		pc->final_lsn = txn->final_lsn;
+		target->pending_tables = lappend(target->pending_tables, pc);
+		MemoryContextSwitchTo(old);
+	}
+	if (target->dimensions == NULL)
 		return;
 	for (i = 0; i < nrelations; i++)
 	{

@@ -37,6 +37,19 @@ typedef struct DimensionTarget
 	List	   *uses;			/* DimensionUse */
 } DimensionTarget;
 
+/* a change of a table a view created in the same transaction may join */
+typedef struct PendingTableChange
+{
+	Oid			relid;
+	bool		truncate;
+	HeapTuple	oldtuple;
+	HeapTuple	newtuple;
+	bool		old_is_full;
+	bool		keyed;			/* an update or a delete */
+	Bitmapset  *identity;		/* the old key's columns, unless old_is_full */
+	XLogRecPtr	final_lsn;
+} PendingTableChange;
+
 typedef struct PendingInsert
 {
 	Oid			relid;
@@ -83,6 +96,9 @@ typedef struct DecodeTarget
 	 */
 	MemoryContext pending_cxt;
 	List	   *pending;		/* PendingInsert */
+	List	   *pending_tables; /* PendingTableChange: changes of tables after
+								 * a view catalog change of the transaction,
+								 * for the views it made to join */
 
 	uint32		txn_event;		/* inserts of the transaction decoded so far */
 
@@ -157,6 +173,7 @@ extern void decoder_place_streamed(DecodeTarget *target);
 extern void decoder_streams_reset(DecodeTarget *target);
 extern void decoder_forget_cut_streams(struct LogicalDecodingContext *ctx,
 									   DecodeTarget *target);
+extern void decoder_apply_pending_tables(DecodeTarget *target, List *new_plans);
 extern void decoder_fall_back_in_progress(DecodeTarget *target, XLogRecPtr decided_at);
 
 #endif							/* STREAMEXT_DECODER_H */

@@ -19,6 +19,8 @@
  */
 #include "postgres.h"
 
+#include "miscadmin.h"
+
 #include "access/genam.h"
 #include "access/htup_details.h"
 #include "access/relation.h"
@@ -34,6 +36,7 @@
 #include "optimizer/optimizer.h"
 #include "parser/parsetree.h"
 #include "storage/lmgr.h"
+#include "utils/acl.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
@@ -680,6 +683,25 @@ lookup_join_plan(JoinedRow *jr, Query *query, TupleDesc streamdesc, Oid owner,
 			i++;
 		}
 		lk->rowslot = MakeSingleTupleTableSlot(lk->rowdesc, &TTSOpsMinimalTuple);
+
+		/*
+		 * As a view's owner must be able to read what it reads when it is
+		 * queried: a read or a rebuild after a REVOKE fails.  The worker goes
+		 * on following the table, so that nothing is missed if it is granted
+		 * again.
+		 */
+		if (!IsBackgroundWorker &&
+			pg_class_aclcheck(lk->relid, owner, ACL_SELECT) != ACLCHECK_OK)
+		{
+			/* the table's privilege, or else each column's */
+			for (i = 0; i < lk->nkeys + lk->ncols; i++)
+			{
+				AttrNumber	attno = i < lk->nkeys ? lk->dim_keys[i] : lk->dim_cols[i - lk->nkeys];
+
+				if (pg_attribute_aclcheck(lk->relid, attno, owner, ACL_SELECT) != ACLCHECK_OK)
+					aclcheck_error(ACLCHECK_NO_PRIV, OBJECT_TABLE, lk->relname);
+			}
+		}
 		if (keys.residual != NIL)
 		{
 			Node	   *residual = joined_vars_mutator((Node *) keys.residual, &ctx);

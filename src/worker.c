@@ -546,6 +546,7 @@ rewind_to_checkpoint(void)
 			st->events = st->events_checkpointed;
 	}
 	W.target.pending = NIL;
+	W.target.pending_tables = NIL;
 	MemoryContextReset(W.target.pending_cxt);
 	W.target.dimensions = NULL;
 	if (W.dimensions_cxt != NULL)
@@ -1164,8 +1165,19 @@ apply_pending(List *new_plans, List *new_subs)
 	List	   *plans;
 	List	   *subs;
 
+	if (W.target.pending_tables != NIL)
+	{
+		/* the tables as the transaction left them, before its events */
+		begin_transaction();
+		PushActiveSnapshot(GetTransactionSnapshot());
+		decoder_apply_pending_tables(&W.target, new_plans);
+		PopActiveSnapshot();
+		CommitTransactionCommand();
+		W.target.pending_tables = NIL;
+	}
 	if (W.target.pending == NIL)
 	{
+		MemoryContextReset(W.target.pending_cxt);
 		list_free(new_plans);
 		list_free(new_subs);
 		return;
