@@ -37,6 +37,7 @@
 #include "utils/snapmgr.h"
 #include "commands/extension.h"
 #include "nodes/parsenodes.h"
+#include "parser/parsetree.h"
 #include "optimizer/optimizer.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
@@ -48,6 +49,7 @@ static Oid stream_of_partition(Oid relid);
 static char *column_user(Oid relid, AttrNumber attno, AttrNumber time_attno);
 static bool uses_column(Node *expr, AttrNumber attno);
 static void check_alter_stream(AlterTableStmt *stmt, Oid relid, List *partitions);
+static void check_alter_joined(AlterTableStmt *stmt, Oid relid);
 static void check_drop_streams(List *relids);
 static void check_rename_view_column(RenameStmt *stmt);
 static void check_replace_view(ViewStmt *stmt);
@@ -336,6 +338,75 @@ column_user(Oid relid, AttrNumber attno, AttrNumber time_attno)
 }
 
 /*
+ * check_alter_joined refuses the subcommands of an ALTER TABLE of a table
+ * that continuous views join which would make the worker, which follows
+ * the table's changes through the WAL, miss or misread them: SET
+ * UNLOGGED, row level security (the worker would join every row), a
+ * replica identity other than the default or FULL (decoding could not find
+ * the row an update or delete replaces), a new type for a column a view
+ * reads.
+ */
+static void
+check_alter_joined(AlterTableStmt *stmt, Oid relid)
+{
+	ListCell   *lc;
+
+	if (!OidIsValid(relid) || get_rel_relkind(relid) != RELKIND_RELATION)
+		return;
+	foreach(lc, catalog_load_views(CurrentMemoryContext))
+	{
+		ViewCatalogRow *row = lfirst(lc);
+		Query	   *query;
+		Index		rti;
+		ListCell   *lc2;
+
+		/* a restored view's tree holds the dumped database's OIDs */
+		if (row->restored)
+			continue;
+		query = (Query *) stringToNode(row->query_tree);
+		for (rti = 2; rti <= list_length(query->rtable); rti++)
+		{
+			RangeTblEntry *rte = rt_fetch(rti, query->rtable);
+
+			if (rte->rtekind != RTE_RELATION || rte->relid != relid)
+				continue;
+			foreach(lc2, stmt->cmds)
+			{
+				AlterTableCmd *cmd = lfirst_node(AlterTableCmd, lc2);
+				const char *what = NULL;
+
+				if (cmd->subtype == AT_SetUnLogged)
+					what = "make it unlogged";
+				else if (cmd->subtype == AT_EnableRowSecurity ||
+						 cmd->subtype == AT_ForceRowSecurity)
+					what = "give it row level security";
+				else if (cmd->subtype == AT_ReplicaIdentity &&
+						 ((ReplicaIdentityStmt *) cmd->def)->identity_type != REPLICA_IDENTITY_FULL &&
+						 ((ReplicaIdentityStmt *) cmd->def)->identity_type != REPLICA_IDENTITY_DEFAULT)
+					what = "change its replica identity";
+				else if (cmd->subtype == AT_AlterColumnType)
+				{
+					Bitmapset  *attrs = NULL;
+					AttrNumber	attno = get_attnum(relid, cmd->name);
+
+					pull_varattnos((Node *) list_make3(query->targetList, query->jointree,
+													   query->havingQual), rti, &attrs);
+					if (bms_is_member(attno - FirstLowInvalidHeapAttributeNumber, attrs))
+						what = psprintf("change the type of its column \"%s\"", cmd->name);
+				}
+				if (what != NULL)
+					ereport(ERROR,
+							(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+							 errmsg("cannot %s: continuous view \"%s\" joins table \"%s\"",
+									what, row->name, get_rel_name(relid)),
+							 errdetail("The worker follows the table's changes through the write-ahead log, by the columns the view joins on."),
+							 errhint("Drop the view with streamext.drop_view() first, and create it again afterwards.")));
+			}
+		}
+	}
+}
+
+/*
  * check_alter_stream refuses the subcommands of an ALTER TABLE that would
  * take a column from under a view or subscription of the stream, detach
  * one of its partitions, attach a table that holds rows or that decoding
@@ -592,7 +663,10 @@ stream_ddl_check(Node *parsetree)
 		check_new_partition((CreateStmt *) parsetree, relid,
 							IsA(parsetree, CreateForeignTableStmt));
 	else if (IsA(parsetree, AlterTableStmt))
+	{
 		check_alter_stream((AlterTableStmt *) parsetree, relid, partitions);
+		check_alter_joined((AlterTableStmt *) parsetree, relid);
+	}
 	else
 	{
 		ListCell   *lc;
