@@ -62,16 +62,33 @@ typedef struct LookupRow
 	MinimalTuple tuple;
 } LookupRow;
 
+/*
+ * The rows of one hash, in an open-addressing table (simplehash): a probe
+ * per event touches the bucket, then its row, which dynahash's chains of
+ * separate elements made several cache misses apart.
+ */
 typedef struct LookupBucket
 {
 	uint32		hash;			/* hash key */
+	char		status;			/* simplehash's */
 	LookupRow  *rows;
 } LookupBucket;
+
+#define SH_PREFIX lookuptab
+#define SH_ELEMENT_TYPE LookupBucket
+#define SH_KEY_TYPE uint32
+#define SH_KEY hash
+#define SH_HASH_KEY(tb, key) (key)
+#define SH_EQUAL(tb, a, b) ((a) == (b))
+#define SH_SCOPE static inline
+#define SH_DECLARE
+#define SH_DEFINE
+#include "lib/simplehash.h"
 
 typedef struct LookupCache
 {
 	MemoryContext cxt;
-	HTAB	   *buckets;
+	lookuptab_hash *buckets;	/* by key hash, already mixed (key_hash) */
 	List	   *dirty;			/* LookupRow, in cxt */
 	List	   *gone_keys;		/* bytea: keys on disk replaced by equal keys
 								 * of other bytes */
@@ -128,14 +145,9 @@ cache_of(ViewPlan *plan, LookupJoin *lk)
 		MemoryContext cxt = AllocSetContextCreate(plan->cxt, "streamext lookup rows",
 												  ALLOCSET_DEFAULT_SIZES);
 		LookupCache *cache = MemoryContextAllocZero(cxt, sizeof(LookupCache));
-		HASHCTL		hctl;
 
 		cache->cxt = cxt;
-		hctl.keysize = sizeof(uint32);
-		hctl.entrysize = sizeof(LookupBucket);
-		hctl.hcxt = cxt;
-		cache->buckets = hash_create("streamext lookup rows", 1024, &hctl,
-									 HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+		cache->buckets = lookuptab_create(cxt, 1024, NULL);
 		lk->cache = cache;
 	}
 	return lk->cache;
@@ -197,7 +209,7 @@ lookup_cache_find(LookupJoin *lk, Oid owner, Datum *probe)
 	if (lk->cache == NULL || lk->cache->nrows == 0)
 		return NULL;
 	hash = key_hash(owner, lk->probe_hash, lk->collations, lk->nkeys, probe);
-	bucket = hash_search(lk->cache->buckets, &hash, HASH_FIND, NULL);
+	bucket = lookuptab_lookup(lk->cache->buckets, hash);
 	if (bucket == NULL)
 		return NULL;
 	for (row = bucket->rows; row != NULL; row = row->next)
@@ -228,7 +240,7 @@ lookup_cache_find(LookupJoin *lk, Oid owner, Datum *probe)
 static LookupRow *
 find_row(LookupJoin *lk, Oid owner, uint32 hash, Datum *keys)
 {
-	LookupBucket *bucket = hash_search(lk->cache->buckets, &hash, HASH_FIND, NULL);
+	LookupBucket *bucket = lookuptab_lookup(lk->cache->buckets, hash);
 	LookupRow  *row;
 
 	if (bucket == NULL)
@@ -307,7 +319,7 @@ put_row(ViewPlan *plan, LookupJoin *lk, Datum *values, bool *isnull)
 
 		row = palloc0(sizeof(LookupRow));
 		row->hash = hash;
-		bucket = hash_search(cache->buckets, &hash, HASH_ENTER, &found);
+		bucket = lookuptab_insert(cache->buckets, hash, &found);
 		if (!found)
 			bucket->rows = NULL;
 		row->next = bucket->rows;
@@ -595,11 +607,11 @@ lookup_cache_truncate(ViewPlan *plan, int which)
 {
 	LookupJoin *lk = &plan->joined.lookups[which];
 	LookupCache *cache = cache_of(plan, lk);
-	HASH_SEQ_STATUS status;
+	lookuptab_iterator it;
 	LookupBucket *bucket;
 
-	hash_seq_init(&status, cache->buckets);
-	while ((bucket = hash_seq_search(&status)) != NULL)
+	lookuptab_start_iterate(cache->buckets, &it);
+	while ((bucket = lookuptab_iterate(cache->buckets, &it)) != NULL)
 	{
 		LookupRow  *row;
 
@@ -725,11 +737,11 @@ lookup_cache_write(ViewPlan *plan, bool all)
 			continue;
 		if (all)
 		{
-			HASH_SEQ_STATUS status;
+			lookuptab_iterator it;
 			LookupBucket *bucket;
 
-			hash_seq_init(&status, cache->buckets);
-			while ((bucket = hash_seq_search(&status)) != NULL)
+			lookuptab_start_iterate(cache->buckets, &it);
+			while ((bucket = lookuptab_iterate(cache->buckets, &it)) != NULL)
 			{
 				LookupRow  *row;
 
@@ -804,14 +816,14 @@ lookup_cache_write(ViewPlan *plan, bool all)
 			row->dirty = false;
 			if (row->deleted)
 			{
-				LookupBucket *bucket = hash_search(cache->buckets, &row->hash, HASH_FIND, NULL);
+				LookupBucket *bucket = lookuptab_lookup(cache->buckets, row->hash);
 				LookupRow **link = &bucket->rows;
 
 				while (*link != row)
 					link = &(*link)->next;
 				*link = row->next;
 				if (bucket->rows == NULL)
-					hash_search(cache->buckets, &row->hash, HASH_REMOVE, NULL);
+					lookuptab_delete(cache->buckets, row->hash);
 				pfree(row->tuple);
 				pfree(row);
 			}
