@@ -44,6 +44,7 @@
 
 #include "settings.h"
 #include "shmem.h"
+#include "lookup_cache.h"
 #include "sliding_stacks.h"
 #include "state_format.h"
 #include "state_shmem.h"
@@ -594,7 +595,7 @@ mark_incomplete(StreamextDbSlot *slot, ViewPlan *plan, const char *failure)
 			memcpy(sv->failure, failure, len);
 			sv->failure[len] = '\0';
 		}
-		sv->stats.bytes = plan->state->shm_bytes;
+		sv->stats.bytes = plan->state->shm_bytes + lookup_cache_memory(plan);
 		dshash_release_lock(my_views, sv);
 	}
 	else
@@ -1042,7 +1043,7 @@ publish_view(StreamextDbSlot *slot, ViewPlan *plan, bool all_groups,
 	}
 	compact_groups(plan, sv);
 	fit_directory(plan, sv);
-	sv->stats.bytes = plan->state->shm_bytes;
+	sv->stats.bytes = plan->state->shm_bytes + lookup_cache_memory(plan);
 	sv->stats.keys = plan->state->shm_nkeys;
 	sv->incomplete = cut_short;
 	sv->failure[0] = '\0';
@@ -1432,7 +1433,7 @@ state_shmem_gc(StreamextDbSlot *slot, List *plans)
 		if (sv != NULL)
 		{
 			compact |= compaction_due(plan);
-			sv->stats.bytes = plan->state->shm_bytes;
+			sv->stats.bytes = plan->state->shm_bytes + lookup_cache_memory(plan);
 			sv->stats.keys = plan->state->shm_nkeys;
 			dshash_release_lock(my_views, sv);
 		}
