@@ -258,6 +258,13 @@ static void decode_again_joining_at_commit(DecodeTarget *target, ReorderBufferTX
 static MemoryContext dimension_change_cxt = NULL;
 
 /*
+ * The events of one transaction that wait for its commit to reach the
+ * views that join tables (apply_joining): beyond this, they are applied as
+ * they come.
+ */
+#define DEFERRED_EVENTS_MAX_BYTES (4 * 1024 * 1024)
+
+/*
  * _PG_output_plugin_init registers the output plugin callbacks.
  */
 void
@@ -312,6 +319,7 @@ decoder_begin(LogicalDecodingContext *ctx, ReorderBufferTXN *txn)
 			if (*(XLogRecPtr *) lfirst(lc) == txn->end_lsn)
 				target->txn_joins_at_commit = true;
 		target->deferred = NIL;
+		target->deferred_bytes = 0;
 		if (target->deferred_cxt == NULL)
 			target->deferred_cxt = AllocSetContextCreate(TopMemoryContext,
 														 "streamext events joined at commit",
@@ -659,11 +667,14 @@ stream_has_joins(StreamTarget *st)
 /*
  * apply_joining applies an event of a stream some of whose views join
  * tables.  An event is joined with the tables as its transaction leaves
- * them at its commit; decoded in order, the transaction's changes of a
- * table after the event are still to come.  So a transaction that changes
- * a table after such an event is decoded again (decode_again_joining_at_commit),
- * and then its events wait for its commit to reach the views that join
- * (apply_deferred); the other views and subscriptions get them at once.
+ * them at its commit, and decoded in order, the transaction's changes of a
+ * table after the event are still to come.  So its events wait for its
+ * commit to reach the views that join (apply_deferred), while the other
+ * views and subscriptions get them at once.  Only so many bytes of a
+ * transaction wait (DEFERRED_EVENTS_MAX_BYTES): past them its events are
+ * applied as they come, and if it then changes a joined table it is
+ * decoded again from the checkpoint (decode_again_joining_at_commit) with
+ * all its events waiting.
  */
 static void
 apply_joining(DecodeTarget *target, StreamTarget *st, HeapTuple tuple, TupleDesc desc,
@@ -674,8 +685,16 @@ apply_joining(DecodeTarget *target, StreamTarget *st, HeapTuple tuple, TupleDesc
 	MemoryContext old;
 	PendingInsert *pi;
 
-	if (!target->txn_joins_at_commit)
+	if (!target->txn_joins_at_commit &&
+		(target->txn_joined ||
+		 target->deferred_bytes + tuple->t_len > DEFERRED_EVENTS_MAX_BYTES))
 	{
+		/* too large to wait: what waited goes first, in order */
+		if (target->deferred != NIL)
+		{
+			apply_deferred(target);
+			ExecStoreHeapTuple(tuple, st->slot, false);
+		}
 		target->txn_joined = true;
 		decoder_apply_event(target, st->plans, st->subs, st->slot, txn->final_lsn,
 							txn->end_lsn, target->txn_event, txn->xact_time.commit_time);
@@ -696,6 +715,7 @@ apply_joining(DecodeTarget *target, StreamTarget *st, HeapTuple tuple, TupleDesc
 	pi->end_lsn = txn->end_lsn;
 	pi->event_no = target->txn_event;
 	target->deferred = lappend(target->deferred, pi);
+	target->deferred_bytes += tuple->t_len;
 	MemoryContextSwitchTo(old);
 }
 
@@ -729,6 +749,7 @@ apply_deferred(DecodeTarget *target)
 	}
 	PopActiveSnapshot();
 	target->deferred = NIL;
+	target->deferred_bytes = 0;
 	MemoryContextReset(target->deferred_cxt);
 	target->changed = true;
 }

@@ -112,10 +112,12 @@ typedef struct DecodeTarget
 									 * end of transactions whose events join
 									 * tables at their commit */
 	bool		txn_joined;		/* the transaction decoded has applied an
-								 * event to a view that joins */
+								 * event to a view that joins before its
+								 * commit */
 	bool		txn_joins_at_commit;	/* it is one of joins_at_commit */
 	MemoryContext deferred_cxt;
 	List	   *deferred;		/* PendingInsert: its events for those views */
+	Size		deferred_bytes; /* their tuples' size */
 	bool		rewind;
 
 	/*

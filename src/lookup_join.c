@@ -301,7 +301,7 @@ check_dimension(Query *query, JoinExpr *join, Bitmapset *before)
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("a join between two streams is not supported in a continuous view"),
 				 errdetail("\"%s\" is a stream: its events are not rows that other events look up.", name),
-				 errhint("Insert the events of both into one stream, or join a table that a subscription of \"%s\" keeps up to date.",
+				 errhint("Insert the events of both into one stream, or keep what \"%s\" says about each key in a table and join that.",
 						 name)));
 	if (rte->relkind != RELKIND_RELATION)
 		ereport(ERROR,
