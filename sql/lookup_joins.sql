@@ -132,8 +132,9 @@ INSERT INTO lj_ev VALUES (1, '2026-01-01'), (2, '2026-01-01');
 INSERT INTO lj_one VALUES (1, 'last'), (2, 'two');
 COMMIT;
 -- more events than wait for the commit (4MB), then a change: decoded again
+-- (the server log says so)
 BEGIN;
-INSERT INTO lj_ev SELECT 2, '2026-01-01' FROM generate_series(1, 100000);
+INSERT INTO lj_ev SELECT 2, '2026-01-01' FROM generate_series(1, 150000);
 UPDATE lj_one SET label = 'big' WHERE id = 2;
 COMMIT;
 SELECT streamext.wait_caught_up();
