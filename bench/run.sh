@@ -4,7 +4,7 @@
 # (gnuplot-nox, python3-psycopg2, linux-perf with --profile), builds and
 # installs the extension in a private copy of PostgreSQL, starts a throwaway cluster as postgres under /tmp,
 # runs every scenario of bench/suite.py (ingest, freshness, reads, memory,
-# Nexmark), writes bench/results/*.csv and *.png and prints the summary table
+# Nexmark, a lookup join), writes bench/results/*.csv and *.png and prints the summary table
 # (also in bench/results/summary.md).
 #   --quick    smaller loads, under 3 minutes
 #   --profile  perf record of the worker during the 3-view ingest
@@ -12,7 +12,7 @@
 #   --publish  copies the charts and summary to docs/bench/ and puts the
 #              summary table into docs/benchmarks.md ("Latest run")
 #   --only     e.g. --only ingest,pgbench (ingest, pgbench, freshness, reads,
-#              memory, nexmark; default: all)
+#              memory, nexmark, join; default: all)
 #   --groups   the reads scenario's sizes, e.g. --groups 1000,100000,1000000,10000000
 #              (10M needs about 3 GB of shared memory: streamext.max_memory is 4GB)
 set -euo pipefail

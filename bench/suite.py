@@ -3,7 +3,7 @@
 running cluster (bench/run.sh starts a throwaway one and calls this).
 
     /usr/bin/python3 bench/suite.py --host DIR --port PORT [--quick] [--profile]
-        [--results bench/results] [--only ingest,freshness,reads,memory,nexmark]
+        [--results bench/results] [--only ingest,freshness,reads,memory,nexmark,join]
 
 Each scenario runs in a database of its own, created and dropped around it,
 so that no other database's replication slot decodes its WAL.  Every figure
@@ -565,6 +565,66 @@ def scenario_pgbench():
                 f"{statistics.median(each):.2f} (rounds: {', '.join(f'{x:.2f}' for x in each)}; "
                 f"stream {', '.join(f'{x:,.0f}' for x in st)}; "
                 f"plain {', '.join(f'{x:,.0f}' for x in p)} tps; worker caught up within {catch:.2f} s)", "", "")
+
+
+def join_run(with_join, events, updates_per_s=100):
+    """join_run loads EVENTS clicks in transactions of 10,000 into a stream
+    whose tumbling view counts them per country of their user (joined from
+    a 100,000-row users table) or, without the join, per a column of the
+    click; a thread updates users UPDATES_PER_S times a second meanwhile.
+    Returns the seconds from the first insert until the view is exact."""
+    db = "bench_join"
+    c = fresh_db(db)
+    q(c, "CREATE TABLE users (id int PRIMARY KEY, country text NOT NULL)")
+    q(c, "INSERT INTO users SELECT i, 'c' || (i % 50) FROM generate_series(1, 100000) i")
+    q(c, "CREATE TABLE clicks (user_id int NOT NULL, url text NOT NULL, ts timestamptz NOT NULL DEFAULT now())")
+    q(c, "SELECT streamext.create_stream('clicks', time_column => 'ts')")
+    query = ("SELECT u.country, count(*) AS n FROM clicks c JOIN users u ON u.id = c.user_id GROUP BY u.country"
+             if with_join else "SELECT url AS country, count(*) AS n FROM clicks GROUP BY url")
+    q(c, "SELECT streamext.create_view('v', %s, \"window\" => 'tumbling 1 minute')", (query,))
+    wait_caught_up(c)
+    stop = threading.Event()
+
+    def updater():
+        u = connect(db)
+        while not stop.is_set():
+            q(u, "UPDATE users SET country = 'c' || (random() * 60)::int WHERE id = 1 + (random() * 99999)::int")
+            time.sleep(1.0 / updates_per_s)
+        u.close()
+
+    t = threading.Thread(target=updater)
+    t.start()
+    time.sleep(0.5)
+    t0 = time.perf_counter()
+    for i in range(0, events, 10000):
+        q(c, "INSERT INTO clicks (user_id, url) SELECT 1 + (s::bigint * 7919) %% 100000, '/p' || (s %% 97) "
+             "FROM generate_series(%s, %s) s", (i, i + 9999))
+    wait_caught_up(c)
+    took = time.perf_counter() - t0
+    stop.set()
+    t.join()
+    counted = q1(c, "SELECT sum(n) FROM v")
+    drop_db(c, db)
+    if counted != events:
+        raise RuntimeError(f"the join scenario's view counted {counted} of {events} events")
+    return took
+
+
+def scenario_join():
+    events = 200000 if A.quick else 1000000
+    rounds = 2 if A.quick else 3
+    log(f"join: {events:,} events, a 100,000-row table updated 100 times a second, {rounds} rounds")
+    rows = []
+    for rnd in range(1, rounds + 1):
+        plain = join_run(False, events)
+        joined = join_run(True, events)
+        rows.append([rnd, events, plain, joined, plain / joined])
+        log(f"join: round {rnd}: without join {plain:.2f} s, with join {joined:.2f} s, ratio {plain / joined:.2f}")
+    write_csv("join.csv", ["round", "events", "without_join_s", "with_join_s", "ratio"], rows)
+    ratios = [r[4] for r in rows]
+    summary("6 join", f"a view joining a 100,000-row table updated 100/s, {events:,} events: "
+                      f"events/s with the join / the same view without it, median over {rounds} rounds",
+            f"{statistics.median(ratios):.2f} (rounds: {', '.join(f'{x:.2f}' for x in ratios)})", "", "")
 
 
 # ---------------------------------------------------------------- scenario 2
@@ -1313,7 +1373,7 @@ def main():
     ap.add_argument("--events", type=int, default=0, help="events for the ingest scenario")
     ap.add_argument("--groups", default="", help="group counts of the reads scenario, e.g. 1000,100000,1000000,10000000")
     ap.add_argument("--results", default="bench/results")
-    ap.add_argument("--only", default="ingest,pgbench,freshness,reads,memory,nexmark")
+    ap.add_argument("--only", default="ingest,pgbench,freshness,reads,memory,nexmark,join")
     ap.add_argument("--env", default="")
     A = ap.parse_args()
     RESULTS = os.path.abspath(A.results)
@@ -1333,6 +1393,8 @@ def main():
         scenario_memory(extra)
     if "nexmark" in only:
         scenario_nexmark()
+    if "join" in only:
+        scenario_join()
     report_rss()
     report_profiles()
     made = charts()
