@@ -44,6 +44,9 @@ SELECT streamext.create_view('lj_resid', $$ SELECT u.country, count(*) AS n, cou
                                              FROM lj_clicks c LEFT JOIN lj_users u ON u.id = c.user_id AND u.active
                                             WHERE c.url <> 'u0' GROUP BY u.country $$);
 
+SELECT streamext.create_view('lj_comma', $$ SELECT u.country, count(*) AS n FROM lj_clicks c, lj_users u
+                                             WHERE u.id = c.user_id AND u.tier < 2 GROUP BY 1 $$);
+
 -- changes of the tables, between and with events
 SELECT lj_batch(300, '2026-01-01 00:02', 11);
 UPDATE lj_users SET country = 'de' WHERE id % 4 = 1;
@@ -97,6 +100,9 @@ SELECT count(*) AS rows, count(*) FILTER (WHERE v.n IS DISTINCT FROM o.n OR v.wi
        (SELECT CASE WHEN active THEN country END AS country, count(*) AS n,
                count(CASE WHEN active THEN tier END) AS wt
           FROM lj_truth WHERE url <> 'u0' GROUP BY 1) o ON coalesce(o.country, '-') = coalesce(v.country, '-');
+SELECT count(*) AS rows, count(*) FILTER (WHERE v.n IS DISTINCT FROM o.n) AS differ
+  FROM lj_comma v FULL JOIN (SELECT country, count(*) AS n FROM lj_truth WHERE tier < 2 GROUP BY 1) o
+       ON coalesce(o.country, '-') = coalesce(v.country, '-');
 SELECT lookup_no, count(*) > 0 AS persisted FROM streamext.lookup_rows r JOIN streamext.views v ON v.id = r.view_id
  WHERE v.name = 'lj_hop' GROUP BY 1 ORDER BY 1;
 
@@ -235,7 +241,8 @@ SELECT streamext.create_view('lj_bad', $$ SELECT count(*) FROM lj_users u RIGHT 
 SELECT streamext.create_view('lj_bad', $$ SELECT count(*) FROM lj_clicks c FULL JOIN lj_users u ON u.id = c.user_id $$);
 SELECT streamext.create_view('lj_bad', $$ SELECT count(*) FROM lj_clicks c JOIN lj_users u ON u.country = c.url $$);
 SELECT streamext.create_view('lj_bad', $$ SELECT count(*) FROM lj_clicks c JOIN lj_users u ON u.id > c.user_id $$);
-SELECT streamext.create_view('lj_bad', $$ SELECT count(*) FROM lj_clicks c, lj_users u WHERE u.id = c.user_id $$);
+SELECT streamext.create_view('lj_bad', $$ SELECT count(*) FROM lj_users u, lj_clicks c WHERE u.id = c.user_id $$);
+SELECT streamext.create_view('lj_bad', $$ SELECT count(*) FROM lj_clicks c, lj_users u WHERE u.country = c.url $$);
 SELECT streamext.create_view('lj_bad', $$ SELECT count(u) FROM lj_clicks c JOIN lj_users u ON u.id = c.user_id $$);
 SELECT streamext.create_view('lj_bad', $$ SELECT count(*) FROM lj_clicks c JOIN lj_users u ON u.id = c.user_id + (random() * 0)::int $$);
 CREATE TABLE lj_mails (id int PRIMARY KEY, email text UNIQUE NOT NULL, country text);
@@ -275,7 +282,7 @@ INSERT INTO lj_mine SELECT id, '2026-01-01' FROM lj_users WHERE country = 'fr';
 SELECT streamext.wait_caught_up();
 SELECT n = (SELECT count(*) FROM lj_users WHERE country = 'fr') AS counted FROM lj_granted;
 
-SELECT streamext.drop_view(v) FROM unnest(ARRAY['lj_tumble', 'lj_left', 'lj_hop', 'lj_sess', 'lj_resid', 'lj_mail', 'lj_granted']) v;
+SELECT streamext.drop_view(v) FROM unnest(ARRAY['lj_tumble', 'lj_left', 'lj_hop', 'lj_sess', 'lj_resid', 'lj_comma', 'lj_mail', 'lj_granted']) v;
 -- dropped views leave nothing behind
 SELECT count(*) FROM streamext.lookup_rows;
 REVOKE ALL ON lj_users FROM lj_role;

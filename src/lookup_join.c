@@ -67,6 +67,7 @@ typedef struct JoinedVarsContext
 
 static void refuse_join(const char *what, const char *hint);
 static void collect_joins(Node *node, List **joins);
+static List *query_joins(Query *query);
 static Var *dim_var(Node *node, Index rti);
 static void split_on(Query *query, JoinExpr *join, Index rti, Bitmapset *before,
 					 OnKeys *keys);
@@ -114,6 +115,42 @@ collect_joins(Node *node, List **joins)
 					"Join tables to the stream one by one: FROM stream JOIN a ON ... JOIN b ON ....");
 	collect_joins(join->larg, joins);
 	*joins = lappend(*joins, join);
+}
+
+/*
+ * query_joins lists the joins of a view's query in order: those of the
+ * left-deep tree that starts its FROM, then one per table listed after it
+ * with a comma (FROM s, users u WHERE u.id = s.user_id), made up as an
+ * inner join whose ON is the query's WHERE and marked by rtindex 0: its
+ * equalities look the row up, and its other conditions stay in WHERE,
+ * evaluated once every table is joined.  NIL when the query joins nothing.
+ */
+static List *
+query_joins(Query *query)
+{
+	List	   *joins = NIL;
+	ListCell   *lc;
+
+	if (list_length(query->jointree->fromlist) == 1 &&
+		!IsA(linitial(query->jointree->fromlist), JoinExpr))
+		return NIL;
+	collect_joins(linitial(query->jointree->fromlist), &joins);
+	for_each_from(lc, query->jointree->fromlist, 1)
+	{
+		JoinExpr   *join;
+
+		if (!IsA(lfirst(lc), RangeTblRef))
+			refuse_join("a join after a comma",
+						"Join tables to the stream one by one: FROM stream JOIN a ON ... JOIN b ON ....");
+		join = makeNode(JoinExpr);
+		join->jointype = JOIN_INNER;
+		join->larg = NULL;
+		join->rarg = lfirst(lc);
+		join->quals = query->jointree->quals;
+		join->rtindex = 0;
+		joins = lappend(joins, join);
+	}
+	return joins;
 }
 
 /*
@@ -373,7 +410,8 @@ check_dimension(Query *query, JoinExpr *join, Bitmapset *before)
 /*
  * lookup_join_check checks the FROM of a view's query that joins its
  * stream (range table entry 1, which the caller checks) to tables: a
- * left-deep chain of INNER or LEFT joins, each with an ordinary table
+ * left-deep chain of INNER or LEFT joins, or tables after commas whose
+ * equalities are in WHERE (query_joins), each with an ordinary table
  * looked up by equalities on a unique key it logs with its changes, and
  * no whole-row reference to a table.  The view's owner must be able to
  * read the columns it joins (the caller's privileges, as for a query).
@@ -385,7 +423,7 @@ lookup_join_check(Query *query)
 	Bitmapset  *before = bms_make_singleton(1);
 	ListCell   *lc;
 
-	collect_joins(linitial(query->jointree->fromlist), &joins);
+	joins = query_joins(query);
 	foreach(lc, joins)
 	{
 		JoinExpr   *join = lfirst(lc);
@@ -415,10 +453,7 @@ lookup_join_relations(Query *query)
 	List	   *relids = NIL;
 	ListCell   *lc;
 
-	if (list_length(query->jointree->fromlist) != 1 ||
-		!IsA(linitial(query->jointree->fromlist), JoinExpr))
-		return NIL;
-	collect_joins(linitial(query->jointree->fromlist), &joins);
+	joins = query_joins(query);
 	foreach(lc, joins)
 		relids = lappend_oid(relids, rt_fetch(((RangeTblRef *) ((JoinExpr *) lfirst(lc))->rarg)->rtindex,
 											  query->rtable)->relid);
@@ -456,11 +491,10 @@ lookup_join_record_dependencies(Oid view_relid, Query *query)
 	Bitmapset  *before = bms_make_singleton(1);
 	ListCell   *lc;
 
-	if (list_length(query->jointree->fromlist) != 1 ||
-		!IsA(linitial(query->jointree->fromlist), JoinExpr))
+	joins = query_joins(query);
+	if (joins == NIL)
 		return;
 	ObjectAddressSet(viewaddr, RelationRelationId, view_relid);
-	collect_joins(linitial(query->jointree->fromlist), &joins);
 	foreach(lc, joins)
 	{
 		Index		rti = ((RangeTblRef *) ((JoinExpr *) lfirst(lc))->rarg)->rtindex;
@@ -566,13 +600,12 @@ lookup_join_plan(JoinedRow *jr, Query *query, TupleDesc streamdesc, Oid owner,
 
 	jr->nlookups = 0;
 	jr->slot = NULL;
-	if (list_length(query->jointree->fromlist) != 1 ||
-		!IsA(linitial(query->jointree->fromlist), JoinExpr))
+	joins = query_joins(query);
+	if (joins == NIL)
 		return;
 
 	query->targetList = (List *) flatten_join_alias_vars(query, (Node *) query->targetList);
 	query->havingQual = flatten_join_alias_vars(query, query->havingQual);
-	collect_joins(linitial(query->jointree->fromlist), &joins);
 	all = (Node *) list_make3(query->targetList, query->jointree, query->havingQual);
 	all = flatten_join_alias_vars(query, all);
 
@@ -619,6 +652,8 @@ lookup_join_plan(JoinedRow *jr, Query *query, TupleDesc streamdesc, Oid owner,
 		int			i;
 
 		split_on(query, join, rti, before, &keys);
+		if (join->rtindex == 0)
+			keys.residual = NIL;	/* a comma's: WHERE has them */
 		lk->relid = rt_fetch(rti, query->rtable)->relid;
 		rel = table_open(lk->relid, AccessShareLock);
 		dimdesc = RelationGetDescr(rel);

@@ -266,21 +266,10 @@ view_def_analyze(const char *query_text, Oid *stream_relid, bool restored)
 	if (query->rowMarks != NIL)
 		refuse("FOR UPDATE or FOR SHARE", hint_simple);
 
-	if (list_length(query->jointree->fromlist) != 1)
-		refuse("more than one relation in FROM",
-			   "Join tables to the stream with JOIN ... ON: FROM stream JOIN table ON table.key = stream.column.");
-	joins = IsA(linitial(query->jointree->fromlist), JoinExpr);
-	if (joins)
-	{
-		if (!lookup_join_catalog_exists())
-			ereport(ERROR,
-					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-					 errmsg("a continuous view that joins tables needs streamext 0.2"),
-					 errhint("ALTER EXTENSION streamext UPDATE.")));
-		lookup_join_check(query);
-	}
-	else if (!IsA(linitial(query->jointree->fromlist), RangeTblRef) ||
-			 list_length(query->rtable) != 1)
+	joins = list_length(query->jointree->fromlist) > 1 ||
+		IsA(linitial(query->jointree->fromlist), JoinExpr);
+	if (!joins && (!IsA(linitial(query->jointree->fromlist), RangeTblRef) ||
+				   list_length(query->rtable) != 1))
 		refuse("this kind of FROM item", hint_simple);
 	rte = rt_fetch(1, query->rtable);
 	if (rte->rtekind == RTE_SUBQUERY)
@@ -292,12 +281,27 @@ view_def_analyze(const char *query_text, Oid *stream_relid, bool restored)
 
 	if (!catalog_is_stream(rte->relid, &time_attno))
 	{
-		if (joins)
+		if (joins && catalog_view_on_relation(rte->relid) != NULL)
 			ereport(ERROR,
 					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 					 errmsg("a continuous view on a continuous view cannot join tables"),
 					 errhint("Join the tables in the view on the stream, or when you read the view.")));
+		if (joins)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("the first relation in FROM of a continuous view that joins tables must be its stream"),
+					 errdetail("\"%s\" is not a stream.", get_rel_name(rte->relid)),
+					 errhint("Name the stream first: FROM stream JOIN table ON table.key = stream.column.")));
 		check_source_view(rte->relid);
+	}
+	if (joins)
+	{
+		if (!lookup_join_catalog_exists())
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("a continuous view that joins tables needs streamext 0.2"),
+					 errhint("ALTER EXTENSION streamext UPDATE.")));
+		lookup_join_check(query);
 	}
 
 	if (!query->hasAggs && query->groupClause == NIL)
