@@ -37,6 +37,7 @@
 #include "storage/procarray.h"
 #include "utils/guc.h"
 #include "storage/lock.h"
+#include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/resowner.h"
 #include "utils/builtins.h"
@@ -353,8 +354,11 @@ decoder_change(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 		target->txn_changes_catalog = true;
 		return;
 	}
+	/* not streamext's own tables, nor streams: their rows are not joined */
 	if (target->txn_changes_catalog && txn->end_lsn > target->applied_upto &&
-		relation->rd_rel->relkind == RELKIND_RELATION && !IsCatalogRelation(relation))
+		relation->rd_rel->relkind == RELKIND_RELATION && !IsCatalogRelation(relation) &&
+		RelationGetNamespace(relation) != get_rel_namespace(target->view_catalog_relid) &&
+		!relation->rd_rel->relispartition && !is_stream(relation))
 		keep_table_change(target, txn, relation, change);
 	if (target->dimensions != NULL && txn->end_lsn > target->applied_upto)
 	{
