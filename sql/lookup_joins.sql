@@ -3,6 +3,15 @@
 -- committed.  The oracle (lj_truth) joins each batch of events with the
 -- tables in the statement that inserts it: what the tables held then.
 SET timezone = 'UTC';
+-- views made before the worker has its slot are computed again when it
+-- makes it, with the tables as they are then (README): wait for the slot
+DO $$
+BEGIN
+  FOR i IN 1..600 LOOP
+    EXIT WHEN EXISTS (SELECT FROM pg_replication_slots WHERE database = current_database());
+    PERFORM pg_sleep(0.1);
+  END LOOP;
+END $$;
 CREATE TABLE lj_countries (code text PRIMARY KEY, region text);
 CREATE TABLE lj_users (id int PRIMARY KEY, country text, tier int, active bool NOT NULL DEFAULT true);
 CREATE TABLE lj_clicks (user_id bigint, url text, ts timestamptz NOT NULL);
