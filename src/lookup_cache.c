@@ -124,6 +124,9 @@ static uint32 key_hash(Oid owner, FmgrInfo *fns, Oid *collations, int n, Datum *
 static bool call_eq(Oid owner, FmgrInfo *fn, Oid collation, Datum a, Datum b);
 static LookupRow *find_row(LookupJoin *lk, Oid owner, uint32 hash, Datum *keys);
 static void mark_dirty(LookupCache *cache, LookupRow *row);
+static void each_row(LookupCache *cache, void (*fn) (LookupCache *cache, LookupRow *row));
+static void forget_row(LookupCache *cache, LookupRow *row);
+static void rewrite_row(LookupCache *cache, LookupRow *row);
 static void put_row(ViewPlan *plan, LookupJoin *lk, Datum *values, bool *isnull);
 static void delete_row(ViewPlan *plan, LookupJoin *lk, Datum *keys);
 static void row_from_tuple(LookupJoin *lk, HeapTuple tuple, TupleDesc desc, Datum *values,
@@ -600,13 +603,11 @@ lookup_cache_apply_change(ViewPlan *plan, int which, HeapTuple oldtuple, HeapTup
 }
 
 /*
- * lookup_cache_truncate forgets every row of the table a lookup joins.
+ * each_row calls fn for every row kept, deleted ones too.
  */
-void
-lookup_cache_truncate(ViewPlan *plan, int which)
+static void
+each_row(LookupCache *cache, void (*fn) (LookupCache *cache, LookupRow *row))
 {
-	LookupJoin *lk = &plan->joined.lookups[which];
-	LookupCache *cache = cache_of(plan, lk);
 	lookuptab_iterator it;
 	LookupBucket *bucket;
 
@@ -616,13 +617,39 @@ lookup_cache_truncate(ViewPlan *plan, int which)
 		LookupRow  *row;
 
 		for (row = bucket->rows; row != NULL; row = row->next)
-			if (!row->deleted)
-			{
-				row->deleted = true;
-				cache->nrows--;
-				mark_dirty(cache, row);
-			}
+			fn(cache, row);
 	}
+}
+
+/* forget_row deletes a row (TRUNCATE) */
+static void
+forget_row(LookupCache *cache, LookupRow *row)
+{
+	if (row->deleted)
+		return;
+	row->deleted = true;
+	cache->nrows--;
+	mark_dirty(cache, row);
+}
+
+/* rewrite_row makes a row be written again (its table was cleared) */
+static void
+rewrite_row(LookupCache *cache, LookupRow *row)
+{
+	row->on_disk = false;
+	mark_dirty(cache, row);
+}
+
+/*
+ * lookup_cache_truncate forgets every row of the table a lookup joins.
+ */
+void
+lookup_cache_truncate(ViewPlan *plan, int which)
+{
+	LookupJoin *lk = &plan->joined.lookups[which];
+	LookupCache *cache = cache_of(plan, lk);
+
+	each_row(cache, forget_row);
 }
 
 /*
@@ -737,20 +764,7 @@ lookup_cache_write(ViewPlan *plan, bool all)
 			continue;
 		if (all)
 		{
-			lookuptab_iterator it;
-			LookupBucket *bucket;
-
-			lookuptab_start_iterate(cache->buckets, &it);
-			while ((bucket = lookuptab_iterate(cache->buckets, &it)) != NULL)
-			{
-				LookupRow  *row;
-
-				for (row = bucket->rows; row != NULL; row = row->next)
-				{
-					row->on_disk = false;
-					mark_dirty(cache, row);
-				}
-			}
+			each_row(cache, rewrite_row);
 			list_free_deep(cache->gone_keys);
 			cache->gone_keys = NIL;
 		}
