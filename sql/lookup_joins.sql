@@ -191,10 +191,27 @@ SELECT streamext.replace_view('lj_docs', $$ SELECT k.label AS kind, count(*) AS 
 SELECT streamext.wait_caught_up();
 SELECT * FROM lj_docs ORDER BY 1;
 DROP TABLE lj_one;
+-- a table that loses its unique key: the view fails once two rows share one
 ALTER TABLE lj_one DROP CONSTRAINT lj_one_pkey;
+ALTER TABLE lj_one REPLICA IDENTITY FULL;
+INSERT INTO lj_one VALUES (1, 'dup');
+SELECT streamext.wait_caught_up();
+SELECT * FROM lj_docs;
+-- nor can it get children, whose rows the worker would not see
+CREATE TABLE lj_one_child () INHERITS (lj_one);
+CREATE TABLE lj_orphan (id int, label text);
+ALTER TABLE lj_orphan INHERIT lj_one;
+DROP TABLE lj_orphan;
 SELECT streamext.drop_view('lj_docs');
 SELECT streamext.drop_stream('lj_read');
 DROP TABLE lj_read, lj_one;
+-- an index left invalid by a failed CREATE UNIQUE INDEX CONCURRENTLY is no key
+CREATE TABLE lj_dup (code int NOT NULL, name text);
+INSERT INTO lj_dup VALUES (1, 'a'), (1, 'b');
+ALTER TABLE lj_dup REPLICA IDENTITY FULL;
+CREATE UNIQUE INDEX CONCURRENTLY lj_dup_code ON lj_dup (code);
+SELECT streamext.create_view('lj_bad', $$ SELECT d.name, count(*) FROM lj_clicks c JOIN lj_dup d ON d.code = c.user_id GROUP BY 1 $$);
+DROP TABLE lj_dup;
 -- a nondeterministic collation may match several rows of a unique key
 CREATE COLLATION lj_ci (provider = icu, locale = 'und-u-ks-level2', deterministic = false);
 CREATE TABLE lj_names (name text PRIMARY KEY, country text);

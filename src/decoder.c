@@ -650,7 +650,7 @@ apply_dimension_one(void *arg)
 								 lk->relname)));
 	}
 	lookup_cache_apply_change(dc->use->plan, dc->use->which, dc->oldtuple, dc->newtuple,
-							  dc->desc, dc->old_is_full);
+							  dc->desc, dc->old_is_full, dc->keyed);
 	MemoryContextSwitchTo(old);
 }
 

@@ -114,7 +114,8 @@ static CatalogStatement clear_lookup_rows = {
 	"DELETE FROM streamext.lookup_rows WHERE view_id = $1", 1, {INT4OID}
 };
 static CatalogStatement select_lookup_rows = {
-	"SELECT lookup_no, join_key, row_data FROM streamext.lookup_rows WHERE view_id = $1",
+	"SELECT lookup_no, join_key, row_data FROM streamext.lookup_rows WHERE view_id = $1 "
+	"ORDER BY lookup_no",
 	1, {INT4OID}
 };
 
@@ -127,7 +128,8 @@ static void mark_dirty(LookupCache *cache, LookupRow *row);
 static void each_row(LookupCache *cache, void (*fn) (LookupCache *cache, LookupRow *row));
 static void forget_row(LookupCache *cache, LookupRow *row);
 static void rewrite_row(LookupCache *cache, LookupRow *row);
-static void put_row(ViewPlan *plan, LookupJoin *lk, Datum *values, bool *isnull);
+static void forget_rows(ViewPlan *plan);
+static void put_row(ViewPlan *plan, LookupJoin *lk, Datum *values, bool *isnull, bool must_be_new);
 static void delete_row(ViewPlan *plan, LookupJoin *lk, Datum *keys);
 static void row_from_tuple(LookupJoin *lk, HeapTuple tuple, TupleDesc desc, Datum *values,
 						   bool *isnull, bool *unchanged);
@@ -304,16 +306,29 @@ key_bytes(LookupJoin *lk, Datum *values, bool *isnull)
 
 /*
  * put_row makes values (key, then columns; no NULL in the key) the row of
- * its key, in place of the one it had.
+ * its key, in place of the one it had.  A row that must_be_new (inserted,
+ * or moved to another key) finding one there means the table holds two
+ * rows of one key: its unique index is gone, and the join can no longer
+ * count each event once.
  */
 static void
-put_row(ViewPlan *plan, LookupJoin *lk, Datum *values, bool *isnull)
+put_row(ViewPlan *plan, LookupJoin *lk, Datum *values, bool *isnull, bool must_be_new)
 {
 	LookupCache *cache = cache_of(plan, lk);
 	uint32		hash = key_hash(plan->owner, lk->dim_hash, lk->collations, lk->nkeys, values);
 	LookupRow  *row = find_row(lk, plan->owner, hash, values);
-	MemoryContext old = MemoryContextSwitchTo(cache->cxt);
-	MinimalTuple tuple = heap_form_minimal_tuple(lk->rowdesc, values, isnull);
+	MemoryContext old;
+	MinimalTuple tuple;
+
+	if (must_be_new && row != NULL && !row->deleted)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNIQUE_VIOLATION),
+				 errmsg("\"%s\" holds two rows of one key of the join", lk->relname),
+				 errdetail("A continuous view joins it on a unique key; each event must find one row at most."),
+				 errhint("Make the join columns of \"%s\" unique again, then call streamext.rebuild_view('%s').",
+						 lk->relname, plan->name)));
+	old = MemoryContextSwitchTo(cache->cxt);
+	tuple = heap_form_minimal_tuple(lk->rowdesc, values, isnull);
 
 	if (row == NULL)
 	{
@@ -491,7 +506,7 @@ lookup_cache_load_tables(ViewPlan *plan, Snapshot snapshot)
 			CHECK_FOR_INTERRUPTS();
 			row_from_tuple(lk, tuple, desc, values, isnull, NULL);
 			if (!key_has_null(lk, isnull))
-				put_row(plan, lk, values, isnull);
+				put_row(plan, lk, values, isnull, true);
 			MemoryContextSwitchTo(old);
 			MemoryContextReset(tmp);
 			if (++count % 10000 == 0)
@@ -516,7 +531,7 @@ lookup_cache_load_tables(ViewPlan *plan, Snapshot snapshot)
  */
 void
 lookup_cache_apply_change(ViewPlan *plan, int which, HeapTuple oldtuple, HeapTuple newtuple,
-						  TupleDesc desc, bool old_is_full)
+						  TupleDesc desc, bool old_is_full, bool update)
 {
 	LookupJoin *lk = &plan->joined.lookups[which];
 	int			n = lk->nkeys + lk->ncols;
@@ -597,7 +612,8 @@ lookup_cache_apply_change(ViewPlan *plan, int which, HeapTuple oldtuple, HeapTup
 				isnull[i] = lk->rowslot->tts_isnull[i];
 			}
 	}
-	put_row(plan, lk, values, isnull);
+	/* an insert, or an update that moved the row to another key */
+	put_row(plan, lk, values, isnull, !update || oldtuple != NULL);
 	ExecClearTuple(lk->rowslot);
 	check_memory(plan, lk);
 }
@@ -653,6 +669,22 @@ lookup_cache_truncate(ViewPlan *plan, int which)
 }
 
 /*
+ * forget_rows frees every row a view keeps of the tables it joins.
+ */
+static void
+forget_rows(ViewPlan *plan)
+{
+	int			d;
+
+	for (d = 0; d < plan->joined.nlookups; d++)
+		if (plan->joined.lookups[d].cache != NULL)
+		{
+			MemoryContextDelete(plan->joined.lookups[d].cache->cxt);
+			plan->joined.lookups[d].cache = NULL;
+		}
+}
+
+/*
  * lookup_cache_failed marks a view that missed a change of a table it joins
  * (lookup_cache_apply_change failed): it cannot be read, with the reason,
  * until it is computed again.
@@ -660,6 +692,8 @@ lookup_cache_truncate(ViewPlan *plan, int which)
 void
 lookup_cache_failed(ViewPlan *plan, const char *message)
 {
+	/* not needed until the view is computed again, which reads them anew */
+	forget_rows(plan);
 	plan->state->lookup_failure =
 		MemoryContextStrdup(plan->cxt,
 							psprintf("it missed a change of a table it joins: %s", message));
@@ -857,6 +891,7 @@ lookup_cache_load_persisted(ViewPlan *plan)
 	Datum		args[1];
 	uint64		i;
 	MemoryContext caller = CurrentMemoryContext;
+	MemoryContext tmp;
 
 	if (plan->joined.nlookups == 0)
 		return;
@@ -864,6 +899,7 @@ lookup_cache_load_persisted(ViewPlan *plan)
 	SPI_connect();
 	if (catalog_execute(&select_lookup_rows, args, NULL, true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "streamext: could not read the rows of the tables a view joins");
+	tmp = AllocSetContextCreate(caller, "streamext lookup rows load", ALLOCSET_DEFAULT_SIZES);
 	for (i = 0; i < SPI_processed; i++)
 	{
 		HeapTuple	tup = SPI_tuptable->vals[i];
@@ -880,18 +916,19 @@ lookup_cache_load_persisted(ViewPlan *plan)
 		MemoryContext old;
 		LookupRow  *row;
 
+		/* it failed before (its row comes first): the rows need not load */
 		if (d == LOOKUP_FAILURE)
 		{
 			plan->state->lookup_failure =
 				MemoryContextStrdup(plan->cxt, text_to_cstring((text *) rowb));
-			continue;
+			break;
 		}
 		if (d < 0 || d >= plan->joined.nlookups)
 			elog(ERROR, "streamext: rows of join %d of view \"%s\", which has %d", d,
 				 plan->name, plan->joined.nlookups);
 		lk = &plan->joined.lookups[d];
 		n = lk->nkeys + lk->ncols;
-		old = MemoryContextSwitchTo(caller);
+		old = MemoryContextSwitchTo(tmp);
 		values = palloc(sizeof(Datum) * n);
 		nulls = palloc(sizeof(bool) * n);
 		p = VARDATA_ANY(key);
@@ -904,17 +941,36 @@ lookup_cache_load_persisted(ViewPlan *plan)
 			values[c] = datumRestore(&p, &nulls[c]);
 		if (p != VARDATA_ANY(rowb) + VARSIZE_ANY_EXHDR(rowb))
 			elog(ERROR, "streamext: malformed joined row");
-		put_row(plan, lk, values, nulls);
+		put_row(plan, lk, values, nulls, false);
 		MemoryContextSwitchTo(old);
+		MemoryContextReset(tmp);
 		/* as it is on disk */
 		row = (LookupRow *) llast(lk->cache->dirty);
 		row->dirty = false;
 		row->on_disk = true;
 		lk->cache->dirty = list_delete_last(lk->cache->dirty);
+
+		/*
+		 * Past streamext.max_memory (lowered since they were written): the
+		 * view fails with the reason, rather than not be loaded at all, which
+		 * would let events go by unseen.
+		 */
+		if (i % 10000 == 9999 || i == SPI_processed - 1)
+		{
+			int64		bytes = lookup_cache_memory(plan);
+
+			if (bytes > (int64) streamext_max_memory_mb * 1024 * 1024)
+			{
+				forget_rows(plan);
+				lookup_cache_failed(plan,
+									psprintf("its rows of \"%s\" and the other tables it joins need more than streamext.max_memory (%dMB)",
+											 lk->relname, streamext_max_memory_mb));
+				break;
+			}
+		}
 	}
+	MemoryContextDelete(tmp);
 	SPI_finish();
-	for (i = 0; i < plan->joined.nlookups; i++)
-		check_memory(plan, &plan->joined.lookups[i]);
 }
 
 /*

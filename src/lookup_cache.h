@@ -25,7 +25,8 @@ extern bool lookup_cache_join_event(struct ViewPlan *plan, TupleTableSlot *event
 /* the tables' rows */
 extern void lookup_cache_load_tables(struct ViewPlan *plan, Snapshot snapshot);
 extern void lookup_cache_apply_change(struct ViewPlan *plan, int which, HeapTuple oldtuple,
-									  HeapTuple newtuple, TupleDesc desc, bool old_is_full);
+									  HeapTuple newtuple, TupleDesc desc, bool old_is_full,
+									  bool update);
 extern void lookup_cache_truncate(struct ViewPlan *plan, int which);
 extern void lookup_cache_failed(struct ViewPlan *plan, const char *message);
 extern int64 lookup_cache_memory(struct ViewPlan *plan);

@@ -72,7 +72,7 @@ static Var *dim_var(Node *node, Index rti);
 static void split_on(Query *query, JoinExpr *join, Index rti, Bitmapset *before,
 					 OnKeys *keys);
 static void check_dimension(Query *query, JoinExpr *join, Bitmapset *before);
-static bool covers_unique_index(Relation rel, Bitmapset *keys, Oid *indexid);
+static bool covers_unique_index(Relation rel, OnKeys *keys);
 static bool covered_by_identity(Relation rel, Bitmapset *keys);
 static Node *joined_vars_mutator(Node *node, JoinedVarsContext *ctx);
 
@@ -186,7 +186,6 @@ split_on(Query *query, JoinExpr *join, Index rti, Bitmapset *before, OnKeys *key
 	Node	   *quals = flatten_join_alias_vars(query, join->quals);
 	List	   *constant = NIL;
 	List	   *rest = NIL;
-	Bitmapset  *keycols = NULL;
 	ListCell   *lc;
 	int			pass;
 
@@ -200,7 +199,7 @@ split_on(Query *query, JoinExpr *join, Index rti, Bitmapset *before, OnKeys *key
 		if (pass == 1)
 		{
 			Relation	rel = table_open(rt_fetch(rti, query->rtable)->relid, AccessShareLock);
-			bool		covered = covers_unique_index(rel, keycols, NULL);
+			bool		covered = covers_unique_index(rel, keys);
 
 			table_close(rel, AccessShareLock);
 			if (covered)
@@ -239,7 +238,6 @@ split_on(Query *query, JoinExpr *join, Index rti, Bitmapset *before, OnKeys *key
 					keys->opnos = lappend_oid(keys->opnos, op->opno);
 					keys->probe_first = lappend_int(keys->probe_first, side == 1);
 					keys->collations = lappend_oid(keys->collations, op->inputcollid);
-					keycols = bms_add_member(keycols, var->varattno);
 					key = true;
 				}
 			}
@@ -251,12 +249,14 @@ split_on(Query *query, JoinExpr *join, Index rti, Bitmapset *before, OnKeys *key
 }
 
 /*
- * covers_unique_index says whether some unique index of rel (immediate,
- * on columns, without predicate) has all its columns among keys: then a
- * key finds one row at most, and an event counts once.
+ * covers_unique_index says whether some unique index of rel (valid,
+ * immediate, on columns, without predicate) has each of its columns
+ * compared by one of the key equalities, with an operator of the index's
+ * operator family and a collation no coarser than the index's: then a key
+ * finds one row at most, and an event counts once.
  */
 static bool
-covers_unique_index(Relation rel, Bitmapset *keys, Oid *indexid)
+covers_unique_index(Relation rel, OnKeys *keys)
 {
 	ListCell   *lc;
 	bool		found = false;
@@ -266,18 +266,30 @@ covers_unique_index(Relation rel, Bitmapset *keys, Oid *indexid)
 		Relation	index = index_open(lfirst_oid(lc), AccessShareLock);
 		Form_pg_index form = index->rd_index;
 		bool		covered = form->indisunique && form->indimmediate &&
+			form->indisvalid && form->indisready && form->indislive &&
 			heap_attisnull(index->rd_indextuple, Anum_pg_index_indexprs, NULL) &&
 			heap_attisnull(index->rd_indextuple, Anum_pg_index_indpred, NULL);
 		int			i;
 
 		for (i = 0; covered && i < form->indnkeyatts; i++)
-			covered = bms_is_member(form->indkey.values[i], keys);
+		{
+			int			k;
+
+			covered = false;
+			for (k = 0; k < list_length(keys->dim_attnos) && !covered; k++)
+			{
+				Oid			collation = list_nth_oid(keys->collations, k);
+
+				covered = list_nth_int(keys->dim_attnos, k) == form->indkey.values[i] &&
+					op_in_opfamily(list_nth_oid(keys->opnos, k), index->rd_opfamily[i]) &&
+					(!OidIsValid(collation) || collation == index->rd_indcollation[i] ||
+					 get_collation_isdeterministic(collation));
+			}
+		}
 		index_close(index, AccessShareLock);
 		if (covered)
 		{
 			found = true;
-			if (indexid)
-				*indexid = lfirst_oid(lc);
 			break;
 		}
 	}
@@ -392,7 +404,7 @@ check_dimension(Query *query, JoinExpr *join, Bitmapset *before)
 				 errmsg("a continuous view cannot join \"%s\": it has row level security", name),
 				 errdetail("The worker would join every row, whatever the policies let the view's owner see."),
 				 errhint("Join a table without row level security, or a copy of the rows the view may use.")));
-	if (!covers_unique_index(rel, keyset, NULL))
+	if (!covers_unique_index(rel, &keys))
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("the join with \"%s\" in a continuous view is not on a unique key", name),
@@ -488,7 +500,6 @@ lookup_join_record_dependencies(Oid view_relid, Query *query)
 																		 query->jointree,
 																		 query->havingQual));
 	List	   *joins = NIL;
-	Bitmapset  *before = bms_make_singleton(1);
 	ListCell   *lc;
 
 	joins = query_joins(query);
@@ -506,25 +517,6 @@ lookup_join_record_dependencies(Oid view_relid, Query *query)
 		ObjectAddressSet(dimaddr, RelationRelationId, relid);
 		recordDependencyOn(&viewaddr, &dimaddr, DEPENDENCY_NORMAL);
 
-		/* and on the unique index that makes one row per key */
-		{
-			OnKeys		keys;
-			Bitmapset  *keyset = NULL;
-			ListCell   *lc2;
-			Relation	rel = table_open(relid, AccessShareLock);
-			Oid			indexid = InvalidOid;
-
-			split_on(query, (JoinExpr *) lfirst(lc), rti, before, &keys);
-			foreach(lc2, keys.dim_attnos)
-				keyset = bms_add_member(keyset, lfirst_int(lc2));
-			if (covers_unique_index(rel, keyset, &indexid))
-			{
-				ObjectAddressSet(dimaddr, RelationRelationId, indexid);
-				recordDependencyOn(&viewaddr, &dimaddr, DEPENDENCY_NORMAL);
-			}
-			table_close(rel, AccessShareLock);
-			before = bms_add_member(before, rti);
-		}
 		pull_varattnos(all, rti, &attrs);
 		while ((k = bms_next_member(attrs, k)) >= 0)
 		{

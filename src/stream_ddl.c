@@ -50,6 +50,8 @@ static char *column_user(Oid relid, AttrNumber attno, AttrNumber time_attno);
 static bool uses_column(Node *expr, AttrNumber attno);
 static void check_alter_stream(AlterTableStmt *stmt, Oid relid, List *partitions);
 static void check_alter_joined(AlterTableStmt *stmt, Oid relid);
+static char *view_joining(Oid relid);
+static void check_inherit_joined(Oid parent);
 static void check_drop_streams(List *relids);
 static void check_rename_view_column(RenameStmt *stmt);
 static void check_replace_view(ViewStmt *stmt);
@@ -338,6 +340,55 @@ column_user(Oid relid, AttrNumber attno, AttrNumber time_attno)
 }
 
 /*
+ * view_joining names a continuous view that joins the table relid, or
+ * returns NULL.
+ */
+static char *
+view_joining(Oid relid)
+{
+	ListCell   *lc;
+
+	foreach(lc, catalog_load_views(CurrentMemoryContext))
+	{
+		ViewCatalogRow *row = lfirst(lc);
+		Query	   *query;
+		ListCell   *lc2;
+
+		if (row->restored)
+			continue;
+		query = (Query *) stringToNode(row->query_tree);
+		for_each_from(lc2, query->rtable, 1)
+		{
+			RangeTblEntry *rte = lfirst_node(RangeTblEntry, lc2);
+
+			if (rte->rtekind == RTE_RELATION && rte->relid == relid)
+				return row->name;
+		}
+	}
+	return NULL;
+}
+
+/*
+ * check_inherit_joined refuses to make a table the child of one that
+ * continuous views join: the worker follows the joined table alone, and
+ * its child's rows would be missed.
+ */
+static void
+check_inherit_joined(Oid parent)
+{
+	char	   *view;
+
+	if (!OidIsValid(parent) || (view = view_joining(parent)) == NULL)
+		return;
+	ereport(ERROR,
+			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+			 errmsg("cannot inherit from \"%s\": continuous view \"%s\" joins it",
+					get_rel_name(parent), view),
+			 errdetail("The worker follows the rows of the joined table alone; a child's rows would not be joined."),
+			 errhint("Drop the view with streamext.drop_view() first, or join another table.")));
+}
+
+/*
  * check_alter_joined refuses the subcommands of an ALTER TABLE of a table
  * that continuous views join which would make the worker, which follows
  * the table's changes through the WAL, miss or misread them: SET
@@ -574,6 +625,7 @@ stream_ddl_check(Node *parsetree)
 	Oid			relid = InvalidOid;
 	List	   *relids = NIL;
 	List	   *partitions = NIL;
+	List	   *inherit_parents = NIL;
 	bool		cascade = false;
 	bool		create = IsA(parsetree, CreateStmt) || IsA(parsetree, CreateForeignTableStmt);
 
@@ -597,6 +649,22 @@ stream_ddl_check(Node *parsetree)
 		((DropStmt *) parsetree)->removeType != OBJECT_TABLE)
 		return;
 	/* of new tables, only partitions that decoding would not see matter */
+	/* a child of a table that views join: its rows would be missed */
+	if (IsA(parsetree, CreateStmt) && ((CreateStmt *) parsetree)->partbound == NULL &&
+		((CreateStmt *) parsetree)->inhRelations != NIL &&
+		!creating_extension && streamext_extension_exists())
+	{
+		List	   *parents = NIL;
+		ListCell   *lc;
+
+		foreach(lc, ((CreateStmt *) parsetree)->inhRelations)
+			parents = lappend_oid(parents, RangeVarGetRelid(lfirst_node(RangeVar, lc), NoLock, true));
+		catalog_owner_enter(&ca);
+		foreach(lc, parents)
+			check_inherit_joined(lfirst_oid(lc));
+		catalog_owner_leave(&ca);
+		return;
+	}
 	if (create &&
 		(((CreateStmt *) parsetree)->partbound == NULL ||
 		 list_length(((CreateStmt *) parsetree)->inhRelations) != 1 ||
@@ -618,6 +686,9 @@ stream_ddl_check(Node *parsetree)
 		{
 			AlterTableCmd *cmd = lfirst_node(AlterTableCmd, lc);
 
+			if (cmd->subtype == AT_AddInherit)
+				inherit_parents = lappend_oid(inherit_parents,
+											  RangeVarGetRelid((RangeVar *) cmd->def, NoLock, true));
 			/* ATTACH takes this lock too: nobody adds rows until it commits */
 			if (cmd->subtype == AT_AttachPartition)
 				partitions = lappend_oid(partitions,
@@ -664,8 +735,12 @@ stream_ddl_check(Node *parsetree)
 							IsA(parsetree, CreateForeignTableStmt));
 	else if (IsA(parsetree, AlterTableStmt))
 	{
+		ListCell   *lc;
+
 		check_alter_stream((AlterTableStmt *) parsetree, relid, partitions);
 		check_alter_joined((AlterTableStmt *) parsetree, relid);
+		foreach(lc, inherit_parents)
+			check_inherit_joined(lfirst_oid(lc));
 	}
 	else
 	{
