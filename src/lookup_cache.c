@@ -696,10 +696,11 @@ lookup_cache_failed(ViewPlan *plan, const char *message)
 	forget_rows(plan);
 	plan->state->lookup_failure =
 		MemoryContextStrdup(plan->cxt,
-							psprintf("it missed a change of a table it joins: %s", message));
+							psprintf("it cannot follow the tables it joins: %s", message));
 	ereport(WARNING,
 			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-			 errmsg("continuous view \"%s\" %s", plan->name, plan->state->lookup_failure),
+			 errmsg("continuous view \"%s\" cannot follow the tables it joins: %s",
+					plan->name, message),
 			 errdetail("Readers of the view get an error until it is computed again."),
 			 errhint("Fix the cause, then call streamext.rebuild_view('%s').", plan->name)));
 }

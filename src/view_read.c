@@ -531,7 +531,7 @@ reader_groups(ViewReader *reader, const uint32 *keyhashes, int nkeyhashes, bool 
 						reader->plan->name),
 				 errdetail("%s", failure),
 				 reader->plan->joined.nlookups > 0 ?
-				 errhint("A function of the view failed on its groups, or the view missed a change of a table it joins: fix the cause, then call streamext.rebuild_view('%s').",
+				 errhint("A function of the view failed on its groups, or the view cannot follow the tables it joins: fix the cause, then call streamext.rebuild_view('%s').",
 						 reader->plan->name) :
 				 errhint("No event is lost: the worker keeps the view and writes it at every checkpoint.  A function of the view failed on its groups: fix it, or change the view with streamext.replace_view().")));
 	if (incomplete)
