@@ -51,6 +51,8 @@ static bool uses_column(Node *expr, AttrNumber attno);
 static void check_alter_stream(AlterTableStmt *stmt, Oid relid, List *partitions);
 static void check_alter_joined(AlterTableStmt *stmt, Oid relid);
 static char *view_joining(Oid relid);
+static int	view_id_cmp(const ListCell *a, const ListCell *b);
+static List *views_by_id(void);
 static void check_inherit_joined(Oid parent);
 static void check_drop_streams(List *relids);
 static void check_rename_view_column(RenameStmt *stmt);
@@ -290,6 +292,31 @@ check_attach_empty(Oid root, Oid part)
 }
 
 /*
+ * view_id_cmp orders views by id, for list_sort.
+ */
+static int
+view_id_cmp(const ListCell *a, const ListCell *b)
+{
+	int32		ia = ((ViewCatalogRow *) lfirst(a))->id;
+	int32		ib = ((ViewCatalogRow *) lfirst(b))->id;
+
+	return (ia > ib) - (ia < ib);
+}
+
+/*
+ * views_by_id lists the continuous views, the oldest first: a refusal
+ * names the same view whatever order the catalog's rows are stored in.
+ */
+static List *
+views_by_id(void)
+{
+	List	   *rows = catalog_load_views(CurrentMemoryContext);
+
+	list_sort(rows, view_id_cmp);
+	return rows;
+}
+
+/*
  * uses_column says whether an expression over a stream reads column attno
  * (a whole-row reference reads them all).
  */
@@ -313,7 +340,7 @@ column_user(Oid relid, AttrNumber attno, AttrNumber time_attno)
 
 	if (attno == time_attno)
 		return pstrdup("the stream itself, as its time column");
-	foreach(lc, catalog_load_views(CurrentMemoryContext))
+	foreach(lc, views_by_id())
 	{
 		ViewCatalogRow *row = lfirst(lc);
 		Query	   *query;
@@ -348,7 +375,7 @@ view_joining(Oid relid)
 {
 	ListCell   *lc;
 
-	foreach(lc, catalog_load_views(CurrentMemoryContext))
+	foreach(lc, views_by_id())
 	{
 		ViewCatalogRow *row = lfirst(lc);
 		Query	   *query;
@@ -404,7 +431,7 @@ check_alter_joined(AlterTableStmt *stmt, Oid relid)
 
 	if (!OidIsValid(relid) || get_rel_relkind(relid) != RELKIND_RELATION)
 		return;
-	foreach(lc, catalog_load_views(CurrentMemoryContext))
+	foreach(lc, views_by_id())
 	{
 		ViewCatalogRow *row = lfirst(lc);
 		Query	   *query;
@@ -550,7 +577,7 @@ check_rename_view_column(RenameStmt *stmt)
 	if (!OidIsValid(relid) || get_rel_relkind(relid) != RELKIND_VIEW)
 		return;
 	catalog_owner_enter(&ca);
-	foreach(lc, catalog_load_views(CurrentMemoryContext))
+	foreach(lc, views_by_id())
 		if (((ViewCatalogRow *) lfirst(lc))->view_relid == relid)
 			ereport(ERROR,
 					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
