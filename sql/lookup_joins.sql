@@ -53,6 +53,8 @@ SELECT streamext.create_view('lj_resid', $$ SELECT u.country, count(*) AS n, cou
                                              FROM lj_clicks c LEFT JOIN lj_users u ON u.id = c.user_id AND u.active
                                             WHERE c.url <> 'u0' GROUP BY u.country $$);
 
+SELECT streamext.create_view('lj_cum', $$ SELECT u.country, count(*) AS n FROM lj_clicks c JOIN lj_users u ON u.id = c.user_id
+                                           GROUP BY 1 $$, "window" => 'cumulate 2 minutes every 1 minute');
 SELECT streamext.create_view('lj_comma', $$ SELECT u.country, count(*) AS n FROM lj_clicks c, lj_users u
                                              WHERE u.id = c.user_id AND u.tier < 2 GROUP BY 1 $$);
 
@@ -109,6 +111,13 @@ SELECT count(*) AS rows, count(*) FILTER (WHERE v.n IS DISTINCT FROM o.n OR v.wi
        (SELECT CASE WHEN active THEN country END AS country, count(*) AS n,
                count(CASE WHEN active THEN tier END) AS wt
           FROM lj_truth WHERE url <> 'u0' GROUP BY 1) o ON coalesce(o.country, '-') = coalesce(v.country, '-');
+SELECT count(*) AS rows, count(*) FILTER (WHERE v.n IS DISTINCT FROM o.n) AS differ
+  FROM lj_cum v FULL JOIN
+       (SELECT date_bin('2 minutes', ts, '2000-01-01') AS ws, e AS we, country, count(*) AS n
+          FROM lj_truth, generate_series(date_bin('1 minute', ts, '2000-01-01') + interval '1 minute',
+                                         date_bin('2 minutes', ts, '2000-01-01') + interval '2 minutes', interval '1 minute') e
+         WHERE country IS NOT NULL OR tier IS NOT NULL GROUP BY 1, 2, 3) o
+       ON o.ws = v.window_start AND o.we = v.window_end AND coalesce(o.country, '-') = coalesce(v.country, '-');
 SELECT count(*) AS rows, count(*) FILTER (WHERE v.n IS DISTINCT FROM o.n) AS differ
   FROM lj_comma v FULL JOIN (SELECT country, count(*) AS n FROM lj_truth WHERE tier < 2 GROUP BY 1) o
        ON coalesce(o.country, '-') = coalesce(v.country, '-');
@@ -308,7 +317,7 @@ INSERT INTO lj_mine SELECT id, '2026-01-01' FROM lj_users WHERE country = 'fr';
 SELECT streamext.wait_caught_up();
 SELECT n = (SELECT count(*) FROM lj_users WHERE country = 'fr') AS counted FROM lj_granted;
 
-SELECT streamext.drop_view(v) FROM unnest(ARRAY['lj_tumble', 'lj_left', 'lj_hop', 'lj_sess', 'lj_resid', 'lj_comma', 'lj_mail', 'lj_granted']) v;
+SELECT streamext.drop_view(v) FROM unnest(ARRAY['lj_tumble', 'lj_left', 'lj_hop', 'lj_sess', 'lj_resid', 'lj_cum', 'lj_comma', 'lj_mail', 'lj_granted']) v;
 -- dropped views leave nothing behind
 SELECT count(*) FROM streamext.lookup_rows;
 REVOKE ALL ON lj_users FROM lj_role;
