@@ -1351,7 +1351,7 @@ def report_profiles():
 def write_summary(env, wall):
     lines = [f"streamext benchmark suite, {'--quick' if A.quick else 'full'} run, {env}; wall time {wall:.0f} s", "",
              "| scenario | figure | result | target | verdict |", "| --- | --- | --- | --- | --- |"]
-    order = ["1 ingest", "2 freshness", "3 reads", "4 memory", "5 Nexmark", "profile"]
+    order = ["1 ingest", "2 freshness", "3 reads", "4 memory", "5 Nexmark", "6 join", "profile"]
     for r in sorted(SUMMARY, key=lambda r: order.index(r[0])):
         lines.append("| " + " | ".join(str(x).replace("|", "/") for x in r) + " |")
     if NOTES:
