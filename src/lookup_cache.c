@@ -134,6 +134,7 @@ static void delete_row(ViewPlan *plan, LookupJoin *lk, Datum *keys);
 static void row_from_tuple(LookupJoin *lk, HeapTuple tuple, TupleDesc desc, Datum *values,
 						   bool *isnull, bool *unchanged);
 static bool key_has_null(LookupJoin *lk, bool *isnull);
+static bytea *columns_bytes(LookupJoin *lk, Datum *values, bool *isnull, int from, int to);
 static bytea *key_bytes(LookupJoin *lk, Datum *values, bool *isnull);
 static void check_memory(ViewPlan *plan, LookupJoin *lk);
 static void flush_batch(int32 view_id, int16 lookup_no, CatalogStatement *stmt,
@@ -280,18 +281,19 @@ mark_dirty(LookupCache *cache, LookupRow *row)
 }
 
 /*
- * key_bytes is a key as streamext.lookup_rows keys it: its values in
- * datumSerialize() form.
+ * columns_bytes is columns [from, to) of a cached row in datumSerialize()
+ * form, as streamext.lookup_rows keeps them: the key (key_bytes) and the
+ * rest of the row.
  */
 static bytea *
-key_bytes(LookupJoin *lk, Datum *values, bool *isnull)
+columns_bytes(LookupJoin *lk, Datum *values, bool *isnull, int from, int to)
 {
 	StringInfoData buf;
 	bytea	   *result;
 	int			i;
 
 	initStringInfo(&buf);
-	for (i = 0; i < lk->nkeys; i++)
+	for (i = from; i < to; i++)
 	{
 		Form_pg_attribute att = TupleDescAttr(lk->rowdesc, i);
 
@@ -302,6 +304,15 @@ key_bytes(LookupJoin *lk, Datum *values, bool *isnull)
 	memcpy(VARDATA(result), buf.data, buf.len);
 	pfree(buf.data);
 	return result;
+}
+
+/*
+ * key_bytes is a key as streamext.lookup_rows keys it.
+ */
+static bytea *
+key_bytes(LookupJoin *lk, Datum *values, bool *isnull)
+{
+	return columns_bytes(lk, values, isnull, 0, lk->nkeys);
 }
 
 /*
@@ -780,7 +791,7 @@ lookup_cache_write(ViewPlan *plan, bool all)
 	/* a view that failed stays failed after a restart, until it is computed again */
 	if (plan->state->lookup_failure != NULL)
 	{
-		List	   *keys = list_make1(key_bytes(&(LookupJoin) {.nkeys = 0}, NULL, NULL));
+		List	   *keys = list_make1(columns_bytes(NULL, NULL, NULL, 0, 0));
 		List	   *why = list_make1(cstring_to_text(plan->state->lookup_failure));
 
 		flush_batch(plan->id, LOOKUP_FAILURE, &upsert_lookup_rows, &keys, &why);
@@ -829,23 +840,8 @@ lookup_cache_write(ViewPlan *plan, bool all)
 			}
 			else
 			{
-				StringInfoData buf;
-				bytea	   *rowbytes;
-				int			i;
-
-				initStringInfo(&buf);
-				for (i = lk->nkeys; i < n; i++)
-				{
-					Form_pg_attribute att = TupleDescAttr(lk->rowdesc, i);
-
-					append_datum_bytes(&buf, values[i], isnull[i], att->attbyval, att->attlen);
-				}
-				rowbytes = palloc(VARHDRSZ + buf.len);
-				SET_VARSIZE(rowbytes, VARHDRSZ + buf.len);
-				memcpy(VARDATA(rowbytes), buf.data, buf.len);
-				pfree(buf.data);
 				keys = lappend(keys, key_bytes(lk, values, isnull));
-				rows = lappend(rows, rowbytes);
+				rows = lappend(rows, columns_bytes(lk, values, isnull, lk->nkeys, n));
 				row->on_disk = true;
 			}
 			ExecClearTuple(lk->rowslot);
