@@ -247,7 +247,7 @@ typedef struct DimensionChange
 
 static bool fill_dimension_change(DimensionChange *dc, Relation relation,
 								  ReorderBufferChange *change);
-static bool stream_has_joins(StreamTarget *st);
+static void apply_dimension_isolated(DimensionChange *dc);
 static void keep_table_change(DecodeTarget *target, ReorderBufferTXN *txn, Relation relation,
 							  ReorderBufferChange *change);
 static void apply_joining(DecodeTarget *target, StreamTarget *st, HeapTuple tuple,
@@ -434,7 +434,7 @@ decoder_change(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 	if (HeapTupleHasExternal(tuple))
 		tuple = flat = toast_flatten_tuple(tuple, desc);
 	ExecStoreHeapTuple(tuple, st->slot, false);
-	if (!stream_has_joins(st))
+	if (st->joining_plans == NIL)
 		decoder_apply_event(target, st->plans, st->subs, st->slot, txn->final_lsn, txn->end_lsn,
 							target->txn_event, txn->xact_time.commit_time);
 	else
@@ -476,27 +476,16 @@ apply_dimension_change(DecodeTarget *target, DimensionTarget *dt, ReorderBufferT
 
 	if (!fill_dimension_change(&dc, relation, change))
 		return;
-	if (dimension_change_cxt == NULL)
-		dimension_change_cxt = AllocSetContextCreate(TopMemoryContext,
-													 "streamext dimension change",
-													 ALLOCSET_DEFAULT_SIZES);
 	PushCopiedSnapshot(GetTransactionSnapshot());
 	foreach(lc, dt->uses)
 	{
 		DimensionUse *use = lfirst(lc);
-		UserCodeFailure failure;
 
 		/* in the rows its backfill read; or a view failed already */
 		if (txn->final_lsn <= use->plan->start_lsn || use->plan->state->lookup_failure != NULL)
 			continue;
 		dc.use = use;
-		if (!usercode_isolated(InvalidOid, USERCODE_READ_ONLY, apply_dimension_one, &dc,
-							   &failure))
-		{
-			lookup_cache_failed(use->plan, failure.error->message);
-			FreeErrorData(failure.error);
-		}
-		MemoryContextReset(dimension_change_cxt);
+		apply_dimension_isolated(&dc);
 		target->changed = true;
 	}
 	PopActiveSnapshot();
@@ -579,10 +568,6 @@ decoder_apply_pending_tables(DecodeTarget *target, List *new_plans)
 
 	if (target->pending_tables == NIL)
 		return;
-	if (dimension_change_cxt == NULL)
-		dimension_change_cxt = AllocSetContextCreate(TopMemoryContext,
-													 "streamext dimension change",
-													 ALLOCSET_DEFAULT_SIZES);
 	foreach(lc, target->pending_tables)
 	{
 		PendingTableChange *pc = lfirst(lc);
@@ -602,7 +587,6 @@ decoder_apply_pending_tables(DecodeTarget *target, List *new_plans)
 				DimensionUse use = {plan, d};
 				DimensionChange dc = {&use, pc->oldtuple, pc->newtuple, RelationGetDescr(rel),
 				pc->old_is_full, pc->identity, pc->keyed};
-				UserCodeFailure failure;
 
 				if (plan->joined.lookups[d].relid != pc->relid ||
 					pc->final_lsn <= plan->start_lsn || plan->state->lookup_failure != NULL)
@@ -612,18 +596,34 @@ decoder_apply_pending_tables(DecodeTarget *target, List *new_plans)
 					lookup_cache_truncate(plan, d);
 					continue;
 				}
-				if (!usercode_isolated(InvalidOid, USERCODE_READ_ONLY, apply_dimension_one, &dc,
-									   &failure))
-				{
-					lookup_cache_failed(plan, failure.error->message);
-					FreeErrorData(failure.error);
-				}
-				MemoryContextReset(dimension_change_cxt);
+				apply_dimension_isolated(&dc);
 			}
 		}
 		table_close(rel, AccessShareLock);
 	}
 	target->changed = true;
+}
+
+/*
+ * apply_dimension_isolated applies a change to one view's rows in a
+ * subtransaction and a memory context of its own; a view that cannot take
+ * it fails (lookup_cache_failed) and the others go on.
+ */
+static void
+apply_dimension_isolated(DimensionChange *dc)
+{
+	UserCodeFailure failure;
+
+	if (dimension_change_cxt == NULL)
+		dimension_change_cxt = AllocSetContextCreate(TopMemoryContext,
+													 "streamext dimension change",
+													 ALLOCSET_DEFAULT_SIZES);
+	if (!usercode_isolated(InvalidOid, USERCODE_READ_ONLY, apply_dimension_one, dc, &failure))
+	{
+		lookup_cache_failed(dc->use->plan, failure.error->message);
+		FreeErrorData(failure.error);
+	}
+	MemoryContextReset(dimension_change_cxt);
 }
 
 static void
@@ -655,20 +655,6 @@ apply_dimension_one(void *arg)
 }
 
 /*
- * stream_has_joins says whether some view of the stream joins tables.
- */
-static bool
-stream_has_joins(StreamTarget *st)
-{
-	ListCell   *lc;
-
-	foreach(lc, st->plans)
-		if (((ViewPlan *) lfirst(lc))->joined.nlookups > 0)
-			return true;
-	return false;
-}
-
-/*
  * apply_joining applies an event of a stream some of whose views join
  * tables.  An event is joined with the tables as its transaction leaves
  * them at its commit, and decoded in order, the transaction's changes of a
@@ -684,8 +670,6 @@ static void
 apply_joining(DecodeTarget *target, StreamTarget *st, HeapTuple tuple, TupleDesc desc,
 			  ReorderBufferTXN *txn)
 {
-	List	   *now = NIL;
-	ListCell   *lc;
 	MemoryContext old;
 	PendingInsert *pi;
 
@@ -704,12 +688,8 @@ apply_joining(DecodeTarget *target, StreamTarget *st, HeapTuple tuple, TupleDesc
 							txn->end_lsn, target->txn_event, txn->xact_time.commit_time);
 		return;
 	}
-	foreach(lc, st->plans)
-		if (((ViewPlan *) lfirst(lc))->joined.nlookups == 0)
-			now = lappend(now, lfirst(lc));
-	decoder_apply_event(target, now, st->subs, st->slot, txn->final_lsn, txn->end_lsn,
-						target->txn_event, txn->xact_time.commit_time);
-	list_free(now);
+	decoder_apply_event(target, st->plain_plans, st->subs, st->slot, txn->final_lsn,
+						txn->end_lsn, target->txn_event, txn->xact_time.commit_time);
 	old = MemoryContextSwitchTo(target->deferred_cxt);
 	pi = palloc(sizeof(PendingInsert));
 	pi->relid = st->relid;
@@ -737,19 +717,13 @@ apply_deferred(DecodeTarget *target)
 	{
 		PendingInsert *pi = lfirst(lc);
 		StreamTarget *st = hash_search(target->streams, &pi->relid, HASH_FIND, NULL);
-		List	   *joining = NIL;
-		ListCell   *lc2;
 
 		if (st == NULL)
 			continue;
-		foreach(lc2, st->plans)
-			if (((ViewPlan *) lfirst(lc2))->joined.nlookups > 0)
-				joining = lappend(joining, lfirst(lc2));
 		ExecStoreHeapTuple(pi->tuple, st->slot, false);
-		decoder_apply_event(target, joining, NIL, st->slot, pi->final_lsn, pi->end_lsn,
-							pi->event_no, pi->commit_time);
+		decoder_apply_event(target, st->joining_plans, NIL, st->slot, pi->final_lsn,
+							pi->end_lsn, pi->event_no, pi->commit_time);
 		ExecClearTuple(st->slot);
-		list_free(joining);
 	}
 	PopActiveSnapshot();
 	target->deferred = NIL;
@@ -1343,15 +1317,10 @@ decoder_stream_change(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 	if (stx->changes_catalog)
 		fall_back(target, txn->xid, ctx->reader->EndRecPtr,
 				  "it changes the view catalog and inserts into a stream");
-	{
-		/* an event joins the tables as of its commit, which is to come */
-		ListCell   *lc;
-
-		foreach(lc, st->plans)
-			if (((ViewPlan *) lfirst(lc))->joined.nlookups > 0)
-				fall_back(target, txn->xid, ctx->reader->EndRecPtr,
-						  "a continuous view of its stream joins tables");
-	}
+	/* an event joins the tables as of its commit, which is to come */
+	if (st->joining_plans != NIL)
+		fall_back(target, txn->xid, ctx->reader->EndRecPtr,
+				  "a continuous view of its stream joins tables");
 
 	part = streamed_part(stx, change->txn->xid);
 	if (part->fold_relid != relid)

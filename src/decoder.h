@@ -19,6 +19,8 @@ typedef struct StreamTarget
 	Oid			relid;			/* hash key */
 	TupleTableSlot *slot;		/* holds the decoded tuple */
 	List	   *plans;			/* ViewPlan of this stream */
+	List	   *joining_plans;	/* those of them that join tables ... */
+	List	   *plain_plans;	/* ... and the others */
 	List	   *subs;			/* SubscriptionPlan of this stream */
 	uint64		events;
 	uint64		events_checkpointed;	/* events as of the last checkpoint */

@@ -1017,7 +1017,7 @@ lookup_cache_join_event(ViewPlan *plan, TupleTableSlot *event)
 	for (d = 0; d < plan->joined.nlookups; d++)
 	{
 		LookupJoin *lk = &plan->joined.lookups[d];
-		Datum	   *probe = palloc(sizeof(Datum) * lk->nkeys);
+		Datum	   *probe = lk->probe_values;
 		MinimalTuple row = NULL;
 		bool		null_key = false;
 		int			i;

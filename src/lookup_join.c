@@ -433,6 +433,9 @@ lookup_join_check(Query *query)
 {
 	List	   *joins = NIL;
 	Bitmapset  *before = bms_make_singleton(1);
+	Node	   *all = flatten_join_alias_vars(query, (Node *) list_make3(query->targetList,
+																		 query->jointree,
+																		 query->havingQual));
 	ListCell   *lc;
 
 	joins = query_joins(query);
@@ -441,9 +444,6 @@ lookup_join_check(Query *query)
 		JoinExpr   *join = lfirst(lc);
 		Index		rti = ((RangeTblRef *) join->rarg)->rtindex;
 		Bitmapset  *attrs = NULL;
-		Node	   *all = flatten_join_alias_vars(query, (Node *) list_make3(query->targetList,
-																			 query->jointree,
-																			 query->havingQual));
 
 		check_dimension(query, join, before);
 		pull_varattnos(all, rti, &attrs);
@@ -654,6 +654,7 @@ lookup_join_plan(JoinedRow *jr, Query *query, TupleDesc streamdesc, Oid owner,
 		lk->nkeys = list_length(keys.dim_attnos);
 		lk->dim_keys = palloc(sizeof(AttrNumber) * lk->nkeys);
 		lk->probes = palloc(sizeof(ExprState *) * lk->nkeys);
+		lk->probe_values = palloc(sizeof(Datum) * lk->nkeys);
 		lk->probe_hash = palloc0(sizeof(FmgrInfo) * lk->nkeys);
 		lk->dim_hash = palloc0(sizeof(FmgrInfo) * lk->nkeys);
 		lk->probe_eq = palloc0(sizeof(FmgrInfo) * lk->nkeys);

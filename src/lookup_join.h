@@ -29,6 +29,7 @@ typedef struct LookupJoin
 	int			nkeys;			/* the equalities of its ON */
 	AttrNumber *dim_keys;		/* their columns in the dimension */
 	ExprState **probes;			/* their other sides, over the joined row */
+	Datum	   *probe_values;	/* an event's values of them */
 	FmgrInfo   *probe_hash;		/* hash functions of the probes' types ... */
 	FmgrInfo   *dim_hash;		/* ... and of the dimension's, of one family */
 	FmgrInfo   *probe_eq;		/* the ON operators, probe and dimension ... */

@@ -1229,6 +1229,8 @@ stream_target(Oid relid)
 	{
 		/* the entry may reuse the memory of a stream forgotten before */
 		st->plans = NIL;
+		st->joining_plans = NIL;
+		st->plain_plans = NIL;
 		st->subs = NIL;
 		st->events = 0;
 		st->events_checkpointed = 0;
@@ -1420,8 +1422,12 @@ reload_views(void)
 		while ((st = hash_seq_search(&status)) != NULL)
 		{
 			list_free(st->plans);
+			list_free(st->joining_plans);
+			list_free(st->plain_plans);
 			list_free(st->subs);
 			st->plans = NIL;
+			st->joining_plans = NIL;
+			st->plain_plans = NIL;
 			st->subs = NIL;
 			st->slot = NULL;	/* its plan may be gone */
 		}
@@ -1435,6 +1441,11 @@ reload_views(void)
 			st->slot = view_plan_event_slot(plan);
 		old = MemoryContextSwitchTo(W.cxt);
 		st->plans = lappend(st->plans, plan);
+		/* events of views that join wait for their commit (decoder.c) */
+		if (plan->joined.nlookups > 0)
+			st->joining_plans = lappend(st->joining_plans, plan);
+		else
+			st->plain_plans = lappend(st->plain_plans, plan);
 		MemoryContextSwitchTo(old);
 	}
 	foreach(lc, W.subs)
