@@ -36,6 +36,8 @@ OBJS = \
 	src/checkpoint.o \
 	src/closed_insert.o \
 	src/view_read.o \
+	src/shard_view.o \
+	src/distributed_view.o \
 	src/subscription_def.o \
 	src/subscription.o \
 	src/subscription_spill.o \

@@ -546,3 +546,129 @@ CREATE TABLE streamext.lookup_rows (
     PRIMARY KEY (view_id, lookup_no, join_key)
 );
 REVOKE ALL ON streamext.lookup_rows FROM PUBLIC;
+
+------------------------------------------------------------------------
+-- Scaling out: shard views on nodes, distributed views on a coordinator
+--
+-- On every server that holds a shard of a stream, a shard view is an
+-- ordinary continuous view plus a relation of its partial states,
+-- <view>_partials: per window and group, the aggregates' transition
+-- states as servers exchange them (agg_wire_write: each type's binary
+-- send format, with a version byte), its closed windows from the closed
+-- table and its open ones from read_partials.  It is a plain view, so a
+-- coordinator's postgres_fdw foreign table reads it with the group key and
+-- window range pushed down to the node.  streamext.shard_views tells a
+-- coordinator what each shard view computes (its signature) and how far
+-- it has closed its windows.
+--
+-- On the coordinator a distributed view (distributed_view.c) is a plain
+-- view over one foreign table per node, grouping their partial states by
+-- window and key, combining them with combine_partials and computing the
+-- row (outputs, HAVING) with distributed_row, in streamext's C code.
+-- distributed_view_def is its definition, dumped with the rest.
+------------------------------------------------------------------------
+CREATE FUNCTION streamext.read_partials(view_id int)
+    RETURNS SETOF record LANGUAGE c STRICT STABLE
+    AS 'MODULE_PATHNAME', 'streamext_read_partials';
+CREATE FUNCTION streamext.partial_wire(view_id int, states bytea)
+    RETURNS bytea LANGUAGE c STRICT STABLE
+    AS 'MODULE_PATHNAME', 'streamext_partial_wire';
+CREATE FUNCTION streamext.shard_signature(view_id int)
+    RETURNS text LANGUAGE c STRICT STABLE
+    AS 'MODULE_PATHNAME', 'streamext_shard_signature';
+CREATE FUNCTION streamext.publish_partials(view regclass)
+    RETURNS regclass LANGUAGE c STRICT
+    AS 'MODULE_PATHNAME', 'streamext_publish_partials';
+CREATE FUNCTION streamext.create_shard_view(name text, query text, "window" text DEFAULT NULL,
+                                            lateness interval DEFAULT '0',
+                                            retention interval DEFAULT NULL,
+                                            time_zone text DEFAULT NULL)
+    RETURNS regclass LANGUAGE sql
+    BEGIN ATOMIC
+        SELECT streamext.create_view(name, query, "window", lateness, retention, time_zone);
+        SELECT streamext.publish_partials(name::regclass);
+    END;
+
+-- shard views: a view whose <name>_partials the owner published
+CREATE VIEW streamext.shard_views AS
+SELECT v.id,
+       v.name,
+       v.view_relid AS view,
+       p.oid::regclass AS partials,
+       p_ns.nspname AS partials_schema,
+       p.relname AS partials_name,
+       pr.closed_upto,
+       pr.max_event_time
+  FROM streamext.view_def v
+  JOIN pg_catalog.pg_depend d
+    ON d.refclassid = 'pg_catalog.pg_class'::regclass AND d.refobjid = v.view_relid
+   AND d.classid = 'pg_catalog.pg_class'::regclass AND d.deptype = 'a'
+  JOIN pg_catalog.pg_class p ON p.oid = d.objid AND p.relkind = 'v'
+  JOIN pg_catalog.pg_namespace p_ns ON p_ns.oid = p.relnamespace
+  LEFT JOIN streamext.view_progress pr ON pr.view_id = v.id;
+-- the signature, apart: computing it compiles the view
+CREATE VIEW streamext.shard_signatures AS
+SELECT s.name, s.partials_schema, s.partials_name, streamext.shard_signature(s.id) AS signature
+  FROM streamext.shard_views s;
+GRANT SELECT ON streamext.shard_views, streamext.shard_signatures TO PUBLIC;
+
+CREATE TABLE streamext.distributed_view_def (
+    id          serial PRIMARY KEY,
+    name        text NOT NULL UNIQUE,
+    view_relid  regclass NOT NULL,
+    source      regclass NOT NULL,      -- the coordinator's table of the stream's shape
+    query       text NOT NULL,
+    query_tree  text NOT NULL,
+    definition  text NOT NULL,
+    window_spec text,
+    time_zone   text,
+    lateness    interval NOT NULL,
+    nodes       text[] NOT NULL,        -- postgres_fdw servers, in order
+    created_at  timestamptz NOT NULL DEFAULT now()
+);
+SELECT pg_catalog.pg_extension_config_dump('streamext.distributed_view_def', '');
+SELECT pg_catalog.pg_extension_config_dump('streamext.distributed_view_def_id_seq', '');
+REVOKE ALL ON streamext.distributed_view_def FROM PUBLIC;
+GRANT SELECT ON streamext.distributed_view_def TO PUBLIC;
+
+CREATE FUNCTION streamext.create_distributed_view(name text, query text, nodes text[],
+                                                  "window" text DEFAULT NULL,
+                                                  lateness interval DEFAULT '0',
+                                                  time_zone text DEFAULT NULL)
+    RETURNS void LANGUAGE c
+    AS 'MODULE_PATHNAME', 'streamext_create_distributed_view';
+CREATE FUNCTION streamext.drop_distributed_view(name text)
+    RETURNS void LANGUAGE c STRICT
+    AS 'MODULE_PATHNAME', 'streamext_drop_distributed_view';
+
+CREATE FUNCTION streamext.combine_partials_step(internal, int, bytea)
+    RETURNS internal LANGUAGE c
+    AS 'MODULE_PATHNAME', 'streamext_combine_partials_step';
+CREATE FUNCTION streamext.combine_partials_final(internal)
+    RETURNS bytea LANGUAGE c
+    AS 'MODULE_PATHNAME', 'streamext_combine_partials_final';
+CREATE AGGREGATE streamext.combine_partials(int, bytea) (
+    SFUNC = streamext.combine_partials_step,
+    STYPE = internal,
+    FINALFUNC = streamext.combine_partials_final
+);
+CREATE FUNCTION streamext.distributed_row(view_id int, states bytea,
+                                          window_start timestamptz, window_end timestamptz)
+    RETURNS SETOF record LANGUAGE c STABLE
+    AS 'MODULE_PATHNAME', 'streamext_distributed_row';
+CREATE FUNCTION streamext.distributed_row(view_id int, states bytea,
+                                          window_start timestamptz, window_end timestamptz,
+                                          VARIADIC keys "any")
+    RETURNS SETOF record LANGUAGE c STABLE
+    AS 'MODULE_PATHNAME', 'streamext_distributed_row';
+CREATE FUNCTION streamext.merge_sessions_step(internal, int, timestamptz, timestamptz, bytea)
+    RETURNS internal LANGUAGE c
+    AS 'MODULE_PATHNAME', 'streamext_merge_sessions_step';
+CREATE FUNCTION streamext.merge_sessions_final(internal)
+    RETURNS bytea LANGUAGE c
+    AS 'MODULE_PATHNAME', 'streamext_merge_sessions_final';
+CREATE AGGREGATE streamext.merge_sessions(int, timestamptz, timestamptz, bytea) (
+    SFUNC = streamext.merge_sessions_step,
+    STYPE = internal,
+    FINALFUNC = streamext.merge_sessions_final
+);

@@ -20,6 +20,7 @@
 #include "catalog/pg_proc.h"
 #include "catalog/pg_type.h"
 #include "executor/executor.h"
+#include "libpq/pqformat.h"
 #include "nodes/nodeFuncs.h"
 #include "parser/parse_agg.h"
 #include "utils/builtins.h"
@@ -685,4 +686,212 @@ advance_with(AggSet *set, AggRunner *agg, AggValue *tv, Datum value, bool isnull
 	agg->trans_fcinfo->args[1].value = value;
 	agg->trans_fcinfo->args[1].isnull = isnull;
 	advance_transition(set, agg, tv, cxt);
+}
+
+/*
+ * The states of a group as one server sends them to another (a shard view's
+ * partial states, read by a coordinator; distributed_view.c): a version
+ * byte, then per aggregate a flag and, for a value, its length and bytes.
+ * A state is what its type's binary send function writes (the serial
+ * function's bytes for an internal state), never the datum's memory image:
+ * the image of an array names its element type's OID, which differs from
+ * server to server, and the receiving side checks what it is given through
+ * the type's receive function rather than trusting bytes off the network.
+ */
+#define WIRE_STATES_VERSION 1
+
+/*
+ * wire_io_prepare looks up agg's (one of set's) transition type's binary send and receive
+ * functions once, in the memory of the runner (its plan's).
+ */
+static void
+wire_io_prepare(AggSet *set, AggRunner *agg)
+{
+	/* the runners are one allocation, in their plan's memory */
+	MemoryContext cxt = GetMemoryChunkContext(set->runners);
+	Oid			sendfn;
+	Oid			recvfn;
+	bool		isvarlena;
+
+	if (agg->wire_ready)
+		return;
+	if (agg->distinct)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("aggregate %s(DISTINCT ...) cannot be combined across servers",
+						format_procedure(agg->aggfnoid)),
+				 errhint("Count distinct values across servers with hll (hll_add_agg), whose states combine.")));
+	if (agg->transtype != INTERNALOID)
+	{
+		getTypeBinaryOutputInfo(agg->transtype, &sendfn, &isvarlena);
+		getTypeBinaryInputInfo(agg->transtype, &recvfn, &agg->wire_recv_ioparam);
+		fmgr_info_cxt(sendfn, &agg->wire_send, cxt);
+		fmgr_info_cxt(recvfn, &agg->wire_recv, cxt);
+	}
+	agg->wire_ready = true;
+}
+
+/*
+ * agg_wire_check says, as an error, whether the states of set can be sent
+ * to another server: every transition type has binary send and receive
+ * functions (or the state is internal, with its serial functions).
+ */
+void
+agg_wire_check(AggSet *set)
+{
+	int			i;
+
+	for (i = 0; i < set->naggs; i++)
+		wire_io_prepare(set, &set->runners[i]);
+}
+
+/*
+ * agg_wire_write appends the states values of set's aggregates to buf in
+ * the form servers exchange (see above).  Runs user code (send and serial
+ * functions) as the set's owner; the caller holds the gate.
+ */
+void
+agg_wire_write(AggSet *set, AggValue *values, StringInfo buf, MemoryContext cxt)
+{
+	int			i;
+
+	appendStringInfoChar(buf, WIRE_STATES_VERSION);
+	for (i = 0; i < set->naggs; i++)
+	{
+		AggRunner  *agg = &set->runners[i];
+		AggValue   *v = &values[i];
+		bytea	   *bytes;
+		LOCAL_FCINFO(fcinfo, 1);
+
+		wire_io_prepare(set, agg);
+		if (v->noValue || v->isnull)
+		{
+			appendStringInfoChar(buf, v->noValue ? STATE_NOVALUE : STATE_NULL);
+			continue;
+		}
+		appendStringInfoChar(buf, STATE_VALUE);
+		if (agg->transtype == INTERNALOID)
+		{
+			fcinfo = agg->serial_fcinfo;
+			agg_set_context(set, cxt);
+		}
+		else
+			InitFunctionCallInfoData(*fcinfo, &agg->wire_send, 1, InvalidOid, NULL, NULL);
+		fcinfo->args[0].value = v->value;
+		fcinfo->args[0].isnull = false;
+		fcinfo->isnull = false;
+		bytes = DatumGetByteaPP(usercode_call(set->owner, fcinfo));
+		pq_sendint32(buf, VARSIZE_ANY_EXHDR(bytes));
+		appendBinaryStringInfo(buf, VARDATA_ANY(bytes), VARSIZE_ANY_EXHDR(bytes));
+	}
+}
+
+/*
+ * agg_wire_bytea is agg_wire_write's bytes as a bytea, in the current
+ * memory context.
+ */
+bytea *
+agg_wire_bytea(AggSet *set, AggValue *values)
+{
+	StringInfoData buf;
+
+	/* room for the header, set once the length is known */
+	initStringInfo(&buf);
+	appendStringInfoSpaces(&buf, VARHDRSZ);
+	agg_wire_write(set, values, &buf, CurrentMemoryContext);
+	SET_VARSIZE(buf.data, buf.len);
+	return (bytea *) buf.data;
+}
+
+/*
+ * agg_wire_read restores into values (allocated in cxt) the states another
+ * server wrote with agg_wire_write.  The bytes are checked as they are
+ * read: a wrong version, a short or long message, or a value its type's
+ * receive function refuses is an error, never a misread.
+ */
+void
+agg_wire_read(AggSet *set, const char *data, Size len, AggValue *values, MemoryContext cxt)
+{
+	StringInfoData msg;
+	MemoryContext old = MemoryContextSwitchTo(cxt);
+	int			i;
+
+	/* pq_getmsg* check every length against the message's */
+	msg.data = (char *) data;
+	msg.len = msg.maxlen = len;
+	msg.cursor = 0;
+	if (len < 1 || pq_getmsgbyte(&msg) != WIRE_STATES_VERSION)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+				 errmsg("partial states of an unknown format version"),
+				 errhint("Every server of a distributed view runs the same version of streamext.")));
+	for (i = 0; i < set->naggs; i++)
+	{
+		AggRunner  *agg = &set->runners[i];
+		AggValue   *v = &values[i];
+		int			flag = pq_getmsgbyte(&msg);
+		int			n;
+		StringInfoData value;
+
+		wire_io_prepare(set, agg);
+		v->noValue = (flag == STATE_NOVALUE);
+		v->isnull = (flag != STATE_VALUE);
+		v->value = (Datum) 0;
+		if (flag == STATE_NOVALUE || flag == STATE_NULL)
+			continue;
+		if (flag != STATE_VALUE)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+					 errmsg("malformed partial state of aggregate %s",
+							format_procedure(agg->aggfnoid))));
+		n = pq_getmsgint(&msg, 4);
+		if (n < 0 || n > msg.len - msg.cursor)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+					 errmsg("malformed partial state of aggregate %s",
+							format_procedure(agg->aggfnoid))));
+		if (agg->transtype == INTERNALOID)
+		{
+			FunctionCallInfo fcinfo = agg->deserial_fcinfo;
+			bytea	   *bytes = palloc(VARHDRSZ + n);
+
+			SET_VARSIZE(bytes, VARHDRSZ + n);
+			memcpy(VARDATA(bytes), msg.data + msg.cursor, n);
+			agg_set_context(set, cxt);
+			fcinfo->args[0].value = PointerGetDatum(bytes);
+			fcinfo->args[0].isnull = false;
+			fcinfo->args[1].value = (Datum) 0;
+			fcinfo->args[1].isnull = false;
+			fcinfo->isnull = false;
+			v->value = usercode_call(set->owner, fcinfo);
+		}
+		else
+		{
+			LOCAL_FCINFO(fcinfo, 3);
+
+			/* a receive function reads a StringInfo it may scribble on */
+			initStringInfo(&value);
+			appendBinaryStringInfo(&value, msg.data + msg.cursor, n);
+			InitFunctionCallInfoData(*fcinfo, &agg->wire_recv, 3, InvalidOid, NULL, NULL);
+			fcinfo->args[0].value = PointerGetDatum(&value);
+			fcinfo->args[0].isnull = false;
+			fcinfo->args[1].value = ObjectIdGetDatum(agg->wire_recv_ioparam);
+			fcinfo->args[1].isnull = false;
+			fcinfo->args[2].value = Int32GetDatum(-1);
+			fcinfo->args[2].isnull = false;
+			v->value = usercode_call(set->owner, fcinfo);
+			if (value.cursor != value.len)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+						 errmsg("malformed partial state of aggregate %s",
+								format_procedure(agg->aggfnoid))));
+		}
+		msg.cursor += n;
+	}
+	if (msg.cursor != msg.len)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+				 errmsg("partial states of more aggregates than the view has"),
+				 errhint("Every server of a distributed view computes the same query.")));
+	MemoryContextSwitchTo(old);
 }

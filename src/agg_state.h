@@ -44,6 +44,11 @@ typedef struct AggRunner
 	FunctionCallInfo final_fcinfo;
 	FunctionCallInfo serial_fcinfo;
 	FunctionCallInfo deserial_fcinfo;
+	/* states sent to another server (agg_wire_write), looked up when first used */
+	bool		wire_ready;
+	FmgrInfo	wire_send;
+	FmgrInfo	wire_recv;
+	Oid			wire_recv_ioparam;
 } AggRunner;
 
 /* the aggregates of one view */
@@ -77,4 +82,9 @@ extern void agg_serialize_states(AggSet *set, AggValue *values,
 extern void agg_deserialize_states(AggSet *set, const char *data, Size len,
 								   AggValue *values, MemoryContext cxt);
 
+extern void agg_wire_check(AggSet *set);
+extern void agg_wire_write(AggSet *set, AggValue *values, StringInfo buf, MemoryContext cxt);
+extern bytea *agg_wire_bytea(AggSet *set, AggValue *values);
+extern void agg_wire_read(AggSet *set, const char *data, Size len, AggValue *values,
+						  MemoryContext cxt);
 #endif							/* STREAMEXT_AGG_STATE_H */

@@ -2152,3 +2152,150 @@ catalog_find_owned_view(const char *name, bool missing_ok)
 		aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_VIEW, name);
 	return found;
 }
+
+/*
+ * Distributed views (distributed_view.c): a coordinator's definitions, in
+ * streamext.distributed_view_def.
+ */
+static CatalogStatement insert_distributed = {
+	"INSERT INTO streamext.distributed_view_def (name, view_relid, source, query, query_tree, "
+	"definition, window_spec, time_zone, lateness, nodes) "
+	"VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+	10, {TEXTOID, REGCLASSOID, REGCLASSOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID,
+	INTERVALOID, TEXTARRAYOID}
+};
+static CatalogStatement set_distributed_relation = {
+	"UPDATE streamext.distributed_view_def SET view_relid = $2 WHERE id = $1",
+	2, {INT4OID, REGCLASSOID}
+};
+static CatalogStatement distributed_by_id = {
+	"SELECT id, name, view_relid, source, query, query_tree, definition, window_spec, "
+	"time_zone, lateness, nodes FROM streamext.distributed_view_def WHERE id = $1",
+	1, {INT4OID}
+};
+static CatalogStatement distributed_by_name = {
+	"SELECT id, name, view_relid, source, query, query_tree, definition, window_spec, "
+	"time_zone, lateness, nodes FROM streamext.distributed_view_def WHERE name = $1",
+	1, {TEXTOID}
+};
+static CatalogStatement delete_distributed = {
+	"DELETE FROM streamext.distributed_view_def WHERE id = $1",
+	1, {INT4OID}
+};
+
+/*
+ * catalog_insert_distributed_view registers a distributed view (row, with
+ * its lateness as given and its nodes' server names) and returns its id.
+ * The relation is set once made (catalog_set_distributed_relation).
+ */
+int32
+catalog_insert_distributed_view(const ViewCatalogRow *row, Interval *lateness,
+								ArrayType *nodes)
+{
+	Datum		args[10];
+	char		nulls[10] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
+	bool		isnull;
+	int32		id;
+
+	args[0] = CStringGetTextDatum(row->name);
+	args[1] = ObjectIdGetDatum(row->stream_relid);	/* replaced by the view */
+	args[2] = ObjectIdGetDatum(row->stream_relid);
+	args[3] = CStringGetTextDatum(row->query);
+	args[4] = CStringGetTextDatum(row->query_tree);
+	args[5] = CStringGetTextDatum(row->definition);
+	args[6] = row->window_text ? CStringGetTextDatum(row->window_text) : (Datum) 0;
+	nulls[6] = row->window_text ? ' ' : 'n';
+	args[7] = row->time_zone ? CStringGetTextDatum(row->time_zone) : (Datum) 0;
+	nulls[7] = row->time_zone ? ' ' : 'n';
+	args[8] = IntervalPGetDatum(lateness);
+	args[9] = PointerGetDatum(nodes);
+	SPI_connect();
+	if (catalog_execute(&insert_distributed, args, nulls, false, 0) != SPI_OK_INSERT_RETURNING)
+		elog(ERROR, "streamext: could not register the distributed view");
+	id = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	SPI_finish();
+	return id;
+}
+
+/* catalog_set_distributed_relation records the relation of distributed view id */
+void
+catalog_set_distributed_relation(int32 id, Oid view_relid)
+{
+	Datum		args[2] = {Int32GetDatum(id), ObjectIdGetDatum(view_relid)};
+
+	run_statement(&set_distributed_relation, args, NULL, SPI_OK_UPDATE,
+				  "record the relation of a distributed view");
+}
+
+/*
+ * distributed_lookup runs stmt (by id or by name, key) and makes its row a
+ * ViewCatalogRow, distributed, in the caller's memory context; NULL when
+ * there is none.  *nodes gets the nodes' server names.
+ */
+static ViewCatalogRow *
+distributed_lookup(CatalogStatement *stmt, Datum key, List **nodes)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	ViewCatalogRow *row = NULL;
+
+	SPI_connect();
+	if (catalog_execute(stmt, &key, NULL, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "streamext: could not read a distributed view");
+	if (SPI_processed == 1)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[0];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		Datum		values[11];
+		bool		isnull[11];
+		MemoryContext old;
+		Datum	   *elems;
+		bool	   *elemnulls;
+		int			nelems;
+		int			i;
+
+		heap_deform_tuple(tup, desc, values, isnull);
+		old = MemoryContextSwitchTo(cxt);
+		row = palloc0(sizeof(ViewCatalogRow));
+		row->distributed = true;
+		row->id = DatumGetInt32(values[0]);
+		row->name = TextDatumGetCString(values[1]);
+		row->view_relid = DatumGetObjectId(values[2]);
+		row->stream_relid = DatumGetObjectId(values[3]);
+		row->query = TextDatumGetCString(values[4]);
+		row->query_tree = TextDatumGetCString(values[5]);
+		row->definition = TextDatumGetCString(values[6]);
+		row->window_text = isnull[7] ? NULL : TextDatumGetCString(values[7]);
+		row->time_zone = isnull[8] ? NULL : TextDatumGetCString(values[8]);
+		row->lateness_usec = interval_usecs(DatumGetIntervalP(values[9]));
+		*nodes = NIL;
+		deconstruct_array(DatumGetArrayTypeP(values[10]), TEXTOID, -1, false, TYPALIGN_INT,
+						  &elems, &elemnulls, &nelems);
+		for (i = 0; i < nelems; i++)
+			*nodes = lappend(*nodes, TextDatumGetCString(elems[i]));
+		MemoryContextSwitchTo(old);
+	}
+	SPI_finish();
+	return row;
+}
+
+/* catalog_distributed_view is distributed view id, or NULL */
+ViewCatalogRow *
+catalog_distributed_view(int32 id, List **nodes)
+{
+	return distributed_lookup(&distributed_by_id, Int32GetDatum(id), nodes);
+}
+
+/* catalog_distributed_view_named is the distributed view named name, or NULL */
+ViewCatalogRow *
+catalog_distributed_view_named(const char *name, List **nodes)
+{
+	return distributed_lookup(&distributed_by_name, CStringGetTextDatum(name), nodes);
+}
+
+/* catalog_delete_distributed_view forgets distributed view id */
+void
+catalog_delete_distributed_view(int32 id)
+{
+	run_for_key(&delete_distributed, Int32GetDatum(id), SPI_OK_DELETE,
+				"forget a distributed view");
+}

@@ -16,6 +16,7 @@
 #include "datatype/timestamp.h"
 #include "executor/spi.h"
 #include "nodes/pg_list.h"
+#include "utils/array.h"
 #include "utils/jsonb.h"
 #include "utils/tuplestore.h"
 #include "utils/snapshot.h"
@@ -39,6 +40,8 @@ typedef struct ViewCatalogRow
 	char	   *query;			/* as the user wrote it */
 	char	   *definition;		/* schema-qualified, or NULL (older rows) */
 	bool		restored;		/* no persisted state: restored by pg_restore */
+	bool		distributed;	/* a coordinator's distributed view: stream_relid
+								 * is a table of the stream's shape */
 } ViewCatalogRow;
 
 /* a row of streamext.subscription_def */
@@ -170,6 +173,12 @@ extern List *catalog_load_views_filtered(MemoryContext cxt, int32 only_id);
 extern List *catalog_load_views_snapshot(MemoryContext cxt, Snapshot snapshot);
 extern ViewCatalogRow *catalog_find_owned_view(const char *name, bool missing_ok);
 extern ViewCatalogRow *catalog_view_on_relation(Oid relid);
+extern int32 catalog_insert_distributed_view(const ViewCatalogRow *row, Interval *lateness,
+											 ArrayType *nodes);
+extern void catalog_set_distributed_relation(int32 id, Oid view_relid);
+extern ViewCatalogRow *catalog_distributed_view(int32 id, List **nodes);
+extern ViewCatalogRow *catalog_distributed_view_named(const char *name, List **nodes);
+extern void catalog_delete_distributed_view(int32 id);
 extern List *catalog_views_reading(Oid relid);
 extern ViewCatalogRow *catalog_view_as_of(int32 view_id, Snapshot snapshot);
 extern ViewCatalogRow *catalog_view_brief_as_of(int32 view_id, Snapshot snapshot);

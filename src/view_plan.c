@@ -24,6 +24,7 @@
 #include "catalog/pg_type.h"
 #include "common/hashfn.h"
 #include "executor/executor.h"
+#include "miscadmin.h"
 #include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
 #include "optimizer/optimizer.h"
@@ -219,7 +220,7 @@ build_plan(const ViewCatalogRow *row, Oid owner, MemoryContext parent)
 	window_parse(row->window_text, row->time_zone, &plan->window);
 	if (catalog_is_stream(row->stream_relid, &plan->time_attno))
 		plan->idle_timeout_usec = catalog_stream_idle_timeout(row->stream_relid);
-	else
+	else if (!row->distributed)
 		plan_source_view(plan, row);
 
 	/* a relation lock keeps the descriptor stable while we compile */
@@ -365,7 +366,9 @@ build_plan(const ViewCatalogRow *row, Oid owner, MemoryContext parent)
 ViewPlan *
 view_plan_build(const ViewCatalogRow *row, MemoryContext parent)
 {
-	Oid			owner = catalog_relation_owner(row->view_relid);
+	/* a distributed view is compiled before its relation exists */
+	Oid			owner = OidIsValid(row->view_relid) ?
+		catalog_relation_owner(row->view_relid) : GetUserId();
 	UserCodeGate gate;
 	ViewPlan   *plan;
 
@@ -489,6 +492,66 @@ view_plan_output(ViewPlan *plan, TimestampTz wstart, TimestampTz wend,
 	result = output_row(plan, wstart, wend, keys, keynulls, values, out, outnulls);
 	usercode_leave(&gate);
 	return result;
+}
+
+/*
+ * view_plan_partial_desc is the row of a group's partial states, as a shard
+ * view shows them to a coordinator (shard_view.c): window_start,
+ * window_end, the group keys, and _state, the states as servers exchange
+ * them (agg_wire_write).  Made in the caller's memory context.
+ */
+TupleDesc
+view_plan_partial_desc(ViewPlan *plan)
+{
+	TupleDesc	desc = CreateTemplateTupleDesc(plan->nkeys + 3);
+	int			i;
+
+	TupleDescInitEntry(desc, 1, "window_start", TIMESTAMPTZOID, -1, 0);
+	TupleDescInitEntry(desc, 2, "window_end", TIMESTAMPTZOID, -1, 0);
+	for (i = 0; i < plan->nkeys; i++)
+	{
+		Form_pg_attribute key = TupleDescAttr(plan->keydesc, i);
+
+		TupleDescInitEntry(desc, i + 3, NULL, key->atttypid, key->atttypmod, 0);
+		TupleDescInitEntryCollation(desc, i + 3, key->attcollation);
+	}
+	TupleDescInitEntry(desc, plan->nkeys + 3, "_state", BYTEAOID, -1, 0);
+	return desc;
+}
+
+/*
+ * view_plan_partial_output puts the partial row of one group (see
+ * view_plan_partial_desc) into out and outnulls, behind the gate for the
+ * view's owner: no HAVING, which only the combined states can decide.  A
+ * view without window columns shows NULL windows.  The values live in the
+ * plan's per-row memory until the next row.
+ */
+void
+view_plan_partial_output(ViewPlan *plan, TimestampTz wstart, TimestampTz wend,
+						 Datum *keys, bool *keynulls, AggValue *values,
+						 Datum *out, bool *outnulls)
+{
+	UserCodeGate gate;
+	MemoryContext old;
+	bool		windowed = window_has_columns(&plan->window);
+	int			i;
+
+	ResetExprContext(plan->econtext);
+	old = MemoryContextSwitchTo(plan->econtext->ecxt_per_tuple_memory);
+	out[0] = TimestampTzGetDatum(wstart);
+	outnulls[0] = !windowed;
+	out[1] = TimestampTzGetDatum(wend);
+	outnulls[1] = !windowed;
+	for (i = 0; i < plan->nkeys; i++)
+	{
+		out[i + 2] = keys[i];
+		outnulls[i + 2] = keynulls[i];
+	}
+	usercode_enter(&gate, plan->owner, USERCODE_READ_ONLY);
+	out[plan->nkeys + 2] = PointerGetDatum(agg_wire_bytea(&plan->aggs, values));
+	usercode_leave(&gate);
+	outnulls[plan->nkeys + 2] = false;
+	MemoryContextSwitchTo(old);
 }
 
 /*

@@ -87,6 +87,10 @@ extern TupleTableSlot *view_plan_event_slot(ViewPlan *plan);
 extern bool view_plan_output(ViewPlan *plan, TimestampTz wstart, TimestampTz wend,
 							 Datum *keys, bool *keynulls, AggValue *values,
 							 Datum *out, bool *outnulls);
+extern TupleDesc view_plan_partial_desc(ViewPlan *plan);
+extern void view_plan_partial_output(ViewPlan *plan, TimestampTz wstart, TimestampTz wend,
+									 Datum *keys, bool *keynulls, AggValue *values,
+									 Datum *out, bool *outnulls);
 extern uint32 view_plan_key_hash(ViewPlan *plan, FmgrInfo *fns, const Datum *values,
 								 const bool *isnull);
 extern char *view_plan_group_json(ViewPlan *plan, TimestampTz start, TimestampTz end,

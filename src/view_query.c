@@ -49,6 +49,8 @@
 static void refuse(const char *what, const char *hint);
 static List *parse_view_query(const char *query_text);
 static Query *analyze_view_query(RawStmt *stmt, const char *query_text);
+static Query *analyze_checked(const char *query_text, Oid *stream_relid, bool restored,
+							 bool distributed);
 static void check_source_view(Oid relid);
 
 /*
@@ -223,6 +225,25 @@ check_source_view(Oid relid)
 Query *
 view_def_analyze(const char *query_text, Oid *stream_relid, bool restored)
 {
+	return analyze_checked(query_text, stream_relid, restored, false);
+}
+
+/*
+ * view_def_analyze_distributed is view_def_analyze for a distributed view
+ * (distributed_view.c): its relation is the coordinator's table of the
+ * stream's shape (a plain, partitioned or foreign table, or a stream),
+ * which the query is analysed and compiled over; it joins nothing.
+ */
+Query *
+view_def_analyze_distributed(const char *query_text, Oid *relid)
+{
+	return analyze_checked(query_text, relid, false, true);
+}
+
+/* analyze_checked does the work of view_def_analyze and its distributed form */
+static Query *
+analyze_checked(const char *query_text, Oid *stream_relid, bool restored, bool distributed)
+{
 	List	   *raw;
 	RawStmt    *stmt;
 	Query	   *query;
@@ -279,7 +300,23 @@ view_def_analyze(const char *query_text, Oid *stream_relid, bool restored)
 	if (rte->inh == false)
 		refuse("FROM ONLY", hint_simple);
 
-	if (!catalog_is_stream(rte->relid, &time_attno))
+	if (distributed)
+	{
+		char		relkind = get_rel_relkind(rte->relid);
+
+		if (joins)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("a distributed view cannot join tables"),
+					 errhint("Each node's table would be joined with its own rows: join the view when you read it.")));
+		if (relkind != RELKIND_RELATION && relkind != RELKIND_PARTITIONED_TABLE &&
+			relkind != RELKIND_FOREIGN_TABLE)
+			ereport(ERROR,
+					(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+					 errmsg("\"%s\" is not a table", get_rel_name(rte->relid)),
+					 errhint("A distributed view reads a table of the stream's shape on the coordinator: a partitioned table over the nodes' streams, or an empty one.")));
+	}
+	else if (!catalog_is_stream(rte->relid, &time_attno))
 	{
 		if (joins && catalog_view_on_relation(rte->relid) != NULL)
 			ereport(ERROR,

@@ -14,6 +14,7 @@
 
 extern void report_in_query(const char *query_text);
 extern Query *view_def_analyze(const char *query_text, Oid *stream_relid, bool restored);
+extern Query *view_def_analyze_distributed(const char *query_text, Oid *relid);
 extern char *deparse_qualified_query(Query *query);
 extern char *deparse_qualified_expr(Node *expr, Oid relid);
 extern int	pin_empty_search_path(void);

@@ -88,7 +88,8 @@ static void read_progress(int32 view_id, TimestampTz *closed_upto,
 static void open_state_copy(const OpenStateRow *row, void *arg);
 static List *read_open_state_table(int32 view_id);
 static void emit_initial_row(ViewPlan *plan, Tuplestorestate *store,
-							 TupleDesc desc, MemoryContext rowcxt);
+							 TupleDesc desc, MemoryContext rowcxt, bool partial);
+static void reader_open(ViewReader *reader, int32 view_id, TupleDesc desc, bool partial);
 /*
  * my_db_slot is the shared slot of the current database, or NULL.
  */
@@ -229,7 +230,7 @@ reader_plan(ViewCatalogRow *row)
  */
 static bool
 group_row(ViewPlan *plan, const char *blob, Size len, TimestampTz closed_upto,
-		  Datum *out, bool *outnulls, MemoryContext rowcxt)
+		  Datum *out, bool *outnulls, MemoryContext rowcxt, bool partial)
 {
 	BlobParts	parts;
 	TimestampTz wend;
@@ -265,7 +266,15 @@ group_row(ViewPlan *plan, const char *blob, Size len, TimestampTz closed_upto,
 			keynulls[i] = plan->keyslot->tts_isnull[i];
 		}
 		states_read(plan, parts.states, parts.stateslen, values, rowcxt);
-		shown = view_plan_output(plan, parts.start, wend, keys, keynulls, values, out, outnulls);
+		if (partial)
+		{
+			view_plan_partial_output(plan, parts.start, wend, keys, keynulls, values, out,
+									 outnulls);
+			shown = true;
+		}
+		else
+			shown = view_plan_output(plan, parts.start, wend, keys, keynulls, values, out,
+									 outnulls);
 	}
 	MemoryContextSwitchTo(old);
 	return shown;
@@ -286,7 +295,7 @@ view_reader_group_values(ViewReader *reader, const SharedGroupCopy *group, Tuple
 	int			i;
 
 	if (!group_row(reader->plan, group->blob, group->len, reader->closed_upto, out, outnulls,
-				   rowcxt))
+				   rowcxt, false))
 		return false;
 	/* rowcxt goes with the next group */
 	for (i = 0; i < desc->natts; i++)
@@ -460,8 +469,50 @@ view_read_plan(int32 view_id)
 void
 view_reader_open(ViewReader *reader, int32 view_id, TupleDesc desc)
 {
+	reader_open(reader, view_id, desc, false);
+}
+
+/*
+ * view_reader_open_partial is view_reader_open for rows of partial states
+ * (view_plan_partial_desc), which a coordinator combines with other
+ * servers' (shard_view.c).  A sliding window is the one kind whose rows a
+ * coordinator could not combine: each server slides it to its own
+ * watermark.
+ */
+void
+view_reader_open_partial(ViewReader *reader, int32 view_id, TupleDesc desc)
+{
+	reader_open(reader, view_id, desc, true);
+}
+
+/*
+ * view_reader_wire_states converts a group's states as the view's closed
+ * table keeps them into the form servers exchange (agg_wire_write), for a
+ * reader opened with view_reader_open_partial.
+ */
+bytea *
+view_reader_wire_states(ViewReader *reader, bytea *states)
+{
+	ViewPlan   *plan = reader->plan;
+	AggValue   *values = palloc0(sizeof(AggValue) * Max(plan->aggs.naggs, 1));
+	UserCodeGate gate;
+	bytea	   *result;
+
+	usercode_enter(&gate, plan->owner, USERCODE_READ_ONLY);
+	states_read(plan, VARDATA_ANY(states), VARSIZE_ANY_EXHDR(states), values,
+				CurrentMemoryContext);
+	result = agg_wire_bytea(&plan->aggs, values);
+	usercode_leave(&gate);
+	return result;
+}
+
+/* reader_open does the work of view_reader_open and view_reader_open_partial */
+static void
+reader_open(ViewReader *reader, int32 view_id, TupleDesc desc, bool partial)
+{
 	ViewCatalogRow *row = reader_row(view_id);
 	ViewPlan   *plan = reader_plan(row);
+	TupleDesc	want_desc;
 	int			i;
 
 	/* the function reads what the view shows: it needs the view's grant */
@@ -474,15 +525,27 @@ view_reader_open(ViewReader *reader, int32 view_id, TupleDesc desc)
 				 errmsg("continuous view \"%s\" cannot be read: %s", plan->name, plan->acl.denied),
 				 errhint("The owner of the view needs EXECUTE on the functions it calls.")));
 
-	if (desc->natts != plan->outdesc->natts)
+	if (partial && plan->window.kind == WINDOW_SLIDING)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("the partial states of sliding view \"%s\" cannot be combined with other servers'",
+						plan->name),
+				 errhint("Each server slides the window to its own watermark; distribute a hopping window instead.")));
+	if (partial)
+		agg_wire_check(&plan->aggs);
+	want_desc = partial ? view_plan_partial_desc(plan) : plan->outdesc;
+	if (desc == NULL)
+		want_desc = CreateTemplateTupleDesc(0);	/* no rows: no check */
+	else if (desc->natts != want_desc->natts)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATATYPE_MISMATCH),
-				 errmsg("column definition list of streamext.read_view(%d) has %d columns, the view has %d",
-						view_id, desc->natts, plan->outdesc->natts)));
+				 errmsg("column definition list of streamext.%s(%d) has %d columns, the view has %d",
+						partial ? "read_partials" : "read_view",
+						view_id, desc->natts, want_desc->natts)));
 	/* the rows are built for the view's types: any other would be misread */
-	for (i = 0; i < plan->outdesc->natts; i++)
+	for (i = 0; i < want_desc->natts; i++)
 	{
-		Form_pg_attribute want = TupleDescAttr(plan->outdesc, i);
+		Form_pg_attribute want = TupleDescAttr(want_desc, i);
 		Form_pg_attribute given = TupleDescAttr(desc, i);
 
 		if (given->atttypid != want->atttypid)
@@ -495,6 +558,7 @@ view_reader_open(ViewReader *reader, int32 view_id, TupleDesc desc)
 	}
 
 	reader->view_id = view_id;
+	reader->partial = partial;
 	reader->row = row;
 	reader->plan = plan;
 	reader->slot = wait_for_worker_ready(my_db_slot());
@@ -612,7 +676,7 @@ view_reader_read(ViewReader *reader, const uint32 *keyhashes, int nkeyhashes,
 			cutoff = window_sliding_cutoff(&plan->window, marks.watermark);
 		}
 		any_row = window_panes_emit(plan, store, desc, groups, reader->closed_upto, cutoff,
-									&marks);
+									&marks, reader->partial);
 	}
 	else
 	{
@@ -624,7 +688,7 @@ view_reader_read(ViewReader *reader, const uint32 *keyhashes, int nkeyhashes,
 			SharedGroupCopy *copy = lfirst(lc);
 
 			if (group_row(plan, copy->blob, copy->len, reader->closed_upto, out, outnulls,
-						  rowcxt))
+						  rowcxt, reader->partial))
 				tuplestore_putvalues(store, desc, out, outnulls);
 		}
 	}
@@ -635,7 +699,7 @@ view_reader_read(ViewReader *reader, const uint32 *keyhashes, int nkeyhashes,
 	 * states.
 	 */
 	if (!any_row && plan->nkeys == 0 && !window_has_columns(&plan->window))
-		emit_initial_row(plan, store, desc, rowcxt);
+		emit_initial_row(plan, store, desc, rowcxt, reader->partial);
 	usercode_leave(&gate);
 	MemoryContextDelete(rowcxt);
 }
@@ -716,7 +780,7 @@ streamext_read_view_support(PG_FUNCTION_ARGS)
  */
 static void
 emit_initial_row(ViewPlan *plan, Tuplestorestate *store, TupleDesc desc,
-				 MemoryContext rowcxt)
+				 MemoryContext rowcxt, bool partial)
 {
 	MemoryContext old = MemoryContextSwitchTo(rowcxt);
 	AggValue   *values = palloc0(sizeof(AggValue) * Max(plan->aggs.naggs, 1));
@@ -724,7 +788,14 @@ emit_initial_row(ViewPlan *plan, Tuplestorestate *store, TupleDesc desc,
 	bool	   *outnulls = palloc(sizeof(bool) * desc->natts);
 
 	agg_init_values(&plan->aggs, values, rowcxt);
-	if (view_plan_output(plan, WINDOW_UNBOUNDED_START, DT_NOEND, NULL, NULL, values, out, outnulls))
+	if (partial)
+	{
+		view_plan_partial_output(plan, WINDOW_UNBOUNDED_START, DT_NOEND, NULL, NULL, values,
+								 out, outnulls);
+		tuplestore_putvalues(store, desc, out, outnulls);
+	}
+	else if (view_plan_output(plan, WINDOW_UNBOUNDED_START, DT_NOEND, NULL, NULL, values, out,
+							  outnulls))
 		tuplestore_putvalues(store, desc, out, outnulls);
 	MemoryContextSwitchTo(old);
 	MemoryContextReset(rowcxt);

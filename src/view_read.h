@@ -33,12 +33,15 @@ typedef struct ViewReader
 	ViewPlan   *plan;
 	TimestampTz closed_upto;	/* as the caller's snapshot sees them */
 	TimestampTz max_event_time;
+	bool		partial;		/* rows of partial states (a shard view's) */
 } ViewReader;
 
 extern ViewPlan *view_read_plan(int32 view_id);
 extern uint64 view_read_planning_begins(void);
 extern void view_read_planning_ends(uint64 outer);
 extern void view_reader_open(ViewReader *reader, int32 view_id, TupleDesc desc);
+extern void view_reader_open_partial(ViewReader *reader, int32 view_id, TupleDesc desc);
+extern bytea *view_reader_wire_states(ViewReader *reader, bytea *states);
 extern void view_reader_read(ViewReader *reader, const uint32 *keyhashes, int nkeyhashes,
 							 Tuplestorestate *store, TupleDesc desc);
 extern List *view_reader_groups(ViewReader *reader, const uint32 *keyhashes, int nkeyhashes);

@@ -123,6 +123,7 @@ typedef struct PaneReader
 	Datum	   *out;
 	bool	   *outnulls;
 	bool		any_row;
+	bool		partial;		/* rows of partial states (view_plan_partial_output) */
 	WindowBounds *windows;		/* calendar hopping: the open windows by start */
 	int			nwindows;
 	int			from_stacks;	/* sliding rows made from the worker's stacks */
@@ -211,7 +212,14 @@ emit_window(PaneReader *r, TimestampTz start, TimestampTz end, AggValue *states)
 {
 	ViewPlan   *plan = r->plan;
 
-	if (view_plan_output(plan, start, end, r->keys, r->keynulls, states, r->out, r->outnulls))
+	if (r->partial)
+	{
+		view_plan_partial_output(plan, start, end, r->keys, r->keynulls, states, r->out,
+								 r->outnulls);
+		tuplestore_putvalues(r->store, r->desc, r->out, r->outnulls);
+	}
+	else if (view_plan_output(plan, start, end, r->keys, r->keynulls, states, r->out,
+							  r->outnulls))
 		tuplestore_putvalues(r->store, r->desc, r->out, r->outnulls);
 	r->any_row = true;
 }
@@ -505,12 +513,13 @@ emit_sliding(PaneReader *r, PaneRef *panes, int n, TimestampTz cutoff,
  * ending after closed_upto (the others are in the closed-window table as
  * the reader's snapshot sees it); of a sliding window, one per group from
  * the panes at or after cutoff, with the stacks published as marks says.
+ * The rows are the view's, or with partial its windows' partial states.
  * Returns whether any row came from panes.
  */
 bool
 window_panes_emit(ViewPlan *plan, Tuplestorestate *store, TupleDesc desc,
 				  List *groups, TimestampTz closed_upto, TimestampTz cutoff,
-				  const ViewMarks *marks)
+				  const ViewMarks *marks, bool partial)
 {
 	PaneReader	r;
 	MemoryContext readcxt = AllocSetContextCreate(CurrentMemoryContext, "streamext panes",
@@ -531,6 +540,7 @@ window_panes_emit(ViewPlan *plan, Tuplestorestate *store, TupleDesc desc,
 	r.out = palloc(sizeof(Datum) * desc->natts);
 	r.outnulls = palloc(sizeof(bool) * desc->natts);
 	r.any_row = false;
+	r.partial = partial;
 	r.from_stacks = r.from_panes = 0;
 
 	foreach(lc, groups)

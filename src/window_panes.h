@@ -18,6 +18,6 @@ extern WindowGroups *window_combine_panes(ViewPlan *plan, TimestampTz start,
 										  int npanes);
 extern bool window_panes_emit(ViewPlan *plan, Tuplestorestate *store, TupleDesc desc,
 							  List *groups, TimestampTz closed_upto, TimestampTz cutoff,
-							  const ViewMarks *marks);
+							  const ViewMarks *marks, bool partial);
 
 #endif							/* STREAMEXT_WINDOW_PANES_H */

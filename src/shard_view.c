@@ -1,0 +1,311 @@
+/*-------------------------------------------------------------------------
+ *
+ * shard_view.c
+ *	  Shard views: a continuous view on one of several servers that hold a
+ *	  stream's shards, whose partial states a coordinator combines
+ *	  (distributed_view.c).
+ *
+ *	  publish_partials(view) gives a continuous view a second relation,
+ *	  <view>_partials: per window and group the key and the aggregates'
+ *	  transition states, as servers exchange them (agg_wire_write), not
+ *	  their final values.  It is a plain view over the closed windows' table
+ *	  (its states converted by partial_wire) UNION ALL read_partials(id),
+ *	  the open windows, so that a postgres_fdw foreign table on a
+ *	  coordinator reads it with its conditions on the key and the window
+ *	  pushed down to the node, where the closed table is read by index.
+ *	  No HAVING is applied here: only the combined states can decide it.
+ *
+ *	  shard_signature(id) is what a coordinator compares before it combines
+ *	  a node's states with others': the server's major version, the query
+ *	  as deparsed with qualified names, the window, the keys' types and the
+ *	  aggregates by signature (not OID) with the version of the extension
+ *	  that provides each.  States are internal to those versions.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "catalog/dependency.h"
+#include "catalog/indexing.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_extension.h"
+#include "catalog/pg_proc.h"
+#include "commands/extension.h"
+#include "executor/spi.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/lsyscache.h"
+#include "utils/regproc.h"
+#include "utils/snapmgr.h"
+
+#include "catalog.h"
+#include "shard_view.h"
+#include "sqlfunc.h"
+#include "view_plan.h"
+#include "view_read.h"
+#include "window.h"
+
+PG_FUNCTION_INFO_V1(streamext_read_partials);
+PG_FUNCTION_INFO_V1(streamext_partial_wire);
+PG_FUNCTION_INFO_V1(streamext_shard_signature);
+PG_FUNCTION_INFO_V1(streamext_publish_partials);
+
+static char *extension_version(Oid extoid);
+
+/*
+ * streamext_read_partials returns the open windows of a continuous view as
+ * rows of partial states (view_plan_partial_desc), for its _partials view.
+ */
+Datum
+streamext_read_partials(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	ViewReader	reader;
+
+	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
+	view_reader_open_partial(&reader, PG_GETARG_INT32(0), rsinfo->setDesc);
+	view_reader_read(&reader, NULL, -1, rsinfo->setResult, rsinfo->setDesc);
+	return (Datum) 0;
+}
+
+/*
+ * streamext_partial_wire converts the states of a closed window's row (its
+ * closed table's _state) into the form servers exchange.  The view is
+ * opened once per query, not per row.
+ */
+Datum
+streamext_partial_wire(PG_FUNCTION_ARGS)
+{
+	int32		view_id = PG_GETARG_INT32(0);
+	ViewReader *reader = fcinfo->flinfo->fn_extra;
+
+	if (reader == NULL || reader->view_id != view_id)
+	{
+		MemoryContext old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
+
+		reader = palloc0(sizeof(ViewReader));
+		view_reader_open_partial(reader, view_id, NULL);
+		MemoryContextSwitchTo(old);
+		fcinfo->flinfo->fn_extra = reader;
+	}
+	PG_RETURN_BYTEA_P(view_reader_wire_states(reader, PG_GETARG_BYTEA_PP(1)));
+}
+
+/*
+ * extension_version is the installed version of extension extoid
+ */
+static char *
+extension_version(Oid extoid)
+{
+	Relation	rel = table_open(ExtensionRelationId, AccessShareLock);
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tuple;
+	char	   *version = NULL;
+
+	ScanKeyInit(&key, Anum_pg_extension_oid, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(extoid));
+	scan = systable_beginscan(rel, ExtensionOidIndexId, true, NULL, 1, &key);
+	if (HeapTupleIsValid(tuple = systable_getnext(scan)))
+	{
+		bool		isnull;
+		Datum		d = heap_getattr(tuple, Anum_pg_extension_extversion,
+									 RelationGetDescr(rel), &isnull);
+
+		if (!isnull)
+			version = TextDatumGetCString(d);
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return version ? version : "?";
+}
+
+/*
+ * shard_view_signature describes what the view of row, compiled as plan,
+ * computes and how its states are made, one line per part, so that two
+ * servers whose views have the same signature can combine their states
+ * and a difference is named by its line.
+ */
+char *
+shard_view_signature(ViewPlan *plan, const ViewCatalogRow *row)
+{
+	StringInfoData buf;
+	int			i;
+
+	initStringInfo(&buf);
+	appendStringInfo(&buf, "server %d\n", PG_VERSION_NUM / 10000);
+	appendStringInfo(&buf, "query %s\n", row->definition ? row->definition : row->query);
+	appendStringInfo(&buf, "window %s\n", row->window_text ? row->window_text : "none");
+	appendStringInfo(&buf, "time zone %s\n", row->time_zone ? row->time_zone : "none");
+	for (i = 0; i < plan->nkeys; i++)
+	{
+		Form_pg_attribute key = TupleDescAttr(plan->keydesc, i);
+
+		appendStringInfo(&buf, "key %d %s\n", i + 1,
+						 format_type_with_typemod(key->atttypid, key->atttypmod));
+	}
+	for (i = 0; i < plan->aggs.naggs; i++)
+	{
+		AggRunner  *agg = &plan->aggs.runners[i];
+		Oid			extoid = getExtensionOfObject(ProcedureRelationId, agg->aggfnoid);
+
+		appendStringInfo(&buf, "aggregate %d %s state %s", i + 1,
+						 format_procedure_qualified(agg->aggfnoid),
+						 format_type_be_qualified(agg->transtype));
+		if (OidIsValid(extoid))
+			appendStringInfo(&buf, " from %s %s", get_extension_name(extoid),
+							 extension_version(extoid));
+		appendStringInfoChar(&buf, '\n');
+	}
+	return buf.data;
+}
+
+/*
+ * streamext_shard_signature is shard_view_signature of continuous view
+ * view_id, for streamext.shard_signatures (which a coordinator reads).
+ */
+Datum
+streamext_shard_signature(PG_FUNCTION_ARGS)
+{
+	int32		view_id = PG_GETARG_INT32(0);
+	ViewCatalogRow *row = catalog_view_as_of(view_id, GetActiveSnapshot());
+	ViewPlan   *plan;
+
+	if (row == NULL)
+		PG_RETURN_NULL();
+	plan = view_read_plan(view_id);
+	if (plan == NULL)
+		PG_RETURN_NULL();
+	PG_RETURN_TEXT_P(cstring_to_text(shard_view_signature(plan, row)));
+}
+
+/*
+ * shard_view_key_names gives, for each group key of plan, the name of the
+ * view's column that shows it; a key no column shows is an error (what,
+ * e.g. "a shard view", names what needs it).  A coordinator groups states
+ * by those columns and looks them up by them.
+ */
+char	  **
+shard_view_key_names(ViewPlan *plan, const char *what)
+{
+	char	  **names = palloc0(sizeof(char *) * Max(plan->nkeys, 1));
+	int			outcol = window_has_columns(&plan->window) ? 2 : 0;
+	int			i;
+
+	for (i = plan->nout - 1; i >= 0; i--)
+		if (plan->output_key[i] >= 0)
+			names[plan->output_key[i]] =
+				NameStr(TupleDescAttr(plan->outdesc, outcol + i)->attname);
+	for (i = 0; i < plan->nkeys; i++)
+		if (names[i] == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("%s needs every GROUP BY key as a column", what),
+					 errdetail("Key %d of \"%s\" is not one of its columns as such.", i + 1,
+							   plan->name),
+					 errhint("Select each grouping expression as a column of the view.")));
+	return names;
+}
+
+/*
+ * streamext_publish_partials makes a continuous view the caller owns a
+ * shard view: creates <view>_partials beside it, which goes with it when
+ * it is dropped.  Returns the new relation.
+ */
+Datum
+streamext_publish_partials(PG_FUNCTION_ARGS)
+{
+	Oid			view_relid = PG_GETARG_OID(0);
+	Oid			nsp = get_rel_namespace(view_relid);
+	ViewCatalogRow *row;
+	ViewPlan   *plan;
+	char	  **keys;
+	char	   *relname;
+	char	   *qualified;
+	StringInfoData cols;
+	StringInfoData keylist;
+	StringInfoData sql;
+	Oid			partials;
+	int			i;
+
+	sqlfunc_check_setup();
+	row = catalog_view_on_relation(view_relid);
+	if (row == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("\"%s\" is not a continuous view", get_rel_name(view_relid)),
+				 errhint("Create a shard view with streamext.create_shard_view().")));
+	if (!pg_class_ownercheck(view_relid, GetUserId()))
+		aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_VIEW, get_rel_name(view_relid));
+	plan = view_read_plan(row->id);
+	if (plan == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("continuous view \"%s\" is not computed yet", row->name),
+				 errhint("SELECT * FROM streamext.adopt_restored(); computes it from its stream.")));
+	if (plan->window.kind == WINDOW_SLIDING)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("the partial states of sliding view \"%s\" cannot be combined with other servers'",
+						row->name),
+				 errhint("Each server slides the window to its own watermark; distribute a hopping window instead.")));
+	agg_wire_check(&plan->aggs);
+	keys = shard_view_key_names(plan, "a shard view");
+
+	relname = psprintf("%s_partials", get_rel_name(view_relid));
+	if (strlen(relname) >= NAMEDATALEN)
+		ereport(ERROR,
+				(errcode(ERRCODE_NAME_TOO_LONG),
+				 errmsg("the name of the partial states of \"%s\" would be too long",
+						get_rel_name(view_relid)),
+				 errhint("Give the view a name of at most %d bytes.", NAMEDATALEN - 10)));
+	if (OidIsValid(get_relname_relid(relname, nsp)))
+		ereport(ERROR,
+				(errcode(ERRCODE_DUPLICATE_TABLE),
+				 errmsg("relation \"%s\" already exists", relname),
+				 errhint("A shard view's partial states are named after it: rename or drop \"%s\".",
+						 relname)));
+	qualified = quote_qualified_identifier(get_namespace_name(nsp), relname);
+
+	initStringInfo(&cols);
+	initStringInfo(&keylist);
+	for (i = 0; i < plan->nkeys; i++)
+	{
+		Form_pg_attribute key = TupleDescAttr(plan->keydesc, i);
+
+		appendStringInfo(&keylist, "%s, ", quote_identifier(keys[i]));
+		appendStringInfo(&cols, "%s %s, ", quote_identifier(keys[i]),
+						 format_type_with_typemod(key->atttypid, key->atttypmod));
+	}
+	initStringInfo(&sql);
+	appendStringInfo(&sql, "CREATE VIEW %s AS ", qualified);
+	if (OidIsValid(row->closed_relid))
+		appendStringInfo(&sql, "SELECT window_start, window_end, %sstreamext.partial_wire(%d, _state) AS _state "
+						 "FROM %s UNION ALL ",
+						 keylist.data, row->id, catalog_qualified_name(row->closed_relid));
+	appendStringInfo(&sql, "SELECT * FROM streamext.read_partials(%d) AS t(window_start timestamptz, "
+					 "window_end timestamptz, %s_state bytea)", row->id, cols.data);
+
+	SPI_connect();
+	sqlfunc_spi_exec(sql.data, SPI_OK_UTILITY);
+	SPI_finish();
+	partials = get_relname_relid(relname, nsp);
+
+	/* it goes when the view goes (drop_view, DROP VIEW) */
+	{
+		ObjectAddress partialsaddr;
+		ObjectAddress viewaddr;
+
+		ObjectAddressSet(partialsaddr, RelationRelationId, partials);
+		ObjectAddressSet(viewaddr, RelationRelationId, view_relid);
+		recordDependencyOn(&partialsaddr, &viewaddr, DEPENDENCY_AUTO);
+	}
+	PG_RETURN_OID(partials);
+}
