@@ -570,7 +570,7 @@ REVOKE ALL ON streamext.lookup_rows FROM PUBLIC;
 CREATE FUNCTION streamext.read_partials(view_id int)
     RETURNS SETOF record LANGUAGE c STRICT STABLE
     AS 'MODULE_PATHNAME', 'streamext_read_partials';
-CREATE FUNCTION streamext.partial_wire(view_id int, states bytea)
+CREATE FUNCTION streamext.partial_wire(view_id int, closed_row tid)
     RETURNS bytea LANGUAGE c STRICT STABLE
     AS 'MODULE_PATHNAME', 'streamext_partial_wire';
 CREATE FUNCTION streamext.shard_signature(view_id int)

@@ -9,7 +9,7 @@
  *	  <view>_partials: per window and group the key and the aggregates'
  *	  transition states, as servers exchange them (agg_wire_write), not
  *	  their final values.  It is a plain view over the closed windows' table
- *	  (its states converted by partial_wire) UNION ALL read_partials(id),
+ *	  (its states converted by partial_wire, given each row's ctid) UNION ALL read_partials(id),
  *	  the open windows, so that a postgres_fdw foreign table on a
  *	  coordinator reads it with its conditions on the key and the window
  *	  pushed down to the node, where the closed table is read by index.
@@ -28,6 +28,9 @@
 #include "access/genam.h"
 #include "access/htup_details.h"
 #include "access/table.h"
+#include "access/tableam.h"
+#include "executor/tuptable.h"
+#include "storage/bufmgr.h"
 #include "catalog/dependency.h"
 #include "catalog/indexing.h"
 #include "catalog/namespace.h"
@@ -77,14 +80,23 @@ streamext_read_partials(PG_FUNCTION_ARGS)
 
 /*
  * streamext_partial_wire converts the states of a closed window's row (its
- * closed table's _state) into the form servers exchange.  The view is
- * opened once per query, not per row.
+ * closed table's _state) into the form servers exchange.  It takes the
+ * row's position, not its bytes: the stored form is memory images that
+ * only the worker's own writes may give it, and a caller could pass any
+ * bytea.  The view is opened once per query, not per row.
  */
 Datum
 streamext_partial_wire(PG_FUNCTION_ARGS)
 {
 	int32		view_id = PG_GETARG_INT32(0);
+	ItemPointer tid = (ItemPointer) PG_GETARG_POINTER(1);
 	ViewReader *reader = fcinfo->flinfo->fn_extra;
+	Relation	rel;
+	TupleTableSlot *slot;
+	AttrNumber	attno;
+	bool		isnull;
+	Datum		states;
+	bytea	   *result;
 
 	if (reader == NULL || reader->view_id != view_id)
 	{
@@ -95,7 +107,31 @@ streamext_partial_wire(PG_FUNCTION_ARGS)
 		MemoryContextSwitchTo(old);
 		fcinfo->flinfo->fn_extra = reader;
 	}
-	PG_RETURN_BYTEA_P(view_reader_wire_states(reader, PG_GETARG_BYTEA_PP(1)));
+	if (!OidIsValid(reader->plan->closed_relid))
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("continuous view \"%s\" has no closed windows", reader->plan->name)));
+
+	/* the scan that gave the position holds the lock already */
+	rel = table_open(reader->plan->closed_relid, AccessShareLock);
+	attno = get_attnum(reader->plan->closed_relid, "_state");
+	slot = table_slot_create(rel, NULL);
+	if (attno == InvalidAttrNumber || !ItemPointerIsValid(tid) ||
+		ItemPointerGetBlockNumber(tid) >= RelationGetNumberOfBlocks(rel) ||
+		!table_tuple_fetch_row_version(rel, tid, GetActiveSnapshot(), slot))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("no closed window of continuous view \"%s\" is at %s",
+						reader->plan->name,
+						DatumGetCString(DirectFunctionCall1(tidout, PointerGetDatum(tid)))),
+				 errhint("streamext.partial_wire is called by a shard view's _partials view with its closed rows' ctid.")));
+	states = slot_getattr(slot, attno, &isnull);
+	if (isnull)
+		elog(ERROR, "streamext: a closed window of \"%s\" has no states", reader->plan->name);
+	result = view_reader_wire_states(reader, DatumGetByteaPP(states));
+	ExecDropSingleTupleTableSlot(slot);
+	table_close(rel, AccessShareLock);
+	PG_RETURN_BYTEA_P(result);
 }
 
 /*
@@ -287,7 +323,7 @@ streamext_publish_partials(PG_FUNCTION_ARGS)
 	initStringInfo(&sql);
 	appendStringInfo(&sql, "CREATE VIEW %s AS ", qualified);
 	if (OidIsValid(row->closed_relid))
-		appendStringInfo(&sql, "SELECT window_start, window_end, %sstreamext.partial_wire(%d, _state) AS _state "
+		appendStringInfo(&sql, "SELECT window_start, window_end, %sstreamext.partial_wire(%d, ctid) AS _state "
 						 "FROM %s UNION ALL ",
 						 keylist.data, row->id, catalog_qualified_name(row->closed_relid));
 	appendStringInfo(&sql, "SELECT * FROM streamext.read_partials(%d) AS t(window_start timestamptz, "
