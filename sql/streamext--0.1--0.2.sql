@@ -672,3 +672,15 @@ CREATE AGGREGATE streamext.merge_sessions(int, timestamptz, timestamptz, bytea) 
     STYPE = internal,
     FINALFUNC = streamext.merge_sessions_final
 );
+
+-- how far every node has closed a distributed view's windows: a window is
+-- final once every node's closed_upto has passed its end
+CREATE FUNCTION streamext.distributed_progress(name text)
+    RETURNS TABLE (node text, closed_upto timestamptz, max_event_time timestamptz)
+    LANGUAGE c STRICT STABLE
+    AS 'MODULE_PATHNAME', 'streamext_distributed_progress';
+CREATE VIEW streamext.distributed_views AS
+SELECT d.id, d.name, d.view_relid AS view, d.source, d.nodes, d.window_spec AS "window",
+       d.lateness, d.time_zone, d.query, d.created_at
+  FROM streamext.distributed_view_def d;
+GRANT SELECT ON streamext.distributed_views TO PUBLIC;

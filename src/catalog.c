@@ -2230,7 +2230,7 @@ catalog_set_distributed_relation(int32 id, Oid view_relid)
 /*
  * distributed_lookup runs stmt (by id or by name, key) and makes its row a
  * ViewCatalogRow, distributed, in the caller's memory context; NULL when
- * there is none.  *nodes gets the nodes' server names.
+ * there is none.  *nodes gets the nodes' server names, as C strings.
  */
 static ViewCatalogRow *
 distributed_lookup(CatalogStatement *stmt, Datum key, List **nodes)

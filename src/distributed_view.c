@@ -85,6 +85,7 @@ PG_FUNCTION_INFO_V1(streamext_combine_partials_final);
 PG_FUNCTION_INFO_V1(streamext_distributed_row);
 PG_FUNCTION_INFO_V1(streamext_merge_sessions_step);
 PG_FUNCTION_INFO_V1(streamext_merge_sessions_final);
+PG_FUNCTION_INFO_V1(streamext_distributed_progress);
 
 /* a distributed view compiled for this transaction and user */
 typedef struct DistributedPlan
@@ -121,6 +122,7 @@ static void check_node_server(const char *server);
 static void check_node_signature(const char *server, const char *schema,
 								 const char *partials, const char *signature);
 static char *node_table_name(const char *relname, const char *server);
+static char *progress_table_name(const char *relname, const char *server);
 static char *coordinator_query(ViewPlan *plan, int32 id, char **keys, List *tables);
 static ViewPlan *distributed_plan(int32 id);
 static int	session_cmp(const ListCell *a, const ListCell *b);
@@ -208,6 +210,24 @@ node_table_name(const char *relname, const char *server)
 				 errmsg("the name of node \"%s\"'s partial states of \"%s\" would be too long",
 						server, relname),
 				 errhint("Shorten the view's name or the server's: the table is named view_on_server.")));
+	return name;
+}
+
+/*
+ * progress_table_name is the name of the foreign table of server's shard
+ * views' progress, for the view relname, beside the view.
+ */
+static char *
+progress_table_name(const char *relname, const char *server)
+{
+	char	   *name = psprintf("%s_progress_on_%s", relname, server);
+
+	if (strlen(name) >= NAMEDATALEN)
+		ereport(ERROR,
+				(errcode(ERRCODE_NAME_TOO_LONG),
+				 errmsg("the name of node \"%s\"'s progress of \"%s\" would be too long",
+						server, relname),
+				 errhint("Shorten the view's name or the server's: the table is named view_progress_on_server.")));
 	return name;
 }
 
@@ -454,6 +474,14 @@ streamext_create_distributed_view(PG_FUNCTION_ARGS)
 								  quote_literal_cstr(psprintf("%s_partials", rv->relname))),
 						 SPI_OK_UTILITY);
 		tables = lappend(tables, table);
+		sqlfunc_spi_exec(psprintf("CREATE FOREIGN TABLE %s (partials_schema name, "
+								  "partials_name name, closed_upto timestamptz, "
+								  "max_event_time timestamptz) SERVER %s "
+								  "OPTIONS (schema_name 'streamext', table_name 'shard_views')",
+								  quote_qualified_identifier(schema,
+															 progress_table_name(rv->relname, server)),
+								  quote_identifier(server)),
+						 SPI_OK_UTILITY);
 	}
 
 	catalog_owner_enter(&ca);
@@ -480,6 +508,9 @@ streamext_create_distributed_view(PG_FUNCTION_ARGS)
 		{
 			ObjectAddressSet(addr, RelationRelationId,
 							 get_relname_relid(node_table_name(rv->relname, strVal(lfirst(lc))), nsp));
+			recordDependencyOn(&addr, &viewaddr, DEPENDENCY_AUTO);
+			ObjectAddressSet(addr, RelationRelationId,
+							 get_relname_relid(progress_table_name(rv->relname, strVal(lfirst(lc))), nsp));
 			recordDependencyOn(&addr, &viewaddr, DEPENDENCY_AUTO);
 		}
 	}
@@ -874,4 +905,68 @@ streamext_merge_sessions_final(PG_FUNCTION_ARGS)
 	appendBinaryStringInfo(&buf, merged.data, merged.len);
 	SET_VARSIZE(buf.data, buf.len);
 	PG_RETURN_BYTEA_P((bytea *) buf.data);
+}
+
+/*
+ * streamext_distributed_progress returns, per node of distributed view
+ * name, how far its shard view has closed its windows and the greatest
+ * event time it has seen, as the node's snapshot sees them: a window of
+ * the distributed view is final once every node's closed_upto has passed
+ * its end.  Reads every node; a node down fails it, by its server's name.
+ */
+Datum
+streamext_distributed_progress(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	char	   *name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	List	   *nodes;
+	ViewCatalogRow *row;
+	ListCell   *lc;
+	char	   *schema;
+	char	   *relname;
+	AclResult	aclresult;
+
+	InitMaterializedSRF(fcinfo, 0);
+	row = catalog_distributed_view_named(name, &nodes);
+	if (row == NULL || get_rel_name(row->view_relid) == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("distributed view \"%s\" does not exist", name),
+				 errhint("streamext.distributed_view_def lists the distributed views.")));
+	aclresult = pg_class_aclcheck(row->view_relid, GetUserId(), ACL_SELECT);
+	if (aclresult != ACLCHECK_OK)
+		aclcheck_error(aclresult, OBJECT_VIEW, get_rel_name(row->view_relid));
+	schema = get_namespace_name(get_rel_namespace(row->view_relid));
+	relname = get_rel_name(row->view_relid);
+
+	SPI_connect();
+	foreach(lc, nodes)
+	{
+		const char *server = lfirst(lc);
+		Datum		args[2] = {CStringGetTextDatum(schema),
+		CStringGetTextDatum(psprintf("%s_partials", relname))};
+		Oid			argtypes[2] = {TEXTOID, TEXTOID};
+		Datum		values[3];
+		bool		nulls[3] = {false, true, true};
+
+		if (SPI_execute_with_args(psprintf("SELECT closed_upto, max_event_time FROM %s "
+										   "WHERE partials_schema = $1 AND partials_name = $2",
+										   quote_qualified_identifier(schema,
+																	  progress_table_name(relname, server))),
+								  2, argtypes, args, NULL, true, 0) != SPI_OK_SELECT)
+			elog(ERROR, "streamext: could not read the progress of node \"%s\"", server);
+		if (SPI_processed != 1)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_OBJECT),
+					 errmsg("node \"%s\" has no shard view whose partial states are %s.%s_partials",
+							server, schema, relname),
+					 errhint("On node \"%s\", call streamext.create_shard_view() with the same name and arguments as this view.",
+							 server)));
+		values[0] = CStringGetTextDatum(server);
+		values[1] = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &nulls[1]);
+		values[2] = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &nulls[2]);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	SPI_finish();
+	return (Datum) 0;
 }

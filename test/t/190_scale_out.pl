@@ -148,13 +148,8 @@ $nodes[1]->start;
 
 # closed windows during the load: those every node has closed
 sleep 1;
-my $closed = '';
-for my $n (@nodes)
-{
-	my $c = $n->safe_psql('postgres',
-		"SELECT closed_upto FROM streamext.shard_views WHERE name = 'tumble'");
-	$closed = $c if $closed eq '' || $c lt $closed;
-}
+my $closed = $coord->safe_psql('postgres',
+	"SELECT min(closed_upto) FROM streamext.distributed_progress('tumble') HAVING count(*) = 3");
 ok($closed ne '' && $closed ne '-infinity', "every node closed windows during the load (up to $closed)");
 check_view($coord, 'postgres', "(SELECT * FROM tumble WHERE window_end <= '$closed') t",
 	"SELECT * FROM ($oracle{tumble}) o(ws, we, url, n, total, avg_ms, worst, users) WHERE we <= '$closed'",
