@@ -46,6 +46,7 @@ OBJS = \
 	src/stream_ddl.o \
 	src/replay.o \
 	src/retention.o \
+	src/distributed_delivery.o \
 	src/hooks.o
 
 EXTENSION = streamext

@@ -679,8 +679,49 @@ CREATE FUNCTION streamext.distributed_progress(name text)
     RETURNS TABLE (node text, closed_upto timestamptz, max_event_time timestamptz)
     LANGUAGE c STRICT STABLE
     AS 'MODULE_PATHNAME', 'streamext_distributed_progress';
+-- the end up to which every window of a distributed view is final (NULL:
+-- a node has closed none yet)
+CREATE FUNCTION streamext.distributed_final_upto(name text)
+    RETURNS timestamptz LANGUAGE sql STRICT STABLE
+    RETURN (SELECT min(p.closed_upto) FROM streamext.distributed_progress(name) p
+             HAVING count(p.closed_upto) = count(*));
 CREATE VIEW streamext.distributed_views AS
 SELECT d.id, d.name, d.view_relid AS view, d.source, d.nodes, d.window_spec AS "window",
        d.lateness, d.time_zone, d.query, d.created_at
   FROM streamext.distributed_view_def d;
 GRANT SELECT ON streamext.distributed_views TO PUBLIC;
+
+-- subscriptions of distributed views: the coordinator's worker delivers each
+-- window once every node has closed it; delivered_upto is the end up to
+-- which windows were queued, in the same transaction as their entries
+CREATE TABLE streamext.distributed_delivery (
+    subscription_id int PRIMARY KEY REFERENCES streamext.subscription_def (id) ON DELETE CASCADE,
+    distributed_id  int NOT NULL REFERENCES streamext.distributed_view_def (id) ON DELETE CASCADE,
+    delivered_upto  timestamptz NOT NULL
+);
+SELECT pg_catalog.pg_extension_config_dump('streamext.distributed_delivery', '');
+REVOKE ALL ON streamext.distributed_delivery FROM PUBLIC;
+-- the same view, telling subscriptions of distributed views apart
+CREATE OR REPLACE VIEW streamext.subscriptions AS
+SELECT s.name,
+       s.source,
+       CASE WHEN s.view_id IS NOT NULL THEN 'view'
+            WHEN EXISTS (SELECT 1 FROM streamext.distributed_delivery d
+                          WHERE d.subscription_id = s.id) THEN 'distributed view'
+            ELSE 'stream' END AS source_kind,
+       s.filter,
+       s.channel,
+       s.notify,
+       s.emit,
+       s.owner,
+       a.acked_position,
+       GREATEST(p.newest_position, a.acked_position) AS newest_position,
+       GREATEST(p.newest_position - a.acked_position, 0) AS backlog,
+       p.delivered_lsn,
+       p.last_notify,
+       a.acked_at,
+       s.created_at
+  FROM streamext.subscription_def s
+  JOIN streamext.subscription_progress p ON p.subscription_id = s.id
+  JOIN streamext.subscription_ack a ON a.subscription_id = s.id
+ WHERE pg_has_role(s.owner, 'USAGE');

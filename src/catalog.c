@@ -2299,3 +2299,52 @@ catalog_delete_distributed_view(int32 id)
 	run_for_key(&delete_distributed, Int32GetDatum(id), SPI_OK_DELETE,
 				"forget a distributed view");
 }
+
+static CatalogStatement distributed_on_relation = {
+	"SELECT id FROM streamext.distributed_view_def WHERE view_relid = $1",
+	1, {OIDOID}
+};
+static CatalogStatement insert_delivery = {
+	"INSERT INTO streamext.distributed_delivery (subscription_id, distributed_id, delivered_upto) "
+	"SELECT id, $2, $3 FROM streamext.subscription_def WHERE name = $1",
+	3, {TEXTOID, INT4OID, TIMESTAMPTZOID}
+};
+
+/*
+ * catalog_distributed_view_on_relation is the id of the distributed view
+ * whose relation is relid, or 0 (also in a catalog before 0.2, which has
+ * none).
+ */
+int32
+catalog_distributed_view_on_relation(Oid relid)
+{
+	Datum		key = ObjectIdGetDatum(relid);
+	int32		id = 0;
+	bool		isnull;
+
+	if (!OidIsValid(get_relname_relid("distributed_view_def",
+									  get_namespace_oid("streamext", false))))
+		return 0;
+	SPI_connect();
+	if (catalog_execute(&distributed_on_relation, &key, NULL, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "streamext: could not read the distributed views");
+	if (SPI_processed == 1)
+		id = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1,
+										 &isnull));
+	SPI_finish();
+	return id;
+}
+
+/*
+ * catalog_insert_distributed_delivery makes subscription name one of
+ * distributed view id, delivering windows that end after delivered_upto.
+ */
+void
+catalog_insert_distributed_delivery(const char *name, int32 id, TimestampTz delivered_upto)
+{
+	Datum		args[3] = {CStringGetTextDatum(name), Int32GetDatum(id),
+	TimestampTzGetDatum(delivered_upto)};
+
+	run_statement(&insert_delivery, args, NULL, SPI_OK_INSERT,
+				  "register the subscription of a distributed view");
+}

@@ -179,6 +179,9 @@ extern void catalog_set_distributed_relation(int32 id, Oid view_relid);
 extern ViewCatalogRow *catalog_distributed_view(int32 id, List **nodes);
 extern ViewCatalogRow *catalog_distributed_view_named(const char *name, List **nodes);
 extern void catalog_delete_distributed_view(int32 id);
+extern int32 catalog_distributed_view_on_relation(Oid relid);
+extern void catalog_insert_distributed_delivery(const char *name, int32 id,
+												TimestampTz delivered_upto);
 extern List *catalog_views_reading(Oid relid);
 extern ViewCatalogRow *catalog_view_as_of(int32 view_id, Snapshot snapshot);
 extern ViewCatalogRow *catalog_view_brief_as_of(int32 view_id, Snapshot snapshot);

@@ -541,6 +541,13 @@ streamext_drop_distributed_view(PG_FUNCTION_ARGS)
 	SPI_connect();
 	if (get_rel_name(row->view_relid) != NULL)
 	{
+		char	   *subname = catalog_subscription_on_source(row->view_relid);
+
+		if (subname != NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
+					 errmsg("distributed view \"%s\" has subscription \"%s\"", name, subname),
+					 errhint("Drop its subscriptions first with streamext.drop_subscription().")));
 		if (!pg_class_ownercheck(row->view_relid, GetUserId()))
 			aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_VIEW, get_rel_name(row->view_relid));
 		sqlfunc_spi_exec(psprintf("DROP VIEW %s",

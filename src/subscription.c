@@ -196,6 +196,13 @@ subscription_build(SubscriptionCatalogRow *row, List *plans, MemoryContext paren
 				 errhint("Drop it with streamext.drop_subscription('%s').", row->name)));
 		return NULL;
 	}
+	if (sub->view_id == 0 && catalog_distributed_view_on_relation(row->source_relid) != 0)
+	{
+		/* the worker does not decode it: distributed_delivery.c delivers it */
+		MemoryContextSwitchTo(old);
+		MemoryContextDelete(cxt);
+		return NULL;
+	}
 	if (sub->view_id != 0)
 	{
 		foreach(lc, plans)
@@ -907,11 +914,23 @@ static void
 notify_entry(SubscriptionPlan *sub, StringInfo payload, int64 position, const char *kind,
 			 const char *json)
 {
+	subscription_notify_entry(sub->channel, sub->name, payload, position, kind, json);
+}
+
+/*
+ * subscription_notify_entry is notify_entry for subscription name on
+ * channel; payload is the caller's buffer, reused from one entry to the
+ * next.
+ */
+void
+subscription_notify_entry(const char *channel, const char *name, StringInfo payload,
+						  int64 position, const char *kind, const char *json)
+{
 	int			head;
 
 	resetStringInfo(payload);
 	appendStringInfoString(payload, "{\"subscription\": ");
-	escape_json(payload, sub->name);
+	escape_json(payload, name);
 	appendStringInfo(payload, ", \"position\": " INT64_FORMAT ", \"kind\": \"%s\"",
 					 position, kind);
 	head = payload->len;
@@ -922,7 +941,7 @@ notify_entry(SubscriptionPlan *sub, StringInfo payload, int64 position, const ch
 		payload->data[head] = '\0';
 		appendStringInfoString(payload, ", \"truncated\": true}");
 	}
-	Async_Notify(sub->channel, payload->data);
+	Async_Notify(channel, payload->data);
 }
 
 /*
@@ -954,17 +973,27 @@ notify_entries(SubscriptionPlan *sub)
 static void
 notify_batch(SubscriptionPlan *sub, int64 first, int64 count)
 {
-	StringInfoData payload;
-
 	if (sub->notify != SUB_NOTIFY_BATCH || count == 0)
 		return;
+	subscription_notify_batch(sub->channel, sub->name, first, count);
+}
+
+/*
+ * subscription_notify_batch is notify_batch for subscription name on
+ * channel.
+ */
+void
+subscription_notify_batch(const char *channel, const char *name, int64 first, int64 count)
+{
+	StringInfoData payload;
+
 	initStringInfo(&payload);
 	appendStringInfoString(&payload, "{\"subscription\": ");
-	escape_json(&payload, sub->name);
+	escape_json(&payload, name);
 	appendStringInfo(&payload, ", \"first\": " INT64_FORMAT ", \"last\": " INT64_FORMAT
 					 ", \"count\": " INT64_FORMAT "}",
 					 first, first + count - 1, count);
-	Async_Notify(sub->channel, payload.data);
+	Async_Notify(channel, payload.data);
 	pfree(payload.data);
 }
 

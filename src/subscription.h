@@ -79,6 +79,11 @@ extern void subscriptions_emit_row(ViewPlan *plan, Datum *values, bool *nulls,
 extern void subscriptions_collect(List *subs, XLogRecPtr upto);
 extern bool subscriptions_have_pending(List *subs);
 extern void subscriptions_write(List *subs);
+extern void subscription_notify_entry(const char *channel, const char *name,
+									  StringInfo payload, int64 position, const char *kind,
+									  const char *json);
+extern void subscription_notify_batch(const char *channel, const char *name, int64 first,
+									  int64 count);
 extern void subscription_write_streamed(SubscriptionPlan *sub, XLogRecPtr end_lsn,
 										TimestampTz commit_time,
 										SubscriptionEntryReader next, void *arg);

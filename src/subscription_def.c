@@ -52,7 +52,10 @@ static Node *subscription_filter_analyze(const char *filter, Oid source_relid, b
 static void check_view_emit(int32 view_id, const char *source, const char *emit);
 static void check_listen_name(const char *value, const char *what);
 static Query *analyze_filter(const char *sql);
-static Oid	resolve_source(const char *source, int32 *view_id, Oid *stream_relid);
+static Oid	resolve_source(const char *source, int32 *view_id, Oid *stream_relid,
+						   int32 *distributed_id);
+static TimestampTz check_distributed_source(int32 distributed_id, const char *source,
+										   const char *filter, const char *emit);
 static void wait_for_decoding(void);
 
 #define SLOT_WAIT_MS 30000
@@ -163,11 +166,12 @@ subscription_filter_compile(const char *filter_tree, Oid owner)
 }
 
 /*
- * resolve_source finds the stream or continuous view a subscription reads.
- * Returns the relation; view_id is 0 for a stream.
+ * resolve_source finds the stream, continuous view or distributed view a
+ * subscription reads.  Returns the relation; view_id is 0 for a stream and
+ * a distributed view, distributed_id the latter's id (else 0).
  */
 static Oid
-resolve_source(const char *source, int32 *view_id, Oid *stream_relid)
+resolve_source(const char *source, int32 *view_id, Oid *stream_relid, int32 *distributed_id)
 {
 	RangeVar   *rv = makeRangeVarFromNameList(stringToQualifiedNameList(source));
 	Oid			relid = RangeVarGetRelid(rv, AccessShareLock, true);
@@ -181,6 +185,7 @@ resolve_source(const char *source, int32 *view_id, Oid *stream_relid)
 				 errhint("streamext.streams and streamext.views list them.")));
 	*view_id = 0;
 	*stream_relid = relid;
+	*distributed_id = 0;
 	if (catalog_is_stream(relid, &time_attno))
 		return relid;
 	foreach(lc, catalog_load_views(CurrentMemoryContext))
@@ -194,11 +199,57 @@ resolve_source(const char *source, int32 *view_id, Oid *stream_relid)
 			return relid;
 		}
 	}
+	if ((*distributed_id = catalog_distributed_view_on_relation(relid)) != 0)
+		return relid;
 	ereport(ERROR,
 			(errcode(ERRCODE_WRONG_OBJECT_TYPE),
 			 errmsg("\"%s\" is neither a stream nor a continuous view", source),
 			 errhint("Make the table a stream with streamext.create_stream() first.")));
 	return InvalidOid;			/* keep compiler quiet */
+}
+
+/*
+ * check_distributed_source refuses what a subscription of distributed view
+ * distributed_id (named source) cannot do, and returns the horizon every
+ * node has closed it to now: its windows ending later are delivered (as a
+ * subscription of a view delivers the windows that close after it is
+ * made).  Reads every node, as the caller.
+ */
+static TimestampTz
+check_distributed_source(int32 distributed_id, const char *source, const char *filter,
+						 const char *emit)
+{
+	List	   *nodes;
+	ViewCatalogRow *row = catalog_distributed_view(distributed_id, &nodes);
+	WindowSpec	spec;
+	TimestampTz upto = DT_NOBEGIN;
+	Datum		arg = CStringGetTextDatum(row->name);
+	Oid			argtype = TEXTOID;
+
+	window_parse(row->window_text, row->time_zone, &spec);
+	if (strcmp(emit, "final") != 0 || !window_closes(&spec))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("a subscription of distributed view \"%s\" delivers its closed windows only", source),
+				 errhint("Use emit => 'final' on a distributed view with a tumbling, hopping, cumulating or session window.")));
+	if (filter != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("a subscription of distributed view \"%s\" cannot have a filter", source),
+				 errhint("Filter in the view's query, or when you read the entries.")));
+	SPI_connect();
+	if (SPI_execute_with_args("SELECT streamext.distributed_final_upto($1)",
+							  1, &argtype, &arg, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "streamext: could not read the progress of \"%s\"", source);
+	{
+		bool		isnull;
+		Datum		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+
+		if (!isnull)
+			upto = DatumGetTimestampTz(d);
+	}
+	SPI_finish();
+	return upto;
 }
 
 /*
@@ -391,6 +442,8 @@ streamext_create_subscription(PG_FUNCTION_ARGS)
 	Oid			relid;
 	Oid			stream_relid;
 	int32		view_id;
+	int32		distributed_id;
+	TimestampTz delivered_upto = DT_NOBEGIN;
 	char	   *filter_tree = NULL;
 	char	   *filter_definition = NULL;
 	XLogRecPtr	start_lsn;
@@ -420,8 +473,10 @@ streamext_create_subscription(PG_FUNCTION_ARGS)
 				 errmsg("invalid emit value \"%s\"", emit),
 				 errhint("Use 'final' (each closed window once) or 'changes' (every update).")));
 
-	relid = resolve_source(source, &view_id, &stream_relid);
-	if (view_id == 0 && strcmp(emit, "final") != 0)
+	relid = resolve_source(source, &view_id, &stream_relid, &distributed_id);
+	if (distributed_id != 0)
+		delivered_upto = check_distributed_source(distributed_id, source, filter, emit);
+	else if (view_id == 0 && strcmp(emit, "final") != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("emit => '%s' applies to continuous views, and \"%s\" is a stream", emit, source),
@@ -477,6 +532,8 @@ streamext_create_subscription(PG_FUNCTION_ARGS)
 				 errmsg("subscription \"%s\" already exists", name),
 				 errhint("Choose another name, or drop it with streamext.drop_subscription('%s').", name)));
 	catalog_insert_subscription(&row);
+	if (distributed_id != 0)
+		catalog_insert_distributed_delivery(name, distributed_id, delivered_upto);
 	catalog_owner_leave(&ca);
 
 	streamext_note_catalog_change();

@@ -44,6 +44,7 @@
 
 #include "catalog.h"
 #include "checkpoint.h"
+#include "distributed_delivery.h"
 #include "decoder.h"
 #include "replay.h"
 #include "retention.h"
@@ -82,6 +83,7 @@ typedef struct WorkerState
 	TimestampTz last_checkpoint;
 	TimestampTz last_extension_check;
 	TimestampTz last_maintenance;	/* partitions of streams with a retention */
+	TimestampTz last_delivery;	/* subscriptions of distributed views */
 	TimestampTz stats_pending_since;	/* 0: no table statistics pending */
 	TimestampTz clock;			/* no commit still to decode is much older */
 	bool		wal_moving;		/* the last round found WAL to decode */
@@ -334,6 +336,14 @@ worker_run(void)
 			report_stats();
 		}
 		close_due_windows();
+		if (TimestampDifferenceExceeds(W.last_delivery, GetCurrentTimestamp(),
+									   streamext_checkpoint_interval_ms))
+		{
+			report_step("delivering the windows of distributed views");
+			distributed_deliver_due();
+			W.last_delivery = GetCurrentTimestamp();
+			report_stats();
+		}
 
 		/*
 		 * Retention's partitions.  A dropped partition's inserts that are

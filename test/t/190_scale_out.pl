@@ -115,6 +115,12 @@ for my $v (@views)
 		  . ($window ? "\"window\" => '$window', " : '') . "lateness => '$lateness')");
 }
 
+# a subscription of a distributed view: each window once all nodes closed it
+$coord->safe_psql('postgres',
+	"SELECT streamext.create_subscription('tumble_final', 'tumble', notify => 'batch')");
+my $first_upto = $coord->safe_psql('postgres',
+	'SELECT delivered_upto FROM streamext.distributed_delivery');
+
 # a condition on the key and the window goes to the nodes
 my $plan = $coord->safe_psql('postgres',
 	"EXPLAIN (VERBOSE, COSTS OFF) SELECT * FROM tumble WHERE url = '/p3' AND window_start >= '2026-01-01'");
@@ -149,7 +155,7 @@ $nodes[1]->start;
 # closed windows during the load: those every node has closed
 sleep 1;
 my $closed = $coord->safe_psql('postgres',
-	"SELECT min(closed_upto) FROM streamext.distributed_progress('tumble') HAVING count(*) = 3");
+	"SELECT streamext.distributed_final_upto('tumble')");
 ok($closed ne '' && $closed ne '-infinity', "every node closed windows during the load (up to $closed)");
 check_view($coord, 'postgres', "(SELECT * FROM tumble WHERE window_end <= '$closed') t",
 	"SELECT * FROM ($oracle{tumble}) o(ws, we, url, n, total, avg_ms, worst, users) WHERE we <= '$closed'",
@@ -161,6 +167,27 @@ for my $h (@load)
 }
 wait_caught_up($_) for @nodes;
 check_view($coord, 'postgres', $_, $oracle{$_}, 'after the load') for qw(tumble hop sess total);
+
+# the subscription got every window all nodes closed, once, in window order
+ok($coord->poll_query_until('postgres', q{
+SELECT d.delivered_upto >= p.upto AND p.upto > '-infinity'
+  FROM streamext.distributed_delivery d,
+       (SELECT streamext.distributed_final_upto('tumble') AS upto) p}),
+	'the subscription caught up with the nodes');
+my $upto = $coord->safe_psql('postgres', 'SELECT delivered_upto FROM streamext.distributed_delivery');
+check_view($coord, 'postgres',
+	"(SELECT (event->>'window_start')::timestamptz, (event->>'window_end')::timestamptz, event->>'url',
+	         (event->>'n')::bigint, (event->>'users')::float8
+	    FROM streamext.poll('tumble_final', 100000)) e",
+	"SELECT window_start, window_end, url, n, users FROM tumble
+	  WHERE window_end > '$first_upto' AND window_end <= '$upto'",
+	'subscription');
+is($coord->safe_psql('postgres', q{
+SELECT count(*) = max(position) AND bool_and(we >= prev)
+  FROM (SELECT position, (event->>'window_end')::timestamptz AS we,
+               lag((event->>'window_end')::timestamptz, 1, '-infinity') OVER (ORDER BY position) AS prev
+          FROM streamext.poll('tumble_final', 100000)) q}),
+	't', 'positions without a gap, windows in order');
 
 my $sessions_apart = $coord->safe_psql('postgres', q{
 SELECT count(*) FROM (SELECT device, window_start FROM sess_on_n1 UNION ALL
@@ -183,6 +210,8 @@ wait_caught_up($nodes[2]);
 check_view($coord, 'postgres', $_, $oracle{$_}, 'node back') for qw(tumble total);
 
 # dropping the distributed view leaves the nodes' shard views
+($ret, $out, $err) = $coord->psql('postgres', "SELECT streamext.drop_distributed_view('tumble')");
+like($err, qr/has subscription "tumble_final"/, 'a distributed view with a subscription is not dropped');
 $coord->safe_psql('postgres', "SELECT streamext.drop_distributed_view('total')");
 is($coord->safe_psql('postgres', "SELECT count(*) FROM pg_class WHERE relname LIKE 'total%'"),
 	'0', 'drop_distributed_view drops the view and its foreign tables');
