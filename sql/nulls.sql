@@ -82,6 +82,12 @@ BEGIN
           WHEN p.types[i] IN ('integer'::regtype, 'bigint'::regtype) THEN format('1::%s', p.types[i])
           WHEN p.types[i] = 'boolean'::regtype THEN 'true'
           WHEN p.types[i] = 'regprocedure'::regtype THEN '''abs(integer)''::regprocedure'
+          WHEN p.types[i] = 'bytea'::regtype THEN '''\x01''::bytea'
+          WHEN p.types[i] = 'timestamptz'::regtype THEN '''2026-01-01 00:00+00''::timestamptz'
+          WHEN p.types[i] = 'text[]'::regtype THEN 'ARRAY[''nulls_server'']'
+          WHEN p.types[i] = 'tid'::regtype THEN '''(0,1)''::tid'
+          WHEN p.types[i] = 'internal'::regtype THEN 'NULL::internal'
+          WHEN p.types[i] = '"any"'::regtype THEN '1'
         END;
         IF args[i] IS NULL THEN
           RAISE EXCEPTION 'null_calls has no value of type % for %', p.types[i], p.oid::regprocedure;

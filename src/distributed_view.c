@@ -632,7 +632,12 @@ streamext_combine_partials_step(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("the view id of streamext.combine_partials cannot be NULL")));
 	if (PG_ARGISNULL(2))
+	{
+		/* a NULL state as long as no node gave one */
+		if (combined == NULL)
+			PG_RETURN_NULL();
 		PG_RETURN_POINTER(combined);
+	}
 	if (combined == NULL)
 	{
 		plan = distributed_plan(PG_GETARG_INT32(1));
@@ -836,7 +841,11 @@ streamext_merge_sessions_step(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("the view id of streamext.merge_sessions cannot be NULL")));
 	if (PG_ARGISNULL(2) || PG_ARGISNULL(3) || PG_ARGISNULL(4))
+	{
+		if (key == NULL)
+			PG_RETURN_NULL();
 		PG_RETURN_POINTER(key);
+	}
 	old = MemoryContextSwitchTo(aggcxt);
 	if (key == NULL)
 	{
