@@ -691,7 +691,10 @@ advance_with(AggSet *set, AggRunner *agg, AggValue *tv, Datum value, bool isnull
 /*
  * The states of a group as one server sends them to another (a shard view's
  * partial states, read by a coordinator; distributed_view.c): a version
- * byte, then per aggregate a flag and, for a value, its length and bytes.
+ * byte, the signature of the definition they were computed for (a hash of
+ * view_plan_signature: states of another definition are refused, not
+ * misread), then per aggregate a flag and, for a value, its length and
+ * bytes.
  * A state is what its type's binary send function writes (the serial
  * function's bytes for an internal state), never the datum's memory image:
  * the image of an array names its element type's OID, which differs from
@@ -751,11 +754,13 @@ agg_wire_check(AggSet *set)
  * functions) as the set's owner; the caller holds the gate.
  */
 void
-agg_wire_write(AggSet *set, AggValue *values, StringInfo buf, MemoryContext cxt)
+agg_wire_write(AggSet *set, AggValue *values, StringInfo buf, MemoryContext cxt,
+			   uint32 signature)
 {
 	int			i;
 
 	appendStringInfoChar(buf, WIRE_STATES_VERSION);
+	pq_sendint32(buf, signature);
 	for (i = 0; i < set->naggs; i++)
 	{
 		AggRunner  *agg = &set->runners[i];
@@ -791,26 +796,27 @@ agg_wire_write(AggSet *set, AggValue *values, StringInfo buf, MemoryContext cxt)
  * memory context.
  */
 bytea *
-agg_wire_bytea(AggSet *set, AggValue *values)
+agg_wire_bytea(AggSet *set, AggValue *values, uint32 signature)
 {
 	StringInfoData buf;
 
 	/* room for the header, set once the length is known */
 	initStringInfo(&buf);
 	appendStringInfoSpaces(&buf, VARHDRSZ);
-	agg_wire_write(set, values, &buf, CurrentMemoryContext);
+	agg_wire_write(set, values, &buf, CurrentMemoryContext, signature);
 	SET_VARSIZE(buf.data, buf.len);
 	return (bytea *) buf.data;
 }
 
 /*
  * agg_wire_read restores into values (allocated in cxt) the states another
- * server wrote with agg_wire_write.  The bytes are checked as they are
+ * server wrote with agg_wire_write for the definition of signature.  The bytes are checked as they are
  * read: a wrong version, a short or long message, or a value its type's
  * receive function refuses is an error, never a misread.
  */
 void
-agg_wire_read(AggSet *set, const char *data, Size len, AggValue *values, MemoryContext cxt)
+agg_wire_read(AggSet *set, const char *data, Size len, AggValue *values, MemoryContext cxt,
+			  uint32 signature)
 {
 	StringInfoData msg;
 	MemoryContext old = MemoryContextSwitchTo(cxt);
@@ -825,6 +831,12 @@ agg_wire_read(AggSet *set, const char *data, Size len, AggValue *values, MemoryC
 				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
 				 errmsg("partial states of an unknown format version"),
 				 errhint("Every server of a distributed view runs the same version of streamext.")));
+	if ((uint32) pq_getmsgint(&msg, 4) != signature)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("partial states of another definition"),
+				 errdetail("A node's shard view no longer computes what the distributed view computes."),
+				 errhint("Compare streamext.shard_signatures on the nodes, then drop and create the distributed view again.")));
 	for (i = 0; i < set->naggs; i++)
 	{
 		AggRunner  *agg = &set->runners[i];

@@ -83,8 +83,9 @@ extern void agg_deserialize_states(AggSet *set, const char *data, Size len,
 								   AggValue *values, MemoryContext cxt);
 
 extern void agg_wire_check(AggSet *set);
-extern void agg_wire_write(AggSet *set, AggValue *values, StringInfo buf, MemoryContext cxt);
-extern bytea *agg_wire_bytea(AggSet *set, AggValue *values);
+extern void agg_wire_write(AggSet *set, AggValue *values, StringInfo buf, MemoryContext cxt,
+						   uint32 signature);
+extern bytea *agg_wire_bytea(AggSet *set, AggValue *values, uint32 signature);
 extern void agg_wire_read(AggSet *set, const char *data, Size len, AggValue *values,
-						  MemoryContext cxt);
+						  MemoryContext cxt, uint32 signature);
 #endif							/* STREAMEXT_AGG_STATE_H */

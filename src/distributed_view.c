@@ -55,11 +55,15 @@
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
 #include "executor/spi.h"
+#include "common/hmac.h"
+#include "common/sha2.h"
+#include "executor/executor.h"
 #include "foreign/foreign.h"
 #include "libpq/pqformat.h"
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
+#include "port/pg_bswap.h"
 #include "storage/proc.h"
 #include "utils/acl.h"
 #include "utils/array.h"
@@ -87,19 +91,27 @@ PG_FUNCTION_INFO_V1(streamext_merge_sessions_step);
 PG_FUNCTION_INFO_V1(streamext_merge_sessions_final);
 PG_FUNCTION_INFO_V1(streamext_distributed_progress);
 
+/* the bytes of the seal on combined states (seal_states) */
+#define STATES_MAC_LEN 16
+
 /* a distributed view compiled for this transaction and user */
 typedef struct DistributedPlan
 {
 	int32		id;
 	Oid			userid;
 	ViewPlan   *plan;
+	List	   *node_tables;	/* OIDs of its nodes' partial states */
 } DistributedPlan;
 
-/* the aggregate state of combine_partials: one group's combined states */
+/*
+ * the aggregate state of combine_partials: one group's states from each
+ * node, combined by the final function behind one gate for the group (a
+ * gate per node's row cost a fifth of a read)
+ */
 typedef struct CombinedStates
 {
 	ViewPlan   *plan;
-	AggValue   *values;
+	List	   *parts;			/* bytea, in the aggregate's memory */
 } CombinedStates;
 
 /* one node's session of a key, as merge_sessions collects them */
@@ -118,13 +130,21 @@ typedef struct KeySessions
 } KeySessions;
 
 static List *node_names(ArrayType *nodes);
+static ViewCatalogRow *distributed_view_named(const char *name, List **nodes,
+											  bool *has_relation);
 static void check_node_server(const char *server);
 static void check_node_signature(const char *server, const char *schema,
 								 const char *partials, const char *signature);
 static char *node_table_name(const char *relname, const char *server);
 static char *progress_table_name(const char *relname, const char *server);
 static char *coordinator_query(ViewPlan *plan, int32 id, char **keys, List *tables);
-static ViewPlan *distributed_plan(int32 id);
+static DistributedPlan *distributed_plan(int32 id);
+static void check_states_come_from_nodes(FunctionCallInfo fcinfo, DistributedPlan *dp,
+										 int argno);
+static bool states_from_node_tables(PlanState *ps, AttrNumber attno, DistributedPlan *dp);
+static void states_mac(int32 id, const char *data, Size len, uint8 *mac);
+static bytea *seal_states(int32 id, bytea *states);
+static void unseal_states(int32 id, bytea *sealed, const char **data, Size *len);
 static int	session_cmp(const ListCell *a, const ListCell *b);
 static bytea *combine_wire(ViewPlan *plan, List *states);
 
@@ -172,6 +192,27 @@ node_names(ArrayType *nodes)
 		names = lappend(names, makeString(name));
 	}
 	return names;
+}
+
+/*
+ * distributed_view_named is the distributed view whose relation name
+ * (qualified or found on search_path) names, or NULL.  A row whose relation
+ * was dropped (DROP VIEW) is found by its qualified name; has_relation
+ * says which.
+ */
+static ViewCatalogRow *
+distributed_view_named(const char *name, List **nodes, bool *has_relation)
+{
+	RangeVar   *rv = makeRangeVarFromNameList(stringToQualifiedNameList(name));
+	Oid			relid = RangeVarGetRelid(rv, NoLock, true);
+	int32		id = OidIsValid(relid) ? catalog_distributed_view_on_relation(relid) : 0;
+
+	*has_relation = (id != 0);
+	if (id != 0)
+		return catalog_distributed_view(id, nodes);
+	return catalog_distributed_view_named(quote_qualified_identifier(get_namespace_name(RangeVarGetCreationNamespace(rv)),
+																	 rv->relname),
+										  nodes);
 }
 
 /*
@@ -416,7 +457,8 @@ streamext_create_distributed_view(PG_FUNCTION_ARGS)
 
 	memset(&row, 0, sizeof(row));
 	row.distributed = true;
-	row.name = name;
+	/* the catalog names it qualified: the worker and other roles find it so */
+	row.name = quote_qualified_identifier(schema, rv->relname);
 	row.window_text = PG_ARGISNULL(3) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(3));
 	row.time_zone = PG_ARGISNULL(5) ? NULL :
 		window_zone_name(text_to_cstring(PG_GETARG_TEXT_PP(5)));
@@ -440,7 +482,7 @@ streamext_create_distributed_view(PG_FUNCTION_ARGS)
 	plan = view_plan_build(&row, CurrentMemoryContext);
 	keys = shard_view_key_names(plan, "a distributed view");
 	agg_wire_check(&plan->aggs);
-	signature = shard_view_signature(plan, &row);
+	signature = view_plan_signature(plan, &row);
 
 	SPI_connect();
 	foreach(lc, nodes)
@@ -466,9 +508,14 @@ streamext_create_distributed_view(PG_FUNCTION_ARGS)
 		char	   *table = quote_qualified_identifier(schema,
 													   node_table_name(rv->relname, server));
 
+		/*
+		 * Every node's rows are fetched in large batches, and the nodes
+		 * are read at the same time (postgres_fdw's asynchronous Append).
+		 */
 		sqlfunc_spi_exec(psprintf("CREATE FOREIGN TABLE %s (window_start timestamptz, "
 								  "window_end timestamptz, %s_state bytea) SERVER %s "
-								  "OPTIONS (schema_name %s, table_name %s)",
+								  "OPTIONS (schema_name %s, table_name %s, fetch_size '10000', "
+								  "async_capable 'true')",
 								  table, cols.data, quote_identifier(server),
 								  quote_literal_cstr(schema),
 								  quote_literal_cstr(psprintf("%s_partials", rv->relname))),
@@ -485,7 +532,24 @@ streamext_create_distributed_view(PG_FUNCTION_ARGS)
 	}
 
 	catalog_owner_enter(&ca);
-	id = catalog_insert_distributed_view(&row, lateness, PG_GETARG_ARRAYTYPE_P(2));
+	{
+		/* a row left by DROP VIEW of an earlier distributed view of this name */
+		List	   *stale_nodes;
+		ViewCatalogRow *stale = catalog_distributed_view_named(row.name, &stale_nodes);
+
+		if (stale != NULL)
+			catalog_delete_distributed_view(stale->id);
+	}
+	{
+		Datum	   *elems = palloc(sizeof(Datum) * list_length(nodes));
+
+		i = 0;
+		foreach(lc, nodes)
+			elems[i++] = CStringGetTextDatum(strVal(lfirst(lc)));
+		id = catalog_insert_distributed_view(&row, lateness,
+											 construct_array(elems, i, TEXTOID, -1, false,
+															 TYPALIGN_INT));
+	}
 	catalog_owner_leave(&ca);
 	sqlfunc_spi_exec(psprintf("CREATE VIEW %s AS %s",
 							  quote_qualified_identifier(schema, rv->relname),
@@ -530,16 +594,22 @@ streamext_drop_distributed_view(PG_FUNCTION_ARGS)
 	List	   *nodes;
 	ViewCatalogRow *row;
 	CatalogAccess ca;
+	bool		has_relation;
 
 	sqlfunc_check_setup();
-	row = catalog_distributed_view_named(name, &nodes);
+	row = distributed_view_named(name, &nodes, &has_relation);
 	if (row == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("distributed view \"%s\" does not exist", name),
 				 errhint("streamext.distributed_view_def lists the distributed views.")));
 	SPI_connect();
-	if (get_rel_name(row->view_relid) != NULL)
+
+	/*
+	 * Its relation, unless DROP VIEW dropped it (the row is found by name
+	 * then, and its OID may name another relation by now)
+	 */
+	if (has_relation)
 	{
 		char	   *subname = catalog_subscription_on_source(row->view_relid);
 
@@ -567,7 +637,7 @@ streamext_drop_distributed_view(PG_FUNCTION_ARGS)
  * once the caller is found to be allowed to read it: combine_partials and
  * distributed_row take raw states, so they serve only readers of the view.
  */
-static ViewPlan *
+static DistributedPlan *
 distributed_plan(int32 id)
 {
 	ListCell   *lc;
@@ -576,6 +646,7 @@ distributed_plan(int32 id)
 	List	   *nodes;
 	MemoryContext old;
 	AclResult	aclresult;
+	Oid			nsp;
 
 	if (cached_lxid != MyProc->lxid)
 	{
@@ -587,7 +658,7 @@ distributed_plan(int32 id)
 	{
 		entry = lfirst(lc);
 		if (entry->id == id && entry->userid == GetUserId())
-			return entry->plan;
+			return entry;
 	}
 	old = MemoryContextSwitchTo(TopTransactionContext);
 	row = catalog_distributed_view(id, &nodes);
@@ -599,29 +670,212 @@ distributed_plan(int32 id)
 	aclresult = pg_class_aclcheck(row->view_relid, GetUserId(), ACL_SELECT);
 	if (aclresult != ACLCHECK_OK)
 		aclcheck_error(aclresult, OBJECT_VIEW, get_rel_name(row->view_relid));
-	entry = palloc(sizeof(DistributedPlan));
+	entry = palloc0(sizeof(DistributedPlan));
 	entry->id = id;
 	entry->userid = GetUserId();
 	entry->plan = view_plan_build(row, TopTransactionContext);
+	entry->plan->wire_signature = view_plan_wire_signature(entry->plan, row);
+	nsp = get_rel_namespace(row->view_relid);
+	foreach(lc, nodes)
+		entry->node_tables = lappend_oid(entry->node_tables,
+										 get_relname_relid(node_table_name(get_rel_name(row->view_relid),
+																		   lfirst(lc)), nsp));
 	cached_plans = lappend(cached_plans, entry);
 	MemoryContextSwitchTo(old);
-	return entry->plan;
+	return entry;
+}
+
+/*
+ * states_from_node_tables says whether column attno of what ps returns is,
+ * whatever plan nodes pass it up (sorts, appends, subquery scans), the
+ * _state column of one of dp's nodes' foreign tables, as the node sent it.
+ */
+static bool
+states_from_node_tables(PlanState *ps, AttrNumber attno, DistributedPlan *dp)
+{
+	Plan	   *plan = ps->plan;
+	TargetEntry *tle;
+	Var		   *var;
+	int			i;
+
+	if (attno < 1 || attno > list_length(plan->targetlist))
+		return false;
+	tle = list_nth_node(TargetEntry, plan->targetlist, attno - 1);
+	if (!IsA(tle->expr, Var))
+		return false;
+	var = (Var *) tle->expr;
+	switch (nodeTag(ps))
+	{
+		case T_SortState:
+		case T_IncrementalSortState:
+		case T_MaterialState:
+		case T_MemoizeState:
+		case T_ResultState:
+			return var->varno == OUTER_VAR && outerPlanState(ps) != NULL &&
+				states_from_node_tables(outerPlanState(ps), var->varattno, dp);
+		case T_AppendState:
+			{
+				AppendState *as = (AppendState *) ps;
+
+				for (i = 0; i < as->as_nplans; i++)
+					if (!states_from_node_tables(as->appendplans[i], var->varattno, dp))
+						return false;
+				return var->varno == OUTER_VAR;
+			}
+		case T_MergeAppendState:
+			{
+				MergeAppendState *ms = (MergeAppendState *) ps;
+
+				for (i = 0; i < ms->ms_nplans; i++)
+					if (!states_from_node_tables(ms->mergeplans[i], var->varattno, dp))
+						return false;
+				return var->varno == OUTER_VAR;
+			}
+		case T_SubqueryScanState:
+			return var->varno == ((Scan *) plan)->scanrelid &&
+				states_from_node_tables(((SubqueryScanState *) ps)->subplan, var->varattno, dp);
+		case T_ForeignScanState:
+			{
+				Index		scanrelid = ((Scan *) plan)->scanrelid;
+				Oid			relid;
+
+				/* a join or aggregate done by the node has no base relation */
+				if (scanrelid == 0 || var->varno != scanrelid)
+					return false;
+				relid = exec_rt_fetch(scanrelid, ps->state)->relid;
+				return list_member_oid(dp->node_tables, relid) &&
+					var->varattno == get_attnum(relid, "_state");
+			}
+		default:
+			return false;
+	}
+}
+
+/*
+ * check_states_come_from_nodes refuses states (argument argno of an
+ * aggregate) that do not come straight from the nodes' partial states of
+ * the view: the aggregates' deserial functions (hll's, say) trust their
+ * input, which only the nodes' serial functions made.  Checked once per
+ * aggregate in a query (fn_extra remembers).
+ */
+static void
+check_states_come_from_nodes(FunctionCallInfo fcinfo, DistributedPlan *dp, int argno)
+{
+	Aggref	   *aggref = AggGetAggref(fcinfo);
+	TargetEntry *arg;
+	Var		   *var;
+
+	if (fcinfo->flinfo->fn_extra == dp)
+		return;
+	if (aggref == NULL || !IsA(fcinfo->context, AggState) ||
+		list_length(aggref->args) <= argno)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("streamext.combine_partials and streamext.merge_sessions serve only the query of a distributed view"),
+				 errhint("Read the distributed view itself.")));
+	arg = list_nth_node(TargetEntry, aggref->args, argno);
+	var = (Var *) arg->expr;
+	if (!IsA(var, Var) || var->varno != OUTER_VAR ||
+		outerPlanState((AggState *) fcinfo->context) == NULL ||
+		!states_from_node_tables(outerPlanState((AggState *) fcinfo->context), var->varattno, dp))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("streamext.%s combines only the states the nodes of distributed view \"%s\" send",
+						get_func_name(aggref->aggfnoid), dp->plan->name),
+				 errhint("Read the distributed view itself; its states come from its nodes' foreign tables.")));
+	fcinfo->flinfo->fn_extra = dp;
+}
+
+/* the key of this backend's seals on combined states (seal_states) */
+static uint8 seal_key[32];
+static bool seal_key_made = false;
+
+/* states_mac is the HMAC of distributed view id's states data */
+static void
+states_mac(int32 id, const char *data, Size len, uint8 *mac)
+{
+	pg_hmac_ctx *ctx;
+	uint8		digest[PG_SHA256_DIGEST_LENGTH];
+	int32		netid = pg_hton32(id);
+
+	if (!seal_key_made)
+	{
+		if (!pg_strong_random(seal_key, sizeof(seal_key)))
+			ereport(ERROR,
+					(errcode(ERRCODE_INTERNAL_ERROR),
+					 errmsg("could not generate a random key")));
+		seal_key_made = true;
+	}
+	ctx = pg_hmac_create(PG_SHA256);
+	if (ctx == NULL ||
+		pg_hmac_init(ctx, seal_key, sizeof(seal_key)) < 0 ||
+		pg_hmac_update(ctx, (const uint8 *) &netid, sizeof(netid)) < 0 ||
+		pg_hmac_update(ctx, (const uint8 *) data, len) < 0 ||
+		pg_hmac_final(ctx, digest, sizeof(digest)) < 0)
+	{
+		const char *why = ctx ? pg_hmac_error(ctx) : "out of memory";
+
+		pg_hmac_free(ctx);
+		ereport(ERROR,
+				(errcode(ERRCODE_INTERNAL_ERROR),
+				 errmsg("could not compute an HMAC: %s", why)));
+	}
+	pg_hmac_free(ctx);
+	memcpy(mac, digest, STATES_MAC_LEN);
+}
+
+/*
+ * seal_states appends to a group's combined states (what combine_partials
+ * and merge_sessions return) a MAC keyed by a secret of this backend, so
+ * that distributed_row, which any reader can call, takes only what those
+ * aggregates made from the nodes' states (check_states_come_from_nodes),
+ * never bytes a caller wrote.
+ */
+static bytea *
+seal_states(int32 id, bytea *states)
+{
+	Size		len = VARSIZE_ANY_EXHDR(states);
+	bytea	   *sealed = palloc(VARHDRSZ + len + STATES_MAC_LEN);
+
+	SET_VARSIZE(sealed, VARHDRSZ + len + STATES_MAC_LEN);
+	memcpy(VARDATA(sealed), VARDATA_ANY(states), len);
+	states_mac(id, VARDATA_ANY(states), len, (uint8 *) VARDATA(sealed) + len);
+	return sealed;
+}
+
+/* unseal_states checks a seal_states seal and gives the states under it */
+static void
+unseal_states(int32 id, bytea *sealed, const char **data, Size *len)
+{
+	uint8		mac[STATES_MAC_LEN];
+	Size		total = VARSIZE_ANY_EXHDR(sealed);
+
+	if (total < STATES_MAC_LEN)
+		*len = 0;
+	else
+	{
+		*len = total - STATES_MAC_LEN;
+		*data = VARDATA_ANY(sealed);
+		states_mac(id, *data, *len, mac);
+	}
+	if (total < STATES_MAC_LEN || timingsafe_bcmp(mac, *data + *len, STATES_MAC_LEN) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("streamext.distributed_row takes only states that combine_partials or merge_sessions made in this session"),
+				 errhint("Read the distributed view itself.")));
 }
 
 /*
  * streamext_combine_partials_step is the transition function of
- * combine_partials(view_id, states): it combines one node's states of a
- * group into the group's, in the aggregate's memory.
+ * combine_partials(view_id, states): it keeps one node's states of a group
+ * for the final function.
  */
 Datum
 streamext_combine_partials_step(PG_FUNCTION_ARGS)
 {
 	MemoryContext aggcxt;
 	CombinedStates *combined = PG_ARGISNULL(0) ? NULL : (CombinedStates *) PG_GETARG_POINTER(0);
-	ViewPlan   *plan;
-	AggValue   *values;
-	bytea	   *states;
-	UserCodeGate gate;
+	MemoryContext old;
 
 	if (!AggCheckCallContext(fcinfo, &aggcxt))
 		ereport(ERROR,
@@ -640,42 +894,32 @@ streamext_combine_partials_step(PG_FUNCTION_ARGS)
 	}
 	if (combined == NULL)
 	{
-		plan = distributed_plan(PG_GETARG_INT32(1));
+		DistributedPlan *dp = distributed_plan(PG_GETARG_INT32(1));
+
+		check_states_come_from_nodes(fcinfo, dp, 1);
 		combined = MemoryContextAllocZero(aggcxt, sizeof(CombinedStates));
-		combined->plan = plan;
-		combined->values = MemoryContextAllocZero(aggcxt,
-												  sizeof(AggValue) * Max(plan->aggs.naggs, 1));
-		agg_init_values(&plan->aggs, combined->values, aggcxt);
+		combined->plan = dp->plan;
 	}
-	plan = combined->plan;
-	states = PG_GETARG_BYTEA_PP(2);
-	values = palloc0(sizeof(AggValue) * Max(plan->aggs.naggs, 1));
-	usercode_enter(&gate, plan->owner, USERCODE_READ_ONLY);
-	agg_wire_read(&plan->aggs, VARDATA_ANY(states), VARSIZE_ANY_EXHDR(states), values,
-				  CurrentMemoryContext);
-	agg_combine_values(&plan->aggs, combined->values, values, aggcxt);
-	usercode_leave(&gate);
+	old = MemoryContextSwitchTo(aggcxt);
+	combined->parts = lappend(combined->parts, PG_GETARG_BYTEA_P_COPY(2));
+	MemoryContextSwitchTo(old);
 	PG_RETURN_POINTER(combined);
 }
 
 /*
  * streamext_combine_partials_final is the final function of
- * combine_partials: the group's combined states, as servers exchange them.
+ * combine_partials: the group's states combined, as servers exchange them.
  */
 Datum
 streamext_combine_partials_final(PG_FUNCTION_ARGS)
 {
 	CombinedStates *combined;
-	UserCodeGate gate;
-	bytea	   *result;
 
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
 	combined = (CombinedStates *) PG_GETARG_POINTER(0);
-	usercode_enter(&gate, combined->plan->owner, USERCODE_READ_ONLY);
-	result = agg_wire_bytea(&combined->plan->aggs, combined->values);
-	usercode_leave(&gate);
-	PG_RETURN_BYTEA_P(result);
+	PG_RETURN_BYTEA_P(seal_states(combined->plan->id,
+								  combine_wire(combined->plan, combined->parts)));
 }
 
 /*
@@ -694,7 +938,8 @@ streamext_distributed_row(PG_FUNCTION_ARGS)
 	bool	   *keynulls;
 	Datum	   *out;
 	bool	   *outnulls;
-	bytea	   *states;
+	const char *data = NULL;
+	Size		len;
 	UserCodeGate gate;
 	int			i;
 
@@ -705,7 +950,7 @@ streamext_distributed_row(PG_FUNCTION_ARGS)
 				 errmsg("the view id of streamext.distributed_row cannot be NULL")));
 	if (PG_ARGISNULL(1))
 		return (Datum) 0;
-	plan = distributed_plan(PG_GETARG_INT32(0));
+	plan = distributed_plan(PG_GETARG_INT32(0))->plan;
 	desc = rsinfo->setDesc;
 	if (desc->natts != plan->outdesc->natts || PG_NARGS() - 4 != plan->nkeys)
 		ereport(ERROR,
@@ -734,22 +979,21 @@ streamext_distributed_row(PG_FUNCTION_ARGS)
 		keys[i] = PG_GETARG_DATUM(4 + i);
 		keynulls[i] = PG_ARGISNULL(4 + i);
 	}
-	states = PG_GETARG_BYTEA_PP(1);
+	unseal_states(plan->id, PG_GETARG_BYTEA_PP(1), &data, &len);
 	values = palloc0(sizeof(AggValue) * Max(plan->aggs.naggs, 1));
 	out = palloc(sizeof(Datum) * desc->natts);
 	outnulls = palloc(sizeof(bool) * desc->natts);
+	/* one gate for the group: view_plan_output's own is then free */
+	usercode_enter(&gate, plan->owner, USERCODE_READ_ONLY);
 	if (plan->window.kind != WINDOW_SESSION)
 	{
-		usercode_enter(&gate, plan->owner, USERCODE_READ_ONLY);
-		agg_wire_read(&plan->aggs, VARDATA_ANY(states), VARSIZE_ANY_EXHDR(states), values,
-					  CurrentMemoryContext);
-		usercode_leave(&gate);
+		agg_wire_read(&plan->aggs, data, len, values, CurrentMemoryContext,
+					  plan->wire_signature);
 		if (view_plan_output(plan,
 							 PG_ARGISNULL(2) ? DT_NOBEGIN : PG_GETARG_TIMESTAMPTZ(2),
 							 PG_ARGISNULL(3) ? DT_NOEND : PG_GETARG_TIMESTAMPTZ(3),
 							 keys, keynulls, values, out, outnulls))
 			tuplestore_putvalues(rsinfo->setResult, desc, out, outnulls);
-		return (Datum) 0;
 	}
 	else
 	{
@@ -757,25 +1001,25 @@ streamext_distributed_row(PG_FUNCTION_ARGS)
 		StringInfoData msg;
 		int			n;
 
-		msg.data = VARDATA_ANY(states);
-		msg.len = msg.maxlen = VARSIZE_ANY_EXHDR(states);
+		msg.data = (char *) data;
+		msg.len = msg.maxlen = len;
 		msg.cursor = 0;
 		n = pq_getmsgint(&msg, 4);
 		for (i = 0; i < n; i++)
 		{
 			TimestampTz start = pq_getmsgint64(&msg);
 			TimestampTz end = pq_getmsgint64(&msg);
-			int			len = pq_getmsgint(&msg, 4);
-			const char *bytes = pq_getmsgbytes(&msg, len);
+			int			stateslen = pq_getmsgint(&msg, 4);
+			const char *bytes = pq_getmsgbytes(&msg, stateslen);
 
-			usercode_enter(&gate, plan->owner, USERCODE_READ_ONLY);
-			agg_wire_read(&plan->aggs, bytes, len, values, CurrentMemoryContext);
-			usercode_leave(&gate);
+			agg_wire_read(&plan->aggs, bytes, stateslen, values, CurrentMemoryContext,
+						  plan->wire_signature);
 			if (view_plan_output(plan, start, end, keys, keynulls, values, out, outnulls))
 				tuplestore_putvalues(rsinfo->setResult, desc, out, outnulls);
 		}
 		pq_getmsgend(&msg);
 	}
+	usercode_leave(&gate);
 	return (Datum) 0;
 }
 
@@ -811,10 +1055,10 @@ combine_wire(ViewPlan *plan, List *states)
 		bytea	   *s = lfirst(lc);
 
 		agg_wire_read(&plan->aggs, VARDATA_ANY(s), VARSIZE_ANY_EXHDR(s), values,
-					  CurrentMemoryContext);
+					  CurrentMemoryContext, plan->wire_signature);
 		agg_combine_values(&plan->aggs, into, values, CurrentMemoryContext);
 	}
-	result = agg_wire_bytea(&plan->aggs, into);
+	result = agg_wire_bytea(&plan->aggs, into, plan->wire_signature);
 	usercode_leave(&gate);
 	return result;
 }
@@ -846,16 +1090,19 @@ streamext_merge_sessions_step(PG_FUNCTION_ARGS)
 			PG_RETURN_NULL();
 		PG_RETURN_POINTER(key);
 	}
-	old = MemoryContextSwitchTo(aggcxt);
 	if (key == NULL)
 	{
-		key = palloc0(sizeof(KeySessions));
-		key->plan = distributed_plan(PG_GETARG_INT32(1));
+		DistributedPlan *dp = distributed_plan(PG_GETARG_INT32(1));
+
+		check_states_come_from_nodes(fcinfo, dp, 3);
+		key = MemoryContextAllocZero(aggcxt, sizeof(KeySessions));
+		key->plan = dp->plan;
 		if (key->plan->window.kind != WINDOW_SESSION)
 			ereport(ERROR,
 					(errcode(ERRCODE_WRONG_OBJECT_TYPE),
 					 errmsg("distributed view %d has no session window", key->plan->id)));
 	}
+	old = MemoryContextSwitchTo(aggcxt);
 	session = palloc(sizeof(NodeSession));
 	session->start = PG_GETARG_TIMESTAMPTZ(2);
 	session->end = PG_GETARG_TIMESTAMPTZ(3);
@@ -920,7 +1167,7 @@ streamext_merge_sessions_final(PG_FUNCTION_ARGS)
 	pq_sendint32(&buf, n);
 	appendBinaryStringInfo(&buf, merged.data, merged.len);
 	SET_VARSIZE(buf.data, buf.len);
-	PG_RETURN_BYTEA_P((bytea *) buf.data);
+	PG_RETURN_BYTEA_P(seal_states(key->plan->id, (bytea *) buf.data));
 }
 
 /*
@@ -941,10 +1188,11 @@ streamext_distributed_progress(PG_FUNCTION_ARGS)
 	char	   *schema;
 	char	   *relname;
 	AclResult	aclresult;
+	bool		has_relation;
 
 	InitMaterializedSRF(fcinfo, 0);
-	row = catalog_distributed_view_named(name, &nodes);
-	if (row == NULL || get_rel_name(row->view_relid) == NULL)
+	row = distributed_view_named(name, &nodes, &has_relation);
+	if (row == NULL || !has_relation)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("distributed view \"%s\" does not exist", name),

@@ -16,10 +16,9 @@
  *	  No HAVING is applied here: only the combined states can decide it.
  *
  *	  shard_signature(id) is what a coordinator compares before it combines
- *	  a node's states with others': the server's major version, the query
- *	  as deparsed with qualified names, the window, the keys' types and the
- *	  aggregates by signature (not OID) with the version of the extension
- *	  that provides each.  States are internal to those versions.
+ *	  a node's states with others' (view_plan_signature); the states carry
+ *	  its hash, so that a shard view defined again later is refused at
+ *	  read time too.
  *
  *-------------------------------------------------------------------------
  */
@@ -60,7 +59,6 @@ PG_FUNCTION_INFO_V1(streamext_partial_wire);
 PG_FUNCTION_INFO_V1(streamext_shard_signature);
 PG_FUNCTION_INFO_V1(streamext_publish_partials);
 
-static char *extension_version(Oid extoid);
 
 /*
  * streamext_read_partials returns the open windows of a continuous view as
@@ -78,133 +76,89 @@ streamext_read_partials(PG_FUNCTION_ARGS)
 	return (Datum) 0;
 }
 
+/* what partial_wire keeps from one call to the next of a query */
+typedef struct WireCall
+{
+	ViewReader	reader;
+	Oid			slot_relid;		/* the closed table slot is made for */
+	TupleTableSlot *slot;
+	BlockNumber nblocks;		/* its size when last looked at */
+} WireCall;
+
 /*
  * streamext_partial_wire converts the states of a closed window's row (its
  * closed table's _state) into the form servers exchange.  It takes the
  * row's position, not its bytes: the stored form is memory images that
  * only the worker's own writes may give it, and a caller could pass any
- * bytea.  The view is opened once per query, not per row.
+ * bytea.  The view is opened, and a slot made, once per query, not per
+ * row.
  */
 Datum
 streamext_partial_wire(PG_FUNCTION_ARGS)
 {
 	int32		view_id = PG_GETARG_INT32(0);
 	ItemPointer tid = (ItemPointer) PG_GETARG_POINTER(1);
-	ViewReader *reader = fcinfo->flinfo->fn_extra;
+	WireCall   *call = fcinfo->flinfo->fn_extra;
+	ViewPlan   *plan;
 	Relation	rel;
-	TupleTableSlot *slot;
 	AttrNumber	attno;
 	bool		isnull;
 	Datum		states;
 	bytea	   *result;
 
-	if (reader == NULL || reader->view_id != view_id)
+	if (call == NULL || call->reader.view_id != view_id)
 	{
 		MemoryContext old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
 
-		reader = palloc0(sizeof(ViewReader));
-		view_reader_open_partial(reader, view_id, NULL);
+		call = palloc0(sizeof(WireCall));
+		view_reader_open_partial(&call->reader, view_id, NULL);
 		MemoryContextSwitchTo(old);
-		fcinfo->flinfo->fn_extra = reader;
+		fcinfo->flinfo->fn_extra = call;
 	}
-	if (!OidIsValid(reader->plan->closed_relid))
+	plan = call->reader.plan;
+	if (!OidIsValid(plan->closed_relid))
 		ereport(ERROR,
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
-				 errmsg("continuous view \"%s\" has no closed windows", reader->plan->name)));
+				 errmsg("continuous view \"%s\" has no closed windows", plan->name)));
 
 	/* the scan that gave the position holds the lock already */
-	rel = table_open(reader->plan->closed_relid, AccessShareLock);
-	attno = get_attnum(reader->plan->closed_relid, "_state");
-	slot = table_slot_create(rel, NULL);
+	rel = table_open(plan->closed_relid, AccessShareLock);
+	attno = get_attnum(plan->closed_relid, "_state");
+	/* the lock keeps the table's row type while the query runs */
+	if (call->slot_relid != plan->closed_relid)
+	{
+		MemoryContext old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
+
+		call->slot = MakeSingleTupleTableSlot(CreateTupleDescCopy(RelationGetDescr(rel)),
+											  table_slot_callbacks(rel));
+		call->slot_relid = plan->closed_relid;
+		call->nblocks = 0;
+		MemoryContextSwitchTo(old);
+	}
+	/* a position past the end is refused; the size is looked up again only then */
+	if (ItemPointerIsValid(tid) && ItemPointerGetBlockNumber(tid) >= call->nblocks)
+		call->nblocks = RelationGetNumberOfBlocks(rel);
 	if (attno == InvalidAttrNumber || !ItemPointerIsValid(tid) ||
-		ItemPointerGetBlockNumber(tid) >= RelationGetNumberOfBlocks(rel) ||
-		!table_tuple_fetch_row_version(rel, tid, GetActiveSnapshot(), slot))
+		ItemPointerGetBlockNumber(tid) >= call->nblocks ||
+		!table_tuple_fetch_row_version(rel, tid, GetActiveSnapshot(), call->slot))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("no closed window of continuous view \"%s\" is at %s",
-						reader->plan->name,
+						plan->name,
 						DatumGetCString(DirectFunctionCall1(tidout, PointerGetDatum(tid)))),
 				 errhint("streamext.partial_wire is called by a shard view's _partials view with its closed rows' ctid.")));
-	states = slot_getattr(slot, attno, &isnull);
+	states = slot_getattr(call->slot, attno, &isnull);
 	if (isnull)
-		elog(ERROR, "streamext: a closed window of \"%s\" has no states", reader->plan->name);
-	result = view_reader_wire_states(reader, DatumGetByteaPP(states));
-	ExecDropSingleTupleTableSlot(slot);
+		elog(ERROR, "streamext: a closed window of \"%s\" has no states", plan->name);
+	result = view_reader_wire_states(&call->reader, DatumGetByteaPP(states));
+	/* the slot pins the row's buffer until it is cleared */
+	ExecClearTuple(call->slot);
 	table_close(rel, AccessShareLock);
 	PG_RETURN_BYTEA_P(result);
 }
 
 /*
- * extension_version is the installed version of extension extoid
- */
-static char *
-extension_version(Oid extoid)
-{
-	Relation	rel = table_open(ExtensionRelationId, AccessShareLock);
-	ScanKeyData key;
-	SysScanDesc scan;
-	HeapTuple	tuple;
-	char	   *version = NULL;
-
-	ScanKeyInit(&key, Anum_pg_extension_oid, BTEqualStrategyNumber, F_OIDEQ,
-				ObjectIdGetDatum(extoid));
-	scan = systable_beginscan(rel, ExtensionOidIndexId, true, NULL, 1, &key);
-	if (HeapTupleIsValid(tuple = systable_getnext(scan)))
-	{
-		bool		isnull;
-		Datum		d = heap_getattr(tuple, Anum_pg_extension_extversion,
-									 RelationGetDescr(rel), &isnull);
-
-		if (!isnull)
-			version = TextDatumGetCString(d);
-	}
-	systable_endscan(scan);
-	table_close(rel, AccessShareLock);
-	return version ? version : "?";
-}
-
-/*
- * shard_view_signature describes what the view of row, compiled as plan,
- * computes and how its states are made, one line per part, so that two
- * servers whose views have the same signature can combine their states
- * and a difference is named by its line.
- */
-char *
-shard_view_signature(ViewPlan *plan, const ViewCatalogRow *row)
-{
-	StringInfoData buf;
-	int			i;
-
-	initStringInfo(&buf);
-	appendStringInfo(&buf, "server %d\n", PG_VERSION_NUM / 10000);
-	appendStringInfo(&buf, "query %s\n", row->definition ? row->definition : row->query);
-	appendStringInfo(&buf, "window %s\n", row->window_text ? row->window_text : "none");
-	appendStringInfo(&buf, "time zone %s\n", row->time_zone ? row->time_zone : "none");
-	for (i = 0; i < plan->nkeys; i++)
-	{
-		Form_pg_attribute key = TupleDescAttr(plan->keydesc, i);
-
-		appendStringInfo(&buf, "key %d %s\n", i + 1,
-						 format_type_with_typemod(key->atttypid, key->atttypmod));
-	}
-	for (i = 0; i < plan->aggs.naggs; i++)
-	{
-		AggRunner  *agg = &plan->aggs.runners[i];
-		Oid			extoid = getExtensionOfObject(ProcedureRelationId, agg->aggfnoid);
-
-		appendStringInfo(&buf, "aggregate %d %s state %s", i + 1,
-						 format_procedure_qualified(agg->aggfnoid),
-						 format_type_be_qualified(agg->transtype));
-		if (OidIsValid(extoid))
-			appendStringInfo(&buf, " from %s %s", get_extension_name(extoid),
-							 extension_version(extoid));
-		appendStringInfoChar(&buf, '\n');
-	}
-	return buf.data;
-}
-
-/*
- * streamext_shard_signature is shard_view_signature of continuous view
+ * streamext_shard_signature is view_plan_signature of continuous view
  * view_id, for streamext.shard_signatures (which a coordinator reads).
  */
 Datum
@@ -219,7 +173,7 @@ streamext_shard_signature(PG_FUNCTION_ARGS)
 	plan = view_read_plan(view_id);
 	if (plan == NULL)
 		PG_RETURN_NULL();
-	PG_RETURN_TEXT_P(cstring_to_text(shard_view_signature(plan, row)));
+	PG_RETURN_TEXT_P(cstring_to_text(view_plan_signature(plan, row)));
 }
 
 /*

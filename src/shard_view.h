@@ -12,7 +12,6 @@
 #include "catalog.h"
 #include "view_plan.h"
 
-extern char *shard_view_signature(ViewPlan *plan, const ViewCatalogRow *row);
 extern char **shard_view_key_names(ViewPlan *plan, const char *what);
 
 #endif							/* STREAMEXT_SHARD_VIEW_H */

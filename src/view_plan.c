@@ -17,10 +17,16 @@
 #include "access/table.h"
 #include "access/tableam.h"
 #include "access/tupconvert.h"
+#include "access/genam.h"
 #include "access/xact.h"
+#include "catalog/dependency.h"
+#include "catalog/indexing.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_extension.h"
 #include "catalog/pg_inherits.h"
 #include "catalog/pg_operator.h"
+#include "catalog/pg_proc.h"
+#include "commands/extension.h"
 #include "catalog/pg_type.h"
 #include "common/hashfn.h"
 #include "executor/executor.h"
@@ -34,11 +40,13 @@
 #include "port/pg_bitutils.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
+#include "utils/fmgroids.h"
 #include "utils/hsearch.h"
 #include "utils/json.h"
 #include "utils/lsyscache.h"
 #include "utils/guc.h"
 #include "utils/memutils.h"
+#include "utils/regproc.h"
 #include "utils/rel.h"
 #include "utils/ruleutils.h"
 #include "utils/snapmgr.h"
@@ -495,6 +503,100 @@ view_plan_output(ViewPlan *plan, TimestampTz wstart, TimestampTz wend,
 }
 
 /*
+ * extension_version is the installed version of extension extoid
+ */
+static char *
+extension_version(Oid extoid)
+{
+	Relation	rel = table_open(ExtensionRelationId, AccessShareLock);
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tuple;
+	char	   *version = NULL;
+
+	ScanKeyInit(&key, Anum_pg_extension_oid, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(extoid));
+	scan = systable_beginscan(rel, ExtensionOidIndexId, true, NULL, 1, &key);
+	if (HeapTupleIsValid(tuple = systable_getnext(scan)))
+	{
+		bool		isnull;
+		Datum		d = heap_getattr(tuple, Anum_pg_extension_extversion,
+									 RelationGetDescr(rel), &isnull);
+
+		if (!isnull)
+			version = TextDatumGetCString(d);
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return version ? version : "?";
+}
+
+/*
+ * view_plan_signature describes what the view of row, compiled as plan,
+ * computes and how its states are made, one line per part, so that two
+ * servers whose views have the same signature can combine their states
+ * (shard_view.c, distributed_view.c) and a difference is named by its
+ * line: the server's major version, the query as deparsed with qualified
+ * names (on one line), the window, time zone, lateness and retention, the
+ * keys' types, and the aggregates by signature (not OID) with their state
+ * type and the version of the extension that provides each: states are
+ * internal to those versions.
+ */
+char *
+view_plan_signature(ViewPlan *plan, const ViewCatalogRow *row)
+{
+	StringInfoData buf;
+	char	   *query = pstrdup(row->definition ? row->definition : row->query);
+	char	   *c;
+	int			i;
+
+	for (c = query; *c; c++)
+		if (*c == '\n' || *c == '\t')
+			*c = ' ';
+	initStringInfo(&buf);
+	appendStringInfo(&buf, "server %d\n", PG_VERSION_NUM / 10000);
+	appendStringInfo(&buf, "query %s\n", query);
+	appendStringInfo(&buf, "window %s\n", row->window_text ? row->window_text : "none");
+	appendStringInfo(&buf, "time zone %s\n", row->time_zone ? row->time_zone : "none");
+	appendStringInfo(&buf, "lateness " INT64_FORMAT " microseconds\n", row->lateness_usec);
+	appendStringInfo(&buf, "retention " INT64_FORMAT " microseconds\n", row->retention_usec);
+	for (i = 0; i < plan->nkeys; i++)
+	{
+		Form_pg_attribute key = TupleDescAttr(plan->keydesc, i);
+
+		appendStringInfo(&buf, "key %d %s\n", i + 1,
+						 format_type_with_typemod(key->atttypid, key->atttypmod));
+	}
+	for (i = 0; i < plan->aggs.naggs; i++)
+	{
+		AggRunner  *agg = &plan->aggs.runners[i];
+		Oid			extoid = getExtensionOfObject(ProcedureRelationId, agg->aggfnoid);
+
+		appendStringInfo(&buf, "aggregate %d %s state %s", i + 1,
+						 format_procedure_qualified(agg->aggfnoid),
+						 format_type_be_qualified(agg->transtype));
+		if (OidIsValid(extoid))
+			appendStringInfo(&buf, " from %s %s", get_extension_name(extoid),
+							 extension_version(extoid));
+		appendStringInfoChar(&buf, '\n');
+	}
+	return buf.data;
+}
+
+/*
+ * view_plan_wire_signature is the hash of view_plan_signature that partial
+ * states carry (agg_wire_write); never 0, which marks a plan without one.
+ */
+uint32
+view_plan_wire_signature(ViewPlan *plan, const ViewCatalogRow *row)
+{
+	char	   *signature = view_plan_signature(plan, row);
+	uint32		hash = hash_bytes((const unsigned char *) signature, strlen(signature));
+
+	return hash != 0 ? hash : 1;
+}
+
+/*
  * view_plan_partial_desc is the row of a group's partial states, as a shard
  * view shows them to a coordinator (shard_view.c): window_start,
  * window_end, the group keys, and _state, the states as servers exchange
@@ -548,7 +650,9 @@ view_plan_partial_output(ViewPlan *plan, TimestampTz wstart, TimestampTz wend,
 		outnulls[i + 2] = keynulls[i];
 	}
 	usercode_enter(&gate, plan->owner, USERCODE_READ_ONLY);
-	out[plan->nkeys + 2] = PointerGetDatum(agg_wire_bytea(&plan->aggs, values));
+	Assert(plan->wire_signature != 0);
+	out[plan->nkeys + 2] = PointerGetDatum(agg_wire_bytea(&plan->aggs, values,
+														   plan->wire_signature));
 	usercode_leave(&gate);
 	outnulls[plan->nkeys + 2] = false;
 	MemoryContextSwitchTo(old);

@@ -76,6 +76,8 @@ typedef struct ViewPlan
 	ExprState  *having;
 	TupleDesc	outdesc;		/* [window_start, window_end,] outputs */
 
+	/* hash of view_plan_signature, which partial states carry; 0: not made yet */
+	uint32		wire_signature;
 	/* the worker's windows and groups; NULL in a plan built to read */
 	struct ViewState *state;
 } ViewPlan;
@@ -87,6 +89,8 @@ extern TupleTableSlot *view_plan_event_slot(ViewPlan *plan);
 extern bool view_plan_output(ViewPlan *plan, TimestampTz wstart, TimestampTz wend,
 							 Datum *keys, bool *keynulls, AggValue *values,
 							 Datum *out, bool *outnulls);
+extern char *view_plan_signature(ViewPlan *plan, const ViewCatalogRow *row);
+extern uint32 view_plan_wire_signature(ViewPlan *plan, const ViewCatalogRow *row);
 extern TupleDesc view_plan_partial_desc(ViewPlan *plan);
 extern void view_plan_partial_output(ViewPlan *plan, TimestampTz wstart, TimestampTz wend,
 									 Datum *keys, bool *keynulls, AggValue *values,

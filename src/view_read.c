@@ -501,7 +501,7 @@ view_reader_wire_states(ViewReader *reader, bytea *states)
 	usercode_enter(&gate, plan->owner, USERCODE_READ_ONLY);
 	states_read(plan, VARDATA_ANY(states), VARSIZE_ANY_EXHDR(states), values,
 				CurrentMemoryContext);
-	result = agg_wire_bytea(&plan->aggs, values);
+	result = agg_wire_bytea(&plan->aggs, values, plan->wire_signature);
 	usercode_leave(&gate);
 	return result;
 }
@@ -532,7 +532,17 @@ reader_open(ViewReader *reader, int32 view_id, TupleDesc desc, bool partial)
 						plan->name),
 				 errhint("Each server slides the window to its own watermark; distribute a hopping window instead.")));
 	if (partial)
+	{
 		agg_wire_check(&plan->aggs);
+		if (plan->wire_signature == 0)
+		{
+			ViewCatalogRow *full = catalog_view_as_of(view_id, GetActiveSnapshot());
+
+			if (full == NULL)
+				elog(ERROR, "continuous view %d disappeared", view_id);
+			plan->wire_signature = view_plan_wire_signature(plan, full);
+		}
+	}
 	want_desc = partial ? view_plan_partial_desc(plan) : plan->outdesc;
 	if (desc == NULL)
 		want_desc = CreateTemplateTupleDesc(0);	/* no rows: no check */

@@ -209,6 +209,36 @@ $nodes[2]->start;
 wait_caught_up($nodes[2]);
 check_view($coord, 'postgres', $_, $oracle{$_}, 'node back') for qw(tumble total);
 
+# the functions the view calls take no bytes a caller wrote: an
+# aggregate's deserial function (hll's) trusts what the nodes sent
+$coord->safe_psql('postgres', q{
+CREATE ROLE reader LOGIN;
+GRANT SELECT ON tumble TO reader;});
+($ret, $out, $err) = $coord->psql('postgres', q{SET ROLE reader;
+SELECT streamext.combine_partials(id, s)
+  FROM streamext.distributed_views, (VALUES ('\x0100000000'::bytea)) v(s) WHERE name = 'public.tumble'});
+like($err, qr/combines only the states the nodes of distributed view "public.tumble" send/,
+	'combine_partials refuses states that do not come from the nodes');
+($ret, $out, $err) = $coord->psql('postgres', q{SET ROLE reader;
+SELECT * FROM streamext.distributed_views d,
+       LATERAL streamext.distributed_row(d.id, '\x0100000000'::bytea, NULL, NULL, '/p1'::text)
+         AS r(ws timestamptz, we timestamptz, url text, n bigint, total bigint, avg_ms numeric,
+              worst int, users float8)
+ WHERE d.name = 'public.tumble'});
+like($err, qr/takes only states that combine_partials or merge_sessions made/,
+	'distributed_row refuses states it did not seal');
+is($coord->safe_psql('postgres', "SET ROLE reader; SELECT count(*) > 0 FROM tumble"), 't',
+	'a reader reads the view');
+
+# a node's shard view defined again differently is refused at read time
+$nodes[0]->safe_psql('postgres', q{
+SELECT streamext.drop_view('hop');
+SELECT streamext.create_shard_view('hop', $q$SELECT device, count(*) AS n, avg(ms) AS a, max(url) AS m
+  FROM events WHERE ms > 10 GROUP BY device HAVING count(*) > 1$q$,
+  "window" => 'hopping 2 seconds every 1 second', lateness => '500 milliseconds');});
+($ret, $out, $err) = $coord->psql('postgres', 'SELECT count(*) FROM hop');
+like($err, qr/partial states of another definition/, 'a node redefined since is refused');
+
 # dropping the distributed view leaves the nodes' shard views
 ($ret, $out, $err) = $coord->psql('postgres', "SELECT streamext.drop_distributed_view('tumble')");
 like($err, qr/has subscription "tumble_final"/, 'a distributed view with a subscription is not dropped');
