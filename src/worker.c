@@ -136,6 +136,7 @@ static void publish_all(bool all_groups);
 static void flush_subscriptions(void);
 static void checkpoint_now(void);
 static void decode_available(void);
+static bool checkpoint_owed(void);
 static void decode_or_rewind(void);
 static void place_streamed(void);
 static void start_from_checkpoint(void);
@@ -642,6 +643,23 @@ note_failure(void)
 }
 
 /*
+ * checkpoint_owed says whether a view has late events' corrections of
+ * closed windows or new dead letters, which readers see only once a
+ * checkpoint wrote them.
+ */
+static bool
+checkpoint_owed(void)
+{
+	ListCell   *lc;
+
+	foreach(lc, W.plans)
+		if (((ViewPlan *) lfirst(lc))->state->corrections_pending ||
+			((ViewPlan *) lfirst(lc))->state->new_dead_letters != NIL)
+			return true;
+	return false;
+}
+
+/*
  * decode_available decodes everything flushed so far and publishes the
  * result; a commit that changed the view catalog ends the batch there, so
  * that the new views see exactly the commits after theirs.
@@ -705,10 +723,19 @@ decode_available(void)
 			publish_all(false);
 			flush_subscriptions();
 			report_stats();		/* a long catch-up */
-			SpinLockAcquire(&W.slot->mutex);
-			W.slot->published_upto = W.ctx->reader->EndRecPtr;
-			SpinLockRelease(&W.slot->mutex);
-			ConditionVariableBroadcast(&W.slot->progress_cv);
+
+			/*
+			 * Readers waiting (wait_caught_up) may go on, unless late events
+			 * corrected closed windows that only a checkpoint shows (the
+			 * end of the batch takes it)
+			 */
+			if (!checkpoint_owed())
+			{
+				SpinLockAcquire(&W.slot->mutex);
+				W.slot->published_upto = W.ctx->reader->EndRecPtr;
+				SpinLockRelease(&W.slot->mutex);
+				ConditionVariableBroadcast(&W.slot->progress_cv);
+			}
 		}
 		CHECK_FOR_INTERRUPTS();
 	}
@@ -732,13 +759,8 @@ decode_available(void)
 	 * checkpoint, and dead letters are written by one: both are visible by
 	 * the time wait_caught_up() returns.
 	 */
-	foreach(lc, W.plans)
-		if (((ViewPlan *) lfirst(lc))->state->corrections_pending ||
-			((ViewPlan *) lfirst(lc))->state->new_dead_letters != NIL)
-		{
-			checkpoint_now();
-			break;
-		}
+	if (checkpoint_owed())
+		checkpoint_now();
 
 	/* after the groups it covers were published, under publish_lock */
 	end = Max(end, W.ctx->reader->EndRecPtr);
