@@ -590,6 +590,7 @@ CREATE FUNCTION streamext.create_shard_view(name text, query text, "window" text
     END;
 
 -- shard views: a view whose <name>_partials the owner published
+-- (those the current role may read)
 CREATE VIEW streamext.shard_views AS
 SELECT v.id,
        v.name,
@@ -605,7 +606,8 @@ SELECT v.id,
    AND d.classid = 'pg_catalog.pg_class'::regclass AND d.deptype = 'a'
   JOIN pg_catalog.pg_class p ON p.oid = d.objid AND p.relkind = 'v'
   JOIN pg_catalog.pg_namespace p_ns ON p_ns.oid = p.relnamespace
-  LEFT JOIN streamext.view_progress pr ON pr.view_id = v.id;
+  LEFT JOIN streamext.view_progress pr ON pr.view_id = v.id
+ WHERE has_table_privilege(v.view_relid, 'SELECT');
 -- the signature, apart: computing it compiles the view
 CREATE VIEW streamext.shard_signatures AS
 SELECT s.name, s.partials_schema, s.partials_name, streamext.shard_signature(s.id) AS signature
@@ -614,7 +616,7 @@ GRANT SELECT ON streamext.shard_views, streamext.shard_signatures TO PUBLIC;
 
 CREATE TABLE streamext.distributed_view_def (
     id          serial PRIMARY KEY,
-    name        text NOT NULL UNIQUE,
+    name        text NOT NULL,          -- as created (the relation may be renamed)
     view_relid  regclass NOT NULL,
     source      regclass NOT NULL,      -- the coordinator's table of the stream's shape
     query       text NOT NULL,
@@ -624,8 +626,11 @@ CREATE TABLE streamext.distributed_view_def (
     time_zone   text,
     lateness    interval NOT NULL,
     nodes       text[] NOT NULL,        -- postgres_fdw servers, in order
+    node_tables regclass[] NOT NULL,    -- each node's partial states, a foreign table
+    progress_tables regclass[] NOT NULL, -- and its shard views' progress
     created_at  timestamptz NOT NULL DEFAULT now()
 );
+CREATE UNIQUE INDEX ON streamext.distributed_view_def (view_relid);
 SELECT pg_catalog.pg_extension_config_dump('streamext.distributed_view_def', '');
 SELECT pg_catalog.pg_extension_config_dump('streamext.distributed_view_def_id_seq', '');
 REVOKE ALL ON streamext.distributed_view_def FROM PUBLIC;

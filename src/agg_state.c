@@ -16,6 +16,7 @@
 #include "postgres.h"
 
 #include "access/htup_details.h"
+#include "access/transam.h"
 #include "catalog/pg_aggregate.h"
 #include "catalog/pg_proc.h"
 #include "catalog/pg_type.h"
@@ -906,4 +907,30 @@ agg_wire_read(AggSet *set, const char *data, Size len, AggValue *values, MemoryC
 				 errmsg("partial states of more aggregates than the view has"),
 				 errhint("Every server of a distributed view computes the same query.")));
 	MemoryContextSwitchTo(old);
+}
+
+/*
+ * agg_wire_untrusted names the first aggregate of set whose states another
+ * server sends are read by a function that is not PostgreSQL's own (an
+ * extension's deserial or receive function, hll's say), or NULL.  Those
+ * trust their input, which only the sending side's serial or send function
+ * made: a coordinator may run them only on what servers it trusts send.
+ */
+char *
+agg_wire_untrusted(AggSet *set)
+{
+	int			i;
+
+	for (i = 0; i < set->naggs; i++)
+	{
+		AggRunner  *agg = &set->runners[i];
+		Oid			reader;
+
+		wire_io_prepare(set, agg);
+		reader = agg->transtype == INTERNALOID ? agg->deserialfn.fn_oid : agg->wire_recv.fn_oid;
+		if (reader >= FirstNormalObjectId)
+			return psprintf("aggregate %s reads its states with %s",
+							format_procedure(agg->aggfnoid), format_procedure(reader));
+	}
+	return NULL;
 }

@@ -83,6 +83,7 @@ extern void agg_deserialize_states(AggSet *set, const char *data, Size len,
 								   AggValue *values, MemoryContext cxt);
 
 extern void agg_wire_check(AggSet *set);
+extern char *agg_wire_untrusted(AggSet *set);
 extern void agg_wire_write(AggSet *set, AggValue *values, StringInfo buf, MemoryContext cxt,
 						   uint32 signature);
 extern bytea *agg_wire_bytea(AggSet *set, AggValue *values, uint32 signature);

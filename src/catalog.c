@@ -2157,97 +2157,118 @@ catalog_find_owned_view(const char *name, bool missing_ok)
  * Distributed views (distributed_view.c): a coordinator's definitions, in
  * streamext.distributed_view_def.
  */
-static CatalogStatement insert_distributed = {
-	"INSERT INTO streamext.distributed_view_def (name, view_relid, source, query, query_tree, "
-	"definition, window_spec, time_zone, lateness, nodes) "
-	"VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
-	10, {TEXTOID, REGCLASSOID, REGCLASSOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID,
-	INTERVALOID, TEXTARRAYOID}
+static CatalogStatement next_distributed_id = {
+	"SELECT nextval('streamext.distributed_view_def_id_seq')::int4", 0
 };
-static CatalogStatement set_distributed_relation = {
-	"UPDATE streamext.distributed_view_def SET view_relid = $2 WHERE id = $1",
-	2, {INT4OID, REGCLASSOID}
+static CatalogStatement insert_distributed = {
+	"INSERT INTO streamext.distributed_view_def (id, name, view_relid, source, query, query_tree, "
+	"definition, window_spec, time_zone, lateness, nodes, node_tables, progress_tables) "
+	"VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+	13, {INT4OID, TEXTOID, REGCLASSOID, REGCLASSOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID,
+	INTERVALOID, TEXTARRAYOID, OIDARRAYOID, OIDARRAYOID}
 };
 static CatalogStatement distributed_by_id = {
 	"SELECT id, name, view_relid, source, query, query_tree, definition, window_spec, "
-	"time_zone, lateness, nodes FROM streamext.distributed_view_def WHERE id = $1",
+	"time_zone, lateness, nodes, node_tables::oid[], progress_tables::oid[] "
+	"FROM streamext.distributed_view_def WHERE id = $1",
 	1, {INT4OID}
-};
-static CatalogStatement distributed_by_name = {
-	"SELECT id, name, view_relid, source, query, query_tree, definition, window_spec, "
-	"time_zone, lateness, nodes FROM streamext.distributed_view_def WHERE name = $1",
-	1, {TEXTOID}
 };
 static CatalogStatement delete_distributed = {
 	"DELETE FROM streamext.distributed_view_def WHERE id = $1",
 	1, {INT4OID}
 };
+static CatalogStatement forget_dropped_distributed = {
+	"DELETE FROM streamext.distributed_view_def d "
+	"WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class c WHERE c.oid = d.view_relid)",
+	0
+};
 
-/*
- * catalog_insert_distributed_view registers a distributed view (row, with
- * its lateness as given and its nodes' server names) and returns its id.
- * The relation is set once made (catalog_set_distributed_relation).
- */
+/* catalog_next_distributed_id takes the id of a new distributed view */
 int32
-catalog_insert_distributed_view(const ViewCatalogRow *row, Interval *lateness,
-								ArrayType *nodes)
+catalog_next_distributed_id(void)
 {
-	Datum		args[10];
-	char		nulls[10] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
 	bool		isnull;
 	int32		id;
 
-	args[0] = CStringGetTextDatum(row->name);
-	args[1] = ObjectIdGetDatum(row->stream_relid);	/* replaced by the view */
-	args[2] = ObjectIdGetDatum(row->stream_relid);
-	args[3] = CStringGetTextDatum(row->query);
-	args[4] = CStringGetTextDatum(row->query_tree);
-	args[5] = CStringGetTextDatum(row->definition);
-	args[6] = row->window_text ? CStringGetTextDatum(row->window_text) : (Datum) 0;
-	nulls[6] = row->window_text ? ' ' : 'n';
-	args[7] = row->time_zone ? CStringGetTextDatum(row->time_zone) : (Datum) 0;
-	nulls[7] = row->time_zone ? ' ' : 'n';
-	args[8] = IntervalPGetDatum(lateness);
-	args[9] = PointerGetDatum(nodes);
 	SPI_connect();
-	if (catalog_execute(&insert_distributed, args, nulls, false, 0) != SPI_OK_INSERT_RETURNING)
-		elog(ERROR, "streamext: could not register the distributed view");
+	if (catalog_execute(&next_distributed_id, NULL, NULL, false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "streamext: could not number the distributed view");
 	id = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 	SPI_finish();
 	return id;
 }
 
-/* catalog_set_distributed_relation records the relation of distributed view id */
-void
-catalog_set_distributed_relation(int32 id, Oid view_relid)
+/* oid_list_array makes an oid[] of a list of OIDs */
+static ArrayType *
+oid_list_array(List *oids)
 {
-	Datum		args[2] = {Int32GetDatum(id), ObjectIdGetDatum(view_relid)};
+	Datum	   *elems = palloc(sizeof(Datum) * Max(list_length(oids), 1));
+	ListCell   *lc;
+	int			n = 0;
 
-	run_statement(&set_distributed_relation, args, NULL, SPI_OK_UPDATE,
-				  "record the relation of a distributed view");
+	foreach(lc, oids)
+		elems[n++] = ObjectIdGetDatum(lfirst_oid(lc));
+	return construct_array(elems, n, OIDOID, sizeof(Oid), true, TYPALIGN_INT);
 }
 
 /*
- * distributed_lookup runs stmt (by id or by name, key) and makes its row a
- * ViewCatalogRow, distributed, in the caller's memory context; NULL when
- * there is none.  *nodes gets the nodes' server names, as C strings.
+ * catalog_insert_distributed_view registers distributed view d (its row's
+ * id taken from catalog_next_distributed_id), with its lateness as given.
  */
-static ViewCatalogRow *
-distributed_lookup(CatalogStatement *stmt, Datum key, List **nodes)
+void
+catalog_insert_distributed_view(const DistributedViewRow *d, Interval *lateness)
+{
+	const ViewCatalogRow *row = &d->view;
+	Datum		args[13];
+	char		nulls[13];
+	Datum	   *names = palloc(sizeof(Datum) * Max(list_length(d->nodes), 1));
+	ListCell   *lc;
+	int			n = 0;
+
+	memset(nulls, ' ', sizeof(nulls));
+	foreach(lc, d->nodes)
+		names[n++] = CStringGetTextDatum(lfirst(lc));
+	args[0] = Int32GetDatum(row->id);
+	args[1] = CStringGetTextDatum(row->name);
+	args[2] = ObjectIdGetDatum(row->view_relid);
+	args[3] = ObjectIdGetDatum(row->stream_relid);
+	args[4] = CStringGetTextDatum(row->query);
+	args[5] = CStringGetTextDatum(row->query_tree);
+	args[6] = CStringGetTextDatum(row->definition);
+	args[7] = row->window_text ? CStringGetTextDatum(row->window_text) : (Datum) 0;
+	nulls[7] = row->window_text ? ' ' : 'n';
+	args[8] = row->time_zone ? CStringGetTextDatum(row->time_zone) : (Datum) 0;
+	nulls[8] = row->time_zone ? ' ' : 'n';
+	args[9] = IntervalPGetDatum(lateness);
+	args[10] = PointerGetDatum(construct_array(names, n, TEXTOID, -1, false, TYPALIGN_INT));
+	args[11] = PointerGetDatum(oid_list_array(d->node_tables));
+	args[12] = PointerGetDatum(oid_list_array(d->progress_tables));
+	run_statement(&insert_distributed, args, nulls, SPI_OK_INSERT,
+				  "register the distributed view");
+}
+
+/*
+ * catalog_distributed_view is distributed view id, in the caller's memory
+ * context, or NULL.
+ */
+DistributedViewRow *
+catalog_distributed_view(int32 id)
 {
 	MemoryContext cxt = CurrentMemoryContext;
-	ViewCatalogRow *row = NULL;
+	DistributedViewRow *d = NULL;
+	Datum		key = Int32GetDatum(id);
 
 	SPI_connect();
-	if (catalog_execute(stmt, &key, NULL, true, 1) != SPI_OK_SELECT)
+	if (catalog_execute(&distributed_by_id, &key, NULL, true, 1) != SPI_OK_SELECT)
 		elog(ERROR, "streamext: could not read a distributed view");
 	if (SPI_processed == 1)
 	{
 		HeapTuple	tup = SPI_tuptable->vals[0];
 		TupleDesc	desc = SPI_tuptable->tupdesc;
-		Datum		values[11];
-		bool		isnull[11];
+		Datum		values[13];
+		bool		isnull[13];
 		MemoryContext old;
+		ViewCatalogRow *row;
 		Datum	   *elems;
 		bool	   *elemnulls;
 		int			nelems;
@@ -2255,7 +2276,8 @@ distributed_lookup(CatalogStatement *stmt, Datum key, List **nodes)
 
 		heap_deform_tuple(tup, desc, values, isnull);
 		old = MemoryContextSwitchTo(cxt);
-		row = palloc0(sizeof(ViewCatalogRow));
+		d = palloc0(sizeof(DistributedViewRow));
+		row = &d->view;
 		row->distributed = true;
 		row->id = DatumGetInt32(values[0]);
 		row->name = TextDatumGetCString(values[1]);
@@ -2267,29 +2289,22 @@ distributed_lookup(CatalogStatement *stmt, Datum key, List **nodes)
 		row->window_text = isnull[7] ? NULL : TextDatumGetCString(values[7]);
 		row->time_zone = isnull[8] ? NULL : TextDatumGetCString(values[8]);
 		row->lateness_usec = interval_usecs(DatumGetIntervalP(values[9]));
-		*nodes = NIL;
 		deconstruct_array(DatumGetArrayTypeP(values[10]), TEXTOID, -1, false, TYPALIGN_INT,
 						  &elems, &elemnulls, &nelems);
 		for (i = 0; i < nelems; i++)
-			*nodes = lappend(*nodes, TextDatumGetCString(elems[i]));
+			d->nodes = lappend(d->nodes, TextDatumGetCString(elems[i]));
+		deconstruct_array(DatumGetArrayTypeP(values[11]), OIDOID, sizeof(Oid), true,
+						  TYPALIGN_INT, &elems, &elemnulls, &nelems);
+		for (i = 0; i < nelems; i++)
+			d->node_tables = lappend_oid(d->node_tables, DatumGetObjectId(elems[i]));
+		deconstruct_array(DatumGetArrayTypeP(values[12]), OIDOID, sizeof(Oid), true,
+						  TYPALIGN_INT, &elems, &elemnulls, &nelems);
+		for (i = 0; i < nelems; i++)
+			d->progress_tables = lappend_oid(d->progress_tables, DatumGetObjectId(elems[i]));
 		MemoryContextSwitchTo(old);
 	}
 	SPI_finish();
-	return row;
-}
-
-/* catalog_distributed_view is distributed view id, or NULL */
-ViewCatalogRow *
-catalog_distributed_view(int32 id, List **nodes)
-{
-	return distributed_lookup(&distributed_by_id, Int32GetDatum(id), nodes);
-}
-
-/* catalog_distributed_view_named is the distributed view named name, or NULL */
-ViewCatalogRow *
-catalog_distributed_view_named(const char *name, List **nodes)
-{
-	return distributed_lookup(&distributed_by_name, CStringGetTextDatum(name), nodes);
+	return d;
 }
 
 /* catalog_delete_distributed_view forgets distributed view id */
@@ -2298,6 +2313,17 @@ catalog_delete_distributed_view(int32 id)
 {
 	run_for_key(&delete_distributed, Int32GetDatum(id), SPI_OK_DELETE,
 				"forget a distributed view");
+}
+
+/*
+ * catalog_forget_dropped_distributed_views forgets the distributed views
+ * whose relation DROP VIEW dropped
+ */
+void
+catalog_forget_dropped_distributed_views(void)
+{
+	run_statement(&forget_dropped_distributed, NULL, NULL, SPI_OK_DELETE,
+				  "forget dropped distributed views");
 }
 
 static CatalogStatement distributed_on_relation = {

@@ -44,6 +44,17 @@ typedef struct ViewCatalogRow
 								 * is a table of the stream's shape */
 } ViewCatalogRow;
 
+/* a row of streamext.distributed_view_def */
+typedef struct DistributedViewRow
+{
+	ViewCatalogRow view;		/* distributed: stream_relid is the
+								 * coordinator's table of the stream's shape */
+	List	   *nodes;			/* postgres_fdw server names, C strings */
+	List	   *node_tables;	/* OIDs of their foreign tables of partial
+								 * states */
+	List	   *progress_tables;	/* and of their shard views' progress */
+} DistributedViewRow;
+
 /* a row of streamext.subscription_def */
 typedef struct SubscriptionCatalogRow
 {
@@ -173,12 +184,11 @@ extern List *catalog_load_views_filtered(MemoryContext cxt, int32 only_id);
 extern List *catalog_load_views_snapshot(MemoryContext cxt, Snapshot snapshot);
 extern ViewCatalogRow *catalog_find_owned_view(const char *name, bool missing_ok);
 extern ViewCatalogRow *catalog_view_on_relation(Oid relid);
-extern int32 catalog_insert_distributed_view(const ViewCatalogRow *row, Interval *lateness,
-											 ArrayType *nodes);
-extern void catalog_set_distributed_relation(int32 id, Oid view_relid);
-extern ViewCatalogRow *catalog_distributed_view(int32 id, List **nodes);
-extern ViewCatalogRow *catalog_distributed_view_named(const char *name, List **nodes);
+extern int32 catalog_next_distributed_id(void);
+extern void catalog_insert_distributed_view(const DistributedViewRow *d, Interval *lateness);
+extern DistributedViewRow *catalog_distributed_view(int32 id);
 extern void catalog_delete_distributed_view(int32 id);
+extern void catalog_forget_dropped_distributed_views(void);
 extern int32 catalog_distributed_view_on_relation(Oid relid);
 extern void catalog_insert_distributed_delivery(const char *name, int32 id,
 												TimestampTz delivered_upto);

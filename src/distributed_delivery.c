@@ -103,8 +103,10 @@ read_due(void *arg)
 
 	d->final_upto = DT_NOBEGIN;
 	SPI_connect();
-	args[0] = CStringGetTextDatum(d->view_name);
-	if (SPI_execute_with_args("SELECT streamext.distributed_final_upto($1)",
+	/* by the relation, renamed or not */
+	argtypes[0] = OIDOID;
+	args[0] = ObjectIdGetDatum(d->view_relid);
+	if (SPI_execute_with_args("SELECT streamext.distributed_final_upto($1::regclass::text)",
 							  1, argtypes, args, NULL, true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "streamext: could not read the progress of \"%s\"", d->view_name);
 	{

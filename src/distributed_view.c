@@ -54,6 +54,7 @@
 #include "catalog/dependency.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
+#include "commands/defrem.h"
 #include "executor/spi.h"
 #include "common/hmac.h"
 #include "common/sha2.h"
@@ -130,8 +131,7 @@ typedef struct KeySessions
 } KeySessions;
 
 static List *node_names(ArrayType *nodes);
-static ViewCatalogRow *distributed_view_named(const char *name, List **nodes,
-											  bool *has_relation);
+static DistributedViewRow *distributed_view_of(const char *name);
 static void check_node_server(const char *server);
 static void check_node_signature(const char *server, const char *schema,
 								 const char *partials, const char *signature);
@@ -195,24 +195,23 @@ node_names(ArrayType *nodes)
 }
 
 /*
- * distributed_view_named is the distributed view whose relation name
- * (qualified or found on search_path) names, or NULL.  A row whose relation
- * was dropped (DROP VIEW) is found by its qualified name; has_relation
- * says which.
+ * distributed_view_of is the distributed view whose relation name names
+ * (qualified, or found on search_path), or an error.
  */
-static ViewCatalogRow *
-distributed_view_named(const char *name, List **nodes, bool *has_relation)
+static DistributedViewRow *
+distributed_view_of(const char *name)
 {
 	RangeVar   *rv = makeRangeVarFromNameList(stringToQualifiedNameList(name));
 	Oid			relid = RangeVarGetRelid(rv, NoLock, true);
 	int32		id = OidIsValid(relid) ? catalog_distributed_view_on_relation(relid) : 0;
+	DistributedViewRow *d = id != 0 ? catalog_distributed_view(id) : NULL;
 
-	*has_relation = (id != 0);
-	if (id != 0)
-		return catalog_distributed_view(id, nodes);
-	return catalog_distributed_view_named(quote_qualified_identifier(get_namespace_name(RangeVarGetCreationNamespace(rv)),
-																	 rv->relname),
-										  nodes);
+	if (d == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("distributed view \"%s\" does not exist", name),
+				 errhint("streamext.distributed_views lists the distributed views.")));
+	return d;
 }
 
 /*
@@ -419,8 +418,10 @@ streamext_create_distributed_view(PG_FUNCTION_ARGS)
 	Query	   *query;
 	Oid			relid;
 	List	   *nodes;
-	ViewCatalogRow row;
+	DistributedViewRow d;
+	ViewCatalogRow *row = &d.view;
 	WindowSpec	spec;
+	char	   *untrusted;
 	ViewPlan   *plan;
 	char	  **keys;
 	char	   *signature;
@@ -455,15 +456,15 @@ streamext_create_distributed_view(PG_FUNCTION_ARGS)
 	nodes = node_names(PG_GETARG_ARRAYTYPE_P(2));
 	lateness = PG_GETARG_INTERVAL_P(4);
 
-	memset(&row, 0, sizeof(row));
-	row.distributed = true;
+	memset(&d, 0, sizeof(d));
+	row->distributed = true;
 	/* the catalog names it qualified: the worker and other roles find it so */
-	row.name = quote_qualified_identifier(schema, rv->relname);
-	row.window_text = PG_ARGISNULL(3) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(3));
-	row.time_zone = PG_ARGISNULL(5) ? NULL :
+	row->name = quote_qualified_identifier(schema, rv->relname);
+	row->window_text = PG_ARGISNULL(3) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(3));
+	row->time_zone = PG_ARGISNULL(5) ? NULL :
 		window_zone_name(text_to_cstring(PG_GETARG_TEXT_PP(5)));
-	row.lateness_usec = interval_usecs(lateness);
-	window_parse(row.window_text, row.time_zone, &spec);
+	row->lateness_usec = interval_usecs(lateness);
+	window_parse(row->window_text, row->time_zone, &spec);
 	if (spec.kind == WINDOW_SLIDING)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
@@ -473,16 +474,32 @@ streamext_create_distributed_view(PG_FUNCTION_ARGS)
 	aclresult = pg_class_aclcheck(relid, GetUserId(), ACL_SELECT);
 	if (aclresult != ACLCHECK_OK)
 		aclcheck_error(aclresult, OBJECT_TABLE, get_rel_name(relid));
-	row.stream_relid = relid;
-	row.query = text_to_cstring(PG_GETARG_TEXT_PP(1));
-	row.query_tree = nodeToString(query);
-	row.definition = deparse_qualified_query(query);
+	row->stream_relid = relid;
+	row->query = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	row->query_tree = nodeToString(query);
+	row->definition = deparse_qualified_query(query);
 
 	/* what the nodes must compute alike */
-	plan = view_plan_build(&row, CurrentMemoryContext);
+	plan = view_plan_build(row, CurrentMemoryContext);
 	keys = shard_view_key_names(plan, "a distributed view");
 	agg_wire_check(&plan->aggs);
-	signature = view_plan_signature(plan, &row);
+	signature = view_plan_signature(plan, row);
+
+	/*
+	 * The aggregates' deserial (or receive) functions read what the nodes
+	 * send.  PostgreSQL's own check their input; an extension's (hll's)
+	 * may trust it: then the nodes must be servers only a superuser can
+	 * point elsewhere, and the view a superuser's, whose user mappings
+	 * reach them.
+	 */
+	untrusted = agg_wire_untrusted(&plan->aggs);
+	if (untrusted != NULL && !superuser())
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("only a superuser may create distributed view \"%s\"", name),
+				 errdetail("%s, which trusts its input: the coordinator would run it on whatever the nodes send.",
+						   untrusted),
+				 errhint("Ask a superuser to create it, over servers a superuser owns.")));
 
 	SPI_connect();
 	foreach(lc, nodes)
@@ -490,6 +507,13 @@ streamext_create_distributed_view(PG_FUNCTION_ARGS)
 		const char *server = strVal(lfirst(lc));
 
 		check_node_server(server);
+		if (untrusted != NULL && !superuser_arg(GetForeignServerByName(server, false)->owner))
+			ereport(ERROR,
+					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					 errmsg("server \"%s\" is not owned by a superuser", server),
+					 errdetail("%s, which trusts its input: whoever owns the server could point it at states of their own.",
+							   untrusted),
+					 errhint("ALTER SERVER %s OWNER TO a superuser.", quote_identifier(server))));
 		check_node_signature(server, schema, psprintf("%s_partials", rv->relname), signature);
 	}
 
@@ -521,6 +545,8 @@ streamext_create_distributed_view(PG_FUNCTION_ARGS)
 								  quote_literal_cstr(psprintf("%s_partials", rv->relname))),
 						 SPI_OK_UTILITY);
 		tables = lappend(tables, table);
+		d.node_tables = lappend_oid(d.node_tables,
+									get_relname_relid(node_table_name(rv->relname, server), nsp));
 		sqlfunc_spi_exec(psprintf("CREATE FOREIGN TABLE %s (partials_schema name, "
 								  "partials_name name, closed_upto timestamptz, "
 								  "max_event_time timestamptz) SERVER %s "
@@ -529,35 +555,24 @@ streamext_create_distributed_view(PG_FUNCTION_ARGS)
 															 progress_table_name(rv->relname, server)),
 								  quote_identifier(server)),
 						 SPI_OK_UTILITY);
+		d.progress_tables = lappend_oid(d.progress_tables,
+										get_relname_relid(progress_table_name(rv->relname, server),
+														  nsp));
+		d.nodes = lappend(d.nodes, pstrdup(server));
 	}
 
-	catalog_owner_enter(&ca);
-	{
-		/* a row left by DROP VIEW of an earlier distributed view of this name */
-		List	   *stale_nodes;
-		ViewCatalogRow *stale = catalog_distributed_view_named(row.name, &stale_nodes);
-
-		if (stale != NULL)
-			catalog_delete_distributed_view(stale->id);
-	}
-	{
-		Datum	   *elems = palloc(sizeof(Datum) * list_length(nodes));
-
-		i = 0;
-		foreach(lc, nodes)
-			elems[i++] = CStringGetTextDatum(strVal(lfirst(lc)));
-		id = catalog_insert_distributed_view(&row, lateness,
-											 construct_array(elems, i, TEXTOID, -1, false,
-															 TYPALIGN_INT));
-	}
-	catalog_owner_leave(&ca);
+	id = catalog_next_distributed_id();
 	sqlfunc_spi_exec(psprintf("CREATE VIEW %s AS %s",
 							  quote_qualified_identifier(schema, rv->relname),
 							  coordinator_query(plan, id, keys, tables)),
 					 SPI_OK_UTILITY);
 	view_relid = get_relname_relid(rv->relname, nsp);
+	row->id = id;
+	row->view_relid = view_relid;
 	catalog_owner_enter(&ca);
-	catalog_set_distributed_relation(id, view_relid);
+	/* rows of views DROP VIEW dropped */
+	catalog_forget_dropped_distributed_views();
+	catalog_insert_distributed_view(&d, lateness);
 	catalog_owner_leave(&ca);
 
 	/* the nodes' tables go with the view; the view needs its table's shape */
@@ -568,13 +583,14 @@ streamext_create_distributed_view(PG_FUNCTION_ARGS)
 		ObjectAddressSet(viewaddr, RelationRelationId, view_relid);
 		ObjectAddressSet(addr, RelationRelationId, relid);
 		recordDependencyOn(&viewaddr, &addr, DEPENDENCY_NORMAL);
-		foreach(lc, nodes)
+		foreach(lc, d.node_tables)
 		{
-			ObjectAddressSet(addr, RelationRelationId,
-							 get_relname_relid(node_table_name(rv->relname, strVal(lfirst(lc))), nsp));
+			ObjectAddressSet(addr, RelationRelationId, lfirst_oid(lc));
 			recordDependencyOn(&addr, &viewaddr, DEPENDENCY_AUTO);
-			ObjectAddressSet(addr, RelationRelationId,
-							 get_relname_relid(progress_table_name(rv->relname, strVal(lfirst(lc))), nsp));
+		}
+		foreach(lc, d.progress_tables)
+		{
+			ObjectAddressSet(addr, RelationRelationId, lfirst_oid(lc));
 			recordDependencyOn(&addr, &viewaddr, DEPENDENCY_AUTO);
 		}
 	}
@@ -591,42 +607,26 @@ Datum
 streamext_drop_distributed_view(PG_FUNCTION_ARGS)
 {
 	char	   *name = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	List	   *nodes;
-	ViewCatalogRow *row;
+	DistributedViewRow *d;
+	char	   *subname;
 	CatalogAccess ca;
-	bool		has_relation;
 
 	sqlfunc_check_setup();
-	row = distributed_view_named(name, &nodes, &has_relation);
-	if (row == NULL)
+	d = distributed_view_of(name);
+	if ((subname = catalog_subscription_on_source(d->view.view_relid)) != NULL)
 		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("distributed view \"%s\" does not exist", name),
-				 errhint("streamext.distributed_view_def lists the distributed views.")));
+				(errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
+				 errmsg("distributed view \"%s\" has subscription \"%s\"", name, subname),
+				 errhint("Drop its subscriptions first with streamext.drop_subscription().")));
+	if (!pg_class_ownercheck(d->view.view_relid, GetUserId()))
+		aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_VIEW, get_rel_name(d->view.view_relid));
 	SPI_connect();
-
-	/*
-	 * Its relation, unless DROP VIEW dropped it (the row is found by name
-	 * then, and its OID may name another relation by now)
-	 */
-	if (has_relation)
-	{
-		char	   *subname = catalog_subscription_on_source(row->view_relid);
-
-		if (subname != NULL)
-			ereport(ERROR,
-					(errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
-					 errmsg("distributed view \"%s\" has subscription \"%s\"", name, subname),
-					 errhint("Drop its subscriptions first with streamext.drop_subscription().")));
-		if (!pg_class_ownercheck(row->view_relid, GetUserId()))
-			aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_VIEW, get_rel_name(row->view_relid));
-		sqlfunc_spi_exec(psprintf("DROP VIEW %s",
-								  quote_qualified_identifier(get_namespace_name(get_rel_namespace(row->view_relid)),
-															 get_rel_name(row->view_relid))),
-						 SPI_OK_UTILITY);
-	}
+	sqlfunc_spi_exec(psprintf("DROP VIEW %s",
+							  quote_qualified_identifier(get_namespace_name(get_rel_namespace(d->view.view_relid)),
+														 get_rel_name(d->view.view_relid))),
+					 SPI_OK_UTILITY);
 	catalog_owner_enter(&ca);
-	catalog_delete_distributed_view(row->id);
+	catalog_delete_distributed_view(d->view.id);
 	catalog_owner_leave(&ca);
 	SPI_finish();
 	PG_RETURN_VOID();
@@ -642,11 +642,10 @@ distributed_plan(int32 id)
 {
 	ListCell   *lc;
 	DistributedPlan *entry;
+	DistributedViewRow *d;
 	ViewCatalogRow *row;
-	List	   *nodes;
 	MemoryContext old;
 	AclResult	aclresult;
-	Oid			nsp;
 
 	if (cached_lxid != MyProc->lxid)
 	{
@@ -661,7 +660,8 @@ distributed_plan(int32 id)
 			return entry;
 	}
 	old = MemoryContextSwitchTo(TopTransactionContext);
-	row = catalog_distributed_view(id, &nodes);
+	d = catalog_distributed_view(id);
+	row = d ? &d->view : NULL;
 	if (row == NULL || get_rel_name(row->view_relid) == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
@@ -675,11 +675,8 @@ distributed_plan(int32 id)
 	entry->userid = GetUserId();
 	entry->plan = view_plan_build(row, TopTransactionContext);
 	entry->plan->wire_signature = view_plan_wire_signature(entry->plan, row);
-	nsp = get_rel_namespace(row->view_relid);
-	foreach(lc, nodes)
-		entry->node_tables = lappend_oid(entry->node_tables,
-										 get_relname_relid(node_table_name(get_rel_name(row->view_relid),
-																		   lfirst(lc)), nsp));
+	/* by OID: a table of the same name made since is not one of them */
+	entry->node_tables = d->node_tables;
 	cached_plans = lappend(cached_plans, entry);
 	MemoryContextSwitchTo(old);
 	return entry;
@@ -1182,48 +1179,61 @@ streamext_distributed_progress(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	char	   *name = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	List	   *nodes;
-	ViewCatalogRow *row;
-	ListCell   *lc;
-	char	   *schema;
-	char	   *relname;
+	DistributedViewRow *d;
+	ListCell   *server_cell;
+	ListCell   *progress_cell;
+	ListCell   *node_cell;
 	AclResult	aclresult;
-	bool		has_relation;
 
 	InitMaterializedSRF(fcinfo, 0);
-	row = distributed_view_named(name, &nodes, &has_relation);
-	if (row == NULL || !has_relation)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("distributed view \"%s\" does not exist", name),
-				 errhint("streamext.distributed_view_def lists the distributed views.")));
-	aclresult = pg_class_aclcheck(row->view_relid, GetUserId(), ACL_SELECT);
+	d = distributed_view_of(name);
+	aclresult = pg_class_aclcheck(d->view.view_relid, GetUserId(), ACL_SELECT);
 	if (aclresult != ACLCHECK_OK)
-		aclcheck_error(aclresult, OBJECT_VIEW, get_rel_name(row->view_relid));
-	schema = get_namespace_name(get_rel_namespace(row->view_relid));
-	relname = get_rel_name(row->view_relid);
+		aclcheck_error(aclresult, OBJECT_VIEW, get_rel_name(d->view.view_relid));
 
 	SPI_connect();
-	foreach(lc, nodes)
+	forthree(server_cell, d->nodes, progress_cell, d->progress_tables, node_cell, d->node_tables)
 	{
-		const char *server = lfirst(lc);
-		Datum		args[2] = {CStringGetTextDatum(schema),
-		CStringGetTextDatum(psprintf("%s_partials", relname))};
+		const char *server = lfirst(server_cell);
+		Oid			progress = lfirst_oid(progress_cell);
+		ForeignTable *partials = GetForeignTable(lfirst_oid(node_cell));
+		char	   *remote_schema = NULL;
+		char	   *remote_name = NULL;
+		ListCell   *lc;
+		Datum		args[2];
 		Oid			argtypes[2] = {TEXTOID, TEXTOID};
 		Datum		values[3];
 		bool		nulls[3] = {false, true, true};
 
+		/* the node's partial states, as the foreign table names them */
+		foreach(lc, partials->options)
+		{
+			DefElem    *opt = lfirst(lc);
+
+			if (strcmp(opt->defname, "schema_name") == 0)
+				remote_schema = defGetString(opt);
+			else if (strcmp(opt->defname, "table_name") == 0)
+				remote_name = defGetString(opt);
+		}
+		if (remote_schema == NULL || remote_name == NULL || get_rel_name(progress) == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("the foreign tables of node \"%s\" of distributed view \"%s\" were changed",
+							server, get_rel_name(d->view.view_relid)),
+					 errhint("Drop and create the distributed view again.")));
+		args[0] = CStringGetTextDatum(remote_schema);
+		args[1] = CStringGetTextDatum(remote_name);
 		if (SPI_execute_with_args(psprintf("SELECT closed_upto, max_event_time FROM %s "
 										   "WHERE partials_schema = $1 AND partials_name = $2",
-										   quote_qualified_identifier(schema,
-																	  progress_table_name(relname, server))),
+										   quote_qualified_identifier(get_namespace_name(get_rel_namespace(progress)),
+																	  get_rel_name(progress))),
 								  2, argtypes, args, NULL, true, 0) != SPI_OK_SELECT)
 			elog(ERROR, "streamext: could not read the progress of node \"%s\"", server);
 		if (SPI_processed != 1)
 			ereport(ERROR,
 					(errcode(ERRCODE_UNDEFINED_OBJECT),
-					 errmsg("node \"%s\" has no shard view whose partial states are %s.%s_partials",
-							server, schema, relname),
+					 errmsg("node \"%s\" has no shard view whose partial states are %s.%s",
+							server, remote_schema, remote_name),
 					 errhint("On node \"%s\", call streamext.create_shard_view() with the same name and arguments as this view.",
 							 server)));
 		values[0] = CStringGetTextDatum(server);

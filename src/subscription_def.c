@@ -219,11 +219,10 @@ static TimestampTz
 check_distributed_source(int32 distributed_id, const char *source, const char *filter,
 						 const char *emit)
 {
-	List	   *nodes;
-	ViewCatalogRow *row = catalog_distributed_view(distributed_id, &nodes);
+	ViewCatalogRow *row = &catalog_distributed_view(distributed_id)->view;
 	WindowSpec	spec;
 	TimestampTz upto = DT_NOBEGIN;
-	Datum		arg = CStringGetTextDatum(row->name);
+	Datum		arg = CStringGetTextDatum(source);
 	Oid			argtype = TEXTOID;
 
 	window_parse(row->window_text, row->time_zone, &spec);

@@ -230,6 +230,23 @@ like($err, qr/takes only states that combine_partials or merge_sessions made/,
 is($coord->safe_psql('postgres', "SET ROLE reader; SELECT count(*) > 0 FROM tumble"), 't',
 	'a reader reads the view');
 
+# an aggregate whose states an extension's function reads (hll) is
+# distributed by a superuser only: that function trusts what nodes send
+$coord->safe_psql('postgres', 'GRANT SELECT ON events TO reader');
+($ret, $out, $err) = $coord->psql('postgres', qq{SET ROLE reader;
+SELECT streamext.create_distributed_view('mine', \$q\$$views[0][1]\$q\$, nodes => ARRAY['n1'],
+  "window" => 'tumbling 1 second', lateness => '500 milliseconds')});
+like($err, qr/only a superuser may create distributed view "mine"/,
+	'an hll distributed view is refused to an ordinary role');
+
+# renamed, a distributed view reads and reports as before
+$coord->safe_psql('postgres', 'ALTER VIEW tumble RENAME TO tumble_renamed');
+is($coord->safe_psql('postgres', q{
+SELECT (SELECT count(*) FROM tumble_renamed) > 0,
+       (SELECT count(*) FROM streamext.distributed_progress('tumble_renamed')) = 3}),
+	't|t', 'a renamed distributed view reads and reports its progress');
+$coord->safe_psql('postgres', 'ALTER VIEW tumble_renamed RENAME TO tumble');
+
 # a node's shard view defined again differently is refused at read time
 $nodes[0]->safe_psql('postgres', q{
 SELECT streamext.drop_view('hop');
