@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # bench/scale_out.sh [events] [root]: one server against three nodes and a
 # coordinator.  Loads EVENTS (default 1M) into a stream with one tumbling
-# view (1,000 URLs over an hour of event times, count, sum, avg, max) on one
+# view (1,000 URLs over an hour of event times, in order: 60,000 groups;
+# count, sum, avg, max) on one
 # server, then the same events split over three nodes (each a third, loaded
 # at the same time) with shard views, and a distributed view on a
 # coordinator.  Each load is timed from the first insert until the view is
@@ -56,7 +57,7 @@ load() {
   local i=$1 first=$2 step=$3 s
   for ((s = 0; s < EVENTS; s += BATCH)); do
     echo "INSERT INTO clicks SELECT 'u' || (e % 1000), e % 997,
-            '2026-01-01 00:00+00'::timestamptz + (e % 3600) * interval '1 second'
+            '2026-01-01 00:00+00'::timestamptz + e * (interval '1 hour' / $EVENTS)
             FROM generate_series($s, $((s + BATCH - 1))) e WHERE e % $step = $first;"
   done | q "$i" >/dev/null
   q "$i" -c "SELECT streamext.wait_caught_up('600s')" >/dev/null
