@@ -68,7 +68,12 @@ like($fresh_strict, qr/^streamext\.wait_caught_up\(interval\)\|t$/m,
 # the rest of each function's definition and every member object as well:
 # the update must leave nothing a new installation would not have
 my $definitions = q{
-SELECT p.oid::regprocedure, pg_get_functiondef(p.oid), p.proacl FROM pg_proc p
+SELECT p.oid::regprocedure,
+       CASE WHEN p.prokind = 'a'
+            THEN (SELECT format('%s %s %s', a.aggtransfn, a.aggfinalfn, a.aggtranstype::regtype)
+                    FROM pg_aggregate a WHERE a.aggfnoid = p.oid)
+            ELSE pg_get_functiondef(p.oid) END,
+       p.proacl FROM pg_proc p
  WHERE p.pronamespace = 'streamext'::regnamespace
  ORDER BY p.oid::regprocedure::text};
 is($node->safe_psql('old', $definitions), $node->safe_psql('fresh', $definitions),

@@ -77,6 +77,12 @@ for my $i (1 .. 3)
 	push @nodes, $node;
 }
 
+# a streaming standby of node 3, promoted in its place at the end
+$nodes[2]->backup('node3_backup');
+my $standby = PostgreSQL::Test::Cluster->new('node3_standby');
+$standby->init_from_backup($nodes[2], 'node3_backup', has_streaming => 1);
+$standby->start;
+
 my $coord = streamext_node('coordinator');
 $coord->safe_psql('postgres', "CREATE EXTENSION streamext; CREATE EXTENSION postgres_fdw; $hll_sql");
 $coord->safe_psql('postgres', q{
@@ -255,6 +261,19 @@ SELECT streamext.create_shard_view('hop', $q$SELECT device, count(*) AS n, avg(m
   "window" => 'hopping 2 seconds every 1 second', lateness => '500 milliseconds');});
 ($ret, $out, $err) = $coord->psql('postgres', 'SELECT count(*) FROM hop');
 like($err, qr/partial states of another definition/, 'a node redefined since is refused');
+
+# node 3 lost for good: its standby is promoted and the server pointed at
+# it; its worker makes a slot of its own and computes the views again from
+# the stream, and the distributed views are exact again
+$nodes[2]->safe_psql('postgres', "INSERT INTO events (device, url, ms, uid) VALUES (3, '/p3', 7, 7)");
+$nodes[2]->wait_for_catchup($standby);
+$nodes[2]->stop('immediate');
+$standby->promote;
+my ($shost, $sport) = ($standby->host, $standby->port);
+$coord->safe_psql('postgres', "ALTER SERVER n3 OPTIONS (SET host '$shost', SET port '$sport')");
+wait_caught_up($standby);
+check_view($coord, 'postgres', $_, $oracle{$_}, 'standby promoted') for qw(tumble sess total);
+$nodes[2] = $standby;
 
 # dropping the distributed view leaves the nodes' shard views
 ($ret, $out, $err) = $coord->psql('postgres', "SELECT streamext.drop_distributed_view('tumble')");
