@@ -38,6 +38,7 @@ OBJS = \
 	src/view_read.o \
 	src/shard_view.o \
 	src/distributed_view.o \
+	src/distributed_combine.o \
 	src/subscription_def.o \
 	src/subscription.o \
 	src/subscription_spill.o \

@@ -30,7 +30,7 @@ LAYERS = [
     ("windows", ["view_apply", "view_partial", "view_partial_session", "window_panes", "window_session", "window_close", "view_source"]),
     ("persistence and delivery", ["checkpoint", "closed_insert", "subscription_def", "subscription", "subscription_spill"]),
     ("worker", ["decoder", "replay", "retention", "distributed_delivery", "worker", "launcher"]),
-    ("SQL", ["commands", "declare_deterministic", "view_replace", "renames", "view_read", "view_scan", "shard_view", "distributed_view", "subscription_read", "streamext"]),
+    ("SQL", ["commands", "declare_deterministic", "view_replace", "renames", "view_read", "view_scan", "shard_view", "distributed_view", "distributed_combine", "subscription_read", "streamext"]),
 ]
 
 # what PostgreSQL itself looks up by name in the library
