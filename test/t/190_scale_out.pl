@@ -33,8 +33,9 @@ my @views = (
 	      FROM events GROUP BY url},
 	  'tumbling 1 second', '500 milliseconds' ],
 	[ 'hop',
-	  q{SELECT device, count(*) AS n, avg(ms) AS a, max(url) AS m FROM events
-	     GROUP BY device HAVING count(*) > 1},
+	  q{SELECT device, count(*) AS n, sum(ms) AS s, avg(ms) AS a, max(url) AS m,
+	           hll_cardinality(hll_add_agg(hll_hash_integer(uid), 12, 5, -1, 1)) AS users
+	      FROM events GROUP BY device HAVING count(*) > 1},
 	  'hopping 2 seconds every 1 second', '500 milliseconds' ],
 	[ 'sess',
 	  q{SELECT device, count(*) AS n, sum(ms) AS s FROM events GROUP BY device},
@@ -47,7 +48,8 @@ my %oracle = (
 	                    url, count(*), sum(ms), avg(ms), max(ms),
 	                    hll_cardinality(hll_add_agg(hll_hash_integer(uid), 12, 5, -1, 1))
 	               FROM all_events GROUP BY 1, 2, 3},
-	hop => qq{SELECT w, w + interval '2 seconds', device, count(*), avg(ms), max(url)
+	hop => qq{SELECT w, w + interval '2 seconds', device, count(*), sum(ms), avg(ms), max(url),
+	                 hll_cardinality(hll_add_agg(hll_hash_integer(uid), 12, 5, -1, 1))
 	            FROM all_events,
 	                 LATERAL (VALUES (date_bin('1 second', ts, $origin)),
 	                                 (date_bin('1 second', ts, $origin) - interval '1 second')) v(w)
@@ -256,7 +258,8 @@ $coord->safe_psql('postgres', 'ALTER VIEW tumble_renamed RENAME TO tumble');
 # a node's shard view defined again differently is refused at read time
 $nodes[0]->safe_psql('postgres', q{
 SELECT streamext.drop_view('hop');
-SELECT streamext.create_shard_view('hop', $q$SELECT device, count(*) AS n, avg(ms) AS a, max(url) AS m
+SELECT streamext.create_shard_view('hop', $q$SELECT device, count(*) AS n, sum(ms) AS s, avg(ms) AS a,
+  max(url) AS m, hll_cardinality(hll_add_agg(hll_hash_integer(uid), 12, 5, -1, 1)) AS users
   FROM events WHERE ms > 10 GROUP BY device HAVING count(*) > 1$q$,
   "window" => 'hopping 2 seconds every 1 second', lateness => '500 milliseconds');});
 ($ret, $out, $err) = $coord->psql('postgres', 'SELECT count(*) FROM hop');
