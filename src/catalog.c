@@ -191,6 +191,7 @@ static SubscriptionCatalogRow *subscription_row(HeapTuple tup, TupleDesc desc,
 												MemoryContext cxt);
 static SubscriptionCatalogRow *find_subscription(CatalogIndex index, AttrNumber attno,
 												 RegProcedure eqproc, Datum value);
+static int32 next_id(CatalogStatement *stmt, const char *what);
 static void run_statement(CatalogStatement *stmt, Datum *args, const char *nulls,
 						  int expected, const char *what);
 static Oid	resolve_signature(const char *signature);
@@ -1566,12 +1567,19 @@ static CatalogStatement update_view_adopted = {
 int32
 catalog_next_view_id(void)
 {
+	return next_id(&next_view_id, "the view");
+}
+
+/* next_id runs a statement that takes the next value of a sequence */
+static int32
+next_id(CatalogStatement *stmt, const char *what)
+{
 	bool		isnull;
 	int32		id;
 
 	SPI_connect();
-	if (catalog_execute(&next_view_id, NULL, NULL, false, 0) != SPI_OK_SELECT)
-		elog(ERROR, "streamext: could not number the view");
+	if (catalog_execute(stmt, NULL, NULL, false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "streamext: could not number %s", what);
 	id = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 	SPI_finish();
 	return id;
@@ -2187,15 +2195,7 @@ static CatalogStatement forget_dropped_distributed = {
 int32
 catalog_next_distributed_id(void)
 {
-	bool		isnull;
-	int32		id;
-
-	SPI_connect();
-	if (catalog_execute(&next_distributed_id, NULL, NULL, false, 0) != SPI_OK_SELECT)
-		elog(ERROR, "streamext: could not number the distributed view");
-	id = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-	SPI_finish();
-	return id;
+	return next_id(&next_distributed_id, "the distributed view");
 }
 
 /* oid_list_array makes an oid[] of a list of OIDs */

@@ -52,7 +52,6 @@ typedef struct Delivery
 	char	   *notify;
 	char	   *view_name;		/* the distributed view's, as registered */
 	Oid			view_relid;
-	int			nnodes;
 	TimestampTz delivered_upto;
 	int64		newest_position;
 	/* found by read_due */
@@ -66,7 +65,7 @@ static void queue_due(Delivery *d);
 
 static CatalogStatement deliveries = {
 	"SELECT s.id, s.name, s.owner, s.channel, s.notify, v.name, v.view_relid, "
-	"cardinality(v.nodes), d.delivered_upto, p.newest_position "
+	"d.delivered_upto, p.newest_position "
 	"FROM streamext.distributed_delivery d "
 	"JOIN streamext.subscription_def s ON s.id = d.subscription_id "
 	"JOIN streamext.distributed_view_def v ON v.id = d.distributed_id "
@@ -227,9 +226,8 @@ distributed_deliver_due(void)
 		d->notify = SPI_getvalue(tup, desc, 5);
 		d->view_name = SPI_getvalue(tup, desc, 6);
 		d->view_relid = DatumGetObjectId(SPI_getbinval(tup, desc, 7, &isnull));
-		d->nnodes = DatumGetInt32(SPI_getbinval(tup, desc, 8, &isnull));
-		d->delivered_upto = DatumGetTimestampTz(SPI_getbinval(tup, desc, 9, &isnull));
-		d->newest_position = DatumGetInt64(SPI_getbinval(tup, desc, 10, &isnull));
+		d->delivered_upto = DatumGetTimestampTz(SPI_getbinval(tup, desc, 8, &isnull));
+		d->newest_position = DatumGetInt64(SPI_getbinval(tup, desc, 9, &isnull));
 		due = lappend(due, d);
 		MemoryContextSwitchTo(old);
 	}

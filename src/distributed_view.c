@@ -74,6 +74,8 @@ static DistributedViewRow *distributed_view_of(const char *name);
 static void check_node_server(const char *server);
 static void check_node_signature(const char *server, const char *schema,
 								 const char *partials, const char *signature);
+static char *node_object_name(const char *relname, const char *infix,
+							  const char *server, const char *kind);
 static char *node_table_name(const char *relname, const char *server);
 static char *progress_table_name(const char *relname, const char *server);
 static char *coordinator_query(ViewPlan *plan, int32 id, char **keys, List *tables);
@@ -163,39 +165,39 @@ check_node_server(const char *server)
 }
 
 /*
- * node_table_name is the name of the foreign table of server's partial
- * states of the view relname, beside the view.
+ * node_object_name is the name of a foreign table the view relname keeps
+ * beside it for server: <relname>_on_<server> for its partial states
+ * (kind "partial states", infix ""), <relname>_progress_on_<server> for
+ * its shard views' progress (kind "progress", infix "_progress").
  */
 static char *
-node_table_name(const char *relname, const char *server)
+node_object_name(const char *relname, const char *infix, const char *server,
+				 const char *kind)
 {
-	char	   *name = psprintf("%s_on_%s", relname, server);
+	char	   *name = psprintf("%s%s_on_%s", relname, infix, server);
 
 	if (strlen(name) >= NAMEDATALEN)
 		ereport(ERROR,
 				(errcode(ERRCODE_NAME_TOO_LONG),
-				 errmsg("the name of node \"%s\"'s partial states of \"%s\" would be too long",
-						server, relname),
-				 errhint("Shorten the view's name or the server's: the table is named view_on_server.")));
+				 errmsg("the name of node \"%s\"'s %s of \"%s\" would be too long",
+						server, kind, relname),
+				 errhint("Shorten the view's name or the server's: the table is named view%s_on_server.",
+						 infix)));
 	return name;
 }
 
-/*
- * progress_table_name is the name of the foreign table of server's shard
- * views' progress, for the view relname, beside the view.
- */
+/* node_table_name names server's partial states of the view relname */
+static char *
+node_table_name(const char *relname, const char *server)
+{
+	return node_object_name(relname, "", server, "partial states");
+}
+
+/* progress_table_name names server's shard views' progress for relname */
 static char *
 progress_table_name(const char *relname, const char *server)
 {
-	char	   *name = psprintf("%s_progress_on_%s", relname, server);
-
-	if (strlen(name) >= NAMEDATALEN)
-		ereport(ERROR,
-				(errcode(ERRCODE_NAME_TOO_LONG),
-				 errmsg("the name of node \"%s\"'s progress of \"%s\" would be too long",
-						server, relname),
-				 errhint("Shorten the view's name or the server's: the table is named view_progress_on_server.")));
-	return name;
+	return node_object_name(relname, "_progress", server, "progress");
 }
 
 /*

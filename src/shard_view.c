@@ -82,6 +82,7 @@ typedef struct WireCall
 	ViewReader	reader;
 	Oid			slot_relid;		/* the closed table slot is made for */
 	TupleTableSlot *slot;
+	AttrNumber	states_attno;	/* its _state column */
 	BlockNumber nblocks;		/* its size when last looked at */
 } WireCall;
 
@@ -101,7 +102,6 @@ streamext_partial_wire(PG_FUNCTION_ARGS)
 	WireCall   *call = fcinfo->flinfo->fn_extra;
 	ViewPlan   *plan;
 	Relation	rel;
-	AttrNumber	attno;
 	bool		isnull;
 	Datum		states;
 	bytea	   *result;
@@ -123,7 +123,6 @@ streamext_partial_wire(PG_FUNCTION_ARGS)
 
 	/* the scan that gave the position holds the lock already */
 	rel = table_open(plan->closed_relid, AccessShareLock);
-	attno = get_attnum(plan->closed_relid, "_state");
 	/* the lock keeps the table's row type while the query runs */
 	if (call->slot_relid != plan->closed_relid)
 	{
@@ -132,13 +131,14 @@ streamext_partial_wire(PG_FUNCTION_ARGS)
 		call->slot = MakeSingleTupleTableSlot(CreateTupleDescCopy(RelationGetDescr(rel)),
 											  table_slot_callbacks(rel));
 		call->slot_relid = plan->closed_relid;
+		call->states_attno = get_attnum(plan->closed_relid, "_state");
 		call->nblocks = 0;
 		MemoryContextSwitchTo(old);
 	}
 	/* a position past the end is refused; the size is looked up again only then */
 	if (ItemPointerIsValid(tid) && ItemPointerGetBlockNumber(tid) >= call->nblocks)
 		call->nblocks = RelationGetNumberOfBlocks(rel);
-	if (attno == InvalidAttrNumber || !ItemPointerIsValid(tid) ||
+	if (call->states_attno == InvalidAttrNumber || !ItemPointerIsValid(tid) ||
 		ItemPointerGetBlockNumber(tid) >= call->nblocks ||
 		!table_tuple_fetch_row_version(rel, tid, GetActiveSnapshot(), call->slot))
 		ereport(ERROR,
@@ -147,7 +147,7 @@ streamext_partial_wire(PG_FUNCTION_ARGS)
 						plan->name,
 						DatumGetCString(DirectFunctionCall1(tidout, PointerGetDatum(tid)))),
 				 errhint("streamext.partial_wire is called by a shard view's _partials view with its closed rows' ctid.")));
-	states = slot_getattr(call->slot, attno, &isnull);
+	states = slot_getattr(call->slot, call->states_attno, &isnull);
 	if (isnull)
 		elog(ERROR, "streamext: a closed window of \"%s\" has no states", plan->name);
 	result = view_reader_wire_states(&call->reader, DatumGetByteaPP(states));
