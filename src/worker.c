@@ -1571,6 +1571,7 @@ ensure_slot(void)
 	Snapshot	snap;
 	XLogRecPtr	consistent;
 	List	   *rows;
+	int			nviews;
 	ListCell   *lc;
 	MemoryContext cxt;
 	ReplicationSlot *existing = SearchNamedReplicationSlot(W.slot_name, true);
@@ -1650,6 +1651,8 @@ ensure_slot(void)
 		}
 	}
 	PopActiveSnapshot();
+	/* rows is in TopTransactionContext, gone at the commit */
+	nviews = list_length(rows);
 	replorigin_session_origin_lsn = consistent;
 	replorigin_session_origin_timestamp = GetCurrentTimestamp();
 	W.recompute_xid = GetTopTransactionIdIfAny();
@@ -1660,7 +1663,7 @@ ensure_slot(void)
 	ReplicationSlotRelease();
 	ereport(LOG,
 			(errmsg("streamext worker recomputed %d view(s) at %X/%X",
-					list_length(rows), LSN_FORMAT_ARGS(consistent))));
+					nviews, LSN_FORMAT_ARGS(consistent))));
 }
 
 /*
