@@ -34,6 +34,7 @@ OBJS = \
 	src/state_format.o \
 	src/state_shmem.o \
 	src/checkpoint.o \
+	src/held_rows.o \
 	src/closed_insert.o \
 	src/view_read.o \
 	src/shard_view.o \

@@ -86,6 +86,9 @@ typedef struct CheckpointSink
 	bool		defer_open_rows;	/* open_state rows go at the checkpoint */
 	ClosedInserter *inserter;	/* the closed table, or NULL: through SPI */
 	bool		inserter_tried; /* opened (or found to need SPI) already */
+	HeldRows   *held;			/* rows for subscriptions, until sink_finish */
+	bool		taken_fresh_only;	/* the rows just taken out were held as
+									 * windows: see sink_take_closed_rows */
 } CheckpointSink;
 
 /*
@@ -354,6 +357,8 @@ sink_init(CheckpointSink *cs, StreamextDbSlot *slot, ViewPlan *plan,
 	cs->sink.window_retired = sink_window_retired;
 	cs->sink.group_retired = sink_group_retired;
 	cs->sink.closed_window_dropped = sink_closed_window_dropped;
+	if (listener != NULL && plan->state->subscriptions != NIL)
+		cs->held = held_rows_create(plan, CurrentMemoryContext);
 	if (!window_closes(&plan->window))
 		return;					/* no closed table */
 	(void) closed_plan(plan->closed_relid, plan, CLOSED_INSERT);
@@ -393,12 +398,15 @@ sink_open_inserter(CheckpointSink *cs, ViewPlan *plan)
 	pfree(typmods);
 }
 
-/* sink_finish closes what sink_init opened */
+/* sink_finish closes what sink_init opened; subscriptions get the rows */
 static void
 sink_finish(CheckpointSink *cs)
 {
 	closed_insert_end(cs->inserter);
 	cs->inserter = NULL;
+	if (cs->held != NULL)
+		held_rows_release(cs->held, cs->listener);
+	cs->held = NULL;
 	MemoryContextDelete(cs->sink.cxt);
 }
 
@@ -413,6 +421,11 @@ typedef struct ClosedRow
 	AggValue   *values;
 	bool		combine;
 	bool		as_correction;
+	/* written by write_row_isolated, in the sink's cxt */
+	bytea	   *group;
+	Datum	   *out;
+	bool	   *outnulls;
+	bool		having;
 } ClosedRow;
 
 /*
@@ -435,6 +448,7 @@ sink_closed_row(WindowSink *sink, ViewPlan *plan, TimestampTz start, TimestampTz
 	CheckpointSink *cs = (CheckpointSink *) sink;
 	ClosedRow	row = {plan, cs, start, end, key, values, combine, as_correction};
 	UserCodeFailure failure;
+	bool		taken_fresh_only = cs->taken_fresh_only;
 
 	/* decoding again after a restart: written and delivered before it */
 	if (end <= cs->silent_upto)
@@ -446,11 +460,24 @@ sink_closed_row(WindowSink *sink, ViewPlan *plan, TimestampTz start, TimestampTz
 	if (as_correction)
 		view_source_note_correction(plan, start);
 	sink_open_inserter(cs, plan);
+	cs->taken_fresh_only = false;
 	if (!usercode_isolated(InvalidOid, USERCODE_MAY_WRITE, write_row_isolated, &row,
 						   &failure))
 	{
 		set_aside_group(plan, start, end, key, failure.error, combine);
 		FreeErrorData(failure.error);
+	}
+	else if (cs->held != NULL)
+	{
+		/*
+		 * A row this closing wrote before and now replaced is forgotten; a
+		 * row that replaces only rows new to subscribers is new to them too.
+		 */
+		if (combine && held_rows_forget(cs->held, start, end, row.group))
+			taken_fresh_only = true;
+		if (row.having)
+			held_rows_add(cs->held, start, end, row.group, row.out, row.outnulls,
+						  as_correction && !taken_fresh_only);
 	}
 	MemoryContextReset(sink->cxt);
 }
@@ -536,8 +563,12 @@ write_row_isolated(void *arg)
 	else if (SPI_execute_plan(closed_plan(plan->closed_relid, plan, CLOSED_INSERT), row, nulls,
 							  false, 0) != SPI_OK_INSERT)
 		elog(ERROR, "streamext: could not write closed window");
-	/* subscriptions get the row once it is written */
-	if (having && cs->listener != NULL)
+	/* subscriptions get the row once it is written (sink_closed_row) */
+	r->group = group;
+	r->out = row;
+	r->outnulls = outnulls;
+	r->having = having;
+	if (having && cs->listener != NULL && cs->held == NULL)
 		cs->listener(plan, row, outnulls, r->as_correction);
 	MemoryContextSwitchTo(old);
 }
@@ -615,6 +646,7 @@ static List *
 sink_take_closed_rows(WindowSink *sink, ViewPlan *plan, MinimalTuple key,
 					  TimestampTz from, TimestampTz to)
 {
+	CheckpointSink *cs = (CheckpointSink *) sink;
 	Datum		args[3];
 	StringInfoData buf;
 	List	   *rows = NIL;
@@ -631,6 +663,7 @@ sink_take_closed_rows(WindowSink *sink, ViewPlan *plan, MinimalTuple key,
 						 NULL, false, 0) != SPI_OK_DELETE_RETURNING)
 		elog(ERROR, "streamext: could not read closed sessions");
 	MemoryContextSwitchTo(sink->cxt);
+	cs->taken_fresh_only = (SPI_processed > 0);
 	for (i = 0; i < SPI_processed; i++)
 	{
 		HeapTuple	tup = SPI_tuptable->vals[i];
@@ -642,6 +675,10 @@ sink_take_closed_rows(WindowSink *sink, ViewPlan *plan, MinimalTuple key,
 		row->end = DatumGetTimestampTz(SPI_getbinval(tup, desc, 2, &isnull));
 		row->states = DatumGetByteaPCopy(SPI_getbinval(tup, desc, 3, &isnull));
 		rows = lappend(rows, row);
+		/* written by this closing (a late event before joined it): forgotten */
+		if (cs->held == NULL ||
+			!held_rows_forget(cs->held, row->start, row->end, DatumGetByteaPP(args[0])))
+			cs->taken_fresh_only = false;
 	}
 	MemoryContextSwitchTo(old);
 	return rows;

@@ -11,12 +11,9 @@
 #define STREAMEXT_CHECKPOINT_H
 
 #include "access/xlogdefs.h"
+#include "held_rows.h"
 #include "shmem.h"
 #include "view_state.h"
-
-/* told of each closed window's row written, in the checkpoint's transaction */
-typedef void (*ClosedRowListener) (ViewPlan *plan, Datum *values, bool *nulls,
-								   bool correction);
 
 extern void checkpoint_write(StreamextDbSlot *slot, List *plans, XLogRecPtr lsn,
 							 TimestampTz commit_time, ClosedRowListener listener);

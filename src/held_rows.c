@@ -1,0 +1,186 @@
+/*-------------------------------------------------------------------------
+ *
+ * held_rows.c
+ *	  Closed rows a checkpoint holds back from subscribers until it has
+ *	  written every row of a view.
+ *
+ *	  A checkpoint may write a closed row and take it out again before it
+ *	  commits: the late events of two panes of one hopping or cumulating
+ *	  window each combine into its row, two late events of one key join one
+ *	  closed session.  Subscribers must get the row once, as it is at the
+ *	  commit, not each state on the way (which no reader ever saw).  So the
+ *	  rows a view's closing writes are held here, in order, a row taken out
+ *	  again is forgotten, and the rest go to the subscriptions at the end.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "common/hashfn.h"
+#include "utils/hsearch.h"
+#include "utils/memutils.h"
+
+#include "held_rows.h"
+
+/* a row held back, by its window and group */
+typedef struct HeldRow
+{
+	TimestampTz start;
+	TimestampTz end;
+	bytea	   *group;
+	HeapTuple	tuple;			/* the view's output columns */
+	bool		correction;
+	bool		forgotten;		/* taken out again */
+} HeldRow;
+
+/* the rows of one window and group hash (several on a hash collision) */
+typedef struct HeldKey
+{
+	TimestampTz start;
+	TimestampTz end;
+	uint32		group_hash;
+} HeldKey;
+
+typedef struct HeldEntry
+{
+	HeldKey		key;
+	List	   *rows;
+} HeldEntry;
+
+struct HeldRows
+{
+	ViewPlan   *plan;
+	MemoryContext cxt;
+	List	   *order;			/* HeldRow, as written */
+	HTAB	   *by_key;
+};
+
+static void held_key(HeldKey *key, TimestampTz start, TimestampTz end, bytea *group);
+static bool same_group(bytea *a, bytea *b);
+
+/*
+ * held_rows_create makes an empty hold for plan's rows in a memory
+ * context under parent, which held_rows_release deletes.
+ */
+HeldRows *
+held_rows_create(ViewPlan *plan, MemoryContext parent)
+{
+	MemoryContext cxt = AllocSetContextCreate(parent, "streamext held rows",
+											  ALLOCSET_DEFAULT_SIZES);
+	HeldRows   *held = MemoryContextAllocZero(cxt, sizeof(HeldRows));
+	HASHCTL		hctl;
+
+	held->plan = plan;
+	held->cxt = cxt;
+	hctl.keysize = sizeof(HeldKey);
+	hctl.entrysize = sizeof(HeldEntry);
+	hctl.hcxt = cxt;
+	held->by_key = hash_create("streamext held rows", 64, &hctl,
+							   HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	return held;
+}
+
+/* held_key is the hash table's key of a window and group */
+static void
+held_key(HeldKey *key, TimestampTz start, TimestampTz end, bytea *group)
+{
+	memset(key, 0, sizeof(HeldKey));
+	key->start = start;
+	key->end = end;
+	key->group_hash = hash_bytes((const unsigned char *) VARDATA_ANY(group),
+								 VARSIZE_ANY_EXHDR(group));
+}
+
+/* same_group says whether two serialised group keys are the same key */
+static bool
+same_group(bytea *a, bytea *b)
+{
+	return VARSIZE_ANY_EXHDR(a) == VARSIZE_ANY_EXHDR(b) &&
+		memcmp(VARDATA_ANY(a), VARDATA_ANY(b), VARSIZE_ANY_EXHDR(a)) == 0;
+}
+
+/*
+ * held_rows_add holds the row of group in the window [start, end): values
+ * and nulls of the view's output columns, copied.
+ */
+void
+held_rows_add(HeldRows *held, TimestampTz start, TimestampTz end, bytea *group,
+			  Datum *values, bool *nulls, bool correction)
+{
+	MemoryContext old = MemoryContextSwitchTo(held->cxt);
+	HeldRow    *row = palloc(sizeof(HeldRow));
+	HeldKey		key;
+	HeldEntry  *entry;
+	bool		found;
+
+	row->start = start;
+	row->end = end;
+	row->group = DatumGetByteaPCopy(PointerGetDatum(group));
+	row->tuple = heap_form_tuple(held->plan->outdesc, values, nulls);
+	row->correction = correction;
+	row->forgotten = false;
+	held->order = lappend(held->order, row);
+	held_key(&key, start, end, group);
+	entry = hash_search(held->by_key, &key, HASH_ENTER, &found);
+	if (!found)
+		entry->rows = NIL;
+	entry->rows = lappend(entry->rows, row);
+	MemoryContextSwitchTo(old);
+}
+
+/*
+ * held_rows_forget forgets the row held for group in [start, end), taken
+ * out of the closed table again.  It says whether that row would have
+ * reached subscribers as a window rather than a correction: then so does
+ * the row that replaces it.
+ */
+bool
+held_rows_forget(HeldRows *held, TimestampTz start, TimestampTz end, bytea *group)
+{
+	HeldKey		key;
+	HeldEntry  *entry;
+	ListCell   *lc;
+
+	held_key(&key, start, end, group);
+	entry = hash_search(held->by_key, &key, HASH_FIND, NULL);
+	if (entry == NULL)
+		return false;
+	foreach(lc, entry->rows)
+	{
+		HeldRow    *row = lfirst(lc);
+
+		if (!row->forgotten && same_group(row->group, group))
+		{
+			row->forgotten = true;
+			return !row->correction;
+		}
+	}
+	return false;
+}
+
+/*
+ * held_rows_release hands the rows not taken out again to listener, in the
+ * order they were written, and frees the hold.
+ */
+void
+held_rows_release(HeldRows *held, ClosedRowListener listener)
+{
+	int			natts = held->plan->outdesc->natts;
+	Datum	   *values = palloc(sizeof(Datum) * Max(natts, 1));
+	bool	   *nulls = palloc(sizeof(bool) * Max(natts, 1));
+	ListCell   *lc;
+
+	foreach(lc, held->order)
+	{
+		HeldRow    *row = lfirst(lc);
+
+		if (row->forgotten)
+			continue;
+		heap_deform_tuple(row->tuple, held->plan->outdesc, values, nulls);
+		listener(held->plan, values, nulls, row->correction);
+	}
+	pfree(values);
+	pfree(nulls);
+	MemoryContextDelete(held->cxt);
+}
