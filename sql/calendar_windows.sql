@@ -41,6 +41,13 @@ SELECT streamext.create_view('cal_month_utc', $$ SELECT count(*) AS n FROM cal $
 -- NULL: fixed widths aligned to 2000-01-01 00:00 UTC, as without the argument
 SELECT streamext.create_view('cal_fixed', $$ SELECT count(*) AS n FROM cal $$, 'tumbling 1 day',
                              time_zone => NULL);
+-- a zone is read as AT TIME ZONE and date_trunc read it: CET is an
+-- abbreviation of a fixed +01 there (tzdb's zone CET has summer time); UTC
+-- keeps its name
+SELECT streamext.create_view('cal_cet', $$ SELECT count(*) AS n FROM cal $$, 'tumbling 1 day',
+                             time_zone => 'CET');
+SELECT streamext.create_view('cal_utc_day', $$ SELECT count(*) AS n FROM cal $$, 'tumbling 1 day',
+                             time_zone => 'UTC');
 SELECT name, "window", time_zone FROM streamext.views WHERE name LIKE 'cal%' ORDER BY id;
 
 -- every 47 minutes across both changes of 2026, and on the edges: the last
@@ -121,6 +128,12 @@ CREATE VIEW cal_kolkata_oracle (window_start, window_end, n) AS
 CREATE VIEW cal_fixed_oracle (window_start, window_end, n) AS
   SELECT date_bin('1 day', ts, '2000-01-01'), date_bin('1 day', ts, '2000-01-01') + interval '1 day', count(*)
     FROM cal GROUP BY 1;
+CREATE VIEW cal_cet_oracle (window_start, window_end, n) AS
+  SELECT date_trunc('day', ts, 'CET'), date_trunc('day', ts, 'CET') + interval '24 hours', count(*)
+    FROM cal GROUP BY 1;
+CREATE VIEW cal_utc_day_oracle (window_start, window_end, n) AS
+  SELECT date_trunc('day', ts, 'UTC'), date_trunc('day', ts, 'UTC') + interval '24 hours', count(*)
+    FROM cal GROUP BY 1;
 -- rows only in the view or only in plain SQL
 CREATE FUNCTION cal_diff(view_name text) RETURNS bigint LANGUAGE plpgsql AS $$
 DECLARE
@@ -159,7 +172,8 @@ SELECT streamext.create_view('bad', 'SELECT count(*) FROM cal', 'tumbling 1 day 
                              time_zone => 'Europe/Paris');
 
 DROP VIEW cal_day_oracle, cal_month_oracle, cal_month_utc_oracle, cal_week_oracle, cal_hop_oracle,
-  cal_quarter_oracle, cal_cum_oracle, cal_kolkata_oracle, cal_fixed_oracle;
+  cal_quarter_oracle, cal_cum_oracle, cal_kolkata_oracle, cal_fixed_oracle, cal_cet_oracle,
+  cal_utc_day_oracle;
 SELECT streamext.drop_view(name) FROM streamext.views WHERE name LIKE 'cal%' ORDER BY id;
 SELECT streamext.drop_stream('cal');
 DROP TABLE cal;

@@ -26,6 +26,7 @@
 #include "postgres.h"
 
 #include "pgtime.h"
+#include "parser/scansup.h"
 #include "utils/builtins.h"
 #include "utils/datetime.h"
 #include "utils/timestamp.h"
@@ -288,7 +289,8 @@ parse_span(const char *window_text, const char *span, const char *what)
 }
 
 /*
- * zone_lookup finds a time zone by name, as SET timezone does.
+ * zone_lookup finds a time zone by name, as SET timezone does: a view's
+ * zone as the catalog keeps it (window_zone_name).
  */
 static pg_tz *
 zone_lookup(const char *time_zone)
@@ -310,12 +312,39 @@ zone_lookup(const char *time_zone)
 
 /*
  * window_zone_name checks a time_zone argument and returns the zone's name
- * as PostgreSQL spells it: what the catalog keeps.
+ * as PostgreSQL spells it: what the catalog keeps.  The argument is read as
+ * AT TIME ZONE and date_trunc read it, so that a view's windows are those
+ * of plain SQL: a time zone abbreviation first (of the creating session's
+ * timezone_abbreviations), then a zone's name.  'CET' is an abbreviation of
+ * a fixed +01 there, though tzdb's zone CET has summer time: the catalog
+ * keeps '<+01>-01'.  A name whose zone has the abbreviation's offset for
+ * good (UTC, GMT) keeps its name; a dynamic abbreviation (one whose offset
+ * changed in history) keeps its zone's.
  */
 char *
 window_zone_name(const char *time_zone)
 {
-	return pstrdup(pg_get_timezone_name(zone_lookup(time_zone)));
+	pg_tz	   *tz = NULL;
+
+	if (time_zone[0] != '\0' && strlen(time_zone) <= TZ_STRLEN_MAX)
+	{
+		char	   *lower = downcase_truncate_identifier(time_zone, strlen(time_zone), false);
+		int			offset_east;
+		pg_tz	   *abbrev_zone;
+		pg_tz	   *named = pg_tzset(time_zone);
+		long		fixed_east;
+		int			type = DecodeTimezoneAbbrev(0, lower, &offset_east, &abbrev_zone);
+
+		if ((type == TZ || type == DTZ) &&
+			!(named != NULL && pg_get_timezone_offset(named, &fixed_east) &&
+			  fixed_east == offset_east))
+			tz = pg_tzset_offset(-offset_east);
+		else if (type == DYNTZ)
+			tz = abbrev_zone;
+	}
+	if (tz == NULL)
+		tz = zone_lookup(time_zone);
+	return pstrdup(pg_get_timezone_name(tz));
 }
 
 /*
