@@ -151,7 +151,7 @@ check_idle_timeout(Interval *idle_timeout)
 		(idle_timeout->month != 0 || interval_usecs(idle_timeout) < 0))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("idle_timeout must be a positive duration in days, hours, minutes or seconds"),
+				 errmsg("idle_timeout must be a duration of zero or more, in days, hours, minutes or seconds"),
 				 errhint("Pass e.g. '5 seconds', or NULL for windows that close only as later events come.")));
 }
 
@@ -179,6 +179,13 @@ streamext_set_stream_idle_timeout(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
 				 errmsg("\"%s\" is not a stream", get_rel_name(relid)),
 				 errhint("streamext.streams lists the streams.")));
+	/* an event's time is its commit's: the clock moves its watermark anyway */
+	if (time_attno == InvalidAttrNumber)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("stream \"%s\" has no time column: the clock closes its windows already",
+						get_rel_name(relid)),
+				 errhint("idle_timeout applies to streams whose events carry their own time (create_stream's time_column).")));
 	SPI_connect();
 	catalog_owner_enter(&ca);
 	catalog_set_stream_idle_timeout(relid, idle_timeout);
