@@ -7,6 +7,7 @@ OBJS = \
 	src/launcher.o \
 	src/worker.o \
 	src/decoder.o \
+	src/memory_reserve.o \
 	src/catalog.o \
 	src/sqlfunc.o \
 	src/commands.o \

@@ -23,7 +23,7 @@ SRC = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "src")
 # The layers of src/, lowest first.  A module may call its own layer and
 # the layers below it, never one above (--check fails on such an edge).
 LAYERS = [
-    ("foundations", ["settings", "usercode", "determinism", "window", "shmem"]),
+    ("foundations", ["settings", "usercode", "determinism", "window", "shmem", "memory_reserve"]),
     ("catalog", ["catalog", "sqlfunc", "stream_ddl", "hooks"]),
     ("plan", ["agg_state", "agg_distinct", "lookup_join", "view_query", "view_plan"]),
     ("state", ["view_state", "lookup_cache", "state_format", "sliding_stacks", "state_shmem"]),

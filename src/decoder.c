@@ -50,6 +50,7 @@
 #include "utils/snapmgr.h"
 
 #include "decoder.h"
+#include "memory_reserve.h"
 #include "settings.h"
 #include "subscription.h"
 #include "subscription_spill.h"
@@ -163,6 +164,7 @@ static StreamedTxn *streamed_txn(DecodeTarget *target, TransactionId xid, bool c
 static StreamedPart *streamed_part(StreamedTxn *stx, TransactionId xid);
 static void streamed_drop(DecodeTarget *target, StreamedTxn *stx);
 static void stream_part_for(StreamedTxn *stx, StreamedPart *part, StreamTarget *st);
+static void reserve_for_placing(DecodeTarget *target);
 static void fold_batch_add(LogicalDecodingContext *ctx, DecodeTarget *target,
 						   TransactionId top_xid, StreamedPart *part, StreamTarget *st,
 						   HeapTuple tuple, TupleDesc desc);
@@ -1259,8 +1261,32 @@ decoder_stream_stop(LogicalDecodingContext *ctx, ReorderBufferTXN *txn)
 {
 	DecodeTarget *target = ctx->output_writer_private;
 
-	if (target != NULL && target->batch != NULL)
+	if (target == NULL)
+		return;
+	if (target->batch != NULL)
 		fold_batch_flush(ctx, target);
+	reserve_for_placing(target);
+}
+
+/*
+ * reserve_for_placing faults in, while transactions are still being
+ * written, the memory their placing will allocate at their commit (see
+ * memory_reserve.c): about twice their partial states' (measured: 2.3
+ * times, 1M events into 349,000 groups of three views).
+ */
+static void
+reserve_for_placing(DecodeTarget *target)
+{
+	HASH_SEQ_STATUS status;
+	StreamedTxn *stx;
+	Size		partial_bytes = 0;
+
+	if (target->streamed == NULL)
+		return;
+	hash_seq_init(&status, target->streamed);
+	while ((stx = hash_seq_search(&status)) != NULL)
+		partial_bytes += MemoryContextMemAllocated(stx->cxt, true);
+	memory_reserve_ensure(2 * partial_bytes);
 }
 
 /*
@@ -1617,6 +1643,7 @@ decoder_place_streamed(DecodeTarget *target)
 	uint64		events = 0;
 
 	target->committed = NULL;
+	memory_reserve_release();
 	foreach(lc, stx->part_order)
 	{
 		StreamedPart *part = lfirst(lc);
@@ -1671,6 +1698,7 @@ decoder_place_streamed(DecodeTarget *target)
 	if (events > 0)
 		target->changed = true;
 	streamed_drop(target, stx);
+	memory_reserve_settle();
 }
 
 /*
@@ -1779,6 +1807,12 @@ streamed_drop(DecodeTarget *target, StreamedTxn *stx)
 		subscription_spill_drop(stx->spill);
 	MemoryContextDelete(stx->cxt);
 	hash_search(target->streamed, &xid, HASH_REMOVE, NULL);
+	if (hash_get_num_entries(target->streamed) == 0)
+	{
+		/* nothing left to place: malloc may have the reserve back */
+		memory_reserve_release();
+		memory_reserve_settle();
+	}
 }
 
 /*
@@ -1807,6 +1841,8 @@ decoder_streams_reset(DecodeTarget *target)
 		MemoryContextReset(target->streamed_cxt);
 	target->streamed = NULL;
 	target->committed = NULL;
+	memory_reserve_release();
+	memory_reserve_settle();
 	foreach(lc, target->fallback)
 		((FallbackTxn *) lfirst(lc))->done = false;
 }

@@ -46,6 +46,7 @@
 #include "checkpoint.h"
 #include "distributed_delivery.h"
 #include "decoder.h"
+#include "memory_reserve.h"
 #include "replay.h"
 #include "retention.h"
 #include "settings.h"
@@ -221,6 +222,7 @@ streamext_worker_main(Datum main_arg)
 	pqsignal(SIGTERM, die);
 	BackgroundWorkerUnblockSignals();
 	BackgroundWorkerInitializeConnectionByOid(dboid, InvalidOid, 0);
+	memory_reserve_setup();
 
 	memset(&W, 0, sizeof(W));
 	W.slot = streamext_find_db_slot(dboid, true);
