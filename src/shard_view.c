@@ -71,7 +71,8 @@ streamext_read_partials(PG_FUNCTION_ARGS)
 	ViewReader	reader;
 
 	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
-	view_reader_open_partial(&reader, PG_GETARG_INT32(0), rsinfo->setDesc);
+	view_reader_open_partial(&reader, PG_GETARG_INT32(0), rsinfo->setDesc,
+							 rsinfo->econtext ? rsinfo->econtext->ecxt_estate : NULL);
 	view_reader_read(&reader, NULL, -1, rsinfo->setResult, rsinfo->setDesc);
 	return (Datum) 0;
 }
@@ -111,7 +112,8 @@ streamext_partial_wire(PG_FUNCTION_ARGS)
 		MemoryContext old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
 
 		call = palloc0(sizeof(WireCall));
-		view_reader_open_partial(&call->reader, view_id, NULL);
+		/* it reads no open window */
+		view_reader_open_partial(&call->reader, view_id, NULL, NULL);
 		MemoryContextSwitchTo(old);
 		fcinfo->flinfo->fn_extra = call;
 	}

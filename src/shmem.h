@@ -97,6 +97,12 @@ typedef struct StreamextDbSlot
 	TransactionId area_valid_from;	/* the area shows what this transaction
 									 * committed: older snapshots read the
 									 * checkpoint instead */
+	uint64		publish_seq;	/* publishes of views in this area, numbered:
+								 * a statement's reads see those up to the
+								 * one its first read saw (state_shmem.c) */
+	dsa_pointer pins;			/* pg_atomic_uint64 per backend id: the
+								 * oldest publish a statement of it sees (0:
+								 * none), set under the shared lock */
 
 	/*
 	 * The locks and condition variables, set up at server start and kept

@@ -23,6 +23,15 @@
  *	  at all.  A session a checkpoint makes from closed ones is born with
  *	  that transaction: readers see it once they see the rows gone.
  *
+ *	  Each publish is numbered (publish_seq), and the reads of one statement
+ *	  see the groups as of the publish its first read saw (its ReadPin):
+ *	  while a pin may see a group's bytes, the worker writes the group's new
+ *	  bytes elsewhere and keeps the old ones in a chain of versions behind
+ *	  it, and a group dropped stays, marked with the publish that dropped
+ *	  it.  Without pins (a backend's oldest is in the area's pins array) it
+ *	  writes over them as before.  A lookup reads the versions of the groups
+ *	  it finds, and no others.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -35,7 +44,11 @@
 #include "access/xact.h"
 #include "catalog/pg_class.h"
 #include "mb/pg_wchar.h"
+#include "miscadmin.h"
+#include "port/atomics.h"
 #include "utils/rel.h"
+#include "storage/backendid.h"
+#include "storage/ipc.h"
 #include "storage/procarray.h"
 #include "storage/spin.h"
 #include "utils/memutils.h"
@@ -67,7 +80,10 @@ typedef struct SharedView
 	char		failure[PUBLISH_FAILURE_LEN];	/* publishing failed, why */
 	XLogRecPtr	start_lsn;		/* of the definition published: see rebuild_view */
 	dsa_pointer dir;			/* GroupDirectory of its groups */
+	uint64		since;			/* the publish that first published it so */
 	ViewMarks	marks;
+	uint64		marks_seq;		/* the publish that set marks */
+	dsa_pointer older_marks;	/* MarksVersion: marks before, for pins */
 	ViewStats	stats;
 } SharedView;
 
@@ -101,7 +117,37 @@ typedef struct GroupSlot
 	TransactionId retired_by;
 	TransactionId born_by;
 	bool		keys_collide;	/* its chain holds groups of other keys */
+	uint64		seq;			/* the publish that gave it these bytes */
+	uint64		until;			/* the publish that dropped it, or NO_SEQ */
+	dsa_pointer older;			/* GroupVersion: its bytes before, for pins */
 } GroupSlot;
+
+/*
+ * A group's bytes as publishes seq to until (excluded) left them, kept while
+ * a reader's pin may see them.
+ */
+typedef struct GroupVersion
+{
+	dsa_pointer blob;
+	uint32		len;
+	TimestampTz start;
+	TransactionId retired_by;
+	TransactionId born_by;
+	uint64		seq;
+	uint64		until;
+	dsa_pointer older;
+} GroupVersion;
+
+/* a view's marks as publishes seq to until left them */
+typedef struct MarksVersion
+{
+	ViewMarks	marks;
+	uint64		seq;
+	uint64		until;
+	dsa_pointer older;
+} MarksVersion;
+
+#define NO_SEQ PG_UINT64_MAX
 
 typedef struct GroupDirectory
 {
@@ -188,9 +234,30 @@ static dsa_area *my_area = NULL;
 static dshash_table *my_views = NULL;
 static uint64 my_generation = 0;
 
+/* the pins this backend's statements took (ReadPin) */
+static dlist_head my_pins = DLIST_STATIC_INIT(my_pins);
+static bool pins_callbacks_registered = false;
+static pg_atomic_uint64 *my_pin_array = NULL;	/* the area's pins */
+
+/* the publish the worker is making, and the oldest and newest pins then */
+typedef struct PinRange
+{
+	uint64		seq;
+	uint64		min;			/* 0: no pin */
+	uint64		max;
+} PinRange;
+
 static List *window_all_groups(WindowGroups *wg);
 static void retire_gid(ViewPlan *plan, int64 gid, TransactionId xid);
-static void forget_gid(ViewPlan *plan, int64 gid);
+static void forget_gid(ViewPlan *plan, int64 gid, const PinRange *pins);
+static void pin_range(StreamextDbSlot *slot, PinRange *pins);
+static bool keep_version(ViewPlan *plan, GroupSlot *gslot, const PinRange *pins);
+static void free_versions(ViewPlan *plan, dsa_pointer *older, const PinRange *pins);
+static void trim_versions(ViewPlan *plan, const PinRange *pins);
+static bool keep_marks(SharedView *sv, const PinRange *pins);
+static void note_versioned(ViewPlan *plan, int64 gid);
+static void trim_marks(SharedView *sv, const PinRange *pins);
+static inline bool seen_by(const PinRange *pins, uint64 seq, uint64 until);
 static void free_group(ViewPlan *plan, SharedGroup *sg);
 static void link_after(ViewPlan *plan, int64 old_head, int64 gid, const char *blob,
 					   Size len);
@@ -249,6 +316,7 @@ state_shmem_reset(StreamextDbSlot *slot, TransactionId valid_from)
 {
 	MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
 	dsa_area   *area;
+	int			i;
 
 	set_tranches();
 	LWLockAcquire(&slot->publish_lock, LW_EXCLUSIVE);
@@ -282,6 +350,11 @@ state_shmem_reset(StreamextDbSlot *slot, TransactionId valid_from)
 	dsa_set_size_limit(area, (size_t) streamext_max_memory_mb * 1024 * 1024);
 	my_views = dshash_create(area, &views_params, NULL);
 	my_area = area;
+	/* each backend's oldest and newest pin */
+	slot->pins = dsa_allocate(area, sizeof(pg_atomic_uint64) * 2 * (MaxBackends + 1));
+	for (i = 0; i < 2 * (MaxBackends + 1); i++)
+		pg_atomic_init_u64(&((pg_atomic_uint64 *) dsa_get_address(area, slot->pins))[i], 0);
+	slot->publish_seq = 1;
 	slot->area = dsa_get_handle(area);
 	slot->views = dshash_get_hash_table_handle(my_views);
 	slot->area_generation++;
@@ -348,6 +421,7 @@ attach_for_read(StreamextDbSlot *slot)
 		/* forgotten first: an error below must not detach them twice */
 		my_views = NULL;
 		my_area = NULL;
+		my_pin_array = NULL;
 		dshash_detach(views);
 		dsa_detach(area);
 	}
@@ -355,6 +429,7 @@ attach_for_read(StreamextDbSlot *slot)
 	dsa_pin_mapping(my_area);
 	my_views = dshash_attach(my_area, &views_params, slot->views, NULL);
 	my_generation = slot->area_generation;
+	my_pin_array = dsa_get_address(my_area, slot->pins);
 	MemoryContextSwitchTo(old);
 	return true;
 }
@@ -453,6 +528,8 @@ take_slot(ViewPlan *plan, int64 gid)
 	memset(gslot, 0, sizeof(GroupSlot));
 	gslot->blob = InvalidDsaPointer;
 	gslot->gid = gid;
+	gslot->until = NO_SEQ;
+	gslot->older = InvalidDsaPointer;
 	return dir->n++;
 }
 
@@ -786,6 +863,8 @@ publish_view(StreamextDbSlot *slot, ViewPlan *plan, bool all_groups,
 	bool		cut_short = false;
 	UserCodeGate gate;
 	SlidingExtras *extras;
+	PinRange	pins;
+	ViewMarks	marks;
 
 	/*
 	 * The groups' bytes first, without the lock: serialising calls the
@@ -879,12 +958,17 @@ publish_view(StreamextDbSlot *slot, ViewPlan *plan, bool all_groups,
 	usercode_leave(&gate);
 
 	LWLockAcquire(&slot->publish_lock, LW_EXCLUSIVE);
+	pin_range(slot, &pins);
 	sv = dshash_find_or_insert(my_views, &plan->id, &found);
 	if (!found)
 	{
 		memset(((char *) sv) + sizeof(int32), 0, sizeof(SharedView) - sizeof(int32));
 		sv->groups = InvalidDsaPointer;
+		sv->older_marks = InvalidDsaPointer;
 	}
+	/* a pin taken before sees no groups of this definition */
+	if (!found || sv->start_lsn != plan->start_lsn)
+		sv->since = pins.seq;
 
 	/*
 	 * A view cut short by the memory limit is published whole again (seen
@@ -895,13 +979,23 @@ publish_view(StreamextDbSlot *slot, ViewPlan *plan, bool all_groups,
 	 */
 	sv->incomplete = true;
 	sv->start_lsn = plan->start_lsn;
-	sv->marks.watermark = view_plan_watermark(plan);
-	sliding_stacks_bounds(plan, &sv->marks.slide_front_end, &sv->marks.slide_back_end);
+	marks.watermark = view_plan_watermark(plan);
+	sliding_stacks_bounds(plan, &marks.slide_front_end, &marks.slide_back_end);
+	trim_marks(sv, &pins);
+	if (!found || memcmp(&marks, &sv->marks, sizeof(ViewMarks)) != 0)
+	{
+		/* a pin sees the marks that go with the groups it sees */
+		if (found && seen_by(&pins, sv->marks_seq, NO_SEQ) && !keep_marks(sv, &pins))
+			cut_short = true;
+		sv->marks = marks;
+		sv->marks_seq = pins.seq;
+	}
 	groups = worker_groups(plan, sv, found);
+	trim_versions(plan, &pins);
 
 	/* sessions merged into others leave with the others' new states */
 	foreach(lc, plan->state->dropped_gids)
-		forget_gid(plan, *(int64 *) lfirst(lc));
+		forget_gid(plan, *(int64 *) lfirst(lc), &pins);
 	list_free_deep(plan->state->dropped_gids);
 	plan->state->dropped_gids = NIL;
 	/* room for the new groups' slots at once (each checks again) */
@@ -924,6 +1018,7 @@ publish_view(StreamextDbSlot *slot, ViewPlan *plan, bool all_groups,
 		GroupSlot  *gslot;
 		int64		old_head;
 		dsa_pointer dp;
+		bool		kept;
 
 		/*
 		 * A group published before is found and given its new bytes: over
@@ -936,12 +1031,14 @@ publish_view(StreamextDbSlot *slot, ViewPlan *plan, bool all_groups,
 		 */
 		sg = gs->in_shmem ? dshash_find(groups, &gs->gid, true) : NULL;
 		if (sg != NULL && pb->bytes != NULL &&
-			DsaPointerIsValid((gslot = group_slot(plan, sg))->blob) && gslot->len == pb->len)
+			DsaPointerIsValid((gslot = group_slot(plan, sg))->blob) && gslot->len == pb->len &&
+			!seen_by(&pins, gslot->seq, NO_SEQ))
 		{
 			memcpy(dsa_get_address(my_area, gslot->blob), pb->bytes, pb->len);
 			gslot->start = pb->start;
 			gslot->retired_by = InvalidTransactionId;
 			gslot->born_by = gs->born_xid;
+			gslot->seq = pins.seq;
 			dshash_release_lock(groups, sg);
 			gs->dirty_shmem = false;
 			continue;
@@ -985,11 +1082,28 @@ publish_view(StreamextDbSlot *slot, ViewPlan *plan, bool all_groups,
 			if (!found)
 				sg->slot = take_slot(plan, gs->gid);
 		}
-		pb->dp = unlinked_blob = InvalidDsaPointer;
 		gslot = group_slot(plan, sg);
+		kept = false;
+		if (found && DsaPointerIsValid(gslot->blob) && seen_by(&pins, gslot->seq, NO_SEQ))
+		{
+			/* a pin may see its bytes: they stay, as a version of it */
+			if (!keep_version(plan, gslot, &pins))
+			{
+				dsa_free(my_area, dp);
+				pb->dp = unlinked_blob = InvalidDsaPointer;
+				dshash_release_lock(groups, sg);
+				if (key != NULL)
+					dshash_release_lock(plan->state->shm_keys, key);
+				cut_short = true;
+				continue;
+			}
+			kept = true;
+		}
+		pb->dp = unlinked_blob = InvalidDsaPointer;
 		if (found && DsaPointerIsValid(gslot->blob))
 		{
-			dsa_free(my_area, gslot->blob);
+			if (!kept)
+				dsa_free(my_area, gslot->blob);
 			plan->state->shm_bytes -= gslot->len;
 			total_bytes -= gslot->len;
 		}
@@ -1008,6 +1122,7 @@ publish_view(StreamextDbSlot *slot, ViewPlan *plan, bool all_groups,
 		gslot->start = pb->start;
 		gslot->retired_by = InvalidTransactionId;
 		gslot->born_by = gs->born_xid;
+		gslot->seq = pins.seq;
 		old_head = NO_GID;
 		if (!found)
 		{
@@ -1048,6 +1163,8 @@ publish_view(StreamextDbSlot *slot, ViewPlan *plan, bool all_groups,
 	sv->incomplete = cut_short;
 	sv->failure[0] = '\0';
 	dshash_release_lock(my_views, sv);
+	/* readers see this publish whole from now on */
+	slot->publish_seq = pins.seq;
 	LWLockRelease(&slot->publish_lock);
 
 	MemoryContextSwitchTo(old);
@@ -1141,14 +1258,234 @@ retire_gid(ViewPlan *plan, int64 gid, TransactionId xid)
 	}
 }
 
-/* forget_gid frees a published group at once, under the publish lock */
+/*
+ * forget_gid frees a published group, under the publish lock: at once, or,
+ * when a pin may see it, once none does (trim_versions).
+ */
 static void
-forget_gid(ViewPlan *plan, int64 gid)
+forget_gid(ViewPlan *plan, int64 gid, const PinRange *pins)
 {
 	SharedGroup *sg = dshash_find(plan->state->shm_groups, &gid, true);
+	GroupSlot  *gslot;
 
-	if (sg != NULL)
-		free_group(plan, sg);
+	if (sg == NULL)
+		return;
+	gslot = group_slot(plan, sg);
+	if (seen_by(pins, gslot->seq, NO_SEQ) || DsaPointerIsValid(gslot->older))
+	{
+		if (!DsaPointerIsValid(gslot->older))
+			note_versioned(plan, gid);
+		gslot->until = pins->seq;
+		dshash_release_lock(plan->state->shm_groups, sg);
+		return;
+	}
+	free_group(plan, sg);
+}
+
+/*
+ * pin_range reads the readers' pins, for the publish the worker is about
+ * to make under the publish lock held exclusively: a reader takes its pin
+ * under the lock held shared, so none is taken meanwhile.
+ */
+static void
+pin_range(StreamextDbSlot *slot, PinRange *pins)
+{
+	pg_atomic_uint64 *all = dsa_get_address(my_area, slot->pins);
+	int			i;
+
+	pins->seq = slot->publish_seq + 1;
+	pins->min = pins->max = 0;
+	for (i = 0; i <= MaxBackends; i++)
+	{
+		uint64		min = pg_atomic_read_u64(&all[2 * i]);
+		uint64		max = pg_atomic_read_u64(&all[2 * i + 1]);
+
+		if (min == 0)
+			continue;
+		if (pins->min == 0 || min < pins->min)
+			pins->min = min;
+		pins->max = Max(pins->max, max);
+	}
+}
+
+/*
+ * seen_by says whether a pin may see what publishes seq to until (excluded)
+ * left: a pin at or after seq and before until.  Each backend shows only
+ * its oldest and newest pins, so anything between may be seen.
+ */
+static inline bool
+seen_by(const PinRange *pins, uint64 seq, uint64 until)
+{
+	return pins->min != 0 && seq <= pins->max && until > pins->min;
+}
+
+/* note_versioned lists a group whose versions trim_versions is to free */
+static void
+note_versioned(ViewPlan *plan, int64 gid)
+{
+	MemoryContext old = MemoryContextSwitchTo(plan->cxt);
+	int64	   *p = palloc(sizeof(int64));
+
+	*p = gid;
+	plan->state->shm_versioned = lappend(plan->state->shm_versioned, p);
+	MemoryContextSwitchTo(old);
+}
+
+/*
+ * keep_version keeps a group's bytes, which the publish pins->seq is
+ * about to replace, as its newest earlier version; the caller gives the
+ * group a new blob and no longer owns the old one.  False, with nothing
+ * changed, when the memory limit refuses it.
+ */
+static bool
+keep_version(ViewPlan *plan, GroupSlot *gslot, const PinRange *pins)
+{
+	dsa_pointer dp;
+	GroupVersion *v;
+
+	if (total_bytes + sizeof(GroupVersion) + GROUP_OVERHEAD >
+		(int64) streamext_max_memory_mb * 1024 * 1024 / 100 * SOFT_LIMIT_PERCENT)
+		return false;
+	/* listed first: an allocation failing leaves a gid with nothing to free */
+	if (!DsaPointerIsValid(gslot->older))
+		note_versioned(plan, gslot->gid);
+	dp = dsa_allocate_extended(my_area, sizeof(GroupVersion), DSA_ALLOC_NO_OOM);
+	if (!DsaPointerIsValid(dp))
+		return false;
+	v = dsa_get_address(my_area, dp);
+	v->blob = gslot->blob;
+	v->len = gslot->len;
+	v->start = gslot->start;
+	v->retired_by = gslot->retired_by;
+	v->born_by = gslot->born_by;
+	v->seq = gslot->seq;
+	v->until = pins->seq;
+	v->older = gslot->older;
+	gslot->older = dp;
+	/* the old bytes count with the version now */
+	plan->state->shm_bytes += v->len + sizeof(GroupVersion) + GROUP_OVERHEAD;
+	total_bytes += v->len + sizeof(GroupVersion) + GROUP_OVERHEAD;
+	return true;
+}
+
+/*
+ * free_versions frees the versions of a chain that no pin may see (all
+ * of them if pins is NULL), under the publish lock held exclusively; plan
+ * NULL: of a view dropped.
+ */
+static void
+free_versions(ViewPlan *plan, dsa_pointer *older, const PinRange *pins)
+{
+	while (DsaPointerIsValid(*older))
+	{
+		dsa_pointer dp = *older;
+		GroupVersion *v = dsa_get_address(my_area, dp);
+
+		if (pins != NULL && seen_by(pins, v->seq, v->until))
+		{
+			older = &v->older;
+			continue;
+		}
+		if (plan != NULL)
+			plan->state->shm_bytes -= v->len + sizeof(GroupVersion) + GROUP_OVERHEAD;
+		total_bytes -= v->len + sizeof(GroupVersion) + GROUP_OVERHEAD;
+		*older = v->older;
+		dsa_free(my_area, v->blob);
+		dsa_free(my_area, dp);
+	}
+}
+
+/*
+ * trim_versions frees a view's earlier versions of groups, and the groups
+ * dropped, that no pin may see any longer; under the publish lock held
+ * exclusively.
+ */
+static void
+trim_versions(ViewPlan *plan, const PinRange *pins)
+{
+	ViewState  *st = plan->state;
+	List	   *versioned = st->shm_versioned;
+	ListCell   *lc;
+	int			kept = 0;
+
+	if (versioned == NIL || st->shm_groups == NULL)
+		return;
+	foreach(lc, versioned)
+	{
+		int64	   *gid = lfirst(lc);
+		SharedGroup *sg = dshash_find(st->shm_groups, gid, true);
+		GroupSlot  *gslot;
+
+		if (sg == NULL)
+		{
+			pfree(gid);
+			continue;
+		}
+		gslot = group_slot(plan, sg);
+		free_versions(plan, &gslot->older, pins);
+		if (gslot->until != NO_SEQ && !DsaPointerIsValid(gslot->older) &&
+			!seen_by(pins, gslot->seq, gslot->until))
+		{
+			free_group(plan, sg);
+			pfree(gid);
+			continue;
+		}
+		if (gslot->until == NO_SEQ && !DsaPointerIsValid(gslot->older))
+		{
+			dshash_release_lock(st->shm_groups, sg);
+			pfree(gid);
+			continue;
+		}
+		dshash_release_lock(st->shm_groups, sg);
+		/* in place, as state_shmem_gc keeps its retired groups */
+		lfirst(list_nth_cell(versioned, kept++)) = gid;
+	}
+	if (kept == 0)
+	{
+		list_free(versioned);
+		st->shm_versioned = NIL;
+	}
+	else
+		st->shm_versioned = list_truncate(versioned, kept);
+}
+
+/* keep_marks keeps a view's marks, which the publish pins->seq replaces */
+static bool
+keep_marks(SharedView *sv, const PinRange *pins)
+{
+	dsa_pointer dp = dsa_allocate_extended(my_area, sizeof(MarksVersion), DSA_ALLOC_NO_OOM);
+	MarksVersion *m;
+
+	if (!DsaPointerIsValid(dp))
+		return false;
+	m = dsa_get_address(my_area, dp);
+	m->marks = sv->marks;
+	m->seq = sv->marks_seq;
+	m->until = pins->seq;
+	m->older = sv->older_marks;
+	sv->older_marks = dp;
+	return true;
+}
+
+/* trim_marks frees a view's earlier marks that no pin may see (pins NULL: all) */
+static void
+trim_marks(SharedView *sv, const PinRange *pins)
+{
+	dsa_pointer *older = &sv->older_marks;
+
+	while (DsaPointerIsValid(*older))
+	{
+		MarksVersion *m = dsa_get_address(my_area, *older);
+		dsa_pointer gone = *older;
+
+		if (pins != NULL && seen_by(pins, m->seq, m->until))
+		{
+			older = &m->older;
+			continue;
+		}
+		*older = m->older;
+		dsa_free(my_area, gone);
+	}
 }
 
 /*
@@ -1297,6 +1634,7 @@ free_group(ViewPlan *plan, SharedGroup *sg)
 	uint32		keyhash = gslot->keyhash;
 	SharedGroup *other;
 
+	free_versions(plan, &gslot->older, NULL);
 	plan->state->shm_bytes -= gslot->len + sizeof(SharedGroup) + GROUP_OVERHEAD;
 	total_bytes -= gslot->len + sizeof(SharedGroup) + GROUP_OVERHEAD;
 	plan->state->shm_ngroups--;
@@ -1375,6 +1713,7 @@ state_shmem_gc(StreamextDbSlot *slot, List *plans)
 	bool		compact = false;
 	TransactionId horizon = database_horizon();
 	ListCell   *lc;
+	PinRange	pins;
 
 	/* every snapshot sees the recompute now: its xid need not be looked up */
 	if (TransactionIdIsValid(slot->area_valid_from) &&
@@ -1393,9 +1732,12 @@ state_shmem_gc(StreamextDbSlot *slot, List *plans)
 		int			kept = 0;
 		SharedView *sv;
 
-		if (retired == NIL)
+		if (retired == NIL && plan->state->shm_versioned == NIL)
 			continue;
 		LWLockAcquire(&slot->publish_lock, LW_EXCLUSIVE);
+		/* versions pins no longer see, until a publish of the view does it */
+		pin_range(slot, &pins);
+		trim_versions(plan, &pins);
 
 		/*
 		 * The groups kept move to the front in place: deleting each freed
@@ -1462,6 +1804,7 @@ state_shmem_drop_view(StreamextDbSlot *slot, int32 view_id)
 				total_bytes -= dir->slots[i].len + sizeof(SharedGroup) + GROUP_OVERHEAD;
 				if (DsaPointerIsValid(dir->slots[i].blob))
 					dsa_free(my_area, dir->slots[i].blob);
+				free_versions(NULL, &dir->slots[i].older, NULL);
 			}
 			total_bytes -= DIRECTORY_BYTES(dir->size);
 			dsa_free(my_area, sv->dir);
@@ -1479,6 +1822,7 @@ state_shmem_drop_view(StreamextDbSlot *slot, int32 view_id)
 			dshash_seq_term(&status);
 			dshash_destroy(keys);
 		}
+		trim_marks(sv, NULL);
 		dshash_delete_entry(my_views, sv);
 	}
 	LWLockRelease(&slot->publish_lock);
@@ -1674,22 +2018,76 @@ big_buffer(Size size)
 #define PREFETCH_AHEAD 8
 
 /*
- * group_visible says whether the caller's snapshot should see group sg.
+ * group_visible says whether the caller's snapshot should see a group (a
+ * version of it) retired and born by those transactions.
  */
 static inline bool
-group_visible(GroupSlot *sg, Snapshot snapshot)
+group_visible(TransactionId retired_by, TransactionId born_by, Snapshot snapshot)
 {
 	/* closed by a checkpoint this snapshot sees: the table has it */
-	if (TransactionIdIsValid(sg->retired_by) &&
-		!XidInMVCCSnapshot(sg->retired_by, snapshot) &&
-		TransactionIdDidCommit(sg->retired_by))
+	if (TransactionIdIsValid(retired_by) &&
+		!XidInMVCCSnapshot(retired_by, snapshot) &&
+		TransactionIdDidCommit(retired_by))
 		return false;
 	/* made by a checkpoint this snapshot does not see */
-	if (TransactionIdIsValid(sg->born_by) &&
-		(XidInMVCCSnapshot(sg->born_by, snapshot) ||
-		 !TransactionIdDidCommit(sg->born_by)))
+	if (TransactionIdIsValid(born_by) &&
+		(XidInMVCCSnapshot(born_by, snapshot) ||
+		 !TransactionIdDidCommit(born_by)))
 		return false;
 	return true;
+}
+
+/*
+ * group_version finds the bytes of a group as publish seq left them: its
+ * own, or an earlier version kept for a pin; false if it had none then
+ * (made after, or dropped before).
+ */
+static inline bool
+group_version(GroupSlot *sg, uint64 seq, GroupVersion *found)
+{
+	dsa_pointer dp;
+
+	if (sg->seq <= seq && seq < sg->until)
+	{
+		found->blob = sg->blob;
+		found->len = sg->len;
+		found->start = sg->start;
+		found->retired_by = sg->retired_by;
+		found->born_by = sg->born_by;
+		return true;
+	}
+	for (dp = sg->older; DsaPointerIsValid(dp);)
+	{
+		GroupVersion *v = dsa_get_address(my_area, dp);
+
+		if (v->seq <= seq && seq < v->until)
+		{
+			*found = *v;
+			return true;
+		}
+		dp = v->older;
+	}
+	return false;
+}
+
+/* marks_at is a view's marks as publish seq left them */
+static ViewMarks
+marks_at(SharedView *sv, uint64 seq)
+{
+	dsa_pointer dp;
+
+	if (sv->marks_seq <= seq)
+		return sv->marks;
+	for (dp = sv->older_marks; DsaPointerIsValid(dp);)
+	{
+		MarksVersion *m = dsa_get_address(my_area, dp);
+
+		if (m->seq <= seq && seq < m->until)
+			return m->marks;
+		dp = m->older;
+	}
+	/* none kept: the oldest the worker had then */
+	return sv->marks;
 }
 
 /*
@@ -1712,16 +2110,20 @@ grown(void *array, Size elem, int64 n, int64 size)
 	return result;
 }
 
-/* note_visible_group notes where a group the snapshot sees is */
+/*
+ * note_visible_group notes where a group is, as publish seq left it, if
+ * the snapshot sees it
+ */
 static void
-note_visible_group(GroupSlot *sg, Snapshot snapshot, NotedGroups *seen)
+note_visible_group(GroupSlot *sg, Snapshot snapshot, uint64 seq, NotedGroups *seen)
 {
 	NotedGroup *g;
+	GroupVersion v;
 
-	if (!group_visible(sg, snapshot))
+	if (!group_version(sg, seq, &v) || !group_visible(v.retired_by, v.born_by, snapshot))
 		return;
 	/* a pane no sliding window as of the cutoff holds */
-	if (seen->picking && sg->start < seen->cutoff)
+	if (seen->picking && v.start < seen->cutoff)
 		return;
 	if (seen->n == seen->size)
 	{
@@ -1736,14 +2138,14 @@ note_visible_group(GroupSlot *sg, Snapshot snapshot, NotedGroups *seen)
 	}
 	if (seen->picking)
 	{
-		seen->panes[seen->n].start = sg->start;
+		seen->panes[seen->n].start = v.start;
 		seen->panes[seen->n].keys_collide = sg->keys_collide;
 	}
 	g = &seen->items[seen->n++];
-	g->bytes = dsa_get_address(my_area, sg->blob);
-	g->len = sg->len;
+	g->bytes = dsa_get_address(my_area, v.blob);
+	g->len = v.len;
 	g->keyhash = sg->keyhash;
-	seen->total += sg->len;
+	seen->total += v.len;
 }
 
 /*
@@ -1845,6 +2247,109 @@ copy_noted_groups(NotedGroups *seen)
 }
 
 /*
+ * publish_my_pins shows this backend's oldest and newest pins in the
+ * current area to the worker.  Taking one, the caller holds the publish
+ * lock shared; releasing one, it may not: the worker then keeps versions a
+ * little longer, never too short.
+ */
+static void
+publish_my_pins(void)
+{
+	uint64		min = 0;
+	uint64		max = 0;
+	dlist_iter	iter;
+
+	if (my_pin_array == NULL)
+		return;
+	dlist_foreach(iter, &my_pins)
+	{
+		ReadPin    *pin = dlist_container(ReadPin, node, iter.cur);
+
+		if (pin->generation != my_generation)
+			continue;
+		min = (min == 0) ? pin->seq : Min(min, pin->seq);
+		max = Max(max, pin->seq);
+	}
+	pg_atomic_write_u64(&my_pin_array[2 * MyBackendId], min);
+	pg_atomic_write_u64(&my_pin_array[2 * MyBackendId + 1], max);
+}
+
+/*
+ * release_all_pins releases this backend's pins at the end of a
+ * transaction (their statements' memory goes too, which releases each:
+ * this is for whatever did not) and when it exits.
+ */
+static void
+release_all_pins(void)
+{
+	dlist_mutable_iter iter;
+
+	dlist_foreach_modify(iter, &my_pins)
+	{
+		ReadPin    *pin = dlist_container(ReadPin, node, iter.cur);
+
+		pin->taken = false;
+		dlist_delete(&pin->node);
+	}
+	publish_my_pins();
+}
+
+static void
+pins_at_xact_end(XactEvent event, void *arg)
+{
+	if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT ||
+		event == XACT_EVENT_PREPARE || event == XACT_EVENT_PARALLEL_COMMIT ||
+		event == XACT_EVENT_PARALLEL_ABORT)
+		release_all_pins();
+}
+
+static void
+pins_at_exit(int code, Datum arg)
+{
+	release_all_pins();
+}
+
+/*
+ * take_pin pins the publish a statement's reads are to see: the last one,
+ * under the publish lock held shared (so the worker, which reads the pins
+ * holding it exclusively, sees every pin of a publish it replaces).
+ */
+static void
+take_pin(StreamextDbSlot *slot, ReadPin *pin, bool in_area)
+{
+	if (!pins_callbacks_registered)
+	{
+		RegisterXactCallback(pins_at_xact_end, NULL);
+		before_shmem_exit(pins_at_exit, (Datum) 0);
+		pins_callbacks_registered = true;
+	}
+	pin->taken = true;
+	pin->in_area = in_area;
+	pin->generation = slot->area_generation;
+	pin->seq = slot->publish_seq;
+	if (!in_area)
+		return;
+	dlist_push_tail(&my_pins, &pin->node);
+	publish_my_pins();
+}
+
+/*
+ * state_shmem_unpin releases a statement's pin: the worker may free what
+ * only it kept.
+ */
+void
+state_shmem_unpin(ReadPin *pin)
+{
+	if (!pin->taken)
+		return;
+	pin->taken = false;
+	if (!pin->in_area)
+		return;
+	dlist_delete(&pin->node);
+	publish_my_pins();
+}
+
+/*
  * state_shmem_read_view copies the published groups of a view that the
  * caller's snapshot should see: all of them, or (nkeyhashes >= 0) those
  * whose key hashes to one of keyhashes, sorted and without duplicates.
@@ -1852,17 +2357,24 @@ copy_noted_groups(NotedGroups *seen)
  * incomplete when max_memory cut it short, or when the area had no room
  * for a view at all: the caller must not read the groups, nor the last
  * checkpoint instead.
+ *
+ * pin, if not NULL, is the statement's: its first read takes it, and every
+ * read with it sees the groups (and marks) as that publish left them, or
+ * the last checkpoint if the view was not published then.  A lookup
+ * follows its keys' chains to the versions it needs, and reads no other
+ * group.
  */
 List *
 state_shmem_read_view(StreamextDbSlot *slot, int32 view_id, XLogRecPtr start_lsn,
 					  const uint32 *keyhashes, int nkeyhashes,
 					  bool *found, bool *incomplete, char *failure, ViewMarks *marks,
-					  const SlidingRead *sliding)
+					  const SlidingRead *sliding, ReadPin *pin)
 {
 	List	   *result = NIL;
 	SharedView *sv;
 	Snapshot	snapshot = GetActiveSnapshot();
 	NotedGroups seen = {0};
+	uint64		seq;
 
 	seen.cxt = AllocSetContextCreate(CurrentMemoryContext, "streamext noted groups",
 									 ALLOCSET_SMALL_SIZES);
@@ -1871,11 +2383,30 @@ state_shmem_read_view(StreamextDbSlot *slot, int32 view_id, XLogRecPtr start_lsn
 	*incomplete = false;
 	failure[0] = '\0';
 	LWLockAcquire(&slot->publish_lock, LW_SHARED);
+	if (pin != NULL && pin->taken &&
+		(!pin->in_area || pin->generation != slot->area_generation))
+	{
+		LWLockRelease(&slot->publish_lock);
+		/* the statement read the checkpoint first: it goes on doing so */
+		if (!pin->in_area)
+			return NIL;
+		ereport(ERROR,
+				(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+				 errmsg("could not read continuous view %d as this statement's first read saw it",
+						view_id),
+				 errdetail("The streamext worker started over while the statement read the views."),
+				 errhint("Retry the statement.")));
+	}
 	if (!attach_for_read(slot))
 	{
+		if (pin != NULL && !pin->taken)
+			take_pin(slot, pin, false);
 		LWLockRelease(&slot->publish_lock);
 		return NIL;
 	}
+	if (pin != NULL && !pin->taken)
+		take_pin(slot, pin, true);
+	seq = (pin != NULL) ? pin->seq : slot->publish_seq;
 	/*
 	 * The area was published after views were recomputed (a new slot): a
 	 * snapshot that does not see the recompute reads the checkpoint before
@@ -1889,9 +2420,12 @@ state_shmem_read_view(StreamextDbSlot *slot, int32 view_id, XLogRecPtr start_lsn
 		return NIL;
 	}
 	sv = dshash_find(my_views, &view_id, false);
-	if (sv != NULL && sv->start_lsn != start_lsn)
+	if (sv != NULL && (sv->start_lsn != start_lsn || sv->since > seq))
 	{
-		/* published for the view as it was before rebuild_view, or after */
+		/*
+		 * Published for the view as it was before rebuild_view, or after; or
+		 * not yet as of the publish the statement sees.
+		 */
 		dshash_release_lock(my_views, sv);
 		sv = NULL;
 	}
@@ -1911,7 +2445,7 @@ state_shmem_read_view(StreamextDbSlot *slot, int32 view_id, XLogRecPtr start_lsn
 		*found = true;
 		*incomplete = sv->incomplete;
 		strlcpy(failure, sv->failure, PUBLISH_FAILURE_LEN);
-		*marks = sv->marks;
+		*marks = marks_at(sv, seq);
 		dshash_release_lock(my_views, sv);
 		if (sliding != NULL)
 		{
@@ -1937,7 +2471,7 @@ state_shmem_read_view(StreamextDbSlot *slot, int32 view_id, XLogRecPtr start_lsn
 				seen.panes = big_buffer(sizeof(NotedPane) * seen.size);
 			MemoryContextSwitchTo(old);
 			for (i = 0; i < dir->n; i++)
-				note_visible_group(&dir->slots[i], snapshot, &seen);
+				note_visible_group(&dir->slots[i], snapshot, seq, &seen);
 		}
 		else if (DsaPointerIsValid(dir_pointer))
 		{
@@ -1962,7 +2496,7 @@ state_shmem_read_view(StreamextDbSlot *slot, int32 view_id, XLogRecPtr start_lsn
 					if (sg == NULL)
 						elog(ERROR, "group " INT64_FORMAT " of continuous view %d is missing from shared memory",
 							 gid, view_id);
-					note_visible_group(&dir->slots[sg->slot], snapshot, &seen);
+					note_visible_group(&dir->slots[sg->slot], snapshot, seq, &seen);
 					gid = sg->next_gid;
 					dshash_release_lock(groups, sg);
 				}

@@ -9,6 +9,8 @@
 #ifndef STREAMEXT_STATE_SHMEM_H
 #define STREAMEXT_STATE_SHMEM_H
 
+#include "lib/ilist.h"
+
 #include "shmem.h"
 #include "view_state.h"
 #include "window.h"
@@ -46,6 +48,22 @@ typedef struct SlidingRead
 	TimestampTz clock_floor;	/* the watermark is at least this */
 } SlidingRead;
 
+/*
+ * ReadPin is the publish that the reads of one statement see: taken by its
+ * first read of a view, so that the next ones (a lookup after a full read,
+ * each probe of a nested loop) see the same groups; released with the
+ * statement.  The worker keeps the groups' earlier bytes while a pin may
+ * see them.
+ */
+typedef struct ReadPin
+{
+	dlist_node	node;			/* in this backend's pins taken */
+	bool		taken;
+	bool		in_area;		/* taken in an area, not before there was one */
+	uint64		generation;		/* of that area */
+	uint64		seq;			/* the publish it sees */
+} ReadPin;
+
 typedef struct SharedGroupCopy
 {
 	char	   *blob;
@@ -68,6 +86,7 @@ extern List *state_shmem_read_view(StreamextDbSlot *slot, int32 view_id,
 								   XLogRecPtr start_lsn, const uint32 *keyhashes,
 								   int nkeyhashes, bool *found, bool *incomplete,
 								   char *failure, ViewMarks *marks,
-								   const SlidingRead *sliding);
+								   const SlidingRead *sliding, ReadPin *pin);
+extern void state_shmem_unpin(ReadPin *pin);
 
 #endif							/* STREAMEXT_STATE_SHMEM_H */

@@ -76,6 +76,22 @@ typedef struct CachedViewPlan
  */
 static HTAB *plan_cache = NULL;
 
+/*
+ * The pin of each query that read a view (state_shmem.c's ReadPin): every
+ * read by one query, its subqueries, CTEs and each probe of a nested loop
+ * included (one EState), sees the publish its first read saw.  It lives in
+ * the query's memory, whose end releases it.
+ */
+typedef struct StatementPin
+{
+	EState	   *estate;
+	ReadPin		pin;
+	MemoryContextCallback cb;
+	dlist_node	node;			/* in statement_pins */
+} StatementPin;
+
+static dlist_head statement_pins = DLIST_STATIC_INIT(statement_pins);
+
 /* compiled views replaced in transaction stale_plans_lxid, to free after it */
 static List *stale_plans = NIL;
 static LocalTransactionId stale_plans_lxid = InvalidLocalTransactionId;
@@ -89,7 +105,9 @@ static void open_state_copy(const OpenStateRow *row, void *arg);
 static List *read_open_state_table(int32 view_id);
 static void emit_initial_row(ViewPlan *plan, Tuplestorestate *store,
 							 TupleDesc desc, MemoryContext rowcxt, bool partial);
-static void reader_open(ViewReader *reader, int32 view_id, TupleDesc desc, bool partial);
+static void reader_open(ViewReader *reader, int32 view_id, TupleDesc desc, bool partial,
+						EState *estate);
+static ReadPin *statement_pin(EState *estate);
 /*
  * my_db_slot is the shared slot of the current database, or NULL.
  */
@@ -389,7 +407,8 @@ streamext_read_view(PG_FUNCTION_ARGS)
 	ViewReader	reader;
 
 	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
-	view_reader_open(&reader, PG_GETARG_INT32(0), rsinfo->setDesc);
+	view_reader_open(&reader, PG_GETARG_INT32(0), rsinfo->setDesc,
+					 rsinfo->econtext ? rsinfo->econtext->ecxt_estate : NULL);
 	view_reader_read(&reader, NULL, -1, rsinfo->setResult, rsinfo->setDesc);
 	return (Datum) 0;
 }
@@ -462,14 +481,54 @@ view_read_plan(int32 view_id)
 }
 
 /*
+ * release_statement_pin releases a query's pin as its memory goes.
+ */
+static void
+release_statement_pin(void *arg)
+{
+	StatementPin *sp = arg;
+
+	dlist_delete(&sp->node);
+	state_shmem_unpin(&sp->pin);
+}
+
+/*
+ * statement_pin is the pin of the query that estate runs (NULL: none, each
+ * read sees the last publish), made at its first read of a view.
+ */
+static ReadPin *
+statement_pin(EState *estate)
+{
+	dlist_iter	iter;
+	StatementPin *sp;
+
+	if (estate == NULL)
+		return NULL;
+	dlist_foreach(iter, &statement_pins)
+	{
+		sp = dlist_container(StatementPin, node, iter.cur);
+		if (sp->estate == estate)
+			return &sp->pin;
+	}
+	sp = MemoryContextAllocZero(estate->es_query_cxt, sizeof(StatementPin));
+	sp->estate = estate;
+	sp->cb.func = release_statement_pin;
+	sp->cb.arg = sp;
+	MemoryContextRegisterResetCallback(estate->es_query_cxt, &sp->cb);
+	dlist_push_head(&statement_pins, &sp->node);
+	return &sp->pin;
+}
+
+/*
  * view_reader_open checks that the caller may read continuous view view_id
  * as rows of desc, and prepares reader for view_reader_read: once per
- * scan, however often the scan reads (a nested loop's inner side).
+ * scan, however often the scan reads (a nested loop's inner side).  Every
+ * read of the query estate runs sees one publish of the views.
  */
 void
-view_reader_open(ViewReader *reader, int32 view_id, TupleDesc desc)
+view_reader_open(ViewReader *reader, int32 view_id, TupleDesc desc, EState *estate)
 {
-	reader_open(reader, view_id, desc, false);
+	reader_open(reader, view_id, desc, false, estate);
 }
 
 /*
@@ -480,9 +539,9 @@ view_reader_open(ViewReader *reader, int32 view_id, TupleDesc desc)
  * watermark.
  */
 void
-view_reader_open_partial(ViewReader *reader, int32 view_id, TupleDesc desc)
+view_reader_open_partial(ViewReader *reader, int32 view_id, TupleDesc desc, EState *estate)
 {
-	reader_open(reader, view_id, desc, true);
+	reader_open(reader, view_id, desc, true, estate);
 }
 
 /*
@@ -508,7 +567,7 @@ view_reader_wire_states(ViewReader *reader, bytea *states)
 
 /* reader_open does the work of view_reader_open and view_reader_open_partial */
 static void
-reader_open(ViewReader *reader, int32 view_id, TupleDesc desc, bool partial)
+reader_open(ViewReader *reader, int32 view_id, TupleDesc desc, bool partial, EState *estate)
 {
 	ViewCatalogRow *row = reader_row(view_id);
 	ViewPlan   *plan = reader_plan(row);
@@ -572,6 +631,7 @@ reader_open(ViewReader *reader, int32 view_id, TupleDesc desc, bool partial)
 	reader->row = row;
 	reader->plan = plan;
 	reader->slot = wait_for_worker_ready(my_db_slot());
+	reader->pin = statement_pin(estate);
 	/* windows the snapshot sees closed are in the closed-window table */
 	reader->closed_upto = DT_NOBEGIN;
 	reader->max_event_time = DT_NOBEGIN;
@@ -597,7 +657,7 @@ reader_groups(ViewReader *reader, const uint32 *keyhashes, int nkeyhashes, bool 
 	if (reader->slot != NULL)
 		groups = state_shmem_read_view(reader->slot, reader->view_id, reader->row->start_lsn,
 									   keyhashes, nkeyhashes, found, &incomplete, failure,
-									   marks, sliding);
+									   marks, sliding, reader->pin);
 	if (incomplete && failure[0] != '\0')
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),

@@ -10,6 +10,7 @@
 #define STREAMEXT_VIEW_READ_H
 
 #include "access/tupdesc.h"
+#include "nodes/execnodes.h"
 #include "utils/tuplestore.h"
 
 #include "catalog.h"
@@ -34,13 +35,16 @@ typedef struct ViewReader
 	TimestampTz closed_upto;	/* as the caller's snapshot sees them */
 	TimestampTz max_event_time;
 	bool		partial;		/* rows of partial states (a shard view's) */
+	ReadPin    *pin;			/* its statement's, or NULL */
 } ViewReader;
 
 extern ViewPlan *view_read_plan(int32 view_id);
 extern uint64 view_read_planning_begins(void);
 extern void view_read_planning_ends(uint64 outer);
-extern void view_reader_open(ViewReader *reader, int32 view_id, TupleDesc desc);
-extern void view_reader_open_partial(ViewReader *reader, int32 view_id, TupleDesc desc);
+extern void view_reader_open(ViewReader *reader, int32 view_id, TupleDesc desc,
+							 EState *estate);
+extern void view_reader_open_partial(ViewReader *reader, int32 view_id, TupleDesc desc,
+									 EState *estate);
 extern bytea *view_reader_wire_states(ViewReader *reader, bytea *states);
 extern void view_reader_read(ViewReader *reader, const uint32 *keyhashes, int nkeyhashes,
 							 Tuplestorestate *store, TupleDesc desc);

@@ -825,7 +825,8 @@ fetch_rows(ViewScanState *vss)
 	UserCodeGate gate;
 
 	if (!vss->opened)
-		view_reader_open(&vss->reader, vss->view_id, vss->readslot->tts_tupleDescriptor);
+		view_reader_open(&vss->reader, vss->view_id, vss->readslot->tts_tupleDescriptor,
+						 vss->css.ss.ps.state);
 	vss->opened = true;
 	vss->store = tuplestore_begin_heap(false, false, work_mem);
 	ResetExprContext(econtext);
@@ -869,7 +870,8 @@ fetch_groups(ViewScanState *vss)
 	int			i = 0;
 
 	if (!vss->opened)
-		view_reader_open(&vss->reader, vss->view_id, vss->readslot->tts_tupleDescriptor);
+		view_reader_open(&vss->reader, vss->view_id, vss->readslot->tts_tupleDescriptor,
+						 vss->css.ss.ps.state);
 	vss->opened = true;
 
 	/*

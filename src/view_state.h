@@ -120,6 +120,8 @@ typedef struct ViewState
 	int64		shm_peak_groups;	/* the most since its tables were made */
 	int64		shm_bytes;		/* shared memory its groups use */
 	List	   *retired;		/* RetiredGroup: published groups of closed windows */
+	List	   *shm_versioned;	/* gids whose earlier bytes (or whose bytes,
+								 * dropped) readers' pins keep */
 	/* a sliding view's stacks for readers (sliding_stacks.c) */
 	struct WindowGroups *slide_back;	/* per key, its panes in [front, back) */
 	TimestampTz slide_front_end;
