@@ -239,12 +239,18 @@ static dlist_head my_pins = DLIST_STATIC_INIT(my_pins);
 static bool pins_callbacks_registered = false;
 static pg_atomic_uint64 *my_pin_array = NULL;	/* the area's pins */
 
-/* the publish the worker is making, and the oldest and newest pins then */
+/*
+ * The publish the worker is making, and each pinning backend's oldest and
+ * newest pins then.  Per backend, not one range over all: a cursor held
+ * open at an old publish beside another backend's statements at the last
+ * one must not keep every version in between.
+ */
 typedef struct PinRange
 {
 	uint64		seq;
-	uint64		min;			/* 0: no pin */
-	uint64		max;
+	int			n;				/* backends with pins */
+	uint64	   *min;
+	uint64	   *max;
 } PinRange;
 
 static List *window_all_groups(WindowGroups *wg);
@@ -1291,32 +1297,44 @@ static void
 pin_range(StreamextDbSlot *slot, PinRange *pins)
 {
 	pg_atomic_uint64 *all = dsa_get_address(my_area, slot->pins);
+	static uint64 *mins = NULL;
+	static uint64 *maxs = NULL;
 	int			i;
 
+	if (mins == NULL)
+	{
+		mins = MemoryContextAlloc(TopMemoryContext, sizeof(uint64) * (MaxBackends + 1));
+		maxs = MemoryContextAlloc(TopMemoryContext, sizeof(uint64) * (MaxBackends + 1));
+	}
 	pins->seq = slot->publish_seq + 1;
-	pins->min = pins->max = 0;
+	pins->n = 0;
+	pins->min = mins;
+	pins->max = maxs;
 	for (i = 0; i <= MaxBackends; i++)
 	{
 		uint64		min = pg_atomic_read_u64(&all[2 * i]);
-		uint64		max = pg_atomic_read_u64(&all[2 * i + 1]);
 
 		if (min == 0)
 			continue;
-		if (pins->min == 0 || min < pins->min)
-			pins->min = min;
-		pins->max = Max(pins->max, max);
+		mins[pins->n] = min;
+		maxs[pins->n++] = pg_atomic_read_u64(&all[2 * i + 1]);
 	}
 }
 
 /*
  * seen_by says whether a pin may see what publishes seq to until (excluded)
  * left: a pin at or after seq and before until.  Each backend shows only
- * its oldest and newest pins, so anything between may be seen.
+ * its oldest and newest pins, so anything between those may be seen.
  */
 static inline bool
 seen_by(const PinRange *pins, uint64 seq, uint64 until)
 {
-	return pins->min != 0 && seq <= pins->max && until > pins->min;
+	int			i;
+
+	for (i = 0; i < pins->n; i++)
+		if (seq <= pins->max[i] && until > pins->min[i])
+			return true;
+	return false;
 }
 
 /* note_versioned lists a group whose versions trim_versions is to free */
