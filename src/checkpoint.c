@@ -87,9 +87,22 @@ typedef struct CheckpointSink
 	ClosedInserter *inserter;	/* the closed table, or NULL: through SPI */
 	bool		inserter_tried; /* opened (or found to need SPI) already */
 	HeldRows   *held;			/* rows for subscriptions, until sink_finish */
-	bool		taken_fresh_only;	/* the rows just taken out were held as
-									 * windows: see sink_take_closed_rows */
+	/* what sink_take_closed_rows took out, until a row replaces it */
+	bool		taken_pending;
+	bytea	   *taken_group;	/* of this group */
+	List	   *taken;			/* TakenClosedRow */
+	MemoryContext taken_cxt;
+	TupleDesc	taken_desc;		/* of the closed table's rows */
+	MemoryContext home;			/* where sink_init was called */
 } CheckpointSink;
+
+/* a closed row taken out, whole, to be written back if its replacement fails */
+typedef struct TakenClosedRow
+{
+	TimestampTz start;
+	TimestampTz end;
+	HeapTuple	tuple;
+} TakenClosedRow;
 
 /*
  * The statements on a view's closed table, which the catalog keeps for the
@@ -189,6 +202,9 @@ static bool write_closing(ViewPlan *plan, XLogRecPtr lsn);
 static bool lock_view_row(ViewPlan *plan);
 static void write_dead_letters(ViewPlan *plan);
 static void write_row_isolated(void *arg);
+static bool forget_taken(CheckpointSink *cs, List *taken);
+static void settle_taken(CheckpointSink *cs);
+static void restore_taken(CheckpointSink *cs, ViewPlan *plan, List *taken);
 static void set_aside_group(ViewPlan *plan, TimestampTz start, TimestampTz end,
 							MinimalTuple key, ErrorData *error, bool combine);
 
@@ -312,8 +328,7 @@ closed_plan(Oid closed_relid, ViewPlan *plan, ClosedStatement kind)
 			return catalog_keep_relation_plan(closed_relid, kind,
 											  psprintf("DELETE FROM %s WHERE _group = $1 "
 													   "AND window_start < $2 AND window_end > $3 "
-													   "RETURNING window_start, window_end, _state",
-													   table),
+													   "RETURNING *", table),
 											  3, argtypes);
 		case CLOSED_FORGET:
 			return catalog_keep_relation_plan(closed_relid, kind,
@@ -359,6 +374,9 @@ sink_init(CheckpointSink *cs, StreamextDbSlot *slot, ViewPlan *plan,
 	cs->sink.closed_window_dropped = sink_closed_window_dropped;
 	if (listener != NULL && plan->state->subscriptions != NIL)
 		cs->held = held_rows_create(plan, CurrentMemoryContext);
+	cs->taken_cxt = AllocSetContextCreate(CurrentMemoryContext, "streamext taken rows",
+										  ALLOCSET_SMALL_SIZES);
+	cs->home = CurrentMemoryContext;
 	if (!window_closes(&plan->window))
 		return;					/* no closed table */
 	(void) closed_plan(plan->closed_relid, plan, CLOSED_INSERT);
@@ -402,11 +420,13 @@ sink_open_inserter(CheckpointSink *cs, ViewPlan *plan)
 static void
 sink_finish(CheckpointSink *cs)
 {
+	settle_taken(cs);
 	closed_insert_end(cs->inserter);
 	cs->inserter = NULL;
 	if (cs->held != NULL)
 		held_rows_release(cs->held, cs->listener);
 	cs->held = NULL;
+	MemoryContextDelete(cs->taken_cxt);
 	MemoryContextDelete(cs->sink.cxt);
 }
 
@@ -448,38 +468,138 @@ sink_closed_row(WindowSink *sink, ViewPlan *plan, TimestampTz start, TimestampTz
 	CheckpointSink *cs = (CheckpointSink *) sink;
 	ClosedRow	row = {plan, cs, start, end, key, values, combine, as_correction};
 	UserCodeFailure failure;
-	bool		taken_fresh_only = cs->taken_fresh_only;
+	List	   *taken = NIL;
+	bool		replaces_taken = false;
+	bool		late = as_correction;
+	bool		correction = as_correction;
+
+	/* the row of the group whose rows were just taken out replaces them */
+	if (cs->taken_pending)
+	{
+		StringInfoData buf;
+
+		initStringInfo(&buf);
+		ExecStoreMinimalTuple(key, plan->keyslot, false);
+		group_key_serialize(plan, plan->keyslot, &buf);
+		replaces_taken = (VARSIZE_ANY_EXHDR(cs->taken_group) == buf.len &&
+						  memcmp(VARDATA_ANY(cs->taken_group), buf.data, buf.len) == 0);
+		pfree(buf.data);
+		if (replaces_taken)
+		{
+			taken = cs->taken;
+			cs->taken = NIL;
+			cs->taken_pending = false;
+			late = true;
+		}
+		else
+			settle_taken(cs);
+	}
 
 	/* decoding again after a restart: written and delivered before it */
 	if (end <= cs->silent_upto)
 	{
+		forget_taken(cs, taken);
 		MemoryContextReset(sink->cxt);
 		return;
 	}
 	/* views that read this one compute the window holding it again */
-	if (as_correction)
+	if (late)
 		view_source_note_correction(plan, start);
 	sink_open_inserter(cs, plan);
-	cs->taken_fresh_only = false;
 	if (!usercode_isolated(InvalidOid, USERCODE_MAY_WRITE, write_row_isolated, &row,
 						   &failure))
 	{
-		set_aside_group(plan, start, end, key, failure.error, combine);
+		/* the rows it was to replace stay as they were */
+		restore_taken(cs, plan, taken);
+		set_aside_group(plan, start, end, key, failure.error, late);
 		FreeErrorData(failure.error);
+		MemoryContextReset(sink->cxt);
+		return;
 	}
-	else if (cs->held != NULL)
-	{
-		/*
-		 * A row this closing wrote before and now replaced is forgotten; a
-		 * row that replaces only rows new to subscribers is new to them too.
-		 */
-		if (combine && held_rows_forget(cs->held, start, end, row.group))
-			taken_fresh_only = true;
-		if (row.having)
-			held_rows_add(cs->held, start, end, row.group, row.out, row.outnulls,
-						  as_correction && !taken_fresh_only);
-	}
+
+	/*
+	 * A row this closing wrote before and now replaced is forgotten; a row
+	 * that replaces only rows new to subscribers (or none) is new to them.
+	 */
+	if (replaces_taken)
+		correction = (taken != NIL && !forget_taken(cs, taken));
+	else if (combine && cs->held != NULL &&
+			 held_rows_forget(cs->held, start, end, row.group))
+		correction = false;
+	if (cs->held != NULL)
+		held_rows_add(cs->held, start, end, row.group, row.out, row.outnulls, row.having,
+					  correction, late);
 	MemoryContextReset(sink->cxt);
+}
+
+/*
+ * forget_taken forgets the held rows of taken rows, which are gone; true
+ * if subscribers had none of them (each was held as new, or not held
+ * because no subscriber has the view).
+ */
+static bool
+forget_taken(CheckpointSink *cs, List *taken)
+{
+	bool		all_new = true;
+	ListCell   *lc;
+
+	foreach(lc, taken)
+	{
+		TakenClosedRow *row = lfirst(lc);
+
+		if (cs->held == NULL || !held_rows_forget(cs->held, row->start, row->end,
+												  cs->taken_group))
+			all_new = false;
+	}
+	return all_new;
+}
+
+/*
+ * settle_taken ends what sink_take_closed_rows took out and no closed row
+ * replaced: the late events joined an open session, which holds it now.
+ */
+static void
+settle_taken(CheckpointSink *cs)
+{
+	if (cs->taken_pending)
+		(void) forget_taken(cs, cs->taken);
+	cs->taken_pending = false;
+	cs->taken = NIL;
+	cs->taken_group = NULL;
+	MemoryContextReset(cs->taken_cxt);
+}
+
+/*
+ * restore_taken writes back the rows taken out for a row that could not be
+ * written, in the checkpoint's transaction: the group's rows are left as
+ * they were.
+ */
+static void
+restore_taken(CheckpointSink *cs, ViewPlan *plan, List *taken)
+{
+	int			ncolumns = plan->outdesc->natts + 3;
+	Datum	   *values = palloc(sizeof(Datum) * ncolumns);
+	bool	   *isnull = palloc(sizeof(bool) * ncolumns);
+	char	   *nulls = palloc(ncolumns);
+	ListCell   *lc;
+	int			i;
+
+	foreach(lc, taken)
+	{
+		TakenClosedRow *row = lfirst(lc);
+
+		heap_deform_tuple(row->tuple, cs->taken_desc, values, isnull);
+		for (i = 0; i < ncolumns; i++)
+			nulls[i] = isnull[i] ? 'n' : ' ';
+		if (cs->inserter != NULL)
+			closed_insert_row(cs->inserter, values, nulls);
+		else if (SPI_execute_plan(closed_plan(plan->closed_relid, plan, CLOSED_INSERT), values,
+								  nulls, false, 0) != SPI_OK_INSERT)
+			elog(ERROR, "streamext: could not write back closed rows");
+	}
+	pfree(values);
+	pfree(isnull);
+	pfree(nulls);
 }
 
 /*
@@ -568,8 +688,6 @@ write_row_isolated(void *arg)
 	r->out = row;
 	r->outnulls = outnulls;
 	r->having = having;
-	if (having && cs->listener != NULL && cs->held == NULL)
-		cs->listener(plan, row, outnulls, r->as_correction);
 	MemoryContextSwitchTo(old);
 }
 
@@ -651,35 +769,58 @@ sink_take_closed_rows(WindowSink *sink, ViewPlan *plan, MinimalTuple key,
 	StringInfoData buf;
 	List	   *rows = NIL;
 	uint64		i;
-	MemoryContext old = MemoryContextSwitchTo(sink->cxt);
+	MemoryContext old;
+	TupleDesc	desc;
+	int			start_col;
+	int			end_col;
+	int			state_col;
 
+	settle_taken(cs);
+	old = MemoryContextSwitchTo(cs->taken_cxt);
 	initStringInfo(&buf);
 	ExecStoreMinimalTuple(key, plan->keyslot, false);
 	group_key_serialize(plan, plan->keyslot, &buf);
-	args[0] = PointerGetDatum(bytes_to_bytea(buf.data, buf.len));
+	cs->taken_group = bytes_to_bytea(buf.data, buf.len);
+	args[0] = PointerGetDatum(cs->taken_group);
 	args[1] = TimestampTzGetDatum(from);
 	args[2] = TimestampTzGetDatum(to);
 	if (SPI_execute_plan(closed_plan(plan->closed_relid, plan, CLOSED_TAKE_SESSIONS), args,
 						 NULL, false, 0) != SPI_OK_DELETE_RETURNING)
 		elog(ERROR, "streamext: could not read closed sessions");
-	MemoryContextSwitchTo(sink->cxt);
-	cs->taken_fresh_only = (SPI_processed > 0);
+	desc = SPI_tuptable->tupdesc;
+	start_col = SPI_fnumber(desc, "window_start");
+	end_col = SPI_fnumber(desc, "window_end");
+	state_col = SPI_fnumber(desc, "_state");
+	if (start_col <= 0 || end_col <= 0 || state_col <= 0)
+		elog(ERROR, "streamext: closed table of view \"%s\" lacks its columns", plan->name);
+	MemoryContextSwitchTo(cs->taken_cxt);
+	if (cs->taken_desc == NULL)
+	{
+		MemoryContextSwitchTo(cs->home);
+		cs->taken_desc = CreateTupleDescCopy(desc);
+		MemoryContextSwitchTo(cs->taken_cxt);
+	}
 	for (i = 0; i < SPI_processed; i++)
 	{
 		HeapTuple	tup = SPI_tuptable->vals[i];
-		TupleDesc	desc = SPI_tuptable->tupdesc;
-		TakenRow   *row = palloc(sizeof(TakenRow));
+		TakenClosedRow *taken = palloc(sizeof(TakenClosedRow));
+		TakenRow   *row;
 		bool		isnull;
 
-		row->start = DatumGetTimestampTz(SPI_getbinval(tup, desc, 1, &isnull));
-		row->end = DatumGetTimestampTz(SPI_getbinval(tup, desc, 2, &isnull));
-		row->states = DatumGetByteaPCopy(SPI_getbinval(tup, desc, 3, &isnull));
+		taken->start = DatumGetTimestampTz(SPI_getbinval(tup, desc, start_col, &isnull));
+		taken->end = DatumGetTimestampTz(SPI_getbinval(tup, desc, end_col, &isnull));
+		taken->tuple = heap_copytuple(tup);
+		cs->taken = lappend(cs->taken, taken);
+
+		MemoryContextSwitchTo(sink->cxt);
+		row = palloc(sizeof(TakenRow));
+		row->start = taken->start;
+		row->end = taken->end;
+		row->states = DatumGetByteaPCopy(SPI_getbinval(tup, desc, state_col, &isnull));
 		rows = lappend(rows, row);
-		/* written by this closing (a late event before joined it): forgotten */
-		if (cs->held == NULL ||
-			!held_rows_forget(cs->held, row->start, row->end, DatumGetByteaPP(args[0])))
-			cs->taken_fresh_only = false;
+		MemoryContextSwitchTo(cs->taken_cxt);
 	}
+	cs->taken_pending = true;
 	MemoryContextSwitchTo(old);
 	return rows;
 }

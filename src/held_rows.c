@@ -11,6 +11,8 @@
  *	  commit, not each state on the way (which no reader ever saw).  So the
  *	  rows a view's closing writes are held here, in order, a row taken out
  *	  again is forgotten, and the rest go to the subscriptions at the end.
+ *	  Rows that fail HAVING are held too, not to be delivered: a row that
+ *	  replaces one of them is still new to subscribers.
  *
  *-------------------------------------------------------------------------
  */
@@ -30,7 +32,9 @@ typedef struct HeldRow
 	TimestampTz end;
 	bytea	   *group;
 	HeapTuple	tuple;			/* the view's output columns */
-	bool		correction;
+	bool		deliver;		/* it passed HAVING */
+	bool		correction;		/* it replaces a row subscribers had */
+	bool		late;			/* late events made it */
 	bool		forgotten;		/* taken out again */
 } HeldRow;
 
@@ -102,11 +106,12 @@ same_group(bytea *a, bytea *b)
 
 /*
  * held_rows_add holds the row of group in the window [start, end): values
- * and nulls of the view's output columns, copied.
+ * and nulls of the view's output columns, copied; deliver says whether it
+ * passed HAVING.
  */
 void
 held_rows_add(HeldRows *held, TimestampTz start, TimestampTz end, bytea *group,
-			  Datum *values, bool *nulls, bool correction)
+			  Datum *values, bool *nulls, bool deliver, bool correction, bool late)
 {
 	MemoryContext old = MemoryContextSwitchTo(held->cxt);
 	HeldRow    *row = palloc(sizeof(HeldRow));
@@ -118,7 +123,9 @@ held_rows_add(HeldRows *held, TimestampTz start, TimestampTz end, bytea *group,
 	row->end = end;
 	row->group = DatumGetByteaPCopy(PointerGetDatum(group));
 	row->tuple = heap_form_tuple(held->plan->outdesc, values, nulls);
+	row->deliver = deliver;
 	row->correction = correction;
+	row->late = late;
 	row->forgotten = false;
 	held->order = lappend(held->order, row);
 	held_key(&key, start, end, group);
@@ -131,9 +138,9 @@ held_rows_add(HeldRows *held, TimestampTz start, TimestampTz end, bytea *group,
 
 /*
  * held_rows_forget forgets the row held for group in [start, end), taken
- * out of the closed table again.  It says whether that row would have
- * reached subscribers as a window rather than a correction: then so does
- * the row that replaces it.
+ * out of the closed table again.  It says whether subscribers had never
+ * had that window and group (the row would have reached them as a window,
+ * or not at all): then the row that replaces it is new to them too.
  */
 bool
 held_rows_forget(HeldRows *held, TimestampTz start, TimestampTz end, bytea *group)
@@ -175,10 +182,10 @@ held_rows_release(HeldRows *held, ClosedRowListener listener)
 	{
 		HeldRow    *row = lfirst(lc);
 
-		if (row->forgotten)
+		if (row->forgotten || !row->deliver)
 			continue;
 		heap_deform_tuple(row->tuple, held->plan->outdesc, values, nulls);
-		listener(held->plan, values, nulls, row->correction);
+		listener(held->plan, values, nulls, row->correction, row->late);
 	}
 	pfree(values);
 	pfree(nulls);

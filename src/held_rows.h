@@ -13,13 +13,17 @@
 
 typedef struct HeldRows HeldRows;
 
-/* told of each closed window's row written, in the checkpoint's transaction */
+/*
+ * told of each closed window's row written, in the checkpoint's transaction:
+ * correction if it replaces a row told before, late if late events made it
+ */
 typedef void (*ClosedRowListener) (ViewPlan *plan, Datum *values, bool *nulls,
-								   bool correction);
+								   bool correction, bool late);
 
 extern HeldRows *held_rows_create(ViewPlan *plan, MemoryContext parent);
 extern void held_rows_add(HeldRows *held, TimestampTz start, TimestampTz end,
-						  bytea *group, Datum *values, bool *nulls, bool correction);
+						  bytea *group, Datum *values, bool *nulls, bool deliver,
+						  bool correction, bool late);
 extern bool held_rows_forget(HeldRows *held, TimestampTz start, TimestampTz end,
 							 bytea *group);
 extern void held_rows_release(HeldRows *held, ClosedRowListener listener);

@@ -633,10 +633,12 @@ emit_view_row(SubscriptionPlan *sub, Datum *values, bool *nulls, const char *kin
 
 /*
  * subscriptions_emit_row hands the row of a window being closed to the
- * view's subscriptions: final rows to 'final' ones, corrections to all.
+ * view's subscriptions: final rows to 'final' ones, and the rows late
+ * events made (corrections, and windows no row had yet) to all.
  */
 void
-subscriptions_emit_row(ViewPlan *plan, Datum *values, bool *nulls, bool correction)
+subscriptions_emit_row(ViewPlan *plan, Datum *values, bool *nulls, bool correction,
+					   bool late)
 {
 	ListCell   *lc;
 
@@ -644,9 +646,11 @@ subscriptions_emit_row(ViewPlan *plan, Datum *values, bool *nulls, bool correcti
 	{
 		SubscriptionPlan *sub = lfirst(lc);
 
-		if (sub->emit_changes && !correction)
+		/* 'changes' had every open group's rows: not those late events made */
+		if (sub->emit_changes && !late)
 			continue;
-		emit_view_row(sub, values, nulls, correction ? "correction" : "window");
+		emit_view_row(sub, values, nulls,
+					  (correction || sub->emit_changes) ? "correction" : "window");
 	}
 }
 

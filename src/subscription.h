@@ -75,7 +75,7 @@ extern void subscription_set_aside(SubscriptionPlan *sub, TupleTableSlot *event,
 extern bool subscription_replay_event(SubscriptionPlan *sub, TupleTableSlot *event,
 									  TimestampTz commit_time);
 extern void subscriptions_emit_row(ViewPlan *plan, Datum *values, bool *nulls,
-								   bool correction);
+								   bool correction, bool late);
 extern void subscriptions_collect(List *subs, XLogRecPtr upto);
 extern bool subscriptions_have_pending(List *subs);
 extern void subscriptions_write(List *subs);

@@ -4,7 +4,10 @@
 # joining one closed session, and two late events that make a new session
 # (a window, then, not a correction: it was never delivered).  Each used to
 # reach subscribers once per pane or per late event, states that no reader
-# ever saw.
+# ever saw.  'changes' subscriptions get every row late events made; a row
+# failing HAVING first does not make the next a correction; a merge of a
+# late event into a closed session that fails leaves the session's row as
+# it was.
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
@@ -73,5 +76,38 @@ SELECT string_agg(kind || ' ' || (event->>'window_start')::timestamptz::time || 
   FROM streamext.poll('ses_final', 1000) WHERE event->>'k' IN ('a', 'c')}),
 	'window 00:00:01 1, correction 00:00:01 3, window 00:00:10 2',
 	'sessions: the joined session corrected once, the new one a window');
+
+# 'changes' subscribers never saw the late sessions open: they get them
+$node->safe_psql('postgres', q{
+SELECT streamext.create_subscription('ses_changes', 'ses', emit => 'changes');
+SELECT streamext.create_view('ses_big', $$ SELECT k, count(*) AS n, sum(v) AS s FROM ev GROUP BY k HAVING sum(v) > 50 $$,
+                             "window" => 'session 2 seconds', lateness => '1 second');
+SELECT streamext.create_subscription('ses_big_final', 'ses_big');
+SELECT streamext.create_view('ses_div', $$ SELECT k, count(*) AS n, 100 / (count(*) - 3) AS d FROM ev WHERE k = 'e' GROUP BY k $$,
+                             "window" => 'session 2 seconds', lateness => '1 second');});
+wait_caught_up($node);
+# key e: a closed session of two events; key f: a late session whose first
+# event fails HAVING and whose second passes it; key g: a late session of one
+$node->safe_psql('postgres', "INSERT INTO ev VALUES ('e', 1, $t0 + interval '40 seconds'),
+  ('e', 1, $t0 + interval '40.5 seconds'), ('b', 1, $t0 + interval '60 seconds')");
+wait_caught_up($node);
+$node->safe_psql('postgres', "INSERT INTO ev VALUES
+  ('f', 7, $t0 + interval '45 seconds'), ('f', 70, $t0 + interval '46 seconds'),
+  ('g', 5, $t0 + interval '50 seconds'),
+  ('e', 1, $t0 + interval '41 seconds')");
+wait_caught_up($node);
+is($node->safe_psql('postgres', q{
+SELECT string_agg(kind || ' ' || (event->>'k') || ' ' || (event->>'n'), ', ' ORDER BY event->>'k', position)
+  FROM streamext.poll('ses_changes', 1000) WHERE event->>'k' IN ('f', 'g')}),
+	'correction f 2, correction g 1', "'changes': the sessions late events made");
+is($node->safe_psql('postgres', q{
+SELECT string_agg(kind || ' ' || (event->>'k') || ' ' || (event->>'n'), ', ' ORDER BY position)
+  FROM streamext.poll('ses_big_final', 1000) WHERE event->>'k' = 'f'}),
+	'window f 2', 'a late session whose first state failed HAVING is a window');
+# e's session had 2 events: with the late one, 100 / (3 - 3) fails
+is($node->safe_psql('postgres', q{SELECT n FROM ses_div WHERE k = 'e'}), '2',
+	'a merge that fails leaves the closed session as it was');
+is($node->safe_psql('postgres', q{SELECT dead_letters FROM streamext.views WHERE name = 'ses_div'}), '1',
+	'and sets the late event aside');
 $node->stop;
 done_testing();
