@@ -1272,7 +1272,8 @@ decoder_stream_stop(LogicalDecodingContext *ctx, ReorderBufferTXN *txn)
  * reserve_for_placing faults in, while transactions are still being
  * written, the memory their placing will allocate at their commit (see
  * memory_reserve.c): about twice their partial states' (measured: 2.3
- * times, 1M events into 349,000 groups of three views).
+ * times, 1M events into 349,000 groups of three views), at most
+ * streamext.max_memory, what the views may take in shared memory.
  */
 static void
 reserve_for_placing(DecodeTarget *target)
@@ -1286,7 +1287,8 @@ reserve_for_placing(DecodeTarget *target)
 	hash_seq_init(&status, target->streamed);
 	while ((stx = hash_seq_search(&status)) != NULL)
 		partial_bytes += MemoryContextMemAllocated(stx->cxt, true);
-	memory_reserve_ensure(2 * partial_bytes);
+	memory_reserve_ensure(Min(2 * partial_bytes,
+							  (Size) streamext_max_memory_mb * 1024 * 1024));
 }
 
 /*

@@ -21,13 +21,16 @@
  *	  more than its trim threshold there): memory_reserve_setup sets the
  *	  first once, in the worker only, and memory_reserve_release and
  *	  memory_reserve_settle raise and restore the second around the
- *	  placing.  The reserve is memory outside any memory context: at most
- *	  RESERVE_MAX, and only while a transaction is being streamed.
+ *	  placing, after which malloc_trim gives back what the placing left
+ *	  free.  The reserve is memory outside any memory context, at most what
+ *	  the caller asks (decoder.c: streamext.max_memory) and RESERVE_MAX,
+ *	  and only while a transaction is being streamed.
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
+#include <errno.h>
 #include <malloc.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -45,7 +48,7 @@ static int	nchunks = 0;
 static Size page_size = 4096;
 static bool released = false;
 
-static void populate(char *start, Size len);
+static bool populate(char *start, Size len);
 
 /*
  * memory_reserve_setup makes malloc serve blocks below 32 MB from its heap
@@ -79,16 +82,21 @@ memory_reserve_ensure(Size bytes)
 
 		if (chunk == NULL)
 			return;
-		populate(chunk, RESERVE_CHUNK);
+		if (!populate(chunk, RESERVE_CHUNK))
+		{
+			free(chunk);
+			return;
+		}
 		chunks[nchunks++] = chunk;
 	}
 }
 
 /*
  * populate maps the pages of [start, start + len) writable now: at once
- * where the kernel can (Linux 5.14), else by writing to each page.
+ * where the kernel can (Linux 5.14), else by writing to each page.  False
+ * when the kernel refuses them (out of memory).
  */
-static void
+static bool
 populate(char *start, Size len)
 {
 	char	   *first = (char *) TYPEALIGN(page_size, start);
@@ -96,12 +104,18 @@ populate(char *start, Size len)
 	char	   *p;
 
 #ifdef MADV_POPULATE_WRITE
-	if (end - first >= page_size &&
-		madvise(first, TYPEALIGN_DOWN(page_size, end - first), MADV_POPULATE_WRITE) == 0)
-		return;
+	if (end - first >= page_size)
+	{
+		if (madvise(first, TYPEALIGN_DOWN(page_size, end - first), MADV_POPULATE_WRITE) == 0)
+			return true;
+		/* the kernel could not give the pages: nor could writing to them */
+		if (errno != EINVAL)
+			return false;
+	}
 #endif
 	for (p = first; p < end; p += page_size)
 		*(volatile char *) p = 0;
+	return true;
 }
 
 /*
@@ -131,4 +145,6 @@ memory_reserve_settle(void)
 		return;
 	(void) mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD);
 	released = false;
+	/* what the placing left free, in the middle of the heap too */
+	(void) malloc_trim(0);
 }
