@@ -94,7 +94,9 @@ SELECT streamext.create_view('v1', $$ SELECT count(*) FROM clicks $$, 'tumbling 
 CREATE TABLE untimed (v int);
 SELECT streamext.create_stream('untimed');
 SELECT streamext.create_view('v1', $$ SELECT count(*) FROM untimed $$, 'tumbling 1 minute', lateness => '5 seconds');
--- idle_timeout: zero or more, on a stream with a time column
+-- idle_timeout: zero or more, on a stream with a time column (none kept
+-- for one without)
+SELECT idle_timeout FROM streamext.streams WHERE stream = 'untimed'::regclass;
 SELECT streamext.set_stream_idle_timeout('untimed', '5 seconds');
 SELECT streamext.set_stream_idle_timeout('s2', '-1 second');
 SELECT streamext.set_stream_idle_timeout('s2', '1 month');

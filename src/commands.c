@@ -285,7 +285,8 @@ streamext_create_stream(PG_FUNCTION_ARGS)
 	SPI_connect();
 	catalog_owner_enter(&ca);
 	catalog_insert_stream(relid, time_column, retention);
-	if (has_idle_timeout)
+	/* without a time column, the clock moves the watermark anyway */
+	if (has_idle_timeout && time_attno != InvalidAttrNumber)
 		catalog_set_stream_idle_timeout(relid, idle_timeout);
 	catalog_owner_leave(&ca);
 

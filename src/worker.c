@@ -1573,7 +1573,8 @@ ensure_slot(void)
 	Snapshot	snap;
 	XLogRecPtr	consistent;
 	List	   *rows;
-	int			nviews;
+	int			nviews = 0;		/* counted here: rows goes with the
+								 * transaction */
 	ListCell   *lc;
 	MemoryContext cxt;
 	ReplicationSlot *existing = SearchNamedReplicationSlot(W.slot_name, true);
@@ -1641,7 +1642,9 @@ ensure_slot(void)
 		if (row->restored)
 			continue;			/* adopt_view computes it */
 		/* a view that cannot be computed must not keep the slot from being made */
-		if (!usercode_isolated_untimed(InvalidOid, USERCODE_MAY_WRITE, recompute_one, &rv, &failure))
+		if (usercode_isolated_untimed(InvalidOid, USERCODE_MAY_WRITE, recompute_one, &rv, &failure))
+			nviews++;
+		else
 		{
 			ereport(WARNING,
 					(errcode(failure.error->sqlerrcode),
@@ -1653,8 +1656,6 @@ ensure_slot(void)
 		}
 	}
 	PopActiveSnapshot();
-	/* rows is in TopTransactionContext, gone at the commit */
-	nviews = list_length(rows);
 	replorigin_session_origin_lsn = consistent;
 	replorigin_session_origin_timestamp = GetCurrentTimestamp();
 	W.recompute_xid = GetTopTransactionIdIfAny();
