@@ -83,6 +83,10 @@ typedef struct SharedView
 	uint64		since;			/* the publish that first published it so */
 	ViewMarks	marks;
 	uint64		marks_seq;		/* the publish that set marks */
+	uint64		recovered_seq;	/* the first publish whole again after the
+								 * last one cut short (NO_SEQ: none yet; 0:
+								 * never cut): a pin before it may see a
+								 * state cut short */
 	dsa_pointer older_marks;	/* MarksVersion: marks before, for pins */
 	ViewStats	stats;
 } SharedView;
@@ -667,6 +671,7 @@ mark_incomplete(StreamextDbSlot *slot, ViewPlan *plan, const char *failure)
 	if (sv != NULL)
 	{
 		sv->incomplete = true;
+		sv->recovered_seq = NO_SEQ;
 		if (failure == NULL)
 			sv->failure[0] = '\0';
 		else
@@ -1167,6 +1172,10 @@ publish_view(StreamextDbSlot *slot, ViewPlan *plan, bool all_groups,
 	sv->stats.bytes = plan->state->shm_bytes + lookup_cache_memory(plan);
 	sv->stats.keys = plan->state->shm_nkeys;
 	sv->incomplete = cut_short;
+	if (cut_short)
+		sv->recovered_seq = NO_SEQ;
+	else if (sv->recovered_seq == NO_SEQ)
+		sv->recovered_seq = pins.seq;
 	sv->failure[0] = '\0';
 	dshash_release_lock(my_views, sv);
 	/* readers see this publish whole from now on */
@@ -2461,7 +2470,9 @@ state_shmem_read_view(StreamextDbSlot *slot, int32 view_id, XLogRecPtr start_lsn
 		dsa_pointer dir_pointer = sv->dir;
 
 		*found = true;
-		*incomplete = sv->incomplete;
+		/* a pin before the view was whole again may see it cut short */
+		*incomplete = (pin != NULL) ?
+			(sv->recovered_seq != 0 && seq < sv->recovered_seq) : sv->incomplete;
 		strlcpy(failure, sv->failure, PUBLISH_FAILURE_LEN);
 		*marks = marks_at(sv, seq);
 		dshash_release_lock(my_views, sv);
