@@ -93,7 +93,6 @@ typedef struct CheckpointSink
 	List	   *taken;			/* TakenClosedRow */
 	MemoryContext taken_cxt;
 	TupleDesc	taken_desc;		/* of the closed table's rows */
-	MemoryContext home;			/* where sink_init was called */
 } CheckpointSink;
 
 /* a closed row taken out, whole, to be written back if its replacement fails */
@@ -376,7 +375,6 @@ sink_init(CheckpointSink *cs, StreamextDbSlot *slot, ViewPlan *plan,
 		cs->held = held_rows_create(plan, CurrentMemoryContext);
 	cs->taken_cxt = AllocSetContextCreate(CurrentMemoryContext, "streamext taken rows",
 										  ALLOCSET_SMALL_SIZES);
-	cs->home = CurrentMemoryContext;
 	if (!window_closes(&plan->window))
 		return;					/* no closed table */
 	(void) closed_plan(plan->closed_relid, plan, CLOSED_INSERT);
@@ -796,7 +794,8 @@ sink_take_closed_rows(WindowSink *sink, ViewPlan *plan, MinimalTuple key,
 	MemoryContextSwitchTo(cs->taken_cxt);
 	if (cs->taken_desc == NULL)
 	{
-		MemoryContextSwitchTo(cs->home);
+		/* for the whole closing: taken_cxt is reset at each take */
+		MemoryContextSwitchTo(MemoryContextGetParent(cs->taken_cxt));
 		cs->taken_desc = CreateTupleDescCopy(desc);
 		MemoryContextSwitchTo(cs->taken_cxt);
 	}
