@@ -82,11 +82,12 @@ extern void state_shmem_retire_gid(StreamextDbSlot *slot, ViewPlan *plan, int64 
 extern bool state_shmem_gc(StreamextDbSlot *slot, List *plans);
 extern void state_shmem_drop_view(StreamextDbSlot *slot, int32 view_id);
 extern bool state_shmem_get_stats(StreamextDbSlot *slot, int32 view_id, ViewStats *stats);
-extern List *state_shmem_read_view(StreamextDbSlot *slot, int32 view_id,
-								   XLogRecPtr start_lsn, const uint32 *keyhashes,
-								   int nkeyhashes, bool *found, bool *incomplete,
-								   char *failure, ViewMarks *marks,
-								   const SlidingRead *sliding, ReadPin *pin);
+extern SharedGroupCopy *state_shmem_read_view(StreamextDbSlot *slot, int32 view_id,
+											  XLogRecPtr start_lsn, const uint32 *keyhashes,
+											  int nkeyhashes, int64 *ngroups, bool *found,
+											  bool *incomplete, char *failure,
+											  ViewMarks *marks, const SlidingRead *sliding,
+											  ReadPin *pin);
 extern void state_shmem_unpin(ReadPin *pin);
 
 #endif							/* STREAMEXT_STATE_SHMEM_H */

@@ -102,7 +102,7 @@ static ViewPlan *reader_plan(ViewCatalogRow *row);
 static void read_progress(int32 view_id, TimestampTz *closed_upto,
 						  TimestampTz *max_event_time);
 static void open_state_copy(const OpenStateRow *row, void *arg);
-static List *read_open_state_table(int32 view_id);
+static SharedGroupCopy *read_open_state_table(int32 view_id, int64 *ngroups);
 static void emit_initial_row(ViewPlan *plan, Tuplestorestate *store,
 							 TupleDesc desc, MemoryContext rowcxt, bool partial);
 static void reader_open(ViewReader *reader, int32 view_id, TupleDesc desc, bool partial,
@@ -300,7 +300,7 @@ group_row(ViewPlan *plan, const char *blob, Size len, TimestampTz closed_upto,
 
 /*
  * view_reader_group_values puts the output row of one group that
- * view_reader_groups copied into out and outnulls (desc's columns, values
+ * view_reader_groups read into out and outnulls (desc's columns, values
  * of reference types copied into the current memory context); false if
  * HAVING rejects it or its window is closed.  Behind the view owner's
  * gate.  Only for views whose groups are their rows (not hopping,
@@ -326,37 +326,48 @@ view_reader_group_values(ViewReader *reader, const SharedGroupCopy *group, Tuple
 	return true;
 }
 
-/*
- * open_state_copy adds a group of open_state to a list of copies, as
- * readers get them from shared memory.
- */
+/* the groups read from the last checkpoint, as readers get them from shared memory */
+typedef struct OpenStateCopies
+{
+	SharedGroupCopy *items;
+	int64		n;
+	int64		size;
+} OpenStateCopies;
+
+/* open_state_copy adds a group of open_state to the copies */
 static void
 open_state_copy(const OpenStateRow *row, void *arg)
 {
-	List	  **result = arg;
-	SharedGroupCopy *copy = palloc(sizeof(SharedGroupCopy));
+	OpenStateCopies *copies = arg;
 	StringInfoData buf;
 
+	if (copies->n == copies->size)
+	{
+		copies->size = Max(copies->size * 2, 64);
+		copies->items = copies->items == NULL ?
+			palloc_extended(sizeof(SharedGroupCopy) * copies->size, MCXT_ALLOC_HUGE) :
+			repalloc_huge(copies->items, sizeof(SharedGroupCopy) * copies->size);
+	}
 	initStringInfo(&buf);
 	state_blob_assemble(row->window_start, row->window_end,
 						VARDATA_ANY(row->group_key), VARSIZE_ANY_EXHDR(row->group_key),
 						VARDATA_ANY(row->state), VARSIZE_ANY_EXHDR(row->state), &buf);
-	copy->blob = buf.data;
-	copy->len = buf.len;
-	*result = lappend(*result, copy);
+	copies->items[copies->n].blob = buf.data;
+	copies->items[copies->n++].len = buf.len;
 }
 
 /*
  * read_open_state_table reads a view's open windows from its last
  * checkpoint, for when no worker has published it to shared memory (yet).
  */
-static List *
-read_open_state_table(int32 view_id)
+static SharedGroupCopy *
+read_open_state_table(int32 view_id, int64 *ngroups)
 {
-	List	   *result = NIL;
+	OpenStateCopies copies = {NULL, 0, 0};
 
-	catalog_scan_open_states(view_id, GetActiveSnapshot(), open_state_copy, &result);
-	return result;
+	catalog_scan_open_states(view_id, GetActiveSnapshot(), open_state_copy, &copies);
+	*ngroups = copies.n;
+	return copies.items;
 }
 
 /*
@@ -640,24 +651,26 @@ reader_open(ViewReader *reader, int32 view_id, TupleDesc desc, bool partial, ESt
 }
 
 /*
- * reader_groups copies the groups of a read (see view_reader_read) from
- * shared memory, or from the last checkpoint when the worker has not
- * published the view (found false then).
+ * reader_groups reads the groups of a read (see view_reader_read) from
+ * shared memory (lent for the statement: see state_shmem_read_view), or
+ * copies them from the last checkpoint when the worker has not published
+ * the view (found false then).
  */
-static List *
-reader_groups(ViewReader *reader, const uint32 *keyhashes, int nkeyhashes, bool *found,
-			  ViewMarks *marks, const SlidingRead *sliding)
+static SharedGroupCopy *
+reader_groups(ViewReader *reader, const uint32 *keyhashes, int nkeyhashes, int64 *ngroups,
+			  bool *found, ViewMarks *marks, const SlidingRead *sliding)
 {
-	List	   *groups = NIL;
+	SharedGroupCopy *groups = NULL;
 	bool		incomplete = false;
 	char		failure[PUBLISH_FAILURE_LEN];
 
+	*ngroups = 0;
 	*found = false;
 	failure[0] = '\0';
 	if (reader->slot != NULL)
 		groups = state_shmem_read_view(reader->slot, reader->view_id, reader->row->start_lsn,
-									   keyhashes, nkeyhashes, found, &incomplete, failure,
-									   marks, sliding, reader->pin);
+									   keyhashes, nkeyhashes, ngroups, found, &incomplete,
+									   failure, marks, sliding, reader->pin);
 	if (incomplete && failure[0] != '\0')
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
@@ -677,21 +690,24 @@ reader_groups(ViewReader *reader, const uint32 *keyhashes, int nkeyhashes, bool 
 				 errhint("Raise streamext.max_memory (now %dMB) and reload the configuration, or give the view a window: closed windows leave memory for the closed-window table.",
 						 streamext_max_memory_mb)));
 	if (!*found)
-		groups = read_open_state_table(reader->view_id);
+		groups = read_open_state_table(reader->view_id, ngroups);
 	return groups;
 }
 
 /*
- * view_reader_groups copies the groups of a view whose groups are its rows
- * (see view_reader_group_row), all or those of the given key hashes.
+ * view_reader_groups reads the groups of a view whose groups are its rows
+ * (see view_reader_group_values), *ngroups of them: all or those of the
+ * given key hashes.  Good while the caller's memory and the statement last
+ * (state_shmem_read_view lends them).
  */
-List *
-view_reader_groups(ViewReader *reader, const uint32 *keyhashes, int nkeyhashes)
+SharedGroupCopy *
+view_reader_groups(ViewReader *reader, const uint32 *keyhashes, int nkeyhashes,
+				   int64 *ngroups)
 {
 	bool		found;
 	ViewMarks	marks;
 
-	return reader_groups(reader, keyhashes, nkeyhashes, &found, &marks, NULL);
+	return reader_groups(reader, keyhashes, nkeyhashes, ngroups, &found, &marks, NULL);
 }
 
 /*
@@ -705,10 +721,11 @@ view_reader_read(ViewReader *reader, const uint32 *keyhashes, int nkeyhashes,
 				 Tuplestorestate *store, TupleDesc desc)
 {
 	ViewPlan   *plan = reader->plan;
-	List	   *groups;
+	SharedGroupCopy *groups;
+	int64		ngroups;
+	int64		i;
 	bool		found;
 	ViewMarks	marks = {DT_NOBEGIN, DT_NOBEGIN, DT_NOBEGIN};
-	ListCell   *lc;
 	MemoryContext rowcxt;
 	bool		any_row;
 	UserCodeGate gate;
@@ -720,7 +737,7 @@ view_reader_read(ViewReader *reader, const uint32 *keyhashes, int nkeyhashes,
 	 */
 	if (plan->window.kind == WINDOW_SLIDING && plan->time_attno == InvalidAttrNumber)
 		sliding.clock_floor = GetCurrentTransactionStartTimestamp() - plan->lateness_usec;
-	groups = reader_groups(reader, keyhashes, nkeyhashes, &found, &marks,
+	groups = reader_groups(reader, keyhashes, nkeyhashes, &ngroups, &found, &marks,
 						   plan->window.kind == WINDOW_SLIDING ? &sliding : NULL);
 
 	rowcxt = AllocSetContextCreate(CurrentMemoryContext, "streamext read row",
@@ -731,7 +748,7 @@ view_reader_read(ViewReader *reader, const uint32 *keyhashes, int nkeyhashes,
 	 * owner, as a view's query does: behind one gate for the whole read.
 	 */
 	usercode_enter(&gate, plan->owner, USERCODE_READ_ONLY);
-	any_row = (groups != NIL);
+	any_row = (ngroups > 0);
 	if (plan->window.kind == WINDOW_HOPPING || plan->window.kind == WINDOW_CUMULATE ||
 		plan->window.kind == WINDOW_SLIDING)
 	{
@@ -745,20 +762,18 @@ view_reader_read(ViewReader *reader, const uint32 *keyhashes, int nkeyhashes,
 			marks.watermark = Max(marks.watermark, sliding.clock_floor);
 			cutoff = window_sliding_cutoff(&plan->window, marks.watermark);
 		}
-		any_row = window_panes_emit(plan, store, desc, groups, reader->closed_upto, cutoff,
-									&marks, reader->partial);
+		any_row = window_panes_emit(plan, store, desc, groups, ngroups, reader->closed_upto,
+									cutoff, &marks, reader->partial);
 	}
 	else
 	{
 		Datum	   *out = palloc(sizeof(Datum) * desc->natts);
 		bool	   *outnulls = palloc(sizeof(bool) * desc->natts);
 
-		foreach(lc, groups)
+		for (i = 0; i < ngroups; i++)
 		{
-			SharedGroupCopy *copy = lfirst(lc);
-
-			if (group_row(plan, copy->blob, copy->len, reader->closed_upto, out, outnulls,
-						  rowcxt, reader->partial))
+			if (group_row(plan, groups[i].blob, groups[i].len, reader->closed_upto, out,
+						  outnulls, rowcxt, reader->partial))
 				tuplestore_putvalues(store, desc, out, outnulls);
 		}
 	}

@@ -48,7 +48,8 @@ extern void view_reader_open_partial(ViewReader *reader, int32 view_id, TupleDes
 extern bytea *view_reader_wire_states(ViewReader *reader, bytea *states);
 extern void view_reader_read(ViewReader *reader, const uint32 *keyhashes, int nkeyhashes,
 							 Tuplestorestate *store, TupleDesc desc);
-extern List *view_reader_groups(ViewReader *reader, const uint32 *keyhashes, int nkeyhashes);
+extern SharedGroupCopy *view_reader_groups(ViewReader *reader, const uint32 *keyhashes,
+										   int nkeyhashes, int64 *ngroups);
 extern bool view_reader_group_values(ViewReader *reader, const SharedGroupCopy *group,
 									 TupleDesc desc, Datum *out, bool *outnulls,
 									 MemoryContext rowcxt);

@@ -10,7 +10,7 @@
  *	  side, through the view and the UNION ALL down to the function's scan.
  *	  There set_rel_pathlist_hook offers a custom scan beside the function
  *	  scan: given every group key column by equality (=, IN, = ANY, or a
- *	  join with an outer column), it hashes the keys asked for and copies
+ *	  join with an outer column), it hashes the keys asked for and reads
  *	  only their groups from shared memory, through state_shmem.c's index by
  *	  key hash, rather than every group of the view.  The scan keeps every
  *	  condition as a filter: a hash may bring a few other groups.  For a
@@ -18,7 +18,7 @@
  *	  order, making rows only as the consumer takes them (ORDER BY
  *	  window_start DESC LIMIT, merged with the closed table read by index).
  *	  And a read of every group of a view whose groups are its rows makes
- *	  them as the consumer takes them too, in the order they were copied:
+ *	  them as the consumer takes them too, in the order they were read:
  *	  read_view, a set-returning function, would first put them all into a
  *	  tuplestore, written to a temporary file past work_mem.
  *
@@ -124,12 +124,13 @@ typedef struct ViewScanState
 	/* made rows as asked (lazy): in window order (direction 1 or -1), sorted */
 	bool		lazy;
 	int			direction;
-	MemoryContext scancxt;		/* the groups copied, until a rescan */
+	MemoryContext scancxt;		/* the groups read, until a rescan */
 	MemoryContext batchcxt;		/* rows of the batch */
 	MemoryContext rowcxt;
-	struct OrderedGroup *groups;
-	int			ngroups;
-	int			next_group;
+	SharedGroupCopy *groups;	/* as read (view_reader_groups) */
+	struct OrderedGroup *ordered;	/* in window order, when read so */
+	int64		ngroups;
+	int64		next_group;
 	Datum	   *batch_values;	/* batch_len rows of the scan's columns */
 	bool	   *batch_nulls;
 	int			batch_len;
@@ -137,7 +138,7 @@ typedef struct ViewScanState
 	int			batch_size;
 } ViewScanState;
 
-/* a group copied out of shared memory, by its window's start */
+/* a group read, by its window's start */
 typedef struct OrderedGroup
 {
 	TimestampTz start;
@@ -853,7 +854,7 @@ ordered_cmp(const void *a, const void *b)
 }
 
 /*
- * fetch_groups copies the groups of the keys asked for (or all of them),
+ * fetch_groups reads the groups of the keys asked for (or all of them),
  * sorted by window start for a read in window order; fill_batch makes them
  * rows, as many as the consumer takes (a LIMIT stops it early).
  */
@@ -864,10 +865,8 @@ fetch_groups(ViewScanState *vss)
 	MemoryContext old = MemoryContextSwitchTo(vss->css.ss.ps.state->es_query_cxt);
 	uint32	   *hashes = NULL;
 	int			n = -1;
-	List	   *groups;
-	ListCell   *lc;
 	UserCodeGate gate;
-	int			i = 0;
+	int64		i;
 
 	if (!vss->opened)
 		view_reader_open(&vss->reader, vss->view_id, vss->readslot->tts_tupleDescriptor,
@@ -901,28 +900,24 @@ fetch_groups(ViewScanState *vss)
 		n = key_hashes(vss, &hashes, &gate);
 	}
 	MemoryContextSwitchTo(vss->scancxt);
-	groups = view_reader_groups(&vss->reader, hashes, n);
+	vss->groups = view_reader_groups(&vss->reader, hashes, n, &vss->ngroups);
 	if (gate.entered)
 		usercode_leave(&gate);
-	vss->groups = palloc_extended(sizeof(OrderedGroup) * Max(list_length(groups), 1),
-								  MCXT_ALLOC_HUGE);
-	foreach(lc, groups)
+	vss->ordered = NULL;
+	if (vss->direction != 0)
 	{
-		SharedGroupCopy *copy = lfirst(lc);
-
-		if (vss->direction != 0)
+		vss->ordered = palloc_extended(sizeof(OrderedGroup) * Max(vss->ngroups, 1),
+									   MCXT_ALLOC_HUGE);
+		for (i = 0; i < vss->ngroups; i++)
 		{
 			BlobParts	parts;
 
-			state_blob_parts(copy->blob, copy->len, &parts);
-			vss->groups[i].start = parts.start;
+			state_blob_parts(vss->groups[i].blob, vss->groups[i].len, &parts);
+			vss->ordered[i].start = parts.start;
+			vss->ordered[i].copy = &vss->groups[i];
 		}
-		vss->groups[i].copy = copy;
-		i++;
+		qsort(vss->ordered, vss->ngroups, sizeof(OrderedGroup), ordered_cmp);
 	}
-	vss->ngroups = i;
-	if (vss->direction != 0)
-		qsort(vss->groups, vss->ngroups, sizeof(OrderedGroup), ordered_cmp);
 	vss->next_group = 0;
 	vss->batch_len = vss->batch_next = 0;
 	vss->batch_size = FIRST_BATCH;
@@ -950,11 +945,13 @@ fill_batch(ViewScanState *vss)
 	while ((vss->batch_len < vss->batch_size || vss->batch_len == 0) &&
 		   vss->next_group < vss->ngroups)
 	{
-		int			i = vss->direction >= 0 ? vss->next_group :
+		int64		i = vss->direction >= 0 ? vss->next_group :
 			vss->ngroups - 1 - vss->next_group;
 
 		vss->next_group++;
-		if (view_reader_group_values(&vss->reader, vss->groups[i].copy, desc,
+		if (view_reader_group_values(&vss->reader,
+									 vss->ordered ? vss->ordered[i].copy : &vss->groups[i],
+									 desc,
 									 &vss->batch_values[vss->batch_len * natts],
 									 &vss->batch_nulls[vss->batch_len * natts],
 									 vss->rowcxt))

@@ -518,7 +518,8 @@ emit_sliding(PaneReader *r, PaneRef *panes, int n, TimestampTz cutoff,
  */
 bool
 window_panes_emit(ViewPlan *plan, Tuplestorestate *store, TupleDesc desc,
-				  List *groups, TimestampTz closed_upto, TimestampTz cutoff,
+				  const SharedGroupCopy *groups, int64 ngroups,
+				  TimestampTz closed_upto, TimestampTz cutoff,
 				  const ViewMarks *marks, bool partial)
 {
 	PaneReader	r;
@@ -526,8 +527,8 @@ window_panes_emit(ViewPlan *plan, Tuplestorestate *store, TupleDesc desc,
 												  ALLOCSET_DEFAULT_SIZES);
 	MemoryContext old = MemoryContextSwitchTo(readcxt);
 	int			n = 0;
-	PaneRef    *panes = palloc(sizeof(PaneRef) * Max(list_length(groups), 1));
-	ListCell   *lc;
+	PaneRef    *panes = palloc_extended(sizeof(PaneRef) * Max(ngroups, 1), MCXT_ALLOC_HUGE);
+	int64		g;
 	int			i;
 	int			j;
 
@@ -543,12 +544,11 @@ window_panes_emit(ViewPlan *plan, Tuplestorestate *store, TupleDesc desc,
 	r.partial = partial;
 	r.from_stacks = r.from_panes = 0;
 
-	foreach(lc, groups)
+	for (g = 0; g < ngroups; g++)
 	{
-		SharedGroupCopy *copy = lfirst(lc);
 		BlobParts	parts;
 
-		state_blob_parts(copy->blob, copy->len, &parts);
+		state_blob_parts(groups[g].blob, groups[g].len, &parts);
 		if (plan->window.kind == WINDOW_SLIDING && parts.start < cutoff)
 			continue;
 		panes[n].key = parts.key;

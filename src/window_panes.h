@@ -17,7 +17,8 @@ extern WindowGroups *window_combine_panes(ViewPlan *plan, TimestampTz start,
 										  TimestampTz end, const TimestampTz *panes,
 										  int npanes);
 extern bool window_panes_emit(ViewPlan *plan, Tuplestorestate *store, TupleDesc desc,
-							  List *groups, TimestampTz closed_upto, TimestampTz cutoff,
+							  const SharedGroupCopy *groups, int64 ngroups,
+							  TimestampTz closed_upto, TimestampTz cutoff,
 							  const ViewMarks *marks, bool partial);
 
 #endif							/* STREAMEXT_WINDOW_PANES_H */
