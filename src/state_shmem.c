@@ -121,6 +121,7 @@ typedef struct GroupSlot
 	TransactionId retired_by;
 	TransactionId born_by;
 	bool		keys_collide;	/* its chain holds groups of other keys */
+	int32		next_slot;		/* the next group of its key hash's chain */
 	uint64		seq;			/* the publish that gave it these bytes */
 	uint64		until;			/* the publish that dropped it, or NO_SEQ */
 	dsa_pointer older;			/* GroupVersion: its bytes before, for pins */
@@ -175,14 +176,21 @@ typedef struct SharedGroup
 	int64		next_gid;
 } SharedGroup;
 
-/* the chain of the groups whose keys hash to keyhash */
+/*
+ * The chain of the groups whose keys hash to keyhash: by gid for the
+ * worker, which finds each group's entry anyway, and by slot for readers,
+ * whose lookups then touch only the key's entry and the groups' slots
+ * (each page of shared memory a backend touches first is a page fault).
+ */
 typedef struct SharedKey
 {
 	uint32		keyhash;
+	int32		head_slot;
 	int64		head_gid;
 } SharedKey;
 
 #define NO_GID (-1)
+#define NO_SLOT (-1)
 
 static dshash_parameters views_params = {
 	sizeof(int32), sizeof(SharedView), dshash_memcmp, dshash_memhash, 0
@@ -554,6 +562,9 @@ reserve_slots(ViewPlan *plan, SharedView *sv, int64 more)
 
 	if (n + more <= size)
 		return true;
+	/* slots are numbered in 32 bits (GroupSlot.next_slot) */
+	if (n + more > PG_INT32_MAX)
+		return false;
 	/* half as large again, or just enough near the memory limit */
 	return resize_directory(plan, sv, Max(Max(size + size / 2, n + more), DIRECTORY_MIN_SIZE)) ||
 		resize_directory(plan, sv, n + more);
@@ -583,14 +594,16 @@ take_slot(ViewPlan *plan, int64 gid)
 	memset(gslot, 0, sizeof(GroupSlot));
 	gslot->blob = InvalidDsaPointer;
 	gslot->gid = gid;
+	gslot->next_slot = NO_SLOT;
 	gslot->until = NO_SEQ;
 	gslot->older = InvalidDsaPointer;
 	return dir->n++;
 }
 
 /*
- * drop_slot frees the slot of a group whose entry is gone: the last slot
- * moves into it, and its group learns where.
+ * drop_slot frees the slot of a group whose entry is gone and is unlinked
+ * from its chain: the last slot moves into it, and its group and what
+ * points to it in its chain (the group before, or its key) learn where.
  */
 static void
 drop_slot(ViewPlan *plan, int64 slot)
@@ -601,12 +614,30 @@ drop_slot(ViewPlan *plan, int64 slot)
 	if (slot != last)
 	{
 		SharedGroup *moved;
+		int64		prev;
 
 		dir->slots[slot] = dir->slots[last];
 		moved = dshash_find(plan->state->shm_groups, &dir->slots[slot].gid, true);
 		Assert(moved != NULL);
 		moved->slot = slot;
+		prev = moved->prev_gid;
 		dshash_release_lock(plan->state->shm_groups, moved);
+		if (prev != NO_GID)
+		{
+			SharedGroup *before = dshash_find(plan->state->shm_groups, &prev, false);
+
+			Assert(before != NULL);
+			dir->slots[before->slot].next_slot = (int32) slot;
+			dshash_release_lock(plan->state->shm_groups, before);
+		}
+		else
+		{
+			SharedKey  *key = dshash_find(plan->state->shm_keys, &dir->slots[slot].keyhash, true);
+
+			Assert(key != NULL);
+			key->head_slot = (int32) slot;
+			dshash_release_lock(plan->state->shm_keys, key);
+		}
 	}
 	dir->n--;
 }
@@ -1130,6 +1161,7 @@ publish_view(StreamextDbSlot *slot, ViewPlan *plan, bool all_groups,
 			if (!found)
 			{
 				key->head_gid = NO_GID;
+				key->head_slot = NO_SLOT;
 				plan->state->shm_nkeys++;
 				plan->state->shm_bytes += sizeof(SharedKey) + KEY_OVERHEAD;
 				total_bytes += sizeof(SharedKey) + KEY_OVERHEAD;
@@ -1187,6 +1219,8 @@ publish_view(StreamextDbSlot *slot, ViewPlan *plan, bool all_groups,
 			sg->prev_gid = NO_GID;
 			sg->next_gid = old_head = key->head_gid;
 			key->head_gid = gs->gid;
+			gslot->next_slot = key->head_slot;
+			key->head_slot = (int32) sg->slot;
 		}
 		dshash_release_lock(groups, sg);
 		if (key != NULL)
@@ -1704,6 +1738,7 @@ free_group(ViewPlan *plan, SharedGroup *sg)
 	int64		slot = sg->slot;
 	GroupSlot  *gslot = group_slot(plan, sg);
 	uint32		keyhash = gslot->keyhash;
+	int32		next_slot = gslot->next_slot;
 	SharedGroup *other;
 
 	free_versions(plan, &gslot->older, NULL);
@@ -1713,7 +1748,7 @@ free_group(ViewPlan *plan, SharedGroup *sg)
 	if (DsaPointerIsValid(gslot->blob))
 		dsa_free(my_area, gslot->blob);
 	dshash_delete_entry(groups, sg);
-	drop_slot(plan, slot);
+	/* unlinked first, by gid and by slot; then its slot is reused */
 	if (next != NO_GID)
 	{
 		other = dshash_find(groups, &next, true);
@@ -1726,6 +1761,7 @@ free_group(ViewPlan *plan, SharedGroup *sg)
 		other = dshash_find(groups, &prev, true);
 		Assert(other != NULL);
 		other->next_gid = next;
+		directory(plan)->slots[other->slot].next_slot = next_slot;
 		dshash_release_lock(groups, other);
 	}
 	else
@@ -1736,6 +1772,7 @@ free_group(ViewPlan *plan, SharedGroup *sg)
 		if (next != NO_GID)
 		{
 			key->head_gid = next;
+			key->head_slot = next_slot;
 			dshash_release_lock(plan->state->shm_keys, key);
 		}
 		else
@@ -1746,6 +1783,7 @@ free_group(ViewPlan *plan, SharedGroup *sg)
 			total_bytes -= sizeof(SharedKey) + KEY_OVERHEAD;
 		}
 	}
+	drop_slot(plan, slot);
 }
 
 /*
@@ -2588,7 +2626,6 @@ state_shmem_read_view(StreamextDbSlot *slot, int32 view_id, XLogRecPtr start_lsn
 		*incomplete = slot->views_unpublished;
 	if (sv != NULL)
 	{
-		dshash_table_handle gh = sv->groups;
 		dshash_table_handle kh = sv->keys;
 		dsa_pointer dir_pointer = sv->dir;
 
@@ -2628,33 +2665,29 @@ state_shmem_read_view(StreamextDbSlot *slot, int32 view_id, XLogRecPtr start_lsn
 		else if (DsaPointerIsValid(dir_pointer))
 		{
 			GroupDirectory *dir = dsa_get_address(my_area, dir_pointer);
-			dshash_table *groups = dshash_attach(my_area, &groups_params, gh, NULL);
 			dshash_table *keys = dshash_attach(my_area, &keys_params, kh, NULL);
 			int			i;
 
 			for (i = 0; i < nkeyhashes; i++)
 			{
 				SharedKey  *key = dshash_find(keys, &keyhashes[i], false);
-				int64		gid;
+				int64		slot;
+				int64		steps = 0;
 
 				if (key == NULL)
 					continue;
-				gid = key->head_gid;
+				slot = key->head_slot;
 				dshash_release_lock(keys, key);
-				while (gid != NO_GID)
+				while (slot != NO_SLOT)
 				{
-					SharedGroup *sg = dshash_find(groups, &gid, false);
-
-					if (sg == NULL)
-						elog(ERROR, "group " INT64_FORMAT " of continuous view %d is missing from shared memory",
-							 gid, view_id);
-					note_visible_group(&dir->slots[sg->slot], snapshot, seq, &seen);
-					gid = sg->next_gid;
-					dshash_release_lock(groups, sg);
+					if (slot < 0 || slot >= dir->n || ++steps > dir->n)
+						elog(ERROR, "the groups of a key of continuous view %d are misplaced in shared memory",
+							 view_id);
+					note_visible_group(&dir->slots[slot], snapshot, seq, &seen);
+					slot = dir->slots[slot].next_slot;
 				}
 			}
 			dshash_detach(keys);
-			dshash_detach(groups);
 		}
 		if (seen.picking)
 			pick_sliding_panes(&seen, marks->slide_front_end, marks->slide_back_end);
