@@ -88,6 +88,7 @@ typedef struct SharedView
 								 * never cut): a pin before it may see a
 								 * state cut short */
 	dsa_pointer older_marks;	/* MarksVersion: marks before, for pins */
+	pg_atomic_uint64 lent_upto;	/* the newest pin its groups were lent to */
 	ViewStats	stats;
 } SharedView;
 
@@ -239,8 +240,8 @@ static dshash_table *compacting_groups = NULL;
 static dshash_table *compacting_keys = NULL;
 
 /*
- * The groups of a view dropped while readers had pins, freed once no pin
- * of a publish before seq is left (free_dropped_groups).
+ * The groups of a view dropped while readers it lent them to may be left,
+ * freed once no pin of a publish before seq is (free_dropped_groups).
  */
 typedef struct DroppedGroups
 {
@@ -741,6 +742,7 @@ mark_incomplete(StreamextDbSlot *slot, ViewPlan *plan, const char *failure)
 		{
 			memset(((char *) sv) + sizeof(int32), 0, sizeof(SharedView) - sizeof(int32));
 			sv->groups = InvalidDsaPointer;
+			pg_atomic_init_u64(&sv->lent_upto, 0);
 			sv->start_lsn = plan->start_lsn;
 		}
 	}
@@ -1052,6 +1054,7 @@ publish_view(StreamextDbSlot *slot, ViewPlan *plan, bool all_groups,
 		memset(((char *) sv) + sizeof(int32), 0, sizeof(SharedView) - sizeof(int32));
 		sv->groups = InvalidDsaPointer;
 		sv->older_marks = InvalidDsaPointer;
+		pg_atomic_init_u64(&sv->lent_upto, 0);
 	}
 	/* a pin taken before sees no groups of this definition */
 	if (!found || sv->start_lsn != plan->start_lsn)
@@ -1963,18 +1966,22 @@ state_shmem_drop_view(StreamextDbSlot *slot, int32 view_id)
 
 			/*
 			 * Readers may have its groups lent (state_shmem_read_view): the
-			 * blobs stay until no pin of a publish before this one is left.
-			 * The publish is numbered so that pins taken after it do not
-			 * keep them.
+			 * blobs stay while a pin they were lent to may be left, one at
+			 * or before the newest such (a pin of another view's reader,
+			 * taken later, does not keep them; one of the same publish
+			 * does, not told apart).  The publish is numbered so that pins
+			 * taken after the drop do not keep them.
 			 */
+			uint64		lent_upto = pg_atomic_read_u64(&sv->lent_upto);
+
 			pin_range(slot, &pins);
-			if (pins.n > 0)
+			if (lent_upto > 0 && seen_by(&pins, 0, lent_upto + 1))
 			{
 				MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
 				DroppedGroups *dropped = palloc(sizeof(DroppedGroups));
 
 				dropped->dir = sv->dir;
-				dropped->seq = pins.seq;
+				dropped->seq = lent_upto + 1;
 				dropped_groups = lappend(dropped_groups, dropped);
 				MemoryContextSwitchTo(old);
 				slot->publish_seq = pins.seq;
@@ -2635,6 +2642,15 @@ state_shmem_read_view(StreamextDbSlot *slot, int32 view_id, XLogRecPtr start_lsn
 			(sv->recovered_seq != 0 && seq < sv->recovered_seq) : sv->incomplete;
 		strlcpy(failure, sv->failure, PUBLISH_FAILURE_LEN);
 		*marks = marks_at(sv, seq);
+		if (seen.lend)
+		{
+			/* state_shmem_drop_view keeps the groups for this pin */
+			uint64		lent = pg_atomic_read_u64(&sv->lent_upto);
+
+			while (lent < seq &&
+				   !pg_atomic_compare_exchange_u64(&sv->lent_upto, &lent, seq))
+				;
+		}
 		dshash_release_lock(my_views, sv);
 		if (sliding != NULL)
 		{
