@@ -4,8 +4,10 @@
  *	  The open windows of a database in shared memory: a DSA area holding a
  *	  hash table of views, each with a hash table of its groups, whose
  *	  entries point to the serialised window, group key and transition
- *	  states.  The worker is the only writer; readers copy under a shared
- *	  lock, so they see the states of whole committed batches.
+ *	  states.  The worker is the only writer; readers find the groups they
+ *	  see under a shared lock, so they see the states of whole committed
+ *	  batches, and read their bytes where they lie for as long as their
+ *	  statement's pin (below) keeps them (copies, without one).
  *
  *	  A view's groups also lie one after another in an array (its group
  *	  directory), which a read of every group walks in order: walking the
@@ -14,8 +16,9 @@
  *
  *	  Each view also indexes its groups by the hash of their group key
  *	  (view_plan_key_hash): a table of key hashes, each the head of a doubly
- *	  linked chain of the groups (one per window or session) with that hash.
- *	  A lookup by key (view_scan.c) walks one chain instead of every group.
+ *	  linked chain of the groups (one per window or session) with that hash,
+ *	  linked by gid for the worker and by directory slot for readers.  A
+ *	  lookup by key (view_scan.c) walks one chain instead of every group.
  *
  *	  When a checkpoint closes a window, its groups stay here marked with
  *	  the checkpoint's transaction until every snapshot sees the closed rows

@@ -64,6 +64,7 @@ typedef struct ReadPin
 	uint64		seq;			/* the publish it sees */
 } ReadPin;
 
+/* a group as a read returns it: its bytes lent in shared memory, or a copy */
 typedef struct SharedGroupCopy
 {
 	char	   *blob;
