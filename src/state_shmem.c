@@ -2535,7 +2535,7 @@ state_shmem_unpin(ReadPin *pin)
 }
 
 /*
- * state_shmem_read_view copies the published groups of a view that the
+ * state_shmem_read_view gives the published groups of a view that the
  * caller's snapshot should see, *ngroups of them: all, or (nkeyhashes >= 0)
  * those whose key hashes to one of keyhashes, sorted and without
  * duplicates.
