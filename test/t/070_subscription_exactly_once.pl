@@ -40,14 +40,16 @@ my %seen = (slow => {}, everything => {});
 my %mismatch = (slow => 0, everything => 0);
 my $round = 0;
 
-# consume polls once and acks what it got ('everything' acks every other
-# round only, so entries are handed out again and compared); a server that
-# is down just makes this round a no-op
+# consume polls once (2,000 entries while the load runs, more in the drain)
+# and acks what it got ('everything' acks every other round only, so entries
+# are handed out again and compared); a server that is down just makes this
+# round a no-op
 sub consume
 {
-	my ($sub) = @_;
+	my ($sub, $limit) = @_;
+	$limit //= 2000;
 	my ($ret, $out) = $node->psql('postgres',
-		"SELECT position, event->>'id' FROM streamext.poll('$sub', 2000)");
+		"SELECT position, event->>'id' FROM streamext.poll('$sub', $limit)");
 	return 0 if $ret != 0 || $out eq '';
 	my $last = 0;
 	for my $line (split /\n/, $out)
@@ -92,7 +94,7 @@ wait_caught_up($node);
 $round = 1;						# the drain acks every round
 for my $sub (qw(slow everything))
 {
-	1 while consume($sub);
+	1 while consume($sub, 50000);
 }
 
 # 3. every matching committed event exactly once, positions gap-free, in
