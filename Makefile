@@ -63,7 +63,7 @@ PGFILEDESC = "streamext - event streams and continuous views"
 REGRESS = streams views windows calendar_windows errors subscriptions privileges retention nulls stream_kinds determinism views_on_views replace_view view_lookup sliding_reads sketches distinct lookup_joins
 # streams.sql creates the extension itself
 REGRESS_OPTS =
-ISOLATION = create_view_vs_producer drop_view_vs_reader replace_view_vs_reader ack_from_two_sessions drop_stream_vs_producer
+ISOLATION = create_view_vs_producer drop_view_vs_reader replace_view_vs_reader ack_from_two_sessions drop_stream_vs_producer cursor_vs_producer
 ISOLATION_OPTS = --load-extension=streamext
 TAP_TESTS = 1
 PROVE_TESTS = test/t/*.pl

@@ -27,7 +27,7 @@
  *	  that transaction: readers see it once they see the rows gone.
  *
  *	  Each publish is numbered (publish_seq), and the reads of one statement
- *	  see the groups as of the publish its first read saw (its ReadPin):
+ *	  see the groups as of the publish pinned as it started (its ReadPin):
  *	  while a pin may see a group's bytes, the worker writes the group's new
  *	  bytes elsewhere and keeps the old ones in a chain of versions behind
  *	  it, and a group dropped stays, marked with the publish that dropped
@@ -2519,6 +2519,19 @@ take_pin(StreamextDbSlot *slot, ReadPin *pin, bool in_area)
 }
 
 /*
+ * state_shmem_pin takes a statement's pin before its first read: the last
+ * publish, as state_shmem_read_view would at that read.
+ */
+void
+state_shmem_pin(StreamextDbSlot *slot, ReadPin *pin)
+{
+	LWLockAcquire(&slot->publish_lock, LW_SHARED);
+	if (!pin->taken)
+		take_pin(slot, pin, attach_for_read(slot));
+	LWLockRelease(&slot->publish_lock);
+}
+
+/*
  * state_shmem_unpin releases a statement's pin: the worker may free what
  * only it kept.
  */
@@ -2544,7 +2557,8 @@ state_shmem_unpin(ReadPin *pin)
  * for a view at all: the caller must not read the groups, nor the last
  * checkpoint instead.
  *
- * pin, if not NULL, is the statement's: its first read takes it, and every
+ * pin, if not NULL, is the statement's: taken as it started
+ * (state_shmem_pin) or by its first read, and every
  * read with it sees the groups (and marks) as that publish left them, or
  * the last checkpoint if the view was not published then.  A lookup
  * follows its keys' chains to the versions it needs, and reads no other

@@ -89,6 +89,7 @@ extern SharedGroupCopy *state_shmem_read_view(StreamextDbSlot *slot, int32 view_
 											  bool *incomplete, char *failure,
 											  ViewMarks *marks, const SlidingRead *sliding,
 											  ReadPin *pin);
+extern void state_shmem_pin(StreamextDbSlot *slot, ReadPin *pin);
 extern void state_shmem_unpin(ReadPin *pin);
 
 #endif							/* STREAMEXT_STATE_SHMEM_H */

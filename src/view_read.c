@@ -79,8 +79,10 @@ static HTAB *plan_cache = NULL;
 /*
  * The pin of each query that read a view (state_shmem.c's ReadPin): every
  * read by one query, its subqueries, CTEs and each probe of a nested loop
- * included (one EState), sees the publish its first read saw.  It lives in
- * the query's memory, whose end releases it.
+ * included (one EState), sees one publish: the last as the query started
+ * (view_read_pin_statement), or as its first read came, for a read its plan
+ * does not show (read_view in a select list).  It lives in the
+ * query's memory, whose end releases it.
  */
 typedef struct StatementPin
 {
@@ -505,7 +507,7 @@ release_statement_pin(void *arg)
 
 /*
  * statement_pin is the pin of the query that estate runs (NULL: none, each
- * read sees the last publish), made at its first read of a view.
+ * read sees the last publish), made as it starts or at its first read.
  */
 static ReadPin *
 statement_pin(EState *estate)
@@ -528,6 +530,21 @@ statement_pin(EState *estate)
 	MemoryContextRegisterResetCallback(estate->es_query_cxt, &sp->cb);
 	dlist_push_head(&statement_pins, &sp->node);
 	return &sp->pin;
+}
+
+/*
+ * view_read_pin_statement pins the publish that the query estate runs is
+ * to read, as the query starts rather than at its first read: a cursor
+ * then reads the views as they were when it was declared, as its snapshot
+ * reads tables, not as they are at its first FETCH.
+ */
+void
+view_read_pin_statement(EState *estate)
+{
+	ReadPin    *pin = statement_pin(estate);
+
+	if (!pin->taken)
+		state_shmem_pin(wait_for_worker_ready(my_db_slot()), pin);
 }
 
 /*

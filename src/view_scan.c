@@ -22,6 +22,10 @@
  *	  read_view, a set-returning function, would first put them all into a
  *	  tuplestore, written to a temporary file past work_mem.
  *
+ *	  ExecutorStart_hook pins, as a query that reads views starts, the
+ *	  publish all its reads see, so that a cursor reads the views as of its
+ *	  DECLARE, with its snapshot.
+ *
  *	  get_relation_stats_hook tells the planner how many distinct keys the
  *	  view holds (as the worker last published), so that a lookup and a
  *	  join are estimated for the rows they return.
@@ -152,6 +156,10 @@ typedef struct OrderedGroup
 static planner_hook_type prev_planner = NULL;
 static set_rel_pathlist_hook_type prev_set_rel_pathlist = NULL;
 static get_relation_stats_hook_type prev_get_relation_stats = NULL;
+static ExecutorStart_hook_type prev_executor_start = NULL;
+
+static void view_scan_executor_start(QueryDesc *queryDesc, int eflags);
+static bool reads_views(PlanState *ps, void *context);
 
 static PlannedStmt *view_scan_planner(Query *parse, const char *query_string,
 									  int cursorOptions, ParamListInfo boundParams);
@@ -188,7 +196,8 @@ static const CustomExecMethods lookup_exec_methods = {
 };
 
 /*
- * view_scan_install installs the planner hooks; from _PG_init.
+ * view_scan_install installs the planner hooks and the executor's start
+ * hook; from _PG_init.
  */
 void
 view_scan_install(void)
@@ -200,6 +209,61 @@ view_scan_install(void)
 	set_rel_pathlist_hook = view_scan_pathlist;
 	prev_get_relation_stats = get_relation_stats_hook;
 	get_relation_stats_hook = view_scan_stats;
+	prev_executor_start = ExecutorStart_hook;
+	ExecutorStart_hook = view_scan_executor_start;
+}
+
+/*
+ * view_scan_executor_start pins, as a query that reads views starts, the
+ * publish its reads are to see (view_read_pin_statement): a cursor reads
+ * the views as they were when it was declared, as its snapshot reads
+ * tables, not as they are at its first FETCH.
+ */
+static void
+view_scan_executor_start(QueryDesc *queryDesc, int eflags)
+{
+	if (prev_executor_start)
+		prev_executor_start(queryDesc, eflags);
+	else
+		standard_ExecutorStart(queryDesc, eflags);
+	if (!(eflags & EXEC_FLAG_EXPLAIN_ONLY) && StreamextState != NULL &&
+		reads_views(queryDesc->planstate, NULL))
+		view_read_pin_statement(queryDesc->estate);
+}
+
+/*
+ * reads_views says whether a plan reads a view: it calls
+ * streamext.read_view or read_partials (which every continuous view and
+ * shard view reads), or scans for lookups in their stead.  The plan's range
+ * table no longer names the functions it calls: the plan nodes do.
+ */
+static bool
+reads_views(PlanState *ps, void *context)
+{
+	if (ps == NULL)
+		return false;
+	if (IsA(ps, CustomScanState) &&
+		((CustomScanState *) ps)->methods == &lookup_exec_methods)
+		return true;
+	if (IsA(ps, FunctionScanState))
+	{
+		ListCell   *lc;
+
+		foreach(lc, ((FunctionScan *) ps->plan)->functions)
+		{
+			FuncExpr   *call = (FuncExpr *) ((RangeTblFunction *) lfirst(lc))->funcexpr;
+			char	   *name;
+
+			if (!IsA(call, FuncExpr) || call->funcresulttype != RECORDOID)
+				continue;
+			name = get_func_name(call->funcid);
+			if (name != NULL &&
+				(strcmp(name, "read_view") == 0 || strcmp(name, "read_partials") == 0) &&
+				get_func_namespace(call->funcid) == get_namespace_oid("streamext", true))
+				return true;
+		}
+	}
+	return planstate_tree_walker(ps, reads_views, context);
 }
 
 /*
