@@ -1271,9 +1271,11 @@ decoder_stream_stop(LogicalDecodingContext *ctx, ReorderBufferTXN *txn)
 /*
  * reserve_for_placing faults in, while transactions are still being
  * written, the memory their placing will allocate at their commit (see
- * memory_reserve.c): about twice their partial states' (measured: 2.3
- * times, 1M events into 349,000 groups of three views), at most
- * streamext.max_memory, what the views may take in shared memory.
+ * memory_reserve.c): about twice the partial states it will combine into
+ * the views' groups (measured: 2.3 times, 1M events into 349,000 groups of
+ * three views), at most streamext.max_memory, what the views may take in
+ * shared memory.  The panes the views will adopt as they are allocate
+ * nothing (view_partial_bytes_to_combine).
  */
 static void
 reserve_for_placing(DecodeTarget *target)
@@ -1286,7 +1288,14 @@ reserve_for_placing(DecodeTarget *target)
 		return;
 	hash_seq_init(&status, target->streamed);
 	while ((stx = hash_seq_search(&status)) != NULL)
-		partial_bytes += MemoryContextMemAllocated(stx->cxt, true);
+	{
+		ListCell   *lc;
+		ListCell   *lc2;
+
+		foreach(lc, stx->part_order)
+			foreach(lc2, ((StreamedPart *) lfirst(lc))->partials)
+				partial_bytes += view_partial_bytes_to_combine(lfirst(lc2));
+	}
 	memory_reserve_ensure(Min(2 * partial_bytes,
 							  (Size) streamext_max_memory_mb * 1024 * 1024));
 }

@@ -9,9 +9,16 @@
  *	  counters before the commit, so an abort (of the transaction or of one
  *	  of its subtransactions, which keep partial states apart) just drops
  *	  them.  An event whose time is its commit time has no pane until the
- *	  commit: its groups wait without one.  At the commit the partial groups
- *	  are combined into the view's groups, each pane taking the fate (open,
- *	  late, gone) its events would have had one by one.
+ *	  commit: its groups wait without one.  At the commit each pane takes
+ *	  the fate (open, late, gone) its events would have had one by one.
+ *
+ *	  A pane's partial groups are a window of the view's own shape (a
+ *	  WindowGroups, apart from the view's), so that at the commit a pane
+ *	  whose window the view does not have yet, the common case of a large
+ *	  load of new events, becomes the view's window as it is: placing a
+ *	  million-row transaction's 350,000 groups one by one took as long as
+ *	  the transaction had taken to write.  Only a pane whose window exists,
+ *	  or that is late, is combined group by group.
  *
  *	  Session windows merge across events: view_partial_session.c folds
  *	  and places them.
@@ -20,9 +27,7 @@
  */
 #include "postgres.h"
 
-#include "catalog/pg_type.h"
 #include "executor/executor.h"
-#include "utils/fmgroids.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 
@@ -42,36 +47,20 @@ typedef struct PartialDeadLetter
 	char	   *message;
 } PartialDeadLetter;
 
-/*
- * The partial groups of a view are one hash table keyed by (pane, at
- * commit, the view's group key): a transaction of a wide time range
- * touches thousands of panes, and a table per pane costs a hash table and
- * a compiled comparison each.  Columns 1 and 2 of the key are the pane's
- * start and whether the pane is the commit time's, unknown until then.
- */
-#define PANE_COLUMN 1
-#define AT_COMMIT_COLUMN 2
-#define KEY_OFFSET 2
-
-/* a partial group: its events (those WHERE passed) and its states */
-typedef struct PartialGroup
+/* the partial groups of one pane (or of the commit's, not known yet) */
+typedef struct PartialPane
 {
-	uint64		events;
-	AggValue	values[FLEXIBLE_ARRAY_MEMBER];
-} PartialGroup;
+	TimestampTz pane;			/* hash key; the commit's pane: 0 */
+	uint64		events;			/* folded into its groups (WHERE passed) */
+	WindowGroups wg;			/* its groups, in a memory context of its own */
+} PartialPane;
 
-/* a partial group and the pane it goes to, for placing pane by pane */
-typedef struct PlacedGroup
-{
-	TimestampTz pane;
-	TupleHashEntry entry;
-} PlacedGroup;
-
-static void build_groups(ViewPartial *vp);
-static int	placed_group_cmp(const void *a, const void *b);
+static PartialPane *partial_pane(ViewPartial *vp, TimestampTz pane, bool at_commit);
+static int	pane_cmp(const void *a, const void *b);
 static void fold_event(ViewPartial *vp, TupleTableSlot *event);
 static TimestampTz note_event_time(ViewPartial *vp, TupleTableSlot *event, bool *at_commit);
 static void set_aside_event(ViewPartial *vp, TupleTableSlot *event);
+static void place_pane(ViewPartial *vp, PartialPane *pp, TimestampTz pane, XLogRecPtr end_lsn);
 static void combine_into(ViewPlan *plan, WindowGroups *wg, TupleTableSlot *keyslot,
 						 AggValue *from, XLogRecPtr end_lsn);
 
@@ -94,54 +83,20 @@ view_partial_create(ViewPlan *plan, MemoryContext parent)
 	vp->max_time = DT_NOBEGIN;
 	vp->sessions.plan = plan;
 	vp->sessions.cxt = cxt;
-	build_groups(vp);
-	return vp;
-}
-
-/*
- * build_groups makes the table of partial groups, its key the view's group
- * key behind the pane's columns, and the slots to look up and place them.
- */
-static void
-build_groups(ViewPartial *vp)
-{
-	ViewPlan   *plan = vp->plan;
-	int			nkeys = Max(plan->nkeys, 1);
-	int			ncols = nkeys + KEY_OFFSET;
-	AttrNumber *cols;
-	Oid		   *eqfuncs;
-	Oid		   *collations;
-	FmgrInfo   *hashfns;
-	MemoryContext old = MemoryContextSwitchTo(vp->cxt);
-	int			i;
-
-	vp->groupdesc = CreateTemplateTupleDesc(ncols);
-	TupleDescInitEntry(vp->groupdesc, PANE_COLUMN, NULL, TIMESTAMPTZOID, -1, 0);
-	TupleDescInitEntry(vp->groupdesc, AT_COMMIT_COLUMN, NULL, BOOLOID, -1, 0);
-	cols = palloc(sizeof(AttrNumber) * ncols);
-	eqfuncs = palloc(sizeof(Oid) * ncols);
-	collations = palloc0(sizeof(Oid) * ncols);
-	hashfns = palloc0(sizeof(FmgrInfo) * ncols);
-	eqfuncs[0] = F_TIMESTAMP_EQ;
-	fmgr_info(F_TIMESTAMP_HASH, &hashfns[0]);
-	eqfuncs[1] = F_BOOLEQ;
-	fmgr_info(F_HASHCHAR, &hashfns[1]);
-	for (i = 0; i < ncols; i++)
-		cols[i] = i + 1;
-	for (i = 0; i < nkeys; i++)
+	if (plan->window.kind != WINDOW_SESSION)
 	{
-		TupleDescCopyEntry(vp->groupdesc, i + 1 + KEY_OFFSET, plan->keydesc, plan->key_cols[i]);
-		eqfuncs[i + KEY_OFFSET] = plan->key_eqfuncs[i];
-		hashfns[i + KEY_OFFSET] = plan->key_hashfns[i];
-		collations[i + KEY_OFFSET] = plan->key_collations[i];
+		HASHCTL		hctl;
+		MemoryContext old = MemoryContextSwitchTo(cxt);
+
+		hctl.keysize = sizeof(TimestampTz);
+		hctl.entrysize = sizeof(PartialPane);
+		hctl.hcxt = cxt;
+		vp->panes = hash_create("streamext partial panes", 64, &hctl,
+								HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+		vp->keyslot = MakeSingleTupleTableSlot(plan->keydesc, &TTSOpsMinimalTuple);
+		MemoryContextSwitchTo(old);
 	}
-	vp->groups = BuildTupleHashTableExt(NULL, vp->groupdesc, ncols, cols, eqfuncs,
-										hashfns, collations, 1024, 0, vp->cxt, vp->cxt,
-										plan->econtext->ecxt_per_tuple_memory, false);
-	vp->groupslot = MakeSingleTupleTableSlot(vp->groupdesc, &TTSOpsVirtual);
-	vp->storedslot = MakeSingleTupleTableSlot(vp->groupdesc, &TTSOpsMinimalTuple);
-	vp->keyslot = MakeSingleTupleTableSlot(plan->keydesc, &TTSOpsVirtual);
-	MemoryContextSwitchTo(old);
+	return vp;
 }
 
 /*
@@ -259,40 +214,55 @@ fold_event(ViewPartial *vp, TupleTableSlot *event)
 
 	if (view_plan_eval_event(plan))
 	{
-		TupleTableSlot *groupslot = vp->groupslot;
-		TupleTableSlot *keyslot = plan->keyslot;
-		TupleHashEntry entry;
-		PartialGroup *group;
-		bool		isnew;
-		int			i;
+		PartialPane *pp = partial_pane(vp, start, at_commit);
 		MemoryContext old = MemoryContextSwitchTo(econtext->ecxt_per_tuple_memory);
+		bool		isnew;
+		ViewGroup  *gs = view_plan_group(plan, &pp->wg, plan->keyslot, &isnew);
+		int			i;
 
-		ExecClearTuple(groupslot);
-		groupslot->tts_values[PANE_COLUMN - 1] = TimestampTzGetDatum(start);
-		groupslot->tts_isnull[PANE_COLUMN - 1] = false;
-		groupslot->tts_values[AT_COMMIT_COLUMN - 1] = BoolGetDatum(at_commit);
-		groupslot->tts_isnull[AT_COMMIT_COLUMN - 1] = false;
-		for (i = 0; i < Max(plan->nkeys, 1); i++)
-		{
-			groupslot->tts_values[i + KEY_OFFSET] = keyslot->tts_values[i];
-			groupslot->tts_isnull[i + KEY_OFFSET] = keyslot->tts_isnull[i];
-		}
-		ExecStoreVirtualTuple(groupslot);
-		entry = LookupTupleHashEntry(vp->groups, groupslot, &isnew, NULL);
-		if (isnew)
-		{
-			group = MemoryContextAllocZero(vp->cxt, offsetof(PartialGroup, values) +
-										   sizeof(AggValue) * Max(plan->aggs.naggs, 1));
-			agg_init_values(&plan->aggs, group->values, vp->cxt);
-			entry->additional = group;
-		}
-		group = entry->additional;
 		for (i = 0; i < plan->aggs.naggs; i++)
 			if (!plan->agg_skip[i])
-				agg_advance(&plan->aggs, &plan->aggs.runners[i], &group->values[i], vp->cxt);
-		group->events++;
+				agg_advance(&plan->aggs, &plan->aggs.runners[i], &gs->values[i], pp->wg.cxt);
+		view_group_changed(&pp->wg, gs);
+		pp->events++;
 		MemoryContextSwitchTo(old);
 	}
+}
+
+/*
+ * partial_pane finds or makes the partial groups of a pane (at_commit: of
+ * the commit's pane), a window the view does not see.
+ */
+static PartialPane *
+partial_pane(ViewPartial *vp, TimestampTz pane, bool at_commit)
+{
+	PartialPane *pp;
+	bool		found;
+
+	if (at_commit && vp->at_commit_pane != NULL)
+		return vp->at_commit_pane;
+	/* events mostly arrive for the pane of the event before */
+	if (!at_commit && vp->last_pane != NULL && vp->last_pane->pane == pane)
+		return vp->last_pane;
+	if (at_commit)
+	{
+		pp = MemoryContextAllocZero(vp->cxt, sizeof(PartialPane));
+		found = false;
+	}
+	else
+		pp = hash_search(vp->panes, &pane, HASH_ENTER, &found);
+	if (!found)
+	{
+		pp->events = 0;
+		window_groups_init(vp->plan, &pp->wg, false);
+		/* freed with the partial states, unless the view adopts it */
+		MemoryContextSetParent(pp->wg.cxt, vp->cxt);
+	}
+	if (at_commit)
+		vp->at_commit_pane = pp;
+	else
+		vp->last_pane = pp;
+	return pp;
 }
 
 /*
@@ -309,11 +279,6 @@ view_partial_place(ViewPartial *vp, TimestampTz commit_time, XLogRecPtr final_ls
 {
 	ViewPlan   *plan = vp->plan;
 	UserCodeGate gate;
-	TupleHashIterator iter;
-	TupleHashEntry entry;
-	PlacedGroup *placed;
-	int64		nplaced;
-	int64		n;
 	ListCell   *lc;
 
 	usercode_enter(&gate, plan->owner, USERCODE_READ_ONLY);
@@ -325,64 +290,27 @@ view_partial_place(ViewPartial *vp, TimestampTz commit_time, XLogRecPtr final_ls
 	plan->state->mutating = true;
 	view_partial_session_place(&vp->sessions, commit_time, end_lsn);
 
-	/*
-	 * Pane by pane: a pane's groups then go to one window, whose hash table
-	 * and memory stay in the cache, rather than to a window at random for
-	 * each group (the partial table's order), which misses it every time.
-	 */
-	nplaced = 0;
-	placed = palloc_extended(sizeof(PlacedGroup) * Max(vp->groups->hashtab->members, 1),
-							 MCXT_ALLOC_HUGE);
-	InitTupleHashIterator(vp->groups, &iter);
-	while ((entry = ScanTupleHashTable(vp->groups, &iter)) != NULL)
+	/* pane by pane, in order, then the commit's */
+	if (vp->panes != NULL)
 	{
-		TupleTableSlot *stored = vp->storedslot;
+		HASH_SEQ_STATUS status;
+		PartialPane *pp;
+		PartialPane **panes;
+		int64		npanes = 0;
+		int64		n;
 
-		ExecStoreMinimalTuple(entry->firstTuple, stored, false);
-		slot_getsomeattrs(stored, AT_COMMIT_COLUMN);
-		placed[nplaced].pane = DatumGetBool(stored->tts_values[AT_COMMIT_COLUMN - 1]) ?
-			window_pane_for(&plan->window, commit_time) :
-			DatumGetTimestampTz(stored->tts_values[PANE_COLUMN - 1]);
-		placed[nplaced++].entry = entry;
-		ExecClearTuple(stored);
+		panes = palloc(sizeof(PartialPane *) * (hash_get_num_entries(vp->panes) + 1));
+		hash_seq_init(&status, vp->panes);
+		while ((pp = hash_seq_search(&status)) != NULL)
+			panes[npanes++] = pp;
+		qsort(panes, npanes, sizeof(PartialPane *), pane_cmp);
+		for (n = 0; n < npanes; n++)
+			place_pane(vp, panes[n], panes[n]->pane, end_lsn);
+		if (vp->at_commit_pane != NULL)
+			place_pane(vp, vp->at_commit_pane, window_pane_for(&plan->window, commit_time),
+					   end_lsn);
+		pfree(panes);
 	}
-	TermTupleHashIterator(&iter);
-	qsort(placed, nplaced, sizeof(PlacedGroup), placed_group_cmp);
-	for (n = 0; n < nplaced; n++)
-	{
-		PartialGroup *group = placed[n].entry->additional;
-		TupleTableSlot *stored = vp->storedslot;
-		TupleTableSlot *keyslot = vp->keyslot;
-		TimestampTz pane = placed[n].pane;
-		bool		live;
-		bool		late;
-		int			i;
-
-		ExecStoreMinimalTuple(placed[n].entry->firstTuple, stored, false);
-		slot_getallattrs(stored);
-		ExecClearTuple(keyslot);
-		for (i = 0; i < Max(plan->nkeys, 1); i++)
-		{
-			keyslot->tts_values[i] = stored->tts_values[i + KEY_OFFSET];
-			keyslot->tts_isnull[i] = stored->tts_isnull[i + KEY_OFFSET];
-		}
-		ExecStoreVirtualTuple(keyslot);
-		view_plan_pane_fate(plan, pane, &live, &late);
-		plan->state->events += group->events;
-		if (late || !live)
-			plan->state->late_events += group->events;
-		if (late)
-			plan->state->corrections_pending = true;
-		if (live)
-			combine_into(plan, view_plan_window(plan, pane, true), keyslot,
-						 group->values, end_lsn);
-		if (late)
-			combine_into(plan, view_plan_correction(plan, pane), keyslot,
-						 group->values, end_lsn);
-		ExecClearTuple(keyslot);
-		ExecClearTuple(stored);
-	}
-	pfree(placed);
 	foreach(lc, vp->dead_letters)
 	{
 		PartialDeadLetter *dl = lfirst(lc);
@@ -394,14 +322,76 @@ view_partial_place(ViewPartial *vp, TimestampTz commit_time, XLogRecPtr final_ls
 	usercode_leave(&gate);
 }
 
-/* placed_group_cmp orders partial groups by pane */
-static int
-placed_group_cmp(const void *a, const void *b)
+/*
+ * view_partial_bytes_to_combine is the memory of the partial states that
+ * placing them would combine group by group, as the view stands now: those
+ * of the panes whose window the view has, of the commit's pane and of
+ * sessions, not those of the panes it would adopt (place_pane).
+ */
+Size
+view_partial_bytes_to_combine(ViewPartial *vp)
 {
-	TimestampTz pa = ((const PlacedGroup *) a)->pane;
-	TimestampTz pb = ((const PlacedGroup *) b)->pane;
+	HASH_SEQ_STATUS status;
+	PartialPane *pp;
+	Size		bytes;
+
+	if (vp->panes == NULL)
+		return MemoryContextMemAllocated(vp->cxt, true);
+	bytes = MemoryContextMemAllocated(vp->cxt, false);
+	if (vp->at_commit_pane != NULL)
+		bytes += MemoryContextMemAllocated(vp->at_commit_pane->wg.cxt, true);
+	hash_seq_init(&status, vp->panes);
+	while ((pp = hash_seq_search(&status)) != NULL)
+		if (hash_search(vp->plan->state->windows, &pp->pane, HASH_FIND, NULL) != NULL)
+			bytes += MemoryContextMemAllocated(pp->wg.cxt, true);
+	return bytes;
+}
+
+/* pane_cmp orders partial panes by their start */
+static int
+pane_cmp(const void *a, const void *b)
+{
+	TimestampTz pa = (*(PartialPane *const *) a)->pane;
+	TimestampTz pb = (*(PartialPane *const *) b)->pane;
 
 	return (pa > pb) - (pa < pb);
+}
+
+/*
+ * place_pane makes the partial groups of a pane count in the view: the
+ * pane's window, when the view has none and the pane is only live, is
+ * adopted as it is; otherwise its groups are combined into the view's
+ * window, into the corrections of its closed windows, or both.
+ */
+static void
+place_pane(ViewPartial *vp, PartialPane *pp, TimestampTz pane, XLogRecPtr end_lsn)
+{
+	ViewPlan   *plan = vp->plan;
+	bool		live;
+	bool		late;
+	ListCell   *lc;
+
+	view_plan_pane_fate(plan, pane, &live, &late);
+	plan->state->events += pp->events;
+	if (late || !live)
+		plan->state->late_events += pp->events;
+	if (late)
+		plan->state->corrections_pending = true;
+	if (live && !late && view_plan_adopt_window(plan, pane, &pp->wg, end_lsn))
+		return;
+	foreach(lc, pp->wg.changed)
+	{
+		ViewGroup  *gs = lfirst(lc);
+
+		ExecStoreMinimalTuple(gs->key, vp->keyslot, false);
+		if (live)
+			combine_into(plan, view_plan_window(plan, pane, true), vp->keyslot,
+						 gs->values, end_lsn);
+		if (late)
+			combine_into(plan, view_plan_correction(plan, pane), vp->keyslot,
+						 gs->values, end_lsn);
+		ExecClearTuple(vp->keyslot);
+	}
 }
 
 /*

@@ -20,11 +20,10 @@ typedef struct ViewPartial
 	int32		view_id;		/* to recognise the plan at the commit */
 	XLogRecPtr	start_lsn;
 	MemoryContext cxt;			/* the states, groups and panes */
-	TupleDesc	groupdesc;		/* pane, at commit, the view's group key */
-	TupleHashTable groups;		/* -> PartialGroup */
-	TupleTableSlot *groupslot;	/* to look a group up */
-	TupleTableSlot *storedslot; /* a group's key as stored */
-	TupleTableSlot *keyslot;	/* the view's group key, to place it */
+	HTAB	   *panes;			/* pane start -> PartialPane (view_partial.c) */
+	struct PartialPane *at_commit_pane; /* events of the commit's pane */
+	struct PartialPane *last_pane;	/* the pane the last event went to */
+	TupleTableSlot *keyslot;	/* a group's key, to place it */
 	PartialSessions sessions;	/* a session view's */
 	TimestampTz max_time;		/* greatest event time of the time column */
 	bool		any_time;
@@ -36,6 +35,7 @@ typedef struct ViewPartial
 extern ViewPartial *view_partial_create(ViewPlan *plan, MemoryContext parent);
 extern void view_partial_fold(ViewPartial *vp, TupleTableSlot *slot, HeapTuple *tuples,
 							  int ntuples);
+extern Size view_partial_bytes_to_combine(ViewPartial *vp);
 extern void view_partial_place(ViewPartial *vp, TimestampTz commit_time, XLogRecPtr final_lsn,
 							   XLogRecPtr end_lsn);
 

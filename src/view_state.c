@@ -105,6 +105,39 @@ view_plan_window(ViewPlan *plan, TimestampTz wstart, bool create)
 }
 
 /*
+ * view_plan_adopt_window makes wg, a window built apart (a streamed
+ * transaction's pane, view_partial.c), the view's window at wstart, with
+ * its groups changed by the commit ending at end_lsn; false, leaving wg
+ * as it is, if the view has that window already.
+ */
+bool
+view_plan_adopt_window(ViewPlan *plan, TimestampTz wstart, WindowGroups *wg,
+					   XLogRecPtr end_lsn)
+{
+	WindowGroups *into;
+	bool		found;
+	ListCell   *lc;
+
+	into = hash_search(plan->state->windows, &wstart, HASH_ENTER, &found);
+	if (found)
+		return false;
+	*into = *wg;
+	into->start = wstart;
+	MemoryContextSetParent(into->cxt, plan->cxt);
+	foreach(lc, into->changed)
+	{
+		ViewGroup  *gs = lfirst(lc);
+
+		gs->dirty_disk = true;
+		gs->changed_lsn = end_lsn;
+	}
+	into->changed_lsn = end_lsn;
+	if (window_closes(&plan->window) && plan->window.kind != WINDOW_SESSION)
+		view_state_note_end(plan, window_pane_first_end(&plan->window, wstart));
+	return true;
+}
+
+/*
  * view_plan_correction finds or creates the late events of a pane (of a
  * session view: of an event time) for windows that are closed already.
  */

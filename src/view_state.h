@@ -138,6 +138,8 @@ typedef struct ViewState
 
 extern void view_state_create(ViewPlan *plan);
 extern WindowGroups *view_plan_window(ViewPlan *plan, TimestampTz wstart, bool create);
+extern bool view_plan_adopt_window(ViewPlan *plan, TimestampTz wstart, WindowGroups *wg,
+								   XLogRecPtr end_lsn);
 extern WindowGroups *view_plan_correction(ViewPlan *plan, TimestampTz start);
 extern void window_groups_init(ViewPlan *plan, WindowGroups *wg, bool correction);
 extern void view_plan_drop_window(ViewPlan *plan, WindowGroups *wg);
