@@ -164,3 +164,5 @@ SELECT worker_restarts FROM streamext.streams WHERE stream = 'checked'::regclass
 SELECT streamext.drop_view('checked_min');
 SELECT streamext.drop_stream('checked');
 DROP TABLE checked;
+-- a relation that is no longer there is named by its OID, not "(null)"
+SELECT streamext.publish_partials(0);

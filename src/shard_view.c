@@ -232,7 +232,9 @@ streamext_publish_partials(PG_FUNCTION_ARGS)
 	if (row == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
-				 errmsg("\"%s\" is not a continuous view", get_rel_name(view_relid)),
+				 get_rel_name(view_relid) != NULL ?
+				 errmsg("\"%s\" is not a continuous view", get_rel_name(view_relid)) :
+				 errmsg("relation %u is not a continuous view", view_relid),
 				 errhint("Create a shard view with streamext.create_shard_view().")));
 	if (!pg_class_ownercheck(view_relid, GetUserId()))
 		aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_VIEW, get_rel_name(view_relid));

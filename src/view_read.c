@@ -88,6 +88,8 @@ typedef struct StatementPin
 {
 	EState	   *estate;
 	ReadPin		pin;
+	int32		checked_view;	/* a view the query may read, and its row as */
+	ViewCatalogRow *checked_row;	/* ... its snapshot saw it as it started */
 	MemoryContextCallback cb;
 	dlist_node	node;			/* in statement_pins */
 } StatementPin;
@@ -99,7 +101,7 @@ static List *stale_plans = NIL;
 static LocalTransactionId stale_plans_lxid = InvalidLocalTransactionId;
 
 static StreamextDbSlot *wait_for_worker_ready(StreamextDbSlot *slot);
-static ViewCatalogRow *reader_row(int32 view_id);
+static ViewCatalogRow *reader_row(int32 view_id, ViewCatalogRow *row);
 static ViewPlan *reader_plan(ViewCatalogRow *row);
 static void read_progress(int32 view_id, TimestampTz *closed_upto,
 						  TimestampTz *max_event_time);
@@ -109,7 +111,7 @@ static void emit_initial_row(ViewPlan *plan, Tuplestorestate *store,
 							 TupleDesc desc, MemoryContext rowcxt, bool partial);
 static void reader_open(ViewReader *reader, int32 view_id, TupleDesc desc, bool partial,
 						EState *estate);
-static ReadPin *statement_pin(EState *estate);
+static StatementPin *statement_pin(EState *estate);
 /*
  * my_db_slot is the shared slot of the current database, or NULL.
  */
@@ -126,7 +128,7 @@ my_db_slot(void)
 
 /*
  * reader_row is a continuous view's definition as the caller's snapshot
- * sees it.  A snapshot taken before replace_view committed sees the old
+ * sees it (row, if the query's start read it already: NULL otherwise).  A snapshot taken before replace_view committed sees the old
  * definition, while the view's relation (which PostgreSQL reads as now
  * committed, not as of the snapshot) and its closed windows are the new
  * ones: the old view can no longer be read whole, nor the new one, whose
@@ -136,12 +138,13 @@ my_db_slot(void)
  * replace_view waits for, and never gets here.)
  */
 static ViewCatalogRow *
-reader_row(int32 view_id)
+reader_row(int32 view_id, ViewCatalogRow *row)
 {
-	ViewCatalogRow *row = catalog_view_brief_as_of(view_id, GetActiveSnapshot());
 	ViewCatalogRow *then;
 	ViewCatalogRow *now;
 
+	if (row == NULL)
+		row = catalog_view_brief_as_of(view_id, GetActiveSnapshot());
 	if (row == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
@@ -509,7 +512,7 @@ release_statement_pin(void *arg)
  * statement_pin is the pin of the query that estate runs (NULL: none, each
  * read sees the last publish), made as it starts or at its first read.
  */
-static ReadPin *
+static StatementPin *
 statement_pin(EState *estate)
 {
 	dlist_iter	iter;
@@ -521,30 +524,56 @@ statement_pin(EState *estate)
 	{
 		sp = dlist_container(StatementPin, node, iter.cur);
 		if (sp->estate == estate)
-			return &sp->pin;
+			return sp;
 	}
 	sp = MemoryContextAllocZero(estate->es_query_cxt, sizeof(StatementPin));
 	sp->estate = estate;
+	sp->checked_view = -1;
 	sp->cb.func = release_statement_pin;
 	sp->cb.arg = sp;
 	MemoryContextRegisterResetCallback(estate->es_query_cxt, &sp->cb);
 	dlist_push_head(&statement_pins, &sp->node);
-	return &sp->pin;
+	return sp;
 }
 
 /*
  * view_read_pin_statement pins the publish that the query estate runs is
  * to read, as the query starts rather than at its first read: a cursor
  * then reads the views as they were when it was declared, as its snapshot
- * reads tables, not as they are at its first FETCH.
+ * reads tables, not as they are at its first FETCH.  Only for a query that
+ * may read one of the views it names (view_ids): a pin keeps what the
+ * worker changes, and a role that may read no view must not keep anything
+ * (its first read fails, and releases the pin it would take).  Without a
+ * slot for the database, reads find nothing published: nothing to pin.
  */
 void
-view_read_pin_statement(EState *estate)
+view_read_pin_statement(EState *estate, const int32 *view_ids, int nviews)
 {
-	ReadPin    *pin = statement_pin(estate);
+	StreamextDbSlot *slot;
+	MemoryContext old;
+	int			i;
 
-	if (!pin->taken)
-		state_shmem_pin(wait_for_worker_ready(my_db_slot()), pin);
+	if (nviews == 0 || !ActiveSnapshotSet() ||
+		(slot = streamext_find_db_slot(MyDatabaseId, false)) == NULL)
+		return;
+	/* the row lives as long as the query: its reads take it (reader_open) */
+	old = MemoryContextSwitchTo(estate->es_query_cxt);
+	for (i = 0; i < nviews; i++)
+	{
+		ViewCatalogRow *row = catalog_view_brief_as_of(view_ids[i], GetActiveSnapshot());
+		StatementPin *sp;
+
+		if (row == NULL || row->restored ||
+			pg_class_aclcheck(row->view_relid, GetUserId(), ACL_SELECT) != ACLCHECK_OK)
+			continue;
+		sp = statement_pin(estate);
+		sp->checked_view = view_ids[i];
+		sp->checked_row = row;
+		if (!sp->pin.taken)
+			state_shmem_pin(wait_for_worker_ready(slot), &sp->pin);
+		break;
+	}
+	MemoryContextSwitchTo(old);
 }
 
 /*
@@ -597,7 +626,9 @@ view_reader_wire_states(ViewReader *reader, bytea *states)
 static void
 reader_open(ViewReader *reader, int32 view_id, TupleDesc desc, bool partial, EState *estate)
 {
-	ViewCatalogRow *row = reader_row(view_id);
+	StatementPin *sp = statement_pin(estate);
+	ViewCatalogRow *row = reader_row(view_id, (sp != NULL && sp->checked_view == view_id) ?
+									 sp->checked_row : NULL);
 	ViewPlan   *plan = reader_plan(row);
 	TupleDesc	want_desc;
 	int			i;
@@ -659,7 +690,7 @@ reader_open(ViewReader *reader, int32 view_id, TupleDesc desc, bool partial, ESt
 	reader->row = row;
 	reader->plan = plan;
 	reader->slot = wait_for_worker_ready(my_db_slot());
-	reader->pin = statement_pin(estate);
+	reader->pin = (sp != NULL) ? &sp->pin : NULL;
 	/* windows the snapshot sees closed are in the closed-window table */
 	reader->closed_upto = DT_NOBEGIN;
 	reader->max_event_time = DT_NOBEGIN;

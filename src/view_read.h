@@ -41,7 +41,7 @@ typedef struct ViewReader
 extern ViewPlan *view_read_plan(int32 view_id);
 extern uint64 view_read_planning_begins(void);
 extern void view_read_planning_ends(uint64 outer);
-extern void view_read_pin_statement(EState *estate);
+extern void view_read_pin_statement(EState *estate, const int32 *view_ids, int nviews);
 extern void view_reader_open(ViewReader *reader, int32 view_id, TupleDesc desc,
 							 EState *estate);
 extern void view_reader_open_partial(ViewReader *reader, int32 view_id, TupleDesc desc,

@@ -47,6 +47,8 @@
 #include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/objectaccess.h"
+#include "catalog/pg_language.h"
+#include "catalog/pg_proc.h"
 #include "catalog/pg_statistic.h"
 #include "catalog/pg_type.h"
 #include "commands/explain.h"
@@ -67,9 +69,11 @@
 #include "storage/proc.h"
 #include "utils/acl.h"
 #include "utils/array.h"
+#include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/selfuncs.h"
+#include "utils/syscache.h"
 #include "utils/tuplestore.h"
 #include "utils/typcache.h"
 
@@ -160,6 +164,7 @@ static ExecutorStart_hook_type prev_executor_start = NULL;
 
 static void view_scan_executor_start(QueryDesc *queryDesc, int eflags);
 static bool reads_views(PlanState *ps, void *context);
+static const char *reader_function(Oid funcid);
 
 static PlannedStmt *view_scan_planner(Query *parse, const char *query_string,
 									  int cursorOptions, ParamListInfo boundParams);
@@ -213,6 +218,13 @@ view_scan_install(void)
 	ExecutorStart_hook = view_scan_executor_start;
 }
 
+/* the views a plan reads, by id, as reads_views finds them */
+typedef struct ViewsRead
+{
+	int32		ids[8];
+	int			n;
+} ViewsRead;
+
 /*
  * view_scan_executor_start pins, as a query that reads views starts, the
  * publish its reads are to see (view_read_pin_statement): a cursor reads
@@ -222,48 +234,89 @@ view_scan_install(void)
 static void
 view_scan_executor_start(QueryDesc *queryDesc, int eflags)
 {
+	ViewsRead	views = {{0}, 0};
+
 	if (prev_executor_start)
 		prev_executor_start(queryDesc, eflags);
 	else
 		standard_ExecutorStart(queryDesc, eflags);
-	if (!(eflags & EXEC_FLAG_EXPLAIN_ONLY) && StreamextState != NULL &&
-		reads_views(queryDesc->planstate, NULL))
-		view_read_pin_statement(queryDesc->estate);
+	if (!(eflags & EXEC_FLAG_EXPLAIN_ONLY) && StreamextState != NULL)
+	{
+		(void) reads_views(queryDesc->planstate, &views);
+		view_read_pin_statement(queryDesc->estate, views.ids, views.n);
+	}
 }
 
 /*
- * reads_views says whether a plan reads a view: it calls
- * streamext.read_view or read_partials (which every continuous view and
- * shard view reads), or scans for lookups in their stead.  The plan's range
- * table no longer names the functions it calls: the plan nodes do.
+ * reads_views notes in *context (a ViewsRead) the views a plan reads, by
+ * the scans that read them: read_view(id) or read_partials(id) with a
+ * constant id, or the lookup scan in their stead (the plan's range table
+ * no longer names the functions it calls: the plan nodes do).  The first
+ * eight are enough to find one the caller may read.
  */
 static bool
 reads_views(PlanState *ps, void *context)
 {
-	if (ps == NULL)
+	ViewsRead  *views = context;
+
+	if (ps == NULL || views->n == lengthof(views->ids))
 		return false;
 	if (IsA(ps, CustomScanState) &&
 		((CustomScanState *) ps)->methods == &lookup_exec_methods)
-		return true;
-	if (IsA(ps, FunctionScanState))
+		views->ids[views->n++] = ((ViewScanState *) ps)->view_id;
+	else if (IsA(ps, FunctionScanState))
 	{
 		ListCell   *lc;
 
 		foreach(lc, ((FunctionScan *) ps->plan)->functions)
 		{
 			FuncExpr   *call = (FuncExpr *) ((RangeTblFunction *) lfirst(lc))->funcexpr;
-			char	   *name;
+			Const	   *arg;
 
-			if (!IsA(call, FuncExpr) || call->funcresulttype != RECORDOID)
+			if (!IsA(call, FuncExpr) || list_length(call->args) != 1 ||
+				!IsA(linitial(call->args), Const) || reader_function(call->funcid) == NULL)
 				continue;
-			name = get_func_name(call->funcid);
-			if (name != NULL &&
-				(strcmp(name, "read_view") == 0 || strcmp(name, "read_partials") == 0) &&
-				get_func_namespace(call->funcid) == get_namespace_oid("streamext", true))
-				return true;
+			arg = linitial(call->args);
+			if (!arg->constisnull && arg->consttype == INT4OID &&
+				views->n < lengthof(views->ids))
+				views->ids[views->n++] = DatumGetInt32(arg->constvalue);
 		}
 	}
 	return planstate_tree_walker(ps, reads_views, context);
+}
+
+/*
+ * reader_function is "read_view" or "read_partials" if funcid is
+ * streamext's function of that name, known by the C symbol it runs (only
+ * a superuser makes a C function), not by its name: any role may name a
+ * function of its own so, in a schema it calls streamext.  NULL otherwise.
+ */
+static const char *
+reader_function(Oid funcid)
+{
+	HeapTuple	tuple = SearchSysCache1(PROCOID, ObjectIdGetDatum(funcid));
+	const char *result = NULL;
+
+	if (!HeapTupleIsValid(tuple))
+		return NULL;
+	if (((Form_pg_proc) GETSTRUCT(tuple))->prolang == ClanguageId)
+	{
+		bool		isnull;
+		Datum		src = SysCacheGetAttr(PROCOID, tuple, Anum_pg_proc_prosrc, &isnull);
+
+		if (!isnull)
+		{
+			char	   *symbol = TextDatumGetCString(src);
+
+			if (strcmp(symbol, "streamext_read_view") == 0)
+				result = "read_view";
+			else if (strcmp(symbol, "streamext_read_partials") == 0)
+				result = "read_partials";
+			pfree(symbol);
+		}
+	}
+	ReleaseSysCache(tuple);
+	return result;
 }
 
 /*
@@ -303,7 +356,7 @@ read_view_call(RangeTblEntry *rte)
 	RangeTblFunction *rtfunc;
 	FuncExpr   *call;
 	Const	   *arg;
-	char	   *name;
+	const char *name;
 	bool		ours;
 
 	if (StreamextState == NULL || rte->rtekind != RTE_FUNCTION ||
@@ -319,9 +372,8 @@ read_view_call(RangeTblEntry *rte)
 	arg = linitial(call->args);
 	if (arg->constisnull || arg->consttype != INT4OID)
 		return -1;
-	name = get_func_name(call->funcid);
-	ours = (name != NULL && strcmp(name, "read_view") == 0 &&
-			get_func_namespace(call->funcid) == get_namespace_oid("streamext", true));
+	name = reader_function(call->funcid);
+	ours = (name != NULL && strcmp(name, "read_view") == 0);
 	return ours ? DatumGetInt32(arg->constvalue) : -1;
 }
 
