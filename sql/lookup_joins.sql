@@ -316,6 +316,28 @@ RESET ROLE;
 INSERT INTO lj_mine SELECT id, '2026-01-01' FROM lj_users WHERE country = 'fr';
 SELECT streamext.wait_caught_up();
 SELECT n = (SELECT count(*) FROM lj_users WHERE country = 'fr') AS counted FROM lj_granted;
+-- after a REVOKE the view goes on following the table, but its subscriptions
+-- deliver none of what its owner may no longer read: dead letters instead
+SET ROLE lj_role;
+SELECT streamext.create_subscription('lj_granted_feed', 'lj_granted', emit => 'changes', notify => 'none');
+RESET ROLE;
+REVOKE SELECT (id, country) ON lj_users FROM lj_role;
+INSERT INTO lj_mine SELECT id, '2026-01-01' FROM lj_users WHERE country = 'de';
+SELECT streamext.wait_caught_up();
+DO $$
+BEGIN
+  FOR i IN 1..100 LOOP
+    EXIT WHEN EXISTS (SELECT 1 FROM streamext.dead_letters d JOIN streamext.subscription_def s ON s.id = d.subscription_id
+                       WHERE s.name = 'lj_granted_feed');
+    PERFORM pg_sleep(0.1);
+  END LOOP;
+END $$;
+SET ROLE lj_role;
+SELECT count(*) AS delivered FROM streamext.poll('lj_granted_feed');
+RESET ROLE;
+SELECT DISTINCT d.sqlstate, d.message FROM streamext.dead_letters d
+  JOIN streamext.subscription_def s ON s.id = d.subscription_id WHERE s.name = 'lj_granted_feed';
+SELECT streamext.drop_subscription('lj_granted_feed');
 
 SELECT streamext.drop_view(v) FROM unnest(ARRAY['lj_tumble', 'lj_left', 'lj_hop', 'lj_sess', 'lj_resid', 'lj_cum', 'lj_comma', 'lj_mail', 'lj_granted']) v;
 -- dropped views leave nothing behind

@@ -75,6 +75,7 @@ static void check_dimension(Query *query, JoinExpr *join, Bitmapset *before);
 static bool covers_unique_index(Relation rel, OnKeys *keys);
 static bool covered_by_identity(Relation rel, Bitmapset *keys);
 static Node *joined_vars_mutator(Node *node, JoinedVarsContext *ctx);
+static bool lookup_readable(const LookupJoin *lk, Oid owner);
 
 /*
  * refuse_join reports a join a continuous view cannot maintain.
@@ -716,20 +717,11 @@ lookup_join_plan(JoinedRow *jr, Query *query, TupleDesc streamdesc, Oid owner,
 		 * As a view's owner must be able to read what it reads when it is
 		 * queried: a read or a rebuild after a REVOKE fails.  The worker goes
 		 * on following the table, so that nothing is missed if it is granted
-		 * again.
+		 * again (and subscriptions of the view deliver nothing meanwhile:
+		 * lookup_join_denied).
 		 */
-		if (!IsBackgroundWorker &&
-			pg_class_aclcheck(lk->relid, owner, ACL_SELECT) != ACLCHECK_OK)
-		{
-			/* the table's privilege, or else each column's */
-			for (i = 0; i < lk->nkeys + lk->ncols; i++)
-			{
-				AttrNumber	attno = i < lk->nkeys ? lk->dim_keys[i] : lk->dim_cols[i - lk->nkeys];
-
-				if (pg_attribute_aclcheck(lk->relid, attno, owner, ACL_SELECT) != ACLCHECK_OK)
-					aclcheck_error(ACLCHECK_NO_PRIV, OBJECT_TABLE, lk->relname);
-			}
-		}
+		if (!IsBackgroundWorker && !lookup_readable(lk, owner))
+			aclcheck_error(ACLCHECK_NO_PRIV, OBJECT_TABLE, lk->relname);
 		if (keys.residual != NIL)
 		{
 			Node	   *residual = joined_vars_mutator((Node *) keys.residual, &ctx);
@@ -762,4 +754,41 @@ bool
 lookup_join_catalog_exists(void)
 {
 	return OidIsValid(get_relname_relid("lookup_rows", get_namespace_oid("streamext", true)));
+}
+
+/*
+ * lookup_readable says whether owner may read what a lookup reads of its
+ * table: the table, or else each column it reads.
+ */
+static bool
+lookup_readable(const LookupJoin *lk, Oid owner)
+{
+	int			i;
+
+	if (pg_class_aclcheck(lk->relid, owner, ACL_SELECT) == ACLCHECK_OK)
+		return true;
+	for (i = 0; i < lk->nkeys + lk->ncols; i++)
+	{
+		AttrNumber	attno = i < lk->nkeys ? lk->dim_keys[i] : lk->dim_cols[i - lk->nkeys];
+
+		if (pg_attribute_aclcheck(lk->relid, attno, owner, ACL_SELECT) != ACLCHECK_OK)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * lookup_join_denied is the name of a table a view joins that owner (the
+ * view's) may no longer read, or NULL: what the view shows of it must not
+ * reach anyone meanwhile, a subscriber included.
+ */
+const char *
+lookup_join_denied(const JoinedRow *joined, Oid owner)
+{
+	int			i;
+
+	for (i = 0; i < joined->nlookups; i++)
+		if (!lookup_readable(&joined->lookups[i], owner))
+			return joined->lookups[i].relname;
+	return NULL;
 }

@@ -54,6 +54,8 @@ typedef struct JoinedRow
 	TupleTableSlot *slot;
 } JoinedRow;
 
+extern const char *lookup_join_denied(const JoinedRow *joined, Oid owner);
+
 /* create_view */
 extern void lookup_join_check(Query *query);
 extern List *lookup_join_relations(Query *query);

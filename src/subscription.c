@@ -429,6 +429,8 @@ roles_changed(Datum arg, int cacheid, uint32 hashvalue)
 static bool
 subscription_may_deliver(SubscriptionPlan *sub)
 {
+	const char *denied_table;
+
 	if (!rel_callback_registered)
 	{
 		/* SELECT can change with the relation or with a role's memberships */
@@ -454,6 +456,15 @@ subscription_may_deliver(SubscriptionPlan *sub)
 		sub->read_denied = MemoryContextStrdup(sub->cxt,
 											   psprintf("relation %u has row-level security, which subscriptions do not apply",
 														sub->source_relid));
+	}
+	else if (sub->view != NULL &&
+			 (denied_table = lookup_join_denied(&sub->view->joined, sub->view->owner)) != NULL)
+	{
+		/* the view's rows show it, but its own readers are refused now */
+		sub->read_denied_code = ERRCODE_INSUFFICIENT_PRIVILEGE;
+		sub->read_denied = MemoryContextStrdup(sub->cxt,
+											   psprintf("permission denied for table %s, which continuous view \"%s\" joins: a subscription delivers only what the view may show",
+														denied_table, sub->view->name));
 	}
 	return sub->read_denied == NULL;
 }
