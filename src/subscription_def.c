@@ -22,6 +22,7 @@
 #include "optimizer/optimizer.h"
 #include "parser/analyze.h"
 #include "storage/lmgr.h"
+#include "storage/spin.h"
 #include "tcop/tcopprot.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
@@ -254,9 +255,13 @@ check_distributed_source(int32 distributed_id, const char *source, const char *f
 /*
  * wait_for_decoding waits until the worker decodes this database: a
  * subscription delivers commits from its creation on, which only a slot
- * created before can decode.  Right after CREATE EXTENSION the worker may
- * not have created it yet; it waits for transactions with an xid, so a
- * transaction that has written cannot wait for it.
+ * that can decode them already can.  Right after CREATE EXTENSION the
+ * worker may not have created it yet, or created it but not found where
+ * it can start decoding: that waits for every transaction with an xid in
+ * the cluster (another database's too), so a transaction that has written
+ * cannot wait for it.  The slot existing is not enough: commits before its
+ * start reach the views (their first recompute counts them), never a
+ * subscription.
  */
 static void
 wait_for_decoding(void)
@@ -266,15 +271,27 @@ wait_for_decoding(void)
 	StreamextDbSlot *slot = NULL;
 
 	/*
-	 * The worker broadcasts its progress_cv once it created the slot, and
+	 * The worker broadcasts its progress_cv once its slot is ready, and
 	 * a database's first shared slot is announced on slot_claimed_cv.  The
 	 * sleep checks for interrupts; an error ends it in AbortTransaction.
 	 */
 	snprintf(slot_name, NAMEDATALEN, "streamext_%u", MyDatabaseId);
-	while (SearchNamedReplicationSlot(slot_name, true) == NULL)
+	for (;;)
 	{
-		long		remaining = SLOT_WAIT_MS -
-			TimestampDifferenceMilliseconds(start, GetCurrentTimestamp());
+		bool		ready = false;
+		long		remaining;
+
+		if (slot == NULL)
+			slot = streamext_find_db_slot(MyDatabaseId, false);
+		if (slot != NULL && SearchNamedReplicationSlot(slot_name, true) != NULL)
+		{
+			SpinLockAcquire(&slot->mutex);
+			ready = slot->ready;
+			SpinLockRelease(&slot->mutex);
+		}
+		if (ready)
+			break;
+		remaining = SLOT_WAIT_MS - TimestampDifferenceMilliseconds(start, GetCurrentTimestamp());
 
 		if (TransactionIdIsValid(GetTopTransactionIdIfAny()) || remaining <= 0)
 		{
@@ -282,12 +299,10 @@ wait_for_decoding(void)
 			ereport(ERROR,
 					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 					 errmsg("streamext does not decode this database yet"),
-					 errdetail("Its worker creates replication slot \"%s\" once the transaction that created the first stream has committed.",
+					 errdetail("Its worker creates replication slot \"%s\" once the transaction that created the first stream has committed, and can decode from it once every transaction then holding a transaction ID, in any database, has ended.",
 							   slot_name),
-					 errhint("Create subscriptions in a transaction of their own after that; if this persists, see last_error in streamext.streams.")));
+					 errhint("Create subscriptions in a transaction of their own after that; if this persists, see last_error in streamext.streams and long transactions in pg_stat_activity.")));
 		}
-		if (slot == NULL)
-			slot = streamext_find_db_slot(MyDatabaseId, false);
 		(void) ConditionVariableTimedSleep(slot != NULL ? &slot->progress_cv :
 										   &StreamextState->slot_claimed_cv,
 										   remaining, PG_WAIT_EXTENSION);

@@ -1133,6 +1133,8 @@ streamext_wait_caught_up(PG_FUNCTION_ARGS)
 	{
 		int64		remaining;
 
+		bool		ready = false;
+
 		if (slot == NULL)
 			slot = streamext_find_db_slot(MyDatabaseId, false);
 		if (slot != NULL)
@@ -1145,12 +1147,28 @@ streamext_wait_caught_up(PG_FUNCTION_ARGS)
 			LWLockRelease(&StreamextState->lock);
 			SpinLockAcquire(&slot->mutex);
 			published_upto = slot->published_upto;
+			ready = slot->ready;
 			SpinLockRelease(&slot->mutex);
 			if (running && published_upto >= target)
 			{
 				caught_up = true;
 				break;
 			}
+		}
+
+		/*
+		 * A worker that has no slot yet waits for every transaction holding
+		 * an xid to make one, this one too: waiting for it here would only
+		 * wait for the timeout.
+		 */
+		if (!ready && TransactionIdIsValid(GetTopTransactionIdIfAny()))
+		{
+			ereport(WARNING,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("streamext cannot decode this database before this transaction ends"),
+					 errdetail("The worker creates its replication slot once every transaction holding a transaction ID has ended, this one included."),
+					 errhint("Call wait_caught_up() after COMMIT.")));
+			break;
 		}
 		remaining = timeout_ms - TimestampDifferenceMilliseconds(start, GetCurrentTimestamp());
 		if (remaining <= 0)
