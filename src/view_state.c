@@ -316,7 +316,7 @@ view_state_note_clock(ViewPlan *plan, TimestampTz now)
 		wm = now - CLOCK_MARGIN_USEC - plan->lateness_usec;
 	else if (plan->idle_timeout_usec >= 0 &&
 			 now - state->last_commit >= plan->idle_timeout_usec)
-		wm = now - plan->lateness_usec;
+		wm = now - Min(plan->lateness_usec, plan->idle_timeout_usec);
 	else
 		return;
 	state->clock_watermark = Max(state->clock_watermark, wm);
@@ -358,7 +358,7 @@ view_state_wake_at(ViewPlan *plan)
 	if (plan->idle_timeout_usec < 0)
 		return DT_NOEND;
 	return Max(state->last_commit + plan->idle_timeout_usec,
-			   state->next_end + plan->lateness_usec);
+			   state->next_end + Min(plan->lateness_usec, plan->idle_timeout_usec));
 }
 
 /*

@@ -74,6 +74,11 @@ SELECT streamext.create_stream('readings', 'ts', idle_timeout => '1 second');
 SELECT streamext.create_view('readings_2s', $$ SELECT device, count(*) AS n FROM readings GROUP BY device $$,
                              "window" => 'tumbling 2 seconds');
 SELECT streamext.create_subscription('readings_final', 'readings_2s', notify => 'none');
+-- a lateness longer than the idle_timeout: quiet that long, the stream
+-- waits no longer for late events
+SELECT streamext.create_view('readings_late', $$ SELECT device, count(*) AS n FROM readings GROUP BY device $$,
+                             "window" => 'hopping 2 seconds every 1 second', lateness => '5 seconds');
+SELECT streamext.create_subscription('readings_late_final', 'readings_late', notify => 'none');
 });
 $end = next_window_end();
 $node->safe_psql('postgres', "INSERT INTO readings VALUES ('d1', 1, clock_timestamp()), ('d2', 1, clock_timestamp())");
@@ -82,6 +87,10 @@ $seen = wait_for_entry('readings_final', 'window',
 ok(defined $seen, 'idle_timeout: the quiet stream\'s last window reached the subscriber');
 diag(sprintf('idle_timeout: seen %.0f ms after the window end', (($seen // 0) - $end) * 1000));
 cmp_ok(($seen // 1e12) - $end, '<', 1.0 + 1.0, 'idle_timeout: within its end + idle_timeout + 1 s');
+$seen = wait_for_entry('readings_late_final', 'window',
+	"(event->>'window_end')::timestamptz = to_timestamp($end)", 30);
+cmp_ok(($seen // 1e12) - $end, '<', 1.0 + 1.0,
+	'idle_timeout: within its end + idle_timeout + 1 s with a longer lateness');
 is($node->safe_psql('postgres', q{SELECT open_windows FROM streamext.views WHERE name = 'readings_2s'}),
 	'0', 'idle_timeout: the view shows it closed');
 
