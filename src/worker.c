@@ -88,6 +88,7 @@ typedef struct WorkerState
 	TimestampTz stats_pending_since;	/* 0: no table statistics pending */
 	TimestampTz clock;			/* no commit still to decode is much older */
 	bool		wal_moving;		/* the last round found WAL to decode */
+	TimestampTz wal_moved_at;	/* the last round that did */
 	TimestampTz wake_at;		/* the clock makes windows due then */
 	TimestampTz last_close;		/* windows closed last (or a checkpoint) */
 	int64		close_usecs;	/* how long that took */
@@ -380,8 +381,15 @@ worker_run(void)
 		timeout = Min(timeout, streamext_maintenance_interval_ms);
 		if (W.stats_pending_since != 0)
 			timeout = Min(timeout, STATS_FLUSH_MS);
-		/* WAL is being written (maybe for other databases): keep up with it */
-		if (W.wal_moving)
+		/*
+		 * WAL is being written (maybe for other databases): keep up with it.
+		 * The WAL writer flushes a transaction still running only every
+		 * wal_writer_delay, so a round may find nothing between two flushes
+		 * of a busy server: napping the idle time then would leave lag_time
+		 * at up to a second whenever the next flush comes.
+		 */
+		if (W.wal_moving ||
+			!TimestampDifferenceExceeds(W.wal_moved_at, GetCurrentTimestamp(), IDLE_NAPTIME_MS))
 			timeout = Min(timeout, WAL_MOVING_NAPTIME_MS);
 		timeout = Min(timeout, ms_until(W.wake_at));
 		pgstat_report_activity(STATE_IDLE, NULL);
@@ -687,6 +695,8 @@ decode_available(void)
 	end = closed_ahead_stop(decoder_wal_flushed_upto());
 
 	W.wal_moving = (W.ctx->reader->EndRecPtr < end);
+	if (W.wal_moving)
+		W.wal_moved_at = now;
 	while (W.ctx->reader->EndRecPtr < end)
 	{
 		XLogRecord *record;

@@ -166,6 +166,22 @@ for my $i (1 .. 8)
 cmp_ok($max_lag_time, '<', 1.0, "an idle database beside a busy one: lag_time near 0 ($max_lag_time s)");
 cmp_ok($max_lag_bytes, '<', 8 * 1024 * 1024,
 	"right after wait_caught_up: lag_bytes small ($max_lag_bytes bytes)");
+# and while the busy one writes, read as a monitor would, every 100 ms
+my $busy = $node->background_psql('postgres');
+$busy->query_until(qr/^/, q{DO $$ BEGIN FOR i IN 1..40 LOOP
+  INSERT INTO filler SELECT repeat('x', 200) FROM generate_series(1, 5000); COMMIT;
+  PERFORM pg_sleep(0.05); END LOOP; END $$;
+});
+my @lags;
+for (1 .. 30)
+{
+	push @lags, $node->safe_psql('idle', q{SELECT extract(epoch FROM lag_time) FROM streamext.streams});
+	Time::HiRes::usleep(100_000);
+}
+$busy->quit;
+my $max_sampled = (sort { $b <=> $a } @lags)[0];
+cmp_ok($max_sampled, '<', 0.5,
+	"an idle database beside a busy one, sampled during the load: lag_time at most $max_sampled s");
 my $settled = $node->poll_query_until('idle',
 	q{SELECT lag_bytes = 0 AND lag_time = interval '0' FROM streamext.streams});
 ok($settled, 'once the busy database stops: lag reads 0');
