@@ -173,7 +173,9 @@ GRANT SELECT ON streamext.streams, streamext.views TO PUBLIC;
 -- as of the checkpoint (0.1's rows, and views that never closed early).
 ------------------------------------------------------------------------
 ALTER TABLE streamext.view_progress ADD COLUMN closed_lsn pg_lsn,
-    ADD COLUMN states_closed_upto timestamptz;
+    ADD COLUMN states_closed_upto timestamptz,
+    -- events further ahead of their commit than streamext.max_future
+    ADD COLUMN future_events bigint NOT NULL DEFAULT 0;
 
 ------------------------------------------------------------------------
 -- Views on views

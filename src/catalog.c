@@ -894,6 +894,7 @@ catalog_read_view_progress(int32 view_id, Snapshot snapshot, ViewProgressRow *pr
 		progress->late_events = DatumGetInt64(values[Anum_view_progress_late_events - 1]);
 		progress->closed_lsn = InvalidXLogRecPtr;
 		progress->states_closed_upto = progress->closed_upto;
+		progress->future_events = 0;
 		if (catalog_view_progress_has_closing())
 		{
 			TupleDesc	desc = RelationGetDescr(rel);
@@ -906,6 +907,9 @@ catalog_read_view_progress(int32 view_id, Snapshot snapshot, ViewProgressRow *pr
 			d = heap_getattr(tup, Anum_view_progress_states_closed_upto, desc, &isnull);
 			if (!isnull)
 				progress->states_closed_upto = DatumGetTimestampTz(d);
+			d = heap_getattr(tup, Anum_view_progress_future_events, desc, &isnull);
+			if (!isnull)
+				progress->future_events = DatumGetInt64(d);
 		}
 		found = true;
 	}

@@ -114,6 +114,7 @@ typedef struct ViewProgressRow
 								 * invalid: as of the checkpoint */
 	TimestampTz states_closed_upto; /* closed_upto of the checkpoint's open
 									 * states */
+	int64		future_events;	/* 0.2: beyond streamext.max_future */
 } ViewProgressRow;
 
 #define CATALOG_STATEMENT_MAXARGS 13

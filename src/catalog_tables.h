@@ -89,6 +89,7 @@ typedef enum CatalogIndex
 /* from 0.2 on: where closing outran the checkpoint (checkpoint.c) */
 #define Anum_view_progress_closed_lsn	6
 #define Anum_view_progress_states_closed_upto 7
+#define Anum_view_progress_future_events 8
 
 /* streamext.subscription_def */
 #define Anum_subscription_def_id		1

@@ -156,10 +156,12 @@ static CatalogStatement upsert_progress = {
 static CatalogStatement upsert_progress_closing = {
 	"INSERT INTO streamext.view_progress AS p "
 	"(view_id, closed_upto, max_event_time, events, late_events, closed_lsn, "
-	"states_closed_upto) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (view_id) "
-	"DO UPDATE SET closed_upto = $2, max_event_time = $3, events = $4, late_events = $5, "
-	"closed_lsn = $6, states_closed_upto = $7",
-	7, {INT4OID, TIMESTAMPTZOID, TIMESTAMPTZOID, INT8OID, INT8OID, PG_LSNOID, TIMESTAMPTZOID}
+	"states_closed_upto, future_events) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) "
+	"ON CONFLICT (view_id) DO UPDATE SET closed_upto = $2, max_event_time = $3, "
+	"events = $4, late_events = $5, closed_lsn = $6, states_closed_upto = $7, "
+	"future_events = $8",
+	8, {INT4OID, TIMESTAMPTZOID, TIMESTAMPTZOID, INT8OID, INT8OID, PG_LSNOID, TIMESTAMPTZOID,
+	INT8OID}
 };
 /*
  * states_closed_upto NULL (a row of 0.1, written before the update): the
@@ -893,8 +895,8 @@ static void
 write_progress(ViewPlan *plan, XLogRecPtr lsn)
 {
 	ViewState  *state = plan->state;
-	Datum		args[7];
-	char		nulls[8] = "       ";
+	Datum		args[8];
+	char		nulls[9] = "        ";
 
 	args[0] = Int32GetDatum(plan->id);
 	args[1] = TimestampTzGetDatum(state->closed_upto);
@@ -917,6 +919,7 @@ write_progress(ViewPlan *plan, XLogRecPtr lsn)
 		nulls[5] = ' ';
 	}
 	args[6] = TimestampTzGetDatum(state->closed_upto);
+	args[7] = Int64GetDatum((int64) state->future_events);
 	if (catalog_execute(&upsert_progress_closing, args, nulls, false, 0) != SPI_OK_INSERT)
 		elog(ERROR, "streamext: could not write view progress");
 	state->states_closed_upto = state->closed_upto;
@@ -1306,6 +1309,9 @@ checkpoint_load_view(ViewPlan *plan, XLogRecPtr lsn)
 		state->max_event_time = progress.max_event_time;
 		state->events = progress.events;
 		state->late_events = progress.late_events;
+		state->future_events = progress.future_events;
+		/* warned once per view, not once per worker */
+		state->future_warned = (progress.future_events > 0);
 		state->progress_written = true;
 	}
 	catalog_scan_open_states(plan->id, GetActiveSnapshot(), load_open_state, plan);

@@ -257,6 +257,7 @@ view_source_recompute(ViewPlan *plan, List *plans, WindowSink *sink)
 	ViewState  *state = plan->state;
 	uint64		events = state->events;
 	uint64		late_events = state->late_events;
+	uint64		future_events = state->future_events;
 	List	   *panes_done = NIL;
 	List	   *windows_done = NIL;
 	ListCell   *lc;
@@ -315,6 +316,7 @@ view_source_recompute(ViewPlan *plan, List *plans, WindowSink *sink)
 	list_free(windows_done);
 	state->events = events;
 	state->late_events = late_events;
+	state->future_events = future_events;
 }
 
 /*

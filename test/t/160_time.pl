@@ -140,6 +140,25 @@ ok($node->poll_query_until('postgres',
 	'an event beyond max_future is counted in future_events');
 ok($node->log_contains('continuous view "readings_2s" got an event further ahead of its commit'),
 	'and warned about');
+# one loaded before its view: counted by the backfill, and kept, like the
+# warning, across a restart of the worker
+$node->safe_psql('postgres', q{
+CREATE TABLE hist (k text NOT NULL, ts timestamptz NOT NULL);
+SELECT streamext.create_stream('hist', time_column => 'ts');
+INSERT INTO hist VALUES ('far', now() + interval '3 hours'), ('now', now());
+SELECT streamext.create_view('hist_10s', $$ SELECT k, count(*) AS n FROM hist GROUP BY k $$,
+                             "window" => 'tumbling 10 seconds');});
+wait_caught_up($node);
+my $old_worker = worker_pid($node);
+kill 'TERM', $old_worker;
+$node->poll_query_until('postgres', qq{SELECT coalesce((SELECT pid FROM pg_stat_activity
+  WHERE backend_type = 'streamext worker' AND datname = 'postgres'), $old_worker) <> $old_worker});
+$node->safe_psql('postgres', "INSERT INTO hist VALUES ('far', now() + interval '4 hours')");
+wait_caught_up($node);
+is($node->safe_psql('postgres', q{SELECT future_events FROM streamext.views WHERE name = 'hist_10s'}),
+	'2', 'future events of a backfill are counted, and kept across a restart');
+my @warnings = slurp_file($node->logfile) =~ /continuous view "hist_10s" got an event further ahead/g;
+is(scalar(@warnings), 1, 'and the view is warned about once');
 
 # 5. lag: an idle database beside a busy one reads (near) 0 once caught up
 $node->safe_psql('postgres', 'CREATE DATABASE idle');
