@@ -684,6 +684,7 @@ decode_available(void)
 	int			records = 0;
 	ListCell   *lc;
 	bool		moved;
+	bool		views_loaded = false;
 
 	/*
 	 * The clock is due to close windows: WAL inserted but not flushed yet
@@ -726,6 +727,7 @@ decode_available(void)
 			W.target.catalog_changed = false;
 			apply_pending(reload_views(), W.new_subs);
 			W.new_subs = NIL;
+			views_loaded = true;
 			/* new views appear with their creating transaction's events */
 			publish_all(false);
 			end = closed_ahead_stop(end);
@@ -773,6 +775,18 @@ decode_available(void)
 	 */
 	if (checkpoint_owed())
 		checkpoint_now();
+
+	/*
+	 * A new view's history (its backfill) closes its past windows before
+	 * wait_caught_up() returns on the view's creation, not a round later.
+	 */
+	if (views_loaded)
+		foreach(lc, W.plans)
+			if (view_state_close_due(lfirst(lc)))
+			{
+				close_windows_now();
+				break;
+			}
 
 	/* after the groups it covers were published, under publish_lock */
 	end = Max(end, W.ctx->reader->EndRecPtr);
