@@ -1132,7 +1132,6 @@ streamext_wait_caught_up(PG_FUNCTION_ARGS)
 	for (;;)
 	{
 		int64		remaining;
-
 		bool		ready = false;
 
 		if (slot == NULL)
