@@ -148,6 +148,7 @@ launcher_round(void)
 		ListCell   *lc2;
 		StreamextDbSlot *slot;
 		pid_t		pid;
+		bool		asked;
 
 		foreach(lc2, launcher_dbs)
 		{
@@ -181,11 +182,23 @@ launcher_round(void)
 		slot = streamext_find_db_slot(dboid, false);
 		if (db->probed && slot == NULL)
 			continue;			/* no extension, nobody asked */
+		asked = false;
 		if (slot != NULL)
 		{
 			bool		skip = false;
+			int			restarts;
 
+			SpinLockAcquire(&slot->mutex);
+			restarts = slot->restarts;
+			SpinLockRelease(&slot->mutex);
 			LWLockAcquire(&StreamextState->lock, LW_EXCLUSIVE);
+
+			/*
+			 * A backend asked for a worker (CREATE EXTENSION committed) and
+			 * none failed since the last start: the last one left because
+			 * there was nothing to do, no backoff is owed.
+			 */
+			asked = slot->wanted && restarts == db->restarts_seen;
 			if (slot->worker_pid != 0)
 				skip = true;	/* a worker is still leaving */
 			else if (slot->stop_requested)
@@ -202,12 +215,13 @@ launcher_round(void)
 			if (skip)
 				continue;
 		}
-		if (db->probed &&
+		if (db->probed && !asked &&
 			!TimestampDifferenceExceeds(db->last_start, now, db->backoff_ms))
 			continue;
 
 		/* a worker that ran a while before dying starts the backoff anew */
-		if (TimestampDifferenceExceeds(db->last_start, now, RESTART_BACKOFF_MAX_MS * 2))
+		if (asked ||
+			TimestampDifferenceExceeds(db->last_start, now, RESTART_BACKOFF_MAX_MS * 2))
 			db->backoff_ms = RESTART_BACKOFF_MIN_MS;
 		else if (db->probed)
 			db->backoff_ms = Min(db->backoff_ms * 2, RESTART_BACKOFF_MAX_MS);
