@@ -369,6 +369,8 @@ place_pane(ViewPartial *vp, PartialPane *pp, TimestampTz pane, XLogRecPtr end_ls
 	ViewPlan   *plan = vp->plan;
 	bool		live;
 	bool		late;
+	WindowGroups *window;
+	WindowGroups *corrections;
 	ListCell   *lc;
 
 	view_plan_pane_fate(plan, pane, &live, &late);
@@ -379,17 +381,17 @@ place_pane(ViewPartial *vp, PartialPane *pp, TimestampTz pane, XLogRecPtr end_ls
 		plan->state->corrections_pending = true;
 	if (live && !late && view_plan_adopt_window(plan, pane, &pp->wg, end_lsn))
 		return;
+	window = live ? view_plan_window(plan, pane, true) : NULL;
+	corrections = late ? view_plan_correction(plan, pane) : NULL;
 	foreach(lc, pp->wg.changed)
 	{
 		ViewGroup  *gs = lfirst(lc);
 
 		ExecStoreMinimalTuple(gs->key, vp->keyslot, false);
-		if (live)
-			combine_into(plan, view_plan_window(plan, pane, true), vp->keyslot,
-						 gs->values, end_lsn);
-		if (late)
-			combine_into(plan, view_plan_correction(plan, pane), vp->keyslot,
-						 gs->values, end_lsn);
+		if (window != NULL)
+			combine_into(plan, window, vp->keyslot, gs->values, end_lsn);
+		if (corrections != NULL)
+			combine_into(plan, corrections, vp->keyslot, gs->values, end_lsn);
 		ExecClearTuple(vp->keyslot);
 	}
 }

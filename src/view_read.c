@@ -88,8 +88,8 @@ typedef struct StatementPin
 {
 	EState	   *estate;
 	ReadPin		pin;
-	int32		checked_view;	/* a view the query may read, and its row as */
-	ViewCatalogRow *checked_row;	/* ... its snapshot saw it as it started */
+	ViewCatalogRow *checked_row;	/* a view the query may read, as its
+									 * snapshot saw it as it started */
 	MemoryContextCallback cb;
 	dlist_node	node;			/* in statement_pins */
 } StatementPin;
@@ -128,8 +128,8 @@ my_db_slot(void)
 
 /*
  * reader_row is a continuous view's definition as the caller's snapshot
- * sees it (row, if the query's start read it already: NULL otherwise).  A snapshot taken before replace_view committed sees the old
- * definition, while the view's relation (which PostgreSQL reads as now
+ * sees it (row, if the query's start read it already: NULL otherwise).  A
+ * snapshot taken before replace_view committed sees the old definition, while the view's relation (which PostgreSQL reads as now
  * committed, not as of the snapshot) and its closed windows are the new
  * ones: the old view can no longer be read whole, nor the new one, whose
  * rows the snapshot does not see.  That is a serialization failure, as
@@ -528,7 +528,6 @@ statement_pin(EState *estate)
 	}
 	sp = MemoryContextAllocZero(estate->es_query_cxt, sizeof(StatementPin));
 	sp->estate = estate;
-	sp->checked_view = -1;
 	sp->cb.func = release_statement_pin;
 	sp->cb.arg = sp;
 	MemoryContextRegisterResetCallback(estate->es_query_cxt, &sp->cb);
@@ -567,7 +566,6 @@ view_read_pin_statement(EState *estate, const int32 *view_ids, int nviews)
 			pg_class_aclcheck(row->view_relid, GetUserId(), ACL_SELECT) != ACLCHECK_OK)
 			continue;
 		sp = statement_pin(estate);
-		sp->checked_view = view_ids[i];
 		sp->checked_row = row;
 		if (!sp->pin.taken)
 			state_shmem_pin(wait_for_worker_ready(slot), &sp->pin);
@@ -627,7 +625,8 @@ static void
 reader_open(ViewReader *reader, int32 view_id, TupleDesc desc, bool partial, EState *estate)
 {
 	StatementPin *sp = statement_pin(estate);
-	ViewCatalogRow *row = reader_row(view_id, (sp != NULL && sp->checked_view == view_id) ?
+	ViewCatalogRow *row = reader_row(view_id, (sp != NULL && sp->checked_row != NULL &&
+												sp->checked_row->id == view_id) ?
 									 sp->checked_row : NULL);
 	ViewPlan   *plan = reader_plan(row);
 	TupleDesc	want_desc;

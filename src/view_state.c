@@ -52,6 +52,8 @@
  */
 #define CLOCK_MARGIN_USEC (25 * 1000)
 
+static void note_new_window(ViewPlan *plan, TimestampTz wstart);
+
 /*
  * view_state_create gives a plan the state the worker keeps, with no window
  * open yet, in the plan's memory.
@@ -97,8 +99,7 @@ view_plan_window(ViewPlan *plan, TimestampTz wstart, bool create)
 	if (create && !found)
 	{
 		window_groups_init(plan, wg, false);
-		if (window_closes(&plan->window) && plan->window.kind != WINDOW_SESSION)
-			view_state_note_end(plan, window_pane_first_end(&plan->window, wstart));
+		note_new_window(plan, wstart);
 	}
 	plan->state->last_window = wg;
 	return wg;
@@ -132,9 +133,16 @@ view_plan_adopt_window(ViewPlan *plan, TimestampTz wstart, WindowGroups *wg,
 		gs->changed_lsn = end_lsn;
 	}
 	into->changed_lsn = end_lsn;
+	note_new_window(plan, wstart);
+	return true;
+}
+
+/* note_new_window notes when a window just made first ends */
+static void
+note_new_window(ViewPlan *plan, TimestampTz wstart)
+{
 	if (window_closes(&plan->window) && plan->window.kind != WINDOW_SESSION)
 		view_state_note_end(plan, window_pane_first_end(&plan->window, wstart));
-	return true;
 }
 
 /*
