@@ -1135,14 +1135,18 @@ checkpoint_write_computed(ViewPlan *plan, XLogRecPtr lsn, TimestampTz closed_upt
  * checkpoint_close_windows closes, in the worker's transaction, the
  * windows the watermark has passed, decoded up to lsn: their rows, their
  * subscribers' entries (listener) and the position, but no open state,
- * nor the replication origin.  false, with nothing written, when it cannot
+ * nor the replication origin.  With a budget, each view closes about that
+ * many groups at most (view_state_close_horizon), the oldest windows first,
+ * and *more says whether the next round has some left; windows closed
+ * before a restart close again whole.  false, with nothing written, when
+ * it cannot
  * and a checkpoint must close them: a catalog still at 0.1, late events
  * or dead letters waiting (a checkpoint writes those), or a view without
  * progress row yet.  The caller commits.
  */
 bool
 checkpoint_close_windows(StreamextDbSlot *slot, List *plans, XLogRecPtr lsn,
-						 ClosedRowListener listener)
+						 ClosedRowListener listener, int64 budget, bool *more)
 {
 	ListCell   *lc;
 
@@ -1200,6 +1204,17 @@ checkpoint_close_windows(StreamextDbSlot *slot, List *plans, XLogRecPtr lsn,
 			continue;
 		}
 
+		/* closed silently again (reached): as far as before, at once */
+		if (budget > 0 && !reached)
+		{
+			TimestampTz horizon = view_state_close_horizon(plan, watermark, budget);
+
+			if (horizon < watermark)
+			{
+				*more = true;
+				watermark = horizon;
+			}
+		}
 		sink_init(&cs, slot, plan, listener, true);
 		window_close_due(plan, watermark, &cs.sink);
 		sink_finish(&cs);

@@ -18,7 +18,8 @@
 extern void checkpoint_write(StreamextDbSlot *slot, List *plans, XLogRecPtr lsn,
 							 TimestampTz commit_time, ClosedRowListener listener);
 extern bool checkpoint_close_windows(StreamextDbSlot *slot, List *plans, XLogRecPtr lsn,
-									 ClosedRowListener listener);
+									 ClosedRowListener listener, int64 budget,
+									 bool *more);
 extern void checkpoint_load_view(ViewPlan *plan, XLogRecPtr lsn);
 extern void checkpoint_write_backfill(ViewPlan *plan);
 extern void checkpoint_write_computed(ViewPlan *plan, XLogRecPtr lsn, TimestampTz closed_upto);

@@ -350,6 +350,142 @@ view_state_close_due(ViewPlan *plan)
 	return plan->retention_usec != 0 && watermark - state->closed_upto >= USECS_PER_SEC;
 }
 
+/* a window (or session) the watermark has passed, and the rows it writes */
+typedef struct DueWindow
+{
+	TimestampTz end;
+	int64		groups;
+} DueWindow;
+
+typedef struct DueWindows
+{
+	DueWindow  *w;
+	int64		n;
+	int64		allocated;
+	int64		groups;
+	TimestampTz upto;			/* the watermark */
+} DueWindows;
+
+typedef void (*SessionEndFn) (ViewPlan *plan, TimestampTz end, void *arg);
+
+/* for_each_session_end calls fn with the end of every open session */
+static void
+for_each_session_end(ViewPlan *plan, SessionEndFn fn, void *arg)
+{
+	HASH_SEQ_STATUS status;
+	WindowGroups *wg;
+
+	hash_seq_init(&status, plan->state->windows);
+	while ((wg = hash_seq_search(&status)) != NULL)
+	{
+		TupleHashIterator it;
+		TupleHashEntry entry;
+
+		InitTupleHashIterator(wg->groups, &it);
+		while ((entry = ScanTupleHashTable(wg->groups, &it)) != NULL)
+		{
+			ViewGroup  *gs;
+
+			for (gs = entry->additional; gs != NULL; gs = gs->next_session)
+				fn(plan, gs->session_last + plan->window.size_usec, arg);
+		}
+	}
+}
+
+static void
+add_due(DueWindows *due, TimestampTz end, int64 groups)
+{
+	if (due->n == due->allocated)
+	{
+		due->allocated *= 2;
+		due->w = repalloc_huge(due->w, sizeof(DueWindow) * due->allocated);
+	}
+	due->w[due->n].end = end;
+	due->w[due->n].groups = groups;
+	due->n++;
+	due->groups += groups;
+}
+
+/* a session the watermark has passed is due, with its one group */
+static void
+add_due_session(ViewPlan *plan, TimestampTz end, void *arg)
+{
+	DueWindows *due = arg;
+
+	if (end <= due->upto)
+		add_due(due, end, 1);
+}
+
+static int
+due_end_cmp(const void *a, const void *b)
+{
+	TimestampTz ea = ((const DueWindow *) a)->end;
+	TimestampTz eb = ((const DueWindow *) b)->end;
+
+	return (ea > eb) - (ea < eb);
+}
+
+/*
+ * view_state_close_horizon is how far one round of closing goes: the
+ * watermark, or, when the windows it has passed hold more than budget
+ * groups, the end of the last window that keeps the round within budget
+ * (at least the first's, so that closing always moves on).  A round holds
+ * the worker off decoding: a commit that makes a million groups due (a
+ * large transaction, a backfill) is closed over rounds with the WAL after
+ * it read between them, as a watermark moving in smaller steps would.
+ */
+TimestampTz
+view_state_close_horizon(ViewPlan *plan, TimestampTz watermark, int64 budget)
+{
+	ViewState  *state = plan->state;
+	HASH_SEQ_STATUS status;
+	WindowGroups *wg;
+	DueWindows	due;
+	TimestampTz horizon = watermark;
+	int64		taken = 0;
+	int64		i;
+
+	if (!window_closes(&plan->window) || watermark <= state->closed_upto)
+		return watermark;
+	due.n = 0;
+	due.groups = 0;
+	due.allocated = 64;
+	due.w = palloc(sizeof(DueWindow) * due.allocated);
+	due.upto = watermark;
+	if (plan->window.kind == WINDOW_SESSION)
+		for_each_session_end(plan, add_due_session, &due);
+	else
+	{
+		hash_seq_init(&status, state->windows);
+		while ((wg = hash_seq_search(&status)) != NULL)
+		{
+			WindowBounds *w;
+			int			n = window_list_of_pane(&plan->window, wg->start, state->closed_upto,
+												watermark, &w);
+
+			for (i = 0; i < n; i++)
+				add_due(&due, w[i].end, wg->ngroups);
+			pfree(w);
+		}
+	}
+	if (due.groups > budget)
+	{
+		qsort(due.w, due.n, sizeof(DueWindow), due_end_cmp);
+		for (i = 0; i < due.n; i++)
+		{
+			/* windows ending together close together */
+			if (taken + due.w[i].groups > budget && i > 0 && due.w[i].end != due.w[i - 1].end)
+			{
+				horizon = due.w[i - 1].end;
+				break;
+			}
+			taken += due.w[i].groups;
+		}
+	}
+	pfree(due.w);
+	return horizon;
+}
+
 /*
  * view_state_wake_at is when the clock alone will make windows due: the
  * worker sleeps no longer than that.  DT_NOEND: the clock never will.
@@ -382,6 +518,13 @@ view_state_note_end(ViewPlan *plan, TimestampTz end)
 	plan->state->next_end = Min(plan->state->next_end, end);
 }
 
+/* note_session_end notes the end of an open session */
+static void
+note_session_end(ViewPlan *plan, TimestampTz end, void *arg)
+{
+	view_state_note_end(plan, end);
+}
+
 /*
  * view_state_find_next_end finds the earliest end of a window still open,
  * after windows closed or the state was restored.
@@ -409,21 +552,7 @@ view_state_find_next_end(ViewPlan *plan)
 		pfree(panes);
 		return;
 	}
-	hash_seq_init(&status, state->windows);
-	while ((wg = hash_seq_search(&status)) != NULL)
-	{
-		TupleHashIterator it;
-		TupleHashEntry entry;
-
-		InitTupleHashIterator(wg->groups, &it);
-		while ((entry = ScanTupleHashTable(wg->groups, &it)) != NULL)
-		{
-			ViewGroup  *gs;
-
-			for (gs = entry->additional; gs != NULL; gs = gs->next_session)
-				view_state_note_end(plan, gs->session_last + plan->window.size_usec);
-		}
-	}
+	for_each_session_end(plan, note_session_end, NULL);
 }
 
 /*

@@ -153,6 +153,8 @@ extern void group_bounds(ViewPlan *plan, WindowGroups *wg, ViewGroup *gs,
 extern TimestampTz view_plan_watermark(ViewPlan *plan);
 extern void view_state_note_clock(ViewPlan *plan, TimestampTz now);
 extern bool view_state_close_due(ViewPlan *plan);
+extern TimestampTz view_state_close_horizon(ViewPlan *plan, TimestampTz watermark,
+										   int64 budget);
 extern TimestampTz view_state_wake_at(ViewPlan *plan);
 extern void view_state_note_end(ViewPlan *plan, TimestampTz end);
 extern void view_state_find_next_end(ViewPlan *plan);

@@ -64,6 +64,10 @@
 #define IDLE_NAPTIME_MS 1000
 /* transactions that close windows come at most this often */
 #define CLOSE_MIN_INTERVAL_MS 20
+/* the groups a view closes in one round, the WAL after read between rounds */
+#define CLOSE_ROUND_GROUPS 5000
+/* closing rounds left to do hold off a periodic checkpoint this long at most */
+#define CLOSE_BACKLOG_DEFER_MS 10000
 /* the naptime while WAL is written, by any database */
 #define WAL_MOVING_NAPTIME_MS 20
 #define EXTENSION_CHECK_MS 10000
@@ -92,6 +96,7 @@ typedef struct WorkerState
 	TimestampTz wake_at;		/* the clock makes windows due then */
 	TimestampTz last_close;		/* windows closed last (or a checkpoint) */
 	int64		close_usecs;	/* how long that took */
+	bool		close_backlog;	/* that round left due windows to the next */
 	TransactionId recompute_xid;	/* recomputed the views for a new slot */
 } WorkerState;
 
@@ -123,7 +128,8 @@ static void apply_pending(List *new_plans, List *new_subs);
 static StreamTarget *stream_target(Oid relid);
 static void check_extension(void);
 static void close_due_windows(void);
-static void close_windows_now(void);
+static void close_windows_now(int64 budget);
+static bool checkpoint_due(void);
 static int	plan_depth_cmp(const ListCell *a, const ListCell *b);
 static List *sort_rows_by_depth(List *rows);
 static XLogRecPtr decoded_upto(void);
@@ -364,8 +370,7 @@ worker_run(void)
 			report_stats();
 		}
 
-		if (TimestampDifferenceExceeds(W.last_checkpoint, GetCurrentTimestamp(),
-									   streamext_checkpoint_interval_ms))
+		if (checkpoint_due())
 		{
 			report_step("checkpoint of views and subscriptions");
 			checkpoint_now();
@@ -763,7 +768,7 @@ decode_available(void)
 
 		if (!XLogRecPtrIsInvalid(at) && at <= W.ctx->reader->EndRecPtr)
 		{
-			close_windows_now();
+			close_windows_now(CLOSE_ROUND_GROUPS);
 			break;
 		}
 	}
@@ -784,7 +789,7 @@ decode_available(void)
 		foreach(lc, W.plans)
 			if (view_state_close_due(lfirst(lc)))
 			{
-				close_windows_now();
+				close_windows_now(0);
 				break;
 			}
 
@@ -945,6 +950,7 @@ checkpoint_now(void)
 	W.last_checkpoint = GetCurrentTimestamp();
 	/* it closed what was due; its length says nothing of closing's */
 	W.last_close = W.last_checkpoint;
+	W.close_backlog = false;
 }
 
 /*
@@ -978,10 +984,11 @@ close_due_windows(void)
 
 	/*
 	 * Closing takes at most half the worker's time: its cost is mostly the
-	 * rows it writes, which wait for it; the rest is a commit per round.
+	 * rows it writes, which wait for it; the rest is a commit per round.  A
+	 * round cut short by its budget goes on after a round of decoding.
 	 */
-	TimestampTz next_allowed = W.last_close +
-		Max(CLOSE_MIN_INTERVAL_MS * INT64CONST(1000), W.close_usecs);
+	TimestampTz next_allowed = W.close_backlog ? W.last_close :
+		W.last_close + Max(CLOSE_MIN_INTERVAL_MS * INT64CONST(1000), W.close_usecs);
 
 	W.wake_at = DT_NOEND;
 	foreach(lc, W.plans)
@@ -994,30 +1001,51 @@ close_due_windows(void)
 		return;
 	}
 	if (due)
-		close_windows_now();
+		close_windows_now(CLOSE_ROUND_GROUPS);
 	foreach(lc, W.plans)
 		W.wake_at = Min(W.wake_at, view_state_wake_at(lfirst(lc)));
+}
+
+/*
+ * checkpoint_due says whether the periodic checkpoint is due.  Rounds of
+ * closing still to do hold it off for a while: a checkpoint closes every
+ * window due at once, holding decoding off as long, or writes the open
+ * states of windows about to close.
+ */
+static bool
+checkpoint_due(void)
+{
+	TimestampTz now = GetCurrentTimestamp();
+
+	if (!TimestampDifferenceExceeds(W.last_checkpoint, now, streamext_checkpoint_interval_ms))
+		return false;
+	return !W.close_backlog ||
+		TimestampDifferenceExceeds(W.last_checkpoint, now,
+								   streamext_checkpoint_interval_ms + CLOSE_BACKLOG_DEFER_MS);
 }
 
 /*
  * close_windows_now closes the windows the watermark has passed, in a
  * short transaction that writes their rows and subscribers' entries and
  * notifies, without the open states: it costs what closes, not what is
- * open.  A checkpoint does it when that cannot be (checkpoint.c).
+ * open.  A checkpoint does it when that cannot be (checkpoint.c).  With a
+ * budget, each view closes about that many groups; 0: every window due.
  */
 static void
-close_windows_now(void)
+close_windows_now(int64 budget)
 {
 	XLogRecPtr	lsn = W.ctx->reader->EndRecPtr;
 	TimestampTz started = GetCurrentTimestamp();
 	bool		closed;
+	bool		more = false;
 
 	report_step("closing windows");
 	SetCurrentStatementStartTimestamp();
 	begin_transaction();
 	PushActiveSnapshot(GetTransactionSnapshot());
 	subscriptions_collect(W.subs, lsn);
-	closed = checkpoint_close_windows(W.slot, W.plans, lsn, subscriptions_emit_row);
+	closed = checkpoint_close_windows(W.slot, W.plans, lsn, subscriptions_emit_row, budget,
+									  &more);
 	if (closed)
 		subscriptions_write(W.subs);
 	PopActiveSnapshot();
@@ -1033,6 +1061,7 @@ close_windows_now(void)
 	CommitTransactionCommand();
 	W.last_close = GetCurrentTimestamp();
 	W.close_usecs = W.last_close - started;
+	W.close_backlog = more;
 }
 
 /*

@@ -16,7 +16,7 @@ our @EXPORT = qw(streamext_node create_click_schema start_producers
   finish_producers wait_caught_up check_click_views check_view worker_pid
   wait_checkpointed create_event_stream start_event_producers
   create_window_view window_oracle every_window_kind check_ddl_does_not_wait
-  streamed_txns streamed_since);
+  streamed_txns streamed_since check_final_subscription);
 
 # streamext_node starts a node with what streamext needs
 sub streamext_node
@@ -154,6 +154,34 @@ SELECT (SELECT count(*) FROM (($oracle_sql) EXCEPT ALL (SELECT * FROM $view)) a)
 		"\nonly in $view:\n", $node->safe_psql($db,
 			"((SELECT * FROM $view) EXCEPT ALL ($oracle_sql)) ORDER BY 1 LIMIT 10"));
 	return $rows;
+}
+
+# check_final_subscription compares the 'final' subscription ${view}_final
+# with the view's closed windows: every one queued once, with its final
+# values, and none closed twice (which fails on the closed table's key and
+# sets the group aside as a dead letter)
+sub check_final_subscription
+{
+	my ($node, $view, $label) = @_;
+	my $diff = $node->safe_psql('postgres', qq{
+WITH closed AS (
+  SELECT to_jsonb(v) AS row FROM $view v, streamext.view_progress p, streamext.view_def d
+   WHERE d.name = '$view' AND p.view_id = d.id AND v.window_end <= p.closed_upto),
+queued AS (
+  SELECT q.event::jsonb AS row FROM streamext.subscription_queue q
+    JOIN streamext.subscription_def s ON s.id = q.subscription_id
+   WHERE s.name = '${view}_final' AND q.kind = 'window')
+SELECT (SELECT count(*) FROM closed), (SELECT count(*) FROM queued),
+       (SELECT count(*) FROM (SELECT row FROM queued GROUP BY row HAVING count(*) > 1) d),
+       (SELECT count(*) FROM (SELECT row FROM closed EXCEPT SELECT row FROM queued) m),
+       (SELECT count(*) FROM (SELECT row FROM queued EXCEPT SELECT row FROM closed) x)});
+	my ($closed, $queued, $twice, $missing, $extra) = split /\|/, $diff;
+	ok($closed > 0, "$label, $view: windows closed ($closed)");
+	is($node->safe_psql('postgres', qq{
+SELECT count(*) FROM streamext.dead_letters l JOIN streamext.view_def d ON d.id = l.view_id
+ WHERE d.name = '$view'}), '0', "$label, $view: no dead letter");
+	is("$twice $missing $extra", '0 0 0',
+		"$label, $view: each closed window queued once with its final row ($queued entries)");
 }
 
 sub check_click_views

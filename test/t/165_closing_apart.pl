@@ -83,28 +83,8 @@ sub check_all
 	wait_caught_up($node);
 	for my $spec (@views)
 	{
-		my $name = $spec->{name};
-		check_view($node, 'postgres', $name, window_oracle($spec), "$label, $spec->{window}");
-		my $diff = $node->safe_psql('postgres', qq{
-WITH closed AS (
-  SELECT to_jsonb(v) AS row FROM $name v, streamext.view_progress p, streamext.view_def d
-   WHERE d.name = '$name' AND p.view_id = d.id AND v.window_end <= p.closed_upto),
-queued AS (
-  SELECT q.event::jsonb AS row FROM streamext.subscription_queue q
-    JOIN streamext.subscription_def s ON s.id = q.subscription_id
-   WHERE s.name = '${name}_final' AND q.kind = 'window')
-SELECT (SELECT count(*) FROM closed), (SELECT count(*) FROM queued),
-       (SELECT count(*) FROM (SELECT row FROM queued GROUP BY row HAVING count(*) > 1) d),
-       (SELECT count(*) FROM (SELECT row FROM closed EXCEPT SELECT row FROM queued) m),
-       (SELECT count(*) FROM (SELECT row FROM queued EXCEPT SELECT row FROM closed) x)});
-		my ($closed, $queued, $twice, $missing, $extra) = split /\|/, $diff;
-		ok($closed > 0, "$label, $name: windows closed ($closed)");
-		# a window closed twice fails on the closed table's key: a dead letter
-		is($node->safe_psql('postgres', qq{
-SELECT count(*) FROM streamext.dead_letters l JOIN streamext.view_def d ON d.id = l.view_id
- WHERE d.name = '$name'}), '0', "$label, $name: no dead letter");
-		is("$twice $missing $extra", '0 0 0',
-			"$label, $name: each closed window queued once with its final row ($queued entries)");
+		check_view($node, 'postgres', $spec->{name}, window_oracle($spec), "$label, $spec->{window}");
+		check_final_subscription($node, $spec->{name}, $label);
 	}
 }
 check_all('closed apart from checkpoints');
