@@ -397,6 +397,9 @@ worker_run(void)
 			!TimestampDifferenceExceeds(W.wal_moved_at, GetCurrentTimestamp(), IDLE_NAPTIME_MS))
 			timeout = Min(timeout, WAL_MOVING_NAPTIME_MS);
 		timeout = Min(timeout, ms_until(W.wake_at));
+		/* windows due are left to the next round: after a look at the WAL */
+		if (W.close_backlog)
+			timeout = 0;
 		pgstat_report_activity(STATE_IDLE, NULL);
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
 						 timeout, PG_WAIT_EXTENSION);
@@ -1002,6 +1005,8 @@ close_due_windows(void)
 	}
 	if (due)
 		close_windows_now(CLOSE_ROUND_GROUPS);
+	else
+		W.close_backlog = false;	/* views reloaded, say: nothing left */
 	foreach(lc, W.plans)
 		W.wake_at = Min(W.wake_at, view_state_wake_at(lfirst(lc)));
 }

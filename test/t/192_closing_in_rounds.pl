@@ -73,9 +73,9 @@ SELECT bool_and(p.closed_upto >= (SELECT max(ts) FROM ev) - interval '20 seconds
 	}
 }
 
-# 1. 20,000 groups of each view due at once: closed in rounds, oldest first
-load(0, 200);
-check_all('one transaction making 200 seconds due');
+# 1. 12,000 groups of each view due at once: closed in rounds, oldest first
+load(0, 120);
+check_all('one transaction making 120 seconds due');
 for my $spec (@views)
 {
 	# each round is a transaction of its own
@@ -97,7 +97,7 @@ is($node->safe_psql('postgres', 'SELECT sum(late_events) FROM streamext.views'),
 # the windows of the rounds done silently, the others as before
 my $before = $node->safe_psql('postgres', 'SELECT count(*) FROM ' . closed_rel('sess'));
 my $pid = worker_pid($node);
-load(300, 200);
+load(300, 120);
 $node->poll_query_until('postgres', 'SELECT count(*) > ' . $before . ' FROM ' . closed_rel('sess'));
 kill 'KILL', $pid;
 $node->poll_query_until('postgres', "SELECT count(*) = 1 FROM pg_stat_activity WHERE backend_type = 'streamext worker' AND pid <> $pid")
@@ -106,7 +106,7 @@ check_all('after kill -9 between rounds');
 
 # 3. an immediate stop while rounds go on
 $before = $node->safe_psql('postgres', 'SELECT count(*) FROM ' . closed_rel('tumb'));
-load(600, 200);
+load(600, 120);
 $node->poll_query_until('postgres', 'SELECT count(*) > ' . $before . ' FROM ' . closed_rel('tumb'));
 $node->stop('immediate');
 $node->start;
