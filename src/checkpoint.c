@@ -1138,8 +1138,8 @@ checkpoint_write_computed(ViewPlan *plan, XLogRecPtr lsn, TimestampTz closed_upt
  * nor the replication origin.  With a budget, each view closes about that
  * many groups at most (view_state_close_horizon), the oldest windows first,
  * and *more says whether the next round has some left; windows closed
- * before a restart close again whole.  false, with nothing written, when
- * it cannot
+ * before a restart close again silently, as far as they had.  false, with
+ * nothing written, when it cannot
  * and a checkpoint must close them: a catalog still at 0.1, late events
  * or dead letters waiting (a checkpoint writes those), or a view without
  * progress row yet.  The caller commits.
@@ -1204,10 +1204,15 @@ checkpoint_close_windows(StreamextDbSlot *slot, List *plans, XLogRecPtr lsn,
 			continue;
 		}
 
-		/* closed silently again (reached): as far as before, at once */
-		if (budget > 0 && !reached)
+		/*
+		 * Decoding again, the windows closed before the restart close
+		 * silently, all at once and no further: those after them close in
+		 * rounds, as they did.
+		 */
+		if (reached || budget > 0)
 		{
-			TimestampTz horizon = view_state_close_horizon(plan, watermark, budget);
+			TimestampTz horizon = reached ? state->closed_ahead_upto :
+				view_state_close_horizon(plan, watermark, budget);
 
 			if (horizon < watermark)
 			{

@@ -433,6 +433,10 @@ due_end_cmp(const void *a, const void *b)
  * the worker off decoding: a commit that makes a million groups due (a
  * large transaction, a backfill) is closed over rounds with the WAL after
  * it read between them, as a watermark moving in smaller steps would.
+ *
+ * The rounds' stops are worked out once per backlog, from one sort of the
+ * windows due, and kept: windows opened between rounds only make a round
+ * a little larger.  The last stop passed, the windows are looked at again.
  */
 TimestampTz
 view_state_close_horizon(ViewPlan *plan, TimestampTz watermark, int64 budget)
@@ -441,12 +445,19 @@ view_state_close_horizon(ViewPlan *plan, TimestampTz watermark, int64 budget)
 	HASH_SEQ_STATUS status;
 	WindowGroups *wg;
 	DueWindows	due;
-	TimestampTz horizon = watermark;
 	int64		taken = 0;
 	int64		i;
 
 	if (!window_closes(&plan->window) || watermark <= state->closed_upto)
 		return watermark;
+	for (i = 0; i < state->nclose_cuts; i++)
+		if (state->close_cuts[i] > state->closed_upto)
+			return Min(state->close_cuts[i], watermark);
+	if (state->close_cuts != NULL)
+		pfree(state->close_cuts);
+	state->close_cuts = NULL;
+	state->nclose_cuts = 0;
+
 	due.n = 0;
 	due.groups = 0;
 	due.allocated = 64;
@@ -470,20 +481,24 @@ view_state_close_horizon(ViewPlan *plan, TimestampTz watermark, int64 budget)
 	}
 	if (due.groups > budget)
 	{
+		/* a stop before each window that would take a round past budget */
 		qsort(due.w, due.n, sizeof(DueWindow), due_end_cmp);
+		/* two rounds in a row hold more than budget: at most this many */
+		state->close_cuts = MemoryContextAlloc(plan->cxt,
+											   sizeof(TimestampTz) * (2 * due.groups / budget + 2));
 		for (i = 0; i < due.n; i++)
 		{
 			/* windows ending together close together */
 			if (taken + due.w[i].groups > budget && i > 0 && due.w[i].end != due.w[i - 1].end)
 			{
-				horizon = due.w[i - 1].end;
-				break;
+				state->close_cuts[state->nclose_cuts++] = due.w[i - 1].end;
+				taken = 0;
 			}
 			taken += due.w[i].groups;
 		}
 	}
 	pfree(due.w);
-	return horizon;
+	return state->nclose_cuts > 0 ? state->close_cuts[0] : watermark;
 }
 
 /*

@@ -99,6 +99,9 @@ typedef struct ViewState
 	TimestampTz clock_watermark;	/* where the clock alone puts the watermark */
 	TimestampTz last_commit;	/* commit time of the last event, 0: none */
 	TimestampTz next_end;		/* no open window ends before this */
+	/* where the rounds closing a backlog stop, ascending (plan->cxt) */
+	TimestampTz *close_cuts;
+	int			nclose_cuts;
 	uint64		future_events;	/* beyond streamext.max_future */
 	bool		future_warned;
 	uint64		events;
