@@ -3,7 +3,8 @@
 # it is written.  Times one INSERT ... SELECT of ROWS rows (default 1M) into
 # a plain table, then the same into a stream with three views until the
 # views are exact (wait_caught_up), and prints the ratio plain / views
-# (1.0: the views are exact as soon as a plain table would have its rows).
+# (1.0: the views are exact as soon as a plain table would have its rows),
+# in ROUNDS rounds (default 3), each in a fresh database, and the medians.
 # Two loads: the click stream of the tests (tumbling, running, total) and
 # Nexmark bids through q5 (hopping), q7 (tumbling) and q11 (session).
 # Installs the working tree into a private PostgreSQL under ROOT (default
@@ -13,6 +14,7 @@ cd "$(dirname "$0")/.."
 . scripts/common.sh
 
 ROWS=${1:-1000000}
+ROUNDS=${ROUNDS:-3}
 ROOT=${2:-/tmp/streamext-bench-large}
 dir=/tmp/streamext-bench-large-data
 port=${PORT:-59660}
@@ -34,12 +36,14 @@ BIDS_INSERT="SELECT CASE WHEN s % 10 < 8 THEN 1000 + (s * 7) % 100 ELSE 1000 + (
   '2026-01-01 00:00:00+00'::timestamptz + (s / 1000) * interval '10 milliseconds'
   FROM generate_series(1::bigint, $ROWS) s"
 
-# run NAME DDL INSERT VIEWS...: plain time, views time, ratio
-run() {
-  local name=$1 ddl=$2 insert=$3
-  shift 3
-  DB=large_$name
-  command psql -X -q -h "$dir" -p "$port" -U postgres -d postgres -c "CREATE DATABASE $DB" >/dev/null
+# run_round NAME ROUND DDL INSERT VIEWS...: in a database of its own, the
+# plain insert, then the stream's until its views are exact; prints the
+# times and leaves "ratio after_commit" in $ROUND_RESULT
+run_round() {
+  local name=$1 round=$2 ddl=$3 insert=$4
+  shift 4
+  DB=large_${name}_$round
+  command psql -X -q -h "$dir" -p "$port" -U postgres -d postgres -c "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB" >/dev/null 2>&1
   psql -c "CREATE TABLE plain $ddl" -c "CREATE TABLE s $ddl" -c "CREATE EXTENSION streamext" >/dev/null
   psql -c "SELECT streamext.create_stream('s', time_column => '$TIMECOL')" >/dev/null
   local i=0
@@ -55,9 +59,26 @@ run() {
   psql -c "SELECT streamext.wait_caught_up('600s')" >/dev/null; t3=$(ms)
   local streamed
   streamed=$(psql -c "SELECT coalesce(sum(stream_txns), 0) FROM pg_stat_replication_slots WHERE slot_name LIKE 'streamext_%'")
-  printf '%-8s rows %8d  plain %6.2f s  stream insert %6.2f s  views exact after %6.2f s  ratio %.2f  (streamed transactions: %s)\n' \
-    "$name" "$ROWS" "$(echo "($t1 - $t0) / 1000" | bc -l)" "$(echo "($t2c - $t2) / 1000" | bc -l)" \
-    "$(echo "($t3 - $t2) / 1000" | bc -l)" "$(echo "($t1 - $t0) / ($t3 - $t2)" | bc -l)" "$streamed"
+  printf '%-8s round %d  rows %8d  plain %6.2f s  stream insert %6.2f s  views exact after %6.2f s (%5.2f s after its commit)  ratio %.2f  (streamed transactions: %s)\n' \
+    "$name" "$round" "$ROWS" "$(echo "($t1 - $t0) / 1000" | bc -l)" "$(echo "($t2c - $t2) / 1000" | bc -l)" \
+    "$(echo "($t3 - $t2) / 1000" | bc -l)" "$(echo "($t3 - $t2c) / 1000" | bc -l)" \
+    "$(echo "($t1 - $t0) / ($t3 - $t2)" | bc -l)" "$streamed"
+  ROUND_RESULT="$(echo "($t1 - $t0) / ($t3 - $t2)" | bc -l) $(echo "($t3 - $t2c) / 1000" | bc -l)"
+  command psql -X -q -h "$dir" -p "$port" -U postgres -d postgres -c "DROP DATABASE $DB" >/dev/null
+}
+
+# run NAME DDL INSERT VIEWS...: ROUNDS rounds (the machine's noise moves a
+# single plain insert by a third), then the medians
+run() {
+  local name=$1 r ratios=() afters=()
+  for r in $(seq 1 "$ROUNDS"); do
+    run_round "$name" "$r" "${@:2}"
+    ratios+=("${ROUND_RESULT% *}")
+    afters+=("${ROUND_RESULT#* }")
+  done
+  printf '%-8s median of %d rounds: ratio %.2f, views exact %.2f s after the commit\n' "$name" "$ROUNDS" \
+    "$(printf '%s\n' "${ratios[@]}" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')" \
+    "$(printf '%s\n' "${afters[@]}" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')"
 }
 
 TIMECOL=ts run clicks "$CLICKS_DDL" "$CLICKS_INSERT" \
