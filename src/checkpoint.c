@@ -1137,7 +1137,8 @@ checkpoint_write_computed(ViewPlan *plan, XLogRecPtr lsn, TimestampTz closed_upt
  * subscribers' entries (listener) and the position, but no open state,
  * nor the replication origin.  With a budget, each view closes about that
  * many groups at most (view_state_close_horizon), the oldest windows first,
- * and *more says whether the next round has some left; windows closed
+ * and *more says whether the next round has some left (a view just loaded
+ * closes its history whole, as create_view promises); windows closed
  * before a restart close again silently, as far as they had.  false, with
  * nothing written, when it cannot
  * and a checkpoint must close them: a catalog still at 0.1, late events
@@ -1209,7 +1210,7 @@ checkpoint_close_windows(StreamextDbSlot *slot, List *plans, XLogRecPtr lsn,
 		 * silently, all at once and no further: those after them close in
 		 * rounds, as they did.
 		 */
-		if (reached || budget > 0)
+		if (reached || (budget > 0 && !state->close_whole))
 		{
 			TimestampTz horizon = reached ? state->closed_ahead_upto :
 				view_state_close_horizon(plan, watermark, budget);

@@ -102,6 +102,7 @@ typedef struct ViewState
 	/* where the rounds closing a backlog stop, ascending (plan->cxt) */
 	TimestampTz *close_cuts;
 	int			nclose_cuts;
+	bool		close_whole;	/* just loaded: its history closes at once */
 	uint64		future_events;	/* beyond streamext.max_future */
 	bool		future_warned;
 	uint64		events;

@@ -66,8 +66,12 @@
 #define CLOSE_MIN_INTERVAL_MS 20
 /* the groups a view closes in one round, the WAL after read between rounds */
 #define CLOSE_ROUND_GROUPS 5000
-/* closing rounds left to do hold off a periodic checkpoint this long at most */
-#define CLOSE_BACKLOG_DEFER_MS 10000
+/*
+ * Closing rounds left to do hold off a periodic checkpoint this long at
+ * most: it would close them all in one transaction (a million groups in
+ * 30 s), but WAL is kept for the slot until it comes.
+ */
+#define CLOSE_BACKLOG_DEFER_MS 60000
 /* the naptime while WAL is written, by any database */
 #define WAL_MOVING_NAPTIME_MS 20
 #define EXTENSION_CHECK_MS 10000
@@ -128,7 +132,7 @@ static void apply_pending(List *new_plans, List *new_subs);
 static StreamTarget *stream_target(Oid relid);
 static void check_extension(void);
 static void close_due_windows(void);
-static void close_windows_now(int64 budget);
+static void close_windows_now(void);
 static bool checkpoint_due(void);
 static int	plan_depth_cmp(const ListCell *a, const ListCell *b);
 static List *sort_rows_by_depth(List *rows);
@@ -691,6 +695,7 @@ decode_available(void)
 	XLogRecPtr	end;
 	int			records = 0;
 	ListCell   *lc;
+	List	   *new_plans;
 	bool		moved;
 	bool		views_loaded = false;
 
@@ -733,7 +738,11 @@ decode_available(void)
 			XactLockTableWait(W.target.catalog_xid, NULL, NULL, XLTW_None);
 			CommitTransactionCommand();
 			W.target.catalog_changed = false;
-			apply_pending(reload_views(), W.new_subs);
+			new_plans = reload_views();
+			/* a new view's history closes before wait_caught_up() returns */
+			foreach(lc, new_plans)
+				((ViewPlan *) lfirst(lc))->state->close_whole = true;
+			apply_pending(new_plans, W.new_subs);
 			W.new_subs = NIL;
 			views_loaded = true;
 			/* new views appear with their creating transaction's events */
@@ -771,7 +780,7 @@ decode_available(void)
 
 		if (!XLogRecPtrIsInvalid(at) && at <= W.ctx->reader->EndRecPtr)
 		{
-			close_windows_now(CLOSE_ROUND_GROUPS);
+			close_windows_now();
 			break;
 		}
 	}
@@ -789,12 +798,16 @@ decode_available(void)
 	 * wait_caught_up() returns on the view's creation, not a round later.
 	 */
 	if (views_loaded)
+	{
 		foreach(lc, W.plans)
 			if (view_state_close_due(lfirst(lc)))
 			{
-				close_windows_now(0);
+				close_windows_now();
 				break;
 			}
+		foreach(lc, W.plans)
+			((ViewPlan *) lfirst(lc))->state->close_whole = false;
+	}
 
 	/* after the groups it covers were published, under publish_lock */
 	end = Max(end, W.ctx->reader->EndRecPtr);
@@ -1004,7 +1017,7 @@ close_due_windows(void)
 		return;
 	}
 	if (due)
-		close_windows_now(CLOSE_ROUND_GROUPS);
+		close_windows_now();
 	else
 		W.close_backlog = false;	/* views reloaded, say: nothing left */
 	foreach(lc, W.plans)
@@ -1033,11 +1046,11 @@ checkpoint_due(void)
  * close_windows_now closes the windows the watermark has passed, in a
  * short transaction that writes their rows and subscribers' entries and
  * notifies, without the open states: it costs what closes, not what is
- * open.  A checkpoint does it when that cannot be (checkpoint.c).  With a
- * budget, each view closes about that many groups; 0: every window due.
+ * open.  A checkpoint does it when that cannot be (checkpoint.c).  Each
+ * view closes about CLOSE_ROUND_GROUPS groups, the rest in the next rounds.
  */
 static void
-close_windows_now(int64 budget)
+close_windows_now(void)
 {
 	XLogRecPtr	lsn = W.ctx->reader->EndRecPtr;
 	TimestampTz started = GetCurrentTimestamp();
@@ -1049,8 +1062,8 @@ close_windows_now(int64 budget)
 	begin_transaction();
 	PushActiveSnapshot(GetTransactionSnapshot());
 	subscriptions_collect(W.subs, lsn);
-	closed = checkpoint_close_windows(W.slot, W.plans, lsn, subscriptions_emit_row, budget,
-									  &more);
+	closed = checkpoint_close_windows(W.slot, W.plans, lsn, subscriptions_emit_row,
+									  CLOSE_ROUND_GROUPS, &more);
 	if (closed)
 		subscriptions_write(W.subs);
 	PopActiveSnapshot();

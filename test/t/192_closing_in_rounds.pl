@@ -112,4 +112,19 @@ $node->stop('immediate');
 $node->start;
 check_all('after an immediate stop');
 
+# 4. a catalog change (a new view) decoded while rounds go on: the new
+# view's history closes whole, the backlog goes on in rounds
+my $from = $node->safe_psql('postgres', q{
+SELECT max(q.position) FROM streamext.subscription_queue q
+  JOIN streamext.subscription_def s ON s.id = q.subscription_id WHERE s.name = 'tumb_final'});
+load(900, 120);
+create_window_view($node, 'postgres',
+	{ name => 'newer', window => 'tumbling 10 seconds', keys => ['g'], aggs => ['count(*) AS n'] });
+check_all('a view created during the rounds');
+cmp_ok($node->safe_psql('postgres', qq{
+SELECT count(DISTINCT q.xmin::text) FROM streamext.subscription_queue q
+  JOIN streamext.subscription_def s ON s.id = q.subscription_id
+ WHERE s.name = 'tumb_final' AND q.kind = 'window' AND q.position > $from}),
+	'>=', 3, 'tumbling 1 second: still closed in rounds after the catalog change');
+
 done_testing();
