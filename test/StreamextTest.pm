@@ -16,7 +16,8 @@ our @EXPORT = qw(streamext_node create_click_schema start_producers
   finish_producers wait_caught_up check_click_views check_view worker_pid
   wait_checkpointed create_event_stream start_event_producers
   create_window_view window_oracle every_window_kind check_ddl_does_not_wait
-  streamed_txns streamed_since check_final_subscription);
+  streamed_txns streamed_since check_final_subscription
+  create_final_subscription);
 
 # streamext_node starts a node with what streamext needs
 sub streamext_node
@@ -154,6 +155,15 @@ SELECT (SELECT count(*) FROM (($oracle_sql) EXCEPT ALL (SELECT * FROM $view)) a)
 		"\nonly in $view:\n", $node->safe_psql($db,
 			"((SELECT * FROM $view) EXCEPT ALL ($oracle_sql)) ORDER BY 1 LIMIT 10"));
 	return $rows;
+}
+
+# create_final_subscription subscribes ${view}_final to a view's closed
+# windows (emit 'final', no notification), as check_final_subscription reads
+sub create_final_subscription
+{
+	my ($node, $view) = @_;
+	$node->safe_psql('postgres',
+		"SELECT streamext.create_subscription('${view}_final', '$view', notify => 'none')");
 }
 
 # check_final_subscription compares the 'final' subscription ${view}_final

@@ -27,8 +27,7 @@ my @views = (
 for my $spec (@views)
 {
 	create_window_view($node, 'postgres', $spec) or BAIL_OUT("view $spec->{name}");
-	$node->safe_psql('postgres',
-		"SELECT streamext.create_subscription('$spec->{name}_final', '$spec->{name}', notify => 'none')");
+	create_final_subscription($node, $spec->{name});
 }
 wait_checkpointed($node);
 # rounds of closing, not checkpoints, close the windows here

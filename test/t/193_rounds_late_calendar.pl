@@ -33,8 +33,7 @@ $node->safe_psql('postgres', q{SELECT streamext.create_view('up',
   $q$ SELECT k1 % 10 AS m, sum(n)::bigint AS n FROM tumb GROUP BY 1 $q$, "window" => 'tumbling 10 seconds')});
 for my $name ('day', 'tumb', 'sess', 'up')
 {
-	$node->safe_psql('postgres',
-		"SELECT streamext.create_subscription('${name}_final', '$name', notify => 'none')");
+	create_final_subscription($node, $name);
 }
 wait_checkpointed($node);
 $node->safe_psql('postgres', q{ALTER SYSTEM SET streamext.checkpoint_interval = '1h'; SELECT pg_reload_conf()});
