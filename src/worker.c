@@ -33,6 +33,7 @@
 #include "storage/lmgr.h"
 #include "storage/proc.h"
 #include "storage/spin.h"
+#include "storage/standby.h"
 #include "tcop/tcopprot.h"
 #include "utils/guc.h"
 #include "utils/memutils.h"
@@ -286,6 +287,15 @@ worker_run(void)
 	SetConfigOption("search_path", USERCODE_SEARCH_PATH, PGC_SUSET, PGC_S_OVERRIDE);
 	ensure_slot();
 	ReplicationSlotAcquire(W.slot_name, true);
+
+	/*
+	 * Transactions a crash cut off never log an abort: decoding holds them
+	 * (and their streamed parts, which a reload makes fall back, turning
+	 * streaming off) until a record of the running transactions says they
+	 * are gone.  The bgwriter logs one only every 15 s; log it now.
+	 */
+	if (!RecoveryInProgress())
+		(void) LogStandbySnapshot();
 
 	W.cxt = AllocSetContextCreate(TopMemoryContext, "streamext worker",
 								  ALLOCSET_DEFAULT_SIZES);
@@ -728,7 +738,11 @@ decode_available(void)
 
 		if (W.target.catalog_changed)
 		{
-			/* the reload may free plans that streamed transactions folded for */
+			/*
+			 * The reload may free plans that streamed transactions folded
+			 * for; those a crash cut off fold nothing more.
+			 */
+			decoder_forget_cut_streams(W.ctx, &W.target);
 			decoder_fall_back_in_progress(&W.target, W.ctx->reader->EndRecPtr);
 			publish_all(false);
 			/* subscriptions are loaded afresh: write what they found so far */
