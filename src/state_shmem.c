@@ -262,6 +262,18 @@ static dsa_area *my_area = NULL;
 static dshash_table *my_views = NULL;
 static uint64 my_generation = 0;
 
+/*
+ * The worker's: the area readers keep while it decodes again from its
+ * checkpoint (see state_shmem_reset), and what readers take from the slot
+ * with its own area: its pins, the number of its last publish, whether a
+ * view had no room in it, and the transaction whose commit it shows.
+ */
+static dsa_area *held_area = NULL;
+static dsa_pointer own_pins = InvalidDsaPointer;
+static uint64 own_publish_seq = 0;
+static bool own_views_unpublished = false;
+static TransactionId own_valid_from = InvalidTransactionId;
+
 /* the pins this backend's statements took (ReadPin) */
 static dlist_head my_pins = DLIST_STATIC_INIT(my_pins);
 
@@ -285,6 +297,9 @@ typedef struct PinRange
 } PinRange;
 
 static void detach_lent_areas(void);
+static void show_own_area(StreamextDbSlot *slot);
+static void set_publish_seq(StreamextDbSlot *slot, uint64 seq);
+static void set_views_unpublished(StreamextDbSlot *slot, bool unpublished);
 static void free_directory(dsa_pointer dir_pointer);
 static void free_dropped_groups(StreamextDbSlot *slot);
 static List *window_all_groups(WindowGroups *wg);
@@ -350,9 +365,18 @@ set_tranches(void)
 /*
  * state_shmem_reset gives the worker a fresh, empty area; the previous
  * worker's area goes away when its last reader detaches.
+ *
+ * hold_readers (the worker decodes again from its checkpoint, in the same
+ * process): readers keep the area it had published until the new one has
+ * come back to where that one was (state_shmem_go_live), rather than read
+ * the views' last checkpoint meanwhile, which would take every view back
+ * in time for as long as the decoding again lasts.  The new area is then
+ * the worker's alone: unpinned (it goes if the worker does), with its own
+ * pins and publish numbers (own_pins, own_publish_seq), which readers get
+ * with it.
  */
 void
-state_shmem_reset(StreamextDbSlot *slot, TransactionId valid_from)
+state_shmem_reset(StreamextDbSlot *slot, TransactionId valid_from, bool hold_readers)
 {
 	MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
 	dsa_area   *area;
@@ -368,19 +392,34 @@ state_shmem_reset(StreamextDbSlot *slot, TransactionId valid_from)
 
 		my_views = NULL;
 		my_area = NULL;
-		if (slot->area == dsa_get_handle(own))
+		dshash_detach(views);
+		if (hold_readers && held_area == NULL && slot->area == dsa_get_handle(own))
+			held_area = own;	/* readers' until state_shmem_go_live */
+		else
 		{
-			dsa_unpin(own);
+			if (slot->area == dsa_get_handle(own))
+			{
+				dsa_unpin(own);
+				slot->area = DSA_HANDLE_INVALID;
+			}
+			dsa_detach(own);
+		}
+	}
+	if (!hold_readers && held_area != NULL)
+	{
+		if (slot->area == dsa_get_handle(held_area))
+		{
+			dsa_unpin(held_area);
 			slot->area = DSA_HANDLE_INVALID;
 		}
-		dshash_detach(views);
-		dsa_detach(own);
+		dsa_detach(held_area);
+		held_area = NULL;
 	}
 	total_bytes = 0;
 	/* they went with the worker's own area */
 	list_free_deep(dropped_groups);
 	dropped_groups = NIL;
-	if (slot->area != DSA_HANDLE_INVALID)
+	if (held_area == NULL && slot->area != DSA_HANDLE_INVALID)
 	{
 		dsa_area   *prev = dsa_attach(slot->area);
 
@@ -388,28 +427,101 @@ state_shmem_reset(StreamextDbSlot *slot, TransactionId valid_from)
 		dsa_detach(prev);
 	}
 	area = dsa_create(StreamextState->dsa_tranche);
-	dsa_pin(area);
 	dsa_pin_mapping(area);
 	dsa_set_size_limit(area, (size_t) streamext_max_memory_mb * 1024 * 1024);
 	my_views = dshash_create(area, &views_params, NULL);
 	my_area = area;
 	/* each backend's oldest and newest pin */
-	slot->pins = dsa_allocate(area, sizeof(pg_atomic_uint64) * 2 * (MaxBackends + 1));
+	own_pins = dsa_allocate(area, sizeof(pg_atomic_uint64) * 2 * (MaxBackends + 1));
 	for (i = 0; i < 2 * (MaxBackends + 1); i++)
-		pg_atomic_init_u64(&((pg_atomic_uint64 *) dsa_get_address(area, slot->pins))[i], 0);
-	slot->publish_seq = 1;
-	slot->area = dsa_get_handle(area);
-	slot->views = dshash_get_hash_table_handle(my_views);
-	slot->area_generation++;
+		pg_atomic_init_u64(&((pg_atomic_uint64 *) dsa_get_address(area, own_pins))[i], 0);
+	own_publish_seq = 1;
+	own_views_unpublished = false;
+	own_valid_from = valid_from;
+	if (held_area == NULL)
+	{
+		dsa_pin(area);
+		show_own_area(slot);
+		/* nothing is published yet: wait_caught_up() must wait for this worker */
+		SpinLockAcquire(&slot->mutex);
+		slot->published_upto = InvalidXLogRecPtr;
+		SpinLockRelease(&slot->mutex);
+	}
 	my_generation = slot->area_generation;
-	/* nothing is published yet: wait_caught_up() must wait for this worker */
-	SpinLockAcquire(&slot->mutex);
-	slot->published_upto = InvalidXLogRecPtr;
-	SpinLockRelease(&slot->mutex);
-	slot->views_unpublished = false;
-	slot->area_valid_from = valid_from;
 	LWLockRelease(&slot->publish_lock);
 	MemoryContextSwitchTo(old);
+}
+
+/*
+ * show_own_area makes the worker's own area the one readers attach to,
+ * under publish_lock held exclusively.
+ */
+static void
+show_own_area(StreamextDbSlot *slot)
+{
+	slot->area = dsa_get_handle(my_area);
+	slot->views = dshash_get_hash_table_handle(my_views);
+	slot->pins = own_pins;
+	slot->publish_seq = own_publish_seq;
+	slot->views_unpublished = own_views_unpublished;
+	slot->area_valid_from = own_valid_from;
+	slot->area_generation++;
+}
+
+/*
+ * state_shmem_holding says whether readers still read the area published
+ * before the worker decoded again from its checkpoint.
+ */
+bool
+state_shmem_holding(void)
+{
+	return held_area != NULL;
+}
+
+/*
+ * state_shmem_go_live gives readers the worker's own area in place of the
+ * one they kept while it decoded again (state_shmem_reset): the worker
+ * calls it once it has published what that one showed.
+ */
+void
+state_shmem_go_live(StreamextDbSlot *slot)
+{
+	if (held_area == NULL)
+		return;
+	dsa_pin(my_area);
+	LWLockAcquire(&slot->publish_lock, LW_EXCLUSIVE);
+	if (slot->area == dsa_get_handle(held_area))
+		dsa_unpin(held_area);
+	show_own_area(slot);
+	my_generation = slot->area_generation;
+	LWLockRelease(&slot->publish_lock);
+	/* readers attached to it keep it until they leave it */
+	dsa_detach(held_area);
+	held_area = NULL;
+}
+
+/*
+ * set_publish_seq numbers the worker's last publish; readers learn it at
+ * once unless they still read the area held for them.
+ */
+static void
+set_publish_seq(StreamextDbSlot *slot, uint64 seq)
+{
+	own_publish_seq = seq;
+	if (held_area == NULL)
+		slot->publish_seq = seq;
+}
+
+/*
+ * set_views_unpublished notes whether a view had no room in the worker's
+ * area at all, under publish_lock held exclusively.
+ */
+static void
+set_views_unpublished(StreamextDbSlot *slot, bool unpublished)
+{
+	own_views_unpublished = unpublished;
+	if (held_area == NULL)
+		slot->views_unpublished = unpublished;
 }
 
 /*
@@ -428,12 +540,14 @@ state_shmem_set_limit(void)
 void
 state_shmem_release(StreamextDbSlot *slot)
 {
-	if (my_area == NULL || slot == NULL)
+	dsa_area   *shown = (held_area != NULL) ? held_area : my_area;
+
+	if (shown == NULL || slot == NULL)
 		return;
 	LWLockAcquire(&slot->publish_lock, LW_EXCLUSIVE);
-	if (slot->area == dsa_get_handle(my_area))
+	if (slot->area == dsa_get_handle(shown))
 	{
-		dsa_unpin(my_area);
+		dsa_unpin(shown);
 		slot->area = DSA_HANDLE_INVALID;
 		slot->area_generation++;
 	}
@@ -718,7 +832,7 @@ state_shmem_publish_views(StreamextDbSlot *slot, List *plans, bool all_groups)
 		MemoryContextSwitchTo(cxt);
 	}
 	LWLockAcquire(&slot->publish_lock, LW_EXCLUSIVE);
-	slot->views_unpublished = unpublished;
+	set_views_unpublished(slot, unpublished);
 	LWLockRelease(&slot->publish_lock);
 }
 
@@ -770,7 +884,7 @@ mark_incomplete(StreamextDbSlot *slot, ViewPlan *plan, const char *failure)
 	else
 	{
 		/* readers must not fall back to the last checkpoint */
-		slot->views_unpublished = true;
+		set_views_unpublished(slot, true);
 		has_entry = false;
 	}
 	LWLockRelease(&slot->publish_lock);
@@ -1264,7 +1378,7 @@ publish_view(StreamextDbSlot *slot, ViewPlan *plan, bool all_groups,
 	sv->failure[0] = '\0';
 	dshash_release_lock(my_views, sv);
 	/* readers see this publish whole from now on */
-	slot->publish_seq = pins.seq;
+	set_publish_seq(slot, pins.seq);
 	LWLockRelease(&slot->publish_lock);
 
 	MemoryContextSwitchTo(old);
@@ -1390,7 +1504,7 @@ forget_gid(ViewPlan *plan, int64 gid, const PinRange *pins)
 static void
 pin_range(StreamextDbSlot *slot, PinRange *pins)
 {
-	pg_atomic_uint64 *all = dsa_get_address(my_area, slot->pins);
+	pg_atomic_uint64 *all = dsa_get_address(my_area, own_pins);
 	static uint64 *mins = NULL;
 	static uint64 *maxs = NULL;
 	int			i;
@@ -1400,7 +1514,7 @@ pin_range(StreamextDbSlot *slot, PinRange *pins)
 		mins = MemoryContextAlloc(TopMemoryContext, sizeof(uint64) * (MaxBackends + 1));
 		maxs = MemoryContextAlloc(TopMemoryContext, sizeof(uint64) * (MaxBackends + 1));
 	}
-	pins->seq = slot->publish_seq + 1;
+	pins->seq = own_publish_seq + 1;
 	pins->n = 0;
 	pins->min = mins;
 	pins->max = maxs;
@@ -1987,7 +2101,7 @@ state_shmem_drop_view(StreamextDbSlot *slot, int32 view_id)
 				dropped->seq = lent_upto + 1;
 				dropped_groups = lappend(dropped_groups, dropped);
 				MemoryContextSwitchTo(old);
-				slot->publish_seq = pins.seq;
+				set_publish_seq(slot, pins.seq);
 			}
 			else
 				free_directory(sv->dir);

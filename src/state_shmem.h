@@ -71,7 +71,10 @@ typedef struct SharedGroupCopy
 	Size		len;
 } SharedGroupCopy;
 
-extern void state_shmem_reset(StreamextDbSlot *slot, TransactionId valid_from);
+extern void state_shmem_reset(StreamextDbSlot *slot, TransactionId valid_from,
+							  bool hold_readers);
+extern bool state_shmem_holding(void);
+extern void state_shmem_go_live(StreamextDbSlot *slot);
 extern void state_shmem_release(StreamextDbSlot *slot);
 extern void state_shmem_set_limit(void);
 extern void state_shmem_publish_views(StreamextDbSlot *slot, List *plans,

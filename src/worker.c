@@ -103,6 +103,9 @@ typedef struct WorkerState
 	int64		close_usecs;	/* how long that took */
 	bool		close_backlog;	/* that round left due windows to the next */
 	TransactionId recompute_xid;	/* recomputed the views for a new slot */
+	XLogRecPtr	published_at;	/* the decoding's position at the last publish */
+	XLogRecPtr	readers_held_upto;	/* decoding again, readers keep what was
+									 * published up to there */
 } WorkerState;
 
 static WorkerState W;
@@ -152,7 +155,7 @@ static void decode_available(void);
 static bool checkpoint_owed(void);
 static void decode_or_rewind(void);
 static void place_streamed(void);
-static void start_from_checkpoint(void);
+static void start_from_checkpoint(bool rewinding);
 static void rewind_to_checkpoint(void);
 static void note_failure(void);
 static void replay_requested(void);
@@ -306,7 +309,7 @@ worker_run(void)
 												   "streamext events set aside",
 												   ALLOCSET_SMALL_SIZES);
 	W.target.own_origin = origin;
-	start_from_checkpoint();
+	start_from_checkpoint(false);
 
 	ereport(LOG,
 			(errmsg("streamext worker started for database %u at %X/%X",
@@ -489,7 +492,7 @@ show_own_transactions(void)
  * event left a view half changed (rewind_to_checkpoint).
  */
 static void
-start_from_checkpoint(void)
+start_from_checkpoint(bool rewinding)
 {
 	W.target.applied_upto = replorigin_session_get_progress(false);
 	SpinLockAcquire(&W.slot->mutex);
@@ -498,7 +501,7 @@ start_from_checkpoint(void)
 	SpinLockRelease(&W.slot->mutex);
 	W.last_checkpoint = GetCurrentTimestamp();
 
-	state_shmem_reset(W.slot, W.recompute_xid);
+	state_shmem_reset(W.slot, W.recompute_xid, rewinding);
 	list_free(reload_views());
 	list_free(W.new_subs);
 	W.new_subs = NIL;
@@ -599,7 +602,10 @@ rewind_to_checkpoint(void)
 	W.target.catalog_changed = false;
 	W.target.changed = false;
 	W.target.rewind = false;
-	start_from_checkpoint();
+	/* readers keep what they saw until decoding is back there */
+	if (!state_shmem_holding())
+		W.readers_held_upto = W.published_at;
+	start_from_checkpoint(true);
 }
 
 /*
@@ -774,7 +780,7 @@ decode_available(void)
 			 * corrected closed windows that only a checkpoint shows (the
 			 * end of the batch takes it)
 			 */
-			if (!checkpoint_owed())
+			if (!checkpoint_owed() && !state_shmem_holding())
 			{
 				SpinLockAcquire(&W.slot->mutex);
 				W.slot->published_upto = W.ctx->reader->EndRecPtr;
@@ -823,11 +829,16 @@ decode_available(void)
 			((ViewPlan *) lfirst(lc))->state->close_whole = false;
 	}
 
-	/* after the groups it covers were published, under publish_lock */
+	/*
+	 * After the groups it covers were published, under publish_lock; not
+	 * while readers still read what was published before a rewind, which
+	 * covers more.
+	 */
 	end = Max(end, W.ctx->reader->EndRecPtr);
 	SpinLockAcquire(&W.slot->mutex);
-	moved = (W.slot->published_upto != end);
-	W.slot->published_upto = end;
+	moved = (W.slot->published_upto != end && !state_shmem_holding());
+	if (moved)
+		W.slot->published_upto = end;
 	/* every WAL record there was at now is read */
 	W.slot->caught_up_time = now;
 	SpinLockRelease(&W.slot->mutex);
@@ -868,6 +879,12 @@ publish_all(bool all_groups)
 	StreamStat	streams[STREAMEXT_MAX_STREAM_STATS];
 
 	state_shmem_publish_views(W.slot, W.plans, all_groups);
+	if (W.ctx != NULL)
+	{
+		W.published_at = W.ctx->reader->EndRecPtr;
+		if (state_shmem_holding() && W.published_at >= W.readers_held_upto)
+			state_shmem_go_live(W.slot);
+	}
 
 	if (W.target.streams != NULL)
 	{
