@@ -13,7 +13,7 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 
 our @EXPORT = qw(streamext_node create_click_schema start_producers
-  finish_producers wait_caught_up check_click_views check_view worker_pid
+  finish_producers wait_caught_up check_click_views check_view check_views worker_pid
   wait_checkpointed create_event_stream start_event_producers
   create_window_view window_oracle every_window_kind check_ddl_does_not_wait
   streamed_txns streamed_since check_final_subscription
@@ -144,17 +144,39 @@ sub wait_caught_up
 sub check_view
 {
 	my ($node, $db, $view, $oracle_sql, $label) = @_;
-	my $res = $node->safe_psql($db, qq{
-SELECT (SELECT count(*) FROM (($oracle_sql) EXCEPT ALL (SELECT * FROM $view)) a),
-       (SELECT count(*) FROM ((SELECT * FROM $view) EXCEPT ALL ($oracle_sql)) b),
-       (SELECT count(*) FROM $view)});
-	my ($missing, $extra, $rows) = split /\|/, $res;
-	is("$missing|$extra", '0|0', "$label: $view equals plain SQL ($rows rows)")
-	  or diag("only in plain SQL:\n", $node->safe_psql($db,
-			"(($oracle_sql) EXCEPT ALL (SELECT * FROM $view)) ORDER BY 1 LIMIT 10"),
-		"\nonly in $view:\n", $node->safe_psql($db,
-			"((SELECT * FROM $view) EXCEPT ALL ($oracle_sql)) ORDER BY 1 LIMIT 10"));
+	my ($rows) = check_views($node, $db, $label, [ $view, $oracle_sql ]);
 	return $rows;
+}
+
+# check_views does check_view for each [view, oracle] pair, in one
+# statement (one snapshot, one psql: a check costs its queries, not a
+# connection each); returns the views' row counts
+sub check_views
+{
+	my ($node, $db, $label, @pairs) = @_;
+	my $i = 0;
+	my $res = $node->safe_psql($db, join("\nUNION ALL\n", map {
+		my ($view, $oracle_sql) = @$_;
+		$i++;
+		qq{SELECT $i,
+       (SELECT count(*) FROM (($oracle_sql) EXCEPT ALL (SELECT * FROM $view)) a),
+       (SELECT count(*) FROM ((SELECT * FROM $view) EXCEPT ALL ($oracle_sql)) b),
+       (SELECT count(*) FROM $view)}
+	} @pairs) . "\nORDER BY 1");
+	my @rows;
+	for my $line (split /\n/, $res)
+	{
+		my ($n, $missing, $extra, $rows) = split /\|/, $line;
+		my ($view, $oracle_sql) = @{ $pairs[ $n - 1 ] };
+		push @rows, $rows;
+		is("$missing|$extra", '0|0', "$label: $view equals plain SQL ($rows rows)")
+		  or diag("only in plain SQL:\n", $node->safe_psql($db,
+				"(($oracle_sql) EXCEPT ALL (SELECT * FROM $view)) ORDER BY 1 LIMIT 10"),
+			"\nonly in $view:\n", $node->safe_psql($db,
+				"((SELECT * FROM $view) EXCEPT ALL ($oracle_sql)) ORDER BY 1 LIMIT 10"));
+	}
+	is(scalar(@rows), scalar(@pairs), "$label: every view checked") if @rows != @pairs;
+	return @rows;
 }
 
 # create_final_subscription subscribes ${view}_final to a view's closed
@@ -199,7 +221,7 @@ sub check_click_views
 	my ($node, $label, $db) = @_;
 	$db //= 'postgres';
 	wait_caught_up($node, $db);
-	check_view($node, $db, $_, $oracle{$_}, $label) for qw(per_second per_user total);
+	check_views($node, $db, $label, map { [ $_, $oracle{$_} ] } qw(per_second per_user total));
 }
 
 # wait_checkpointed waits until a checkpoint of the worker covers every

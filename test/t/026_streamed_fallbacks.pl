@@ -108,12 +108,10 @@ SELECT s.name::text, (d.event->>'id')::bigint FROM streamext.dead_letters d
 	{
 		my $name = $node->name;
 		wait_caught_up($node);
-		check_view($node, 'postgres', $_, $oracle{$_}, "$label ($name)") for sort keys %oracle;
-		check_view($node, 'postgres', 'v_fn',
-			'SELECT k, count(*), sum(v + 1) FROM ev WHERE NOT (' . $revoked_sql->() . ') GROUP BY k',
-			"$label ($name)");
-		check_view($node, 'postgres', $_, 'SELECT k, count(*) FROM ev GROUP BY k', "$label ($name)")
-		  for @new_views;
+		check_views($node, 'postgres', "$label ($name)",
+			(map { [ $_, $oracle{$_} ] } sort keys %oracle),
+			[ 'v_fn', 'SELECT k, count(*), sum(v + 1) FROM ev WHERE NOT (' . $revoked_sql->() . ') GROUP BY k' ],
+			(map { [ $_, 'SELECT k, count(*) FROM ev GROUP BY k' ] } @new_views));
 		my $r = $node->safe_psql('postgres', qq{
 SELECT (SELECT count(*) FROM (($expected_letters) EXCEPT ALL ($letters)) a),
        (SELECT count(*) FROM (($letters) EXCEPT ALL ($expected_letters)) b),
