@@ -1089,8 +1089,12 @@ publish_view(StreamextDbSlot *slot, ViewPlan *plan, bool all_groups,
 	}
 	LWLockRelease(&slot->publish_lock);
 
+	/* room for the groups to publish at once, not copied as it grows */
+	hash_seq_init(&wstatus, plan->state->windows);
+	while ((wg = hash_seq_search(&wstatus)) != NULL)
+		maxblobs += all_groups ? wg->ngroups : list_length(wg->changed);
 	initStringInfo(&buf);
-	blobs = palloc(sizeof(PublishedBlob) * maxblobs);
+	blobs = palloc_extended(sizeof(PublishedBlob) * maxblobs, MCXT_ALLOC_HUGE);
 	built_blobs = blobs;
 	nbuilt_blobs = 0;
 	/* key types' hash functions may be user code too */
