@@ -19,7 +19,10 @@
  *	    worker writes them; streamext.streams, wait_caught_up() and the
  *	    launcher's lag warning copy them in one critical section.
  *	    published_upto moves only after what it covers is published under
- *	    publish_lock; each move is broadcast on progress_cv.
+ *	    publish_lock; each move is broadcast on progress_cv.  It never goes
+ *	    back while the worker lives: decoding again from its checkpoint,
+ *	    the worker leaves it, and readers the area it had published, until
+ *	    it has published past it (state_shmem_go_live).
  *	  - The replay handshake, under mutex: replay_dead_letters() numbers a
  *	    request and names its view or subscription; the worker copies the
  *	    request, serves it, sets replay_ok, replay_failed and replay_done
