@@ -496,7 +496,8 @@ start_from_checkpoint(bool rewinding)
 {
 	W.target.applied_upto = replorigin_session_get_progress(false);
 	SpinLockAcquire(&W.slot->mutex);
-	W.slot->applied_lsn = W.target.applied_upto;
+	if (!rewinding)
+		W.slot->applied_lsn = W.target.applied_upto;
 	W.slot->checkpoint_lsn = W.target.applied_upto;
 	SpinLockRelease(&W.slot->mutex);
 	W.last_checkpoint = GetCurrentTimestamp();
@@ -885,6 +886,9 @@ publish_all(bool all_groups)
 		if (state_shmem_holding() && W.published_at >= W.readers_held_upto)
 			state_shmem_go_live(W.slot);
 	}
+	/* the counters, like the views, stay as readers saw them meanwhile */
+	if (state_shmem_holding())
+		return;
 
 	if (W.target.streams != NULL)
 	{

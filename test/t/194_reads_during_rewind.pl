@@ -2,8 +2,8 @@
 # worker decode again from its checkpoint without it.  Meanwhile readers
 # keep what the worker had published: no view of the database goes back
 # to its checkpoint while the worker decodes again, whatever its window,
-# and wait_caught_up() does not return before the worker is back where it
-# was.  A worker killed in the middle leaves nothing behind: the next one
+# nor does streamext.streams' count of events, and wait_caught_up() does
+# not return before the worker is back where it was.  A worker killed in the middle leaves nothing behind: the next one
 # starts afresh and every view is exact.
 use strict;
 use warnings;
@@ -31,8 +31,8 @@ CREATE FUNCTION watch(secs float8) RETURNS TABLE (view text, fewest bigint, read
 LANGUAGE plpgsql AS $$
 DECLARE
   stop timestamptz := clock_timestamp() + secs * interval '1 second';
-  p bigint; t bigint; sl bigint; se bigint;
-  mp bigint; mt bigint; msl bigint; mse bigint;
+  p bigint; t bigint; sl bigint; se bigint; ev bigint;
+  mp bigint; mt bigint; msl bigint; mse bigint; mev bigint;
   r int := 0;
 BEGIN
   WHILE clock_timestamp() < stop LOOP
@@ -40,12 +40,15 @@ BEGIN
     SELECT sum(n) INTO t FROM tumb;
     SELECT sum(n) INTO sl FROM slide;
     SELECT sum(n) INTO se FROM sess;
+    SELECT events INTO ev FROM streamext.streams WHERE stream = 'ev'::regclass;
     mp := least(coalesce(mp, p), p); mt := least(coalesce(mt, t), t);
     msl := least(coalesce(msl, sl), sl); mse := least(coalesce(mse, se), se);
+    mev := least(coalesce(mev, ev), ev);
     r := r + 1;
     PERFORM pg_sleep(0.002);
   END LOOP;
-  RETURN QUERY VALUES ('poisoned', mp, r), ('tumb', mt, r), ('slide', msl, r), ('sess', mse, r);
+  RETURN QUERY VALUES ('poisoned', mp, r), ('tumb', mt, r), ('slide', msl, r), ('sess', mse, r),
+    ('streamext.streams.events', mev, r);
 END $$;
 });
 my $rows = sub {
@@ -67,8 +70,9 @@ my %oracle = (
 $node->safe_psql('postgres', $rows->(100000, 250000));
 wait_caught_up($node);
 my %before;
-@before{qw(poisoned tumb slide sess)} = split /\|/, $node->safe_psql('postgres',
-	q{SELECT (SELECT n FROM poisoned), (SELECT sum(n) FROM tumb), (SELECT sum(n) FROM slide), (SELECT sum(n) FROM sess)});
+@before{qw(poisoned tumb slide sess streamext.streams.events)} = split /\|/, $node->safe_psql('postgres',
+	q{SELECT (SELECT n FROM poisoned), (SELECT sum(n) FROM tumb), (SELECT sum(n) FROM slide), (SELECT sum(n) FROM sess),
+	         (SELECT events FROM streamext.streams WHERE stream = 'ev'::regclass)});
 my $offset = -s $node->logfile;
 my ($out, $err) = ('', '');
 my $h = IPC::Run::start(['psql', '-X', '-At', '-d', $node->connstr('postgres'), '-c', 'SELECT * FROM watch(4)'],
