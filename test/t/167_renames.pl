@@ -39,18 +39,15 @@ my %oracle = (
 		return "SELECT user_id, max($ms) AS worst FROM $table GROUP BY user_id HAVING max($ms) > 500";
 	});
 
-sub check_views
+sub check_renamed_views
 {
 	my ($db, $label, $names, @cols) = @_;
 	wait_caught_up($node, $db);
-	for my $v (sort keys %oracle)
-	{
-		check_view($node, $db, $names->{$v}, $oracle{$v}->(@cols), "$label, $v");
-	}
+	check_views($node, $db, $label, map { [ $names->{$_}, $oracle{$_}->(@cols) ] } sort keys %oracle);
 }
 
 my %names = (per_url => 'per_url', slow_users => 'slow_users');
-check_views('src', 'before the renames', \%names, 'url', 'ms', 'ts', 'clicks');
+check_renamed_views('src', 'before the renames', \%names, 'url', 'ms', 'ts', 'clicks');
 
 # 1. columns: one a view groups by, one the filter and the views read, the
 # time column
@@ -69,7 +66,7 @@ $node->safe_psql('src', q{
 INSERT INTO clicks (page, user_id, duration, at) SELECT '/p' || (i % 5), i % 17, (i * 7) % 1000,
   '2026-01-01 00:10+00'::timestamptz + i * interval '1 second' FROM generate_series(1, 300) i;
 });
-check_views('src', 'after renaming columns', \%names, 'page', 'duration', 'at', 'clicks');
+check_renamed_views('src', 'after renaming columns', \%names, 'page', 'duration', 'at', 'clicks');
 
 # 2. the stream and its schema
 $node->safe_psql('src', q{
@@ -83,7 +80,7 @@ $node->safe_psql('src', q{
 INSERT INTO web.hits (page, user_id, duration, at) SELECT '/q' || (i % 3), i % 11, (i * 13) % 1000,
   '2026-01-01 00:20+00'::timestamptz + i * interval '1 second' FROM generate_series(1, 200) i;
 });
-check_views('src', 'after renaming and moving the stream', \%names, 'page', 'duration', 'at', 'web.hits');
+check_renamed_views('src', 'after renaming and moving the stream', \%names, 'page', 'duration', 'at', 'web.hits');
 
 # 3. a continuous view
 $node->safe_psql('src', 'ALTER VIEW per_url RENAME TO per_page');
@@ -108,7 +105,7 @@ $node->safe_psql('src', q{SELECT streamext.drop_view('slow_pages')});
 ($rc, $out, $err) = $node->psql('src', 'ALTER VIEW per_page RENAME COLUMN n TO clicks');
 like($err, qr/cannot rename column "n" of continuous view "per_page"/,
 	"renaming a continuous view's column is refused");
-check_views('src', 'after renaming a view', \%names, 'page', 'duration', 'at', 'web.hits');
+check_renamed_views('src', 'after renaming a view', \%names, 'page', 'duration', 'at', 'web.hits');
 my $queued = $node->safe_psql('src', q{SELECT newest_position FROM streamext.subscriptions WHERE name = 'slow'});
 is($queued, $node->safe_psql('src', 'SELECT count(*) FROM web.hits WHERE duration > 900'),
 	'the subscription queued every event its filter passes');
@@ -124,11 +121,11 @@ $node->safe_psql('postgres', 'CREATE DATABASE restored');
 is($derr, '', 'pg_restore -j 4');
 is($node->safe_psql('restored', 'SELECT count(*) FROM streamext.adopt_restored()'), '0',
 	'nothing is left to adopt');
-check_views('restored', 'restored', \%names, 'page', 'duration', 'at', 'web.hits');
+check_renamed_views('restored', 'restored', \%names, 'page', 'duration', 'at', 'web.hits');
 $node->safe_psql('restored', q{
 INSERT INTO web.hits (page, user_id, duration, at) VALUES ('/new', 1, 950, '2026-01-01 00:30+00');
 });
-check_views('restored', 'restored, then new events', \%names, 'page', 'duration', 'at', 'web.hits');
+check_renamed_views('restored', 'restored, then new events', \%names, 'page', 'duration', 'at', 'web.hits');
 is($node->safe_psql('restored', q{SELECT count(*) FROM streamext.poll('slow', 100000) WHERE kind = 'event'}),
 	$node->safe_psql('restored', 'SELECT count(*) FROM web.hits WHERE duration > 900'),
 	'the restored subscription delivers through its renamed filter');
