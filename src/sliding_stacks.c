@@ -347,7 +347,7 @@ sliding_stacks_prepare(ViewPlan *plan, bool all_groups)
 	extras = palloc(sizeof(SlidingExtras));
 	/*
 	 * Publishes are told apart modulo 255: a group's extra is cleared when
-	 * publish_view takes it, or by sliding_stacks_abandon, never left over.
+	 * build_view takes it, or by sliding_stacks_abandon, never left over.
 	 */
 	state->slide_publish = state->slide_publish % 255 + 1;
 	extras->publish = state->slide_publish;

@@ -96,10 +96,10 @@ typedef struct SharedView
 } SharedView;
 
 /*
- * A group's bytes, built before publish_view takes the lock: a new group's
- * straight into the area (nothing else can see them before they are
- * linked), a published group's in local memory, copied over its old bytes
- * under the lock (allocating them in the area first would hold every
+ * A group's bytes, built before link_view links them under the lock: a new
+ * group's straight into the area (nothing else can see them before they
+ * are linked), a published group's in local memory, copied over its old
+ * bytes under the lock (allocating them in the area first would hold every
  * changed group twice at once).
  */
 typedef struct PublishedBlob
@@ -110,6 +110,25 @@ typedef struct PublishedBlob
 	dsa_pointer dp;				/* a new group's bytes, not linked yet */
 	char	   *bytes;			/* a published group's new bytes */
 } PublishedBlob;
+
+/*
+ * What build_view made of one view for link_view: its changed groups' new
+ * bytes, made without the lock (user code runs there), in cxt.
+ */
+typedef struct PublishBuild
+{
+	ViewPlan   *plan;
+	MemoryContext cxt;
+	bool		all_groups;
+	List	   *windows;		/* WindowGroups whose groups were built */
+	PublishedBlob *blobs;
+	int64		nblobs;
+	int64		nnew;			/* groups new to the area */
+	int64		ngroups;		/* the view's, as counted for its stats */
+	int64		nwindows;
+	bool		cut_short;		/* by the memory limit, as linked */
+	bool		failed;			/* linking it failed */
+} PublishBuild;
 
 /*
  * A group as readers see it: its slot in the directory of its view, which
@@ -234,9 +253,12 @@ static dshash_parameters keys_params = {
 /* a blob allocated but not yet linked from its group, freed on error */
 static dsa_pointer unlinked_blob = InvalidDsaPointer;
 
-/* the blobs publish_view built, those not linked yet freed on error */
+/* the blobs of the view being built or linked, those not linked yet freed on error */
 static PublishedBlob *built_blobs = NULL;
 static int64 nbuilt_blobs = 0;
+
+/* new groups' bytes the builds of this publish took, not linked yet */
+static int64 built_new_bytes = 0;
 
 /* the tables compact_groups is filling, destroyed on error */
 static dshash_table *compacting_groups = NULL;
@@ -319,10 +341,15 @@ static void link_after(ViewPlan *plan, int64 old_head, int64 gid, const char *bl
 static bool compaction_due(ViewPlan *plan);
 static void compact_groups(ViewPlan *plan, SharedView *sv);
 static void copy_entries(dshash_table *from, dshash_table *to, Size entry_size);
-static bool publish_view_guarded(StreamextDbSlot *slot, ViewPlan *plan,
-								 bool all_groups);
-static bool publish_view(StreamextDbSlot *slot, ViewPlan *plan, bool all_groups,
-						 MemoryContext tmp);
+static PublishBuild *build_view_guarded(StreamextDbSlot *slot, ViewPlan *plan,
+										bool all_groups, bool *unpublished);
+static PublishBuild *build_view(StreamextDbSlot *slot, ViewPlan *plan, bool all_groups,
+								MemoryContext cxt);
+static void link_views(StreamextDbSlot *slot, List *builds, bool *unpublished);
+static bool link_view(StreamextDbSlot *slot, PublishBuild *b, const PinRange *pinsp);
+static ErrorData *abort_publishing(MemoryContext cxt, ResourceOwner owner);
+static void publish_failed(StreamextDbSlot *slot, ViewPlan *plan, ErrorData *edata,
+						   bool *unpublished);
 static void warn_memory_full(ViewPlan *plan, const char *detail);
 static void warn_publish_failed(ViewPlan *plan, const char *message);
 static void free_built_blobs(void);
@@ -792,9 +819,13 @@ worker_groups(ViewPlan *plan, SharedView *sv, bool found)
 
 /*
  * state_shmem_publish_views makes the views' changed groups (or all of them)
- * visible to readers, at a transaction boundary of the decoded WAL.  A view
- * the area had no room to hold at all keeps slot->views_unpublished set,
- * so that readers do not take its last checkpoint for the view.
+ * visible to readers, at a transaction boundary of the decoded WAL, all at
+ * once: each view's groups' bytes are made first (build_view_guarded,
+ * without the lock), then linked under one hold of publish_lock as one
+ * numbered publish (link_views), so that a statement reading several views
+ * sees them all at the same point of the WAL.  A view the area had no room
+ * to hold at all keeps slot->views_unpublished set, so that readers do not
+ * take its last checkpoint for the view.
  */
 void
 state_shmem_publish_views(StreamextDbSlot *slot, List *plans, bool all_groups)
@@ -804,13 +835,14 @@ state_shmem_publish_views(StreamextDbSlot *slot, List *plans, bool all_groups)
 	bool		own_xact = !IsTransactionState();
 	bool		own_snapshot;
 	MemoryContext cxt = CurrentMemoryContext;
+	List	   *builds = NIL;
 
 	/*
 	 * Publishing runs user code (a sliding view's combine functions, serial
 	 * and key hash functions), which may be in any language: a PL/pgSQL
 	 * function looks up catalogs and runs queries, which needs a transaction
 	 * and a snapshot.  Between decoded commits the worker has neither: it
-	 * takes them, and each view is published in a subtransaction, as in a
+	 * takes them, and each view is built in a subtransaction, as in a
 	 * checkpoint.
 	 */
 	if (own_xact)
@@ -821,9 +853,17 @@ state_shmem_publish_views(StreamextDbSlot *slot, List *plans, bool all_groups)
 	own_snapshot = !ActiveSnapshotSet();
 	if (own_snapshot)
 		PushActiveSnapshot(GetTransactionSnapshot());
+	built_new_bytes = 0;
 	foreach(lc, plans)
-		if (!publish_view_guarded(slot, lfirst(lc), all_groups))
-			unpublished = true;
+	{
+		PublishBuild *b = build_view_guarded(slot, lfirst(lc), all_groups, &unpublished);
+
+		if (b != NULL)
+			builds = lappend(builds, b);
+	}
+	link_views(slot, builds, &unpublished);
+	built_new_bytes = 0;
+	list_free(builds);
 	if (own_snapshot)
 		PopActiveSnapshot();
 	if (own_xact)
@@ -892,107 +932,173 @@ mark_incomplete(StreamextDbSlot *slot, ViewPlan *plan, const char *failure)
 }
 
 /*
- * publish_view_guarded publishes one view.  If the area runs out of memory
- * on the way (a hash table growing past streamext.max_memory), the view is
- * marked incomplete: readers get an error saying so, and the worker, which
- * keeps every state and checkpoints them, goes on.  Returns false if the
- * view has no entry in the area at all.
- *
- * Such an error comes with publish_lock and a hash table's partition lock
- * held.  In a transaction (a checkpoint publishes before it commits), the
- * view is published in a subtransaction whose abort releases them, as any
- * error's would; any other error goes on up.  Outside one (publishing
- * between decoded commits), the worker is at its top level, where nothing
- * but this publishing holds an LWLock: it recovers as its own error path
- * does (rewind_to_checkpoint), and any other error goes on up untouched.
+ * build_view_guarded builds one view (build_view) in a subtransaction of
+ * its own: user code failing on its groups (a sliding view's combine
+ * function, a serial or key hash function) or the area out of memory marks
+ * the view incomplete, readers get an error saying why, and the worker,
+ * which keeps every state and checkpoints them, goes on.  NULL then, or for
+ * a view not to publish; *unpublished set if the view has no entry in the
+ * area at all.
  */
-static bool
-publish_view_guarded(StreamextDbSlot *slot, ViewPlan *plan, bool all_groups)
+static PublishBuild *
+build_view_guarded(StreamextDbSlot *slot, ViewPlan *plan, bool all_groups,
+				   bool *unpublished)
 {
-	bool		has_entry = true;
-	bool		in_xact = IsTransactionState();
 	ResourceOwner owner = CurrentResourceOwner;
 	MemoryContext cxt = CurrentMemoryContext;
-	MemoryContext publish_cxt = AllocSetContextCreate(cxt, "streamext publish",
-													  ALLOCSET_DEFAULT_SIZES);
+	MemoryContext build_cxt;
+	PublishBuild *volatile build = NULL;
 
 	/* a view that missed a change of a table it joins is not read */
 	if (plan->state->lookup_failure != NULL)
 	{
-		MemoryContextDelete(publish_cxt);
-		return mark_incomplete(slot, plan, plan->state->lookup_failure);
+		if (!mark_incomplete(slot, plan, plan->state->lookup_failure))
+			*unpublished = true;
+		return NULL;
 	}
-	if (in_xact)
-	{
-		BeginInternalSubTransaction(NULL);
-		MemoryContextSwitchTo(cxt);
-	}
+	build_cxt = AllocSetContextCreate(cxt, "streamext publish", ALLOCSET_DEFAULT_SIZES);
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(cxt);
 	PG_TRY();
 	{
-		if (publish_view(slot, plan, all_groups, publish_cxt))
-			plan->state->shmem_full = false;
-		else
-			warn_memory_full(plan, NULL);
-		plan->state->publish_failed = false;
-		if (in_xact)
+		build = build_view(slot, plan, all_groups, build_cxt);
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(cxt);
+		CurrentResourceOwner = owner;
+	}
+	PG_CATCH();
+	{
+		publish_failed(slot, plan, abort_publishing(cxt, owner), unpublished);
+		build = NULL;
+	}
+	PG_END_TRY();
+	if (build == NULL)
+		MemoryContextDelete(build_cxt);
+	return build;
+}
+
+/*
+ * link_views links the builds of one publish under one hold of
+ * publish_lock, numbered as one publish: readers see every view of it, or
+ * none.  Each hold is a subtransaction, whose abort releases the lock (and
+ * a hash table's partition lock) if the area runs out of memory on the
+ * way: the view that failed is marked incomplete, and the views after it
+ * are linked in a publish of their own.
+ */
+static void
+link_views(StreamextDbSlot *slot, List *builds, bool *unpublished)
+{
+	ResourceOwner owner = CurrentResourceOwner;
+	MemoryContext cxt = CurrentMemoryContext;
+	int			n = list_length(builds);
+	volatile int next = 0;		/* the first build not linked yet */
+
+	while (next < n)
+	{
+		PublishBuild *volatile linking = NULL;
+
+		BeginInternalSubTransaction(NULL);
+		MemoryContextSwitchTo(cxt);
+		PG_TRY();
 		{
+			PinRange	pins;
+
+			LWLockAcquire(&slot->publish_lock, LW_EXCLUSIVE);
+			pin_range(slot, &pins);
+			/* readers come in only after the lock: they see all of it */
+			set_publish_seq(slot, pins.seq);
+			for (; next < n; next++)
+			{
+				linking = list_nth(builds, next);
+				linking->cut_short = !link_view(slot, linking, &pins);
+				linking = NULL;
+			}
+			LWLockRelease(&slot->publish_lock);
 			ReleaseCurrentSubTransaction();
 			MemoryContextSwitchTo(cxt);
 			CurrentResourceOwner = owner;
 		}
-	}
-	PG_CATCH();
-	{
-		ErrorData  *edata;
+		PG_CATCH();
+		{
+			ErrorData  *edata = abort_publishing(cxt, owner);
 
-		MemoryContextSwitchTo(cxt);
-		edata = CopyErrorData();
-		if (!in_xact && edata->sqlerrcode != ERRCODE_OUT_OF_MEMORY)
-		{
-			/* dsa_free takes the area's lock: no other may be held */
-			LWLockReleaseAll();
-			free_built_blobs();
-			PG_RE_THROW();
+			if (linking == NULL)
+				ReThrowError(edata);
+			publish_failed(slot, linking->plan, edata, unpublished);
+			linking->failed = true;
+			next++;
 		}
-		FlushErrorState();
-		if (in_xact)
-		{
-			RollbackAndReleaseCurrentSubTransaction();
-			MemoryContextSwitchTo(cxt);
-			CurrentResourceOwner = owner;
-		}
-		else
-			LWLockReleaseAll();
-		/* stacks made half-way: the next publish makes them whole */
-		sliding_stacks_abandon(plan);
-		if (DsaPointerIsValid(unlinked_blob))
-			dsa_free(my_area, unlinked_blob);
-		unlinked_blob = InvalidDsaPointer;
-		free_built_blobs();
-		if (compacting_groups != NULL || compacting_keys != NULL)
-		{
-			/* and not again until the view has grown */
-			if (compacting_groups != NULL)
-				dshash_destroy(compacting_groups);
-			if (compacting_keys != NULL)
-				dshash_destroy(compacting_keys);
-			compacting_groups = compacting_keys = NULL;
-			plan->state->shm_peak_groups = plan->state->shm_ngroups;
-		}
-		/* outside a transaction, nothing but memory is recovered from */
-		if (!in_xact && edata->sqlerrcode != ERRCODE_OUT_OF_MEMORY)
-			ReThrowError(edata);
-		if (!mark_incomplete(slot, plan, edata->sqlerrcode == ERRCODE_OUT_OF_MEMORY ? NULL :
-							 edata->message))
-			has_entry = false;
-		if (edata->sqlerrcode == ERRCODE_OUT_OF_MEMORY)
-			warn_memory_full(plan, edata->message);
-		else
-			warn_publish_failed(plan, edata->message);
+		PG_END_TRY();
 	}
-	PG_END_TRY();
-	MemoryContextDelete(publish_cxt);
-	return has_entry;
+
+	/* what the views' publishing did, said after the lock */
+	for (int i = 0; i < n; i++)
+	{
+		PublishBuild *b = list_nth(builds, i);
+
+		if (!b->failed)
+		{
+			if (b->cut_short)
+				warn_memory_full(b->plan, NULL);
+			else
+				b->plan->state->shmem_full = false;
+			b->plan->state->publish_failed = false;
+		}
+		MemoryContextDelete(b->cxt);
+	}
+}
+
+/*
+ * abort_publishing rolls back the subtransaction of a view's building or
+ * linking that an error ended, which releases its locks, and returns the
+ * error; the caller's memory context and resource owner are cxt and owner.
+ */
+static ErrorData *
+abort_publishing(MemoryContext cxt, ResourceOwner owner)
+{
+	ErrorData  *edata;
+
+	MemoryContextSwitchTo(cxt);
+	edata = CopyErrorData();
+	FlushErrorState();
+	RollbackAndReleaseCurrentSubTransaction();
+	MemoryContextSwitchTo(cxt);
+	CurrentResourceOwner = owner;
+	return edata;
+}
+
+/*
+ * publish_failed cleans up after an error that building or linking a view
+ * raised (its subtransaction rolled back, which released its locks): the
+ * view is marked incomplete, readers learn why, and its owner is warned.
+ */
+static void
+publish_failed(StreamextDbSlot *slot, ViewPlan *plan, ErrorData *edata, bool *unpublished)
+{
+	/* stacks made half-way: the next publish makes them whole */
+	sliding_stacks_abandon(plan);
+	if (DsaPointerIsValid(unlinked_blob))
+		dsa_free(my_area, unlinked_blob);
+	unlinked_blob = InvalidDsaPointer;
+	free_built_blobs();
+	if (compacting_groups != NULL || compacting_keys != NULL)
+	{
+		/* and not again until the view has grown */
+		if (compacting_groups != NULL)
+			dshash_destroy(compacting_groups);
+		if (compacting_keys != NULL)
+			dshash_destroy(compacting_keys);
+		compacting_groups = compacting_keys = NULL;
+		plan->state->shm_peak_groups = plan->state->shm_ngroups;
+	}
+	if (!mark_incomplete(slot, plan, edata->sqlerrcode == ERRCODE_OUT_OF_MEMORY ? NULL :
+						 edata->message))
+		*unpublished = true;
+	if (edata->sqlerrcode == ERRCODE_OUT_OF_MEMORY)
+		warn_memory_full(plan, edata->message);
+	else
+		warn_publish_failed(plan, edata->message);
+	FreeErrorData(edata);
 }
 
 /* free_built_blobs frees the blobs of new groups not linked yet */
@@ -1043,18 +1149,21 @@ warn_memory_full(ViewPlan *plan, const char *detail)
 	plan->state->shmem_full = true;
 }
 
-/* publish_view does the work of publish_view_guarded; false if cut short */
-static bool
-publish_view(StreamextDbSlot *slot, ViewPlan *plan, bool all_groups,
-			 MemoryContext tmp)
+/*
+ * build_view makes the new bytes of a view's changed groups (all of them
+ * with all_groups, or when the memory limit cut the view short), for
+ * link_view, in memory context cxt, which the build then owns.  A new
+ * group's bytes go to shared memory at once, where they wait to be linked.
+ */
+static PublishBuild *
+build_view(StreamextDbSlot *slot, ViewPlan *plan, bool all_groups, MemoryContext cxt)
 {
 	SharedView *sv;
-	bool		found;
-	dshash_table *groups;
+	PublishBuild *b;
 	HASH_SEQ_STATUS wstatus;
 	WindowGroups *wg;
 	StringInfoData buf;
-	MemoryContext old = MemoryContextSwitchTo(tmp);
+	MemoryContext old = MemoryContextSwitchTo(cxt);
 	int64		ngroups = 0;
 	int64		nwindows = 0;
 	List	   *windows = NIL;
@@ -1064,13 +1173,9 @@ publish_view(StreamextDbSlot *slot, ViewPlan *plan, bool all_groups,
 	int64		new_bytes = 0;
 	int64		soft_limit = (int64) streamext_max_memory_mb * 1024 * 1024 / 100 * SOFT_LIMIT_PERCENT;
 	int64		nnew = 0;
-	int64		i;
 	ListCell   *lc;
-	bool		cut_short = false;
 	UserCodeGate gate;
 	SlidingExtras *extras;
-	PinRange	pins;
-	ViewMarks	marks;
 
 	/*
 	 * The groups' bytes first, without the lock: serialising calls the
@@ -1151,8 +1256,8 @@ publish_view(StreamextDbSlot *slot, ViewPlan *plan, bool all_groups,
 			pb->bytes = NULL;
 			if (gs->in_shmem)
 				pb->bytes = memcpy(palloc(buf.len), buf.data, buf.len);
-			else if (total_bytes + new_bytes + buf.len + sizeof(SharedGroup) + GROUP_OVERHEAD <=
-					 soft_limit)
+			else if (total_bytes + built_new_bytes + new_bytes + buf.len + sizeof(SharedGroup) +
+					 GROUP_OVERHEAD <= soft_limit)
 			{
 				pb->dp = dsa_allocate_extended(my_area, buf.len, DSA_ALLOC_NO_OOM);
 				if (DsaPointerIsValid(pb->dp))
@@ -1166,9 +1271,58 @@ publish_view(StreamextDbSlot *slot, ViewPlan *plan, bool all_groups,
 		}
 	}
 	usercode_leave(&gate);
+	built_new_bytes += new_bytes;
 
-	LWLockAcquire(&slot->publish_lock, LW_EXCLUSIVE);
-	pin_range(slot, &pins);
+	b = palloc(sizeof(PublishBuild));
+	b->plan = plan;
+	b->cxt = cxt;
+	b->all_groups = all_groups;
+	b->windows = windows;
+	b->blobs = blobs;
+	b->nblobs = nblobs;
+	b->nnew = nnew;
+	b->ngroups = ngroups;
+	b->nwindows = nwindows;
+	b->cut_short = false;
+	b->failed = false;
+	/* the build owns its blobs now: link_view links or frees them */
+	built_blobs = NULL;
+	nbuilt_blobs = 0;
+	MemoryContextSwitchTo(old);
+	return b;
+}
+
+/*
+ * link_view links a build's groups into the area, as publish pins->seq,
+ * under publish_lock held exclusively; false if the memory limit cut it
+ * short.
+ */
+static bool
+link_view(StreamextDbSlot *slot, PublishBuild *b, const PinRange *pinsp)
+{
+	ViewPlan   *plan = b->plan;
+	bool		all_groups = b->all_groups;
+	List	   *windows = b->windows;
+	PublishedBlob *blobs = b->blobs;
+	int64		nblobs = b->nblobs;
+	int64		nnew = b->nnew;
+	int64		ngroups = b->ngroups;
+	int64		nwindows = b->nwindows;
+	int64		soft_limit = (int64) streamext_max_memory_mb * 1024 * 1024 / 100 * SOFT_LIMIT_PERCENT;
+	PinRange	pins = *pinsp;
+	SharedView *sv;
+	bool		found;
+	dshash_table *groups;
+	WindowGroups *wg;
+	ListCell   *lc;
+	int64		i;
+	bool		cut_short = false;
+	ViewMarks	marks;
+	MemoryContext old = MemoryContextSwitchTo(b->cxt);
+
+	/* its blobs not linked yet are freed if linking fails */
+	built_blobs = blobs;
+	nbuilt_blobs = nblobs;
 	sv = dshash_find_or_insert(my_views, &plan->id, &found);
 	if (!found)
 	{
@@ -1185,7 +1339,7 @@ publish_view(StreamextDbSlot *slot, ViewPlan *plan, bool all_groups,
 	 * A view cut short by the memory limit is published whole again (seen
 	 * above: only this worker marks it).  It stays marked incomplete until
 	 * every group is in: an error half-way releases the lock before
-	 * publish_view_guarded marks it, and a reader must never take the
+	 * publish_failed marks it, and a reader must never take the
 	 * groups copied so far for the view.
 	 */
 	sv->incomplete = true;
@@ -1381,10 +1535,6 @@ publish_view(StreamextDbSlot *slot, ViewPlan *plan, bool all_groups,
 		sv->recovered_seq = pins.seq;
 	sv->failure[0] = '\0';
 	dshash_release_lock(my_views, sv);
-	/* readers see this publish whole from now on */
-	set_publish_seq(slot, pins.seq);
-	LWLockRelease(&slot->publish_lock);
-
 	MemoryContextSwitchTo(old);
 	return !cut_short;
 }
@@ -1757,9 +1907,9 @@ copy_entries(dshash_table *from, dshash_table *to, Size entry_size)
 
 /*
  * compact_groups moves a view's groups and keys to tables sized for them
- * when compaction_due.  The caller (publish_view, behind
- * publish_view_guarded, which destroys half-made tables after an error)
- * holds the publish lock exclusively and sv, the view's entry.
+ * when compaction_due.  The caller (link_view, behind link_views, which
+ * destroys half-made tables after an error) holds the publish lock
+ * exclusively and sv, the view's entry.
  */
 static void
 compact_groups(ViewPlan *plan, SharedView *sv)
@@ -2684,7 +2834,7 @@ state_shmem_unpin(ReadPin *pin)
  *
  * With a pin, the groups are lent, not copied: the result points to their
  * bytes in shared memory, which stay as they are until the pin goes.  The
- * worker writes no bytes a pin may see and frees none (publish_view,
+ * worker writes no bytes a pin may see and frees none (link_view,
  * forget_gid, trim_versions, state_shmem_drop_view); it frees a closed
  * group only once no snapshot can see it (state_shmem_gc), and the read's
  * snapshot saw it; and this backend keeps the area mapped while it has
