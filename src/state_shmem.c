@@ -823,9 +823,10 @@ worker_groups(ViewPlan *plan, SharedView *sv, bool found)
  * once: each view's groups' bytes are made first (build_view_guarded,
  * without the lock), then linked under one hold of publish_lock as one
  * numbered publish (link_views), so that a statement reading several views
- * sees them all at the same point of the WAL.  A view the area had no room
- * to hold at all keeps slot->views_unpublished set, so that readers do not
- * take its last checkpoint for the view.
+ * sees them all at the same point of the WAL; view by view when the views
+ * use 40% of streamext.max_memory, or when linking one fails.  A view the
+ * area had no room to hold at all keeps slot->views_unpublished set, so
+ * that readers do not take its last checkpoint for the view.
  */
 void
 state_shmem_publish_views(StreamextDbSlot *slot, List *plans, bool all_groups)
@@ -860,6 +861,22 @@ state_shmem_publish_views(StreamextDbSlot *slot, List *plans, bool all_groups)
 
 		if (b != NULL)
 			builds = lappend(builds, b);
+
+		/*
+		 * Near the memory limit each view is linked as soon as it is built,
+		 * in a publish of its own, as views were before they were published
+		 * together: the new groups' bytes built for one view, waiting to be
+		 * linked, would otherwise take the room another needs to link (the
+		 * versions of its groups that pins see).
+		 */
+		if (builds != NIL && total_bytes >
+			(int64) streamext_max_memory_mb * 1024 * 1024 / 100 * (SOFT_LIMIT_PERCENT / 2))
+		{
+			link_views(slot, builds, &unpublished);
+			list_free(builds);
+			builds = NIL;
+			built_new_bytes = 0;
+		}
 	}
 	link_views(slot, builds, &unpublished);
 	built_new_bytes = 0;
