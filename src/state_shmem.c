@@ -242,6 +242,13 @@ static dshash_parameters keys_params = {
 #define GROUP_OVERHEAD 48
 #define KEY_OVERHEAD 32
 
+/* the bytes at which the worker stops adding groups */
+static inline int64
+soft_limit_bytes(void)
+{
+	return (int64) streamext_max_memory_mb * 1024 * 1024 / 100 * SOFT_LIMIT_PERCENT;
+}
+
 /*
  * A hash table never shrinks: once a view's groups are fewer than this
  * fraction of the most it had (windows closed), they move to new tables,
@@ -253,7 +260,7 @@ static dshash_parameters keys_params = {
 /* a blob allocated but not yet linked from its group, freed on error */
 static dsa_pointer unlinked_blob = InvalidDsaPointer;
 
-/* the blobs of the view being built or linked, those not linked yet freed on error */
+/* the blobs of the view built or linked: those not linked, freed on error */
 static PublishedBlob *built_blobs = NULL;
 static int64 nbuilt_blobs = 0;
 
@@ -673,7 +680,7 @@ resize_directory(ViewPlan *plan, SharedView *sv, int64 size)
 
 	Assert(size >= n);
 	if (grow > 0 &&
-		total_bytes + grow > (int64) streamext_max_memory_mb * 1024 * 1024 / 100 * SOFT_LIMIT_PERCENT)
+		total_bytes + grow > soft_limit_bytes())
 		return false;
 	dp = dsa_allocate_extended(my_area, DIRECTORY_BYTES(size), DSA_ALLOC_NO_OOM | DSA_ALLOC_HUGE);
 	if (!DsaPointerIsValid(dp))
@@ -869,8 +876,7 @@ state_shmem_publish_views(StreamextDbSlot *slot, List *plans, bool all_groups)
 		 * linked, would otherwise take the room another needs to link (the
 		 * versions of its groups that pins see).
 		 */
-		if (builds != NIL && total_bytes >
-			(int64) streamext_max_memory_mb * 1024 * 1024 / 100 * (SOFT_LIMIT_PERCENT / 2))
+		if (builds != NIL && total_bytes > soft_limit_bytes() / 2)
 		{
 			link_views(slot, builds, &unpublished);
 			list_free(builds);
@@ -1188,7 +1194,7 @@ build_view(StreamextDbSlot *slot, ViewPlan *plan, bool all_groups, MemoryContext
 	int64		nblobs = 0;
 	int64		maxblobs = 64;
 	int64		new_bytes = 0;
-	int64		soft_limit = (int64) streamext_max_memory_mb * 1024 * 1024 / 100 * SOFT_LIMIT_PERCENT;
+	int64		soft_limit = soft_limit_bytes();
 	int64		nnew = 0;
 	ListCell   *lc;
 	UserCodeGate gate;
@@ -1325,7 +1331,7 @@ link_view(StreamextDbSlot *slot, PublishBuild *b, const PinRange *pinsp)
 	int64		nnew = b->nnew;
 	int64		ngroups = b->ngroups;
 	int64		nwindows = b->nwindows;
-	int64		soft_limit = (int64) streamext_max_memory_mb * 1024 * 1024 / 100 * SOFT_LIMIT_PERCENT;
+	int64		soft_limit = soft_limit_bytes();
 	PinRange	pins = *pinsp;
 	SharedView *sv;
 	bool		found;
@@ -1740,8 +1746,7 @@ keep_version(ViewPlan *plan, GroupSlot *gslot, const PinRange *pins)
 	dsa_pointer dp;
 	GroupVersion *v;
 
-	if (total_bytes + sizeof(GroupVersion) + GROUP_OVERHEAD >
-		(int64) streamext_max_memory_mb * 1024 * 1024 / 100 * SOFT_LIMIT_PERCENT)
+	if (total_bytes + sizeof(GroupVersion) + GROUP_OVERHEAD > soft_limit_bytes())
 		return false;
 	/* listed first: an allocation failing leaves a gid with nothing to free */
 	if (!DsaPointerIsValid(gslot->older))
@@ -1897,7 +1902,7 @@ compaction_due(ViewPlan *plan)
 
 	return st->shm_groups != NULL && st->shm_peak_groups >= COMPACT_MIN_GROUPS &&
 		st->shm_ngroups <= st->shm_peak_groups / COMPACT_FRACTION &&
-		total_bytes <= (int64) streamext_max_memory_mb * 1024 * 1024 / 100 * (SOFT_LIMIT_PERCENT / 2);
+		total_bytes <= soft_limit_bytes() / 2;
 }
 
 /*
