@@ -36,7 +36,7 @@ OBJS = \
 	src/state_shmem.o \
 	src/checkpoint.o \
 	src/held_rows.o \
-	src/closed_insert.o \
+	src/row_insert.o \
 	src/view_read.o \
 	src/shard_view.o \
 	src/distributed_view.o \

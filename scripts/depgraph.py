@@ -28,7 +28,7 @@ LAYERS = [
     ("plan", ["agg_state", "agg_distinct", "lookup_join", "view_query", "view_plan"]),
     ("state", ["view_state", "lookup_cache", "state_format", "sliding_stacks", "state_shmem"]),
     ("windows", ["view_apply", "view_partial", "view_partial_session", "window_panes", "window_session", "window_close", "view_source"]),
-    ("persistence and delivery", ["held_rows", "checkpoint", "closed_insert", "subscription_def", "subscription", "subscription_spill"]),
+    ("persistence and delivery", ["held_rows", "checkpoint", "row_insert", "subscription_def", "subscription", "subscription_spill"]),
     ("worker", ["decoder", "replay", "retention", "distributed_delivery", "worker", "launcher"]),
     ("SQL", ["commands", "declare_deterministic", "view_replace", "renames", "view_read", "view_scan", "shard_view", "distributed_view", "distributed_combine", "subscription_read", "streamext"]),
 ]

@@ -169,6 +169,29 @@ SELECT streamext.wait_caught_up();
 SELECT * FROM streamext.poll('doomed_feed');
 SELECT position, event->>'customer' AS customer FROM streamext.poll('all_orders') WHERE event->>'customer' = 'gus';
 
+-- the worker queues entries straight into the queue table and its index;
+-- a queue table someone gave a trigger is written through an INSERT
+-- statement instead, which fires it, with the same entries
+CREATE TABLE queue_seen (subscription_id int, position bigint);
+CREATE FUNCTION note_queued() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO public.queue_seen VALUES (NEW.subscription_id, NEW.position);
+    RETURN NEW;
+END $$;
+CREATE TRIGGER note_queued AFTER INSERT ON streamext.subscription_queue
+    FOR EACH ROW EXECUTE FUNCTION note_queued();
+INSERT INTO orders (customer, amount, ts) VALUES ('hal', 2, '2026-01-01 10:05:00+00');
+SELECT streamext.wait_caught_up();
+SELECT position, kind, event->>'customer' AS customer FROM streamext.poll('all_orders')
+ WHERE event->>'customer' = 'hal';
+SELECT q.kind, q.event->>'customer' AS customer
+  FROM streamext.subscription_queue q JOIN queue_seen s USING (subscription_id, position)
+  JOIN streamext.subscription_def d ON d.id = q.subscription_id
+ WHERE d.name = 'all_orders';
+DROP TRIGGER note_queued ON streamext.subscription_queue;
+DROP FUNCTION note_queued();
+DROP TABLE queue_seen;
+
 -- dropping a subscription drops what it queued
 SELECT streamext.drop_subscription('all_orders');
 SELECT streamext.drop_subscription('big_orders');

@@ -47,8 +47,8 @@
 #include "agg_state.h"
 #include "catalog.h"
 #include "checkpoint.h"
-#include "closed_insert.h"
 #include "lookup_cache.h"
+#include "row_insert.h"
 #include "shmem.h"
 #include "state_format.h"
 #include "state_shmem.h"
@@ -84,7 +84,7 @@ typedef struct CheckpointSink
 	ClosedRowListener listener; /* told of every row written, or NULL */
 	TimestampTz silent_upto;	/* windows ending up to here were closed */
 	bool		defer_open_rows;	/* open_state rows go at the checkpoint */
-	ClosedInserter *inserter;	/* the closed table, or NULL: through SPI */
+	RowInserter *inserter;	/* the closed table, or NULL: through SPI */
 	bool		inserter_tried; /* opened (or found to need SPI) already */
 	HeldRows   *held;			/* rows for subscriptions, until sink_finish */
 	/* what sink_take_closed_rows took out, until a row replaces it */
@@ -411,7 +411,7 @@ sink_open_inserter(CheckpointSink *cs, ViewPlan *plan)
 	types[i + 1] = BYTEAOID;	/* _state */
 	types[i + 2] = BOOLOID;		/* _having */
 	typmods[i] = typmods[i + 1] = typmods[i + 2] = -1;
-	cs->inserter = closed_insert_begin(plan->closed_relid, ncolumns, types, typmods);
+	cs->inserter = row_insert_begin(plan->closed_relid, ncolumns, types, typmods);
 	pfree(types);
 	pfree(typmods);
 }
@@ -421,7 +421,7 @@ static void
 sink_finish(CheckpointSink *cs)
 {
 	settle_taken(cs);
-	closed_insert_end(cs->inserter);
+	row_insert_end(cs->inserter);
 	cs->inserter = NULL;
 	if (cs->held != NULL)
 		held_rows_release(cs->held, cs->listener);
@@ -592,7 +592,7 @@ restore_taken(CheckpointSink *cs, ViewPlan *plan, List *taken)
 		for (i = 0; i < ncolumns; i++)
 			nulls[i] = isnull[i] ? 'n' : ' ';
 		if (cs->inserter != NULL)
-			closed_insert_row(cs->inserter, values, nulls);
+			row_insert(cs->inserter, values, nulls);
 		else if (SPI_execute_plan(closed_plan(plan->closed_relid, plan, CLOSED_INSERT), values,
 								  nulls, false, 0) != SPI_OK_INSERT)
 			elog(ERROR, "streamext: could not write back closed rows");
@@ -679,7 +679,7 @@ write_row_isolated(void *arg)
 	row[natts + 2] = BoolGetDatum(having);
 	nulls[natts] = nulls[natts + 1] = nulls[natts + 2] = ' ';
 	if (cs->inserter != NULL)
-		closed_insert_row(cs->inserter, row, nulls);
+		row_insert(cs->inserter, row, nulls);
 	else if (SPI_execute_plan(closed_plan(plan->closed_relid, plan, CLOSED_INSERT), row, nulls,
 							  false, 0) != SPI_OK_INSERT)
 		elog(ERROR, "streamext: could not write closed window");

@@ -46,6 +46,8 @@
 
 #include "agg_state.h"
 #include "catalog.h"
+#include "catalog_tables.h"
+#include "row_insert.h"
 #include "subscription.h"
 #include "state_format.h"
 #include "subscription_def.h"
@@ -143,8 +145,8 @@ static void collect_changes(SubscriptionPlan *sub, XLogRecPtr upto);
 static void group_change(void *arg);
 static bool lock_subscription(int32 id);
 static void write_pending(SubscriptionPlan *sub, List *entries);
-static void write_entries(SubscriptionPlan *sub, int n, Datum *positions, Datum *kinds,
-						  Datum *events, Datum *times);
+static void write_entries(SubscriptionPlan *sub, int n, SubEntry *const *entries);
+static void write_entries_statement(SubscriptionPlan *sub, int n, SubEntry *const *entries);
 static int64 write_streamed(SubscriptionPlan *sub, TimestampTz at,
 							SubscriptionEntryReader next, void *arg);
 static void write_subscription(SubscriptionPlan *sub, TimestampTz at,
@@ -821,42 +823,83 @@ lock_subscription(int32 id)
 }
 
 /*
- * write_pending inserts entries kept in memory (SubEntry), with one
- * statement of arrays.
+ * write_pending inserts entries kept in memory (SubEntry).
  */
 static void
 write_pending(SubscriptionPlan *sub, List *entries)
 {
-	int			n = list_length(entries);
+	SubEntry  **array = palloc(sizeof(SubEntry *) * list_length(entries));
+	ListCell   *lc;
+	int			n = 0;
+
+	foreach(lc, entries)
+		array[n++] = lfirst(lc);
+	write_entries(sub, n, array);
+	pfree(array);
+}
+
+/*
+ * write_entries inserts n entries into the queue table and its index
+ * (row_insert.c), or, when the table was changed so that an INSERT would
+ * do more, with one statement of arrays.
+ */
+static void
+write_entries(SubscriptionPlan *sub, int n, SubEntry *const *entries)
+{
+	static const Oid types[Natts_subscription_queue] = {
+		INT4OID, INT8OID, TEXTOID, JSONBOID, TIMESTAMPTZOID
+	};
+	static const int32 typmods[Natts_subscription_queue] = {-1, -1, -1, -1, -1};
+	RowInserter *ri = row_insert_begin(catalog_relid(CATALOG_SUBSCRIPTION_QUEUE),
+									   Natts_subscription_queue, types, typmods);
+	MemoryContext row_cxt;
+	int			i;
+
+	if (ri == NULL)
+	{
+		write_entries_statement(sub, n, entries);
+		return;
+	}
+	row_cxt = AllocSetContextCreate(CurrentMemoryContext, "streamext queue entry",
+									ALLOCSET_DEFAULT_SIZES);
+	for (i = 0; i < n; i++)
+	{
+		MemoryContext old = MemoryContextSwitchTo(row_cxt);
+		Datum		values[Natts_subscription_queue];
+
+		values[Anum_subscription_queue_subscription_id - 1] = Int32GetDatum(sub->id);
+		values[Anum_subscription_queue_position - 1] = Int64GetDatum(entries[i]->position);
+		values[Anum_subscription_queue_kind - 1] = CStringGetTextDatum(entries[i]->kind);
+		values[Anum_subscription_queue_event - 1] =
+			DirectFunctionCall1(jsonb_in, CStringGetDatum(entries[i]->json));
+		values[Anum_subscription_queue_committed_at - 1] =
+			TimestampTzGetDatum(entries[i]->committed_at);
+		row_insert(ri, values, NULL);
+		MemoryContextSwitchTo(old);
+		MemoryContextReset(row_cxt);
+	}
+	MemoryContextDelete(row_cxt);
+	row_insert_end(ri);
+}
+
+/* write_entries_statement inserts n entries with one statement of arrays */
+static void
+write_entries_statement(SubscriptionPlan *sub, int n, SubEntry *const *entries)
+{
 	Datum	   *positions = palloc(sizeof(Datum) * n);
 	Datum	   *kinds = palloc(sizeof(Datum) * n);
 	Datum	   *events = palloc(sizeof(Datum) * n);
 	Datum	   *times = palloc(sizeof(Datum) * n);
-	ListCell   *lc;
-	int			i = 0;
-
-	foreach(lc, entries)
-	{
-		SubEntry   *e = lfirst(lc);
-
-		positions[i] = Int64GetDatum(e->position);
-		kinds[i] = CStringGetTextDatum(e->kind);
-		events[i] = CStringGetTextDatum(e->json);
-		times[i] = TimestampTzGetDatum(e->committed_at);
-		i++;
-	}
-	write_entries(sub, n, positions, kinds, events, times);
-}
-
-/*
- * write_entries inserts n entries with one statement of arrays.
- */
-static void
-write_entries(SubscriptionPlan *sub, int n, Datum *positions, Datum *kinds, Datum *events,
-			  Datum *times)
-{
 	Datum		args[5];
+	int			i;
 
+	for (i = 0; i < n; i++)
+	{
+		positions[i] = Int64GetDatum(entries[i]->position);
+		kinds[i] = CStringGetTextDatum(entries[i]->kind);
+		events[i] = CStringGetTextDatum(entries[i]->json);
+		times[i] = TimestampTzGetDatum(entries[i]->committed_at);
+	}
 	args[0] = Int32GetDatum(sub->id);
 	args[1] = PointerGetDatum(construct_array(positions, n, INT8OID, sizeof(int64),
 											  FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
@@ -881,10 +924,8 @@ write_streamed(SubscriptionPlan *sub, TimestampTz at, SubscriptionEntryReader ne
 												"streamext streamed entries",
 												ALLOCSET_DEFAULT_SIZES);
 	char	  **json = palloc(sizeof(char *) * STREAMED_CHUNK);
-	Datum	   *positions = palloc(sizeof(Datum) * STREAMED_CHUNK);
-	Datum	   *kinds = palloc(sizeof(Datum) * STREAMED_CHUNK);
-	Datum	   *events = palloc(sizeof(Datum) * STREAMED_CHUNK);
-	Datum	   *times = palloc(sizeof(Datum) * STREAMED_CHUNK);
+	SubEntry   *entries = palloc(sizeof(SubEntry) * STREAMED_CHUNK);
+	SubEntry  **pointers = palloc(sizeof(SubEntry *) * STREAMED_CHUNK);
 	StringInfoData payload;
 	int64		count = 0;
 
@@ -892,19 +933,19 @@ write_streamed(SubscriptionPlan *sub, TimestampTz at, SubscriptionEntryReader ne
 	for (;;)
 	{
 		MemoryContext old = MemoryContextSwitchTo(chunk);
-		Datum		kind = CStringGetTextDatum("event");
 		int			n = next(arg, json, STREAMED_CHUNK);
 		int			i;
 
 		for (i = 0; i < n; i++)
 		{
-			positions[i] = Int64GetDatum(sub->newest_position + 1 + i);
-			kinds[i] = kind;
-			events[i] = CStringGetTextDatum(json[i]);
-			times[i] = TimestampTzGetDatum(at);
+			entries[i].position = sub->newest_position + 1 + i;
+			entries[i].kind = "event";
+			entries[i].committed_at = at;
+			entries[i].json = json[i];
+			pointers[i] = &entries[i];
 		}
 		if (n > 0)
-			write_entries(sub, n, positions, kinds, events, times);
+			write_entries(sub, n, pointers);
 		if (sub->notify == SUB_NOTIFY_EVENT)
 			for (i = 0; i < n; i++)
 				notify_entry(sub, &payload, sub->newest_position + 1 + i, "event", json[i]);
