@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# bench/run.sh [--quick] [--profile] [--publish] [--only LIST]: the whole
+# bench/run.sh [--quick] [--profile] [--publish] [--only LIST] [--rates LIST]: the whole
 # benchmark suite, one command.  As root on Debian: installs what it needs
 # (gnuplot-nox, python3-psycopg2, linux-perf with --profile), builds and
 # installs the extension in a private copy of PostgreSQL, starts a throwaway cluster as postgres under /tmp,
@@ -13,13 +13,15 @@
 #              summary table into docs/benchmarks.md ("Latest run")
 #   --only     e.g. --only ingest,pgbench (ingest, pgbench, freshness, reads,
 #              memory, nexmark, join; default: all)
+#   --rates    the Nexmark loads (bids/s) before its tail, e.g. --rates 400000
+#              (q11's sessions of the last load end together in the tail)
 #   --groups   the reads scenario's sizes, e.g. --groups 1000,100000,1000000,10000000
 #              (10M needs about 3 GB of shared memory: streamext.max_memory is 4GB)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/common.sh
 
-quick=() profile=() publish=0 only=() groups=()
+quick=() profile=() publish=0 only=() groups=() rates=()
 while [ $# -gt 0 ]; do
   case $1 in
     --quick) quick=(--quick) ;;
@@ -27,7 +29,8 @@ while [ $# -gt 0 ]; do
     --publish) publish=1 ;;
     --only) only=(--only "$2"); shift ;;
     --groups) groups=(--groups "$2"); shift ;;
-    *) echo "usage: bash bench/run.sh [--quick] [--profile] [--publish] [--only LIST] [--groups LIST]" >&2; exit 2 ;;
+    --rates) rates=(--rates "$2"); shift ;;
+    *) echo "usage: bash bench/run.sh [--quick] [--profile] [--publish] [--only LIST] [--groups LIST] [--rates LIST]" >&2; exit 2 ;;
   esac
   shift
 done
@@ -50,7 +53,7 @@ commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 env="$(nproc) cores, PostgreSQL $($PGBIN/postgres --version | awk '{print $3}'), streamext at $commit, $(date -u +%Y-%m-%d) (clusters with fsync = off)"
 # Debian's python3-psycopg2 is for /usr/bin/python3
 PYTHONDONTWRITEBYTECODE=1 /usr/bin/python3 bench/suite.py --host "$dir" --port "$port" \
-  --env "$env" "${quick[@]}" "${profile[@]}" "${only[@]}" "${groups[@]}"
+  --env "$env" "${quick[@]}" "${profile[@]}" "${only[@]}" "${groups[@]}" "${rates[@]}"
 
 if [ "$publish" = 1 ]; then
   mkdir -p docs/bench

@@ -1047,7 +1047,8 @@ NEXMARK_QUERIES = [
 
 
 def scenario_nexmark():
-    rates = [5000, 20000] if A.quick else [10000, 25000, 50000, 100000, 200000, 400000]
+    rates = [int(x) for x in A.rates.split(",")] if A.rates else (
+        [5000, 20000] if A.quick else [10000, 25000, 50000, 100000, 200000, 400000])
     secs = 5 if A.quick else 15
     db = "bench_nexmark"
     conn = fresh_db(db)
@@ -1167,6 +1168,7 @@ def scenario_nexmark():
     stop.set()
     lt.join()
     win_lat = {(n, r): [] for n in finals for r, _, _ in load_periods}
+    each_window = []  # every window's end (epoch s) and latency, for a closer look at a burst
     for ch in finals:
         ends = dict(q(prod, "SELECT q.position, q.event->>'window_end' FROM streamext.subscription_queue q "
                             "JOIN streamext.subscription_def s ON s.id = q.subscription_id "
@@ -1179,6 +1181,7 @@ def scenario_nexmark():
                 for r, a, b in load_periods:
                     if end is not None and a <= end < b:
                         win_lat[(ch, r)].append((now - end) * 1000)
+                        each_window.append([ch, r, f"{end:.3f}", f"{(now - end) * 1000:.1f}"])
         q(prod, "SELECT streamext.ack(%s, (SELECT newest_position FROM streamext.subscriptions WHERE name = %s))",
           (ch, ch))
     q(prod, "SELECT streamext.ack('q2', %s)", (q2_seen[0],))
@@ -1203,6 +1206,7 @@ def scenario_nexmark():
             lat = sorted(win_lat.get((f"{name}_final", r), []))
             wrows.append([name, window, r, status[name], len(lat), pct(lat, .5) if lat else "",
                           pct(lat, .99) if lat else "", lat[-1] if lat else "", checks.get(name, "")])
+    write_csv("nexmark_each_window.csv", ["subscription", "bids_per_s", "window_end", "latency_ms"], each_window)
     write_csv("nexmark_windows.csv", ["query", "window", "bids_per_s", "status", "rows_closed", "median_ms",
                                       "p99_ms", "max_ms", "mismatched_rows"], wrows)
     ok = [r for r in rows if r[10] != "no: lag grew"]
@@ -1372,6 +1376,7 @@ def main():
     ap.add_argument("--profile", action="store_true", help="perf record the worker during the 3-view ingest")
     ap.add_argument("--events", type=int, default=0, help="events for the ingest scenario")
     ap.add_argument("--groups", default="", help="group counts of the reads scenario, e.g. 1000,100000,1000000,10000000")
+    ap.add_argument("--rates", default="", help="bids/s of the Nexmark loads before its tail, e.g. 400000")
     ap.add_argument("--results", default="bench/results")
     ap.add_argument("--only", default="ingest,pgbench,freshness,reads,memory,nexmark,join")
     ap.add_argument("--env", default="")
