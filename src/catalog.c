@@ -303,6 +303,22 @@ catalog_open(CatalogTable table, LOCKMODE lockmode)
 }
 
 /*
+ * catalog_locked_relid is the OID of one of streamext's tables, locked in
+ * lockmode and checked as catalog_open does, for a caller that opens it
+ * itself (row_insert.c): a stale OID after a DROP EXTENSION is looked up
+ * again, not opened.
+ */
+Oid
+catalog_locked_relid(CatalogTable table, LOCKMODE lockmode)
+{
+	Relation	rel = catalog_open(table, lockmode);
+	Oid			relid = RelationGetRelid(rel);
+
+	table_close(rel, NoLock);
+	return relid;
+}
+
+/*
  * check_columns refuses a table whose first columns are not those this
  * library reads by number: a schema the library does not know would be
  * misread.  Columns after those (a later version's) are left alone.

@@ -16,6 +16,7 @@
 #include "datatype/timestamp.h"
 #include "executor/spi.h"
 #include "nodes/pg_list.h"
+#include "storage/lockdefs.h"
 #include "utils/array.h"
 #include "utils/jsonb.h"
 #include "utils/tuplestore.h"
@@ -154,6 +155,7 @@ typedef struct CatalogAccess
 
 /* the tables, and statements on them */
 extern Oid	catalog_relid(CatalogTable table);
+extern Oid	catalog_locked_relid(CatalogTable table, LOCKMODE lockmode);
 extern char *catalog_qualified_name(Oid relid);
 extern int	catalog_execute(CatalogStatement *stmt, Datum *args, const char *nulls,
 							bool read_only, long count);

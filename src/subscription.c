@@ -850,7 +850,8 @@ write_entries(SubscriptionPlan *sub, int n, SubEntry *const *entries)
 		INT4OID, INT8OID, TEXTOID, JSONBOID, TIMESTAMPTZOID
 	};
 	static const int32 typmods[Natts_subscription_queue] = {-1, -1, -1, -1, -1};
-	RowInserter *ri = row_insert_begin(catalog_relid(CATALOG_SUBSCRIPTION_QUEUE),
+	RowInserter *ri = row_insert_begin(catalog_locked_relid(CATALOG_SUBSCRIPTION_QUEUE,
+															RowExclusiveLock),
 									   Natts_subscription_queue, types, typmods);
 	MemoryContext row_cxt;
 	int			i;
