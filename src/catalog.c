@@ -282,18 +282,8 @@ catalog_relid(CatalogTable table)
 static Relation
 catalog_open(CatalogTable table, LOCKMODE lockmode)
 {
-	Oid			relid;
-	Relation	rel;
+	Relation	rel = table_open(catalog_locked_relid(table, lockmode), NoLock);
 
-	for (;;)
-	{
-		relid = catalog_relid(table);
-		LockRelationOid(relid, lockmode);
-		if (table_oids[table] == relid)
-			break;
-		UnlockRelationOid(relid, lockmode);
-	}
-	rel = table_open(relid, NoLock);
 	if (!table_checked[table])
 	{
 		check_columns(rel, table);
@@ -304,18 +294,24 @@ catalog_open(CatalogTable table, LOCKMODE lockmode)
 
 /*
  * catalog_locked_relid is the OID of one of streamext's tables, locked in
- * lockmode and checked as catalog_open does, for a caller that opens it
- * itself (row_insert.c): a stale OID after a DROP EXTENSION is looked up
- * again, not opened.
+ * lockmode: the lock is taken on the cached OID, and taking it reads the
+ * invalidations of a DROP EXTENSION that committed meanwhile, after which
+ * the OID is looked up again.  Its columns are not checked: row_insert.c,
+ * which opens the queue this way, sends a table of another shape through
+ * an INSERT that names its columns.
  */
 Oid
 catalog_locked_relid(CatalogTable table, LOCKMODE lockmode)
 {
-	Relation	rel = catalog_open(table, lockmode);
-	Oid			relid = RelationGetRelid(rel);
+	for (;;)
+	{
+		Oid			relid = catalog_relid(table);
 
-	table_close(rel, NoLock);
-	return relid;
+		LockRelationOid(relid, lockmode);
+		if (table_oids[table] == relid)
+			return relid;
+		UnlockRelationOid(relid, lockmode);
+	}
 }
 
 /*
