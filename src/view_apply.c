@@ -196,7 +196,7 @@ apply_event(ViewPlan *plan, TupleTableSlot *event, TimestampTz commit_time)
 		{
 			/* sessions past the retention are gone: a new one would be partial */
 			if (t + plan->window.size_usec > view_plan_retained_from(plan))
-				advance_group(plan, view_plan_correction(plan, t), NULL);
+				session_note_late(plan, t);
 			plan->state->late_events++;
 			plan->state->corrections_pending = true;
 		}

@@ -147,7 +147,8 @@ note_new_window(ViewPlan *plan, TimestampTz wstart)
 
 /*
  * view_plan_correction finds or creates the late events of a pane (of a
- * session view: of an event time) for windows that are closed already.
+ * session view: of a span of the gap, session_note_late) for windows that
+ * are closed already.
  */
 WindowGroups *
 view_plan_correction(ViewPlan *plan, TimestampTz start)

@@ -10,8 +10,10 @@
  *	  events are out of order).  An event joins every session it is less than
  *	  the gap from, merging them.  A session closes when the watermark passes
  *	  its end.  An event older than the watermark may bridge sessions that
- *	  are closed already: it waits for the checkpoint, which merges it with
- *	  them (and with open ones) in the closed-window table.  A streamed
+ *	  are closed already: it waits for the next closing, which merges it
+ *	  with them (and with open ones) in the closed-window table, together
+ *	  with the group's other late events of its span of the gap
+ *	  (session_note_late).  A streamed
  *	  transaction's runs of events join the open sessions at its commit as
  *	  a whole (session_place_interval, from view_partial_session.c).
  *
@@ -45,8 +47,8 @@ static void session_absorb(ViewPlan *plan, WindowGroups *wg, ViewGroup *into,
 						   AggValue *values, TimestampTz start, TimestampTz last);
 static void note_stale(ViewPlan *plan, TimestampTz start, MinimalTuple key);
 static void note_dropped(ViewPlan *plan, int64 gid);
-static void resolve_late(ViewPlan *plan, WindowSink *sink,
-						 TimestampTz t, TupleHashEntry late, TimestampTz watermark);
+static void resolve_late(ViewPlan *plan, WindowSink *sink, TupleHashEntry late,
+						 TimestampTz watermark);
 static void close_sessions(ViewPlan *plan, WindowSink *sink,
 						   TimestampTz watermark);
 static void compact_sessions(ViewPlan *plan);
@@ -222,6 +224,36 @@ session_apply_event(ViewPlan *plan, TimestampTz t)
 }
 
 /*
+ * session_note_late keeps an event older than the watermark, at event time
+ * t (keys and arguments evaluated, keys in plan->keyslot), for the next
+ * closing to merge with the sessions it joins (resolve_late).  A group's
+ * late events are kept by spans of the gap, with their first and last
+ * time: any two of a span are less than the gap apart, so they end up in
+ * one session whatever else comes, and the span joins the closed and open
+ * sessions as a whole.  Kept one by one, each event took its sessions out
+ * of the closed table and wrote them back, and kept a window of its own:
+ * 100,000 late events of seven groups took minutes and gigabytes.
+ */
+void
+session_note_late(ViewPlan *plan, TimestampTz t)
+{
+	int64		gap = plan->window.size_usec;
+	TimestampTz span = TIMESTAMP_NOT_FINITE(t) ? t : t - ((t % gap) + gap) % gap;
+	WindowGroups *wg = view_plan_correction(plan, span);
+	bool		isnew;
+	ViewGroup  *lg = view_plan_group(plan, wg, plan->keyslot, &isnew);
+
+	if (isnew)
+		lg->session_start = lg->session_last = t;
+	else
+	{
+		lg->session_start = Min(lg->session_start, t);
+		lg->session_last = Max(lg->session_last, t);
+	}
+	advance_group(plan, wg, lg);
+}
+
+/*
  * session_place_interval combines into the open sessions of the group in
  * plan->keyslot the states of a run of its events, less than the gap apart,
  * from start to last (not older than the watermark), all of one
@@ -241,22 +273,22 @@ session_place_interval(ViewPlan *plan, TimestampTz start, TimestampTz last,
 }
 
 /*
- * resolve_late merges the late events of one group at time t (the group
- * late in plan->state->corrections) with the closed sessions and the open ones
- * they are less than the gap from.  The result is a closed row again if the
+ * resolve_late merges the late events of one group in one span of the gap
+ * (the group late of a window of plan->state->corrections, from
+ * session_note_late) with the closed sessions and the open ones they are
+ * less than the gap from.  The result is a closed row again if the
  * watermark has passed its end, else an open session.  Readers see the
- * change when the checkpoint commits: the sessions it replaces are retired
+ * change when the closing commits: the sessions it replaces are retired
  * with its transaction and the one it makes is born with it.
  */
 static void
-resolve_late(ViewPlan *plan, WindowSink *sink, TimestampTz t, TupleHashEntry late,
-			 TimestampTz watermark)
+resolve_late(ViewPlan *plan, WindowSink *sink, TupleHashEntry late, TimestampTz watermark)
 {
 	int64		gap = plan->window.size_usec;
 	ViewGroup  *lg = late->additional;
 	WindowGroups *wg = view_plan_window(plan, WINDOW_UNBOUNDED_START, true);
-	TimestampTz start = t;
-	TimestampTz last = t;
+	TimestampTz start = lg->session_start;
+	TimestampTz last = lg->session_last;
 	List	   *taken;
 	ListCell   *lc;
 	bool		closed_found;
@@ -268,7 +300,7 @@ resolve_late(ViewPlan *plan, WindowSink *sink, TimestampTz t, TupleHashEntry lat
 	AggValue   *prior = palloc0(sizeof(AggValue) * Max(plan->aggs.naggs, 1));
 
 	/* the closed sessions it joins leave the table, their states combined */
-	taken = sink->take_closed_rows(sink, plan, late->firstTuple, t + gap, t);
+	taken = sink->take_closed_rows(sink, plan, late->firstTuple, last + gap, start);
 	closed_found = (taken != NIL);
 	foreach(lc, taken)
 	{
@@ -290,7 +322,7 @@ resolve_late(ViewPlan *plan, WindowSink *sink, TimestampTz t, TupleHashEntry lat
 		link = (ViewGroup **) &entry->additional;
 		while ((gs = *link) != NULL)
 		{
-			if (!session_joins(plan, gs, t, t))
+			if (!session_joins(plan, gs, lg->session_start, lg->session_last))
 			{
 				link = &gs->next_session;
 				continue;
@@ -443,7 +475,7 @@ session_close_due(ViewPlan *plan, TimestampTz watermark, WindowSink *sink)
 
 		InitTupleHashIterator(late->groups, &it);
 		while ((entry = ScanTupleHashTable(late->groups, &it)) != NULL)
-			resolve_late(plan, sink, late->start, entry, watermark);
+			resolve_late(plan, sink, entry, watermark);
 		done = lappend(done, late);
 	}
 	foreach(lc, done)

@@ -13,6 +13,7 @@
 #include "window_sink.h"
 
 extern void session_apply_event(ViewPlan *plan, TimestampTz t);
+extern void session_note_late(ViewPlan *plan, TimestampTz t);
 extern void session_place_interval(ViewPlan *plan, TimestampTz start, TimestampTz last,
 								   AggValue *values, XLogRecPtr end_lsn);
 extern ViewGroup *session_new(ViewPlan *plan, WindowGroups *wg, TupleHashEntry entry,
