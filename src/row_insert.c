@@ -29,16 +29,20 @@
 #include "access/table.h"
 #include "access/tableam.h"
 #include "access/xact.h"
-#include "catalog/pg_type.h"
+#include "catalog/pg_language.h"
+#include "catalog/pg_proc.h"
 #include "catalog/pg_trigger.h"
+#include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "executor/executor.h"
 #include "miscadmin.h"
 #include "nodes/execnodes.h"
 #include "nodes/parsenodes.h"
 #include "parser/parse_func.h"
+#include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
+#include "utils/syscache.h"
 
 #include "row_insert.h"
 
@@ -53,6 +57,7 @@ struct RowInserter
 
 static bool plain_table(Relation rel, int ncolumns, const Oid *types, const int32 *typmods);
 static bool only_restore_triggers(Relation rel);
+static bool is_restore_note(Oid funcid);
 
 /*
  * row_insert_begin opens relid, whose rows have ncolumns columns of the
@@ -175,6 +180,8 @@ only_restore_triggers(Relation rel)
 		return false;			/* where the note may have work to do */
 	note = LookupFuncName(list_make2(makeString("streamext"), makeString("note_restored_rows")),
 						  0, NULL, true);
+	if (!is_restore_note(note))
+		return false;
 	for (i = 0; i < trigdesc->numtriggers; i++)
 	{
 		Trigger    *trigger = &trigdesc->triggers[i];
@@ -185,4 +192,29 @@ only_restore_triggers(Relation rel)
 			return false;
 	}
 	return true;
+}
+
+/*
+ * is_restore_note says whether funcid is still this library's
+ * streamext_note_restored_rows: a function replaced under the same name
+ * (CREATE OR REPLACE keeps its OID) may do more, and is fired through an
+ * INSERT.
+ */
+static bool
+is_restore_note(Oid funcid)
+{
+	HeapTuple	tuple = SearchSysCache1(PROCOID, ObjectIdGetDatum(funcid));
+	bool		ours = false;
+
+	if (HeapTupleIsValid(tuple))
+	{
+		Form_pg_proc proc = (Form_pg_proc) GETSTRUCT(tuple);
+		bool		isnull;
+		Datum		src = SysCacheGetAttr(PROCOID, tuple, Anum_pg_proc_prosrc, &isnull);
+
+		ours = (proc->prolang == ClanguageId && !isnull &&
+				strcmp(TextDatumGetCString(src), "streamext_note_restored_rows") == 0);
+		ReleaseSysCache(tuple);
+	}
+	return ours;
 }
