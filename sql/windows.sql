@@ -157,7 +157,6 @@ SELECT streamext.drop_subscription('ev_ses2_final');
 SELECT streamext.drop_view(name) FROM streamext.views WHERE name LIKE 'ev%';
 SELECT streamext.drop_stream('ev');
 DROP TABLE ev;
-DROP FUNCTION wait_for_checkpoint();
 
 -- a session view whose sessions the clock closed, then a transaction large
 -- enough to be streamed whose events are older than the view's watermark:
@@ -181,3 +180,30 @@ SELECT k, count(*) FROM sess_clock GROUP BY k ORDER BY k;
 SELECT streamext.drop_view('sess_clock_v');
 SELECT streamext.drop_stream('sess_clock');
 DROP TABLE sess_clock;
+
+-- an infinite event time is in no window: each view sets the event aside
+-- (session views too, late or not: a session's end would be out of range),
+-- and the views and the worker go on
+CREATE TABLE sess_inf (k int NOT NULL, ts timestamptz NOT NULL);
+SELECT streamext.create_stream('sess_inf', time_column => 'ts', idle_timeout => NULL);
+SELECT streamext.create_view('sess_inf_v', $$ SELECT k, count(*) AS n FROM sess_inf GROUP BY k $$,
+                             "window" => 'session 5 seconds');
+SELECT streamext.create_view('tumb_inf_v', $$ SELECT k, count(*) AS n FROM sess_inf GROUP BY k $$,
+                             "window" => 'tumbling 1 minute');
+INSERT INTO sess_inf VALUES (1, '2026-01-01 00:00:00'), (1, '2026-01-01 00:00:10');
+SELECT wait_for_checkpoint();
+INSERT INTO sess_inf VALUES (3, '-infinity'), (3, '-infinity');
+INSERT INTO sess_inf VALUES (3, 'infinity');
+INSERT INTO sess_inf VALUES (1, '2026-01-01 00:00:03'), (2, '2026-01-01 00:00:12');
+SELECT wait_for_checkpoint();
+SELECT * FROM sess_inf_v ORDER BY k, window_start;
+SELECT * FROM tumb_inf_v ORDER BY k, window_start;
+SELECT v.name, d.sqlstate, d.message, d.event->>'ts' AS ts
+  FROM streamext.dead_letters d JOIN streamext.views v ON v.id = d.view_id
+ WHERE v.name IN ('sess_inf_v', 'tumb_inf_v') ORDER BY 1, 4;
+SELECT count(*) FROM streamext.streams WHERE stream = 'sess_inf'::regclass AND last_error IS NULL;
+SELECT streamext.drop_view('sess_inf_v');
+SELECT streamext.drop_view('tumb_inf_v');
+SELECT streamext.drop_stream('sess_inf');
+DROP TABLE sess_inf;
+DROP FUNCTION wait_for_checkpoint();

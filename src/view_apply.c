@@ -175,6 +175,8 @@ apply_event(ViewPlan *plan, TupleTableSlot *event, TimestampTz commit_time)
 		return;
 	if (!view_plan_eval_event(plan))
 		return;
+	/* before anything changes: the event is set aside, not decoded again */
+	window_check_event_time(&plan->window, t);
 
 	old = MemoryContextSwitchTo(econtext->ecxt_per_tuple_memory);
 

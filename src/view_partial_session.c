@@ -35,6 +35,7 @@
 #include "view_partial_session.h"
 #include "view_plan.h"
 #include "view_state.h"
+#include "window.h"
 #include "window_session.h"
 
 /* a run of a group's events less than the gap apart */
@@ -79,12 +80,9 @@ view_partial_session_fold(PartialSessions *pss, TimestampTz t, bool at_commit)
 
 	if (!view_plan_eval_event(plan))
 		return;
-	/* as window_pane_for refuses it to the other kinds: decoded again */
-	if (!at_commit && TIMESTAMP_NOT_FINITE(t))
-		ereport(ERROR,
-				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
-				 errmsg("event time is infinite"),
-				 errhint("Events of a windowed view need a finite event time.")));
+	/* decoded again, and set aside then */
+	if (!at_commit)
+		window_check_event_time(&plan->window, t);
 
 	/*
 	 * An event older than the closed horizon now is late at the commit too,

@@ -779,6 +779,21 @@ pane_start_of(const WindowSpec *spec, TimestampTz t)
 }
 
 /*
+ * window_check_event_time refuses an infinite event time t to a windowed
+ * view: no window holds it (a session's end, t plus the gap, is out of
+ * range).  The caller's event becomes a dead letter.
+ */
+void
+window_check_event_time(const WindowSpec *spec, TimestampTz t)
+{
+	if (spec->kind != WINDOW_NONE && TIMESTAMP_NOT_FINITE(t))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+				 errmsg("event time is infinite"),
+				 errhint("Events of a windowed view need a finite event time.")));
+}
+
+/*
  * window_pane_for returns the start of the pane holding event time t.
  */
 TimestampTz
@@ -788,11 +803,7 @@ window_pane_for(const WindowSpec *spec, TimestampTz t)
 
 	if (spec->kind == WINDOW_NONE)
 		return WINDOW_UNBOUNDED_START;
-	if (TIMESTAMP_NOT_FINITE(t))
-		ereport(ERROR,
-				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
-				 errmsg("event time is infinite"),
-				 errhint("Events of a windowed view need a finite event time.")));
+	window_check_event_time(spec, t);
 	Assert(spec->kind != WINDOW_SESSION);
 	if (!spec->calendar)
 		return pane_start_of(spec, t);
