@@ -38,7 +38,6 @@
 #include "miscadmin.h"
 #include "nodes/execnodes.h"
 #include "nodes/parsenodes.h"
-#include "parser/parse_func.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
@@ -171,34 +170,29 @@ static bool
 only_restore_triggers(Relation rel)
 {
 	TriggerDesc *trigdesc = rel->trigdesc;
-	Oid			note;
 	int			i;
 
 	if (trigdesc == NULL)
 		return true;
 	if (!IsBackgroundWorker)
 		return false;			/* where the note may have work to do */
-	note = LookupFuncName(list_make2(makeString("streamext"), makeString("note_restored_rows")),
-						  0, NULL, true);
-	if (!is_restore_note(note))
-		return false;
 	for (i = 0; i < trigdesc->numtriggers; i++)
 	{
 		Trigger    *trigger = &trigdesc->triggers[i];
 
 		if (!TRIGGER_FOR_INSERT(trigger->tgtype))
 			continue;
-		if (TRIGGER_FOR_ROW(trigger->tgtype) || trigger->tgfoid != note || !OidIsValid(note))
+		if (TRIGGER_FOR_ROW(trigger->tgtype) || !is_restore_note(trigger->tgfoid))
 			return false;
 	}
 	return true;
 }
 
 /*
- * is_restore_note says whether funcid is still this library's
- * streamext_note_restored_rows: a function replaced under the same name
- * (CREATE OR REPLACE keeps its OID) may do more, and is fired through an
- * INSERT.
+ * is_restore_note says whether funcid is this library's
+ * streamext_note_restored_rows (by language and C symbol, not by name: a
+ * function replaced under the same name keeps its OID and may do more,
+ * and is fired through an INSERT).
  */
 static bool
 is_restore_note(Oid funcid)

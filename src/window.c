@@ -794,6 +794,18 @@ window_check_event_time(const WindowSpec *spec, TimestampTz t)
 }
 
 /*
+ * window_session_span is the start of the span of a session view's gap
+ * holding finite event time t (spans of the gap from the epoch): any two
+ * times of one span are less than the gap apart.
+ */
+TimestampTz
+window_session_span(const WindowSpec *spec, TimestampTz t)
+{
+	Assert(spec->kind == WINDOW_SESSION && !TIMESTAMP_NOT_FINITE(t));
+	return floor_to(t, spec->size_usec);
+}
+
+/*
  * window_pane_for returns the start of the pane holding event time t.
  */
 TimestampTz

@@ -71,6 +71,7 @@ extern char *window_zone_name(const char *time_zone);
 extern bool window_has_columns(const WindowSpec *spec);
 extern bool window_closes(const WindowSpec *spec);
 extern void window_check_event_time(const WindowSpec *spec, TimestampTz t);
+extern TimestampTz window_session_span(const WindowSpec *spec, TimestampTz t);
 extern TimestampTz window_pane_for(const WindowSpec *spec, TimestampTz t);
 extern TimestampTz window_pane_end(const WindowSpec *spec, TimestampTz pane);
 extern TimestampTz window_first_open_start(const WindowSpec *spec, TimestampTz closed_upto);

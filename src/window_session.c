@@ -224,22 +224,20 @@ session_apply_event(ViewPlan *plan, TimestampTz t)
 }
 
 /*
- * session_note_late keeps an event older than the watermark, at event time
- * t (keys and arguments evaluated, keys in plan->keyslot), for the next
- * closing to merge with the sessions it joins (resolve_late).  A group's
- * late events are kept by spans of the gap, with their first and last
- * time: any two of a span are less than the gap apart, so they end up in
- * one session whatever else comes, and the span joins the closed and open
- * sessions as a whole.  Kept one by one, each event took its sessions out
- * of the closed table and wrote them back, and kept a window of its own:
- * 100,000 late events of seven groups took minutes and gigabytes.
+ * session_note_late keeps an event older than the watermark, at finite
+ * event time t (keys and arguments evaluated, keys in plan->keyslot), for
+ * the next closing to merge with the sessions it joins (resolve_late).  A
+ * group's late events are kept by spans of the gap, with their first and
+ * last time: any two of a span are less than the gap apart, so they end
+ * up in one session whatever else comes, and the span joins the closed and
+ * open sessions as a whole.  Kept one by one, each event took its sessions
+ * out of the closed table and wrote them back, and kept a window of its
+ * own: 100,000 late events of seven groups took minutes and gigabytes.
  */
 void
 session_note_late(ViewPlan *plan, TimestampTz t)
 {
-	int64		gap = plan->window.size_usec;
-	TimestampTz span = TIMESTAMP_NOT_FINITE(t) ? t : t - ((t % gap) + gap) % gap;
-	WindowGroups *wg = view_plan_correction(plan, span);
+	WindowGroups *wg = view_plan_correction(plan, window_session_span(&plan->window, t));
 	bool		isnew;
 	ViewGroup  *lg = view_plan_group(plan, wg, plan->keyslot, &isnew);
 
