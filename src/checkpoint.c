@@ -190,6 +190,8 @@ static void sink_closed_row(WindowSink *sink, ViewPlan *plan, TimestampTz start,
 							bool combine, bool as_correction);
 static List *sink_take_closed_rows(WindowSink *sink, ViewPlan *plan, MinimalTuple key,
 								   TimestampTz from, TimestampTz to);
+static void sink_late_failed(WindowSink *sink, ViewPlan *plan, TimestampTz start,
+							 TimestampTz end, MinimalTuple key, ErrorData *error);
 static void sink_open_rows_gone(WindowSink *sink, ViewPlan *plan, TimestampTz start,
 								bytea *key);
 static void sink_window_retired(WindowSink *sink, ViewPlan *plan, WindowGroups *wg);
@@ -369,6 +371,7 @@ sink_init(CheckpointSink *cs, StreamextDbSlot *slot, ViewPlan *plan,
 										 ALLOCSET_DEFAULT_SIZES);
 	cs->sink.closed_row = sink_closed_row;
 	cs->sink.take_closed_rows = sink_take_closed_rows;
+	cs->sink.late_failed = sink_late_failed;
 	cs->sink.open_rows_gone = sink_open_rows_gone;
 	cs->sink.window_retired = sink_window_retired;
 	cs->sink.group_retired = sink_group_retired;
@@ -824,6 +827,31 @@ sink_take_closed_rows(WindowSink *sink, ViewPlan *plan, MinimalTuple key,
 	cs->taken_pending = true;
 	MemoryContextSwitchTo(old);
 	return rows;
+}
+
+/*
+ * sink_late_failed writes back the closed sessions sink_take_closed_rows
+ * took out for late events whose states could not be combined with them,
+ * and sets the events aside as a dead letter of their group (once: not
+ * again when decoding again after a restart).
+ */
+static void
+sink_late_failed(WindowSink *sink, ViewPlan *plan, TimestampTz start, TimestampTz end,
+				 MinimalTuple key, ErrorData *error)
+{
+	CheckpointSink *cs = (CheckpointSink *) sink;
+
+	if (cs->taken_pending)
+	{
+		sink_open_inserter(cs, plan);
+		restore_taken(cs, plan, cs->taken);
+		cs->taken_pending = false;
+		cs->taken = NIL;
+		cs->taken_group = NULL;
+		MemoryContextReset(cs->taken_cxt);
+	}
+	if (end > cs->silent_upto)
+		set_aside_group(plan, start, end, key, error, true);
 }
 
 /*

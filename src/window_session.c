@@ -30,6 +30,7 @@
 
 #include "agg_state.h"
 #include "state_format.h"
+#include "usercode.h"
 #include "view_plan.h"
 #include "view_state.h"
 #include "window.h"
@@ -270,6 +271,49 @@ session_place_interval(ViewPlan *plan, TimestampTz start, TimestampTz last,
 	wg->changed_lsn = Max(wg->changed_lsn, end_lsn);
 }
 
+/* a span's late events and what they join, for merge_late */
+typedef struct LateMerge
+{
+	ViewPlan   *plan;
+	ViewGroup  *late;			/* its states take those of the closed rows */
+	List	   *taken;			/* TakenRow: the closed sessions it joins */
+	List	   *joined;			/* ViewGroup: the open sessions it joins */
+	AggValue   *merged;			/* if it stays open: all of them, in cxt */
+	MemoryContext cxt;			/* the open sessions' window's */
+	MemoryContext scratch;		/* the sink's, per row */
+} LateMerge;
+
+/*
+ * merge_late combines, for usercode_isolated, the states of the closed
+ * sessions a span of late events joins into the span's, and when the
+ * result stays open, the open sessions' and the span's into fresh states.
+ * It changes no session: a combine failing leaves them all as they were.
+ */
+static void
+merge_late(void *arg)
+{
+	LateMerge  *m = arg;
+	AggSet	   *aggs = &m->plan->aggs;
+	AggValue   *prior = MemoryContextAllocZero(m->scratch,
+											   sizeof(AggValue) * Max(aggs->naggs, 1));
+	ListCell   *lc;
+
+	foreach(lc, m->taken)
+	{
+		TakenRow   *row = lfirst(lc);
+
+		states_read(m->plan, VARDATA_ANY(row->states), VARSIZE_ANY_EXHDR(row->states),
+					prior, m->scratch);
+		agg_combine_values(aggs, m->late->values, prior, m->scratch);
+	}
+	if (m->merged == NULL)
+		return;
+	agg_init_values(aggs, m->merged, m->cxt);
+	foreach(lc, m->joined)
+		agg_combine_values(aggs, m->merged, ((ViewGroup *) lfirst(lc))->values, m->cxt);
+	agg_combine_values(aggs, m->merged, m->late->values, m->cxt);
+}
+
 /*
  * resolve_late merges the late events of one group in one span of the gap
  * (the group late of a window of plan->state->corrections, from
@@ -278,6 +322,11 @@ session_place_interval(ViewPlan *plan, TimestampTz start, TimestampTz last,
  * watermark has passed its end, else an open session.  Readers see the
  * change when the closing commits: the sessions it replaces are retired
  * with its transaction and the one it makes is born with it.
+ *
+ * The states are combined first, in a subtransaction (merge_late): when
+ * the view's combine function fails on them, the span is set aside as a
+ * dead letter of the group, the closed rows go back, and the sessions and
+ * the other groups close as usual.
  */
 static void
 resolve_late(ViewPlan *plan, WindowSink *sink, TupleHashEntry late, TimestampTz watermark)
@@ -287,71 +336,82 @@ resolve_late(ViewPlan *plan, WindowSink *sink, TupleHashEntry late, TimestampTz 
 	WindowGroups *wg = view_plan_window(plan, WINDOW_UNBOUNDED_START, true);
 	TimestampTz start = lg->session_start;
 	TimestampTz last = lg->session_last;
-	List	   *taken;
+	LateMerge	m = {plan, lg, NIL, NIL, NULL, wg->cxt, sink->cxt};
+	UserCodeFailure failure;
 	ListCell   *lc;
-	bool		closed_found;
 	TupleHashEntry entry;
 	ViewGroup  *into = NULL;
 	ViewGroup  *gs;
 	ViewGroup **link;
-	MemoryContext old = MemoryContextSwitchTo(sink->cxt);
-	AggValue   *prior = palloc0(sizeof(AggValue) * Max(plan->aggs.naggs, 1));
+	MemoryContext old;
 
-	/* the closed sessions it joins leave the table, their states combined */
-	taken = sink->take_closed_rows(sink, plan, late->firstTuple, last + gap, start);
-	closed_found = (taken != NIL);
-	foreach(lc, taken)
+	/* the closed sessions it joins leave the table */
+	m.taken = sink->take_closed_rows(sink, plan, late->firstTuple, last + gap, start);
+	foreach(lc, m.taken)
 	{
 		TakenRow   *row = lfirst(lc);
 
 		start = Min(start, row->start);
 		last = Max(last, row->end - gap);
-		states_read(plan, VARDATA_ANY(row->states),
-							   VARSIZE_ANY_EXHDR(row->states), prior, sink->cxt);
-		agg_combine_values(&plan->aggs, lg->values, prior, sink->cxt);
 	}
-	MemoryContextSwitchTo(old);
 
 	/* the open sessions it joins */
 	ExecStoreMinimalTuple(late->firstTuple, plan->keyslot, false);
 	entry = LookupTupleHashEntry(wg->groups, plan->keyslot, NULL, NULL);
-	if (entry != NULL)
-	{
-		link = (ViewGroup **) &entry->additional;
-		while ((gs = *link) != NULL)
+	old = MemoryContextSwitchTo(sink->cxt);
+	for (gs = entry ? entry->additional : NULL; gs != NULL; gs = gs->next_session)
+		if (session_joins(plan, gs, lg->session_start, lg->session_last))
 		{
-			if (!session_joins(plan, gs, lg->session_start, lg->session_last))
-			{
-				link = &gs->next_session;
-				continue;
-			}
-			note_stale(plan, gs->session_start, late->firstTuple);
-			sink->group_retired(sink, plan, gs->gid);
-			if (into == NULL)
-			{
-				/* a new identity: snapshots before the checkpoint see the old */
-				into = gs;
-				into->gid = plan->state->next_gid++;
-				into->born_xid = sink->xid;
-				link = &gs->next_session;
-			}
-			else
-			{
-				session_absorb(plan, wg, into, gs->values, gs->session_start,
-							   gs->session_last);
-				*link = gs->next_session;
-				session_unlinked(plan, wg, gs);
-			}
+			m.joined = lappend(m.joined, gs);
+			start = Min(start, gs->session_start);
+			last = Max(last, gs->session_last);
 		}
+	MemoryContextSwitchTo(old);
+	if (m.joined != NIL || last + gap > watermark)
+		m.merged = MemoryContextAllocZero(wg->cxt, sizeof(AggValue) * Max(plan->aggs.naggs, 1));
+
+	if (!usercode_isolated(InvalidOid, USERCODE_READ_ONLY, merge_late, &m, &failure))
+	{
+		sink->late_failed(sink, plan, lg->session_start, lg->session_last + gap,
+						  late->firstTuple, failure.error);
+		FreeErrorData(failure.error);
+		MemoryContextReset(sink->cxt);
+		return;
 	}
 
-	if (into == NULL && last + gap <= watermark)
+	if (m.merged == NULL)
 	{
 		ExecStoreMinimalTuple(late->firstTuple, plan->keyslot, false);
 		sink->closed_row(sink, plan, start, last + gap, late->firstTuple, lg->values,
-						 false, closed_found);
+						 false, m.taken != NIL);
 		MemoryContextReset(sink->cxt);
 		return;
+	}
+
+	/* the first open session it joins holds the result, the others leave */
+	for (link = entry ? (ViewGroup **) &entry->additional : NULL;
+		 link != NULL && (gs = *link) != NULL;)
+	{
+		if (!list_member_ptr(m.joined, gs))
+		{
+			link = &gs->next_session;
+			continue;
+		}
+		note_stale(plan, gs->session_start, late->firstTuple);
+		sink->group_retired(sink, plan, gs->gid);
+		if (into == NULL)
+		{
+			/* a new identity: snapshots before the checkpoint see the old */
+			into = gs;
+			into->gid = plan->state->next_gid++;
+			into->born_xid = sink->xid;
+			link = &gs->next_session;
+		}
+		else
+		{
+			*link = gs->next_session;
+			session_unlinked(plan, wg, gs);
+		}
 	}
 	if (into == NULL)
 	{
@@ -359,7 +419,13 @@ resolve_late(ViewPlan *plan, WindowSink *sink, TupleHashEntry late, TimestampTz 
 		into = session_new(plan, wg, entry, start, last);
 		into->born_xid = sink->xid;
 	}
-	session_absorb(plan, wg, into, lg->values, start, last);
+	/* the states it had are left in the window's memory, as merged ones are */
+	memcpy(into->values, m.merged, sizeof(AggValue) * plan->aggs.naggs);
+	pfree(m.merged);
+	into->session_start = start;
+	into->session_last = last;
+	into->dirty_disk = true;
+	view_group_changed(wg, into);
 	into->changed_lsn = plan->state->txn_end;
 	MemoryContextReset(sink->cxt);
 }
@@ -405,24 +471,28 @@ close_sessions(ViewPlan *plan, WindowSink *sink, TimestampTz watermark)
 	}
 }
 
+/* the copy compact_sessions builds, for copy_sessions */
+typedef struct SessionCopy
+{
+	ViewPlan   *plan;
+	WindowGroups *from;
+	WindowGroups fresh;
+} SessionCopy;
+
 /*
- * compact_sessions copies the open sessions into fresh memory, leaving
- * behind the states of those that closed or merged.
+ * copy_sessions copies, for usercode_isolated, the open sessions of a
+ * window into fresh memory, combining each one's states into new ones.
  */
 static void
-compact_sessions(ViewPlan *plan)
+copy_sessions(void *arg)
 {
-	WindowGroups *wg = view_plan_window(plan, WINDOW_UNBOUNDED_START, false);
-	WindowGroups fresh;
+	SessionCopy *c = arg;
+	ViewPlan   *plan = c->plan;
 	TupleHashIterator it;
 	TupleHashEntry entry;
 
-	if (wg == NULL)
-		return;
-	memset(&fresh, 0, sizeof(fresh));
-	window_groups_init(plan, &fresh, false);
-	InitTupleHashIterator(wg->groups, &it);
-	while ((entry = ScanTupleHashTable(wg->groups, &it)) != NULL)
+	InitTupleHashIterator(c->from->groups, &it);
+	while ((entry = ScanTupleHashTable(c->from->groups, &it)) != NULL)
 	{
 		ViewGroup  *gs;
 
@@ -431,24 +501,55 @@ compact_sessions(ViewPlan *plan)
 			ViewGroup  *copy;
 
 			ExecStoreMinimalTuple(entry->firstTuple, plan->keyslot, false);
-			copy = session_new(plan, &fresh, NULL, gs->session_start, gs->session_last);
+			copy = session_new(plan, &c->fresh, NULL, gs->session_start, gs->session_last);
 			copy->gid = gs->gid;
 			copy->born_xid = gs->born_xid;
 			copy->changed_lsn = gs->changed_lsn;
-			session_absorb(plan, &fresh, copy, gs->values, gs->session_start,
+			session_absorb(plan, &c->fresh, copy, gs->values, gs->session_start,
 						   gs->session_last);
 			copy->dirty_disk = gs->dirty_disk;
 			copy->dirty_shmem = gs->dirty_shmem;	/* stays listed, skipped if clean */
 		}
 	}
+}
+
+/*
+ * compact_sessions copies the open sessions into fresh memory, leaving
+ * behind the states of those that closed or merged.  The copy runs the
+ * view's combine functions: if one fails, the sessions stay where they
+ * are, and compacting waits until as many more have left.
+ */
+static void
+compact_sessions(ViewPlan *plan)
+{
+	WindowGroups *wg = view_plan_window(plan, WINDOW_UNBOUNDED_START, false);
+	SessionCopy c;
+	UserCodeFailure failure;
+
+	if (wg == NULL)
+		return;
+	memset(&c, 0, sizeof(c));
+	c.plan = plan;
+	c.from = wg;
+	window_groups_init(plan, &c.fresh, false);
+	if (!usercode_isolated(InvalidOid, USERCODE_READ_ONLY, copy_sessions, &c, &failure))
+	{
+		elog(LOG, "streamext: view \"%s\" could not compact its open sessions: %s",
+			 plan->name, failure.error->message);
+		FreeErrorData(failure.error);
+		ExecClearTuple(plan->keyslot);	/* it may point into the copy */
+		MemoryContextDelete(c.fresh.cxt);
+		plan->state->sessions_freed = 0;
+		return;
+	}
 	elog(DEBUG1, "streamext: view \"%s\" compacted %lld open sessions after %lld left",
-		 plan->name, (long long) fresh.ngroups, (long long) plan->state->sessions_freed);
+		 plan->name, (long long) c.fresh.ngroups, (long long) plan->state->sessions_freed);
 	ExecClearTuple(plan->keyslot);	/* it may point into the old memory */
 	MemoryContextDelete(wg->cxt);
-	wg->cxt = fresh.cxt;
-	wg->groups = fresh.groups;
-	wg->ngroups = fresh.ngroups;
-	wg->changed = fresh.changed;
+	wg->cxt = c.fresh.cxt;
+	wg->groups = c.fresh.groups;
+	wg->ngroups = c.fresh.ngroups;
+	wg->changed = c.fresh.changed;
 	plan->state->sessions_freed = 0;
 }
 

@@ -38,6 +38,12 @@ struct WindowSink
 	/* the closed rows of key's group that overlap (from, to), taken out */
 	List	   *(*take_closed_rows) (WindowSink *sink, ViewPlan *plan, MinimalTuple key,
 									 TimestampTz from, TimestampTz to);
+	/*
+	 * Late events of [start, end) of key's group could not be merged with
+	 * what they join: the rows taken out go back, the events are set aside.
+	 */
+	void		(*late_failed) (WindowSink *sink, ViewPlan *plan, TimestampTz start,
+								TimestampTz end, MinimalTuple key, ErrorData *error);
 	/* the persisted open states of a pane, or of one group (key not NULL) */
 	void		(*open_rows_gone) (WindowSink *sink, ViewPlan *plan, TimestampTz start,
 								   bytea *key);
