@@ -277,8 +277,8 @@ typedef struct LateMerge
 	ViewPlan   *plan;
 	ViewGroup  *late;			/* its states take those of the closed rows */
 	List	   *taken;			/* TakenRow: the closed sessions it joins */
-	List	   *joined;			/* ViewGroup: the open sessions it joins */
-	AggValue   *merged;			/* if it stays open: all of them, in cxt */
+	ViewGroup  *into;			/* the open session that takes it all, or NULL */
+	List	   *joined;			/* ViewGroup: the other open sessions it joins */
 	MemoryContext cxt;			/* the open sessions' window's */
 	MemoryContext scratch;		/* the sink's, per row */
 } LateMerge;
@@ -286,8 +286,9 @@ typedef struct LateMerge
 /*
  * merge_late combines, for usercode_isolated, the states of the closed
  * sessions a span of late events joins into the span's, and when the
- * result stays open, the open sessions' and the span's into fresh states.
- * It changes no session: a combine failing leaves them all as they were.
+ * result stays open, the other open sessions' and the span's into the
+ * session that keeps them.  Only states change: the caller links and
+ * unlinks sessions once this succeeded.
  */
 static void
 merge_late(void *arg)
@@ -306,12 +307,11 @@ merge_late(void *arg)
 					prior, m->scratch);
 		agg_combine_values(aggs, m->late->values, prior, m->scratch);
 	}
-	if (m->merged == NULL)
+	if (m->into == NULL)
 		return;
-	agg_init_values(aggs, m->merged, m->cxt);
 	foreach(lc, m->joined)
-		agg_combine_values(aggs, m->merged, ((ViewGroup *) lfirst(lc))->values, m->cxt);
-	agg_combine_values(aggs, m->merged, m->late->values, m->cxt);
+		agg_combine_values(aggs, m->into->values, ((ViewGroup *) lfirst(lc))->values, m->cxt);
+	agg_combine_values(aggs, m->into->values, m->late->values, m->cxt);
 }
 
 /*
@@ -323,10 +323,11 @@ merge_late(void *arg)
  * change when the closing commits: the sessions it replaces are retired
  * with its transaction and the one it makes is born with it.
  *
- * The states are combined first, in a subtransaction (merge_late): when
- * the view's combine function fails on them, the span is set aside as a
- * dead letter of the group, the closed rows go back, and the sessions and
- * the other groups close as usual.
+ * The states are combined first, in a subtransaction (merge_late), into
+ * the first open session joined (its states saved before) or a new one:
+ * when the view's combine function fails on them, that session gets its
+ * states back (or leaves), the closed rows go back, the span is set aside
+ * as a dead letter of the group, and the other groups close as usual.
  */
 static void
 resolve_late(ViewPlan *plan, WindowSink *sink, TupleHashEntry late, TimestampTz watermark)
@@ -336,11 +337,12 @@ resolve_late(ViewPlan *plan, WindowSink *sink, TupleHashEntry late, TimestampTz 
 	WindowGroups *wg = view_plan_window(plan, WINDOW_UNBOUNDED_START, true);
 	TimestampTz start = lg->session_start;
 	TimestampTz last = lg->session_last;
-	LateMerge	m = {plan, lg, NIL, NIL, NULL, wg->cxt, sink->cxt};
+	LateMerge	m = {plan, lg, NIL, NULL, NIL, wg->cxt, sink->cxt};
 	UserCodeFailure failure;
+	StringInfoData saved;
+	bool		made = false;
 	ListCell   *lc;
 	TupleHashEntry entry;
-	ViewGroup  *into = NULL;
 	ViewGroup  *gs;
 	ViewGroup **link;
 	MemoryContext old;
@@ -355,23 +357,51 @@ resolve_late(ViewPlan *plan, WindowSink *sink, TupleHashEntry late, TimestampTz 
 		last = Max(last, row->end - gap);
 	}
 
-	/* the open sessions it joins */
+	/* the open sessions it joins: the first takes the others */
 	ExecStoreMinimalTuple(late->firstTuple, plan->keyslot, false);
 	entry = LookupTupleHashEntry(wg->groups, plan->keyslot, NULL, NULL);
 	old = MemoryContextSwitchTo(sink->cxt);
 	for (gs = entry ? entry->additional : NULL; gs != NULL; gs = gs->next_session)
-		if (session_joins(plan, gs, lg->session_start, lg->session_last))
-		{
+	{
+		if (!session_joins(plan, gs, lg->session_start, lg->session_last))
+			continue;
+		if (m.into == NULL)
+			m.into = gs;
+		else
 			m.joined = lappend(m.joined, gs);
-			start = Min(start, gs->session_start);
-			last = Max(last, gs->session_last);
-		}
+		start = Min(start, gs->session_start);
+		last = Max(last, gs->session_last);
+	}
+	if (m.into != NULL)
+	{
+		initStringInfo(&saved);
+		states_write(plan, m.into->values, &saved, sink->cxt);
+	}
 	MemoryContextSwitchTo(old);
-	if (m.joined != NIL || last + gap > watermark)
-		m.merged = MemoryContextAllocZero(wg->cxt, sizeof(AggValue) * Max(plan->aggs.naggs, 1));
+	if (m.into == NULL && last + gap > watermark)
+	{
+		ExecStoreMinimalTuple(late->firstTuple, plan->keyslot, false);
+		m.into = session_new(plan, wg, entry, start, last);
+		m.into->born_xid = sink->xid;
+		made = true;
+	}
 
 	if (!usercode_isolated(InvalidOid, USERCODE_READ_ONLY, merge_late, &m, &failure))
 	{
+		if (made)
+		{
+			/* the new session leaves its group's chain (it heads it) */
+			ExecStoreMinimalTuple(late->firstTuple, plan->keyslot, false);
+			entry = LookupTupleHashEntry(wg->groups, plan->keyslot, NULL, NULL);
+			entry->additional = m.into->next_session;
+			session_unlinked(plan, wg, m.into);
+		}
+		else if (m.into != NULL)
+		{
+			/* what the failed combines left of its states stays behind */
+			states_read(plan, saved.data, saved.len, m.into->values, wg->cxt);
+			plan->state->sessions_freed++;
+		}
 		sink->late_failed(sink, plan, lg->session_start, lg->session_last + gap,
 						  late->firstTuple, failure.error);
 		FreeErrorData(failure.error);
@@ -379,7 +409,7 @@ resolve_late(ViewPlan *plan, WindowSink *sink, TupleHashEntry late, TimestampTz 
 		return;
 	}
 
-	if (m.merged == NULL)
+	if (m.into == NULL)
 	{
 		ExecStoreMinimalTuple(late->firstTuple, plan->keyslot, false);
 		sink->closed_row(sink, plan, start, last + gap, late->firstTuple, lg->values,
@@ -388,8 +418,16 @@ resolve_late(ViewPlan *plan, WindowSink *sink, TupleHashEntry late, TimestampTz 
 		return;
 	}
 
-	/* the first open session it joins holds the result, the others leave */
-	for (link = entry ? (ViewGroup **) &entry->additional : NULL;
+	/* the sessions it joined are replaced by the one that took them */
+	if (!made)
+	{
+		note_stale(plan, m.into->session_start, late->firstTuple);
+		sink->group_retired(sink, plan, m.into->gid);
+		/* a new identity: snapshots before the checkpoint see the old */
+		m.into->gid = plan->state->next_gid++;
+		m.into->born_xid = sink->xid;
+	}
+	for (link = m.joined ? (ViewGroup **) &entry->additional : NULL;
 		 link != NULL && (gs = *link) != NULL;)
 	{
 		if (!list_member_ptr(m.joined, gs))
@@ -399,34 +437,14 @@ resolve_late(ViewPlan *plan, WindowSink *sink, TupleHashEntry late, TimestampTz 
 		}
 		note_stale(plan, gs->session_start, late->firstTuple);
 		sink->group_retired(sink, plan, gs->gid);
-		if (into == NULL)
-		{
-			/* a new identity: snapshots before the checkpoint see the old */
-			into = gs;
-			into->gid = plan->state->next_gid++;
-			into->born_xid = sink->xid;
-			link = &gs->next_session;
-		}
-		else
-		{
-			*link = gs->next_session;
-			session_unlinked(plan, wg, gs);
-		}
+		*link = gs->next_session;
+		session_unlinked(plan, wg, gs);
 	}
-	if (into == NULL)
-	{
-		ExecStoreMinimalTuple(late->firstTuple, plan->keyslot, false);
-		into = session_new(plan, wg, entry, start, last);
-		into->born_xid = sink->xid;
-	}
-	/* the states it had are left in the window's memory, as merged ones are */
-	memcpy(into->values, m.merged, sizeof(AggValue) * plan->aggs.naggs);
-	pfree(m.merged);
-	into->session_start = start;
-	into->session_last = last;
-	into->dirty_disk = true;
-	view_group_changed(wg, into);
-	into->changed_lsn = plan->state->txn_end;
+	m.into->session_start = start;
+	m.into->session_last = last;
+	m.into->dirty_disk = true;
+	view_group_changed(wg, m.into);
+	m.into->changed_lsn = plan->state->txn_end;
 	MemoryContextReset(sink->cxt);
 }
 
@@ -516,8 +534,9 @@ copy_sessions(void *arg)
 /*
  * compact_sessions copies the open sessions into fresh memory, leaving
  * behind the states of those that closed or merged.  The copy runs the
- * view's combine functions: if one fails, the sessions stay where they
- * are, and compacting waits until as many more have left.
+ * view's combine functions, as long as the sessions take (it is not one
+ * call): if one fails, the sessions stay where they are, and compacting
+ * waits until as many more have left.
  */
 static void
 compact_sessions(ViewPlan *plan)
@@ -532,7 +551,7 @@ compact_sessions(ViewPlan *plan)
 	c.plan = plan;
 	c.from = wg;
 	window_groups_init(plan, &c.fresh, false);
-	if (!usercode_isolated(InvalidOid, USERCODE_READ_ONLY, copy_sessions, &c, &failure))
+	if (!usercode_isolated_untimed(InvalidOid, USERCODE_READ_ONLY, copy_sessions, &c, &failure))
 	{
 		elog(LOG, "streamext: view \"%s\" could not compact its open sessions: %s",
 			 plan->name, failure.error->message);

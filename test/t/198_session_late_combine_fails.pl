@@ -16,6 +16,7 @@ use strict;
 use warnings;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use Time::HiRes qw(usleep);
 use StreamextTest;
 
 my $node = streamext_node('session_late_combine_fails');
@@ -105,7 +106,63 @@ check_views($node, 'postgres', 'after 2,500 sessions closed', [ 'sess', $oracle 
 $node->safe_psql('postgres', q{INSERT INTO ev (k, v, ts) VALUES (5, 1, '2026-01-01 10:20:09+00'), (9, 1, '2026-01-01 10:30:00+00')});
 wait_caught_up($node);
 check_views($node, 'postgres', 'the session kept open closes', [ 'sess', $oracle ]);
-is($node->safe_psql('postgres', q{SELECT worker_restarts FROM streamext.streams}), '0',
+
+# late events merged into an open session again and again leave no states
+# behind: the session's window memory stays as it was (with the states of
+# each merge copied and left behind, 30 merges of a 20,000-value DISTINCT
+# set took 6 MB more)
+$node->safe_psql('postgres', q{
+ALTER SYSTEM SET streamext.checkpoint_interval = '100ms';
+SELECT pg_reload_conf();
+CREATE TABLE big (k int, x int, ts timestamptz NOT NULL);
+SELECT streamext.create_stream('big', time_column => 'ts', idle_timeout => NULL);
+SELECT streamext.create_view('big_sess', $$ SELECT k, count(*) AS n, count(DISTINCT x) AS dx FROM big GROUP BY k $$,
+                             "window" => 'session 1 hour');
+INSERT INTO big SELECT 1, x, '2026-01-01 10:00:00+00' FROM generate_series(1, 20000) x;
+});
+wait_caught_up($node);
+
+# window_memory dumps the worker's memory contexts into the log and returns
+# the bytes its session windows use
+sub window_memory
+{
+	my $offset = -s $node->logfile;
+	$node->safe_psql('postgres', "SELECT pg_log_backend_memory_contexts($pid)");
+	my $log = '';
+	for (1 .. 100)
+	{
+		$log = slurp_file($node->logfile, $offset);
+		last if $log =~ /Grand total/;
+		usleep(100_000);
+	}
+	my $used = 0;
+	$used += $1 while $log =~ /streamext window: \d+ total in \d+ blocks; \d+ free \(\d+ chunks\); (\d+) used/g;
+	return $used;
+}
+sub late_merges
+{
+	my ($from, $to) = @_;
+	for my $r ($from .. $to)
+	{
+		$node->safe_psql('postgres', "INSERT INTO big VALUES (1, 1, '2026-01-01 10:00:00+00'::timestamptz + $r * interval '2 s')");
+		wait_caught_up($node);
+		usleep(300_000);
+		$node->safe_psql('postgres', "INSERT INTO big VALUES (1, 2, '2026-01-01 10:00:00+00'::timestamptz + $r * interval '2 s' - interval '1 s')");
+		wait_caught_up($node);
+	}
+}
+late_merges(1, 3);
+my $before = window_memory();
+late_merges(4, 33);
+my $after = window_memory();
+ok($before > 0 && $after - $before < 2_000_000,
+	"30 late merges into an open session: its window uses $before, then $after bytes");
+is($node->safe_psql('postgres', q{SELECT late_events FROM streamext.views WHERE name = 'big_sess'}), '33',
+	'the late events were late');
+check_views($node, 'postgres', 'after the late merges', [ 'big_sess',
+	q{SELECT min(ts), max(ts) + interval '1 hour', k, count(*), count(DISTINCT x) FROM big GROUP BY k} ]);
+
+is($node->safe_psql('postgres', q{SELECT sum(worker_restarts) FROM streamext.streams}), '0',
 	'no worker restart');
 
 done_testing();
