@@ -81,6 +81,20 @@ distinct_set_new(MemoryContext cxt)
 	return MemoryContextAllocZero(cxt, sizeof(DistinctSet));
 }
 
+/* distinct_set_free frees a set and the values it copied */
+void
+distinct_set_free(DistinctSpec *spec, DistinctSet *set)
+{
+	int64		i;
+
+	if (!spec->typbyval)
+		for (i = 0; i < set->n; i++)
+			pfree(DatumGetPointer(set->values[i]));
+	if (set->values != NULL)
+		pfree(set->values);
+	pfree(set);
+}
+
 /*
  * distinct_set_add adds a value, copied into the set's context, in its
  * place, unless the set has it.  An error (a comparison, memory) leaves

@@ -40,6 +40,7 @@ typedef struct DistinctSet
 extern void distinct_spec_init(DistinctSpec *spec, Oid owner, Oid argtype,
 							   Oid collation, SortGroupClause *sgc);
 extern DistinctSet *distinct_set_new(MemoryContext cxt);
+extern void distinct_set_free(DistinctSpec *spec, DistinctSet *set);
 extern void distinct_set_add(DistinctSpec *spec, DistinctSet *set, Datum value, bool isnull);
 extern void distinct_set_union(DistinctSpec *spec, DistinctSet *into, const DistinctSet *from);
 extern void distinct_set_serialize(DistinctSpec *spec, DistinctSet *set, StringInfo buf);

@@ -476,6 +476,39 @@ agg_init_values(AggSet *set, AggValue *values, MemoryContext cxt)
 }
 
 /*
+ * agg_free_values frees the states of a group that is done with them (a
+ * failed merge's, before the states saved are read back), and leaves them
+ * empty.  An internal state's parts are its functions' to know: those stay
+ * behind in the context until it goes.
+ */
+void
+agg_free_values(AggSet *set, AggValue *values)
+{
+	int			i;
+
+	for (i = 0; i < set->naggs; i++)
+	{
+		AggRunner  *agg = &set->runners[i];
+		AggValue   *v = &values[i];
+
+		if (agg->distinct)
+		{
+			if (DatumGetPointer(v->value) != NULL)
+				distinct_set_free(&agg->distinct_spec, (DistinctSet *) DatumGetPointer(v->value));
+		}
+		else if (!agg->transtypbyval && !v->isnull && !v->noValue)
+		{
+			if (DatumIsReadWriteExpandedObject(v->value, false, agg->transtyplen))
+				DeleteExpandedObject(v->value);
+			else
+				pfree(DatumGetPointer(v->value));
+		}
+		v->value = (Datum) 0;
+		v->isnull = v->noValue = true;
+	}
+}
+
+/*
  * agg_combine_values merges every state of from into into: a group's
  * states from another pane, session or partial result.
  */

@@ -73,6 +73,7 @@ typedef struct AggValue
 extern void agg_runner_init(AggSet *set, AggRunner *agg, Aggref *aggref);
 extern void agg_advance(AggSet *set, AggRunner *agg, AggValue *v, MemoryContext cxt);
 extern void agg_init_values(AggSet *set, AggValue *values, MemoryContext cxt);
+extern void agg_free_values(AggSet *set, AggValue *values);
 extern void agg_combine_values(AggSet *set, AggValue *into, const AggValue *from,
 							   MemoryContext cxt);
 extern Datum agg_finalize(AggSet *set, AggRunner *agg, AggValue *v,

@@ -398,7 +398,8 @@ resolve_late(ViewPlan *plan, WindowSink *sink, TupleHashEntry late, TimestampTz 
 		}
 		else if (m.into != NULL)
 		{
-			/* what the failed combines left of its states stays behind */
+			/* its states as they were (internal ones' parts stay behind) */
+			agg_free_values(&plan->aggs, m.into->values);
 			states_read(plan, saved.data, saved.len, m.into->values, wg->cxt);
 			plan->state->sessions_freed++;
 		}
