@@ -156,6 +156,31 @@ SELECT window_start, window_end, k, n, s FROM cal_day WHERE window_start = '2026
 SELECT window_start, window_end, n, s FROM cal_month WHERE window_start = '2026-02-28 23:00+00';
 SELECT name, late_events, cal_diff(name) AS diff FROM streamext.views WHERE name LIKE 'cal%' ORDER BY id;
 
+-- an event tens of thousands of years ahead (beyond streamext.max_future,
+-- counted, not waited for) in a calendar hopping view: the windows holding
+-- a pane are worked out near each pane, not over every hour between today
+-- and then (430 million windows: reads failed and the worker restarted)
+CREATE TABLE far (k text NOT NULL, ts timestamptz NOT NULL);
+SELECT streamext.create_stream('far', 'ts');
+SELECT worker_restarts AS restarts_before FROM streamext.streams WHERE stream = 'far'::regclass \gset
+SELECT streamext.create_view('far_hop', $$ SELECT k, count(*) AS n FROM far GROUP BY k $$,
+                             'hopping 1 day every 1 hour', time_zone => 'Europe/Paris');
+INSERT INTO far VALUES ('now', '2026-11-02 12:00+00'), ('far', '50000-06-01 12:00+00');
+SELECT streamext.wait_caught_up();
+SELECT k, count(*) AS windows, sum(n) AS n, min(window_start) AS first_start
+  FROM far_hop GROUP BY k ORDER BY k;
+-- the clock closes the windows of today's event (idle_timeout): the worker
+-- works out which, and the far one's stay open
+SELECT pg_sleep(1.5);
+SELECT streamext.wait_caught_up();
+SELECT k, count(*) AS windows, sum(n) AS n FROM far_hop GROUP BY k ORDER BY k;
+SELECT v.future_events, p.closed_upto > '2026-11-03 12:00+00' AS closed_by_clock
+  FROM streamext.views v JOIN streamext.view_progress p ON p.view_id = v.id WHERE v.name = 'far_hop';
+SELECT worker_restarts = :restarts_before AS no_restart FROM streamext.streams WHERE stream = 'far'::regclass;
+SELECT streamext.drop_view('far_hop');
+SELECT streamext.drop_stream('far');
+DROP TABLE far;
+
 -- refused, with what is accepted
 \set VERBOSITY default
 SELECT streamext.create_view('bad', 'SELECT count(*) FROM cal', 'tumbling 1 day', time_zone => 'Europe/Pariss');

@@ -996,16 +996,20 @@ window_reach(const WindowSpec *spec)
 }
 
 /*
- * window_starting_in sets *windows to the hopping windows that start in
- * [from, to], in order of start, and returns how many there are: what
- * readers and checkpoints go through, rather than each pane's windows.
+ * window_holding_any sets *windows to the hopping windows that may hold one
+ * of the panes (npanes starts, in order): those starting at most
+ * window_reach before one of them, in order of start, and returns how many
+ * there are: what readers and checkpoints go through, rather than each
+ * pane's windows.  The windows between panes far apart hold none and are
+ * not gone through: one event in the year 50000 is 400 million hourly
+ * windows from today's.
  */
 int
-window_starting_in(const WindowSpec *spec, TimestampTz from, TimestampTz to,
+window_holding_any(const WindowSpec *spec, const TimestampTz *panes, int npanes,
 				   WindowBounds **windows)
 {
 	WindowList	list;
-	TimestampTz start;
+	TimestampTz listed_upto = DT_NOBEGIN;	/* every start up to it is listed */
 	int			i;
 
 	Assert(spec->kind == WINDOW_HOPPING);
@@ -1014,23 +1018,35 @@ window_starting_in(const WindowSpec *spec, TimestampTz from, TimestampTz to,
 	list.w = palloc(sizeof(WindowBounds) * list.allocated);
 	list.after = DT_NOBEGIN;
 	list.upto = DT_NOEND;
-	if (!spec->calendar)
+	for (i = 0; i < npanes; i++)
 	{
-		for (start = window_pane_for(spec, to); start >= from; start -= spec->pane_usec)
-			list_add(&list, start, start + spec->size_usec);
-	}
-	else
-	{
-		for (start = pane_floor(spec, to); start >= from; start = pane_floor(spec, start - 1))
-			list_add(&list, start, hop_end(spec, start));
-	}
-	/* found last first */
-	for (i = 0; i < list.n / 2; i++)
-	{
-		WindowBounds tmp = list.w[i];
+		TimestampTz from = Max(panes[i] - window_reach(spec), listed_upto + 1);
+		TimestampTz start;
+		int			first = list.n;
+		int			j;
 
-		list.w[i] = list.w[list.n - 1 - i];
-		list.w[list.n - 1 - i] = tmp;
+		if (panes[i] <= listed_upto)
+			continue;
+		/* the starts in [from, pane], found last first */
+		if (!spec->calendar)
+		{
+			for (start = window_pane_for(spec, panes[i]); start >= from; start -= spec->pane_usec)
+				list_add(&list, start, start + spec->size_usec);
+		}
+		else
+		{
+			for (start = pane_floor(spec, panes[i]); start >= from;
+				 start = pane_floor(spec, start - 1))
+				list_add(&list, start, hop_end(spec, start));
+		}
+		for (j = 0; j < (list.n - first) / 2; j++)
+		{
+			WindowBounds tmp = list.w[first + j];
+
+			list.w[first + j] = list.w[list.n - 1 - j];
+			list.w[list.n - 1 - j] = tmp;
+		}
+		listed_upto = panes[i];
 	}
 	*windows = list.w;
 	return list.n;
@@ -1208,8 +1224,7 @@ window_next_end(const WindowSpec *spec, const TimestampTz *panes, int npanes,
 	if (spec->kind == WINDOW_HOPPING && spec->calendar)
 	{
 		WindowBounds *w;
-		int			n = window_starting_in(spec, panes[0] - window_reach(spec),
-										   panes[npanes - 1], &w);
+		int			n = window_holding_any(spec, panes, npanes, &w);
 		int			k = 0;
 
 		for (i = 0; i < n; i++)

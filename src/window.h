@@ -79,8 +79,8 @@ extern int	window_list_of_pane(const WindowSpec *spec, TimestampTz pane,
 								TimestampTz after, TimestampTz upto,
 								WindowBounds **windows);
 extern int64 window_reach(const WindowSpec *spec);
-extern int	window_starting_in(const WindowSpec *spec, TimestampTz from, TimestampTz to,
-							   WindowBounds **windows);
+extern int	window_holding_any(const WindowSpec *spec, const TimestampTz *panes,
+							   int npanes, WindowBounds **windows);
 extern int	window_bounds_cmp(const void *a, const void *b);
 extern void window_period(const WindowSpec *spec, TimestampTz pane,
 						  TimestampTz *start, TimestampTz *end);

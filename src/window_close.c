@@ -127,23 +127,26 @@ calendar_hopping_due(ViewPlan *plan, TimestampTz watermark, HTAB *closing, List 
 {
 	HASH_SEQ_STATUS status;
 	WindowGroups *wg;
-	TimestampTz first = DT_NOEND;
-	TimestampTz last = DT_NOBEGIN;
+	TimestampTz *panes;
+	int			npanes = 0;
 	WindowBounds *w;
 	TimestampTz *reach;
 	int			n;
 	int			i;
 	int			nclosing = 0;
 
+	panes = palloc(sizeof(TimestampTz) * Max(hash_get_num_entries(plan->state->windows), 1));
 	hash_seq_init(&status, plan->state->windows);
 	while ((wg = hash_seq_search(&status)) != NULL)
+		panes[npanes++] = wg->start;
+	if (npanes == 0)
 	{
-		first = Min(first, wg->start);
-		last = Max(last, wg->start);
-	}
-	if (first == DT_NOEND)
+		pfree(panes);
 		return 0;
-	n = window_starting_in(&plan->window, first - window_reach(&plan->window), last, &w);
+	}
+	qsort(panes, npanes, sizeof(TimestampTz), window_start_cmp);
+	n = window_holding_any(&plan->window, panes, npanes, &w);
+	pfree(panes);
 
 	/* reach[i]: the greatest end of the windows starting up to the i-th */
 	reach = palloc(sizeof(TimestampTz) * Max(n, 1));

@@ -569,16 +569,14 @@ window_panes_emit(ViewPlan *plan, Tuplestorestate *store, TupleDesc desc,
 	r.nwindows = 0;
 	if (plan->window.kind == WINDOW_HOPPING && plan->window.calendar && n > 0)
 	{
-		TimestampTz first = DT_NOEND;
-		TimestampTz last = DT_NOBEGIN;
+		TimestampTz *starts = palloc(sizeof(TimestampTz) * n);
 		int			m;
 
 		for (i = 0; i < n; i++)
-		{
-			first = Min(first, panes[i].start);
-			last = Max(last, panes[i].start);
-		}
-		m = window_starting_in(&plan->window, first - window_reach(&plan->window), last, &r.windows);
+			starts[i] = panes[i].start;
+		qsort(starts, n, sizeof(TimestampTz), window_start_cmp);
+		m = window_holding_any(&plan->window, starts, n, &r.windows);
+		pfree(starts);
 		for (i = 0; i < m; i++)
 			if (r.windows[i].end > closed_upto)
 				r.windows[r.nwindows++] = r.windows[i];
