@@ -179,6 +179,47 @@ SELECT streamext.create_view('vv_bad', $$ SELECT sum(hits) FROM vv_plain_minute 
 SELECT streamext.drop_view('vv_per_minute');
 DROP VIEW vv_per_minute;
 
+-- a view on a hopping or cumulating view takes the lower windows that
+-- start in a window of its own as soon as every lower window starting
+-- before them has closed, not a slide later: pure event time, the watermark
+-- at 00:00:06 closes the hopping windows up to [00:00:02, 00:00:06) and
+-- the cumulating period [00:00:00, 00:00:04), which is all [00:00:00,
+-- 00:00:04) of the views on them needs
+CREATE TABLE vv_ticks (ts timestamptz NOT NULL, v int NOT NULL);
+SELECT streamext.create_stream('vv_ticks', time_column => 'ts', idle_timeout => NULL);
+SELECT streamext.create_view('vv_ticks_hop', $$ SELECT count(*) AS n, sum(v) AS s FROM vv_ticks $$,
+                             "window" => 'hopping 4 seconds every 2 seconds');
+SELECT streamext.create_view('vv_ticks_cum', $$ SELECT count(*) AS n, sum(v) AS s FROM vv_ticks $$,
+                             "window" => 'cumulate 4 seconds every 2 seconds');
+SELECT streamext.create_view('vv_ticks_hop_up', $$ SELECT sum(n) AS n, sum(s) AS s FROM vv_ticks_hop $$,
+                             "window" => 'tumbling 4 seconds');
+SELECT streamext.create_view('vv_ticks_cum_up', $$ SELECT sum(n) AS n, sum(s) AS s FROM vv_ticks_cum $$,
+                             "window" => 'tumbling 4 seconds');
+INSERT INTO vv_ticks SELECT '2026-03-01 00:00:00+00'::timestamptz + i * interval '500 ms', i
+  FROM generate_series(0, 12) i;
+DO $$ BEGIN
+  PERFORM streamext.wait_caught_up();
+  FOR i IN 1..600 LOOP
+    EXIT WHEN (SELECT count(*) FROM streamext.view_progress p JOIN streamext.views v ON v.id = p.view_id
+                WHERE v.name IN ('vv_ticks_hop', 'vv_ticks_cum') AND p.closed_upto >= '2026-03-01 00:00:06+00') = 2;
+    PERFORM pg_sleep(0.05);
+  END LOOP;
+END $$;
+SELECT v.name, p.closed_upto FROM streamext.view_progress p JOIN streamext.views v ON v.id = p.view_id
+ WHERE v.name LIKE 'vv_ticks%' ORDER BY 1;
+SELECT 'hop' AS lower, * FROM vv_ticks_hop_up WHERE window_start = '2026-03-01 00:00:00+00'
+UNION ALL
+SELECT 'cum', * FROM vv_ticks_cum_up WHERE window_start = '2026-03-01 00:00:00+00';
+SELECT vv_diff($$ SELECT window_start, window_end, n, s FROM vv_ticks_hop_up WHERE window_end <= '2026-03-01 00:00:04+00' $$,
+               $$ SELECT date_bin('4 seconds', window_start, '2000-01-01'), date_bin('4 seconds', window_start, '2000-01-01') + interval '4 seconds',
+                         sum(n), sum(s) FROM vv_ticks_hop WHERE window_start < '2026-03-01 00:00:04+00' GROUP BY 1 $$) AS hop_upper;
+SELECT streamext.drop_view('vv_ticks_hop_up');
+SELECT streamext.drop_view('vv_ticks_cum_up');
+SELECT streamext.drop_view('vv_ticks_hop');
+SELECT streamext.drop_view('vv_ticks_cum');
+SELECT streamext.drop_stream('vv_ticks');
+DROP TABLE vv_ticks;
+
 SELECT streamext.drop_view('vv_per_day');
 SELECT streamext.drop_view('vv_hop_upper');
 SELECT streamext.drop_view('vv_cumulate_upper');

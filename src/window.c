@@ -842,17 +842,35 @@ window_pane_end(const WindowSpec *spec, TimestampTz pane)
  * window_first_open_start is a lower bound of the start of every window
  * that closed_upto has not closed: every window starting before it has
  * ended by closed_upto.  A view on a view takes the lower view's closed
- * windows up to it as complete.  Exact for tumbling windows; a pane early
- * at most for the others, whose windows last up to window_reach.
+ * windows up to it as complete, so the closer the sooner: exact for
+ * tumbling and cumulating windows (a period's windows all start with it
+ * and end by its end) and for hopping ones of fixed width; a pane early
+ * at most for calendar hopping ones, whose windows last up to
+ * window_reach.
  */
 TimestampTz
 window_first_open_start(const WindowSpec *spec, TimestampTz closed_upto)
 {
+	TimestampTz start;
+	TimestampTz end;
+
 	Assert(window_closes(spec) && spec->kind != WINDOW_SESSION);
 	if (TIMESTAMP_NOT_FINITE(closed_upto))
 		return closed_upto;
-	if (spec->kind == WINDOW_TUMBLING)
-		return window_pane_for(spec, closed_upto);
+	switch (spec->kind)
+	{
+		case WINDOW_TUMBLING:
+			return window_pane_for(spec, closed_upto);
+		case WINDOW_CUMULATE:
+			window_period(spec, closed_upto, &start, &end);
+			return start;
+		case WINDOW_HOPPING:
+			if (!spec->calendar)
+				return window_pane_for(spec, closed_upto - spec->size_usec) + spec->pane_usec;
+			break;
+		default:
+			break;
+	}
 	return window_pane_for(spec, closed_upto - window_reach(spec));
 }
 
