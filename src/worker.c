@@ -248,6 +248,15 @@ streamext_worker_main(Datum main_arg)
 		W.slot = NULL;
 		proc_exit(0);			/* another worker serves this database */
 	}
+	/*
+	 * What the last worker published goes with it: this one shows its
+	 * checkpoint first (state_shmem_reset), so wait_caught_up(), which sees
+	 * this worker running from here, must not take the last one's position
+	 * for this one's meanwhile.
+	 */
+	SpinLockAcquire(&W.slot->mutex);
+	W.slot->published_upto = InvalidXLogRecPtr;
+	SpinLockRelease(&W.slot->mutex);
 	W.slot->worker_pid = MyProcPid;
 	W.slot->worker_latch = &MyProc->procLatch;
 	LWLockRelease(&StreamextState->lock);
