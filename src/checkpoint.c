@@ -845,11 +845,9 @@ sink_late_failed(WindowSink *sink, ViewPlan *plan, TimestampTz start, TimestampT
 	{
 		sink_open_inserter(cs, plan);
 		restore_taken(cs, plan, cs->taken);
-		cs->taken_pending = false;
-		cs->taken = NIL;
-		cs->taken_group = NULL;
-		MemoryContextReset(cs->taken_cxt);
+		cs->taken_pending = false;	/* back in the table: nothing to forget */
 	}
+	settle_taken(cs);
 	if (end > cs->silent_upto)
 		set_aside_group(plan, start, end, key, error, true);
 }
