@@ -165,7 +165,16 @@ SELECT streamext.create_stream('far', 'ts');
 SELECT worker_restarts AS restarts_before FROM streamext.streams WHERE stream = 'far'::regclass \gset
 SELECT streamext.create_view('far_hop', $$ SELECT k, count(*) AS n FROM far GROUP BY k $$,
                              'hopping 1 day every 1 hour', time_zone => 'Europe/Paris');
-INSERT INTO far VALUES ('now', '2026-11-02 12:00+00'), ('far', '50000-06-01 12:00+00');
+SELECT streamext.create_view('far_cum', $$ SELECT k, count(*) AS n FROM far GROUP BY k $$,
+                             'cumulate 1 day every 1 hour', time_zone => 'Europe/Paris');
+SELECT streamext.create_view('far_fixed', $$ SELECT k, count(*) AS n FROM far GROUP BY k $$,
+                             'tumbling 30 days');
+-- and one in the last days of the range of timestamps, whose windows (or
+-- the panes after them) would end past it: the cumulating view's worker
+-- restarted without end, the hopping view counted it in 1 window of 24,
+-- the fixed one overflowed
+INSERT INTO far VALUES ('now', '2026-11-02 12:00+00'), ('far', '50000-06-01 12:00+00'),
+                       ('edge', '294276-12-30 12:00+00');
 SELECT streamext.wait_caught_up();
 SELECT k, count(*) AS windows, sum(n) AS n, min(window_start) AS first_start
   FROM far_hop GROUP BY k ORDER BY k;
@@ -177,6 +186,14 @@ SELECT k, count(*) AS windows, sum(n) AS n FROM far_hop GROUP BY k ORDER BY k;
 SELECT v.future_events, p.closed_upto > '2026-11-03 12:00+00' AS closed_by_clock
   FROM streamext.views v JOIN streamext.view_progress p ON p.view_id = v.id WHERE v.name = 'far_hop';
 SELECT worker_restarts = :restarts_before AS no_restart FROM streamext.streams WHERE stream = 'far'::regclass;
+-- the edge event is a dead letter of each view, which go on without it
+SELECT v.name, count(d.*) AS dead, min(d.sqlstate) AS sqlstate, v.future_events
+  FROM streamext.views v LEFT JOIN streamext.dead_letters d ON d.view_id = v.id
+ WHERE v.name LIKE 'far%' GROUP BY v.name, v.future_events ORDER BY 1;
+SELECT k, count(*) AS windows, sum(n) AS n FROM far_cum GROUP BY k ORDER BY k;
+SELECT k, count(*) AS windows, sum(n) AS n FROM far_fixed GROUP BY k ORDER BY k;
+SELECT streamext.drop_view('far_cum');
+SELECT streamext.drop_view('far_fixed');
 SELECT streamext.drop_view('far_hop');
 SELECT streamext.drop_stream('far');
 DROP TABLE far;

@@ -295,8 +295,8 @@ view_plan_note_time(ViewPlan *plan, TimestampTz t, TimestampTz commit_time)
 		TimestampTz limit = (commit_time != 0 ? commit_time : GetCurrentTimestamp()) +
 			(int64) streamext_max_future_s * USECS_PER_SEC;
 
-		/* only windows wait for the watermark; an infinite time is refused */
-		if (t > limit && plan->window.kind != WINDOW_NONE && !TIMESTAMP_NOT_FINITE(t))
+		/* only windows wait for the watermark; a time they cannot hold is refused */
+		if (t > limit && plan->window.kind != WINDOW_NONE && window_time_in_range(&plan->window, t))
 			note_future_event(plan);
 		plan->state->max_event_time = Max(plan->state->max_event_time, Min(t, limit));
 	}

@@ -25,6 +25,7 @@
  */
 #include "postgres.h"
 
+#include "common/int.h"
 #include "pgtime.h"
 #include "parser/scansup.h"
 #include "utils/builtins.h"
@@ -779,18 +780,67 @@ pane_start_of(const WindowSpec *spec, TimestampTz t)
 }
 
 /*
- * window_check_event_time refuses an infinite event time t to a windowed
- * view: no window holds it (a session's end, t plus the gap, is out of
- * range).  The caller's event becomes a dead letter.
+ * time_margin is how far from either end of PostgreSQL's range of
+ * timestamps an event time must lie for every boundary computed around it
+ * to be one: its windows (window_reach each way), the panes next to them
+ * and a calendar's look one grid step ahead (as much again), and a day of
+ * zone offset either way.  Saturates when the window is longer than the
+ * range.
+ */
+static int64
+time_margin(const WindowSpec *spec)
+{
+	int64		margin;
+
+	if (pg_mul_s64_overflow(window_reach(spec), 4, &margin) ||
+		pg_add_s64_overflow(margin, 2 * USECS_PER_DAY, &margin))
+		return PG_INT64_MAX;
+	return margin;
+}
+
+/*
+ * window_time_in_range says whether a windowed view's windows can hold
+ * event time t: not an infinite one (a session's end, t plus the gap, is
+ * out of range), nor one so near an end of the range of timestamps that
+ * its windows, or the panes after them, are not in it (a calendar window
+ * of the year 294276 ends in 294277; a fixed width one overflows).
+ */
+bool
+window_time_in_range(const WindowSpec *spec, TimestampTz t)
+{
+	int64		margin;
+
+	if (spec->kind == WINDOW_NONE)
+		return true;
+	if (TIMESTAMP_NOT_FINITE(t))
+		return false;
+	margin = time_margin(spec);
+	/* MIN_TIMESTAMP < 0 < END_TIMESTAMP: neither bound overflows */
+	return t >= MIN_TIMESTAMP + margin && t <= END_TIMESTAMP - margin;
+}
+
+/*
+ * window_check_event_time refuses an event time the view's windows cannot
+ * hold (window_time_in_range).  The caller's event becomes a dead letter,
+ * before it changes anything.
  */
 void
 window_check_event_time(const WindowSpec *spec, TimestampTz t)
 {
-	if (spec->kind != WINDOW_NONE && TIMESTAMP_NOT_FINITE(t))
+	if (window_time_in_range(spec, t))
+		return;
+	if (TIMESTAMP_NOT_FINITE(t))
 		ereport(ERROR,
 				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
 				 errmsg("event time is infinite"),
 				 errhint("Events of a windowed view need a finite event time.")));
+	ereport(ERROR,
+			(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+			 errmsg("event time %s is too near the end of the range of timestamps for the view's windows",
+					timestamptz_to_str(t)),
+			 errdetail("Its windows, and the panes next to them, must start and end within PostgreSQL's range of timestamps (4714 BC to 294276 AD): events of this window must lie at least %s from either end.",
+					   psprintf(INT64_FORMAT " days", time_margin(spec) / USECS_PER_DAY + 1)),
+			 errhint("Correct the event's time; a view without a window takes it.")));
 }
 
 /*
