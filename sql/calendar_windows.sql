@@ -206,6 +206,8 @@ SELECT streamext.create_view('bad', 'SELECT count(*) FROM cal', NULL, time_zone 
 SELECT streamext.create_view('bad', 'SELECT count(*) FROM cal', 'session 1 hour', time_zone => 'Europe/Paris');
 SELECT streamext.create_view('bad', 'SELECT count(*) FROM cal', 'sliding 1 month');
 SELECT streamext.create_view('bad', 'SELECT count(*) FROM cal', 'tumbling 1 month 2 days');
+SELECT streamext.create_view('bad', 'SELECT count(*) FROM cal', 'tumbling 200000 years');
+SELECT streamext.create_view('bad', 'SELECT count(*) FROM cal', 'session 2000000000 days');
 SELECT streamext.create_view('bad', 'SELECT count(*) FROM cal', 'cumulate 1 month every 7 days');
 SELECT streamext.create_view('bad', 'SELECT count(*) FROM cal', 'hopping 3 months every 2 months');
 SELECT streamext.create_view('bad', 'SELECT count(*) FROM cal', 'hopping 1 day every 5 hours',

@@ -94,6 +94,12 @@ static TimestampTz pane_start_of(const WindowSpec *spec, TimestampTz t);
 static TimestampTz pane_next_end(const WindowSpec *spec, TimestampTz pane, TimestampTz after);
 
 /*
+ * The longest size or slide: 100,000 years, a third of the range of
+ * timestamps, whose microseconds (and a month's 31 days) fit in an int64.
+ */
+#define MAX_SPAN_DAYS INT64CONST(36600000)
+
+/*
  * interval_usecs is an interval without months in microseconds.
  */
 int64
@@ -283,6 +289,11 @@ parse_span(const char *window_text, const char *span, const char *what)
 	iv = DatumGetIntervalP(d);
 	if (iv->month != 0 && (iv->day != 0 || iv->time != 0))
 		window_error(window_text, psprintf("The %s of a window is in months (or years) or in days and less, not both.",
+										   what));
+	/* days first: interval_usecs of two billion days overflows */
+	if (iv->month > MAX_SPAN_DAYS / 366 * MONTHS_PER_YEAR || iv->day > MAX_SPAN_DAYS ||
+		iv->time > MAX_SPAN_DAYS * USECS_PER_DAY || interval_usecs(iv) > MAX_SPAN_DAYS * USECS_PER_DAY)
+		window_error(window_text, psprintf("The %s of a window is at most 100000 years: its windows must fit in PostgreSQL's range of timestamps, with room around them.",
 										   what));
 	if (iv->month < 0 || (iv->month == 0 && interval_usecs(iv) <= 0))
 		window_error(window_text, psprintf("The %s of a window must be positive.", what));
@@ -780,23 +791,27 @@ pane_start_of(const WindowSpec *spec, TimestampTz t)
 }
 
 /*
- * time_margin is how far from either end of PostgreSQL's range of
- * timestamps an event time must lie for every boundary computed around it
- * to be one: its windows (window_reach each way), the panes next to them
- * and a calendar's look one grid step ahead (as much again), and a day of
- * zone offset either way.  Saturates when the window is longer than the
- * range.
+ * time_margin is reaches window lengths and a day of zone offset either
+ * way (saturated when the window is longer than the range of timestamps):
+ * how far from an end of the range an event time must lie for every
+ * boundary computed around it to be one.  Before it: the windows holding
+ * it start up to window_reach earlier, and the panes before them.  After
+ * it: they end up to window_reach later, then come the panes after them
+ * and a calendar's look one grid step further, as much again.
  */
 static int64
-time_margin(const WindowSpec *spec)
+time_margin(const WindowSpec *spec, int reaches)
 {
 	int64		margin;
 
-	if (pg_mul_s64_overflow(window_reach(spec), 4, &margin) ||
+	if (pg_mul_s64_overflow(window_reach(spec), reaches, &margin) ||
 		pg_add_s64_overflow(margin, 2 * USECS_PER_DAY, &margin))
 		return PG_INT64_MAX;
 	return margin;
 }
+
+#define time_margin_before(spec) time_margin(spec, 2)
+#define time_margin_after(spec) time_margin(spec, 4)
 
 /*
  * window_time_in_range says whether a windowed view's windows can hold
@@ -808,15 +823,13 @@ time_margin(const WindowSpec *spec)
 bool
 window_time_in_range(const WindowSpec *spec, TimestampTz t)
 {
-	int64		margin;
-
 	if (spec->kind == WINDOW_NONE)
 		return true;
 	if (TIMESTAMP_NOT_FINITE(t))
 		return false;
-	margin = time_margin(spec);
 	/* MIN_TIMESTAMP < 0 < END_TIMESTAMP: neither bound overflows */
-	return t >= MIN_TIMESTAMP + margin && t <= END_TIMESTAMP - margin;
+	return t >= MIN_TIMESTAMP + time_margin_before(spec) &&
+		t <= END_TIMESTAMP - time_margin_after(spec);
 }
 
 /*
@@ -838,8 +851,9 @@ window_check_event_time(const WindowSpec *spec, TimestampTz t)
 			(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
 			 errmsg("event time %s is too near the end of the range of timestamps for the view's windows",
 					timestamptz_to_str(t)),
-			 errdetail("Its windows, and the panes next to them, must start and end within PostgreSQL's range of timestamps (4714 BC to 294276 AD): events of this window must lie at least %s from either end.",
-					   psprintf(INT64_FORMAT " days", time_margin(spec) / USECS_PER_DAY + 1)),
+			 errdetail("Its windows, and the panes next to them, must start and end within PostgreSQL's range of timestamps (4714 BC to 294276 AD): events of this window must lie at least %s after its start and %s before its end.",
+					   psprintf(INT64_FORMAT " days", time_margin_before(spec) / USECS_PER_DAY + 1),
+					   psprintf(INT64_FORMAT " days", time_margin_after(spec) / USECS_PER_DAY + 1)),
 			 errhint("Correct the event's time; a view without a window takes it.")));
 }
 
