@@ -173,6 +173,7 @@ static void fold_batch_forget(struct FoldBatch *batch);
 static void fold_from(void *arg);
 static void place_one(void *arg);
 static bool is_concurrent_abort(ErrorData *edata);
+static void batch_after_concurrent_abort(LogicalDecodingContext *ctx, DecodeTarget *target);
 static bool in_reorder_buffer(LogicalDecodingContext *ctx, TransactionId xid);
 static void fall_back(DecodeTarget *target, TransactionId xid, XLogRecPtr decided_at,
 					  const char *why) pg_attribute_noreturn();
@@ -1263,9 +1264,35 @@ decoder_stream_stop(LogicalDecodingContext *ctx, ReorderBufferTXN *txn)
 
 	if (target == NULL)
 		return;
+	if (target->batch != NULL && target->batch->n > 0 && !HistoricSnapshotActive())
+		batch_after_concurrent_abort(ctx, target);
 	if (target->batch != NULL)
 		fold_batch_flush(ctx, target);
 	reserve_for_placing(target);
+}
+
+/*
+ * batch_after_concurrent_abort deals with a batch that the stream stops on
+ * after PostgreSQL found a (sub)transaction of it rolled back while
+ * decoding its changes: ReorderBufferResetTXN then stops the stream without
+ * a historic snapshot (often outside any transaction), so the batch cannot
+ * be folded.  The events of a part that was rolled back go with it, as
+ * PostgreSQL drops its changes (its abort follows in the WAL); those of a
+ * part that goes on, batched before the rolled back one's first change,
+ * would be lost: the transaction is decoded again without streaming.
+ */
+static void
+batch_after_concurrent_abort(LogicalDecodingContext *ctx, DecodeTarget *target)
+{
+	FoldBatch  *batch = target->batch;
+
+	if (TransactionIdDidAbort(batch->part->xid))
+	{
+		fold_batch_forget(batch);
+		return;
+	}
+	fall_back(target, batch->top_xid, ctx->reader->EndRecPtr,
+			  "a part of it was rolled back while it was decoded, with events of another part not folded yet");
 }
 
 /*

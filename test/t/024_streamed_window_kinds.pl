@@ -27,10 +27,18 @@ wait_checkpointed($node);
 
 # one transaction: panes whose windows exist (60-120 s), new ones after
 # (120-300 s), late ones before (0-60 s, late for the windows that closed
-# up to the watermark), and a subtransaction rolled back in the middle
+# up to the watermark), and a subtransaction rolled back in the middle,
+# with $ddl and more events after it when given: PostgreSQL then finds the
+# subtransaction rolled back as it streams its changes (their relation is
+# looked up again), and stops the stream outside any transaction, on a
+# batch of its events not folded yet (the worker crashed there)
 sub large_transaction
 {
-	my ($from) = @_;
+	my ($from, $ddl) = @_;
+	my $after_ddl = !$ddl ? '' : qq{$ddl
+INSERT INTO ev (g, k, v, ts)
+  SELECT i % 7, i % 150, 1000, '$t0'::timestamptz + interval '$from seconds' + (i % 4000) * interval '45 ms'
+    FROM generate_series(1, 5000) i;};
 	my $before = streamed_txns($node);
 	$node->safe_psql('postgres', qq{
 BEGIN;
@@ -42,6 +50,7 @@ SAVEPOINT s;
 INSERT INTO ev (g, k, v, ts)
   SELECT i % 7, i % 150, 1000, '$t0'::timestamptz + interval '$from seconds' + (i % 4000) * interval '45 ms'
     FROM generate_series(1, 20000) i;
+$after_ddl
 ROLLBACK TO SAVEPOINT s;
 INSERT INTO ev (g, k, v, ts)
   SELECT i % 5, i % 150, i % 13, '$t0'::timestamptz + (i % 300) * interval '1 second'
@@ -63,9 +72,12 @@ large_transaction(60);
 check_all('after a streamed transaction');
 large_transaction(150);
 check_all('after a second one, into windows the first made');
+large_transaction(240, 'ALTER TABLE ev ADD COLUMN extra int;');
+check_all('after one whose rolled back subtransaction altered the stream');
 $node->stop('immediate');
 $node->start;
 check_all('after an immediate stop');
 
+ok(!$node->log_contains('terminated by signal'), 'no process crashed');
 $node->stop;
 done_testing();
