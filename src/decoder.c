@@ -172,7 +172,7 @@ static void fold_batch_flush(LogicalDecodingContext *ctx, DecodeTarget *target);
 static void fold_batch_forget(struct FoldBatch *batch);
 static void fold_from(void *arg);
 static void place_one(void *arg);
-static bool is_concurrent_abort(ErrorData *edata);
+static bool is_concurrent_abort(ErrorData *edata, TransactionId alive);
 static void batch_after_concurrent_abort(LogicalDecodingContext *ctx, DecodeTarget *target);
 static bool in_reorder_buffer(LogicalDecodingContext *ctx, TransactionId xid);
 static void fall_back(DecodeTarget *target, TransactionId xid, XLogRecPtr decided_at,
@@ -1456,6 +1456,7 @@ fold_batch_flush(LogicalDecodingContext *ctx, DecodeTarget *target)
 	FoldBatch  *batch = target->batch;
 	EventFold	ef;
 	UserCodeFailure failure;
+	TransactionId alive;
 
 	if (batch->n == 0)
 		return;
@@ -1477,13 +1478,22 @@ fold_batch_flush(LogicalDecodingContext *ctx, DecodeTarget *target)
 	ef.tuples = batch->tuples;
 	ef.ntuples = batch->n;
 	ef.next = 0;
+	/* the subtransaction's abort forgets it */
+	alive = CheckXidAlive;
 	if (!usercode_isolated(InvalidOid, USERCODE_READ_ONLY, fold_from, &ef, &failure))
 	{
 		TransactionId xid = batch->top_xid;
+		bool		part_aborted = TransactionIdDidAbort(batch->part->xid);
 
 		fold_batch_forget(batch);
-		/* the transaction was rolled back under us: PostgreSQL's to handle */
-		if (is_concurrent_abort(failure.error))
+
+		/*
+		 * The part was rolled back under us: PostgreSQL's to handle, which
+		 * drops its changes.  A batch of another part that goes on, folded
+		 * as the rolled back one's first change came, would be lost with
+		 * them: decoded again instead.
+		 */
+		if (is_concurrent_abort(failure.error, alive) && part_aborted)
 			ReThrowError(failure.error);
 		fall_back(target, xid, ctx->reader->EndRecPtr, failure.error->message);
 	}
@@ -1575,16 +1585,17 @@ fold_from(void *arg)
  * is_concurrent_abort says whether an error is PostgreSQL's report that the
  * (sub)transaction being streamed was rolled back while its changes were
  * decoded (HandleConcurrentAbort): it must reach ReorderBufferProcessTXN,
- * which stops streaming it; the abort follows.  A user's function raising
- * the same SQLSTATE is not one.
+ * which stops streaming it; the abort follows.  alive is the CheckXidAlive
+ * the error was raised with.  A user's function raising the same SQLSTATE
+ * is not one.
  */
 static bool
-is_concurrent_abort(ErrorData *edata)
+is_concurrent_abort(ErrorData *edata, TransactionId alive)
 {
 	return edata->sqlerrcode == ERRCODE_TRANSACTION_ROLLBACK &&
-		TransactionIdIsValid(CheckXidAlive) &&
-		!TransactionIdIsInProgress(CheckXidAlive) &&
-		!TransactionIdDidCommit(CheckXidAlive);
+		TransactionIdIsValid(alive) &&
+		!TransactionIdIsInProgress(alive) &&
+		!TransactionIdDidCommit(alive);
 }
 
 /*
