@@ -324,7 +324,12 @@ streamext_replace_view(PG_FUNCTION_ARGS)
 											   catalog_relation_owner(row.view_relid));
 	catalog_replace_view(&row, def.lateness, def.retention);
 	checkpoint_clear_view(row.id, InvalidOid);
-	compute_and_persist(&row, horizon, DT_NOBEGIN);
+	/*
+	 * The windows ending by the horizon close at the switch even where the
+	 * new definition's events have not passed them: the clock, or another
+	 * lateness, closed them before, and they were delivered.
+	 */
+	compute_and_persist(&row, horizon, horizon == DT_NOEND ? DT_NOBEGIN : horizon);
 	catalog_owner_leave(&ca);
 
 	/* the switch: the caller owns the view */

@@ -139,4 +139,36 @@ SELECT (SELECT count(*) FROM (SELECT row FROM closed EXCEPT SELECT event::jsonb 
        (SELECT count(*) FROM closed) > 0}), '0|t',
 	'tumb_final: every window of the last shape closed after the switch was delivered, as the view shows it');
 
+
+# 5. windows the clock closed (a quiet stream's idle_timeout) and delivered
+# before a replace_view are not delivered again: the new definition's
+# events have not passed them, yet they close at the switch (the last one
+# was queued again, for tumbling, hopping and session windows alike)
+$node->safe_psql('postgres', q{
+CREATE TABLE quiet (k text NOT NULL, ts timestamptz NOT NULL);
+SELECT streamext.create_stream('quiet', 'ts', idle_timeout => '1 second');
+SELECT streamext.create_view('q_tum', 'SELECT k, count(*) AS n FROM quiet GROUP BY k', 'tumbling 2 seconds',
+                             lateness => '1 second');
+SELECT streamext.create_view('q_hop', 'SELECT k, count(*) AS n FROM quiet GROUP BY k', 'hopping 4 seconds every 2 seconds',
+                             lateness => '1 second');
+SELECT streamext.create_view('q_ses', 'SELECT k, count(*) AS n FROM quiet GROUP BY k', 'session 2 seconds',
+                             lateness => '1 second');
+SELECT streamext.create_subscription(v || '_final', v, notify => 'none') FROM unnest('{q_tum,q_hop,q_ses}'::text[]) v;
+INSERT INTO quiet VALUES ('a', now() - interval '10 seconds');
+});
+my $delivered = q{SELECT string_agg(s.name || ':' || s.newest_position, ' ' ORDER BY s.name)
+  FROM streamext.subscriptions s WHERE s.name LIKE 'q\_%'};
+$node->poll_query_until('postgres', $delivered, 'q_hop_final:2 q_ses_final:1 q_tum_final:1')
+  or die 'the clock did not close the quiet windows';
+for my $v (qw(q_tum q_hop q_ses))
+{
+	my ($window) = $node->safe_psql('postgres', qq{SELECT "window" FROM streamext.views WHERE name = '$v'});
+	$node->safe_psql('postgres',
+		"SELECT streamext.replace_view('$v', 'SELECT k, count(*) AS n FROM quiet GROUP BY k', '$window', lateness => '1 second')");
+}
+wait_caught_up($node);
+sleep 3;
+is($node->safe_psql('postgres', $delivered), 'q_hop_final:2 q_ses_final:1 q_tum_final:1',
+	'windows closed by the clock before a replace_view are not delivered again');
+
 done_testing();
