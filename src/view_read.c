@@ -380,28 +380,42 @@ read_open_state_table(int32 view_id, int64 *ngroups)
  * made its replication slot: until then (just after CREATE EXTENSION) the
  * events committed are counted only by the worker's first recompute, and a
  * read would not show them.  A transaction that wrote does not wait: the
- * slot's creation waits for it.
+ * slot's creation waits for it.  Nor does a read while the worker fails
+ * (it has failed in the last WORKER_READY_WAIT_MS, or fails meanwhile): it
+ * may never be ready (no free replication slot, say), and each read would
+ * wait the whole time.
  */
 static StreamextDbSlot *
 wait_for_worker_ready(StreamextDbSlot *slot)
 {
-	TimestampTz deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
-													   WORKER_READY_WAIT_MS);
+	TimestampTz now = GetCurrentTimestamp();
+	TimestampTz deadline = TimestampTzPlusMilliseconds(now, WORKER_READY_WAIT_MS);
+	int			restarts_before;
+	bool		failing;
 
 	if (slot == NULL || TransactionIdIsValid(GetTopTransactionIdIfAny()))
+		return slot;
+	SpinLockAcquire(&slot->mutex);
+	restarts_before = slot->restarts;
+	failing = slot->last_error_time != 0 &&
+		!TimestampDifferenceExceeds(slot->last_error_time, now, WORKER_READY_WAIT_MS);
+	SpinLockRelease(&slot->mutex);
+	if (failing)
 		return slot;
 	ConditionVariablePrepareToSleep(&slot->progress_cv);
 	for (;;)
 	{
 		bool		ready;
+		bool		failed;
 		long		secs;
 		int			usecs;
 
 		SpinLockAcquire(&slot->mutex);
 		ready = slot->ready;
+		failed = slot->restarts != restarts_before;
 		SpinLockRelease(&slot->mutex);
 		TimestampDifference(GetCurrentTimestamp(), deadline, &secs, &usecs);
-		if (ready || (secs == 0 && usecs == 0))
+		if (ready || failed || (secs == 0 && usecs == 0))
 			break;
 		(void) ConditionVariableTimedSleep(&slot->progress_cv, secs * 1000 + usecs / 1000 + 1,
 										   PG_WAIT_EXTENSION);

@@ -31,6 +31,13 @@ my @waits = (slurp_file($node->logfile, $log_offset) =~ /after another one the l
 ok(@waits >= 3, 'the launcher logs each restart: ' . join(', ', @waits) . ' ms');
 ok($waits[2] > $waits[0], 'and the delay grows');
 
+# a read meanwhile does not wait for a worker that keeps failing (it waited
+# 10 s for the slot, twice a statement)
+my $t1 = time();
+$node->safe_psql('postgres', 'SELECT count(*) FROM per_device');
+my $read = time() - $t1;
+ok($read < 5, sprintf('a read while the worker fails does not wait for it: %.1f s', $read));
+
 # the cause goes away: the next start succeeds and the view catches up
 $node->safe_psql('postgres', "SELECT pg_drop_replication_slot('taken')");
 $node->poll_query_until('postgres',
