@@ -956,8 +956,10 @@ flush_subscriptions(void)
 /*
  * checkpoint_now persists the views at the current read position and then
  * lets the slot release the WAL before it.  With nothing changed, only the
- * slot moves on.  Subscriptions are written in the same transaction: those
- * of views get the windows it closes.
+ * slot moves on; corrections of closed windows or dead letters waiting are
+ * a change, whatever made them (moving the slot past them unwritten would
+ * lose them for good).  Subscriptions are written in the same transaction:
+ * those of views get the windows it closes.
  */
 static void
 checkpoint_now(void)
@@ -965,7 +967,7 @@ checkpoint_now(void)
 	XLogRecPtr	lsn = W.ctx->reader->EndRecPtr;
 	TimestampTz now;
 
-	if (W.target.changed)
+	if (W.target.changed || checkpoint_owed())
 	{
 		elog(DEBUG1, "streamext checkpoint");
 		SetCurrentStatementStartTimestamp();
