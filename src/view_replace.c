@@ -141,6 +141,8 @@ closed_horizon(const ViewCatalogRow *row, bool closes)
 	WindowSpec	spec;
 	bool		isnull;
 	Datum		end;
+	TimestampTz horizon;
+	ViewProgressRow progress;
 
 	window_parse(row->window_text, row->time_zone, &spec);
 	if (!closes || !window_closes(&spec) || !OidIsValid(row->closed_relid))
@@ -151,7 +153,18 @@ closed_horizon(const ViewCatalogRow *row, bool closes)
 					false, 1) != SPI_OK_SELECT)
 		elog(ERROR, "streamext: could not read the closed windows of \"%s\"", row->name);
 	end = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
-	return isnull ? DT_NOBEGIN : DatumGetTimestampTz(end);
+	horizon = isnull ? DT_NOBEGIN : DatumGetTimestampTz(end);
+
+	/*
+	 * Retention may have taken the last closed rows away.  Every window of
+	 * a fixed shape ending by the pane boundary at or before the view's
+	 * closed_upto was closed (and delivered, if it had events): windows
+	 * end on pane boundaries.  Sessions end where their events say.
+	 */
+	if (spec.kind != WINDOW_SESSION && catalog_read_view_progress(row->id, NULL, &progress) &&
+		!TIMESTAMP_NOT_FINITE(progress.closed_upto))
+		horizon = Max(horizon, window_pane_for(&spec, progress.closed_upto));
+	return horizon;
 }
 
 /*

@@ -153,22 +153,30 @@ SELECT streamext.create_view('q_hop', 'SELECT k, count(*) AS n FROM quiet GROUP 
                              lateness => '1 second');
 SELECT streamext.create_view('q_ses', 'SELECT k, count(*) AS n FROM quiet GROUP BY k', 'session 2 seconds',
                              lateness => '1 second');
-SELECT streamext.create_subscription(v || '_final', v, notify => 'none') FROM unnest('{q_tum,q_hop,q_ses}'::text[]) v;
+SELECT streamext.create_view('q_ret', 'SELECT k, count(*) AS n FROM quiet GROUP BY k', 'tumbling 2 seconds',
+                             lateness => '1 second', retention => '2 seconds');
+SELECT streamext.create_subscription(v || '_final', v, notify => 'none')
+  FROM unnest('{q_tum,q_hop,q_ses,q_ret}'::text[]) v;
 INSERT INTO quiet VALUES ('a', now() - interval '10 seconds');
 });
 my $delivered = q{SELECT string_agg(s.name || ':' || s.newest_position, ' ' ORDER BY s.name)
   FROM streamext.subscriptions s WHERE s.name LIKE 'q\_%'};
-$node->poll_query_until('postgres', $delivered, 'q_hop_final:2 q_ses_final:1 q_tum_final:1')
+$node->poll_query_until('postgres', $delivered, 'q_hop_final:2 q_ret_final:1 q_ses_final:1 q_tum_final:1')
   or die 'the clock did not close the quiet windows';
-for my $v (qw(q_tum q_hop q_ses))
+# q_ret's retention takes its closed row away first
+$node->poll_query_until('postgres', 'SELECT count(*) = 0 FROM q_ret')
+  or die 'the retention did not drop the closed window';
+for my $v (qw(q_tum q_hop q_ses q_ret))
 {
-	my ($window) = $node->safe_psql('postgres', qq{SELECT "window" FROM streamext.views WHERE name = '$v'});
+	my ($window, $retention) = split /\|/,
+	  $node->safe_psql('postgres', qq{SELECT "window", coalesce(retention::text, '') FROM streamext.views WHERE name = '$v'});
+	$retention = $retention ? ", retention => '$retention'" : '';
 	$node->safe_psql('postgres',
-		"SELECT streamext.replace_view('$v', 'SELECT k, count(*) AS n FROM quiet GROUP BY k', '$window', lateness => '1 second')");
+		"SELECT streamext.replace_view('$v', 'SELECT k, count(*) AS n FROM quiet GROUP BY k', '$window', lateness => '1 second'$retention)");
 }
 wait_caught_up($node);
 sleep 3;
-is($node->safe_psql('postgres', $delivered), 'q_hop_final:2 q_ses_final:1 q_tum_final:1',
-	'windows closed by the clock before a replace_view are not delivered again');
+is($node->safe_psql('postgres', $delivered), 'q_hop_final:2 q_ret_final:1 q_ses_final:1 q_tum_final:1',
+	'windows closed by the clock before a replace_view are not delivered again, even once the retention dropped them');
 
 done_testing();
