@@ -207,6 +207,7 @@ SELECT streamext.create_view('bad', 'SELECT count(*) FROM cal', 'session 1 hour'
 SELECT streamext.create_view('bad', 'SELECT count(*) FROM cal', 'sliding 1 month');
 SELECT streamext.create_view('bad', 'SELECT count(*) FROM cal', 'tumbling 1 month 2 days');
 SELECT streamext.create_view('bad', 'SELECT count(*) FROM cal', 'tumbling 200000 years');
+SELECT streamext.create_view('bad', 'SELECT count(*) FROM cal', 'tumbling 1001 years');
 SELECT streamext.create_view('bad', 'SELECT count(*) FROM cal', 'session 2000000000 days');
 SELECT streamext.create_view('bad', 'SELECT count(*) FROM cal', 'cumulate 1 month every 7 days');
 SELECT streamext.create_view('bad', 'SELECT count(*) FROM cal', 'hopping 3 months every 2 months');

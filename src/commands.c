@@ -607,6 +607,7 @@ view_definition_read(FunctionCallInfo fcinfo, ViewDefinition *def)
 		window_zone_name(text_to_cstring(PG_GETARG_TEXT_PP(5)));
 
 	window_parse(def->window_text, def->time_zone, &def->spec);
+	window_check_new(def->window_text, &def->spec);
 	def->closes = window_closes(&def->spec);
 	check_retention(def->retention, def->closes);
 	def->query = view_def_analyze(def->query_text, &def->stream_relid, false);

@@ -98,6 +98,7 @@ static TimestampTz pane_next_end(const WindowSpec *spec, TimestampTz pane, Times
  * timestamps, whose microseconds (and a month's 31 days) fit in an int64.
  */
 #define MAX_SPAN_DAYS INT64CONST(36600000)
+#define MAX_SPAN_MONTHS (MAX_SPAN_DAYS / 366 * MONTHS_PER_YEAR)
 
 /*
  * interval_usecs is an interval without months in microseconds.
@@ -290,9 +291,11 @@ parse_span(const char *window_text, const char *span, const char *what)
 	if (iv->month != 0 && (iv->day != 0 || iv->time != 0))
 		window_error(window_text, psprintf("The %s of a window is in months (or years) or in days and less, not both.",
 										   what));
-	/* days first: interval_usecs of two billion days overflows */
-	if (iv->month > MAX_SPAN_DAYS / 366 * MONTHS_PER_YEAR || iv->day > MAX_SPAN_DAYS ||
-		iv->time > MAX_SPAN_DAYS * USECS_PER_DAY || interval_usecs(iv) > MAX_SPAN_DAYS * USECS_PER_DAY)
+	/* each field first, either sign: interval_usecs of two billion days overflows */
+	if (iv->month > MAX_SPAN_MONTHS || iv->month < -MAX_SPAN_MONTHS ||
+		iv->day > MAX_SPAN_DAYS || iv->day < -MAX_SPAN_DAYS ||
+		iv->time > MAX_SPAN_DAYS * USECS_PER_DAY || iv->time < -MAX_SPAN_DAYS * USECS_PER_DAY ||
+		interval_usecs(iv) > MAX_SPAN_DAYS * USECS_PER_DAY)
 		window_error(window_text, psprintf("The %s of a window is at most 100000 years: its windows must fit in PostgreSQL's range of timestamps, with room around them.",
 										   what));
 	if (iv->month < 0 || (iv->month == 0 && interval_usecs(iv) <= 0))
@@ -814,6 +817,20 @@ time_margin(const WindowSpec *spec, int reaches)
 #define time_margin_after(spec) time_margin(spec, 4)
 
 /*
+ * window_check_new refuses to a new definition a window that lasts more
+ * than 1,000 years: its events must lie two window lengths after the start
+ * of the range of timestamps (window_time_in_range), so that a longer one
+ * would refuse today's.  Definitions made before 0.2 load as they are.
+ */
+void
+window_check_new(const char *text, const WindowSpec *spec)
+{
+	if (spec->kind != WINDOW_NONE &&
+		window_reach(spec) > (INT64CONST(1000) * MONTHS_PER_YEAR * 31 + 1) * USECS_PER_DAY)
+		window_error(text, "A window lasts at most 1000 years: its events must lie two window lengths after 4714 BC and four before 294276 AD.");
+}
+
+/*
  * window_time_in_range says whether a windowed view's windows can hold
  * event time t: not an infinite one (a session's end, t plus the gap, is
  * out of range), nor one so near an end of the range of timestamps that
@@ -849,7 +866,7 @@ window_check_event_time(const WindowSpec *spec, TimestampTz t)
 				 errhint("Events of a windowed view need a finite event time.")));
 	ereport(ERROR,
 			(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
-			 errmsg("event time %s is too near the end of the range of timestamps for the view's windows",
+			 errmsg("event time %s is too near an end of the range of timestamps for the view's windows",
 					timestamptz_to_str(t)),
 			 errdetail("Its windows, and the panes next to them, must start and end within PostgreSQL's range of timestamps (4714 BC to 294276 AD): events of this window must lie at least %s after its start and %s before its end.",
 					   psprintf(INT64_FORMAT " days", time_margin_before(spec) / USECS_PER_DAY + 1),

@@ -70,6 +70,7 @@ extern void window_parse(const char *text, const char *time_zone, WindowSpec *sp
 extern char *window_zone_name(const char *time_zone);
 extern bool window_has_columns(const WindowSpec *spec);
 extern bool window_closes(const WindowSpec *spec);
+extern void window_check_new(const char *text, const WindowSpec *spec);
 extern bool window_time_in_range(const WindowSpec *spec, TimestampTz t);
 extern void window_check_event_time(const WindowSpec *spec, TimestampTz t);
 extern TimestampTz window_session_span(const WindowSpec *spec, TimestampTz t);
