@@ -220,6 +220,29 @@ SELECT streamext.drop_view('vv_ticks_cum');
 SELECT streamext.drop_stream('vv_ticks');
 DROP TABLE vv_ticks;
 
+-- a late event makes the lower view a closed row its upper view's windows
+-- cannot hold (4000 BC: within two 1,000-year windows of the start of the
+-- range of timestamps): a dead letter of the upper view, with its values
+-- as corrected; the worker restarted without end on it
+CREATE TABLE vv_old (ts timestamptz NOT NULL, k int NOT NULL);
+SELECT streamext.create_stream('vv_old', time_column => 'ts', idle_timeout => NULL);
+SELECT streamext.create_view('vv_old_day', 'SELECT k, count(*) AS n FROM vv_old GROUP BY k', 'tumbling 1 day');
+SELECT streamext.create_view('vv_old_up', 'SELECT k, sum(n) AS n FROM vv_old_day GROUP BY k', 'tumbling 1000 years');
+INSERT INTO vv_old VALUES ('2020-01-01', 1), ('2020-01-05', 2);
+SELECT streamext.wait_caught_up();
+INSERT INTO vv_old VALUES ('4000-01-01 BC', 3);
+SELECT streamext.wait_caught_up();
+INSERT INTO vv_old VALUES ('4000-01-01 01:00 BC', 3);
+SELECT streamext.wait_caught_up();
+SELECT k, n FROM vv_old_up ORDER BY k;
+SELECT v.name, d.event->>'n' AS n, d.sqlstate FROM streamext.dead_letters d JOIN streamext.views v ON v.id = d.view_id
+ WHERE v.name LIKE 'vv_old%';
+SELECT worker_restarts FROM streamext.streams WHERE stream = 'vv_old'::regclass;
+SELECT streamext.drop_view('vv_old_up');
+SELECT streamext.drop_view('vv_old_day');
+SELECT streamext.drop_stream('vv_old');
+DROP TABLE vv_old;
+
 SELECT streamext.drop_view('vv_per_day');
 SELECT streamext.drop_view('vv_hop_upper');
 SELECT streamext.drop_view('vv_cumulate_upper');

@@ -276,6 +276,17 @@ view_source_recompute(ViewPlan *plan, List *plans, WindowSink *sink)
 
 		if (corrected >= state->max_event_time)
 			continue;
+		/* a time no window of this view holds: its rows are set aside */
+		if (!window_time_in_range(&plan->window, corrected))
+		{
+			WindowGroups scratch;
+
+			forget_dead_letters(plan, corrected, corrected + 1);
+			window_groups_init(plan, &scratch, true);
+			feed_apart(plan, &scratch, corrected, corrected + 1, true);
+			MemoryContextDelete(scratch.cxt);
+			continue;
+		}
 		pane = window_pane_for(&plan->window, corrected);
 		if (pane_listed(panes_done, pane))
 			continue;
