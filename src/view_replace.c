@@ -162,7 +162,7 @@ closed_horizon(const ViewCatalogRow *row, bool closes)
 	 * end on pane boundaries.  Sessions end where their events say.
 	 */
 	if (spec.kind != WINDOW_SESSION && catalog_read_view_progress(row->id, NULL, &progress) &&
-		!TIMESTAMP_NOT_FINITE(progress.closed_upto))
+		window_time_in_range(&spec, progress.closed_upto))
 		horizon = Max(horizon, window_pane_for(&spec, progress.closed_upto));
 	return horizon;
 }

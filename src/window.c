@@ -71,6 +71,7 @@ static bool grids_tile(const WindowGrid *size, const WindowGrid *pane);
 static int64 floor_div(int64 a, int64 b);
 static TimestampTz floor_to(TimestampTz t, int64 unit);
 static void out_of_range(void);
+static TimestampTz pane_holding(const WindowSpec *spec, TimestampTz t);
 static int64 zone_offset(pg_tz *tz, TimestampTz t);
 static TimestampTz zone_next_change(pg_tz *tz, TimestampTz t);
 static void zone_tm(pg_tz *tz, TimestampTz t, struct pg_tm *tm, fsec_t *fsec);
@@ -887,17 +888,31 @@ window_session_span(const WindowSpec *spec, TimestampTz t)
 }
 
 /*
- * window_pane_for returns the start of the pane holding event time t.
+ * window_pane_for returns the start of the pane holding event time t,
+ * which it refuses when the view's windows cannot hold it
+ * (window_check_event_time).
  */
 TimestampTz
 window_pane_for(const WindowSpec *spec, TimestampTz t)
 {
-	WindowMemo *memo = spec->memo;
-
 	if (spec->kind == WINDOW_NONE)
 		return WINDOW_UNBOUNDED_START;
 	window_check_event_time(spec, t);
-	Assert(spec->kind != WINDOW_SESSION);
+	return pane_holding(spec, t);
+}
+
+/*
+ * pane_holding is window_pane_for of a time the caller derived from the
+ * view's own windows or watermark (a pane's start, closed_upto less a
+ * window's length), which may lie nearer an end of the range than an
+ * event may, but never out of it.
+ */
+static TimestampTz
+pane_holding(const WindowSpec *spec, TimestampTz t)
+{
+	WindowMemo *memo = spec->memo;
+
+	Assert(spec->kind != WINDOW_SESSION && spec->kind != WINDOW_NONE);
 	if (!spec->calendar)
 		return pane_start_of(spec, t);
 	if (memo->valid && memo->pane <= t && t < memo->end)
@@ -941,18 +956,18 @@ window_first_open_start(const WindowSpec *spec, TimestampTz closed_upto)
 	switch (spec->kind)
 	{
 		case WINDOW_TUMBLING:
-			return window_pane_for(spec, closed_upto);
+			return pane_holding(spec, closed_upto);
 		case WINDOW_CUMULATE:
 			window_period(spec, closed_upto, &start, &end);
 			return start;
 		case WINDOW_HOPPING:
 			if (!spec->calendar)
-				return window_pane_for(spec, closed_upto - spec->size_usec) + spec->pane_usec;
+				return pane_holding(spec, closed_upto - spec->size_usec) + spec->pane_usec;
 			break;
 		default:
 			break;
 	}
-	return window_pane_for(spec, closed_upto - window_reach(spec));
+	return pane_holding(spec, closed_upto - window_reach(spec));
 }
 
 /*
@@ -1129,7 +1144,7 @@ window_holding_any(const WindowSpec *spec, const TimestampTz *panes, int npanes,
 		/* the starts in [from, pane], found last first */
 		if (!spec->calendar)
 		{
-			for (start = window_pane_for(spec, panes[i]); start >= from; start -= spec->pane_usec)
+			for (start = pane_holding(spec, panes[i]); start >= from; start -= spec->pane_usec)
 				list_add(&list, start, start + spec->size_usec);
 		}
 		else
