@@ -72,6 +72,8 @@ static int64 floor_div(int64 a, int64 b);
 static TimestampTz floor_to(TimestampTz t, int64 unit);
 static void out_of_range(void);
 static TimestampTz pane_holding(const WindowSpec *spec, TimestampTz t);
+static int64 time_margin(const WindowSpec *spec, int reaches);
+static void set_event_time_range(WindowSpec *spec);
 static int64 zone_offset(pg_tz *tz, TimestampTz t);
 static TimestampTz zone_next_change(pg_tz *tz, TimestampTz t);
 static void zone_tm(pg_tz *tz, TimestampTz t, struct pg_tm *tm, fsec_t *fsec);
@@ -229,6 +231,7 @@ window_parse(const char *text, const char *time_zone, WindowSpec *spec)
 						 "months, 1 day or hours that divide a day; days into days or hours that divide a "
 						 "day; hours into hours.");
 		spec->memo = palloc0(sizeof(WindowMemo));
+		set_event_time_range(spec);
 		pfree(copy);
 		return;
 	}
@@ -258,6 +261,7 @@ window_parse(const char *text, const char *time_zone, WindowSpec *spec)
 											spec->kind == WINDOW_SLIDING ? "step" : "slide"));
 			break;
 	}
+	set_event_time_range(spec);
 	pfree(copy);
 }
 
@@ -818,6 +822,18 @@ time_margin(const WindowSpec *spec, int reaches)
 #define time_margin_after(spec) time_margin(spec, 4)
 
 /*
+ * set_event_time_range works out, once per definition, the event times the
+ * windows can hold: window_time_in_range runs per event.
+ */
+static void
+set_event_time_range(WindowSpec *spec)
+{
+	/* MIN_TIMESTAMP < 0 < END_TIMESTAMP: neither bound overflows */
+	spec->first_event_time = MIN_TIMESTAMP + time_margin_before(spec);
+	spec->last_event_time = END_TIMESTAMP - time_margin_after(spec);
+}
+
+/*
  * window_check_new refuses to a new definition a window that lasts more
  * than 1,000 years: its events must lie two window lengths after the start
  * of the range of timestamps (window_time_in_range), so that a longer one
@@ -843,11 +859,8 @@ window_time_in_range(const WindowSpec *spec, TimestampTz t)
 {
 	if (spec->kind == WINDOW_NONE)
 		return true;
-	if (TIMESTAMP_NOT_FINITE(t))
-		return false;
-	/* MIN_TIMESTAMP < 0 < END_TIMESTAMP: neither bound overflows */
-	return t >= MIN_TIMESTAMP + time_margin_before(spec) &&
-		t <= END_TIMESTAMP - time_margin_after(spec);
+	return !TIMESTAMP_NOT_FINITE(t) &&
+		t >= spec->first_event_time && t <= spec->last_event_time;
 }
 
 /*

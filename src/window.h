@@ -61,6 +61,8 @@ typedef struct WindowSpec
 	WindowGrid	size;
 	WindowGrid	pane;
 	Interval	size_span;		/* a hopping window's length */
+	TimestampTz first_event_time;	/* the event times its windows can */
+	TimestampTz last_event_time;	/* hold: window_time_in_range */
 	struct WindowMemo *memo;	/* the last pane's bounds, per event */
 } WindowSpec;
 
