@@ -262,6 +262,9 @@ BEGIN
     ELSE
         DELETE FROM streamext.subscription_ack a USING gone g WHERE a.subscription_id = g.id;
         DELETE FROM streamext.dead_letters d USING gone g WHERE d.subscription_id = g.id;
+        -- after the DELETE, which waited for a worker writing the entries
+        -- (it locks the row): this statement's snapshot sees them
+        DELETE FROM streamext.subscription_queue q USING gone g WHERE q.subscription_id = g.id;
     END IF;
     RETURN NULL;
 END $$;

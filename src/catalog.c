@@ -1844,14 +1844,59 @@ catalog_insert_subscription(const SubscriptionCatalogRow *row)
 
 /*
  * catalog_delete_subscription forgets a subscription with everything queued
- * for it (its progress and acknowledgement go by ON DELETE CASCADE).
+ * for it (its progress and acknowledgement go by ON DELETE CASCADE).  The
+ * definition goes first: its delete waits for a worker transaction writing
+ * the subscription's entries (which locks the row, subscription_lock), so
+ * the queue's delete, with a snapshot of its own, sees what that queued.
+ * (Under REPEATABLE READ the cascade to the progress that write moved
+ * fails with a serialization failure instead.)
  */
 void
 catalog_delete_subscription(int32 id)
 {
+	run_for_key(&delete_subscription, Int32GetDatum(id), SPI_OK_DELETE, "drop subscription");
 	run_for_key(&delete_subscription_queue, Int32GetDatum(id), SPI_OK_DELETE,
 				"drop subscription");
-	run_for_key(&delete_subscription, Int32GetDatum(id), SPI_OK_DELETE, "drop subscription");
+}
+
+static CatalogStatement delete_leftovers = {
+	"WITH q AS (DELETE FROM streamext.subscription_queue q WHERE q.subscription_id = ANY ($2) "
+	"AND NOT EXISTS (SELECT 1 FROM streamext.subscription_def s WHERE s.id = q.subscription_id)) "
+	"DELETE FROM streamext.dead_letters d "
+	"WHERE (d.view_id = ANY ($1) "
+	"AND NOT EXISTS (SELECT 1 FROM streamext.view_def v WHERE v.id = d.view_id)) "
+	"OR (d.subscription_id = ANY ($2) "
+	"AND NOT EXISTS (SELECT 1 FROM streamext.subscription_def s WHERE s.id = d.subscription_id))",
+	2, {INT4ARRAYOID, INT4ARRAYOID}
+};
+
+/*
+ * catalog_delete_leftovers deletes the queue entries and dead letters that
+ * the worker wrote for views (view_ids) and subscriptions (sub_ids) that
+ * have left the catalog since.  Their drop deletes what it sees, but 0.1's
+ * event trigger (a stream dropped with CASCADE) deletes a subscription's
+ * queue before its definition, whose delete waits for the worker writing
+ * entries the queue's delete did not see.
+ */
+void
+catalog_delete_leftovers(List *view_ids, List *sub_ids)
+{
+	Datum		args[2];
+	List	   *lists[2] = {view_ids, sub_ids};
+	int			i;
+
+	for (i = 0; i < 2; i++)
+	{
+		Datum	   *elems = palloc(sizeof(Datum) * Max(list_length(lists[i]), 1));
+		ListCell   *lc;
+		int			n = 0;
+
+		foreach(lc, lists[i])
+			elems[n++] = Int32GetDatum(lfirst_int(lc));
+		args[i] = PointerGetDatum(construct_array(elems, n, INT4OID, sizeof(int32), true,
+												  TYPALIGN_INT));
+	}
+	run_statement(&delete_leftovers, args, NULL, SPI_OK_DELETE, "delete what dropped views and subscriptions left");
 }
 
 /*

@@ -227,6 +227,7 @@ extern SubscriptionCatalogRow *catalog_find_subscription_id(int32 id);
 extern char *catalog_subscription_on_source(Oid relid);
 extern void catalog_insert_subscription(const SubscriptionCatalogRow *row);
 extern void catalog_delete_subscription(int32 id);
+extern void catalog_delete_leftovers(List *view_ids, List *sub_ids);
 extern void catalog_adopt_subscription(int32 id, const char *filter_tree, XLogRecPtr start_lsn);
 extern void catalog_read_queue(int32 id, int32 max_events, Tuplestorestate *store,
 							   TupleDesc desc);

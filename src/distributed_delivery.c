@@ -152,6 +152,11 @@ queue_due(Delivery *d)
 	foreach(lc, d->events)
 		texts[i++] = CStringGetTextDatum(lfirst(lc));
 	SPI_connect();
+	if (!subscription_lock(d->id))
+	{
+		SPI_finish();
+		return;					/* dropped meanwhile */
+	}
 	if (n > 0)
 	{
 		args[0] = Int32GetDatum(d->id);

@@ -143,7 +143,6 @@ static void roles_changed(Datum arg, int cacheid, uint32 hashvalue);
 static bool subscription_may_deliver(SubscriptionPlan *sub);
 static void collect_changes(SubscriptionPlan *sub, XLogRecPtr upto);
 static void group_change(void *arg);
-static bool lock_subscription(int32 id);
 static void write_pending(SubscriptionPlan *sub, List *entries);
 static void write_entries(SubscriptionPlan *sub, int n, SubEntry *const *entries);
 static void write_entries_statement(SubscriptionPlan *sub, int n, SubEntry *const *entries);
@@ -808,11 +807,13 @@ subscriptions_have_pending(List *subs)
 }
 
 /*
- * lock_subscription keeps a subscription from being dropped while its
- * entries are written; false when it was dropped already.
+ * subscription_lock keeps a subscription from being dropped while its
+ * entries are written, in the caller's SPI connection; false when it was
+ * dropped already.  drop_subscription deletes the queue after waiting for
+ * this lock, and so sees the entries.
  */
-static bool
-lock_subscription(int32 id)
+bool
+subscription_lock(int32 id)
 {
 	Datum		args[1];
 
@@ -1064,7 +1065,7 @@ static void
 write_subscription(SubscriptionPlan *sub, TimestampTz at, SubscriptionEntryReader next,
 				   void *arg)
 {
-	if (lock_subscription(sub->id))
+	if (subscription_lock(sub->id))
 	{
 		int			n = list_length(sub->pending);
 		int64		first = sub->newest_position - n + 1;

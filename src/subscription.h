@@ -82,6 +82,7 @@ extern void subscriptions_write(List *subs);
 extern void subscription_notify_entry(const char *channel, const char *name,
 									  StringInfo payload, int64 position, const char *kind,
 									  const char *json);
+extern bool subscription_lock(int32 id);
 extern void subscription_notify_batch(const char *channel, const char *name, int64 first,
 									  int64 count);
 extern void subscription_write_streamed(SubscriptionPlan *sub, XLogRecPtr end_lsn,

@@ -1456,6 +1456,8 @@ static List *
 reload_views(void)
 {
 	List	   *new_plans = NIL;
+	List	   *gone_views = NIL;
+	List	   *gone_subs = NIL;
 	List	   *rows;
 	ListCell   *lc;
 	ListCell   *lc2;
@@ -1487,6 +1489,7 @@ reload_views(void)
 			}
 		if (!found)
 		{
+			gone_views = lappend_int(gone_views, plan->id);
 			state_shmem_drop_view(W.slot, plan->id);
 			view_plan_free(plan);
 			W.plans = foreach_delete_current(W.plans, lc);
@@ -1550,8 +1553,22 @@ reload_views(void)
 				MemoryContextSwitchTo(old);
 			}
 		}
+		foreach(lc2, old_subs)
+		{
+			int32		id = ((SubscriptionPlan *) lfirst(lc2))->id;
+			bool		kept = false;
+
+			foreach(lc, W.subs)
+				if (((SubscriptionPlan *) lfirst(lc))->id == id)
+					kept = true;
+			if (!kept)
+				gone_subs = lappend_int(gone_subs, id);
+		}
 		subscriptions_free(old_subs);
 	}
+	/* what this worker wrote for them as they were dropped */
+	if (gone_views != NIL || gone_subs != NIL)
+		catalog_delete_leftovers(gone_views, gone_subs);
 
 	/* streams -> views; a stream's event count survives the reload */
 	W.target.last_stream = NULL;
