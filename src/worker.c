@@ -1476,12 +1476,17 @@ reload_views(void)
 	{
 		ViewPlan   *plan = lfirst(lc);
 		bool		found = false;
+		bool		rebuilt = false;
 
 		/* a view rebuild_view recomputed is loaded again, too */
 		foreach(lc2, rows)
-			if (((ViewCatalogRow *) lfirst(lc2))->id == plan->id &&
-				((ViewCatalogRow *) lfirst(lc2))->start_lsn == plan->start_lsn)
+			if (((ViewCatalogRow *) lfirst(lc2))->id == plan->id)
 			{
+				if (((ViewCatalogRow *) lfirst(lc2))->start_lsn != plan->start_lsn)
+				{
+					rebuilt = true;
+					continue;
+				}
 				found = true;
 				/* set_view_retention, set_stream_idle_timeout */
 				plan->retention_usec = ((ViewCatalogRow *) lfirst(lc2))->retention_usec;
@@ -1489,7 +1494,8 @@ reload_views(void)
 			}
 		if (!found)
 		{
-			gone_views = lappend_int(gone_views, plan->id);
+			if (!rebuilt)
+				gone_views = lappend_int(gone_views, plan->id);
 			state_shmem_drop_view(W.slot, plan->id);
 			view_plan_free(plan);
 			W.plans = foreach_delete_current(W.plans, lc);
