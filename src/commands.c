@@ -919,18 +919,34 @@ compute_and_persist(const ViewCatalogRow *row, TimestampTz closed_upto, Timestam
 }
 
 /*
- * closed_floor is how far a view had closed its windows before it is
- * computed again: its progress, or, restored from a dump (which has no
- * progress), the end of the last closed window dumped; DT_NOBEGIN for a
- * view on a view.  The caller is connected to SPI as the catalog's owner,
+ * last_closed_end is the end of the last window in the closed table of the
+ * view of row; DT_NOBEGIN when it has none.  Not read-only: a snapshot
+ * that sees what the worker closed until the caller's lock.
+ */
+static TimestampTz
+last_closed_end(const ViewCatalogRow *row)
+{
+	bool		isnull;
+	Datum		end;
+
+	if (SPI_execute(psprintf("SELECT max(window_end) FROM %s",
+							 catalog_qualified_name(row->closed_relid)),
+					false, 1) != SPI_OK_SELECT)
+		elog(ERROR, "streamext: could not read the closed windows of \"%s\"", row->name);
+	end = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	return isnull ? DT_NOBEGIN : DatumGetTimestampTz(end);
+}
+
+/*
+ * closed_floor is how far a view restored from a dump had closed its
+ * windows: its progress, or (a dump has none) the end of the last closed
+ * window dumped; DT_NOBEGIN for a view on a view.  The caller is connected to SPI as the catalog's owner,
  * and has not cleared the view.
  */
 TimestampTz
 closed_floor(const ViewCatalogRow *row)
 {
 	ViewProgressRow progress;
-	bool		isnull;
-	Datum		end;
 	AttrNumber	time_attno;
 
 	/*
@@ -944,12 +960,74 @@ closed_floor(const ViewCatalogRow *row)
 	if (!OidIsValid(row->closed_relid) ||
 		!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(row->closed_relid)))
 		return DT_NOBEGIN;
-	if (SPI_execute(psprintf("SELECT max(window_end) FROM %s",
-							 catalog_qualified_name(row->closed_relid)),
-					true, 1) != SPI_OK_SELECT)
-		elog(ERROR, "streamext: could not read the closed windows of \"%s\"", row->name);
-	end = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
-	return isnull ? DT_NOBEGIN : DatumGetTimestampTz(end);
+	return last_closed_end(row);
+}
+
+/*
+ * closed_horizon is how far the definition of row has delivered time in
+ * closed windows, for the definition next that follows it (NULL: one whose
+ * windows do not close): the end of the last window it closed (its row
+ * written, its 'final' subscribers served).  The next definition's windows
+ * that end by then close at the switch, unsent; those that end after it
+ * are sent when they close, the first perhaps overlapping the last of the
+ * old shape, so that no stretch of event time is left out between the two.
+ * A view whose windows do not close had no 'final' subscriber: every
+ * window its watermark passed closes at the switch.  The caller locked the
+ * view's row or its closed table, so the worker closes no more windows of
+ * it, and acts as the catalog's owner.
+ */
+TimestampTz
+closed_horizon(const ViewCatalogRow *row, const WindowSpec *next)
+{
+	WindowSpec	spec;
+	TimestampTz horizon;
+	ViewProgressRow progress;
+	bool		has_progress;
+
+	window_parse(row->window_text, row->time_zone, &spec);
+	if (next == NULL || !window_closes(&spec) || !OidIsValid(row->closed_relid))
+		return DT_NOEND;
+	horizon = last_closed_end(row);
+
+	/*
+	 * Retention may have taken the last closed rows away.  Every window of
+	 * a fixed shape ending by the pane boundary at or before the view's
+	 * closed_upto was closed (and delivered, if it had events): windows
+	 * end on pane boundaries.  Every session ending by closed_upto was
+	 * closed too; a session of a gap as long or longer is made of whole
+	 * sessions of the old gap, all closed when it ends by closed_upto less
+	 * the old gap plus its own.
+	 */
+	has_progress = catalog_read_view_progress(row->id, NULL, &progress) &&
+		window_time_in_range(&spec, progress.closed_upto);
+	if (has_progress && spec.kind != WINDOW_SESSION)
+		horizon = Max(horizon, window_pane_for(&spec, progress.closed_upto));
+	else if (has_progress && next->kind == WINDOW_SESSION && next->size_usec >= spec.size_usec)
+		horizon = Max(horizon, progress.closed_upto - spec.size_usec + next->size_usec);
+	return horizon;
+}
+
+/*
+ * recompute_after_horizon computes a view again from its source as of now,
+ * with a new start_lsn: its state, closed windows and dead letters.  The
+ * windows it had closed (closed_horizon) close again, unsent; those its
+ * source has made due since, which the worker has not closed yet, stay
+ * open, and the worker closes them and sends them to 'final' subscribers.
+ * The caller locked the view's row or its closed table.
+ */
+static void
+recompute_after_horizon(ViewCatalogRow *row)
+{
+	WindowSpec	spec;
+	TimestampTz horizon;
+
+	window_parse(row->window_text, row->time_zone, &spec);
+	horizon = closed_horizon(row, &spec);
+
+	row->start_lsn = GetXLogInsertRecPtr();
+	catalog_restart_view(row->id, row->start_lsn);
+	checkpoint_clear_view(row->id, row->closed_relid);
+	compute_and_persist(row, horizon, horizon == DT_NOEND ? DT_NOBEGIN : horizon);
 }
 
 /*
@@ -966,16 +1044,11 @@ rebuild_views_reading(Oid view_relid)
 	foreach(lc, catalog_views_reading(view_relid))
 	{
 		ViewCatalogRow *row = lfirst(lc);
-		TimestampTz floor;
 
 		if (row->restored)
 			continue;
 		LockRelationOid(row->closed_relid, ShareLock);
-		floor = closed_floor(row);
-		row->start_lsn = GetXLogInsertRecPtr();
-		catalog_restart_view(row->id, row->start_lsn);
-		checkpoint_clear_view(row->id, row->closed_relid);
-		compute_and_persist(row, DT_NOEND, floor);
+		recompute_after_horizon(row);
 		rebuild_views_reading(row->view_relid);
 	}
 }
@@ -985,8 +1058,9 @@ rebuild_views_reading(Oid view_relid)
  * as create_view computes a new one: after a lost replication slot, or when
  * its state is in doubt.  Producers wait for the length of the scan (SHARE
  * lock, see streamext_create_view); readers see the view as it was until
- * this commits, then as recomputed.  Windows the watermark has passed are
- * closed here; subscriptions to the view are not sent them again.
+ * this commits, then as recomputed.  The windows the view had closed close
+ * again here, and its subscriptions are not sent them again; those due
+ * since, not closed yet, are closed and sent by the worker.
  */
 Datum
 streamext_rebuild_view(PG_FUNCTION_ARGS)
@@ -994,7 +1068,6 @@ streamext_rebuild_view(PG_FUNCTION_ARGS)
 	char	   *name = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	ViewCatalogRow *found;
 	CatalogAccess ca;
-	TimestampTz floor;
 
 	sqlfunc_check_setup();
 	found = catalog_find_owned_view(name, false);
@@ -1006,13 +1079,7 @@ streamext_rebuild_view(PG_FUNCTION_ARGS)
 	/* as committed now: a replace_view may have changed it meanwhile */
 	found = catalog_lock_view(found->id, name);
 	lock_events(found->stream_relid, (Query *) stringToNode(found->query_tree));
-	floor = closed_floor(found);
-	found->start_lsn = GetXLogInsertRecPtr();
-	catalog_restart_view(found->id, found->start_lsn);
-	/* the state, closed windows and dead letters are computed again */
-	checkpoint_clear_view(found->id, found->closed_relid);
-
-	compute_and_persist(found, DT_NOEND, floor);
+	recompute_after_horizon(found);
 	/* and so are the views on it, from the rows it has now */
 	rebuild_views_reading(found->view_relid);
 	catalog_owner_leave(&ca);

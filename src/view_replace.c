@@ -47,7 +47,6 @@ PG_FUNCTION_INFO_V1(streamext_replace_view);
 #define COLUMNS_HINT "Keep the view's columns, with their names, types and order, and add new ones after them; or drop the view with streamext.drop_view() and create it again."
 
 static void check_columns(const ViewCatalogRow *row, Query *query, bool windowed);
-static TimestampTz closed_horizon(const ViewCatalogRow *row, bool closes);
 static void rename_closed_table(Oid relid, const char *from, const char *to);
 static void follow_relations(Oid view_relid, Oid new_stream, Query *query);
 static void check_views_reading(const ViewCatalogRow *row, const ViewDefinition *def);
@@ -121,50 +120,6 @@ check_columns(const ViewCatalogRow *row, Query *query, bool windowed)
 					 errhint(COLUMNS_HINT)));
 	}
 	relation_close(rel, AccessShareLock);
-}
-
-/*
- * closed_horizon is how far the definition of row has delivered time in
- * closed windows: the end of the last one it closed (its row written, its
- * 'final' subscribers served).  The new definition's windows that end by
- * then close at the switch, unsent; those that end after it are sent when
- * they close, the first perhaps overlapping the last of the old shape, so
- * that no stretch of event time is left out between the two.  A view whose
- * windows do not close had no 'final' subscriber: every window its
- * watermark passed closes at the switch.  The caller locked the view's row,
- * so the worker closes no more windows of it, and acts as the catalog's
- * owner.
- */
-static TimestampTz
-closed_horizon(const ViewCatalogRow *row, bool closes)
-{
-	WindowSpec	spec;
-	bool		isnull;
-	Datum		end;
-	TimestampTz horizon;
-	ViewProgressRow progress;
-
-	window_parse(row->window_text, row->time_zone, &spec);
-	if (!closes || !window_closes(&spec) || !OidIsValid(row->closed_relid))
-		return DT_NOEND;
-	/* not read-only: a snapshot that sees what the worker closed meanwhile */
-	if (SPI_execute(psprintf("SELECT max(window_end) FROM %s",
-							 catalog_qualified_name(row->closed_relid)),
-					false, 1) != SPI_OK_SELECT)
-		elog(ERROR, "streamext: could not read the closed windows of \"%s\"", row->name);
-	end = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
-	horizon = isnull ? DT_NOBEGIN : DatumGetTimestampTz(end);
-
-	/*
-	 * Retention may have taken the last closed rows away.  Every window of
-	 * a fixed shape ending by the pane boundary at or before the view's
-	 * closed_upto was closed (and delivered, if it had events): windows
-	 * end on pane boundaries.  Sessions end where their events say.
-	 */
-	if (spec.kind != WINDOW_SESSION && catalog_read_view_progress(row->id, NULL, &progress) &&
-		window_time_in_range(&spec, progress.closed_upto))
-		horizon = Max(horizon, window_pane_for(&spec, progress.closed_upto));
-	return horizon;
 }
 
 /*
@@ -320,7 +275,7 @@ streamext_replace_view(PG_FUNCTION_ARGS)
 	catalog_owner_enter(&ca);
 	/* as committed now: the worker closes no window of it from here on */
 	old = catalog_lock_view(found->id, name);
-	horizon = closed_horizon(old, def.closes);
+	horizon = closed_horizon(old, def.closes ? &def.spec : NULL);
 
 	memset(&row, 0, sizeof(row));
 	row.id = old->id;
