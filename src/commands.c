@@ -53,6 +53,7 @@
 #include "view_apply.h"
 #include "view_plan.h"
 #include "view_query.h"
+#include "view_read.h"
 #include "window.h"
 
 PG_FUNCTION_INFO_V1(streamext_check_setup);
@@ -1074,6 +1075,8 @@ streamext_rebuild_view(PG_FUNCTION_ARGS)
 
 	/* the worker's checkpoints of the old state wait for this, then skip it */
 	lock_events(found->stream_relid, (Query *) stringToNode(found->query_tree));
+	/* late events the worker has not applied correct what it delivered */
+	(void) view_read_wait_applied(APPLIED_WAIT_MS);
 	SPI_connect();
 	catalog_owner_enter(&ca);
 	/* as committed now: a replace_view may have changed it meanwhile */

@@ -40,6 +40,12 @@ extern char *view_relation_query(const ViewDefinition *def, Oid closed_relid, in
 extern void compute_and_persist(const ViewCatalogRow *row, TimestampTz closed_upto,
 								TimestampTz floor);
 extern TimestampTz closed_floor(const ViewCatalogRow *row);
+/*
+ * How long rebuild_view and replace_view wait for the worker to apply the
+ * events committed before them (view_read_wait_applied)
+ */
+#define APPLIED_WAIT_MS 30000
+
 extern TimestampTz closed_horizon(const ViewCatalogRow *row, const WindowSpec *next);
 extern void lock_events(Oid stream_relid, Query *query);
 extern void rebuild_views_reading(Oid view_relid);

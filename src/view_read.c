@@ -1116,6 +1116,78 @@ streamext_view_stats(PG_FUNCTION_ARGS)
 }
 
 /*
+ * read_worker_progress reads whether the worker of slot runs, how far it
+ * has published and whether it is ready; true when it failed in the last
+ * WORKER_READY_WAIT_MS.
+ */
+static bool
+read_worker_progress(StreamextDbSlot *slot, bool *running, XLogRecPtr *published_upto,
+					 bool *ready)
+{
+	TimestampTz now = GetCurrentTimestamp();
+	TimestampTz last_error_time;
+
+	LWLockAcquire(&StreamextState->lock, LW_SHARED);
+	*running = (slot->worker_pid != 0);
+	LWLockRelease(&StreamextState->lock);
+	SpinLockAcquire(&slot->mutex);
+	*published_upto = slot->published_upto;
+	*ready = slot->ready;
+	last_error_time = slot->last_error_time;
+	SpinLockRelease(&slot->mutex);
+	return last_error_time != 0 &&
+		!TimestampDifferenceExceeds(last_error_time, now, WORKER_READY_WAIT_MS);
+}
+
+/*
+ * view_read_wait_applied waits, up to timeout_ms, until the database's
+ * worker has decoded and published the WAL written so far: the events
+ * committed before the call are in its views, their closed windows
+ * corrected and sent.  rebuild_view and replace_view call it, holding the
+ * stream against producers, before they compute a view again: a late event
+ * the worker had not applied yet would otherwise be counted by the
+ * recompute, and the window it corrects, delivered before, never sent
+ * again.  Does not wait for a worker that is not running, not ready, or
+ * failed in the last WORKER_READY_WAIT_MS.  False when it did not see the
+ * worker get there.
+ */
+bool
+view_read_wait_applied(int64 timeout_ms)
+{
+	XLogRecPtr	target = decoder_wal_inserted_upto();
+	TimestampTz start = GetCurrentTimestamp();
+	StreamextDbSlot *slot = streamext_find_db_slot(MyDatabaseId, false);
+	bool		applied = false;
+
+	if (slot == NULL)
+		return false;
+	XLogFlush(target);
+	for (;;)
+	{
+		bool		running;
+		bool		ready;
+		bool		failing;
+		XLogRecPtr	published_upto;
+		int64		remaining;
+
+		failing = read_worker_progress(slot, &running, &published_upto, &ready);
+		if (running && published_upto >= target)
+		{
+			applied = true;
+			break;
+		}
+		remaining = timeout_ms - TimestampDifferenceMilliseconds(start, GetCurrentTimestamp());
+		if (!running || !ready || failing || remaining <= 0)
+			break;
+		streamext_wake_worker(MyDatabaseId);
+		(void) ConditionVariableTimedSleep(&slot->progress_cv, (long) Min(remaining, 1000),
+										   PG_WAIT_EXTENSION);
+	}
+	ConditionVariableCancelSleep();
+	return applied;
+}
+
+/*
  * streamext_wait_caught_up waits until the worker has decoded and published
  * all WAL written before the call; false on timeout.  Tests and scripts use
  * it instead of sleeping.
@@ -1154,13 +1226,7 @@ streamext_wait_caught_up(PG_FUNCTION_ARGS)
 			bool		running;
 			XLogRecPtr	published_upto;
 
-			LWLockAcquire(&StreamextState->lock, LW_SHARED);
-			running = (slot->worker_pid != 0);
-			LWLockRelease(&StreamextState->lock);
-			SpinLockAcquire(&slot->mutex);
-			published_upto = slot->published_upto;
-			ready = slot->ready;
-			SpinLockRelease(&slot->mutex);
+			(void) read_worker_progress(slot, &running, &published_upto, &ready);
 			if (running && published_upto >= target)
 			{
 				caught_up = true;

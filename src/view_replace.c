@@ -40,6 +40,7 @@
 #include "view_apply.h"
 #include "view_plan.h"
 #include "view_query.h"
+#include "view_read.h"
 #include "window.h"
 
 PG_FUNCTION_INFO_V1(streamext_replace_view);
@@ -271,6 +272,8 @@ streamext_replace_view(PG_FUNCTION_ARGS)
 
 	/* producers wait from here to commit; see the function comment */
 	lock_events(def.stream_relid, def.query);
+	/* late events the worker has not applied correct what it delivered */
+	(void) view_read_wait_applied(APPLIED_WAIT_MS);
 	SPI_connect();
 	catalog_owner_enter(&ca);
 	/* as committed now: the worker closes no window of it from here on */
