@@ -1140,6 +1140,31 @@ read_worker_progress(StreamextDbSlot *slot, bool *running, XLogRecPtr *published
 }
 
 /*
+ * worker_waits_for_me says whether the worker of slot waits for a lock this
+ * backend holds: waiting for it to go on would wait for ourselves.
+ */
+static bool
+worker_waits_for_me(StreamextDbSlot *slot)
+{
+	int			pid;
+	Datum	   *blockers;
+	int			n;
+	int			i;
+
+	LWLockAcquire(&StreamextState->lock, LW_SHARED);
+	pid = slot->worker_pid;
+	LWLockRelease(&StreamextState->lock);
+	if (pid == 0)
+		return false;
+	deconstruct_array(DatumGetArrayTypeP(DirectFunctionCall1(pg_blocking_pids, Int32GetDatum(pid))),
+					  INT4OID, sizeof(int32), true, TYPALIGN_INT, &blockers, NULL, &n);
+	for (i = 0; i < n; i++)
+		if (DatumGetInt32(blockers[i]) == MyProcPid)
+			return true;
+	return false;
+}
+
+/*
  * view_read_wait_applied waits, up to timeout_ms, until the database's
  * worker has decoded and published the WAL written so far: the events
  * committed before the call are in its views, their closed windows
@@ -1147,8 +1172,9 @@ read_worker_progress(StreamextDbSlot *slot, bool *running, XLogRecPtr *published
  * stream against producers, before they compute a view again: a late event
  * the worker had not applied yet would otherwise be counted by the
  * recompute, and the window it corrects, delivered before, never sent
- * again.  Does not wait for a worker that is not running, not ready, or
- * failed in the last WORKER_READY_WAIT_MS.  False when it did not see the
+ * again.  Does not wait for a worker that is not running, not ready,
+ * failed in the last WORKER_READY_WAIT_MS, or waits for a lock of this
+ * backend's.  False when it did not see the
  * worker get there.
  */
 bool
@@ -1177,7 +1203,7 @@ view_read_wait_applied(int64 timeout_ms)
 			break;
 		}
 		remaining = timeout_ms - TimestampDifferenceMilliseconds(start, GetCurrentTimestamp());
-		if (!running || !ready || failing || remaining <= 0)
+		if (!running || !ready || failing || remaining <= 0 || worker_waits_for_me(slot))
 			break;
 		streamext_wake_worker(MyDatabaseId);
 		(void) ConditionVariableTimedSleep(&slot->progress_cv, (long) Min(remaining, 1000),
