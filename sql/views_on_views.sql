@@ -243,6 +243,45 @@ SELECT streamext.drop_view('vv_old_day');
 SELECT streamext.drop_stream('vv_old');
 DROP TABLE vv_old;
 
+-- a lower view's retention never removes rows its views have not taken:
+-- history closes and passes a retention of 2 seconds in one round, and a
+-- jump of the watermark does it again (the views on it got only the
+-- last 2 seconds); once taken, the rows go
+CREATE TABLE vv_kept (ts timestamptz NOT NULL, k int NOT NULL);
+SELECT streamext.create_stream('vv_kept', time_column => 'ts', idle_timeout => NULL);
+SELECT streamext.create_view('vv_kept_sec', 'SELECT k, count(*) AS n FROM vv_kept GROUP BY k',
+                             "window" => 'tumbling 1 second', retention => '2 seconds');
+SELECT streamext.create_view('vv_kept_min', 'SELECT k, sum(n) AS n FROM vv_kept_sec GROUP BY k',
+                             "window" => 'tumbling 1 minute');
+SELECT streamext.create_view('vv_kept_hop', 'SELECT sum(n) AS n, count(*) AS rows FROM vv_kept_sec',
+                             "window" => 'hopping 20 seconds every 10 seconds');
+INSERT INTO vv_kept SELECT '2026-03-01 00:00:00+00'::timestamptz + i * interval '100 ms', i % 3
+  FROM generate_series(0, 299) i;
+SELECT streamext.wait_caught_up();
+INSERT INTO vv_kept SELECT '2026-03-01 00:00:30+00'::timestamptz + i * interval '100 ms', i % 3
+  FROM generate_series(0, 299) i;
+INSERT INTO vv_kept VALUES ('2026-03-01 00:10:00+00', 0);
+SELECT vv_wait($$ SELECT window_start, k, n FROM vv_kept_min WHERE window_start < '2026-03-01 00:10:00+00' $$,
+  $$ SELECT date_trunc('minute', ts), k, count(*)::numeric FROM vv_kept
+      WHERE ts < '2026-03-01 00:10:00+00' GROUP BY 1, 2 $$) AS per_minute;
+SELECT vv_wait($$ SELECT window_start, n, rows FROM vv_kept_hop WHERE window_end <= '2026-03-01 00:10:00+00' $$,
+  $$ SELECT w, count(*)::numeric, count(DISTINCT (date_trunc('second', ts), k))
+       FROM vv_kept, generate_series(date_bin('10 seconds', ts, '2000-01-01') - interval '10 seconds',
+                                     date_bin('10 seconds', ts, '2000-01-01'), interval '10 seconds') w
+      WHERE ts < '2026-03-01 00:10:00+00' GROUP BY 1 $$) AS hopping;
+DO $$ BEGIN
+  FOR i IN 1..600 LOOP
+    EXIT WHEN NOT EXISTS (SELECT FROM vv_kept_sec WHERE window_end < '2026-03-01 00:09:58+00');
+    PERFORM pg_sleep(0.05);
+  END LOOP;
+END $$;
+SELECT count(*) AS past_retention FROM vv_kept_sec WHERE window_end < '2026-03-01 00:09:58+00';
+SELECT streamext.drop_view('vv_kept_hop');
+SELECT streamext.drop_view('vv_kept_min');
+SELECT streamext.drop_view('vv_kept_sec');
+SELECT streamext.drop_stream('vv_kept');
+DROP TABLE vv_kept;
+
 SELECT streamext.drop_view('vv_per_day');
 SELECT streamext.drop_view('vv_hop_upper');
 SELECT streamext.drop_view('vv_cumulate_upper');

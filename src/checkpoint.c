@@ -898,14 +898,17 @@ sink_closed_window_dropped(WindowSink *sink, ViewPlan *plan, TimestampTz start,
 
 /*
  * forget_old_windows removes the closed windows the view's retention has
- * passed.
+ * passed, but none that a view on it (among plans) has not taken yet: a
+ * window closed and past retention in one round (history, a jump of the
+ * watermark) is still theirs.
  */
 static void
-forget_old_windows(ViewPlan *plan)
+forget_old_windows(ViewPlan *plan, List *plans)
 {
 	Datum		args[1];
 
-	args[0] = TimestampTzGetDatum(view_plan_retained_from(plan));
+	args[0] = TimestampTzGetDatum(Min(view_plan_retained_from(plan),
+									  view_source_taken_from(plan, plans)));
 	if (SPI_execute_plan(closed_plan(plan->closed_relid, plan, CLOSED_FORGET), args, NULL,
 						 false, 0) != SPI_OK_DELETE)
 		elog(ERROR, "streamext: could not remove closed windows past retention");
@@ -1128,7 +1131,7 @@ write_view(StreamextDbSlot *slot, ViewPlan *plan, List *plans, TimestampTz limit
 		plan->state->closed_upto = watermark;
 	view_state_find_next_end(plan);
 	if (window_closes(&plan->window) && plan->retention_usec != 0)
-		forget_old_windows(plan);
+		forget_old_windows(plan, plans);
 	plan->state->corrections_pending = false;
 	if (!XLogRecPtrIsInvalid(plan->state->closed_ahead_lsn) &&
 		lsn >= plan->state->closed_ahead_lsn)
@@ -1262,7 +1265,7 @@ checkpoint_close_windows(StreamextDbSlot *slot, List *plans, XLogRecPtr lsn,
 		}
 		view_state_find_next_end(plan);
 		if (window_closes(&plan->window) && plan->retention_usec != 0)
-			forget_old_windows(plan);
+			forget_old_windows(plan, plans);
 	}
 	SPI_finish();
 	replorigin_session_origin_lsn = InvalidXLogRecPtr;

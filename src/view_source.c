@@ -139,6 +139,28 @@ view_source_catch_up(ViewPlan *plan, List *plans)
 	plan->state->max_event_time = horizon;
 }
 
+/*
+ * view_source_taken_from is where the views on lower (among plans) have
+ * taken its rows up to: its closed rows of windows ending by then are
+ * theirs already, the later ones they still have to read, whatever
+ * lower's retention says.  DT_NOEND when no loaded view reads it.
+ */
+TimestampTz
+view_source_taken_from(ViewPlan *lower, List *plans)
+{
+	TimestampTz taken = DT_NOEND;
+	ListCell   *lc;
+
+	foreach(lc, plans)
+	{
+		ViewPlan   *upper = lfirst(lc);
+
+		if (upper->source_id == lower->id)
+			taken = Min(taken, upper->state->max_event_time);
+	}
+	return taken;
+}
+
 /* pane_listed says whether the list of TimestampTz * holds pane */
 static bool
 pane_listed(List *panes, TimestampTz pane)

@@ -16,6 +16,7 @@
 extern bool view_source_behind(ViewPlan *plan, List *plans);
 extern TimestampTz view_source_idle_closed_upto(ViewPlan *plan);
 extern void view_source_catch_up(ViewPlan *plan, List *plans);
+extern TimestampTz view_source_taken_from(ViewPlan *lower, List *plans);
 extern void view_source_recompute(ViewPlan *plan, List *plans, WindowSink *sink);
 extern void view_source_note_correction(ViewPlan *plan, TimestampTz start);
 extern void view_source_forget_corrections(ViewPlan *plan);
