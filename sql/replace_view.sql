@@ -137,6 +137,61 @@ SELECT streamext.drop_stream('rv_own');
 DROP TABLE rv_own;
 RESET ROLE;
 
+-- a session view cut into fixed windows or shorter sessions: the windows
+-- holding only events of closed sessions (delivered) close unsent, and
+-- those after the first session still open are sent, whatever retention
+-- left of the closed rows.  rv_sess_kept: retention took the closed rows
+-- (every window was sent again); rv_sess_open: key 2's session is open
+-- from 00:00 while key 1's closed ones end at 00:42 (key 2's windows up
+-- to there were never sent)
+CREATE TABLE rv_sess (ts timestamptz NOT NULL, k int);
+SELECT streamext.create_stream('rv_sess', 'ts', idle_timeout => NULL);
+SELECT streamext.create_view('rv_sess_kept', $$ SELECT k, count(*) AS n FROM rv_sess WHERE k <> 2 GROUP BY k $$,
+  'session 10 seconds', retention => '1 second');
+SELECT streamext.create_view('rv_sess_open', $$ SELECT k, count(*) AS n FROM rv_sess GROUP BY k $$,
+  'session 10 seconds');
+SELECT streamext.create_subscription('rv_sub_kept', 'rv_sess_kept', notify => 'none');
+SELECT streamext.create_subscription('rv_sub_open', 'rv_sess_open', notify => 'none');
+INSERT INTO rv_sess SELECT '2026-01-01 00:00+00'::timestamptz + i * interval '1 second', 1
+  FROM generate_series(0, 2) i;
+INSERT INTO rv_sess SELECT '2026-01-01 00:00:30+00'::timestamptz + i * interval '1 second', 1
+  FROM generate_series(0, 2) i;
+INSERT INTO rv_sess SELECT '2026-01-01 00:00+00'::timestamptz + i * interval '5 seconds', 2
+  FROM generate_series(0, 12) i;
+INSERT INTO rv_sess VALUES ('2026-01-01 00:01+00', 3);
+-- waits (at most 30 s) until sub has want entries of key, and lists them all
+CREATE FUNCTION rv_entries(sub text, key text, want int) RETURNS TABLE (ws text, we text, k text, n text)
+LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM streamext.wait_caught_up();
+  FOR i IN 1..600 LOOP
+    EXIT WHEN (SELECT count(*) FROM streamext.subscription_queue q JOIN streamext.subscription_def d
+                 ON d.id = q.subscription_id WHERE d.name = sub AND q.event->>'k' = key) >= want;
+    PERFORM pg_sleep(0.05);
+  END LOOP;
+  RETURN QUERY SELECT to_char((q.event->>'window_start')::timestamptz, 'MI:SS'),
+                      to_char((q.event->>'window_end')::timestamptz, 'MI:SS'), q.event->>'k', q.event->>'n'
+    FROM streamext.subscription_queue q JOIN streamext.subscription_def d ON d.id = q.subscription_id
+   WHERE d.name = sub ORDER BY 1, 2, 3;
+END $$;
+SELECT * FROM rv_entries('rv_sub_kept', '1', 2);
+SELECT * FROM rv_entries('rv_sub_open', '1', 2);
+SELECT count(*) AS kept_closed_rows FROM rv_sess_kept WHERE window_end < '2026-01-01 00:01+00';
+SELECT streamext.replace_view('rv_sess_kept', $$ SELECT k, count(*) AS n FROM rv_sess WHERE k <> 2 GROUP BY k $$,
+  'session 5 seconds', retention => '1 second');
+SELECT streamext.replace_view('rv_sess_open', $$ SELECT k, count(*) AS n FROM rv_sess GROUP BY k $$,
+  'tumbling 20 seconds');
+INSERT INTO rv_sess VALUES ('2026-01-01 00:05+00', 4);
+SELECT * FROM rv_entries('rv_sub_kept', '3', 1);
+SELECT * FROM rv_entries('rv_sub_open', '3', 1);
+SELECT streamext.drop_subscription('rv_sub_kept');
+SELECT streamext.drop_subscription('rv_sub_open');
+SELECT streamext.drop_view('rv_sess_kept');
+SELECT streamext.drop_view('rv_sess_open');
+SELECT streamext.drop_stream('rv_sess');
+DROP TABLE rv_sess;
+DROP FUNCTION rv_entries(text, text, int);
+
 SELECT streamext.drop_view('rv_total');
 DROP VIEW rv_busy;
 SELECT streamext.drop_view('rv_view');

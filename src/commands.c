@@ -1005,6 +1005,21 @@ closed_horizon(const ViewCatalogRow *row, const WindowSpec *next)
 		horizon = Max(horizon, window_pane_for(&spec, progress.closed_upto));
 	else if (has_progress && next->kind == WINDOW_SESSION && next->size_usec >= spec.size_usec)
 		horizon = Max(horizon, progress.closed_upto - spec.size_usec + next->size_usec);
+	else if (has_progress)
+	{
+		TimestampTz first_open;
+
+		/*
+		 * Fixed windows, or sessions of a shorter gap, cut the old sessions
+		 * anywhere.  Every event before the first session still open is in
+		 * a closed one, delivered; one after it may not be.  The last
+		 * closed row's end could be past another group's open session (its
+		 * events then never sent), or gone with retention (every window
+		 * sent again).
+		 */
+		if (view_read_first_open_start(row, progress.closed_upto, &first_open))
+			horizon = Min(first_open, progress.closed_upto);
+	}
 	return horizon;
 }
 

@@ -376,6 +376,47 @@ read_open_state_table(int32 view_id, int64 *ngroups)
 }
 
 /*
+ * view_read_first_open_start sets *first to the earliest start of the
+ * windows of the view of row that end after closed_upto (not closed yet),
+ * as the worker last published them, or as the last checkpoint wrote them
+ * when it has not published the view; DT_NOEND when there is none.  It
+ * reads the windows' bounds only, so runs none of the view's code.  false
+ * when the memory limit cut the view short: the windows missing could be
+ * the earliest.
+ */
+bool
+view_read_first_open_start(const ViewCatalogRow *row, TimestampTz closed_upto,
+						   TimestampTz *first)
+{
+	StreamextDbSlot *slot = my_db_slot();
+	SharedGroupCopy *groups = NULL;
+	int64		ngroups = 0;
+	int64		i;
+	bool		found = false;
+	bool		incomplete = false;
+	char		failure[PUBLISH_FAILURE_LEN];
+	ViewMarks	marks;
+
+	if (slot != NULL)
+		groups = state_shmem_read_view(slot, row->id, row->start_lsn, NULL, -1, &ngroups,
+									   &found, &incomplete, failure, &marks, NULL, NULL);
+	if (incomplete)
+		return false;
+	if (!found)
+		groups = read_open_state_table(row->id, &ngroups);
+	*first = DT_NOEND;
+	for (i = 0; i < ngroups; i++)
+	{
+		BlobParts	parts;
+
+		state_blob_parts(groups[i].blob, groups[i].len, &parts);
+		if (parts.end > closed_upto)
+			*first = Min(*first, parts.start);
+	}
+	return true;
+}
+
+/*
  * wait_for_worker_ready waits, a little, for the database's worker to have
  * made its replication slot: until then (just after CREATE EXTENSION) the
  * events committed are counted only by the worker's first recompute, and a

@@ -40,6 +40,8 @@ typedef struct ViewReader
 
 extern ViewPlan *view_read_plan(int32 view_id);
 extern bool view_read_wait_applied(int64 timeout_ms);
+extern bool view_read_first_open_start(const ViewCatalogRow *row, TimestampTz closed_upto,
+									   TimestampTz *first);
 extern uint64 view_read_planning_begins(void);
 extern void view_read_planning_ends(uint64 outer);
 extern void view_read_pin_statement(EState *estate, const int32 *view_ids, int nviews);
