@@ -209,6 +209,7 @@ SELECT streamext.create_view('bad', 'SELECT count(*) FROM cal', 'tumbling 1 mont
 SELECT streamext.create_view('bad', 'SELECT count(*) FROM cal', 'tumbling 200000 years');
 SELECT streamext.create_view('bad', 'SELECT count(*) FROM cal', 'tumbling 1001 years');
 SELECT streamext.create_view('bad', 'SELECT count(*) FROM cal', 'session 2000000000 days');
+SELECT streamext.create_view('bad', 'SELECT count(*) FROM cal', 'session -2000000000 days');
 SELECT streamext.create_view('bad', 'SELECT count(*) FROM cal', 'cumulate 1 month every 7 days');
 SELECT streamext.create_view('bad', 'SELECT count(*) FROM cal', 'hopping 3 months every 2 months');
 SELECT streamext.create_view('bad', 'SELECT count(*) FROM cal', 'hopping 1 day every 5 hours',

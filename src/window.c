@@ -297,9 +297,11 @@ parse_span(const char *window_text, const char *span, const char *what)
 		window_error(window_text, psprintf("The %s of a window is in months (or years) or in days and less, not both.",
 										   what));
 	/* each field first, either sign: interval_usecs of two billion days overflows */
-	if (iv->month > MAX_SPAN_MONTHS || iv->month < -MAX_SPAN_MONTHS ||
-		iv->day > MAX_SPAN_DAYS || iv->day < -MAX_SPAN_DAYS ||
-		iv->time > MAX_SPAN_DAYS * USECS_PER_DAY || iv->time < -MAX_SPAN_DAYS * USECS_PER_DAY ||
+	if (iv->month < -MAX_SPAN_MONTHS || iv->day < -MAX_SPAN_DAYS ||
+		iv->time < -MAX_SPAN_DAYS * USECS_PER_DAY)
+		window_error(window_text, psprintf("The %s of a window must be positive.", what));
+	if (iv->month > MAX_SPAN_MONTHS || iv->day > MAX_SPAN_DAYS ||
+		iv->time > MAX_SPAN_DAYS * USECS_PER_DAY ||
 		interval_usecs(iv) > MAX_SPAN_DAYS * USECS_PER_DAY)
 		window_error(window_text, psprintf("The %s of a window is at most 100000 years: its windows must fit in PostgreSQL's range of timestamps, with room around them.",
 										   what));
