@@ -936,6 +936,7 @@ write_progress(ViewPlan *plan, XLogRecPtr lsn)
 	{
 		if (catalog_execute(&upsert_progress, args, NULL, false, 0) != SPI_OK_INSERT)
 			elog(ERROR, "streamext: could not write view progress");
+		state->saved_max_event_time = state->max_event_time;
 		state->progress_written = true;
 		return;
 	}
@@ -952,6 +953,7 @@ write_progress(ViewPlan *plan, XLogRecPtr lsn)
 	if (catalog_execute(&upsert_progress_closing, args, nulls, false, 0) != SPI_OK_INSERT)
 		elog(ERROR, "streamext: could not write view progress");
 	state->states_closed_upto = state->closed_upto;
+	state->saved_max_event_time = state->max_event_time;
 	state->progress_written = true;
 }
 
@@ -1064,6 +1066,8 @@ checkpoint_write(StreamextDbSlot *slot, List *plans, XLogRecPtr lsn,
 	ListCell   *lc;
 	OpenStateBatch *batch = palloc(sizeof(OpenStateBatch));
 
+	List	   *written = NIL;
+
 	SPI_connect();
 	foreach(lc, plans)
 	{
@@ -1080,7 +1084,17 @@ checkpoint_write(StreamextDbSlot *slot, List *plans, XLogRecPtr lsn,
 
 		delete_deferred_open_rows(plan);
 		write_view(slot, plan, plans, DT_NOEND, lsn, listener, false, batch);
+		written = lappend(written, plan);
 	}
+	/* once every view on a view has written how far it took the rows */
+	foreach(lc, written)
+	{
+		ViewPlan   *plan = lfirst(lc);
+
+		if (window_closes(&plan->window) && plan->retention_usec != 0)
+			forget_old_windows(plan, plans);
+	}
+	list_free(written);
 	SPI_finish();
 	pfree(batch);
 	foreach(lc, plans)
@@ -1130,8 +1144,6 @@ write_view(StreamextDbSlot *slot, ViewPlan *plan, List *plans, TimestampTz limit
 	if (plan->window.kind != WINDOW_NONE && watermark > plan->state->closed_upto)
 		plan->state->closed_upto = watermark;
 	view_state_find_next_end(plan);
-	if (window_closes(&plan->window) && plan->retention_usec != 0)
-		forget_old_windows(plan, plans);
 	plan->state->corrections_pending = false;
 	if (!XLogRecPtrIsInvalid(plan->state->closed_ahead_lsn) &&
 		lsn >= plan->state->closed_ahead_lsn)
@@ -1156,6 +1168,15 @@ checkpoint_write_computed(ViewPlan *plan, XLogRecPtr lsn, TimestampTz closed_upt
 
 	SPI_connect();
 	write_view(NULL, plan, NIL, closed_upto, lsn, NULL, true, batch);
+
+	/*
+	 * Retention, but not of rows that views on it may still take: they are
+	 * computed again from them (rebuild_views_reading), or take them from
+	 * the worker, which applies the retention once they have.
+	 */
+	if (window_closes(&plan->window) && plan->retention_usec != 0 &&
+		catalog_views_reading(plan->view_relid) == NIL)
+		forget_old_windows(plan, NIL);
 	SPI_finish();
 	pfree(batch);
 }
@@ -1357,6 +1378,7 @@ checkpoint_load_view(ViewPlan *plan, XLogRecPtr lsn)
 		state->computed_apart = XLogRecPtrIsInvalid(progress.closed_lsn) ||
 			progress.closed_lsn == plan->start_lsn;
 		state->max_event_time = progress.max_event_time;
+		state->saved_max_event_time = progress.max_event_time;
 		state->events = progress.events;
 		state->late_events = progress.late_events;
 		state->future_events = progress.future_events;

@@ -73,6 +73,16 @@ lower_horizon(ViewPlan *lower, bool potential)
 {
 	TimestampTz closed = lower->state->closed_upto;
 
+	/*
+	 * Decoding again after a restart, the lower view closes its windows
+	 * again only where it had closed them (checkpoint.c), but their rows are
+	 * in its table already, final: a view on it may close its own windows
+	 * again before that, silently, and must have taken their rows by then,
+	 * or it would take them after, as late events counted twice.
+	 */
+	if (!XLogRecPtrIsInvalid(lower->state->closed_ahead_lsn))
+		closed = Max(closed, lower->state->closed_ahead_upto);
+
 	if (potential && hash_get_num_entries(lower->state->windows) == 0)
 		closed = Max(closed, view_plan_watermark(lower));
 	return window_first_open_start(&lower->window, closed);
@@ -141,8 +151,9 @@ view_source_catch_up(ViewPlan *plan, List *plans)
 
 /*
  * view_source_taken_from is where the views on lower (among plans) have
- * taken its rows up to: its closed rows of windows ending by then are
- * theirs already, the later ones they still have to read, whatever
+ * taken its rows up to, as their checkpoints say: its closed rows of
+ * windows ending by then are theirs for good, the later ones they may
+ * have to read again (after a crash, from their checkpoint), whatever
  * lower's retention says.  DT_NOEND when no loaded view reads it.
  */
 TimestampTz
@@ -156,7 +167,7 @@ view_source_taken_from(ViewPlan *lower, List *plans)
 		ViewPlan   *upper = lfirst(lc);
 
 		if (upper->source_id == lower->id)
-			taken = Min(taken, upper->state->max_event_time);
+			taken = Min(taken, upper->state->saved_max_event_time);
 	}
 	return taken;
 }

@@ -76,6 +76,7 @@ view_state_create(ViewPlan *plan)
 	state->states_closed_upto = DT_NOBEGIN;
 	state->closed_ahead_upto = DT_NOBEGIN;
 	state->max_event_time = DT_NOBEGIN;
+	state->saved_max_event_time = DT_NOBEGIN;
 	state->clock_watermark = DT_NOBEGIN;
 	state->next_end = DT_NOEND;
 	plan->state = state;

@@ -96,6 +96,8 @@ typedef struct ViewState
 								 * (create_view, rebuild_view, ...), not by
 								 * a checkpoint of the worker */
 	TimestampTz max_event_time; /* greatest event time, capped by max_future */
+	TimestampTz saved_max_event_time;	/* max_event_time of the
+										 * checkpointed states */
 	TimestampTz clock_watermark;	/* where the clock alone puts the watermark */
 	TimestampTz last_commit;	/* commit time of the last event, 0: none */
 	TimestampTz next_end;		/* no open window ends before this */
