@@ -1015,10 +1015,15 @@ closed_horizon(const ViewCatalogRow *row, const WindowSpec *next)
 		 * a closed one, delivered; one after it may not be.  The last
 		 * closed row's end could be past another group's open session (its
 		 * events then never sent), or gone with retention (every window
-		 * sent again).
+		 * sent again).  Read from the checkpoint, the sessions opened since
+		 * are missing: each started after the checkpoint's closed_upto less
+		 * the gap (an event before that was late, and joined a closed
+		 * session).
 		 */
-		if (view_read_first_open_start(row, progress.closed_upto, &first_open))
-			horizon = Min(first_open, progress.closed_upto);
+		if (!view_read_first_open_start(row, progress.closed_upto, &first_open))
+			first_open = window_time_in_range(&spec, progress.states_closed_upto) ?
+				Min(first_open, progress.states_closed_upto - spec.size_usec) : DT_NOBEGIN;
+		horizon = Min(first_open, progress.closed_upto);
 	}
 	return horizon;
 }

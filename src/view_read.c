@@ -379,10 +379,10 @@ read_open_state_table(int32 view_id, int64 *ngroups)
  * view_read_first_open_start sets *first to the earliest start of the
  * windows of the view of row that end after closed_upto (not closed yet),
  * as the worker last published them, or as the last checkpoint wrote them
- * when it has not published the view; DT_NOEND when there is none.  It
- * reads the windows' bounds only, so runs none of the view's code.  false
- * when the memory limit cut the view short: the windows missing could be
- * the earliest.
+ * when it has not published the view whole (not yet, or the memory limit
+ * cut it short); DT_NOEND when there is none.  It reads the windows'
+ * bounds only, so runs none of the view's code.  false when they are the
+ * checkpoint's: windows opened since are missing.
  */
 bool
 view_read_first_open_start(const ViewCatalogRow *row, TimestampTz closed_upto,
@@ -400,9 +400,7 @@ view_read_first_open_start(const ViewCatalogRow *row, TimestampTz closed_upto,
 	if (slot != NULL)
 		groups = state_shmem_read_view(slot, row->id, row->start_lsn, NULL, -1, &ngroups,
 									   &found, &incomplete, failure, &marks, NULL, NULL);
-	if (incomplete)
-		return false;
-	if (!found)
+	if (!found || incomplete)
 		groups = read_open_state_table(row->id, &ngroups);
 	*first = DT_NOEND;
 	for (i = 0; i < ngroups; i++)
@@ -413,7 +411,7 @@ view_read_first_open_start(const ViewCatalogRow *row, TimestampTz closed_upto,
 		if (parts.end > closed_upto)
 			*first = Min(*first, parts.start);
 	}
-	return true;
+	return found && !incomplete;
 }
 
 /*

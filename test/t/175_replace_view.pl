@@ -179,4 +179,51 @@ sleep 3;
 is($node->safe_psql('postgres', $delivered), 'q_hop_final:2 q_ret_final:1 q_ses_final:1 q_tum_final:1',
 	'windows closed by the clock before a replace_view are not delivered again, even once the retention dropped them');
 
+# a session view the memory limit cut short, replaced by tumbling windows:
+# key 2's session, open since 00:00, is read from the checkpoint, so its
+# windows are sent (the fallback was the last closed row's end, 00:42, and
+# key 2's events before it were never sent)
+$node->safe_psql('postgres', q{
+ALTER SYSTEM SET streamext.max_memory = '1MB';
+SELECT pg_reload_conf();
+CREATE TABLE cut (ts timestamptz NOT NULL, k text NOT NULL);
+SELECT streamext.create_stream('cut', 'ts', idle_timeout => NULL);
+SELECT streamext.create_view('cut_v', 'SELECT k, count(*) AS n FROM cut GROUP BY k', 'session 10 seconds');
+SELECT streamext.create_subscription('cut_final', 'cut_v', notify => 'none');
+INSERT INTO cut SELECT '2026-01-01 00:00+00'::timestamptz + i * interval '1 second', '1' FROM generate_series(0, 2) i;
+INSERT INTO cut SELECT '2026-01-01 00:00:30+00'::timestamptz + i * interval '1 second', '1' FROM generate_series(0, 2) i;
+INSERT INTO cut SELECT '2026-01-01 00:00+00'::timestamptz + i * interval '5 seconds', '2' FROM generate_series(0, 12) i;
+INSERT INTO cut SELECT '2026-01-01 00:01+00', 'f' || i FROM generate_series(1, 30000) i;
+});
+wait_caught_up($node);
+$node->poll_query_until('postgres',
+	q{SELECT count(*) = 2 FROM streamext.poll('cut_final', 100000) WHERE event->>'k' = '1'})
+  or die 'the closed sessions of key 1 did not come';
+$node->safe_psql('postgres', q{
+CREATE FUNCTION cut_short() RETURNS bool LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM count(*) FROM cut_v;
+  RETURN false;
+EXCEPTION WHEN out_of_memory THEN
+  RETURN true;
+END $$});
+$node->poll_query_until('postgres', 'SELECT cut_short()')
+  or die 'the memory limit did not cut the view short';
+$node->safe_psql('postgres', q{
+SELECT streamext.replace_view('cut_v', 'SELECT k, count(*) AS n FROM cut GROUP BY k', 'tumbling 10 seconds');
+ALTER SYSTEM RESET streamext.max_memory;
+SELECT pg_reload_conf();
+INSERT INTO cut VALUES ('2026-01-01 00:02+00', '9');
+});
+$node->poll_query_until('postgres',
+	q{SELECT count(*) = 7 FROM streamext.poll('cut_final', 100000) WHERE event->>'k' = '2'})
+  or diag('key 2: ' . $node->safe_psql('postgres',
+	q{SELECT string_agg(event->>'window_start', ' ') FROM streamext.poll('cut_final', 100000) WHERE event->>'k' = '2'}));
+is($node->safe_psql('postgres', q{
+SELECT string_agg(to_char((event->>'window_start')::timestamptz, 'MI:SS') || '=' || (event->>'n'), ' '
+                  ORDER BY event->>'window_start')
+  FROM streamext.poll('cut_final', 100000) WHERE event->>'k' = '2'}),
+	'00:00=2 00:10=2 00:20=2 00:30=2 00:40=2 00:50=2 01:00=1',
+	'a view cut short by the memory limit: the open session\'s events reach the subscriber in the new windows');
+
 done_testing();
