@@ -276,6 +276,14 @@ DO $$ BEGIN
   END LOOP;
 END $$;
 SELECT count(*) AS past_retention FROM vv_kept_sec WHERE window_end < '2026-03-01 00:09:58+00';
+-- a view without a window computes a group again from every lower row when
+-- one is corrected: it cannot read a view whose retention removes rows
+SELECT streamext.create_view('vv_kept_all', 'SELECT k, sum(n) AS n FROM vv_kept_sec GROUP BY k');
+SELECT streamext.set_view_retention('vv_per_minute', '1 day');
+SELECT streamext.replace_view('vv_per_minute',
+  $$ SELECT url, count(*) AS hits, sum(ms) AS total_ms, max(ms) AS max_ms, min(ms) AS min_ms
+       FROM vv_clicks GROUP BY url $$,
+  "window" => 'tumbling 1 minute', lateness => '20 seconds', retention => '1 day');
 SELECT streamext.drop_view('vv_kept_hop');
 SELECT streamext.drop_view('vv_kept_min');
 SELECT streamext.drop_view('vv_kept_sec');

@@ -539,6 +539,8 @@ check_retention(Interval *retention, bool closes)
 static AttrNumber
 check_view_on_view(Oid lower_relid, const WindowSpec *spec, Interval *lateness)
 {
+	ViewCatalogRow *lower;
+
 	/* 0.1's catalog wants every view's relation in FROM to be a stream */
 	if (!catalog_view_progress_has_closing())
 		ereport(ERROR,
@@ -561,7 +563,46 @@ check_view_on_view(Oid lower_relid, const WindowSpec *spec, Interval *lateness)
 				 errdetail("It reads the windows \"%s\" has closed, which are complete; the lateness of \"%s\" applies.",
 						   get_rel_name(lower_relid), get_rel_name(lower_relid)),
 				 errhint("Leave lateness out.")));
+	lower = catalog_view_on_relation(lower_relid);
+	if (spec->kind == WINDOW_NONE && lower != NULL && lower->retention_usec != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("a continuous view without a window cannot read continuous view \"%s\", which has a retention",
+						lower->name),
+				 errdetail("It takes a correction of a row of \"%s\" by computing its groups again from every row of \"%s\", and the retention removes the oldest: the correction would be lost.",
+						   lower->name, lower->name),
+				 errhint("Give the view a window, or keep every closed window of \"%s\" with streamext.set_view_retention('%s', NULL).",
+						 lower->name, lower->name)));
 	return 1;
+}
+
+/*
+ * check_retention_under_views refuses a retention for the view named name
+ * that views on it (uppers, ViewCatalogRow) cannot follow: a view without a
+ * window computes a group again from every row of the view it reads when
+ * one is corrected (check_view_on_view).
+ */
+void
+check_retention_under_views(const char *name, List *uppers)
+{
+	ListCell   *lc;
+
+	foreach(lc, uppers)
+	{
+		ViewCatalogRow *upper = lfirst(lc);
+		WindowSpec	spec;
+
+		window_parse(upper->window_text, upper->time_zone, &spec);
+		if (spec.kind == WINDOW_NONE)
+			ereport(ERROR,
+					(errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
+					 errmsg("continuous view \"%s\" cannot have a retention: continuous view \"%s\", without a window, reads it",
+							name, upper->name),
+					 errdetail("\"%s\" takes a correction of a row of \"%s\" by computing its groups again from every row, and the retention removes the oldest: the correction would be lost.",
+							   upper->name, name),
+					 errhint("Give \"%s\" a window with streamext.replace_view(), or drop it first.",
+							 upper->name)));
+	}
 }
 
 /*
@@ -840,6 +881,8 @@ streamext_set_view_retention(PG_FUNCTION_ARGS)
 	found = catalog_find_owned_view(text_to_cstring(PG_GETARG_TEXT_PP(0)), false);
 	window_parse(found->window_text, found->time_zone, &spec);
 	check_retention(retention, window_closes(&spec));
+	if (retention != NULL)
+		check_retention_under_views(found->name, catalog_views_reading(found->view_relid));
 
 	catalog_owner_enter(&ca);
 	catalog_set_view_retention(found->id, retention);

@@ -48,6 +48,7 @@ extern TimestampTz closed_floor(const ViewCatalogRow *row);
 
 extern TimestampTz closed_horizon(const ViewCatalogRow *row, const WindowSpec *next);
 extern void lock_events(Oid stream_relid, Query *query);
+extern void check_retention_under_views(const char *name, List *uppers);
 extern void rebuild_views_reading(Oid view_relid);
 
 #endif							/* STREAMEXT_COMMANDS_H */

@@ -164,6 +164,8 @@ check_views_reading(const ViewCatalogRow *row, const ViewDefinition *def)
 {
 	List	   *upper = catalog_views_reading(row->view_relid);
 
+	if (def->retention != NULL)
+		check_retention_under_views(row->name, upper);
 	if (upper == NIL || (def->closes && def->spec.kind != WINDOW_SESSION))
 		return;
 	ereport(ERROR,

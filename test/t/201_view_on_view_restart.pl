@@ -8,7 +8,7 @@
 # they came as late events and were counted twice (a minute of 200 events
 # per key read 400).  With the lower view's retention, rows the view on it
 # had taken only in memory were removed, and were missing after the crash
-# (a view without window read 10 of 900).
+# (the open minute of a per-minute view lost its 290 events).
 use strict;
 use warnings;
 use PostgreSQL::Test::Utils;
@@ -27,10 +27,12 @@ SELECT streamext.create_view('sec', 'SELECT k, count(*) AS n FROM r GROUP BY k',
 SELECT streamext.create_view('sec_kept', 'SELECT k, count(*) AS n FROM r GROUP BY k',
                              "window" => 'tumbling 1 second', retention => '2 seconds');
 });
+# a view without a window cannot read a view with a retention (refused)
+$node->safe_psql('postgres', q{
+SELECT streamext.create_view('sec_all', 'SELECT k, sum(n) AS n FROM sec GROUP BY k')});
 for my $lower ('sec', 'sec_kept')
 {
 	$node->safe_psql('postgres', qq{
-SELECT streamext.create_view('${lower}_all', 'SELECT k, sum(n) AS n FROM $lower GROUP BY k');
 SELECT streamext.create_view('${lower}_min', 'SELECT k, sum(n) AS n FROM $lower GROUP BY k',
                              "window" => 'tumbling 1 minute');
 SELECT streamext.create_view('${lower}_hop', 'SELECT sum(n) AS n FROM $lower',
@@ -60,6 +62,7 @@ sub check_uppers
 	{
 		for my $kind ('all', 'min', 'hop')
 		{
+			next if $kind eq 'all' && $lower eq 'sec_kept';
 			my $view = sprintf($mine{$kind}, "${lower}_$kind");
 			my $diff = '';
 			for (1 .. 100)
