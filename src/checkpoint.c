@@ -1065,7 +1065,6 @@ checkpoint_write(StreamextDbSlot *slot, List *plans, XLogRecPtr lsn,
 {
 	ListCell   *lc;
 	OpenStateBatch *batch = palloc(sizeof(OpenStateBatch));
-
 	List	   *written = NIL;
 
 	SPI_connect();

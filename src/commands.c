@@ -984,10 +984,10 @@ last_closed_end(const ViewCatalogRow *row)
 /*
  * closed_floor is how far a view restored from a dump had closed its
  * windows: its progress, or (a dump has none) the end of the last closed
- * window dumped; DT_NOBEGIN for a view on a view.  The caller is connected to SPI as the catalog's owner,
- * and has not cleared the view.
+ * window dumped; DT_NOBEGIN for a view on a view.  The caller is connected
+ * to SPI as the catalog's owner, and has not cleared the view.
  */
-TimestampTz
+static TimestampTz
 closed_floor(const ViewCatalogRow *row)
 {
 	ViewProgressRow progress;

@@ -39,7 +39,6 @@ extern Oid	create_closed_table(const char *name, const ViewDefinition *def, Oid 
 extern char *view_relation_query(const ViewDefinition *def, Oid closed_relid, int32 id);
 extern void compute_and_persist(const ViewCatalogRow *row, TimestampTz closed_upto,
 								TimestampTz floor);
-extern TimestampTz closed_floor(const ViewCatalogRow *row);
 /*
  * How long rebuild_view and replace_view wait for the worker to apply the
  * events committed before them (view_read_wait_applied)
