@@ -46,7 +46,7 @@ installcheck REGRESS= ISOLATION= PROVE_FLAGS="${PROVE_FLAGS:-}" 2>&1 | tee "$wor
 if [ "$tap_status" -ne 0 ]; then
   # the logs of the failing tests only, then prove's summary again, last,
   # so that a truncated CI log still names what failed
-  mapfile -t failed < <(sed -n 's|^test/t/\([^ ]*\)\.pl (Wstat.*|\1|p' "$work/tap.out")
+  mapfile -t failed < <(sed -n 's|^test/t/\([^ ]*\)\.pl  *(Wstat.*|\1|p' "$work/tap.out")
   for t in "${failed[@]}"; do
     for f in "$work/tmp_check/log/regress_log_$t" "$work/tmp_check/log/${t}"_*.log; do
       [ -f "$f" ] && { echo "---- $f"; tail -80 "$f"; }
