@@ -59,6 +59,13 @@ $blocker->query_safe('BEGIN; LOCK TABLE streamext.view_progress IN ACCESS EXCLUS
 my $log_offset = -s $node->logfile;
 $node->safe_psql('postgres',
 	"INSERT INTO clicks (url, user_id, ms) SELECT '/stalled', i, i % 500 FROM generate_series(1, 2000) i");
+# the worker stalls only once its checkpoint of those events waits for the
+# lock: WAL written before that it decodes and publishes, without lag
+$node->poll_query_until('postgres', q{
+SELECT count(*) > 0 FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+ WHERE a.backend_type = 'streamext worker' AND NOT l.granted
+   AND l.relation = 'streamext.view_progress'::regclass})
+  or die 'the worker did not wait for the lock';
 for my $i (1 .. 4)
 {
 	$node->safe_psql('postgres',
