@@ -304,6 +304,7 @@ view_source_recompute(ViewPlan *plan, List *plans, WindowSink *sink)
 		TimestampTz pane;
 		TimestampTz pane_end;
 		WindowBounds *windows;
+		WindowGroups *late;
 		int			n = 0;
 		int			i;
 
@@ -337,6 +338,9 @@ view_source_recompute(ViewPlan *plan, List *plans, WindowSink *sink)
 			windows_done = lappend(windows_done, &windows[i]);
 			recompute_closed(plan, sink, windows[i].start, windows[i].end);
 		}
+		/* late rows of the pane taken before: in the windows computed again */
+		if ((late = hash_search(state->corrections, &pane, HASH_FIND, NULL)) != NULL)
+			view_plan_drop_window(plan, late);
 		/* the pane's rows again: each that fails is set aside once */
 		pane_end = Min(window_pane_end(&plan->window, pane), state->max_event_time);
 		if (pane < view_plan_retained_from(lower))
@@ -344,8 +348,17 @@ view_source_recompute(ViewPlan *plan, List *plans, WindowSink *sink)
 		forget_dead_letters(plan, pane, pane_end);
 		if (pane_is_open(plan, pane))
 		{
+			WindowGroups *open;
+
+			/*
+			 * Into the open pane alone: the closed windows holding it were
+			 * computed again whole above, and would count it twice as late.
+			 */
 			window_forget_pane(plan, sink, pane);
-			view_plan_feed_source(plan, pane, pane_end);
+			open = view_plan_window(plan, pane, true);
+			feed_apart(plan, open, pane, pane_end, true);
+			if (open->ngroups == 0)
+				view_plan_drop_window(plan, open);
 		}
 		else
 		{
