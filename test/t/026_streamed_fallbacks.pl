@@ -253,6 +253,8 @@ check_all('immediate stop right after a failing streamed commit');
 	my $pid = worker_pid($s);
 	kill 'KILL', $pid if $pid;
 	$n->safe_psql('postgres', "BEGIN;\n" . rows(108001, 124000) . "COMMIT;");
+	# the kill restarts the whole server: it may still be recovering
+	$s->poll_query_until('postgres', 'SELECT true') or die 'server did not come back';
 }
 settle();
 check_all('worker killed during a fallback');
