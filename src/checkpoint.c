@@ -115,7 +115,8 @@ typedef enum ClosedStatement
 								 * joins */
 	CLOSED_FORGET,				/* DELETE of the windows past retention */
 	CLOSED_CLEAR,				/* DELETE of every row */
-	CLOSED_DROP_WINDOW			/* DELETE of a window computed again */
+	CLOSED_DROP_WINDOW			/* DELETE ... RETURNING of a window computed
+								 * again */
 } ClosedStatement;
 
 /* the fixed statements of a checkpoint, prepared once per process */
@@ -344,7 +345,8 @@ closed_plan(Oid closed_relid, ViewPlan *plan, ClosedStatement kind)
 		case CLOSED_DROP_WINDOW:
 			return catalog_keep_relation_plan(closed_relid, kind,
 											  psprintf("DELETE FROM %s WHERE window_start = $1 "
-													   "AND window_end = $2", table),
+													   "AND window_end = $2 "
+													   "RETURNING _group, _state, _having", table),
 											  2, argtypes);
 	}
 	elog(ERROR, "streamext: unknown statement %d on a closed table", (int) kind);
@@ -446,6 +448,7 @@ typedef struct ClosedRow
 	bool		as_correction;
 	/* written by write_row_isolated, in the sink's cxt */
 	bytea	   *group;
+	bytea	   *state;
 	Datum	   *out;
 	bool	   *outnulls;
 	bool		having;
@@ -529,7 +532,10 @@ sink_closed_row(WindowSink *sink, ViewPlan *plan, TimestampTz start, TimestampTz
 	else if (combine && cs->held != NULL &&
 			 held_rows_forget(cs->held, start, end, row.group))
 		correction = false;
-	if (cs->held != NULL)
+	/* a window computed again: subscribers have the groups it left as they were */
+	if (cs->held != NULL &&
+		!(as_correction && !combine && !replaces_taken &&
+		  held_rows_same_as_prior(cs->held, start, end, row.group, row.state, row.having)))
 		held_rows_add(cs->held, start, end, row.group, row.out, row.outnulls, row.having,
 					  correction, late);
 	MemoryContextReset(sink->cxt);
@@ -678,7 +684,8 @@ write_row_isolated(void *arg)
 	for (i = 0; i < natts; i++)
 		nulls[i] = outnulls[i] ? 'n' : ' ';
 	row[natts] = PointerGetDatum(group);
-	row[natts + 1] = PointerGetDatum(bytes_to_bytea(buf.data, buf.len));
+	r->state = bytes_to_bytea(buf.data, buf.len);
+	row[natts + 1] = PointerGetDatum(r->state);
 	row[natts + 2] = BoolGetDatum(having);
 	nulls[natts] = nulls[natts + 1] = nulls[natts + 2] = ' ';
 	if (cs->inserter != NULL)
@@ -877,8 +884,9 @@ sink_group_retired(WindowSink *sink, ViewPlan *plan, int64 gid)
 
 /*
  * sink_closed_window_dropped deletes the closed rows of a window that a
- * view on a view computes again; not one that closes silently (decoding
- * again), whose rows are not written again either.
+ * view on a view computes again, noting them for its subscriptions (a row
+ * written back unchanged is not sent again); not one that closes silently
+ * (decoding again), whose rows are not written again either.
  */
 static void
 sink_closed_window_dropped(WindowSink *sink, ViewPlan *plan, TimestampTz start,
@@ -886,14 +894,28 @@ sink_closed_window_dropped(WindowSink *sink, ViewPlan *plan, TimestampTz start,
 {
 	CheckpointSink *cs = (CheckpointSink *) sink;
 	Datum		args[2];
+	uint64		i;
 
 	if (end <= cs->silent_upto)
 		return;
 	args[0] = TimestampTzGetDatum(start);
 	args[1] = TimestampTzGetDatum(end);
 	if (SPI_execute_plan(closed_plan(plan->closed_relid, plan, CLOSED_DROP_WINDOW), args, NULL,
-						 false, 0) != SPI_OK_DELETE)
+						 false, 0) != SPI_OK_DELETE_RETURNING)
 		elog(ERROR, "streamext: could not delete a closed window");
+	if (cs->held == NULL)
+		return;
+	for (i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	tuple = SPI_tuptable->vals[i];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		bool		isnull;
+
+		held_rows_note_prior(cs->held, start, end,
+							 DatumGetByteaPP(SPI_getbinval(tuple, desc, 1, &isnull)),
+							 DatumGetByteaPP(SPI_getbinval(tuple, desc, 2, &isnull)),
+							 DatumGetBool(SPI_getbinval(tuple, desc, 3, &isnull)));
+	}
 }
 
 /*

@@ -14,6 +14,12 @@
  *	  Rows that fail HAVING are held too, not to be delivered: a row that
  *	  replaces one of them is still new to subscribers.
  *
+ *	  A closed window of a view on a view that is computed again whole
+ *	  (view_source.c) has its rows replaced, most of them by the same
+ *	  states: the rows it had are noted first, and a row equal to its
+ *	  prior one is not held, so subscribers get only the groups that
+ *	  changed.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -38,6 +44,14 @@ typedef struct HeldRow
 	bool		forgotten;		/* taken out again */
 } HeldRow;
 
+/* a row of a window computed again, as it was (held_rows_note_prior) */
+typedef struct PriorRow
+{
+	bytea	   *group;
+	bytea	   *state;			/* its transition states, serialised */
+	bool		having;
+} PriorRow;
+
 /* the rows of one window and group hash (several on a hash collision) */
 typedef struct HeldKey
 {
@@ -49,7 +63,7 @@ typedef struct HeldKey
 typedef struct HeldEntry
 {
 	HeldKey		key;
-	List	   *rows;
+	List	   *rows;			/* HeldRow, or PriorRow in prior */
 } HeldEntry;
 
 struct HeldRows
@@ -58,10 +72,14 @@ struct HeldRows
 	MemoryContext cxt;
 	List	   *order;			/* HeldRow, as written */
 	HTAB	   *by_key;
+	HTAB	   *prior;			/* rows of windows computed again, or NULL */
 };
 
 static void held_key(HeldKey *key, TimestampTz start, TimestampTz end, bytea *group);
-static bool same_group(bytea *a, bytea *b);
+static bool same_bytes(bytea *a, bytea *b);
+static HTAB *held_hash(MemoryContext cxt);
+static void entry_append(HTAB *table, TimestampTz start, TimestampTz end, bytea *group,
+						 void *row);
 
 /*
  * held_rows_create makes an empty hold for plan's rows in a memory
@@ -73,16 +91,24 @@ held_rows_create(ViewPlan *plan, MemoryContext parent)
 	MemoryContext cxt = AllocSetContextCreate(parent, "streamext held rows",
 											  ALLOCSET_DEFAULT_SIZES);
 	HeldRows   *held = MemoryContextAllocZero(cxt, sizeof(HeldRows));
-	HASHCTL		hctl;
 
 	held->plan = plan;
 	held->cxt = cxt;
+	held->by_key = held_hash(cxt);
+	return held;
+}
+
+/* held_hash makes a table of HeldEntry by HeldKey in cxt */
+static HTAB *
+held_hash(MemoryContext cxt)
+{
+	HASHCTL		hctl;
+
 	hctl.keysize = sizeof(HeldKey);
 	hctl.entrysize = sizeof(HeldEntry);
 	hctl.hcxt = cxt;
-	held->by_key = hash_create("streamext held rows", 64, &hctl,
-							   HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
-	return held;
+	return hash_create("streamext held rows", 64, &hctl,
+					   HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 }
 
 /* held_key is the hash table's key of a window and group */
@@ -98,10 +124,25 @@ held_key(HeldKey *key, TimestampTz start, TimestampTz end, bytea *group)
 
 /* same_group says whether two serialised group keys are the same key */
 static bool
-same_group(bytea *a, bytea *b)
+same_bytes(bytea *a, bytea *b)
 {
 	return VARSIZE_ANY_EXHDR(a) == VARSIZE_ANY_EXHDR(b) &&
 		memcmp(VARDATA_ANY(a), VARDATA_ANY(b), VARSIZE_ANY_EXHDR(a)) == 0;
+}
+
+/* entry_append adds row to the entry of a window and group in table */
+static void
+entry_append(HTAB *table, TimestampTz start, TimestampTz end, bytea *group, void *row)
+{
+	HeldKey		key;
+	HeldEntry  *entry;
+	bool		found;
+
+	held_key(&key, start, end, group);
+	entry = hash_search(table, &key, HASH_ENTER, &found);
+	if (!found)
+		entry->rows = NIL;
+	entry->rows = lappend(entry->rows, row);
 }
 
 /*
@@ -115,9 +156,6 @@ held_rows_add(HeldRows *held, TimestampTz start, TimestampTz end, bytea *group,
 {
 	MemoryContext old = MemoryContextSwitchTo(held->cxt);
 	HeldRow    *row = palloc(sizeof(HeldRow));
-	HeldKey		key;
-	HeldEntry  *entry;
-	bool		found;
 
 	row->start = start;
 	row->end = end;
@@ -128,11 +166,7 @@ held_rows_add(HeldRows *held, TimestampTz start, TimestampTz end, bytea *group,
 	row->late = late;
 	row->forgotten = false;
 	held->order = lappend(held->order, row);
-	held_key(&key, start, end, group);
-	entry = hash_search(held->by_key, &key, HASH_ENTER, &found);
-	if (!found)
-		entry->rows = NIL;
-	entry->rows = lappend(entry->rows, row);
+	entry_append(held->by_key, start, end, group, row);
 	MemoryContextSwitchTo(old);
 }
 
@@ -157,11 +191,60 @@ held_rows_forget(HeldRows *held, TimestampTz start, TimestampTz end, bytea *grou
 	{
 		HeldRow    *row = lfirst(lc);
 
-		if (!row->forgotten && same_group(row->group, group))
+		if (!row->forgotten && same_bytes(row->group, group))
 		{
 			row->forgotten = true;
 			return !row->correction;
 		}
+	}
+	return false;
+}
+
+/*
+ * held_rows_note_prior notes the row group had in the window [start, end)
+ * before the window is computed again: its serialised states and whether
+ * it passed HAVING.
+ */
+void
+held_rows_note_prior(HeldRows *held, TimestampTz start, TimestampTz end, bytea *group,
+					 bytea *state, bool having)
+{
+	MemoryContext old = MemoryContextSwitchTo(held->cxt);
+	PriorRow   *row = palloc(sizeof(PriorRow));
+
+	if (held->prior == NULL)
+		held->prior = held_hash(held->cxt);
+	row->group = DatumGetByteaPCopy(PointerGetDatum(group));
+	row->state = DatumGetByteaPCopy(PointerGetDatum(state));
+	row->having = having;
+	entry_append(held->prior, start, end, group, row);
+	MemoryContextSwitchTo(old);
+}
+
+/*
+ * held_rows_same_as_prior says whether group's row in [start, end), computed
+ * again, has the states and HAVING its prior row had: subscribers have it.
+ */
+bool
+held_rows_same_as_prior(HeldRows *held, TimestampTz start, TimestampTz end, bytea *group,
+						bytea *state, bool having)
+{
+	HeldKey		key;
+	HeldEntry  *entry;
+	ListCell   *lc;
+
+	if (held->prior == NULL)
+		return false;
+	held_key(&key, start, end, group);
+	entry = hash_search(held->prior, &key, HASH_FIND, NULL);
+	if (entry == NULL)
+		return false;
+	foreach(lc, entry->rows)
+	{
+		PriorRow   *row = lfirst(lc);
+
+		if (same_bytes(row->group, group))
+			return row->having == having && same_bytes(row->state, state);
 	}
 	return false;
 }

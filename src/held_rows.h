@@ -26,6 +26,10 @@ extern void held_rows_add(HeldRows *held, TimestampTz start, TimestampTz end,
 						  bool correction, bool late);
 extern bool held_rows_forget(HeldRows *held, TimestampTz start, TimestampTz end,
 							 bytea *group);
+extern void held_rows_note_prior(HeldRows *held, TimestampTz start, TimestampTz end,
+								 bytea *group, bytea *state, bool having);
+extern bool held_rows_same_as_prior(HeldRows *held, TimestampTz start, TimestampTz end,
+									bytea *group, bytea *state, bool having);
 extern void held_rows_release(HeldRows *held, ClosedRowListener listener);
 
 #endif							/* STREAMEXT_HELD_ROWS_H */
