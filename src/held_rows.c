@@ -122,7 +122,7 @@ held_key(HeldKey *key, TimestampTz start, TimestampTz end, bytea *group)
 								 VARSIZE_ANY_EXHDR(group));
 }
 
-/* same_group says whether two serialised group keys are the same key */
+/* same_bytes says whether two byteas (group keys, states) are equal */
 static bool
 same_bytes(bytea *a, bytea *b)
 {
